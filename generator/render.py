@@ -1,0 +1,165 @@
+"""Stage 3 — render: the model through Jinja2 templates into the files of generated_ops/.
+
+Rendering is pure (model in, file contents out); writing is separate and careful: everything is
+rendered in memory first so a failed run writes nothing, a file is rewritten only when its content
+changed (ninja rebuilds on mtime), and files no longer generated are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from . import __version__
+from .model import Extension, Op
+
+# Folders under the output that belong to the build or to tools, never to the rendering.
+IGNORED_DIRS = {"_build", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
+IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str  # relative to the output folder
+    content: str
+
+
+@dataclass(frozen=True)
+class Rendering:
+    files: tuple[RenderedFile, ...]
+
+    def paths(self) -> set[str]:
+        return {f.path for f in self.files}
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Drift:
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    stale: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.missing or self.stale)
+
+
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["cpp_string"] = lambda s: json.dumps(str(s))
+    env.filters["py_string"] = lambda s: repr(str(s))
+    env.filters["py_tuple"] = lambda t: repr(tuple(t))
+    env.globals["generator_version"] = __version__
+    return env
+
+
+def template_files(templates_dir: Path) -> list[Path]:
+    return sorted(p for p in templates_dir.rglob("*.j2") if p.is_file())
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render(ext: Extension, templates_dir: Path) -> Rendering:
+    """Every file of the extension: the extension-wide files, then each op's files from its kind's folder."""
+    env = _environment(templates_dir)
+    files: dict[str, str] = {}
+
+    def emit(template: Path, out: str, **context) -> None:
+        name = template.relative_to(templates_dir).as_posix()
+        files[out] = env.get_template(name).render(ext=ext, **context)
+
+    ext_dir = templates_dir / "extension"
+    for t in template_files(ext_dir):
+        emit(t, t.relative_to(ext_dir).as_posix()[: -len(".j2")])
+    for op in ext.ops:
+        kind_dir = templates_dir / "kinds" / op.kind
+        if not kind_dir.is_dir():
+            raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected {kind_dir}")
+        for t in template_files(kind_dir):
+            out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
+            emit(t, out, op=op)
+    files[MANIFEST] = _manifest(ext, templates_dir, files)
+    return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
+
+
+def _manifest(ext: Extension, templates_dir: Path, files: dict[str, str]) -> str:
+    root = templates_dir.parent
+    data = {
+        "generated_by": f"grimoire {__version__}",
+        "extension": ext.name,
+        "ops": [op.name for op in ext.ops],
+        "specs": {s.path: s.sha256 for s in ext.sources},
+        "templates": {t.relative_to(root).as_posix(): _hash(t.read_bytes()) for t in template_files(templates_dir)},
+        "files": {p: _hash(c.encode()) for p, c in sorted(files.items())},
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _on_disk(out_dir: Path) -> set[str]:
+    found = set()
+    if not out_dir.exists():
+        return found
+    for dirpath, dirnames, filenames in os.walk(out_dir):
+        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS and not d.endswith(IGNORED_SUFFIXES)]
+        for f in filenames:
+            if not f.endswith(IGNORED_SUFFIXES):
+                found.add((Path(dirpath) / f).relative_to(out_dir).as_posix())
+    return found
+
+
+def drift(rendering: Rendering, out_dir: Path) -> Drift:
+    """How generated_ops/ differs from what the specs and templates give."""
+    changed, missing = [], []
+    for f in rendering.files:
+        p = out_dir / f.path
+        if not p.exists():
+            missing.append(f.path)
+        elif p.read_text() != f.content:
+            changed.append(f.path)
+    stale = sorted(_on_disk(out_dir) - rendering.paths())
+    return Drift(tuple(changed), tuple(missing), tuple(stale))
+
+
+def write(rendering: Rendering, out_dir: Path) -> WriteReport:
+    """Write changed files atomically, leave identical ones untouched (mtime kept), remove stale ones."""
+    written, unchanged = [], []
+    for f in rendering.files:
+        p = out_dir / f.path
+        if p.exists() and p.read_text() == f.content:
+            unchanged.append(f.path)
+            continue
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f.content)
+        os.replace(tmp, p)
+        written.append(f.path)
+    removed = sorted(_on_disk(out_dir) - rendering.paths())
+    for r in removed:
+        (out_dir / r).unlink()
+    for dirpath, dirnames, filenames in sorted(os.walk(out_dir), reverse=True):
+        d = Path(dirpath)
+        if d != out_dir and not any(d.iterdir()) and d.name not in IGNORED_DIRS:
+            d.rmdir()
+    return WriteReport(tuple(written), tuple(unchanged), tuple(removed))

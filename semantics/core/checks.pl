@@ -1,0 +1,174 @@
+/*  Checks: each clause of violation/2 names one way a spec can be wrong, the fact to blame,
+    and what to write instead. The loader locates the blamed fact (file:line) and refuses
+    to generate anything while a violation stands.
+*/
+
+:- discontiguous violation/2.
+
+%% violation(-Where, -Message)
+violation(component(E, K, V), Msg) :-
+    component(E, K, V), \+ entity(E),
+    format(string(Msg), "component of '~w', which is not declared: add entity(~q).", [E, E]).
+
+violation(entity(E), Msg) :-
+    entity(E), \+ atom(E),
+    format(string(Msg), "entity name ~q must be an atom such as my_op.", [E]).
+
+violation(entity(E), Msg) :-
+    entity(E), atom(E),
+    findall(R, clause(entity(E), true, R), [_, _|_]),
+    format(string(Msg), "entity '~w' is declared more than once: keep one entity(~q) fact.", [E, E]).
+
+violation(component(E, K, V), Msg) :-
+    component(E, K, V), \+ component_spec(K, _, _, _),
+    findall(Known, component_spec(Known, _, _, _), Ks), atomic_list_concat(Ks, ', ', KL),
+    format(string(Msg), "unknown component '~w' of '~w'; known components: ~w.", [K, E, KL]).
+
+violation(component(E, K, V2), Msg) :-
+    component_spec(K, one, _, _),
+    component(E, K, V2), entity(E),
+    findall(V, component(E, K, V), [_, _|_]),
+    findall(V, component(E, K, V), [V1|_]), V1 \== V2,
+    format(string(Msg), "'~w' has more than one '~w' component (~q and ~q): keep one.", [E, K, V1, V2]).
+
+violation(entity(E), Msg) :-
+    entity(E), atom(E), \+ component(E, kind, _),
+    findall(K, op_kind(K, _), Ks), atomic_list_concat(Ks, ', ', KL),
+    format(string(Msg), "'~w' has no kind: add component(~q, kind, K) with K one of ~w, or extension.", [E, E, KL]).
+
+violation(component(E, kind, K), Msg) :-
+    entity(E), component(E, kind, K), K \== extension, \+ op_kind(K, _),
+    findall(X, op_kind(X, _), Ks), atomic_list_concat(Ks, ', ', KL),
+    format(string(Msg), "'~w' has unknown kind '~w'; kinds: ~w, extension.", [E, K, KL]).
+
+violation(entity(E), Msg) :-
+    is_op(E), \+ valid_identifier(E),
+    format(string(Msg), "op name '~w' is not usable: write a lower_snake_case identifier that is not a C++ or Python keyword nor reserved (grad_*, tmp_*, ~w).", [E, "self, torch, out, ..."]).
+
+violation(component(E, K, V), Msg) :-
+    is_op(E), component(E, K, V), component_spec(K, _, extension, _),
+    format(string(Msg), "'~w' is a component of an extension, not of op '~w'.", [K, E]).
+
+violation(component(E, K, V), Msg) :-
+    is_extension(E), component(E, K, V), component_spec(K, _, op, _),
+    format(string(Msg), "'~w' is a component of an op, not of extension '~w'.", [K, E]).
+
+violation(component(E, doc, D), Msg) :-
+    entity(E), component(E, doc, D), \+ string(D),
+    format(string(Msg), "doc of '~w' must be a double-quoted string, as in component(~q, doc, \"What it does.\").", [E, E]).
+
+violation(entity(E), Msg) :-
+    is_op(E), \+ component(E, doc, _),
+    format(string(Msg), "op '~w' has no doc: add component(~q, doc, \"What it computes.\").", [E, E]).
+
+violation(entity(E), Msg) :-
+    is_op(E), component(E, kind, Kind), op_kind(Kind, _),
+    kind_requires(Kind, Key), \+ component(E, Key, _),
+    component_spec(Key, _, _, Help),
+    format(string(Msg), "op '~w' of kind ~w needs a '~w' component (~w).", [E, Kind, Key, Help]).
+
+violation(component(E, K, N), Msg) :-
+    is_op(E), member(K, [input, output]), component(E, K, N), \+ valid_identifier(N),
+    format(string(Msg), "~w name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [K, N, E]).
+
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), \+ attr_parts(A, _, _, _),
+    format(string(Msg), "attr ~q of '~w' is malformed: write Name: Type = Default, e.g. beta: float = 1.0.", [A, E]).
+
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), attr_parts(A, N, _, _), \+ valid_identifier(N),
+    format(string(Msg), "attr name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [N, E]).
+
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), attr_parts(A, N, T, _), \+ attr_type(T),
+    format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int).", [N, E, T]).
+
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), attr_parts(A, N, T, default(D)), attr_type(T), \+ default_fits(T, D),
+    format(string(Msg), "default ~q of attr '~w' of '~w' is not a ~w (write e.g. ~w).", [D, N, E, T, Example]),
+    type_example(T, Example).
+
+violation(component(E, K, N), Msg) :-
+    is_op(E), member(K, [input, output, attr]), component(E, K, C),
+    ( K == attr -> attr_parts(C, N, _, _) ; N = C ),
+    op_all_names(E, All), msort(All, Sorted), append(_, [N, N|_], Sorted),
+    format(string(Msg), "name '~w' is used twice among the inputs, attrs and outputs of '~w': rename one.", [N, E]).
+
+violation(component(E, dtypes, Ds), Msg) :-
+    is_op(E), component(E, dtypes, Ds),
+    ( \+ is_list(Ds) ; Ds == [] ; member(D, Ds), \+ known_dtype(D) ),
+    findall(X, known_dtype(X), Xs), atomic_list_concat(Xs, ', ', XL),
+    (   is_list(Ds), member(D, Ds), \+ known_dtype(D)
+    ->  format(string(Msg), "unknown dtype ~q in dtypes of '~w'; dtypes: ~w.", [D, E, XL])
+    ;   format(string(Msg), "dtypes of '~w' must be a non-empty list drawn from ~w.", [E, XL])
+    ).
+
+violation(component(E, devices, Ds), Msg) :-
+    is_op(E), component(E, devices, Ds),
+    ( \+ is_list(Ds) ; \+ memberchk(cpu, Ds) ; member(D, Ds), \+ known_device(D) ),
+    format(string(Msg), "devices of '~w' must be a list of cpu and cuda that includes cpu, got ~q.", [E, Ds]).
+
+violation(component(E, module, M), Msg) :-
+    is_op(E), component(E, module, M), \+ valid_class_name(M),
+    format(string(Msg), "module name ~q of '~w' must be a CamelCase class name, e.g. '~w'.", [M, E, Camel]),
+    camel_case(E, Camel).
+
+violation(component(E, differentiable, Ds), Msg) :-
+    is_op(E), component(E, differentiable, Ds), op_inputs(E, Ins),
+    ( \+ is_list(Ds) ; member(D, Ds), \+ memberchk(D, Ins) ),
+    format(string(Msg), "differentiable of '~w' must list inputs of it (~w), got ~q.", [E, Ins, Ds]).
+
+violation(component(E, K, S), Msg) :-
+    is_op(E), member(K, [bench, test_shape]), component(E, K, S),
+    \+ ( S = shape(Dims), is_list(Dims), Dims \== [], forall(member(D, Dims), (integer(D), D >= 0)) ),
+    format(string(Msg), "~w of '~w' must be shape([D1, D2, ...]) with non-negative integers, got ~q.", [K, E, S]).
+
+violation(component(E, extension, X), Msg) :-
+    is_op(E), component(E, extension, X), \+ is_extension(X),
+    format(string(Msg), "op '~w' names extension '~w', which is not declared as an extension entity.", [E, X]).
+
+violation(component(E, K, N), Msg) :-
+    is_extension(E), member(K, [namespace, package]), component(E, K, N), \+ valid_identifier(N),
+    format(string(Msg), "~w ~q of extension '~w' must be a lower_snake_case identifier.", [K, N, E]).
+
+violation(entity(E), Msg) :-
+    is_op(E), \+ op_extension(E, _),
+    format(string(Msg), "op '~w' belongs to no extension: declare one (component(Ext, kind, extension)).", [E]).
+
+violation(entity(E), Msg) :-
+    findall(X, is_extension(X), [First, _|_]), is_extension(E), E \== First,
+    format(string(Msg), "a second extension '~w' (after '~w'): one semantics/ folder describes one extension.", [E, First]).
+
+violation(Where, Msg) :-
+    is_op(E), component(E, kind, Kind), op_kind(Kind, _),
+    kind_violation(Kind, E-Where-Msg).
+
+op_all_names(E, All) :-
+    op_inputs(E, Ins), op_outputs(E, Outs), op_attr_names(E, As),
+    append([Ins, Outs, As], All).
+
+default_fits(float, D) :- number(D).
+default_fits(int, D) :- integer(D).
+default_fits(bool, D) :- memberchk(D, [true, false]).
+default_fits(optional(T), D) :- ( D == none -> true ; default_fits(T, D) ).
+
+type_example(float, '1.0').
+type_example(int, '1').
+type_example(bool, true).
+type_example(optional(_), none).
+
+% ---------------------------------------------------------------------------------------------
+% Locating what a violation blames
+% ---------------------------------------------------------------------------------------------
+
+%% located_violation(-File, -Line, -Message): every violation, with where its blamed fact was written.
+located_violation(File, Line, Msg) :-
+    setof(W-M, violation(W, M), Vs),
+    member(Where-Msg, Vs),
+    locate(Where, File, Line).
+
+locate(Where, File, Line) :-
+    clause(Where, true, Ref),
+    clause_property(Ref, file(File)),
+    clause_property(Ref, line_count(Line)), !.
+locate(_, unknown, 0).

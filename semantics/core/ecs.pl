@@ -1,0 +1,179 @@
+/*  The entity-component vocabulary every spec is written in.
+
+    An entity is an op or an extension: entity(Name).
+    A component is one fact about it:   component(Entity, Key, Value).
+    A system is a rule deriving components from others (derived/3).
+    A check is a rule naming a violation: violation(Where, Message), Where being the
+    fact to blame (entity(E) or component(E, K, V)) so the loader can point at its file:line.
+
+    Kind files (semantics/kinds/) add op kinds through the multifile hooks below.
+*/
+
+:- multifile entity/1, component/3.
+:- discontiguous entity/1, component/3.
+
+:- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
+:- discontiguous op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
+:- dynamic op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
+
+%% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
+%  The closed vocabulary: a component with any other key is a spec error.
+component_spec(kind,           one,  any,       "kind: one of the op kinds, or extension").
+component_spec(doc,            one,  any,       "doc: a one-line description, as a \"string\"").
+component_spec(input,          many, op,        "input: a tensor input name, one fact per input, in call order").
+component_spec(attr,           many, op,        "attr: Name: Type = Default (Type float, int, bool, optional(float))").
+component_spec(output,         many, op,        "output: a tensor output name, one fact per output, in order").
+component_spec(forward,        one,  op,        "forward: Output = Expression over inputs, attrs and constants").
+component_spec(gradient,       many, op,        "gradient: Input = Expression overriding the derived gradient (grad_<output> is the incoming gradient)").
+component_spec(differentiable, one,  op,        "differentiable: the list of inputs gradients flow to (default: all inputs)").
+component_spec(dtypes,         one,  op,        "dtypes: the list of supported dtypes, e.g. [float32, float64]").
+component_spec(devices,        one,  op,        "devices: the list of devices, e.g. [cpu, cuda]").
+component_spec(module,         one,  op,        "module: the nn.Module class name, CamelCase").
+component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
+component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input").
+component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
+component_spec(namespace,      one,  extension, "namespace: the torch.ops namespace of the extension").
+component_spec(package,        one,  extension, "package: the Python package name of the extension").
+
+known_dtype(float32). known_dtype(float64). known_dtype(float16). known_dtype(bfloat16).
+known_device(cpu). known_device(cuda).
+
+attr_type(float). attr_type(int). attr_type(bool).
+attr_type(optional(float)). attr_type(optional(int)).
+
+%% Reserved words: C++ and Python keywords, and names the generated code uses itself.
+reserved(W) :- cpp_keyword(W) ; python_keyword(W) ; generator_name(W).
+cpp_keyword(W) :- memberchk(W, [alignas, alignof, and, and_eq, asm, auto, bitand, bitor, bool, break, case,
+    catch, char, char16_t, char32_t, char8_t, class, compl, concept, const, consteval, constexpr, constinit,
+    const_cast, continue, co_await, co_return, co_yield, decltype, default, delete, do, double, dynamic_cast,
+    else, enum, explicit, export, extern, false, float, for, friend, goto, if, inline, int, long, mutable,
+    namespace, new, noexcept, not, not_eq, nullptr, operator, or, or_eq, private, protected, public, register,
+    reinterpret_cast, requires, return, short, signed, sizeof, static, static_assert, static_cast, struct,
+    switch, template, this, thread_local, throw, true, try, typedef, typeid, typename, union, unsigned, using,
+    virtual, void, volatile, wchar_t, while, xor, xor_eq]).
+python_keyword(W) :- memberchk(W, [false, none, true, and, as, assert, async, await, break, class, continue,
+    def, del, elif, else, except, finally, for, from, global, if, import, in, is, lambda, nonlocal, not, or,
+    pass, raise, return, try, while, with, yield, match, case]).
+generator_name(W) :- memberchk(W, [self, torch, at, c10, std, grimoire, ctx, iter, scalar_t, opmath_t, out,
+    result, grad, m, nn, math, pi]).
+
+%% valid_identifier(+Atom): lower-case C/Python identifier, not reserved, not a generator prefix.
+valid_identifier(A) :-
+    atom(A),
+    atom_codes(A, [C|Cs]),
+    code_type(C, csymf), \+ code_type(C, upper),
+    forall(member(X, Cs), (code_type(X, csym), \+ code_type(X, upper))),
+    \+ reserved(A),
+    \+ sub_atom(A, 0, _, _, grad_),
+    \+ sub_atom(A, 0, _, _, tmp_),
+    \+ sub_atom(A, 0, _, _, '_').
+
+%% valid_class_name(+Atom): CamelCase identifier.
+valid_class_name(A) :-
+    atom(A),
+    atom_codes(A, [C|Cs]),
+    code_type(C, upper),
+    forall(member(X, Cs), code_type(X, csym)),
+    \+ reserved(A).
+
+% ---------------------------------------------------------------------------------------------
+% Queries over the components
+% ---------------------------------------------------------------------------------------------
+
+is_extension(E) :- entity(E), component(E, kind, extension).
+is_op(E) :- entity(E), component(E, kind, K), K \== extension.
+
+op_inputs(Op, Names) :- findall(N, component(Op, input, N), Names).
+op_outputs(Op, Names) :- findall(N, component(Op, output, N), Names).
+op_attrs(Op, Attrs) :- findall(attr(N, T, D), (component(Op, attr, A), attr_parts(A, N, T, D)), Attrs).
+op_attr_names(Op, Names) :- op_attrs(Op, As), findall(N, member(attr(N, _, _), As), Names).
+
+%% attr_parts(+AttrTerm, -Name, -Type, -Default): Default is required(none) when none is given.
+attr_parts(N:T = D, N, T, default(D)) :- !.
+attr_parts(N:T, N, T, required) :- T \= (_ = _).
+
+op_differentiable(Op, Ds) :- component(Op, differentiable, Ds), !.
+op_differentiable(Op, Ds) :- op_inputs(Op, Ds).
+
+op_dtypes(Op, Ds) :- component(Op, dtypes, Ds), !.
+op_dtypes(_, [float32, float64]).
+
+op_devices(Op, Ds) :- component(Op, devices, Ds), !.
+op_devices(_, [cpu]).
+
+op_extension(Op, E) :- component(Op, extension, E), !.
+op_extension(_, E) :- is_extension(E), !.
+
+op_module(Op, M) :- component(Op, module, M), !.
+op_module(Op, M) :- camel_case(Op, M).
+
+ext_namespace(E, N) :- component(E, namespace, N), !.
+ext_namespace(E, E).
+ext_package(E, P) :- component(E, package, P), !.
+ext_package(E, E).
+
+camel_case(Snake, Camel) :-
+    atomic_list_concat(Parts, '_', Snake),
+    maplist(capitalize, Parts, Caps),
+    atomic_list_concat(Caps, Camel).
+capitalize(A, C) :- atom_codes(A, [H|T]), !, code_type(U, to_upper(H)), atom_codes(C, [U|T]).
+capitalize(A, A).
+
+%% operation_info(+Op): print every component of Op, then the derived ones (for `grimoire perceive`).
+operation_info(Op) :-
+    entity(Op),
+    forall(component(Op, K, V), format("~w: ~q~n", [K, V])),
+    forall(derived(Op, K, V), format("~w (derived): ~w~n", [K, V])).
+
+% ---------------------------------------------------------------------------------------------
+% Systems: derived components
+% ---------------------------------------------------------------------------------------------
+
+%% derived(?Op, ?Key, ?Value): components computed from the written ones.
+derived(Op, schema, Schema) :- is_op(Op), op_schema(Op, Schema).
+derived(Op, python_signature, Sig) :- is_op(Op), python_signature(Op, Sig).
+derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).
+
+%% op_schema(+Op, -Schema): the torch.library schema string.
+op_schema(Op, Schema) :-
+    op_inputs(Op, Ins), op_attrs(Op, As), op_outputs(Op, Outs),
+    findall(S, (member(I, Ins), format(string(S), "Tensor ~w", [I])), InS),
+    findall(S, (member(attr(N, T, D), As), schema_attr(N, T, D, S)), AttrS),
+    append(InS, AttrS, ArgS),
+    atomic_list_concat(ArgS, ', ', Args),
+    schema_returns(Outs, Ret),
+    format(string(Schema), "~w(~w) -> ~w", [Op, Args, Ret]).
+
+schema_attr(N, T, D, S) :-
+    schema_type(T, ST),
+    (   D = default(V) -> schema_value(V, SV), format(string(S), "~w ~w=~w", [ST, N, SV])
+    ;   format(string(S), "~w ~w", [ST, N])
+    ).
+schema_type(float, float).
+schema_type(int, 'SymInt').
+schema_type(bool, bool).
+schema_type(optional(float), 'float?').
+schema_type(optional(int), 'SymInt?').
+schema_value(none, 'None') :- !.
+schema_value(true, 'True') :- !.
+schema_value(false, 'False') :- !.
+schema_value(V, V).
+
+schema_returns([_], "Tensor") :- !.
+schema_returns(Outs, S) :-
+    length(Outs, N), length(Ts, N), maplist(=("Tensor"), Ts),
+    atomic_list_concat(Ts, ', ', J), format(string(S), "(~w)", [J]).
+
+%% python_signature(+Op, -Sig): the parameter list of the Python wrapper.
+python_signature(Op, Sig) :-
+    op_inputs(Op, Ins), op_attrs(Op, As),
+    findall(S, (member(attr(N, T, D), As), python_param(N, T, D, S)), AttrS),
+    append(Ins, AttrS, Ps), atomic_list_concat(Ps, ', ', Sig).
+python_param(N, T, default(V), S) :- !, python_type(T, PT), python_value(V, PV), format(string(S), "~w: ~w = ~w", [N, PT, PV]).
+python_param(N, T, required, S) :- python_type(T, PT), format(string(S), "~w: ~w", [N, PT]).
+python_type(float, float). python_type(int, int). python_type(bool, bool).
+python_type(optional(float), 'Optional[float]'). python_type(optional(int), 'Optional[int]').
+python_value(none, 'None') :- !.
+python_value(true, 'True') :- !.
+python_value(false, 'False') :- !.
+python_value(V, V).

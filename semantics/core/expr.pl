@@ -1,0 +1,205 @@
+/*  Expressions: the whitelisted term grammar of forward and gradient expressions,
+    symbolic differentiation, simplification, common-subexpression elimination,
+    and rendering to C++ (scalar and at::vec::Vectorized alike) and to a PyTorch reference.
+
+    Nothing outside the grammar reaches a template: expr_problem/3 names it first.
+*/
+
+%% unary_fn(Name, TorchReference)
+unary_fn(exp, 'torch.exp').
+unary_fn(log, 'torch.log').
+unary_fn(log1p, 'torch.log1p').
+unary_fn(sqrt, 'torch.sqrt').
+unary_fn(rsqrt, 'torch.rsqrt').
+unary_fn(sin, 'torch.sin').
+unary_fn(cos, 'torch.cos').
+unary_fn(tanh, 'torch.tanh').
+unary_fn(sigmoid, 'torch.sigmoid').
+unary_fn(erf, 'torch.erf').
+unary_fn(abs, 'torch.abs').
+unary_fn(relu, 'torch.relu').
+unary_fn(softplus, 'torch.nn.functional.softplus').
+unary_fn(sign, 'torch.sign').
+
+binop(+). binop(-). binop(*). binop(/).
+cmp_op(>). cmp_op(<). cmp_op(>=). cmp_op(=<).
+
+constant_name(pi, 3.141592653589793).
+
+%% expr_problem(+Expr, +Vars, -Problem): Problem describes the first part of Expr outside the grammar.
+expr_problem(E, _, P) :- var(E), !, P = "an unbound Prolog variable (names must start lower-case: write x, not X)".
+expr_problem(E, _, _) :- number(E), !, fail.
+expr_problem(E, Vars, P) :- atom(E), !,
+    \+ memberchk(E, Vars), \+ constant_name(E, _),
+    atomic_list_concat(Vars, ', ', VL),
+    format(string(P), "unknown name '~w' (known: ~w, pi)", [E, VL]).
+expr_problem(E, Vars, P) :- E =.. [Op, A, B], binop(Op), !, ( expr_problem(A, Vars, P) -> true ; expr_problem(B, Vars, P) ).
+expr_problem(-A, Vars, P) :- !, expr_problem(A, Vars, P).
+expr_problem(pow(A, N), Vars, P) :- !, ( \+ number(N) -> format(string(P), "pow exponent ~q must be a number", [N]) ; expr_problem(A, Vars, P) ).
+expr_problem(A ** N, Vars, P) :- !, expr_problem(pow(A, N), Vars, P).
+expr_problem(A ^ N, Vars, P) :- !, expr_problem(pow(A, N), Vars, P).
+expr_problem(max(A, C), Vars, P) :- !, ( \+ number(C) -> format(string(P), "max(_, C) needs a number C, got ~q", [C]) ; expr_problem(A, Vars, P) ).
+expr_problem(min(A, C), Vars, P) :- !, ( \+ number(C) -> format(string(P), "min(_, C) needs a number C, got ~q", [C]) ; expr_problem(A, Vars, P) ).
+expr_problem(where(C, A, B), Vars, P) :- !,
+    (   C =.. [Op, L, R], cmp_op(Op)
+    ->  ( expr_problem(L, Vars, P) -> true ; expr_problem(R, Vars, P) -> true
+        ; expr_problem(A, Vars, P) -> true ; expr_problem(B, Vars, P) )
+    ;   format(string(P), "where/3 needs a comparison (>, <, >=, =<) first, got ~q", [C])
+    ).
+expr_problem(E, Vars, P) :- E =.. [F, A], unary_fn(F, _), !, expr_problem(A, Vars, P).
+expr_problem(E, _, P) :-
+    functor(E, F, N),
+    findall(U, unary_fn(U, _), Us), atomic_list_concat(Us, ', ', UL),
+    format(string(P), "~w/~w is not in the expression grammar (+ - * / pow max min where ~w)", [F, N, UL]).
+
+%% normalize(+Expr, -Canonical): one spelling per operation.
+normalize(E, E) :- ( number(E) ; atom(E) ), !.
+normalize(A ** N, pow(A1, N)) :- !, normalize(A, A1).
+normalize(A ^ N, pow(A1, N)) :- !, normalize(A, A1).
+normalize(where(C, A, B), where(C1, A1, B1)) :- !,
+    C =.. [Op, L, R], normalize(L, L1), normalize(R, R1), C1 =.. [Op, L1, R1],
+    normalize(A, A1), normalize(B, B1).
+normalize(E, E1) :- E =.. [F|Args], maplist(normalize_arg(F), Args, Args1), E1 =.. [F|Args1].
+normalize_arg(F, A, A) :- memberchk(F, [pow, max, min]), number(A), !.
+normalize_arg(_, A, A1) :- normalize(A, A1).
+
+% ---------------------------------------------------------------------------------------------
+% Differentiation: d(+Expr, +Var, -Derivative); Expr normalized, result unsimplified.
+% ---------------------------------------------------------------------------------------------
+
+d(X, V, 1) :- X == V, !.
+d(X, _, 0) :- ( number(X) ; atom(X) ), !.
+d(A + B, V, DA + DB) :- !, d(A, V, DA), d(B, V, DB).
+d(A - B, V, DA - DB) :- !, d(A, V, DA), d(B, V, DB).
+d(A * B, V, DA * B + A * DB) :- !, d(A, V, DA), d(B, V, DB).
+d(A / B, V, (DA * B - A * DB) / (B * B)) :- !, d(A, V, DA), d(B, V, DB).
+d(-A, V, -DA) :- !, d(A, V, DA).
+d(pow(A, N), V, N * pow(A, N1) * DA) :- !, N1 is N - 1, d(A, V, DA).
+d(exp(A), V, exp(A) * DA) :- !, d(A, V, DA).
+d(log(A), V, DA / A) :- !, d(A, V, DA).
+d(log1p(A), V, DA / (1 + A)) :- !, d(A, V, DA).
+d(sqrt(A), V, DA / (2 * sqrt(A))) :- !, d(A, V, DA).
+d(rsqrt(A), V, -0.5 * rsqrt(A) / A * DA) :- !, d(A, V, DA).
+d(sin(A), V, cos(A) * DA) :- !, d(A, V, DA).
+d(cos(A), V, -(sin(A)) * DA) :- !, d(A, V, DA).
+d(tanh(A), V, (1 - tanh(A) * tanh(A)) * DA) :- !, d(A, V, DA).
+d(sigmoid(A), V, sigmoid(A) * (1 - sigmoid(A)) * DA) :- !, d(A, V, DA).
+d(erf(A), V, 1.1283791670955126 * exp(-(A * A)) * DA) :- !, d(A, V, DA).   % 2/sqrt(pi)
+d(abs(A), V, sign(A) * DA) :- !, d(A, V, DA).
+d(sign(_), _, 0) :- !.
+d(relu(A), V, where(A > 0, DA, 0)) :- !, d(A, V, DA).
+d(softplus(A), V, sigmoid(A) * DA) :- !, d(A, V, DA).
+d(max(A, C), V, where(A > C, DA, 0)) :- !, d(A, V, DA).
+d(min(A, C), V, where(A < C, DA, 0)) :- !, d(A, V, DA).
+d(where(C, A, B), V, where(C, DA, DB)) :- !, d(A, V, DA), d(B, V, DB).
+
+%% gradient(+Expr, +Var, +Grad, -GradExpr): Grad * dExpr/dVar, simplified.
+gradient(Expr, Var, Grad, G) :-
+    normalize(Expr, N), d(N, Var, D), simplify(Grad * D, G).
+
+% ---------------------------------------------------------------------------------------------
+% Simplification to a fixpoint
+% ---------------------------------------------------------------------------------------------
+
+simplify(E, S) :- simp(E, E1), ( E1 == E -> S = E ; simplify(E1, S) ).
+
+simp(E, E) :- ( number(E) ; atom(E) ), !.
+simp(where(C, A, B), R) :- !, simp(A, A1), simp(B, B1), ( A1 == B1 -> R = A1 ; R = where(C, A1, B1) ).
+simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), E1 =.. [F|Args1], rule(E1, R), !.
+simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), R =.. [F|Args1].
+
+rule(A + B, C) :- number(A), number(B), C is A + B.
+rule(A - B, C) :- number(A), number(B), C is A - B.
+rule(A * B, C) :- number(A), number(B), C is A * B.
+rule(A / B, C) :- number(A), number(B), B =\= 0, C is A / B.
+rule(-A, C) :- number(A), C is -A.
+rule(0 + A, A). rule(A + 0, A).
+rule(A - 0, A). rule(0 - A, -A).
+rule(A * B, 0) :- ( A == 0 ; B == 0 ).
+rule(1 * A, A). rule(A * 1, A).
+rule(A / 1, A).
+rule(0 / _, 0).
+rule(-(-A), A).
+rule(A + -B, A - B).
+rule(A - -B, A + B).
+rule(-A * B, -(A * B)).
+rule(A * -B, -(A * B)).
+rule(-1 * A, -A). rule(A * -1, -A).
+rule(A * B, B * A) :- number(B), \+ number(A).           % constants to the left
+rule(A * (B * C), (A * B) * C) :- number(A), number(B).  % fold nested constants
+rule(pow(_, 0), 1).
+rule(pow(A, 1), A).
+rule(pow(A, N), C) :- number(A), C is A ** N.
+rule(1.0 * A, A).
+rule(A * 1.0, A).
+
+% ---------------------------------------------------------------------------------------------
+% Common-subexpression elimination: costly subterms used twice become let-bindings.
+% ---------------------------------------------------------------------------------------------
+
+%% cse(+Expr, -Lets, -Body): Lets = [tmp(I)-Expr, ...] in dependency order.
+cse(E, Lets, Body) :- cse_(E, 0, Lets, Body).
+cse_(E, I, [tmp(I)-S|Lets], Body) :-
+    shared_subterm(E, S), !,
+    replace(E, S, tmp(I), E1), E1 \== E, I1 is I + 1, cse_(E1, I1, Lets, Body).
+cse_(E, _, [], E).
+
+shared_subterm(E, S) :-
+    findall(Sz-T, (sub_term(T, E), costly(T), term_size(T, Sz)), Ts),
+    msort(Ts, Sorted), member(_-S, Sorted),
+    occurrences(S, E, N), N >= 2, !.
+
+costly(T) :- compound(T), \+ T = tmp(_), \+ ( T = -(A), ( atom(A) ; number(A) ) ).
+
+occurrences(S, E, N) :- aggregate_all(count, (sub_term(T, E), T == S), N).
+
+replace(E, S, R, R) :- E == S, !.
+replace(E, _, _, E) :- \+ compound(E), !.
+replace(E, S, R, E1) :- E =.. [F|As], replace_all(As, S, R, As1), E1 =.. [F|As1].
+replace_all([], _, _, []).
+replace_all([A|As], S, R, [B|Bs]) :- replace(A, S, R, B), replace_all(As, S, R, Bs).
+
+% ---------------------------------------------------------------------------------------------
+% Rendering
+% ---------------------------------------------------------------------------------------------
+
+%% cpp_expr(+Expr, -String): C++ over a type V (scalar opmath type or Vectorized), helpers in grimoire::.
+cpp_expr(tmp(I), S) :- !, format(string(S), "tmp_~w", [I]).
+cpp_expr(E, S) :- integer(E), !, format(string(S), "V(~w)", [E]).
+cpp_expr(E, S) :- number(E), !, format(string(S), "V(~15g)", [E]).
+cpp_expr(E, S) :- constant_name(E, C), !, cpp_expr(C, S).
+cpp_expr(E, S) :- atom(E), !, format(string(S), "~w", [E]).
+cpp_expr(-A, S) :- !, cpp_expr(A, SA), format(string(S), "(-~w)", [SA]).
+cpp_expr(pow(A, 2), S) :- !, cpp_expr(A, SA), format(string(S), "grimoire::square(~w)", [SA]).
+cpp_expr(pow(A, N), S) :- !, cpp_expr(A, SA), cpp_expr(N, SN), format(string(S), "grimoire::pow(~w, ~w)", [SA, SN]).
+cpp_expr(max(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::maximum(~w, ~w)", [SA, SC]).
+cpp_expr(min(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::minimum(~w, ~w)", [SA, SC]).
+cpp_expr(where(C, A, B), S) :- !,
+    C =.. [Op, L, R], cmp_fn(Op, Fn), cpp_expr(L, SL), cpp_expr(R, SR), cpp_expr(A, SA), cpp_expr(B, SB),
+    format(string(S), "grimoire::where(grimoire::~w(~w, ~w), ~w, ~w)", [Fn, SL, SR, SA, SB]).
+cpp_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, cpp_expr(A, SA), cpp_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
+cpp_expr(E, S) :- E =.. [F, A], unary_fn(F, _), !, cpp_expr(A, SA), format(string(S), "grimoire::~w(~w)", [F, SA]).
+
+cmp_fn(>, gt). cmp_fn(<, lt). cmp_fn(>=, ge). cmp_fn(=<, le).
+
+%% cpp_body(+Expr, -Lets, -Result): Lets a list of "const V tmp_I = ...;" strings.
+cpp_body(Expr, LetStrs, Result) :-
+    cse(Expr, Lets, Body),
+    findall(L, (member(T-X, Lets), cpp_expr(T, TS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [TS, XS])), LetStrs),
+    cpp_expr(Body, Result).
+
+%% py_expr(+Expr, -String): a PyTorch reference composite.
+py_expr(E, S) :- number(E), !, format(string(S), "~w", [E]).
+py_expr(E, S) :- constant_name(E, C), !, py_expr(C, S).
+py_expr(E, S) :- atom(E), !, format(string(S), "~w", [E]).
+py_expr(-A, S) :- !, py_expr(A, SA), format(string(S), "(-~w)", [SA]).
+py_expr(pow(A, N), S) :- !, py_expr(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
+py_expr(max(A, C), S) :- !, py_expr(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
+py_expr(min(A, C), S) :- !, py_expr(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
+py_expr(where(C, A, B), S) :- !,
+    C =.. [Op, L, R], py_cmp(Op, PO), py_expr(L, SL), py_expr(R, SR), py_expr(A, SA), py_expr(B, SB),
+    format(string(S), "torch.where(~w ~w ~w, ~w, ~w)", [SL, PO, SR, SA, SB]).
+py_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, py_expr(A, SA), py_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
+py_expr(E, S) :- E =.. [F, A], unary_fn(F, T), !, py_expr(A, SA), format(string(S), "~w(~w)", [T, SA]).
+
+py_cmp(>, >). py_cmp(<, <). py_cmp(>=, >=). py_cmp(=<, <=).

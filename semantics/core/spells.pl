@@ -1,0 +1,22 @@
+/*  Spells: what `grimoire cast "conjure(X)"` does. A spell names a step; the steps it needs
+    first are derived from step_requires/2, so conjure(run_tests) generates and builds before it tests. */
+
+spell_step(conjure(generate), generate).
+spell_step(conjure(build_extension), build).
+spell_step(conjure(run_tests), test).
+spell_step(conjure(run_benchmarks), bench).
+spell_step(conjure(validate), test).
+
+step_requires(build, generate).
+step_requires(test, build).
+step_requires(bench, build).
+
+%% spell_plan(+Spell, -Steps): the spell's step after everything it requires, each once.
+spell_plan(Spell, Steps) :-
+    spell_step(Spell, Step),
+    step_closure(Step, [], Rev), reverse(Rev, Steps).
+
+step_closure(Step, Seen, Seen) :- memberchk(Step, Seen), !.
+step_closure(Step, Seen, [Step|Out]) :-
+    findall(R, step_requires(Step, R), Rs),
+    foldl([R, A0, A]>>step_closure(R, A0, A), Rs, Seen, Out).

@@ -1,0 +1,66 @@
+/*  Kind `elementwise`: an n-ary pointwise expression with scalar attrs.
+    Torch broadcasting and type promotion; the backward is derived by differentiating the
+    forward expression (semantics/core/expr.pl) unless a gradient component overrides it.
+*/
+
+op_kind(elementwise, "n-ary pointwise expression with scalar attrs, broadcasting, derived backward").
+
+kind_requires(elementwise, input).
+kind_requires(elementwise, output).
+kind_requires(elementwise, forward).
+
+kind_violation(elementwise, E-component(E, output, O)-Msg) :-
+    op_outputs(E, [_, O|_]),
+    format(string(Msg), "elementwise op '~w' has one output; remove output ~q.", [E, O]).
+kind_violation(elementwise, E-component(E, forward, F)-Msg) :-
+    component(E, forward, F), \+ F = (_ = _),
+    format(string(Msg), "forward of '~w' must read Output = Expression, e.g. y = x * sigmoid(x); got ~q.", [E, F]).
+kind_violation(elementwise, E-component(E, forward, (O = X))-Msg) :-
+    component(E, forward, (O = X)), op_outputs(E, Outs), \+ memberchk(O, Outs),
+    format(string(Msg), "forward of '~w' assigns ~q, which is not an output (outputs: ~w).", [E, O, Outs]).
+kind_violation(elementwise, E-component(E, forward, (O = X))-Msg) :-
+    component(E, forward, (O = X)), elementwise_vars(E, Vars),
+    expr_problem(X, Vars, P),
+    format(string(Msg), "forward of '~w': ~w.", [E, P]).
+kind_violation(elementwise, E-component(E, gradient, G)-Msg) :-
+    component(E, gradient, G),
+    (   G = (I = X)
+    ->  op_inputs(E, Ins), op_outputs(E, [Out|_]), atom_concat(grad_, Out, GO),
+        elementwise_vars(E, Vars),
+        (   \+ memberchk(I, Ins) -> format(string(Msg), "gradient of '~w' names ~q, which is not an input (inputs: ~w).", [E, I, Ins])
+        ;   expr_problem(X, [GO|Vars], P) -> format(string(Msg), "gradient of '~w' for ~w: ~w.", [E, I, P])
+        )
+    ;   format(string(Msg), "gradient of '~w' must read Input = Expression (grad_<output> is the incoming gradient); got ~q.", [E, G])
+    ).
+
+elementwise_vars(E, Vars) :- op_inputs(E, Ins), op_attr_names(E, As), append(Ins, As, Vars).
+
+elementwise_forward(E, X) :- component(E, forward, (_ = X0)), normalize(X0, X).
+
+kind_derived(elementwise, E, forward_cpp-_{lets: Lets, result: R}) :-
+    elementwise_forward(E, X), simplify(X, S), cpp_body(S, Lets, R).
+kind_derived(elementwise, E, reference_py-Py) :-
+    component(E, forward, (_ = X)), normalize(X, N), py_expr(N, Py).
+kind_derived(elementwise, E, gradients-Gs) :-
+    op_outputs(E, [Out|_]), atom_concat(grad_, Out, GO),
+    op_differentiable(E, Ds),
+    findall(_{input: I, lets: Lets, result: R, expr: Printed, derived: Derived},
+            ( member(I, Ds), elementwise_gradient(E, I, GO, G, Derived),
+              cpp_body(G, Lets, R), format(string(Printed), "~w", [G]) ),
+            Gs).
+
+%% elementwise_gradient(+Op, +Input, +GradOut, -Expr, -Derived): the spec's override or the derivative.
+elementwise_gradient(E, I, _, G, false) :- component(E, gradient, (I = X)), !, normalize(X, N), simplify(N, G).
+elementwise_gradient(E, I, GO, G, true) :- elementwise_forward(E, X), gradient(X, I, GO, G).
+
+%% The backward op: grad_<output> and every input, the attrs; one gradient per differentiable input.
+kind_derived(elementwise, E, backward_schema-S) :-
+    op_outputs(E, [Out|_]), op_inputs(E, Ins), op_attrs(E, As), op_differentiable(E, Ds), Ds \== [],
+    findall(A, (member(I, [grad_(Out)|Ins]), tensor_arg(I, A)), InS),
+    findall(A, (member(attr(N, T, D), As), schema_attr(N, T, D, A)), AttrS),
+    append(InS, AttrS, Args), atomic_list_concat(Args, ', ', ArgL),
+    schema_returns(Ds, Ret),
+    format(string(S), "~w_backward(~w) -> ~w", [E, ArgL, Ret]).
+
+tensor_arg(grad_(O), A) :- !, format(string(A), "Tensor grad_~w", [O]).
+tensor_arg(I, A) :- format(string(A), "Tensor ~w", [I]).

@@ -1,0 +1,17 @@
+/*  Fused attention returning its weights (the Grimoire template's attention op):
+    output = softmax(query @ key^T * scale) @ value, scale defaulting to 1/sqrt(d),
+    over [batch, seq, d] or [batch, heads, seq, d]. */
+
+entity(fused_attention).
+component(fused_attention, kind, attention).
+component(fused_attention, doc, "Scaled dot-product attention that also returns the attention weights.").
+component(fused_attention, input, query).
+component(fused_attention, input, key).
+component(fused_attention, input, value).
+component(fused_attention, attr, scale: optional(float) = none).
+component(fused_attention, output, output).
+component(fused_attention, output, attention_weights).
+component(fused_attention, dtypes, [float32, float64]).
+component(fused_attention, devices, [cpu]).
+component(fused_attention, module, 'FusedAttention').
+component(fused_attention, bench, shape([8, 512, 64])).

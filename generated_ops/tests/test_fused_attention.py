@@ -83,13 +83,6 @@ class TestFusedAttention:
         for a, b in zip((q, k, v), ref_in):
             T.assert_close(a.grad, b.grad, dtype, scale=100)
 
-    def test_gradcheck(self, device, dtype):
-        if dtype != torch.float64:
-            pytest.skip("gradcheck runs in float64 only (numerical differences need the precision)")
-        for case in [((2, 3, 4), (2, 5, 4), (2, 5, 3), None), ((1, 2, 3, 4), (1, 2, 3, 4), (1, 2, 3, 4), 0.7)]:
-            (q, k, v), scale = inputs(case, device, dtype, requires_grad=True)
-            assert torch.autograd.gradcheck(lambda a, b, c: fused_attention(a, b, c, scale), (q, k, v))
-
     def test_opcheck(self, device, dtype):
         for case in CASES[:4]:
             (q, k, v), scale = inputs(case, device, dtype, requires_grad=True)
@@ -161,9 +154,18 @@ class TestFusedAttention:
         with pytest.raises(RuntimeError, match="not supported"):
             fused_attention(q, q, q)
 
-    def test_rejects_device_without_kernel(self, device, dtype):
-        if not torch.cuda.is_available():
-            pytest.skip("needs a CUDA device to show that a CPU-only op refuses CUDA tensors; none here")
-        q = T.make((2, 5, 8), dtype, "cuda")
-        with pytest.raises(RuntimeError):
-            fused_attention(q, q, q)
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck(device):
+    dtype = torch.float64  # finite differences need the precision
+    for case in [((2, 3, 4), (2, 5, 4), (2, 5, 3), None), ((1, 2, 3, 4), (1, 2, 3, 4), (1, 2, 3, 4), 0.7)]:
+        (q, k, v), scale = inputs(case, device, dtype, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda a, b, c: fused_attention(a, b, c, scale), (q, k, v))
+
+
+def test_rejects_device_without_kernel():
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device to show that a CPU-only op refuses CUDA tensors; none here")
+    q = T.make((2, 5, 8), torch.float32, "cuda")
+    with pytest.raises(RuntimeError):
+        fused_attention(q, q, q)

@@ -82,14 +82,6 @@ class TestParametricSwish:
                 assert g is not None and g.shape == a.shape and g.dtype == a.dtype
                 T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10)
 
-    def test_gradcheck(self, device, dtype):
-        if dtype != torch.float64:
-            pytest.skip("gradcheck runs in float64 only (numerical differences need the precision)")
-        for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 64 for x in s)]:
-            args = [T.make(s, dtype, device, requires_grad=name in ['x'])
-                    for s, name in zip(shapes, ('x',))]
-            assert torch.autograd.gradcheck(lambda *xs: parametric_swish(*xs, **ATTRS), args)
-
     def test_opcheck(self, device, dtype):
         for args in list(samples(device, dtype, requires_grad=True))[:5]:
             torch.library.opcheck(OP, (*args, *ATTRS.values()))
@@ -124,9 +116,19 @@ class TestParametricSwish:
         with pytest.raises(RuntimeError, match="not supported; supported dtypes"):
             parametric_swish(*args, **ATTRS)
 
-    def test_rejects_device_without_kernel(self, device, dtype):
-        if not torch.cuda.is_available():
-            pytest.skip("needs a CUDA device to show that a CPU-only op refuses CUDA tensors; none here")
-        args = [T.make((3,), dtype, "cuda") for _ in range(1)]
-        with pytest.raises(RuntimeError):
-            parametric_swish(*args, **ATTRS)
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck(device):
+    dtype = torch.float64  # finite differences need the precision
+    for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 64 for x in s)]:
+        args = [T.make(s, dtype, device, requires_grad=name in ['x'])
+                for s, name in zip(shapes, ('x',))]
+        assert torch.autograd.gradcheck(lambda *xs: parametric_swish(*xs, **ATTRS), args)
+
+
+def test_rejects_device_without_kernel():
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device to show that a CPU-only op refuses CUDA tensors; none here")
+    args = [T.make((3,), torch.float32, "cuda") for _ in range(1)]
+    with pytest.raises(RuntimeError):
+        parametric_swish(*args, **ATTRS)

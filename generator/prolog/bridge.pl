@@ -118,7 +118,7 @@ grimoire_plan_json(Text, Json) :-
     ;   spell_plan(Spell, Steps)
     ->  maplist([S, T]>>format(string(T), "~q", [S]), Steps, Ts),
         atom_json_dict(Json, _{ok: true, steps: Ts}, [width(0)])
-    ;   findall(S, spell_step(conjure(S), _), Known),
-        format(string(Msg), "unknown spell ~w; known: ~w", [Text, Known]),
+    ;   findall(S, spell_step(S, _), Known),
+        format(string(Msg), "unknown spell ~w; known: ~q", [Text, Known]),
         atom_json_dict(Json, _{ok: false, error: Msg}, [width(0)])
     ).

@@ -16,8 +16,9 @@ violation(entity(E), Msg) :-
 
 violation(entity(E), Msg) :-
     entity(E), atom(E),
-    findall(R, clause(entity(E), true, R), [_, _|_]),
-    format(string(Msg), "entity '~w' is declared more than once: keep one entity(~q) fact.", [E, E]).
+    findall(R, clause(entity(E), true, R), [_, R2|_]),
+    clause_place(R2, Again),   % the blame lands on the first fact; name the repeat too
+    format(string(Msg), "entity '~w' is declared more than once (again at ~w): keep one entity(~q) fact.", [E, Again, E]).
 
 violation(component(E, K, V), Msg) :-
     component(E, K, V), \+ component_spec(K, _, _, _),
@@ -65,7 +66,7 @@ violation(entity(E), Msg) :-
     is_op(E), component(E, kind, Kind), op_kind(Kind, _),
     kind_requires(Kind, Key), \+ component(E, Key, _),
     component_spec(Key, _, _, Help),
-    format(string(Msg), "op '~w' of kind ~w needs a '~w' component (~w).", [E, Kind, Key, Help]).
+    format(string(Msg), "op '~w' of kind ~w has no '~w' component; add one (~w).", [E, Kind, Key, Help]).
 
 violation(component(E, K, N), Msg) :-
     is_op(E), member(K, [input, output]), component(E, K, N), \+ valid_identifier(N),
@@ -85,8 +86,8 @@ violation(component(E, attr, A), Msg) :-
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, default(D)), attr_type(T), \+ default_fits(T, D),
-    format(string(Msg), "default ~q of attr '~w' of '~w' is not a ~w (write e.g. ~w).", [D, N, E, T, Example]),
-    type_example(T, Example).
+    type_example(T, Example),
+    format(string(Msg), "default ~q of attr '~w' of '~w' is not a ~w (write e.g. ~w).", [D, N, E, T, Example]).
 
 violation(component(E, K, N), Msg) :-
     is_op(E), member(K, [input, output, attr]), component(E, K, C),
@@ -110,8 +111,8 @@ violation(component(E, devices, Ds), Msg) :-
 
 violation(component(E, module, M), Msg) :-
     is_op(E), component(E, module, M), \+ valid_class_name(M),
-    format(string(Msg), "module name ~q of '~w' must be a CamelCase class name, e.g. '~w'.", [M, E, Camel]),
-    camel_case(E, Camel).
+    camel_case(E, Camel),
+    format(string(Msg), "module name ~q of '~w' must be a CamelCase class name, e.g. '~w'.", [M, E, Camel]).
 
 violation(component(E, differentiable, Ds), Msg) :-
     is_op(E), component(E, differentiable, Ds), op_inputs(E, Ins),
@@ -172,3 +173,9 @@ locate(Where, File, Line) :-
     clause_property(Ref, file(File)),
     clause_property(Ref, line_count(Line)), !.
 locate(_, unknown, 0).
+
+%% clause_place(+Ref, -Place): "file.pl:Line" of a clause, for messages naming a second fact.
+clause_place(Ref, Place) :-
+    clause_property(Ref, file(File)), clause_property(Ref, line_count(Line)), !,
+    file_base_name(File, Base), format(atom(Place), "~w:~w", [Base, Line]).
+clause_place(_, 'another fact').

@@ -1,0 +1,345 @@
+"""The `grimoire` command: drives every stage, and speaks Prolog (`perceive`, `cast`).
+
+Exit codes: 0 success; 1 a check failed (tests, drift, benchmark regression, build); 2 the specs or
+the command line are wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .diagnostics import SpecError
+from .project import Project
+
+app = typer.Typer(
+    name="grimoire",
+    help="Generate, build, validate and benchmark PyTorch C++/CUDA extensions from Prolog op specs.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+ROOT_OPTION = typer.Option(None, "--root", help="Project folder (holding semantics/); default: nearest upwards.")
+
+
+def _project(root: Optional[Path]) -> Project:
+    return Project.discover(root)
+
+
+def _fail(message: str, code: int = 1) -> "typer.Exit":
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _load_model(project: Project):
+    from . import knowledge, model
+
+    try:
+        return model.build_model(knowledge.load(project.semantics))
+    except SpecError as exc:
+        for d in exc.diagnostics:
+            err.print(d.render(project.root), markup=False)
+        err.print(f"[red]{len(exc.diagnostics)} problem(s) in the specs; nothing was generated.[/red]")
+        raise typer.Exit(2)
+
+
+# ----------------------------------------------------------------------------------------------
+# Steps shared by the commands and by `cast`
+# ----------------------------------------------------------------------------------------------
+
+def step_generate(project: Project, check: bool = False) -> None:
+    from . import render
+
+    start = time.perf_counter()
+    ext = _load_model(project)
+    rendering = render.render(ext, project.templates)
+    if check:
+        drift = render.drift(rendering, project.output)
+        if drift:
+            for label, paths in (("changed", drift.changed), ("missing", drift.missing), ("stale", drift.stale)):
+                for p in paths:
+                    err.print(f"  {label}: {project.output_name}/{p}", markup=False)
+            raise _fail(f"{project.output_name}/ is out of date with the specs and templates: run `grimoire generate`")
+        console.print(f"{project.output_name}/ is up to date ({len(rendering.files)} files, "
+                      f"{time.perf_counter() - start:.2f} s)")
+        return
+    report = render.write(rendering, project.output)
+    console.print(f"generated {len(ext.ops)} ops into {project.output_name}/: {len(report.written)} written, "
+                  f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
+                  f"({time.perf_counter() - start:.2f} s)")
+    for p in report.written:
+        console.print(f"  wrote   {project.output_name}/{p}", markup=False)
+    for p in report.removed:
+        console.print(f"  removed {project.output_name}/{p}", markup=False)
+
+
+def step_build(project: Project, verbose: bool = False, force: bool = False) -> None:
+    from . import build
+
+    try:
+        with console.status("building the extension (torch.utils.cpp_extension + ninja)…"):
+            result = build.build(project.output, verbose=verbose, force=force)
+    except build.BuildError as exc:
+        err.print(exc.log, markup=False)
+        raise _fail("the build failed (compiler output above)")
+    what = "built" if result.rebuilt else "up to date"
+    console.print(f"{what}: {result.library} ({result.seconds:.2f} s)")
+
+
+def step_test(project: Project, pytest_args: Optional[List[str]] = None, verbose: bool = False) -> None:
+    from . import validate
+
+    tests = project.output / "tests"
+    if not tests.is_dir():
+        raise _fail(f"{tests} is missing: run `grimoire generate` first")
+    result = validate.run_tests(tests, project.state / "junit.xml", pytest_args, cwd=project.root,
+                                quiet=not verbose)
+    _print_validation(result)
+    if not result.ok:
+        raise _fail("some generated tests failed" if result.cases else "no generated test ran")
+
+
+def _print_validation(result) -> None:
+    from .validate import cell
+
+    grid = result.grid()
+    checks = result.checks()
+    table = Table(title="validation: op x check", show_lines=False)
+    table.add_column("op", style="bold")
+    for c in checks:
+        table.add_column(c)
+    for op in sorted(grid):
+        table.add_row(op, *(cell(grid[op].get(c, {})) for c in checks))
+    console.print(table)
+    total = {k: sum(1 for c in result.cases if c.outcome == k) for k in ("passed", "failed", "skipped")}
+    console.print(f"{total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
+    for reason in sorted({c.detail for c in result.cases if c.outcome == "skipped"}):
+        console.print(f"  skipped: {reason}", markup=False)
+
+
+def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = "cpu",
+               name: Optional[str] = None) -> None:
+    from . import bench
+
+    json_out = project.state / "bench" / f"{name or 'latest'}.json"
+    code = bench.run_benchmarks(project.output / "benchmarks", json_out, ops=ops, device=device, cwd=project.root)
+    if code != 0 or not json_out.exists():
+        raise _fail("the benchmarks failed")
+    timings, _ = bench.load_timings(json_out)
+    comparisons = bench.compare(timings)
+    table = Table(title=f"benchmarks ({device}): speedup = peer median / generated median")
+    for col in ("op", "pass", "shape", "dtype", "generated", "peer", "peer time", "speedup", "GB/s", "TFLOP/s"):
+        table.add_column(col)
+    for c in comparisons:
+        for peer, t, s in c.peers:
+            table.add_row(c.op, c.pass_, str(list(c.shape)), c.dtype, bench._ms(c.ours_s), peer, bench._ms(t),
+                          f"{s:.2f}x", bench._num(c.gbps), bench._num(c.tflops))
+    console.print(table)
+    report_dir = project.root / "benchmarks" / "reports" / (name or "latest")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    command = "grimoire bench" + (f" {' '.join(ops)}" if ops else "") + f" --device {device}"
+    (report_dir / "report.md").write_text(bench.markdown(comparisons, bench.environment(), command))
+    console.print(f"report: {report_dir / 'report.md'}")
+
+
+STEPS = {"generate": step_generate, "build": step_build, "test": step_test, "bench": step_bench}
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------------
+
+@app.command("list")
+def list_ops(root: Optional[Path] = ROOT_OPTION) -> None:
+    """List the ops the specs declare."""
+    project = _project(root)
+    ext = _load_model(project)
+    table = Table(title=f"extension {ext.name} (torch.ops.{ext.namespace})")
+    for col in ("op", "kind", "inputs", "attrs", "outputs", "dtypes", "devices", "spec"):
+        table.add_column(col)
+    for op in ext.ops:
+        table.add_row(op.name, op.kind, ", ".join(op.inputs), ", ".join(a.py_param for a in op.attrs),
+                      ", ".join(op.outputs), ", ".join(op.dtypes), ", ".join(op.devices), str(op.location))
+    console.print(table)
+
+
+@app.command()
+def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Path] = ROOT_OPTION) -> None:
+    """Show everything the specs say and derive about one op."""
+    project = _project(root)
+    ext = _load_model(project)
+    try:
+        o = ext.op(op)
+    except KeyError:
+        raise _fail(f"no op named {op!r}; ops: {', '.join(x.name for x in ext.ops)}", 2)
+    rows = [("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
+            ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature})"),
+            ("module", o.module), ("dtypes", ", ".join(o.dtypes)), ("devices", ", ".join(o.devices)),
+            ("differentiable", ", ".join(o.differentiable) or "-")]
+    if o.reference_py:
+        rows.append(("reference", o.reference_py))
+    for g in o.gradients:
+        rows.append((f"d/d{g.input}", g.expr + ("" if g.derived else "  (given in the spec)")))
+    table = Table(show_header=False, title=o.name)
+    table.add_column(style="bold")
+    table.add_column()
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+
+@app.command()
+def generate(check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if generated_ops/ differs."),
+             root: Optional[Path] = ROOT_OPTION) -> None:
+    """Render the specs into generated_ops/ (only changed files are written)."""
+    step_generate(_project(root), check=check)
+
+
+@app.command()
+def build(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the compiler commands."),
+          force: bool = typer.Option(False, "--force", help="Rebuild even when nothing changed."),
+          root: Optional[Path] = ROOT_OPTION) -> None:
+    """Compile generated_ops/ (incremental; a no-op build returns at once)."""
+    step_build(_project(root), verbose=verbose, force=force)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def test(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v"),
+         root: Optional[Path] = ROOT_OPTION) -> None:
+    """Run the generated tests and print the op x check summary. Extra arguments go to pytest."""
+    step_test(_project(root), list(ctx.args), verbose=verbose)
+
+
+@app.command()
+def bench(ops: Optional[List[str]] = typer.Argument(None, help="Only these ops."),
+          device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+          save: Optional[str] = typer.Option(None, "--save", help="Name of the saved run and report."),
+          root: Optional[Path] = ROOT_OPTION) -> None:
+    """Benchmark the generated ops against their peers and write a markdown report."""
+    if device not in ("cpu", "cuda"):
+        raise _fail(f"--device must be cpu or cuda, got {device!r}", 2)
+    step_bench(_project(root), ops, device, save)
+
+
+@app.command()
+def perceive(query: str = typer.Argument(..., help="Any Prolog query, e.g. \"component(Op, kind, K)\"."),
+             root: Optional[Path] = ROOT_OPTION) -> None:
+    """Ask the specs a question in Prolog; prints what the query printed and each solution."""
+    from . import knowledge
+
+    project = _project(root)
+    try:
+        answer = knowledge.perceive(project.semantics, query)
+    except SpecError as exc:
+        for d in exc.diagnostics:
+            err.print(d.render(project.root), markup=False)
+        raise typer.Exit(2)
+    except ValueError as exc:
+        raise _fail(str(exc), 2)
+    if answer.printed:
+        console.print(answer.printed.rstrip("\n"), markup=False)
+    if not answer.bindings:
+        console.print("false.")
+        raise typer.Exit(1)
+    for sol in answer.bindings:
+        console.print(", ".join(sol) + "." if sol else "true.", markup=False)
+
+
+@app.command()
+def cast(spell: str = typer.Argument(..., help="A spell such as conjure(build_extension)."),
+         root: Optional[Path] = ROOT_OPTION) -> None:
+    """Perform an action named in Prolog: conjure(generate | build_extension | run_tests | run_benchmarks)."""
+    from . import knowledge
+
+    project = _project(root)
+    try:
+        steps = knowledge.plan(project.semantics, spell)
+    except SpecError as exc:
+        for d in exc.diagnostics:
+            err.print(d.render(project.root), markup=False)
+        raise typer.Exit(2)
+    except ValueError as exc:
+        raise _fail(str(exc), 2)
+    console.print(f"{spell}: {' -> '.join(steps)}", markup=False)
+    for step in steps:
+        STEPS[step](project)
+
+
+@app.command()
+def doctor() -> None:
+    """What is installed, what is missing, and how to get it."""
+    import importlib.metadata as md
+
+    rows = []
+
+    def pkg(name: str, hint: str) -> None:
+        try:
+            rows.append((name, md.version(name), ""))
+        except md.PackageNotFoundError:
+            rows.append((name, "missing", hint))
+
+    rows.append(("python", sys.version.split()[0], ""))
+    rows.append(("grimoire", __version__, ""))
+    for name in ("torch", "jinja2", "typer", "pyswip", "pytest", "pytest-benchmark", "cookiecutter", "ninja"):
+        pkg(name, "make setup (or pip install -e .)")
+    swipl = shutil.which("swipl")
+    rows.append(("swipl", _version([swipl, "--version"]) if swipl else "missing",
+                 "" if swipl else "apt-get install swi-prolog-nox"))
+    cxx = shutil.which(os.environ.get("CXX", "c++"))
+    rows.append(("c++", _version([cxx, "--version"]) if cxx else "missing", "" if cxx else "apt-get install g++"))
+    nvcc = shutil.which("nvcc") or (Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin" / "nvcc")
+    has_nvcc = Path(nvcc).exists()
+    rows.append(("nvcc", _version([str(nvcc), "--version"]) if has_nvcc else "missing",
+                 "" if has_nvcc else "optional: CUDA toolkit, for CUDA kernels"))
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import torch;print(torch.version.cuda, torch.cuda.is_available())"],
+                               capture_output=True, text=True, timeout=60).stdout.split()
+        rows.append(("torch CUDA", f"build {probe[0]}, device available: {probe[1]}", ""))
+    except Exception:
+        pass
+    table = Table(title="grimoire doctor")
+    for col in ("component", "version", "to fix"):
+        table.add_column(col)
+    missing = 0
+    for name, version, hint in rows:
+        table.add_row(name, version, hint)
+        missing += version == "missing" and not hint.startswith("optional")
+    console.print(table)
+    raise typer.Exit(1 if missing else 0)
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20).stdout.strip().splitlines()
+    except Exception:
+        return "unknown"
+    return (out[-1] if cmd[0].endswith("nvcc") else out[0])[:60] if out else "unknown"
+
+
+@app.command()
+def version() -> None:
+    """Print the generator's version."""
+    console.print(f"grimoire {__version__}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

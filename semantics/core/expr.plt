@@ -1,0 +1,77 @@
+/*  PLUnit tests of the expression calculus (expr.pl). Run by tests/test_plunit.py after every
+    semantics file is consulted; knowledge.load/1 only loads *.pl, so this file never reaches it. */
+
+:- begin_tests(expr_derivative).
+
+%  Derivatives are compared after simplification: the raw output of d/3 is not meant to be read.
+deriv(E, V, S) :- normalize(E, N), d(N, V, D), simplify(D, S).
+
+test(add, S == 1)                      :- deriv(x + y, x, S).
+test(sub, S == -1)                     :- deriv(x - y, y, S).
+test(mul, S == y)                      :- deriv(x * y, x, S).
+test(div_numerator, S == y / (y * y))  :- deriv(x / y, x, S).
+test(div_denominator, S == -x / (y * y)) :- deriv(x / y, y, S).
+test(exp, S == exp(x))                 :- deriv(exp(x), x, S).
+test(exp_chain, S == 2 * exp(2 * x))   :- deriv(exp(2 * x), x, S).
+test(log, S == 1 / x)                  :- deriv(log(x), x, S).
+test(sigmoid, S == sigmoid(x) * (1 - sigmoid(x))) :- deriv(sigmoid(x), x, S).
+test(tanh, S == 1 - tanh(x) * tanh(x)) :- deriv(tanh(x), x, S).
+test(pow, S == 3 * pow(x, 2))          :- deriv(pow(x, 3), x, S).
+test(pow_operator, S == 2 * x)         :- deriv(x ** 2, x, S).
+test(relu, S == where(x > 0, 1, 0))    :- deriv(relu(x), x, S).
+test(where, S == where(x > 0, x + x, 2)) :- deriv(where(x > 0, x * x, 2 * x), x, S).
+test(sqrt, S == 1 / (2 * sqrt(x)))     :- deriv(sqrt(x), x, S).
+test(other_variable_is_constant, S == 0) :- deriv(exp(beta), x, S).
+test(gradient_scales_by_incoming, G == grad_y * exp(x)) :- gradient(exp(x), x, grad_y, G).
+
+:- end_tests(expr_derivative).
+
+:- begin_tests(expr_simplify).
+
+test(zero_times, S == 0)    :- simplify(0 * x, S).
+test(times_zero, S == 0)    :- simplify(x * 0, S).
+test(one_times, S == x)     :- simplify(1 * x, S).
+test(plus_zero, S == x)     :- simplify(x + 0, S).
+test(fold, S == 7)          :- simplify(2 * 3 + 1, S).
+test(fold_pow, S == 8)      :- simplify(pow(2, 3), S).
+test(fold_nested, S == 6 * x) :- simplify(2 * (3 * x), S).
+test(constant_left, S == 2 * x) :- simplify(x * 2, S).
+test(double_negation, S == x) :- simplify(-(-x), S).
+
+:- end_tests(expr_simplify).
+
+:- begin_tests(expr_cse).
+
+test(repeated_sigmoid, [Lets, Body] == [[tmp(0)-sigmoid(x)], tmp(0) * (1 - tmp(0))]) :-
+    cse(sigmoid(x) * (1 - sigmoid(x)), Lets, Body).
+test(nothing_shared, [Lets, Body] == [[], x * sigmoid(y)]) :-
+    cse(x * sigmoid(y), Lets, Body).
+test(cpp_body_let, [Lets, R] == [["const V tmp_0 = grimoire::sigmoid(x);"], "(tmp_0 * (V(1) - tmp_0))"]) :-
+    cpp_body(sigmoid(x) * (1 - sigmoid(x)), Lets, R).
+
+:- end_tests(expr_cse).
+
+:- begin_tests(expr_render).
+
+test(cpp, S == "(x * grimoire::sigmoid((beta * x)))") :- cpp_expr(x * sigmoid(beta * x), S).
+test(cpp_where, S == "grimoire::where(grimoire::gt(x, V(0)), x, V(0.5))") :- cpp_expr(where(x > 0, x, 0.5), S).
+test(py, S == "(x * torch.sigmoid((beta * x)))") :- py_expr(x * sigmoid(beta * x), S).
+test(py_pow, S == "torch.pow(x, 2)") :- py_expr(pow(x, 2), S).
+
+:- end_tests(expr_render).
+
+:- begin_tests(expr_problem).
+
+mentions(P, Part) :- once(mentions(P, Part)).
+
+test(in_grammar, fail) :- expr_problem(x * sigmoid(beta * x) + pi, [x, beta], _).
+test(unknown_name) :-
+    expr_problem(x * gamma, [x], P), mentions(P, "unknown name 'gamma'").
+test(unknown_function) :-
+    expr_problem(foo(x), [x], P), mentions(P, "foo/1 is not in the expression grammar").
+test(prolog_variable) :-
+    expr_problem(_ * 2, [x], P), mentions(P, "unbound Prolog variable").
+test(pow_needs_number) :-
+    expr_problem(pow(x, x), [x], P), mentions(P, "pow exponent").
+
+:- end_tests(expr_problem).

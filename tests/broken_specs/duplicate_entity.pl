@@ -1,0 +1,8 @@
+% expect: 2 declared more than once (again at duplicate_entity.pl:8)
+entity(bad_op).
+component(bad_op, kind, elementwise).
+component(bad_op, doc, "Doubles x.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, forward, y = x * 2).
+entity(bad_op).

@@ -1,0 +1,8 @@
+% expect: 8 component of 'other_op', which is not declared
+entity(bad_op).
+component(bad_op, kind, elementwise).
+component(bad_op, doc, "Doubles x.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, forward, y = x * 2).
+component(other_op, doc, "Nobody declared me.").

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,13 @@ def _consult(files: list[Path]) -> list[Diagnostic]:
     list(prolog.query(f"grimoire_consult([{', '.join(map(_quote, names))}])"))
     _loaded.extend(names)
     messages = json.loads(_one("grimoire_messages_json(J)", "J"))
-    return [Diagnostic(m["file"], int(m["line"]), m["message"], m["kind"]) for m in messages]
+    return [Diagnostic(m["file"], int(m["line"]), _strip_place(m["message"], m["file"]), m["kind"])
+            for m in messages]
+
+
+def _strip_place(message: str, file: str) -> str:
+    """SWI-Prolog starts some messages with "file:line:col: "; the diagnostic already says where."""
+    return re.sub(r"^" + re.escape(file) + r":\d+(:\d+)?:\s*", "", message)
 
 
 def load(semantics_dir: Path) -> Knowledge:
@@ -110,7 +117,7 @@ def load(semantics_dir: Path) -> Knowledge:
         model = json.loads(_one("grimoire_model_json(J)", "J"))
     sources = tuple(
         SourceFile(str(f.relative_to(root)), hashlib.sha256(f.read_bytes()).hexdigest())
-        for f in sorted(semantics_dir.rglob("*.pl*")) if f.is_file()
+        for f in sorted(semantics_dir.rglob("*.pl")) if f.is_file()
     )
     return Knowledge(model=model, sources=sources, semantics_dir=semantics_dir)
 

@@ -43,7 +43,7 @@ def run_benchmarks(bench_dir: Path, json_out: Path, *, ops: list[str] | None = N
                    cwd: Path, extra_args: list[str] | None = None) -> int:
     json_out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pytest", str(bench_dir), "--benchmark-only", f"--benchmark-json={json_out}",
-           "-p", "no:cacheprovider", "-q", "--benchmark-columns=median,iqr,rounds",
+           "-p", "no:cacheprovider", "-q", "-o", "python_files=bench_*.py", "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name", *(extra_args or [])]
     if ops:
         cmd += ["-k", " or ".join(ops)]
@@ -104,4 +104,4 @@ def _ms(s: float) -> str:
 
 
 def _num(x: float | None) -> str:
-    return f"{x:.1f}" if x is not None else "-"
+    return f"{x:.3g}" if x is not None else "-"

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -46,16 +47,25 @@ def _fail(message: str, code: int = 1) -> "typer.Exit":
     return typer.Exit(code)
 
 
-def _load_model(project: Project):
-    from . import knowledge, model
-
+@contextmanager
+def _spec_errors(project: Project, consequence: str = ""):
+    """Report spec problems (file:line each) and bad queries, and exit 2."""
     try:
-        return model.build_model(knowledge.load(project.semantics))
+        yield
     except SpecError as exc:
         for d in exc.diagnostics:
             err.print(d.render(project.root), markup=False)
-        err.print(f"[red]{len(exc.diagnostics)} problem(s) in the specs; nothing was generated.[/red]")
+        err.print(f"[red]{len(exc.diagnostics)} problem(s) in the specs{consequence}.[/red]")
         raise typer.Exit(2)
+    except ValueError as exc:
+        raise _fail(str(exc), 2)
+
+
+def _load_model(project: Project):
+    from . import knowledge, model
+
+    with _spec_errors(project, "; nothing was generated"):
+        return model.build_model(knowledge.load(project.semantics))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ def _print_validation(result) -> None:
     grid = result.grid()
     checks = result.checks()
     table = Table(title="validation: op x check", show_lines=False)
-    table.add_column("op", style="bold")
+    table.add_column("op", style="bold", no_wrap=True)
     for c in checks:
         table.add_column(c)
     for op in sorted(grid):
@@ -143,8 +153,9 @@ def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = 
     timings, _ = bench.load_timings(json_out)
     comparisons = bench.compare(timings)
     table = Table(title=f"benchmarks ({device}): speedup = peer median / generated median")
-    for col in ("op", "pass", "shape", "dtype", "generated", "peer", "peer time", "speedup", "GB/s", "TFLOP/s"):
-        table.add_column(col)
+    table.add_column("op", no_wrap=True)
+    for col in ("pass", "shape", "dtype", "generated", "peer", "peer time", "speedup", "GB/s", "TFLOP/s"):
+        table.add_column(col, overflow="fold")
     for c in comparisons:
         for peer, t, s in c.peers:
             table.add_row(c.op, c.pass_, str(list(c.shape)), c.dtype, bench._ms(c.ours_s), peer, bench._ms(t),
@@ -170,8 +181,9 @@ def list_ops(root: Optional[Path] = ROOT_OPTION) -> None:
     project = _project(root)
     ext = _load_model(project)
     table = Table(title=f"extension {ext.name} (torch.ops.{ext.namespace})")
-    for col in ("op", "kind", "inputs", "attrs", "outputs", "dtypes", "devices", "spec"):
-        table.add_column(col)
+    table.add_column("op", no_wrap=True)  # names stay whole however narrow the terminal
+    for col in ("kind", "inputs", "attrs", "outputs", "dtypes", "devices", "spec"):
+        table.add_column(col, overflow="fold")
     for op in ext.ops:
         table.add_row(op.name, op.kind, ", ".join(op.inputs), ", ".join(a.py_param for a in op.attrs),
                       ", ".join(op.outputs), ", ".join(op.dtypes), ", ".join(op.devices), str(op.location))
@@ -243,14 +255,8 @@ def perceive(query: str = typer.Argument(..., help="Any Prolog query, e.g. \"com
     from . import knowledge
 
     project = _project(root)
-    try:
+    with _spec_errors(project):
         answer = knowledge.perceive(project.semantics, query)
-    except SpecError as exc:
-        for d in exc.diagnostics:
-            err.print(d.render(project.root), markup=False)
-        raise typer.Exit(2)
-    except ValueError as exc:
-        raise _fail(str(exc), 2)
     if answer.printed:
         console.print(answer.printed.rstrip("\n"), markup=False)
     if not answer.bindings:
@@ -267,14 +273,8 @@ def cast(spell: str = typer.Argument(..., help="A spell such as conjure(build_ex
     from . import knowledge
 
     project = _project(root)
-    try:
+    with _spec_errors(project):
         steps = knowledge.plan(project.semantics, spell)
-    except SpecError as exc:
-        for d in exc.diagnostics:
-            err.print(d.render(project.root), markup=False)
-        raise typer.Exit(2)
-    except ValueError as exc:
-        raise _fail(str(exc), 2)
     console.print(f"{spell}: {' -> '.join(steps)}", markup=False)
     for step in steps:
         STEPS[step](project)

@@ -11,6 +11,13 @@ from generator import cli
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """The consoles are made at import, before CliRunner's env: pin their width for stable output."""
+    monkeypatch.setattr(cli.console, "width", 200)
+    monkeypatch.setattr(cli.err, "width", 200)
+
+
 def invoke(*args: str):
     return runner.invoke(cli.app, list(args))
 

@@ -132,7 +132,7 @@ def _print_validation(result) -> None:
     table = Table(title="validation: op x check", show_lines=False)
     table.add_column("op", style="bold", no_wrap=True)
     for c in checks:
-        table.add_column(c)
+        table.add_column(c, min_width=len(c))
     for op in sorted(grid):
         table.add_row(op, *(cell(grid[op].get(c, {})) for c in checks))
     console.print(table)

@@ -17,9 +17,6 @@ TOLERANCES = {
     torch.bfloat16: (2e-2, 2e-2),
 }
 
-DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
-               torch.bfloat16: "bfloat16"}
-
 
 def devices(supported: tuple[str, ...]) -> list:
     """The spec's devices as pytest params; CUDA is skipped, with the reason shown, where there is none."""

@@ -37,7 +37,6 @@ void forward_kernel(at::TensorIteratorBase& iter, double beta_arg) {
         [[maybe_unused]] const V& beta = beta_v;
         return (x * grimoire::sigmoid((beta * x)));
       });
-
 }
 
 template <typename scalar_t>
@@ -61,7 +60,6 @@ void backward_x_kernel(at::TensorIteratorBase& iter, double beta_arg) {
         const V tmp_1 = grimoire::sigmoid(tmp_0);
         return (grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))));
       });
-
 }
 
 // The promoted dtype of the inputs, checked against the spec's dtypes.

@@ -162,4 +162,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.check_fresh:
         sys.exit(0 if is_fresh() else 1)
-    print(build(verbose=args.verbose, force=args.force))
+    fresh = not args.force and is_fresh()
+    path = build(verbose=args.verbose, force=args.force)
+    # Last line, read by `grimoire build`: whether anything was compiled, and the library.
+    print(f"{'up-to-date' if fresh else 'built'} {path}")

@@ -1,7 +1,7 @@
 """Stage 4 — build: compile generated_ops/ by running its own generated builder (torch + ninja only).
 
-The builder runs in a child process, so this process never imports torch, and a no-op build costs a
-Python start and a stamp comparison.
+The builder runs in one child process, so this process never imports torch, and a no-op build costs
+one Python start and a stamp comparison.
 """
 
 from __future__ import annotations
@@ -26,18 +26,11 @@ class BuildResult:
     rebuilt: bool
 
 
-def is_fresh(output_dir: Path) -> bool:
-    builder = output_dir / "_build.py"
-    return builder.exists() and subprocess.run(
-        [sys.executable, str(builder), "--check-fresh"], capture_output=True).returncode == 0
-
-
 def build(output_dir: Path, *, verbose: bool = False, force: bool = False) -> BuildResult:
     builder = output_dir / "_build.py"
     if not builder.exists():
         raise BuildError(f"{builder} is missing: run `grimoire generate` first")
     start = time.perf_counter()
-    fresh = not force and is_fresh(output_dir)
     cmd = [sys.executable, str(builder)] + (["--verbose"] if verbose else []) + (["--force"] if force else [])
     if verbose:
         proc = subprocess.run(cmd, text=True, stdout=subprocess.PIPE)
@@ -47,8 +40,8 @@ def build(output_dir: Path, *, verbose: bool = False, force: bool = False) -> Bu
         log = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise BuildError(_compiler_errors(log))
-    library = Path(log.strip().splitlines()[-1])
-    return BuildResult(library, time.perf_counter() - start, rebuilt=not fresh)
+    status, _, library = log.strip().splitlines()[-1].partition(" ")
+    return BuildResult(Path(library), time.perf_counter() - start, rebuilt=status == "built")
 
 
 def _compiler_errors(log: str) -> str:

@@ -11,15 +11,48 @@ from . import _build
 
 _build.load_library()
 
+from .ops.add import Add, add  # noqa: E402
+from .ops.div import Div, div  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
+from .ops.gelu import Gelu, gelu  # noqa: E402
+from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
+from .ops.mul import Mul, mul  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
+from .ops.relu import Relu, relu  # noqa: E402
+from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
+from .ops.silu import Silu, silu  # noqa: E402
+from .ops.softplus import Softplus, softplus  # noqa: E402
+from .ops.sub import Sub, sub  # noqa: E402
+from .ops.tanh import Tanh, tanh  # noqa: E402
 
-OPS = ("fused_attention", "parametric_swish", )
+OPS = ("add", "div", "fused_attention", "gelu", "gelu_tanh", "mul", "parametric_swish", "relu", "sigmoid", "silu", "softplus", "sub", "tanh", )
 
 __all__ = [
+    "add",
+    "Add",
+    "div",
+    "Div",
     "fused_attention",
     "FusedAttention",
+    "gelu",
+    "Gelu",
+    "gelu_tanh",
+    "GeluTanh",
+    "mul",
+    "Mul",
     "parametric_swish",
     "ParametricSwish",
+    "relu",
+    "Relu",
+    "sigmoid",
+    "Sigmoid",
+    "silu",
+    "Silu",
+    "softplus",
+    "Softplus",
+    "sub",
+    "Sub",
+    "tanh",
+    "Tanh",
     "OPS",
 ]

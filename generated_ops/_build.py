@@ -26,8 +26,19 @@ CSRC = PACKAGE_DIR / "csrc"
 BUILD_DIR = Path(os.environ.get("GENERATED_OPS_BUILD_DIR", PACKAGE_DIR / "_build"))
 CPU_SOURCES = (
     "registration.cpp",
+    "add_cpu.cpp",
+    "div_cpu.cpp",
     "fused_attention_cpu.cpp",
+    "gelu_cpu.cpp",
+    "gelu_tanh_cpu.cpp",
+    "mul_cpu.cpp",
     "parametric_swish_cpu.cpp",
+    "relu_cpu.cpp",
+    "sigmoid_cpu.cpp",
+    "silu_cpu.cpp",
+    "softplus_cpu.cpp",
+    "sub_cpu.cpp",
+    "tanh_cpu.cpp",
 )
 CUDA_SOURCES = (
 )

@@ -17,6 +17,9 @@ TOLERANCES = {
     torch.bfloat16: (2e-2, 2e-2),
 }
 
+# The dtypes torch.compile tests run for (float16 shares bfloat16's code path; opcheck covers it).
+COMPILE_DTYPES = (torch.float32, torch.bfloat16, torch.float64)
+
 
 def devices(supported: tuple[str, ...]) -> list:
     """The spec's devices as pytest params; CUDA is skipped, with the reason shown, where there is none."""

@@ -104,6 +104,8 @@ class Op:
     schema: str
     backward_schema: str
     python_signature: str
+    peer: str  # the matching torch call as Python, "" when the spec names none
+    test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
@@ -119,6 +121,10 @@ class Op:
     @property
     def attr_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attrs)
+
+    @property
+    def test_range(self) -> dict[str, tuple[float, float]]:
+        return {i: (lo, hi) for i, lo, hi in self.test_ranges}
 
     @property
     def spec_file(self) -> str:
@@ -159,7 +165,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
               f"op {data.get('name')}")
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
-    common = {"schema", "backward_schema", "python_signature"}
+    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges"}
     kind_keys = {"elementwise": {"forward_cpp", "reference_py", "gradients"}, "attention": set()}
     if d["kind"] not in kind_keys:
         raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
@@ -182,7 +188,9 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         devices=tuple(d["devices"]), module=d["module"], differentiable=tuple(d["differentiable"]),
         extension=d["extension"], bench_shapes=tuple(tuple(s) for s in d["bench_shapes"]),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
-        backward_schema=derived["backward_schema"], python_signature=derived["python_signature"], **extra)
+        backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
+        peer=derived["peer"],
+        test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
 
 
 def build_model(knowledge: Knowledge) -> Extension:

@@ -93,6 +93,16 @@ inline V pow(const V& x, const V& e) {
   }
 }
 
+// x^N for a small integer N by repeated multiplication (pow is far slower, and exact here).
+template <int N, typename V>
+inline V ipow(const V& x) {
+  V r = x;
+  for (int i = 1; i < N; ++i) {
+    r = r * x;
+  }
+  return r;
+}
+
 template <typename V>
 inline V maximum(const V& a, const V& b) {
   if constexpr (is_vec_v<V>) {
@@ -120,6 +130,10 @@ template <typename V>
 inline auto ge(const V& a, const V& b) { return a >= b; }
 template <typename V>
 inline auto le(const V& a, const V& b) { return a <= b; }
+template <typename V>
+inline auto eq(const V& a, const V& b) { return a == b; }
+template <typename V>
+inline auto ne(const V& a, const V& b) { return a != b; }
 
 template <typename M, typename V>
 inline V where(const M& mask, const V& a, const V& b) {

@@ -6,10 +6,43 @@
 #include <torch/library.h>
 
 TORCH_LIBRARY(generated_ops, m) {
+  // add — semantics/ops/add.pl:4
+  m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // div — semantics/ops/div.pl:4
+  m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // fused_attention — semantics/ops/fused_attention.pl:5
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // gelu — semantics/ops/gelu.pl:4
+  m.def("gelu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("gelu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // gelu_tanh — semantics/ops/gelu_tanh.pl:4
+  m.def("gelu_tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("gelu_tanh_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // mul — semantics/ops/mul.pl:4
+  m.def("mul(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("mul_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // parametric_swish — semantics/ops/parametric_swish.pl:4
   m.def("parametric_swish(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("parametric_swish_backward(Tensor grad_y, Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // relu — semantics/ops/relu.pl:4
+  m.def("relu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("relu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // sigmoid — semantics/ops/sigmoid.pl:4
+  m.def("sigmoid(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sigmoid_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // silu — semantics/ops/silu.pl:4
+  m.def("silu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("silu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // softplus — semantics/ops/softplus.pl:4
+  m.def("softplus(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("softplus_backward(Tensor grad_y, Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // sub — semantics/ops/sub.pl:4
+  m.def("sub(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // tanh — semantics/ops/tanh.pl:4
+  m.def("tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("tanh_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
 }

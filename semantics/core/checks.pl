@@ -124,6 +124,15 @@ violation(component(E, K, S), Msg) :-
     \+ ( S = shape(Dims), is_list(Dims), Dims \== [], forall(member(D, Dims), (integer(D), D >= 0)) ),
     format(string(Msg), "~w of '~w' must be shape([D1, D2, ...]) with non-negative integers, got ~q.", [K, E, S]).
 
+violation(component(E, peer, C), Msg) :-
+    is_op(E), component(E, peer, C), \+ peer_call(E, C),
+    format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
+
+violation(component(E, test_range, R), Msg) :-
+    is_op(E), component(E, test_range, R), op_inputs(E, Ins),
+    \+ ( R = I: [Lo, Hi], memberchk(I, Ins), number(Lo), number(Hi), Lo < Hi ),
+    format(string(Msg), "test_range ~q of '~w' must read Input: [Low, High] with Low < High and Input one of ~w.", [R, E, Ins]).
+
 violation(component(E, extension, X), Msg) :-
     is_op(E), component(E, extension, X), \+ is_extension(X),
     format(string(Msg), "op '~w' names extension '~w', which is not declared as an extension entity.", [E, X]).

@@ -32,6 +32,8 @@ component_spec(module,         one,  op,        "module: the nn.Module class nam
 component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
 component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
+component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
+component_spec(test_range,     many, op,        "test_range: Input: [Low, High], the range test inputs are drawn from (default [-3, 3])").
 component_spec(namespace,      one,  extension, "namespace: the torch.ops namespace of the extension").
 component_spec(package,        one,  extension, "package: the Python package name of the extension").
 
@@ -119,6 +121,40 @@ camel_case(Snake, Camel) :-
 capitalize(A, C) :- atom_codes(A, [H|T]), !, code_type(U, to_upper(H)), atom_codes(C, [U|T]).
 capitalize(A, A).
 
+%% op_peer(+Op, -Python): the peer call rendered as Python, or "" when the spec names none.
+op_peer(Op, Py) :- component(Op, peer, Call), peer_call(Op, Call), !, peer_python(Call, Py).
+op_peer(_, "").
+
+%% peer_call(+Op, +Term): a call of a dotted torch.* function over the op's names and literals.
+peer_call(Op, Call) :-
+    compound(Call), compound_name_arguments(Call, F, Args),
+    atom(F), atomic_list_concat(Parts, '.', F), Parts = [torch|Rest], Rest \== [],
+    forall(member(P, Rest), valid_python_name(P)),
+    op_inputs(Op, Ins), op_attr_names(Op, As), append(Ins, As, Names),
+    forall(member(A, Args), peer_arg(A, Names)).
+peer_arg(K = V, Names) :- !, atom(K), valid_python_name(K), peer_value(V, Names).
+peer_arg(V, Names) :- peer_value(V, Names).
+peer_value(V, _) :- number(V), !.
+peer_value(V, _) :- string(V), !.
+peer_value(V, _) :- memberchk(V, [true, false, none]), !.
+peer_value(V, Names) :- atom(V), memberchk(V, Names).
+peer_value(V, _) :- is_list(V), forall(member(X, V), number(X)).
+valid_python_name(P) :- atom(P), atom_codes(P, [C|Cs]), code_type(C, csymf), forall(member(X, Cs), code_type(X, csym)).
+
+peer_python(Call, Py) :-
+    compound_name_arguments(Call, F, Args),
+    maplist(peer_arg_python, Args, Ps), atomic_list_concat(Ps, ', ', AL),
+    format(string(Py), "~w(~w)", [F, AL]).
+peer_arg_python(K = V, S) :- !, peer_value_python(V, VS), format(string(S), "~w=~w", [K, VS]).
+peer_arg_python(V, S) :- peer_value_python(V, S).
+peer_value_python(V, S) :- string(V), !, format(string(S), "\"~w\"", [V]).
+peer_value_python(V, S) :- python_value(V, S0), format(string(S), "~w", [S0]).
+
+%% op_test_ranges(+Op, -Pairs): Input-[Low, High] for every input, [-3, 3] unless the spec says otherwise.
+op_test_ranges(Op, Pairs) :-
+    op_inputs(Op, Ins),
+    findall(I-R, ( member(I, Ins), ( component(Op, test_range, I: R) -> true ; R = [-3.0, 3.0] ) ), Pairs).
+
 %% operation_info(+Op): print every component of Op, then the derived ones (for `grimoire perceive`).
 operation_info(Op) :-
     entity(Op),
@@ -132,6 +168,8 @@ operation_info(Op) :-
 %% derived(?Op, ?Key, ?Value): components computed from the written ones.
 derived(Op, schema, Schema) :- is_op(Op), op_schema(Op, Schema).
 derived(Op, python_signature, Sig) :- is_op(Op), python_signature(Op, Sig).
+derived(Op, peer, Py) :- is_op(Op), op_peer(Op, Py).
+derived(Op, test_ranges, R) :- is_op(Op), op_test_ranges(Op, Pairs), dict_pairs(R, _, Pairs).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).
 
 %% op_schema(+Op, -Schema): the torch.library schema string.

@@ -12,24 +12,34 @@ from . import _build
 _build.load_library()
 
 from .ops.add import Add, add  # noqa: E402
+from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
 from .ops.gelu import Gelu, gelu  # noqa: E402
 from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
+from .ops.layer_norm import LayerNorm, layer_norm  # noqa: E402
+from .ops.log_softmax import LogSoftmax, log_softmax  # noqa: E402
+from .ops.mean import Mean, mean  # noqa: E402
+from .ops.mse_loss import MSELoss, mse_loss  # noqa: E402
 from .ops.mul import Mul, mul  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
 from .ops.relu import Relu, relu  # noqa: E402
+from .ops.rms_norm import RMSNorm, rms_norm  # noqa: E402
 from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
 from .ops.silu import Silu, silu  # noqa: E402
+from .ops.softmax import Softmax, softmax  # noqa: E402
 from .ops.softplus import Softplus, softplus  # noqa: E402
 from .ops.sub import Sub, sub  # noqa: E402
+from .ops.sum import Sum, sum  # noqa: E402
 from .ops.tanh import Tanh, tanh  # noqa: E402
 
-OPS = ("add", "div", "fused_attention", "gelu", "gelu_tanh", "mul", "parametric_swish", "relu", "sigmoid", "silu", "softplus", "sub", "tanh", )
+OPS = ("add", "cross_entropy", "div", "fused_attention", "gelu", "gelu_tanh", "layer_norm", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
     "add",
     "Add",
+    "cross_entropy",
+    "CrossEntropyLoss",
     "div",
     "Div",
     "fused_attention",
@@ -38,20 +48,34 @@ __all__ = [
     "Gelu",
     "gelu_tanh",
     "GeluTanh",
+    "layer_norm",
+    "LayerNorm",
+    "log_softmax",
+    "LogSoftmax",
+    "mean",
+    "Mean",
+    "mse_loss",
+    "MSELoss",
     "mul",
     "Mul",
     "parametric_swish",
     "ParametricSwish",
     "relu",
     "Relu",
+    "rms_norm",
+    "RMSNorm",
     "sigmoid",
     "Sigmoid",
     "silu",
     "Silu",
+    "softmax",
+    "Softmax",
     "softplus",
     "Softplus",
     "sub",
     "Sub",
+    "sum",
+    "Sum",
     "tanh",
     "Tanh",
     "OPS",

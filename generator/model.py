@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
 from .knowledge import Knowledge, SourceFile
@@ -41,9 +42,10 @@ class Location:
 @dataclass(frozen=True)
 class Attr:
     name: str
-    type: str  # float | int | bool | float? | int?
+    type: str  # float | int | bool | float? | int? | str (a choice among `choices`)
     has_default: bool
     default: Any
+    choices: tuple[str, ...] = ()
 
     @property
     def optional(self) -> bool:
@@ -51,7 +53,7 @@ class Attr:
 
     @property
     def cpp_type(self) -> str:
-        base = {"float": "double", "int": "int64_t", "bool": "bool"}[self.type.rstrip("?")]
+        base = {"float": "double", "int": "int64_t", "bool": "bool", "str": "c10::string_view"}[self.type.rstrip("?")]
         return f"std::optional<{base}>" if self.optional else base
 
     @property
@@ -85,6 +87,34 @@ class Gradient:
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
 
 
+def _freeze(value: Any) -> Any:
+    """Plain JSON data made read-only: dicts become mapping proxies, lists tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class RowRoles:
+    """What each input of a rowwise op is: varies along the row, one per column, or one per row."""
+    element: tuple[str, ...]
+    column: tuple[str, ...]
+    index: tuple[str, ...]
+    ignore: str  # the int attr marking an ignored index, "" if none
+    output_is_element: bool  # one output value per element (else one per row)
+    scalar_attrs: tuple[str, ...]  # attrs the expressions read
+    column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+
+@dataclass(frozen=True)
+class Loss:
+    attr: str  # the choice([none, mean, sum]) attr
+    count_cpp: str  # per-row denominator of 'mean' as C++, "" for the element count
+    count_py: str
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -109,6 +139,13 @@ class Op:
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
+    # rowwise
+    row_roles: Optional[RowRoles] = None
+    loss: Optional[Loss] = None
+    forward_plan: Optional[Mapping[str, Any]] = None  # passes over a row, see semantics/kinds/rowwise.pl
+    backward_plan: Optional[Mapping[str, Any]] = None
+    row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
+    saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -166,11 +203,19 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
     common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges"}
-    kind_keys = {"elementwise": {"forward_cpp", "reference_py", "gradients"}, "attention": set()}
+    kind_keys = {
+        "elementwise": {"forward_cpp", "reference_py", "gradients"},
+        "attention": set(),
+        "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
+                    "reads_output"},
+    }
+    if d["kind"] == "rowwise":
+        derived.setdefault("backward_plan", None)
     if d["kind"] not in kind_keys:
         raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
     derived = _take(derived, common | kind_keys[d["kind"]], f"derived components of {d['name']}")
-    attrs = tuple(Attr(**_take(a, {"name", "type", "has_default", "default"}, f"attr of {d['name']}"))
+    attrs = tuple(Attr(**{**_take(a, {"name", "type", "has_default", "default", "choices"}, f"attr of {d['name']}"),
+                          "choices": tuple(a["choices"])})
                   for a in d["attrs"])
     extra: dict[str, Any] = {}
     if d["kind"] == "elementwise":
@@ -181,6 +226,22 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 Gradient(g["input"], _body(g), g["expr"], bool(g["derived"]))
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
+        }
+    if d["kind"] == "rowwise":
+        roles = _take(derived["row_roles"], {"element", "column", "index", "ignore", "output_is_element",
+                                             "scalar_attrs", "column_init"}, f"row roles of {d['name']}")
+        loss = derived["loss"]
+        extra = {
+            "reference_py": derived["reference_py"],
+            "row_roles": RowRoles(
+                element=tuple(roles["element"]), column=tuple(roles["column"]), index=tuple(roles["index"]),
+                ignore=roles["ignore"], output_is_element=bool(roles["output_is_element"]),
+                scalar_attrs=tuple(roles["scalar_attrs"]), column_init=_freeze(roles["column_init"])),
+            "loss": Loss(**_take(loss, {"attr", "count_cpp", "count_py"}, f"loss of {d['name']}")) if loss else None,
+            "forward_plan": _freeze(derived["forward_plan"]),
+            "backward_plan": _freeze(derived["backward_plan"]),
+            "row_gradients": _freeze(derived["gradients_text"]),
+            "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
         }
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),

@@ -6,13 +6,17 @@
 #pragma once
 
 #include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/cpu/vec/functional.h>
+#include <ATen/cpu/vec/functional_bfloat16.h>
 #include <ATen/cpu/vec/vec.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <initializer_list>
 #include <type_traits>
 
@@ -141,6 +145,81 @@ inline V where(const M& mask, const V& a, const V& b) {
     return V::blendv(b, a, mask);
   } else {
     return mask ? a : b;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Row kernels (rowwise kind): loads to opmath vectors, reductions, column accumulators.
+// ------------------------------------------------------------------------------------------
+
+template <typename T>
+using OpVec = at::vec::Vectorized<at::opmath_type<T>>;
+
+// OpVec<T>::size() elements of T, widened to opmath (half types load through float).
+template <typename T>
+inline OpVec<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, at::opmath_type<T>>) {
+    return OpVec<T>::loadu(p);
+  } else {
+    OpVec<T> out;
+    at::vec::load_to_float<T>(p, out);
+    return out;
+  }
+}
+
+// Stores OpVec<T>::size() elements, rounding once to T.
+template <typename T>
+inline void store(T* p, const OpVec<T>& v) {
+  if constexpr (std::is_same_v<T, at::opmath_type<T>>) {
+    v.store(p);
+  } else {
+    at::vec::convert_from_float<T>(v, v).store(p, OpVec<T>::size());
+  }
+}
+
+enum class Reduce { Sum, Max, Min };
+
+template <Reduce R, typename V>
+inline V reduce_init() {
+  if constexpr (R == Reduce::Sum) {
+    return V(0);
+  } else if constexpr (R == Reduce::Max) {
+    return V(-std::numeric_limits<double>::infinity());
+  } else {
+    return V(std::numeric_limits<double>::infinity());
+  }
+}
+
+template <Reduce R, typename V>
+inline V reduce_step(const V& acc, const V& x) {
+  if constexpr (R == Reduce::Sum) {
+    return acc + x;
+  } else if constexpr (R == Reduce::Max) {
+    return maximum(acc, x);
+  } else {
+    return minimum(acc, x);
+  }
+}
+
+// The lanes of a vector accumulator folded into one scalar.
+template <Reduce R, typename T>
+inline T reduce_lanes(const at::vec::Vectorized<T>& v) {
+  __at_align__ T lanes[at::vec::Vectorized<T>::size()];
+  v.store(lanes);
+  T acc = lanes[0];
+  for (int64_t i = 1; i < at::vec::Vectorized<T>::size(); ++i) {
+    acc = reduce_step<R>(acc, lanes[i]);
+  }
+  return acc;
+}
+
+// The column index of each lane, as opmath values.
+template <typename V, typename T>
+inline V columns(int64_t j) {
+  if constexpr (is_vec_v<V>) {
+    return V::arange(static_cast<T>(j), static_cast<T>(1));
+  } else {
+    return static_cast<V>(j);
   }
 }
 

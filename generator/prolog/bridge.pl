@@ -81,10 +81,12 @@ export_op(Op, X) :-
           dtypes: Dtypes, devices: Devices, module: Module, differentiable: Diff, extension: Ext,
           bench_shapes: Bench, test_shapes: TestShapes, derived: Derived}.
 
-export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV}) :-
+export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV, choices: Cs}) :-
     type_string(T, TS),
+    ( T = choice(Cs) -> true ; Cs = [] ),
     ( D = default(V) -> HD = true, json_value(V, DV) ; HD = false, DV = null ).
 type_string(optional(T), S) :- !, format(string(S), "~w?", [T]).
+type_string(choice(_), "str") :- !.
 type_string(T, S) :- format(string(S), "~w", [T]).
 json_value(none, null) :- !.
 json_value(V, V).

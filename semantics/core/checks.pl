@@ -82,7 +82,7 @@ violation(component(E, attr, A), Msg) :-
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, _), \+ attr_type(T),
-    format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int).", [N, E, T]).
+    format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int), choice([a, b, ...]).", [N, E, T]).
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, default(D)), attr_type(T), \+ default_fits(T, D),
@@ -161,11 +161,13 @@ default_fits(float, D) :- number(D).
 default_fits(int, D) :- integer(D).
 default_fits(bool, D) :- memberchk(D, [true, false]).
 default_fits(optional(T), D) :- ( D == none -> true ; default_fits(T, D) ).
+default_fits(choice(Cs), D) :- atom(D), memberchk(D, Cs).
 
 type_example(float, '1.0').
 type_example(int, '1').
 type_example(bool, true).
 type_example(optional(_), none).
+type_example(choice([C|_]), C).
 
 % ---------------------------------------------------------------------------------------------
 % Locating what a violation blames

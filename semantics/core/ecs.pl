@@ -34,6 +34,13 @@ component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of 
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
 component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
 component_spec(test_range,     many, op,        "test_range: Input: [Low, High], the range test inputs are drawn from (default [-3, 3])").
+component_spec(stat,           many, op,        "stat: Name = Expression, a named row statistic or row scalar used by forward (rowwise), e.g. mu = mean(x)").
+component_spec(column_input,   many, op,        "column_input: an input of shape [n], one value per column shared by every row (rowwise), e.g. weight").
+component_spec(column_init,    many, op,        "column_init: ColumnInput: ones | zeros, how the module initializes that parameter (default ones)").
+component_spec(index_input,    many, op,        "index_input: an int64 input of shape [rows], a column index per row (rowwise), e.g. target").
+component_spec(index_ignore,   one,  op,        "index_ignore: the int attr whose value marks an index to ignore rather than range-check (rowwise)").
+component_spec(loss_reduction, one,  op,        "loss_reduction: the choice([none, mean, sum]) attr that reduces the output to a scalar (rowwise)").
+component_spec(loss_count,     one,  op,        "loss_count: a per-row expression summed into the denominator of the mean reduction (rowwise)").
 component_spec(namespace,      one,  extension, "namespace: the torch.ops namespace of the extension").
 component_spec(package,        one,  extension, "package: the Python package name of the extension").
 
@@ -42,6 +49,7 @@ known_device(cpu). known_device(cuda).
 
 attr_type(float). attr_type(int). attr_type(bool).
 attr_type(optional(float)). attr_type(optional(int)).
+attr_type(choice(Cs)) :- is_list(Cs), Cs \== [], forall(member(C, Cs), (atom(C), valid_python_name(C))).
 
 %% Reserved words: C++ and Python keywords, and names the generated code uses itself.
 reserved(W) :- cpp_keyword(W) ; python_keyword(W) ; generator_name(W).
@@ -95,7 +103,7 @@ attr_parts(N:T = D, N, T, default(D)) :- !.
 attr_parts(N:T, N, T, required) :- T \= (_ = _).
 
 op_differentiable(Op, Ds) :- component(Op, differentiable, Ds), !.
-op_differentiable(Op, Ds) :- op_inputs(Op, Ds).
+op_differentiable(Op, Ds) :- op_inputs(Op, Ins), exclude([I]>>component(Op, index_input, I), Ins, Ds).
 
 op_dtypes(Op, Ds) :- component(Op, dtypes, Ds), !.
 op_dtypes(_, [float32, float64]).
@@ -138,7 +146,8 @@ peer_value(V, _) :- number(V), !.
 peer_value(V, _) :- string(V), !.
 peer_value(V, _) :- memberchk(V, [true, false, none]), !.
 peer_value(V, Names) :- atom(V), memberchk(V, Names).
-peer_value(V, _) :- is_list(V), forall(member(X, V), number(X)).
+peer_value(shape(I, D), Names) :- !, memberchk(I, Names), integer(D).
+peer_value(V, Names) :- is_list(V), forall(member(X, V), peer_value(X, Names)).
 valid_python_name(P) :- atom(P), atom_codes(P, [C|Cs]), code_type(C, csymf), forall(member(X, Cs), code_type(X, csym)).
 
 peer_python(Call, Py) :-
@@ -148,6 +157,8 @@ peer_python(Call, Py) :-
 peer_arg_python(K = V, S) :- !, peer_value_python(V, VS), format(string(S), "~w=~w", [K, VS]).
 peer_arg_python(V, S) :- peer_value_python(V, S).
 peer_value_python(V, S) :- string(V), !, format(string(S), "\"~w\"", [V]).
+peer_value_python(shape(I, D), S) :- !, format(string(S), "~w.shape[~w]", [I, D]).
+peer_value_python(V, S) :- is_list(V), !, maplist(peer_value_python, V, Ss), atomic_list_concat(Ss, ', ', J), format(string(S), "[~w]", [J]).
 peer_value_python(V, S) :- python_value(V, S0), format(string(S), "~w", [S0]).
 
 %% op_test_ranges(+Op, -Pairs): Input-[Low, High] for every input, [-3, 3] unless the spec says otherwise.
@@ -184,7 +195,8 @@ op_schema(Op, Schema) :-
 
 schema_attr(N, T, D, S) :-
     schema_type(T, ST),
-    (   D = default(V) -> schema_value(V, SV), format(string(S), "~w ~w=~w", [ST, N, SV])
+    (   D = default(V), T = choice(_) -> format(string(S), "~w ~w=\"~w\"", [ST, N, V])
+    ;   D = default(V) -> schema_value(V, SV), format(string(S), "~w ~w=~w", [ST, N, SV])
     ;   format(string(S), "~w ~w", [ST, N])
     ).
 schema_type(float, float).
@@ -192,6 +204,7 @@ schema_type(int, 'SymInt').
 schema_type(bool, bool).
 schema_type(optional(float), 'float?').
 schema_type(optional(int), 'SymInt?').
+schema_type(choice(_), str).
 schema_value(none, 'None') :- !.
 schema_value(true, 'True') :- !.
 schema_value(false, 'False') :- !.
@@ -207,10 +220,12 @@ python_signature(Op, Sig) :-
     op_inputs(Op, Ins), op_attrs(Op, As),
     findall(S, (member(attr(N, T, D), As), python_param(N, T, D, S)), AttrS),
     append(Ins, AttrS, Ps), atomic_list_concat(Ps, ', ', Sig).
+python_param(N, choice(_), default(V), S) :- !, format(string(S), "~w: str = \"~w\"", [N, V]).
 python_param(N, T, default(V), S) :- !, python_type(T, PT), python_value(V, PV), format(string(S), "~w: ~w = ~w", [N, PT, PV]).
 python_param(N, T, required, S) :- python_type(T, PT), format(string(S), "~w: ~w", [N, PT]).
 python_type(float, float). python_type(int, int). python_type(bool, bool).
 python_type(optional(float), 'Optional[float]'). python_type(optional(int), 'Optional[int]').
+python_type(choice(_), str).
 python_value(none, 'None') :- !.
 python_value(true, 'True') :- !.
 python_value(false, 'False') :- !.

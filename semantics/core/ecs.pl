@@ -103,7 +103,7 @@ attr_parts(N:T = D, N, T, default(D)) :- !.
 attr_parts(N:T, N, T, required) :- T \= (_ = _).
 
 op_differentiable(Op, Ds) :- component(Op, differentiable, Ds), !.
-op_differentiable(Op, Ds) :- op_inputs(Op, Ins), exclude([I]>>component(Op, index_input, I), Ins, Ds).
+op_differentiable(Op, Ds) :- op_inputs(Op, Ins), findall(I, ( member(I, Ins), \+ component(Op, index_input, I) ), Ds).
 
 op_dtypes(Op, Ds) :- component(Op, dtypes, Ds), !.
 op_dtypes(_, [float32, float64]).

@@ -19,4 +19,7 @@ spell_plan(Spell, Steps) :-
 step_closure(Step, Seen, Seen) :- memberchk(Step, Seen), !.
 step_closure(Step, Seen, [Step|Out]) :-
     findall(R, step_requires(Step, R), Rs),
-    foldl([R, A0, A]>>step_closure(R, A0, A), Rs, Seen, Out).
+    steps_closure(Rs, Seen, Out).
+% (no yall lambdas in specs: after an unload and reconsult they run uncompiled, and copy their context)
+steps_closure([], Seen, Seen).
+steps_closure([R|Rs], Seen0, Seen) :- step_closure(R, Seen0, Seen1), steps_closure(Rs, Seen1, Seen).

@@ -33,7 +33,7 @@ rw_column_inputs(E, Cs) :- findall(C, component(E, column_input, C), Cs).
 rw_index_inputs(E, Is) :- findall(I, component(E, index_input, I), Is).
 rw_element_inputs(E, Xs) :-
     op_inputs(E, Ins), rw_column_inputs(E, Cs), rw_index_inputs(E, Is),
-    exclude([I]>>(memberchk(I, Cs) ; memberchk(I, Is)), Ins, Xs).
+    append(Cs, Is, NotElement), subtract(Ins, NotElement, Xs).
 
 %% rw_names(+Op, -ElementNames, -RowScalarNames): what varies along a row, and what is fixed per row.
 rw_names(E, Elem, Row) :-
@@ -59,7 +59,9 @@ rw_forward(E, F) :-
 %% rw_expand(+Expr, +NamedStats, -Expr1): every stat name replaced by its (expanded) definition.
 rw_expand(X, Stats, Y) :- atom(X), memberchk(X-D, Stats), !, rw_expand(D, Stats, Y).
 rw_expand(X, _, X) :- \+ compound(X), !.
-rw_expand(X, Stats, Y) :- X =.. [F|As], maplist([A, B]>>rw_expand(A, Stats, B), As, Bs), Y =.. [F|Bs].
+rw_expand(X, Stats, Y) :- X =.. [F|As], rw_expand_all(As, Stats, Bs), Y =.. [F|Bs].
+rw_expand_all([], _, []).
+rw_expand_all([A|As], Stats, [B|Bs]) :- rw_expand(A, Stats, B), rw_expand_all(As, Stats, Bs).
 
 %% rw_element_output(+Op): the forward reads elements outside any reduction (one value per element).
 rw_element_output(E) :-
@@ -176,7 +178,7 @@ rw_gradient(E, I, G) :-
     findall(T, ( member(stat(S, R, B), Stats), memberchk(S-A, Adj), A \== 0,
                  rw_scale(R, C), d(B, I, DB0), simplify(DB0, DB), DB \== 0,
                  T = A * C * DB ), Terms),
-    foldl([T, Acc, Acc + T]>>true, Terms, Direct, G0),
+    rw_add_all(Terms, Direct, G0),
     rw_close(G0, Stats, G1), simplify(G1, G).
 
 rw_scale(sum, 1).
@@ -195,7 +197,11 @@ rw_adjoint(Stats, Y, Gr, Where, stat(S, _, _), Acc, [S-A|Acc]) :-
     findall(T, ( member(stat(L, RL, BL), Stats), memberchk(L-AL, Acc), AL \== 0,
                  d(BL, S, DB0), simplify(DB0, DB), DB \== 0,
                  rw_scale(RL, C), rw_sum(DB, SumDB), T = AL * C * SumDB ), Terms),
-    foldl([T, X, X + T]>>true, Terms, Own, A0), simplify(A0, A).
+    rw_add_all(Terms, Own, A0), simplify(A0, A).
+
+%% rw_add_all(+Terms, +X, -Sum): X + T1 + T2 + ...
+rw_add_all([], X, X).
+rw_add_all([T|Ts], X, S) :- rw_add_all(Ts, X + T, S).
 
 rw_sum(0, 0) :- !.
 rw_sum(X, sum(X)).
@@ -204,7 +210,9 @@ rw_sum(X, sum(X)).
 %  so the backward is planned from scratch (statistics shared with the forward are recomputed).
 rw_close(X, Stats, Y) :- atom(X), memberchk(stat(X, R, B), Stats), !, rw_close(B, Stats, B1), Y =.. [R, B1].
 rw_close(X, _, X) :- \+ compound(X), !.
-rw_close(X, Stats, Y) :- X =.. [F|As], maplist([A, B]>>rw_close(A, Stats, B), As, Bs), Y =.. [F|Bs].
+rw_close(X, Stats, Y) :- X =.. [F|As], rw_close_all(As, Stats, Bs), Y =.. [F|Bs].
+rw_close_all([], _, []).
+rw_close_all([A|As], Stats, [B|Bs]) :- rw_close(A, Stats, B), rw_close_all(As, Stats, Bs).
 
 % ---------------------------------------------------------------------------------------------
 % Checks
@@ -396,13 +404,16 @@ rw_passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
 rw_element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, results: Rs}) :-
     T =.. [t|Xs],
     findall(V, ( member(V, Elem), V \== col, sub_term(S, T), S == V ), Ps0), sort(Ps0, Ps1),
-    include([V]>>memberchk(V, Ps1), Elem, Ps2),       % keep the declared order
+    rw_in_order(Elem, Ps1, Ps2),       % keep the declared order
     Params = [col|Ps2],
     findall(S, ( member(S, Scalars), sub_term(X, T), X == S ), U0), sort(U0, U1),
-    include([V]>>memberchk(V, U1), Scalars, Used),
+    rw_in_order(Scalars, U1, Used),
     cse(T, LetPairs, Body), Body =.. [t|Bodies],
     findall(L, ( member(N-X, LetPairs), cpp_expr(N, NS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [NS, XS]) ), Lets),
     maplist(cpp_expr, Bodies, Rs).
+
+%% rw_in_order(+Ordered, +Subset, -Kept): the members of Subset, in the order of Ordered.
+rw_in_order(Ordered, Subset, Kept) :- findall(V, ( member(V, Ordered), memberchk(V, Subset) ), Kept).
 
 rw_let_json(Scalars, let(N, X), _{name: N, code: C}) :- rw_rowlevel_cpp(Scalars, X, C).
 

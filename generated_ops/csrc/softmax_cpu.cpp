@@ -42,6 +42,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;  // row-level expressions
   constexpr int64_t kW = Vec::size();
+  // The last statistic pass leaves its values in the output when it holds them exactly.
+  constexpr bool kCache = std::is_same_v<scalar_t, opmath_t>;
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -77,20 +79,45 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          if constexpr (kCache) {
+            grimoire::store(y_out + r * n + j, v[0]);
+          }
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          if constexpr (kCache) {
+            y_out[r * n + j] = v[0];
+          }
         }
         tmp_s1_s = acc[0];
       }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
+      if constexpr (kCache) {
+      {
+        const auto f = [&](auto col, auto tmp_cached) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          return std::array<V, 1>{ (tmp_cached * tmp_r0) };
+        };
+        int64_t j = 0;
+        for (; j + kW <= n; j += kW) {
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(y_out + r * n + j));
+          grimoire::store(y_out + r * n + j, v[0]);
+        }
+        for (; j < n; ++j) {
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), y_out[r * n + j]);
+          y_out[r * n + j] = static_cast<scalar_t>(v[0]);
+        }
+      }
+} else {
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          [[maybe_unused]] const V tmp_s1(tmp_s1_s);
-          return std::array<V, 1>{ (grimoire::exp((x - tmp_s0)) / tmp_s1) };
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          return std::array<V, 1>{ (grimoire::exp((x - tmp_s0)) * tmp_r0) };
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
@@ -102,6 +129,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           y_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
+}
     }
   });
 }

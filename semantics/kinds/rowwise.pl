@@ -96,6 +96,9 @@ rw_ex(X, Y, S0, S) :- X =.. [F|As], foldl(rw_ex, As, Bs, S0, S), Y =.. [F|Bs].
 
 %% rw_hoist(+Elem, +Expr, -Expr1, +Lets0, -Lets): Lets = [let(Name, Expr), ...].
 rw_hoist(_, X, X, L, L) :- \+ compound(X), !.
+rw_hoist(Elem, A / B, Y, L0, L) :-         % divide by a row scalar: multiply by its reciprocal
+    rw_varies(Elem, A), \+ rw_varies(Elem, B), !,
+    rw_hoist(Elem, A, A1, L0, L1), rw_hoist(Elem, 1 / B, R, L1, L), Y = A1 * R.
 rw_hoist(Elem, X, Name, L0, L) :-
     \+ rw_varies(Elem, X), rw_costly(X), !,
     (   member(let(Name, B), L0), B == X
@@ -368,7 +371,8 @@ rw_reads_output(E) :-
 %% rw_plan_json(+Plan, +Elem, +Row, -Dict): C++ pieces for the row kernel template.
 %  Element code is a generic lambda over V (opmath scalar or Vectorized); a row scalar R is
 %  available there as `const V R(R_s)`. Row-level code runs on opmath scalars named R_s.
-rw_plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ}) :-
+rw_plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ,
+                                                              cached: CachedJ}) :-
     findall(N, member(let(N, _), Pre), PreNames),
     maplist(rw_let_json(Row), Pre, PreJ),
     rw_passes_json(Passes, Elem, Row, PreNames, PassesJ),
@@ -379,7 +383,21 @@ rw_plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: 
         maplist(rw_target_json, Ts, TsJ),
         rw_element_json(Xs, Elem, Scalars, Body), FinalJ = Body.put(targets, TsJ)
     ),
-    findall(_{target: T, code: C}, ( member(out(T, X), RowOuts), rw_rowlevel_cpp(Scalars, X, C) ), RowJ).
+    findall(_{target: T, code: C}, ( member(out(T, X), RowOuts), rw_rowlevel_cpp(Scalars, X, C) ), RowJ),
+    rw_cached_json(Passes, Final, Elem, Scalars, CachedJ).
+
+%% rw_cached_json(+Passes, +Final, +Elem, +Scalars, -Json): when the one element output is built
+%  from the body of a statistic of the last pass (softmax: exp(x - max) / sum(exp(x - max))),
+%  that pass can store the body into the output and the last pass read it back instead of
+%  computing it again. The template does so where the output holds opmath values exactly.
+rw_cached_json(Passes, [out(T, X)], Elem, Scalars, _{pass: PI, index: SI, final: Body}) :-
+    last(Passes, pass(Ss, _)), length(Passes, NP), PI is NP - 1,
+    nth0(SI, Ss, stat(_, R, B)), memberchk(R, [sum, mean]), compound(B),
+    sub_term(Sub, X), Sub == B, !,
+    replace(X, B, tmp_cached, X1),
+    rw_element_json([X1], [tmp_cached|Elem], Scalars, Body0),
+    rw_target_json(T, TJ), Body = Body0.put(targets, [TJ]).
+rw_cached_json(_, _, _, _, null).
 
 rw_target_json(element(I), _{kind: element, name: I}) :- !.
 rw_target_json(column(I), _{kind: column, name: I}) :- !.

@@ -6,10 +6,13 @@ and this module fails loudly here rather than as a template error later.
 
 from __future__ import annotations
 
+import ast
+import builtins
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from .diagnostics import Diagnostic, SpecError
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -86,6 +89,53 @@ class Gradient:
 
 
 @dataclass(frozen=True)
+class Dim:
+    """One size of a custom op's output: a literal, or the size of an input's dim."""
+    size: Optional[int]
+    input: Optional[str]
+    dim: int
+
+    def cpp(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.size({self.dim})"
+
+    def py(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.shape[{self.dim}]"
+
+
+@dataclass(frozen=True)
+class OutputShape:
+    output: str
+    like: Optional[str]  # the output has this input's shape ...
+    dims: tuple[Dim, ...]  # ... or these sizes
+
+    def cpp(self) -> str:
+        if self.like:
+            return f"{self.like}.sizes()"
+        return "std::vector<int64_t>{" + ", ".join(d.cpp() for d in self.dims) + "}"
+
+    def describe(self) -> str:
+        return f"the shape of {self.like}" if self.like else "[" + ", ".join(d.cpp() for d in self.dims) + "]"
+
+    def py(self) -> str:
+        if self.like:
+            return f"{self.like}.shape"
+        return "(" + "".join(d.py() + ", " for d in self.dims).rstrip(" ") + ")"
+
+
+@dataclass(frozen=True)
+class Custom:
+    """What a custom op's spec says beyond the common components: output shapes, input ranks, samples."""
+    shapes: tuple[OutputShape, ...]
+    ranks: tuple[tuple[str, int], ...]  # input -> exact number of dims
+    min_dims: tuple[tuple[str, int], ...]  # input -> fewest dims its size(input, d) uses allow
+    samples: tuple[tuple[tuple[int, ...], ...], ...]  # per sample, one shape per input
+    bench_samples: tuple[tuple[tuple[int, ...], ...], ...]
+
+    def shape_of(self, output: str) -> OutputShape:
+        return next(s for s in self.shapes if s.output == output)
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     kind: str
@@ -107,6 +157,7 @@ class Op:
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
+    custom: Optional[Custom] = None  # custom
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -160,7 +211,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
     common = {"schema", "backward_schema", "python_signature"}
-    kind_keys = {"elementwise": {"forward_cpp", "reference_py", "gradients"}, "attention": set()}
+    kind_keys = {"elementwise": {"forward_cpp", "reference_py", "gradients"}, "attention": set(),
+                 "custom": {"reference_py", "custom"}}
     if d["kind"] not in kind_keys:
         raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
     derived = _take(derived, common | kind_keys[d["kind"]], f"derived components of {d['name']}")
@@ -176,6 +228,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
         }
+    if d["kind"] == "custom":
+        extra = _custom(d, derived, root)
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -183,6 +237,48 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         extension=d["extension"], bench_shapes=tuple(tuple(s) for s in d["bench_shapes"]),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"], **extra)
+
+
+def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    return tuple(tuple(tuple(shape) for shape in sample) for sample in data)
+
+
+def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    c = _take(derived["custom"], {"shapes", "ranks", "min_dims", "samples", "bench_samples", "reference_line"},
+              f"custom components of {d['name']}")
+    shapes = tuple(
+        OutputShape(s["output"], s["like"], tuple(Dim(x["size"], x["input"], x["dim"]) for x in s["dims"]))
+        for s in (_take(s, {"output", "like", "dims"}, f"shape of {d['name']}") for s in c["shapes"]))
+    reference = derived["reference_py"]
+    _check_reference(reference, d, c["reference_line"] or d["line"], root)
+    samples = _shapes(c["samples"])
+    return {
+        "reference_py": reference,
+        "custom": Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
+                         min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
+                         bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
+    }
+
+
+def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
+    """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
+    file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
+    where = Diagnostic(_rel(d["file"], root), line, "")
+
+    def problem(message: str) -> SpecError:
+        return SpecError([Diagnostic(where.file, where.line, f"reference of '{d['name']}': {message}")])
+
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise problem(f"not a Python expression ({exc.msg} at column {exc.offset}): {expr}") from None
+    known = set(d["inputs"]) | {a["name"] for a in d["attrs"]} | {"torch", "math"} | set(dir(builtins))
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in known | bound:
+            raise problem(f"unknown name '{n.id}' (known: {', '.join(d['inputs'] + [a['name'] for a in d['attrs']])}, "
+                          "torch, math)")
 
 
 def build_model(knowledge: Knowledge) -> Extension:

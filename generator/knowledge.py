@@ -116,7 +116,7 @@ def load(semantics_dir: Path) -> Knowledge:
     semantics_dir = semantics_dir.resolve()
     root = semantics_dir.parent
     files = spec_files(semantics_dir)
-    if not files:
+    if not any(f.is_relative_to(semantics_dir) for f in files):  # the bundled vocabulary alone is no project
         raise SpecError([Diagnostic(str(semantics_dir), 0, "no .pl files: write specs under semantics/")], root)
     with _lock:
         problems = _consult(files)

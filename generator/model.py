@@ -263,10 +263,9 @@ def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dic
 def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
     """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
     file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
-    where = Diagnostic(_rel(d["file"], root), line, "")
 
     def problem(message: str) -> SpecError:
-        return SpecError([Diagnostic(where.file, where.line, f"reference of '{d['name']}': {message}")])
+        return SpecError([Diagnostic(_rel(d["file"], root), line, f"reference of '{d['name']}': {message}")])
 
     try:
         tree = ast.parse(expr, mode="eval")

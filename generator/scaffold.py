@@ -162,6 +162,8 @@ def new_extension(path: Path, *, package: str | None = None, example_op: str = D
         raise ScaffoldError(f"{path} exists and is not an empty folder: choose a new one")
     package = package or package_name(path)
     _check_package(package)
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", example_op) or keyword.iskeyword(example_op):
+        raise ScaffoldError(f"example op name {example_op!r} is not usable: give a lower_snake_case identifier")
     template = BUNDLED_TEMPLATES / NEW_EXTENSION_TEMPLATE
     context = {"project_slug": path.name, "package": package, "example_op": example_op,
                "grimoire_requirement": generator_requirement(), "torch_requirement": torch_requirement()}

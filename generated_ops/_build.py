@@ -53,8 +53,8 @@ def user_kernel_sources(with_cuda: bool) -> list[Path]:
     paths = [KERNELS_DIR / n for n in USER_CPU_KERNELS + (USER_CUDA_KERNELS if with_cuda else ())]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"kernel source(s) of custom ops missing: {', '.join(missing)}; "
-                                "`grimoire new-op NAME --kind custom --force` writes a working one")
+        raise FileNotFoundError(f"kernel source(s) of custom ops missing: {', '.join(missing)}; write them "
+                                f"against the signatures in {CSRC}/<op>_custom.h")
     return paths
 
 

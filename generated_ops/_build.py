@@ -60,6 +60,23 @@ _CAPABILITY_FLAGS = {
 }
 
 
+# Custom ops: the kernel bodies the user writes in the project's kernels/ folder (beside semantics/),
+# compiled by path with the generated sources, so a compiler error names the user's file and line.
+KERNELS_DIR = PACKAGE_DIR.parent / "kernels"
+USER_CPU_KERNELS = ()
+USER_CUDA_KERNELS = ()
+
+
+def user_kernel_sources(with_cuda: bool) -> list[Path]:
+    """The user's kernels/<op>.cpp of every custom op, and kernels/<op>.cu where CUDA is built."""
+    paths = [KERNELS_DIR / n for n in USER_CPU_KERNELS + (USER_CUDA_KERNELS if with_cuda else ())]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"kernel source(s) of custom ops missing: {', '.join(missing)}; write them "
+                                f"against the signatures in {CSRC}/<op>_custom.h")
+    return paths
+
+
 def library_path() -> Path:
     return BUILD_DIR / f"{NAME}.so"
 
@@ -80,6 +97,8 @@ def _stamp() -> str:
     for name in sorted(CPU_SOURCES + CUDA_SOURCES + HEADERS):
         h.update(name.encode())
         h.update((CSRC / name).read_bytes())
+    for path in sorted(KERNELS_DIR / n for n in USER_CPU_KERNELS + USER_CUDA_KERNELS):
+        h.update(path.read_bytes() if path.is_file() else b"missing")
     h.update(importlib.metadata.version("torch").encode())
     h.update(sys.version.encode())
     h.update(_cpu_flags_line().encode())
@@ -137,6 +156,7 @@ def build(verbose: bool = False, force: bool = False) -> Path:
     sources = [str(CSRC / s) for s in CPU_SOURCES]
     if with_cuda:
         sources += [str(CSRC / s) for s in CUDA_SOURCES]
+    sources += [str(p) for p in user_kernel_sources(with_cuda)]
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     cflags = ["-O3", "-fopenmp", "-DGRIMOIRE_WITH_CUDA=%d" % with_cuda, *_CAPABILITY_FLAGS[capability]]
     cuda_flags = ["-O3", "--use_fast_math", "-DGRIMOIRE_WITH_CUDA=1", "--expt-relaxed-constexpr"]
@@ -159,11 +179,25 @@ def build(verbose: bool = False, force: bool = False) -> Path:
 _loaded: list[Path] = []
 
 
+def shipped_library() -> Path | None:
+    """The library a wheel ships prebuilt in _lib/ (a project's setup.py puts it there), if any: an
+    installed package loads it instead of compiling, and needs no compiler, ninja, Prolog or grimoire."""
+    lib = PACKAGE_DIR / "_lib" / f"{NAME}.so"
+    if not lib.is_file():
+        return None
+    built_for = json.loads((lib.parent / "built_with.json").read_text())["torch"]
+    installed = importlib.metadata.version("torch")
+    if built_for != installed:
+        raise ImportError(f"{NAME}: this wheel's library was built for torch {built_for}, but torch {installed} "
+                          f"is installed; install torch=={built_for.split('+')[0]} or rebuild the wheel")
+    return lib
+
+
 def load_library(verbose: bool = False) -> Path:
     """Build if needed, then load the library into torch (once per process)."""
     if _loaded:
         return _loaded[0]
-    path = build(verbose=verbose)
+    path = shipped_library() or build(verbose=verbose)
     import torch
 
     torch.ops.load_library(str(path))

@@ -6,11 +6,14 @@ and this module fails loudly here rather than as a template error later.
 
 from __future__ import annotations
 
+import ast
+import builtins
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from .diagnostics import Diagnostic, SpecError
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -116,6 +119,53 @@ class Loss:
 
 
 @dataclass(frozen=True)
+class Dim:
+    """One size of a custom op's output: a literal, or the size of an input's dim."""
+    size: Optional[int]
+    input: Optional[str]
+    dim: int
+
+    def cpp(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.size({self.dim})"
+
+    def py(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.shape[{self.dim}]"
+
+
+@dataclass(frozen=True)
+class OutputShape:
+    output: str
+    like: Optional[str]  # the output has this input's shape ...
+    dims: tuple[Dim, ...]  # ... or these sizes
+
+    def cpp(self) -> str:
+        if self.like:
+            return f"{self.like}.sizes()"
+        return "std::vector<int64_t>{" + ", ".join(d.cpp() for d in self.dims) + "}"
+
+    def describe(self) -> str:
+        return f"the shape of {self.like}" if self.like else "[" + ", ".join(d.cpp() for d in self.dims) + "]"
+
+    def py(self) -> str:
+        if self.like:
+            return f"{self.like}.shape"
+        return "(" + "".join(d.py() + ", " for d in self.dims).rstrip(" ") + ")"
+
+
+@dataclass(frozen=True)
+class Custom:
+    """What a custom op's spec says beyond the common components: output shapes, input ranks, samples."""
+    shapes: tuple[OutputShape, ...]
+    ranks: tuple[tuple[str, int], ...]  # input -> exact number of dims
+    min_dims: tuple[tuple[str, int], ...]  # input -> fewest dims its size(input, d) uses allow
+    samples: tuple[tuple[tuple[int, ...], ...], ...]  # per sample, one shape per input
+    bench_samples: tuple[tuple[tuple[int, ...], ...], ...]
+
+    def shape_of(self, output: str) -> OutputShape:
+        return next(s for s in self.shapes if s.output == output)
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     kind: str
@@ -146,6 +196,7 @@ class Op:
     backward_plan: Optional[Mapping[str, Any]] = None
     row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
+    custom: Optional[Custom] = None  # custom
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -206,6 +257,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     kind_keys = {
         "elementwise": {"forward_cpp", "reference_py", "gradients"},
         "attention": set(),
+        "custom": {"reference_py", "custom"},
         "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
                     "reads_output"},
     }
@@ -243,6 +295,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
             "row_gradients": _freeze(derived["gradients_text"]),
             "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
         }
+    if d["kind"] == "custom":
+        extra = _custom(d, derived, root)
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -252,6 +306,47 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
         peer=derived["peer"],
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
+
+
+def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    return tuple(tuple(tuple(shape) for shape in sample) for sample in data)
+
+
+def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    c = _take(derived["custom"], {"shapes", "ranks", "min_dims", "samples", "bench_samples", "reference_line"},
+              f"custom components of {d['name']}")
+    shapes = tuple(
+        OutputShape(s["output"], s["like"], tuple(Dim(x["size"], x["input"], x["dim"]) for x in s["dims"]))
+        for s in (_take(s, {"output", "like", "dims"}, f"shape of {d['name']}") for s in c["shapes"]))
+    reference = derived["reference_py"]
+    _check_reference(reference, d, c["reference_line"] or d["line"], root)
+    samples = _shapes(c["samples"])
+    return {
+        "reference_py": reference,
+        "custom": Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
+                         min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
+                         bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
+    }
+
+
+def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
+    """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
+    file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
+
+    def problem(message: str) -> SpecError:
+        return SpecError([Diagnostic(_rel(d["file"], root), line, f"reference of '{d['name']}': {message}")])
+
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise problem(f"not a Python expression ({exc.msg} at column {exc.offset}): {expr}") from None
+    known = set(d["inputs"]) | {a["name"] for a in d["attrs"]} | {"torch", "math"} | set(dir(builtins))
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in known | bound:
+            raise problem(f"unknown name '{n.id}' (known: {', '.join(d['inputs'] + [a['name'] for a in d['attrs']])}, "
+                          "torch, math)")
 
 
 def build_model(knowledge: Knowledge) -> Extension:

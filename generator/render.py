@@ -23,6 +23,10 @@ from .model import Extension, Op
 IGNORED_DIRS = {"_build", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
 MANIFEST = "manifest.json"
+# Scaffolding, not output: templates/kinds/<kind>/example_spec.pl.j2 (and example_kernel.*.j2) are what
+# `grimoire new-op` writes into semantics/ and kernels/. They are excluded here explicitly, so they are
+# never rendered into generated_ops/ nor hashed into its manifest (editing one changes no generated file).
+SCAFFOLD_PREFIX = "example_"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
 
 
 def template_files(templates_dir: Path) -> list[Path]:
-    return sorted(p for p in templates_dir.rglob("*.j2") if p.is_file())
+    """The templates that render output: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds."""
+    return sorted(p for p in templates_dir.rglob("*.j2")
+                  if p.is_file() and not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds"))
 
 
 def _hash(data: bytes) -> str:
@@ -99,6 +105,8 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
         for t in template_files(kind_dir):
             out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
             emit(t, out, op=op)
+            if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
+                del files[out]
     files[MANIFEST] = _manifest(ext, templates_dir, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 

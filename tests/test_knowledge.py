@@ -71,8 +71,9 @@ def test_perceive_reports_bad_queries(root):
 
 
 def test_spells_plan_their_prerequisites(root):
-    assert knowledge.plan(root / "semantics", "conjure(run_tests)") == ["generate", "build", "test"]
-    assert knowledge.plan(root / "semantics", "conjure(generate)") == ["generate"]
+    assert knowledge.plan(root / "semantics", "conjure(run_tests)") == [("generate",), ("build",), ("test",)]
+    assert knowledge.plan(root / "semantics", "conjure(generate)") == [("generate",)]
+    assert knowledge.plan(root / "semantics", "conjure(new_op(my_op, custom))") == [("new_op", "my_op", "custom")]
     with pytest.raises(ValueError, match="unknown spell"):
         knowledge.plan(root / "semantics", "conjure(fly)")
 

@@ -113,14 +113,39 @@ perceive_error(E, Json) :-
 
 first_n(L, N, P) :- length(L, Len), ( Len =< N -> P = L ; length(P, N), append(P, _, L) ).
 
-%% grimoire_plan_json(+SpellText, -Json): the ordered steps a spell stands for (spell_plan/2 in semantics/core).
+%% grimoire_plan_json(+SpellText, -Json): the ordered steps a spell stands for (spell_plan/2 in semantics/core),
+%  each as [Name, Arg...] so that steps may take arguments (conjure(new_op(my_op, custom))).
 grimoire_plan_json(Text, Json) :-
     catch(term_string(Spell, Text), E, true),
     (   nonvar(E) -> perceive_error(E, Json)
+    ;   \+ ground(Spell)
+    ->  format(string(Msg), "spell ~w has a variable: write its arguments as lower-case atoms, e.g. conjure(new_op(my_op, elementwise))", [Text]),
+        atom_json_dict(Json, _{ok: false, error: Msg}, [width(0)])
     ;   spell_plan(Spell, Steps)
-    ->  maplist([S, T]>>format(string(T), "~q", [S]), Steps, Ts),
+    ->  maplist(step_json, Steps, Ts),
         atom_json_dict(Json, _{ok: true, steps: Ts}, [width(0)])
-    ;   findall(S, spell_step(S, _), Known),
-        format(string(Msg), "unknown spell ~w; known: ~q", [Text, Known]),
+    ;   findall(S, spell_step(S, _), Known), numbervars(Known, 0, _),
+        format(string(Msg), "unknown spell ~w; known: ~p", [Text, Known]),
         atom_json_dict(Json, _{ok: false, error: Msg}, [width(0)])
     ).
+
+step_json(Step, [Name|Args]) :-
+    Step =.. [Name|Args0],
+    maplist([A, T]>>format(string(T), "~w", [A]), Args0, Args).
+
+%% grimoire_scaffold_json(+NameText, -Json): what `grimoire new-op` must know about a proposed op name:
+%  the kinds, whether the name is usable, where it is already taken, its module name, the extension.
+grimoire_scaffold_json(Text, Json) :-
+    atom_string(Name, Text),
+    findall(_{name: K, doc: D}, op_kind(K, D), Kinds),
+    ( valid_identifier(Name) -> Valid = true ; Valid = false ),
+    (   entity(Name) -> locate(entity(Name), F, L), Taken = _{file: F, line: L, what: "declared"}
+    ;   is_op(Op), atom_concat(Op, '_backward', Name)
+    ->  locate(entity(Op), F, L), format(string(W), "the backward of op ~w", [Op]),
+        Taken = _{file: F, line: L, what: W}
+    ;   Taken = null
+    ),
+    camel_case(Name, Module),
+    ( is_extension(E) -> ext_package(E, Package) ; Package = null ),
+    atom_json_dict(Json, _{kinds: Kinds, valid: Valid, taken: Taken, module: Module, package: Package},
+                   [width(0)]).

@@ -153,6 +153,14 @@ violation(Where, Msg) :-
     is_op(E), component(E, kind, Kind), op_kind(Kind, _),
     kind_violation(Kind, E-Where-Msg).
 
+violation(component(E, K, V), Msg) :-
+    is_op(E), component(E, K, V), component(E, kind, Kind),
+    \+ component_spec_core(K), \+ kind_component(Kind, K, _, _),
+    once(kind_component(Owner, K, _, _)),
+    format(string(Msg), "'~w' is a component of ~w ops, not of ~w op '~w'.", [K, Owner, Kind, E]).
+
+component_spec_core(K) :- clause(component_spec(K, _, _, _), true).
+
 op_all_names(E, All) :-
     op_inputs(E, Ins), op_outputs(E, Outs), op_attr_names(E, As),
     append([Ins, Outs, As], All).

@@ -15,6 +15,10 @@
 :- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
 :- discontiguous op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
 :- dynamic op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
+%% kind_component(?Kind, ?Key, ?Cardinality, ?Help): a component only ops of Kind take.
+:- multifile kind_component/4.
+:- discontiguous kind_component/4.
+:- dynamic kind_component/4.
 
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
 %  The closed vocabulary: a component with any other key is a spec error.
@@ -43,6 +47,9 @@ component_spec(loss_reduction, one,  op,        "loss_reduction: the choice([non
 component_spec(loss_count,     one,  op,        "loss_count: a per-row expression summed into the denominator of the mean reduction (rowwise)").
 component_spec(namespace,      one,  extension, "namespace: the torch.ops namespace of the extension").
 component_spec(package,        one,  extension, "package: the Python package name of the extension").
+% A kind may add components of its own (kind_component/4 in its kinds/ file), so adding a kind
+% never edits this vocabulary.
+component_spec(Key, Card, op, Help) :- kind_component(_, Key, Card, Help).
 
 known_dtype(float32). known_dtype(float64). known_dtype(float16). known_dtype(bfloat16).
 known_device(cpu). known_device(cuda).

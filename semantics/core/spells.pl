@@ -6,6 +6,8 @@ spell_step(conjure(build_extension), build).
 spell_step(conjure(run_tests), test).
 spell_step(conjure(run_benchmarks), bench).
 spell_step(conjure(validate), test).
+% Scaffold a new op: a spec under semantics/ops/ that is valid as written (grimoire new-op).
+spell_step(conjure(new_op(Name, Kind)), new_op(Name, Kind)).
 
 step_requires(build, generate).
 step_requires(test, build).

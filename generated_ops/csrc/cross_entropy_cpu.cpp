@@ -26,6 +26,24 @@ constexpr int64_t kGrainElements = 32768;
 
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
+// Every thread accumulates column gradients into its own row of the buffer.
+int64_t accumulator_slots() { return at::get_num_threads(); }
+
+// Index values are checked on the host before the kernel runs.
+bool can_check_values(const at::Tensor&) { return true; }
+
+void count_rows(int64_t rows, int64_t n, const int64_t* target_data, double* out, double ignore_index, double label_smoothing) {
+  using opmath_t = double;
+  using V = opmath_t;
+  for (int64_t r = 0; r < rows; ++r) {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+out[r] = [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+  }
+}
+
 // Checks every input against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing) {
   const at::Tensor& x0 = x;
@@ -36,33 +54,26 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   TORCH_CHECK(target.scalar_type() == at::kLong, kOp, ": target must hold int64 column indices; got dtype ", target.scalar_type(), ". Convert it with .long().");
   TORCH_CHECK(target.sizes() == x0.sizes().slice(0, x0.dim() - 1), kOp, ": target must have shape ", x0.sizes().slice(0, x0.dim() - 1), " (one index per row of x); got ", target.sizes(), ".");
-  if (target.numel() > 0) {
+  if (target.numel() > 0 && can_check_values(target)) {
     const at::Tensor out_of_range = target.lt(0).logical_or(target.ge(n)).logical_and(target.ne(ignore_index));
     TORCH_CHECK(!out_of_range.any().item<bool>(), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
   }
   return {rows, n};
 }
 
-// The denominator of reduction='mean': the loss_count expression summed over the rows.
-template <typename scalar_t>
-double mean_denominator(int64_t rows, int64_t n, int64_t numel, const int64_t* target_data, double ignore_index, double label_smoothing) {
-  using opmath_t = double;
-  using V = opmath_t;
-  double total = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
-      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
-      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
-total += [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
-  }
-  return total;
-}
 
 void check_reduction(c10::string_view reduction) {
   TORCH_CHECK(reduction == "none" || reduction == "mean" || reduction == "sum", kOp,
               ": reduction must be 'none', 'mean' or 'sum'; got '", std::string(reduction), "'.");
 }
+
+// The per-row terms of the mean's denominator (loss_count), summed on the device.
+at::Tensor row_counts(int64_t rows, int64_t n, const at::Tensor& target, double ignore_index, double label_smoothing) {
+  at::Tensor counts = at::empty({rows}, target.options().dtype(at::kDouble));
+  count_rows(rows, n, target.const_data_ptr<int64_t>(), counts.mutable_data_ptr<double>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  return counts;
+}
+
 
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t* target_data, at::opmath_type<scalar_t>* loss_out, double ignore_index, double label_smoothing) {
@@ -157,17 +168,11 @@ at::Tensor cross_entropy_cpu(const at::Tensor& x_in, const at::Tensor& target_in
   }
   at::Tensor total = unreduced.sum();
   if (reduction == "mean") {
-    double denominator = 0;
-    AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_mean",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel(), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel(), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel(), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel(), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-    );
-    total = total.div(denominator);
+    total = total.div(row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum());
   }
   return total.to(x0.scalar_type());
 }
+
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t* target_data, const at::opmath_type<scalar_t>* grad_loss_data, scalar_t* x_out, double ignore_index, double label_smoothing) {
@@ -266,16 +271,9 @@ at::Tensor cross_entropy_backward_cpu(const at::Tensor& grad_loss_in, const at::
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
-      double denominator = 0;
-      AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_mean",
-          AT_DISPATCH_CASE(at::ScalarType::Float, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-          AT_DISPATCH_CASE(at::ScalarType::Half, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-          AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape), target.const_data_ptr<int64_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing)); })
-      );
-      scale = scale.div(denominator);
+      scale = scale.div(row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum());
     }
-    grad_loss = scale.expand(unreduced_shape).contiguous();
+    grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_backward",
@@ -294,6 +292,7 @@ at::Tensor cross_entropy_backward_cpu(const at::Tensor& grad_loss_in, const at::
   );
   return d_x;
 }
+
 
 }  // namespace
 

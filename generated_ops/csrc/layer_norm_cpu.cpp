@@ -28,6 +28,12 @@ constexpr int64_t kGrainElements = 32768;
 
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
+// Every thread accumulates column gradients into its own row of the buffer.
+int64_t accumulator_slots() { return at::get_num_threads(); }
+
+// Index values are checked on the host before the kernel runs.
+bool can_check_values(const at::Tensor&) { return true; }
+
 // Checks every input against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
   const at::Tensor& x0 = x;
@@ -43,6 +49,8 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   TORCH_CHECK(bias.dim() == 1 && bias.size(0) == n, kOp, ": bias must have shape [", n, "] (the last dim of x); got ", bias.sizes(), ".");
   return {rows, n};
 }
+
+
 
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data, const scalar_t* bias_data, scalar_t* y_out, double eps) {
@@ -140,6 +148,7 @@ at::Tensor layer_norm_cpu(const at::Tensor& x_in, const at::Tensor& weight_in, c
   );
   return out;
 }
+
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data, const scalar_t* bias_data, const scalar_t* grad_y_data, scalar_t* x_out, at::opmath_type<scalar_t>* weight_acc_all, at::opmath_type<scalar_t>* bias_acc_all, double eps) {
@@ -268,8 +277,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc = at::zeros({at::get_num_threads(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  at::Tensor bias_acc = at::zeros({at::get_num_threads(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor weight_acc = at::zeros({accumulator_slots(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor bias_acc = at::zeros({accumulator_slots(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
@@ -288,6 +297,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
   at::Tensor d_bias = bias_acc.sum(0).to(x0.scalar_type());
   return { d_x, d_weight, d_bias };
 }
+
 
 }  // namespace
 

@@ -26,6 +26,12 @@ constexpr int64_t kGrainElements = 32768;
 
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
+// Every thread accumulates column gradients into its own row of the buffer.
+int64_t accumulator_slots() { return at::get_num_threads(); }
+
+// Index values are checked on the host before the kernel runs.
+bool can_check_values(const at::Tensor&) { return true; }
+
 // Checks every input against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const at::Tensor& x0 = x;
@@ -35,6 +41,8 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const int64_t rows = n == 0 ? 0 : x0.numel() / n;
   return {rows, n};
 }
+
+
 
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_out, double keepdim) {
@@ -97,6 +105,7 @@ at::Tensor mean_cpu(const at::Tensor& x_in, bool keepdim) {
   return out;
 }
 
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* grad_y_data, scalar_t* x_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
@@ -155,6 +164,7 @@ at::Tensor mean_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in
   );
   return d_x;
 }
+
 
 }  // namespace
 

@@ -27,6 +27,12 @@ constexpr int64_t kGrainElements = 32768;
 
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
+// Every thread accumulates column gradients into its own row of the buffer.
+int64_t accumulator_slots() { return at::get_num_threads(); }
+
+// Index values are checked on the host before the kernel runs.
+bool can_check_values(const at::Tensor&) { return true; }
+
 // Checks every input against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target) {
   const at::Tensor& x0 = x;
@@ -40,18 +46,12 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   return {rows, n};
 }
 
-// The denominator of reduction='mean': the number of loss elements.
-template <typename scalar_t>
-double mean_denominator(int64_t rows, int64_t n, int64_t numel) {
-  (void)rows;
-  (void)n;
-  return static_cast<double>(numel);
-}
 
 void check_reduction(c10::string_view reduction) {
   TORCH_CHECK(reduction == "none" || reduction == "mean" || reduction == "sum", kOp,
               ": reduction must be 'none', 'mean' or 'sum'; got '", std::string(reduction), "'.");
 }
+
 
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data, at::opmath_type<scalar_t>* loss_out) {
@@ -110,17 +110,11 @@ at::Tensor mse_loss_cpu(const at::Tensor& x_in, const at::Tensor& target_in, c10
   }
   at::Tensor total = unreduced.sum();
   if (reduction == "mean") {
-    double denominator = 0;
-    AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss_mean",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel()); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel()); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel()); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { denominator = mean_denominator<scalar_t>(rows, n, unreduced.numel()); })
-    );
-    total = total.div(denominator);
+    total = total.div(static_cast<double>(unreduced.numel()));
   }
   return total.to(x0.scalar_type());
 }
+
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data, const at::opmath_type<scalar_t>* grad_loss_data, scalar_t* x_out, scalar_t* target_out) {
@@ -175,16 +169,9 @@ std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cpu(const at::Tensor& grad_
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
-      double denominator = 0;
-      AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss_mean",
-          AT_DISPATCH_CASE(at::ScalarType::Float, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape)); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape)); })
-          AT_DISPATCH_CASE(at::ScalarType::Half, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape)); })
-          AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { denominator = mean_denominator<scalar_t>(rows, n, c10::multiply_integers(unreduced_shape)); })
-      );
-      scale = scale.div(denominator);
+      scale = scale.div(static_cast<double>(c10::multiply_integers(unreduced_shape)));
     }
-    grad_loss = scale.expand(unreduced_shape).contiguous();
+    grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
@@ -204,6 +191,7 @@ std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cpu(const at::Tensor& grad_
   );
   return { d_x, d_target };
 }
+
 
 }  // namespace
 

@@ -176,6 +176,7 @@ class Op:
     attrs: tuple[Attr, ...]
     dtypes: tuple[str, ...]
     devices: tuple[str, ...]
+    device_dtypes: tuple[tuple[str, tuple[str, ...]], ...]  # (device, dtypes) per device, in devices order
     module: str
     differentiable: tuple[str, ...]
     extension: str
@@ -206,6 +207,22 @@ class Op:
     def scalar_types(self) -> tuple[str, ...]:
         return tuple(SCALAR_TYPES[d] for d in self.dtypes)
 
+    def dtypes_on(self, device: str) -> tuple[str, ...]:
+        """The dtypes of the kernels for one device (cuda_dtypes on CUDA when given, else dtypes)."""
+        return dict(self.device_dtypes).get(device, ())
+
+    def devices_with(self, dtype: str) -> tuple[str, ...]:
+        """The devices whose kernels support dtype (float64 for gradcheck, say)."""
+        return tuple(dev for dev, ds in self.device_dtypes if dtype in ds)
+
+    def scalar_types_on(self, device: str) -> tuple[str, ...]:
+        return tuple(SCALAR_TYPES[d] for d in self.dtypes_on(device))
+
+    @property
+    def torch_dtypes_by_device(self) -> dict[str, tuple[str, ...]]:
+        """device -> torch dtype names, e.g. {"cpu": ("torch.float32",)}, for the Python templates."""
+        return {dev: tuple(DTYPES[d] for d in ds) for dev, ds in self.device_dtypes}
+
     @property
     def attr_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attrs)
@@ -228,6 +245,7 @@ class Extension:
     location: Location
     ops: tuple[Op, ...]
     sources: tuple[SourceFile, ...]
+    cuda_archs: tuple[str, ...] = ()  # the archs the extension may be built for; () = any
 
     def op(self, name: str) -> Op:
         for op in self.ops:
@@ -249,7 +267,8 @@ def _body(d: Mapping[str, Any]) -> CppBody:
 
 def _op(data: Mapping[str, Any], root: Path) -> Op:
     d = _take(data, {"name", "kind", "doc", "file", "line", "inputs", "outputs", "attrs", "dtypes", "devices",
-                     "module", "differentiable", "extension", "bench_shapes", "test_shapes", "derived"},
+                     "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "test_shapes",
+                     "derived"},
               f"op {data.get('name')}")
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
@@ -300,7 +319,9 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
-        devices=tuple(d["devices"]), module=d["module"], differentiable=tuple(d["differentiable"]),
+        devices=tuple(d["devices"]),
+        device_dtypes=tuple((dev, tuple(d["device_dtypes"][dev])) for dev in d["devices"]),
+        module=d["module"], differentiable=tuple(d["differentiable"]),
         extension=d["extension"], bench_shapes=tuple(tuple(s) for s in d["bench_shapes"]),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
@@ -356,7 +377,8 @@ def build_model(knowledge: Knowledge) -> Extension:
     exts = data["extensions"]
     if len(exts) != 1:
         raise ModelError(f"expected exactly one extension entity in semantics/, found {len(exts)}")
-    e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line"}, "extension")
+    e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line", "cuda_archs"}, "extension")
     ops = tuple(sorted((_op(o, root) for o in data["ops"]), key=lambda o: o.name))
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
-                     location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources)
+                     location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources,
+                     cuda_archs=tuple(e["cuda_archs"]))

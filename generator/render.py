@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,16 @@ def template_files(templates_dir: Path) -> list[Path]:
                   if p.is_file() and not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds"))
 
 
+# A per-op template named for a device ([op]_cuda.cu.j2, test_[op]_cuda.py.j2) is rendered only for ops
+# that list that device, so no kernel or test exists for a backend the op does not have.
+_DEVICE_TEMPLATE = re.compile(r"_(cpu|cuda)\.")
+
+
+def _for_devices(template_name: str, devices: tuple[str, ...]) -> bool:
+    m = _DEVICE_TEMPLATE.search(template_name)
+    return m is None or m.group(1) in devices
+
+
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -103,6 +114,8 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
         if not kind_dir.is_dir():
             raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected {kind_dir}")
         for t in template_files(kind_dir):
+            if not _for_devices(t.name, op.devices):
+                continue
             out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
             emit(t, out, op=op)
             if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)

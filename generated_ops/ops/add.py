@@ -10,7 +10,9 @@ import torch
 from torch import Tensor, nn
 
 _NAME = "generated_ops::add"
-_ALLOWED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
 def add(x, y, alpha: float = 1.0) -> Tensor:
@@ -46,7 +48,8 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
-    torch._check(dtype in _ALLOWED, lambda: f"add: dtype {dtype} is not supported; supported: float32, float64, float16, bfloat16")
+    allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
+    torch._check(dtype in allowed, lambda: f"add: dtype {dtype} is not supported; supported: {allowed}")
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 

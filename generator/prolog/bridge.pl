@@ -62,8 +62,9 @@ grimoire_model_json(Json) :-
     findall(X, (is_op(Op), export_op(Op, X)), Ops),
     atom_json_dict(Json, _{extensions: Exts, ops: Ops}, [width(0)]).
 
-export_extension(E, _{name: E, namespace: NS, package: P, doc: Doc, file: F, line: L}) :-
+export_extension(E, _{name: E, namespace: NS, package: P, doc: Doc, file: F, line: L, cuda_archs: Archs}) :-
     ext_namespace(E, NS), ext_package(E, P),
+    ( component(E, cuda_archs, As) -> maplist([A, S]>>format(string(S), "~w", [A]), As, Archs) ; Archs = [] ),
     ( component(E, doc, Doc) -> true ; Doc = "" ),
     locate(entity(E), F, L).
 
@@ -73,12 +74,13 @@ export_op(Op, X) :-
     op_inputs(Op, Ins), op_outputs(Op, Outs), op_attrs(Op, As),
     maplist(export_attr, As, AttrsJ),
     op_dtypes(Op, Dtypes), op_devices(Op, Devices), op_module(Op, Module),
+    findall(Dev-Ds, (member(Dev, Devices), op_device_dtypes(Op, Dev, Ds)), DevDs), dict_pairs(DeviceDtypes, _, DevDs),
     op_differentiable(Op, Diff), op_extension(Op, Ext),
     findall(Dims, component(Op, bench, shape(Dims)), Bench),
     findall(Dims, component(Op, test_shape, shape(Dims)), TestShapes),
     findall(K-V, derived(Op, K, V), Pairs), dict_pairs(Derived, _, Pairs),
     X = _{name: Op, kind: Kind, doc: Doc, file: F, line: L, inputs: Ins, outputs: Outs, attrs: AttrsJ,
-          dtypes: Dtypes, devices: Devices, module: Module, differentiable: Diff, extension: Ext,
+          dtypes: Dtypes, devices: Devices, device_dtypes: DeviceDtypes, module: Module, differentiable: Diff, extension: Ext,
           bench_shapes: Bench, test_shapes: TestShapes, derived: Derived}.
 
 export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV, choices: Cs}) :-

@@ -109,6 +109,40 @@ violation(component(E, devices, Ds), Msg) :-
     ( \+ is_list(Ds) ; \+ memberchk(cpu, Ds) ; member(D, Ds), \+ known_device(D) ),
     format(string(Msg), "devices of '~w' must be a list of cpu and cuda that includes cpu, got ~q.", [E, Ds]).
 
+violation(component(E, devices, Ds), Msg) :-
+    is_op(E), component(E, devices, Ds), is_list(Ds), component(E, kind, Kind), op_kind(Kind, _),
+    member(D, Ds), known_device(D), \+ kind_device(Kind, D),
+    findall(X, kind_device(Kind, X), Xs), atomic_list_concat(Xs, ', ', XL),
+    format(string(Msg), "devices of '~w' lists ~w, but kind ~w has kernels only for ~w: remove ~w.", [E, D, Kind, XL, D]).
+
+violation(component(E, cuda_dtypes, Ds), Msg) :-
+    is_op(E), component(E, cuda_dtypes, Ds),
+    ( \+ is_list(Ds) ; Ds == [] ; member(D, Ds), \+ known_dtype(D) ),
+    findall(X, known_dtype(X), Xs), atomic_list_concat(Xs, ', ', XL),
+    format(string(Msg), "cuda_dtypes of '~w' must be a non-empty list drawn from ~w, got ~q.", [E, XL, Ds]).
+
+violation(component(E, cuda_dtypes, Ds), Msg) :-
+    is_op(E), component(E, cuda_dtypes, Ds), op_devices(E, Devs), \+ memberchk(cuda, Devs),
+    format(string(Msg), "'~w' gives cuda_dtypes but its devices ~q lack cuda: add cuda to devices or remove cuda_dtypes.", [E, Devs]).
+
+%  A dtype the kind's kernels for a device do not support; blamed on the component that lists it.
+violation(component(E, Key, Ds), Msg) :-
+    is_op(E), component(E, kind, Kind), op_devices(E, Devs), is_list(Devs),
+    member(Dev, Devs), kind_device_dtypes(Kind, Dev, Supported),
+    op_device_dtypes(E, Dev, Ds), is_list(Ds), member(D, Ds), known_dtype(D), \+ memberchk(D, Supported),
+    ( Dev == cuda, component(E, cuda_dtypes, Ds) -> Key = cuda_dtypes ; Key = dtypes ),
+    component(E, Key, Ds),
+    atomic_list_concat(Supported, ', ', SL),
+    (   Dev == cpu, Key == dtypes, memberchk(cuda, Devs)
+    ->  format(string(Msg), "~w of '~w' lists ~w, but kind ~w supports only ~w on ~w: keep dtypes to those and list ~w in cuda_dtypes.", [Key, E, D, Kind, SL, Dev, D])
+    ;   format(string(Msg), "~w of '~w' lists ~w, but kind ~w supports only ~w on ~w: remove ~w.", [Key, E, D, Kind, SL, Dev, D])
+    ).
+
+violation(component(E, cuda_archs, As), Msg) :-
+    is_extension(E), component(E, cuda_archs, As),
+    \+ ( is_list(As), As \== [], forall(member(A, As), cuda_arch(A)) ),
+    format(string(Msg), "cuda_archs of extension '~w' must be a non-empty list of compute capabilities such as ['8.0', '9.0', '9.0a'], got ~q.", [E, As]).
+
 violation(component(E, module, M), Msg) :-
     is_op(E), component(E, module, M), \+ valid_class_name(M),
     camel_case(E, Camel),
@@ -170,6 +204,12 @@ default_fits(int, D) :- integer(D).
 default_fits(bool, D) :- memberchk(D, [true, false]).
 default_fits(optional(T), D) :- ( D == none -> true ; default_fits(T, D) ).
 default_fits(choice(Cs), D) :- atom(D), memberchk(D, Cs).
+
+%% cuda_arch(+A): a compute capability: a number (9.0) or an atom ('9.0', '9.0a').
+cuda_arch(A) :- number(A), !, A > 0.
+cuda_arch(A) :- atom(A), atom_codes(A, Cs), phrase(arch_version, Cs), !.
+arch_version --> digits1, ".", digits1, ( "a" -> [] ; [] ).
+digits1 --> [C], { code_type(C, digit) }, ( digits1 -> [] ; [] ).
 
 type_example(float, '1.0').
 type_example(int, '1').

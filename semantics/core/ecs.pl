@@ -20,6 +20,13 @@
 :- discontiguous kind_component/4.
 :- dynamic kind_component/4.
 
+%  kind_device(Kind, Device): the kind has kernels (templates) for Device.
+%  kind_device_dtypes(Kind, Device, Dtypes): optional; the dtypes its kernels for Device support
+%  (absent: every known dtype).
+:- multifile kind_device/2, kind_device_dtypes/3.
+:- discontiguous kind_device/2, kind_device_dtypes/3.
+:- dynamic kind_device/2, kind_device_dtypes/3.
+
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
 %  The closed vocabulary: a component with any other key is a spec error.
 component_spec(kind,           one,  any,       "kind: one of the op kinds, or extension").
@@ -32,6 +39,7 @@ component_spec(gradient,       many, op,        "gradient: Input = Expression ov
 component_spec(differentiable, one,  op,        "differentiable: the list of inputs gradients flow to (default: all inputs)").
 component_spec(dtypes,         one,  op,        "dtypes: the list of supported dtypes, e.g. [float32, float64]").
 component_spec(devices,        one,  op,        "devices: the list of devices, e.g. [cpu, cuda]").
+component_spec(cuda_dtypes,    one,  op,        "cuda_dtypes: the dtypes on CUDA when they differ from dtypes, e.g. [float32, float16, bfloat16]").
 component_spec(module,         one,  op,        "module: the nn.Module class name, CamelCase").
 component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
 component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input").
@@ -50,6 +58,7 @@ component_spec(package,        one,  extension, "package: the Python package nam
 % A kind may add components of its own (kind_component/4 in its kinds/ file), so adding a kind
 % never edits this vocabulary.
 component_spec(Key, Card, op, Help) :- kind_component(_, Key, Card, Help).
+component_spec(cuda_archs,     one,  extension, "cuda_archs: the CUDA architectures the extension may be built for, e.g. ['8.0', '9.0']").
 
 known_dtype(float32). known_dtype(float64). known_dtype(float16). known_dtype(bfloat16).
 known_device(cpu). known_device(cuda).
@@ -117,6 +126,10 @@ op_dtypes(_, [float32, float64]).
 
 op_devices(Op, Ds) :- component(Op, devices, Ds), !.
 op_devices(_, [cpu]).
+
+%% op_device_dtypes(+Op, +Device, -Dtypes): the dtypes on one device; cuda_dtypes overrides dtypes on CUDA.
+op_device_dtypes(Op, cuda, Ds) :- component(Op, cuda_dtypes, Ds), !.
+op_device_dtypes(Op, _, Ds) :- op_dtypes(Op, Ds).
 
 op_extension(Op, E) :- component(Op, extension, E), !.
 op_extension(_, E) :- is_extension(E), !.

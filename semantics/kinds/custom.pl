@@ -110,3 +110,7 @@ kind_derived(custom, E, backward_schema-S) :-
     append([GradS, InS, OutS, AttrS], Args), atomic_list_concat(Args, ', ', ArgL),
     schema_returns(Ds, Ret),
     format(string(S), "~w_backward(~w) -> ~w", [E, ArgL, Ret]).
+
+% The user's kernels/<op>.cpp, and kernels/<op>.cu where the spec lists cuda.
+kind_device(custom, cpu).
+kind_device(custom, cuda).

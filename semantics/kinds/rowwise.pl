@@ -461,3 +461,7 @@ rw_py_reduction(sum, 'torch.sum').
 rw_py_reduction(mean, 'torch.mean').
 rw_py_reduction(max, 'torch.amax').
 rw_py_reduction(min, 'torch.amin').
+
+% Kernels: CPU (templates/kinds/rowwise/csrc/[op]_cpu.cpp.j2) and CUDA ([op]_cuda.cu.j2).
+kind_device(rowwise, cpu).
+kind_device(rowwise, cuda).

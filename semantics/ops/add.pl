@@ -11,5 +11,5 @@ component(add, output, z).
 component(add, forward, z = x + alpha * y).
 component(add, peer, 'torch.add'(x, y, alpha = alpha)).
 component(add, dtypes, [float32, float64, float16, bfloat16]).
-component(add, devices, [cpu]).
+component(add, devices, [cpu, cuda]).
 component(add, bench, shape([16777216])).

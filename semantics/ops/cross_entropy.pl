@@ -24,6 +24,6 @@ component(cross_entropy, forward, loss = where(target == ignore_index, 0,
 component(cross_entropy, peer, 'torch.nn.functional.cross_entropy'(x, target, ignore_index = ignore_index,
                                                                    reduction = reduction, label_smoothing = label_smoothing)).
 component(cross_entropy, dtypes, [float32, float64, float16, bfloat16]).
-component(cross_entropy, devices, [cpu]).
+component(cross_entropy, devices, [cpu, cuda]).
 component(cross_entropy, module, 'CrossEntropyLoss').
 component(cross_entropy, bench, shape([4096, 4096])).

@@ -9,5 +9,5 @@ component(gelu_tanh, output, y).
 component(gelu_tanh, forward, y = 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))).
 component(gelu_tanh, peer, 'torch.nn.functional.gelu'(x, approximate = "tanh")).
 component(gelu_tanh, dtypes, [float32, float64, float16, bfloat16]).
-component(gelu_tanh, devices, [cpu]).
+component(gelu_tanh, devices, [cpu, cuda]).
 component(gelu_tanh, bench, shape([16777216])).

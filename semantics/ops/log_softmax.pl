@@ -10,5 +10,5 @@ component(log_softmax, stat, x_max = max(x)).
 component(log_softmax, forward, y = x - x_max - log(sum(exp(x - x_max)))).
 component(log_softmax, peer, 'torch.log_softmax'(x, -1)).
 component(log_softmax, dtypes, [float32, float64, float16, bfloat16]).
-component(log_softmax, devices, [cpu]).
+component(log_softmax, devices, [cpu, cuda]).
 component(log_softmax, bench, shape([4096, 4096])).

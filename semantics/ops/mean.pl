@@ -9,5 +9,5 @@ component(mean, output, y).
 component(mean, forward, y = mean(x)).
 component(mean, peer, 'torch.mean'(x, -1, keepdim = keepdim)).
 component(mean, dtypes, [float32, float64, float16, bfloat16]).
-component(mean, devices, [cpu]).
+component(mean, devices, [cpu, cuda]).
 component(mean, bench, shape([4096, 4096])).

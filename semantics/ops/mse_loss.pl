@@ -11,6 +11,6 @@ component(mse_loss, output, loss).
 component(mse_loss, forward, loss = (x - target) ** 2).
 component(mse_loss, peer, 'torch.nn.functional.mse_loss'(x, target, reduction = reduction)).
 component(mse_loss, dtypes, [float32, float64, float16, bfloat16]).
-component(mse_loss, devices, [cpu]).
+component(mse_loss, devices, [cpu, cuda]).
 component(mse_loss, module, 'MSELoss').
 component(mse_loss, bench, shape([4096, 4096])).

@@ -10,5 +10,5 @@ component(mul, output, z).
 component(mul, forward, z = x * y).
 component(mul, peer, 'torch.mul'(x, y)).
 component(mul, dtypes, [float32, float64, float16, bfloat16]).
-component(mul, devices, [cpu]).
+component(mul, devices, [cpu, cuda]).
 component(mul, bench, shape([16777216])).

@@ -9,5 +9,5 @@ component(relu, output, y).
 component(relu, forward, y = relu(x)).
 component(relu, peer, 'torch.relu'(x)).
 component(relu, dtypes, [float32, float64, float16, bfloat16]).
-component(relu, devices, [cpu]).
+component(relu, devices, [cpu, cuda]).
 component(relu, bench, shape([16777216])).

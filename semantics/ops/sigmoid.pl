@@ -9,5 +9,5 @@ component(sigmoid, output, y).
 component(sigmoid, forward, y = sigmoid(x)).
 component(sigmoid, peer, 'torch.sigmoid'(x)).
 component(sigmoid, dtypes, [float32, float64, float16, bfloat16]).
-component(sigmoid, devices, [cpu]).
+component(sigmoid, devices, [cpu, cuda]).
 component(sigmoid, bench, shape([16777216])).

@@ -9,5 +9,5 @@ component(silu, output, y).
 component(silu, forward, y = x * sigmoid(x)).
 component(silu, peer, 'torch.nn.functional.silu'(x)).
 component(silu, dtypes, [float32, float64, float16, bfloat16]).
-component(silu, devices, [cpu]).
+component(silu, devices, [cpu, cuda]).
 component(silu, bench, shape([16777216])).

@@ -11,5 +11,5 @@ component(softmax, forward, y = exp(x - max(x)) / sum(exp(x - max(x)))).
 component(softmax, gradient, x = y * (grad_y - sum(grad_y * y))).
 component(softmax, peer, 'torch.softmax'(x, -1)).
 component(softmax, dtypes, [float32, float64, float16, bfloat16]).
-component(softmax, devices, [cpu]).
+component(softmax, devices, [cpu, cuda]).
 component(softmax, bench, shape([4096, 4096])).

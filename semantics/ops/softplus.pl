@@ -11,5 +11,5 @@ component(softplus, output, y).
 component(softplus, forward, y = where(x * beta > threshold, x, log1p(exp(beta * x)) / beta)).
 component(softplus, peer, 'torch.nn.functional.softplus'(x, beta = beta, threshold = threshold)).
 component(softplus, dtypes, [float32, float64, float16, bfloat16]).
-component(softplus, devices, [cpu]).
+component(softplus, devices, [cpu, cuda]).
 component(softplus, bench, shape([16777216])).

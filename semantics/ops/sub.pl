@@ -11,5 +11,5 @@ component(sub, output, z).
 component(sub, forward, z = x - alpha * y).
 component(sub, peer, 'torch.sub'(x, y, alpha = alpha)).
 component(sub, dtypes, [float32, float64, float16, bfloat16]).
-component(sub, devices, [cpu]).
+component(sub, devices, [cpu, cuda]).
 component(sub, bench, shape([16777216])).

@@ -9,5 +9,5 @@ component(sum, output, y).
 component(sum, forward, y = sum(x)).
 component(sum, peer, 'torch.sum'(x, -1, keepdim = keepdim)).
 component(sum, dtypes, [float32, float64, float16, bfloat16]).
-component(sum, devices, [cpu]).
+component(sum, devices, [cpu, cuda]).
 component(sum, bench, shape([4096, 4096])).

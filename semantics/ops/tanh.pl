@@ -9,5 +9,5 @@ component(tanh, output, y).
 component(tanh, forward, y = tanh(x)).
 component(tanh, peer, 'torch.tanh'(x)).
 component(tanh, dtypes, [float32, float64, float16, bfloat16]).
-component(tanh, devices, [cpu]).
+component(tanh, devices, [cpu, cuda]).
 component(tanh, bench, shape([16777216])).

@@ -135,7 +135,21 @@ GRIMOIRE_DEVICE bool ge(V a, V b) { return a >= b; }
 template <typename V>
 GRIMOIRE_DEVICE bool le(V a, V b) { return a <= b; }
 template <typename V>
+GRIMOIRE_DEVICE bool eq(V a, V b) { return a == b; }
+template <typename V>
+GRIMOIRE_DEVICE bool ne(V a, V b) { return a != b; }
+template <typename V>
 GRIMOIRE_DEVICE V where(bool mask, V a, V b) { return mask ? a : b; }
+// x^N for a small integer N by repeated multiplication (pow is far slower, and exact here).
+template <int N, typename V>
+GRIMOIRE_DEVICE V ipow(V x) {
+  V r = x;
+#pragma unroll
+  for (int i = 1; i < N; ++i) {
+    r = r * x;
+  }
+  return r;
+}
 
 // ------------------------------------------------------------------------------------------
 // Row reductions. A row is handled by blockDim.x threads (a multiple of 32), blockDim.y rows per

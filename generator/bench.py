@@ -136,6 +136,8 @@ def pytest_command(bench_dir: Path, json_out: Path, *, ops: list[str] | None = N
            "--benchmark-columns=median,iqr,rounds", "--benchmark-sort=name"]
     if tiny:  # the tooling's tests: a few quick rounds, nothing to read into the numbers
         cmd += ["--benchmark-max-time=0.05", "--benchmark-min-rounds=5", "--benchmark-warmup=off"]
+    else:  # at least 10 rounds even for the slowest peer, so one disturbed round cannot move the median
+        cmd += ["--benchmark-min-rounds=10"]
     if save:
         cmd += [f"--benchmark-save={save}", f"--benchmark-storage=file://{storage}"]
     if compare:

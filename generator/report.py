@@ -118,6 +118,9 @@ def _machine(run: Run) -> list[str]:
         versions += f", triton {env['triton']}"
     versions += f", Python {m.get('python_version', '?')}"
     rows.append(("versions", versions))
+    if env.get("load_start") is not None:
+        rows.append(("load", f"1-minute load average {env['load_start']} at the start, {env.get('load_end')} at the "
+                             f"end, on {env.get('cpus', '?')} CPUs (above the CPU count, other work shared the machine)"))
     rows.append(("timer", {"cuda_event": "CUDA events (L2 flushed before each call)",
                            "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
     if run.commit:

@@ -35,7 +35,7 @@ def bench_entry(op, pass_, impl, median, *, shape=(1024,), dtype="float32", devi
 def run_json(entries, *, device="cpu", tiny=False, when="2026-11-22T10:00:00+00:00"):
     grimoire = {"device": device, "torch": "2.11.0+cu130" if device == "cuda" else "2.13.0+cpu", "threads": 2,
                 "tiny": tiny, "timer": "cuda_event" if device == "cuda" else "host",
-                "command": f"grimoire bench --device {device}"}
+                "command": f"grimoire bench --device {device}", "cpus": 2, "load_start": 1.5, "load_end": 2.5}
     if device == "cuda":
         grimoire.update(gpu="NVIDIA H200", cuda="13.0", gpu_memory_gib=139.8, triton="3.5.0")
     return {"machine_info": {"python_version": "3.11.7", "node": "somehost", "cpu": {"brand_raw": "Test CPU"},
@@ -177,6 +177,7 @@ def test_cpu_report_markdown_and_plots(tmp_path):
     assert "`sdpa`: does not return the attention weights." in md
     assert "| CPU | Test CPU; torch threads: 2 |" in md
     assert "| commit | 0123456789ab (issue-7) |" in md
+    assert "| load | 1-minute load average 1.5 at the start, 2.5 at the end, on 2 CPUs" in md
     assert "Tiny shapes" not in md
     for png in (report.SPEEDUP_PNG, report.BANDWIDTH_PNG, report.THROUGHPUT_PNG):
         data = (tmp_path / "out" / png).read_bytes()
@@ -296,3 +297,67 @@ def test_harness_cuda_event_path_with_fake_events(monkeypatch):
     assert h.median_seconds(fn, "cuda") == pytest.approx(5e-4)
     timed, warm = len(flushes) - f0, len(calls) - c0 - (len(flushes) - f0)
     assert timed == 3 + h.event_rounds(fn) and warm >= 2  # timed calls flush L2 first; warm-up calls do not
+
+
+FAKE_CUDA_BENCH = '''
+import pytest
+import torch
+
+from generated_ops.benchmarks import _harness as H
+
+
+class FakeEvent:
+    def __init__(self, enable_timing=False):
+        pass
+
+    def record(self):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def elapsed_time(self, other):
+        return 0.5  # ms
+
+
+torch.cuda.Event = FakeEvent
+torch.cuda.synchronize = lambda: None
+H.flush_l2 = lambda: None
+
+
+@pytest.fixture
+def device():
+    return "cuda"  # overrides the conftest's, which skips without a GPU
+
+
+def test_fake(run):
+    x = torch.randn(1000)
+    run(lambda: torch.sin(x), op="fake", pass_="forward", impl="generated", shape=(1000,), dtype=torch.float32,
+        bytes_moved=8000, ceiling="none")
+'''
+
+
+def test_run_fixture_cuda_path_reports_event_time(tmp_path):
+    """The generated conftest's `run` on its CUDA path (fake events, no GPU): pytest-benchmark's statistics
+    are the event times (0.5 ms per call here), not the host time around them."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "bench_fake.py").write_text(FAKE_CUDA_BENCH)
+    out = tmp_path / "run.json"
+    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cuda", GRIMOIRE_BENCH_TINY="1")
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_fake.py"), "-q", "-p",
+                           "generated_ops.benchmarks.conftest", "-p", "no:cacheprovider", "--benchmark-only",
+                           f"--benchmark-json={out}", "-o", "python_files=bench_*.py"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    b = data["benchmarks"][0]
+    assert b["options"]["timer"] == "event_clock"
+    assert b["stats"]["median"] == pytest.approx(5e-4) and b["stats"]["max"] == pytest.approx(5e-4)
+    assert b["stats"]["rounds"] == int(0.02 / 5e-4)  # tiny time budget / event time
+    assert b["extra_info"]["timer"] == "cuda_event" and b["extra_info"]["device"] == "cuda"
+    assert data["machine_info"]["grimoire"]["timer"] == "cuda_event"
+    run = bench.load_run(out)
+    assert run.timings[0].median_s == pytest.approx(5e-4) and run.timings[0].ceiling is None

@@ -213,9 +213,21 @@ def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int =
 # What the results record about the machine
 # ---------------------------------------------------------------------------------------------------
 
+def load_average() -> float | None:
+    """The 1-minute load average: how much else ran on the machine (shared CPU machines are noisy)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+LOAD_AT_START = load_average()
+
+
 def environment(invocation: str) -> dict:
     info = {"device": DEVICE, "torch": torch.__version__, "threads": torch.get_num_threads(), "tiny": TINY,
-            "timer": "cuda_event" if DEVICE == "cuda" else "host",
+            "timer": "cuda_event" if DEVICE == "cuda" else "host", "cpus": os.cpu_count(),
+            "load_start": LOAD_AT_START, "load_end": load_average(),
             "command": os.environ.get("GRIMOIRE_BENCH_COMMAND") or invocation}
     if DEVICE == "cuda" and torch.cuda.is_available():
         props = torch.cuda.get_device_properties(torch.cuda.current_device())

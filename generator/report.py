@@ -120,7 +120,8 @@ def _machine(run: Run) -> list[str]:
     rows.append(("versions", versions))
     if env.get("load_start") is not None:
         rows.append(("load", f"1-minute load average {env['load_start']} at the start, {env.get('load_end')} at the "
-                             f"end, on {env.get('cpus', '?')} CPUs (above the CPU count, other work shared the machine)"))
+                             f"end, on {env.get('cpus', '?')} CPUs; the run itself adds up to {env.get('threads', '?')} (its "
+                             "threads), the rest is other work sharing the machine"))
     rows.append(("timer", {"cuda_event": "CUDA events (L2 flushed before each call)",
                            "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
     if run.commit:
@@ -224,7 +225,7 @@ def plot_speedup(rows: list[Row], path: Path) -> None:
     peers = peer_order({p.impl for r in rows for p, _ in r.peers})
     labels = [_label(r) for r in rows]
     height = 0.8 / max(1, len(peers))
-    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.75 * len(rows) * max(1, len(peers)) ** 0.5))
+    fig, ax = plt.subplots(figsize=(10.5, 1.0 + 0.75 * len(rows) * max(1, len(peers)) ** 0.5))
     top = 1.0
     for j, peer in enumerate(peers):
         ys, xs = [], []
@@ -242,7 +243,7 @@ def plot_speedup(rows: list[Row], path: Path) -> None:
     ax.set_xlim(0, top * 1.18)
     ax.set_xlabel("speedup = peer time / generated time   (> 1: the generated op is faster)")
     ax.set_title("Generated op vs its peers, same inputs, same run")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: never over a bar
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

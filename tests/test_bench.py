@@ -177,7 +177,7 @@ def test_cpu_report_markdown_and_plots(tmp_path):
     assert "`sdpa`: does not return the attention weights." in md
     assert "| CPU | Test CPU; torch threads: 2 |" in md
     assert "| commit | 0123456789ab (issue-7) |" in md
-    assert "| load | 1-minute load average 1.5 at the start, 2.5 at the end, on 2 CPUs" in md
+    assert "| load | 1-minute load average 1.5 at the start, 2.5 at the end, on 2 CPUs; the run itself adds up to 2" in md
     assert "Tiny shapes" not in md
     for png in (report.SPEEDUP_PNG, report.BANDWIDTH_PNG, report.THROUGHPUT_PNG):
         data = (tmp_path / "out" / png).read_bytes()

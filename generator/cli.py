@@ -146,29 +146,58 @@ def _print_validation(result) -> None:
 
 
 def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = "cpu",
-               name: Optional[str] = None) -> None:
-    from . import bench
+               name: Optional[str] = None, compare: Optional[str] = None, threshold: float = 10.0,
+               from_json: Optional[Path] = None, out: Optional[Path] = None, tiny: bool = False,
+               impls: Optional[List[str]] = None, command: str = "grimoire bench") -> None:
+    """Run the generated benchmarks (or read a run's JSON), print and write the report, gate regressions."""
+    from . import bench, report
 
-    json_out = project.state / "bench" / f"{name or 'latest'}.json"
-    code = bench.run_benchmarks(project.output / "benchmarks", json_out, ops=ops, device=device, cwd=project.root)
-    if code != 0 or not json_out.exists():
-        raise _fail("the benchmarks failed")
-    timings, _ = bench.load_timings(json_out)
-    comparisons = bench.compare(timings)
-    table = Table(title=f"benchmarks ({device}): speedup = peer median / generated median")
-    table.add_column("op", no_wrap=True)
-    for col in ("pass", "shape", "dtype", "generated", "peer", "peer time", "speedup", "GB/s", "TFLOP/s"):
-        table.add_column(col, overflow="fold")
-    for c in comparisons:
-        for peer, t, s in c.peers:
-            table.add_row(c.op, c.pass_, str(list(c.shape)), c.dtype, bench._ms(c.ours_s), peer, bench._ms(t),
-                          f"{s:.2f}x", bench._num(c.gbps), bench._num(c.tflops))
-    console.print(table)
-    report_dir = project.root / "benchmarks" / "reports" / (name or "latest")
+    try:
+        base = bench.load_run(bench.resolve_saved(project.root, compare)) if compare else None
+    except bench.BenchError as exc:
+        raise _fail(str(exc), 2)
+    if from_json is not None:
+        json_path = from_json
+        if not json_path.is_file():
+            raise _fail(f"--from-json: no file {json_path}", 2)
+    else:
+        json_path = project.state / "bench" / f"{name or 'latest'}.json"
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.unlink(missing_ok=True)
+        cmd = bench.pytest_command(project.output / "benchmarks", json_path, ops=ops, tiny=tiny, save=name,
+                                   storage=project.state / "benchmarks",
+                                   compare=Path(base.source).resolve() if base else None)
+        code = bench.run_benchmarks(cmd, cwd=project.root, device=device, tiny=tiny, impls=impls, command=command)
+        if code == 5:
+            raise _fail("no benchmark matched" + (f" {' '.join(ops)}" if ops else ""), 2)
+        if code != 0 or not json_path.exists():
+            raise _fail(f"the benchmarks failed (pytest exit code {code})")
+    try:
+        run = bench.load_run(json_path)
+    except bench.BenchError as exc:
+        raise _fail(str(exc), 2)
+    rows = bench.compare(run)
+    _print_bench(rows, run)
+    comparison = None
+    if base is not None:
+        comparison = report.Comparison(base, tuple(bench.changes(base, run, threshold)), threshold)
+        if not comparison.changes:
+            raise _fail(f"nothing to compare: no benchmark of this run is in {base.source}", 2)
+    report_dir = out or project.root / "benchmarks" / "reports" / (name or "latest")
     report_dir.mkdir(parents=True, exist_ok=True)
-    command = "grimoire bench" + (f" {' '.join(ops)}" if ops else "") + f" --device {device}"
-    (report_dir / "report.md").write_text(bench.markdown(comparisons, bench.environment(), command))
-    console.print(f"report: {report_dir / 'report.md'}")
+    data = report_dir / bench.REPORT_JSON
+    if not (data.exists() and data.resolve() == json_path.resolve()):
+        data.write_text(bench.trimmed(json_path))
+    md = report.write(report_dir, run, rows, title=name or run.device, rendered_by=command, comparison=comparison)
+    console.print(f"report: {md}", markup=False)
+    if comparison is not None:
+        for c in comparison.regressions:
+            err.print(f"regression: {c.label}: {bench.fmt_time(c.base_s)} -> {bench.fmt_time(c.now_s)} "
+                      f"({100 * (c.ratio - 1):+.0f}%, threshold {threshold:g}%)", markup=False)
+        if comparison.regressions:
+            raise _fail(f"{len(comparison.regressions)} benchmark(s) regressed against {base.source}")
+        console.print(f"no regression against {base.source} (threshold {threshold:g}%, "
+                      f"{len(comparison.changes)} benchmarks compared)", markup=False)
 
 
 def step_new_op(project: Project, name: str, kind: str, force: bool = False) -> None:
@@ -186,7 +215,26 @@ def step_new_op(project: Project, name: str, kind: str, force: bool = False) -> 
         console.print(f"  {i}. {s}", markup=False)
 
 
-STEPS = {"generate": step_generate, "build": step_build, "test": step_test, "bench": step_bench,
+
+def _print_bench(rows, run) -> None:
+    from .bench import fmt_num, fmt_time
+
+    table = Table(title=f"benchmarks ({run.device}{', tiny shapes' if run.tiny else ''}): "
+                        "speedup = peer time / generated time")
+    table.add_column("op", no_wrap=True)
+    for col in ("pass", "shape", "dtype", "generated", "peers: time (speedup)", "% of ceiling"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        o = r.ours
+        peers = ", ".join(f"{t.impl} {fmt_time(t.median_s)} ({s:.2f}x)" for t, s in r.peers)
+        pct = o.percent_of_ceiling
+        table.add_row(o.op, o.pass_, str(list(o.shape)), o.dtype, fmt_time(o.median_s), peers,
+                      "-" if pct is None else f"{pct:.0f}% of {o.ceiling} ({fmt_num(o.ceiling_rate)})")
+    console.print(table)
+
+
+STEPS = {"generate": step_generate, "build": step_build, "test": step_test,
+         "bench": lambda project: step_bench(project, command='grimoire cast "conjure(run_benchmarks)"'),
          "new_op": step_new_op}
 
 
@@ -259,12 +307,30 @@ def test(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-
 @app.command()
 def bench(ops: Optional[List[str]] = typer.Argument(None, help="Only these ops."),
           device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-          save: Optional[str] = typer.Option(None, "--save", help="Name of the saved run and report."),
+          save: Optional[str] = typer.Option(None, "--save", help="Name of the saved run and of its report folder."),
+          compare: Optional[str] = typer.Option(None, "--compare", help="A saved run (name or JSON path) to "
+                                                "compare with; exit 1 if a generated op got slower."),
+          threshold: float = typer.Option(10.0, "--threshold", help="Regression threshold for --compare, percent."),
+          from_json: Optional[Path] = typer.Option(None, "--from-json", help="Render the report of a run timed "
+                                                   "elsewhere (its pytest-benchmark JSON); runs nothing."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Report folder (default benchmarks/reports/NAME)."),
+          tiny: bool = typer.Option(False, "--tiny", help="Shrink every shape to a few thousand elements and time "
+                                    "briefly: checks the tooling; the numbers mean nothing."),
+          impl: Optional[List[str]] = typer.Option(None, "--impl", help="Only these implementations (repeatable): "
+                                                   "generated, eager, compile or a library peer."),
           root: Optional[Path] = ROOT_OPTION) -> None:
-    """Benchmark the generated ops against their peers and write a markdown report."""
+    """Benchmark the generated ops against their peers; write a markdown report with plots."""
     if device not in ("cpu", "cuda"):
         raise _fail(f"--device must be cpu or cuda, got {device!r}", 2)
-    step_bench(_project(root), ops, device, save)
+    if threshold <= 0:
+        raise _fail(f"--threshold must be a positive percentage, got {threshold:g}", 2)
+    words = ["grimoire bench", *(ops or [])] + ([] if from_json else [f"--device {device}"])
+    for flag, value in (("--save", save), ("--compare", compare), ("--from-json", from_json), ("--out", out)):
+        if value is not None:
+            words.append(f"{flag} {value}")
+    words += ["--tiny"] * tiny + [f"--impl {i}" for i in impl or []]
+    step_bench(_project(root), ops, device, save, compare=compare, threshold=threshold, from_json=from_json,
+               out=out, tiny=tiny, impls=impl, command=" ".join(words))
 
 
 @app.command()
@@ -275,7 +341,7 @@ def perceive(query: str = typer.Argument(..., help="Any Prolog query, e.g. \"com
 
     project = _project(root)
     with _spec_errors(project):
-        answer = knowledge.perceive(project.semantics, query)
+        answer = knowledge.perceive(project.semantics, query, facts=_benchmark_facts(project))
     if answer.printed:
         console.print(answer.printed.rstrip("\n"), markup=False)
     if not answer.bindings:
@@ -283,6 +349,25 @@ def perceive(query: str = typer.Argument(..., help="Any Prolog query, e.g. \"com
         raise typer.Exit(1)
     for sol in answer.bindings:
         console.print(", ".join(sol) + "." if sol else "true.", markup=False)
+
+
+def _benchmark_facts(project: Project) -> Optional[Path]:
+    """The latest saved benchmark run as Prolog facts (.grimoire/bench/facts.pl), for perceive."""
+    from . import bench
+
+    latest = bench.latest_saved(project.root)
+    if latest is None:
+        return None
+    try:
+        run = bench.load_run(latest)
+    except bench.BenchError:
+        return None
+    facts = project.state / "bench" / "facts.pl"
+    facts.parent.mkdir(parents=True, exist_ok=True)
+    rel = latest.relative_to(project.root) if latest.is_relative_to(project.root) else latest
+    facts.write_text(bench.prolog_facts(bench.Run(run.timings, run.machine, run.datetime, str(rel)),
+                                        latest.parent.name))
+    return facts
 
 
 @app.command()

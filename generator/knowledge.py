@@ -135,10 +135,12 @@ def load(semantics_dir: Path) -> Knowledge:
     return Knowledge(model=model, sources=sources, semantics_dir=semantics_dir)
 
 
-def perceive(semantics_dir: Path, query: str) -> Solutions:
-    """Answer any Prolog query over the specs (loaded as they are; spec problems are reported first)."""
+def perceive(semantics_dir: Path, query: str, facts: Path | None = None) -> Solutions:
+    """Answer any Prolog query over the specs (loaded as they are; spec problems are reported first) and,
+    when given, a file of benchmark facts (generator/bench.py's prolog_facts)."""
     load(semantics_dir)
     with _lock:
+        list(_prolog().query(f"grimoire_load_benchmarks({_quote(str(facts) if facts else '')})"))
         result = json.loads(_one(f"grimoire_perceive({_quote(query)}, J)", "J"))
     if not result["ok"]:
         raise ValueError(result["error"])

@@ -2,7 +2,8 @@
     - captures every error and warning printed while consulting, with file:line, so a spec
       with a syntax error fails instead of loading the rest silently;
     - exports the model as one JSON atom, so Python never walks Prolog terms;
-    - runs an arbitrary query for `grimoire perceive`, returning printed solutions.
+    - runs an arbitrary query for `grimoire perceive`, returning printed solutions;
+    - holds the latest saved benchmark run as facts, so `perceive` answers questions about it.
 */
 
 :- use_module(library(http/json)).
@@ -151,3 +152,33 @@ grimoire_scaffold_json(Text, Json) :-
     ( is_extension(E) -> ext_package(E, Package) ; Package = null ),
     atom_json_dict(Json, _{kinds: Kinds, valid: Valid, taken: Taken, module: Module, package: Package},
                    [width(0)]).
+
+/*  Benchmark results (grimoire bench), asserted from a facts file written from the latest saved run:
+      benchmark_run(Name, Device, Datetime, Source)
+      benchmark_result(Op, Pass, Shape, Dtype, Peer, Speedup)   Speedup = peer time / generated time
+      benchmark_time(Op, Pass, Shape, Dtype, Impl, Seconds)     median; Impl = generated or a peer
+      benchmark_ceiling_pct(Op, Pass, Shape, Dtype, Impl, Pct)  % of the copy / matmul ceiling, same run
+    and benchmark_result(Op, Shape, Speedup): forward, generated vs the eager composite. */
+:- dynamic benchmark_run/4, benchmark_result/6, benchmark_time/6, benchmark_ceiling_pct/6.
+
+benchmark_result(Op, Shape, Speedup) :- benchmark_result(Op, forward, Shape, _, eager, Speedup).
+
+benchmark_fact(benchmark_run(_, _, _, _)).
+benchmark_fact(benchmark_result(_, _, _, _, _, _)).
+benchmark_fact(benchmark_time(_, _, _, _, _, _)).
+benchmark_fact(benchmark_ceiling_pct(_, _, _, _, _, _)).
+
+%% grimoire_load_benchmarks(+File): forget the previous run's facts; assert File's ('' for none).
+grimoire_load_benchmarks(File) :-
+    forall(benchmark_fact(F), retractall(F)),
+    (   File \== '', exists_file(File)
+    ->  setup_call_cleanup(open(File, read, S), assert_benchmark_facts(S), close(S))
+    ;   true
+    ).
+
+assert_benchmark_facts(S) :-
+    read_term(S, T, []),
+    (   T == end_of_file -> true
+    ;   ( benchmark_fact(T) -> assertz(T) ; true ),   % anything else in the file is ignored
+        assert_benchmark_facts(S)
+    ).

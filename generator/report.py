@@ -1,0 +1,292 @@
+"""Stage 6b — report: a benchmark run as markdown a reader understands without context, plus PNG plots.
+
+Input is only what generator/bench.py read from a pytest-benchmark JSON, so a run timed elsewhere (a
+GPU machine with torch alone) renders here. matplotlib runs headless (Agg).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .bench import Change, Row, Run, fmt_num, fmt_time, peer_order
+
+SPEEDUP_PNG = "speedup.png"
+BANDWIDTH_PNG = "bandwidth.png"
+THROUGHPUT_PNG = "throughput.png"
+
+PEER_WORDS = {
+    "eager": "the same op written as plain PyTorch (what you would write without grimoire)",
+    "compile": "that plain PyTorch code under `torch.compile` (inductor)",
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A saved run this one was compared with."""
+
+    base: Run
+    changes: tuple[Change, ...]
+    threshold_pct: float
+
+    @property
+    def regressions(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.regressed)
+
+
+def write(out_dir: Path, run: Run, rows: list[Row], *, title: str, rendered_by: str,
+          comparison: Optional[Comparison] = None) -> Path:
+    """Write report.md and its plots into out_dir; returns the markdown's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plots = plot_all(out_dir, rows)
+    md = out_dir / "report.md"
+    md.write_text(markdown(run, rows, title=title, rendered_by=rendered_by, plots=plots, comparison=comparison))
+    return md
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------------
+
+def markdown(run: Run, rows: list[Row], *, title: str, rendered_by: str, plots: list[str],
+             comparison: Optional[Comparison] = None) -> str:
+    env = run.env
+    cuda = run.device == "cuda"
+    out = [f"# Benchmark report: {title}", ""]
+    timed_by = env.get("command") or "pytest on the generated suite"
+    out.append(f"Timed by `{timed_by}` on {run.datetime[:19].replace('T', ' ')} UTC"
+               + (f"; rendered by `{rendered_by}`." if rendered_by and rendered_by != timed_by else "."))
+    out.append("")
+    if run.tiny:
+        out += ["> **Tiny shapes** (GRIMOIRE_BENCH_TINY): every shape was shrunk to a few thousand elements to",
+                "> test the tooling. These numbers say nothing about performance.", ""]
+    out += _how_to_read(rows, cuda)
+    out += _machine(run)
+    for op in sorted({r.ours.op for r in rows}):
+        out += _op_table(op, [r for r in rows if r.ours.op == op])
+    if comparison is not None:
+        out += _comparison(comparison)
+    if plots:
+        out += ["## Plots", ""]
+        captions = {
+            SPEEDUP_PNG: "Speedup of the generated op over each peer, per op, pass and shape (right of 1: generated "
+                         "faster).",
+            BANDWIDTH_PNG: "Memory-bound ops: achieved GB/s against bytes moved per call, each implementation, with "
+                           "the device-copy ceiling measured at the same sizes.",
+            THROUGHPUT_PNG: "Compute-bound ops: achieved TFLOP/s against FLOPs per call, with the library-matmul "
+                            "ceiling measured at the same sizes.",
+        }
+        for p in plots:
+            out += [f"![{captions[p]}]({p})", "", f"*{captions[p]}*", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _how_to_read(rows: list[Row], cuda: bool) -> list[str]:
+    peers = peer_order({p.impl for r in rows for p, _ in r.peers})
+    words = [f"`{p}`: {PEER_WORDS[p]}" for p in peers if p in PEER_WORDS]
+    words += [f"`{p}`: a library implementation" for p in peers if p not in PEER_WORDS]
+    timer = ("CUDA events around each call, L2 cache flushed before it, median of the rounds" if cuda else
+             "the host clock (pytest-benchmark), median of the rounds")
+    return [
+        "## How to read this",
+        "",
+        "Each row times the generated op (`generated`) and its peers on the same inputs, one after another in the",
+        "same process. Peers: " + ("; ".join(words) or "none") + ".",
+        "",
+        "- **time**: " + timer + ".",
+        "- **speedup** = peer time / generated time, shown after each peer's time: **above 1.00x the generated op "
+        "is faster**, below it slower.",
+        "- **% of ceiling**: the generated op's throughput as a share of what this machine reached in the same run "
+        "on plain work of the same size: a device copy moving as many bytes (memory-bound ops, GB/s = bytes read "
+        "+ written / time) or the library matmul of as many FLOPs (compute-bound ops, TFLOP/s).",
+        "",
+    ]
+
+
+def _machine(run: Run) -> list[str]:
+    env, m = run.env, run.machine
+    cpu = (m.get("cpu") or {}).get("brand_raw") or m.get("processor") or m.get("machine") or "?"
+    rows = [("device", run.device)]
+    if env.get("gpu"):
+        rows.append(("GPU", f"{env['gpu']} ({env.get('gpu_memory_gib', '?')} GiB)"))
+    rows.append(("CPU", f"{cpu}; torch threads: {env.get('threads', '?')}"))
+    versions = f"torch {env.get('torch', '?')}"
+    if env.get("cuda"):
+        versions += f", CUDA {env['cuda']}"
+    if env.get("triton"):
+        versions += f", triton {env['triton']}"
+    versions += f", Python {m.get('python_version', '?')}"
+    rows.append(("versions", versions))
+    if env.get("load_start") is not None:
+        rows.append(("load", f"1-minute load average {env['load_start']} at the start, {env.get('load_end')} at the "
+                             f"end, on {env.get('cpus', '?')} CPUs; the run itself adds up to {env.get('threads', '?')} (its "
+                             "threads), the rest is other work sharing the machine"))
+    rows.append(("timer", {"cuda_event": "CUDA events (L2 flushed before each call)",
+                           "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
+    if run.commit:
+        rows.append(("commit", run.commit))
+    out = ["## Machine", "", "| | |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in rows]
+    return out + [""]
+
+
+def _op_table(op: str, rows: list[Row]) -> list[str]:
+    peers = peer_order({p.impl for r in rows for p, _ in r.peers})
+    ceilings = sorted({r.ours.ceiling for r in rows if r.ours.ceiling})
+    unit = {"copy": "GB/s", "matmul": "TFLOP/s"}
+    out = [f"## {op}", ""]
+    if ceilings:
+        c = ceilings[0]
+        out += [("Memory-bound: the ceiling is a device copy moving as many bytes." if c == "copy" else
+                 "Compute-bound: the ceiling is the library matmul of as many FLOPs."), ""]
+    head = ["pass", "shape", "dtype", "generated"] + peers
+    if ceilings:
+        u = unit[ceilings[0]]
+        head += [f"generated {u}", f"ceiling {u}", "% of ceiling"]
+    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        o = r.ours
+        cells = [o.pass_, _shape(o.shape), o.dtype, fmt_time(o.median_s)]
+        by_peer = {t.impl: (t, s) for t, s in r.peers}
+        for p in peers:
+            if p in by_peer:
+                t, s = by_peer[p]
+                cells.append(f"{fmt_time(t.median_s)} ({'**' if s >= 1 else ''}{s:.2f}x{'**' if s >= 1 else ''})")
+            else:
+                cells.append("-")
+        if ceilings:
+            pct = o.percent_of_ceiling
+            cells += [fmt_num(o.rate), fmt_num(o.ceiling_rate), "-" if pct is None else f"{pct:.0f}%"]
+        out.append("| " + " | ".join(cells) + " |")
+    notes = sorted({(t.impl, t.note) for r in rows for t, _ in r.peers if t.note})
+    out.append("")
+    for impl, note in notes:
+        out += [f"`{impl}`: {note}.", ""]
+    return out
+
+
+def _comparison(c: Comparison) -> list[str]:
+    out = [f"## Compared with a saved run: {c.base.source}", "",
+           f"Timed {c.base.datetime[:19].replace('T', ' ')} UTC. A **generated** op more than "
+           f"{c.threshold_pct:g}% slower than then is a regression (the command exits 1); peers are shown for "
+           "context (if they moved as much, the machine changed, not the kernel).", ""]
+    if not c.changes:
+        return out + ["No benchmark of this run is in the saved run.", ""]
+    out += [f"**{len(c.regressions)} regression(s).**" if c.regressions else "**No regression.**", "",
+            "| benchmark | then | now | change | |", "|---|---|---|---|---|"]
+    for ch in c.changes:
+        flag = "**REGRESSED**" if ch.regressed else ""
+        out.append(f"| {ch.label} | {fmt_time(ch.base_s)} | {fmt_time(ch.now_s)} | {100 * (ch.ratio - 1):+.0f}% "
+                   f"| {flag} |")
+    return out + [""]
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plots
+# ---------------------------------------------------------------------------------------------------
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_all(out_dir: Path, rows: list[Row]) -> list[str]:
+    """Write the plots the rows call for; returns their file names."""
+    for stale in (SPEEDUP_PNG, BANDWIDTH_PNG, THROUGHPUT_PNG):
+        (out_dir / stale).unlink(missing_ok=True)
+    written = []
+    if any(r.peers for r in rows):
+        plot_speedup(rows, out_dir / SPEEDUP_PNG)
+        written.append(SPEEDUP_PNG)
+    for ceiling, name in (("copy", BANDWIDTH_PNG), ("matmul", THROUGHPUT_PNG)):
+        chosen = [r for r in rows if r.ours.ceiling == ceiling and r.ours.rate is not None]
+        if chosen:
+            plot_rates(chosen, ceiling, out_dir / name)
+            written.append(name)
+    return written
+
+
+def _label(r: Row) -> str:
+    o = r.ours
+    return f"{o.op} {o.pass_}\n{_shape(o.shape)} {o.dtype}"
+
+
+def plot_speedup(rows: list[Row], path: Path) -> None:
+    plt = _pyplot()
+    peers = peer_order({p.impl for r in rows for p, _ in r.peers})
+    labels = [_label(r) for r in rows]
+    height = 0.8 / max(1, len(peers))
+    fig, ax = plt.subplots(figsize=(10.5, 1.0 + 0.75 * len(rows) * max(1, len(peers)) ** 0.5))
+    top = 1.0
+    for j, peer in enumerate(peers):
+        ys, xs = [], []
+        for i, r in enumerate(rows):
+            s = r.speedup(peer)
+            if s is not None:
+                ys.append(i + (j - (len(peers) - 1) / 2) * height)
+                xs.append(s)
+        bars = ax.barh(ys, xs, height=height * 0.9, label=f"vs {peer}")
+        ax.bar_label(bars, labels=[f"{x:.2f}x" for x in xs], padding=3, fontsize=8)
+        top = max([top, *xs])
+    ax.axvline(1.0, color="black", linewidth=1, linestyle="--", label="parity (1.00x)")
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.18)
+    ax.set_xlabel("speedup = peer time / generated time   (> 1: the generated op is faster)")
+    ax.set_title("Generated op vs its peers, same inputs, same run")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: never over a bar
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_rates(rows: list[Row], ceiling: str, path: Path) -> None:
+    plt = _pyplot()
+    copy = ceiling == "copy"
+    unit = "GB/s" if copy else "TFLOP/s"
+
+    def work(t):
+        return t.bytes if copy else t.flops
+
+    from matplotlib.ticker import EngFormatter, NullFormatter
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    impls = ["generated", *peer_order({p.impl for r in rows for p, _ in r.peers})]
+    markers = dict(zip(impls, "o^sDvP*X"))
+    for impl in impls:
+        pts = [(work(t), t.rate) for r in rows for t in (r.ours, *(p for p, _ in r.peers))
+               if t.impl == impl and t.rate is not None]
+        if pts:
+            ax.scatter(*zip(*pts), marker=markers.get(impl, "o"), s=60 if impl == "generated" else 35,
+                       label=impl, zorder=3)
+    for r in rows:
+        ax.annotate(f"{r.ours.op} {r.ours.pass_}", (work(r.ours), r.ours.rate), textcoords="offset points",
+                    xytext=(6, -10), fontsize=7)
+    ceil = sorted({(work(r.ours), r.ours.ceiling_rate) for r in rows if r.ours.ceiling_rate})
+    if ceil:
+        xs, ys = zip(*ceil)
+        ax.plot(xs, ys, color="black", linestyle="--", marker="_", markersize=25, linewidth=1,
+                label=("device copy" if copy else "library matmul") + " (ceiling, same run)", zorder=2)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted({work(r.ours) for r in rows}))  # label the sizes measured, whatever the decade
+    ax.xaxis.set_major_formatter(EngFormatter(unit="B" if copy else "FLOP", places=1))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.margins(x=0.15)
+    ax.set_xlabel(("bytes moved per call (read + written)" if copy else "FLOPs per call") + ", log scale")
+    ax.set_ylabel(f"achieved {unit}")
+    ax.set_ylim(bottom=0)
+    ax.set_title(("Bandwidth" if copy else "Throughput") + " vs size against the ceiling measured in the same run")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,363 @@
+"""The benchmark tooling without running benchmarks: reading runs, peer and regression comparisons,
+Prolog facts, the markdown + PNG report (CPU and CUDA runs), and the generated harness's helpers
+(its CUDA timing path driven by fake events, since CI has no GPU)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from generator import bench, report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_entry(op, pass_, impl, median, *, shape=(1024,), dtype="float32", device="cpu", bytes_=0, flops=0,
+                ceiling=None, ceiling_rate=None, note=None, tiny=False):
+    """One benchmark as the generated suite writes it (pytest-benchmark JSON + the harness's extra_info)."""
+    return {
+        "group": f"{op} {pass_} {list(shape)} {dtype} {device}",
+        "name": f"test_{pass_}[{impl}]",
+        "fullname": f"generated_ops/benchmarks/bench_{op}.py::test_{pass_}[{impl}-{dtype}-{shape}]",
+        "stats": {"median": median, "iqr": median / 50, "rounds": 20, "mean": median, "min": median * 0.9,
+                  "max": median * 1.2, "data": [median] * 20},
+        "extra_info": {"op": op, "pass_": pass_, "impl": impl, "shape": list(shape), "dtype": dtype,
+                       "device": device, "bytes": bytes_, "flops": flops, "note": note, "tiny": tiny,
+                       "timer": "cuda_event" if device == "cuda" else "host", "ceiling": ceiling,
+                       "ceiling_rate": ceiling_rate, "ceiling_unit": {"copy": "GB/s", "matmul": "TFLOP/s"}.get(ceiling)},
+    }
+
+
+def run_json(entries, *, device="cpu", tiny=False, when="2026-11-22T10:00:00+00:00"):
+    grimoire = {"device": device, "torch": "2.11.0+cu130" if device == "cuda" else "2.13.0+cpu", "threads": 2,
+                "tiny": tiny, "timer": "cuda_event" if device == "cuda" else "host",
+                "command": f"grimoire bench --device {device}", "cpus": 2, "load_start": 1.5, "load_end": 2.5}
+    if device == "cuda":
+        grimoire.update(gpu="NVIDIA H200", cuda="13.0", gpu_memory_gib=139.8, triton="3.5.0")
+    return {"machine_info": {"python_version": "3.11.7", "node": "somehost", "cpu": {"brand_raw": "Test CPU"},
+                             "grimoire": grimoire},
+            "commit_info": {"id": "0123456789abcdef", "branch": "issue-7", "dirty": False},
+            "datetime": when, "version": "5.3.1", "benchmarks": entries}
+
+
+def cpu_entries(scale_generated=1.0):
+    mb = 3 * 4 * 16_777_216
+    return [
+        bench_entry("parametric_swish", "forward", "generated", 0.030 * scale_generated, shape=(16_777_216,),
+                    bytes_=2 * 64 << 20, ceiling="copy", ceiling_rate=10.0),
+        bench_entry("parametric_swish", "forward", "eager", 0.078, shape=(16_777_216,), bytes_=2 * 64 << 20,
+                    ceiling="copy", ceiling_rate=10.0),
+        bench_entry("parametric_swish", "forward", "compile", 0.034, shape=(16_777_216,), bytes_=2 * 64 << 20,
+                    ceiling="copy", ceiling_rate=10.0),
+        bench_entry("parametric_swish", "backward", "generated", 0.029, shape=(16_777_216,), bytes_=mb,
+                    ceiling="copy", ceiling_rate=9.0),
+        bench_entry("parametric_swish", "backward", "eager", 0.120, shape=(16_777_216,), bytes_=mb,
+                    ceiling="copy", ceiling_rate=9.0),
+        bench_entry("fused_attention", "forward", "generated", 0.0048, shape=(8, 512, 64), flops=536_870_912,
+                    ceiling="matmul", ceiling_rate=0.2),
+        bench_entry("fused_attention", "forward", "sdpa", 0.0030, shape=(8, 512, 64), flops=536_870_912,
+                    ceiling="matmul", ceiling_rate=0.2, note="does not return the attention weights"),
+        bench_entry("fused_attention", "forward", "eager", 0.0058, shape=(8, 512, 64), flops=536_870_912,
+                    ceiling="matmul", ceiling_rate=0.2),
+    ]
+
+
+def write(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading and comparing
+# ---------------------------------------------------------------------------------------------------
+
+def test_speedup_is_peer_time_over_generated_time(tmp_path):
+    run = bench.load_run(write(tmp_path / "r.json", run_json(cpu_entries())))
+    rows = {(r.ours.op, r.ours.pass_): r for r in bench.compare(run)}
+    fwd = rows[("parametric_swish", "forward")]
+    assert [t.impl for t, _ in fwd.peers] == ["eager", "compile"]  # the usual peers first
+    assert fwd.speedup("eager") == pytest.approx(0.078 / 0.030)
+    assert fwd.speedup("compile") == pytest.approx(0.034 / 0.030)
+    attn = rows[("fused_attention", "forward")]
+    assert [t.impl for t, _ in attn.peers] == ["eager", "sdpa"]
+    assert attn.speedup("sdpa") == pytest.approx(0.625)
+
+
+def test_rates_and_percent_of_ceiling(tmp_path):
+    run = bench.load_run(write(tmp_path / "r.json", run_json(cpu_entries())))
+    t = next(x for x in run.timings if x.op == "parametric_swish" and x.pass_ == "forward" and x.impl == "generated")
+    assert t.gbps == pytest.approx((128 << 20) / 0.030 / 1e9)
+    assert t.percent_of_ceiling == pytest.approx(100 * t.gbps / 10.0)
+    a = next(x for x in run.timings if x.op == "fused_attention" and x.impl == "generated")
+    assert a.tflops == pytest.approx(536_870_912 / 0.0048 / 1e12)
+    assert a.rate == a.tflops and a.percent_of_ceiling == pytest.approx(100 * a.tflops / 0.2)
+
+
+def test_load_run_rejects_foreign_json(tmp_path):
+    with pytest.raises(bench.BenchError, match="not a pytest-benchmark JSON"):
+        bench.load_run(write(tmp_path / "x.json", {"benchmarks": [{"stats": {}}]}))
+
+
+def test_changes_gate_only_the_generated_op(tmp_path):
+    base = bench.load_run(write(tmp_path / "base.json", run_json(cpu_entries())))
+    slower = run_json(cpu_entries(scale_generated=1.5))
+    for e in slower["benchmarks"]:  # a peer slowing down is the machine, not a regression of ours
+        if e["extra_info"]["impl"] == "eager":
+            e["stats"]["median"] *= 3
+    now = bench.load_run(write(tmp_path / "now.json", slower))
+    changes = bench.changes(base, now, threshold_pct=10)
+    regressed = [c for c in changes if c.regressed]
+    assert [c.label for c in regressed] == ["parametric_swish forward [16777216] float32 cpu [generated]"]
+    assert regressed[0].ratio == pytest.approx(1.5)
+    assert changes[0] is regressed[0]  # regressions listed first
+    assert not [c for c in bench.changes(base, now, threshold_pct=60) if c.regressed]
+
+
+def test_unchanged_run_has_no_regression(tmp_path):
+    path = write(tmp_path / "r.json", run_json(cpu_entries()))
+    changes = bench.changes(bench.load_run(path), bench.load_run(path), threshold_pct=1)
+    assert len(changes) == 8 and not any(c.regressed for c in changes)
+
+
+def test_trimmed_drops_samples_and_host_name(tmp_path):
+    data = json.loads(bench.trimmed(write(tmp_path / "r.json", run_json(cpu_entries()))))
+    assert all("data" not in b["stats"] for b in data["benchmarks"])
+    assert "node" not in data["machine_info"]
+    assert data["benchmarks"][0]["stats"]["median"] == pytest.approx(0.030)
+
+
+def test_resolve_saved_by_name_path_and_error(tmp_path):
+    saved = write(tmp_path / "benchmarks" / "results" / "cpu" / bench.REPORT_JSON, run_json(cpu_entries()))
+    assert bench.resolve_saved(tmp_path, "cpu") == saved
+    assert bench.resolve_saved(tmp_path, str(saved)) == saved
+    assert bench.resolve_saved(tmp_path, str(saved.parent)) == saved
+    with pytest.raises(bench.BenchError, match="no saved run named 'gpu'; saved runs: cpu"):
+        bench.resolve_saved(tmp_path, "gpu")
+
+
+def test_latest_saved_is_newest_non_tiny(tmp_path):
+    reports = tmp_path / "benchmarks" / "reports"
+    write(tmp_path / "benchmarks" / "results" / "cpu" / bench.REPORT_JSON,
+          run_json(cpu_entries(), when="2026-11-20T00:00:00"))
+    newer = write(reports / "mine" / bench.REPORT_JSON, run_json(cpu_entries(), when="2026-11-21T00:00:00"))
+    write(reports / "smoke" / bench.REPORT_JSON, run_json(cpu_entries(), tiny=True, when="2026-11-23T00:00:00"))
+    assert bench.latest_saved(tmp_path) == newer
+    assert bench.latest_saved(tmp_path / "nowhere") is None
+
+
+def test_prolog_facts(tmp_path):
+    run = bench.load_run(write(tmp_path / "r.json", run_json(cpu_entries())))
+    facts = bench.prolog_facts(run, "cpu")
+    assert "benchmark_result(parametric_swish, forward, [16777216], float32, eager, 2.600)." in facts
+    assert "benchmark_result(fused_attention, forward, [8, 512, 64], float32, sdpa, 0.625)." in facts
+    assert "benchmark_time(parametric_swish, forward, [16777216], float32, generated, 0.03)." in facts
+    assert facts.count("benchmark_ceiling_pct(") == 8
+    assert bench._atom("NVIDIA H200") == "'NVIDIA H200'" and bench._atom("eager") == "eager"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------------
+
+def test_cpu_report_markdown_and_plots(tmp_path):
+    run = bench.load_run(write(tmp_path / "r.json", run_json(cpu_entries())))
+    rows = bench.compare(run)
+    md = report.write(tmp_path / "out", run, rows, title="cpu", rendered_by="grimoire bench --device cpu").read_text()
+    assert md.startswith("# Benchmark report: cpu\n")
+    assert "## How to read this" in md and "peer time / generated time" in md
+    assert "| pass | shape | dtype | generated | eager | compile | generated GB/s | ceiling GB/s | % of ceiling |" in md
+    assert "| forward | [16777216] | float32 | 30 ms | 78 ms (**2.60x**) | 34 ms (**1.13x**) | 4.47 | 10 | 45% |" in md
+    assert "| generated | eager | sdpa | generated TFLOP/s | ceiling TFLOP/s | % of ceiling |" in md
+    assert "3 ms (0.63x)" in md  # slower than a peer: no bold
+    assert "`sdpa`: does not return the attention weights." in md
+    assert "| CPU | Test CPU; torch threads: 2 |" in md
+    assert "| commit | 0123456789ab (issue-7) |" in md
+    assert "| load | 1-minute load average 1.5 at the start, 2.5 at the end, on 2 CPUs; the run itself adds up to 2" in md
+    assert "Tiny shapes" not in md
+    for png in (report.SPEEDUP_PNG, report.BANDWIDTH_PNG, report.THROUGHPUT_PNG):
+        data = (tmp_path / "out" / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, png
+        assert f"]({png})" in md
+
+
+def test_cuda_report_from_synthetic_gpu_run(tmp_path):
+    """The GPU report is rendered here from JSON fetched back from the GPU machine: check that path."""
+    n = 64 << 20
+    entries = [
+        bench_entry("parametric_swish", "forward", impl, t, shape=(n,), dtype="bfloat16", device="cuda",
+                    bytes_=4 * n, ceiling="copy", ceiling_rate=4275.0)
+        for impl, t in (("generated", 70e-6), ("eager", 230e-6), ("compile", 68e-6))
+    ]
+    run = bench.load_run(write(tmp_path / "gpu.json", run_json(entries, device="cuda")))
+    assert run.device == "cuda" and not run.tiny
+    md = report.write(tmp_path / "gpu", run, bench.compare(run), title="gpu",
+                      rendered_by="grimoire bench --from-json gpu.json --save gpu").read_text()
+    assert "CUDA events around each call, L2 cache flushed before it" in md
+    assert "| GPU | NVIDIA H200 (139.8 GiB) |" in md
+    assert "torch 2.11.0+cu130, CUDA 13.0, triton 3.5.0" in md
+    assert "| forward | [67108864] | bfloat16 | 70 µs | 230 µs (**3.29x**) | 68 µs (0.97x) | 3.83e+03 | 4.28e+03 | 90% |" in md
+    assert "rendered by `grimoire bench --from-json gpu.json --save gpu`" in md
+    assert (tmp_path / "gpu" / report.BANDWIDTH_PNG).is_file()
+    assert not (tmp_path / "gpu" / report.THROUGHPUT_PNG).exists()  # no compute-bound op in this run
+
+
+def test_tiny_run_is_labelled_and_comparison_section(tmp_path):
+    base = bench.load_run(write(tmp_path / "b.json", run_json(cpu_entries(), tiny=True)))
+    now = bench.load_run(write(tmp_path / "n.json", run_json(cpu_entries(scale_generated=2.0), tiny=True)))
+    comp = report.Comparison(base, tuple(bench.changes(base, now, 10)), 10)
+    md = report.markdown(now, bench.compare(now), title="t", rendered_by="x", plots=[], comparison=comp)
+    assert "**Tiny shapes**" in md
+    assert "**1 regression(s).**" in md
+    assert "| parametric_swish forward [16777216] float32 cpu [generated] | 30 ms | 60 ms | +100% | **REGRESSED** |" in md
+
+
+# ---------------------------------------------------------------------------------------------------
+# The generated harness (generated_ops/benchmarks/_harness.py), loaded alone: torch + pytest only
+# ---------------------------------------------------------------------------------------------------
+
+def load_harness(monkeypatch, **env):
+    for k in ("GRIMOIRE_BENCH_DEVICE", "GRIMOIRE_BENCH_TINY", "GRIMOIRE_BENCH_DTYPES", "GRIMOIRE_BENCH_IMPLS"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    path = ROOT / "generated_ops" / "benchmarks" / "_harness.py"
+    spec = importlib.util.spec_from_file_location("harness_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_harness_shapes_dtypes_impls(monkeypatch):
+    h = load_harness(monkeypatch)
+    assert h.shapes([(16_777_216,)], default=(1,)) == [(16_777_216,)]
+    assert h.shapes([], default=(8, 512, 64)) == [(8, 512, 64)]
+    assert h.dtypes([torch.float32, torch.float64]) == [torch.float32]
+    assert h.dtypes([torch.float64]) == [torch.float64]
+    assert h.impls(["generated", "eager", "compile"]) == ["generated", "eager", "compile"]
+    h = load_harness(monkeypatch, GRIMOIRE_BENCH_TINY="1", GRIMOIRE_BENCH_DTYPES="bfloat16,float64",
+                     GRIMOIRE_BENCH_IMPLS="generated,eager")
+    small = h.shapes([(16_777_216,), (8, 512, 64)], default=(1,))
+    assert small[0] == (4096,) and len(small[1]) == 3
+    assert all(s[0] * s[1] * s[2] <= h.TINY_NUMEL for s in small[1:])
+    assert h.dtypes([torch.float32, torch.float64, torch.bfloat16]) == [torch.float64, torch.bfloat16]
+    assert h.impls(["generated", "eager", "compile"]) == ["generated", "eager"]
+
+
+def test_harness_ceilings_on_cpu(monkeypatch):
+    h = load_harness(monkeypatch, GRIMOIRE_BENCH_TINY="1")
+    copy = h.ceiling("copy", torch.float32, "cpu", bytes_moved=1 << 16)
+    assert copy["ceiling"] == "copy" and copy["ceiling_unit"] == "GB/s" and copy["ceiling_rate"] > 0
+    assert copy["ceiling_work"] == 1 << 16
+    mm = h.ceiling("matmul", torch.float32, "cpu", flops=2 * 64 ** 3)
+    assert mm["ceiling_unit"] == "TFLOP/s" and mm["ceiling_work"] == 2 * 64 ** 3 and mm["ceiling_rate"] > 0
+    assert h.ceiling("none", torch.float32, "cpu") == {"ceiling": None}
+    assert h.default_ceiling(100, 0) == "copy" and h.default_ceiling(100, 5) == "matmul"
+    with pytest.raises(ValueError, match="needs bytes_moved"):
+        h.ceiling("copy", torch.float32, "cpu")
+    with pytest.raises(ValueError, match="must be one of"):
+        h.ceiling("roofline", torch.float32, "cpu", bytes_moved=8)
+
+
+class FakeEvent:
+    """Stands in for torch.cuda.Event: every timed call takes 0.5 ms of 'device time'."""
+
+    def __init__(self, enable_timing=False):
+        assert enable_timing
+
+    def record(self):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def elapsed_time(self, other):
+        return 0.5
+
+
+def test_harness_cuda_event_path_with_fake_events(monkeypatch):
+    h = load_harness(monkeypatch, GRIMOIRE_BENCH_DEVICE="cuda")
+    flushes, calls = [], []
+    monkeypatch.setattr(h.torch.cuda, "Event", FakeEvent)
+    monkeypatch.setattr(h.torch.cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(h, "flush_l2", lambda: flushes.append(1))
+    fn = lambda: calls.append(1)  # noqa: E731
+    assert h.cuda_event_seconds(fn) == pytest.approx(5e-4) and flushes == [1]
+    before = h.event_clock()
+    target = h.event_round(fn)
+    target()
+    target()
+    assert h.event_clock() - before == pytest.approx(1e-3)  # the clock moves by event time only
+    assert h.event_rounds(fn) == min(500, int(h.TIME_BUDGET_S / 5e-4))
+    f0, c0 = len(flushes), len(calls)
+    assert h.median_seconds(fn, "cuda") == pytest.approx(5e-4)
+    timed, warm = len(flushes) - f0, len(calls) - c0 - (len(flushes) - f0)
+    assert timed == 3 + h.event_rounds(fn) and warm >= 2  # timed calls flush L2 first; warm-up calls do not
+
+
+FAKE_CUDA_BENCH = '''
+import pytest
+import torch
+
+from generated_ops.benchmarks import _harness as H
+
+
+class FakeEvent:
+    def __init__(self, enable_timing=False):
+        pass
+
+    def record(self):
+        pass
+
+    def synchronize(self):
+        pass
+
+    def elapsed_time(self, other):
+        return 0.5  # ms
+
+
+torch.cuda.Event = FakeEvent
+torch.cuda.synchronize = lambda: None
+H.flush_l2 = lambda: None
+
+
+@pytest.fixture
+def device():
+    return "cuda"  # overrides the conftest's, which skips without a GPU
+
+
+def test_fake(run):
+    x = torch.randn(1000)
+    run(lambda: torch.sin(x), op="fake", pass_="forward", impl="generated", shape=(1000,), dtype=torch.float32,
+        bytes_moved=8000, ceiling="none")
+'''
+
+
+def test_run_fixture_cuda_path_reports_event_time(tmp_path):
+    """The generated conftest's `run` on its CUDA path (fake events, no GPU): pytest-benchmark's statistics
+    are the event times (0.5 ms per call here), not the host time around them."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "bench_fake.py").write_text(FAKE_CUDA_BENCH)
+    out = tmp_path / "run.json"
+    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cuda", GRIMOIRE_BENCH_TINY="1")
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_fake.py"), "-q", "-p",
+                           "generated_ops.benchmarks.conftest", "-p", "no:cacheprovider", "--benchmark-only",
+                           f"--benchmark-json={out}", "-o", "python_files=bench_*.py"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    b = data["benchmarks"][0]
+    assert b["options"]["timer"] == "event_clock"
+    assert b["stats"]["median"] == pytest.approx(5e-4) and b["stats"]["max"] == pytest.approx(5e-4)
+    assert b["stats"]["rounds"] == int(0.02 / 5e-4)  # tiny time budget / event time
+    assert b["extra_info"]["timer"] == "cuda_event" and b["extra_info"]["device"] == "cuda"
+    assert data["machine_info"]["grimoire"]["timer"] == "cuda_event"
+    run = bench.load_run(out)
+    assert run.timings[0].median_s == pytest.approx(5e-4) and run.timings[0].ceiling is None

@@ -2,11 +2,14 @@
 # GPU validation in one call, on a machine with a GPU, torch and pytest (no Prolog, no generator needed):
 #   1. build generated_ops/ with its CUDA sources,
 #   2. run the whole generated test suite (CPU and CUDA cases, CUDA-only tests),
-#   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py),
+#   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py), then the generated benchmark suite on CUDA
+#      (issue 7's harness: CUDA events, copy ceiling; $OUT/harness.json, rendered here by
+#      `grimoire bench --from-json`),
 #   4. write report.md (benchmarks/gpu/report.py) and print the short tables last.
 # Everything lands in $OUT (default: benchmarks/gpu/out): env.txt, build.log, tests.log, junit.xml,
 # bench.log, bench.json, report.md. Exit status: non-zero when the build or any test failed.
 #   benchmarks/gpu/run_all.sh [--no-tests] [--no-bench]
+# TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the harness benchmarks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-benchmarks/gpu/out}
@@ -37,7 +40,7 @@ test_rc=0
 if [ $run_tests = 1 ]; then
   start=$(date +%s)
   timeout "${TEST_TIMEOUT:-300}" $PY -m pytest generated_ops/tests -q -rs -p no:cacheprovider --junitxml="$OUT/junit.xml" \
-    > "$OUT/tests.log" 2>&1
+    ${TEST_SELECT:+-k "$TEST_SELECT"} > "$OUT/tests.log" 2>&1
   test_rc=$?
   echo "tests: exit $test_rc in $(( $(date +%s) - start )) s"
   grep -E "^(FAILED|ERROR)" "$OUT/tests.log" | head -30
@@ -49,6 +52,12 @@ if [ $run_bench = 1 ]; then
   timeout "${BENCH_TIMEOUT:-200}" $PY benchmarks/gpu/bench_gpu.py --json "$OUT/bench.json" > "$OUT/bench.log" 2>&1
   echo "bench: exit $? in $(( $(date +%s) - start )) s"
   tail -25 "$OUT/bench.log"
+  start=$(date +%s)
+  GRIMOIRE_BENCH_DEVICE=cuda timeout "${HARNESS_TIMEOUT:-240}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
+    --benchmark-only -o python_files='bench_*.py' --benchmark-json="$OUT/harness.json" \
+    ${BENCH_SELECT:+-k "$BENCH_SELECT"} > "$OUT/harness.log" 2>&1
+  echo "harness benchmarks: exit $? in $(( $(date +%s) - start )) s"
+  tail -3 "$OUT/harness.log"
 fi
 
 $PY benchmarks/gpu/report.py "$OUT" > "$OUT/report.md" 2> "$OUT/report.err" || cat "$OUT/report.err"

@@ -11,15 +11,24 @@ from . import _build
 
 _build.load_library()
 
+from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
+from .ops.sgd_step import sgd_step, SGD  # noqa: E402
 
-OPS = ("fused_attention", "parametric_swish", )
+from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
+
+OPS = ("adam_step", "fused_attention", "parametric_swish", "sgd_step", )
 
 __all__ = [
-    "fused_attention",
+    "adam_step",
+    "Adam",
+    "AdamW",
     "FusedAttention",
-    "parametric_swish",
+    "fused_attention",
     "ParametricSwish",
+    "parametric_swish",
+    "sgd_step",
+    "SGD",
     "OPS",
 ]

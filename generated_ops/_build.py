@@ -26,8 +26,10 @@ CSRC = PACKAGE_DIR / "csrc"
 BUILD_DIR = Path(os.environ.get("GENERATED_OPS_BUILD_DIR", PACKAGE_DIR / "_build"))
 CPU_SOURCES = (
     "registration.cpp",
+    "adam_step_cpu.cpp",
     "fused_attention_cpu.cpp",
     "parametric_swish_cpu.cpp",
+    "sgd_step_cpu.cpp",
 )
 CUDA_SOURCES = (
 )

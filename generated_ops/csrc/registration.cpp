@@ -6,10 +6,14 @@
 #include <torch/library.h>
 
 TORCH_LIBRARY(generated_ops, m) {
+  // adam_step — semantics/ops/adam_step.pl:4
+  m.def("adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, bool maximize=False, bool decoupled_weight_decay=False) -> ()", {at::Tag::pt2_compliant_tag});
   // fused_attention — semantics/ops/fused_attention.pl:5
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // parametric_swish — semantics/ops/parametric_swish.pl:4
   m.def("parametric_swish(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("parametric_swish_backward(Tensor grad_y, Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // sgd_step — semantics/ops/sgd_step.pl:5
+  m.def("sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()", {at::Tag::pt2_compliant_tag});
 }

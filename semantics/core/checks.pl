@@ -54,6 +54,11 @@ violation(component(E, K, V), Msg) :-
     is_extension(E), component(E, K, V), component_spec(K, _, op, _),
     format(string(Msg), "'~w' is a component of an op, not of extension '~w'.", [K, E]).
 
+violation(component(E, K, V), Msg) :-
+    entity(E), component(E, K, V), component_spec(K, _, kind(Kind), _),
+    \+ component(E, kind, Kind),
+    format(string(Msg), "'~w' is a component of ~w ops only, and '~w' is not one: remove it or write component(~q, kind, ~w).", [K, Kind, E, E, Kind]).
+
 violation(component(E, doc, D), Msg) :-
     entity(E), component(E, doc, D), \+ string(D),
     format(string(Msg), "doc of '~w' must be a double-quoted string, as in component(~q, doc, \"What it does.\").", [E, E]).

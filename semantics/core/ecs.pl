@@ -15,9 +15,14 @@
 :- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
 :- discontiguous op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
 :- dynamic op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
+% A kind may bring its own components (scope kind(K)) and its own schema and Python signature.
+:- multifile component_spec/4, kind_schema/3, kind_python_signature/3.
+:- discontiguous component_spec/4.
+:- dynamic kind_schema/3, kind_python_signature/3.
 
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
-%  The closed vocabulary: a component with any other key is a spec error.
+%  The closed vocabulary: a component with any other key is a spec error. Scope is op, extension,
+%  any, or kind(K) for a component only ops of kind K take (declared in semantics/kinds/K.pl).
 component_spec(kind,           one,  any,       "kind: one of the op kinds, or extension").
 component_spec(doc,            one,  any,       "doc: a one-line description, as a \"string\"").
 component_spec(input,          many, op,        "input: a tensor input name, one fact per input, in call order").
@@ -130,8 +135,12 @@ operation_info(Op) :-
 % ---------------------------------------------------------------------------------------------
 
 %% derived(?Op, ?Key, ?Value): components computed from the written ones.
-derived(Op, schema, Schema) :- is_op(Op), op_schema(Op, Schema).
-derived(Op, python_signature, Sig) :- is_op(Op), python_signature(Op, Sig).
+derived(Op, schema, Schema) :-
+    is_op(Op), component(Op, kind, Kind),
+    ( kind_schema(Kind, Op, S) -> Schema = S ; op_schema(Op, Schema) ).
+derived(Op, python_signature, Sig) :-
+    is_op(Op), component(Op, kind, Kind),
+    ( kind_python_signature(Kind, Op, S) -> Sig = S ; python_signature(Op, Sig) ).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).
 
 %% op_schema(+Op, -Schema): the torch.library schema string.

@@ -84,7 +84,8 @@ class GeneratedOptimizer(torch.optim.Optimizer):
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[p]
                 if "step" not in state:
-                    state["step"] = torch.tensor(0.0, dtype=_step_dtype())
+                    # torch.optim.SGD keeps no step count: state loaded from it without one has stepped before.
+                    state["step"] = torch.tensor(1.0 if state else 0.0, dtype=_step_dtype())
                 for s in used:
                     if s not in state:
                         state[s] = torch.zeros_like(p, memory_format=torch.preserve_format)

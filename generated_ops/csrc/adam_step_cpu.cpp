@@ -3,7 +3,7 @@
 //
 // adam_step (optimizer, CPU): Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.
 // One pass per tensor: param, grad and the states the call uses are each read once and written
-// once, at::vec::Vectorized inside at::parallel_for. The attrs pick one of 16 programs
+// once, at::vec::Vectorized inside at::parallel_for. The attrs pick one of 12 programs
 // specialised from the spec's rules; per-tensor scalars are computed on the host in double.
 // Everything is validated before anything is written, so a bad call changes nothing.
 #include "grimoire.h"
@@ -396,13 +396,13 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
 
 // Program 6: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = grad;
-  const V gd = (g + (weight_decay * param));
-  param = (param * tmp_u2);
+  const V gd = g;
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  const V second = exp_avg_sq;
+  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
+  const V second = max_exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -414,8 +414,6 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -424,8 +422,6 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -433,33 +429,37 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_6<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_6<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_6<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_6<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   });
 }
 
 // Program 7: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = (-grad);
-  const V gd = (g + (weight_decay * param));
-  param = (param * tmp_u2);
+  const V gd = g;
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  const V second = exp_avg_sq;
+  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
+  const V second = max_exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -471,8 +471,6 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -481,8 +479,6 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -490,29 +486,33 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_7<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_7<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_7<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_7<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   });
 }
 
 // Program 8: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = grad;
-  const V gd = g;
+  const V gd = (g + (weight_decay * param));
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
   max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
@@ -528,6 +528,8 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -544,7 +546,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
       Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_8<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_8<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -556,7 +558,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
       scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_8<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_8<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -567,9 +569,9 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
 
 // Program 9: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = (-grad);
-  const V gd = g;
+  const V gd = (g + (weight_decay * param));
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
   max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
@@ -585,6 +587,8 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -601,7 +605,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
       Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_9<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_9<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -613,7 +617,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
       scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_9<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_9<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -624,9 +628,10 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
 
 // Program 10: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
   const V g = grad;
-  const V gd = (g + (weight_decay * param));
+  const V gd = g;
+  param = (param * tmp_u2);
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
   max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
@@ -642,8 +647,6 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -652,6 +655,8 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -660,7 +665,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
       Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_10<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_10<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -672,7 +677,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
       scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_10<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_10<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -683,9 +688,10 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
 
 // Program 11: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
   const V g = (-grad);
-  const V gd = (g + (weight_decay * param));
+  const V gd = g;
+  param = (param * tmp_u2);
   exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
   exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
   max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
@@ -701,66 +707,6 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
   const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
-  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
-  const Vec tmp_v_step_size(tmp_s_step_size);
-  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
-  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
-  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
-  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
-    int64_t tmp_i = tmp_begin;
-    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
-      Vec param = Vec::loadu(tmp_p.param + tmp_i);
-      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
-      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
-      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_11<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
-      param.store(tmp_p.param + tmp_i);
-      exp_avg.store(tmp_p.exp_avg + tmp_i);
-      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
-    }
-    for (; tmp_i < tmp_end; ++tmp_i) {
-      scalar_t param = tmp_p.param[tmp_i];
-      scalar_t grad = tmp_p.grad[tmp_i];
-      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
-      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_11<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
-      tmp_p.param[tmp_i] = param;
-      tmp_p.exp_avg[tmp_i] = exp_avg;
-      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
-    }
-  });
-}
-
-// Program 12: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
-template <typename V>
-inline void program_12(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
-  const V g = grad;
-  const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-template <typename scalar_t>
-void run_12(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
-  using Vec = Vectorized<scalar_t>;
-  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
-  const Vec tmp_v_beta2(tmp_s_beta2);
-  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
-  const Vec tmp_v_eps(tmp_s_eps);
   const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
   const Vec tmp_v_step_size(tmp_s_step_size);
   const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
@@ -779,7 +725,7 @@ void run_12(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
       Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_12<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      program_11<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -791,191 +737,7 @@ void run_12(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
       scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_12<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
-      tmp_p.param[tmp_i] = param;
-      tmp_p.exp_avg[tmp_i] = exp_avg;
-      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
-    }
-  });
-}
-
-// Program 13: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
-template <typename V>
-inline void program_13(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
-  const V g = (-grad);
-  const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-template <typename scalar_t>
-void run_13(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
-  using Vec = Vectorized<scalar_t>;
-  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
-  const Vec tmp_v_beta2(tmp_s_beta2);
-  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
-  const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
-  const Vec tmp_v_step_size(tmp_s_step_size);
-  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
-  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
-  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
-  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
-    int64_t tmp_i = tmp_begin;
-    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
-      Vec param = Vec::loadu(tmp_p.param + tmp_i);
-      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
-      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
-      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_13<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
-      param.store(tmp_p.param + tmp_i);
-      exp_avg.store(tmp_p.exp_avg + tmp_i);
-      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
-    }
-    for (; tmp_i < tmp_end; ++tmp_i) {
-      scalar_t param = tmp_p.param[tmp_i];
-      scalar_t grad = tmp_p.grad[tmp_i];
-      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
-      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_13<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
-      tmp_p.param[tmp_i] = param;
-      tmp_p.exp_avg[tmp_i] = exp_avg;
-      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
-    }
-  });
-}
-
-// Program 14: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
-template <typename V>
-inline void program_14(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
-  const V g = grad;
-  const V gd = (g + (weight_decay * param));
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-template <typename scalar_t>
-void run_14(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
-  using Vec = Vectorized<scalar_t>;
-  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
-  const Vec tmp_v_beta2(tmp_s_beta2);
-  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
-  const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
-  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
-  const Vec tmp_v_step_size(tmp_s_step_size);
-  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
-  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
-  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
-  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
-    int64_t tmp_i = tmp_begin;
-    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
-      Vec param = Vec::loadu(tmp_p.param + tmp_i);
-      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
-      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
-      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_14<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
-      param.store(tmp_p.param + tmp_i);
-      exp_avg.store(tmp_p.exp_avg + tmp_i);
-      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
-    }
-    for (; tmp_i < tmp_end; ++tmp_i) {
-      scalar_t param = tmp_p.param[tmp_i];
-      scalar_t grad = tmp_p.grad[tmp_i];
-      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
-      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_14<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
-      tmp_p.param[tmp_i] = param;
-      tmp_p.exp_avg[tmp_i] = exp_avg;
-      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
-    }
-  });
-}
-
-// Program 15: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
-template <typename V>
-inline void program_15(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
-  const V g = (-grad);
-  const V gd = (g + (weight_decay * param));
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-template <typename scalar_t>
-void run_15(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
-  using Vec = Vectorized<scalar_t>;
-  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
-  const Vec tmp_v_beta2(tmp_s_beta2);
-  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
-  const Vec tmp_v_eps(tmp_s_eps);
-  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
-  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
-  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
-  const Vec tmp_v_step_size(tmp_s_step_size);
-  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
-  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
-  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
-  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
-    int64_t tmp_i = tmp_begin;
-    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
-      Vec param = Vec::loadu(tmp_p.param + tmp_i);
-      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
-      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
-      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_15<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
-      param.store(tmp_p.param + tmp_i);
-      exp_avg.store(tmp_p.exp_avg + tmp_i);
-      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
-    }
-    for (; tmp_i < tmp_end; ++tmp_i) {
-      scalar_t param = tmp_p.param[tmp_i];
-      scalar_t grad = tmp_p.grad[tmp_i];
-      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
-      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_15<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      program_11<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -999,32 +761,25 @@ void run(int tmp_program, const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_
     case 9: run_9<scalar_t>(tmp_p, tmp_h, tmp_n); break;
     case 10: run_10<scalar_t>(tmp_p, tmp_h, tmp_n); break;
     case 11: run_11<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 12: run_12<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 13: run_13<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 14: run_14<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 15: run_15<scalar_t>(tmp_p, tmp_h, tmp_n); break;
     default: TORCH_INTERNAL_ASSERT(false, kOp, ": no program ", tmp_program);
   }
 }
 
-// For each combination of the conditions (bit i: condition i), the program it runs.
+// For each combination of the conditions (bit i: condition i), the program it runs (-1: a
+// combination no attrs can give, such as a condition and its negation both true).
 //   bit 0: maximize
 //   bit 1: weight_decay != 0 and not decoupled_weight_decay
 //   bit 2: weight_decay != 0 and decoupled_weight_decay
 //   bit 3: amsgrad
-constexpr std::array<int, 16> kProgramOf = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+constexpr std::array<int, 16> kProgramOf = { 0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1 };
 // For each program, whether it reads or writes each state (exp_avg, exp_avg_sq, max_exp_avg_sq).
-constexpr std::array<std::array<bool, 3>, 16> kUses = { {
+constexpr std::array<std::array<bool, 3>, 12> kUses = { {
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
-    { true, true, false },
-    { true, true, false },
-    { true, true, true },
-    { true, true, true },
     { true, true, true },
     { true, true, true },
     { true, true, true },
@@ -1081,6 +836,7 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
   const size_t tmp_n = params.size();
   const int tmp_variant = (maximize ? 1 : 0) | (((weight_decay != V(0)) && (!decoupled_weight_decay)) ? 2 : 0) | (((weight_decay != V(0)) && decoupled_weight_decay) ? 4 : 0) | (amsgrad ? 8 : 0);
   const int tmp_program = kProgramOf[tmp_variant];
+  TORCH_INTERNAL_ASSERT(tmp_program >= 0, kOp, ": the attrs gave condition values no attrs can give (", tmp_variant, ")");
   check_list("grads", grads.size(), tmp_n, false);
   const bool tmp_uses_exp_avg = kUses[tmp_program][0];
   check_list("exp_avgs", exp_avgs.size(), tmp_n, !tmp_uses_exp_avg);

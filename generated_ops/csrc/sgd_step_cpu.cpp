@@ -536,7 +536,8 @@ void run(int tmp_program, const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_
   }
 }
 
-// For each combination of the conditions (bit i: condition i), the program it runs.
+// For each combination of the conditions (bit i: condition i), the program it runs (-1: a
+// combination no attrs can give, such as a condition and its negation both true).
 //   bit 0: maximize
 //   bit 1: weight_decay != 0
 //   bit 2: momentum != 0
@@ -605,6 +606,7 @@ void sgd_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList mo
   const size_t tmp_n = params.size();
   const int tmp_variant = (maximize ? 1 : 0) | ((weight_decay != V(0)) ? 2 : 0) | ((momentum != V(0)) ? 4 : 0) | (nesterov ? 8 : 0);
   const int tmp_program = kProgramOf[tmp_variant];
+  TORCH_INTERNAL_ASSERT(tmp_program >= 0, kOp, ": the attrs gave condition values no attrs can give (", tmp_variant, ")");
   check_list("grads", grads.size(), tmp_n, false);
   const bool tmp_uses_momentum_buffer = kUses[tmp_program][0];
   check_list("momentum_buffers", momentum_buffers.size(), tmp_n, !tmp_uses_momentum_buffer);

@@ -27,10 +27,11 @@ ATTR_TYPES = { "lr": "float", "beta1": "float", "beta2": "float", "eps": "float"
 DEFAULTS = { "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "weight_decay": 0.0, "amsgrad": False, "maximize": False, "decoupled_weight_decay": False, }
 TENSORS = ['param', 'grad', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
 STATES = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
-# For each combination of the conditions (bit i: condition i), the program the kernel runs ...
-VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+# For each combination of the conditions (bit i: condition i), the program the kernel runs
+# (-1: no attrs give it) ...
+VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1)
 # ... and the states each program reads or writes.
-PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), )
+PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), )
 
 
 def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
@@ -49,7 +50,9 @@ def conditions(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoup
 def program(**attrs) -> int:
     """The index of the program the kernel runs for these attrs."""
     bits = conditions(**{**DEFAULTS, **attrs})
-    return VARIANT_PROGRAM[sum(1 << i for i, b in enumerate(bits) if b)]
+    index = VARIANT_PROGRAM[sum(1 << i for i, b in enumerate(bits) if b)]
+    assert index >= 0, f"adam_step: conditions {bits} cannot hold together"
+    return index
 
 
 def states_used(**attrs) -> tuple[str, ...]:

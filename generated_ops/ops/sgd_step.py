@@ -26,7 +26,8 @@ ATTR_TYPES = { "lr": "float", "momentum": "float", "dampening": "float", "weight
 DEFAULTS = { "lr": 0.001, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, }
 TENSORS = ['param', 'grad', 'momentum_buffer']
 STATES = ['momentum_buffer']
-# For each combination of the conditions (bit i: condition i), the program the kernel runs ...
+# For each combination of the conditions (bit i: condition i), the program the kernel runs
+# (-1: no attrs give it) ...
 VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11)
 # ... and the states each program reads or writes.
 PROGRAM_STATES = ((), (), (), (), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), )
@@ -48,7 +49,9 @@ def conditions(*, lr, momentum, dampening, weight_decay, nesterov, maximize, **_
 def program(**attrs) -> int:
     """The index of the program the kernel runs for these attrs."""
     bits = conditions(**{**DEFAULTS, **attrs})
-    return VARIANT_PROGRAM[sum(1 << i for i, b in enumerate(bits) if b)]
+    index = VARIANT_PROGRAM[sum(1 << i for i, b in enumerate(bits) if b)]
+    assert index >= 0, f"sgd_step: conditions {bits} cannot hold together"
+    return index
 
 
 def states_used(**attrs) -> tuple[str, ...]:

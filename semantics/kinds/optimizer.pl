@@ -326,13 +326,41 @@ lift(E, Table, R) :- E =.. [F|As], maplist([A, B]>>lift(A, Table, B), As, Bs), R
 %  combination of the conditions (bit i = condition i), the index of its program.
 opt_variants(E, Cs, Programs, VariantProgram, Lifted) :-
     opt_conditions(E, Cs), length(Cs, K), bit_lists(K, BitLists),
-    findall(P, (member(Bits, BitLists), opt_program(E, Bits, P)), Raw),
+    findall(P, (member(Bits, BitLists), feasible(Cs, Bits), opt_program(E, Bits, P)), Raw),
     opt_uniform(E, Us),
     findall(T, (member(P, Raw), member(rule(_, _, X), P), lifted_terms(X, Us, Ts), member(T, Ts)), Ts0),
     list_to_set(Ts0, Lifted),
     findall(L, (member(P, Raw), lift_program(P, Lifted, L)), LiftedRaw),
     list_to_set(LiftedRaw, Programs),
-    findall(I, (member(L, LiftedRaw), nth0(I, Programs, L0), L0 == L), VariantProgram).
+    findall(I, ( member(Bits, BitLists),
+                 (   feasible(Cs, Bits)
+                 ->  opt_program(E, Bits, P), lift_program(P, Lifted, L), nth0(I, Programs, L0), L0 == L
+                 ;   I = -1   % no attrs give this combination
+                 ) ),
+            VariantProgram).
+
+%% feasible(+Conds, +Bits): some values of the bool attrs and comparisons the conditions are made
+%  of give each condition its bit (comparisons count as independent, so this may keep a few too many).
+feasible(Cs, Bits) :-
+    findall(A, (member(C, Cs), cond_atom(C, A)), As0), list_to_set(As0, As),
+    length(As, N), bit_lists(N, Assignments),
+    member(Values, Assignments),
+    forall(nth0(I, Cs, C), ( nth0(I, Bits, B), cond_eval(C, As, Values, B) )), !.
+
+cond_atom(C, C) :- atom(C), !.
+cond_atom(\+ A, X) :- !, cond_atom(A, X).
+cond_atom((A, B), X) :- !, ( cond_atom(A, X) ; cond_atom(B, X) ).
+cond_atom((A ; B), X) :- !, ( cond_atom(A, X) ; cond_atom(B, X) ).
+cond_atom((A -> B), X) :- !, ( cond_atom(A, X) ; cond_atom(B, X) ).
+cond_atom(C, C).
+
+cond_eval(\+ A, As, Vs, V) :- !, cond_eval(A, As, Vs, V0), negate(V0, V).
+cond_eval((A, B), As, Vs, V) :- !, cond_eval(A, As, Vs, VA), cond_eval(B, As, Vs, VB), ( VA == true, VB == true -> V = true ; V = false ).
+cond_eval((A ; B), As, Vs, V) :- !, cond_eval(A, As, Vs, VA), cond_eval(B, As, Vs, VB), ( (VA == true ; VB == true) -> V = true ; V = false ).
+cond_eval((A -> B), As, Vs, V) :- !, cond_eval(\+ A ; B, As, Vs, V).
+cond_eval(C, As, Vs, V) :- nth0(I, As, A), A == C, !, nth0(I, Vs, V).
+negate(true, false).
+negate(false, true).
 
 lift_program([], _, []).
 lift_program([rule(K, N, X)|T], Table, [rule(K, N, Y)|T1]) :- lift(X, Table, Y), lift_program(T, Table, T1).

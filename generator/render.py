@@ -23,6 +23,9 @@ from .model import Extension, Op
 IGNORED_DIRS = {"_build", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
 MANIFEST = "manifest.json"
+# Files in a kind's template folder that are not part of the generated package (`grimoire new-op`
+# renders the example spec into semantics/ops/).
+KIND_FILES_NOT_RENDERED = {"example_spec.pl.j2"}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
         if not kind_dir.is_dir():
             raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected {kind_dir}")
         for t in template_files(kind_dir):
+            if t.name in KIND_FILES_NOT_RENDERED:
+                continue
             out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
             emit(t, out, op=op)
     files[MANIFEST] = _manifest(ext, templates_dir, files)

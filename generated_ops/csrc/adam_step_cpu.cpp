@@ -2,8 +2,9 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // adam_step (optimizer, CPU): Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.
-// One pass per tensor: param, grad and the states the call uses are each read once and written
-// once, at::vec::Vectorized inside at::parallel_for. The attrs pick one of 12 programs
+// One pass over every tensor of the call: param, grad and the states the call uses are each read
+// once and written once, at::vec::Vectorized, in one at::parallel_for over all the lists' elements
+// (one parallel region per call, however many tensors). The attrs pick one of 12 programs
 // specialised from the spec's rules; per-tensor scalars are computed on the host in double.
 // Everything is validated before anything is written, so a bad call changes nothing.
 #include "grimoire.h"
@@ -12,7 +13,9 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 namespace {
 
@@ -62,7 +65,19 @@ Host host_values(double step, double lr, double beta1, double beta2, double eps,
   return tmp_h;
 }
 
-// Pointers to the i-th tensor of each list (nullptr for a state the program leaves alone).
+// One tensor's share of the call: its data (nullptr for a state the program leaves alone),
+// dtype, size and host values.
+struct Job {
+  at::ScalarType dtype;
+  int64_t numel;
+  Host host;
+  void* param;
+  const void* grad;
+  void* exp_avg;
+  void* exp_avg_sq;
+  void* max_exp_avg_sq;
+};
+
 template <typename scalar_t>
 struct Ptrs {
   scalar_t* param;
@@ -71,6 +86,7 @@ struct Ptrs {
   scalar_t* exp_avg_sq;
   scalar_t* max_exp_avg_sq;
 };
+
 
 // Program 0: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
@@ -85,7 +101,7 @@ inline void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -99,7 +115,7 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -121,7 +137,7 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 1: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -137,7 +153,7 @@ inline void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -151,7 +167,7 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -173,7 +189,7 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 2: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -189,7 +205,7 @@ inline void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -205,7 +221,7 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -227,7 +243,7 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 3: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -243,7 +259,7 @@ inline void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -259,7 +275,7 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -281,7 +297,7 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 4: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -298,7 +314,7 @@ inline void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -314,7 +330,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
   const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -336,7 +352,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 5: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -353,7 +369,7 @@ inline void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 }
 
 template <typename scalar_t>
-void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -369,7 +385,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
   const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -391,7 +407,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 6: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -408,7 +424,7 @@ inline void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max
 }
 
 template <typename scalar_t>
-void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -422,7 +438,7 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -448,7 +464,7 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 7: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -465,7 +481,7 @@ inline void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max
 }
 
 template <typename scalar_t>
-void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -479,7 +495,7 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -505,7 +521,7 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 8: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -522,7 +538,7 @@ inline void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max
 }
 
 template <typename scalar_t>
-void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -538,7 +554,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -564,7 +580,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 9: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -581,7 +597,7 @@ inline void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max
 }
 
 template <typename scalar_t>
-void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -597,7 +613,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -623,7 +639,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 10: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -641,7 +657,7 @@ inline void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& ma
 }
 
 template <typename scalar_t>
-void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -657,7 +673,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
   const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -683,7 +699,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
 // Program 11: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -701,7 +717,7 @@ inline void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& ma
 }
 
 template <typename scalar_t>
-void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
@@ -717,7 +733,7 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
   const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -743,26 +759,40 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
       tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
-  });
+  }
 }
 
+// Elements [begin, end) of one job, by the program the call runs.
 template <typename scalar_t>
-void run(int tmp_program, const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_typed(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp_end) {
+  Ptrs<scalar_t> tmp_p{};
+  tmp_p.param = static_cast<scalar_t*>(tmp_job.param);
+  tmp_p.grad = static_cast<const scalar_t*>(tmp_job.grad);
+  tmp_p.exp_avg = static_cast<scalar_t*>(tmp_job.exp_avg);
+  tmp_p.exp_avg_sq = static_cast<scalar_t*>(tmp_job.exp_avg_sq);
+  tmp_p.max_exp_avg_sq = static_cast<scalar_t*>(tmp_job.max_exp_avg_sq);
   switch (tmp_program) {
-    case 0: run_0<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 1: run_1<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 2: run_2<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 3: run_3<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 4: run_4<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 5: run_5<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 6: run_6<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 7: run_7<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 8: run_8<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 9: run_9<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 10: run_10<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 11: run_11<scalar_t>(tmp_p, tmp_h, tmp_n); break;
+    case 0: run_0<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 1: run_1<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 2: run_2<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 3: run_3<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 4: run_4<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 5: run_5<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 6: run_6<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 7: run_7<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 8: run_8<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 9: run_9<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 10: run_10<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 11: run_11<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
     default: TORCH_INTERNAL_ASSERT(false, kOp, ": no program ", tmp_program);
   }
+}
+
+void run_job(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp_end) {
+  AT_DISPATCH_SWITCH(tmp_job.dtype, "adam_step",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end); })
+  );
 }
 
 // For each combination of the conditions (bit i: condition i), the program it runs (-1: a
@@ -865,49 +895,57 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
     }
     check_step(tmp_i, state_steps[tmp_i]);
   }
+  // Steps, host values and contiguous views (strided tensors are worked on as copies, copied back).
+  std::vector<at::Tensor> tmp_work;
+  std::vector<Job> tmp_jobs(tmp_n);
+  std::vector<int64_t> tmp_offsets(tmp_n + 1, 0);
+  auto tmp_view = [&](const at::Tensor& t) -> const at::Tensor& {
+    tmp_work.push_back(t.contiguous());
+    return tmp_work.back();
+  };
+  tmp_work.reserve(tmp_n * 5);
   for (size_t tmp_i = 0; tmp_i < tmp_n; ++tmp_i) {
-    const Host tmp_h = host_values(next_step(state_steps[tmp_i]), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay);
-    // Strided tensors are worked on as contiguous copies and copied back.
-    const at::Tensor& tmp_param = params[tmp_i];
-    const at::Tensor tmp_w_param = tmp_param.contiguous();
-    const at::Tensor tmp_w_grad = grads[tmp_i].contiguous();
-    const at::Tensor tmp_w_exp_avg = tmp_uses_exp_avg ? exp_avgs[tmp_i].contiguous() : at::Tensor();
-    const at::Tensor tmp_w_exp_avg_sq = tmp_uses_exp_avg_sq ? exp_avg_sqs[tmp_i].contiguous() : at::Tensor();
-    const at::Tensor tmp_w_max_exp_avg_sq = tmp_uses_max_exp_avg_sq ? max_exp_avg_sqs[tmp_i].contiguous() : at::Tensor();
-    const int64_t tmp_numel = tmp_param.numel();
-    if (tmp_numel > 0) {
-      AT_DISPATCH_SWITCH(tmp_param.scalar_type(), "adam_step",
-          AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-            Ptrs<scalar_t> tmp_p{};
-            tmp_p.param = tmp_w_param.data_ptr<scalar_t>();
-            tmp_p.grad = tmp_w_grad.const_data_ptr<scalar_t>();
-            tmp_p.exp_avg = tmp_uses_exp_avg ? tmp_w_exp_avg.data_ptr<scalar_t>() : nullptr;
-            tmp_p.exp_avg_sq = tmp_uses_exp_avg_sq ? tmp_w_exp_avg_sq.data_ptr<scalar_t>() : nullptr;
-            tmp_p.max_exp_avg_sq = tmp_uses_max_exp_avg_sq ? tmp_w_max_exp_avg_sq.data_ptr<scalar_t>() : nullptr;
-            run<scalar_t>(tmp_program, tmp_p, tmp_h, tmp_numel);
-          })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-            Ptrs<scalar_t> tmp_p{};
-            tmp_p.param = tmp_w_param.data_ptr<scalar_t>();
-            tmp_p.grad = tmp_w_grad.const_data_ptr<scalar_t>();
-            tmp_p.exp_avg = tmp_uses_exp_avg ? tmp_w_exp_avg.data_ptr<scalar_t>() : nullptr;
-            tmp_p.exp_avg_sq = tmp_uses_exp_avg_sq ? tmp_w_exp_avg_sq.data_ptr<scalar_t>() : nullptr;
-            tmp_p.max_exp_avg_sq = tmp_uses_max_exp_avg_sq ? tmp_w_max_exp_avg_sq.data_ptr<scalar_t>() : nullptr;
-            run<scalar_t>(tmp_program, tmp_p, tmp_h, tmp_numel);
-          })
-      );
+    Job& tmp_job = tmp_jobs[tmp_i];
+    tmp_job.host = host_values(next_step(state_steps[tmp_i]), lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay);
+    tmp_job.dtype = params[tmp_i].scalar_type();
+    tmp_job.numel = params[tmp_i].numel();
+    tmp_job.param = tmp_view(params[tmp_i]).data_ptr();
+    tmp_job.grad = tmp_view(grads[tmp_i]).const_data_ptr();
+    tmp_job.exp_avg = tmp_uses_exp_avg ? tmp_view(exp_avgs[tmp_i]).data_ptr() : nullptr;
+    tmp_job.exp_avg_sq = tmp_uses_exp_avg_sq ? tmp_view(exp_avg_sqs[tmp_i]).data_ptr() : nullptr;
+    tmp_job.max_exp_avg_sq = tmp_uses_max_exp_avg_sq ? tmp_view(max_exp_avg_sqs[tmp_i]).data_ptr() : nullptr;
+    tmp_offsets[tmp_i + 1] = tmp_offsets[tmp_i] + tmp_job.numel;
+  }
+  // One parallel region over the elements of all tensors; a chunk may span several tensors.
+  at::parallel_for(0, tmp_offsets[tmp_n], kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+    size_t tmp_j = std::upper_bound(tmp_offsets.begin(), tmp_offsets.end(), tmp_begin) - tmp_offsets.begin() - 1;
+    for (int64_t tmp_at = tmp_begin; tmp_at < tmp_end && tmp_j < tmp_n; ++tmp_j) {
+      const int64_t tmp_hi = std::min(tmp_end, tmp_offsets[tmp_j + 1]);
+      if (tmp_hi > tmp_at) {
+        run_job(tmp_program, tmp_jobs[tmp_j], tmp_at - tmp_offsets[tmp_j], tmp_hi - tmp_offsets[tmp_j]);
+        tmp_at = tmp_hi;
+      }
     }
-    if (!tmp_w_param.is_same(tmp_param)) {
-      tmp_param.copy_(tmp_w_param);
+  });
+  // Copy back what was worked on as a contiguous copy.
+  size_t tmp_w = 0;
+  auto tmp_copy_back = [&](const at::Tensor& t) {
+    const at::Tensor& work = tmp_work[tmp_w++];
+    if (!work.is_same(t)) {
+      t.copy_(work);
     }
-    if (tmp_uses_exp_avg && !tmp_w_exp_avg.is_same(exp_avgs[tmp_i])) {
-      exp_avgs[tmp_i].copy_(tmp_w_exp_avg);
+  };
+  for (size_t tmp_i = 0; tmp_i < tmp_n; ++tmp_i) {
+    tmp_copy_back(params[tmp_i]);
+    ++tmp_w;  // the grad is read only
+    if (tmp_uses_exp_avg) {
+      tmp_copy_back(exp_avgs[tmp_i]);
     }
-    if (tmp_uses_exp_avg_sq && !tmp_w_exp_avg_sq.is_same(exp_avg_sqs[tmp_i])) {
-      exp_avg_sqs[tmp_i].copy_(tmp_w_exp_avg_sq);
+    if (tmp_uses_exp_avg_sq) {
+      tmp_copy_back(exp_avg_sqs[tmp_i]);
     }
-    if (tmp_uses_max_exp_avg_sq && !tmp_w_max_exp_avg_sq.is_same(max_exp_avg_sqs[tmp_i])) {
-      max_exp_avg_sqs[tmp_i].copy_(tmp_w_max_exp_avg_sq);
+    if (tmp_uses_max_exp_avg_sq) {
+      tmp_copy_back(max_exp_avg_sqs[tmp_i]);
     }
   }
 }

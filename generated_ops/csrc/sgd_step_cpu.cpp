@@ -2,8 +2,9 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // sgd_step (optimizer, CPU): SGD step: optional momentum (with dampening or Nesterov), L2 weight decay, maximize.
-// One pass per tensor: param, grad and the states the call uses are each read once and written
-// once, at::vec::Vectorized inside at::parallel_for. The attrs pick one of 12 programs
+// One pass over every tensor of the call: param, grad and the states the call uses are each read
+// once and written once, at::vec::Vectorized, in one at::parallel_for over all the lists' elements
+// (one parallel region per call, however many tensors). The attrs pick one of 12 programs
 // specialised from the spec's rules; per-tensor scalars are computed on the host in double.
 // Everything is validated before anything is written, so a bad call changes nothing.
 #include "grimoire.h"
@@ -12,7 +13,9 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 namespace {
 
@@ -45,13 +48,24 @@ Host host_values(double step, double lr, double momentum, double dampening, doub
   return tmp_h;
 }
 
-// Pointers to the i-th tensor of each list (nullptr for a state the program leaves alone).
+// One tensor's share of the call: its data (nullptr for a state the program leaves alone),
+// dtype, size and host values.
+struct Job {
+  at::ScalarType dtype;
+  int64_t numel;
+  Host host;
+  void* param;
+  const void* grad;
+  void* momentum_buffer;
+};
+
 template <typename scalar_t>
 struct Ptrs {
   scalar_t* param;
   const scalar_t* grad;
   scalar_t* momentum_buffer;
 };
+
 
 // Program 0: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
@@ -63,11 +77,11 @@ inline void program_0(V& param, const V& grad, const V& lr) {
 }
 
 template <typename scalar_t>
-void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -81,7 +95,7 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       program_0<scalar_t>(param, grad, tmp_s_lr);
       tmp_p.param[tmp_i] = param;
     }
-  });
+  }
 }
 
 // Program 1: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -94,11 +108,11 @@ inline void program_1(V& param, const V& grad, const V& lr) {
 }
 
 template <typename scalar_t>
-void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -112,7 +126,7 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       program_1<scalar_t>(param, grad, tmp_s_lr);
       tmp_p.param[tmp_i] = param;
     }
-  });
+  }
 }
 
 // Program 2: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -125,13 +139,13 @@ inline void program_2(V& param, const V& grad, const V& lr, const V& weight_deca
 }
 
 template <typename scalar_t>
-void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
   const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
   const Vec tmp_v_weight_decay(tmp_s_weight_decay);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -145,7 +159,7 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       program_2<scalar_t>(param, grad, tmp_s_lr, tmp_s_weight_decay);
       tmp_p.param[tmp_i] = param;
     }
-  });
+  }
 }
 
 // Program 3: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -158,13 +172,13 @@ inline void program_3(V& param, const V& grad, const V& lr, const V& weight_deca
 }
 
 template <typename scalar_t>
-void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
   const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
   const Vec tmp_v_weight_decay(tmp_s_weight_decay);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -178,7 +192,7 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       program_3<scalar_t>(param, grad, tmp_s_lr, tmp_s_weight_decay);
       tmp_p.param[tmp_i] = param;
     }
-  });
+  }
 }
 
 // Program 4: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -192,7 +206,7 @@ inline void program_4(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -200,7 +214,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -218,7 +232,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 5: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -232,7 +246,7 @@ inline void program_5(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -240,7 +254,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -258,7 +272,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 6: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -272,7 +286,7 @@ inline void program_6(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -282,7 +296,7 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -300,7 +314,7 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 7: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -314,7 +328,7 @@ inline void program_7(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -324,7 +338,7 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -342,7 +356,7 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 8: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -356,7 +370,7 @@ inline void program_8(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -366,7 +380,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -384,7 +398,7 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 9: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -398,7 +412,7 @@ inline void program_9(V& param, const V& grad, V& momentum_buffer, const V& lr, 
 }
 
 template <typename scalar_t>
-void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -408,7 +422,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -426,7 +440,7 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 10: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -440,7 +454,7 @@ inline void program_10(V& param, const V& grad, V& momentum_buffer, const V& lr,
 }
 
 template <typename scalar_t>
-void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -452,7 +466,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -470,7 +484,7 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
 // Program 11: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
@@ -484,7 +498,7 @@ inline void program_11(V& param, const V& grad, V& momentum_buffer, const V& lr,
 }
 
 template <typename scalar_t>
-void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
   const scalar_t tmp_s_lr = static_cast<scalar_t>(tmp_h.lr);
   const Vec tmp_v_lr(tmp_s_lr);
@@ -496,7 +510,7 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
   const Vec tmp_v_keep(tmp_s_keep);
   const scalar_t tmp_s_mix = static_cast<scalar_t>(tmp_h.mix);
   const Vec tmp_v_mix(tmp_s_mix);
-  at::parallel_for(0, tmp_n, kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+  {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
       Vec param = Vec::loadu(tmp_p.param + tmp_i);
@@ -514,26 +528,38 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
       tmp_p.param[tmp_i] = param;
       tmp_p.momentum_buffer[tmp_i] = momentum_buffer;
     }
-  });
+  }
 }
 
+// Elements [begin, end) of one job, by the program the call runs.
 template <typename scalar_t>
-void run(int tmp_program, const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_n) {
+void run_typed(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp_end) {
+  Ptrs<scalar_t> tmp_p{};
+  tmp_p.param = static_cast<scalar_t*>(tmp_job.param);
+  tmp_p.grad = static_cast<const scalar_t*>(tmp_job.grad);
+  tmp_p.momentum_buffer = static_cast<scalar_t*>(tmp_job.momentum_buffer);
   switch (tmp_program) {
-    case 0: run_0<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 1: run_1<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 2: run_2<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 3: run_3<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 4: run_4<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 5: run_5<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 6: run_6<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 7: run_7<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 8: run_8<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 9: run_9<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 10: run_10<scalar_t>(tmp_p, tmp_h, tmp_n); break;
-    case 11: run_11<scalar_t>(tmp_p, tmp_h, tmp_n); break;
+    case 0: run_0<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 1: run_1<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 2: run_2<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 3: run_3<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 4: run_4<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 5: run_5<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 6: run_6<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 7: run_7<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 8: run_8<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 9: run_9<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 10: run_10<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 11: run_11<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
     default: TORCH_INTERNAL_ASSERT(false, kOp, ": no program ", tmp_program);
   }
+}
+
+void run_job(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp_end) {
+  AT_DISPATCH_SWITCH(tmp_job.dtype, "sgd_step",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end); })
+  );
 }
 
 // For each combination of the conditions (bit i: condition i), the program it runs (-1: a
@@ -625,37 +651,49 @@ void sgd_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList mo
     }
     check_step(tmp_i, state_steps[tmp_i]);
   }
+  // Steps, host values and contiguous views (strided tensors are worked on as copies, copied back).
+  std::vector<at::Tensor> tmp_work;
+  std::vector<Job> tmp_jobs(tmp_n);
+  std::vector<int64_t> tmp_offsets(tmp_n + 1, 0);
+  auto tmp_view = [&](const at::Tensor& t) -> const at::Tensor& {
+    tmp_work.push_back(t.contiguous());
+    return tmp_work.back();
+  };
+  tmp_work.reserve(tmp_n * 3);
   for (size_t tmp_i = 0; tmp_i < tmp_n; ++tmp_i) {
-    const Host tmp_h = host_values(next_step(state_steps[tmp_i]), lr, momentum, dampening, weight_decay, nesterov, maximize);
-    // Strided tensors are worked on as contiguous copies and copied back.
-    const at::Tensor& tmp_param = params[tmp_i];
-    const at::Tensor tmp_w_param = tmp_param.contiguous();
-    const at::Tensor tmp_w_grad = grads[tmp_i].contiguous();
-    const at::Tensor tmp_w_momentum_buffer = tmp_uses_momentum_buffer ? momentum_buffers[tmp_i].contiguous() : at::Tensor();
-    const int64_t tmp_numel = tmp_param.numel();
-    if (tmp_numel > 0) {
-      AT_DISPATCH_SWITCH(tmp_param.scalar_type(), "sgd_step",
-          AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-            Ptrs<scalar_t> tmp_p{};
-            tmp_p.param = tmp_w_param.data_ptr<scalar_t>();
-            tmp_p.grad = tmp_w_grad.const_data_ptr<scalar_t>();
-            tmp_p.momentum_buffer = tmp_uses_momentum_buffer ? tmp_w_momentum_buffer.data_ptr<scalar_t>() : nullptr;
-            run<scalar_t>(tmp_program, tmp_p, tmp_h, tmp_numel);
-          })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-            Ptrs<scalar_t> tmp_p{};
-            tmp_p.param = tmp_w_param.data_ptr<scalar_t>();
-            tmp_p.grad = tmp_w_grad.const_data_ptr<scalar_t>();
-            tmp_p.momentum_buffer = tmp_uses_momentum_buffer ? tmp_w_momentum_buffer.data_ptr<scalar_t>() : nullptr;
-            run<scalar_t>(tmp_program, tmp_p, tmp_h, tmp_numel);
-          })
-      );
+    Job& tmp_job = tmp_jobs[tmp_i];
+    tmp_job.host = host_values(next_step(state_steps[tmp_i]), lr, momentum, dampening, weight_decay, nesterov, maximize);
+    tmp_job.dtype = params[tmp_i].scalar_type();
+    tmp_job.numel = params[tmp_i].numel();
+    tmp_job.param = tmp_view(params[tmp_i]).data_ptr();
+    tmp_job.grad = tmp_view(grads[tmp_i]).const_data_ptr();
+    tmp_job.momentum_buffer = tmp_uses_momentum_buffer ? tmp_view(momentum_buffers[tmp_i]).data_ptr() : nullptr;
+    tmp_offsets[tmp_i + 1] = tmp_offsets[tmp_i] + tmp_job.numel;
+  }
+  // One parallel region over the elements of all tensors; a chunk may span several tensors.
+  at::parallel_for(0, tmp_offsets[tmp_n], kGrain, [&](int64_t tmp_begin, int64_t tmp_end) {
+    size_t tmp_j = std::upper_bound(tmp_offsets.begin(), tmp_offsets.end(), tmp_begin) - tmp_offsets.begin() - 1;
+    for (int64_t tmp_at = tmp_begin; tmp_at < tmp_end && tmp_j < tmp_n; ++tmp_j) {
+      const int64_t tmp_hi = std::min(tmp_end, tmp_offsets[tmp_j + 1]);
+      if (tmp_hi > tmp_at) {
+        run_job(tmp_program, tmp_jobs[tmp_j], tmp_at - tmp_offsets[tmp_j], tmp_hi - tmp_offsets[tmp_j]);
+        tmp_at = tmp_hi;
+      }
     }
-    if (!tmp_w_param.is_same(tmp_param)) {
-      tmp_param.copy_(tmp_w_param);
+  });
+  // Copy back what was worked on as a contiguous copy.
+  size_t tmp_w = 0;
+  auto tmp_copy_back = [&](const at::Tensor& t) {
+    const at::Tensor& work = tmp_work[tmp_w++];
+    if (!work.is_same(t)) {
+      t.copy_(work);
     }
-    if (tmp_uses_momentum_buffer && !tmp_w_momentum_buffer.is_same(momentum_buffers[tmp_i])) {
-      momentum_buffers[tmp_i].copy_(tmp_w_momentum_buffer);
+  };
+  for (size_t tmp_i = 0; tmp_i < tmp_n; ++tmp_i) {
+    tmp_copy_back(params[tmp_i]);
+    ++tmp_w;  // the grad is read only
+    if (tmp_uses_momentum_buffer) {
+      tmp_copy_back(momentum_buffers[tmp_i]);
     }
   }
 }

@@ -11,7 +11,7 @@ from generator.diagnostics import SpecError
 def test_real_specs_load(root):
     kn = knowledge.load(root / "semantics")
     names = sorted(op["name"] for op in kn.model["ops"])
-    assert names == ["fused_attention", "parametric_swish"]
+    assert names == ["adam_step", "fused_attention", "parametric_swish", "sgd_step"]
     assert any(s.path == "semantics/ops/parametric_swish.pl" for s in kn.sources)
     assert all(len(s.sha256) == 64 for s in kn.sources)
 

@@ -314,12 +314,17 @@ uniform(E, Us) :- atom(E), !, ( memberchk(E, Us) ; constant_name(E, _) ), !.
 uniform(E, Us) :- compound(E), E =.. [_|As], forall(member(A, As), uniform(A, Us)).
 
 lifted_terms(E, Us, [E]) :- compound(E), uniform(E, Us), !.
-lifted_terms(E, Us, Ts) :- compound(E), !, E =.. [_|As], maplist([A, T]>>lifted_terms(A, Us, T), As, Tss), append(Tss, Ts).
+lifted_terms(E, Us, Ts) :- compound(E), !, E =.. [_|As], lifted_args(As, Us, Tss), append(Tss, Ts).
 lifted_terms(_, _, []).
+% (No yall lambdas in this file: their helper predicates do not survive unloading and reloading.)
+lifted_args([], _, []).
+lifted_args([A|As], Us, [T|Ts]) :- lifted_terms(A, Us, T), lifted_args(As, Us, Ts).
 
 lift(E, Table, R) :- compound(E), nth0(I, Table, T), T == E, !, format(atom(R), "tmp_u~w", [I]).
 lift(E, _, E) :- \+ compound(E), !.
-lift(E, Table, R) :- E =.. [F|As], maplist([A, B]>>lift(A, Table, B), As, Bs), R =.. [F|Bs].
+lift(E, Table, R) :- E =.. [F|As], lift_args(As, Table, Bs), R =.. [F|Bs].
+lift_args([], _, []).
+lift_args([A|As], Table, [B|Bs]) :- lift(A, Table, B), lift_args(As, Table, Bs).
 
 %% opt_variants(+E, -Conds, -Programs, -VariantProgram, -Lifted)
 %  Programs: the distinct programs (lists of rules over lifted names); VariantProgram: for each
@@ -450,7 +455,7 @@ kind_schema(optimizer, E, Schema) :-
     opt_list_name(P, PL), opt_list_name(G, GL),
     findall(Letter, (between(0, 25, I), C is 0'a + I, char_code(Letter, C)), Letters),
     length(Ss, NS), N1 is NS + 2, length(Used, N1), append(Used, _, Letters),
-    Used = [LP|Rest], append(LS, [LStep], Rest),
+    Used = [LP|Rest], once(append(LS, [LStep], Rest)),
     format(string(A0), "Tensor(~w!)[] ~w", [LP, PL]),
     format(string(A1), "Tensor[] ~w", [GL]),
     findall(A, (nth0(I, Ss, S), nth0(I, LS, L), opt_list_name(S, SL), format(string(A), "Tensor(~w!)[] ~w", [L, SL])), AS),

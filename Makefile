@@ -8,8 +8,13 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COLUMNS ?= 120
+# The CUDA compile check: a second venv with the CUDA build of torch compiles and links every CUDA
+# source against the toolkit at CUDA_HOME, for sm_90, with no GPU (tests/test_cuda_compile.py).
+CUDA_HOME ?= /usr/local/cuda
+CUDA_VENV := .venv-cuda
+CUDA_TORCH_SPEC ?= torch==2.14.1
 
-.PHONY: setup system-deps run test test-generator test-generated bench clean
+.PHONY: setup setup-cuda system-deps run test test-generator test-generated bench clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -26,14 +31,24 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	@touch $@
 
+setup-cuda:
+	@if [ -x "$(CUDA_HOME)/bin/nvcc" ]; then $(MAKE) --no-print-directory $(CUDA_VENV)/.installed; \
+	else echo "*** CUDA compile check SKIPPED: no CUDA toolkit at CUDA_HOME=$(CUDA_HOME) (no $(CUDA_HOME)/bin/nvcc)."; \
+	  if [ "$$CI" = true ]; then echo "*** CI=true: the CUDA compile check must run here; failing."; exit 1; fi; fi
+
+$(CUDA_VENV)/.installed:
+	@test -x $(CUDA_VENV)/bin/python || $(PYTHON) -m venv $(CUDA_VENV)
+	$(CUDA_VENV)/bin/python -m pip install -q --disable-pip-version-check "$(CUDA_TORCH_SPEC)" ninja numpy
+	@touch $@
+
 # Generate, build and validate the bundled ops; print the op x check summary.
 run: setup
 	$(BIN)/grimoire cast "conjure(run_tests)"
 
-# The whole suite: the generator's own tests (specs, checks, rendering, CLI, PLUnit) and the
-# generated tests of every op.
-test: setup
-	$(BIN)/python -m pytest tests generated_ops/tests -q -rs
+# The whole suite: the generator's own tests (specs, checks, rendering, CLI, PLUnit, the CUDA
+# compile check) and the generated tests of every op (CUDA cases skip visibly without a GPU).
+test: setup setup-cuda
+	GRIMOIRE_CUDA_HOME=$(CUDA_HOME) $(BIN)/python -m pytest tests generated_ops/tests -q -rs
 
 bench: setup
 	$(BIN)/grimoire bench --device cpu

@@ -12,23 +12,80 @@ from . import _build
 _build.load_library()
 
 from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
+from .ops.add import Add, add  # noqa: E402
+from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
+from .ops.div import Div, div  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
+from .ops.gelu import Gelu, gelu  # noqa: E402
+from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
+from .ops.layer_norm import LayerNorm, layer_norm  # noqa: E402
+from .ops.log_softmax import LogSoftmax, log_softmax  # noqa: E402
+from .ops.mean import Mean, mean  # noqa: E402
+from .ops.mse_loss import MSELoss, mse_loss  # noqa: E402
+from .ops.mul import Mul, mul  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
+from .ops.relu import Relu, relu  # noqa: E402
+from .ops.rms_norm import RMSNorm, rms_norm  # noqa: E402
 from .ops.sgd_step import sgd_step, SGD  # noqa: E402
+from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
+from .ops.silu import Silu, silu  # noqa: E402
+from .ops.softmax import Softmax, softmax  # noqa: E402
+from .ops.softplus import Softplus, softplus  # noqa: E402
+from .ops.sub import Sub, sub  # noqa: E402
+from .ops.sum import Sum, sum  # noqa: E402
+from .ops.tanh import Tanh, tanh  # noqa: E402
 
 from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
 
-OPS = ("adam_step", "fused_attention", "parametric_swish", "sgd_step", )
+OPS = ("adam_step", "add", "cross_entropy", "div", "fused_attention", "gelu", "gelu_tanh", "layer_norm", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
     "adam_step",
     "Adam",
     "AdamW",
+    "Add",
+    "add",
+    "CrossEntropyLoss",
+    "cross_entropy",
+    "Div",
+    "div",
     "FusedAttention",
     "fused_attention",
+    "Gelu",
+    "gelu",
+    "GeluTanh",
+    "gelu_tanh",
+    "LayerNorm",
+    "layer_norm",
+    "LogSoftmax",
+    "log_softmax",
+    "Mean",
+    "mean",
+    "MSELoss",
+    "mse_loss",
+    "Mul",
+    "mul",
     "ParametricSwish",
     "parametric_swish",
+    "Relu",
+    "relu",
+    "RMSNorm",
+    "rms_norm",
     "sgd_step",
     "SGD",
+    "Sigmoid",
+    "sigmoid",
+    "Silu",
+    "silu",
+    "Softmax",
+    "softmax",
+    "Softplus",
+    "softplus",
+    "Sub",
+    "sub",
+    "Sum",
+    "sum",
+    "Tanh",
+    "tanh",
     "OPS",
 ]

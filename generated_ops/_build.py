@@ -6,17 +6,21 @@
 inputs (sources, torch version, flags, machine) are unchanged returns at once without importing
 torch: the stamp in _build/ records them. Everything else is incremental through ninja.
 
-Environment: GENERATED_OPS_BUILD_DIR (where to build), MAX_JOBS (ninja's parallelism),
-GRIMOIRE_CPU_CAPABILITY (default|avx2|avx512; default: what torch detects), GRIMOIRE_WITH_CUDA (0/1),
-TORCH_CUDA_ARCH_LIST.
+Environment: GENERATED_OPS_BUILD_DIR (where to build), MAX_JOBS (ninja's parallelism, read by
+torch.utils.cpp_extension), GRIMOIRE_CPU_CAPABILITY (default|avx2|avx512; default: what torch detects),
+GRIMOIRE_WITH_CUDA (0/1; default: 1 when torch has CUDA and a CUDA toolkit is found: no GPU is needed to
+compile), TORCH_CUDA_ARCH_LIST (default: the visible GPUs' archs, else 9.0, kept to CUDA_ARCHS).
+ccache is used when installed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,13 +31,52 @@ BUILD_DIR = Path(os.environ.get("GENERATED_OPS_BUILD_DIR", PACKAGE_DIR / "_build
 CPU_SOURCES = (
     "registration.cpp",
     "adam_step_cpu.cpp",
+    "add_cpu.cpp",
+    "cross_entropy_cpu.cpp",
+    "div_cpu.cpp",
     "fused_attention_cpu.cpp",
+    "gelu_cpu.cpp",
+    "gelu_tanh_cpu.cpp",
+    "layer_norm_cpu.cpp",
+    "log_softmax_cpu.cpp",
+    "mean_cpu.cpp",
+    "mse_loss_cpu.cpp",
+    "mul_cpu.cpp",
     "parametric_swish_cpu.cpp",
+    "relu_cpu.cpp",
+    "rms_norm_cpu.cpp",
     "sgd_step_cpu.cpp",
+    "sigmoid_cpu.cpp",
+    "silu_cpu.cpp",
+    "softmax_cpu.cpp",
+    "softplus_cpu.cpp",
+    "sub_cpu.cpp",
+    "sum_cpu.cpp",
+    "tanh_cpu.cpp",
 )
 CUDA_SOURCES = (
+    "add_cuda.cu",
+    "cross_entropy_cuda.cu",
+    "div_cuda.cu",
+    "fused_attention_cuda.cu",
+    "gelu_cuda.cu",
+    "gelu_tanh_cuda.cu",
+    "layer_norm_cuda.cu",
+    "log_softmax_cuda.cu",
+    "mean_cuda.cu",
+    "mse_loss_cuda.cu",
+    "mul_cuda.cu",
+    "parametric_swish_cuda.cu",
+    "relu_cuda.cu",
+    "rms_norm_cuda.cu",
+    "sigmoid_cuda.cu",
+    "silu_cuda.cu",
+    "softmax_cuda.cu",
+    "softplus_cuda.cu",
+    "sub_cuda.cu",
+    "sum_cuda.cu",
+    "tanh_cuda.cu",
 )
-HEADERS = ("grimoire.h",)
 _ENV_KEYS = ("CXX", "CC", "CUDA_HOME", "TORCH_CUDA_ARCH_LIST", "GRIMOIRE_CPU_CAPABILITY", "GRIMOIRE_WITH_CUDA")
 _CAPABILITY_FLAGS = {
     "default": [],
@@ -41,6 +84,27 @@ _CAPABILITY_FLAGS = {
     "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mf16c",
                "-DCPU_CAPABILITY=AVX512", "-DCPU_CAPABILITY_AVX512"],
 }
+
+
+# Custom ops: the kernel bodies the user writes in the project's kernels/ folder (beside semantics/),
+# compiled by path with the generated sources, so a compiler error names the user's file and line.
+KERNELS_DIR = PACKAGE_DIR.parent / "kernels"
+USER_CPU_KERNELS = ()
+USER_CUDA_KERNELS = ()
+
+
+def user_kernel_sources(with_cuda: bool) -> list[Path]:
+    """The user's kernels/<op>.cpp of every custom op, and kernels/<op>.cu where CUDA is built."""
+    paths = [KERNELS_DIR / n for n in USER_CPU_KERNELS + (USER_CUDA_KERNELS if with_cuda else ())]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"kernel source(s) of custom ops missing: {', '.join(missing)}; write them "
+                                f"against the signatures in {CSRC}/<op>_custom.h")
+    return paths
+
+
+def _headers() -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in CSRC.iterdir() if p.suffix in (".h", ".cuh")))
 
 
 def library_path() -> Path:
@@ -60,9 +124,12 @@ def _cpu_flags_line() -> str:
 def _stamp() -> str:
     """Everything the built library depends on, hashed, read without importing torch."""
     h = hashlib.sha256()
-    for name in sorted(CPU_SOURCES + CUDA_SOURCES + HEADERS):
+    for name in sorted(CPU_SOURCES + CUDA_SOURCES + _headers()):
         h.update(name.encode())
         h.update((CSRC / name).read_bytes())
+    for path in sorted(KERNELS_DIR / n for n in USER_CPU_KERNELS + USER_CUDA_KERNELS):
+        h.update(path.read_bytes() if path.is_file() else b"missing")
+    h.update(Path(__file__).read_bytes())  # the flags live here
     h.update(importlib.metadata.version("torch").encode())
     h.update(sys.version.encode())
     h.update(_cpu_flags_line().encode())
@@ -96,6 +163,14 @@ def _capability() -> str:
     return "avx512" if detected.startswith("avx512") else ("avx2" if detected == "avx2" else "default")
 
 
+# ---------------------------------------------------------------------------------------------
+# CUDA: whether to compile the .cu sources, for which archs, through ccache
+# ---------------------------------------------------------------------------------------------
+CUDA_ARCHS = ()  # the extension's cuda_archs; () = any
+DEFAULT_CUDA_ARCH = "9.0"  # no GPU to ask and no list given: Hopper
+CUDA_FLAGS = ["-O3", "-DGRIMOIRE_WITH_CUDA=1", "--expt-relaxed-constexpr", "--extended-lambda"]
+
+
 def _with_cuda() -> bool:
     wanted = os.environ.get("GRIMOIRE_WITH_CUDA")
     if not CUDA_SOURCES or wanted == "0":
@@ -109,44 +184,158 @@ def _with_cuda() -> bool:
     return available
 
 
+def _device_archs() -> list[str]:
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    return sorted({"%d.%d" % torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())})
+
+
+def _cuda_arch_list() -> str:
+    """TORCH_CUDA_ARCH_LIST when set; else the visible GPUs' archs (9.0 without one), kept to CUDA_ARCHS."""
+    explicit = os.environ.get("TORCH_CUDA_ARCH_LIST")
+    if explicit:
+        return explicit
+    found = _device_archs()
+    if not CUDA_ARCHS:
+        return ";".join(found or [DEFAULT_CUDA_ARCH])
+    kept = [a for a in CUDA_ARCHS if not found or a.rstrip("a") in found]
+    if not kept:
+        raise RuntimeError(f"the GPUs here are sm {found}, but the extension allows only {list(CUDA_ARCHS)} "
+                           "(its cuda_archs component): widen cuda_archs or set TORCH_CUDA_ARCH_LIST")
+    return ";".join(kept)
+
+
+def _cuda_library_includes() -> list[str]:
+    """Headers torch's CUDA headers include (cuBLAS, cuSPARSE, ...) that the toolkit at CUDA_HOME lacks, as an
+    nvcc-only toolkit beside pip-installed torch does: linked one by one from the nvidia wheels into the
+    build folder, so that nothing the toolkit has is shadowed."""
+    import importlib.util
+
+    from torch.utils.cpp_extension import CUDA_HOME
+
+    spec = importlib.util.find_spec("nvidia")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    toolkit = Path(CUDA_HOME) / "include"
+    farm = BUILD_DIR / "cuda_library_include"
+    for root in spec.submodule_search_locations:
+        for include in sorted(Path(root).glob("*/include")):
+            for header in include.iterdir():
+                link = farm / header.name
+                if not (toolkit / header.name).exists() and not os.path.lexists(link):
+                    farm.mkdir(parents=True, exist_ok=True)
+                    link.symlink_to(header)
+    return [str(farm)] if farm.is_dir() else []
+
+
+@contextlib.contextmanager
+def _cuda_build_env(with_cuda: bool):
+    """The arch list, and ccache in front of nvcc where torch does not add it itself; restored after."""
+    from torch.utils import cpp_extension
+
+    saved = dict(os.environ)
+    try:
+        if with_cuda:
+            os.environ["TORCH_CUDA_ARCH_LIST"] = _cuda_arch_list()
+            wraps_itself = hasattr(cpp_extension, "_wrap_compiler")
+            if shutil.which("ccache") and not wraps_itself and "PYTORCH_NVCC" not in os.environ:
+                os.environ["PYTORCH_NVCC"] = "ccache " + os.path.join(cpp_extension.CUDA_HOME, "bin", "nvcc")
+        yield os.environ.get("TORCH_CUDA_ARCH_LIST", "") if with_cuda else ""
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def build(verbose: bool = False, force: bool = False) -> Path:
     """Build the shared library if its inputs changed; return its path. Loads it into this process."""
     if not force and is_fresh():
         return library_path()
     from torch.utils import cpp_extension
 
+    stamp = _stamp()  # before the build environment is set up
     capability = _capability()
     with_cuda = _with_cuda()
     sources = [str(CSRC / s) for s in CPU_SOURCES]
     if with_cuda:
         sources += [str(CSRC / s) for s in CUDA_SOURCES]
+    sources += [str(p) for p in user_kernel_sources(with_cuda)]
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     cflags = ["-O3", "-fopenmp", "-DGRIMOIRE_WITH_CUDA=%d" % with_cuda, *_CAPABILITY_FLAGS[capability]]
-    cuda_flags = ["-O3", "--use_fast_math", "-DGRIMOIRE_WITH_CUDA=1", "--expt-relaxed-constexpr"]
-    cpp_extension.load(
-        name=NAME,
-        sources=sources,
-        extra_cflags=cflags,
-        extra_cuda_cflags=cuda_flags,
-        extra_ldflags=["-fopenmp"],
-        extra_include_paths=[str(CSRC)],
-        build_directory=str(BUILD_DIR),
-        with_cuda=with_cuda,
-        is_python_module=False,
-        verbose=verbose,
-    )
-    _stamp_file().write_text(json.dumps({"stamp": _stamp(), "cpu_capability": capability, "cuda": with_cuda}))
+    with _cuda_build_env(with_cuda) as archs:
+        cpp_extension.load(
+            name=NAME,
+            sources=sources,
+            extra_cflags=cflags,
+            extra_cuda_cflags=CUDA_FLAGS,
+            # libstdc++ from the shared library, as torch has it: a compiler set up to link it statically
+            # (seen on a GPU machine) gives the extension its own iostreams, and the first error message
+            # streamed into a c10 stream crashes the process.
+            extra_ldflags=["-fopenmp", "-lstdc++"],
+            extra_include_paths=[str(CSRC), *(_cuda_library_includes() if with_cuda else [])],
+            build_directory=str(BUILD_DIR),
+            with_cuda=with_cuda,
+            is_python_module=False,
+            verbose=verbose,
+        )
+    _check_shared_libstdcxx(library_path())
+    _stamp_file().write_text(json.dumps({"stamp": stamp, "cpu_capability": capability, "cuda": with_cuda,
+                                         "cuda_archs": archs}))
     return library_path()
 
 
+def _check_shared_libstdcxx(library: Path) -> None:
+    """Refuse a library that carries its own libstdc++ (see extra_ldflags): it would crash, not fail."""
+    ldd = shutil.which("ldd")
+    if not ldd or not sys.platform.startswith("linux"):
+        return
+    import subprocess
+
+    needed = subprocess.run([ldd, str(library)], capture_output=True, text=True).stdout
+    if "libstdc++" not in needed:
+        library.unlink()
+        raise RuntimeError(f"{library.name} was linked without the shared libstdc++ (the C++ compiler "
+                           f"{os.environ.get('CXX', 'c++')} links it statically): use a compiler that links it "
+                           "dynamically, e.g. CXX=/usr/bin/g++ CC=/usr/bin/gcc")
+
+
+def _built_for_these_gpus() -> bool:
+    """False when the library has CUDA kernels but none for a visible GPU's arch (a GPU swapped under it)."""
+    try:
+        recorded = json.loads(_stamp_file().read_text())
+    except (OSError, ValueError):
+        return True
+    if not recorded.get("cuda") or os.environ.get("TORCH_CUDA_ARCH_LIST"):
+        return True
+    built = {a.split("+")[0].rstrip("a") for a in recorded.get("cuda_archs", "").split(";")}
+    return all(a in built for a in _device_archs())
+
+
 _loaded: list[Path] = []
+
+
+def shipped_library() -> Path | None:
+    """The library a wheel ships prebuilt in _lib/ (a project's setup.py puts it there), if any: an
+    installed package loads it instead of compiling, and needs no compiler, ninja, Prolog or grimoire."""
+    lib = PACKAGE_DIR / "_lib" / f"{NAME}.so"
+    if not lib.is_file():
+        return None
+    built_for = json.loads((lib.parent / "built_with.json").read_text())["torch"]
+    installed = importlib.metadata.version("torch")
+    if built_for != installed:
+        raise ImportError(f"{NAME}: this wheel's library was built for torch {built_for}, but torch {installed} "
+                          f"is installed; install torch=={built_for.split('+')[0]} or rebuild the wheel")
+    return lib
 
 
 def load_library(verbose: bool = False) -> Path:
     """Build if needed, then load the library into torch (once per process)."""
     if _loaded:
         return _loaded[0]
-    path = build(verbose=verbose)
+    path = shipped_library() or build(verbose=verbose)
+    if not _built_for_these_gpus():
+        path = build(verbose=verbose, force=True)
     import torch
 
     torch.ops.load_library(str(path))

@@ -17,6 +17,9 @@ TOLERANCES = {
     torch.bfloat16: (2e-2, 2e-2),
 }
 
+# The dtypes torch.compile tests run for (float16 shares bfloat16's code path; opcheck covers it).
+COMPILE_DTYPES = (torch.float32, torch.bfloat16, torch.float64)
+
 
 def devices(supported: tuple[str, ...]) -> list:
     """The spec's devices as pytest params; CUDA is skipped, with the reason shown, where there is none."""
@@ -28,6 +31,22 @@ def devices(supported: tuple[str, ...]) -> list:
         else:
             params.append(d)
     return params
+
+
+def device_dtypes(by_device: dict[str, tuple[torch.dtype, ...]]) -> list:
+    """(device, dtype) pytest params for the dtypes each device's kernels support; ids read dtype-device.
+    CUDA cases are skipped, with the reason shown, where there is no CUDA device."""
+    params = []
+    for d, dtypes in by_device.items():
+        marks = [pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
+                 ] if d == "cuda" else []
+        params += [pytest.param(d, t, marks=marks, id=f"{str(t).removeprefix('torch.')}-{d}") for t in dtypes]
+    return params
+
+
+def compile_cases(cases: list) -> list:
+    """The (device, dtype) params among `cases` whose dtype torch.compile tests run for."""
+    return [c for c in cases if c.values[1] in COMPILE_DTYPES]
 
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0) -> None:

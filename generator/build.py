@@ -6,6 +6,7 @@ one Python start and a stamp comparison.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -39,13 +40,41 @@ def build(output_dir: Path, *, verbose: bool = False, force: bool = False) -> Bu
         proc = subprocess.run(cmd, text=True, capture_output=True)
         log = proc.stdout + proc.stderr
     if proc.returncode != 0:
-        raise BuildError(_compiler_errors(log))
+        raise BuildError(compiler_errors(log, output_dir.resolve().parent))
     status, _, library = log.strip().splitlines()[-1].partition(" ")
     return BuildResult(Path(library), time.perf_counter() - start, rebuilt=status == "built")
 
 
-def _compiler_errors(log: str) -> str:
-    """The lines a person needs: compiler diagnostics first, else the tail of the log."""
-    lines = log.splitlines()
-    errors = [ln for ln in lines if ": error:" in ln or ": fatal error:" in ln or "error:" in ln[:12]]
-    return "\n".join(errors[:40]) if errors else "\n".join(lines[-40:])
+# gcc/clang: "path:line:col: error: ..."; nvcc: "path(line): error: ..."
+_GCC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)? (?P<kind>(?:fatal )?error): (?P<msg>.*)$")
+_NVCC = re.compile(r"^(?P<file>[^\s(][^(]*)\((?P<line>\d+)\): (?P<kind>error): (?P<msg>.*)$")
+# The source excerpt gcc prints under a diagnostic: "   12 |   code" and "      |   ^~~~".
+_EXCERPT = re.compile(r"^\s*\d*\s\|")
+
+
+def compiler_errors(log: str, root: Path | None = None) -> str:
+    """The lines a person needs, from a failed build: each compiler error as file:line[:col]: error: ...,
+    with its source excerpt, paths relative to the project (so a custom op's own kernels/<op>.cpp shows as
+    that), the user's kernels/ first; else the tail of the log."""
+    prefix = f"{root}/" if root is not None else None
+    errors: list[tuple[bool, list[str]]] = []
+    current: list[str] | None = None
+    for line in log.splitlines():
+        m = _GCC.match(line) or _NVCC.match(line)
+        if m:
+            file = m["file"]
+            if prefix and file.startswith(prefix):
+                file = file[len(prefix):]
+            col = f":{m['col']}" if m.groupdict().get("col") else ""
+            current = [f"{file}:{m['line']}{col}: {m['kind']}: {m['msg']}"]
+            errors.append((file.startswith("kernels/"), current))
+        elif current is not None and _EXCERPT.match(line):
+            current.append(line)
+        else:
+            current = None
+    if not errors:
+        lines = log.splitlines()
+        return "\n".join(lines[-40:])
+    ordered = [e for user, e in errors if user] + [e for user, e in errors if not user]
+    unique = list(dict.fromkeys(tuple(e) for e in ordered))  # a template instantiated twice repeats its errors
+    return "\n".join(line for e in unique[:20] for line in e)

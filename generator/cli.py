@@ -77,6 +77,9 @@ def step_generate(project: Project, check: bool = False) -> None:
 
     start = time.perf_counter()
     ext = _load_model(project)
+    if ext.package != project.output_name:  # the generated code imports itself by its package name
+        raise _fail(f"the extension's package is {ext.package!r} but this project writes {project.output_name}/: "
+                    "make [tool.grimoire] package in pyproject.toml and the extension's package component agree", 2)
     rendering = render.render(ext, project.templates)
     if check:
         drift = render.drift(rendering, project.output)
@@ -105,7 +108,7 @@ def step_build(project: Project, verbose: bool = False, force: bool = False) -> 
         with console.status("building the extension (torch.utils.cpp_extension + ninja)…"):
             result = build.build(project.output, verbose=verbose, force=force)
     except build.BuildError as exc:
-        err.print(exc.log, markup=False)
+        err.print(exc.log, markup=False, soft_wrap=True)  # compiler lines stay whole
         raise _fail("the build failed (compiler output above)")
     what = "built" if result.rebuilt else "up to date"
     console.print(f"{what}: {result.library} ({result.seconds:.2f} s)")
@@ -168,7 +171,23 @@ def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = 
     console.print(f"report: {report_dir / 'report.md'}")
 
 
-STEPS = {"generate": step_generate, "build": step_build, "test": step_test, "bench": step_bench}
+def step_new_op(project: Project, name: str, kind: str, force: bool = False) -> None:
+    from . import scaffold
+
+    with _spec_errors(project, "; nothing was written"):
+        try:
+            result = scaffold.new_op(project.root, name, kind, force=force)
+        except scaffold.ScaffoldError as exc:
+            raise _fail(str(exc), 2)
+    for p in result.written:
+        console.print(f"  wrote {scaffold._rel(p, result.root)}", markup=False)
+    console.print("next:")
+    for i, s in enumerate(result.next_steps, 1):
+        console.print(f"  {i}. {s}", markup=False)
+
+
+STEPS = {"generate": step_generate, "build": step_build, "test": step_test, "bench": step_bench,
+         "new_op": step_new_op}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -269,15 +288,46 @@ def perceive(query: str = typer.Argument(..., help="Any Prolog query, e.g. \"com
 @app.command()
 def cast(spell: str = typer.Argument(..., help="A spell such as conjure(build_extension)."),
          root: Optional[Path] = ROOT_OPTION) -> None:
-    """Perform an action named in Prolog: conjure(generate | build_extension | run_tests | run_benchmarks)."""
+    """Perform an action named in Prolog: conjure(generate | build_extension | run_tests | run_benchmarks |
+    new_op(Name, Kind))."""
     from . import knowledge
 
     project = _project(root)
     with _spec_errors(project):
         steps = knowledge.plan(project.semantics, spell)
-    console.print(f"{spell}: {' -> '.join(steps)}", markup=False)
-    for step in steps:
-        STEPS[step](project)
+    shown = [name + (f"({', '.join(args)})" if args else "") for name, *args in steps]
+    console.print(f"{spell}: {' -> '.join(shown)}", markup=False)
+    for name, *args in steps:
+        STEPS[name](project, *args)
+
+
+@app.command("new-op")
+def new_op(name: str = typer.Argument(..., help="The op's name, a lower_snake_case identifier."),
+           kind: str = typer.Option(..., "--kind", "-k", help="Its kind: elementwise, attention, custom, ... "
+                                    "(`grimoire perceive \"op_kind(K, _)\"` lists them)."),
+           force: bool = typer.Option(False, "--force", help="Overwrite the files if they exist."),
+           root: Optional[Path] = ROOT_OPTION) -> None:
+    """Scaffold an op: a commented spec in semantics/ops/ (and kernels/ for a custom op), valid as written."""
+    step_new_op(_project(root), name, kind, force=force)
+
+
+@app.command("new-extension")
+def new_extension(path: Path = typer.Argument(..., help="The new project's folder (new, or empty)."),
+                  package: Optional[str] = typer.Option(None, "--package",
+                                                        help="Its Python package and torch.ops namespace "
+                                                             "(default: the folder's name)."),
+                  example_op: str = typer.Option("scaled_softsign", "--example-op", help="Its example op's name.")) -> None:
+    """Make a standalone extension project (cookiecutter): specs, tests, Makefile, pyproject, flake.nix."""
+    from . import scaffold
+
+    try:
+        result = scaffold.new_extension(path, package=package, example_op=example_op)
+    except scaffold.ScaffoldError as exc:
+        raise _fail(str(exc), 2)
+    console.print(f"made {result.root} ({len(result.written)} files)", markup=False)
+    console.print("next:")
+    for s in result.next_steps:
+        console.print(f"  {s}", markup=False)
 
 
 @app.command()

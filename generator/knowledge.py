@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, SpecError
+from .project import BUNDLED_SEMANTICS
 
 BRIDGE = Path(__file__).with_name("prolog") / "bridge.pl"
 # Load order matters only for the vocabulary: core first, then kinds, then everything else.
@@ -46,16 +47,26 @@ class Solutions:
     bindings: tuple[tuple[str, ...], ...]
 
 
+def _bundled_layers(semantics_dir: Path) -> list[Path]:
+    """The generator's own core/ and kinds/ for a project that has none of its own (a project made by
+    `grimoire new-extension` holds only its extension and its ops; the vocabulary comes with grimoire)."""
+    if BUNDLED_SEMANTICS.resolve() == semantics_dir.resolve():
+        return []
+    return sorted(p for layer in _LAYERS if not (semantics_dir / layer).is_dir()
+                  for p in (BUNDLED_SEMANTICS / layer).rglob("*.pl") if p.is_file())
+
+
 def spec_files(semantics_dir: Path) -> list[Path]:
     """Every .pl file under semantics/, core vocabulary first, then kinds, then the specs."""
     files = sorted(p for p in semantics_dir.rglob("*.pl") if p.is_file())
 
     def layer(p: Path) -> tuple[int, str]:
-        rel = p.relative_to(semantics_dir).parts
+        base = semantics_dir if p.is_relative_to(semantics_dir) else BUNDLED_SEMANTICS
+        rel = p.relative_to(base).parts
         rank = _LAYERS.index(rel[0]) if len(rel) > 1 and rel[0] in _LAYERS else len(_LAYERS)
         return rank, str(p)
 
-    return sorted(files, key=layer)
+    return sorted(_bundled_layers(semantics_dir) + files, key=layer)
 
 
 def _quote(text: str) -> str:
@@ -105,7 +116,7 @@ def load(semantics_dir: Path) -> Knowledge:
     semantics_dir = semantics_dir.resolve()
     root = semantics_dir.parent
     files = spec_files(semantics_dir)
-    if not files:
+    if not any(f.is_relative_to(semantics_dir) for f in files):  # the bundled vocabulary alone is no project
         raise SpecError([Diagnostic(str(semantics_dir), 0, "no .pl files: write specs under semantics/")], root)
     with _lock:
         problems = _consult(files)
@@ -116,8 +127,10 @@ def load(semantics_dir: Path) -> Knowledge:
             raise SpecError([Diagnostic(v["file"], int(v["line"]), v["message"]) for v in violations], root)
         model = json.loads(_one("grimoire_model_json(J)", "J"))
     sources = tuple(
-        SourceFile(str(f.relative_to(root)), hashlib.sha256(f.read_bytes()).hexdigest())
-        for f in sorted(semantics_dir.rglob("*.pl")) if f.is_file()
+        SourceFile(str(f.relative_to(root)) if f.is_relative_to(root)
+                   else "grimoire:" + str(f.relative_to(BUNDLED_SEMANTICS.parent)),
+                   hashlib.sha256(f.read_bytes()).hexdigest())
+        for f in sorted(files) if f.is_file()
     )
     return Knowledge(model=model, sources=sources, semantics_dir=semantics_dir)
 
@@ -132,11 +145,20 @@ def perceive(semantics_dir: Path, query: str) -> Solutions:
     return Solutions(result["printed"], tuple(tuple(s) for s in result["solutions"]))
 
 
-def plan(semantics_dir: Path, spell: str) -> list[str]:
-    """The steps a spell such as conjure(build_extension) stands for, derived by the rules in semantics/core."""
+def plan(semantics_dir: Path, spell: str) -> list[tuple[str, ...]]:
+    """The steps a spell such as conjure(build_extension) stands for, derived by the rules in semantics/core;
+    each step is its name and its arguments (conjure(new_op(my_op, custom)) -> ("new_op", "my_op", "custom"))."""
     load(semantics_dir)
     with _lock:
         result = json.loads(_one(f"grimoire_plan_json({_quote(spell)}, J)", "J"))
     if not result["ok"]:
         raise ValueError(result["error"])
-    return list(result["steps"])
+    return [tuple(step) for step in result["steps"]]
+
+
+def scaffold_facts(semantics_dir: Path, name: str) -> dict[str, Any]:
+    """What `grimoire new-op` must know about a proposed op name: the kinds (op_kind/2), whether the name
+    is a usable identifier, where it is already taken, its module name, and the extension's package."""
+    load(semantics_dir)
+    with _lock:
+        return json.loads(_one(f"grimoire_scaffold_json({_quote(name)}, J)", "J"))

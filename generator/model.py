@@ -6,10 +6,14 @@ and this module fails loudly here rather than as a template error later.
 
 from __future__ import annotations
 
+import ast
+import builtins
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from .diagnostics import Diagnostic, SpecError
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -41,9 +45,10 @@ class Location:
 @dataclass(frozen=True)
 class Attr:
     name: str
-    type: str  # float | int | bool | float? | int?
+    type: str  # float | int | bool | float? | int? | str (a choice among `choices`)
     has_default: bool
     default: Any
+    choices: tuple[str, ...] = ()
 
     @property
     def optional(self) -> bool:
@@ -51,7 +56,7 @@ class Attr:
 
     @property
     def cpp_type(self) -> str:
-        base = {"float": "double", "int": "int64_t", "bool": "bool"}[self.type.rstrip("?")]
+        base = {"float": "double", "int": "int64_t", "bool": "bool", "str": "c10::string_view"}[self.type.rstrip("?")]
         return f"std::optional<{base}>" if self.optional else base
 
     @property
@@ -83,6 +88,81 @@ class Gradient:
     body: CppBody
     expr: str  # the gradient expression as Prolog printed it, for comments and docs
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
+
+
+def _freeze(value: Any) -> Any:
+    """Plain JSON data made read-only: dicts become mapping proxies, lists tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class RowRoles:
+    """What each input of a rowwise op is: varies along the row, one per column, or one per row."""
+    element: tuple[str, ...]
+    column: tuple[str, ...]
+    index: tuple[str, ...]
+    ignore: str  # the int attr marking an ignored index, "" if none
+    output_is_element: bool  # one output value per element (else one per row)
+    scalar_attrs: tuple[str, ...]  # attrs the expressions read
+    column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+
+@dataclass(frozen=True)
+class Loss:
+    attr: str  # the choice([none, mean, sum]) attr
+    count_cpp: str  # per-row denominator of 'mean' as C++, "" for the element count
+    count_py: str
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One size of a custom op's output: a literal, or the size of an input's dim."""
+    size: Optional[int]
+    input: Optional[str]
+    dim: int
+
+    def cpp(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.size({self.dim})"
+
+    def py(self) -> str:
+        return str(self.size) if self.input is None else f"{self.input}.shape[{self.dim}]"
+
+
+@dataclass(frozen=True)
+class OutputShape:
+    output: str
+    like: Optional[str]  # the output has this input's shape ...
+    dims: tuple[Dim, ...]  # ... or these sizes
+
+    def cpp(self) -> str:
+        if self.like:
+            return f"{self.like}.sizes()"
+        return "std::vector<int64_t>{" + ", ".join(d.cpp() for d in self.dims) + "}"
+
+    def describe(self) -> str:
+        return f"the shape of {self.like}" if self.like else "[" + ", ".join(d.cpp() for d in self.dims) + "]"
+
+    def py(self) -> str:
+        if self.like:
+            return f"{self.like}.shape"
+        return "(" + "".join(d.py() + ", " for d in self.dims).rstrip(" ") + ")"
+
+
+@dataclass(frozen=True)
+class Custom:
+    """What a custom op's spec says beyond the common components: output shapes, input ranks, samples."""
+    shapes: tuple[OutputShape, ...]
+    ranks: tuple[tuple[str, int], ...]  # input -> exact number of dims
+    min_dims: tuple[tuple[str, int], ...]  # input -> fewest dims its size(input, d) uses allow
+    samples: tuple[tuple[tuple[int, ...], ...], ...]  # per sample, one shape per input
+    bench_samples: tuple[tuple[tuple[int, ...], ...], ...]
+
+    def shape_of(self, output: str) -> OutputShape:
+        return next(s for s in self.shapes if s.output == output)
 
 
 @dataclass(frozen=True)
@@ -179,6 +259,7 @@ class Op:
     attrs: tuple[Attr, ...]
     dtypes: tuple[str, ...]
     devices: tuple[str, ...]
+    device_dtypes: tuple[tuple[str, tuple[str, ...]], ...]  # (device, dtypes) per device, in devices order
     module: str
     differentiable: tuple[str, ...]
     extension: str
@@ -187,9 +268,19 @@ class Op:
     schema: str
     backward_schema: str
     python_signature: str
+    peer: str  # the matching torch call as Python, "" when the spec names none
+    test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
+    # rowwise
+    row_roles: Optional[RowRoles] = None
+    loss: Optional[Loss] = None
+    forward_plan: Optional[Mapping[str, Any]] = None  # passes over a row, see semantics/kinds/rowwise.pl
+    backward_plan: Optional[Mapping[str, Any]] = None
+    row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
+    saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
+    custom: Optional[Custom] = None  # custom
     optimizer: Optional[OptimizerSpec] = None  # optimizer
 
     @property
@@ -207,9 +298,29 @@ class Op:
     def scalar_types(self) -> tuple[str, ...]:
         return tuple(SCALAR_TYPES[d] for d in self.dtypes)
 
+    def dtypes_on(self, device: str) -> tuple[str, ...]:
+        """The dtypes of the kernels for one device (cuda_dtypes on CUDA when given, else dtypes)."""
+        return dict(self.device_dtypes).get(device, ())
+
+    def devices_with(self, dtype: str) -> tuple[str, ...]:
+        """The devices whose kernels support dtype (float64 for gradcheck, say)."""
+        return tuple(dev for dev, ds in self.device_dtypes if dtype in ds)
+
+    def scalar_types_on(self, device: str) -> tuple[str, ...]:
+        return tuple(SCALAR_TYPES[d] for d in self.dtypes_on(device))
+
+    @property
+    def torch_dtypes_by_device(self) -> dict[str, tuple[str, ...]]:
+        """device -> torch dtype names, e.g. {"cpu": ("torch.float32",)}, for the Python templates."""
+        return {dev: tuple(DTYPES[d] for d in ds) for dev, ds in self.device_dtypes}
+
     @property
     def attr_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attrs)
+
+    @property
+    def test_range(self) -> dict[str, tuple[float, float]]:
+        return {i: (lo, hi) for i, lo, hi in self.test_ranges}
 
     @property
     def spec_file(self) -> str:
@@ -225,6 +336,7 @@ class Extension:
     location: Location
     ops: tuple[Op, ...]
     sources: tuple[SourceFile, ...]
+    cuda_archs: tuple[str, ...] = ()  # the archs the extension may be built for; () = any
 
     def op(self, name: str) -> Op:
         for op in self.ops:
@@ -278,17 +390,27 @@ def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
 
 def _op(data: Mapping[str, Any], root: Path) -> Op:
     d = _take(data, {"name", "kind", "doc", "file", "line", "inputs", "outputs", "attrs", "dtypes", "devices",
-                     "module", "differentiable", "extension", "bench_shapes", "test_shapes", "derived"},
+                     "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "test_shapes",
+                     "derived"},
               f"op {data.get('name')}")
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
-    common = {"schema", "backward_schema", "python_signature"}
-    kind_keys = {"elementwise": {"forward_cpp", "reference_py", "gradients"}, "attention": set(),
-                 "optimizer": {"optimizer"}}
+    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges"}
+    kind_keys = {
+        "elementwise": {"forward_cpp", "reference_py", "gradients"},
+        "attention": set(),
+        "optimizer": {"optimizer"},
+        "custom": {"reference_py", "custom"},
+        "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
+                    "reads_output"},
+    }
+    if d["kind"] == "rowwise":
+        derived.setdefault("backward_plan", None)
     if d["kind"] not in kind_keys:
         raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
     derived = _take(derived, common | kind_keys[d["kind"]], f"derived components of {d['name']}")
-    attrs = tuple(Attr(**_take(a, {"name", "type", "has_default", "default"}, f"attr of {d['name']}"))
+    attrs = tuple(Attr(**{**_take(a, {"name", "type", "has_default", "default", "choices"}, f"attr of {d['name']}"),
+                          "choices": tuple(a["choices"])})
                   for a in d["attrs"])
     extra: dict[str, Any] = {}
     if d["kind"] == "elementwise":
@@ -302,13 +424,76 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         }
     if d["kind"] == "optimizer":
         extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}
+    if d["kind"] == "rowwise":
+        roles = _take(derived["row_roles"], {"element", "column", "index", "ignore", "output_is_element",
+                                             "scalar_attrs", "column_init"}, f"row roles of {d['name']}")
+        loss = derived["loss"]
+        extra = {
+            "reference_py": derived["reference_py"],
+            "row_roles": RowRoles(
+                element=tuple(roles["element"]), column=tuple(roles["column"]), index=tuple(roles["index"]),
+                ignore=roles["ignore"], output_is_element=bool(roles["output_is_element"]),
+                scalar_attrs=tuple(roles["scalar_attrs"]), column_init=_freeze(roles["column_init"])),
+            "loss": Loss(**_take(loss, {"attr", "count_cpp", "count_py"}, f"loss of {d['name']}")) if loss else None,
+            "forward_plan": _freeze(derived["forward_plan"]),
+            "backward_plan": _freeze(derived["backward_plan"]),
+            "row_gradients": _freeze(derived["gradients_text"]),
+            "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
+        }
+    if d["kind"] == "custom":
+        extra = _custom(d, derived, root)
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
-        devices=tuple(d["devices"]), module=d["module"], differentiable=tuple(d["differentiable"]),
+        devices=tuple(d["devices"]),
+        device_dtypes=tuple((dev, tuple(d["device_dtypes"][dev])) for dev in d["devices"]),
+        module=d["module"], differentiable=tuple(d["differentiable"]),
         extension=d["extension"], bench_shapes=tuple(tuple(s) for s in d["bench_shapes"]),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
-        backward_schema=derived["backward_schema"], python_signature=derived["python_signature"], **extra)
+        backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
+        peer=derived["peer"],
+        test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
+
+
+def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    return tuple(tuple(tuple(shape) for shape in sample) for sample in data)
+
+
+def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    c = _take(derived["custom"], {"shapes", "ranks", "min_dims", "samples", "bench_samples", "reference_line"},
+              f"custom components of {d['name']}")
+    shapes = tuple(
+        OutputShape(s["output"], s["like"], tuple(Dim(x["size"], x["input"], x["dim"]) for x in s["dims"]))
+        for s in (_take(s, {"output", "like", "dims"}, f"shape of {d['name']}") for s in c["shapes"]))
+    reference = derived["reference_py"]
+    _check_reference(reference, d, c["reference_line"] or d["line"], root)
+    samples = _shapes(c["samples"])
+    return {
+        "reference_py": reference,
+        "custom": Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
+                         min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
+                         bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
+    }
+
+
+def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
+    """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
+    file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
+
+    def problem(message: str) -> SpecError:
+        return SpecError([Diagnostic(_rel(d["file"], root), line, f"reference of '{d['name']}': {message}")])
+
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise problem(f"not a Python expression ({exc.msg} at column {exc.offset}): {expr}") from None
+    known = set(d["inputs"]) | {a["name"] for a in d["attrs"]} | {"torch", "math"} | set(dir(builtins))
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in known | bound:
+            raise problem(f"unknown name '{n.id}' (known: {', '.join(d['inputs'] + [a['name'] for a in d['attrs']])}, "
+                          "torch, math)")
 
 
 def build_model(knowledge: Knowledge) -> Extension:
@@ -318,7 +503,8 @@ def build_model(knowledge: Knowledge) -> Extension:
     exts = data["extensions"]
     if len(exts) != 1:
         raise ModelError(f"expected exactly one extension entity in semantics/, found {len(exts)}")
-    e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line"}, "extension")
+    e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line", "cuda_archs"}, "extension")
     ops = tuple(sorted((_op(o, root) for o in data["ops"]), key=lambda o: o.name))
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
-                     location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources)
+                     location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources,
+                     cuda_archs=tuple(e["cuda_archs"]))

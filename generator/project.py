@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+DEFAULT_OUTPUT = "generated_ops"
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
-    output_name: str = "generated_ops"
+    output_name: str = DEFAULT_OUTPUT  # the generated package's folder: the extension's Python package
+
+    @property
+    def kernels(self) -> Path:
+        """Where the user writes the kernel bodies of custom ops (kernels/<op>.cpp, .cu)."""
+        return self.root / "kernels"
 
     @property
     def semantics(self) -> Path:
@@ -38,9 +46,35 @@ class Project:
         here = here.resolve()
         for candidate in (here, *here.parents):
             if (candidate / "semantics").is_dir():
-                return cls(candidate)
-        return cls(here)
+                return cls(candidate, configured_package(candidate) or DEFAULT_OUTPUT)
+        return cls(here, configured_package(here) or DEFAULT_OUTPUT)
+
+
+def configured_package(root: Path) -> str | None:
+    """`[tool.grimoire] package = "name"` in the project's pyproject.toml: the generated package's folder
+    (a project made by `grimoire new-extension` names its own; this repository keeps generated_ops)."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return None
+    text = path.read_text()
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the one key we need, read by hand
+        section = re.search(r"^\[tool\.grimoire\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+        found = section and re.search(r'^package\s*=\s*"([^"]+)"', section.group(1), re.M)
+        return found.group(1) if found else None
+    return tomllib.loads(text).get("tool", {}).get("grimoire", {}).get("package")
+
+
+def _bundled(name: str) -> Path:
+    """A folder shipped with the generator: inside the package when installed from a wheel
+    (pyproject.toml maps it there), beside it in a source checkout or an editable install."""
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    return inside if inside.is_dir() else here.parent / name
 
 
 # Templates shipped with the generator (the repository's own templates/ folder).
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+BUNDLED_TEMPLATES = _bundled("templates")
+# The spec vocabulary shipped with the generator: semantics/core and semantics/kinds (not its ops).
+BUNDLED_SEMANTICS = _bundled("semantics")

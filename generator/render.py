@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,10 @@ from .model import Extension, Op
 IGNORED_DIRS = {"_build", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
 MANIFEST = "manifest.json"
-# Files in a kind's template folder that are not part of the generated package (`grimoire new-op`
-# renders the example spec into semantics/ops/).
-KIND_FILES_NOT_RENDERED = {"example_spec.pl.j2"}
+# Scaffolding, not output: templates/kinds/<kind>/example_spec.pl.j2 (and example_kernel.*.j2) are what
+# `grimoire new-op` writes into semantics/ and kernels/. They are excluded here explicitly, so they are
+# never rendered into generated_ops/ nor hashed into its manifest (editing one changes no generated file).
+SCAFFOLD_PREFIX = "example_"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,19 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
 
 
 def template_files(templates_dir: Path) -> list[Path]:
-    return sorted(p for p in templates_dir.rglob("*.j2") if p.is_file())
+    """The templates that render output: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds."""
+    return sorted(p for p in templates_dir.rglob("*.j2")
+                  if p.is_file() and not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds"))
+
+
+# A per-op template named for a device ([op]_cuda.cu.j2, test_[op]_cuda.py.j2) is rendered only for ops
+# that list that device, so no kernel or test exists for a backend the op does not have.
+_DEVICE_TEMPLATE = re.compile(r"_(cpu|cuda)\.")
+
+
+def _for_devices(template_name: str, devices: tuple[str, ...]) -> bool:
+    m = _DEVICE_TEMPLATE.search(template_name)
+    return m is None or m.group(1) in devices
 
 
 def _hash(data: bytes) -> str:
@@ -100,10 +114,12 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
         if not kind_dir.is_dir():
             raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected {kind_dir}")
         for t in template_files(kind_dir):
-            if t.name in KIND_FILES_NOT_RENDERED:
+            if not _for_devices(t.name, op.devices):
                 continue
             out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
             emit(t, out, op=op)
+            if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
+                del files[out]
     files[MANIFEST] = _manifest(ext, templates_dir, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 

@@ -11,7 +11,9 @@ from generator.diagnostics import SpecError
 def test_real_specs_load(root):
     kn = knowledge.load(root / "semantics")
     names = sorted(op["name"] for op in kn.model["ops"])
-    assert names == ["adam_step", "fused_attention", "parametric_swish", "sgd_step"]
+    # One spec file per op, named for it.
+    assert names == sorted(p.stem for p in (root / "semantics" / "ops").glob("*.pl"))
+    assert {"fused_attention", "parametric_swish", "gelu_tanh", "add", "adam_step", "sgd_step"} <= set(names)
     assert any(s.path == "semantics/ops/parametric_swish.pl" for s in kn.sources)
     assert all(len(s.sha256) == 64 for s in kn.sources)
 
@@ -55,8 +57,8 @@ def test_gradient_is_derived_by_prolog(root):
 
 
 def test_perceive_answers_queries(root):
-    answer = knowledge.perceive(root / "semantics", "component(Op, kind, elementwise)")
-    assert answer.bindings == (("Op = parametric_swish",),)
+    answer = knowledge.perceive(root / "semantics", "component(Op, kind, attention)")
+    assert answer.bindings == (("Op = fused_attention",),)
     printed = knowledge.perceive(root / "semantics", "operation_info(parametric_swish)").printed
     assert "forward: y=x*sigmoid(beta*x)" in printed and "schema (derived)" in printed
 
@@ -69,8 +71,9 @@ def test_perceive_reports_bad_queries(root):
 
 
 def test_spells_plan_their_prerequisites(root):
-    assert knowledge.plan(root / "semantics", "conjure(run_tests)") == ["generate", "build", "test"]
-    assert knowledge.plan(root / "semantics", "conjure(generate)") == ["generate"]
+    assert knowledge.plan(root / "semantics", "conjure(run_tests)") == [("generate",), ("build",), ("test",)]
+    assert knowledge.plan(root / "semantics", "conjure(generate)") == [("generate",)]
+    assert knowledge.plan(root / "semantics", "conjure(new_op(my_op, custom))") == [("new_op", "my_op", "custom")]
     with pytest.raises(ValueError, match="unknown spell"):
         knowledge.plan(root / "semantics", "conjure(fly)")
 

@@ -21,7 +21,6 @@ namespace {
 
 using at::vec::Vectorized;
 constexpr const char* kOp = "fused_attention";
-constexpr const char* kDtypes = "float32, float64";
 
 void check_inputs(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value) {
   TORCH_CHECK(query.dim() == 3 || query.dim() == 4, kOp,
@@ -33,7 +32,7 @@ void check_inputs(const at::Tensor& query, const at::Tensor& key, const at::Tens
   grimoire::check_same_device(kOp, "value", value, "query", query);
   grimoire::check_same_dtype(kOp, "key", key, "query", query);
   grimoire::check_same_dtype(kOp, "value", value, "query", query);
-  grimoire::check_dtype(kOp, "query", query.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "query", query.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, "float32, float64");
   const int64_t n = query.dim();
   TORCH_CHECK(query.sizes().slice(0, n - 2) == key.sizes().slice(0, n - 2) &&
                   query.sizes().slice(0, n - 2) == value.sizes().slice(0, n - 2),

@@ -8,64 +8,80 @@
 #include "grimoire.h"
 
 #include <ATen/ExpandUtils.h>
+#include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
 #include <ATen/native/TypeProperties.h>
 #include <ATen/native/cpu/Loops.h>
 #include <ATen/ops/empty.h>
 #include <torch/library.h>
 
+#include <type_traits>
+
 namespace {
 
 using at::vec::Vectorized;
 constexpr const char* kOp = "parametric_swish";
-constexpr const char* kDtypes = "float32, float64";
+constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 template <typename scalar_t>
 void forward_kernel(at::TensorIteratorBase& iter, double beta_arg) {
+  using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<scalar_t>;
-  const scalar_t beta_s = static_cast<scalar_t>(beta_arg);
-  const Vec beta_v(beta_s);
+  const opmath_t beta_o = static_cast<opmath_t>(beta_arg);
+  const auto f = [=](auto x) {
+    using V = decltype(x);
+    [[maybe_unused]] const V beta(beta_o);
+    return (x * grimoire::sigmoid((beta * x)));
+  };
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t x) -> scalar_t {
-        using V = scalar_t;
-        [[maybe_unused]] const V beta = beta_s;
-        return (x * grimoire::sigmoid((beta * x)));
+        return static_cast<scalar_t>(f(static_cast<opmath_t>(x)));
       },
       [=](Vec x) -> Vec {
-        using V = Vec;
-        [[maybe_unused]] const V& beta = beta_v;
-        return (x * grimoire::sigmoid((beta * x)));
+        if constexpr (std::is_same_v<scalar_t, opmath_t>) {
+          return f(x);
+        } else {
+          const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
+          return at::vec::convert_from_float<scalar_t>(f(x_lo),
+                                                       f(x_hi));
+        }
       });
 }
 
 template <typename scalar_t>
 void backward_x_kernel(at::TensorIteratorBase& iter, double beta_arg) {
+  using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<scalar_t>;
-  const scalar_t beta_s = static_cast<scalar_t>(beta_arg);
-  const Vec beta_v(beta_s);
+  const opmath_t beta_o = static_cast<opmath_t>(beta_arg);
+  const auto f = [=](auto grad_y, auto x) {
+    using V = decltype(grad_y);
+    [[maybe_unused]] const V beta(beta_o);
+    const V tmp_0 = (beta * x);
+    const V tmp_1 = grimoire::sigmoid(tmp_0);
+    return (grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))));
+  };
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_y, scalar_t x) -> scalar_t {
-        using V = scalar_t;
-        [[maybe_unused]] const V beta = beta_s;
-        const V tmp_0 = (beta * x);
-        const V tmp_1 = grimoire::sigmoid(tmp_0);
-        return (grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))));
+        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x)));
       },
       [=](Vec grad_y, Vec x) -> Vec {
-        using V = Vec;
-        [[maybe_unused]] const V& beta = beta_v;
-        const V tmp_0 = (beta * x);
-        const V tmp_1 = grimoire::sigmoid(tmp_0);
-        return (grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))));
+        if constexpr (std::is_same_v<scalar_t, opmath_t>) {
+          return f(grad_y, x);
+        } else {
+          const auto [grad_y_lo, grad_y_hi] = at::vec::convert_to_float<scalar_t>(grad_y);
+          const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
+          return at::vec::convert_from_float<scalar_t>(f(grad_y_lo, x_lo),
+                                                       f(grad_y_hi, x_hi));
+        }
       });
 }
 
 // The promoted dtype of the inputs, checked against the spec's dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
   return dtype;
 }
 
@@ -95,6 +111,8 @@ at::Tensor parametric_swish_cpu(const at::Tensor& x, double beta) {
   AT_DISPATCH_SWITCH(dtype, "parametric_swish",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, beta); })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, beta); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, beta); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, beta); })
   );
   return out;
 }
@@ -116,6 +134,8 @@ at::Tensor parametric_swish_backward_cpu(const at::Tensor& grad_y, const at::Ten
     AT_DISPATCH_SWITCH(dtype, "parametric_swish_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter, beta); })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter, beta); })
+        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter, beta); })
+        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(iter, beta); })
     );
   }
   return reduce_to(d_x, x);

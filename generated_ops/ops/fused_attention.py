@@ -10,7 +10,9 @@ import torch
 from torch import Tensor, nn
 
 _NAME = "generated_ops::fused_attention"
-_ALLOWED = (torch.float32, torch.float64, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
 def fused_attention(query: Tensor, key: Tensor, value: Tensor, scale: Optional[float] = None) -> tuple[Tensor, Tensor]:
@@ -39,7 +41,8 @@ class FusedAttention(nn.Module):
 def _check_shapes(query: Tensor, key: Tensor, value: Tensor) -> None:
     torch._check(query.dim() in (3, 4), lambda: f"fused_attention: query must be [batch, seq, d] or [batch, heads, seq, d], got {tuple(query.shape)}")
     torch._check(key.dim() == query.dim() and value.dim() == query.dim(), lambda: "fused_attention: query, key and value must have the same rank")
-    torch._check(query.dtype in _ALLOWED, lambda: f"fused_attention: dtype {query.dtype} is not supported; supported: float32, float64")
+    allowed = _ALLOWED.get(query.device.type, _ANY)
+    torch._check(query.dtype in allowed, lambda: f"fused_attention: dtype {query.dtype} is not supported; supported: {allowed}")
     torch._check(key.dtype == query.dtype and value.dtype == query.dtype, lambda: "fused_attention: give all inputs one dtype")
     torch._check(key.shape[-1] == query.shape[-1], lambda: "fused_attention: key must have the feature size of query")
     torch._check(value.shape[-2] == key.shape[-2], lambda: "fused_attention: value must have the sequence length of key")
@@ -61,6 +64,9 @@ def _fake_backward(grad_output, grad_attention_weights, query, key, value, atten
 
 
 def _setup_context(ctx, inputs, output) -> None:
+    # A gradient that is not flowing (most often the weights') arrives as None, not as a zero tensor:
+    # the backward then skips it instead of reading a seq x seq tensor of zeros.
+    ctx.set_materialize_grads(False)
     query, key, value, scale = inputs
     _, attention_weights = output
     ctx.save_for_backward(query, key, value, attention_weights)

@@ -10,13 +10,15 @@ import torch
 from torch import Tensor, nn
 
 _NAME = "generated_ops::parametric_swish"
-_ALLOWED = (torch.float32, torch.float64, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
 def parametric_swish(x, beta: float = 1.0) -> Tensor:
     """Parametric Swish: x * sigmoid(beta * x).
 
-    Elementwise over the broadcast of x; dtypes: float32, float64.
+    Elementwise over the broadcast of x; dtypes: float32, float64, float16, bfloat16.
     """
     return torch.ops.generated_ops.parametric_swish(x, beta)
 
@@ -46,7 +48,8 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
-    torch._check(dtype in _ALLOWED, lambda: f"parametric_swish: dtype {dtype} is not supported; supported: float32, float64")
+    allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
+    torch._check(dtype in allowed, lambda: f"parametric_swish: dtype {dtype} is not supported; supported: {allowed}")
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 

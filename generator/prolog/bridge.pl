@@ -62,8 +62,9 @@ grimoire_model_json(Json) :-
     findall(X, (is_op(Op), export_op(Op, X)), Ops),
     atom_json_dict(Json, _{extensions: Exts, ops: Ops}, [width(0)]).
 
-export_extension(E, _{name: E, namespace: NS, package: P, doc: Doc, file: F, line: L}) :-
+export_extension(E, _{name: E, namespace: NS, package: P, doc: Doc, file: F, line: L, cuda_archs: Archs}) :-
     ext_namespace(E, NS), ext_package(E, P),
+    ( component(E, cuda_archs, As) -> maplist([A, S]>>format(string(S), "~w", [A]), As, Archs) ; Archs = [] ),
     ( component(E, doc, Doc) -> true ; Doc = "" ),
     locate(entity(E), F, L).
 
@@ -73,18 +74,21 @@ export_op(Op, X) :-
     op_inputs(Op, Ins), op_outputs(Op, Outs), op_attrs(Op, As),
     maplist(export_attr, As, AttrsJ),
     op_dtypes(Op, Dtypes), op_devices(Op, Devices), op_module(Op, Module),
+    findall(Dev-Ds, (member(Dev, Devices), op_device_dtypes(Op, Dev, Ds)), DevDs), dict_pairs(DeviceDtypes, _, DevDs),
     op_differentiable(Op, Diff), op_extension(Op, Ext),
     findall(Dims, component(Op, bench, shape(Dims)), Bench),
     findall(Dims, component(Op, test_shape, shape(Dims)), TestShapes),
     findall(K-V, derived(Op, K, V), Pairs), dict_pairs(Derived, _, Pairs),
     X = _{name: Op, kind: Kind, doc: Doc, file: F, line: L, inputs: Ins, outputs: Outs, attrs: AttrsJ,
-          dtypes: Dtypes, devices: Devices, module: Module, differentiable: Diff, extension: Ext,
+          dtypes: Dtypes, devices: Devices, device_dtypes: DeviceDtypes, module: Module, differentiable: Diff, extension: Ext,
           bench_shapes: Bench, test_shapes: TestShapes, derived: Derived}.
 
-export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV}) :-
+export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV, choices: Cs}) :-
     type_string(T, TS),
+    ( T = choice(Cs) -> true ; Cs = [] ),
     ( D = default(V) -> HD = true, json_value(V, DV) ; HD = false, DV = null ).
 type_string(optional(T), S) :- !, format(string(S), "~w?", [T]).
+type_string(choice(_), "str") :- !.
 type_string(T, S) :- format(string(S), "~w", [T]).
 json_value(none, null) :- !.
 json_value(V, V).
@@ -111,14 +115,39 @@ perceive_error(E, Json) :-
 
 first_n(L, N, P) :- length(L, Len), ( Len =< N -> P = L ; length(P, N), append(P, _, L) ).
 
-%% grimoire_plan_json(+SpellText, -Json): the ordered steps a spell stands for (spell_plan/2 in semantics/core).
+%% grimoire_plan_json(+SpellText, -Json): the ordered steps a spell stands for (spell_plan/2 in semantics/core),
+%  each as [Name, Arg...] so that steps may take arguments (conjure(new_op(my_op, custom))).
 grimoire_plan_json(Text, Json) :-
     catch(term_string(Spell, Text), E, true),
     (   nonvar(E) -> perceive_error(E, Json)
+    ;   \+ ground(Spell)
+    ->  format(string(Msg), "spell ~w has a variable: write its arguments as lower-case atoms, e.g. conjure(new_op(my_op, elementwise))", [Text]),
+        atom_json_dict(Json, _{ok: false, error: Msg}, [width(0)])
     ;   spell_plan(Spell, Steps)
-    ->  maplist([S, T]>>format(string(T), "~q", [S]), Steps, Ts),
+    ->  maplist(step_json, Steps, Ts),
         atom_json_dict(Json, _{ok: true, steps: Ts}, [width(0)])
-    ;   findall(S, spell_step(S, _), Known),
-        format(string(Msg), "unknown spell ~w; known: ~q", [Text, Known]),
+    ;   findall(S, spell_step(S, _), Known), numbervars(Known, 0, _),
+        format(string(Msg), "unknown spell ~w; known: ~p", [Text, Known]),
         atom_json_dict(Json, _{ok: false, error: Msg}, [width(0)])
     ).
+
+step_json(Step, [Name|Args]) :-
+    Step =.. [Name|Args0],
+    maplist([A, T]>>format(string(T), "~w", [A]), Args0, Args).
+
+%% grimoire_scaffold_json(+NameText, -Json): what `grimoire new-op` must know about a proposed op name:
+%  the kinds, whether the name is usable, where it is already taken, its module name, the extension.
+grimoire_scaffold_json(Text, Json) :-
+    atom_string(Name, Text),
+    findall(_{name: K, doc: D}, op_kind(K, D), Kinds),
+    ( valid_identifier(Name) -> Valid = true ; Valid = false ),
+    (   entity(Name) -> locate(entity(Name), F, L), Taken = _{file: F, line: L, what: "declared"}
+    ;   is_op(Op), atom_concat(Op, '_backward', Name)
+    ->  locate(entity(Op), F, L), format(string(W), "the backward of op ~w", [Op]),
+        Taken = _{file: F, line: L, what: W}
+    ;   Taken = null
+    ),
+    camel_case(Name, Module),
+    ( is_extension(E) -> ext_package(E, Package) ; Package = null ),
+    atom_json_dict(Json, _{kinds: Kinds, valid: Valid, taken: Taken, module: Module, package: Package},
+                   [width(0)]).

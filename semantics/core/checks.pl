@@ -54,11 +54,6 @@ violation(component(E, K, V), Msg) :-
     is_extension(E), component(E, K, V), component_spec(K, _, op, _),
     format(string(Msg), "'~w' is a component of an op, not of extension '~w'.", [K, E]).
 
-violation(component(E, K, V), Msg) :-
-    entity(E), component(E, K, V), component_spec(K, _, kind(Kind), _),
-    \+ component(E, kind, Kind),
-    format(string(Msg), "'~w' is a component of ~w ops only, and '~w' is not one: remove it or write component(~q, kind, ~w).", [K, Kind, E, E, Kind]).
-
 violation(component(E, doc, D), Msg) :-
     entity(E), component(E, doc, D), \+ string(D),
     format(string(Msg), "doc of '~w' must be a double-quoted string, as in component(~q, doc, \"What it does.\").", [E, E]).
@@ -87,7 +82,7 @@ violation(component(E, attr, A), Msg) :-
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, _), \+ attr_type(T),
-    format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int).", [N, E, T]).
+    format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int), choice([a, b, ...]).", [N, E, T]).
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, default(D)), attr_type(T), \+ default_fits(T, D),
@@ -114,6 +109,40 @@ violation(component(E, devices, Ds), Msg) :-
     ( \+ is_list(Ds) ; \+ memberchk(cpu, Ds) ; member(D, Ds), \+ known_device(D) ),
     format(string(Msg), "devices of '~w' must be a list of cpu and cuda that includes cpu, got ~q.", [E, Ds]).
 
+violation(component(E, devices, Ds), Msg) :-
+    is_op(E), component(E, devices, Ds), is_list(Ds), component(E, kind, Kind), op_kind(Kind, _),
+    member(D, Ds), known_device(D), \+ kind_device(Kind, D),
+    findall(X, kind_device(Kind, X), Xs), atomic_list_concat(Xs, ', ', XL),
+    format(string(Msg), "devices of '~w' lists ~w, but kind ~w has kernels only for ~w: remove ~w.", [E, D, Kind, XL, D]).
+
+violation(component(E, cuda_dtypes, Ds), Msg) :-
+    is_op(E), component(E, cuda_dtypes, Ds),
+    ( \+ is_list(Ds) ; Ds == [] ; member(D, Ds), \+ known_dtype(D) ),
+    findall(X, known_dtype(X), Xs), atomic_list_concat(Xs, ', ', XL),
+    format(string(Msg), "cuda_dtypes of '~w' must be a non-empty list drawn from ~w, got ~q.", [E, XL, Ds]).
+
+violation(component(E, cuda_dtypes, Ds), Msg) :-
+    is_op(E), component(E, cuda_dtypes, Ds), op_devices(E, Devs), \+ memberchk(cuda, Devs),
+    format(string(Msg), "'~w' gives cuda_dtypes but its devices ~q lack cuda: add cuda to devices or remove cuda_dtypes.", [E, Devs]).
+
+%  A dtype the kind's kernels for a device do not support; blamed on the component that lists it.
+violation(component(E, Key, Ds), Msg) :-
+    is_op(E), component(E, kind, Kind), op_devices(E, Devs), is_list(Devs),
+    member(Dev, Devs), kind_device_dtypes(Kind, Dev, Supported),
+    op_device_dtypes(E, Dev, Ds), is_list(Ds), member(D, Ds), known_dtype(D), \+ memberchk(D, Supported),
+    ( Dev == cuda, component(E, cuda_dtypes, Ds) -> Key = cuda_dtypes ; Key = dtypes ),
+    component(E, Key, Ds),
+    atomic_list_concat(Supported, ', ', SL),
+    (   Dev == cpu, Key == dtypes, memberchk(cuda, Devs)
+    ->  format(string(Msg), "~w of '~w' lists ~w, but kind ~w supports only ~w on ~w: keep dtypes to those and list ~w in cuda_dtypes.", [Key, E, D, Kind, SL, Dev, D])
+    ;   format(string(Msg), "~w of '~w' lists ~w, but kind ~w supports only ~w on ~w: remove ~w.", [Key, E, D, Kind, SL, Dev, D])
+    ).
+
+violation(component(E, cuda_archs, As), Msg) :-
+    is_extension(E), component(E, cuda_archs, As),
+    \+ ( is_list(As), As \== [], forall(member(A, As), cuda_arch(A)) ),
+    format(string(Msg), "cuda_archs of extension '~w' must be a non-empty list of compute capabilities such as ['8.0', '9.0', '9.0a'], got ~q.", [E, As]).
+
 violation(component(E, module, M), Msg) :-
     is_op(E), component(E, module, M), \+ valid_class_name(M),
     camel_case(E, Camel),
@@ -128,6 +157,15 @@ violation(component(E, K, S), Msg) :-
     is_op(E), member(K, [bench, test_shape]), component(E, K, S),
     \+ ( S = shape(Dims), is_list(Dims), Dims \== [], forall(member(D, Dims), (integer(D), D >= 0)) ),
     format(string(Msg), "~w of '~w' must be shape([D1, D2, ...]) with non-negative integers, got ~q.", [K, E, S]).
+
+violation(component(E, peer, C), Msg) :-
+    is_op(E), component(E, peer, C), \+ peer_call(E, C),
+    format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
+
+violation(component(E, test_range, R), Msg) :-
+    is_op(E), component(E, test_range, R), op_inputs(E, Ins),
+    \+ ( R = I: [Lo, Hi], memberchk(I, Ins), number(Lo), number(Hi), Lo < Hi ),
+    format(string(Msg), "test_range ~q of '~w' must read Input: [Low, High] with Low < High and Input one of ~w.", [R, E, Ins]).
 
 violation(component(E, extension, X), Msg) :-
     is_op(E), component(E, extension, X), \+ is_extension(X),
@@ -149,6 +187,14 @@ violation(Where, Msg) :-
     is_op(E), component(E, kind, Kind), op_kind(Kind, _),
     kind_violation(Kind, E-Where-Msg).
 
+violation(component(E, K, V), Msg) :-
+    is_op(E), component(E, K, V), component(E, kind, Kind),
+    \+ component_spec_core(K), \+ kind_component(Kind, K, _, _),
+    once(kind_component(Owner, K, _, _)),
+    format(string(Msg), "'~w' is a component of ~w ops, not of ~w op '~w'.", [K, Owner, Kind, E]).
+
+component_spec_core(K) :- clause(component_spec(K, _, _, _), true).
+
 op_all_names(E, All) :-
     op_inputs(E, Ins), op_outputs(E, Outs), op_attr_names(E, As),
     append([Ins, Outs, As], All).
@@ -157,11 +203,19 @@ default_fits(float, D) :- number(D).
 default_fits(int, D) :- integer(D).
 default_fits(bool, D) :- memberchk(D, [true, false]).
 default_fits(optional(T), D) :- ( D == none -> true ; default_fits(T, D) ).
+default_fits(choice(Cs), D) :- atom(D), memberchk(D, Cs).
+
+%% cuda_arch(+A): a compute capability: a number (9.0) or an atom ('9.0', '9.0a').
+cuda_arch(A) :- number(A), !, A > 0.
+cuda_arch(A) :- atom(A), atom_codes(A, Cs), phrase(arch_version, Cs), !.
+arch_version --> digits1, ".", digits1, ( "a" -> [] ; [] ).
+digits1 --> [C], { code_type(C, digit) }, ( digits1 -> [] ; [] ).
 
 type_example(float, '1.0').
 type_example(int, '1').
 type_example(bool, true).
 type_example(optional(_), none).
+type_example(choice([C|_]), C).
 
 % ---------------------------------------------------------------------------------------------
 % Locating what a violation blames

@@ -33,6 +33,13 @@ test(does_not_fit, [forall(member(T-D, [float-yes, int-1.5, bool-1, optional(int
 
 :- end_tests(attrs).
 
+:- begin_tests(cuda_archs).
+
+test(valid, forall(member(A, ['9.0', '8.6', '9.0a', '10.0', 9.0]))) :- cuda_arch(A).
+test(invalid, [forall(member(A, [sm_90, '9', '9.0b', "9.0", 'x.0'])), fail]) :- cuda_arch(A).
+
+:- end_tests(cuda_archs).
+
 :- begin_tests(real_specs).
 
 test(parametric_swish_schema, S == "parametric_swish(Tensor x, float beta=1.0) -> Tensor") :-
@@ -42,5 +49,8 @@ test(fused_attention_schema,
     op_schema(fused_attention, S).
 test(parametric_swish_module, M == 'ParametricSwish') :- op_module(parametric_swish, M).
 test(no_violations, Vs == []) :- findall(W-M, violation(W, M), Vs).
+test(cuda_dtypes_override, Ds == [float32, float64, float16, bfloat16]) :- op_device_dtypes(fused_attention, cuda, Ds).
+test(cpu_dtypes_default, Ds == [float32, float64]) :- op_device_dtypes(fused_attention, cpu, Ds).
+test(kind_devices, Ds == [cpu, cuda]) :- findall(D, kind_device(attention, D), Ds).
 
 :- end_tests(real_specs).

@@ -22,7 +22,12 @@ unary_fn(softplus, 'torch.nn.functional.softplus').
 unary_fn(sign, 'torch.sign').
 
 binop(+). binop(-). binop(*). binop(/).
-cmp_op(>). cmp_op(<). cmp_op(>=). cmp_op(=<).
+cmp_op(>). cmp_op(<). cmp_op(>=). cmp_op(=<). cmp_op(=:=). cmp_op(=\=). cmp_op(==). cmp_op(\==).
+
+% One spelling per comparison: == and \== read naturally, =:= and =\= are Prolog's arithmetic ones.
+cmp_canonical(==, =:=) :- !.
+cmp_canonical(\==, =\=) :- !.
+cmp_canonical(Op, Op).
 
 constant_name(pi, 3.141592653589793).
 
@@ -44,7 +49,7 @@ expr_problem(where(C, A, B), Vars, P) :- !,
     (   C =.. [Op, L, R], cmp_op(Op)
     ->  ( expr_problem(L, Vars, P) -> true ; expr_problem(R, Vars, P) -> true
         ; expr_problem(A, Vars, P) -> true ; expr_problem(B, Vars, P) )
-    ;   format(string(P), "where/3 needs a comparison (>, <, >=, =<) first, got ~q", [C])
+    ;   format(string(P), "where/3 needs a comparison (>, <, >=, =<, ==, \\==) first, got ~q", [C])
     ).
 expr_problem(E, Vars, P) :- E =.. [F, A], unary_fn(F, _), !, expr_problem(A, Vars, P).
 expr_problem(E, _, P) :-
@@ -57,7 +62,7 @@ normalize(E, E) :- ( number(E) ; atom(E) ), !.
 normalize(A ** N, pow(A1, N)) :- !, normalize(A, A1).
 normalize(A ^ N, pow(A1, N)) :- !, normalize(A, A1).
 normalize(where(C, A, B), where(C1, A1, B1)) :- !,
-    C =.. [Op, L, R], normalize(L, L1), normalize(R, R1), C1 =.. [Op, L1, R1],
+    C =.. [Op0, L, R], cmp_canonical(Op0, Op), normalize(L, L1), normalize(R, R1), C1 =.. [Op, L1, R1],
     normalize(A, A1), normalize(B, B1).
 normalize(E, E1) :- E =.. [F|Args], maplist(normalize_arg(F), Args, Args1), E1 =.. [F|Args1].
 normalize_arg(F, A, A) :- memberchk(F, [pow, max, min]), number(A), !.
@@ -166,11 +171,16 @@ replace_all([A|As], S, R, [B|Bs]) :- replace(A, S, R, B), replace_all(As, S, R, 
 %% cpp_expr(+Expr, -String): C++ over a type V (scalar opmath type or Vectorized), helpers in grimoire::.
 cpp_expr(tmp(I), S) :- !, format(string(S), "tmp_~w", [I]).
 cpp_expr(E, S) :- integer(E), !, format(string(S), "V(~w)", [E]).
-cpp_expr(E, S) :- number(E), !, format(string(S), "V(~15g)", [E]).
+cpp_expr(E, S) :- number(E), !, format(string(S), "V(~17g)", [E]).
 cpp_expr(E, S) :- constant_name(E, C), !, cpp_expr(C, S).
 cpp_expr(E, S) :- atom(E), !, format(string(S), "~w", [E]).
 cpp_expr(-A, S) :- !, cpp_expr(A, SA), format(string(S), "(-~w)", [SA]).
 cpp_expr(pow(A, 2), S) :- !, cpp_expr(A, SA), format(string(S), "grimoire::square(~w)", [SA]).
+% Small integer and half-integer powers become multiplications and roots: pow() is the slowest path.
+cpp_expr(pow(A, N), S) :- integer(N), N >= 3, N =< 8, !, cpp_expr(A, SA), format(string(S), "grimoire::ipow<~w>(~w)", [N, SA]).
+cpp_expr(pow(A, -1), S) :- !, cpp_expr(A, SA), format(string(S), "(V(1) / ~w)", [SA]).
+cpp_expr(pow(A, N), S) :- N =:= 0.5, !, cpp_expr(A, SA), format(string(S), "grimoire::sqrt(~w)", [SA]).
+cpp_expr(pow(A, N), S) :- N =:= -0.5, !, cpp_expr(A, SA), format(string(S), "grimoire::rsqrt(~w)", [SA]).
 cpp_expr(pow(A, N), S) :- !, cpp_expr(A, SA), cpp_expr(N, SN), format(string(S), "grimoire::pow(~w, ~w)", [SA, SN]).
 cpp_expr(max(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::maximum(~w, ~w)", [SA, SC]).
 cpp_expr(min(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::minimum(~w, ~w)", [SA, SC]).
@@ -180,7 +190,7 @@ cpp_expr(where(C, A, B), S) :- !,
 cpp_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, cpp_expr(A, SA), cpp_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
 cpp_expr(E, S) :- E =.. [F, A], unary_fn(F, _), !, cpp_expr(A, SA), format(string(S), "grimoire::~w(~w)", [F, SA]).
 
-cmp_fn(>, gt). cmp_fn(<, lt). cmp_fn(>=, ge). cmp_fn(=<, le).
+cmp_fn(>, gt). cmp_fn(<, lt). cmp_fn(>=, ge). cmp_fn(=<, le). cmp_fn(=:=, eq). cmp_fn(=\=, ne).
 
 %% cpp_body(+Expr, -Lets, -Result): Lets a list of "const V tmp_I = ...;" strings.
 cpp_body(Expr, LetStrs, Result) :-
@@ -202,4 +212,4 @@ py_expr(where(C, A, B), S) :- !,
 py_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, py_expr(A, SA), py_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
 py_expr(E, S) :- E =.. [F, A], unary_fn(F, T), !, py_expr(A, SA), format(string(S), "~w(~w)", [T, SA]).
 
-py_cmp(>, >). py_cmp(<, <). py_cmp(>=, >=). py_cmp(=<, <=).
+py_cmp(>, >). py_cmp(<, <). py_cmp(>=, >=). py_cmp(=<, <=). py_cmp(=:=, ==). py_cmp(=\=, '!=').

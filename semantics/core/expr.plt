@@ -57,6 +57,12 @@ test(cpp, S == "(x * grimoire::sigmoid((beta * x)))") :- cpp_expr(x * sigmoid(be
 test(cpp_where, S == "grimoire::where(grimoire::gt(x, V(0)), x, V(0.5))") :- cpp_expr(where(x > 0, x, 0.5), S).
 test(py, S == "(x * torch.sigmoid((beta * x)))") :- py_expr(x * sigmoid(beta * x), S).
 test(py_pow, S == "torch.pow(x, 2)") :- py_expr(pow(x, 2), S).
+test(cpp_integer_power_multiplies, S == "grimoire::ipow<3>(x)") :- cpp_expr(pow(x, 3), S).
+test(cpp_half_power_is_a_root, S == "grimoire::rsqrt(x)") :- cpp_expr(pow(x, -0.5), S).
+test(cpp_constants_keep_double_precision, S == "V(0.79788456080286541)") :- cpp_expr(0.7978845608028654, S).
+test(equality_reads_either_way, N == where(t =:= c, 1, 0)) :- normalize(where(t == c, 1, 0), N).
+test(cpp_eq, S == "grimoire::where(grimoire::ne(t, c), x, V(0))") :- normalize(where(t \== c, x, 0), N), cpp_expr(N, S).
+test(py_ne, S == "torch.where(t != c, x, 0)") :- normalize(where(t \== c, x, 0), N), py_expr(N, S).
 
 :- end_tests(expr_render).
 

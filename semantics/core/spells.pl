@@ -6,6 +6,8 @@ spell_step(conjure(build_extension), build).
 spell_step(conjure(run_tests), test).
 spell_step(conjure(run_benchmarks), bench).
 spell_step(conjure(validate), test).
+% Scaffold a new op: a spec under semantics/ops/ that is valid as written (grimoire new-op).
+spell_step(conjure(new_op(Name, Kind)), new_op(Name, Kind)).
 
 step_requires(build, generate).
 step_requires(test, build).
@@ -19,4 +21,7 @@ spell_plan(Spell, Steps) :-
 step_closure(Step, Seen, Seen) :- memberchk(Step, Seen), !.
 step_closure(Step, Seen, [Step|Out]) :-
     findall(R, step_requires(Step, R), Rs),
-    foldl([R, A0, A]>>step_closure(R, A0, A), Rs, Seen, Out).
+    steps_closure(Rs, Seen, Out).
+% (no yall lambdas in specs: after an unload and reconsult they run uncompiled, and copy their context)
+steps_closure([], Seen, Seen).
+steps_closure([R|Rs], Seen0, Seen) :- step_closure(R, Seen0, Seen1), steps_closure(Rs, Seen1, Seen).

@@ -27,3 +27,9 @@ kind_derived(attention, E, backward_schema-S) :-
     op_inputs(E, [Q, K, V]), op_outputs(E, [O, W]),
     format(string(S), "~w_backward(Tensor? grad_~w, Tensor? grad_~w, Tensor ~w, Tensor ~w, Tensor ~w, Tensor ~w, float? scale) -> (Tensor, Tensor, Tensor)",
            [E, O, W, Q, K, V, W]).
+
+%% Backends: BLAS + a vectorized row pass on CPU (no half types there); on CUDA cuBLAS + one fused
+%% warp-shuffle softmax row kernel each way, float accumulation for half types.
+kind_device(attention, cpu).
+kind_device(attention, cuda).
+kind_device_dtypes(attention, cpu, [float32, float64]).

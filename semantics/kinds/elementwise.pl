@@ -64,3 +64,7 @@ kind_derived(elementwise, E, backward_schema-S) :-
 
 tensor_arg(grad_(O), A) :- !, format(string(A), "Tensor grad_~w", [O]).
 tensor_arg(I, A) :- format(string(A), "Tensor ~w", [I]).
+
+%% Backends: TensorIterator loops on both (cpu_kernel_vec; gpu_kernel, computing half types in float).
+kind_device(elementwise, cpu).
+kind_device(elementwise, cuda).

@@ -21,19 +21,20 @@
     torch.optim.Optimizer subclasses written around it; `requires` facts the attrs they accept.
 */
 
-:- multifile component_spec/4.
-
 op_kind(optimizer, "in-place multi-tensor optimizer step: per-element rules over param, grad and states, host scalars per step").
 
-component_spec(param,           one,  kind(optimizer), "param: the name of the parameter tensor the step updates in place, e.g. param").
-component_spec(grad,            one,  kind(optimizer), "grad: the name of the parameter's gradient (read only), e.g. grad").
-component_spec(state,           many, kind(optimizer), "state: a per-parameter state tensor, zeros at first, same shape and dtype as the param, e.g. exp_avg").
-component_spec(scalar,          many, kind(optimizer), "scalar: Name = Expression over numeric attrs, step and earlier scalars, once per tensor on the host, e.g. bias_correction1 = 1 - pow(beta1, step)").
-component_spec(let,             many, kind(optimizer), "let: Name = Expression, a per-element local for the rules after it").
-component_spec(update,          many, kind(optimizer), "update: Target = Expression, Target the param or a state; rules run in the order written").
-component_spec(requires,        many, kind(optimizer), "requires: a condition the attrs must meet, e.g. lr >= 0 or (nesterov -> momentum > 0)").
-component_spec(optimizer_class, many, kind(optimizer), "optimizer_class: 'Name' or 'Name'(Settings) with Settings like betas = (beta1, beta2) (a tuple argument), weight_decay = 0.01 (another default) or decoupled_weight_decay := true (fixed)").
-component_spec(bench_attrs,     one,  kind(optimizer), "bench_attrs: [Attr = Value, ...], the attrs the benchmark runs with").
+kind_component(optimizer, param,           one, "param: the name of the parameter tensor the step updates in place, e.g. param").
+kind_component(optimizer, grad,            one, "grad: the name of the parameter's gradient (read only), e.g. grad").
+kind_component(optimizer, state,           many, "state: a per-parameter state tensor, zeros at first, same shape and dtype as the param, e.g. exp_avg").
+kind_component(optimizer, scalar,          many, "scalar: Name = Expression over numeric attrs, step and earlier scalars, once per tensor on the host, e.g. bias_correction1 = 1 - pow(beta1, step)").
+kind_component(optimizer, let,             many, "let: Name = Expression, a per-element local for the rules after it").
+kind_component(optimizer, update,          many, "update: Target = Expression, Target the param or a state; rules run in the order written").
+kind_component(optimizer, requires,        many, "requires: a condition the attrs must meet, e.g. lr >= 0 or (nesterov -> momentum > 0)").
+kind_component(optimizer, optimizer_class, many, "optimizer_class: 'Name' or 'Name'(Settings) with Settings like betas = (beta1, beta2) (a tuple argument), weight_decay = 0.01 (another default) or decoupled_weight_decay := true (fixed)").
+kind_component(optimizer, bench_attrs,     one, "bench_attrs: [Attr = Value, ...], the attrs the benchmark runs with").
+
+kind_device(optimizer, cpu).
+kind_device_dtypes(optimizer, cpu, [float32, float64]).
 
 kind_requires(optimizer, param).
 kind_requires(optimizer, grad).
@@ -375,17 +376,12 @@ lift_program([rule(K, N, X)|T], Table, [rule(K, N, Y)|T1]) :- lift(X, Table, Y),
 % ---------------------------------------------------------------------------------------------
 
 %% cpp_host(+Expr, -S): C++ over V = double (host scalars); if/3 as a conditional expression.
-cpp_host(E, S) :- \+ ( sub_term(T, E), compound(T), T = if(_, _, _) ), !, host_normal(E, N), cpp_expr(N, S).
+cpp_host(E, S) :- \+ compound(E), !, cpp_expr(E, S).
 cpp_host(if(C, A, B), S) :- !, cpp_cond(C, SC), cpp_host(A, SA), cpp_host(B, SB), format(string(S), "(~w ? ~w : ~w)", [SC, SA, SB]).
 cpp_host(-A, S) :- !, cpp_host(A, SA), format(string(S), "(-~w)", [SA]).
 cpp_host(E, S) :- E =.. [Op, A, B], binop(Op), !, cpp_host(A, SA), cpp_host(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
 cpp_host(E, S) :- E =.. [F, A, B], memberchk(F, [pow, **, ^]), !, cpp_host(A, SA), cpp_host(B, SB), format(string(S), "grimoire::pow(~w, ~w)", [SA, SB]).
 cpp_host(E, S) :- E =.. [F, A], !, cpp_host(A, SA), format(string(S), "grimoire::~w(~w)", [F, SA]).
-
-host_normal(A ** B, pow(A1, B1)) :- !, host_normal(A, A1), host_normal(B, B1).
-host_normal(A ^ B, pow(A1, B1)) :- !, host_normal(A, A1), host_normal(B, B1).
-host_normal(E, E) :- \+ compound(E), !.
-host_normal(E, N) :- E =.. [F|As], maplist(host_normal, As, Bs), N =.. [F|Bs].
 
 cpp_cond(C, C) :- atom(C), !.
 cpp_cond(\+ A, S) :- !, cpp_cond(A, SA), format(string(S), "(!~w)", [SA]).

@@ -12,6 +12,7 @@ component(fused_attention, attr, scale: optional(float) = none).
 component(fused_attention, output, output).
 component(fused_attention, output, attention_weights).
 component(fused_attention, dtypes, [float32, float64]).
-component(fused_attention, devices, [cpu]).
+component(fused_attention, devices, [cpu, cuda]).
+component(fused_attention, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(fused_attention, module, 'FusedAttention').
 component(fused_attention, bench, shape([8, 512, 64])).

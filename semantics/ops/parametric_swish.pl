@@ -8,7 +8,7 @@ component(parametric_swish, input, x).
 component(parametric_swish, attr, beta: float = 1.0).
 component(parametric_swish, output, y).
 component(parametric_swish, forward, y = x * sigmoid(beta * x)).
-component(parametric_swish, dtypes, [float32, float64]).
-component(parametric_swish, devices, [cpu]).
+component(parametric_swish, dtypes, [float32, float64, float16, bfloat16]).
+component(parametric_swish, devices, [cpu, cuda]).
 component(parametric_swish, module, 'ParametricSwish').
 component(parametric_swish, bench, shape([16777216])).

@@ -1,4 +1,4 @@
-% expect: 8 'update' is a component of optimizer ops only
+% expect: 8 'update' is a component of optimizer ops, not of elementwise op 'bad_op'
 entity(bad_op).
 component(bad_op, kind, elementwise).
 component(bad_op, doc, "Doubles x.").

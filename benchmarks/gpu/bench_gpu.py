@@ -1,0 +1,266 @@
+"""GPU benchmarks of the generated ops against their peers, measured side by side in one process.
+
+Each generated op runs against the eager composite and torch.compile(dynamic=False) of that composite,
+forward and backward, in float32 and bfloat16, on inputs of hundreds of MB drawn fresh (never zeros).
+Times are CUDA-event medians (triton.testing.do_bench, return_mode="median"); memory-bound ops are also
+given as GB/s (bytes read once + written once) and as a fraction of a device-to-device copy of the same
+size timed in the same run. Every case is checked against a float64 reference before it is timed.
+
+    python benchmarks/gpu/bench_gpu.py --json OUT.json          # on the GPU machine, after the build
+    python benchmarks/gpu/bench_gpu.py --device cpu --small     # a smoke run of this script anywhere
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+ATTENTION_SHAPE = (4, 16, 2048, 64)  # batch, heads, seq, d: the target shape of issue 4
+SWISH_NUMEL = 1 << 28  # 268M elements: 1 GiB of float32 per tensor
+
+
+@dataclass
+class Row:
+    op: str
+    pass_: str
+    dtype: str
+    shape: list
+    impl: str  # generated | eager | compile | copy
+    ms: float
+    bytes: int = 0
+    flops: int = 0
+    rel_err: float | None = None  # against float64, checked before timing
+
+    @property
+    def gbps(self) -> float:
+        return self.bytes / self.ms / 1e6 if self.bytes else 0.0
+
+    @property
+    def tflops(self) -> float:
+        return self.flops / self.ms / 1e9 if self.flops else 0.0
+
+
+def timer(device: str) -> Callable[[Callable[[], object]], float]:
+    if device == "cuda":
+        from triton.testing import do_bench
+
+        return lambda fn: do_bench(fn, warmup=50, rep=300, return_mode="median")
+
+    def host(fn) -> float:  # the smoke path: host clock, median of a few
+        fn()
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1e3)
+        return statistics.median(times)
+
+    return host
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.double(), b.double()
+    return ((a - b).norm() / b.norm().clamp_min(1e-300)).item()
+
+
+def randn(shape, dtype, device, requires_grad=False) -> torch.Tensor:
+    return torch.randn(shape, device=device, dtype=dtype).requires_grad_(requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+
+def copy_ceiling(device: str, bench, numel: int) -> Row:
+    x = randn((numel,), torch.float32, device)
+    y = torch.empty_like(x)
+    ms = bench(lambda: y.copy_(x))
+    return Row("copy", "d2d", "float32", [numel], "copy", ms, bytes=2 * x.nbytes)
+
+
+def _ops():
+    sys.path.insert(0, str(ROOT))
+    import generated_ops  # builds and loads the extension when needed
+
+    return generated_ops
+
+
+def swish_cases(device: str, bench, numel: int, dtypes) -> list[Row]:
+    generated_ops = _ops()
+    beta = 1.25
+
+    def eager(x):
+        return x * torch.sigmoid(beta * x)
+
+    impls = {"generated": lambda x: generated_ops.parametric_swish(x, beta), "eager": eager,
+             "compile": torch.compile(eager, dynamic=False)}
+    rows = []
+    for dtype in dtypes:
+        name = str(dtype).removeprefix("torch.")
+        x = randn((numel,), dtype, device, requires_grad=True)
+        g = randn((numel,), dtype, device)
+        xd = x.detach().double().requires_grad_()
+        ref = eager(xd)
+        (ref_dx,) = torch.autograd.grad(ref, xd, g.double())
+        ref = ref.detach()
+        size = x.element_size()
+        for impl, fn in impls.items():
+            out = fn(x)
+            (dx,) = torch.autograd.grad(out, x, g, retain_graph=True)
+            fwd_err, bwd_err = rel_err(out, ref), rel_err(dx, ref_dx)
+            with torch.no_grad():
+                ms = bench(lambda: fn(x))
+            rows.append(Row("parametric_swish", "forward", name, [numel], impl, ms, bytes=2 * numel * size,
+                            rel_err=fwd_err))
+            ms = bench(lambda: torch.autograd.grad(out, x, g, retain_graph=True))
+            rows.append(Row("parametric_swish", "backward", name, [numel], impl, ms, bytes=3 * numel * size,
+                            rel_err=bwd_err))
+            del out, dx
+        del x, g, xd, ref, ref_dx
+        torch.cuda.empty_cache() if device == "cuda" else None
+    return rows
+
+
+def attention_reference(q, k, v, scale=None):
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    weights = torch.softmax(q @ k.transpose(-2, -1) * scale, dim=-1)
+    return weights @ v, weights
+
+
+def attention_cases(device: str, bench, shape, dtypes) -> list[Row]:
+    generated_ops = _ops()
+    impls = {"generated": generated_ops.fused_attention, "eager": attention_reference,
+             "compile": torch.compile(attention_reference, dynamic=False)}
+    b, h, s, d = shape
+    flops = 4 * b * h * s * s * d
+    weights_bytes = b * h * s * s  # times the element size below
+    rows = []
+    for dtype in dtypes:
+        name = str(dtype).removeprefix("torch.")
+        size = torch.tensor([], dtype=dtype).element_size()
+        q, k, v = (randn(shape, dtype, device, requires_grad=True) for _ in range(3))
+        g = randn(shape, dtype, device)
+        # float64 reference on the first batch element (the whole batch in float64 would not add much)
+        ref_in = [t[:1].detach().double().requires_grad_() for t in (q, k, v)]
+        ref_out, ref_w = attention_reference(*ref_in)
+        ref_grads = torch.autograd.grad(ref_out, ref_in, g[:1].double())
+        for impl, fn in impls.items():
+            out, w = fn(q, k, v)
+            grads = torch.autograd.grad(out, (q, k, v), g, retain_graph=True)
+            fwd_err = max(rel_err(out[:1], ref_out), rel_err(w[:1], ref_w))
+            bwd_err = max(rel_err(a[:1], r) for a, r in zip(grads, ref_grads))
+            del grads
+            with torch.no_grad():
+                ms = bench(lambda: fn(q, k, v))
+            # least traffic of any method that returns the weights: write them once, read q, k, v, write out
+            rows.append(Row("fused_attention", "forward", name, list(shape), impl, ms,
+                            bytes=(weights_bytes + 4 * q.numel()) * size, flops=flops, rel_err=fwd_err))
+            ms = bench(lambda: torch.autograd.grad(out, (q, k, v), g, retain_graph=True))
+            rows.append(Row("fused_attention", "backward", name, list(shape), impl, ms, flops=2 * flops,
+                            rel_err=bwd_err))
+            del out, w
+        rows += attention_parts(bench, q, k, v, name)
+        del q, k, v, g, ref_in, ref_out, ref_w, ref_grads
+        torch.cuda.empty_cache() if device == "cuda" else None
+    return rows
+
+
+def attention_parts(bench, q, k, v, dtype_name: str) -> list[Row]:
+    """The pieces both sides are made of, timed alone, to say where the time goes."""
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    b, h, s, d = q.shape
+    q3, k3, v3 = (t.detach().reshape(b * h, s, d) for t in (q, k, v))
+    scores = torch.empty(b * h, s, s, device=q.device, dtype=q.dtype)
+    weights_bytes = scores.numel() * scores.element_size()
+    parts = {
+        "scores GEMM (baddbmm, alpha=scale)": (lambda: scores.baddbmm_(q3, k3.transpose(1, 2), beta=0, alpha=scale), weights_bytes),
+        "eager scale (scores * scale)": (lambda: scores * scale, 2 * weights_bytes),
+        "eager softmax (torch.softmax)": (lambda: torch.softmax(scores, dim=-1), 2 * weights_bytes),
+        "output GEMM (bmm)": (lambda: torch.bmm(scores, v3), weights_bytes),
+    }
+    rows = []
+    with torch.no_grad():
+        for name, (fn, nbytes) in parts.items():
+            rows.append(Row("fused_attention", "part", dtype_name, [b, h, s, d], name, bench(fn), bytes=nbytes))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Table
+# ---------------------------------------------------------------------------------------------
+
+def table(rows: list[Row]) -> str:
+    copy = next((r for r in rows if r.impl == "copy"), None)
+    by_case: dict[tuple, dict[str, Row]] = {}
+    parts = [r for r in rows if r.pass_ == "part"]
+    for r in rows:
+        if r.impl != "copy" and r.pass_ != "part":
+            by_case.setdefault((r.op, r.pass_, r.dtype, tuple(r.shape)), {})[r.impl] = r
+    lines = []
+    if copy:
+        lines.append(f"copy ceiling: {copy.gbps:.0f} GB/s (device-to-device copy of {copy.bytes / 2**30:.1f} GiB "
+                     f"read+write, {copy.ms:.3f} ms)")
+    lines += ["", "| op | pass | dtype | generated ms | eager ms | compile ms | vs eager | vs compile | GB/s | % copy "
+              "| TFLOP/s | max rel err |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (op, pass_, dtype, _), impls in by_case.items():
+        ours, eager, comp = impls.get("generated"), impls.get("eager"), impls.get("compile")
+        if ours is None:
+            continue
+        gbps = f"{ours.gbps:.0f}" if ours.bytes else "-"
+        pct = f"{100 * ours.gbps / copy.gbps:.0f}%" if ours.bytes and copy else "-"
+        tf = f"{ours.tflops:.1f}" if ours.flops else "-"
+        errs = [r.rel_err for r in impls.values() if r.rel_err is not None]
+        lines.append(f"| {op} | {pass_} | {dtype} | {ours.ms:.3f} | {eager.ms:.3f} | {comp.ms:.3f} | "
+                     f"{eager.ms / ours.ms:.2f}x | {comp.ms / ours.ms:.2f}x | {gbps} | {pct} | {tf} | "
+                     f"{ours.rel_err:.1e} (peers {max(errs):.1e}) |")
+    if parts:
+        lines += ["", "Parts of the attention pipelines, timed alone (GB/s over the weights-sized tensors they touch):", "",
+                  "| dtype | part | ms | GB/s |", "|---|---|---|---|"]
+        lines += [f"| {r.dtype} | {r.impl} | {r.ms:.3f} | {r.gbps:.0f} |" for r in parts]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--small", action="store_true", help="tiny sizes: a smoke run of the script")
+    parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--only", choices=["swish", "attention"], help="one op only")
+    args = parser.parse_args()
+    device = args.device
+    bench = timer(device)
+    numel = 1 << 16 if args.small else SWISH_NUMEL
+    shape = (1, 2, 64, 16) if args.small else ATTENTION_SHAPE
+    dtypes = [torch.float32, torch.bfloat16] if device == "cuda" else [torch.float32]  # no CPU bfloat16 yet
+    rows = [copy_ceiling(device, bench, numel)]
+    if args.only in (None, "swish"):
+        rows += swish_cases(device, bench, numel, dtypes)
+    if args.only in (None, "attention"):
+        rows += attention_cases(device, bench, shape, dtypes)
+    meta = {"device": torch.cuda.get_device_name() if device == "cuda" else device, "torch": torch.__version__,
+            "cuda": torch.version.cuda, "timer": "triton.testing.do_bench median" if device == "cuda" else "host"}
+    if device == "cuda":
+        import triton
+
+        meta["triton"] = triton.__version__
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "rows": [dict(asdict(r), gbps=r.gbps, tflops=r.tflops)
+                                                                  for r in rows]}, indent=1))
+    print(json.dumps(meta))
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

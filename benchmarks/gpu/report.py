@@ -1,0 +1,112 @@
+"""The GPU report in markdown: the machine, the build, pass/fail of the generated tests per op x device x
+dtype (from pytest's junit XML), and the benchmark table (from bench_gpu.py's JSON), targets checked.
+
+    python benchmarks/gpu/report.py OUT_DIR > OUT_DIR/report.md
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gpu import Row, table  # noqa: E402
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+MEMORY_BOUND = {"parametric_swish"}
+COPY_TARGET, ATTENTION_TARGET = 0.90, 1.5
+
+
+def test_grid(junit: Path) -> tuple[dict, dict]:
+    """(op, device, dtype) -> outcome -> count, and the failures' names and messages."""
+    grid: dict = defaultdict(lambda: defaultdict(int))
+    failures: dict = {}
+    for tc in ET.parse(junit).getroot().iter("testcase"):
+        module = tc.get("classname", "").split(".")
+        stem = next((m for m in module if m.startswith("test_")), "test_?")
+        cuda_file = stem.endswith("_cuda")
+        op = stem[len("test_"):].removesuffix("_cuda")
+        name = tc.get("name", "")
+        params = name[name.index("[") + 1:-1] if "[" in name else ""
+        device = "cuda" if cuda_file or "cuda" in params.split("-") else ("cpu" if "cpu" in params.split("-") else "?")
+        dtype = next((d for d in DTYPES if re.search(rf"\b{d}\b", params)), "float64" if "gradcheck" in name else "-")
+        outcome = "passed"
+        for child in tc:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+                failures[f"{stem}::{name}"] = (child.get("message") or "")[:200]
+            elif child.tag == "skipped":
+                outcome = "skipped"
+        grid[(op, device, dtype)][outcome] += 1
+    return grid, failures
+
+
+def grid_table(grid: dict) -> str:
+    lines = ["| op | device | dtype | passed | failed | skipped |", "|---|---|---|---|---|---|"]
+    order = {d: i for i, d in enumerate(DTYPES + ("-",))}
+    for (op, dev, dt) in sorted(grid, key=lambda k: (k[0], k[1], order.get(k[2], 9))):
+        c = grid[(op, dev, dt)]
+        lines.append(f"| {op} | {dev} | {dt} | {c['passed']} | {c['failed']} | {c['skipped']} |")
+    return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[str]:
+    copy = next(r for r in rows if r.impl == "copy")
+    cases: dict = defaultdict(dict)
+    for r in rows:
+        if r.impl != "copy" and r.pass_ != "part":
+            cases[(r.op, r.pass_, r.dtype)][r.impl] = r
+    out = []
+    for (op, pass_, dtype), impls in cases.items():
+        ours, eager, comp = impls["generated"], impls["eager"], impls["compile"]
+        if op in MEMORY_BOUND:
+            frac, vs = ours.gbps / copy.gbps, comp.ms / ours.ms
+            ok = frac >= COPY_TARGET and vs >= 1.0
+            out.append(f"- {op} {pass_} {dtype}: {100 * frac:.0f}% of copy (target {100 * COPY_TARGET:.0f}%), "
+                       f"{vs:.2f}x torch.compile (target 1.0x): {'met' if ok else 'MISSED'}")
+        elif op == "fused_attention" and pass_ == "forward":
+            vs = eager.ms / ours.ms
+            out.append(f"- {op} {pass_} {dtype}: {vs:.2f}x the eager composite (target {ATTENTION_TARGET}x): "
+                       f"{'met' if vs >= ATTENTION_TARGET else 'MISSED'}")
+    return out
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    env = (out / "env.txt").read_text() if (out / "env.txt").exists() else ""
+    build = (out / "build_time.txt").read_text().strip() if (out / "build_time.txt").exists() else "?"
+    print("# GPU report\n")
+    print("Produced by `benchmarks/gpu/run_all.sh` on the GPU machine: build, the whole generated test suite on "
+          "CUDA, then `benchmarks/gpu/bench_gpu.py`.\n")
+    print("## Machine\n\n```\n" + env.strip() + "\n```\n")
+    print(f"Build of generated_ops (CPU + CUDA sources, MAX_JOBS as set): {build}\n")
+    if (out / "junit.xml").exists():
+        grid, failures = test_grid(out / "junit.xml")
+        total = defaultdict(int)
+        for c in grid.values():
+            for k, n in c.items():
+                total[k] += n
+        print(f"## Generated tests: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped\n")
+        print(grid_table(grid) + "\n")
+        for name, msg in failures.items():
+            print(f"- FAILED {name}: {msg}")
+        print()
+    if (out / "bench.json").exists():
+        data = json.loads((out / "bench.json").read_text())
+        rows = [Row(**{k: v for k, v in r.items() if k not in ("gbps", "tflops")}) for r in data["rows"]]
+        print("## Benchmarks\n")
+        print(f"`{json.dumps(data['meta'])}`\n")
+        print("Ratios are peer median / generated median (>1: generated faster). Times in ms, CUDA events, "
+              "median. GB/s counts each input read once and each output written once.\n")
+        print(table(rows) + "\n")
+        print("Targets:\n")
+        print("\n".join(targets(rows)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

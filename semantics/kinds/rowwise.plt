@@ -1,0 +1,42 @@
+/*  PLUnit tests of the rowwise planner and its derived backward (rowwise.pl). */
+
+:- begin_tests(rowwise_extract).
+
+test(reduction_becomes_stat, [Stats, Ys] == [[stat(tmp_s0, sum, x)], [x / tmp_s0]]) :-
+    rw_extract([x / sum(x)], [], Stats, Ys).
+test(repeated_reduction_computed_once, Stats == [stat(tmp_s0, max, x), stat(tmp_s1, sum, exp(x - tmp_s0))]) :-
+    rw_extract([exp(x - max(x)) / sum(exp(x - max(x)))], [], Stats, _).
+test(shared_across_outputs, N == 1) :-
+    rw_extract([sum(x) * 2, sum(x) + 1], [], Stats, _), length(Stats, N).
+
+:- end_tests(rowwise_extract).
+
+:- begin_tests(rowwise_plan).
+
+test(softmax_two_passes, [Ns == [[max], [sum]]]) :-
+    rw_plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], plan(_, Passes, _, _)),
+    findall(Rs, ( member(pass(Ss, _), Passes), findall(R, member(stat(_, R, _), Ss), Rs) ), Ns).
+test(independent_stats_share_a_pass, N == 1) :-
+    rw_plan([x, col], [out(y, row, sum(x) + max(x))], plan(_, Passes, _, _)), length(Passes, N).
+test(row_scalars_hoisted, [Pre, Body] == [[], (x - tmp_s0) * tmp_r0]) :-
+    rw_plan([x, col], [out(y, element, (x - mean(x)) * rsqrt(mean(x * x) + eps))], plan(Pre, _, [out(y, Body)], _)).
+test(division_by_row_scalar_multiplies, Body == x * tmp_r0) :-
+    rw_plan([x, col], [out(y, element, x / sum(x))], plan(_, _, [out(y, Body)], _)).
+
+:- end_tests(rowwise_plan).
+
+:- begin_tests(rowwise_backward).
+
+% The derived gradients of the bundled specs, checked symbolically at the points that matter.
+test(sum_gradient_is_the_row_gradient, G == grad_y) :- rw_gradient(sum, x, G).
+test(mean_gradient_divides_by_n, G == grad_y * (1 / n)) :- rw_gradient(mean, x, G).
+test(softmax_uses_the_given_gradient, G == y * (grad_y - sum(grad_y * y))) :- rw_gradient(softmax, x, G).
+test(log_softmax_derived_through_the_sum) :-
+    rw_gradient(log_softmax, x, G),
+    once(( sub_term(sum(B), G), sub_term(grad_y, B) )), once(sub_term(exp(_), G)).
+test(max_is_a_shift_without_gradient) :-
+    rw_gradient(log_softmax, x, G), \+ sub_term(where(_, _, _), G).
+test(layer_norm_bias_gradient_is_the_incoming_one, G == grad_y) :- rw_gradient(layer_norm, bias, G).
+test(cross_entropy_target_not_differentiable, Ds == [x]) :- op_differentiable(cross_entropy, Ds).
+
+:- end_tests(rowwise_backward).

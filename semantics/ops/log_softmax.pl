@@ -1,0 +1,14 @@
+/*  log_softmax (rowwise): x - log(sum(exp(x))) over the last dim, max-subtracted.
+    The backward is derived: grad - exp(x - lse) * sum(grad). */
+
+entity(log_softmax).
+component(log_softmax, kind, rowwise).
+component(log_softmax, doc, "Log-softmax over the last dimension.").
+component(log_softmax, input, x).
+component(log_softmax, output, y).
+component(log_softmax, stat, x_max = max(x)).
+component(log_softmax, forward, y = x - x_max - log(sum(exp(x - x_max)))).
+component(log_softmax, peer, 'torch.log_softmax'(x, -1)).
+component(log_softmax, dtypes, [float32, float64, float16, bfloat16]).
+component(log_softmax, devices, [cpu, cuda]).
+component(log_softmax, bench, shape([4096, 4096])).

@@ -1,0 +1,16 @@
+/*  rms_norm (rowwise): x / sqrt(mean(x^2) + eps) * weight over the last dim (torch's rms_norm). */
+
+entity(rms_norm).
+component(rms_norm, kind, rowwise).
+component(rms_norm, doc, "Root-mean-square normalization over the last dimension, with weight.").
+component(rms_norm, input, x).
+component(rms_norm, input, weight).
+component(rms_norm, column_input, weight).
+component(rms_norm, attr, eps: float = 1.0e-6).
+component(rms_norm, output, y).
+component(rms_norm, forward, y = x * rsqrt(mean(x * x) + eps) * weight).
+component(rms_norm, peer, 'torch.nn.functional.rms_norm'(x, [shape(x, -1)], weight, eps)).
+component(rms_norm, dtypes, [float32, float64, float16, bfloat16]).
+component(rms_norm, devices, [cpu, cuda]).
+component(rms_norm, module, 'RMSNorm').
+component(rms_norm, bench, shape([4096, 4096])).

@@ -1,0 +1,8 @@
+% expect: 6 output 'y' of custom op 'bad_op' has no shape
+entity(bad_op).
+component(bad_op, kind, custom).
+component(bad_op, doc, "Doubles x.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, reference, "x * 2").
+component(bad_op, sample, [[3]]).

@@ -1,0 +1,77 @@
+"""The CUDA compile check: every CUDA source of generated_ops/ compiles, and the whole extension links and
+loads (dlopen, every symbol resolved), against the CUDA build of torch in .venv-cuda and the toolkit at
+GRIMOIRE_CUDA_HOME, for sm_90 only. No GPU is needed and no kernel runs. `make setup-cuda` makes the venv.
+
+Where there is no toolkit the check is skipped with the reason shown; under CI=true it fails instead."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CUDA_HOME = Path(os.environ.get("GRIMOIRE_CUDA_HOME", "/usr/local/cuda"))
+PYTHON = ROOT / ".venv-cuda" / "bin" / "python"
+BUILD_DIR = ROOT / "generated_ops" / "_build" / "cuda-check"
+
+
+def _unavailable(reason: str) -> None:
+    message = f"CUDA compile check SKIPPED: {reason}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: it must run)")
+    pytest.skip(message)
+
+
+def test_every_cuda_source_compiles_and_links():
+    if not (CUDA_HOME / "bin" / "nvcc").exists():
+        _unavailable(f"no CUDA toolkit at {CUDA_HOME} (set GRIMOIRE_CUDA_HOME)")
+    if not PYTHON.exists():
+        _unavailable(f"no {PYTHON.parent.parent.name} with the CUDA build of torch (run `make setup-cuda`)")
+    sources = sorted(p.name for p in (ROOT / "generated_ops" / "csrc").glob("*.cu"))
+    assert sources, "no CUDA sources were generated: no op lists cuda in its devices"
+    env = dict(os.environ, CUDA_HOME=str(CUDA_HOME), TORCH_CUDA_ARCH_LIST="9.0", GRIMOIRE_WITH_CUDA="1",
+               GENERATED_OPS_BUILD_DIR=str(BUILD_DIR))
+    start = time.perf_counter()
+    proc = subprocess.run([str(PYTHON), str(ROOT / "generated_ops" / "_build.py")], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    errors = [ln for ln in log.splitlines() if "error" in ln.lower()][:40]
+    assert proc.returncode == 0, "CUDA build failed:\n" + "\n".join(errors or log.splitlines()[-40:])
+    stamp = json.loads((BUILD_DIR / "stamp.json").read_text())
+    assert stamp["cuda"] and stamp["cuda_archs"] == "9.0", stamp
+    for name in sources:
+        obj = BUILD_DIR / (Path(name).stem + ".cuda.o")
+        assert obj.exists() and obj.stat().st_size > 0, f"{name} was not compiled"
+    print(f"CUDA compile check: {len(sources)} CUDA sources, extension linked, {seconds:.1f} s")
+
+
+def _defined(header: str) -> set[str]:
+    """Function names a grimoire header defines: through its unary macro or as a function template."""
+    import re
+
+    text = (ROOT / "templates" / "extension" / "csrc" / header).read_text()
+    names = set(re.findall(r"^GRIMOIRE_(?:CUDA_)?UNARY\((\w+),", text, re.M))
+    names |= set(re.findall(r"^(?:inline |GRIMOIRE_DEVICE )\w+ (\w+)\(", text, re.M))
+    return names
+
+
+def test_cuda_header_has_every_function_of_the_grammar():
+    """Every function the expression grammar renders, and every one the CPU header has, has a __device__
+    overload in grimoire_cuda.cuh: else a new grammar function breaks only the CUDA build."""
+    import re
+
+    expr = (ROOT / "semantics" / "core" / "expr.pl").read_text()
+    grammar = set(re.findall(r"^unary_fn\((\w+),", expr, re.M))
+    grammar |= set(re.findall(r'"grimoire::(\w+)\(', expr))  # square, pow, maximum, minimum, where, ...
+    grammar |= set(re.findall(r"cmp_fn\([^,()]+, ([a-z]\w*)\)", expr))  # gt, lt, ge, le
+    cuda = _defined("grimoire_cuda.cuh.j2")
+    assert len(grammar) > 15
+    assert grammar <= cuda, f"missing from grimoire_cuda.cuh.j2: {sorted(grammar - cuda)}"
+    cpu = _defined("grimoire.h.j2") - {"check_dtype", "check_same_device", "check_same_dtype"}
+    assert cpu <= cuda, f"in grimoire.h.j2 but not in grimoire_cuda.cuh.j2: {sorted(cpu - cuda)}"

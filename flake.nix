@@ -18,6 +18,8 @@
           pyswip
           pytest
           pytest-benchmark
+          scikit-learn
+          tqdm
           cookiecutter
           ninja
           matplotlib

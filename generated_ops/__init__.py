@@ -11,6 +11,7 @@ from . import _build
 
 _build.load_library()
 
+from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
 from .ops.add import Add, add  # noqa: E402
 from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
@@ -25,6 +26,7 @@ from .ops.mul import Mul, mul  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
 from .ops.relu import Relu, relu  # noqa: E402
 from .ops.rms_norm import RMSNorm, rms_norm  # noqa: E402
+from .ops.sgd_step import sgd_step, SGD  # noqa: E402
 from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
 from .ops.silu import Silu, silu  # noqa: E402
 from .ops.softmax import Softmax, softmax  # noqa: E402
@@ -33,50 +35,57 @@ from .ops.sub import Sub, sub  # noqa: E402
 from .ops.sum import Sum, sum  # noqa: E402
 from .ops.tanh import Tanh, tanh  # noqa: E402
 
-OPS = ("add", "cross_entropy", "div", "fused_attention", "gelu", "gelu_tanh", "layer_norm", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
+from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
+
+OPS = ("adam_step", "add", "cross_entropy", "div", "fused_attention", "gelu", "gelu_tanh", "layer_norm", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
-    "add",
+    "adam_step",
+    "Adam",
+    "AdamW",
     "Add",
-    "cross_entropy",
+    "add",
     "CrossEntropyLoss",
-    "div",
+    "cross_entropy",
     "Div",
-    "fused_attention",
+    "div",
     "FusedAttention",
-    "gelu",
+    "fused_attention",
     "Gelu",
-    "gelu_tanh",
+    "gelu",
     "GeluTanh",
-    "layer_norm",
+    "gelu_tanh",
     "LayerNorm",
-    "log_softmax",
+    "layer_norm",
     "LogSoftmax",
-    "mean",
+    "log_softmax",
     "Mean",
-    "mse_loss",
+    "mean",
     "MSELoss",
-    "mul",
+    "mse_loss",
     "Mul",
-    "parametric_swish",
+    "mul",
     "ParametricSwish",
-    "relu",
+    "parametric_swish",
     "Relu",
-    "rms_norm",
+    "relu",
     "RMSNorm",
-    "sigmoid",
+    "rms_norm",
+    "sgd_step",
+    "SGD",
     "Sigmoid",
-    "silu",
+    "sigmoid",
     "Silu",
-    "softmax",
+    "silu",
     "Softmax",
-    "softplus",
+    "softmax",
     "Softplus",
-    "sub",
+    "softplus",
     "Sub",
-    "sum",
+    "sub",
     "Sum",
-    "tanh",
+    "sum",
     "Tanh",
+    "tanh",
     "OPS",
 ]

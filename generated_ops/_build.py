@@ -30,6 +30,7 @@ CSRC = PACKAGE_DIR / "csrc"
 BUILD_DIR = Path(os.environ.get("GENERATED_OPS_BUILD_DIR", PACKAGE_DIR / "_build"))
 CPU_SOURCES = (
     "registration.cpp",
+    "adam_step_cpu.cpp",
     "add_cpu.cpp",
     "cross_entropy_cpu.cpp",
     "div_cpu.cpp",
@@ -44,6 +45,7 @@ CPU_SOURCES = (
     "parametric_swish_cpu.cpp",
     "relu_cpu.cpp",
     "rms_norm_cpu.cpp",
+    "sgd_step_cpu.cpp",
     "sigmoid_cpu.cpp",
     "silu_cpu.cpp",
     "softmax_cpu.cpp",

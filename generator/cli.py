@@ -268,7 +268,8 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
         raise _fail(f"no op named {op!r}; ops: {', '.join(x.name for x in ext.ops)}", 2)
     rows = [("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
             ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature})"),
-            ("module", o.module), ("dtypes", ", ".join(o.dtypes)), ("devices", ", ".join(o.devices)),
+            ("optimizers", ", ".join(c.name for c in o.optimizer.classes)) if o.optimizer else ("module", o.module),
+            ("dtypes", ", ".join(o.dtypes)), ("devices", ", ".join(o.devices)),
             ("differentiable", ", ".join(o.differentiable) or "-")]
     if o.reference_py:
         rows.append(("reference", o.reference_py))

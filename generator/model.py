@@ -166,6 +166,89 @@ class Custom:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A condition over the attrs, rendered for C++ (host doubles and bools) and Python."""
+    cpp: str
+    py: str
+    text: str  # as people read it, for error messages
+    names: tuple[str, ...]  # the attrs it reads
+
+
+@dataclass(frozen=True)
+class HostValue:
+    """A value computed once per tensor on the host in double: a spec scalar or a lifted constant."""
+    name: str
+    cpp: str
+    py: str
+
+
+@dataclass(frozen=True)
+class TensorUse:
+    name: str
+    read: bool
+    written: bool
+
+
+@dataclass(frozen=True)
+class Program:
+    """The per-element rules of one optimizer variant: statements over a type V, scalar or Vectorized."""
+    index: int
+    tensors: tuple[TensorUse, ...]
+    uniforms: tuple[str, ...]  # numeric attrs and host values it reads
+    cpp: tuple[str, ...]
+    py: tuple[str, ...]
+
+    @property
+    def cpp_params(self) -> str:
+        """The C++ parameter list of the program's function: tensors it writes by reference."""
+        ps = [f"{'V&' if t.written else 'const V&'} {t.name}" for t in self.tensors]
+        return ", ".join(ps + [f"const V& {u}" for u in self.uniforms])
+
+    def uses(self, tensor: str) -> bool:
+        return any(t.name == tensor for t in self.tensors)
+
+
+@dataclass(frozen=True)
+class ClassParam:
+    name: str
+    attrs: tuple[str, ...]  # one attr, or the attrs a tuple argument groups
+    py_default: str
+
+
+@dataclass(frozen=True)
+class OptimizerClass:
+    name: str
+    params: tuple[ClassParam, ...]
+    fixed: tuple[tuple[str, str], ...]  # (attr, Python value) not taken by the constructor
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    param: str
+    grad: str
+    states: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    requires: tuple[Condition, ...]
+    host: tuple[HostValue, ...]
+    programs: tuple[Program, ...]
+    variant_programs: tuple[int, ...]  # program index for each combination of the conditions
+    classes: tuple[OptimizerClass, ...]
+    bench_attrs: tuple[tuple[str, str], ...]
+
+    @property
+    def tensors(self) -> tuple[str, ...]:
+        return (self.param, self.grad, *self.states)
+
+    def states_used(self, program: Program) -> tuple[str, ...]:
+        return tuple(s for s in self.states if program.uses(s))
+
+    @property
+    def lists(self) -> tuple[str, ...]:
+        """The op's tensor-list arguments, in order: params, grads, one per state, state_steps."""
+        return tuple(f"{t}s" for t in self.tensors) + ("state_steps",)
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     kind: str
@@ -198,6 +281,14 @@ class Op:
     row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
     custom: Optional[Custom] = None  # custom
+    optimizer: Optional[OptimizerSpec] = None  # optimizer
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        """The names the package exports for this op: its function and its module or optimizer classes."""
+        if self.optimizer is not None:
+            return (self.name, *(c.name for c in self.optimizer.classes))
+        return (self.module, self.name)
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -265,6 +356,38 @@ def _body(d: Mapping[str, Any]) -> CppBody:
     return CppBody(tuple(d["lets"]), d["result"])
 
 
+def _condition(d: Mapping[str, Any], what: str) -> Condition:
+    c = _take(d, {"cpp", "py", "text", "names"}, what)
+    return Condition(c["cpp"], c["py"], c["text"], tuple(c["names"]))
+
+
+def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
+    d = _take(data, {"param", "grad", "states", "conditions", "requires", "host", "programs", "variant_programs",
+                     "classes", "bench_attrs"}, f"optimizer of {op}")
+    programs = []
+    for p in d["programs"]:
+        p = _take(p, {"index", "tensors", "uniforms", "cpp", "py"}, f"program of {op}")
+        programs.append(Program(
+            p["index"],
+            tuple(TensorUse(**_take(t, {"name", "read", "written"}, f"tensor of {op}")) for t in p["tensors"]),
+            tuple(p["uniforms"]), tuple(p["cpp"]), tuple(p["py"])))
+    classes = []
+    for c in d["classes"]:
+        c = _take(c, {"name", "params", "fixed"}, f"optimizer class of {op}")
+        params = tuple(ClassParam(q["name"], tuple(q["attrs"]), q["py_default"])
+                       for q in (_take(q, {"name", "attrs", "py_default"}, f"class param of {op}") for q in c["params"]))
+        fixed = tuple((f["name"], f["py"]) for f in (_take(f, {"name", "py"}, f"fixed attr of {op}") for f in c["fixed"]))
+        classes.append(OptimizerClass(c["name"], params, fixed))
+    return OptimizerSpec(
+        param=d["param"], grad=d["grad"], states=tuple(d["states"]),
+        conditions=tuple(_condition(c, f"condition of {op}") for c in d["conditions"]),
+        requires=tuple(_condition(c, f"requires of {op}") for c in d["requires"]),
+        host=tuple(HostValue(**_take(h, {"name", "cpp", "py"}, f"host value of {op}")) for h in d["host"]),
+        programs=tuple(programs), variant_programs=tuple(d["variant_programs"]), classes=tuple(classes),
+        bench_attrs=tuple((b["name"], b["py"]) for b in (_take(b, {"name", "py"}, f"bench attr of {op}")
+                                                          for b in d["bench_attrs"])))
+
+
 def _op(data: Mapping[str, Any], root: Path) -> Op:
     d = _take(data, {"name", "kind", "doc", "file", "line", "inputs", "outputs", "attrs", "dtypes", "devices",
                      "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "test_shapes",
@@ -276,6 +399,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     kind_keys = {
         "elementwise": {"forward_cpp", "reference_py", "gradients"},
         "attention": set(),
+        "optimizer": {"optimizer"},
         "custom": {"reference_py", "custom"},
         "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
                     "reads_output"},
@@ -298,6 +422,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
         }
+    if d["kind"] == "optimizer":
+        extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}
     if d["kind"] == "rowwise":
         roles = _take(derived["row_roles"], {"element", "column", "index", "ignore", "output_is_element",
                                              "scalar_attrs", "column_init"}, f"row roles of {d['name']}")

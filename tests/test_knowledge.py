@@ -13,7 +13,7 @@ def test_real_specs_load(root):
     names = sorted(op["name"] for op in kn.model["ops"])
     # One spec file per op, named for it.
     assert names == sorted(p.stem for p in (root / "semantics" / "ops").glob("*.pl"))
-    assert {"fused_attention", "parametric_swish", "gelu_tanh", "add"} <= set(names)
+    assert {"fused_attention", "parametric_swish", "gelu_tanh", "add", "adam_step", "sgd_step"} <= set(names)
     assert any(s.path == "semantics/ops/parametric_swish.pl" for s in kn.sources)
     assert all(len(s.sha256) == 64 for s in kn.sources)
 

@@ -6,6 +6,8 @@
 #include <torch/library.h>
 
 TORCH_LIBRARY(generated_ops, m) {
+  // adam_step — semantics/ops/adam_step.pl:4
+  m.def("adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, bool maximize=False, bool decoupled_weight_decay=False) -> ()", {at::Tag::pt2_compliant_tag});
   // add — semantics/ops/add.pl:4
   m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
@@ -48,6 +50,8 @@ TORCH_LIBRARY(generated_ops, m) {
   // rms_norm — semantics/ops/rms_norm.pl:3
   m.def("rms_norm(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("rms_norm_backward(Tensor grad_y, Tensor x, Tensor weight, float eps=1.0e-6) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // sgd_step — semantics/ops/sgd_step.pl:5
+  m.def("sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()", {at::Tag::pt2_compliant_tag});
   // sigmoid — semantics/ops/sigmoid.pl:4
   m.def("sigmoid(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("sigmoid_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -27,6 +27,11 @@
 :- discontiguous kind_device/2, kind_device_dtypes/3.
 :- dynamic kind_device/2, kind_device_dtypes/3.
 
+%  kind_schema(Kind, Op, Schema), kind_python_signature(Kind, Op, Sig): optional; a kind whose ops
+%  are not Tensor-in Tensor-out (optimizer: mutated tensor lists) writes its own.
+:- multifile kind_schema/3, kind_python_signature/3.
+:- dynamic kind_schema/3, kind_python_signature/3.
+
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
 %  The closed vocabulary: a component with any other key is a spec error.
 component_spec(kind,           one,  any,       "kind: one of the op kinds, or extension").
@@ -197,8 +202,12 @@ operation_info(Op) :-
 % ---------------------------------------------------------------------------------------------
 
 %% derived(?Op, ?Key, ?Value): components computed from the written ones.
-derived(Op, schema, Schema) :- is_op(Op), op_schema(Op, Schema).
-derived(Op, python_signature, Sig) :- is_op(Op), python_signature(Op, Sig).
+derived(Op, schema, Schema) :-
+    is_op(Op), component(Op, kind, Kind),
+    ( kind_schema(Kind, Op, S) -> Schema = S ; op_schema(Op, Schema) ).
+derived(Op, python_signature, Sig) :-
+    is_op(Op), component(Op, kind, Kind),
+    ( kind_python_signature(Kind, Op, S) -> Sig = S ; python_signature(Op, Sig) ).
 derived(Op, peer, Py) :- is_op(Op), op_peer(Op, Py).
 derived(Op, test_ranges, R) :- is_op(Op), op_test_ranges(Op, Pairs), dict_pairs(R, _, Pairs).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).

@@ -1,0 +1,49 @@
+/*  Adam and AdamW (torch.optim.Adam / AdamW): one in-place step over lists of tensors.
+    The rules follow torch's own order of operations, so float32 results agree to rounding. */
+
+entity(adam_step).
+component(adam_step, kind, optimizer).
+component(adam_step, doc, "Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.").
+component(adam_step, param, param).
+component(adam_step, grad, grad).
+component(adam_step, state, exp_avg).
+component(adam_step, state, exp_avg_sq).
+component(adam_step, state, max_exp_avg_sq).
+component(adam_step, attr, lr: float = 0.001).
+component(adam_step, attr, beta1: float = 0.9).
+component(adam_step, attr, beta2: float = 0.999).
+component(adam_step, attr, eps: float = 1.0e-8).
+component(adam_step, attr, weight_decay: float = 0.0).
+component(adam_step, attr, amsgrad: bool = false).
+component(adam_step, attr, maximize: bool = false).
+component(adam_step, attr, decoupled_weight_decay: bool = false).
+
+% Once per tensor, on the host: step is this step's count (1 at the first step).
+component(adam_step, scalar, bias_correction1 = 1 - pow(beta1, step)).
+component(adam_step, scalar, bias_correction2 = 1 - pow(beta2, step)).
+component(adam_step, scalar, step_size = -(lr / bias_correction1)).
+component(adam_step, scalar, bias_correction2_sqrt = sqrt(bias_correction2)).
+
+% Per element, in order.
+component(adam_step, let, g = if(maximize, -grad, grad)).
+component(adam_step, let, gd = if((weight_decay =\= 0, \+ decoupled_weight_decay), g + weight_decay * param, g)).
+component(adam_step, update, param = if((weight_decay =\= 0, decoupled_weight_decay), param * (1 - lr * weight_decay), param)).
+component(adam_step, update, exp_avg = exp_avg + (1 - beta1) * (gd - exp_avg)).
+component(adam_step, update, exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * gd * gd).
+component(adam_step, update, max_exp_avg_sq = if(amsgrad, where(exp_avg_sq > max_exp_avg_sq, exp_avg_sq, max_exp_avg_sq), max_exp_avg_sq)).
+component(adam_step, let, second = if(amsgrad, max_exp_avg_sq, exp_avg_sq)).
+component(adam_step, let, denom = sqrt(second) / bias_correction2_sqrt + eps).
+component(adam_step, update, param = param + step_size * exp_avg / denom).
+
+component(adam_step, requires, lr >= 0).
+component(adam_step, requires, eps >= 0).
+component(adam_step, requires, (beta1 >= 0, beta1 < 1)).
+component(adam_step, requires, (beta2 >= 0, beta2 < 1)).
+component(adam_step, requires, weight_decay >= 0).
+
+component(adam_step, optimizer_class, 'Adam'(betas = (beta1, beta2))).
+component(adam_step, optimizer_class, 'AdamW'(betas = (beta1, beta2), weight_decay = 0.01, decoupled_weight_decay := true)).
+component(adam_step, dtypes, [float32, float64]).
+component(adam_step, devices, [cpu]).
+% Ten tensors of one million elements: [tensors, elements per tensor].
+component(adam_step, bench, shape([10, 1000000])).

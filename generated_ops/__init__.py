@@ -16,9 +16,13 @@ from .ops.add import Add, add  # noqa: E402
 from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
+from .ops.fused_linear_gelu import FusedLinearGELU, fused_linear_gelu  # noqa: E402
+from .ops.fused_linear_relu import FusedLinearReLU, fused_linear_relu  # noqa: E402
 from .ops.gelu import Gelu, gelu  # noqa: E402
 from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
+from .ops.gemm import Gemm, gemm  # noqa: E402
 from .ops.layer_norm import LayerNorm, layer_norm  # noqa: E402
+from .ops.linear import Linear, linear  # noqa: E402
 from .ops.log_softmax import LogSoftmax, log_softmax  # noqa: E402
 from .ops.mean import Mean, mean  # noqa: E402
 from .ops.mse_loss import MSELoss, mse_loss  # noqa: E402
@@ -36,8 +40,9 @@ from .ops.sum import Sum, sum  # noqa: E402
 from .ops.tanh import Tanh, tanh  # noqa: E402
 
 from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
+from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
 
-OPS = ("adam_step", "add", "cross_entropy", "div", "fused_attention", "gelu", "gelu_tanh", "layer_norm", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
+OPS = ("adam_step", "add", "cross_entropy", "div", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
     "adam_step",
@@ -51,12 +56,20 @@ __all__ = [
     "div",
     "FusedAttention",
     "fused_attention",
+    "FusedLinearGELU",
+    "fused_linear_gelu",
+    "FusedLinearReLU",
+    "fused_linear_relu",
     "Gelu",
     "gelu",
     "GeluTanh",
     "gelu_tanh",
+    "Gemm",
+    "gemm",
     "LayerNorm",
     "layer_norm",
+    "Linear",
+    "linear",
     "LogSoftmax",
     "log_softmax",
     "Mean",
@@ -88,4 +101,6 @@ __all__ = [
     "Tanh",
     "tanh",
     "OPS",
+    "gemm_backend",
+    "current_gemm_backend",
 ]

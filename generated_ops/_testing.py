@@ -54,6 +54,26 @@ def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtyp
     torch.testing.assert_close(actual, expected.to(actual.dtype), rtol=rtol * scale, atol=atol * scale)
 
 
+# Relative error in norm, ||actual - expected|| / ||expected||, for results that sum many products
+# (matmuls, convolutions, attention), where elementwise tolerances would be either loose or flaky.
+REL_TOLERANCES = {
+    torch.float64: 1e-10,
+    torch.float32: 3e-5,
+    torch.float16: 4e-3,
+    torch.bfloat16: 2.5e-2,
+}
+
+
+def assert_rel_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0) -> None:
+    """||actual - expected|| <= tol * ||expected|| (plus a tiny absolute floor), with shape and finiteness checked."""
+    assert actual.shape == expected.shape, f"shape {tuple(actual.shape)} != expected {tuple(expected.shape)}"
+    a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    assert torch.isfinite(a).all(), "non-finite values in the result"
+    err, ref = (a - e).norm().item(), e.norm().item()
+    tol = REL_TOLERANCES[dtype] * scale
+    assert err <= tol * ref + 1e-12 * max(1, a.numel()), f"relative error {err / max(ref, 1e-300):.3g} > {tol:.3g}"
+
+
 def make(shape, dtype, device, *, low=-3.0, high=3.0, requires_grad=False, noncontiguous=False,
          seed: int | None = None) -> torch.Tensor:
     """A fresh random tensor (never zeros), optionally non-contiguous."""

@@ -249,6 +249,55 @@ class OptimizerSpec:
 
 
 @dataclass(frozen=True)
+class Activation:
+    """One activation an epilogue can apply (semantics/core/activation.pl): C++ over V for the forward
+    (over z, the pre-activation) and for its gradient (over g and z, or g and y)."""
+    name: str
+    body: CppBody
+    grad: CppBody
+    grad_from: str  # "output": the gradient reads the output y; "preact": it reads the pre-activation z
+    cublaslt: str  # the cuBLASLt epilogue computing it ("RELU", "GELU", "DEFAULT"), "" if none
+    module: str  # the torch module it replaces, as Python
+    reference: str  # the torch function, a format string over the pre-activation
+
+    def reference_of(self, expr: str) -> str:
+        return self.reference.replace("{}", expr)
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """What a conv op's product reads: the attrs giving stride, padding, dilation and groups, or constants."""
+    stride: str
+    padding: str
+    dilation: str
+    groups: str
+
+
+@dataclass(frozen=True)
+class Epilogue:
+    """A product (gemm: linear or matmul; conv: conv2d) followed by an optional bias and an activation."""
+    layout: str  # linear (a @ b^T, b [out, in]) | matmul (a @ b) | conv2d
+    a: str
+    b: str
+    bias: str  # the bias input, "" for none
+    activations: tuple[Activation, ...]
+    act_attr: str  # the choice attr picking the activation at run time, "" when fixed
+    needs_preact: bool  # the op returns the pre-activation for the backward as a second output
+    conv: Optional[ConvSpec] = None
+
+    @property
+    def fixed(self) -> Optional[Activation]:
+        return None if self.act_attr else self.activations[0]
+
+    def activation(self, name: str) -> Activation:
+        return next(a for a in self.activations if a.name == name)
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        return (self.a, self.b, self.bias) if self.bias else (self.a, self.b)
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     kind: str
@@ -264,6 +313,7 @@ class Op:
     differentiable: tuple[str, ...]
     extension: str
     bench_shapes: tuple[tuple[int, ...], ...]
+    device_bench_shapes: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]  # (device, shapes) for one device
     test_shapes: tuple[tuple[int, ...], ...]
     schema: str
     backward_schema: str
@@ -282,6 +332,7 @@ class Op:
     saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
     custom: Optional[Custom] = None  # custom
     optimizer: Optional[OptimizerSpec] = None  # optimizer
+    epilogue: Optional[Epilogue] = None  # gemm, conv
 
     @property
     def exports(self) -> tuple[str, ...]:
@@ -313,6 +364,12 @@ class Op:
     def torch_dtypes_by_device(self) -> dict[str, tuple[str, ...]]:
         """device -> torch dtype names, e.g. {"cpu": ("torch.float32",)}, for the Python templates."""
         return {dev: tuple(DTYPES[d] for d in ds) for dev, ds in self.device_dtypes}
+
+    @property
+    def bench_shapes_by_device(self) -> dict[str, tuple[tuple[int, ...], ...]]:
+        """device -> the bench shapes for it: its own (cuda(shape(...))) where given, else the common ones."""
+        own = dict(self.device_bench_shapes)
+        return {dev: own.get(dev, self.bench_shapes) for dev in self.devices}
 
     @property
     def attr_names(self) -> tuple[str, ...]:
@@ -390,7 +447,8 @@ def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
 
 def _op(data: Mapping[str, Any], root: Path) -> Op:
     d = _take(data, {"name", "kind", "doc", "file", "line", "inputs", "outputs", "attrs", "dtypes", "devices",
-                     "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "test_shapes",
+                     "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "device_bench_shapes",
+                     "test_shapes",
                      "derived"},
               f"op {data.get('name')}")
     derived = dict(d["derived"])
@@ -399,6 +457,9 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     kind_keys = {
         "elementwise": {"forward_cpp", "reference_py", "gradients"},
         "attention": set(),
+        "flash_attention": set(),
+        "gemm": {"epilogue"},
+        "conv": {"epilogue"},
         "optimizer": {"optimizer"},
         "custom": {"reference_py", "custom"},
         "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
@@ -442,6 +503,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         }
     if d["kind"] == "custom":
         extra = _custom(d, derived, root)
+    if d["kind"] in ("gemm", "conv"):
+        extra = {"epilogue": _epilogue(derived["epilogue"], d["name"])}
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -449,10 +512,28 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         device_dtypes=tuple((dev, tuple(d["device_dtypes"][dev])) for dev in d["devices"]),
         module=d["module"], differentiable=tuple(d["differentiable"]),
         extension=d["extension"], bench_shapes=tuple(tuple(s) for s in d["bench_shapes"]),
+        device_bench_shapes=tuple((dev, tuple(tuple(s) for s in shapes))
+                                  for dev, shapes in d["device_bench_shapes"].items() if shapes),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
         peer=derived["peer"],
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
+
+
+def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
+    e = _take(data, {"layout", "a", "b", "bias", "activations", "act_attr", "needs_preact", "conv"},
+              f"epilogue of {op}")
+    acts = []
+    for a in e["activations"]:
+        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "cublaslt", "module",
+                      "reference"}, f"activation of {op}")
+        acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
+                               CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
+                               a["module"], a["reference"]))
+    conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
+        if e["conv"] else None
+    return Epilogue(layout=e["layout"], a=e["a"], b=e["b"], bias=e["bias"], activations=tuple(acts),
+                    act_attr=e["act_attr"], needs_preact=bool(e["needs_preact"]), conv=conv)
 
 
 def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:

@@ -69,6 +69,17 @@ def dtypes(declared) -> list:
     return [d for d in declared if d != torch.float64] or list(declared[:1])
 
 
+def device_shapes(by_device: dict, default) -> list[tuple[int, ...]]:
+    """The bench shapes for the device being benchmarked (a spec's cuda(shape(...)) / cpu(shape(...)), else its
+    common ones), shrunk in tiny mode."""
+    return shapes(by_device.get(DEVICE, ()), default)
+
+
+def device_dtypes(by_device: dict) -> list:
+    """dtypes() of the kernels of the device being benchmarked (cuda_dtypes on CUDA)."""
+    return dtypes(list(by_device.get(DEVICE, ())))
+
+
 def impls(declared) -> list[str]:
     """The implementations to time ("generated" and its peers), filtered by GRIMOIRE_BENCH_IMPLS."""
     wanted = _env_list("GRIMOIRE_BENCH_IMPLS")

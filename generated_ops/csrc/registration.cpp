@@ -5,7 +5,39 @@
 // per backend in their own translation units (TORCH_LIBRARY_IMPL).
 #include <torch/library.h>
 
+#include <atomic>
+#include <string>
+
+namespace grimoire {
+// The CUDA matmul of the gemm ops (0: cuBLASLt, 1: the generated tensor-core kernel), read by their
+// CUDA files and set from Python through _gemm_backend (generated_ops.gemm_backend).
+std::atomic<int> g_gemm_backend{0};
+int gemm_backend() {
+  return g_gemm_backend.load(std::memory_order_relaxed);
+}
+}  // namespace grimoire
+
+namespace {
+// Sets the backend by name and returns the previous one; "" only reads it.
+std::string swap_gemm_backend(c10::string_view name) {
+  static const char* const names[] = {"cublaslt", "mma"};
+  const std::string previous = names[grimoire::gemm_backend()];
+  if (!name.empty()) {
+    int id = -1;
+    for (int i = 0; i < 2; ++i) {
+      if (name == names[i]) {
+        id = i;
+      }
+    }
+    TORCH_CHECK(id >= 0, "gemm_backend: '", std::string(name), "' is not one of cublaslt, mma");
+    grimoire::g_gemm_backend.store(id, std::memory_order_relaxed);
+  }
+  return previous;
+}
+}  // namespace
+
 TORCH_LIBRARY(generated_ops, m) {
+  m.def("_gemm_backend(str backend) -> str", &swap_gemm_backend);
   // adam_step — semantics/ops/adam_step.pl:4
   m.def("adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, bool maximize=False, bool decoupled_weight_decay=False) -> ()", {at::Tag::pt2_compliant_tag});
   // add — semantics/ops/add.pl:4
@@ -20,15 +52,27 @@ TORCH_LIBRARY(generated_ops, m) {
   // fused_attention — semantics/ops/fused_attention.pl:5
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // fused_linear_gelu — semantics/ops/fused_linear_gelu.pl:5
+  m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // fused_linear_relu — semantics/ops/fused_linear_relu.pl:6
+  m.def("fused_linear_relu(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_relu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // gelu — semantics/ops/gelu.pl:4
   m.def("gelu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gelu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // gelu_tanh — semantics/ops/gelu_tanh.pl:4
   m.def("gelu_tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gelu_tanh_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  // gemm — semantics/ops/gemm.pl:5
+  m.def("gemm(Tensor a, Tensor b) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("gemm_backward(Tensor grad_c, Tensor a, Tensor b, Tensor saved, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // layer_norm — semantics/ops/layer_norm.pl:5
   m.def("layer_norm(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("layer_norm_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // linear — semantics/ops/linear.pl:4
+  m.def("linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("linear_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // log_softmax — semantics/ops/log_softmax.pl:4
   m.def("log_softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("log_softmax_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});

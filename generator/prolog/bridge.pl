@@ -78,11 +78,15 @@ export_op(Op, X) :-
     findall(Dev-Ds, (member(Dev, Devices), op_device_dtypes(Op, Dev, Ds)), DevDs), dict_pairs(DeviceDtypes, _, DevDs),
     op_differentiable(Op, Diff), op_extension(Op, Ext),
     findall(Dims, component(Op, bench, shape(Dims)), Bench),
+    findall(Dev-Ds, ( member(Dev, Devices),
+                      findall(Dims, ( component(Op, bench, T), compound(T), T =.. [Dev, shape(Dims)] ), Ds) ),
+            DevBench0),
+    dict_pairs(DeviceBench, _, DevBench0),
     findall(Dims, component(Op, test_shape, shape(Dims)), TestShapes),
     findall(K-V, derived(Op, K, V), Pairs), dict_pairs(Derived, _, Pairs),
     X = _{name: Op, kind: Kind, doc: Doc, file: F, line: L, inputs: Ins, outputs: Outs, attrs: AttrsJ,
           dtypes: Dtypes, devices: Devices, device_dtypes: DeviceDtypes, module: Module, differentiable: Diff, extension: Ext,
-          bench_shapes: Bench, test_shapes: TestShapes, derived: Derived}.
+          bench_shapes: Bench, device_bench_shapes: DeviceBench, test_shapes: TestShapes, derived: Derived}.
 
 export_attr(attr(N, T, D), _{name: N, type: TS, has_default: HD, default: DV, choices: Cs}) :-
     type_string(T, TS),

@@ -155,8 +155,13 @@ violation(component(E, differentiable, Ds), Msg) :-
 
 violation(component(E, K, S), Msg) :-
     is_op(E), member(K, [bench, test_shape]), component(E, K, S),
-    \+ ( S = shape(Dims), is_list(Dims), Dims \== [], forall(member(D, Dims), (integer(D), D >= 0)) ),
-    format(string(Msg), "~w of '~w' must be shape([D1, D2, ...]) with non-negative integers, got ~q.", [K, E, S]).
+    \+ ( shape_term(K, S, Dims), is_list(Dims), Dims \== [], forall(member(D, Dims), (integer(D), D >= 0)) ),
+    ( K == bench -> Alt = " (or cpu(shape([...])) / cuda(shape([...])) for one device)" ; Alt = "" ),
+    format(string(Msg), "~w of '~w' must be shape([D1, D2, ...]) with non-negative integers~w, got ~q.", [K, E, Alt, S]).
+
+%% shape_term(+Key, +Term, -Dims): a shape([...]) term; a bench shape may name its device, cuda(shape([...])).
+shape_term(_, shape(Dims), Dims) :- !.
+shape_term(bench, T, Dims) :- compound(T), T =.. [Dev, shape(Dims)], known_device(Dev).
 
 violation(component(E, peer, C), Msg) :-
     is_op(E), component(E, peer, C), \+ peer_call(E, C),

@@ -47,7 +47,7 @@ component_spec(devices,        one,  op,        "devices: the list of devices, e
 component_spec(cuda_dtypes,    one,  op,        "cuda_dtypes: the dtypes on CUDA when they differ from dtypes, e.g. [float32, float16, bfloat16]").
 component_spec(module,         one,  op,        "module: the nn.Module class name, CamelCase").
 component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
-component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input").
+component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input, or cpu(shape([...])) / cuda(shape([...])) for one device").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
 component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
 component_spec(test_range,     many, op,        "test_range: Input: [Low, High], the range test inputs are drawn from (default [-3, 3])").

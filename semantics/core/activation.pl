@@ -1,0 +1,71 @@
+/*  Epilogues: the activation a matmul or a convolution applies to its result (gemm and conv kinds).
+
+    A forward of such a kind reads  Output = Act(Core + Bias), Output = Act(Core) or Output = Core + Bias,
+    Core being the kind's product (linear(x, weight), matmul(a, b), conv2d(x, weight)), Bias an input
+    broadcast over the rows (or channels), and Act one of the activations below, or the name of a
+    choice attr whose choices are activations (picked at run time).
+
+    Each activation is an expression over the pre-activation z in the expression grammar, so its
+    gradient is derived (semantics/core/expr.pl) like any other; where the gradient can be had from the
+    output y alone the pre-activation is not kept for the backward.
+*/
+
+%% activation(?Name, ?Expr, ?TorchModule, ?TorchFunction): Expr over z; TorchFunction a Python format
+%  string over the pre-activation, the reference the generated tests compare with.
+activation(none, z, "torch.nn.Identity()", "{}").
+activation(relu, relu(z), "torch.nn.ReLU()", "torch.relu({})").
+activation(gelu, 0.5 * z * (1 + erf(z * 0.7071067811865476)), "torch.nn.GELU()", "torch.nn.functional.gelu({})").
+activation(gelu_tanh, 0.5 * z * (1 + tanh(0.7978845608028654 * (z + 0.044715 * z * z * z))),
+           "torch.nn.GELU(approximate='tanh')", "torch.nn.functional.gelu({}, approximate='tanh')").
+activation(silu, z * sigmoid(z), "torch.nn.SiLU()", "torch.nn.functional.silu({})").
+activation(sigmoid, sigmoid(z), "torch.nn.Sigmoid()", "torch.sigmoid({})").
+activation(tanh, tanh(z), "torch.nn.Tanh()", "torch.tanh({})").
+
+%% activation_output_gradient(?Name, ?Expr): g * dAct/dz written over the output y and the incoming
+%  gradient g alone, where that is exact: the backward then needs no pre-activation.
+activation_output_gradient(none, g).
+activation_output_gradient(relu, where(y > 0, g, 0)).
+activation_output_gradient(sigmoid, g * y * (1 - y)).
+activation_output_gradient(tanh, g * (1 - y * y)).
+
+%% activation_cublaslt(?Name, ?Epilogue): the cuBLASLt epilogue computing it inside the matmul.
+%  Its GELU is the tanh approximation.
+activation_cublaslt(none, "DEFAULT").
+activation_cublaslt(relu, "RELU").
+activation_cublaslt(gelu_tanh, "GELU").
+
+is_activation(A) :- atom(A), activation(A, _, _, _).
+
+%% epilogue_forward(+Op, -Out, -Core, -Bias, -Acts, -ActAttr)
+%  Acts: the activation names the op can apply; ActAttr: the choice attr picking one ('' when fixed).
+epilogue_forward(E, Out, Core, Bias, Acts, ActAttr) :-
+    component(E, forward, (Out = F)),
+    epilogue_act(E, F, Inner, Acts, ActAttr),
+    epilogue_bias(E, Inner, Core, Bias).
+
+epilogue_act(E, F, Inner, Acts, A) :-
+    compound(F), F =.. [A, Inner], epilogue_choice(E, A, Acts), !.
+epilogue_act(_, F, Inner, [A], '') :-
+    compound(F), F =.. [A, Inner], A \== none, is_activation(A), !.
+epilogue_act(_, F, F, [none], '').
+
+epilogue_choice(E, A, Cs) :-
+    op_attrs(E, As), memberchk(attr(A, choice(Cs), _), As), forall(member(C, Cs), is_activation(C)).
+
+epilogue_bias(E, Core + B, Core, B) :- atom(B), op_inputs(E, Ins), memberchk(B, Ins), !.
+epilogue_bias(_, Core, Core, '').
+
+%% epilogue_needs_preact(+Acts): some activation's gradient needs the pre-activation.
+epilogue_needs_preact(Acts) :- member(A, Acts), \+ activation_output_gradient(A, _), !.
+
+%% activation_json(+Name, -Dict): what the templates need of one activation: its C++ body over z (a type V),
+%  the C++ body of its gradient over g and z or y, the cuBLASLt epilogue, the torch module and reference.
+activation_json(A, _{name: A, lets: Lets, result: R, grad_lets: GLets, grad_result: GR, grad_from: From,
+                     cublaslt: Lt, module: Mod, reference: Ref}) :-
+    activation(A, X, Mod, Ref),
+    normalize(X, N), simplify(N, S), cpp_body(S, Lets, R),
+    (   activation_output_gradient(A, G0) -> From = output, normalize(G0, G1), simplify(G1, G)
+    ;   From = preact, gradient(N, z, g, G)
+    ),
+    cpp_body(G, GLets, GR),
+    ( activation_cublaslt(A, Lt) -> true ; Lt = "" ).

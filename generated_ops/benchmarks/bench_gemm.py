@@ -17,7 +17,7 @@ from generated_ops.ops.gemm import ACTIVATIONS, gemm
 
 OP = "gemm"
 # (M, N, K): the product of [M, K] and [K, N].
-SHAPES = H.device_shapes({ "cpu": [(8192, 8192, 8192), ], "cuda": [(8192, 8192, 8192), ], }, default=(2048, 2048, 2048))
+SHAPES = H.device_shapes({ "cpu": [(1024, 1024, 1024), ], "cuda": [(8192, 8192, 8192), ], }, default=(2048, 2048, 2048))
 DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile", "mm"])
 ACT = "none"

@@ -17,7 +17,7 @@ from generated_ops.ops.linear import ACTIVATIONS, linear
 
 OP = "linear"
 # (M, N, K): the product of [M, K] and [K, N].
-SHAPES = H.device_shapes({ "cpu": [(4096, 4096, 4096), ], "cuda": [(4096, 4096, 4096), ], }, default=(2048, 2048, 2048))
+SHAPES = H.device_shapes({ "cpu": [(2048, 1024, 1024), ], "cuda": [(4096, 4096, 4096), ], }, default=(2048, 2048, 2048))
 DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile"])
 ACT = "none"

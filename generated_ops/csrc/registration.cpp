@@ -49,6 +49,9 @@ TORCH_LIBRARY(generated_ops, m) {
   // div — semantics/ops/div.pl:4
   m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // flash_attention — semantics/ops/flash_attention.pl:6
+  m.def("flash_attention(Tensor query, Tensor key, Tensor value, bool causal=False, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("flash_attention_backward(Tensor grad_output, Tensor query, Tensor key, Tensor value, Tensor output, Tensor logsumexp, bool causal, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // fused_attention — semantics/ops/fused_attention.pl:5
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

@@ -14,4 +14,5 @@ component(fused_linear_gelu, dtypes, [float32, float64]).
 component(fused_linear_gelu, devices, [cpu, cuda]).
 component(fused_linear_gelu, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(fused_linear_gelu, module, 'FusedLinearGELU').
-component(fused_linear_gelu, bench, shape([4096, 4096, 4096])).
+component(fused_linear_gelu, bench, cuda(shape([4096, 4096, 4096]))).
+component(fused_linear_gelu, bench, cpu(shape([2048, 1024, 1024]))).

@@ -15,5 +15,6 @@ component(fused_linear_relu, dtypes, [float32, float64]).
 component(fused_linear_relu, devices, [cpu, cuda]).
 component(fused_linear_relu, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(fused_linear_relu, module, 'FusedLinearReLU').
-component(fused_linear_relu, bench, shape([4096, 4096, 4096])).
-component(fused_linear_relu, bench, shape([8192, 1024, 4096])).
+component(fused_linear_relu, bench, cuda(shape([4096, 4096, 4096]))).
+component(fused_linear_relu, bench, cuda(shape([8192, 1024, 4096]))).
+component(fused_linear_relu, bench, cpu(shape([2048, 1024, 1024]))).

@@ -14,4 +14,5 @@ component(gemm, dtypes, [float32, float64]).
 component(gemm, devices, [cpu, cuda]).
 component(gemm, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(gemm, module, 'Gemm').
-component(gemm, bench, shape([8192, 8192, 8192])).
+component(gemm, bench, cuda(shape([8192, 8192, 8192]))).
+component(gemm, bench, cpu(shape([1024, 1024, 1024]))).

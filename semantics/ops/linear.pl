@@ -14,4 +14,5 @@ component(linear, dtypes, [float32, float64]).
 component(linear, devices, [cpu, cuda]).
 component(linear, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(linear, module, 'Linear').
-component(linear, bench, shape([4096, 4096, 4096])).
+component(linear, bench, cuda(shape([4096, 4096, 4096]))).
+component(linear, bench, cpu(shape([2048, 1024, 1024]))).

@@ -13,6 +13,7 @@ _build.load_library()
 
 from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
 from .ops.add import Add, add  # noqa: E402
+from .ops.conv2d_bias_act import Conv2dBiasAct, conv2d_bias_act  # noqa: E402
 from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
 from .ops.flash_attention import FlashAttention, flash_attention  # noqa: E402
@@ -43,7 +44,7 @@ from .ops.tanh import Tanh, tanh  # noqa: E402
 from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
 from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
 
-OPS = ("adam_step", "add", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
+OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
     "adam_step",
@@ -51,6 +52,8 @@ __all__ = [
     "AdamW",
     "Add",
     "add",
+    "Conv2dBiasAct",
+    "conv2d_bias_act",
     "CrossEntropyLoss",
     "cross_entropy",
     "Div",

@@ -32,6 +32,7 @@ CPU_SOURCES = (
     "registration.cpp",
     "adam_step_cpu.cpp",
     "add_cpu.cpp",
+    "conv2d_bias_act_cpu.cpp",
     "cross_entropy_cpu.cpp",
     "div_cpu.cpp",
     "flash_attention_cpu.cpp",
@@ -61,6 +62,7 @@ CPU_SOURCES = (
 )
 CUDA_SOURCES = (
     "add_cuda.cu",
+    "conv2d_bias_act_cuda.cu",
     "cross_entropy_cuda.cu",
     "div_cuda.cu",
     "flash_attention_cuda.cu",

@@ -119,19 +119,19 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
 }
 
 std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cpu(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
-  const ActId act = kAct_gelu_tanh;
+  const ActId act_id = kAct_gelu_tanh;
   const Dims d = check_inputs(x, weight, bias);
   const std::vector<int64_t> shape = output_shape(x, d.N);
   // mm writes a fresh contiguous [M, N] buffer: the epilogue works in it.
   at::Tensor z = at::mm(x.reshape({d.M, d.K}), weight.t());
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
   const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
-  if (act != kActNone || bias_c.defined()) {
+  if (act_id != kActNone || bias_c.defined()) {
     AT_DISPATCH_SWITCH(z.scalar_type(), "fused_linear_gelu",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_gelu_tanh(v); });
@@ -142,7 +142,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cpu(const at::Tensor& x, co
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_gelu_tanh(v); });
@@ -157,7 +157,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cpu(const at::Tensor& x, co
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, const at::Tensor& saved, std::array<bool, 3> output_mask) {
-  const ActId act = kAct_gelu_tanh;
+  const ActId act_id = kAct_gelu_tanh;
   const Dims d = check_inputs(x, weight, bias);
   TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
@@ -165,16 +165,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cpu(co
 
   const at::Tensor g2 = grad_y.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "fused_linear_gelu_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_gelu_tanh_grad(g, s); });
@@ -184,7 +184,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cpu(co
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_gelu_tanh_grad(g, s); });

@@ -260,11 +260,11 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
 }
 
 std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
-  const ActId act = kAct_gelu_tanh;
+  const ActId act_id = kAct_gelu_tanh;
   const Dims d = check_inputs(x, weight, bias);
   const c10::cuda::CUDAGuard guard(x.device());
   const std::vector<int64_t> shape = output_shape(x, d.N);
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = at::empty({d.M, d.N}, x.options());
   at::Tensor z = keep ? at::empty({d.M, d.N}, x.options()) : at::empty({0}, x.options());
   if (d.M > 0 && d.N > 0) {
@@ -273,7 +273,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, c
     const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
     AT_DISPATCH_SWITCH(y.scalar_type(), "fused_linear_gelu",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           forward_impl<scalar_t, kAct_gelu_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_gelu_tanh{});
 
@@ -282,7 +282,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           forward_impl<scalar_t, kAct_gelu_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_gelu_tanh{});
 
@@ -291,7 +291,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           forward_impl<scalar_t, kAct_gelu_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_gelu_tanh{});
 
@@ -300,7 +300,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           forward_impl<scalar_t, kAct_gelu_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_gelu_tanh{});
 
@@ -314,7 +314,7 @@ std::tuple<at::Tensor, at::Tensor> fused_linear_gelu_cuda(const at::Tensor& x, c
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, const at::Tensor& saved, std::array<bool, 3> output_mask) {
-  const ActId act = kAct_gelu_tanh;
+  const ActId act_id = kAct_gelu_tanh;
   const Dims d = check_inputs(x, weight, bias);
   TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
@@ -323,17 +323,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cuda(c
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor g2 = grad_y.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     grimoire::check_same_device(kOp, "saved", saved, "x", x);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "fused_linear_gelu_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_gelu_tanh{});
@@ -343,7 +343,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_gelu_tanh{});
@@ -353,7 +353,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_gelu_tanh{});
@@ -363,7 +363,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_gelu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_gelu_tanh: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_gelu_tanh{});

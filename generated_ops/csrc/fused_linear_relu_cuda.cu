@@ -254,11 +254,11 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
 }
 
 at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
-  const ActId act = kAct_relu;
+  const ActId act_id = kAct_relu;
   const Dims d = check_inputs(x, weight, bias);
   const c10::cuda::CUDAGuard guard(x.device());
   const std::vector<int64_t> shape = output_shape(x, d.N);
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = at::empty({d.M, d.N}, x.options());
   at::Tensor z = keep ? at::empty({d.M, d.N}, x.options()) : at::empty({0}, x.options());
   if (d.M > 0 && d.N > 0) {
@@ -267,7 +267,7 @@ at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
     const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
     AT_DISPATCH_SWITCH(y.scalar_type(), "fused_linear_relu",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           forward_impl<scalar_t, kAct_relu>(a2, b2, bias_c, y, z, d, keep, Fwd_relu{});
 
@@ -276,7 +276,7 @@ at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           forward_impl<scalar_t, kAct_relu>(a2, b2, bias_c, y, z, d, keep, Fwd_relu{});
 
@@ -285,7 +285,7 @@ at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           forward_impl<scalar_t, kAct_relu>(a2, b2, bias_c, y, z, d, keep, Fwd_relu{});
 
@@ -294,7 +294,7 @@ at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           forward_impl<scalar_t, kAct_relu>(a2, b2, bias_c, y, z, d, keep, Fwd_relu{});
 
@@ -308,7 +308,7 @@ at::Tensor fused_linear_relu_cuda(const at::Tensor& x, const at::Tensor& weight,
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, const at::Tensor& saved, std::array<bool, 3> output_mask) {
-  const ActId act = kAct_relu;
+  const ActId act_id = kAct_relu;
   const Dims d = check_inputs(x, weight, bias);
   TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
@@ -317,17 +317,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cuda(c
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor g2 = grad_y.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     grimoire::check_same_device(kOp, "saved", saved, "x", x);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "fused_linear_relu_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_relu{});
@@ -337,7 +337,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_relu{});
@@ -347,7 +347,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_relu{});
@@ -357,7 +357,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cuda(c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_relu: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_relu{});

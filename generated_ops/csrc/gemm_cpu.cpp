@@ -104,19 +104,19 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
 }
 
 at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
   const std::vector<int64_t> shape = output_shape(a, d.N);
   // mm writes a fresh contiguous [M, N] buffer: the epilogue works in it.
   at::Tensor z = at::mm(a.reshape({d.M, d.K}), b);
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
   const at::Tensor bias_c = at::Tensor();
-  if (act != kActNone || bias_c.defined()) {
+  if (act_id != kActNone || bias_c.defined()) {
     AT_DISPATCH_SWITCH(z.scalar_type(), "gemm",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_none(v); });
@@ -127,7 +127,7 @@ at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_none(v); });
@@ -142,7 +142,7 @@ at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
 }
 
 std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, const at::Tensor& a, const at::Tensor& b, const at::Tensor& saved, std::array<bool, 2> output_mask) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
   TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_c", grad_c, "a", a);
@@ -150,16 +150,16 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, c
 
   const at::Tensor g2 = grad_c.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "gemm_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });
@@ -169,7 +169,7 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, c
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });

@@ -245,11 +245,11 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
 }
 
 at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
   const c10::cuda::CUDAGuard guard(a.device());
   const std::vector<int64_t> shape = output_shape(a, d.N);
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = at::empty({d.M, d.N}, a.options());
   at::Tensor z = keep ? at::empty({d.M, d.N}, a.options()) : at::empty({0}, a.options());
   if (d.M > 0 && d.N > 0) {
@@ -258,7 +258,7 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
     const at::Tensor bias_c = at::Tensor();
     AT_DISPATCH_SWITCH(y.scalar_type(), "gemm",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
@@ -267,7 +267,7 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
@@ -276,7 +276,7 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
@@ -285,7 +285,7 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
@@ -299,7 +299,7 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
 }
 
 std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, const at::Tensor& a, const at::Tensor& b, const at::Tensor& saved, std::array<bool, 2> output_mask) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
   TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_c", grad_c, "a", a);
@@ -308,17 +308,17 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
   const c10::cuda::CUDAGuard guard(a.device());
   const at::Tensor g2 = grad_c.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     grimoire::check_same_device(kOp, "saved", saved, "a", a);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "gemm_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_none{});
@@ -328,7 +328,7 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_none{});
@@ -338,7 +338,7 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_none{});
@@ -348,7 +348,7 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                  g2.numel(), Grad_none{});

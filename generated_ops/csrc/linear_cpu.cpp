@@ -113,19 +113,19 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
 }
 
 at::Tensor linear_cpu(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(x, weight, bias);
   const std::vector<int64_t> shape = output_shape(x, d.N);
   // mm writes a fresh contiguous [M, N] buffer: the epilogue works in it.
   at::Tensor z = at::mm(x.reshape({d.M, d.K}), weight.t());
-  const bool keep = kActReadsPreact[act];
+  const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
   const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
-  if (act != kActNone || bias_c.defined()) {
+  if (act_id != kActNone || bias_c.defined()) {
     AT_DISPATCH_SWITCH(z.scalar_type(), "linear",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_none(v); });
@@ -136,7 +136,7 @@ at::Tensor linear_cpu(const at::Tensor& x, const at::Tensor& weight, const std::
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
                                   [](auto v) { return act_none(v); });
@@ -151,7 +151,7 @@ at::Tensor linear_cpu(const at::Tensor& x, const at::Tensor& weight, const std::
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> linear_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, const at::Tensor& saved, std::array<bool, 3> output_mask) {
-  const ActId act = kAct_none;
+  const ActId act_id = kAct_none;
   const Dims d = check_inputs(x, weight, bias);
   TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
@@ -159,16 +159,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> linear_backward_cpu(const at::Ten
 
   const at::Tensor g2 = grad_y.reshape({d.M, d.N}).contiguous();
   at::Tensor gz;
-  if (act == kActNone) {
+  if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act] ? "pre-activation" : "output",
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
                 " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
     AT_DISPATCH_SWITCH(g2.scalar_type(), "linear_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });
@@ -178,7 +178,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> linear_backward_cpu(const at::Ten
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act) {
+  switch (act_id) {
     case kAct_none: {
           gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
                                   g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });

@@ -43,6 +43,9 @@ TORCH_LIBRARY(generated_ops, m) {
   // add — semantics/ops/add.pl:4
   m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // conv2d_bias_act — semantics/ops/conv2d_bias_act.pl:4
+  m.def("conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("conv2d_bias_act_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, SymInt stride, SymInt padding, SymInt dilation, SymInt groups, str act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // cross_entropy — semantics/ops/cross_entropy.pl:6
   m.def("cross_entropy(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -55,6 +55,10 @@ epilogue_choice(E, A, Cs) :-
 epilogue_bias(E, Core + B, Core, B) :- atom(B), op_inputs(E, Ins), memberchk(B, Ins), !.
 epilogue_bias(_, Core, Core, '').
 
+%% epilogue_bias_arg(+Bias, -Args): the bias as an optional schema argument ([] when the op has none).
+epilogue_bias_arg('', []) :- !.
+epilogue_bias_arg(B, [S]) :- format(string(S), "Tensor? ~w=None", [B]).
+
 %% epilogue_needs_preact(+Acts): some activation's gradient needs the pre-activation.
 epilogue_needs_preact(Acts) :- member(A, Acts), \+ activation_output_gradient(A, _), !.
 

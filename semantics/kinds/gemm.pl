@@ -51,12 +51,9 @@ kind_violation(gemm, E-component(E, attr, At)-Msg) :-
     component(E, attr, At), attr_parts(At, N, _, _), \+ gemm_parts(E, _, _, _, _, _, N),
     format(string(Msg), "gemm op '~w' takes one attr only, the choice of activation its forward names (act: choice([none, relu, gelu]) = relu, used as y = act(...)); remove ~q.", [E, At]).
 
-gemm_bias_arg('', []) :- !.
-gemm_bias_arg(B, [S]) :- format(string(S), "Tensor? ~w=None", [B]).
-
 kind_schema(gemm, E, Schema) :-
     gemm_parts(E, _, A, B, Bias, Acts, _), op_outputs(E, [_]), op_attrs(E, As),
-    format(string(SA), "Tensor ~w", [A]), format(string(SB), "Tensor ~w", [B]), gemm_bias_arg(Bias, SBias),
+    format(string(SA), "Tensor ~w", [A]), format(string(SB), "Tensor ~w", [B]), epilogue_bias_arg(Bias, SBias),
     findall(X, (member(attr(N, T, D), As), schema_attr(N, T, D, X)), AttrS),
     append([[SA, SB], SBias, AttrS], Args), atomic_list_concat(Args, ', ', ArgL),
     ( epilogue_needs_preact(Acts) -> Ret = "(Tensor, Tensor)" ; Ret = "Tensor" ),
@@ -64,7 +61,7 @@ kind_schema(gemm, E, Schema) :-
 
 kind_python_signature(gemm, E, Sig) :-
     gemm_parts(E, _, A, B, Bias, _, _), op_attrs(E, As),
-    ( Bias == '' -> PB = [] ; format(string(S), "~w: Optional[Tensor] = None", [Bias]), PB = [S] ),
+    ( Bias == '' -> PB = [] ; format(string(SB0), "~w: Optional[Tensor] = None", [Bias]), PB = [SB0] ),
     findall(S, (member(attr(N, T, D), As), python_param(N, T, D, S)), AttrS),
     append([[A, B], PB, AttrS], Ps), atomic_list_concat(Ps, ', ', Sig).
 

@@ -42,6 +42,7 @@ from .ops.sum import Sum, sum  # noqa: E402
 from .ops.tanh import Tanh, tanh  # noqa: E402
 
 from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
+from .profiler import Profiler  # noqa: E402
 from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
 
 OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
@@ -107,6 +108,7 @@ __all__ = [
     "Tanh",
     "tanh",
     "OPS",
+    "Profiler",
     "gemm_backend",
     "current_gemm_backend",
 ]

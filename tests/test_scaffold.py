@@ -106,7 +106,7 @@ def test_new_op_refuses_an_existing_op_unless_forced(tmp_project: Path):
 def test_new_op_refuses_an_unknown_kind(tmp_project: Path):
     before = files(tmp_project)
     r = invoke("new-op", "my_op", "--kind", "pointwise", "--root", str(tmp_project))
-    assert r.exit_code == 2 and "unknown kind 'pointwise'; kinds: attention, custom, elementwise" in r.output
+    assert r.exit_code == 2 and "unknown kind 'pointwise'; kinds: attention, conv, custom, elementwise, flash_attention, gemm" in r.output
     assert files(tmp_project) == before
 
 

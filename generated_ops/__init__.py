@@ -23,7 +23,7 @@ from .ops.fused_linear_relu import FusedLinearReLU, fused_linear_relu  # noqa: E
 from .ops.gelu import Gelu, gelu  # noqa: E402
 from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
 from .ops.gemm import Gemm, gemm  # noqa: E402
-from .ops.layer_norm import LayerNorm, layer_norm  # noqa: E402
+from .ops.layer_norm import FusedLayerNorm, layer_norm  # noqa: E402
 from .ops.linear import Linear, linear  # noqa: E402
 from .ops.log_softmax import LogSoftmax, log_softmax  # noqa: E402
 from .ops.mean import Mean, mean  # noqa: E402
@@ -31,7 +31,7 @@ from .ops.mse_loss import MSELoss, mse_loss  # noqa: E402
 from .ops.mul import Mul, mul  # noqa: E402
 from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
 from .ops.relu import Relu, relu  # noqa: E402
-from .ops.rms_norm import RMSNorm, rms_norm  # noqa: E402
+from .ops.rms_norm import FusedRMSNorm, rms_norm  # noqa: E402
 from .ops.sgd_step import sgd_step, SGD  # noqa: E402
 from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
 from .ops.silu import Silu, silu  # noqa: E402
@@ -73,7 +73,7 @@ __all__ = [
     "gelu_tanh",
     "Gemm",
     "gemm",
-    "LayerNorm",
+    "FusedLayerNorm",
     "layer_norm",
     "Linear",
     "linear",
@@ -89,7 +89,7 @@ __all__ = [
     "parametric_swish",
     "Relu",
     "relu",
-    "RMSNorm",
+    "FusedRMSNorm",
     "rms_norm",
     "sgd_step",
     "SGD",

@@ -319,6 +319,7 @@ class Op:
     backward_schema: str
     python_signature: str
     peer: str  # the matching torch call as Python, "" when the spec names none
+    replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
@@ -453,7 +454,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
               f"op {data.get('name')}")
     derived = dict(d["derived"])
     derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
-    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges"}
+    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
     kind_keys = {
         "elementwise": {"forward_cpp", "reference_py", "gradients"},
         "attention": set(),
@@ -516,7 +517,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                                   for dev, shapes in d["device_bench_shapes"].items() if shapes),
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
-        peer=derived["peer"],
+        peer=derived["peer"], replaces=derived["replaces"],
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Optional  # noqa: F401
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -22,26 +24,52 @@ def layer_norm(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
     return torch.ops.generated_ops.layer_norm(x, weight, bias, eps)
 
 
-class LayerNorm(nn.Module):
-    """Module form of :func:`layer_norm`: weight, bias are parameters of shape [normalized_shape]."""
+class FusedLayerNorm(nn.Module):
+    """Module form of :func:`layer_norm`, a drop-in for torch's norm module of the same signature:
+    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the op's
+    row); weight, bias are parameters of shape normalized_shape, present when elementwise_affine    (and bias), with the state_dict keys torch uses."""
 
-    def __init__(self, normalized_shape: int, eps: float = 1e-05, device=None, dtype=None) -> None:
+    def __init__(self, normalized_shape, eps: float = 1e-05, elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        self.normalized_shape = (int(normalized_shape),)
-        self.weight = nn.Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
-        self.bias = nn.Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.elementwise_affine = elementwise_affine
         self.eps = eps
+        factory = {"device": device, "dtype": dtype}
+        if elementwise_affine:
+            self.weight = nn.Parameter(torch.empty(self.normalized_shape, **factory))
+            self.bias = nn.Parameter(torch.empty(self.normalized_shape, **factory)) if bias else None
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.ones_(self.weight)
-        nn.init.zeros_(self.bias)
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def _column(self, param, init: str, ref: Tensor, n: int) -> Tensor:
+        # An absent parameter is its identity: ones for a scale, zeros for a shift.
+        if param is not None:
+            return param.reshape(n)
+        return (torch.ones if init == "ones" else torch.zeros)(n, device=ref.device, dtype=ref.dtype)
 
     def forward(self, x) -> Tensor:
-        return layer_norm(x, self.weight, self.bias, self.eps)
+        k = len(self.normalized_shape)
+        x0 = x
+        if tuple(x0.shape[x0.dim() - k:]) != self.normalized_shape:
+            raise RuntimeError(f"FusedLayerNorm: expected input with trailing dims {list(self.normalized_shape)}, "
+                               f"got shape {list(x0.shape)}")
+        n = math.prod(self.normalized_shape)
+        lead = x0.shape[:x0.dim() - k]
+        out = layer_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self._column(self.bias, "zeros", x0, n), self.eps)
+        return out.reshape(*lead, *self.normalized_shape) if True else out
 
     def extra_repr(self) -> str:
-        return ", ".join([f"{self.normalized_shape}", f"eps={self.eps}", ])
+        return ", ".join([f"{self.normalized_shape}", f"eps={self.eps}", f"elementwise_affine={self.elementwise_affine}"])
 
 
 def _output_shape(x, weight, bias, eps: float = 1.0e-5) -> list:

@@ -128,6 +128,7 @@ class TestCrossEntropyLoss:
         torch.testing.assert_close(module(*args), cross_entropy(*args, **ATTRS))
         assert "CrossEntropyLoss" in repr(module)
 
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[0] = torch.ones(3, 4, dtype=torch.int32, device=device)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from generated_ops import _testing as T
-from generated_ops.ops.layer_norm import LayerNorm, layer_norm
+from generated_ops.ops.layer_norm import FusedLayerNorm, layer_norm
 
 OP = torch.ops.generated_ops.layer_norm.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
@@ -56,7 +56,7 @@ def as_double(args):
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-class TestLayerNorm:
+class TestFusedLayerNorm:
     def test_reference(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device)
@@ -104,17 +104,39 @@ class TestLayerNorm:
 
     def test_module(self, device, dtype):
         args = make_inputs((5, 6), dtype, device)
-        module = LayerNorm(6, **ATTRS, device=device, dtype=dtype)
+        module = FusedLayerNorm(6, **ATTRS, device=device, dtype=dtype)
         params = dict(zip(INPUTS, args))
         with torch.no_grad():
             module.weight.copy_(params["weight"])
             module.bias.copy_(params["bias"])
         assert sorted(module.state_dict()) == ['bias', 'weight']
         torch.testing.assert_close(module(params["x"], ), layer_norm(*args, **ATTRS))
-        fresh = LayerNorm(6, device=device, dtype=dtype)
+        fresh = FusedLayerNorm(6, device=device, dtype=dtype)
         assert torch.all(fresh.weight == 1)
         assert torch.all(fresh.bias == 0)
-        assert "LayerNorm" in repr(module)
+        assert "FusedLayerNorm" in repr(module)
+
+
+    @pytest.mark.parametrize("affine", [True, False])
+    def test_module_is_a_drop_in_for_layernorm(self, device, dtype, affine):
+        # Tuple normalized_shape (the trailing dims flattened into a row), with and without parameters;
+        # state_dicts go both ways and the outputs match.
+        torch.manual_seed(0)
+        attrs = { "eps": 1e-05, }
+        ours = FusedLayerNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
+        theirs = torch.nn.LayerNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        if affine:
+            with torch.no_grad():
+                for p in theirs.parameters():
+                    p.uniform_(-1, 1)
+        ours.load_state_dict(theirs.state_dict())
+        x = T.make((2, 5, 3, 4), dtype, device)
+        with torch.no_grad():
+            T.assert_close(ours(x), theirs(x), dtype, scale=10)
+        theirs.load_state_dict(ours.state_dict())
+        with pytest.raises(RuntimeError, match="trailing dims"):
+            ours(T.make((2, 4, 3), dtype, device))
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)

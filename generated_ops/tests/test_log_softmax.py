@@ -108,6 +108,7 @@ class TestLogSoftmax:
         torch.testing.assert_close(module(*args), log_softmax(*args, **ATTRS))
         assert "LogSoftmax" in repr(module)
 
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[0] = torch.ones(3, 4, dtype=torch.int32, device=device)

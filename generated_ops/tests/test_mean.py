@@ -109,6 +109,7 @@ class TestMean:
         torch.testing.assert_close(module(*args), mean(*args, **ATTRS))
         assert "Mean" in repr(module)
 
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[0] = torch.ones(3, 4, dtype=torch.int32, device=device)

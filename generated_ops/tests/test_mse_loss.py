@@ -120,6 +120,7 @@ class TestMSELoss:
         torch.testing.assert_close(module(*args), mse_loss(*args, **ATTRS))
         assert "MSELoss" in repr(module)
 
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[0] = torch.ones(3, 4, dtype=torch.int32, device=device)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from generated_ops import _testing as T
-from generated_ops.ops.rms_norm import RMSNorm, rms_norm
+from generated_ops.ops.rms_norm import FusedRMSNorm, rms_norm
 
 OP = torch.ops.generated_ops.rms_norm.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
@@ -56,7 +56,7 @@ def as_double(args):
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-class TestRMSNorm:
+class TestFusedRMSNorm:
     def test_reference(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device)
@@ -104,15 +104,37 @@ class TestRMSNorm:
 
     def test_module(self, device, dtype):
         args = make_inputs((5, 6), dtype, device)
-        module = RMSNorm(6, **ATTRS, device=device, dtype=dtype)
+        module = FusedRMSNorm(6, **ATTRS, device=device, dtype=dtype)
         params = dict(zip(INPUTS, args))
         with torch.no_grad():
             module.weight.copy_(params["weight"])
         assert sorted(module.state_dict()) == ['weight']
         torch.testing.assert_close(module(params["x"], ), rms_norm(*args, **ATTRS))
-        fresh = RMSNorm(6, device=device, dtype=dtype)
+        fresh = FusedRMSNorm(6, device=device, dtype=dtype)
         assert torch.all(fresh.weight == 1)
-        assert "RMSNorm" in repr(module)
+        assert "FusedRMSNorm" in repr(module)
+
+
+    @pytest.mark.parametrize("affine", [True, False])
+    def test_module_is_a_drop_in_for_rmsnorm(self, device, dtype, affine):
+        # Tuple normalized_shape (the trailing dims flattened into a row), with and without parameters;
+        # state_dicts go both ways and the outputs match.
+        torch.manual_seed(0)
+        attrs = { "eps": 1e-06, }
+        ours = FusedRMSNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
+        theirs = torch.nn.RMSNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        if affine:
+            with torch.no_grad():
+                for p in theirs.parameters():
+                    p.uniform_(-1, 1)
+        ours.load_state_dict(theirs.state_dict())
+        x = T.make((2, 5, 3, 4), dtype, device)
+        with torch.no_grad():
+            T.assert_close(ours(x), theirs(x), dtype, scale=10)
+        theirs.load_state_dict(ours.state_dict())
+        with pytest.raises(RuntimeError, match="trailing dims"):
+            ours(T.make((2, 4, 3), dtype, device))
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)

@@ -108,6 +108,7 @@ class TestSoftmax:
         torch.testing.assert_close(module(*args), softmax(*args, **ATTRS))
         assert "Softmax" in repr(module)
 
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[0] = torch.ones(3, 4, dtype=torch.int32, device=device)

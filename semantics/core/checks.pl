@@ -167,6 +167,11 @@ violation(component(E, peer, C), Msg) :-
     is_op(E), component(E, peer, C), \+ peer_call(E, C),
     format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
 
+violation(component(E, replaces, M), Msg) :-
+    is_op(E), component(E, replaces, M),
+    \+ ( atom(M), atomic_list_concat([torch|Rest], '.', M), Rest \== [], forall(member(P, Rest), valid_python_name(P)) ),
+    format(string(Msg), "replaces of '~w' must name a torch module class, e.g. 'torch.nn.LayerNorm'; got ~q.", [E, M]).
+
 violation(component(E, test_range, R), Msg) :-
     is_op(E), component(E, test_range, R), op_inputs(E, Ins),
     \+ ( R = I: [Lo, Hi], memberchk(I, Ins), number(Lo), number(Hi), Lo < Hi ),

@@ -50,6 +50,7 @@ component_spec(extension,      one,  op,        "extension: the extension entity
 component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input, or cpu(shape([...])) / cuda(shape([...])) for one device").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
 component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
+component_spec(replaces,       one,  op,        "replaces: the torch module the op's module is a drop-in for, e.g. 'torch.nn.LayerNorm' (the tests interchange their state_dicts)").
 component_spec(test_range,     many, op,        "test_range: Input: [Low, High], the range test inputs are drawn from (default [-3, 3])").
 component_spec(stat,           many, op,        "stat: Name = Expression, a named row statistic or row scalar used by forward (rowwise), e.g. mu = mean(x)").
 component_spec(column_input,   many, op,        "column_input: an input of shape [n], one value per column shared by every row (rowwise), e.g. weight").
@@ -209,6 +210,7 @@ derived(Op, python_signature, Sig) :-
     is_op(Op), component(Op, kind, Kind),
     ( kind_python_signature(Kind, Op, S) -> Sig = S ; python_signature(Op, Sig) ).
 derived(Op, peer, Py) :- is_op(Op), op_peer(Op, Py).
+derived(Op, replaces, R) :- is_op(Op), ( component(Op, replaces, R0) -> format(string(R), "~w", [R0]) ; R = "" ).
 derived(Op, test_ranges, R) :- is_op(Op), op_test_ranges(Op, Pairs), dict_pairs(R, _, Pairs).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).
 

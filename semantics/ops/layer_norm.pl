@@ -18,6 +18,7 @@ component(layer_norm, forward, y = (x - mu) * rsqrt(var + eps) * weight + bias).
 component(layer_norm, peer, 'torch.nn.functional.layer_norm'(x, [shape(x, -1)], weight, bias, eps)).
 component(layer_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(layer_norm, devices, [cpu, cuda]).
-component(layer_norm, module, 'LayerNorm').
+component(layer_norm, module, 'FusedLayerNorm').
 component(layer_norm, bench, shape([4096, 4096])).
 component(layer_norm, column_init, bias: zeros).
+component(layer_norm, replaces, 'torch.nn.LayerNorm').

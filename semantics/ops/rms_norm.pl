@@ -12,5 +12,6 @@ component(rms_norm, forward, y = x * rsqrt(mean(x * x) + eps) * weight).
 component(rms_norm, peer, 'torch.nn.functional.rms_norm'(x, [shape(x, -1)], weight, eps)).
 component(rms_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(rms_norm, devices, [cpu, cuda]).
-component(rms_norm, module, 'RMSNorm').
+component(rms_norm, module, 'FusedRMSNorm').
 component(rms_norm, bench, shape([4096, 4096])).
+component(rms_norm, replaces, 'torch.nn.RMSNorm').

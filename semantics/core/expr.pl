@@ -110,8 +110,9 @@ simplify(E, S) :- simp(E, E1), ( E1 == E -> S = E ; simplify(E1, S) ).
 
 simp(E, E) :- ( number(E) ; atom(E) ), !.
 simp(where(C, A, B), R) :- !, simp(A, A1), simp(B, B1), ( A1 == B1 -> R = A1 ; R = where(C, A1, B1) ).
-simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), E1 =.. [F|Args1], rule(E1, R), !.
-simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), R =.. [F|Args1].
+% Deterministic: the arguments once, then the first rule that applies (else the term as it is). Two clauses
+% that each simplified the arguments made every failure downstream retry them exponentially.
+simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), E1 =.. [F|Args1], ( rule(E1, R0) -> R = R0 ; R = E1 ).
 
 rule(A + B, C) :- number(A), number(B), C is A + B.
 rule(A - B, C) :- number(A), number(B), C is A - B.

@@ -108,7 +108,10 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
 
     ext_dir = templates_dir / "extension"
     for t in template_files(ext_dir):
-        emit(t, t.relative_to(ext_dir).as_posix()[: -len(".j2")])
+        out = t.relative_to(ext_dir).as_posix()[: -len(".j2")]
+        emit(t, out)
+        if not files[out].strip():  # a header only some kinds need (grimoire_mma.cuh) renders to nothing
+            del files[out]
     for op in ext.ops:
         kind_dir = templates_dir / "kinds" / op.kind
         if not kind_dir.is_dir():

@@ -35,7 +35,6 @@ constexpr const char* kOp = "conv2d_bias_act";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_relu = 0, kAct_none = 1, kAct_gelu = 2, kAct_gelu_tanh = 3, kAct_silu = 4, kAct_sigmoid = 5, kAct_tanh = 6 };
-constexpr const char* kActNames[] = { "relu", "none", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh" };
 // What the backward of each activation reads: true for the pre-activation z, false for the output y.
 // The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = kAct_none;

@@ -29,7 +29,6 @@ constexpr const char* kOp = "fused_linear_relu";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_relu = 0 };
-constexpr const char* kActNames[] = { "relu" };
 // What the backward of each activation reads: true for the pre-activation z, false for the output y.
 // The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;

@@ -18,6 +18,7 @@
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/sum.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -39,7 +40,6 @@ constexpr const char* kOp = "fused_linear_relu";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 enum ActId : int { kAct_relu = 0 };
-constexpr const char* kActNames[] = { "relu" };
 // What the backward of each activation reads: true for the pre-activation z, false for the output y.
 // The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
@@ -195,8 +195,8 @@ at::Tensor row_major(const at::Tensor& t) {
 // The cuBLASLt epilogue of an activation (none when it has none), with or without the bias, writing the
 // pre-activation to aux when the backward reads it.
 template <ActId A>
-bool lt_epilogue(bool has_bias, bool keep, grimoire::lt::Epilogue& out) {
-  using E = grimoire::lt::Epilogue;
+bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
+  using E = grimoire::cublaslt::Epilogue;
   if constexpr (A == kAct_relu) {
     out = has_bias ? E::ReluBias : E::Relu;
     return !keep;
@@ -225,9 +225,9 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
       }
     }
     if constexpr (!std::is_same_v<scalar_t, double>) {
-      grimoire::lt::Epilogue e;
+      grimoire::cublaslt::Epilogue e;
       if (lt_epilogue<A>(bp != nullptr, keep, e)) {
-        if (grimoire::lt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
                                  true, bp, yp, d.N, zp, d.M, d.N, d.K, e, y.options(), stream)) {
           return;
         }
@@ -235,9 +235,9 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
         // No epilogue computes this activation: cuBLASLt writes the pre-activation, bias added, and one pass
         // applies the activation (into y, the pre-activation kept in z when the backward reads it).
         at::Tensor pre = keep ? z : y;
-        if (grimoire::lt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
                                  true, bp, pre.data_ptr(), d.N, nullptr, d.M, d.N, d.K,
-                                 bp != nullptr ? grimoire::lt::Epilogue::Bias : grimoire::lt::Epilogue::Default,
+                                 bp != nullptr ? grimoire::cublaslt::Epilogue::Bias : grimoire::cublaslt::Epilogue::Default,
                                  y.options(), stream)) {
           run_epilogue<scalar_t>(pre.data_ptr<scalar_t>(), yp, nullptr, d.M, d.N, false, f);
           return;

@@ -29,7 +29,6 @@ constexpr const char* kOp = "gemm";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_none = 0 };
-constexpr const char* kActNames[] = { "none" };
 // What the backward of each activation reads: true for the pre-activation z, false for the output y.
 // The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = kAct_none;

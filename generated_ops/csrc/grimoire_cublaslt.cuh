@@ -19,7 +19,7 @@
 #include <cstdint>
 
 namespace grimoire {
-namespace lt {
+namespace cublaslt {
 
 enum class Epilogue { Default, Bias, Relu, ReluBias, Gelu, GeluBias, GeluAux, GeluAuxBias };
 
@@ -140,5 +140,5 @@ inline bool matmul(at::ScalarType dtype, const void* A, int64_t lda, const void*
   return true;
 }
 
-}  // namespace lt
+}  // namespace cublaslt
 }  // namespace grimoire

@@ -21,7 +21,7 @@ from . import __version__
 from .model import Extension, Op
 
 # Folders under the output that belong to the build or to tools, never to the rendering.
-IGNORED_DIRS = {"_build", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
+IGNORED_DIRS = {"_build", "_lib", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
 MANIFEST = "manifest.json"
 # Scaffolding, not output: templates/kinds/<kind>/example_spec.pl.j2 (and example_kernel.*.j2) are what

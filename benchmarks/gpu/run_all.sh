@@ -10,6 +10,7 @@
 # bench.log, bench.json, report.md. Exit status: non-zero when the build or any test failed.
 #   benchmarks/gpu/run_all.sh [--no-tests] [--no-bench]
 # TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the harness benchmarks.
+# LEGACY_BENCH=0 skips bench_gpu.py. A prebuilt generated_ops/_lib/ (benchmarks/gpu/prebuild.sh) skips the build.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-benchmarks/gpu/out}
@@ -30,7 +31,14 @@ done
 cat "$OUT/env.txt"
 
 start=$(date +%s)
-$PY generated_ops/_build.py --verbose > "$OUT/build.log" 2>&1
+if [ -f generated_ops/_lib/generated_ops_C.so ]; then
+  # A library built elsewhere against this machine's torch (generated_ops/_lib, as a wheel ships it): the
+  # package loads it instead of compiling (_build.shipped_library checks the torch version).
+  echo "prebuilt library: generated_ops/_lib (built with $(cat generated_ops/_lib/built_with.json))" > "$OUT/build.log"
+  $PY -c "import generated_ops, sys; print('loaded', generated_ops._build.load_library())" >> "$OUT/build.log" 2>&1
+else
+  $PY generated_ops/_build.py --verbose > "$OUT/build.log" 2>&1
+fi
 build_rc=$?
 echo "$(( $(date +%s) - start )) s (exit $build_rc)" > "$OUT/build_time.txt"
 echo "build: $(cat "$OUT/build_time.txt")"
@@ -49,9 +57,11 @@ fi
 
 if [ $run_bench = 1 ]; then
   start=$(date +%s)
-  timeout "${BENCH_TIMEOUT:-200}" $PY benchmarks/gpu/bench_gpu.py --json "$OUT/bench.json" > "$OUT/bench.log" 2>&1
-  echo "bench: exit $? in $(( $(date +%s) - start )) s"
-  tail -25 "$OUT/bench.log"
+  if [ "${LEGACY_BENCH:-1}" = 1 ]; then
+    timeout "${BENCH_TIMEOUT:-200}" $PY benchmarks/gpu/bench_gpu.py --json "$OUT/bench.json" > "$OUT/bench.log" 2>&1
+    echo "bench: exit $? in $(( $(date +%s) - start )) s"
+    tail -25 "$OUT/bench.log"
+  fi
   start=$(date +%s)
   GRIMOIRE_BENCH_DEVICE=cuda timeout "${HARNESS_TIMEOUT:-240}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
     --benchmark-only -o python_files='bench_*.py' --benchmark-json="$OUT/harness.json" \

@@ -2,9 +2,9 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // conv2d_bias_act (conv, CPU): act(conv2d(x, weight) + bias): a Conv2d, its bias and activation, the last two in one pass.
-// The convolution is ATen's (oneDNN where it applies) without its bias; ONE vectorized, parallel pass then adds
-// the bias per channel and applies the activation, in place unless the backward needs the pre-activation
-// (per (image, channel) plane for NCHW outputs, per pixel row of channels for channels-last ones).
+// The convolution is ATen's (oneDNN where it applies), which adds the bias in its own epilogue; ONE vectorized,
+// parallel pass then applies the activation, in place unless the backward needs the pre-activation (the
+// pass can also add a bias per channel: per (image, channel) plane for NCHW, per pixel for channels-last).
 // The backward's epilogue gradient (derived from the activation's expression) is one pass over the incoming
 // gradient; ATen's convolution_backward takes it from there.
 //   relu: d/dz as g * (grimoire::where(grimoire::gt(y, V(0)), g, V(0)))
@@ -175,10 +175,11 @@ at::MemoryFormat output_format(const at::Tensor& x) {
                                                                                            : at::MemoryFormat::Contiguous;
 }
 
-// The convolution without its bias, dense in the output format.
-at::Tensor convolve(const at::Tensor& x, const at::Tensor& weight, const Geometry& g) {
+// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output format.
+at::Tensor convolve(const at::Tensor& x, const at::Tensor& weight, const Geometry& g, const at::Tensor& bias = at::Tensor()) {
   const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
-  at::Tensor z = at::convolution(x, weight, std::nullopt, s, p, d, false, op, g.groups);
+  at::Tensor z = at::convolution(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p, d,
+                                 false, op, g.groups);
   return z.contiguous(output_format(x));
 }
 
@@ -238,15 +239,15 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
 std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cpu(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, int64_t stride, int64_t padding, int64_t dilation, int64_t groups, c10::string_view act) {
   const ActId act_id = parse_act(act);
   const Geometry g = check_inputs(x, weight, bias, stride, padding, dilation, groups);
-  at::Tensor z = convolve(x, weight, g);
+  // oneDNN adds the bias inside the convolution at no cost: the pass after it applies the activation only.
+  at::Tensor z = convolve(x, weight, g, ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor()));
   const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
-  const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
-  if ((act_id != kActNone || bias_c.defined()) && z.numel() > 0) {
+  if (act_id != kActNone && z.numel() > 0) {
     AT_DISPATCH_SWITCH(z.scalar_type(), "conv2d_bias_act",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
+          const scalar_t* bias_ptr = nullptr;
   switch (act_id) {
     case kAct_relu: {
           channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.size(0), z.size(1),
@@ -293,7 +294,7 @@ std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cpu(const at::Tensor& x, cons
   }
         })
         AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
+          const scalar_t* bias_ptr = nullptr;
   switch (act_id) {
     case kAct_relu: {
           channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.size(0), z.size(1),

@@ -227,10 +227,11 @@ at::MemoryFormat output_format(const at::Tensor& x) {
                                                                                            : at::MemoryFormat::Contiguous;
 }
 
-// The convolution without its bias, dense in the output format.
-at::Tensor convolve(const at::Tensor& x, const at::Tensor& weight, const Geometry& g) {
+// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output format.
+at::Tensor convolve(const at::Tensor& x, const at::Tensor& weight, const Geometry& g, const at::Tensor& bias = at::Tensor()) {
   const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
-  at::Tensor z = at::convolution(x, weight, std::nullopt, s, p, d, false, op, g.groups);
+  at::Tensor z = at::convolution(x, weight, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p, d,
+                                 false, op, g.groups);
   return z.contiguous(output_format(x));
 }
 

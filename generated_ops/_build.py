@@ -335,7 +335,8 @@ def shipped_library() -> Path | None:
         return None
     built_for = json.loads((lib.parent / "built_with.json").read_text())["torch"]
     installed = importlib.metadata.version("torch")
-    if built_for != installed:
+    # A local tag ("+cu130") may be in one record and not the other (PyPI's metadata drops it).
+    if built_for.split("+")[0] != installed.split("+")[0]:
         raise ImportError(f"{NAME}: this wheel's library was built for torch {built_for}, but torch {installed} "
                           f"is installed; install torch=={built_for.split('+')[0]} or rebuild the wheel")
     return lib

@@ -35,7 +35,12 @@ if [ -f generated_ops/_lib/generated_ops_C.so ]; then
   # A library built elsewhere against this machine's torch (generated_ops/_lib, as a wheel ships it): the
   # package loads it instead of compiling (_build.shipped_library checks the torch version).
   echo "prebuilt library: generated_ops/_lib (built with $(cat generated_ops/_lib/built_with.json))" > "$OUT/build.log"
-  $PY -c "import generated_ops, sys; print('loaded', generated_ops._build.load_library())" >> "$OUT/build.log" 2>&1
+  if ! $PY -c "import generated_ops; print('loaded', generated_ops._build.load_library())" >> "$OUT/build.log" 2>&1; then
+    echo "the prebuilt library does not load here: building instead" | tee -a "$OUT/build.log"
+    tail -5 "$OUT/build.log"
+    rm -rf generated_ops/_lib
+    $PY generated_ops/_build.py --verbose >> "$OUT/build.log" 2>&1
+  fi
 else
   $PY generated_ops/_build.py --verbose > "$OUT/build.log" 2>&1
 fi

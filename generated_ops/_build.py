@@ -55,6 +55,7 @@ CPU_SOURCES = (
     "tanh_cpu.cpp",
 )
 CUDA_SOURCES = (
+    "adam_step_cuda.cu",
     "add_cuda.cu",
     "cross_entropy_cuda.cu",
     "div_cuda.cu",
@@ -69,6 +70,7 @@ CUDA_SOURCES = (
     "parametric_swish_cuda.cu",
     "relu_cuda.cu",
     "rms_norm_cuda.cu",
+    "sgd_step_cuda.cu",
     "sigmoid_cuda.cu",
     "silu_cuda.cu",
     "softmax_cuda.cu",

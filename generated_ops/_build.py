@@ -61,6 +61,7 @@ CPU_SOURCES = (
     "tanh_cpu.cpp",
 )
 CUDA_SOURCES = (
+    "adam_step_cuda.cu",
     "add_cuda.cu",
     "conv2d_bias_act_cuda.cu",
     "cross_entropy_cuda.cu",
@@ -81,6 +82,7 @@ CUDA_SOURCES = (
     "parametric_swish_cuda.cu",
     "relu_cuda.cu",
     "rms_norm_cuda.cu",
+    "sgd_step_cuda.cu",
     "sigmoid_cuda.cu",
     "silu_cuda.cu",
     "softmax_cuda.cu",

@@ -4,10 +4,13 @@
 
 A subclass names its op (OP), the op's state tensors (STATES), the attr types (ATTR_TYPES), and how
 param-group keys hold the attrs (KEYS: "betas" holds beta1 and beta2). Each step makes one op call
-per param group over every param that has a gradient. State follows torch.optim's layout: per param
-a float32 "step" tensor (float64 under a float64 default dtype) and one tensor per state, zeros at
-first, created when the group's settings first use it, so state_dict() and load_state_dict() work as
-they do for torch.optim (and, where the names agree, interchange with it).
+per param group and device over every param that has a gradient. State follows torch.optim's layout:
+per param a float32 "step" tensor (float64 under a float64 default dtype) and one tensor per state,
+zeros at first, created when the group's settings first use it, so state_dict() and load_state_dict()
+work as they do for torch.optim (and, where the names agree, interchange with it). The step tensor
+lives on its param's device, as torch.optim keeps it with fused=True or capturable=True: on CUDA the
+kernel reads it there, so a step never synchronises with the host and can be captured in a CUDA graph
+(a step loaded onto another device is moved to its param's once, at its next step).
 """
 
 from __future__ import annotations
@@ -75,24 +78,34 @@ class GeneratedOptimizer(torch.optim.Optimizer):
         for group in self.param_groups:
             attrs = self.attrs(group)
             used = self.states_used(attrs)
-            params, grads, steps = [], [], []
-            states: dict[str, list[torch.Tensor]] = {s: [] for s in self.STATES}
+            # One call per device; its lists: params, grads, one per state, the steps.
+            calls: dict[torch.device, list[list[torch.Tensor]]] = {}
+            slots = [(2 + i, s) for i, s in enumerate(self.STATES) if s in used]
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                if p.grad.is_sparse:
+                if grad.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[p]
-                if "step" not in state:
+                device = p.device
+                step = state.get("step")
+                if step is None:
                     # torch.optim.SGD keeps no step count: state loaded from it without one has stepped before.
-                    state["step"] = torch.tensor(1.0 if state else 0.0, dtype=_step_dtype())
-                for s in used:
-                    if s not in state:
-                        state[s] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    states[s].append(state[s])
-                params.append(p)
-                grads.append(p.grad)
-                steps.append(state["step"])
-            if params:
-                type(self).OP(params, grads, *(states[s] for s in self.STATES), steps, **attrs)
+                    step = state["step"] = torch.tensor(1.0 if state else 0.0, dtype=_step_dtype(), device=device)
+                elif step.device != device:
+                    step = state["step"] = step.to(device)
+                lists = calls.get(device)
+                if lists is None:
+                    lists = calls[device] = [[] for _ in range(3 + len(self.STATES))]
+                lists[0].append(p)
+                lists[1].append(grad)
+                for i, s in slots:
+                    t = state.get(s)
+                    if t is None:
+                        t = state[s] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    lists[i].append(t)
+                lists[-1].append(step)
+            for lists in calls.values():
+                type(self).OP(*lists, **attrs)
         return loss

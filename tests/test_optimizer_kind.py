@@ -71,3 +71,51 @@ def test_example_spec_loads_and_renders(tmp_path):
     assert {"csrc/momentum_sgd_cpu.cpp", "ops/momentum_sgd.py", "tests/test_momentum_sgd.py",
             "benchmarks/bench_momentum_sgd.py", "optim.py"} <= paths
     assert not any("example_spec" in p for p in paths)
+
+
+@pytest.fixture(scope="module")
+def rendered(ext):
+    root = Path(__file__).resolve().parent.parent
+    return {f.path: f.content for f in render.render(ext, root / "templates").files}
+
+
+def test_bundled_optimizers_have_cuda_kernels_and_tests(ext, rendered):
+    for name in ("adam_step", "sgd_step"):
+        op = ext.op(name)
+        assert op.devices == ("cpu", "cuda")
+        assert op.dtypes_on("cuda") == ("float32", "float64", "float16", "bfloat16")
+        assert {f"csrc/{name}_cuda.cu", f"tests/test_{name}_cuda.py"} <= set(rendered)
+        assert f'"{name}_cuda.cu"' in rendered["_build.py"]
+
+
+def test_cuda_kernel_keeps_the_step_on_the_device(rendered):
+    """Graph-capture safety, statically: no host synchronisation or host copy in the CUDA source, every
+    launch on the current stream and checked, the launch table by value within the parameter limit."""
+    import re
+
+    for name in ("adam_step", "sgd_step"):
+        src = rendered[f"csrc/{name}_cuda.cu"]
+        code = "\n".join(line.split("//")[0] for line in src.splitlines())  # comments say what is avoided
+        for banned in (".item", "cudaMemcpy", "Synchronize", ".cpu()", "kCPU", "to(at::", "local_scalar"):
+            assert banned not in code, f"{name}_cuda.cu: {banned}"
+        launches = re.findall(r"<<<.*?>>>\([^;]*\);\n\s*(\S+)", code)
+        assert len(launches) == 2 and all(x.startswith("C10_CUDA_KERNEL_LAUNCH_CHECK") for x in launches)
+        assert code.count("<<<") == 2 and code.count("at::cuda::getCurrentCUDAStream()") == 1
+        assert "0, stream>>>" in code and "const __grid_constant__ Launch<" in code
+        assert 'static_assert(sizeof(L) <= kLaunchBytes' in code and "kLaunchBytes = 4096" in code
+        assert "c10::cuda::CUDAGuard" in code and "check_no_aliasing" in code
+
+
+def test_cuda_kernel_computes_host_scalars_from_the_device_step(ext, rendered):
+    src = rendered["csrc/adam_step_cuda.cu"]
+    o = ext.op("adam_step").optimizer
+    device_fn = src[src.index("GRIMOIRE_DEVICE Host host_values(double step"):]
+    device_fn = device_fn[: device_fn.index("\n}\n")]
+    for h in o.host:
+        assert f"const V {h.name} = {h.cpp};" in device_fn
+    assert "host_values(step_after(tmp_l.step[t], tmp_l.flags[t]), tmp_l.attrs)" in src
+    # The same program text as on the CPU, over V = float, double or HalfMath.
+    cpu = rendered["csrc/adam_step_cpu.cpp"]
+    for p in o.programs:
+        for line in p.cpp:
+            assert line in src and line in cpu

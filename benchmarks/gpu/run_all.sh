@@ -2,12 +2,13 @@
 # GPU validation in one call, on a machine with a GPU, torch and pytest (no Prolog, no generator needed):
 #   1. build generated_ops/ with its CUDA sources,
 #   2. run the whole generated test suite (CPU and CUDA cases, CUDA-only tests),
-#   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py), then the generated benchmark suite on CUDA
+#   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py, benchmarks/gpu/bench_optim.py: $OUT/optim.json),
+#      then the generated benchmark suite on CUDA
 #      (issue 7's harness: CUDA events, copy ceiling; $OUT/harness.json, rendered here by
 #      `grimoire bench --from-json`),
 #   4. write report.md (benchmarks/gpu/report.py) and print the short tables last.
 # Everything lands in $OUT (default: benchmarks/gpu/out): env.txt, build.log, tests.log, junit.xml,
-# bench.log, bench.json, report.md. Exit status: non-zero when the build or any test failed.
+# bench.log, bench.json, optim.log, optim.json, report.md. Exit status: non-zero when the build or any test failed.
 #   benchmarks/gpu/run_all.sh [--no-tests] [--no-bench]
 # TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the harness benchmarks.
 # LEGACY_BENCH=0 skips bench_gpu.py. A prebuilt generated_ops/_lib/ (benchmarks/gpu/prebuild.sh) skips the build.
@@ -67,6 +68,10 @@ if [ $run_bench = 1 ]; then
     echo "bench: exit $? in $(( $(date +%s) - start )) s"
     tail -25 "$OUT/bench.log"
   fi
+  start=$(date +%s)
+  timeout "${OPTIM_TIMEOUT:-400}" $PY benchmarks/gpu/bench_optim.py --json "$OUT/optim.json" > "$OUT/optim.log" 2>&1
+  echo "optimizer bench: exit $? in $(( $(date +%s) - start )) s"
+  tail -60 "$OUT/optim.log"
   start=$(date +%s)
   GRIMOIRE_BENCH_DEVICE=cuda timeout "${HARNESS_TIMEOUT:-240}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
     --benchmark-only -o python_files='bench_*.py' --benchmark-json="$OUT/harness.json" \

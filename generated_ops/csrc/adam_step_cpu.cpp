@@ -6,7 +6,8 @@
 // once and written once, at::vec::Vectorized, in one at::parallel_for over all the lists' elements
 // (one parallel region per call, however many tensors). The attrs pick one of 12 programs
 // specialised from the spec's rules; per-tensor scalars are computed on the host in double.
-// Everything is validated before anything is written, so a bad call changes nothing.
+// Everything is validated before anything is written (no tensor written shares memory with another),
+// so a bad call changes nothing.
 #include "grimoire.h"
 
 #include <ATen/MemoryOverlap.h>
@@ -879,7 +880,7 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
     const at::Tensor& tmp_param = params[tmp_i];
     TORCH_CHECK(tmp_param.defined(), kOp, ": params[", tmp_i, "] is undefined.");
     TORCH_CHECK(tmp_param.device().is_cpu(), kOp, ": params[", tmp_i, "] is on ", tmp_param.device(),
-                ", and this kernel is for CPU tensors; devices of adam_step: cpu.");
+                ", and this kernel is for CPU tensors; devices of adam_step: cpu, cuda.");
     grimoire::check_dtype(kOp, "a param", tmp_param.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
     TORCH_CHECK(at::has_internal_overlap(tmp_param) != at::MemOverlap::Yes, kOp, ": params[", tmp_i,
                 "] has elements that share memory (expanded?) and cannot be updated in place.");
@@ -894,6 +895,25 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
       check_partner("max_exp_avg_sqs", tmp_i, max_exp_avg_sqs[tmp_i], tmp_param, true);
     }
     check_step(tmp_i, state_steps[tmp_i]);
+  }
+  {
+    std::vector<grimoire::Extent> tmp_extents;
+    tmp_extents.reserve(tmp_n * 6);
+    for (size_t tmp_i = 0; tmp_i < tmp_n; ++tmp_i) {
+      grimoire::add_extent(tmp_extents, params[tmp_i], "params", tmp_i, true);
+      grimoire::add_extent(tmp_extents, grads[tmp_i], "grads", tmp_i, false);
+      if (tmp_uses_exp_avg) {
+        grimoire::add_extent(tmp_extents, exp_avgs[tmp_i], "exp_avgs", tmp_i, true);
+      }
+      if (tmp_uses_exp_avg_sq) {
+        grimoire::add_extent(tmp_extents, exp_avg_sqs[tmp_i], "exp_avg_sqs", tmp_i, true);
+      }
+      if (tmp_uses_max_exp_avg_sq) {
+        grimoire::add_extent(tmp_extents, max_exp_avg_sqs[tmp_i], "max_exp_avg_sqs", tmp_i, true);
+      }
+      grimoire::add_extent(tmp_extents, state_steps[tmp_i], "state_steps", tmp_i, true);
+    }
+    grimoire::check_no_aliasing(kOp, tmp_extents);
   }
   // Steps, host values and contiguous views (strided tensors are worked on as copies, copied back).
   std::vector<at::Tensor> tmp_work;

@@ -21,7 +21,8 @@ from torch import Tensor
 from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::adam_step"
-ALLOWED_DTYPES = (torch.float32, torch.float64, )
+# The dtypes of the kernels, per device (a list may mix them; each tensor's partners share its dtype).
+ALLOWED_DTYPES = { "cpu": (torch.float32, torch.float64, ), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16, ), }
 ATTRS = ['lr', 'beta1', 'beta2', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'decoupled_weight_decay']
 ATTR_TYPES = { "lr": "float", "beta1": "float", "beta2": "float", "eps": "float", "weight_decay": "float", "amsgrad": "bool", "maximize": "bool", "decoupled_weight_decay": "bool", }
 DEFAULTS = { "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "weight_decay": 0.0, "amsgrad": False, "maximize": False, "decoupled_weight_decay": False, }
@@ -37,7 +38,9 @@ PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_av
 def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
     """Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.
 
-    Updates params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs and state_steps in place; dtypes: float32, float64.
+    Updates params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs and state_steps in place. All tensors on one device;
+    dtypes on cpu: float32, float64, on cuda: float32, float64, float16, bfloat16. On CUDA the
+    state_steps live on the params' device and the step count is never read back to the host.
     """
     torch.ops.generated_ops.adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
@@ -102,7 +105,8 @@ def _fake(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr
                  lambda: f"adam_step: max_exp_avg_sqs has {len(max_exp_avg_sqs)} tensors but params has {n}")
     torch._check(len(state_steps) == n, lambda: f"adam_step: state_steps has {len(state_steps)} tensors but params has {n}")
     for i, p in enumerate(params):
-        torch._check(p.dtype in ALLOWED_DTYPES, lambda: f"adam_step: dtype {p.dtype} is not supported")
+        torch._check(p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
+                     lambda: f"adam_step: dtype {p.dtype} is not supported on {p.device.type}")
         torch._check(grads[i].shape == p.shape, lambda: f"adam_step: grads[{i}] does not match params[{i}]")
         if "exp_avg" in used:
             torch._check(exp_avgs[i].shape == p.shape, lambda: f"adam_step: exp_avgs[{i}] does not match params[{i}]")

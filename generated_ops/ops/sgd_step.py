@@ -20,7 +20,8 @@ from torch import Tensor
 from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::sgd_step"
-ALLOWED_DTYPES = (torch.float32, torch.float64, )
+# The dtypes of the kernels, per device (a list may mix them; each tensor's partners share its dtype).
+ALLOWED_DTYPES = { "cpu": (torch.float32, torch.float64, ), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16, ), }
 ATTRS = ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize']
 ATTR_TYPES = { "lr": "float", "momentum": "float", "dampening": "float", "weight_decay": "float", "nesterov": "bool", "maximize": "bool", }
 DEFAULTS = { "lr": 0.001, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, }
@@ -36,7 +37,9 @@ PROGRAM_STATES = ((), (), (), (), ('momentum_buffer',), ('momentum_buffer',), ('
 def sgd_step(params, grads, momentum_buffers, state_steps, lr: float = 0.001, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
     """SGD step: optional momentum (with dampening or Nesterov), L2 weight decay, maximize.
 
-    Updates params, momentum_buffers and state_steps in place; dtypes: float32, float64.
+    Updates params, momentum_buffers and state_steps in place. All tensors on one device;
+    dtypes on cpu: float32, float64, on cuda: float32, float64, float16, bfloat16. On CUDA the
+    state_steps live on the params' device and the step count is never read back to the host.
     """
     torch.ops.generated_ops.sgd_step(params, grads, momentum_buffers, state_steps, lr, momentum, dampening, weight_decay, nesterov, maximize)
 
@@ -90,7 +93,8 @@ def _fake(params, grads, momentum_buffers, state_steps, lr: float = 0.001, momen
                  lambda: f"sgd_step: momentum_buffers has {len(momentum_buffers)} tensors but params has {n}")
     torch._check(len(state_steps) == n, lambda: f"sgd_step: state_steps has {len(state_steps)} tensors but params has {n}")
     for i, p in enumerate(params):
-        torch._check(p.dtype in ALLOWED_DTYPES, lambda: f"sgd_step: dtype {p.dtype} is not supported")
+        torch._check(p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
+                     lambda: f"sgd_step: dtype {p.dtype} is not supported on {p.device.type}")
         torch._check(grads[i].shape == p.shape, lambda: f"sgd_step: grads[{i}] does not match params[{i}]")
         if "momentum_buffer" in used:
             torch._check(momentum_buffers[i].shape == p.shape, lambda: f"sgd_step: momentum_buffers[{i}] does not match params[{i}]")

@@ -6,8 +6,10 @@
         update: Target = Expression    Target the param or a state, stored after the rules
     Per-tensor values that do not vary per element are `scalar`s: Name = Expression over the
     numeric attrs, `step` (the step count after this step's increment, 1 at the first step) and
-    earlier scalars, computed once per tensor on the host in double. Constant subterms of the
-    rules (1 - beta1, -lr, ...) are lifted to the host the same way, so they round as torch's do.
+    earlier scalars, computed once per tensor in double: on the host by the CPU kernel, on the device
+    by the CUDA kernel (which reads the step there: no synchronisation, CUDA-graph safe). Constant
+    subterms of the rules (1 - beta1, -lr, ...) are lifted out of the element loop the same way, so
+    they round as torch's do.
 
     Variants: if(Condition, Then, Else) in a rule picks per call, from the attrs; a Condition is a
     bool attr, a comparison (> < >= =< =:= =\=) of numeric attrs and numbers, or \+ , ; -> of those.
@@ -34,7 +36,9 @@ kind_component(optimizer, optimizer_class, many, "optimizer_class: 'Name' or 'Na
 kind_component(optimizer, bench_attrs,     one, "bench_attrs: [Attr = Value, ...], the attrs the benchmark runs with").
 
 kind_device(optimizer, cpu).
+kind_device(optimizer, cuda).
 kind_device_dtypes(optimizer, cpu, [float32, float64]).
+kind_device_dtypes(optimizer, cuda, [float32, float64, float16, bfloat16]).
 
 kind_requires(optimizer, param).
 kind_requires(optimizer, grad).

@@ -44,6 +44,9 @@ component(adam_step, requires, weight_decay >= 0).
 component(adam_step, optimizer_class, 'Adam'(betas = (beta1, beta2))).
 component(adam_step, optimizer_class, 'AdamW'(betas = (beta1, beta2), weight_decay = 0.01, decoupled_weight_decay := true)).
 component(adam_step, dtypes, [float32, float64]).
-component(adam_step, devices, [cpu]).
-% Ten tensors of one million elements: [tensors, elements per tensor].
+component(adam_step, devices, [cpu, cuda]).
+component(adam_step, cuda_dtypes, [float32, float64, float16, bfloat16]).
+% [tensors, elements per tensor]: ten tensors of one million elements, ...
 component(adam_step, bench, shape([10, 1000000])).
+component(adam_step, bench, shape([160, 65536])).      % about as many elements over many tensors
+component(adam_step, bench, shape([32, 1048576])).     % 33M elements

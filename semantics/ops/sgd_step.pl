@@ -32,5 +32,8 @@ component(sgd_step, requires, (nesterov -> momentum > 0, dampening =:= 0)).
 component(sgd_step, optimizer_class, 'SGD').
 component(sgd_step, bench_attrs, [momentum = 0.9]).
 component(sgd_step, dtypes, [float32, float64]).
-component(sgd_step, devices, [cpu]).
+component(sgd_step, devices, [cpu, cuda]).
+component(sgd_step, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(sgd_step, bench, shape([10, 1000000])).
+component(sgd_step, bench, shape([160, 65536])).      % about as many elements over many tensors
+component(sgd_step, bench, shape([32, 1048576])).     % 33M elements

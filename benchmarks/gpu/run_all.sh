@@ -68,10 +68,12 @@ if [ $run_bench = 1 ]; then
     echo "bench: exit $? in $(( $(date +%s) - start )) s"
     tail -25 "$OUT/bench.log"
   fi
-  start=$(date +%s)
-  timeout "${OPTIM_TIMEOUT:-400}" $PY benchmarks/gpu/bench_optim.py --json "$OUT/optim.json" > "$OUT/optim.log" 2>&1
-  echo "optimizer bench: exit $? in $(( $(date +%s) - start )) s"
-  tail -60 "$OUT/optim.log"
+  if [ "${OPTIM_BENCH:-1}" = 1 ]; then
+    start=$(date +%s)
+    timeout "${OPTIM_TIMEOUT:-400}" $PY benchmarks/gpu/bench_optim.py --json "$OUT/optim.json" > "$OUT/optim.log" 2>&1
+    echo "optimizer bench: exit $? in $(( $(date +%s) - start )) s"
+    tail -60 "$OUT/optim.log"
+  fi
   start=$(date +%s)
   GRIMOIRE_BENCH_DEVICE=cuda timeout "${HARNESS_TIMEOUT:-240}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
     --benchmark-only -o python_files='bench_*.py' --benchmark-json="$OUT/harness.json" \

@@ -54,7 +54,7 @@ test_rc=0
 if [ $run_tests = 1 ]; then
   start=$(date +%s)
   timeout "${TEST_TIMEOUT:-300}" $PY -m pytest generated_ops/tests -q -rs -p no:cacheprovider --junitxml="$OUT/junit.xml" \
-    ${TEST_SELECT:+-k "$TEST_SELECT"} > "$OUT/tests.log" 2>&1
+    ${TEST_SELECT:+-k "$TEST_SELECT"} ${TEST_ARGS:-} > "$OUT/tests.log" 2>&1
   test_rc=$?
   echo "tests: exit $test_rc in $(( $(date +%s) - start )) s"
   grep -E "^(FAILED|ERROR)" "$OUT/tests.log" | head -30

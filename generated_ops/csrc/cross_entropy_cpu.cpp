@@ -27,7 +27,7 @@ constexpr int64_t kGrainElements = 32768;
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
 // Every thread accumulates column gradients into its own row of the buffer.
-int64_t accumulator_slots() { return at::get_num_threads(); }
+int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/, int64_t /*elem_size*/) { return at::get_num_threads(); }
 
 // Index values are checked on the host before the kernel runs.
 bool can_check_values(const at::Tensor&) { return true; }

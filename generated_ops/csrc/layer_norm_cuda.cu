@@ -3,10 +3,14 @@
 //
 // layer_norm (rowwise, CUDA): Layer normalization over the last dimension, with weight and bias.
 // The passes of the CPU kernel (planned from the spec in semantics/kinds/rowwise.pl), one group
-// of threads per row: a warp for rows up to 1024 elements (eight rows per block), a 256-thread
-// block above. Each pass strides the row with coalesced loads, reduces its statistics with warp
-// shuffles (and shared memory across the warps of a block), and every thread of the row gets
-// them. Computed in opmath (float for half types); column gradients accumulate with atomics.
+// of threads per row. The fast path (rows up to 16384 fp32 / 32768 half elements, 16-byte
+// aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
+// so every pass after the first costs no memory traffic: a warp per row up to 128 vectors
+// (eight rows a block), else one block of up to 1024 threads per row, four vectors a thread.
+// Column gradients stay in registers across the rows a block handles and are written once per
+// block, then summed over the blocks. Other rows take the general path: each pass strides the
+// row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
+// shuffles (and shared memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -80,7 +84,60 @@ RowLaunch row_launch(int64_t rows, int64_t n) {
   return {dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks_needed, most)))), block};
 }
 
-int64_t accumulator_slots() { return 1; }  // atomics into one row
+// ---- the register path ----------------------------------------------------------------
+// A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G.
+constexpr int K = 4;
+
+template <typename T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+template <int N, typename T>
+__device__ __forceinline__ Pack<T, N> load_pack(const T* p, int64_t vi) {
+  return reinterpret_cast<const Pack<T, N>*>(p)[vi];
+}
+
+template <int N, typename T>
+__device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v) {
+  reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
+}
+
+// Which register launch a row of n elements gets: threads per row (0: the general path) and
+// rows per block (8 warps of a row each, or one block per row).
+struct RegLaunch {
+  int64_t threads = 0, rows_per_block = 1;
+};
+RegLaunch reg_launch(int64_t n, int64_t elem_size) {
+  const int64_t vec = 16 / elem_size;
+  if (n == 0 || n % vec != 0) {
+    return {};
+  }
+  const int64_t vectors = n / vec;
+  if (vectors <= 32 * K) {
+    return {32, 8};
+  }
+  const int64_t threads = ((vectors + K - 1) / K + 31) / 32 * 32;
+  return threads <= 1024 ? RegLaunch{threads, 1} : RegLaunch{};
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// Blocks for a kernel whose blocks each keep column gradients: one full wave of the GPU, so
+// the per-block partial rows stay few.
+int64_t reg_grid(int64_t rows, const RegLaunch& l, bool one_wave) {
+  const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t per_sm = std::max<int64_t>(1, std::min<int64_t>(32, 2048 / (l.threads * l.rows_per_block)));
+  return std::max<int64_t>(1, std::min(blocks_needed, one_wave ? sms * per_sm : sms * 512));
+}
+
+// Rows of the column-gradient buffer: one per block of the register path (the general path
+// adds into row 0 with atomics; the rest stay zero).
+int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
+  const RegLaunch l = reg_launch(n, elem_size);
+  return l.threads == 0 ? 1 : reg_grid(rows, l, true);
+}
 
 // Reading index values back to the host would break CUDA-graph capture; the kernels never
 // index memory with them, so an out-of-range value there only gives a wrong value, no fault.
@@ -161,13 +218,119 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   }
 }
 
+template <typename scalar_t, int RPB>
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  __shared__ opmath_t scratch[32];
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+    {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
+      Pack<scalar_t, VEC> x_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          x_c[k] = load_pack<VEC>(x_data + r * n, vi);
+        }
+      }
+      opmath_t tmp_s0_s;
+      {  // pass 1: mean, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          return std::array<V, 1>{ x };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          }
+}
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+      }
+      opmath_t tmp_s1_s;
+      {  // pass 2: mean, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          }
+}
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
+      {
+        const auto f = [&](auto col, auto x, auto weight, auto bias) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          return std::array<V, 1>{ ((((x - tmp_s0) * tmp_r0) * weight) + bias) };
+        };
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+          const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
+          const Pack<scalar_t, VEC> bias_p = load_pack<VEC>(bias_data, vi);
+          Pack<scalar_t, VEC> y_o;
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])), E(static_cast<opmath_t>(bias_p.v[e])));
+            y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+          }
+          store_pack<VEC>(y_out + r * n, vi, y_o);
+}
+      }
+    }
+  }
+}
+
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
   if (rows == 0) {
     return;
   }
-  const RowLaunch l = row_launch(rows, n);
-  forward_kernel<scalar_t><<<l.grid, l.block, 0, at::cuda::getCurrentCUDAStream()>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const bool packed = rl.threads > 0 && aligned16(x_data) && aligned16(weight_data) && aligned16(bias_data) && aligned16(y_out);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (packed) {
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    if (rl.rows_per_block == 8) {
+      forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+    } else {
+      forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+    }
+  } else {
+    const RowLaunch l = row_launch(rows, n);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -287,13 +450,248 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
   }
 }
 
+template <typename scalar_t, int RPB>
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  __shared__ opmath_t scratch[32];
+  opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
+  opmath_t bias_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+    {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
+      Pack<scalar_t, VEC> x_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          x_c[k] = load_pack<VEC>(x_data + r * n, vi);
+        }
+      }
+      Pack<scalar_t, VEC> grad_y_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
+        }
+      }
+      opmath_t tmp_s0_s;
+      {  // pass 1: mean, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          return std::array<V, 1>{ x };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          }
+}
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+      }
+      opmath_t tmp_s1_s;
+      opmath_t tmp_s4_s;
+      {  // pass 2: mean, sum, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          const V tmp_0 = (x - tmp_s0);
+          return std::array<V, 2>{ grimoire::square(tmp_0), (-(V(2) * tmp_0)) };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+          }
+}
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s4_s = group_reduce(acc_1, RowSum(), scratch);
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
+      opmath_t tmp_s2_s;
+      opmath_t tmp_s3_s;
+      {  // pass 3: sum, sum, from registers
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+          return std::array<V, 2>{ (-(grad_y * (tmp_r0 * weight))), (grad_y * (((x - tmp_s0) * tmp_r1) * weight)) };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+          const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+          }
+}
+        tmp_s2_s = group_reduce(acc_0, RowSum(), scratch);
+        tmp_s3_s = group_reduce(acc_1, RowSum(), scratch);
+      }
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] { const V tmp_0 = (V(1) / n_s); return static_cast<opmath_t>(((tmp_s2_s + ((tmp_s3_s * tmp_0) * tmp_s4_s)) * tmp_0)); }();
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s * (V(1) / n_s))); }();
+      {
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
+          [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          const V tmp_0 = (x - tmp_s0);
+          return std::array<V, 3>{ (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))), (grad_y * (tmp_0 * tmp_r0)), grad_y };
+        };
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+          const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
+          Pack<scalar_t, VEC> x_o;
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            weight_cacc[k][e] += static_cast<opmath_t>(v[1]);
+            bias_cacc[k][e] += static_cast<opmath_t>(v[2]);
+          }
+          store_pack<VEC>(x_out + r * n, vi, x_o);
+}
+      }
+}
+  }
+  // The warps of a block (one row each) add their columns into warp 0's, which writes the
+  // block's row of the accumulator.
+  if constexpr (RPB > 1) {
+    __shared__ opmath_t partial[32 * K * VEC];
+    for (int w = 1; w < RPB; ++w) {
+      __syncthreads();
+      if (threadIdx.y == w) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            partial[(k * 32 + threadIdx.x) * VEC + e] = weight_cacc[k][e];
+          }
+        }
+      }
+      __syncthreads();
+      if (threadIdx.y == 0) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            weight_cacc[k][e] += partial[(k * 32 + threadIdx.x) * VEC + e];
+          }
+        }
+      }
+    }
+  }
+  if (threadIdx.y == 0) {
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+      if (vi * VEC < n) {
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          weight_acc[blockIdx.x * n + vi * VEC + e] = weight_cacc[k][e];
+        }
+      }
+    }
+  }
+  if constexpr (RPB > 1) {
+    __shared__ opmath_t partial[32 * K * VEC];
+    for (int w = 1; w < RPB; ++w) {
+      __syncthreads();
+      if (threadIdx.y == w) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            partial[(k * 32 + threadIdx.x) * VEC + e] = bias_cacc[k][e];
+          }
+        }
+      }
+      __syncthreads();
+      if (threadIdx.y == 0) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            bias_cacc[k][e] += partial[(k * 32 + threadIdx.x) * VEC + e];
+          }
+        }
+      }
+    }
+  }
+  if (threadIdx.y == 0) {
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+      if (vi * VEC < n) {
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          bias_acc[blockIdx.x * n + vi * VEC + e] = bias_cacc[k][e];
+        }
+      }
+    }
+  }
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   if (rows == 0) {
     return;
   }
-  const RowLaunch l = row_launch(rows, n);
-  backward_kernel<scalar_t><<<l.grid, l.block, 0, at::cuda::getCurrentCUDAStream()>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const bool packed = rl.threads > 0 && aligned16(x_data) && aligned16(weight_data) && aligned16(bias_data) && aligned16(grad_y_data) && aligned16(x_out);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (packed) {
+    // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, true)));
+    if (rl.rows_per_block == 8) {
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+    } else {
+      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+    }
+  } else {
+    const RowLaunch l = row_launch(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -308,8 +706,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc = at::zeros({accumulator_slots(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  at::Tensor bias_acc = at::zeros({accumulator_slots(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor weight_acc = at::zeros({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor bias_acc = at::zeros({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));

@@ -28,7 +28,7 @@ constexpr int64_t kGrainElements = 32768;
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
 // Every thread accumulates column gradients into its own row of the buffer.
-int64_t accumulator_slots() { return at::get_num_threads(); }
+int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/, int64_t /*elem_size*/) { return at::get_num_threads(); }
 
 // Index values are checked on the host before the kernel runs.
 bool can_check_values(const at::Tensor&) { return true; }
@@ -212,7 +212,7 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc = at::zeros({accumulator_slots(), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor weight_acc = at::zeros({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));

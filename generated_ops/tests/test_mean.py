@@ -149,3 +149,36 @@ def test_gradcheck(device):
     for shape in [(7,), (3, 5), (2, 2, 6)]:
         args = make_inputs(shape, torch.float64, device, requires_grad=True)
         assert torch.autograd.gradcheck(lambda *xs: mean(*xs, **ATTRS), args)
+
+
+# The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
+# a warp per row (rows of up to 128 vectors), a block per row up to 1024 threads of 4 vectors,
+# the general strided path above that, for rows not a whole number of vectors and for data not
+# 16-byte aligned; and more rows than one wave of blocks, so each block sums several rows' column
+# gradients.
+CUDA_PATH_CASES = [pytest.param(s, False, id=str(s)) for s in [
+    (37, 64), (5, 1024), (3, 1000), (3, 4096), (2, 16384), (2, 20000), (3, 1001), (9000, 64), (5000, 520)]] + [
+    pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64)]]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("shape, misaligned", CUDA_PATH_CASES)
+def test_cuda_launch_paths(shape, misaligned, dtype):
+    args = make_inputs(shape, dtype, "cuda", requires_grad=True)
+    if misaligned:  # the same values one element past a 16-byte boundary
+        x = args[INPUTS.index("x")]
+        shifted = torch.empty(x.numel() + 1, dtype=dtype, device="cuda")[1:].view(x.shape)
+        shifted.copy_(x.detach())
+        args[INPUTS.index("x")] = shifted.requires_grad_(x.requires_grad)
+    out = mean(*args, **ATTRS)
+    ref_args = as_double(args)
+    ref = reference(*ref_args, **ATTRS)
+    T.assert_rel_close(out, ref, dtype, scale=2)
+    grad = torch.randn_like(out)
+    wrt = [a for a in args if a.requires_grad]
+    ours = torch.autograd.grad(out, wrt, grad)
+    theirs = torch.autograd.grad(ref, [a for a in ref_args if a.requires_grad], grad.double())
+    for name, g, r in zip([i for i, a in zip(INPUTS, args) if a.requires_grad], ours, theirs):
+        assert g.dtype == dtype, name
+        T.assert_rel_close(g, r, dtype, scale=4)

@@ -19,6 +19,9 @@ component(layer_norm, peer, 'torch.nn.functional.layer_norm'(x, [shape(x, -1)], 
 component(layer_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(layer_norm, devices, [cpu, cuda]).
 component(layer_norm, module, 'FusedLayerNorm').
-component(layer_norm, bench, shape([4096, 4096])).
+component(layer_norm, bench, cpu(shape([4096, 4096]))).
+% On the GPU: PERF.md's two shapes (a square fp32 one, and many short rows as in a transformer).
+component(layer_norm, bench, cuda(shape([4096, 4096]))).
+component(layer_norm, bench, cuda(shape([32768, 1024]))).
 component(layer_norm, column_init, bias: zeros).
 component(layer_norm, replaces, 'torch.nn.LayerNorm').

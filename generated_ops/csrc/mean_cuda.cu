@@ -121,7 +121,11 @@ RegLaunch reg_launch(int64_t n, int64_t elem_size) {
   return threads <= 1024 ? RegLaunch{threads, 1} : RegLaunch{};
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+// Whether p can be read as packs of as many elements as 16 bytes of scalar_t hold.
+template <typename scalar_t, typename T>
+bool pack_aligned(const T* p) {
+  return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
+}
 
 // Blocks for a kernel whose blocks each keep column gradients: one full wave of the GPU, so
 // the per-block partial rows stay few.
@@ -242,7 +246,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  const bool packed = rl.threads > 0 && aligned16(x_data);
+  const bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
@@ -367,7 +371,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  const bool packed = rl.threads > 0 && aligned16(x_data) && aligned16(x_out);
+  const bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.

@@ -11,7 +11,7 @@ import builtins
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from .diagnostics import Diagnostic, SpecError
 from .knowledge import Knowledge, SourceFile
@@ -578,6 +578,42 @@ def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> 
                           "torch, math)")
 
 
+# What the generated package holds itself at its top level, beside each op's exports (its function and
+# its module or optimizer classes): the modules templates/extension/ renders next to __init__.py and the
+# names __init__.py.j2 exports. An op, or a class of one, named so would overwrite it (profiler: its
+# tests/test_profiler.py too).
+PACKAGE_NAMES = frozenset({"ops", "tests", "benchmarks", "csrc", "optim", "profiler", "gemm_backend",
+                           "current_gemm_backend", "OPS", "Profiler"})
+
+
+def export_clash(name: str, op_name: str, ops: Iterable[Op], package: str) -> str | None:
+    """Why the package cannot export `name` for op `op_name` beside `ops`, None when it can."""
+    if name in PACKAGE_NAMES:
+        return f"the generated package has its own {package}.{name}"
+    for other in ops:
+        if other.name != op_name and name in other.exports:
+            return f"op '{other.name}' exports it too ({other.location})"
+    return None
+
+
+def _check_exports(ops: tuple[Op, ...], package: str) -> None:
+    """Every name the package exports is one op's alone: checked on the very names __init__.py.j2
+    imports, so a second op cannot silently shadow the first (nor the package's own modules)."""
+    problems = []
+    for i, op in enumerate(ops):
+        for name in op.exports:
+            why = export_clash(name, op.name, ops[:i], package)
+            if why and name == op.name:
+                problems.append(Diagnostic(op.location.file, op.location.line,
+                                           f"op name '{name}' is taken: {why}; choose another name."))
+            elif why:
+                problems.append(Diagnostic(op.location.file, op.location.line,
+                                           f"class '{name}' of '{op.name}' is taken: {why}; name it otherwise "
+                                           f"(a module class with component({op.name}, module, 'AnotherName'))."))
+    if problems:
+        raise SpecError(problems)
+
+
 def build_model(knowledge: Knowledge) -> Extension:
     """The one extension the specs describe, with its ops sorted by name."""
     root = knowledge.semantics_dir.parent
@@ -587,6 +623,7 @@ def build_model(knowledge: Knowledge) -> Extension:
         raise ModelError(f"expected exactly one extension entity in semantics/, found {len(exts)}")
     e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line", "cuda_archs"}, "extension")
     ops = tuple(sorted((_op(o, root) for o in data["ops"]), key=lambda o: o.name))
+    _check_exports(ops, e["package"])
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
                      location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources,
                      cuda_archs=tuple(e["cuda_archs"]))

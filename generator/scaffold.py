@@ -90,6 +90,12 @@ def new_op(root: Path, name: str, kind: str, *, force: bool = False) -> Scaffold
         if not (force and taken["what"] == "declared" and Path(taken["file"]).resolve() == spec_path.resolve()):
             raise ScaffoldError(f"op name {name!r} is already taken: {taken['what']} at "
                                 f"{_rel(Path(taken['file']), project.root)}:{taken['line']}")
+    ext = model.build_model(knowledge.load(project.semantics))  # what the package exports already
+    for export in dict.fromkeys((name, facts["module"])):
+        why = model.export_clash(export, name, ext.ops, ext.package)
+        if why:
+            what = "" if export == name else f"its module class would be {export!r}, and "
+            raise ScaffoldError(f"op name {name!r} is already taken: {what}{why}")
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         raise ScaffoldError(f"{', '.join(_rel(t, project.root) for t in existing)} already exist(s): "

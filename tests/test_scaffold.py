@@ -84,13 +84,41 @@ def test_new_op_refuses_unusable_names(tmp_project: Path, name):
     assert files(tmp_project) == before
 
 
-@pytest.mark.parametrize("name, where", [("generated_ops", "semantics/extension.pl:"),
-                                         ("parametric_swish_backward", "the backward of op parametric_swish")])
+@pytest.mark.parametrize("name, where", [
+    ("generated_ops", "semantics/extension.pl:"),
+    ("parametric_swish_backward", "the backward of op parametric_swish"),
+    # the package's own modules and exports: an op named so would overwrite them (profiler: its test file too)
+    ("profiler", "the generated package has its own generated_ops.profiler"),
+    ("optim", "the generated package has its own generated_ops.optim"),
+    ("o_p_s", "its module class would be 'OPS', and the generated package has its own generated_ops.OPS"),
+    # another op's export: its module or optimizer class
+    ("adam", "its module class would be 'Adam', and op 'adam_step' exports it too (semantics/ops/adam_step.pl:"),
+])
 def test_new_op_refuses_taken_names_even_with_force(tmp_project: Path, name, where):
     before = files(tmp_project)
     r = invoke("new-op", name, "--kind", "elementwise", "--force", "--root", str(tmp_project))
     assert r.exit_code == 2 and "already taken" in r.output and where in r.output, r.output
     assert files(tmp_project) == before
+
+
+def test_generate_refuses_an_export_taken_twice(tmp_project: Path):
+    """Written by hand, past new-op: an op whose name or module class the package already exports."""
+    ops = tmp_project / "semantics" / "ops"
+    swish = (ops / "parametric_swish.pl").read_text()
+    line = next(i for i, ln in enumerate(swish.splitlines(), 1) if ln.startswith("entity("))
+    (ops / "profiler.pl").write_text(swish.replace("parametric_swish", "profiler").replace("ParametricSwish", "Prof"))
+    r = invoke("generate", "--root", str(tmp_project))
+    assert r.exit_code == 2, r.output
+    assert (f"semantics/ops/profiler.pl:{line}: error: op name 'profiler' is taken: the generated package has its "
+            "own generated_ops.profiler; choose another name.") in r.output
+    (ops / "profiler.pl").unlink()
+    (ops / "parametric_swish_2.pl").write_text(swish.replace("parametric_swish", "parametric_swish_2")
+                                               .replace("ParametricSwish", "Adam"))
+    r = invoke("generate", "--root", str(tmp_project))
+    assert r.exit_code == 2, r.output
+    assert (f"semantics/ops/parametric_swish_2.pl:{line}: error: class 'Adam' of 'parametric_swish_2' is taken: "
+            "op 'adam_step' exports it too (semantics/ops/adam_step.pl:") in r.output
+    assert not (tmp_project / "generated_ops").exists()
 
 
 def test_new_op_refuses_an_existing_op_unless_forced(tmp_project: Path):
@@ -219,6 +247,20 @@ def test_new_extension_refuses_unusable_packages(tmp_path: Path, folder, package
     r = invoke(*args)
     assert r.exit_code == 2 and "is not usable" in r.output, r.output
     assert not (tmp_path / folder).exists()
+
+
+def test_new_extension_pins_the_build_torch_to_its_own(tmp_path: Path):
+    """A plain `pip wheel .` builds in an isolated environment from [build-system] requires: an unpinned
+    torch there is the newest one, and the wheel would then require that torch, not the project's."""
+    import importlib.metadata
+    import tomllib
+
+    r = invoke("new-extension", str(tmp_path / "pinned"))
+    assert r.exit_code == 0, r.output
+    torch = "torch==" + importlib.metadata.version("torch").split("+")[0]
+    requires = tomllib.loads((tmp_path / "pinned" / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert torch in requires, requires
+    assert f"TORCH_SPEC ?= {torch}" in (tmp_path / "pinned" / "Makefile").read_text()
 
 
 def test_project_template_holds_no_op_template(root):

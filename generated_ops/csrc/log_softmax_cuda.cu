@@ -127,13 +127,22 @@ bool pack_aligned(const T* p) {
   return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
 }
 
-// Blocks for a kernel whose blocks each keep column gradients: one full wave of the GPU, so
-// the per-block partial rows stay few.
-int64_t reg_grid(int64_t rows, const RegLaunch& l, bool one_wave) {
+// Blocks of a launch. A kernel whose blocks each keep column gradients gets two blocks an SM:
+// every block writes a partial row of n values, summed afterwards, so they must stay few (with
+// a full wave at 128 threads a block, that traffic was as large as the rows' own).
+int64_t reg_grid(int64_t rows, const RegLaunch& l, bool column_partials) {
   const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t per_sm = std::max<int64_t>(1, std::min<int64_t>(32, 2048 / (l.threads * l.rows_per_block)));
-  return std::max<int64_t>(1, std::min(blocks_needed, one_wave ? sms * per_sm : sms * 512));
+  return std::max<int64_t>(1, std::min(blocks_needed, sms * (column_partials ? 2 : 512)));
+}
+
+// Whether a block of `threads` can launch this kernel: a kernel that keeps many values in
+// registers may not fit 1024 threads (those rows take the general path).
+template <typename Kernel>
+bool fits(Kernel kernel, int64_t threads) {
+  cudaFuncAttributes attrs;
+  C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, kernel));
+  return threads <= attrs.maxThreadsPerBlock;
 }
 
 // Rows of the column-gradient buffer: one per block of the register path (the general path
@@ -312,8 +321,11 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  const bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
+  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   const auto stream = at::cuda::getCurrentCUDAStream();
+  if (packed && rl.rows_per_block == 1 && !fits(forward_kernel_reg<scalar_t, 1>, rl.threads)) {
+    packed = false;
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
     if (rl.rows_per_block == 8) {
@@ -550,8 +562,11 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  const bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
   const auto stream = at::cuda::getCurrentCUDAStream();
+  if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
+    packed = false;  // the general path adds into the accumulator's row 0; the rest stay zero
+  }
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));

@@ -171,9 +171,10 @@ def test_cuda_launch_paths(shape, misaligned, dtype):
         shifted = torch.empty(x.numel() + 1, dtype=dtype, device="cuda")[1:].view(x.shape)
         shifted.copy_(x.detach())
         args[INPUTS.index("x")] = shifted.requires_grad_(x.requires_grad)
-    out = mean(*args, **ATTRS)
+    attrs = ATTRS
+    out = mean(*args, **attrs)
     ref_args = as_double(args)
-    ref = reference(*ref_args, **ATTRS)
+    ref = reference(*ref_args, **attrs)
     T.assert_rel_close(out, ref, dtype, scale=2)
     grad = torch.randn_like(out)
     wrt = [a for a in args if a.requires_grad]

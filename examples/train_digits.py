@@ -1,7 +1,7 @@
 """Train an MLP on scikit-learn's bundled 8x8 digits (1797 images, no download) with generated ops:
-the activations are generated_ops.relu, the loss generated_ops.cross_entropy and the optimizer
-generated_ops.Adam (one fused adam_step kernel call per step). The linear layers use
-torch.nn.functional.linear until a generated fused linear op exists.
+every layer but the last is generated_ops.fused_linear_relu (matmul plus one fused bias+ReLU pass, its
+backward too), the last generated_ops.linear, the loss generated_ops.cross_entropy and the optimizer
+generated_ops.Adam (one fused adam_step kernel call per step). No torch.nn layer, loss or optimizer.
 
     python examples/train_digits.py             # 20 epochs: >= 97% test accuracy (98.1-98.3% over seeds 0-2)
     python examples/train_digits.py --epochs 6  # shorter
@@ -14,7 +14,6 @@ import math
 import time
 
 import torch
-import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
@@ -23,7 +22,7 @@ import generated_ops
 
 
 class MLP(torch.nn.Module):
-    """64 -> hidden -> hidden -> 10, relu between; parameters initialised as nn.Linear does."""
+    """64 -> hidden -> hidden -> 10, ReLU after each hidden layer; parameters initialised as nn.Linear does."""
 
     def __init__(self, sizes: tuple[int, ...] = (64, 256, 128, 10)) -> None:
         super().__init__()
@@ -37,9 +36,7 @@ class MLP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = F.linear(x, w, b)
-            if i < last:
-                x = generated_ops.relu(x)
+            x = generated_ops.fused_linear_relu(x, w, b) if i < last else generated_ops.linear(x, w, b)
         return x
 
 

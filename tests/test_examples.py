@@ -28,10 +28,12 @@ def test_train_digits_learns_with_a_small_budget():
     assert result["train_loss"] < 0.6, result
 
 
-def test_train_digits_uses_generated_ops_only_for_activation_loss_and_optimizer():
+def test_train_digits_uses_generated_ops_for_layers_loss_and_optimizer():
     text = (EXAMPLES / "train_digits.py").read_text()
-    assert "generated_ops.relu" in text and "generated_ops.cross_entropy" in text and "generated_ops.Adam" in text
-    assert "F.cross_entropy" not in text and "torch.relu" not in text and "torch.optim.Adam" not in text
+    for op in ("fused_linear_relu", "linear", "cross_entropy", "Adam"):
+        assert f"generated_ops.{op}(" in text, op
+    for torch_op in ("F.linear", "F.relu", "F.cross_entropy", "torch.relu", "torch.optim.Adam", "nn.Linear("):
+        assert torch_op not in text, torch_op
 
 
 def test_basic_autograd_walkthrough():

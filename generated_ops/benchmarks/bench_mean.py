@@ -10,7 +10,8 @@ import torch
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
-from generated_ops.ops.mean import mean
+# Imported under another name: an op named like a builtin (sum) would shadow it here.
+from generated_ops.ops.mean import mean as generated_op
 
 OP = "mean"
 SHAPES = H.device_shapes({ "cpu": [(4096, 4096), ], "cuda": [(4096, 4096), ], }, default=(4096, 4096))
@@ -26,7 +27,7 @@ def peer(x, keepdim: bool = False):
 
 def _impl(name):
     if name == "generated":
-        return mean
+        return generated_op
     if name == "eager":
         return peer
     return torch.compile(peer, dynamic=False)

@@ -301,8 +301,13 @@ def build(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v"),
          root: Optional[Path] = ROOT_OPTION) -> None:
-    """Run the generated tests and print the op x check summary. Extra arguments go to pytest."""
-    step_test(_project(root), list(ctx.args), verbose=verbose)
+    """Build the extension where it is out of date, then run the generated tests and print the op x check
+    summary. Extra arguments go to pytest."""
+    project = _project(root)
+    # Built here rather than on the tests' first import, so a compile error reads as `grimoire build`'s
+    # (the user's file:line first), not as a pytest collection error.
+    step_build(project, verbose=verbose)
+    step_test(project, list(ctx.args), verbose=verbose)
 
 
 @app.command()

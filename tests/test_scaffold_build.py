@@ -126,5 +126,11 @@ def test_a_kernel_typo_is_reported_at_its_file_and_line(project: Path):
         assert "undeclared_typo" in first and "error" in first
         assert "sum += undeclared_typo;" in r.output  # the source excerpt
         assert "the build failed" in r.output
+        with pytest.MonkeyPatch.context() as mp:  # `grimoire test` builds first and says the same
+            mp.setattr(cli.err, "width", 200)
+            r = invoke("test", "--root", str(project))
+        assert r.exit_code == 1, r.output
+        first = next(ln for ln in r.output.splitlines() if ": error:" in ln)
+        assert first.startswith(f"kernels/demo_custom.cpp:{at + 2}:") and "the build failed" in r.output, r.output
     finally:
         kernel.write_text(good)

@@ -12,6 +12,7 @@
 // row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
 // shuffles (and shared memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
+#include "grimoire_rowwise.cuh"
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
@@ -30,121 +31,7 @@ namespace {
 constexpr const char* kOp = "rms_norm";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-// Row reductions: NaN-propagating max/min as torch's, identities for empty rows.
-struct RowSum {
-  template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
-  template <typename T>
-  __device__ __forceinline__ static T identity() { return T(0); }
-};
-struct RowMax {
-  template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a > b) ? a : b; }
-  template <typename T>
-  __device__ __forceinline__ static T identity() { return -std::numeric_limits<T>::infinity(); }
-};
-struct RowMin {
-  template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a < b) ? a : b; }
-  template <typename T>
-  __device__ __forceinline__ static T identity() { return std::numeric_limits<T>::infinity(); }
-};
-
-// The reduction of one value per thread of a row's group; every thread of the group gets it.
-// A block-wide group syncs first, so a previous call's reads of `scratch` are done.
-template <typename T, typename Op>
-__device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  }
-  if (blockDim.x == 32) {
-    return v;
-  }
-  __syncthreads();
-  if (threadIdx.x % 32 == 0) {
-    scratch[threadIdx.x / 32] = v;
-  }
-  __syncthreads();
-  T r = scratch[0];
-  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) {
-    r = op(r, scratch[w]);
-  }
-  return r;
-}
-
-// A warp per row up to 1024 elements (8 rows a block), else a 256-thread block per row.
-struct RowLaunch {
-  dim3 grid, block;
-};
-RowLaunch row_launch(int64_t rows, int64_t n) {
-  const dim3 block = n <= 1024 ? dim3(32, 8) : dim3(256, 1);
-  const int64_t blocks_needed = (rows + block.y - 1) / block.y;
-  const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 16;
-  return {dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks_needed, most)))), block};
-}
-
-// ---- the register path ----------------------------------------------------------------
-// A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G.
-constexpr int K = 4;
-
-template <typename T, int N>
-struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <int N, typename T>
-__device__ __forceinline__ Pack<T, N> load_pack(const T* p, int64_t vi) {
-  return reinterpret_cast<const Pack<T, N>*>(p)[vi];
-}
-
-template <int N, typename T>
-__device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v) {
-  reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
-}
-
-// Which register launch a row of n elements gets: threads per row (0: the general path) and
-// rows per block (8 warps of a row each, or one block per row).
-struct RegLaunch {
-  int64_t threads = 0, rows_per_block = 1;
-};
-RegLaunch reg_launch(int64_t n, int64_t elem_size) {
-  const int64_t vec = 16 / elem_size;
-  if (n == 0 || n % vec != 0) {
-    return {};
-  }
-  const int64_t vectors = n / vec;
-  if (vectors <= 32 * K) {
-    return {32, 8};
-  }
-  const int64_t threads = ((vectors + K - 1) / K + 31) / 32 * 32;
-  return threads <= 1024 ? RegLaunch{threads, 1} : RegLaunch{};
-}
-
-// Whether p can be read as packs of as many elements as 16 bytes of scalar_t hold.
-template <typename scalar_t, typename T>
-bool pack_aligned(const T* p) {
-  return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
-}
-
-// Blocks of a launch. A kernel whose blocks each keep column gradients gets one wave of the
-// GPU (2048 threads an SM): every block writes a partial row of n values, summed afterwards.
-// Measured on an H200, two blocks an SM were slower still (too few loads in flight).
-int64_t reg_grid(int64_t rows, const RegLaunch& l, bool column_partials) {
-  const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
-  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t per_sm = std::max<int64_t>(1, std::min<int64_t>(32, 2048 / (l.threads * l.rows_per_block)));
-  return std::max<int64_t>(1, std::min(blocks_needed, sms * (column_partials ? per_sm : 512)));
-}
-
-// Whether a block of `threads` can launch this kernel: a kernel that keeps many values in
-// registers may not fit 1024 threads (those rows take the general path).
-template <typename Kernel>
-bool fits(Kernel kernel, int64_t threads) {
-  cudaFuncAttributes attrs;
-  C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, kernel));
-  return threads <= attrs.maxThreadsPerBlock;
-}
+using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
 
 // Rows of the column-gradient buffer: one per block of the register path (the general path
 // adds into row 0 with atomics; the rest stay zero).
@@ -497,45 +384,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
       }
 }
   }
-  // The warps of a block (one row each) add their columns into warp 0's, which writes the
-  // block's row of the accumulator.
-  if constexpr (RPB > 1) {
-    __shared__ opmath_t partial[32 * K * VEC];
-    for (int w = 1; w < RPB; ++w) {
-      __syncthreads();
-      if (threadIdx.y == w) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) {
-#pragma unroll
-          for (int e = 0; e < VEC; ++e) {
-            partial[(k * 32 + threadIdx.x) * VEC + e] = weight_cacc[k][e];
-          }
-        }
-      }
-      __syncthreads();
-      if (threadIdx.y == 0) {
-#pragma unroll
-        for (int k = 0; k < K; ++k) {
-#pragma unroll
-          for (int e = 0; e < VEC; ++e) {
-            weight_cacc[k][e] += partial[(k * 32 + threadIdx.x) * VEC + e];
-          }
-        }
-      }
-    }
-  }
-  if (threadIdx.y == 0) {
-#pragma unroll
-    for (int k = 0; k < K; ++k) {
-      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
-      if (vi * VEC < n) {
-#pragma unroll
-        for (int e = 0; e < VEC; ++e) {
-          weight_acc[blockIdx.x * n + vi * VEC + e] = weight_cacc[k][e];
-        }
-      }
-    }
-  }
+  write_column_partial<RPB, VEC>(weight_cacc, weight_acc + blockIdx.x * n, n);
 }
 
 template <typename scalar_t>

@@ -11,7 +11,7 @@
 # bench.log, bench.json, optim.log, optim.json, report.md. Exit status: non-zero when the build or any test failed.
 #   benchmarks/gpu/run_all.sh [--no-tests] [--no-bench]
 # TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the harness benchmarks.
-# LEGACY_BENCH=0 skips bench_gpu.py. SAVE_LIB=1 copies the built library to $OUT/_lib. A prebuilt generated_ops/_lib/ (benchmarks/gpu/prebuild.sh) skips the build.
+# LEGACY_BENCH=0 skips bench_gpu.py. A prebuilt generated_ops/_lib/ (benchmarks/gpu/prebuild.sh) skips the build.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-benchmarks/gpu/out}
@@ -49,12 +49,6 @@ build_rc=$?
 echo "$(( $(date +%s) - start )) s (exit $build_rc)" > "$OUT/build_time.txt"
 echo "build: $(cat "$OUT/build_time.txt")"
 if [ $build_rc -ne 0 ]; then grep -E "error" "$OUT/build.log" | head -30; tail -20 "$OUT/build.log"; exit 1; fi
-if [ "${SAVE_LIB:-0}" = 1 ] && [ -f generated_ops/_build/generated_ops_C.so ]; then
-  # The library just built, as generated_ops/_lib/ holds one: a later call can carry it and skip the build.
-  mkdir -p "$OUT/_lib" && cp generated_ops/_build/generated_ops_C.so "$OUT/_lib/"
-  $PY -c "import json, importlib.metadata as m; print(json.dumps({'torch': m.version('torch')}))" > "$OUT/_lib/built_with.json"
-  echo "saved the library: $(du -h "$OUT/_lib/generated_ops_C.so" | cut -f1)"
-fi
 
 test_rc=0
 if [ $run_tests = 1 ]; then

@@ -15,6 +15,8 @@
 #include <c10/util/accumulate.h>
 #include <torch/library.h>
 
+#include <algorithm>
+
 namespace {
 
 using at::vec::Vectorized;
@@ -29,8 +31,12 @@ int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std
 // Every thread accumulates column gradients into its own row of the buffer.
 int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/, int64_t /*elem_size*/) { return at::get_num_threads(); }
 
-// Index values are checked on the host before the kernel runs.
-bool can_check_values(const at::Tensor&) { return true; }
+// Whether an index value names no column: outside [0, n) and not the ignored value.
+bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
+  const at::Tensor c = idx.contiguous();
+  const int64_t* p = c.const_data_ptr<int64_t>();
+  return std::any_of(p, p + c.numel(), [&](int64_t v) { return (v < 0 || v >= n) && !(has_ignore && v == ignore); });
+}
 
 void count_rows(int64_t rows, int64_t n, const int64_t* target_data, double* out, double ignore_index, double label_smoothing) {
   using opmath_t = double;
@@ -45,7 +51,10 @@ out[r] = [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target
 }
 
 // Checks every input against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing) {
+// check_values: whether to check index values too. The backward does not: autograd hands it the
+// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
+// value, never a fault), so it needs no host round trip.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing, bool check_values) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -54,9 +63,8 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   TORCH_CHECK(target.scalar_type() == at::kLong, kOp, ": target must hold int64 column indices; got dtype ", target.scalar_type(), ". Convert it with .long().");
   TORCH_CHECK(target.sizes() == x0.sizes().slice(0, x0.dim() - 1), kOp, ": target must have shape ", x0.sizes().slice(0, x0.dim() - 1), " (one index per row of x); got ", target.sizes(), ".");
-  if (target.numel() > 0 && can_check_values(target)) {
-    const at::Tensor out_of_range = target.lt(0).logical_or(target.ge(n)).logical_and(target.ne(ignore_index));
-    TORCH_CHECK(!out_of_range.any().item<bool>(), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
+  if (check_values && target.numel() > 0) {
+    TORCH_CHECK(!index_out_of_range(target, n, true, static_cast<int64_t>(ignore_index)), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
   }
   return {rows, n};
 }
@@ -143,7 +151,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
 
 at::Tensor cross_entropy_cpu(const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), true);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
@@ -257,7 +265,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
 
 at::Tensor cross_entropy_backward_cpu(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), false);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;

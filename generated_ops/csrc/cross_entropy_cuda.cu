@@ -3,10 +3,10 @@
 //
 // cross_entropy (rowwise, CUDA): Cross-entropy of logits against class indices, with ignore_index and label smoothing.
 // The passes of the CPU kernel (planned from the spec in semantics/kinds/rowwise.pl), one group
-// of threads per row. The fast path (rows up to 16384 fp32 / 32768 half elements, 16-byte
+// of threads per row. The fast path (rows up to 16384 elements, 16-byte
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
-// so every pass after the first costs no memory traffic: a warp per row up to 128 vectors
-// (eight rows a block), else one block of up to 1024 threads per row, four vectors a thread.
+// so every pass after the first costs no memory traffic: a warp per row up to 512 elements
+// (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread.
 // Column gradients stay in registers across the rows a block handles and are written once per
 // block, then summed over the blocks. Other rows take the general path: each pass strides the
 // row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
@@ -40,11 +40,6 @@ int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
   return l.threads == 0 ? 1 : reg_grid(rows, l, true);
 }
 
-// Reading index values back to the host would break CUDA-graph capture; the kernels never
-// index memory with them, so an out-of-range value there only gives a wrong value, no fault.
-bool can_check_values(const at::Tensor&) {
-  return at::cuda::currentStreamCaptureStatus() == at::cuda::CaptureStatus::None;
-}
 
 __global__ void count_rows_kernel(int64_t rows, int64_t n, const int64_t* target_data, double* out, double ignore_index, double label_smoothing) {
   using opmath_t = double;
@@ -67,8 +62,77 @@ void count_rows(int64_t rows, int64_t n, const int64_t* target_data, double* out
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+
+// Rows up to which a loss reduces in one block of one launch (the tensor ops it replaces took five
+// launches); more rows take the tensor ops, which use the whole GPU.
+constexpr int64_t kOneBlockRows = int64_t(1) << 16;
+
+// reduction 'sum' / 'mean' of the per-row losses: summed in double in a fixed order (the same
+// value every run), the mean's denominator counted in the same loop, written in x's dtype.
+template <typename scalar_t>
+__global__ void reduce_loss_kernel(int64_t rows, int64_t n, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ unreduced, bool mean, scalar_t* __restrict__ out, double ignore_index, double label_smoothing) {
+  using opmath_t = double;
+  using V = opmath_t;
+  __shared__ double scratch[32];
+  double total = 0, count = 0;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    total += static_cast<double>(unreduced[r]);
+    [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+    [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+    [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+    [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+count += [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+  }
+  total = group_reduce(total, RowSum(), scratch);
+  count = group_reduce(count, RowSum(), scratch);
+  if (threadIdx.x == 0) {
+    out[0] = static_cast<scalar_t>(mean ? total / count : total);
+  }
+}
+
+template <typename scalar_t>
+void reduce_loss_one_block(int64_t rows, int64_t n, const int64_t* target_data, const at::opmath_type<scalar_t>* unreduced, bool mean, scalar_t* out, double ignore_index, double label_smoothing) {
+  reduce_loss_kernel<scalar_t><<<1, 1024, 0, at::cuda::getCurrentCUDAStream()>>>(rows, n, target_data, unreduced, mean, out, ignore_index, label_smoothing);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The gradient of every per-row loss under reduction 'sum' / 'mean': grad (one value) over the
+// mean's denominator, counted in the same block.
+template <typename scalar_t>
+__global__ void loss_grad_kernel(int64_t rows, int64_t n, const int64_t* __restrict__ target_data, const scalar_t* __restrict__ grad, bool mean, at::opmath_type<scalar_t>* __restrict__ out, double ignore_index, double label_smoothing) {
+  using opmath_t = double;
+  using V = opmath_t;
+  __shared__ double scratch[32];
+  double count = static_cast<double>(rows);
+  if (mean) {
+    count = 0;
+    for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+count += [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+    }
+    count = group_reduce(count, RowSum(), scratch);
+  }
+  const double g = static_cast<double>(grad[0]);
+  const auto value = static_cast<at::opmath_type<scalar_t>>(mean ? g / count : g);
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    out[r] = value;
+  }
+}
+
+template <typename scalar_t>
+void loss_grad_one_block(int64_t rows, int64_t n, const int64_t* target_data, const scalar_t* grad, bool mean, at::opmath_type<scalar_t>* out, double ignore_index, double label_smoothing) {
+  loss_grad_kernel<scalar_t><<<1, 1024, 0, at::cuda::getCurrentCUDAStream()>>>(rows, n, target_data, grad, mean, out, ignore_index, label_smoothing);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
 // Checks every input against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing) {
+// check_values: whether to check index values too. The backward does not: autograd hands it the
+// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
+// value, never a fault), so it needs no host round trip.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing, bool check_values) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -77,9 +141,8 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   TORCH_CHECK(target.scalar_type() == at::kLong, kOp, ": target must hold int64 column indices; got dtype ", target.scalar_type(), ". Convert it with .long().");
   TORCH_CHECK(target.sizes() == x0.sizes().slice(0, x0.dim() - 1), kOp, ": target must have shape ", x0.sizes().slice(0, x0.dim() - 1), " (one index per row of x); got ", target.sizes(), ".");
-  if (target.numel() > 0 && can_check_values(target)) {
-    const at::Tensor out_of_range = target.lt(0).logical_or(target.ge(n)).logical_and(target.ne(ignore_index));
-    TORCH_CHECK(!out_of_range.any().item<bool>(), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
+  if (check_values && target.numel() > 0) {
+    TORCH_CHECK(!index_out_of_range(target, n, true, static_cast<int64_t>(ignore_index)), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
   }
   return {rows, n};
 }
@@ -160,6 +223,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
@@ -264,7 +328,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
 at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), true);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
@@ -286,6 +350,24 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
   );
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
+  }
+  if (rows <= kOneBlockRows) {
+    at::Tensor total = at::empty({}, x0.options());
+    AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_reduce",
+        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+    );
+    return total;
   }
   at::Tensor total = unreduced.sum();
   if (reduction == "mean") {
@@ -364,6 +446,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
@@ -460,14 +543,14 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, double ignore_index, double label_smoothing) {
+  const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;  // the general path adds into the accumulator's row 0; the rest stay zero
+    packed = false;
   }
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
@@ -487,7 +570,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), false);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
@@ -498,6 +581,24 @@ at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at:
   at::Tensor grad_loss;
   if (reduction == "none") {
     grad_loss = grad_loss_in.to(opmath).reshape(unreduced_shape).contiguous();
+  } else if (rows <= kOneBlockRows) {
+    TORCH_CHECK(grad_loss_in.numel() == 1, kOp, ": grad_loss must hold one value for reduction '", std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
+    const at::Tensor g = grad_loss_in.to(x0.scalar_type()).contiguous();
+    grad_loss = at::empty(unreduced_shape, opmath);
+    AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_loss_grad",
+        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(), reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(), reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(), reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(), reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        })
+    );
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {

@@ -7,7 +7,10 @@
 
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraphsUtils.cuh>
+#include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
 #include <cuda_runtime.h>
 
@@ -72,8 +75,12 @@ inline RowLaunch row_launch(int64_t rows, int64_t n) {
 }
 
 // ---- the register path ----------------------------------------------------------------
-// A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G.
-constexpr int K = 4;
+// A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G. K is 4
+// for 4- and 8-byte types and 2 for half types, so a thread holds 16 elements at most either way:
+// with 32 half elements a thread the backwards needed 122-168 registers, too few rows in flight.
+constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
+template <typename scalar_t>
+constexpr int packs() { return packs_for(sizeof(scalar_t)); }
 
 template <typename T, int N>
 struct alignas(sizeof(T) * N) Pack {
@@ -97,6 +104,7 @@ struct RegLaunch {
 };
 inline RegLaunch reg_launch(int64_t n, int64_t elem_size) {
   const int64_t vec = 16 / elem_size;
+  const int64_t K = packs_for(elem_size);
   if (n == 0 || n % vec != 0) {
     return {};
   }
@@ -137,7 +145,7 @@ inline bool fits(Kernel kernel, int64_t threads) {
 // The end of a register-path kernel that keeps column gradients: the RPB warps of a block (one row
 // each) add their columns into warp 0's, through shared memory one warp at a time, and warp 0
 // writes the block's row `acc_row` of the accumulator. Every thread of the block must call it.
-template <int RPB, int VEC, typename T>
+template <int RPB, int VEC, int K, typename T>
 __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_row, int64_t n) {
   if constexpr (RPB > 1) {
     __shared__ T partial[32 * K * VEC];
@@ -176,6 +184,78 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
       }
     }
   }
+}
+
+// The column gradients from the partial rows: out[j] = sum over the `slots` rows of acc[., j], in a
+// fixed order (the same value every run), written in x's dtype. One launch where a tensor sum and a
+// dtype conversion took two or three. A block sums 32 columns with 32 slot groups; each warp reads
+// 32 adjacent columns of a row.
+template <typename scalar_t, typename T>
+__global__ void sum_partials_kernel(const T* __restrict__ acc, int64_t slots, int64_t n, scalar_t* __restrict__ out) {
+  __shared__ T part[32][33];
+  const int64_t j = blockIdx.x * int64_t(32) + threadIdx.x;
+  T s = 0;
+  if (j < n) {
+    for (int64_t r = threadIdx.y; r < slots; r += 32) {
+      s += acc[r * n + j];
+    }
+  }
+  part[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y == 0 && j < n) {
+    T t = 0;
+#pragma unroll 8
+    for (int i = 0; i < 32; ++i) {
+      t += part[i][threadIdx.x];
+    }
+    out[j] = static_cast<scalar_t>(t);
+  }
+}
+
+template <typename scalar_t, typename T>
+void sum_partials(const T* acc, int64_t slots, int64_t n, scalar_t* out) {
+  if (n == 0) {
+    return;
+  }
+  sum_partials_kernel<scalar_t, T><<<static_cast<unsigned>((n + 31) / 32), dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(acc, slots, n, out);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// ---- index checks ---------------------------------------------------------------------
+template <typename Index>
+__global__ void index_check_kernel(int64_t count, const Index* __restrict__ idx, int64_t n, bool has_ignore,
+                                   int64_t ignore, int* __restrict__ bad) {
+  bool any = false;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t v = idx[i];
+    any |= (v < 0 || v >= n) && !(has_ignore && v == ignore);
+  }
+  if (__syncthreads_or(any) && threadIdx.x == 0) {
+    *bad = 1;
+  }
+}
+
+// Whether an index value names no column (outside [0, n), not the ignored value): one kernel and
+// one 4-byte read back, which waits for the stream. Under CUDA-graph capture nothing may wait, so
+// a captured call is not checked; no kernel indexes memory with index values, so a bad one there
+// gives a wrong value, never a fault.
+inline bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
+  if (at::cuda::currentStreamCaptureStatus() != at::cuda::CaptureStatus::None) {
+    return false;
+  }
+  const at::Tensor c = idx.contiguous();
+  const at::Tensor flag = at::empty({1}, c.options().dtype(at::kInt));
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  int* bad = flag.mutable_data_ptr<int>();
+  C10_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(int), stream));
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((c.numel() + 255) / 256, sms * 4)));
+  index_check_kernel<int64_t><<<blocks, 256, 0, stream>>>(c.numel(), c.const_data_ptr<int64_t>(), n, has_ignore, ignore, bad);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  int host = 0;
+  C10_CUDA_CHECK(cudaMemcpyAsync(&host, bad, sizeof(int), cudaMemcpyDeviceToHost, stream));
+  C10_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return host != 0;
 }
 
 }  // namespace grimoire::rowwise

@@ -3,10 +3,10 @@
 //
 // log_softmax (rowwise, CUDA): Log-softmax over the last dimension.
 // The passes of the CPU kernel (planned from the spec in semantics/kinds/rowwise.pl), one group
-// of threads per row. The fast path (rows up to 16384 fp32 / 32768 half elements, 16-byte
+// of threads per row. The fast path (rows up to 16384 elements, 16-byte
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
-// so every pass after the first costs no memory traffic: a warp per row up to 128 vectors
-// (eight rows a block), else one block of up to 1024 threads per row, four vectors a thread.
+// so every pass after the first costs no memory traffic: a warp per row up to 512 elements
+// (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread.
 // Column gradients stay in registers across the rows a block handles and are written once per
 // block, then summed over the blocks. Other rows take the general path: each pass strides the
 // row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
@@ -40,14 +40,13 @@ int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
   return l.threads == 0 ? 1 : reg_grid(rows, l, true);
 }
 
-// Reading index values back to the host would break CUDA-graph capture; the kernels never
-// index memory with them, so an out-of-range value there only gives a wrong value, no fault.
-bool can_check_values(const at::Tensor&) {
-  return at::cuda::currentStreamCaptureStatus() == at::cuda::CaptureStatus::None;
-}
+
 
 // Checks every input against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
+// check_values: whether to check index values too. The backward does not: autograd hands it the
+// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
+// value, never a fault), so it needs no host round trip.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, bool check_values) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -118,6 +117,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
@@ -230,7 +230,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
 
 at::Tensor log_softmax_cuda(const at::Tensor& x_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in);
+  const auto [rows, n] = check_inputs(x_in, true);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
@@ -328,6 +328,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
@@ -446,14 +447,14 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+  const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
-  const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;  // the general path adds into the accumulator's row 0; the rest stay zero
+    packed = false;
   }
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
@@ -472,7 +473,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 
 at::Tensor log_softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in);
+  const auto [rows, n] = check_inputs(x_in, false);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor& x0 = x;
   const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);

@@ -16,6 +16,8 @@
 #include <c10/util/accumulate.h>
 #include <torch/library.h>
 
+#include <algorithm>
+
 namespace {
 
 using at::vec::Vectorized;
@@ -30,11 +32,18 @@ int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std
 // Every thread accumulates column gradients into its own row of the buffer.
 int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/, int64_t /*elem_size*/) { return at::get_num_threads(); }
 
-// Index values are checked on the host before the kernel runs.
-bool can_check_values(const at::Tensor&) { return true; }
+// Whether an index value names no column: outside [0, n) and not the ignored value.
+bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
+  const at::Tensor c = idx.contiguous();
+  const int64_t* p = c.const_data_ptr<int64_t>();
+  return std::any_of(p, p + c.numel(), [&](int64_t v) { return (v < 0 || v >= n) && !(has_ignore && v == ignore); });
+}
 
 // Checks every input against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, double eps) {
+// check_values: whether to check index values too. The backward does not: autograd hands it the
+// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
+// value, never a fault), so it needs no host round trip.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, double eps, bool check_values) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -100,7 +109,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
 }
 
 at::Tensor rms_norm_cpu(const at::Tensor& x_in, const at::Tensor& weight_in, double eps) {
-  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps));
+  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps), true);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor& x0 = x;
@@ -204,7 +213,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
 }
 
 std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& weight_in, double eps) {
-  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps));
+  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps), false);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor& x0 = x;

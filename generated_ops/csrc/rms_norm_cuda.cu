@@ -3,10 +3,10 @@
 //
 // rms_norm (rowwise, CUDA): Root-mean-square normalization over the last dimension, with weight.
 // The passes of the CPU kernel (planned from the spec in semantics/kinds/rowwise.pl), one group
-// of threads per row. The fast path (rows up to 16384 fp32 / 32768 half elements, 16-byte
+// of threads per row. The fast path (rows up to 16384 elements, 16-byte
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
-// so every pass after the first costs no memory traffic: a warp per row up to 128 vectors
-// (eight rows a block), else one block of up to 1024 threads per row, four vectors a thread.
+// so every pass after the first costs no memory traffic: a warp per row up to 512 elements
+// (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread.
 // Column gradients stay in registers across the rows a block handles and are written once per
 // block, then summed over the blocks. Other rows take the general path: each pass strides the
 // row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
@@ -40,14 +40,13 @@ int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
   return l.threads == 0 ? 1 : reg_grid(rows, l, true);
 }
 
-// Reading index values back to the host would break CUDA-graph capture; the kernels never
-// index memory with them, so an out-of-range value there only gives a wrong value, no fault.
-bool can_check_values(const at::Tensor&) {
-  return at::cuda::currentStreamCaptureStatus() == at::cuda::CaptureStatus::None;
-}
+
 
 // Checks every input against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, double eps) {
+// check_values: whether to check index values too. The backward does not: autograd hands it the
+// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
+// value, never a fault), so it needs no host round trip.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, double eps, bool check_values) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -107,6 +106,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
@@ -197,7 +197,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
 
 at::Tensor rms_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in, double eps) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps));
+  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps), true);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor& x0 = x;
@@ -286,6 +286,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
@@ -389,14 +390,15 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, double eps) {
+  const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
+    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots(rows, n, sizeof(scalar_t)), stream));
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
-  const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;  // the general path adds into the accumulator's row 0; the rest stay zero
+    packed = false;
   }
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
@@ -407,6 +409,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
     }
   } else {
+    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots(rows, n, sizeof(scalar_t)), stream));
     const RowLaunch l = row_launch(rows, n);
     backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
   }
@@ -415,7 +418,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 
 std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& weight_in, double eps) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps));
+  const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps), false);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor& x0 = x;
@@ -423,22 +426,27 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cuda(const at::Tensor& grad
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc = at::zeros({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
+  at::Tensor weight_acc = at::empty({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor d_weight = at::empty({n}, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
   );
-  at::Tensor d_weight = weight_acc.sum(0).to(x0.scalar_type());
   return { d_x, d_weight };
 }
 

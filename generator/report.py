@@ -86,7 +86,8 @@ def _how_to_read(rows: list[Row], cuda: bool) -> list[str]:
     peers = peer_order({p.impl for r in rows for p, _ in r.peers})
     words = [f"`{p}`: {PEER_WORDS[p]}" for p in peers if p in PEER_WORDS]
     words += [f"`{p}`: a library implementation" for p in peers if p not in PEER_WORDS]
-    timer = ("CUDA events around each call, L2 cache flushed before it, median of the rounds" if cuda else
+    timer = ("CUDA events around each call, L2 cache flushed before it, calls queued back to back (8 a round, "
+             "one synchronization a round), median of the rounds' mean call" if cuda else
              "the host clock (pytest-benchmark), median of the rounds")
     return [
         "## How to read this",
@@ -122,7 +123,8 @@ def _machine(run: Run) -> list[str]:
         rows.append(("load", f"1-minute load average {env['load_start']} at the start, {env.get('load_end')} at the "
                              f"end, on {env.get('cpus', '?')} CPUs; the run itself adds up to {env.get('threads', '?')} (its "
                              "threads), the rest is other work sharing the machine"))
-    rows.append(("timer", {"cuda_event": "CUDA events (L2 flushed before each call)",
+    rows.append(("timer", {"cuda_event": "CUDA events (L2 flushed before each call, a synchronization after it)",
+                           "cuda_event_queued": "CUDA events (L2 flushed before each call, 8 calls queued a round)",
                            "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
     if run.commit:
         rows.append(("commit", run.commit))

@@ -293,8 +293,10 @@ def test_harness_cuda_event_path_with_fake_events(monkeypatch):
     target = h.event_round(fn)
     target()
     target()
+    assert h.EventClock.now == before and len(h.EventClock.pending) == 2  # queued, not yet read
     assert h.event_clock() - before == pytest.approx(1e-3)  # the clock moves by event time only
-    assert h.event_rounds(fn) == min(500, int(h.TIME_BUDGET_S / 5e-4))
+    assert h.EventClock.pending == []
+    assert h.event_rounds(fn) == max(10, min(500, int(h.TIME_BUDGET_S / 5e-4)) // h.ROUND_CALLS)
     f0, c0 = len(flushes), len(calls)
     assert h.median_seconds(fn, "cuda") == pytest.approx(5e-4)
     timed, warm = len(flushes) - f0, len(calls) - c0 - (len(flushes) - f0)
@@ -358,8 +360,9 @@ def test_run_fixture_cuda_path_reports_event_time(tmp_path):
     b = data["benchmarks"][0]
     assert b["options"]["timer"] == "event_clock"
     assert b["stats"]["median"] == pytest.approx(5e-4) and b["stats"]["max"] == pytest.approx(5e-4)
-    assert b["stats"]["rounds"] == int(0.02 / 5e-4)  # tiny time budget / event time
-    assert b["extra_info"]["timer"] == "cuda_event" and b["extra_info"]["device"] == "cuda"
-    assert data["machine_info"]["grimoire"]["timer"] == "cuda_event"
+    # tiny time budget / event time, in rounds of ROUND_CALLS queued calls (at least 3 rounds)
+    assert b["stats"]["rounds"] == max(3, int(0.02 / 5e-4) // 8) and b["stats"]["iterations"] == 8
+    assert b["extra_info"]["timer"] == "cuda_event_queued" and b["extra_info"]["device"] == "cuda"
+    assert data["machine_info"]["grimoire"]["timer"] == "cuda_event_queued"
     run = bench.load_run(out)
     assert run.timings[0].median_s == pytest.approx(5e-4) and run.timings[0].ceiling is None

@@ -27,9 +27,11 @@ The contract a kind's bench template relies on (keep it when adding kinds):
   note         a short remark shown in the report under the table (e.g. "does not return the weights").
 
 Timing: untimed calls first (compilation, allocator warm-up; _harness.warm_up). On the CPU, pytest-benchmark's own
-calibrated host-clock rounds. On CUDA, each round is one call on a cold L2 timed with CUDA events, and
-pytest-benchmark reads a clock that advances only by event time (_harness.EventClock), so the recorded
-statistics, the report and any --benchmark-compare are all device time.
+calibrated host-clock rounds. On CUDA, each call runs on a cold L2 between two CUDA events; a round
+queues _harness.ROUND_CALLS of them back to back (as triton.testing.do_bench does) and synchronizes
+once, and pytest-benchmark reads a clock that advances only by event time (_harness.EventClock), so
+the recorded statistics (the mean call of each round), the report and any --benchmark-compare are all
+device time.
 Each result's extra_info: op, pass_, impl, shape, dtype, device, bytes, flops, timer, tiny, note and
 ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work. machine_info["grimoire"] records
 the device, versions, threads and the command.
@@ -90,10 +92,11 @@ def run(_timer, benchmark, device):
         benchmark.group = f"{op} {pass_} {list(shape)} {dt} {device}"
         benchmark.extra_info.update(op=op, pass_=pass_, impl=impl, shape=list(shape), dtype=dt, device=device,
                                     bytes=int(bytes_moved), flops=int(flops), note=note, tiny=H.TINY,
-                                    timer="cuda_event" if device == "cuda" else "host")
+                                    timer="cuda_event_queued" if device == "cuda" else "host")
         benchmark.extra_info.update(H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops))
         if device == "cuda":
-            benchmark.pedantic(H.event_round(fn), rounds=H.event_rounds(fn), warmup_rounds=2)
+            benchmark.pedantic(H.event_round(fn), rounds=H.event_rounds(fn), iterations=H.ROUND_CALLS,
+                               warmup_rounds=1)
         else:
             benchmark(fn)
 

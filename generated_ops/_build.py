@@ -30,6 +30,7 @@ CSRC = PACKAGE_DIR / "csrc"
 BUILD_DIR = Path(os.environ.get("GENERATED_OPS_BUILD_DIR", PACKAGE_DIR / "_build"))
 CPU_SOURCES = (
     "registration.cpp",
+    "autograd.cpp",
     "adam_step_cpu.cpp",
     "add_cpu.cpp",
     "conv2d_bias_act_cpu.cpp",

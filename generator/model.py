@@ -336,6 +336,22 @@ class Op:
     epilogue: Optional[Epilogue] = None  # gemm, conv
 
     @property
+    def cpp_autograd(self) -> bool:
+        """Whether the op's autograd is a C++ torch::autograd::Function (csrc/autograd.cpp), not Python's
+        register_autograd: the kinds whose backward is one <op>_backward call over saved inputs and
+        outputs. Their kernels take tens of microseconds, as long as a Python autograd round trip."""
+        if self.kind == "elementwise":
+            return bool(self.gradients)
+        return self.kind == "rowwise" and self.backward_plan is not None
+
+    @property
+    def grad_inputs(self) -> tuple[str, ...]:
+        """The inputs <op>_backward returns gradients for, in its order."""
+        if self.kind == "elementwise":
+            return tuple(g.input for g in self.gradients)
+        return self.differentiable
+
+    @property
     def exports(self) -> tuple[str, ...]:
         """The names the package exports for this op: its function and its module or optimizer classes."""
         if self.optimizer is not None:

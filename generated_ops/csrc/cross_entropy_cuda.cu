@@ -33,23 +33,21 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
 
-// Rows of the column-gradient buffer: one per block of the register path (the general path
-// adds into row 0 with atomics; the rest stay zero).
-int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
-  const RegLaunch l = reg_launch(n, elem_size);
-  return l.threads == 0 ? 1 : reg_grid(rows, l, true);
-}
 
-
-__global__ void count_rows_kernel(int64_t rows, int64_t n, const int64_t* target_data, double* out, double ignore_index, double label_smoothing) {
+// Row r's term of the mean's denominator (loss_count), for every kernel that counts.
+__device__ __forceinline__ double row_count(int64_t r, int64_t n, const int64_t* __restrict__ target_data, double ignore_index, double label_smoothing) {
   using opmath_t = double;
   using V = opmath_t;
+  [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+  [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+  [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+  [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+return [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+}
+
+__global__ void count_rows_kernel(int64_t rows, int64_t n, const int64_t* target_data, double* out, double ignore_index, double label_smoothing) {
   for (int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; r < rows; r += int64_t(gridDim.x) * blockDim.x) {
-    [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-    [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
-    [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
-    [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
-out[r] = [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+    out[r] = row_count(r, n, target_data, ignore_index, label_smoothing);
   }
 }
 
@@ -71,17 +69,11 @@ constexpr int64_t kOneBlockRows = int64_t(1) << 16;
 // value every run), the mean's denominator counted in the same loop, written in x's dtype.
 template <typename scalar_t>
 __global__ void reduce_loss_kernel(int64_t rows, int64_t n, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ unreduced, bool mean, scalar_t* __restrict__ out, double ignore_index, double label_smoothing) {
-  using opmath_t = double;
-  using V = opmath_t;
   __shared__ double scratch[32];
   double total = 0, count = 0;
   for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
     total += static_cast<double>(unreduced[r]);
-    [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-    [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
-    [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
-    [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
-count += [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+    count += row_count(r, n, target_data, ignore_index, label_smoothing);
   }
   total = group_reduce(total, RowSum(), scratch);
   count = group_reduce(count, RowSum(), scratch);
@@ -100,18 +92,12 @@ void reduce_loss_one_block(int64_t rows, int64_t n, const int64_t* target_data, 
 // mean's denominator, counted in the same block.
 template <typename scalar_t>
 __global__ void loss_grad_kernel(int64_t rows, int64_t n, const int64_t* __restrict__ target_data, const scalar_t* __restrict__ grad, bool mean, at::opmath_type<scalar_t>* __restrict__ out, double ignore_index, double label_smoothing) {
-  using opmath_t = double;
-  using V = opmath_t;
   __shared__ double scratch[32];
   double count = static_cast<double>(rows);
   if (mean) {
     count = 0;
     for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
-      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
-      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
-      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
-count += [&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), V(1))); }();
+      count += row_count(r, n, target_data, ignore_index, label_smoothing);
     }
     count = group_reduce(count, RowSum(), scratch);
   }
@@ -166,7 +152,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[96];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -192,10 +178,25 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-        tmp_s2_s = group_reduce(acc_1, RowSum(), scratch);
-        tmp_s3_s = group_reduce(acc_2, RowSum(), scratch);
-      }
+        acc_0 = warp_reduce(acc_0, RowMax());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        acc_2 = warp_reduce(acc_2, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+            scratch[64 + threadIdx.x / 32] = acc_2;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowMax());
+          acc_1 = block_total(scratch + 32, RowSum());
+          acc_2 = block_total(scratch + 64, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        tmp_s2_s = acc_1;
+        tmp_s3_s = acc_2;
+}
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
@@ -209,7 +210,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       if (threadIdx.x == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - ((label_smoothing_s / n_s) * tmp_s3_s)))); }());
       }
@@ -224,7 +225,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[96];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -266,10 +267,25 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
           }
 }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-        tmp_s2_s = group_reduce(acc_1, RowSum(), scratch);
-        tmp_s3_s = group_reduce(acc_2, RowSum(), scratch);
-      }
+        acc_0 = warp_reduce(acc_0, RowMax());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        acc_2 = warp_reduce(acc_2, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+            scratch[64 + threadIdx.x / 32] = acc_2;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowMax());
+          acc_1 = block_total(scratch + 32, RowSum());
+          acc_2 = block_total(scratch + 64, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        tmp_s2_s = acc_1;
+        tmp_s3_s = acc_2;
+}
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
@@ -292,7 +308,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       if (threadIdx.x == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - ((label_smoothing_s / n_s) * tmp_s3_s)))); }());
       }
@@ -308,11 +324,11 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && !fits(forward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
+  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+    packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
       forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing);
     } else {
@@ -405,7 +421,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-      }
+}
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
@@ -419,7 +435,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (V(1) / tmp_s1_s)))); }();
       {
         const auto f = [&](auto col, auto x) {
@@ -486,7 +502,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-      }
+}
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
@@ -509,7 +525,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (V(1) / tmp_s1_s)))); }();
       {
         const auto f = [&](auto col, auto x) {
@@ -541,6 +557,23 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   }
 }
 
+// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
+// cannot launch that many threads).
+template <typename scalar_t>
+int64_t backward_blocks_per_sm(const RegLaunch& rl) {
+  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
+                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+}
+
+// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
+// adds into row 0 with atomics; the rest stay zero).
+template <typename scalar_t>
+int64_t accumulator_slots(int64_t rows, int64_t n) {
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, double ignore_index, double label_smoothing) {
   const auto stream = at::cuda::getCurrentCUDAStream();
@@ -548,13 +581,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
-  }
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   if (packed) {
-    // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
       backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index, label_smoothing);
     } else {

@@ -15,6 +15,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 
@@ -40,14 +41,33 @@ struct RowMin {
   __device__ __forceinline__ static T identity() { return std::numeric_limits<T>::infinity(); }
 };
 
-// The reduction of one value per thread of a row's group; every thread of the group gets it.
-// A block-wide group syncs first, so a previous call's reads of `scratch` are done.
+// A warp's reduction of one value a thread; every lane gets it.
 template <typename T, typename Op>
-__device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) {
     v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
   }
+  return v;
+}
+
+// The block-wide end of a reduction: the warps' values, which lane 0 of each warp put in
+// warp_values[warp] before a __syncthreads, combined in a fixed order.
+template <typename T, typename Op>
+__device__ __forceinline__ T block_total(const T* warp_values, Op op) {
+  T r = warp_values[0];
+  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) {
+    r = op(r, warp_values[w]);
+  }
+  return r;
+}
+
+// The reduction of one value per thread of a row's group; every thread of the group gets it.
+// A block-wide group syncs first, so a previous call's reads of `scratch` are done. (The kernels
+// reduce all the statistics of one pass with one such exchange: see reduce_stats in the op files.)
+template <typename T, typename Op>
+__device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
+  v = warp_reduce(v, op);
   if (blockDim.x == 32) {
     return v;
   }
@@ -56,11 +76,7 @@ __device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
     scratch[threadIdx.x / 32] = v;
   }
   __syncthreads();
-  T r = scratch[0];
-  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) {
-    r = op(r, scratch[w]);
-  }
-  return r;
+  return block_total(scratch, op);
 }
 
 // A warp per row up to 1024 elements (8 rows a block), else a 256-thread block per row.
@@ -122,25 +138,37 @@ inline bool pack_aligned(const T* p) {
   return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
 }
 
-// Blocks of a launch. A kernel whose blocks each keep column gradients gets one wave of the
-// GPU (2048 threads an SM): every block writes a partial row of n values, summed afterwards.
-// Measured on an H200, two blocks an SM were slower still (too few loads in flight).
-inline int64_t reg_grid(int64_t rows, const RegLaunch& l, bool column_partials) {
+// How many blocks of `threads` threads of Kernel one SM holds at once (its registers and shared
+// memory decide; 0: it cannot launch that many threads), cached per block size: it is a driver call.
+template <auto Kernel>
+int resident_blocks(int64_t threads) {
+  static std::atomic<int> known[33] = {};  // by threads / 32, 1 + the answer once asked
+  std::atomic<int>& slot = known[std::min<int64_t>(threads / 32, 32)];
+  int v = slot.load(std::memory_order_relaxed);
+  if (v == 0) {
+    cudaFuncAttributes attrs;
+    C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
+    int blocks = 0;
+    if (threads <= attrs.maxThreadsPerBlock) {
+      C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Kernel, static_cast<int>(threads), 0));
+    }
+    v = blocks + 1;
+    slot.store(v, std::memory_order_relaxed);
+  }
+  return v - 1;
+}
+
+// Blocks of a register-path launch. A kernel whose blocks each keep column gradients gets exactly
+// the blocks the GPU holds at once (column_blocks_per_sm an SM, from resident_blocks): every block
+// writes one partial row of n values, summed afterwards, so a grid of several waves would write and
+// read several times the partial rows for nothing (at 4096 columns in bf16 a 4x larger grid moved
+// 70 MB more). Other kernels get up to 512 blocks an SM.
+inline int64_t reg_grid(int64_t rows, const RegLaunch& l, int64_t column_blocks_per_sm) {
   const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t per_sm = std::max<int64_t>(1, std::min<int64_t>(32, 2048 / (l.threads * l.rows_per_block)));
-  return std::max<int64_t>(1, std::min(blocks_needed, sms * (column_partials ? per_sm : 512)));
+  const int64_t per_sm = column_blocks_per_sm > 0 ? column_blocks_per_sm : 512;
+  return std::max<int64_t>(1, std::min(blocks_needed, sms * per_sm));
 }
-
-// Whether a block of `threads` can launch this kernel: a kernel that keeps many values in
-// registers may not fit 1024 threads (those rows take the general path).
-template <typename Kernel>
-inline bool fits(Kernel kernel, int64_t threads) {
-  cudaFuncAttributes attrs;
-  C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, kernel));
-  return threads <= attrs.maxThreadsPerBlock;
-}
-
 
 // The end of a register-path kernel that keeps column gradients: the RPB warps of a block (one row
 // each) add their columns into warp 0's, through shared memory one warp at a time, and warp 0

@@ -33,13 +33,6 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
 
-// Rows of the column-gradient buffer: one per block of the register path (the general path
-// adds into row 0 with atomics; the rest stay zero).
-int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
-  const RegLaunch l = reg_launch(n, elem_size);
-  return l.threads == 0 ? 1 : reg_grid(rows, l, true);
-}
-
 
 
 // Checks every input against the first element input; returns (rows, n).
@@ -80,7 +73,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
       }
@@ -129,7 +122,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
       }
@@ -145,11 +138,11 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && !fits(forward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
+  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+    packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
       forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_out, keepdim);
     } else {
@@ -266,6 +259,23 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   }
 }
 
+// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
+// cannot launch that many threads).
+template <typename scalar_t>
+int64_t backward_blocks_per_sm(const RegLaunch& rl) {
+  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
+                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+}
+
+// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
+// adds into row 0 with atomics; the rest stay zero).
+template <typename scalar_t>
+int64_t accumulator_slots(int64_t rows, int64_t n) {
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
   const auto stream = at::cuda::getCurrentCUDAStream();
@@ -273,13 +283,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
-  }
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   if (packed) {
-    // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
       backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
     } else {

@@ -30,7 +30,8 @@ constexpr int64_t kGrainElements = 32768;
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
 // Every thread accumulates column gradients into its own row of the buffer.
-int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/, int64_t /*elem_size*/) { return at::get_num_threads(); }
+template <typename scalar_t>
+int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/) { return at::get_num_threads(); }
 
 // Whether an index value names no column: outside [0, n) and not the ignored value.
 bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
@@ -221,18 +222,22 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc = at::zeros({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
   AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
       })
   );

@@ -33,13 +33,6 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
 
-// Rows of the column-gradient buffer: one per block of the register path (the general path
-// adds into row 0 with atomics; the rest stay zero).
-int64_t accumulator_slots(int64_t rows, int64_t n, int64_t elem_size) {
-  const RegLaunch l = reg_launch(n, elem_size);
-  return l.threads == 0 ? 1 : reg_grid(rows, l, true);
-}
-
 
 
 // Checks every input against the first element input; returns (rows, n).
@@ -83,7 +76,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       {
         const auto f = [&](auto col, auto x, auto weight) {
@@ -141,7 +134,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       {
         const auto f = [&](auto col, auto x, auto weight) {
@@ -178,11 +171,11 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(y_out);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && !fits(forward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
+  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+    packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, false)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
       forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, y_out, eps);
     } else {
@@ -245,7 +238,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] { const V tmp_0 = (tmp_s0_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       opmath_t tmp_s1_s;
@@ -261,7 +254,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s * (V(1) / n_s))); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
@@ -330,7 +323,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] { const V tmp_0 = (tmp_s0_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       opmath_t tmp_s1_s;
@@ -356,7 +349,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-      }
+}
       [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s * (V(1) / n_s))); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
@@ -388,28 +381,47 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   write_column_partial<RPB, VEC>(weight_cacc, weight_acc + blockIdx.x * n, n);
 }
 
+// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
+// cannot launch that many threads).
+template <typename scalar_t>
+int64_t backward_blocks_per_sm(const RegLaunch& rl) {
+  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
+                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+}
+
+// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
+// adds into row 0 with atomics; the rest stay zero).
+template <typename scalar_t>
+int64_t accumulator_slots(int64_t rows, int64_t n) {
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, double eps) {
   const auto stream = at::cuda::getCurrentCUDAStream();
+  // The general path adds into the buffer, so it starts from zeros; the register path writes every row.
+  const auto zero_accumulators = [&] {
+    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+  };
   if (rows == 0) {
-    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots(rows, n, sizeof(scalar_t)), stream));
+    zero_accumulators();
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
-  if (packed && rl.rows_per_block == 1 && !fits(backward_kernel_reg<scalar_t, 1>, rl.threads)) {
-    packed = false;
-  }
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, true)));
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, per_sm)));
     if (rl.rows_per_block == 8) {
       backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
     } else {
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
     }
   } else {
-    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots(rows, n, sizeof(scalar_t)), stream));
+    zero_accumulators();
     const RowLaunch l = row_launch(rows, n);
     backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
   }
@@ -426,23 +438,30 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cuda(const at::Tensor& grad
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-  at::Tensor weight_acc = at::empty({accumulator_slots(rows, n, x0.element_size()), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+  at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
   at::Tensor d_weight = at::empty({n}, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
+        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
         sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
+        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
         sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
+        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
         sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
+        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
         sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
       })

@@ -65,17 +65,5 @@ def _fake_backward(grad_z, x, y, alpha: float = 1.0):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(y, memory_format=torch.contiguous_format), )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, y, alpha, = inputs
-    ctx.save_for_backward(x, y)
-    ctx.alpha = alpha
-
-
-def _backward(ctx, grad_z):
-    x, y, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.add_backward(grad_z, x, y, ctx.alpha)
-    by_input = dict(zip(['x', 'y'], grads))
-    return (by_input.get("x"), by_input.get("y"), None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
+# add_backward).

@@ -59,20 +59,5 @@ def _fake_backward(grad_loss, x, target, ignore_index, label_smoothing, reductio
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, target, ignore_index, label_smoothing, reduction, = inputs
-    ctx.save_for_backward(x, target)
-    ctx.ignore_index = ignore_index
-    ctx.label_smoothing = label_smoothing
-    ctx.reduction = reduction
-
-
-def _backward(ctx, grad_loss):
-    x, target, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.cross_entropy_backward(grad_loss, x, target, ctx.ignore_index, ctx.label_smoothing, ctx.reduction)
-    grads = (grads,)
-    by_input = dict(zip(['x'], grads))
-    return (by_input.get("x"), by_input.get("target"), None, None, None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls cross_entropy_backward).

@@ -64,16 +64,5 @@ def _fake_backward(grad_z, x, y):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(y, memory_format=torch.contiguous_format), )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, y, = inputs
-    ctx.save_for_backward(x, y)
-
-
-def _backward(ctx, grad_z):
-    x, y, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.div_backward(grad_z, x, y)
-    by_input = dict(zip(['x', 'y'], grads))
-    return (by_input.get("x"), by_input.get("y"), )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
+# div_backward).

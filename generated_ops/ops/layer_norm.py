@@ -91,17 +91,5 @@ def _fake_backward(grad_y, x, weight, bias, eps):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), torch.empty_like(bias, memory_format=torch.contiguous_format), )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, weight, bias, eps, = inputs
-    ctx.save_for_backward(x, weight, bias)
-    ctx.eps = eps
-
-
-def _backward(ctx, grad_y):
-    x, weight, bias, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.layer_norm_backward(grad_y, x, weight, bias, ctx.eps)
-    by_input = dict(zip(['x', 'weight', 'bias'], grads))
-    return (by_input.get("x"), by_input.get("weight"), by_input.get("bias"), None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls layer_norm_backward).

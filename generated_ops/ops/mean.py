@@ -55,18 +55,5 @@ def _fake_backward(grad_y, x, keepdim):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, keepdim, = inputs
-    ctx.save_for_backward(x)
-    ctx.keepdim = keepdim
-
-
-def _backward(ctx, grad_y):
-    x, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.mean_backward(grad_y, x, ctx.keepdim)
-    grads = (grads,)
-    by_input = dict(zip(['x'], grads))
-    return (by_input.get("x"), None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls mean_backward).

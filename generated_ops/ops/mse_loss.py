@@ -57,17 +57,5 @@ def _fake_backward(grad_loss, x, target, reduction):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, target, reduction, = inputs
-    ctx.save_for_backward(x, target)
-    ctx.reduction = reduction
-
-
-def _backward(ctx, grad_loss):
-    x, target, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.mse_loss_backward(grad_loss, x, target, ctx.reduction)
-    by_input = dict(zip(['x', 'target'], grads))
-    return (by_input.get("x"), by_input.get("target"), None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls mse_loss_backward).

@@ -86,17 +86,5 @@ def _fake_backward(grad_y, x, weight, eps):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, weight, eps, = inputs
-    ctx.save_for_backward(x, weight)
-    ctx.eps = eps
-
-
-def _backward(ctx, grad_y):
-    x, weight, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.rms_norm_backward(grad_y, x, weight, ctx.eps)
-    by_input = dict(zip(['x', 'weight'], grads))
-    return (by_input.get("x"), by_input.get("weight"), None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls rms_norm_backward).

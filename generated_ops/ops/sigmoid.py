@@ -64,17 +64,5 @@ def _fake_backward(grad_y, x):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, = inputs
-    ctx.save_for_backward(x)
-
-
-def _backward(ctx, grad_y):
-    x, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.sigmoid_backward(grad_y, x)
-    grads = (grads,)
-    by_input = dict(zip(['x'], grads))
-    return (by_input.get("x"), )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
+# sigmoid_backward).

@@ -66,19 +66,5 @@ def _fake_backward(grad_y, x, beta: float = 1.0, threshold: float = 20.0):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, beta, threshold, = inputs
-    ctx.save_for_backward(x)
-    ctx.beta = beta
-    ctx.threshold = threshold
-
-
-def _backward(ctx, grad_y):
-    x, = ctx.saved_tensors
-    grads = torch.ops.generated_ops.softplus_backward(grad_y, x, ctx.beta, ctx.threshold)
-    grads = (grads,)
-    by_input = dict(zip(['x'], grads))
-    return (by_input.get("x"), None, None, )
-
-
-torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
+# softplus_backward).

@@ -41,24 +41,31 @@ def _cases():
                 theirs = F.rms_norm(x, (n,), w)
                 wrt = (x, w)
             g = torch.randn_like(ours)
+            saved = [t.detach() for t in wrt]
+            backward_op = getattr(torch.ops.generated_ops, op + "_backward")
+            eps = 1e-5 if op == "layer_norm" else 1e-6
             return {
                 "fwd generated": lambda: generated_ops.layer_norm(x, w, b) if op == "layer_norm" else generated_ops.rms_norm(x, w),
                 "bwd generated": lambda: torch.autograd.grad(ours, wrt, g, retain_graph=True),
                 "bwd eager": lambda: torch.autograd.grad(theirs, wrt, g, retain_graph=True),
+                "bwd op alone": lambda: backward_op(g, *saved, eps),
             }
         return f"{op} {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
 
-    def softmax(shape, dtype):
+    def softmax(op, shape, dtype):
         def setup():
             x = torch.randn(shape, device=dev, dtype=dtype, requires_grad=True)
-            ours, theirs = generated_ops.softmax(x), torch.softmax(x, -1)
+            ours, theirs = getattr(generated_ops, op)(x), getattr(torch, op)(x, -1)
             g = torch.randn_like(ours)
+            xd, yd = x.detach(), ours.detach()
+            backward_op = getattr(torch.ops.generated_ops, op + "_backward")
             return {
-                "fwd generated": lambda: generated_ops.softmax(x),
+                "fwd generated": lambda: getattr(generated_ops, op)(x),
                 "bwd generated": lambda: torch.autograd.grad(ours, (x,), g, retain_graph=True),
                 "bwd eager": lambda: torch.autograd.grad(theirs, (x,), g, retain_graph=True),
+                "bwd op alone": lambda: backward_op(g, xd, yd),
             }
-        return f"softmax {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
+        return f"{op} {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
 
     def cross_entropy(shape, dtype):
         def setup():
@@ -81,9 +88,49 @@ def _cases():
         for shape in ((4096, 4096), (32768, 1024)):
             out.append(norm("layer_norm", shape, dtype))
             out.append(norm("rms_norm", shape, dtype))
-        out.append(softmax((4096, 4096), dtype))
+        out.append(softmax("softmax", (4096, 4096), dtype))
+        out.append(softmax("log_softmax", (4096, 4096), dtype))
         out.append(cross_entropy((4096, 4096), dtype))
     return out
+
+
+def host_overhead() -> list[dict]:
+    """Host time of one call on tiny tensors ([8, 64]: the device work is negligible), ours beside
+    eager's, forward and backward (torch.autograd.grad): what each call costs the CPU."""
+    dev = "cuda"
+    x = torch.randn(8, 64, device=dev, requires_grad=True)
+    w = torch.randn(64, device=dev, requires_grad=True)
+    b = torch.randn(64, device=dev, requires_grad=True)
+    t = torch.randint(0, 64, (8,), device=dev)
+    pairs = {
+        "silu": (lambda: generated_ops.silu(x), lambda: F.silu(x), (x,)),
+        "add": (lambda: generated_ops.add(x, x), lambda: torch.add(x, x), (x,)),
+        "softmax": (lambda: generated_ops.softmax(x), lambda: torch.softmax(x, -1), (x,)),
+        "layer_norm": (lambda: generated_ops.layer_norm(x, w, b), lambda: F.layer_norm(x, (64,), w, b), (x, w, b)),
+        "cross_entropy": (lambda: generated_ops.cross_entropy(x, t), lambda: F.cross_entropy(x, t), (x,)),
+    }
+
+    def per_call(fn, n=300):
+        for _ in range(50):
+            fn()
+        torch.cuda.synchronize()
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best = min(best, (time.perf_counter() - t0) / n)
+            torch.cuda.synchronize()
+        return best
+
+    rows = []
+    for name, (ours, eager, wrt) in pairs.items():
+        yo, ye = ours(), eager()
+        go, ge = torch.ones_like(yo), torch.ones_like(ye)
+        rows.append({"op": name, "fwd_ours_s": per_call(ours), "fwd_eager_s": per_call(eager),
+                     "bwd_ours_s": per_call(lambda: torch.autograd.grad(yo, wrt, go, retain_graph=True)),
+                     "bwd_eager_s": per_call(lambda: torch.autograd.grad(ye, wrt, ge, retain_graph=True))})
+    return rows
 
 
 def host_seconds(fn) -> float:
@@ -135,9 +182,14 @@ def main() -> int:
         ks = ", ".join(f"{n[:28]} {t * 1e6:.1f}" for n, t in r["kernels"])
         print(f"{r['case']:28} {r['impl']:14} {r['event_s'] * 1e6:9.1f} {r['host_s'] * 1e6:8.1f} "
               f"{r['kernel_s'] * 1e6:10.1f}  {ks}")
+    host = host_overhead()
+    print(f"\nhost time a call, [8, 64] float32 (us): {'op':14} {'fwd ours':>9} {'fwd eager':>9} {'bwd ours':>9} {'bwd eager':>9}")
+    for h in host:
+        print(f"{'':41}{h['op']:14} {h['fwd_ours_s'] * 1e6:9.1f} {h['fwd_eager_s'] * 1e6:9.1f} "
+              f"{h['bwd_ours_s'] * 1e6:9.1f} {h['bwd_eager_s'] * 1e6:9.1f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+            json.dump({"cases": rows, "host_overhead": host}, f, indent=1)
     return 0
 
 

@@ -192,7 +192,7 @@ at::Tensor layer_norm_autograd(const at::Tensor& x, const at::Tensor& weight, co
   return layer_norm_function::apply(x, weight, bias, eps);
 }
 
-// log_softmax — semantics/ops/log_softmax.pl:4
+// log_softmax — semantics/ops/log_softmax.pl:5
 struct log_softmax_function : public torch::autograd::Function<log_softmax_function> {
   static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
 
@@ -203,14 +203,14 @@ struct log_softmax_function : public torch::autograd::Function<log_softmax_funct
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({ x, y });
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    const at::Tensor d_x = op.call(grads[0], saved[0]);
+    const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
   }

@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_y+sum(- (grad_y*(1/sum(exp(x-max(x))))))*exp(x-max(x))
+// d/dx: grad_y-exp(y)*sum(grad_y)   (given in the spec)
 #include "grimoire.h"
 
 #include <ATen/Parallel.h>
@@ -150,7 +150,7 @@ at::Tensor log_softmax_cpu(const at::Tensor& x_in) {
 
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* grad_y_data, scalar_t* x_out) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* y_data, const scalar_t* grad_y_data, scalar_t* x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
@@ -160,53 +160,13 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const auto* y_row = y_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       opmath_t tmp_s0_s;
-      {  // pass 1: max
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          return std::array<V, 1>{ x };
-        };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Max, Vec>() };
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(vacc[0], v[0]);
-        }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]) };
-        for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
-        }
-        tmp_s0_s = acc[0];
-      }
-      opmath_t tmp_s1_s;
-      {  // pass 2: sum
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
-        };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
-        }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
-        for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
-        }
-        tmp_s1_s = acc[0];
-      }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
-      opmath_t tmp_s2_s;
-      {  // pass 3: sum
+      {  // pass 1: sum
         const auto f = [&](auto col, auto grad_y) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (-(grad_y * tmp_r0)) };
+          return std::array<V, 1>{ grad_y };
         };
         std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
         int64_t j = 0;
@@ -219,22 +179,21 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
         }
-        tmp_s2_s = acc[0];
+        tmp_s0_s = acc[0];
       }
       {
-        const auto f = [&](auto col, auto grad_y, auto x) {
+        const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          return std::array<V, 1>{ (grad_y + (tmp_s2 * grimoire::exp((x - tmp_s0)))) };
+          return std::array<V, 1>{ (grad_y - (grimoire::exp(y) * tmp_s0)) };
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j), grimoire::load(x_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(y_row + j), grimoire::load(grad_y_row + j));
           grimoire::store(x_out + r * n + j, v[0]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]), static_cast<opmath_t>(x_row[j]));
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(y_row[j]), static_cast<opmath_t>(grad_y_row[j]));
           x_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
@@ -242,9 +201,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
   });
 }
 
-at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in) {
+at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& y_in) {
   const auto [rows, n] = check_inputs(x_in, false);
   const at::Tensor x = x_in.contiguous();
+  const at::Tensor y = y_in.contiguous();
   const at::Tensor& x0 = x;
   const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
@@ -252,16 +212,16 @@ at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tenso
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
   );
   return d_x;

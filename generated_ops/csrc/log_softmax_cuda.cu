@@ -247,7 +247,7 @@ at::Tensor log_softmax_cuda(const at::Tensor& x_in) {
 
 
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
@@ -256,58 +256,29 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const auto* y_row = y_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       opmath_t tmp_s0_s;
-      {  // pass 1: max
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          return std::array<V, 1>{ x };
-        };
-        opmath_t acc_0 = RowMax::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
-        }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-}
-      opmath_t tmp_s1_s;
-      {  // pass 2: sum
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
-        };
-        opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-        }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
-      opmath_t tmp_s2_s;
-      {  // pass 3: sum
+      {  // pass 1: sum
         const auto f = [&](auto col, auto grad_y) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (-(grad_y * tmp_r0)) };
+          return std::array<V, 1>{ grad_y };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
-        tmp_s2_s = group_reduce(acc_0, RowSum(), scratch);
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       {
-        const auto f = [&](auto col, auto grad_y, auto x) {
+        const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          return std::array<V, 1>{ (grad_y + (tmp_s2 * grimoire::exp((x - tmp_s0)))) };
+          return std::array<V, 1>{ (grad_y - (grimoire::exp(y) * tmp_s0)) };
         };
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])), E(static_cast<opmath_t>(x_row[j])));
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])), E(static_cast<opmath_t>(grad_y_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
       }
@@ -316,7 +287,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
@@ -334,6 +305,14 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
+      Pack<scalar_t, VEC> y_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          y_c[k] = load_pack<VEC>(y_data + r * n, vi);
+        }
+      }
       Pack<scalar_t, VEC> grad_y_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
@@ -343,57 +322,10 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         }
       }
       opmath_t tmp_s0_s;
-      {  // pass 1: max, from registers
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          return std::array<V, 1>{ x };
-        };
-        opmath_t acc_0 = RowMax::identity<opmath_t>();
-#pragma unroll
-        for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
-          if (vi * VEC >= n) {
-            continue;
-          }
-#pragma unroll
-          for (int e = 0; e < VEC; ++e) {
-            [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
-          }
-}
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-}
-      opmath_t tmp_s1_s;
-      {  // pass 2: sum, from registers
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
-        };
-        opmath_t acc_0 = RowSum::identity<opmath_t>();
-#pragma unroll
-        for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
-          if (vi * VEC >= n) {
-            continue;
-          }
-#pragma unroll
-          for (int e = 0; e < VEC; ++e) {
-            [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-          }
-}
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
-      opmath_t tmp_s2_s;
-      {  // pass 3: sum, from registers
+      {  // pass 1: sum, from registers
         const auto f = [&](auto col, auto grad_y) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (-(grad_y * tmp_r0)) };
+          return std::array<V, 1>{ grad_y };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -409,14 +341,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
 }
-        tmp_s2_s = group_reduce(acc_0, RowSum(), scratch);
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       {
-        const auto f = [&](auto col, auto grad_y, auto x) {
+        const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          return std::array<V, 1>{ (grad_y + (tmp_s2 * grimoire::exp((x - tmp_s0)))) };
+          return std::array<V, 1>{ (grad_y - (grimoire::exp(y) * tmp_s0)) };
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -428,7 +359,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_c[k].v[e])), E(static_cast<opmath_t>(grad_y_c[k].v[e])));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -456,32 +387,33 @@ int64_t accumulator_slots(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, grad_y_data, x_out);
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, grad_y_data, x_out);
+      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
     }
   } else {
     const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, grad_y_data, x_out);
+    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-at::Tensor log_softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in) {
+at::Tensor log_softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& y_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   const auto [rows, n] = check_inputs(x_in, false);
   const at::Tensor x = x_in.contiguous();
+  const at::Tensor y = y_in.contiguous();
   const at::Tensor& x0 = x;
   const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
@@ -489,16 +421,16 @@ at::Tensor log_softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tens
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
       })
   );
   return d_x;

@@ -79,9 +79,9 @@ TORCH_LIBRARY(generated_ops, m) {
   // linear — semantics/ops/linear.pl:4
   m.def("linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("linear_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  // log_softmax — semantics/ops/log_softmax.pl:4
+  // log_softmax — semantics/ops/log_softmax.pl:5
   m.def("log_softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("log_softmax_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("log_softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   // mean — semantics/ops/mean.pl:3
   m.def("mean(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("mean_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -50,9 +50,9 @@ def _fake(x) -> Tensor:
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_y, x):
+def _fake_backward(grad_y, x, y):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs and the output,
 # calls log_softmax_backward).

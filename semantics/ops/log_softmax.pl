@@ -1,5 +1,6 @@
 /*  log_softmax (rowwise): x - log(sum(exp(x))) over the last dim, max-subtracted.
-    The backward is derived: grad - exp(x - lse) * sum(grad). */
+    The backward is given in terms of the output (as torch does): grad - exp(y) * sum(grad), one
+    reduction where the derived one recomputed the max and the log-sum-exp from x. */
 
 entity(log_softmax).
 component(log_softmax, kind, rowwise).
@@ -8,6 +9,7 @@ component(log_softmax, input, x).
 component(log_softmax, output, y).
 component(log_softmax, stat, x_max = max(x)).
 component(log_softmax, forward, y = x - x_max - log(sum(exp(x - x_max)))).
+component(log_softmax, gradient, x = grad_y - exp(y) * sum(grad_y)).
 component(log_softmax, peer, 'torch.log_softmax'(x, -1)).
 component(log_softmax, dtypes, [float32, float64, float16, bfloat16]).
 component(log_softmax, devices, [cpu, cuda]).

@@ -4,7 +4,7 @@ itself waits) and the kernels one call runs (name, device time, from torch.profi
 time is near the host time and well above the kernels' sum, the op is bound by the host, not by the
 device's memory. Needs a GPU, torch and the built generated_ops.
 
-    python benchmarks/gpu/profile_ops.py [--json OUT] [name-substring ...]
+    python benchmarks/gpu/profile_ops.py [--json OUT] [--host-trace] [name-substring ...]
 """
 
 from __future__ import annotations
@@ -83,8 +83,24 @@ def _cases():
             }
         return f"cross_entropy {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
 
+    def unary(op, numel, dtype):
+        def setup():
+            x = torch.randn(numel, device=dev, dtype=dtype, requires_grad=True)
+            ours, theirs = getattr(generated_ops, op)(x), getattr(torch, op)(x)
+            g = torch.randn_like(ours)
+            xd = x.detach()
+            backward_op = getattr(torch.ops.generated_ops, op + "_backward")
+            return {
+                "bwd generated": lambda: torch.autograd.grad(ours, (x,), g, retain_graph=True),
+                "bwd eager": lambda: torch.autograd.grad(theirs, (x,), g, retain_graph=True),
+                "bwd op alone": lambda: backward_op(g, xd),
+            }
+        return f"{op} {numel} {str(dtype).split('.')[-1]}", setup
+
     out = []
     for dtype in (torch.float32, torch.bfloat16):
+        out.append(unary("silu", 1 << 24, dtype))
+        out.append(unary("tanh", 1 << 24, dtype))
         for shape in ((4096, 4096), (32768, 1024)):
             out.append(norm("layer_norm", shape, dtype))
             out.append(norm("rms_norm", shape, dtype))
@@ -133,6 +149,33 @@ def host_overhead() -> list[dict]:
     return rows
 
 
+def host_trace(ops=("layer_norm", "silu")) -> None:
+    """Where the host time of a tiny backward goes, ours beside eager's: torch.profiler's CPU ops by
+    self time (allocation, dispatch, launches), 200 calls each."""
+    dev = "cuda"
+    x = torch.randn(8, 64, device=dev, requires_grad=True)
+    w = torch.randn(64, device=dev, requires_grad=True)
+    b = torch.randn(64, device=dev, requires_grad=True)
+    calls = {
+        "layer_norm": ((lambda: generated_ops.layer_norm(x, w, b)), (lambda: F.layer_norm(x, (64,), w, b)), (x, w, b)),
+        "silu": ((lambda: generated_ops.silu(x)), (lambda: F.silu(x)), (x,)),
+    }
+    for op in ops:
+        ours, eager, wrt = calls[op]
+        for impl, fn in (("generated", ours), ("eager", eager)):
+            y = fn()
+            g = torch.ones_like(y)
+            for _ in range(50):
+                torch.autograd.grad(y, wrt, g, retain_graph=True)
+            torch.cuda.synchronize()
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for _ in range(200):
+                    torch.autograd.grad(y, wrt, g, retain_graph=True)
+                torch.cuda.synchronize()
+            print(f"\nhost trace: {op} backward, {impl} (200 calls)")
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12, max_name_column_width=60))
+
+
 def host_seconds(fn) -> float:
     """Median host time of one call started on an idle GPU (what the call costs the CPU)."""
     times = []
@@ -163,6 +206,7 @@ def kernels(fn) -> list[tuple[str, float]]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
+    ap.add_argument("--host-trace", action="store_true", help="also print where a tiny backward's host time goes")
     ap.add_argument("select", nargs="*")
     args = ap.parse_args()
     rows = []
@@ -190,6 +234,8 @@ def main() -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cases": rows, "host_overhead": host}, f, indent=1)
+    if args.host_trace:
+        host_trace()
     return 0
 
 

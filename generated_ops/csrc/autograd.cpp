@@ -11,6 +11,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -38,6 +39,13 @@ struct add_function : public torch::autograd::Function<add_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y, at::Tensor() };
@@ -69,6 +77,13 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
@@ -97,6 +112,13 @@ struct div_function : public torch::autograd::Function<div_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y };
@@ -125,6 +147,13 @@ struct gelu_function : public torch::autograd::Function<gelu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -153,6 +182,13 @@ struct gelu_tanh_function : public torch::autograd::Function<gelu_tanh_function>
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -182,6 +218,13 @@ struct layer_norm_function : public torch::autograd::Function<layer_norm_functio
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_weight, d_bias] = op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_weight, d_bias, at::Tensor() };
@@ -210,6 +253,13 @@ struct log_softmax_function : public torch::autograd::Function<log_softmax_funct
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -239,6 +289,13 @@ struct mean_function : public torch::autograd::Function<mean_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -268,6 +325,13 @@ struct mse_loss_function : public torch::autograd::Function<mse_loss_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_target] = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_target, at::Tensor() };
@@ -296,6 +360,13 @@ struct mul_function : public torch::autograd::Function<mul_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y };
@@ -325,6 +396,13 @@ struct parametric_swish_function : public torch::autograd::Function<parametric_s
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -353,6 +431,13 @@ struct relu_function : public torch::autograd::Function<relu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -382,6 +467,13 @@ struct rms_norm_function : public torch::autograd::Function<rms_norm_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_weight] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_weight, at::Tensor() };
@@ -410,6 +502,13 @@ struct sigmoid_function : public torch::autograd::Function<sigmoid_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -438,6 +537,13 @@ struct silu_function : public torch::autograd::Function<silu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -466,6 +572,13 @@ struct softmax_function : public torch::autograd::Function<softmax_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -496,6 +609,13 @@ struct softplus_function : public torch::autograd::Function<softplus_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor(), at::Tensor() };
@@ -525,6 +645,13 @@ struct sub_function : public torch::autograd::Function<sub_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y, at::Tensor() };
@@ -554,6 +681,13 @@ struct sum_function : public torch::autograd::Function<sum_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -582,6 +716,13 @@ struct tanh_function : public torch::autograd::Function<tanh_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
+    // no derivative (a double backward raises rather than drops this op's term).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
+    if (!at::GradMode::is_enabled()) {
+      below.emplace();
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };

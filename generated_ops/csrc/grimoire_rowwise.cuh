@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 namespace grimoire::rowwise {
 
@@ -214,13 +216,22 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
   }
 }
 
-// The column gradients from the partial rows: out[j] = sum over the `slots` rows of acc[., j], in a
-// fixed order (the same value every run), written in x's dtype. One launch where a tensor sum and a
-// dtype conversion took two or three. A block sums 32 columns with 32 slot groups; each warp reads
-// 32 adjacent columns of a row.
+// The column gradients from the partial rows, for up to kMaxColumnTargets targets (the op's column
+// inputs) in one launch: out[t][j] = sum over the `slots` rows of acc[t][., j], in a fixed order (the
+// same value every run), written in x's dtype. One launch where a tensor sum and a dtype conversion
+// per target took two or three each. A block sums 32 columns of one target (blockIdx.y) with 32
+// slot groups; each warp reads 32 adjacent columns of a row.
+constexpr int kMaxColumnTargets = 4;
 template <typename scalar_t, typename T>
-__global__ void sum_partials_kernel(const T* __restrict__ acc, int64_t slots, int64_t n, scalar_t* __restrict__ out) {
+struct ColumnTargets {
+  const T* acc[kMaxColumnTargets];
+  scalar_t* out[kMaxColumnTargets];
+};
+
+template <typename scalar_t, typename T>
+__global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar_t, T> targets, int64_t slots, int64_t n) {
   __shared__ T part[32][33];
+  const T* __restrict__ acc = targets.acc[blockIdx.y];
   const int64_t j = blockIdx.x * int64_t(32) + threadIdx.x;
   T s = 0;
   if (j < n) {
@@ -236,16 +247,25 @@ __global__ void sum_partials_kernel(const T* __restrict__ acc, int64_t slots, in
     for (int i = 0; i < 32; ++i) {
       t += part[i][threadIdx.x];
     }
-    out[j] = static_cast<scalar_t>(t);
+    targets.out[blockIdx.y][j] = static_cast<scalar_t>(t);
   }
 }
 
 template <typename scalar_t, typename T>
-void sum_partials(const T* acc, int64_t slots, int64_t n, scalar_t* out) {
-  if (n == 0) {
+void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out, int64_t slots, int64_t n) {
+  TORCH_INTERNAL_ASSERT(acc_out.size() <= kMaxColumnTargets);
+  if (n == 0 || acc_out.size() == 0) {
     return;
   }
-  sum_partials_kernel<scalar_t, T><<<static_cast<unsigned>((n + 31) / 32), dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(acc, slots, n, out);
+  ColumnTargets<scalar_t, T> targets{};
+  int t = 0;
+  for (const auto& [acc, out] : acc_out) {
+    targets.acc[t] = acc;
+    targets.out[t] = out;
+    ++t;
+  }
+  const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>(t));
+  sum_partials_kernel<scalar_t, T><<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

@@ -614,8 +614,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
         bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
-        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
-        sum_partials<scalar_t>(bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.size(0), n, d_bias.mutable_data_ptr<scalar_t>());
+        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
@@ -623,8 +623,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
         bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
-        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
-        sum_partials<scalar_t>(bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.size(0), n, d_bias.mutable_data_ptr<scalar_t>());
+        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
@@ -632,8 +632,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
         bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
-        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
-        sum_partials<scalar_t>(bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.size(0), n, d_bias.mutable_data_ptr<scalar_t>());
+        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
@@ -641,8 +641,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
         bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
-        sum_partials<scalar_t>(weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), weight_acc.size(0), n, d_weight.mutable_data_ptr<scalar_t>());
-        sum_partials<scalar_t>(bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.size(0), n, d_bias.mutable_data_ptr<scalar_t>());
+        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
       })
   );
   return { d_x, d_weight, d_bias };

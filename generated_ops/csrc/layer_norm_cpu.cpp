@@ -291,24 +291,36 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
   at::Tensor bias_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
   AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        bias_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
+        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        bias_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
+        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        bias_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
+        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        weight_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        bias_acc = at::zeros({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
+        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
       })
   );
   at::Tensor d_weight = weight_acc.sum(0).to(x0.scalar_type());

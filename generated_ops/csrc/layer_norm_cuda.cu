@@ -603,46 +603,50 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
-  at::Tensor bias_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
+  // Every column target's partial rows in one buffer (one allocation a call, not one a target).
+  at::Tensor column_acc;
   at::Tensor d_weight = at::empty({n}, x0.options());
   at::Tensor d_bias = at::empty({n}, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
         static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
         static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
         static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        weight_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        bias_acc = at::empty({accumulator_slots<scalar_t>(rows, n), n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(eps));
+        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
         static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc.const_data_ptr<at::opmath_type<scalar_t>>(), d_bias.mutable_data_ptr<scalar_t>() } }, weight_acc.size(0), n);
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
       })
   );
   return { d_x, d_weight, d_bias };

@@ -259,9 +259,17 @@ class Activation:
     cublaslt: str  # the cuBLASLt epilogue computing it ("RELU", "GELU", "DEFAULT"), "" if none
     module: str  # the torch module it replaces, as Python
     reference: str  # the torch function, a format string over the pre-activation
+    # What a backward test differentiates for an activation with a kink (relu), a format string over {z} and the
+    # op's own output {y}: the side of the kink the op's forward chose. "" when smooth: the reference itself.
+    backward_reference: str
 
     def reference_of(self, expr: str) -> str:
         return self.reference.replace("{}", expr)
+
+    def backward_reference_of(self, z: str, y: str) -> str:
+        if not self.backward_reference:
+            return self.reference_of(z)
+        return self.backward_reference.replace("{z}", z).replace("{y}", y)
 
 
 @dataclass(frozen=True)
@@ -543,10 +551,10 @@ def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
     acts = []
     for a in e["activations"]:
         a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "cublaslt", "module",
-                      "reference"}, f"activation of {op}")
+                      "reference", "backward_reference"}, f"activation of {op}")
         acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
                                CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
-                               a["module"], a["reference"]))
+                               a["module"], a["reference"], a["backward_reference"]))
     conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
         if e["conv"] else None
     return Epilogue(layout=e["layout"], a=e["a"], b=e["b"], bias=e["bias"], activations=tuple(acts),

@@ -34,6 +34,13 @@ activation_cublaslt(none, "DEFAULT").
 activation_cublaslt(relu, "RELU").
 activation_cublaslt(gelu_tanh, "GELU").
 
+%% activation_kink(?Name, ?Reference): the activation's derivative jumps at z = 0, and Reference (a Python
+%  format string over the pre-activation {z} and the op's own output {y}) is what a backward test differentiates
+%  in its place: the side of the kink taken from the op's output. Within rounding of 0 a float16 forward and a
+%  float64 reference can put an element on different sides, where the gradients differ by the whole upstream
+%  gradient; the forward's accuracy is tested on its own.
+activation_kink(relu, "{z} * ({y} > 0)").
+
 is_activation(A) :- atom(A), activation(A, _, _, _).
 
 %% epilogue_forward(+Op, -Out, -Core, -Bias, -Acts, -ActAttr)
@@ -65,11 +72,12 @@ epilogue_needs_preact(Acts) :- member(A, Acts), \+ activation_output_gradient(A,
 %% activation_json(+Name, -Dict): what the templates need of one activation: its C++ body over z (a type V),
 %  the C++ body of its gradient over g and z or y, the cuBLASLt epilogue, the torch module and reference.
 activation_json(A, _{name: A, lets: Lets, result: R, grad_lets: GLets, grad_result: GR, grad_from: From,
-                     cublaslt: Lt, module: Mod, reference: Ref}) :-
+                     cublaslt: Lt, module: Mod, reference: Ref, backward_reference: BRef}) :-
     activation(A, X, Mod, Ref),
     normalize(X, N), simplify(N, S), cpp_body(S, Lets, R),
     (   activation_output_gradient(A, G0) -> From = output, normalize(G0, G1), simplify(G1, G)
     ;   From = preact, gradient(N, z, g, G)
     ),
     cpp_body(G, GLets, GR),
-    ( activation_cublaslt(A, Lt) -> true ; Lt = "" ).
+    ( activation_cublaslt(A, Lt) -> true ; Lt = "" ),
+    ( activation_kink(A, BRef) -> true ; BRef = "" ).

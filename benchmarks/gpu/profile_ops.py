@@ -83,6 +83,22 @@ def _cases():
             }
         return f"cross_entropy {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
 
+    def mse_loss(shape, dtype):
+        def setup():
+            x = torch.randn(shape, device=dev, dtype=dtype, requires_grad=True)
+            t = torch.randn(shape, device=dev, dtype=dtype)
+            ours, theirs = generated_ops.mse_loss(x, t), F.mse_loss(x, t)
+            g = torch.randn_like(ours)
+            xd = x.detach()
+            return {
+                "fwd generated": lambda: generated_ops.mse_loss(xd, t),
+                "fwd eager": lambda: F.mse_loss(xd, t),
+                "bwd generated": lambda: torch.autograd.grad(ours, (x,), g, retain_graph=True),
+                "bwd eager": lambda: torch.autograd.grad(theirs, (x,), g, retain_graph=True),
+                "bwd op alone": lambda: torch.ops.generated_ops.mse_loss_backward(g, xd, t, "mean"),
+            }
+        return f"mse_loss {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", setup
+
     def unary(op, numel, dtype):
         def setup():
             x = torch.randn(numel, device=dev, dtype=dtype, requires_grad=True)
@@ -107,6 +123,7 @@ def _cases():
         out.append(softmax("softmax", (4096, 4096), dtype))
         out.append(softmax("log_softmax", (4096, 4096), dtype))
         out.append(cross_entropy((4096, 4096), dtype))
+        out.append(mse_loss((4096, 4096), dtype))
     return out
 
 

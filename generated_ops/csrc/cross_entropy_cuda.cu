@@ -114,11 +114,9 @@ void loss_grad_one_block(int64_t rows, int64_t n, const int64_t* target_data, co
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-// Checks every input against the first element input; returns (rows, n).
-// check_values: whether to check index values too. The backward does not: autograd hands it the
-// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
-// value, never a fault), so it needs no host round trip.
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing, bool check_values) {
+// Checks every input's device, dtype and shape against the first element input; returns (rows, n).
+// Index values are checked apart (check_index_values), after the forward's kernels are queued.
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double ignore_index, double label_smoothing) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -127,10 +125,19 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   TORCH_CHECK(target.scalar_type() == at::kLong, kOp, ": target must hold int64 column indices; got dtype ", target.scalar_type(), ". Convert it with .long().");
   TORCH_CHECK(target.sizes() == x0.sizes().slice(0, x0.dim() - 1), kOp, ": target must have shape ", x0.sizes().slice(0, x0.dim() - 1), " (one index per row of x); got ", target.sizes(), ".");
-  if (check_values && target.numel() > 0) {
+  return {rows, n};
+}
+
+// Whether every index value names a column of x. On CUDA this reads a flag back, which
+// waits for the stream, so the forward calls it last, once its kernels are queued: the GPU runs them
+// while the host waits, instead of idling until the check is answered. No kernel indexes memory
+// with index values (a bad one gives a wrong value, never a fault), so computing first is safe, and
+// the result of a call that fails here is never returned. The backward does not check: autograd
+// hands it the indices its forward checked.
+void check_index_values(const at::Tensor& target, int64_t n, double ignore_index, double label_smoothing) {
+  if (target.numel() > 0) {
     TORCH_CHECK(!index_out_of_range(target, n, true, static_cast<int64_t>(ignore_index)), kOp, ": target holds an index outside [0, ", n, ") that is not ignore_index (", static_cast<int64_t>(ignore_index), "); each must name a column of x.");
   }
-  return {rows, n};
 }
 
 
@@ -344,10 +351,15 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
 at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), true);
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
+  // Every return goes through here: the index check comes after the kernels it would otherwise hold up.
+  const auto checked = [&](at::Tensor result) {
+    check_index_values(target, n, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+    return result;
+  };
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy",
@@ -365,7 +377,7 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
       })
   );
   if (reduction == "none") {
-    return unreduced.to(x0.scalar_type());
+    return checked(unreduced.to(x0.scalar_type()));
   }
   if (rows <= kOneBlockRows) {
     at::Tensor total = at::empty({}, x0.options());
@@ -383,13 +395,13 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
           reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
         })
     );
-    return total;
+    return checked(total);
   }
   at::Tensor total = unreduced.sum();
   if (reduction == "mean") {
     total = total.div(row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum());
   }
-  return total.to(x0.scalar_type());
+  return checked(total.to(x0.scalar_type()));
 }
 
 
@@ -600,7 +612,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing), false);
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;

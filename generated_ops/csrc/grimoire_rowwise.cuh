@@ -269,6 +269,59 @@ void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out,
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+// ---- losses summed in the kernel -----------------------------------------------------
+// An element-output loss under reduction 'sum' / 'mean' (mse_loss) sums its terms where it computes
+// them: each block of the forward writes one partial, and one more block adds the partials. That
+// replaces writing every term out in opmath and summing the tensor (a write and a read of 4 bytes
+// an element, for 4 or 8 bytes of input an element).
+
+// The sum of one value a thread over the whole block (all its warps, in a fixed order); thread 0
+// gets it. Every thread of the block must call it; `scratch` holds 32 values.
+template <typename T>
+__device__ __forceinline__ T block_sum(T v, T* scratch) {
+  v = warp_reduce(v, RowSum());
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  __syncthreads();  // earlier reads of scratch are done
+  if (tid % 32 == 0) {
+    scratch[tid / 32] = v;
+  }
+  __syncthreads();
+  T total = T(0);
+  if (tid == 0) {
+    for (int w = 0; w < static_cast<int>(blockDim.x * blockDim.y / 32); ++w) {
+      total += scratch[w];
+    }
+  }
+  return total;
+}
+
+// How many partials a summing forward writes at most: its grid is capped at this many blocks
+// (8 blocks of 256 threads fill an SM), so the buffer is sized before the launch.
+inline int64_t loss_partial_blocks() {
+  return int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
+}
+
+// out = scale * the sum of `count` partials, in double and a fixed order (the same value every run).
+template <typename scalar_t, typename T>
+__global__ void sum_loss_partials_kernel(const T* __restrict__ partials, int64_t count, double scale,
+                                         scalar_t* __restrict__ out) {
+  __shared__ double scratch[32];
+  double s = 0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
+    s += static_cast<double>(partials[i]);
+  }
+  s = block_sum(s, scratch);
+  if (threadIdx.x == 0) {
+    *out = static_cast<scalar_t>(s * scale);
+  }
+}
+
+template <typename scalar_t, typename T>
+void sum_loss_partials(const T* partials, int64_t count, double scale, scalar_t* out) {
+  sum_loss_partials_kernel<scalar_t, T><<<1, 256, 0, at::cuda::getCurrentCUDAStream()>>>(partials, count, scale, out);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
 // ---- index checks ---------------------------------------------------------------------
 template <typename Index>
 __global__ void index_check_kernel(int64_t count, const Index* __restrict__ idx, int64_t n, bool has_ignore,
@@ -300,10 +353,12 @@ inline bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore
   const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((c.numel() + 255) / 256, sms * 4)));
   index_check_kernel<int64_t><<<blocks, 256, 0, stream>>>(c.numel(), c.const_data_ptr<int64_t>(), n, has_ignore, ignore, bad);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  int host = 0;
-  C10_CUDA_CHECK(cudaMemcpyAsync(&host, bad, sizeof(int), cudaMemcpyDeviceToHost, stream));
+  // Read back into pinned memory (the caching host allocator's): a copy to pageable memory is staged
+  // by the driver, a slower round trip.
+  const at::Tensor host = at::empty({1}, at::TensorOptions().dtype(at::kInt).pinned_memory(true));
+  C10_CUDA_CHECK(cudaMemcpyAsync(host.mutable_data_ptr<int>(), bad, sizeof(int), cudaMemcpyDeviceToHost, stream));
   C10_CUDA_CHECK(cudaStreamSynchronize(stream));
-  return host != 0;
+  return *host.const_data_ptr<int>() != 0;
 }
 
 }  // namespace grimoire::rowwise

@@ -35,11 +35,8 @@ using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, 
 
 
 
-// Checks every input against the first element input; returns (rows, n).
-// check_values: whether to check index values too. The backward does not: autograd hands it the
-// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
-// value, never a fault), so it needs no host round trip.
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, bool check_values) {
+// Checks every input's device, dtype and shape against the first element input; returns (rows, n).
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -223,7 +220,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
 
 at::Tensor log_softmax_cuda(const at::Tensor& x_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in, true);
+  const auto [rows, n] = check_inputs(x_in);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
@@ -411,7 +408,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 
 at::Tensor log_softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& y_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
-  const auto [rows, n] = check_inputs(x_in, false);
+  const auto [rows, n] = check_inputs(x_in);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor y = y_in.contiguous();
   const at::Tensor& x0 = x;

@@ -39,11 +39,8 @@ bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64
   return std::any_of(p, p + c.numel(), [&](int64_t v) { return (v < 0 || v >= n) && !(has_ignore && v == ignore); });
 }
 
-// Checks every input against the first element input; returns (rows, n).
-// check_values: whether to check index values too. The backward does not: autograd hands it the
-// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
-// value, never a fault), so it needs no host round trip.
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim, bool check_values) {
+// Checks every input's device, dtype and shape against the first element input; returns (rows, n).
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -90,7 +87,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
 }
 
 at::Tensor mean_cpu(const at::Tensor& x_in, bool keepdim) {
-  const auto [rows, n] = check_inputs(x_in, static_cast<double>(keepdim), true);
+  const auto [rows, n] = check_inputs(x_in, static_cast<double>(keepdim));
   const at::Tensor x = x_in.contiguous();
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
@@ -151,7 +148,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
 }
 
 at::Tensor mean_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in, bool keepdim) {
-  const auto [rows, n] = check_inputs(x_in, static_cast<double>(keepdim), false);
+  const auto [rows, n] = check_inputs(x_in, static_cast<double>(keepdim));
   const at::Tensor x = x_in.contiguous();
   const at::Tensor& x0 = x;
   const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);

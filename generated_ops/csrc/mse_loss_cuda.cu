@@ -35,11 +35,8 @@ using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, 
 
 
 
-// Checks every input against the first element input; returns (rows, n).
-// check_values: whether to check index values too. The backward does not: autograd hands it the
-// indices its forward checked, and no kernel indexes memory with them (a bad value gives a wrong
-// value, never a fault), so it needs no host round trip.
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, bool check_values) {
+// Checks every input's device, dtype and shape against the first element input; returns (rows, n).
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target) {
   const at::Tensor& x0 = x;
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
@@ -58,12 +55,13 @@ void check_reduction(c10::string_view reduction) {
 }
 
 
-template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out) {
+template <typename scalar_t, bool kSum>
+__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, at::opmath_type<scalar_t>* __restrict__ partial_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   __shared__ opmath_t scratch[32];
+  [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -76,21 +74,32 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         };
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
-          loss_out[r * n + j] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+          if constexpr (kSum) {
+            loss_sum += static_cast<opmath_t>(v[0]);
+          } else {
+            loss_out[r * n + j] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+          }
         }
       }
     }
   }
+  if constexpr (kSum) {
+    const opmath_t total = block_sum(loss_sum, scratch);
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+      partial_out[blockIdx.x] = total;
+    }
+  }
 }
 
-template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out) {
+template <typename scalar_t, int RPB, bool kSum>
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, at::opmath_type<scalar_t>* __restrict__ partial_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
+  [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -126,61 +135,110 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
-            loss_o.v[e] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+            if constexpr (kSum) {
+              loss_sum += static_cast<opmath_t>(v[0]);
+            } else {
+              loss_o.v[e] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+            }
           }
-          store_pack<VEC>(loss_out + r * n, vi, loss_o);
+          if constexpr (!kSum) {
+            store_pack<VEC>(loss_out + r * n, vi, loss_o);
+          }
 }
       }
     }
   }
+  if constexpr (kSum) {
+    const opmath_t total = block_sum(loss_sum, scratch);
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+      partial_out[blockIdx.x] = total;
+    }
+  }
 }
 
-template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out) {
+// kSum: the terms summed into partial_out, one value a block, instead of stored in loss_out (then
+// null); returns how many partials were written (at most loss_partial_blocks()).
+template <typename scalar_t, bool kSum>
+int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, at::opmath_type<scalar_t>* __restrict__ partial_out) {
   if (rows == 0) {
-    return;
+    return 0;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1, kSum>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
   }
+  const auto cap = [](int64_t blocks) { return kSum ? std::min(blocks, loss_partial_blocks()) : blocks; };
+  int64_t blocks;
   if (packed) {
-    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
+    const dim3 grid(static_cast<unsigned>(cap(reg_grid(rows, rl, 0))));
     if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, loss_out);
+      forward_kernel_reg<scalar_t, 8, kSum><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, loss_out, partial_out);
     } else {
-      forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, loss_out);
+      forward_kernel_reg<scalar_t, 1, kSum><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, loss_out, partial_out);
     }
+    blocks = grid.x;
   } else {
     const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, loss_out);
+    const dim3 grid(static_cast<unsigned>(cap(l.grid.x)));
+    forward_kernel<scalar_t, kSum><<<grid, l.block, 0, stream>>>(rows, n, x_data, target_data, loss_out, partial_out);
+    blocks = grid.x;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return blocks;
 }
 
 at::Tensor mse_loss_cuda(const at::Tensor& x_in, const at::Tensor& target_in, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, true);
+  const auto [rows, n] = check_inputs(x_in, target_in);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
+  if (reduction != "none") {
+    // Each block of the forward sums its terms into one partial; one more launch adds them.
+    at::Tensor partials = at::empty({loss_partial_blocks()}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+    at::Tensor total = at::empty({}, x0.options());
+    const double scale = reduction == "mean" ? 1.0 / static_cast<double>(x0.numel()) : 1.0;  // 0 elements: NaN, as torch
+    AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss_summed",
+        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
+          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, p);
+          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
+          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, p);
+          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
+        })
+        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
+          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, p);
+          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
+        })
+        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
+          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, p);
+          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
+        })
+    );
+    return total;
+  }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), nullptr);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), nullptr);
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), nullptr);
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), nullptr);
       })
   );
   if (reduction == "none") {
@@ -195,7 +253,7 @@ at::Tensor mse_loss_cuda(const at::Tensor& x_in, const at::Tensor& target_in, c1
 
 
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out) {
+__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, bool grad_loss_scalar) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
@@ -205,7 +263,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* target_row = target_data + r * n;
-      [[maybe_unused]] const auto* grad_loss_row = grad_loss_data + r * n;
+      [[maybe_unused]] const auto* grad_loss_row = grad_loss_data + (grad_loss_scalar ? 0 : r * n);
       {
         const auto f = [&](auto col, auto grad_loss, auto x, auto target) {
           using V = decltype(col);
@@ -215,7 +273,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 2>{ tmp_2, (-tmp_2) };
         };
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           target_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
         }
@@ -225,7 +283,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, bool grad_loss_scalar) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
@@ -252,11 +310,22 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         }
       }
       Pack<opmath_t, VEC> grad_loss_c[K];
+      if (grad_loss_scalar) {  // one upstream value for every element
+        const opmath_t g0 = grad_loss_data[0];
 #pragma unroll
-      for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
-        if (vi * VEC < n) {
-          grad_loss_c[k] = load_pack<VEC>(grad_loss_data + r * n, vi);
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            grad_loss_c[k].v[e] = g0;
+          }
+        }
+      } else {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC < n) {
+            grad_loss_c[k] = load_pack<VEC>(grad_loss_data + r * n, vi);
+          }
         }
       }
       {
@@ -308,7 +377,7 @@ int64_t accumulator_slots(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, bool grad_loss_scalar) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
@@ -319,13 +388,13 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out);
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, grad_loss_scalar);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out);
+      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, grad_loss_scalar);
     }
   } else {
     const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out);
+    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, grad_loss_scalar);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -333,7 +402,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
 std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
-  const auto [rows, n] = check_inputs(x_in, target_in, false);
+  const auto [rows, n] = check_inputs(x_in, target_in);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
@@ -342,6 +411,7 @@ std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cuda(const at::Tensor& grad
   const auto unreduced_shape = x0.sizes();
   const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));
   at::Tensor grad_loss;
+  bool grad_loss_scalar = false;
   if (reduction == "none") {
     grad_loss = grad_loss_in.to(opmath).reshape(unreduced_shape).contiguous();
   } else {
@@ -349,22 +419,25 @@ std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cuda(const at::Tensor& grad
     if (reduction == "mean") {
       scale = scale.div(static_cast<double>(c10::multiply_integers(unreduced_shape)));
     }
-    grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
+    TORCH_CHECK(grad_loss_in.numel() == 1, kOp, ": grad_loss must hold one value for reduction '", std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
+    // One value every element's gradient reads (the kernels broadcast it), not an expanded copy.
+    grad_loss = scale.to(opmath).reshape({1}).contiguous();
+    grad_loss_scalar = true;
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), grad_loss_scalar);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), grad_loss_scalar);
       })
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), grad_loss_scalar);
       })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), grad_loss_scalar);
       })
   );
   return { d_x, d_target };

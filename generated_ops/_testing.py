@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -85,6 +86,20 @@ def make(shape, dtype, device, *, low=-3.0, high=3.0, requires_grad=False, nonco
         torch.manual_seed(seed)
     return torch.testing.make_tensor(shape, dtype=dtype, device=device, low=low, high=high,
                                      requires_grad=requires_grad, noncontiguous=noncontiguous)
+
+
+@contextlib.contextmanager
+def compiled_autograd():
+    """Backward passes inside are traced by compiled autograd into one graph and compiled with
+    compile_backend(), fullgraph=True: a node it cannot trace is an error here, not a silent fallback
+    to eager. Asserts that a backward graph was captured."""
+    from torch._dynamo import compiled_autograd as ca
+    from torch._dynamo.utils import counters
+
+    before = counters["compiled_autograd"]["captures"]
+    with ca._enable(torch.compile(backend=compile_backend(), fullgraph=True)):
+        yield
+    assert counters["compiled_autograd"]["captures"] > before, "compiled autograd captured no backward graph"
 
 
 def compile_backend() -> str:

@@ -55,7 +55,9 @@ def _fake(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, red
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_loss, x, target, ignore_index, label_smoothing, reduction):
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
+def _fake_backward(grad_loss, x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean'):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 

@@ -50,6 +50,8 @@ def _fake(x) -> Tensor:
 
 
 @torch.library.register_fake(_NAME + "_backward")
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, y):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 

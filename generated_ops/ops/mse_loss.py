@@ -53,7 +53,9 @@ def _fake(x, target, reduction: str = "mean") -> Tensor:
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_loss, x, target, reduction):
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
+def _fake_backward(grad_loss, x, target, reduction: str = 'mean'):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
 
 

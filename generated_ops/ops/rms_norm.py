@@ -82,7 +82,9 @@ def _fake(x, weight, eps: float = 1.0e-6) -> Tensor:
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_y, x, weight, eps):
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
+def _fake_backward(grad_y, x, weight, eps: float = 1e-06):
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), )
 
 

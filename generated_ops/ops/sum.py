@@ -51,7 +51,9 @@ def _fake(x, keepdim: bool = False) -> Tensor:
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_y, x, keepdim):
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
+def _fake_backward(grad_y, x, keepdim: bool = False):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 

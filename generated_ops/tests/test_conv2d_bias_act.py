@@ -144,6 +144,21 @@ class TestConv2dBiasAct:
         for a, r in zip(torch.autograd.grad(out.sum(), leaves), torch.autograd.grad(expected.sum(), leaves)):
             T.assert_rel_close(a, r, dtype)
 
+    def test_compiled_autograd(self, device, dtype):
+        # The backward (Python autograd over the backward op) traced by compiled autograd, fullgraph.
+        if dtype not in T.COMPILE_DTYPES:
+            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+        torch._dynamo.reset()
+        (x, w, b), geo = inputs(CASES[0], device, dtype, requires_grad=True)
+        leaves = [t for t in (x, w, b) if t is not None]
+        out = call(x, w, b, **geo, act=ACTS[-1])
+        grad = torch.randn_like(out)
+        expected = torch.autograd.grad(out, leaves, grad)
+        with T.compiled_autograd():
+            call(x, w, b, **geo, act=ACTS[-1]).backward(grad)
+        for t, e in zip(leaves, expected):
+            T.assert_rel_close(t.grad, e, dtype)
+
     def test_module_is_a_drop_in(self, device, dtype):
         torch.manual_seed(0)
         ours = Conv2dBiasAct(4, 6, 3, padding=1, act=ACTS[-1], device=device, dtype=dtype)

@@ -109,6 +109,19 @@ class TestFusedAttention:
         for g, t in zip(got, (q, k, v)):
             T.assert_close(g, t.grad, dtype)
 
+    def test_compiled_autograd(self, device, dtype):
+        # The backward through both outputs (Python autograd over the backward op) traced by compiled
+        # autograd, fullgraph.
+        torch._dynamo.reset()
+        (q, k, v), _ = inputs(CASES[1], device, dtype, requires_grad=True)
+        out, weights = fused_attention(q, k, v)
+        expected = torch.autograd.grad(out.sum() + weights.pow(2).sum(), (q, k, v))
+        with T.compiled_autograd():
+            out, weights = fused_attention(q, k, v)
+            (out.sum() + weights.pow(2).sum()).backward()
+        for t, e in zip((q, k, v), expected):
+            T.assert_close(t.grad, e, dtype)
+
     def test_module(self, device, dtype):
         (q, k, v), _ = inputs(CASES[0], device, dtype)
         module = FusedAttention(scale=0.25)

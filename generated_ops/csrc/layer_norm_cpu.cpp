@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)+(sum(- (grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)))+sum(grad_y*((x-mean(x))*(-0.5*rsqrt(mean(pow(x-mean(x),2))+eps)/(mean(pow(x-mean(x),2))+eps))*weight))*(1/n)*sum(- (2*(x-mean(x)))))*(1/n)+sum(grad_y*((x-mean(x))*(-0.5*rsqrt(mean(pow(x-mean(x),2))+eps)/(mean(pow(x-mean(x),2))+eps))*weight))*(1/n)*(2*(x-mean(x)))
+// d/dx: grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)+sum(- (grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)))*(1/n)+sum(grad_y*((x-mean(x))*(-0.5*rsqrt(mean(pow(x-mean(x),2))+eps)/(mean(pow(x-mean(x),2))+eps))*weight))*(1/n)*(2*(x-mean(x)))
 // d/dweight: grad_y*((x-mean(x))*rsqrt(mean(pow(x-mean(x),2))+eps))
 // d/dbias: grad_y
 #include "grimoire.h"
@@ -192,29 +192,24 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         tmp_s0_s = acc[0] / n_s;
       }
       opmath_t tmp_s1_s;
-      opmath_t tmp_s4_s;
-      {  // pass 2: mean, sum
+      {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          const V tmp_0 = (x - tmp_s0);
-          return std::array<V, 2>{ grimoire::square(tmp_0), (-(V(2) * tmp_0)) };
+          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
-        std::array<Vec, 2> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(), grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
         }
-        std::array<opmath_t, 2> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]), grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]) };
+        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
-          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
         tmp_s1_s = acc[0] / n_s;
-        tmp_s4_s = acc[1];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -244,7 +239,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         tmp_s2_s = acc[0];
         tmp_s3_s = acc[1];
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] { const V tmp_0 = (V(1) / n_s); return static_cast<opmath_t>(((tmp_s2_s + ((tmp_s3_s * tmp_0) * tmp_s4_s)) * tmp_0)); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s * (V(1) / n_s))); }();
       [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s * (V(1) / n_s))); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {

@@ -281,35 +281,18 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
 }
       opmath_t tmp_s1_s;
-      opmath_t tmp_s4_s;
-      {  // pass 2: mean, sum
+      {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          const V tmp_0 = (x - tmp_s0);
-          return std::array<V, 2>{ grimoire::square(tmp_0), (-(V(2) * tmp_0)) };
+          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        opmath_t acc_1 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
         }
-        acc_0 = warp_reduce(acc_0, RowSum());
-        acc_1 = warp_reduce(acc_1, RowSum());
-        if (blockDim.x > 32) {
-          __syncthreads();  // the previous exchange's reads of scratch are done
-          if (threadIdx.x % 32 == 0) {
-            scratch[0 + threadIdx.x / 32] = acc_0;
-            scratch[32 + threadIdx.x / 32] = acc_1;
-          }
-          __syncthreads();
-          acc_0 = block_total(scratch + 0, RowSum());
-          acc_1 = block_total(scratch + 32, RowSum());
-        }
-        tmp_s1_s = acc_0 / n_s;
-        tmp_s4_s = acc_1;
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -345,7 +328,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
 }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] { const V tmp_0 = (V(1) / n_s); return static_cast<opmath_t>(((tmp_s2_s + ((tmp_s3_s * tmp_0) * tmp_s4_s)) * tmp_0)); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s * (V(1) / n_s))); }();
       [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s * (V(1) / n_s))); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
@@ -421,16 +404,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
 }
       opmath_t tmp_s1_s;
-      opmath_t tmp_s4_s;
-      {  // pass 2: mean, sum, from registers
+      {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          const V tmp_0 = (x - tmp_s0);
-          return std::array<V, 2>{ grimoire::square(tmp_0), (-(V(2) * tmp_0)) };
+          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -442,23 +422,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
 }
-        acc_0 = warp_reduce(acc_0, RowSum());
-        acc_1 = warp_reduce(acc_1, RowSum());
-        if (blockDim.x > 32) {
-          __syncthreads();  // the previous exchange's reads of scratch are done
-          if (threadIdx.x % 32 == 0) {
-            scratch[0 + threadIdx.x / 32] = acc_0;
-            scratch[32 + threadIdx.x / 32] = acc_1;
-          }
-          __syncthreads();
-          acc_0 = block_total(scratch + 0, RowSum());
-          acc_1 = block_total(scratch + 32, RowSum());
-        }
-        tmp_s1_s = acc_0 / n_s;
-        tmp_s4_s = acc_1;
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -504,7 +470,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
 }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] { const V tmp_0 = (V(1) / n_s); return static_cast<opmath_t>(((tmp_s2_s + ((tmp_s3_s * tmp_0) * tmp_s4_s)) * tmp_0)); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s * (V(1) / n_s))); }();
       [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s * (V(1) / n_s))); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {

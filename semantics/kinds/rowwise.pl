@@ -198,9 +198,20 @@ rw_adjoint(Stats, Y, Gr, Where, stat(S, _, _), Acc, [S-A|Acc]) :-
     ( Where == element -> rw_sum(DY, Own) ; Own = DY ),
     % later statistics l whose bodies read S: adj_l * c_l * sum(d body_l / d S)
     findall(T, ( member(stat(L, RL, BL), Stats), memberchk(L-AL, Acc), AL \== 0,
-                 d(BL, S, DB0), simplify(DB0, DB), DB \== 0,
+                 d(BL, S, DB0), simplify(DB0, DB), DB \== 0, \+ rw_centered(DB, S, Stats),
                  rw_scale(RL, C), rw_sum(DB, SumDB), T = AL * C * SumDB ), Terms),
     rw_add_all(Terms, Own, A0), simplify(A0, A).
+
+%% rw_centered(+D, +S, +Stats): D is a constant multiple of X - S, S being the statistic mean(X), so
+%  D sums to zero over the row (deviations from a mean cancel). layer_norm's variance reads the mean
+%  that way: the chain rule's sum(-2 * (x - mu)) term is exactly 0, and dropping it saves the
+%  backward a statistic (and the rounding it would add).
+rw_centered(D, S, Stats) :- memberchk(stat(S, mean, X), Stats), rw_multiple_of(D, X - S).
+
+rw_multiple_of(D, T) :- D == T, !.
+rw_multiple_of(-D, T) :- !, rw_multiple_of(D, T).
+rw_multiple_of(C * D, T) :- number(C), !, rw_multiple_of(D, T).
+rw_multiple_of(D * C, T) :- number(C), rw_multiple_of(D, T).
 
 %% rw_add_all(+Terms, +X, -Sum): X + T1 + T2 + ...
 rw_add_all([], X, X).

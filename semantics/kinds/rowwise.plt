@@ -38,5 +38,12 @@ test(max_is_a_shift_without_gradient) :-
     rw_gradient(log_softmax, x, G), \+ sub_term(where(_, _, _), G).
 test(layer_norm_bias_gradient_is_the_incoming_one, G == grad_y) :- rw_gradient(layer_norm, bias, G).
 test(cross_entropy_target_not_differentiable, Ds == [x]) :- op_differentiable(cross_entropy, Ds).
+% The variance reads x - mean(x): the mean's adjoint through it, sum(-2 * (x - mean(x))), is zero and
+% dropped, so no sum of a deviation is left in the gradient (one statistic fewer in the backward).
+test(layer_norm_drops_the_centered_sum) :-
+    rw_gradient(layer_norm, x, G),
+    \+ ( sub_term(sum(B), G), rw_multiple_of(B, x - mean(x)) ).
+test(centered_multiples, [nondet]) :-
+    rw_multiple_of(-(2 * (x - m)), x - m), rw_multiple_of((x - m) * 3, x - m), \+ rw_multiple_of(x * (x - m), x - m).
 
 :- end_tests(rowwise_backward).

@@ -12,6 +12,8 @@
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAMacros.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -140,12 +142,15 @@ inline bool pack_aligned(const T* p) {
   return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
 }
 
-// How many blocks of `threads` threads of Kernel one SM holds at once (its registers and shared
-// memory decide; 0: it cannot launch that many threads), cached per block size: it is a driver call.
+// How many blocks of `threads` threads of Kernel one SM of the current device holds at once (its
+// registers and shared memory decide; 0: it cannot launch that many threads), cached per device and
+// block size: it is a driver call, and GPUs of different models answer differently.
 template <auto Kernel>
 int resident_blocks(int64_t threads) {
-  static std::atomic<int> known[33] = {};  // by threads / 32, 1 + the answer once asked
-  std::atomic<int>& slot = known[std::min<int64_t>(threads / 32, 32)];
+  // by device, then threads / 32: 1 + the answer once asked
+  static std::atomic<int> known[C10_COMPILE_TIME_MAX_GPUS][33] = {};
+  const int device = c10::cuda::current_device();
+  std::atomic<int>& slot = known[device][std::min<int64_t>(threads / 32, 32)];
   int v = slot.load(std::memory_order_relaxed);
   if (v == 0) {
     cudaFuncAttributes attrs;

@@ -102,6 +102,20 @@ def compiled_autograd():
     assert counters["compiled_autograd"]["captures"] > before, "compiled autograd captured no backward graph"
 
 
+def compiled_autograd_grads(fn, wrt: list) -> tuple[list, list]:
+    """(got, expected): the gradients of fn()'s output w.r.t. wrt, against one random upstream gradient,
+    with the backward traced by compiled autograd (compiled_autograd()) and eagerly."""
+    torch._dynamo.reset()
+    out = fn()
+    grad = torch.randn_like(out)
+    expected = torch.autograd.grad(out, wrt, grad)
+    for t in wrt:
+        t.grad = None
+    with compiled_autograd():
+        fn().backward(grad)
+    return [t.grad for t in wrt], list(expected)
+
+
 def compile_backend() -> str:
     """torch.compile backend for the fullgraph tests: inductor unless GRIMOIRE_COMPILE_BACKEND says otherwise."""
     return os.environ.get("GRIMOIRE_COMPILE_BACKEND", "inductor")

@@ -188,16 +188,10 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     # (The ignored index stays the test's: its inputs hold it.)
     for attrs in (ATTRS, {"ignore_index": ATTRS["ignore_index"]}):
-        torch._dynamo.reset()
         args = make_inputs((8, 33), dtype, device, requires_grad=True)
-        wrt = [a for a in args if a.requires_grad]
-        out = cross_entropy(*args, **attrs)
-        grad = torch.randn_like(out)
-        expected = torch.autograd.grad(out, wrt, grad)
-        with T.compiled_autograd():
-            cross_entropy(*args, **attrs).backward(grad)
-        for a, e in zip(wrt, expected):
-            T.assert_close(a.grad, e, dtype)
+        got, expected = T.compiled_autograd_grads(lambda: cross_entropy(*args, **attrs), [a for a in args if a.requires_grad])
+        for g, e in zip(got, expected):
+            T.assert_close(g, e, dtype)
 
 
 @pytest.mark.parametrize("device", F64_DEVICES)

@@ -112,15 +112,15 @@ class TestFusedAttention:
     def test_compiled_autograd(self, device, dtype):
         # The backward through both outputs (Python autograd over the backward op) traced by compiled
         # autograd, fullgraph.
-        torch._dynamo.reset()
         (q, k, v), _ = inputs(CASES[1], device, dtype, requires_grad=True)
-        out, weights = fused_attention(q, k, v)
-        expected = torch.autograd.grad(out.sum() + weights.pow(2).sum(), (q, k, v))
-        with T.compiled_autograd():
+
+        def loss():
             out, weights = fused_attention(q, k, v)
-            (out.sum() + weights.pow(2).sum()).backward()
-        for t, e in zip((q, k, v), expected):
-            T.assert_close(t.grad, e, dtype)
+            return out.sum() + weights.pow(2).sum()
+
+        got, expected = T.compiled_autograd_grads(loss, [q, k, v])
+        for g, e in zip(got, expected):
+            T.assert_close(g, e, dtype)
 
     def test_module(self, device, dtype):
         (q, k, v), _ = inputs(CASES[0], device, dtype)

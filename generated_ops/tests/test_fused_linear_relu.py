@@ -135,16 +135,10 @@ class TestFusedLinearReLU:
         # The backward (Python autograd over the backward op) traced by compiled autograd, fullgraph.
         if dtype not in T.COMPILE_DTYPES:
             pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
-        torch._dynamo.reset()
         a, b, bias = inputs(CASES[1], device, dtype, requires_grad=True)
-        leaves = [t for t in (a, b, bias) if t is not None]
-        out = call(a, b, bias, ACTS[-1])
-        grad = torch.randn_like(out)
-        expected = torch.autograd.grad(out, leaves, grad)
-        with T.compiled_autograd():
-            call(a, b, bias, ACTS[-1]).backward(grad)
-        for t, e in zip(leaves, expected):
-            T.assert_rel_close(t.grad, e, dtype)
+        got, expected = T.compiled_autograd_grads(lambda: call(a, b, bias, ACTS[-1]), [t for t in (a, b, bias) if t is not None])
+        for g, e in zip(got, expected):
+            T.assert_rel_close(g, e, dtype)
 
     def test_module_is_a_drop_in(self, device, dtype):
         torch.manual_seed(0)

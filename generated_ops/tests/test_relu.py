@@ -144,18 +144,11 @@ def test_compiled_autograd(device, dtype):
     # With the test's attrs and with the defaults: a caller may leave out an argument equal to its
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS,):
-        torch._dynamo.reset()
         args = make_inputs([(8, 33)] * 1, dtype, device, requires_grad=True)
         wrt = [a for a, name in zip(args, ('x',)) if name in ['x']]
-        out = relu(*args, **attrs)
-        grad = torch.randn_like(out)
-        expected = torch.autograd.grad(out, wrt, grad)
-        for a in args:
-            a.grad = None
-        with T.compiled_autograd():
-            relu(*args, **attrs).backward(grad)
-        for a, e in zip(wrt, expected):
-            T.assert_close(a.grad, e, dtype)
+        got, expected = T.compiled_autograd_grads(lambda: relu(*args, **attrs), wrt)
+        for g, e in zip(got, expected):
+            T.assert_close(g, e, dtype)
 
 
 @pytest.mark.parametrize("device", F64_DEVICES)

@@ -168,6 +168,9 @@ def drift(rendering: Rendering, out_dir: Path) -> Drift:
 def write(rendering: Rendering, out_dir: Path) -> WriteReport:
     """Write changed files atomically, leave identical ones untouched (mtime kept), remove stale ones."""
     written, unchanged = [], []
+    # mkstemp makes 0600 files; written output gets the mode an ordinary write would (0666 less umask).
+    umask = os.umask(0)
+    os.umask(umask)
     for f in rendering.files:
         p = out_dir / f.path
         if p.exists() and p.read_text() == f.content:
@@ -177,6 +180,7 @@ def write(rendering: Rendering, out_dir: Path) -> WriteReport:
         fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
         with os.fdopen(fd, "w") as fh:
             fh.write(f.content)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, p)
         written.append(f.path)
     removed = sorted(_on_disk(out_dir) - rendering.paths())

@@ -40,9 +40,15 @@ def test_manifest_records_spec_and_template_hashes(ext, root):
 
 def test_write_only_changes_and_removes_stale(ext, root, tmp_path: Path):
     rendering = render.render(ext, root / "templates")
-    first = render.write(rendering, tmp_path)
+    umask = os.umask(0o022)
+    try:
+        first = render.write(rendering, tmp_path)
+    finally:
+        os.umask(umask)
     assert first.written and not first.unchanged
     target = tmp_path / "csrc" / "registration.cpp"
+    # Written through a temporary file, yet with an ordinary file's mode (not mkstemp's 0600).
+    assert {(tmp_path / p).stat().st_mode & 0o777 for p in first.written} == {0o644}
     old = time.time() - 100
     os.utime(target, (old, old))
     (tmp_path / "csrc" / "leftover_cpu.cpp").write_text("// from an op that no longer exists\n")

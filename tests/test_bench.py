@@ -265,6 +265,27 @@ def test_harness_ceilings_on_cpu(monkeypatch):
         h.ceiling("roofline", torch.float32, "cpu", bytes_moved=8)
 
 
+def test_matmul_ceiling_is_the_best_square_size_on_cuda(monkeypatch):
+    # On CUDA the matmul ceiling is the library's best rate over the matched size, 4096 and 8192, so an
+    # op at an awkward size is not measured against a slow cuBLAS kernel (the harness is loaded without
+    # tiny mode; _measured is replaced, so no GPU is needed).
+    h = load_harness(monkeypatch)
+    rates = {3328: 120.0, 4096: 760.0, 8192: 670.0}
+    asked = []
+
+    def measured(kind, dtype, device, size):
+        asked.append(size)
+        return {"ceiling": kind, "ceiling_rate": rates[size], "ceiling_work": 2 * size ** 3}
+
+    monkeypatch.setattr(h, "_measured", measured)
+    best = h.ceiling("matmul", torch.bfloat16, "cuda", flops=2 * 8192 * 1024 * 4096)
+    assert sorted(asked) == [3328, 4096, 8192]
+    assert best["ceiling_rate"] == 760.0 and best["ceiling_work"] == 2 * 4096 ** 3
+    asked.clear()
+    assert h.ceiling("matmul", torch.float32, "cpu", flops=2 * 3328 ** 3)["ceiling_rate"] == 120.0
+    assert asked == [3328]  # on the CPU only the matched size: a 8192 matmul there takes minutes
+
+
 class FakeEvent:
     """Stands in for torch.cuda.Event: every timed call takes 0.5 ms of 'device time'."""
 

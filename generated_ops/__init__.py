@@ -44,6 +44,7 @@ from .ops.tanh import Tanh, tanh  # noqa: E402
 from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
 from .profiler import Profiler  # noqa: E402
 from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
+from ._index_checks import index_checks, index_checks_enabled  # noqa: E402
 
 OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
@@ -111,4 +112,6 @@ __all__ = [
     "Profiler",
     "gemm_backend",
     "current_gemm_backend",
+    "index_checks",
+    "index_checks_enabled",
 ]

@@ -63,6 +63,28 @@ def test_forward(run, device, impl, dtype, shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("impl", IMPLS)
+def test_forward_unchecked(run, device, impl, dtype, shape):
+    """The forward with generated_ops.index_checks(False): no index-value check, so on CUDA no wait for
+    the stream (the peers do not check either: eager and inductor assert on the device)."""
+    from generated_ops import index_checks
+
+    args = _inputs(shape, dtype, device)
+    fn = _impl(impl)
+    out = fn(*args, **ATTRS)
+    if impl == "generated":
+        def call():
+            with index_checks(False):
+                return fn(*args, **ATTRS)
+    else:
+        def call():
+            return fn(*args, **ATTRS)
+    run(call, op=OP, pass_="forward (unchecked)", impl=impl, shape=shape, dtype=dtype,
+        bytes_moved=_bytes(args, out), ceiling="copy")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("impl", IMPLS)
 def test_backward(run, device, impl, dtype, shape):
     args = _inputs(shape, dtype, device, requires_grad=True)
     wrt = [a for a in args if a.requires_grad]

@@ -16,6 +16,9 @@
 
 namespace grimoire {
 
+// Whether ops with index inputs check their index values (registration.cpp; generated_ops.index_checks).
+bool index_checks();
+
 inline void check_dtype(const char* op, const char* what, at::ScalarType dtype,
                         std::initializer_list<at::ScalarType> allowed, const char* allowed_names) {
   TORCH_CHECK(std::find(allowed.begin(), allowed.end(), dtype) != allowed.end(), op, ": ", what,

@@ -36,8 +36,30 @@ std::string swap_gemm_backend(c10::string_view name) {
 }
 }  // namespace
 
+#include <atomic>
+#include <optional>
+
+namespace grimoire {
+// Whether the ops with index inputs (cross_entropy's target) check their index values, read by their
+// files' check_index_values and set from Python through _index_checks (generated_ops.index_checks).
+// On CUDA the check waits for the stream once a call; switched off, a bad index gives a wrong value,
+// never a fault (no kernel indexes memory with index values).
+std::atomic<bool> g_index_checks{true};
+bool index_checks() {
+  return g_index_checks.load(std::memory_order_relaxed);
+}
+}  // namespace grimoire
+
+namespace {
+// Sets the switch and returns its previous value; None only reads it.
+bool swap_index_checks(std::optional<bool> enabled) {
+  return enabled ? grimoire::g_index_checks.exchange(*enabled, std::memory_order_relaxed) : grimoire::index_checks();
+}
+}  // namespace
+
 TORCH_LIBRARY(generated_ops, m) {
   m.def("_gemm_backend(str backend) -> str", &swap_gemm_backend);
+  m.def("_index_checks(bool? enabled) -> bool", &swap_index_checks);
   // adam_step — semantics/ops/adam_step.pl:4
   m.def("adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, bool maximize=False, bool decoupled_weight_decay=False) -> ()", {at::Tag::pt2_compliant_tag});
   // add — semantics/ops/add.pl:4

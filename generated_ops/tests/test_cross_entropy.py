@@ -147,6 +147,29 @@ class TestCrossEntropyLoss:
         with pytest.raises(RuntimeError, match="outside"):
             cross_entropy(*args, **ATTRS)
 
+    def test_unchecked_out_of_range_target_gives_no_fault(self, device, dtype):
+        # index_checks(False): no check, no wait; the bad row's value is undefined, the others are exact.
+        from generated_ops import index_checks, index_checks_enabled
+
+        args = make_inputs((3, 4), dtype, device)
+        good = list(args)
+        args[1] = torch.tensor([0, 4, 1], device=device)
+        good[1] = torch.tensor([0, 0, 1], device=device)
+        attrs = {**ATTRS, "reduction": "none"}
+        with index_checks(False):
+            assert not index_checks_enabled()
+            out = cross_entropy(*args, **attrs)
+            if device == "cuda":
+                torch.cuda.synchronize()  # a device fault would surface here
+        assert index_checks_enabled()
+        expected = cross_entropy(*good, **attrs)
+        assert out.shape == expected.shape
+        torch.testing.assert_close(out[0::2], expected[0::2], rtol=0, atol=0)
+        with pytest.raises(RuntimeError, match="outside"):
+            cross_entropy(*args, **ATTRS)
+        with pytest.raises(TypeError, match="True or False"):
+            index_checks(0)
+
     def test_rejects_float_target(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
         args[1] = torch.zeros(3, device=device)

@@ -75,13 +75,58 @@ def targets(rows: list[Row]) -> list[str]:
     return out
 
 
+# The peer each memory-bound op must match (>= 1.0x): torch.compile, or for the optimizer steps torch's
+# fused implementation.
+BAR_PEERS = ("compile", "torch_fused")
+ATTENTION_SHAPE = [4, 16, 2048, 64]
+
+
+def harness_targets(data: dict) -> list[tuple]:
+    """Issue 4's bars checked on the harness JSON (the generated suite on CUDA): every memory-bound case
+    (ceiling: copy) against 90% of the copy measured in the same run and >= 1.0x its bar peer; the
+    weights-returning attention's forward at ATTENTION_SHAPE against 1.5x eager. One row a case:
+    (op, pass, shape, dtype, % of copy or None, peer name, peer speedup, met)."""
+    cases: dict = defaultdict(dict)
+    for b in data["benchmarks"]:
+        e = b["extra_info"]
+        cases[(e["op"], e["pass_"], tuple(e["shape"]), e["dtype"])][e["impl"]] = (b["stats"]["median"], e)
+    rows = []
+    for (op, pass_, shape, dtype), impls in sorted(cases.items()):
+        if "generated" not in impls:
+            continue
+        t, e = impls["generated"]
+        if e.get("ceiling") == "copy" and e.get("ceiling_rate"):
+            frac = e["bytes"] / t / 1e9 / e["ceiling_rate"]
+            peer = next((p for p in BAR_PEERS if p in impls), None)
+            vs = impls[peer][0] / t if peer else None
+            rows.append((op, pass_, shape, dtype, frac, peer, vs,
+                         frac >= COPY_TARGET and (vs is None or vs >= 1.0)))
+        elif op == "fused_attention" and pass_ == "forward" and list(shape) == ATTENTION_SHAPE and "eager" in impls:
+            vs = impls["eager"][0] / t
+            rows.append((op, pass_, shape, dtype, None, "eager", vs, vs >= ATTENTION_TARGET))
+    return rows
+
+
+def harness_targets_table(rows: list[tuple]) -> str:
+    lines = [f"Issue 4's bars: memory-bound >= {100 * COPY_TARGET:.0f}% of copy and >= 1.0x compile (optimizers: "
+             f"torch fused); fused_attention forward at {'x'.join(map(str, ATTENTION_SHAPE))} >= "
+             f"{ATTENTION_TARGET}x eager. {sum(r[7] for r in rows)} of {len(rows)} cases met.", "",
+             "| op | pass | shape | dtype | % of copy | vs bar peer | |", "|---|---|---|---|---|---|---|"]
+    for op, pass_, shape, dtype, frac, peer, vs, met in rows:
+        pct = f"{100 * frac:.0f}%" if frac is not None else "-"
+        vs_s = f"{vs:.2f}x {peer}" if vs is not None else "-"
+        lines.append(f"| {op} | {pass_} | {'x'.join(map(str, shape))} | {dtype} | {pct} | {vs_s} | "
+                     f"{'met' if met else 'MISSED'} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     env = (out / "env.txt").read_text() if (out / "env.txt").exists() else ""
     build = (out / "build_time.txt").read_text().strip() if (out / "build_time.txt").exists() else "?"
     print("# GPU report\n")
     print("Produced by `benchmarks/gpu/run_all.sh` on the GPU machine: build, the whole generated test suite on "
-          "CUDA, then `benchmarks/gpu/bench_gpu.py`.\n")
+          "CUDA, then `benchmarks/gpu/bench_gpu.py` and the generated benchmark suite.\n")
     print("## Machine\n\n```\n" + env.strip() + "\n```\n")
     print(f"Build of generated_ops (CPU + CUDA sources, MAX_JOBS as set): {build}\n")
     if (out / "junit.xml").exists():
@@ -105,6 +150,9 @@ def main() -> int:
         print(table(rows) + "\n")
         print("Targets:\n")
         print("\n".join(targets(rows)))
+    if (out / "harness.json").exists():
+        print("\n## Targets on the generated benchmark suite (harness.json)\n")
+        print(harness_targets_table(harness_targets(json.loads((out / "harness.json").read_text()))))
     return 0
 
 

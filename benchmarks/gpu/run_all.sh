@@ -86,5 +86,5 @@ $PY benchmarks/gpu/report.py "$OUT" > "$OUT/report.md" 2> "$OUT/report.err" || c
 rm -f "$OUT/build_time.txt" "$OUT/report.err"
 echo
 sed -n '/^## Generated tests/,/^## Benchmarks/p' "$OUT/report.md" | head -40
-sed -n '/^Targets:/,$p' "$OUT/report.md"
+sed -n '/^\(Targets:\|## Targets on\)/,$p' "$OUT/report.md"
 [ $test_rc -eq 0 ]

@@ -17,7 +17,7 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.fused_attention import fused_attention
 
 OP = "fused_attention"
-SHAPES = H.shapes([(8, 512, 64), ], default=(8, 512, 64))
+SHAPES = H.device_shapes({ "cpu": [(8, 512, 64), ], "cuda": [(4, 16, 2048, 64), ], }, default=(8, 512, 64))
 DTYPES = H.dtypes([torch.float32, torch.float64])
 IMPLS = H.impls(["generated", "eager", "compile", "sdpa"])
 NOTES = {"sdpa": "scaled_dot_product_attention does not return the attention weights (less work)"}

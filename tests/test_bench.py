@@ -273,16 +273,17 @@ def test_matmul_ceiling_is_the_best_square_size_on_cuda(monkeypatch):
     rates = {3328: 120.0, 4096: 760.0, 8192: 670.0}
     asked = []
 
-    def measured(kind, dtype, device, size):
+    def measured(kind, dtype, device, size, tf32):
+        assert tf32 is (dtype == torch.float32)  # asked for TF32 below; only float32 has it
         asked.append(size)
         return {"ceiling": kind, "ceiling_rate": rates[size], "ceiling_work": 2 * size ** 3}
 
     monkeypatch.setattr(h, "_measured", measured)
-    best = h.ceiling("matmul", torch.bfloat16, "cuda", flops=2 * 8192 * 1024 * 4096)
+    best = h.ceiling("matmul", torch.bfloat16, "cuda", flops=2 * 8192 * 1024 * 4096, tf32=True)
     assert sorted(asked) == [3328, 4096, 8192]
     assert best["ceiling_rate"] == 760.0 and best["ceiling_work"] == 2 * 4096 ** 3
     asked.clear()
-    assert h.ceiling("matmul", torch.float32, "cpu", flops=2 * 3328 ** 3)["ceiling_rate"] == 120.0
+    assert h.ceiling("matmul", torch.float32, "cpu", flops=2 * 3328 ** 3, tf32=True)["ceiling_rate"] == 120.0
     assert asked == [3328]  # on the CPU only the matched size: a 8192 matmul there takes minutes
 
 

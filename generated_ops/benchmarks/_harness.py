@@ -202,14 +202,15 @@ def default_ceiling(bytes_moved: int, flops: int) -> str:
     return "matmul" if flops else "copy" if bytes_moved else "none"
 
 
-def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int = 0) -> dict:
+def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int = 0, tf32: bool = False) -> dict:
     """The ceiling's rate, measured once per (kind, dtype, size) in this process.
 
     copy:   dst.copy_(src) moving as many bytes (read + write) as the op does; rate in GB/s.
     matmul: the library matmul's best rate, in TFLOP/s, over square n x n inputs: n with about as many
             FLOPs as the op (a multiple of 256) and, on CUDA, 4096 and 8192 too, where cuBLAS reaches
             its peak. A ceiling is what the machine can do, so an op is never measured against a size
-            the library happens to run slowly.
+            the library happens to run slowly. tf32: a float32 matmul on TF32 tensor cores, the ceiling of
+            an op whose library runs float32 so (cuDNN convolutions do by default).
     """
     if kind not in CEILINGS:
         raise ValueError(f"ceiling must be one of {CEILINGS}, got {kind!r}")
@@ -219,18 +220,19 @@ def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int =
         if bytes_moved <= 0:
             raise ValueError("the copy ceiling needs bytes_moved > 0")
         itemsize = torch.empty((), dtype=dtype).element_size()
-        return _measured(kind, dtype, device, max(1, bytes_moved // 2 // itemsize))
+        return _measured(kind, dtype, device, max(1, bytes_moved // 2 // itemsize), False)
     if flops <= 0:
         raise ValueError("the matmul ceiling needs flops > 0")
     # A multiple of 256: cuBLAS runs odd sizes (3251) on slow kernels, 6x under its peak on an H200.
     matched = min(8192, max(256, round((flops / 2) ** (1 / 3) / 256) * 256))
     sizes = {matched} | ({4096, 8192} if device == "cuda" and not TINY else set())
-    return max((_measured(kind, dtype, device, n) for n in sorted(sizes)), key=lambda c: c["ceiling_rate"])
+    tf32 = tf32 and dtype == torch.float32
+    return max((_measured(kind, dtype, device, n, tf32) for n in sorted(sizes)), key=lambda c: c["ceiling_rate"])
 
 
-def _measured(kind: str, dtype, device: str, size: int) -> dict:
+def _measured(kind: str, dtype, device: str, size: int, tf32: bool) -> dict:
     """One ceiling measurement: a copy of `size` elements or an n x n matmul, n = `size`."""
-    key = (kind, dtype, device, size)
+    key = (kind, dtype, device, size, tf32)
     if key not in _ceilings:
         itemsize = torch.empty((), dtype=dtype).element_size()
         if kind == "copy":
@@ -241,10 +243,15 @@ def _measured(kind: str, dtype, device: str, size: int) -> dict:
         else:
             a, b = (torch.randn(size, size, device=device).to(dtype) for _ in range(2))
             c = torch.empty_like(a)
-            t = median_seconds(lambda: torch.mm(a, b, out=c), device)
+            allowed = torch.backends.cuda.matmul.allow_tf32
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            try:
+                t = median_seconds(lambda: torch.mm(a, b, out=c), device)
+            finally:
+                torch.backends.cuda.matmul.allow_tf32 = allowed
             rate, unit, work = 2 * size ** 3 / t / 1e12, "TFLOP/s", 2 * size ** 3
         _ceilings[key] = {"ceiling": kind, "ceiling_rate": rate, "ceiling_unit": unit, "ceiling_time_s": t,
-                          "ceiling_work": work}
+                          "ceiling_work": work, "ceiling_tf32": tf32}
     return dict(_ceilings[key])
 
 

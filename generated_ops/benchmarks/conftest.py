@@ -85,7 +85,7 @@ def _timer(request, device):
 def run(_timer, benchmark, device):
     """Time fn against the same work of its peers; see the module docstring for the contract."""
 
-    def _run(fn, *, op, pass_, impl, shape, dtype, bytes_moved=0, flops=0, ceiling=None, note=None):
+    def _run(fn, *, op, pass_, impl, shape, dtype, bytes_moved=0, flops=0, ceiling=None, note=None, tf32=False):
         H.warm_up(fn, device)  # untimed: compilation, allocator, caches
         dt = H.dtype_name(dtype)
         kind = ceiling or H.default_ceiling(bytes_moved, flops)
@@ -93,7 +93,7 @@ def run(_timer, benchmark, device):
         benchmark.extra_info.update(op=op, pass_=pass_, impl=impl, shape=list(shape), dtype=dt, device=device,
                                     bytes=int(bytes_moved), flops=int(flops), note=note, tiny=H.TINY,
                                     timer="cuda_event_queued" if device == "cuda" else "host")
-        benchmark.extra_info.update(H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops))
+        benchmark.extra_info.update(H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops, tf32=tf32))
         if device == "cuda":
             benchmark.pedantic(H.event_round(fn), rounds=H.event_rounds(fn), iterations=H.ROUND_CALLS,
                                warmup_rounds=1)

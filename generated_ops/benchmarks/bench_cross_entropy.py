@@ -15,7 +15,7 @@ from generated_ops.ops.cross_entropy import cross_entropy as generated_op
 
 OP = "cross_entropy"
 SHAPES = H.device_shapes({ "cpu": [(4096, 4096), ], "cuda": [(4096, 4096), ], }, default=(4096, 4096))
-DTYPES = H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16])
+DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile"])
 pytestmark = H.only_on(("cpu", "cuda", ), OP)
 ATTRS = { "ignore_index": -100, "label_smoothing": 0.0, "reduction": 'mean', }

@@ -18,7 +18,7 @@ from generated_ops.ops.fused_attention import fused_attention
 
 OP = "fused_attention"
 SHAPES = H.device_shapes({ "cpu": [(8, 512, 64), ], "cuda": [(4, 16, 2048, 64), ], }, default=(8, 512, 64))
-DTYPES = H.dtypes([torch.float32, torch.float64])
+DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile", "sdpa"])
 NOTES = {"sdpa": "scaled_dot_product_attention does not return the attention weights (less work)"}
 pytestmark = H.only_on(("cpu", "cuda", ), OP)

@@ -15,7 +15,7 @@ from generated_ops.ops.log_softmax import log_softmax as generated_op
 
 OP = "log_softmax"
 SHAPES = H.device_shapes({ "cpu": [(4096, 4096), ], "cuda": [(4096, 4096), ], }, default=(4096, 4096))
-DTYPES = H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16])
+DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile"])
 pytestmark = H.only_on(("cpu", "cuda", ), OP)
 ATTRS = { }

@@ -15,7 +15,7 @@ from generated_ops.ops.rms_norm import rms_norm as generated_op
 
 OP = "rms_norm"
 SHAPES = H.device_shapes({ "cpu": [(4096, 4096), ], "cuda": [(4096, 4096), (32768, 1024), ], }, default=(4096, 4096))
-DTYPES = H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16])
+DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile"])
 pytestmark = H.only_on(("cpu", "cuda", ), OP)
 ATTRS = { "eps": 1e-06, }

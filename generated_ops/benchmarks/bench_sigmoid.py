@@ -14,7 +14,7 @@ from generated_ops.ops.sigmoid import sigmoid
 
 OP = "sigmoid"
 SHAPES = H.shapes([(16777216,), ], default=(1 << 24,))
-DTYPES = H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16])
+DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 IMPLS = H.impls(["generated", "eager", "compile", "torch"])
 ATTRS = { }
 pytestmark = H.only_on(("cpu", "cuda", ), OP)

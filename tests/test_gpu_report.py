@@ -35,6 +35,8 @@ def test_bars_on_the_harness_json(tmp_path):
         copy_bench("softmax", "backward", "compile", 2.0e-3),
         copy_bench("adam_step", "step", "generated", 1.05e-3),      # 95%, but 0.95x torch fused: missed
         copy_bench("adam_step", "step", "torch_fused", 1.0e-3),
+        copy_bench("relu", "forward", "generated", 1.0e-3),         # 100%, 0.99x compile: at par
+        copy_bench("relu", "forward", "compile", 0.99e-3),
         bench("fused_attention", "forward", "generated", 1.0e-3, shape=r.ATTENTION_SHAPE, ceiling="matmul"),
         bench("fused_attention", "forward", "eager", 1.6e-3, shape=r.ATTENTION_SHAPE, ceiling="matmul"),
         bench("fused_attention", "forward", "generated", 1.0e-3, shape=(8, 512, 64), ceiling="matmul"),
@@ -44,13 +46,14 @@ def test_bars_on_the_harness_json(tmp_path):
     verdicts = {(op, pass_): (round(frac, 2) if frac is not None else None, peer, round(vs, 2), met)
                 for op, pass_, _, _, frac, peer, vs, met in rows}
     assert verdicts == {
-        ("softmax", "forward"): (1.0, "compile", 1.2, True),
-        ("softmax", "backward"): (0.8, "compile", 1.6, False),
-        ("adam_step", "step"): (0.95, "torch_fused", 0.95, False),
-        ("fused_attention", "forward"): (None, "eager", 1.6, True),
+        ("softmax", "forward"): (1.0, "compile", 1.2, "met"),
+        ("softmax", "backward"): (0.8, "compile", 1.6, "MISSED"),
+        ("adam_step", "step"): (0.95, "torch_fused", 0.95, "MISSED"),
+        ("relu", "forward"): (1.0, "compile", 0.99, "at par"),
+        ("fused_attention", "forward"): (None, "eager", 1.6, "met"),
     }
     table = r.harness_targets_table(rows)
-    assert "2 of 4 cases met" in table and table.count("MISSED") == 2
+    assert "Of 5 cases: 2 met, 1 at par, 2 missed." in table and table.count("| MISSED |") == 2
 
     # The report prints the section when the run left a harness.json.
     (tmp_path / "harness.json").write_text(json.dumps(data))

@@ -113,8 +113,40 @@ def _cases():
             }
         return f"{op} {numel} {str(dtype).split('.')[-1]}", setup
 
+    def autograd_only(name, make, ours_fn, theirs_fn):
+        """Forward and backward of ours and the torch peer, through autograd (for ops whose backward op
+        takes more than the saved inputs)."""
+        def setup():
+            args = make()
+            ours, theirs = ours_fn(*args), theirs_fn(*args)
+            g = torch.randn_like(ours)
+            wrt = [a for a in args if a.requires_grad]
+            return {
+                "fwd generated": lambda: ours_fn(*args),
+                "fwd eager": lambda: theirs_fn(*args),
+                "bwd generated": lambda: torch.autograd.grad(ours, wrt, g, retain_graph=True),
+                "bwd eager": lambda: torch.autograd.grad(theirs, wrt, g, retain_graph=True),
+            }
+        return name, setup
+
+    def binary(op, numel, dtype):
+        def make():
+            return [torch.randn(numel, device=dev, dtype=dtype, requires_grad=True) for _ in range(2)]
+        return autograd_only(f"{op} {numel} {str(dtype).split('.')[-1]}", make, getattr(generated_ops, op),
+                             getattr(torch, op))
+
+    def reduce(op, shape, dtype):
+        def make():
+            return [torch.randn(shape, device=dev, dtype=dtype, requires_grad=True)]
+        return autograd_only(f"{op} {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", make,
+                             getattr(generated_ops, op), lambda x: getattr(torch, op)(x, -1))
+
     out = []
     for dtype in (torch.float32, torch.bfloat16):
+        out.append(binary("mul", 1 << 24, dtype))
+        out.append(binary("div", 1 << 24, dtype))
+        out.append(reduce("sum", (4096, 4096), dtype))
+        out.append(reduce("mean", (4096, 4096), dtype))
         out.append(unary("silu", 1 << 24, dtype))
         out.append(unary("tanh", 1 << 24, dtype))
         for shape in ((4096, 4096), (32768, 1024)):

@@ -79,13 +79,24 @@ def targets(rows: list[Row]) -> list[str]:
 # fused implementation.
 BAR_PEERS = ("compile", "torch_fused")
 ATTENTION_SHAPE = [4, 16, 2048, 64]
+# Within this of the bar peer counts as 'at par', not met: two kernels at the copy rate differ by this much
+# from one run to the next.
+PAR = 0.02
+
+
+def verdict(frac, vs, bar=1.0) -> str:
+    if (frac is None or frac >= COPY_TARGET) and vs is not None and vs >= bar:
+        return "met"
+    if (frac is None or frac >= COPY_TARGET) and vs is not None and vs >= bar * (1 - PAR):
+        return "at par"
+    return "MISSED"
 
 
 def harness_targets(data: dict) -> list[tuple]:
     """Issue 4's bars checked on the harness JSON (the generated suite on CUDA): every memory-bound case
     (ceiling: copy) against 90% of the copy measured in the same run and >= 1.0x its bar peer; the
     weights-returning attention's forward at ATTENTION_SHAPE against 1.5x eager. One row a case:
-    (op, pass, shape, dtype, % of copy or None, peer name, peer speedup, met)."""
+    (op, pass, shape, dtype, fraction of copy or None, peer name, peer speedup, verdict)."""
     cases: dict = defaultdict(dict)
     for b in data["benchmarks"]:
         e = b["extra_info"]
@@ -100,23 +111,25 @@ def harness_targets(data: dict) -> list[tuple]:
             peer = next((p for p in BAR_PEERS if p in impls), None)
             vs = impls[peer][0] / t if peer else None
             rows.append((op, pass_, shape, dtype, frac, peer, vs,
-                         frac >= COPY_TARGET and (vs is None or vs >= 1.0)))
+                         verdict(frac, vs) if peer else ("met" if frac >= COPY_TARGET else "MISSED")))
         elif op == "fused_attention" and pass_ == "forward" and list(shape) == ATTENTION_SHAPE and "eager" in impls:
             vs = impls["eager"][0] / t
-            rows.append((op, pass_, shape, dtype, None, "eager", vs, vs >= ATTENTION_TARGET))
+            rows.append((op, pass_, shape, dtype, None, "eager", vs, "met" if vs >= ATTENTION_TARGET else "MISSED"))
     return rows
 
 
 def harness_targets_table(rows: list[tuple]) -> str:
     lines = [f"Issue 4's bars: memory-bound >= {100 * COPY_TARGET:.0f}% of copy and >= 1.0x compile (optimizers: "
              f"torch fused); fused_attention forward at {'x'.join(map(str, ATTENTION_SHAPE))} >= "
-             f"{ATTENTION_TARGET}x eager. {sum(r[7] for r in rows)} of {len(rows)} cases met.", "",
+             f"{ATTENTION_TARGET}x eager; 'at par': >= {100 * COPY_TARGET:.0f}% of copy and within {100 * PAR:.0f}% of "
+             f"the peer. Of {len(rows)} cases: {sum(r[7] == 'met' for r in rows)} met, "
+             f"{sum(r[7] == 'at par' for r in rows)} at par, {sum(r[7] == 'MISSED' for r in rows)} missed.", "",
              "| op | pass | shape | dtype | % of copy | vs bar peer | |", "|---|---|---|---|---|---|---|"]
-    for op, pass_, shape, dtype, frac, peer, vs, met in rows:
+    for op, pass_, shape, dtype, frac, peer, vs, v in rows:
         pct = f"{100 * frac:.0f}%" if frac is not None else "-"
         vs_s = f"{vs:.2f}x {peer}" if vs is not None else "-"
         lines.append(f"| {op} | {pass_} | {'x'.join(map(str, shape))} | {dtype} | {pct} | {vs_s} | "
-                     f"{'met' if met else 'MISSED'} |")
+                     f"{v} |")
     return "\n".join(lines)
 
 

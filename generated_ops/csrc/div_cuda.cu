@@ -17,9 +17,13 @@
 #include <ATen/TensorIterator.h>
 #include <ATen/native/TypeProperties.h>
 #include <ATen/native/cuda/Loops.cuh>
+#include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
+
+#include <algorithm>
 
 namespace {
 
@@ -116,6 +120,57 @@ void backward_y_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tens
   at::native::gpu_kernel(iter, Backward_y<scalar_t>{  });
 }
 
+// All gradients in one pass when the operands allow it (same shape and dtype, contiguous, 16-byte
+// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a gradient.
+bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  const at::Tensor& first = tensors.front();
+  for (const auto& t : tensors) {
+    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() || !t.is_contiguous() ||
+        !grimoire::aligned16(t.const_data_ptr())) {
+      return false;
+    }
+  }
+  return first.numel() > 0;
+}
+
+template <typename scalar_t>
+__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_z_data, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, scalar_t* __restrict__ d_x_data, scalar_t* __restrict__ d_y_data, Backward_x<scalar_t> f_x, Backward_y<scalar_t> f_y) {
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  using P = grimoire::Pack<scalar_t, VEC>;
+  const int64_t packs = numel / VEC;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  const int64_t first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  for (int64_t i = first; i < packs; i += stride) {
+    const P grad_z_p = reinterpret_cast<const P*>(grad_z_data)[i];
+    const P x_p = reinterpret_cast<const P*>(x_data)[i];
+    const P y_p = reinterpret_cast<const P*>(y_data)[i];
+    P d_x_p;
+    P d_y_p;
+#pragma unroll
+    for (int e = 0; e < VEC; ++e) {
+      d_x_p.v[e] = f_x(grad_z_p.v[e], x_p.v[e], y_p.v[e]);
+      d_y_p.v[e] = f_y(grad_z_p.v[e], x_p.v[e], y_p.v[e]);
+    }
+    reinterpret_cast<P*>(d_x_data)[i] = d_x_p;
+    reinterpret_cast<P*>(d_y_data)[i] = d_y_p;
+  }
+  for (int64_t j = packs * VEC + first; j < numel; j += stride) {  // the last numel % VEC elements
+    d_x_data[j] = f_x(grad_z_data[j], x_data[j], y_data[j]);
+    d_y_data[j] = f_y(grad_z_data[j], x_data[j], y_data[j]);
+  }
+}
+
+template <typename scalar_t>
+void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
+  const int64_t numel = grad_z.numel();
+  constexpr int kThreads = 256;
+  const int64_t packs = std::max<int64_t>(1, numel / (16 / sizeof(scalar_t)));
+  const int blocks = static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
+  backward_one_pass_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      numel, grad_z.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), d_y.mutable_data_ptr<scalar_t>(), Backward_x<scalar_t>{  }, Backward_y<scalar_t>{  });
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
 at::Tensor div_cuda(const at::Tensor& x, const at::Tensor& y) {
   const std::vector<at::Tensor> tensors = { x, y };
   check_devices(tensors, { "x", "y" });
@@ -144,6 +199,17 @@ std::tuple<at::Tensor, at::Tensor> div_backward_cuda(const at::Tensor& grad_z, c
   check_devices(tensors, { "grad_z", "x", "y" });
   const c10::cuda::CUDAGuard device_guard(grad_z.device());
   const at::ScalarType dtype = common_dtype(tensors);
+  if (one_pass(tensors, dtype)) {
+    at::Tensor d_x = at::empty_like(grad_z);
+    at::Tensor d_y = at::empty_like(grad_z);
+    AT_DISPATCH_SWITCH(dtype, "div_backward_cuda",
+        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
+        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
+        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
+        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
+    );
+    return { d_x, d_y };
+  }
   at::Tensor d_x = new_output(tensors, dtype);
   AT_DISPATCH_SWITCH(dtype, "div_backward_cuda",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y); })

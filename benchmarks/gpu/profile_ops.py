@@ -141,8 +141,20 @@ def _cases():
         return autograd_only(f"{op} {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", make,
                              getattr(generated_ops, op), lambda x: getattr(torch, op)(x, -1))
 
+    def attention(shape, dtype):
+        def make():
+            return [torch.randn(shape, device=dev, dtype=dtype, requires_grad=True) for _ in range(3)]
+
+        def eager(q, k, v):
+            w = torch.softmax(q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5, dim=-1)
+            return w @ v, w
+
+        return autograd_only(f"fused_attention {'x'.join(map(str, shape))} {str(dtype).split('.')[-1]}", make,
+                             lambda *a: generated_ops.fused_attention(*a)[0], lambda *a: eager(*a)[0])
+
     out = []
     for dtype in (torch.float32, torch.bfloat16):
+        out.append(attention((4, 16, 2048, 64), dtype))
         out.append(binary("mul", 1 << 24, dtype))
         out.append(binary("div", 1 << 24, dtype))
         out.append(reduce("sum", (4096, 4096), dtype))

@@ -71,3 +71,19 @@ def test_bars_on_the_harness_json(tmp_path):
     finally:
         sys.argv = argv
     assert "## Targets on the generated benchmark suite" in buf.getvalue() and "| softmax | backward |" in buf.getvalue()
+
+
+def test_test_grid_places_each_case_on_its_device(tmp_path):
+    r = load_report()
+    (tmp_path / "junit.xml").write_text(
+        '<testsuites><testsuite>'
+        '<testcase classname="generated_ops.tests.test_softmax" name="test_reference[cpu-float32]"/>'
+        '<testcase classname="generated_ops.tests.test_softmax" name="test_cuda_launch_paths[(3, 1000)-torch.bfloat16]"/>'
+        '<testcase classname="generated_ops.tests.test_relu_cuda" name="test_stream[float16]">'
+        '<failure message="boom"/></testcase>'
+        '</testsuite></testsuites>')
+    grid, failures = r.test_grid(tmp_path / "junit.xml")
+    assert grid[("softmax", "cpu", "float32")]["passed"] == 1
+    assert grid[("softmax", "cuda", "bfloat16")]["passed"] == 1  # CUDA-only test in the op's common file
+    assert grid[("relu", "cuda", "float16")]["failed"] == 1
+    assert list(failures) == ["test_relu_cuda::test_stream[float16]"]

@@ -32,7 +32,8 @@ def test_grid(junit: Path) -> tuple[dict, dict]:
         op = stem[len("test_"):].removesuffix("_cuda")
         name = tc.get("name", "")
         params = name[name.index("[") + 1:-1] if "[" in name else ""
-        device = "cuda" if cuda_file or "cuda" in params.split("-") else ("cpu" if "cpu" in params.split("-") else "?")
+        cuda_test = name.startswith("test_cuda_")  # a CUDA-only test in an op's common file (launch paths)
+        device = "cuda" if cuda_file or cuda_test or "cuda" in params.split("-") else ("cpu" if "cpu" in params.split("-") else "?")
         dtype = next((d for d in DTYPES if re.search(rf"\b{d}\b", params)), "float64" if "gradcheck" in name else "-")
         outcome = "passed"
         for child in tc:

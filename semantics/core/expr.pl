@@ -38,6 +38,13 @@ expr_problem(E, Vars, P) :- atom(E), !,
     \+ memberchk(E, Vars), \+ constant_name(E, _),
     atomic_list_concat(Vars, ', ', VL),
     format(string(P), "unknown name '~w' (known: ~w, pi)", [E, VL]).
+expr_problem(E, _, P) :- compound(E), compound_name_arity(E, '.', 2), !, arg(1, E, A), arg(2, E, M),
+    ( compound(M) -> compound_name_arguments(M, F, MArgs) ; F = M, MArgs = [] ),
+    Call =.. [F, A|MArgs],
+    format(string(P), "~q is a method call, which the grammar does not have: write the function, e.g. ~q", [E, Call]).
+expr_problem(E, _, P) :- compound(E), compound_name_arity(E, F, 0), !,
+    format(string(P), "~w() has no arguments: write ~w(x) or the name alone", [F, F]).
+expr_problem(E, _, P) :- constant_problem(E, P), !.
 expr_problem(E, Vars, P) :- E =.. [Op, A, B], binop(Op), !, ( expr_problem(A, Vars, P) -> true ; expr_problem(B, Vars, P) ).
 expr_problem(-A, Vars, P) :- !, expr_problem(A, Vars, P).
 expr_problem(pow(A, N), Vars, P) :- !, ( \+ number(N) -> format(string(P), "pow exponent ~q must be a number", [N]) ; expr_problem(A, Vars, P) ).
@@ -56,6 +63,40 @@ expr_problem(E, _, P) :-
     functor(E, F, N),
     findall(U, unary_fn(U, _), Us), atomic_list_concat(Us, ', ', UL),
     format(string(P), "~w/~w is not in the expression grammar (+ - * / pow max min where ~w)", [F, N, UL]).
+
+%% constant_problem(+Expr, -Problem): Expr is arithmetic over numbers alone (or divides by a literal 0)
+%  and has no finite value: pow(0, -1), pow(-8, 0.5), pow(2.0, 2000), 1 / 0. Folding it would fail, and the
+%  generated kernel would compute inf or NaN for every element: refuse it where it is written.
+constant_problem(E, P) :-
+    compound(E), E =.. [Op, _, B], memberchk(Op, [/]), number(B), B =:= 0, !,
+    format(string(P), "~W divides by zero: write the value you mean, or drop the term", [E, [quoted(true), spacing(next_argument)]]).
+constant_problem(E, P) :-
+    compound(E), E =.. [Op|Args], Args \== [], memberchk(Op, [+, -, *, /, pow, **, ^]),
+    forall(member(A, Args), number(A)),
+    normalize(E, N), arith_term(N, T),
+    catch(( V is T, ( float(V) -> \+ memberchk(V, [inf, -inf, nan]), float_class(V, C), \+ memberchk(C, [nan, infinite]) ; true ), Err = none ),
+          error(Err0, _), Err = Err0),
+    Err \== none, !,
+    evaluation_words(Err, Words),
+    format(string(P), "~W ~w: write the value you mean, or drop the term", [E, [quoted(true), spacing(next_argument)], Words]).
+
+arith_term(pow(A, N), A ** N) :- !.
+arith_term(T, T).
+
+evaluation_words(evaluation_error(zero_divisor), "divides by zero") :- !.
+evaluation_words(evaluation_error(undefined), "is undefined (a negative base to a fractional power, or 0/0)") :- !.
+evaluation_words(evaluation_error(float_overflow), "overflows a double") :- !.
+evaluation_words(evaluation_error(float_underflow), "underflows a double") :- !.
+evaluation_words(E, W) :- format(string(W), "has no value (~q)", [E]).
+
+%% fold(+Arithmetic, -Value): Value is Arithmetic when it evaluates to a finite number that C++ can spell
+%  (an integer within int64); fails otherwise, leaving the term unfolded (expr_problem/3 names it).
+fold(T, V) :-
+    catch(V0 is T, _, fail),
+    (   integer(V0) -> V0 >= -9223372036854775808, V0 =< 9223372036854775807
+    ;   float(V0), float_class(V0, C), \+ memberchk(C, [nan, infinite])
+    ),
+    V = V0.
 
 %% normalize(+Expr, -Canonical): one spelling per operation.
 normalize(E, E) :- ( number(E) ; atom(E) ), !.
@@ -77,7 +118,8 @@ d(X, _, 0) :- ( number(X) ; atom(X) ), !.
 d(A + B, V, DA + DB) :- !, d(A, V, DA), d(B, V, DB).
 d(A - B, V, DA - DB) :- !, d(A, V, DA), d(B, V, DB).
 d(A * B, V, DA * B + A * DB) :- !, d(A, V, DA), d(B, V, DB).
-d(A / B, V, (DA * B - A * DB) / (B * B)) :- !, d(A, V, DA), d(B, V, DB).
+% Not (DA * B - A * DB) / (B * B): at B = 0 that gives 0/0 = NaN for d/dA where torch gives DA / B = inf.
+d(A / B, V, DA / B - A * DB / (B * B)) :- !, d(A, V, DA), d(B, V, DB).
 d(-A, V, -DA) :- !, d(A, V, DA).
 d(pow(A, N), V, N * pow(A, N1) * DA) :- !, N1 is N - 1, d(A, V, DA).
 d(exp(A), V, exp(A) * DA) :- !, d(A, V, DA).
@@ -114,11 +156,11 @@ simp(where(C, A, B), R) :- !, simp(A, A1), simp(B, B1), ( A1 == B1 -> R = A1 ; R
 % that each simplified the arguments made every failure downstream retry them exponentially.
 simp(E, R) :- E =.. [F|Args], maplist(simp, Args, Args1), E1 =.. [F|Args1], ( rule(E1, R0) -> R = R0 ; R = E1 ).
 
-rule(A + B, C) :- number(A), number(B), C is A + B.
-rule(A - B, C) :- number(A), number(B), C is A - B.
-rule(A * B, C) :- number(A), number(B), C is A * B.
-rule(A / B, C) :- number(A), number(B), B =\= 0, C is A / B.
-rule(-A, C) :- number(A), C is -A.
+rule(A + B, C) :- number(A), number(B), fold(A + B, C).
+rule(A - B, C) :- number(A), number(B), fold(A - B, C).
+rule(A * B, C) :- number(A), number(B), fold(A * B, C).
+rule(A / B, C) :- number(A), number(B), B =\= 0, fold(A / B, C).
+rule(-A, C) :- number(A), fold(-A, C).
 rule(0 + A, A). rule(A + 0, A).
 rule(A - 0, A). rule(0 - A, -A).
 rule(A * B, 0) :- ( A == 0 ; B == 0 ).
@@ -132,10 +174,10 @@ rule(-A * B, -(A * B)).
 rule(A * -B, -(A * B)).
 rule(-1 * A, -A). rule(A * -1, -A).
 rule(A * B, B * A) :- number(B), \+ number(A).           % constants to the left
-rule(A * (B * C), (A * B) * C) :- number(A), number(B).  % fold nested constants
+rule(A * (B * C), D * C) :- number(A), number(B), fold(A * B, D).  % fold nested constants
 rule(pow(_, 0), 1).
 rule(pow(A, 1), A).
-rule(pow(A, N), C) :- number(A), C is A ** N.
+rule(pow(A, N), C) :- number(A), number(N), fold(A ** N, C).
 rule(1.0 * A, A).
 rule(A * 1.0, A).
 

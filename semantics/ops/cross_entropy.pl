@@ -19,8 +19,11 @@ component(cross_entropy, output, loss).
 component(cross_entropy, stat, x_max = max(x)).
 component(cross_entropy, stat, lse = x_max + log(sum(exp(x - x_max)))).
 component(cross_entropy, stat, picked = sum(where(col == target, x, 0))).
+% The smoothing term is guarded: without it, 0 * sum(x) is NaN as soon as a logit is -inf (a masked
+% vocabulary) or the sum overflows, where torch gives the plain loss.
 component(cross_entropy, forward, loss = where(target == ignore_index, 0,
-                                              lse - (1 - label_smoothing) * picked - label_smoothing / n * sum(x))).
+                                              lse - (1 - label_smoothing) * picked
+                                                  - where(label_smoothing == 0, 0, label_smoothing / n * sum(x)))).
 component(cross_entropy, peer, 'torch.nn.functional.cross_entropy'(x, target, ignore_index = ignore_index,
                                                                    reduction = reduction, label_smoothing = label_smoothing)).
 component(cross_entropy, dtypes, [float32, float64, float16, bfloat16]).

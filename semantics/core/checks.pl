@@ -43,8 +43,13 @@ violation(component(E, kind, K), Msg) :-
     format(string(Msg), "'~w' has unknown kind '~w'; kinds: ~w, extension.", [E, K, KL]).
 
 violation(entity(E), Msg) :-
-    is_op(E), \+ valid_identifier(E),
-    format(string(Msg), "op name '~w' is not usable: write a lower_snake_case identifier that is not a C++ or Python keyword nor reserved (grad_*, tmp_*, ~w).", [E, "self, torch, out, ..."]).
+    is_op(E), name_problem(op, E, P),
+    format(string(Msg), "op name '~w' is not usable: ~w.", [E, P]).
+
+%  The backward op an op registers (torch.ops.<ns>.<op>_backward, and its C++ <op>_backward_cpu/_cuda).
+violation(entity(B), Msg) :-
+    is_op(B), atom(B), \+ name_problem(op, B, _), atom_concat(Op, '_backward', B), is_op(Op),
+    format(string(Msg), "op name '~w' is taken: op '~w' registers its backward as ~w; name this op otherwise, e.g. ~w_grad or d~w.", [B, Op, B, Op, Op]).
 
 violation(component(E, K, V), Msg) :-
     is_op(E), component(E, K, V), component_spec(K, _, extension, _),
@@ -69,19 +74,32 @@ violation(entity(E), Msg) :-
     format(string(Msg), "op '~w' of kind ~w has no '~w' component; add one (~w).", [E, Kind, Key, Help]).
 
 violation(component(E, K, N), Msg) :-
-    is_op(E), member(K, [input, output]), component(E, K, N), \+ valid_identifier(N),
-    format(string(Msg), "~w name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [K, N, E]).
+    is_op(E), member(K, [input, output]), component(E, K, N),
+    ( K == input, component(E, column_input, N) -> Role = column_input ; Role = K ),
+    name_problem(Role, N, P),
+    ( Role == column_input -> Why = " (a column input becomes a parameter of the op's module)" ; Why = "" ),
+    format(string(Msg), "~w name ~q of '~w' is not usable~w: ~w.", [K, N, E, Why, P]).
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), \+ attr_parts(A, _, _, _),
     format(string(Msg), "attr ~q of '~w' is malformed: write Name: Type = Default, e.g. beta: float = 1.0.", [A, E]).
 
 violation(component(E, attr, A), Msg) :-
-    is_op(E), component(E, attr, A), attr_parts(A, N, _, _), \+ valid_identifier(N),
-    format(string(Msg), "attr name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [N, E]).
+    is_op(E), component(E, attr, A), attr_parts(A, N, _, _), name_problem(attr, N, P),
+    format(string(Msg), "attr name ~q of '~w' is not usable (an attr becomes a parameter of the op's function and an attribute of its module): ~w.", [N, E, P]).
+
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), attr_parts(A, N, choice(Cs), _), is_list(Cs),
+    member(C, Cs), choice_problem(C, P), !,
+    format(string(Msg), "choice ~q of attr '~w' of '~w' is not usable: ~w.", [C, N, E, P]).
+violation(component(E, attr, A), Msg) :-
+    is_op(E), component(E, attr, A), attr_parts(A, N, choice(Cs), _), is_list(Cs),
+    msort(Cs, Sorted), append(_, [C, C|_], Sorted), !,
+    format(string(Msg), "attr '~w' of '~w' lists choice ~q twice: list each once.", [N, E, C]).
 
 violation(component(E, attr, A), Msg) :-
     is_op(E), component(E, attr, A), attr_parts(A, N, T, _), \+ attr_type(T),
+    \+ ( T = choice(Cs), is_list(Cs), member(C, Cs), choice_problem(C, _) ),
     format(string(Msg), "attr '~w' of '~w' has unknown type ~q; types: float, int, bool, optional(float), optional(int), choice([a, b, ...]).", [N, E, T]).
 
 violation(component(E, attr, A), Msg) :-
@@ -146,12 +164,40 @@ violation(component(E, cuda_archs, As), Msg) :-
 violation(component(E, module, M), Msg) :-
     is_op(E), component(E, module, M), \+ valid_class_name(M),
     camel_case(E, Camel),
-    format(string(Msg), "module name ~q of '~w' must be a CamelCase class name, e.g. '~w'.", [M, E, Camel]).
+    ( name_problem(class, M, P) -> true ; P = "" ),
+    format(string(Msg), "module name ~q of '~w' must be a CamelCase class name, e.g. '~w' (~w).", [M, E, Camel, P]).
+
+violation(component(E, module, M), Msg) :-
+    is_op(E), component(E, module, M), valid_class_name(M), name_problem(module, M, P),
+    camel_case(E, Camel), ( Camel == M -> atom_concat(Camel, 'Module', Suggest) ; Suggest = Camel ),
+    format(string(Msg), "module name ~q of '~w' is not usable: ~w; e.g. component(~q, module, ~q).", [M, E, P, E, Suggest]).
+
+%  An op named like the package's own names (the module from op_module/2's default) is blamed above.
+violation(entity(E), Msg) :-
+    is_op(E), \+ component(E, module, _), \+ name_problem(op, E, _), \+ component(E, kind, optimizer),
+    op_module(E, M), name_problem(module, M, P),
+    format(string(Msg), "op '~w' gets the module class ~q, which is not usable: ~w; name it with component(~q, module, 'AnotherName').", [E, M, P, E]).
 
 violation(component(E, differentiable, Ds), Msg) :-
     is_op(E), component(E, differentiable, Ds), op_inputs(E, Ins),
     ( \+ is_list(Ds) ; member(D, Ds), \+ memberchk(D, Ins) ),
     format(string(Msg), "differentiable of '~w' must list inputs of it (~w), got ~q.", [E, Ins, Ds]).
+
+violation(component(E, differentiable, Ds), Msg) :-
+    is_op(E), component(E, differentiable, Ds), is_list(Ds), op_inputs(E, Ins), forall(member(D, Ds), memberchk(D, Ins)),
+    msort(Ds, Sorted), append(_, [D, D|_], Sorted), !, sort(Ds, Once),
+    format(string(Msg), "differentiable of '~w' lists ~w twice: list each input once, e.g. ~q.", [E, D, Once]).
+
+%  Numbers land in C++ and Python source: an infinite or NaN float, or an integer beyond int64, has no
+%  literal there (and no meaning as a default, a range or a shape). Blamed once per component.
+violation(component(E, K, V), Msg) :-
+    entity(E), component(E, K, V), sub_term(X, V), odd_number(X, Why), !,
+    format(string(Msg), "~w of '~w' holds ~q, ~w.", [K, E, X, Why]).
+
+odd_number(X, Why) :- float(X), float_class(X, C), memberchk(C, [nan, infinite]), !,
+    Why = "which is not a finite number: write a finite one (e.g. 1.0e30 for a large bound)".
+odd_number(X, Why) :- integer(X), ( X > 9223372036854775807 ; X < -9223372036854775808 ), !,
+    Why = "which does not fit in 64 bits (int64 holds -9223372036854775808 .. 9223372036854775807): write a smaller integer".
 
 violation(component(E, K, S), Msg) :-
     is_op(E), member(K, [bench, test_shape]), component(E, K, S),
@@ -182,8 +228,13 @@ violation(component(E, extension, X), Msg) :-
     format(string(Msg), "op '~w' names extension '~w', which is not declared as an extension entity.", [E, X]).
 
 violation(component(E, K, N), Msg) :-
-    is_extension(E), member(K, [namespace, package]), component(E, K, N), \+ valid_identifier(N),
-    format(string(Msg), "~w ~q of extension '~w' must be a lower_snake_case identifier.", [K, N, E]).
+    is_extension(E), member(K, [namespace, package]), component(E, K, N), name_problem(K, N, P),
+    format(string(Msg), "~w ~q of extension '~w' is not usable: ~w.", [K, N, E, P]).
+
+%  Without a namespace or package component the extension's own name serves.
+violation(entity(E), Msg) :-
+    is_extension(E), member(K, [namespace, package]), \+ component(E, K, _), name_problem(K, E, P),
+    format(string(Msg), "extension '~w' serves as its own ~w, which is not usable: ~w; or add component(~q, ~w, my_ops).", [E, K, P, E, K]).
 
 violation(entity(E), Msg) :-
     is_op(E), \+ op_extension(E, _),
@@ -232,10 +283,40 @@ type_example(choice([C|_]), C).
 % ---------------------------------------------------------------------------------------------
 
 %% located_violation(-File, -Line, -Message): every violation, with where its blamed fact was written.
+%  The checks run entity by entity, each under catch/3: a check that raises (an odd term where a rule
+%  expected another) becomes a violation of that entity instead of a Prolog error for the caller.
+%  Only specs that pass every check are derived; an error while deriving (derivation_violation/2) is
+%  reported the same way, so no spec problem reaches the caller as an exception.
 located_violation(File, Line, Msg) :-
-    setof(W-M, violation(W, M), Vs),
+    (   setof(W-M, checked_violation(W, M), Vs) -> true
+    ;   setof(W-M, derivation_violation(W, M), Vs)
+    ),
     member(Where-Msg, Vs),
     locate(Where, File, Line).
+
+%% checked_violation(-Where, -Message): violation/2, one entity (or undeclared entity) at a time.
+checked_violation(W, M) :-
+    setof(E, B^K^V^( clause(entity(E), B) ; clause(component(E, K, V), B) ), Es),
+    member(E, Es),
+    catch(findall(W0-M0, ( member(W0, [entity(E), component(E, _, _)]), violation(W0, M0) ), Found),
+          Error, check_error(E, Error, Found)),
+    member(W-M, Found).
+
+check_error(E, Error, [entity(E)-Msg]) :-
+    message_to_codes(Error, Text),
+    format(string(Msg), "checking '~w' raised an error (~s): a component of it holds a term the checks do not expect; see the component list with `grimoire perceive \"operation_info(~q)\"`.", [E, Text, E]).
+
+message_to_codes(Error, Codes) :-
+    catch(( message_to_codes(Error, [], Codes0) -> Codes = Codes0 ; fail ), _, fail), !.
+message_to_codes(Error, Codes) :- format(codes(Codes), "~q", [Error]).
+
+%% derivation_violation(-Where, -Message): an op whose derived components (derived/3) raise an error.
+derivation_violation(entity(Op), Msg) :-
+    is_op(Op),
+    catch(( forall(derived(Op, _, _), true), Error = none ), Error0, Error = Error0),
+    Error \== none,
+    format(codes(Text), "~q", [Error]),
+    format(string(Msg), "deriving the generated code of '~w' failed (~s): the spec passed every check, so this is a gap in the checks; please report it with the spec.", [Op, Text]).
 
 locate(Where, File, Line) :-
     clause(Where, true, Ref),

@@ -73,9 +73,47 @@ attr_type(float). attr_type(int). attr_type(bool).
 attr_type(optional(float)). attr_type(optional(int)).
 attr_type(choice(Cs)) :- is_list(Cs), Cs \== [], forall(member(C, Cs), (atom(C), valid_python_name(C))).
 
-%% Reserved words: C++ and Python keywords, and names the generated code uses itself.
-reserved(W) :- cpp_keyword(W) ; python_keyword(W) ; generator_name(W).
-cpp_keyword(W) :- memberchk(W, [alignas, alignof, and, and_eq, asm, auto, bitand, bitor, bool, break, case,
+% ---------------------------------------------------------------------------------------------
+% Names: every namespace a spec's names land in, as data (one place, for the checks and the docs).
+%
+%   reserved_list(Namespace, Words): the words Namespace already holds (case-sensitive).
+%   reserved_doc(Namespace, Text):   what that namespace is, as a message says it.
+%   role_reserves(Role, Namespaces): where a name of each role lands (op, input, output, attr,
+%                                    column_input, module, namespace, package).
+%   name_problem(+Role, +Name, -Problem): why Name cannot serve in Role (ASCII, length, spelling,
+%                                    reserved words); fails when it can.
+%   Tests (tests/test_spec_errors.py) check these lists against Python's keyword and builtins
+%   modules, dir(torch.nn.Module()), torch's op namespaces and the generated package's __init__.py.
+% ---------------------------------------------------------------------------------------------
+
+%% max_name_length(N): names become file names (tests/test_<op>_cuda.py, csrc/<op>_cuda.cu) and C++
+%  symbols (<op>_backward_cuda); 64 characters keep every one of them far under the 255 of a file name.
+max_name_length(64).
+
+reserved_doc(cpp_keyword, "a C++ keyword").
+reserved_doc(python_keyword, "a Python keyword").
+reserved_doc(python_soft_keyword, "a Python soft keyword").
+reserved_doc(python_builtin, "a Python builtin, which the generated Python code would shadow").
+reserved_doc(generator_name, "a name the generated code uses itself").
+reserved_doc(generator_class, "a name the generated op modules import").
+reserved_doc(torch_namespace, "a torch.ops namespace that torch or a well-known library registers").
+reserved_doc(module_attribute, "an attribute or method every torch.nn.Module has (the op's module would lose it)").
+reserved_doc(package_name, "a name the generated package defines at its top level").
+
+role_reserves(op,           [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, package_name]).
+role_reserves(input,        [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin]).
+role_reserves(output,       [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin]).
+role_reserves(attr,         [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
+role_reserves(column_input, [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
+role_reserves(module,       [python_keyword, python_builtin, generator_class, package_name]).
+role_reserves(namespace,    [cpp_keyword, python_keyword, python_soft_keyword, generator_name, torch_namespace]).
+role_reserves(package,      [cpp_keyword, python_keyword, python_soft_keyword, generator_name, torch_namespace]).
+
+%% reserved_exempt(Role, Word, Namespace): a reserved word a role may use all the same: the generated
+%  code for an op called sum is proven (the bundled sum op) not to need the builtin it shadows.
+reserved_exempt(op, sum, python_builtin).
+
+reserved_list(cpp_keyword, [alignas, alignof, and, and_eq, asm, auto, bitand, bitor, bool, break, case,
     catch, char, char16_t, char32_t, char8_t, class, compl, concept, const, consteval, constexpr, constinit,
     const_cast, continue, co_await, co_return, co_yield, decltype, default, delete, do, double, dynamic_cast,
     else, enum, explicit, export, extern, false, float, for, friend, goto, if, inline, int, long, mutable,
@@ -83,30 +121,126 @@ cpp_keyword(W) :- memberchk(W, [alignas, alignof, and, and_eq, asm, auto, bitand
     reinterpret_cast, requires, return, short, signed, sizeof, static, static_assert, static_cast, struct,
     switch, template, this, thread_local, throw, true, try, typedef, typeid, typename, union, unsigned, using,
     virtual, void, volatile, wchar_t, while, xor, xor_eq]).
-python_keyword(W) :- memberchk(W, [false, none, true, and, as, assert, async, await, break, class, continue,
+reserved_list(python_keyword, ['False', 'None', 'True', and, as, assert, async, await, break, class, continue,
     def, del, elif, else, except, finally, for, from, global, if, import, in, is, lambda, nonlocal, not, or,
-    pass, raise, return, try, while, with, yield, match, case]).
-generator_name(W) :- memberchk(W, [self, torch, at, c10, std, grimoire, ctx, iter, scalar_t, opmath_t, out,
-    result, grad, m, nn, math, pi]).
+    pass, raise, return, try, while, with, yield]).
+reserved_list(python_soft_keyword, [match, case, type, '_']).
+reserved_list(python_builtin, ['ArithmeticError', 'AssertionError', 'AttributeError', 'BaseException',
+    'BaseExceptionGroup', 'BlockingIOError', 'BrokenPipeError', 'BufferError', 'BytesWarning',
+    'ChildProcessError', 'ConnectionAbortedError', 'ConnectionError', 'ConnectionRefusedError',
+    'ConnectionResetError', 'DeprecationWarning', 'EOFError', 'Ellipsis', 'EncodingWarning', 'EnvironmentError',
+    'Exception', 'ExceptionGroup', 'False', 'FileExistsError', 'FileNotFoundError', 'FloatingPointError',
+    'FutureWarning', 'GeneratorExit', 'IOError', 'ImportError', 'ImportWarning', 'IndentationError',
+    'IndexError', 'InterruptedError', 'IsADirectoryError', 'KeyError', 'KeyboardInterrupt', 'LookupError',
+    'MemoryError', 'ModuleNotFoundError', 'NameError', 'None', 'NotADirectoryError', 'NotImplemented',
+    'NotImplementedError', 'OSError', 'OverflowError', 'PendingDeprecationWarning', 'PermissionError',
+    'ProcessLookupError', 'PythonFinalizationError', 'RecursionError', 'ReferenceError', 'ResourceWarning',
+    'RuntimeError', 'RuntimeWarning', 'StopAsyncIteration', 'StopIteration', 'SyntaxError', 'SyntaxWarning',
+    'SystemError', 'SystemExit', 'TabError', 'TimeoutError', 'True', 'TypeError', 'UnboundLocalError',
+    'UnicodeDecodeError', 'UnicodeEncodeError', 'UnicodeError', 'UnicodeTranslateError', 'UnicodeWarning',
+    'UserWarning', 'ValueError', 'Warning', 'ZeroDivisionError', abs, aiter, all, anext, any, ascii, bin, bool,
+    breakpoint, bytearray, bytes, callable, chr, classmethod, compile, complex, copyright, credits, delattr,
+    dict, dir, divmod, enumerate, eval, exec, exit, filter, float, format, frozenset, getattr, globals, hasattr,
+    hash, help, hex, id, input, int, isinstance, issubclass, iter, len, license, list, locals, map, max,
+    memoryview, min, next, object, oct, open, ord, pow, print, property, quit, range, repr, reversed, round, set,
+    setattr, slice, sorted, staticmethod, str, sum, super, tuple, type, vars, zip]).
+% none/true/false: the specs' spellings of None/True/False (attr defaults, peer arguments).
+reserved_list(generator_name, [self, torch, at, c10, std, grimoire, ctx, iter, scalar_t, opmath_t, out,
+    result, grad, m, nn, math, pi, none, true, false]).
+reserved_list(generator_class, ['Tensor', 'Optional', 'Sequence', 'GeneratedOptimizer']).
+% Namespaces of torch.ops: torch's own (torch._C._dispatch_get_all_op_names(), dir(torch.ops)), then
+% those of libraries people load beside an extension (their TORCH_LIBRARY blocks would collide).
+reserved_list(torch_namespace, [aten, prim, prims, '_', torch, quantized, '_quantized', c10d, c10d_functional,
+    '_c10d_functional', '_c10d_functional_autograd', '_dtensor', '_native', '_test', '_dir', debug_mode_ops,
+    debugprims, export, higher_order, inductor, inductor_prims, loaded_libraries, load_library, import_module,
+    mkl, mkldnn, mkldnn_prepacked, onednn, profiler, quantization, quantized_decomposed, rngprims, sparse,
+    static_runtime, symm_mem, cuda, cpu, xpu, mps, meta, fbgemm, torchvision, torchaudio, torchtext, torchrec,
+    xformers, flash_attn, triton, vllm, tensorrt, torch_tensorrt, image]).
+reserved_list(module_attribute, ['T_destination', add_module, apply, bfloat16, buffers, call_super_init,
+    children, compile, cpu, cuda, double, dump_patches, eval, extra_repr, float, forward, get_buffer,
+    get_extra_state, get_parameter, get_submodule, half, ipu, load_state_dict, modules, mtia, named_buffers,
+    named_children, named_modules, named_parameters, parameters, register_backward_hook, register_buffer,
+    register_forward_hook, register_forward_pre_hook, register_full_backward_hook,
+    register_full_backward_pre_hook, register_load_state_dict_post_hook, register_load_state_dict_pre_hook,
+    register_module, register_parameter, register_state_dict_post_hook, register_state_dict_pre_hook,
+    requires_grad_, set_extra_state, set_submodule, share_memory, state_dict, to, to_empty, train, training,
+    type, xpu, zero_grad]).
+% templates/extension/: its modules and folders, and what __init__.py.j2 imports or defines.
+reserved_list(package_name, [ops, tests, benchmarks, csrc, optim, profiler, 'Profiler', 'OPS', gemm_backend,
+    current_gemm_backend, index_checks, index_checks_enabled]).
 
-%% valid_identifier(+Atom): lower-case C/Python identifier, not reserved, not a generator prefix.
-valid_identifier(A) :-
-    atom(A),
-    atom_codes(A, [C|Cs]),
-    code_type(C, csymf), \+ code_type(C, upper),
-    forall(member(X, Cs), (code_type(X, csym), \+ code_type(X, upper))),
-    \+ reserved(A),
-    \+ sub_atom(A, 0, _, _, grad_),
-    \+ sub_atom(A, 0, _, _, tmp_),
-    \+ sub_atom(A, 0, _, _, '_').
+reserved_word(W, Namespace) :- reserved_list(Namespace, Ws), memberchk(W, Ws).
 
-%% valid_class_name(+Atom): CamelCase identifier.
-valid_class_name(A) :-
-    atom(A),
-    atom_codes(A, [C|Cs]),
-    code_type(C, upper),
-    forall(member(X, Cs), code_type(X, csym)),
-    \+ reserved(A).
+%% Reserved words of identifiers in general (any role): C++ and Python keywords, names the generated code uses.
+reserved(W) :- member(NS, [cpp_keyword, python_keyword, python_soft_keyword, generator_name]), reserved_word(W, NS), !.
+cpp_keyword(W) :- reserved_word(W, cpp_keyword).
+python_keyword(W) :- ( reserved_word(W, python_keyword) ; reserved_word(W, python_soft_keyword) ), !.
+generator_name(W) :- reserved_word(W, generator_name).
+
+%% valid_identifier(+Atom): lower-case ASCII C/Python identifier, short enough, not reserved, not a generator prefix.
+valid_identifier(A) :- atom(A), \+ name_problem(identifier, A, _).
+
+%% valid_class_name(+Atom): CamelCase ASCII identifier, short enough, not a Python keyword.
+valid_class_name(A) :- atom(A), \+ name_problem(class, A, _).
+
+%% name_problem(+Role, +Name, -Problem): the first reason Name cannot serve in Role, as a sentence
+%  that says what to write instead. Role identifier: any lower_snake_case name, with the reserved words
+%  every role shares; class: any CamelCase name.
+name_problem(Role, N, P) :- once(name_problem_(Role, N, P)).
+
+name_problem_(Role, N, P) :- \+ atom(N), !, role_example(Role, Ex),
+    format(string(P), "~q is not a name: write an atom such as ~w", [N, Ex]).
+name_problem_(_, N, P) :- atom_codes(N, Cs), nth1(I, Cs, C), C > 127, !,
+    format(atom(Hex), "~16r", [C]), upcase_atom(Hex, HEX), atom_length(HEX, HL), Pad is max(0, 4 - HL),
+    length(Zs, Pad), maplist(=(0'0), Zs), atom_codes(Z, Zs),
+    format(string(P), "its character ~w is '~c' (U+~w~w), not ASCII: write names in ASCII letters, digits and _ only (a look-alike letter from another alphabet names something else)", [I, C, Z, HEX]).
+name_problem_(_, N, P) :- max_name_length(Max), atom_length(N, L), L > Max, !,
+    format(string(P), "it is ~w characters long: names have at most ~w (they become file names and C++ symbols); shorten it", [L, Max]).
+name_problem_(Role, N, P) :- class_role(Role), !, class_name_problem(Role, N, P).
+name_problem_(Role, N, P) :- snake_problem(Role, N, P).
+
+class_role(class). class_role(module).
+
+class_name_problem(_, N, P) :-
+    atom_codes(N, [C|Cs]),
+    \+ ( code_type(C, upper), forall(member(X, Cs), code_type(X, csym)) ), !,
+    format(string(P), "write a CamelCase class name: an upper-case letter, then letters and digits", []).
+class_name_problem(Role, N, P) :- reserved_problem(Role, N, P).
+
+snake_problem(Role, N, P) :- atom_codes(N, []), !, role_example(Role, Ex),
+    format(string(P), "it is empty: write a lower_snake_case name such as ~w", [Ex]).
+snake_problem(_, N, P) :- sub_atom(N, 0, 1, _, '_'), !,
+    format(string(P), "names starting with _ are the generated code's own: start it with a letter", []).
+snake_problem(_, N, P) :- atom_codes(N, [C|_]), \+ code_type(C, alpha), !,
+    format(string(P), "it must start with a letter: write e.g. x~w", [N]).
+snake_problem(_, N, P) :- atom_codes(N, Cs), member(C, Cs), code_type(C, upper), !, downcase_atom(N, L),
+    format(string(P), "it has upper-case letters: write lower_snake_case, e.g. ~w", [L]).
+snake_problem(Role, N, P) :- atom_codes(N, Cs), member(C, Cs), \+ code_type(C, csym), !, role_example(Role, Ex),
+    format(string(P), "it may hold only lower-case letters, digits and _, as ~w does", [Ex]).
+snake_problem(_, N, P) :- member(Prefix, [grad_, tmp_]), sub_atom(N, 0, _, _, Prefix), !,
+    format(string(P), "names starting with ~w are the generated code's own (grad_<output> is the incoming gradient): choose another", [Prefix]).
+snake_problem(Role, N, P) :- reserved_problem(Role, N, P).
+
+reserved_problem(Role, N, P) :-
+    role_namespaces(Role, NSs), member(NS, NSs), reserved_word(N, NS), \+ reserved_exempt(Role, N, NS), !,
+    reserved_doc(NS, Doc), role_suggestion(Role, N, S),
+    format(string(P), "'~w' is ~w: choose another name, e.g. ~w", [N, Doc, S]).
+
+role_namespaces(identifier, [cpp_keyword, python_keyword, python_soft_keyword, generator_name]) :- !.
+role_namespaces(class, [python_keyword]) :- !.
+role_namespaces(Role, NSs) :- role_reserves(Role, NSs).
+
+role_example(module, 'MyOp') :- !.
+role_example(class, 'MyOp') :- !.
+role_example(op, my_op) :- !.
+role_example(attr, beta) :- !.
+role_example(output, y) :- !.
+role_example(namespace, my_ops) :- !.
+role_example(package, my_ops) :- !.
+role_example(_, x).
+
+role_suggestion(Role, N, S) :- class_role(Role), !, atom_concat('My', N, S).
+role_suggestion(_, N, S) :- atom_concat(my_, N, S).
 
 % ---------------------------------------------------------------------------------------------
 % Queries over the components
@@ -174,7 +308,15 @@ peer_value(V, _) :- memberchk(V, [true, false, none]), !.
 peer_value(V, Names) :- atom(V), memberchk(V, Names).
 peer_value(shape(I, D), Names) :- !, memberchk(I, Names), integer(D).
 peer_value(V, Names) :- is_list(V), forall(member(X, V), peer_value(X, Names)).
-valid_python_name(P) :- atom(P), atom_codes(P, [C|Cs]), code_type(C, csymf), forall(member(X, Cs), code_type(X, csym)).
+valid_python_name(P) :- atom(P), atom_codes(P, [C|Cs]), C < 128, code_type(C, csymf), forall(member(X, Cs), (X < 128, code_type(X, csym))).
+
+%% choice_problem(+Choice, -Problem): why Choice cannot be one of a choice attr's values (a Python and C++ string
+%  and an identifier-like word in the schema's default).
+choice_problem(C, P) :- \+ atom(C), !, format(string(P), "~q is not a word: write a lower-case atom such as mean", [C]).
+choice_problem(C, P) :- atom_codes(C, Cs), member(X, Cs), X > 127, !, name_problem(choice, C, P).
+choice_problem(C, P) :- max_name_length(Max), atom_length(C, L), L > Max, !, name_problem(choice, C, P).
+choice_problem(C, P) :- \+ valid_python_name(C), !,
+    format(string(P), "write a word of letters, digits and _ that starts with a letter, such as mean", []).
 
 peer_python(Call, Py) :-
     compound_name_arguments(Call, F, Args),
@@ -182,10 +324,22 @@ peer_python(Call, Py) :-
     format(string(Py), "~w(~w)", [F, AL]).
 peer_arg_python(K = V, S) :- !, peer_value_python(V, VS), format(string(S), "~w=~w", [K, VS]).
 peer_arg_python(V, S) :- peer_value_python(V, S).
-peer_value_python(V, S) :- string(V), !, format(string(S), "\"~w\"", [V]).
+peer_value_python(V, S) :- string(V), !, python_string_literal(V, S).
 peer_value_python(shape(I, D), S) :- !, format(string(S), "~w.shape[~w]", [I, D]).
 peer_value_python(V, S) :- is_list(V), !, maplist(peer_value_python, V, Ss), atomic_list_concat(Ss, ', ', J), format(string(S), "[~w]", [J]).
 peer_value_python(V, S) :- python_value(V, S0), format(string(S), "~w", [S0]).
+
+%% python_string_literal(+String, -Literal): a double-quoted Python literal that evaluates to String, so a
+%  peer's string argument stays a string (generator/escape.py's py_string, for text that reaches Python
+%  through a derived component): backslash and quote escaped, control characters as \xHH / \uHHHH.
+python_string_literal(V, S) :-
+    string_codes(V, Cs), maplist(python_char_escape, Cs, Es), atomic_list_concat(Es, Body),
+    format(string(S), "\"~w\"", [Body]).
+python_char_escape(0'\\, '\\\\') :- !.
+python_char_escape(0'", '\\"') :- !.
+python_char_escape(C, E) :- ( C < 32 ; C >= 127, C < 160 ), !, format(atom(E), "\\x~|~`0t~16r~2+", [C]).
+python_char_escape(C, E) :- C >= 0xD800, C =< 0xDFFF, !, format(atom(E), "\\u~|~`0t~16r~4+", [C]).
+python_char_escape(C, E) :- char_code(E, C).
 
 %% op_test_ranges(+Op, -Pairs): Input-[Low, High] for every input, [-3, 3] unless the spec says otherwise.
 op_test_ranges(Op, Pairs) :-

@@ -74,7 +74,7 @@ constant_problem(E, P) :-
     compound(E), E =.. [Op|Args], Args \== [], memberchk(Op, [+, -, *, /, pow, **, ^]),
     forall(member(A, Args), number(A)),
     normalize(E, N), arith_term(N, T),
-    catch(( V is T, ( float(V) -> \+ memberchk(V, [inf, -inf, nan]), float_class(V, C), \+ memberchk(C, [nan, infinite]) ; true ), Err = none ),
+    catch(( V is T, ( float(V), float_class(V, C), memberchk(C, [nan, infinite]) -> Err = evaluation_error(C) ; Err = none ) ),
           error(Err0, _), Err = Err0),
     Err \== none, !,
     evaluation_words(Err, Words),
@@ -87,6 +87,8 @@ evaluation_words(evaluation_error(zero_divisor), "divides by zero") :- !.
 evaluation_words(evaluation_error(undefined), "is undefined (a negative base to a fractional power, or 0/0)") :- !.
 evaluation_words(evaluation_error(float_overflow), "overflows a double") :- !.
 evaluation_words(evaluation_error(float_underflow), "underflows a double") :- !.
+evaluation_words(evaluation_error(infinite), "is infinite") :- !.
+evaluation_words(evaluation_error(nan), "is not a number (NaN)") :- !.
 evaluation_words(E, W) :- format(string(W), "has no value (~q)", [E]).
 
 %% fold(+Arithmetic, -Value): Value is Arithmetic when it evaluates to a finite number that C++ can spell

@@ -49,7 +49,10 @@ def _fail(message: str, code: int = 1) -> "typer.Exit":
 
 @contextmanager
 def _spec_errors(project: Project, consequence: str = ""):
-    """Report spec problems (file:line each) and bad queries, and exit 2."""
+    """Report spec problems (file:line each) and bad queries, and exit 2. Never a traceback: an error that
+    escaped the checks (SWI-Prolog's, or the model's) is reported as one line and exits 2 as well."""
+    from .model import ModelError
+
     try:
         yield
     except SpecError as exc:
@@ -57,8 +60,15 @@ def _spec_errors(project: Project, consequence: str = ""):
             err.print(d.render(project.root), markup=False)
         err.print(f"[red]{len(exc.diagnostics)} problem(s) in the specs{consequence}.[/red]")
         raise typer.Exit(2)
+    except ModelError as exc:
+        raise _fail(f"the specs passed every check but their model is inconsistent ({exc}); this is a gap in "
+                    f"grimoire's checks: please report it with the spec{consequence}", 2)
     except ValueError as exc:
         raise _fail(str(exc), 2)
+    except Exception as exc:
+        if type(exc).__name__ != "PrologError":  # pyswip's, raised for an uncaught Prolog exception
+            raise
+        raise _fail(f"SWI-Prolog raised an error while reading the specs: {exc}{consequence}", 2)
 
 
 def _load_model(project: Project):
@@ -91,7 +101,10 @@ def step_generate(project: Project, check: bool = False) -> None:
         console.print(f"{project.output_name}/ is up to date ({len(rendering.files)} files, "
                       f"{time.perf_counter() - start:.2f} s)")
         return
-    report = render.write(rendering, project.output)
+    try:
+        report = render.write(rendering, project.output)
+    except render.WriteError as exc:
+        raise _fail(str(exc))
     console.print(f"generated {len(ext.ops)} ops into {project.output_name}/: {len(report.written)} written, "
                   f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
                   f"({time.perf_counter() - start:.2f} s)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -498,6 +499,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     attrs = tuple(Attr(**{**_take(a, {"name", "type", "has_default", "default", "choices"}, f"attr of {d['name']}"),
                           "choices": tuple(a["choices"])})
                   for a in d["attrs"])
+    _check_numbers(d, attrs, derived["test_ranges"], root)
     extra: dict[str, Any] = {}
     if d["kind"] == "elementwise":
         extra = {
@@ -580,6 +582,24 @@ def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dic
                          min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
                          bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
     }
+
+
+def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mapping[str, Any], root: Path) -> None:
+    """Numbers the generated code spells as literals are finite (and integers fit int64): semantics/core/checks.pl
+    refuses the rest, and this keeps an odd value that slipped through (inf, nan) a spec error, not a traceback."""
+    problems = []
+    for a in attrs:
+        v = a.default
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, float) and not math.isfinite(v) or isinstance(v, int) and not -2**63 <= v < 2**63:
+            problems.append(f"default {v!r} of attr '{a.name}' of '{d['name']}' is not a finite number "
+                            "that fits its type: write a finite one")
+    for name, bounds in ranges.items():
+        if not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds):
+            problems.append(f"test_range of input '{name}' of '{d['name']}' must be two finite numbers, got {bounds!r}")
+    if problems:
+        raise SpecError([Diagnostic(_rel(d["file"], root), d["line"], m) for m in problems])
 
 
 def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:

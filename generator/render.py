@@ -165,24 +165,46 @@ def drift(rendering: Rendering, out_dir: Path) -> Drift:
     return Drift(tuple(changed), tuple(missing), tuple(stale))
 
 
+class WriteError(Exception):
+    """generated_ops/ could not be written; nothing in it was replaced or removed."""
+
+
 def write(rendering: Rendering, out_dir: Path) -> WriteReport:
-    """Write changed files atomically, leave identical ones untouched (mtime kept), remove stale ones."""
-    written, unchanged = [], []
+    """Write changed files atomically, leave identical ones untouched (mtime kept), remove stale ones.
+
+    All or nothing: every changed file is first written to a temporary file beside its target, named
+    after it and longer (so an OS error, a name too long or a full disk, happens there), and only when
+    all of them are written are existing files replaced and stale ones removed. On an error the temporary
+    files and the folders made for them are removed and WriteError says what failed; out_dir is as it was."""
     # mkstemp makes 0600 files; written output gets the mode an ordinary write would (0666 less umask).
     umask = os.umask(0)
     os.umask(umask)
-    for f in rendering.files:
-        p = out_dir / f.path
-        if p.exists() and p.read_text() == f.content:
-            unchanged.append(f.path)
-            continue
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f.content)
-        os.chmod(tmp, 0o666 & ~umask)
+    unchanged: list[str] = []
+    staged: list[tuple[str, str, Path]] = []  # (relative path, temporary file, target)
+    made_dirs: list[Path] = []
+    try:
+        for f in rendering.files:
+            p = out_dir / f.path
+            if p.is_file() and p.read_text() == f.content:
+                unchanged.append(f.path)
+                continue
+            for d in reversed((p.parent, *p.parent.parents)):
+                if not d.exists():
+                    d.mkdir()
+                    made_dirs.append(d)
+            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.")
+            staged.append((f.path, tmp, p))
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f.content)
+            os.chmod(tmp, 0o666 & ~umask)
+    except OSError as exc:
+        _discard(staged, made_dirs)
+        what = exc.filename or out_dir
+        raise WriteError(f"could not write {what}: {exc.strerror or exc}; nothing in {out_dir} was changed") from exc
+    written = []
+    for rel, tmp, p in staged:
         os.replace(tmp, p)
-        written.append(f.path)
+        written.append(rel)
     removed = sorted(_on_disk(out_dir) - rendering.paths())
     for r in removed:
         (out_dir / r).unlink()
@@ -191,3 +213,16 @@ def write(rendering: Rendering, out_dir: Path) -> WriteReport:
         if d != out_dir and not any(d.iterdir()) and d.name not in IGNORED_DIRS:
             d.rmdir()
     return WriteReport(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def _discard(staged: list[tuple[str, str, Path]], made_dirs: list[Path]) -> None:
+    for _, tmp, _ in staged:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    for d in reversed(made_dirs):
+        try:
+            d.rmdir()
+        except OSError:
+            pass

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__
+from . import __version__, escape
 from .model import Extension, Op
 
 # Folders under the output that belong to the build or to tools, never to the rendering.
@@ -70,8 +70,9 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["cpp_string"] = lambda s: json.dumps(str(s))
-    env.filters["py_string"] = lambda s: repr(str(s))
+    # Every spec string that reaches generated code goes through one of these (generator/escape.py).
+    for name in escape.__all__:
+        env.filters[name] = getattr(escape, name)
     env.filters["py_tuple"] = lambda t: repr(tuple(t))
     env.globals["generator_version"] = __version__
     return env

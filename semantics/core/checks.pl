@@ -63,6 +63,15 @@ violation(component(E, doc, D), Msg) :-
     entity(E), component(E, doc, D), \+ string(D),
     format(string(Msg), "doc of '~w' must be a double-quoted string, as in component(~q, doc, \"What it does.\").", [E, E]).
 
+% A doc lands in C++ comments and Python docstrings (escaped by generator/escape.py); a control character
+% other than newline and tab (NUL, \r, escape sequences, ...) has no readable rendering there: refuse it.
+violation(component(E, doc, D), Msg) :-
+    entity(E), component(E, doc, D), string(D),
+    string_codes(D, Cs), nth1(At, Cs, C), doc_control_char(C), !,
+    format(string(Msg), "doc of '~w' contains the control character U+~|~`0t~16R~4+ (character ~w): write plain text; \\n (a newline) and \\t are allowed.", [E, C, At]).
+doc_control_char(C) :- C < 32, C =\= 0'\n, C =\= 0'\t.
+doc_control_char(C) :- C >= 127, C < 160.
+
 violation(entity(E), Msg) :-
     is_op(E), \+ component(E, doc, _),
     format(string(Msg), "op '~w' has no doc: add component(~q, doc, \"What it computes.\").", [E, E]).

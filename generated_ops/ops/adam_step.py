@@ -67,15 +67,15 @@ def violations(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoup
     """The spec's requires that these attrs break, as messages."""
     out = []
     if not (lr >= 0):
-        out.append(f"the attrs must satisfy lr >= 0; got lr={lr!r}")
+        out.append("the attrs must satisfy " + "lr >= 0" + f"; got lr={lr!r}")
     if not (eps >= 0):
-        out.append(f"the attrs must satisfy eps >= 0; got eps={eps!r}")
+        out.append("the attrs must satisfy " + "eps >= 0" + f"; got eps={eps!r}")
     if not ((beta1 >= 0) and (beta1 < 1)):
-        out.append(f"the attrs must satisfy beta1 >= 0 and beta1 < 1; got beta1={beta1!r}")
+        out.append("the attrs must satisfy " + "beta1 >= 0 and beta1 < 1" + f"; got beta1={beta1!r}")
     if not ((beta2 >= 0) and (beta2 < 1)):
-        out.append(f"the attrs must satisfy beta2 >= 0 and beta2 < 1; got beta2={beta2!r}")
+        out.append("the attrs must satisfy " + "beta2 >= 0 and beta2 < 1" + f"; got beta2={beta2!r}")
     if not (weight_decay >= 0):
-        out.append(f"the attrs must satisfy weight_decay >= 0; got weight_decay={weight_decay!r}")
+        out.append("the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}")
     return out
 
 

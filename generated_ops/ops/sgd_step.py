@@ -66,13 +66,13 @@ def violations(*, lr, momentum, dampening, weight_decay, nesterov, maximize, **_
     """The spec's requires that these attrs break, as messages."""
     out = []
     if not (lr >= 0):
-        out.append(f"the attrs must satisfy lr >= 0; got lr={lr!r}")
+        out.append("the attrs must satisfy " + "lr >= 0" + f"; got lr={lr!r}")
     if not (momentum >= 0):
-        out.append(f"the attrs must satisfy momentum >= 0; got momentum={momentum!r}")
+        out.append("the attrs must satisfy " + "momentum >= 0" + f"; got momentum={momentum!r}")
     if not (weight_decay >= 0):
-        out.append(f"the attrs must satisfy weight_decay >= 0; got weight_decay={weight_decay!r}")
+        out.append("the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}")
     if not (not bool(nesterov) or ((momentum > 0) and (dampening == 0))):
-        out.append(f"the attrs must satisfy if nesterov then momentum > 0 and dampening == 0; got nesterov={nesterov!r} momentum={momentum!r} dampening={dampening!r}")
+        out.append("the attrs must satisfy " + "if nesterov then momentum > 0 and dampening == 0" + f"; got nesterov={nesterov!r} momentum={momentum!r} dampening={dampening!r}")
     return out
 
 

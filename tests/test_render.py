@@ -92,3 +92,25 @@ def test_committed_tree_is_up_to_date(ext, root):
     """generated_ops/ must be exactly what the specs and templates give."""
     d = render.drift(render.render(ext, root / "templates"), root / "generated_ops")
     assert not d, f"generated_ops/ is out of date, run `grimoire generate`: {d}"
+
+
+def test_write_is_all_or_nothing(tmp_path: Path):
+    """A file that cannot be written (here a name too long for the file system) fails the whole write
+    before any existing file is replaced or any stale one removed, and leaves no temporary file behind."""
+    out = tmp_path / "out"
+    (out / "ops").mkdir(parents=True)
+    (out / "__init__.py").write_text("old init\n")
+    (out / "ops" / "stale.py").write_text("stale\n")
+    (out / "kept.py").write_text("same\n")
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    rendering = render.Rendering((
+        render.RenderedFile("__init__.py", "new init\n"),
+        render.RenderedFile("kept.py", "same\n"),
+        render.RenderedFile("newdir/fresh.py", "fresh\n"),
+        render.RenderedFile("ops/" + "a" * 300 + ".py", "too long a name\n"),
+    ))
+    with pytest.raises(render.WriteError, match="nothing in .* was changed"):
+        render.write(rendering, out)
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    assert after == before  # nothing replaced, removed, or left over (no .tmp files)
+    assert not (out / "newdir").exists()  # the folder made for the staged file went with it

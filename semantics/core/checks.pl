@@ -116,11 +116,24 @@ violation(component(E, attr, A), Msg) :-
     type_example(T, Example),
     format(string(Msg), "default ~q of attr '~w' of '~w' is not a ~w (write e.g. ~w).", [D, N, E, T, Example]).
 
-violation(component(E, K, N), Msg) :-
-    is_op(E), member(K, [input, output, attr]), component(E, K, C),
+%  Blamed on the later of the two (inputs come before outputs, outputs before attrs), once.
+violation(component(E, K, C), Msg) :-
+    is_op(E), nth1(KI, [input, output, attr], K), component(E, K, C),
     ( K == attr -> attr_parts(C, N, _, _) ; N = C ),
-    op_all_names(E, All), msort(All, Sorted), append(_, [N, N|_], Sorted),
+    (   nth1(KJ, [input, output, attr], K0), KJ < KI, component(E, K0, C0),
+        ( K0 == attr -> attr_parts(C0, N, _, _) ; C0 == N )
+    ->  true
+    ;   findall(C1, ( component(E, K, C1), ( K == attr -> attr_parts(C1, N, _, _) ; C1 == N ) ), [_, C2|_]), C2 == C
+    ),
     format(string(Msg), "name '~w' is used twice among the inputs, attrs and outputs of '~w': rename one.", [N, E]).
+
+%  Python parameters with a default come last: the generated function takes the attrs in order.
+violation(component(E, attr, A), Msg) :-
+    is_op(E), \+ component(E, kind, optimizer),
+    findall(X, component(E, attr, X), Attrs),
+    append(Before, [A|_], Attrs), attr_parts(A, N, _, required),
+    member(A0, Before), attr_parts(A0, N0, _, default(_)), !,
+    format(string(Msg), "attr '~w' of '~w' has no default but follows attr '~w', which has one (Python takes parameters with defaults last): declare ~w before ~w, or give it a default.", [N, E, N0, N, N0]).
 
 violation(component(E, dtypes, Ds), Msg) :-
     is_op(E), component(E, dtypes, Ds),
@@ -179,7 +192,7 @@ violation(component(E, module, M), Msg) :-
 violation(component(E, module, M), Msg) :-
     is_op(E), component(E, module, M), valid_class_name(M), name_problem(module, M, P),
     camel_case(E, Camel), ( Camel == M -> atom_concat(Camel, 'Module', Suggest) ; Suggest = Camel ),
-    format(string(Msg), "module name ~q of '~w' is not usable: ~w; e.g. component(~q, module, ~q).", [M, E, P, E, Suggest]).
+    format(string(Msg), "module name ~q of '~w' is not usable: ~w (as component(~q, module, ~q)).", [M, E, P, E, Suggest]).
 
 %  An op named like the package's own names (the module from op_module/2's default) is blamed above.
 violation(entity(E), Msg) :-
@@ -242,7 +255,7 @@ violation(component(E, K, N), Msg) :-
 
 %  Without a namespace or package component the extension's own name serves.
 violation(entity(E), Msg) :-
-    is_extension(E), member(K, [namespace, package]), \+ component(E, K, _), name_problem(K, E, P),
+    is_extension(E), once(( member(K, [namespace, package]), \+ component(E, K, _), name_problem(K, E, P) )),
     format(string(Msg), "extension '~w' serves as its own ~w, which is not usable: ~w; or add component(~q, ~w, my_ops).", [E, K, P, E, K]).
 
 violation(entity(E), Msg) :-

@@ -214,7 +214,8 @@ snake_problem(_, N, P) :- sub_atom(N, 0, 1, _, '_'), !,
 snake_problem(_, N, P) :- atom_codes(N, [C|_]), \+ code_type(C, alpha), !,
     format(string(P), "it must start with a letter: write e.g. x~w", [N]).
 snake_problem(_, N, P) :- atom_codes(N, Cs), member(C, Cs), code_type(C, upper), !, downcase_atom(N, L),
-    format(string(P), "it has upper-case letters: write lower_snake_case, e.g. ~w", [L]).
+    ( name_problem(identifier, L, _) -> atom_concat(my_, L, S) ; S = L ),
+    format(string(P), "it has upper-case letters: write lower_snake_case, e.g. ~w", [S]).
 snake_problem(Role, N, P) :- atom_codes(N, Cs), member(C, Cs), \+ code_type(C, csym), !, role_example(Role, Ex),
     format(string(P), "it may hold only lower-case letters, digits and _, as ~w does", [Ex]).
 snake_problem(_, N, P) :- member(Prefix, [grad_, tmp_]), sub_atom(N, 0, _, _, Prefix), !,

@@ -34,6 +34,8 @@ constant_name(pi, 3.141592653589793).
 %% expr_problem(+Expr, +Vars, -Problem): Problem describes the first part of Expr outside the grammar.
 expr_problem(E, _, P) :- var(E), !, P = "an unbound Prolog variable (names must start lower-case: write x, not X)".
 expr_problem(E, _, _) :- number(E), !, fail.
+expr_problem(E, _, P) :- string(E), !,
+    format(string(P), "~q is a string, not a number or a name: write numbers without quotes, e.g. 2", [E]).
 expr_problem(E, Vars, P) :- atom(E), !,
     \+ memberchk(E, Vars), \+ constant_name(E, _),
     atomic_list_concat(Vars, ', ', VL),

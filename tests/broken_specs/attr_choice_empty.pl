@@ -1,0 +1,8 @@
+% expect: 8 attr 'mode' of 'bad_op' has unknown type choice([]); types: float, int, bool,
+entity(bad_op).
+component(bad_op, kind, elementwise).
+component(bad_op, doc, "A test op.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, forward, y = x * 2).
+component(bad_op, attr, mode: choice([]) = fast).

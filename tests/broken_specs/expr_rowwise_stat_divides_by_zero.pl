@@ -1,0 +1,11 @@
+% expect: 10 stat ms of 'bad_norm': tmp_s0/0 divides by zero: write the value you mean, or drop the
+entity(bad_norm).
+component(bad_norm, kind, rowwise).
+component(bad_norm, doc, "A norm.").
+component(bad_norm, input, x).
+component(bad_norm, input, weight).
+component(bad_norm, column_input, weight).
+component(bad_norm, attr, eps: float = 1.0e-5).
+component(bad_norm, output, y).
+component(bad_norm, stat, ms = mean(x * x) / 0).
+component(bad_norm, forward, y = x * rsqrt(ms + eps) * weight).

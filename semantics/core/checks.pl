@@ -46,10 +46,15 @@ violation(entity(E), Msg) :-
     is_op(E), name_problem(op, E, P),
     format(string(Msg), "op name '~w' is not usable: ~w.", [E, P]).
 
-%  The backward op an op registers (torch.ops.<ns>.<op>_backward, and its C++ <op>_backward_cpu/_cuda).
+%  The ops an op registers beside itself: torch.ops.<ns>.<op>_backward (and its C++ <op>_backward_cpu/_cuda),
+%  <op>_composite (the forward as torch ops, for double backward).
+op_companion_suffix(backward, "its backward").
+op_companion_suffix(composite, "its composite forward (for double backward)").
+
 violation(entity(B), Msg) :-
-    is_op(B), atom(B), \+ name_problem(op, B, _), atom_concat(Op, '_backward', B), is_op(Op),
-    format(string(Msg), "op name '~w' is taken: op '~w' registers its backward as ~w; name this op otherwise, e.g. ~w_grad or d~w.", [B, Op, B, Op, Op]).
+    is_op(B), atom(B), \+ name_problem(op, B, _),
+    op_companion_suffix(Suffix, What), atom_concat('_', Suffix, Tail), atom_concat(Op, Tail, B), is_op(Op), !,
+    format(string(Msg), "op name '~w' is taken: op '~w' registers ~w as ~w; name this op otherwise, e.g. ~w_grad or ~w_op.", [B, Op, What, B, Op, B]).
 
 violation(component(E, K, V), Msg) :-
     is_op(E), component(E, K, V), component_spec(K, _, extension, _),

@@ -354,6 +354,16 @@ class Op:
         return self.kind == "rowwise" and self.backward_plan is not None
 
     @property
+    def composite_schema(self) -> str:
+        """The schema of <op>_composite, the forward written as torch ops (CompositeImplicitAutograd,
+        registered in Python): a double backward differentiates it, since the fused backward kernel
+        has no derivative of its own. "" for ops whose autograd is not C++."""
+        if not self.cpp_autograd:
+            return ""
+        assert self.schema.startswith(self.name + "(")
+        return self.name + "_composite" + self.schema[len(self.name):]
+
+    @property
     def grad_inputs(self) -> tuple[str, ...]:
         """The inputs <op>_backward returns gradients for, in its order."""
         if self.kind == "elementwise":

@@ -463,9 +463,11 @@ rw_py(-A, S) :- !, rw_py(A, SA), format(string(S), "(-~w)", [SA]).
 rw_py(pow(A, N), S) :- !, rw_py(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
 rw_py(max(A, C), S) :- !, rw_py(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
 rw_py(min(A, C), S) :- !, rw_py(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
+% A condition over attrs alone is a Python bool, which torch.where refuses: as_tensor makes it a tensor
+% on the row's device (col's); a tensor condition passes through unchanged.
 rw_py(where(C, A, B), S) :- !,
     C =.. [Op, L, R], py_cmp(Op, PO), rw_py(L, SL), rw_py(R, SR), rw_py(A, SA), rw_py(B, SB),
-    format(string(S), "torch.where(~w ~w ~w, ~w, ~w)", [SL, PO, SR, SA, SB]).
+    format(string(S), "torch.where(torch.as_tensor(~w ~w ~w, device=col.device), ~w, ~w)", [SL, PO, SR, SA, SB]).
 rw_py(X, S) :- X =.. [Op, A, B], binop(Op), !, rw_py(A, SA), rw_py(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
 rw_py(X, S) :- X =.. [F, A], unary_fn(F, T), !, rw_py(A, SA), format(string(S), "~w(~w)", [T, SA]).
 rw_py_reduction(sum, 'torch.sum').

@@ -612,6 +612,12 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
         raise SpecError([Diagnostic(_rel(d["file"], root), d["line"], m) for m in problems])
 
 
+# Builtins a reference may not name: each runs code, touches files or the interpreter's state.
+_UNSAFE_BUILTINS = frozenset({"__import__", "eval", "exec", "compile", "open", "input", "breakpoint", "globals",
+                              "locals", "vars", "getattr", "setattr", "delattr", "help", "exit", "quit",
+                              "memoryview", "type", "object", "super", "classmethod", "staticmethod", "property"})
+
+
 def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
     """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
     file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
@@ -623,6 +629,14 @@ def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> 
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
         raise problem(f"not a Python expression ({exc.msg} at column {exc.offset}): {expr}") from None
+    # A spec is data: the reference may compute, never reach the interpreter (imports, eval, files, the
+    # object graph through dunder attributes).
+    for n in ast.walk(tree):
+        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else None
+        dunder = name is not None and name.startswith("__") and name.endswith("__")
+        if dunder or (isinstance(n, ast.Name) and name in _UNSAFE_BUILTINS):
+            raise problem(f"'{name}' is not allowed: a reference computes the outputs from the inputs and attrs "
+                          "with torch, math and plain Python, and reaches nothing else")
     known = set(d["inputs"]) | {a["name"] for a in d["attrs"]} | {"torch", "math"} | set(dir(builtins))
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}

@@ -1,8 +1,13 @@
-"""Stage 1 — knowledge: consult semantics/ with SWI-Prolog (through pyswip), refuse any spec that
+"""Stage 1 — knowledge: load semantics/ into SWI-Prolog (through pyswip), refuse any spec that
 prints an error or warning or breaks a check, and hand the model on as plain JSON data.
 
+Specs are data: the vocabulary (semantics/core, semantics/kinds) is code and is consulted, but only
+grimoire's own copy of it, or a project's that its pyproject.toml trusts; every other file under
+semantics/ is read term by term (generator/prolog/bridge.pl) and only the vocabulary's facts are kept.
+Every query over the specs runs under a time and an inference limit.
+
 pyswip drives one engine per process: this module owns it, keeps it on the calling thread, reloads
-files by unloading the previous set first, and exhausts every query it opens so none is left half-read.
+files by forgetting the previous set first, and exhausts every query it opens so none is left half-read.
 """
 
 from __future__ import annotations
@@ -21,9 +26,16 @@ from .project import BUNDLED_SEMANTICS
 BRIDGE = Path(__file__).with_name("prolog") / "bridge.pl"
 # Load order matters only for the vocabulary: core first, then kinds, then everything else.
 _LAYERS = ("core", "kinds")
+# Suffixes of Prolog source that are not read: a spec must be a .pl file. (.plt files beside the
+# vocabulary are its PLUnit tests, run by tests/test_plunit.py, and stay allowed.)
+_MISNAMED = (".pro", ".prolog", ".P", ".PL", ".Pl", ".pL")
+
+# Every query over the specs stops after this many seconds or inferences (about 50 million a second):
+# the real specs need a few million; a looping rule or a runaway expression becomes a diagnostic.
+TIME_LIMIT_S = 20
+INFERENCE_LIMIT = 500_000_000
 
 _lock = threading.Lock()
-_loaded: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,37 @@ def _bundled_layers(semantics_dir: Path) -> list[Path]:
         return []
     return sorted(p for layer in _LAYERS if not (semantics_dir / layer).is_dir()
                   for p in (BUNDLED_SEMANTICS / layer).rglob("*.pl") if p.is_file())
+
+
+def trusts_kinds(root: Path) -> bool:
+    """`[tool.grimoire] trust_kinds = true` in the project's pyproject.toml: its own semantics/core and
+    semantics/kinds are code grimoire may run (consult). Without it, only grimoire's own copy is run."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return False
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text()).get("tool", {}).get("grimoire", {}).get("trust_kinds") is True
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def _layer_of(path: Path, semantics_dir: Path) -> str | None:
+    """"core" or "kinds" for a vocabulary file (of the project or grimoire's), else None."""
+    base = semantics_dir if path.is_relative_to(semantics_dir) else BUNDLED_SEMANTICS
+    rel = path.relative_to(base).parts
+    return rel[0] if len(rel) > 1 and rel[0] in _LAYERS else None
+
+
+def _is_bundled_code(path: Path, semantics_dir: Path) -> bool:
+    """A vocabulary file grimoire ships, or a byte-identical copy of one at the same place in the
+    project (a project copied from this repository): running it runs nothing the user wrote."""
+    path = path.resolve()
+    if path.is_relative_to(BUNDLED_SEMANTICS.resolve()):
+        return True
+    twin = BUNDLED_SEMANTICS / path.relative_to(semantics_dir)
+    return twin.is_file() and twin.read_bytes() == path.read_bytes()
 
 
 def spec_files(semantics_dir: Path) -> list[Path]:
@@ -91,19 +134,44 @@ def _one(query: str, var: str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _consult(files: list[Path]) -> list[Diagnostic]:
+def _atoms(files: list[Path]) -> str:
+    return "[" + ", ".join(_quote(str(f.resolve())) for f in files) + "]"
+
+
+def _consult(code: list[Path], data: list[Path]) -> list[Diagnostic]:
+    """Consult the vocabulary (code), read the specs (data); what either printed or refused."""
     prolog = _prolog()
-    for old in reversed(_loaded):
-        list(prolog.query(f"unload_file({_quote(old)})"))
-    _loaded.clear()
-    if not list(prolog.query("current_predicate(grimoire_consult/1)")):
+    if not list(prolog.query("current_predicate(grimoire_load/2)")):
         list(prolog.query(f"consult({_quote(str(BRIDGE))})"))
-    names = [str(f.resolve()) for f in files]
-    list(prolog.query(f"grimoire_consult([{', '.join(map(_quote, names))}])"))
-    _loaded.extend(names)
+    list(prolog.query(f"grimoire_set_limits({TIME_LIMIT_S}, {INFERENCE_LIMIT})"))
+    list(prolog.query(f"grimoire_load({_atoms(code)}, {_atoms(data)})"))
     messages = json.loads(_one("grimoire_messages_json(J)", "J"))
     return [Diagnostic(m["file"], int(m["line"]), _strip_place(m["message"], m["file"]), m["kind"])
             for m in messages]
+
+
+def _sort_out(files: list[Path], semantics_dir: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
+    """Split the files into code to consult and data to read, refusing a vocabulary file of the project
+    that the project does not trust, and any Prolog-looking file that is not a .pl file."""
+    trusted = trusts_kinds(semantics_dir.parent)
+    code: list[Path] = []
+    data: list[Path] = []
+    problems: list[Diagnostic] = []
+    for f in files:
+        layer = _layer_of(f, semantics_dir)
+        if layer is None:
+            data.append(f)
+        elif trusted or _is_bundled_code(f, semantics_dir):
+            code.append(f)
+        else:
+            problems.append(Diagnostic(str(f), 0, (
+                f"not loaded: semantics/{layer}/ is vocabulary code, and grimoire runs a project's own only "
+                f"when the project trusts it: add `trust_kinds = true` under [tool.grimoire] in "
+                f"pyproject.toml, or remove semantics/{layer}/ to use grimoire's own")))
+    for f in sorted(p for p in semantics_dir.rglob("*") if p.suffix in _MISNAMED and p.is_file()):
+        problems.append(Diagnostic(str(f), 0, f"not loaded: rename to {f.stem}.pl (grimoire reads only .pl "
+                                              "files under semantics/)"))
+    return code, data, problems
 
 
 def _strip_place(message: str, file: str) -> str:
@@ -118,14 +186,18 @@ def load(semantics_dir: Path) -> Knowledge:
     files = spec_files(semantics_dir)
     if not any(f.is_relative_to(semantics_dir) for f in files):  # the bundled vocabulary alone is no project
         raise SpecError([Diagnostic(str(semantics_dir), 0, "no .pl files: write specs under semantics/")], root)
+    code, data, refused = _sort_out(files, semantics_dir)
     with _lock:
-        problems = _consult(files)
+        problems = refused + _consult(code, data)
         if problems:
             raise SpecError(problems, root)
         violations = json.loads(_one("grimoire_violations_json(J)", "J"))
         if violations:
-            raise SpecError([Diagnostic(v["file"], int(v["line"]), v["message"]) for v in violations], root)
+            raise SpecError([_located(v, semantics_dir) for v in violations], root)
         model = json.loads(_one("grimoire_model_json(J)", "J"))
+        runaway = model.pop("problems")
+        if runaway:
+            raise SpecError([_located(p, semantics_dir) for p in runaway], root)
     sources = tuple(
         SourceFile(str(f.relative_to(root)) if f.is_relative_to(root)
                    else "grimoire:" + str(f.relative_to(BUNDLED_SEMANTICS.parent)),
@@ -133,6 +205,11 @@ def load(semantics_dir: Path) -> Knowledge:
         for f in sorted(files) if f.is_file()
     )
     return Knowledge(model=model, sources=sources, semantics_dir=semantics_dir)
+
+
+def _located(v: dict[str, Any], semantics_dir: Path) -> Diagnostic:
+    """A violation as a diagnostic; one that no fact can be blamed for names the semantics folder."""
+    return Diagnostic(v["file"] or str(semantics_dir), int(v["line"]), v["message"])
 
 
 def perceive(semantics_dir: Path, query: str, facts: Path | None = None) -> Solutions:

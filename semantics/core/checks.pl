@@ -347,12 +347,20 @@ derivation_violation(entity(Op), Msg) :-
 
 locate(Where, File, Line) :-
     clause(Where, true, Ref),
-    clause_property(Ref, file(File)),
-    clause_property(Ref, line_count(Line)), !.
+    clause_at(Ref, File, Line), !.
 locate(_, unknown, 0).
 
 %% clause_place(+Ref, -Place): "file.pl:Line" of a clause, for messages naming a second fact.
 clause_place(Ref, Place) :-
-    clause_property(Ref, file(File)), clause_property(Ref, line_count(Line)), !,
+    clause_at(Ref, File, Line), !,
     file_base_name(File, Base), format(atom(Place), "~w:~w", [Base, Line]).
 clause_place(_, 'another fact').
+
+%% clause_at(+Ref, -File, -Line): where a clause was written. Spec files are read as data and their
+%  facts asserted (generator/prolog/bridge.pl), so their place is recorded beside them in
+%  spec_clause_at/3; a consulted clause carries its own.
+:- dynamic spec_clause_at/3.
+clause_at(Ref, File, Line) :- spec_clause_at(Ref, File, Line), !.
+clause_at(Ref, File, Line) :-
+    clause_property(Ref, file(File)),
+    clause_property(Ref, line_count(Line)).

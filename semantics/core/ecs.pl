@@ -11,6 +11,8 @@
 
 :- multifile entity/1, component/3.
 :- discontiguous entity/1, component/3.
+% Spec files are data: the loader reads their facts and asserts them (generator/prolog/bridge.pl).
+:- dynamic entity/1, component/3.
 
 :- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
 :- discontiguous op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.

@@ -1,5 +1,6 @@
-% expect: 12 lists cuda, but kind toy_cpu_only has kernels only for cpu
-% A kind with CPU kernels only (declared here, as a kind file would) and an op asking for CUDA.
+% expect: 4 op_kind/2 is a hook of the vocabulary that kind files fill in, and a spec file cannot add to it
+% A kind declared in an op file: a kind is code (semantics/kinds/), and a spec file is data. (The devices
+% check this case once exercised is tested with a trusted kind file in tests/test_spec_sandbox.py.)
 op_kind(toy_cpu_only, "a kind with CPU kernels only").
 kind_device(toy_cpu_only, cpu).
 

@@ -1,0 +1,9 @@
+% expect: 9 directive `:- consult('../../secrets.pl')` refused: a spec file cannot load or include another file
+% consult/1 would load (and run) another file.
+entity(bad_op).
+component(bad_op, kind, elementwise).
+component(bad_op, doc, "Doubles x.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, forward, y = x * 2).
+:- consult('../../secrets.pl').

@@ -17,7 +17,7 @@
     catch per entity) would swallow; so the inferences spent are also counted, and the time alarm fires
     again every 0.2 s past the deadline until the query gives up. */
 :- dynamic grimoire_limit/2.          % grimoire_limit(Seconds, Inferences)
-grimoire_limit(20, 500000000).
+grimoire_limit(20, 200000000).   % generator/knowledge.py sets them
 
 grimoire_set_limits(Seconds, Inferences) :-
     retractall(grimoire_limit(_, _)),

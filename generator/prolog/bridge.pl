@@ -1,6 +1,9 @@
 /*  The knowledge layer's side of the bridge to Python (loaded before any spec):
-    - captures every error and warning printed while consulting, with file:line, so a spec
-      with a syntax error fails instead of loading the rest silently;
+    - consults the vocabulary (semantics/core, semantics/kinds: code) and captures every error and
+      warning printed meanwhile, with file:line;
+    - reads every spec file as data (read_term/3, nothing runs) and keeps only the vocabulary's facts,
+      refusing anything else at its file:line;
+    - runs every query over the specs under a time and an inference limit;
     - exports the model as one JSON atom, so Python never walks Prolog terms;
     - runs an arbitrary query for `grimoire perceive`, returning printed solutions;
     - holds the latest saved benchmark run as facts, so `perceive` answers questions about it.

@@ -24,7 +24,7 @@ activation(tanh, tanh(z), "torch.nn.Tanh()", "torch.tanh({})").
 %% activation_output_gradient(?Name, ?Expr): g * dAct/dz written over the output y and the incoming
 %  gradient g alone, where that is exact: the backward then needs no pre-activation.
 activation_output_gradient(none, g).
-activation_output_gradient(relu, where(y > 0, g, 0)).
+activation_output_gradient(relu, where(y =< 0, 0, g)).   % a NaN output passes g, as threshold_backward
 activation_output_gradient(sigmoid, g * y * (1 - y)).
 activation_output_gradient(tanh, g * (1 - y * y)).
 

@@ -138,10 +138,12 @@ d(sigmoid(A), V, sigmoid(A) * (1 - sigmoid(A)) * DA) :- !, d(A, V, DA).
 d(erf(A), V, 1.1283791670955126 * exp(-(A * A)) * DA) :- !, d(A, V, DA).   % 2/sqrt(pi)
 d(abs(A), V, sign(A) * DA) :- !, d(A, V, DA).
 d(sign(_), _, 0) :- !.
-d(relu(A), V, where(A > 0, DA, 0)) :- !, d(A, V, DA).
+% The kinks as torch's own backwards: relu passes the gradient unless A =< 0 (a NaN input passes it,
+% as threshold_backward does); clamp_min/clamp_max pass it at equality too.
+d(relu(A), V, where(A =< 0, 0, DA)) :- !, d(A, V, DA).
 d(softplus(A), V, sigmoid(A) * DA) :- !, d(A, V, DA).
-d(max(A, C), V, where(A > C, DA, 0)) :- !, d(A, V, DA).
-d(min(A, C), V, where(A < C, DA, 0)) :- !, d(A, V, DA).
+d(max(A, C), V, where(A >= C, DA, 0)) :- !, d(A, V, DA).
+d(min(A, C), V, where(A =< C, DA, 0)) :- !, d(A, V, DA).
 d(where(C, A, B), V, where(C, DA, DB)) :- !, d(A, V, DA), d(B, V, DB).
 
 %% gradient(+Expr, +Var, +Grad, -GradExpr): Grad * dExpr/dVar, simplified.
@@ -170,6 +172,10 @@ rule(A - 0, A). rule(0 - A, -A).
 rule(A * B, 0) :- ( A == 0 ; B == 0 ).
 rule(1 * A, A). rule(A * 1, A).
 rule(A / 1, A).
+% A * (1 / B) as A / B: the reciprocal of a denormal B overflows to inf where the quotient is finite
+% (div's gradient at y = 1e-39), and torch divides.
+rule(A * (N / B), A / B) :- N == 1.
+rule(A * (N / B), A / B) :- N == 1.0.
 rule(0 / _, 0).
 rule(-(-A), A).
 rule(A + -B, A - B).

@@ -28,9 +28,13 @@ component(adam_step, scalar, bias_correction2_sqrt = sqrt(bias_correction2)).
 component(adam_step, let, g = if(maximize, -grad, grad)).
 component(adam_step, let, gd = if((weight_decay =\= 0, \+ decoupled_weight_decay), g + weight_decay * param, g)).
 component(adam_step, update, param = if((weight_decay =\= 0, decoupled_weight_decay), param * (1 - lr * weight_decay), param)).
-component(adam_step, update, exp_avg = exp_avg + (1 - beta1) * (gd - exp_avg)).
+% torch's lerp(exp_avg, gd, 1 - beta1): from the nearer end, so infinities give what torch's do
+% (a weight of 0.5 or more: gd - (gd - exp_avg) * beta1, which is NaN for an inf gradient).
+component(adam_step, update, exp_avg = if(beta1 > 0.5, exp_avg + (1 - beta1) * (gd - exp_avg),
+                                             gd - (gd - exp_avg) * beta1)).
 component(adam_step, update, exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * gd * gd).
-component(adam_step, update, max_exp_avg_sq = if(amsgrad, where(exp_avg_sq > max_exp_avg_sq, exp_avg_sq, max_exp_avg_sq), max_exp_avg_sq)).
+% maximum(max_exp_avg_sq, exp_avg_sq) as torch: a NaN in exp_avg_sq wins (it stays NaN once it is).
+component(adam_step, update, max_exp_avg_sq = if(amsgrad, where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq)).
 component(adam_step, let, second = if(amsgrad, max_exp_avg_sq, exp_avg_sq)).
 component(adam_step, let, denom = sqrt(second) / bias_correction2_sqrt + eps).
 component(adam_step, update, param = param + step_size * exp_avg / denom).

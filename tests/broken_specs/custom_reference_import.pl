@@ -1,0 +1,9 @@
+% expect: 8 '__import__' is not allowed
+entity(bad_op).
+component(bad_op, kind, custom).
+component(bad_op, doc, "Doubles x.").
+component(bad_op, input, x).
+component(bad_op, output, y).
+component(bad_op, shape, y = like(x)).
+component(bad_op, reference, "__import__('os').system('touch /tmp/grimoire_pwned') or x * 2").
+component(bad_op, sample, [[3]]).

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import cli, knowledge
+from generator import cli, knowledge, model
 from generator.diagnostics import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +33,6 @@ EXPECT = re.compile(r"^% expect: (\d+) (.+)$")
 AS = re.compile(r"^% as: (\S+)$")
 ERROR_LINE = re.compile(r"^(\S+?):(\d+): (?:error|warning): ", re.MULTILINE)  # SWI-Prolog's warnings refuse a spec too
 
-# Cases whose diagnostic lands on its component only once spec files are read as data (read_term) rather
-# than consulted; consulted, they still give one diagnostic, on the op's entity line.
-CONSULT_DIFFERS = {"expr_method_call"}
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
@@ -90,16 +87,13 @@ def test_broken_spec(case, tmp_path, wide_console):
     where = placement(case)
     semantics = semantics_with(tmp_path, case)
 
-    # The library: one SpecError with one diagnostic at the case's file:line.
+    # The library (knowledge, then the model's own checks): one SpecError with one diagnostic at the
+    # case's file:line.
     with pytest.raises(SpecError) as info:
-        knowledge.load(semantics)
+        model.build_model(knowledge.load(semantics))
     diagnostics = info.value.diagnostics
     assert len(diagnostics) == 1, "\n".join(d.render() for d in diagnostics)
     d = diagnostics[0]
-    if case.stem in CONSULT_DIFFERS and d.message.startswith(f"checking '"):
-        # While specs are consulted (not yet read as data), SWI-Prolog expands x.sigmoid() into a dict call
-        # in the fact's body; the check then raises, which still becomes one diagnostic, at the entity.
-        pytest.xfail("specs are consulted: functional notation is expanded before the checks see it")
     assert Path(d.file).name == Path(where).name, d.render()
     assert d.line == line, d.render()
     assert substring in d.message, d.render()

@@ -44,7 +44,9 @@ def test_constants_are_lifted_to_the_host(ext):
     o = ext.op("adam_step").optimizer
     lifted = {h.name: h.py for h in o.host if h.name.startswith("tmp_u")}
     assert "(1 - beta1)" in lifted.values() and "(1 - beta2)" in lifted.values()
-    assert all("beta1" not in line for p in o.programs for line in p.cpp)  # only through tmp_u*
+    # (1 - beta1) is never computed per element: only through tmp_u* (beta1 itself is a uniform, which
+    # the lerp's second form, gd - (gd - exp_avg) * beta1, reads)
+    assert all("1 - beta1" not in line for p in o.programs for line in p.cpp)
 
 
 def test_classes_group_and_fix_attrs(ext):

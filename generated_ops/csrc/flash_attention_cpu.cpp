@@ -133,13 +133,99 @@ inline int64_t visible_keys(bool causal, int64_t row, int64_t k0, int64_t cols) 
   return causal ? std::clamp<int64_t>(row + 1 - k0, 0, cols) : cols;
 }
 
+// NaN and inf follow torch's math (scaled_dot_product_attention's definition): causal masking there adds -inf
+// to the masked scores and multiplies every value row by its (maybe 0) probability. So a masked score that is
+// NaN or +inf (NaN + -inf, inf + -inf) makes its row NaN, a non-finite value of a masked key makes that output
+// column NaN (0 * inf), a row whose scores are all -inf is 0 @ V, a NaN score makes its row NaN and a +inf
+// score gives inf - inf = NaN. The tiles visited are checked as they are computed; for the keys that causal
+// masking lets us skip, a pass over K and V per head (O(seq * d), against the O(seq^2 * d) products) tells which
+// value columns hold a non-finite element and bounds |q . k|, so that finite inputs never compute a skipped tile.
+template <typename T>
+struct SkippedKeys {
+  std::vector<int64_t> vlast;  // [BH, Dv]: the last key whose value has a non-finite element in that column, or -1
+  std::vector<T> kmax;         // [BH, Sk + 1]: max over keys j' >= j of max |k_j'| (inf where any is NaN or inf)
+};
+
+template <typename T>
+SkippedKeys<T> skipped_keys(const T* k, const T* v, int64_t BH, int64_t Sk, int64_t D, int64_t Dv) {
+  SkippedKeys<T> sk{std::vector<int64_t>(BH * Dv, -1), std::vector<T>(BH * (Sk + 1), T(0))};
+  at::parallel_for(0, BH, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) {
+      int64_t* vl = sk.vlast.data() + bh * Dv;
+      T* km = sk.kmax.data() + bh * (Sk + 1);
+      for (int64_t j = 0; j < Sk; ++j) {
+        const T* vr = v + (bh * Sk + j) * Dv;
+        for (int64_t c = 0; c < Dv; ++c) {
+          if (!std::isfinite(vr[c])) {
+            vl[c] = j;
+          }
+        }
+      }
+      km[Sk] = T(0);
+      for (int64_t j = Sk - 1; j >= 0; --j) {
+        const T* kr = k + (bh * Sk + j) * D;
+        T m = km[j + 1];
+        for (int64_t d = 0; d < D; ++d) {
+          const T a = std::abs(kr[d]);
+          m = std::isnan(a) ? std::numeric_limits<T>::infinity() : std::max(m, a);
+        }
+        km[j] = m;
+      }
+    }
+  });
+  return sk;
+}
+
+// Whether one of the masked scores scale * q . k_j, j in [k0, Sk), is NaN or +inf (which torch's additive mask
+// turns into NaN). Finite q and keys whose products cannot overflow answer false at once; else the dot products
+// are computed (inputs with inf, NaN or values near the dtype's limit only).
+template <typename T>
+bool masked_scores_poison(const T* qrow, const T* kh, const T* kmax, int64_t k0, int64_t Sk, int64_t D, T scale) {
+  if (k0 >= Sk || D == 0) {
+    return false;
+  }
+  T qm = T(0);
+  bool qfinite = true;
+  for (int64_t d = 0; d < D; ++d) {
+    qfinite = qfinite && std::isfinite(qrow[d]);
+    qm = std::max(qm, std::abs(qrow[d]));
+  }
+  const long double bound = static_cast<long double>(qm) * kmax[k0] * D * std::abs(static_cast<long double>(scale));
+  if (qfinite && std::isfinite(kmax[k0]) && bound < 0.25L * std::numeric_limits<T>::max()) {
+    return false;
+  }
+  for (int64_t j = k0; j < Sk; ++j) {
+    const T* kr = kh + j * D;
+    T dot = T(0);
+    for (int64_t d = 0; d < D; ++d) {
+      dot += qrow[d] * kr[d];
+    }
+    const T sc = dot * scale;
+    if (std::isnan(sc) || sc == std::numeric_limits<T>::infinity()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A NaN-propagating max (std::max drops a NaN in its second argument).
+template <typename T>
+inline T nan_max(T a, T b) {
+  return (std::isnan(a) || a > b) ? a : b;
+}
+
 template <typename T>
 void forward_kernel(const T* q, const T* k, const T* v, T* out, T* lse, int64_t BH, int64_t Sq, int64_t Sk, int64_t D,
-                    int64_t Dv, T scale, bool causal) {
+                    int64_t Dv, bool causal) {
   using Vec = Vectorized<T>;
+  constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
+  constexpr T kInf = std::numeric_limits<T>::infinity();
   const int64_t qblocks = (Sq + kBlockQ - 1) / kBlockQ;
+  // Only causal attention skips keys (those past a query tile's last row).
+  const SkippedKeys<T> sk = causal && std::min(kBlockQ, Sq) < Sk ? skipped_keys(k, v, BH, Sk, D, Dv) : SkippedKeys<T>{};
   at::parallel_for(0, BH * qblocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<T> s(kBlockQ * kBlockK), acc(kBlockQ * std::max<int64_t>(Dv, 1)), mx(kBlockQ), sum(kBlockQ);
+    std::vector<char> poisoned(kBlockQ);  // a masked score NaN or +inf: the row is NaN
     for (int64_t t = begin; t < end; ++t) {
       const int64_t bh = t / qblocks, q0 = (t % qblocks) * kBlockQ;
       const int64_t rows = std::min(kBlockQ, Sq - q0);
@@ -147,24 +233,31 @@ void forward_kernel(const T* q, const T* k, const T* v, T* out, T* lse, int64_t 
       const T* kh = k + bh * Sk * D;
       const T* vh = v + bh * Sk * Dv;
       std::fill(acc.begin(), acc.end(), T(0));
-      std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
+      std::fill(mx.begin(), mx.end(), -kInf);
       std::fill(sum.begin(), sum.end(), T(0));
+      std::fill(poisoned.begin(), poisoned.end(), 0);
       const int64_t kend = causal ? std::min(Sk, q0 + rows) : Sk;  // the last row's keys bound the tile's
       for (int64_t k0 = 0; k0 < kend; k0 += kBlockK) {
         const int64_t cols = std::min(kBlockK, kend - k0);
-        mm_nt<T>(rows, cols, D, scale, qt, D, kh + k0 * D, D, T(0), s.data(), kBlockK);
+        mm_nt<T>(rows, cols, D, T(1), qt, D, kh + k0 * D, D, T(0), s.data(), kBlockK);
         for (int64_t r = 0; r < rows; ++r) {
           T* sr = s.data() + r * kBlockK;
           const int64_t seen = visible_keys(causal, q0 + r, k0, cols);
+          for (int64_t j = seen; j < cols; ++j) {  // masked scores (causal only)
+            poisoned[r] |= std::isnan(sr[j]) || sr[j] == kInf;
+          }
+          std::fill(sr + seen, sr + cols, T(0));
           if (seen == 0) {
-            std::fill(sr, sr + cols, T(0));
             continue;
           }
           const T tile_max = at::vec::reduce_all<T>([](Vec a, Vec b) { return at::vec::maximum(a, b); }, sr, seen);
-          const T m_new = std::max(mx[r], tile_max);
-          const T alpha = std::exp(mx[r] - m_new);  // 0 for the first tile (mx = -inf)
+          const T m_new = nan_max(mx[r], tile_max);
+          if (m_new == -kInf) {  // every score so far -inf: probabilities 0 (no (-inf) - (-inf))
+            std::fill(sr, sr + seen, T(0));
+            continue;
+          }
+          const T alpha = std::exp(mx[r] - m_new);  // 0 for the first tile (mx = -inf); NaN once m_new is
           at::vec::map([m_new](Vec x) { return (x - Vec(m_new)).exp(); }, sr, sr, seen);
-          std::fill(sr + seen, sr + cols, T(0));
           sum[r] = sum[r] * alpha + at::vec::reduce_all<T>([](Vec a, Vec b) { return a + b; }, sr, seen);
           mx[r] = m_new;
           if (alpha != T(1) && Dv > 0) {
@@ -176,29 +269,53 @@ void forward_kernel(const T* q, const T* k, const T* v, T* out, T* lse, int64_t 
           mm_nn<T>(rows, Dv, cols, T(1), s.data(), kBlockK, vh + k0 * Dv, Dv, T(1), acc.data(), Dv);
         }
       }
+      if (kend < Sk) {  // keys skipped by the causal mask: torch's math still sees their scores and 0 * values
+        const T* kmax = sk.kmax.data() + bh * (Sk + 1);
+        for (int64_t r = 0; r < rows; ++r) {
+          poisoned[r] |= masked_scores_poison(qt + r * D, kh, kmax, kend, Sk, D, T(1));
+        }
+      }
+      const int64_t* vlast = kend < Sk ? sk.vlast.data() + bh * Dv : nullptr;
       for (int64_t r = 0; r < rows; ++r) {
-        const T inv = sum[r] > T(0) ? T(1) / sum[r] : T(0);
+        // sum is 0 where every score is -inf (torch: probabilities 0, output 0 @ V), NaN where one is NaN.
+        const T inv = sum[r] == T(0) ? T(0) : T(1) / sum[r];
         const T* ar = acc.data() + r * Dv;
         T* orow = out + (bh * Sq + q0 + r) * Dv;
+        if (poisoned[r]) {
+          std::fill(orow, orow + Dv, kNaN);
+          lse[bh * Sq + q0 + r] = kNaN;
+          continue;
+        }
         if (Dv > 0) {
           at::vec::map([inv](Vec x) { return x * Vec(inv); }, orow, ar, Dv);
         }
-        lse[bh * Sq + q0 + r] = sum[r] > T(0) ? mx[r] + std::log(sum[r]) : -std::numeric_limits<T>::infinity();
+        if (vlast != nullptr) {
+          for (int64_t c = 0; c < Dv; ++c) {
+            if (vlast[c] >= kend) {
+              orow[c] = kNaN;
+            }
+          }
+        }
+        lse[bh * Sq + q0 + r] = sum[r] == T(0) ? -kInf : mx[r] + std::log(sum[r]);
       }
     }
   });
 }
 
 template <typename T>
-void backward_kernel(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse, T* dq, T* dk, T* dv,
+void backward_kernel(const T* q, const T* k, const T* qs, const T* ks, const T* v, const T* out, const T* dout, const T* lse,
+                     T* dq, T* dk, T* dv,
                      int64_t BH, int64_t Sq, int64_t Sk, int64_t D, int64_t Dv, T scale, bool causal) {
   using Vec = Vectorized<T>;
   // One task per (batch, head): it owns that head's dQ, dK and dV, so nothing is shared between threads.
   at::parallel_for(0, BH, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> p(kBlockQ * kBlockK), ds(kBlockQ * kBlockK), delta(std::max<int64_t>(Sq, 1));
+    std::vector<T> p(kBlockQ * kBlockK), ds(kBlockQ * kBlockK), delta(std::max<int64_t>(Sq, 1)),
+        inv_norm(std::max<int64_t>(Sq, 1));
     for (int64_t bh = begin; bh < end; ++bh) {
       const T* qh = q + bh * Sq * D;
       const T* kh = k + bh * Sk * D;
+      const T* qsh = qs + bh * Sq * D;  // scaled as the forward's scores
+      const T* ksh = ks + bh * Sk * D;
       const T* vh = v + bh * Sk * Dv;
       const T* oh = out + bh * Sq * Dv;
       const T* doh = dout + bh * Sq * Dv;
@@ -209,25 +326,82 @@ void backward_kernel(const T* q, const T* k, const T* v, const T* out, const T* 
       std::fill(dqh, dqh + Sq * D, T(0));
       std::fill(dkh, dkh + Sk * D, T(0));
       std::fill(dvh, dvh + Sk * Dv, T(0));
-      for (int64_t i = 0; i < Sq; ++i) {  // delta_i = dO_i . O_i
-        delta[i] = Dv == 0 ? T(0) : at::vec::map2_reduce_all<T>([](Vec a, Vec b) { return a * b; },
-                                                               [](Vec a, Vec b) { return a + b; }, doh + i * Dv,
-                                                               oh + i * Dv, Dv);
+      // P = exp(S - lse) for one tile, masked keys 0; a row whose scores are all -inf (lse -inf) has P = 0, as
+      // torch's softmax gives it.
+      auto probabilities = [&](int64_t q0, int64_t rows, int64_t k0, int64_t cols) {
+        mm_nt<T>(rows, cols, D, T(1), qsh + q0 * D, D, ksh + k0 * D, D, T(0), p.data(), kBlockK);
+        for (int64_t r = 0; r < rows; ++r) {
+          T* pr = p.data() + r * kBlockK;
+          const int64_t seen = visible_keys(causal, q0 + r, k0, cols);
+          const T l = lh[q0 + r];
+          if (seen > 0 && l != -std::numeric_limits<T>::infinity()) {
+            at::vec::map([l](Vec x) { return (x - Vec(l)).exp(); }, pr, pr, seen);
+          } else {
+            std::fill(pr, pr + seen, T(0));
+          }
+          std::fill(pr + seen, pr + cols, T(0));
+        }
+      };
+      auto row_dot = [](const T* a, const T* b, int64_t n) {
+        return n == 0 ? T(0) : at::vec::map2_reduce_all<T>([](Vec x, Vec y) { return x * y; },
+                                                            [](Vec x, Vec y) { return x + y; }, a, b, n);
+      };
+      // delta_i = sum_j P_ij dP_ij, which equals dO_i . O_i. dS = P * (dP - delta) * scale cancels where P is
+      // (nearly) one-hot, and the cancellation is exact only with delta formed from the same P and dP, as torch
+      // forms it; and exp(S - lse) is exact only while |lse| is small (ulp(lse) is P's relative error: ties
+      // among scores of 1e30 give P = 1 twice). So one key tile normalises P by its row sum and forms delta from
+      // the tile itself (for free, below); more tiles take a pass of their own that sums P and P * dP where
+      // |scale| > 1 (which magnifies the rounding difference between dO . O and sum P dP beyond torch's own) or
+      // some |lse| > 64 (rows of huge scores); else delta = dO . O and the row sums are 1.
+      const bool one_tile = Sk <= kBlockK;
+      std::fill(delta.begin(), delta.end(), T(0));
+      std::fill(inv_norm.begin(), inv_norm.end(), T(1));
+      bool exact = std::abs(scale) > T(1);
+      for (int64_t i = 0; i < Sq && !exact; ++i) {
+        exact = !(std::abs(lh[i]) <= T(64)) && lh[i] != -std::numeric_limits<T>::infinity();
+      }
+      if (!one_tile && exact && Dv > 0) {
+        std::fill(inv_norm.begin(), inv_norm.end(), T(0));
+        for (int64_t q0 = 0; q0 < Sq; q0 += kBlockQ) {
+          const int64_t rows = std::min(kBlockQ, Sq - q0);
+          const int64_t kend = causal ? std::min(Sk, q0 + rows) : Sk;
+          for (int64_t k0 = 0; k0 < kend; k0 += kBlockK) {
+            const int64_t cols = std::min(kBlockK, kend - k0);
+            probabilities(q0, rows, k0, cols);
+            mm_nt<T>(rows, cols, Dv, T(1), doh + q0 * Dv, Dv, vh + k0 * Dv, Dv, T(0), ds.data(), kBlockK);
+            for (int64_t r = 0; r < rows; ++r) {
+              const T* pr = p.data() + r * kBlockK;
+              delta[q0 + r] += row_dot(pr, ds.data() + r * kBlockK, cols);
+              inv_norm[q0 + r] += at::vec::reduce_all<T>([](Vec x, Vec y) { return x + y; }, pr, cols);
+            }
+          }
+          for (int64_t r = 0; r < rows; ++r) {
+            const T n = inv_norm[q0 + r];
+            inv_norm[q0 + r] = n == T(0) ? T(1) : T(1) / n;
+            delta[q0 + r] *= inv_norm[q0 + r];
+          }
+        }
+      } else if (!one_tile) {
+        for (int64_t i = 0; i < Sq; ++i) {
+          delta[i] = row_dot(doh + i * Dv, oh + i * Dv, Dv);
+        }
       }
       for (int64_t k0 = 0; k0 < Sk; k0 += kBlockK) {
         const int64_t cols = std::min(kBlockK, Sk - k0);
         const int64_t qstart = causal ? (k0 / kBlockQ) * kBlockQ : 0;  // rows before k0 see none of these keys
         for (int64_t q0 = qstart; q0 < Sq; q0 += kBlockQ) {
           const int64_t rows = std::min(kBlockQ, Sq - q0);
-          mm_nt<T>(rows, cols, D, scale, qh + q0 * D, D, kh + k0 * D, D, T(0), p.data(), kBlockK);
-          for (int64_t r = 0; r < rows; ++r) {  // P = exp(S - lse), masked keys 0
+          probabilities(q0, rows, k0, cols);
+          for (int64_t r = 0; r < rows; ++r) {  // P / its row sum (see delta)
             T* pr = p.data() + r * kBlockK;
-            const int64_t seen = visible_keys(causal, q0 + r, k0, cols);
-            const T l = lh[q0 + r];
-            if (seen > 0) {
-              at::vec::map([l](Vec x) { return (x - Vec(l)).exp(); }, pr, pr, seen);
+            T f = inv_norm[q0 + r];
+            if (one_tile) {
+              const T n = at::vec::reduce_all<T>([](Vec x, Vec y) { return x + y; }, pr, cols);
+              f = n == T(0) ? T(1) : T(1) / n;
             }
-            std::fill(pr + seen, pr + cols, T(0));
+            if (f != T(1)) {
+              at::vec::map([f](Vec x) { return x * Vec(f); }, pr, pr, cols);
+            }
           }
           if (Dv > 0) {
             mm_tn<T>(cols, Dv, rows, T(1), p.data(), kBlockK, doh + q0 * Dv, Dv, T(1), dvh + k0 * Dv, Dv);  // dV += P^T dO
@@ -236,10 +410,14 @@ void backward_kernel(const T* q, const T* k, const T* v, const T* out, const T* 
             std::fill(ds.begin(), ds.end(), T(0));
           }
           for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - delta) * scale
-            const T dr = delta[q0 + r];
             T* dsr = ds.data() + r * kBlockK;
-            at::vec::map2([dr, scale](Vec pv, Vec dpv) { return pv * (dpv - Vec(dr)) * Vec(scale); }, dsr,
-                          p.data() + r * kBlockK, dsr, cols);
+            const T* pr = p.data() + r * kBlockK;
+            if (one_tile) {
+              delta[q0 + r] = row_dot(pr, dsr, cols);
+            }
+            const T dr = delta[q0 + r];
+            at::vec::map2([dr, scale](Vec pv, Vec dpv) { return pv * (dpv - Vec(dr)) * Vec(scale); }, dsr, pr, dsr,
+                          cols);
           }
           if (D > 0) {
             mm_nn<T>(rows, D, cols, T(1), ds.data(), kBlockK, kh + k0 * D, D, T(1), dqh + q0 * D, D);  // dQ += dS K
@@ -251,25 +429,31 @@ void backward_kernel(const T* q, const T* k, const T* v, const T* out, const T* 
   });
 }
 
+// The scores are (q * sqrt|scale|) . (k * sqrt|scale|), q's factor carrying scale's sign, as torch's math forms
+// them: a huge or tiny scale then overflows or underflows where torch's does, not in q . k before scaling.
+std::tuple<at::Tensor, at::Tensor> scaled_qk(const at::Tensor& q, const at::Tensor& k, double scale) {
+  const double r = std::sqrt(std::abs(scale));
+  return {q.mul(scale < 0 ? -r : r).contiguous(), k.mul(r).contiguous()};
+}
+
 std::tuple<at::Tensor, at::Tensor> flash_attention_cpu(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
                                                    bool causal, std::optional<double> scale) {
   check_inputs(query, key, value);
   const double s = resolve_scale(query, scale);
   const int64_t B = query.size(0), H = query.size(1), Sq = query.size(2), D = query.size(3);
   const int64_t Sk = key.size(2), Dv = value.size(3);
-  const at::Tensor qc = query.contiguous(), kc = key.contiguous(), vc = value.contiguous();
+  const auto [qc, kc] = scaled_qk(query, key, s);
+  const at::Tensor vc = value.contiguous();
   at::Tensor out = at::empty({B, H, Sq, Dv}, query.options());
   at::Tensor lse = at::empty({B, H, Sq}, query.options());
   AT_DISPATCH_SWITCH(query.scalar_type(), "flash_attention",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
-                                 out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                 static_cast<scalar_t>(s), causal);
+                                 out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
         forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
-                                 out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                 static_cast<scalar_t>(s), causal);
+                                 out.data_ptr<scalar_t>(), lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
       })
   );
   return {out, lse};
@@ -291,19 +475,22 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> flash_attention_backward_cpu(
   const int64_t B = query.size(0), H = query.size(1), Sq = query.size(2), D = query.size(3);
   const int64_t Sk = key.size(2), Dv = value.size(3);
   const at::Tensor qc = query.contiguous(), kc = key.contiguous(), vc = value.contiguous();
+  const auto [qsc, ksc] = scaled_qk(query, key, s);
   const at::Tensor oc = output.contiguous(), gc = grad_output.contiguous(), lc = logsumexp.contiguous();
   at::Tensor dq = at::empty({B, H, Sq, D}, query.options());
   at::Tensor dk = at::empty({B, H, Sk, D}, query.options());
   at::Tensor dv = at::empty({B, H, Sk, Dv}, query.options());
   AT_DISPATCH_SWITCH(query.scalar_type(), "flash_attention_backward",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
+        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), qsc.const_data_ptr<scalar_t>(),
+                                  ksc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
                                   oc.const_data_ptr<scalar_t>(), gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
                                   dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(), B * H, Sq, Sk,
                                   D, Dv, static_cast<scalar_t>(s), causal);
       })
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
+        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(), qsc.const_data_ptr<scalar_t>(),
+                                  ksc.const_data_ptr<scalar_t>(), vc.const_data_ptr<scalar_t>(),
                                   oc.const_data_ptr<scalar_t>(), gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
                                   dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(), B * H, Sq, Sk,
                                   D, Dv, static_cast<scalar_t>(s), causal);

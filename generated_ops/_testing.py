@@ -119,3 +119,16 @@ def compiled_autograd_grads(fn, wrt: list) -> tuple[list, list]:
 def compile_backend() -> str:
     """torch.compile backend for the fullgraph tests: inductor unless GRIMOIRE_COMPILE_BACKEND says otherwise."""
     return os.environ.get("GRIMOIRE_COMPILE_BACKEND", "inductor")
+
+
+def assert_double_backward_refused(fn, args, op: str) -> None:
+    """An op whose backward is fused kernels without a derivative of their own: differentiating its
+    gradients again (create_graph) raises a clear error naming the op, never gives zeros."""
+    wrt = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
+    out = fn(*args)
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, torch.Tensor) and o.requires_grad]
+    loss = sum((o * torch.randn_like(o)).sum() for o in outs)
+    grads = torch.autograd.grad(loss, wrt, create_graph=True, allow_unused=True)
+    total = sum(g.square().sum() for g in grads if g is not None)
+    with pytest.raises(RuntimeError, match=f"double backward is not supported for {op}"):
+        torch.autograd.grad(total, wrt, allow_unused=True)

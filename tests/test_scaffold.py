@@ -109,8 +109,8 @@ def test_generate_refuses_an_export_taken_twice(tmp_project: Path):
     (ops / "profiler.pl").write_text(swish.replace("parametric_swish", "profiler").replace("ParametricSwish", "Prof"))
     r = invoke("generate", "--root", str(tmp_project))
     assert r.exit_code == 2, r.output
-    assert (f"semantics/ops/profiler.pl:{line}: error: op name 'profiler' is taken: the generated package has its "
-            "own generated_ops.profiler; choose another name.") in r.output
+    assert (f"semantics/ops/profiler.pl:{line}: error: op name 'profiler' is not usable: 'profiler' is a name the "
+            "generated package defines at its top level: choose another name, e.g. my_profiler.") in r.output
     (ops / "profiler.pl").unlink()
     (ops / "parametric_swish_2.pl").write_text(swish.replace("parametric_swish", "parametric_swish_2")
                                                .replace("ParametricSwish", "Adam"))

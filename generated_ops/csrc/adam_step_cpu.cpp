@@ -4,11 +4,12 @@
 // adam_step (optimizer, CPU): Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.
 // One pass over every tensor of the call: param, grad and the states the call uses are each read
 // once and written once, at::vec::Vectorized, in one at::parallel_for over all the lists' elements
-// (one parallel region per call, however many tensors). The attrs pick one of 12 programs
+// (one parallel region per call, however many tensors). The attrs pick one of 24 programs
 // specialised from the spec's rules; per-tensor scalars are computed on the host in double.
 // Everything is validated before anything is written (no tensor written shares memory with another),
 // so a bad call changes nothing.
 #include "grimoire.h"
+#include "grimoire_inplace.h"
 
 #include <ATen/MemoryOverlap.h>
 #include <ATen/Parallel.h>
@@ -57,11 +58,11 @@ Host host_values(double step, double lr, double beta1, double beta2, double eps,
   tmp_h.step_size = step_size;
   const V bias_correction2_sqrt = grimoire::sqrt(bias_correction2);
   tmp_h.bias_correction2_sqrt = bias_correction2_sqrt;
-  const V tmp_u0 = (V(1) - beta1);
+  const V tmp_u0 = (V(1) - beta2);
   tmp_h.tmp_u0 = tmp_u0;
-  const V tmp_u1 = (V(1) - beta2);
+  const V tmp_u1 = (V(1) - (lr * weight_decay));
   tmp_h.tmp_u1 = tmp_u1;
-  const V tmp_u2 = (V(1) - (lr * weight_decay));
+  const V tmp_u2 = (V(1) - beta1);
   tmp_h.tmp_u2 = tmp_u2;
   return tmp_h;
 }
@@ -91,11 +92,11 @@ struct Ptrs {
 
 // Program 0: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = grad;
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -104,6 +105,8 @@ inline void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -114,8 +117,6 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -123,7 +124,7 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_0<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_0<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -133,7 +134,7 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_0<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_0<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -143,11 +144,11 @@ void run_0(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 1: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = (-grad);
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -156,6 +157,8 @@ inline void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -166,8 +169,6 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -175,7 +176,7 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_1<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_1<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -185,7 +186,7 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_1<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_1<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -195,11 +196,11 @@ void run_1(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 2: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = grad;
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -208,6 +209,8 @@ inline void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -220,8 +223,6 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -229,7 +230,7 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_2<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_2<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -239,7 +240,7 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_2<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_2<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -249,11 +250,11 @@ void run_2(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 3: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = (-grad);
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -262,6 +263,8 @@ inline void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -274,8 +277,6 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -283,7 +284,7 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_3<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_3<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -293,7 +294,7 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_3<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_3<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -303,12 +304,12 @@ void run_3(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 4: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = grad;
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -317,6 +318,8 @@ inline void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -329,8 +332,6 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -338,7 +339,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_4<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      program_4<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -348,7 +349,7 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_4<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      program_4<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -358,12 +359,12 @@ void run_4(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 5: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = (-grad);
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -372,6 +373,8 @@ inline void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const 
 template <typename scalar_t>
 void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
   using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
   const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
   const Vec tmp_v_beta2(tmp_s_beta2);
   const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
@@ -384,8 +387,6 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
   const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
   const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
-  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
-  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -393,7 +394,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      program_5<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      program_5<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -403,7 +404,7 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      program_5<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      program_5<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -413,13 +414,12 @@ void run_5(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
 
 // Program 6: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
   const V g = grad;
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -437,8 +437,8 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -446,37 +446,32 @@ void run_6(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_6<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_6<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_6<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_6<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   }
 }
 
 // Program 7: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
   const V g = (-grad);
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -494,8 +489,8 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -503,37 +498,32 @@ void run_7(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_7<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_7<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_7<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_7<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   }
 }
 
 // Program 8: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
   const V g = grad;
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -553,8 +543,8 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -562,37 +552,32 @@ void run_8(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_8<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_8<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_8<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_8<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   }
 }
 
 // Program 9: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+inline void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
   const V g = (-grad);
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -612,8 +597,8 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
   const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
   const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
   const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
-  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
-  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
   {
     int64_t tmp_i = tmp_begin;
     for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
@@ -621,38 +606,33 @@ void run_9(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, in
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_9<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      program_9<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_9<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      program_9<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   }
 }
 
 // Program 10: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
   const V g = grad;
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -681,38 +661,33 @@ void run_10(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, i
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
-      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_10<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      program_10<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
-      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
     }
     for (; tmp_i < tmp_end; ++tmp_i) {
       scalar_t param = tmp_p.param[tmp_i];
       scalar_t grad = tmp_p.grad[tmp_i];
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
-      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_10<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      program_10<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
-      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
     }
   }
 }
 
 // Program 11: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
 template <typename V>
-inline void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+inline void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
   const V g = (-grad);
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
 }
@@ -741,8 +716,61 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, i
       Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
       Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
       Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      program_11<Vec>(param, grad, exp_avg, exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      program_11<scalar_t>(param, grad, exp_avg, exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+    }
+  }
+}
+
+// Program 12: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_12(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = grad;
+  const V gd = g;
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_12(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
       Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
-      program_11<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      program_12<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
       param.store(tmp_p.param + tmp_i);
       exp_avg.store(tmp_p.exp_avg + tmp_i);
       exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
@@ -754,7 +782,654 @@ void run_11(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, i
       scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
       scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
       scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
-      program_11<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      program_12<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 13: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_13(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = (-grad);
+  const V gd = g;
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_13(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_13<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_13<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 14: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_14(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = grad;
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_14(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_14<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_14<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 15: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_15(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = (-grad);
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_15(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_15<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_15<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 16: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_16(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+  const V g = grad;
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_16(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
+  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_16<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_16<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 17: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_17(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+  const V g = (-grad);
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_17(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta1 = static_cast<scalar_t>(tmp_h.beta1);
+  const Vec tmp_v_beta1(tmp_s_beta1);
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
+  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_17<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta1, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_17<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta1, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 18: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_18(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_18(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_18<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_18<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 19: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_19(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = g;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_19(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_19<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_19<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 20: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_20(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_20(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_20<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_20<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 21: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_21(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_21(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_weight_decay = static_cast<scalar_t>(tmp_h.weight_decay);
+  const Vec tmp_v_weight_decay(tmp_s_weight_decay);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_21<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_weight_decay, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_21<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_weight_decay, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 22: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_22(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_22(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
+  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_22<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_22<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
+      tmp_p.param[tmp_i] = param;
+      tmp_p.exp_avg[tmp_i] = exp_avg;
+      tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
+      tmp_p.max_exp_avg_sq[tmp_i] = max_exp_avg_sq;
+    }
+  }
+}
+
+// Program 23: the rules for the attrs that select it, over V = scalar_t or Vectorized<scalar_t>.
+template <typename V>
+inline void program_23(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+template <typename scalar_t>
+void run_23(const Ptrs<scalar_t>& tmp_p, const Host& tmp_h, int64_t tmp_begin, int64_t tmp_end) {
+  using Vec = Vectorized<scalar_t>;
+  const scalar_t tmp_s_beta2 = static_cast<scalar_t>(tmp_h.beta2);
+  const Vec tmp_v_beta2(tmp_s_beta2);
+  const scalar_t tmp_s_eps = static_cast<scalar_t>(tmp_h.eps);
+  const Vec tmp_v_eps(tmp_s_eps);
+  const scalar_t tmp_s_step_size = static_cast<scalar_t>(tmp_h.step_size);
+  const Vec tmp_v_step_size(tmp_s_step_size);
+  const scalar_t tmp_s_bias_correction2_sqrt = static_cast<scalar_t>(tmp_h.bias_correction2_sqrt);
+  const Vec tmp_v_bias_correction2_sqrt(tmp_s_bias_correction2_sqrt);
+  const scalar_t tmp_s_tmp_u0 = static_cast<scalar_t>(tmp_h.tmp_u0);
+  const Vec tmp_v_tmp_u0(tmp_s_tmp_u0);
+  const scalar_t tmp_s_tmp_u1 = static_cast<scalar_t>(tmp_h.tmp_u1);
+  const Vec tmp_v_tmp_u1(tmp_s_tmp_u1);
+  const scalar_t tmp_s_tmp_u2 = static_cast<scalar_t>(tmp_h.tmp_u2);
+  const Vec tmp_v_tmp_u2(tmp_s_tmp_u2);
+  {
+    int64_t tmp_i = tmp_begin;
+    for (; tmp_i + Vec::size() <= tmp_end; tmp_i += Vec::size()) {
+      Vec param = Vec::loadu(tmp_p.param + tmp_i);
+      Vec grad = Vec::loadu(tmp_p.grad + tmp_i);
+      Vec exp_avg = Vec::loadu(tmp_p.exp_avg + tmp_i);
+      Vec exp_avg_sq = Vec::loadu(tmp_p.exp_avg_sq + tmp_i);
+      Vec max_exp_avg_sq = Vec::loadu(tmp_p.max_exp_avg_sq + tmp_i);
+      program_23<Vec>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_v_beta2, tmp_v_eps, tmp_v_step_size, tmp_v_bias_correction2_sqrt, tmp_v_tmp_u0, tmp_v_tmp_u1, tmp_v_tmp_u2);
+      param.store(tmp_p.param + tmp_i);
+      exp_avg.store(tmp_p.exp_avg + tmp_i);
+      exp_avg_sq.store(tmp_p.exp_avg_sq + tmp_i);
+      max_exp_avg_sq.store(tmp_p.max_exp_avg_sq + tmp_i);
+    }
+    for (; tmp_i < tmp_end; ++tmp_i) {
+      scalar_t param = tmp_p.param[tmp_i];
+      scalar_t grad = tmp_p.grad[tmp_i];
+      scalar_t exp_avg = tmp_p.exp_avg[tmp_i];
+      scalar_t exp_avg_sq = tmp_p.exp_avg_sq[tmp_i];
+      scalar_t max_exp_avg_sq = tmp_p.max_exp_avg_sq[tmp_i];
+      program_23<scalar_t>(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, tmp_s_beta2, tmp_s_eps, tmp_s_step_size, tmp_s_bias_correction2_sqrt, tmp_s_tmp_u0, tmp_s_tmp_u1, tmp_s_tmp_u2);
       tmp_p.param[tmp_i] = param;
       tmp_p.exp_avg[tmp_i] = exp_avg;
       tmp_p.exp_avg_sq[tmp_i] = exp_avg_sq;
@@ -785,6 +1460,18 @@ void run_typed(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t t
     case 9: run_9<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
     case 10: run_10<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
     case 11: run_11<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 12: run_12<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 13: run_13<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 14: run_14<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 15: run_15<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 16: run_16<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 17: run_17<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 18: run_18<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 19: run_19<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 20: run_20<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 21: run_21<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 22: run_22<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
+    case 23: run_23<scalar_t>(tmp_p, tmp_job.host, tmp_begin, tmp_end); break;
     default: TORCH_INTERNAL_ASSERT(false, kOp, ": no program ", tmp_program);
   }
 }
@@ -801,16 +1488,29 @@ void run_job(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp
 //   bit 0: maximize
 //   bit 1: weight_decay != 0 and not decoupled_weight_decay
 //   bit 2: weight_decay != 0 and decoupled_weight_decay
-//   bit 3: amsgrad
-constexpr std::array<int, 16> kProgramOf = { 0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1 };
+//   bit 3: beta1 > 0.5
+//   bit 4: amsgrad
+constexpr std::array<int, 32> kProgramOf = { 0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1, 12, 13, 14, 15, 16, 17, -1, -1, 18, 19, 20, 21, 22, 23, -1, -1 };
 // For each program, whether it reads or writes each state (exp_avg, exp_avg_sq, max_exp_avg_sq).
-constexpr std::array<std::array<bool, 3>, 12> kUses = { {
+constexpr std::array<std::array<bool, 3>, 24> kUses = { {
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
     { true, true, true },
     { true, true, true },
     { true, true, true },
@@ -865,7 +1565,7 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
   TORCH_CHECK(((beta2 >= V(0)) && (beta2 < V(1))), kOp, ": the attrs must satisfy ", "beta2 >= 0 and beta2 < 1", "; got", " beta2=", beta2, ".");
   TORCH_CHECK((weight_decay >= V(0)), kOp, ": the attrs must satisfy ", "weight_decay >= 0", "; got", " weight_decay=", weight_decay, ".");
   const size_t tmp_n = params.size();
-  const int tmp_variant = (maximize ? 1 : 0) | (((weight_decay != V(0)) && (!decoupled_weight_decay)) ? 2 : 0) | (((weight_decay != V(0)) && decoupled_weight_decay) ? 4 : 0) | (amsgrad ? 8 : 0);
+  const int tmp_variant = (maximize ? 1 : 0) | (((weight_decay != V(0)) && (!decoupled_weight_decay)) ? 2 : 0) | (((weight_decay != V(0)) && decoupled_weight_decay) ? 4 : 0) | ((beta1 > V(0.5)) ? 8 : 0) | (amsgrad ? 16 : 0);
   const int tmp_program = kProgramOf[tmp_variant];
   TORCH_INTERNAL_ASSERT(tmp_program >= 0, kOp, ": the attrs gave condition values no attrs can give (", tmp_variant, ")");
   check_list("grads", grads.size(), tmp_n, false);
@@ -974,4 +1674,9 @@ void adam_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList e
 
 TORCH_LIBRARY_IMPL(generated_ops, CPU, m) {
   m.impl("adam_step", &adam_step_cpu);
+}
+
+// On every device: the version counters of the tensors it writes are bumped (grimoire_inplace.h).
+TORCH_LIBRARY_IMPL(generated_ops, ADInplaceOrView, m) {
+  m.impl("adam_step", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

@@ -17,7 +17,7 @@
 // The step count never leaves the device: a block reads a tensor's step s and computes the per-tensor
 // scalars (bias_correction1, bias_correction2, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2) from s + 1 in double, as
 // the CPU kernel does on the host; after the update launches a small kernel adds 1 to every step on the
-// same stream, so no block can see a step already incremented. The attrs pick one of 12
+// same stream, so no block can see a step already incremented. The attrs pick one of 24
 // programs, each compiled for the CUDA dtypes (float32, float64, float16, bfloat16).
 // Everything is validated before anything is written, so a bad call changes nothing.
 #include "grimoire_cuda.cuh"
@@ -97,11 +97,11 @@ GRIMOIRE_DEVICE Host host_values(double step, const Attrs& tmp_a) {
   tmp_h.step_size = step_size;
   const V bias_correction2_sqrt = grimoire::sqrt(bias_correction2);
   tmp_h.bias_correction2_sqrt = bias_correction2_sqrt;
-  const V tmp_u0 = (V(1) - beta1);
+  const V tmp_u0 = (V(1) - beta2);
   tmp_h.tmp_u0 = tmp_u0;
-  const V tmp_u1 = (V(1) - beta2);
+  const V tmp_u1 = (V(1) - (lr * weight_decay));
   tmp_h.tmp_u1 = tmp_u1;
-  const V tmp_u2 = (V(1) - (lr * weight_decay));
+  const V tmp_u2 = (V(1) - beta1);
   tmp_h.tmp_u2 = tmp_u2;
   return tmp_h;
 }
@@ -150,11 +150,11 @@ __global__ void __launch_bounds__(128) increment_steps_kernel(const __grid_const
 
 // Program 0: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+GRIMOIRE_DEVICE void program_0(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = grad;
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -169,37 +169,37 @@ struct Program0 {
   static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
   template <typename V>
   struct Uniforms {
+    V beta1;
     V beta2;
     V eps;
     V step_size;
     V bias_correction2_sqrt;
     V tmp_u0;
-    V tmp_u1;
   };
   template <typename V, typename opmath_t>
   static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
     Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
     tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
     tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
     tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
     tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
     tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
     return tmp_u;
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_0<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+    program_0<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
   }
 };
 
 // Program 1: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+GRIMOIRE_DEVICE void program_1(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = (-grad);
   const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -214,37 +214,37 @@ struct Program1 {
   static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
   template <typename V>
   struct Uniforms {
+    V beta1;
     V beta2;
     V eps;
     V step_size;
     V bias_correction2_sqrt;
     V tmp_u0;
-    V tmp_u1;
   };
   template <typename V, typename opmath_t>
   static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
     Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
     tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
     tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
     tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
     tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
     tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
     return tmp_u;
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_1<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+    program_1<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
   }
 };
 
 // Program 2: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+GRIMOIRE_DEVICE void program_2(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = grad;
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -259,39 +259,39 @@ struct Program2 {
   static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
   template <typename V>
   struct Uniforms {
+    V beta1;
     V beta2;
     V eps;
     V weight_decay;
     V step_size;
     V bias_correction2_sqrt;
     V tmp_u0;
-    V tmp_u1;
   };
   template <typename V, typename opmath_t>
   static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
     Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
     tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
     tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
     tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
     tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
     tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
     tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
     return tmp_u;
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_2<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+    program_2<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
   }
 };
 
 // Program 3: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+GRIMOIRE_DEVICE void program_3(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
   const V g = (-grad);
   const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -306,40 +306,40 @@ struct Program3 {
   static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
   template <typename V>
   struct Uniforms {
+    V beta1;
     V beta2;
     V eps;
     V weight_decay;
     V step_size;
     V bias_correction2_sqrt;
     V tmp_u0;
-    V tmp_u1;
   };
   template <typename V, typename opmath_t>
   static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
     Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
     tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
     tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
     tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
     tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
     tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
     tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
     return tmp_u;
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_3<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+    program_3<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
   }
 };
 
 // Program 4: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+GRIMOIRE_DEVICE void program_4(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
   const V g = grad;
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -354,12 +354,106 @@ struct Program4 {
   static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
   template <typename V>
   struct Uniforms {
+    V beta1;
     V beta2;
     V eps;
     V step_size;
     V bias_correction2_sqrt;
     V tmp_u0;
     V tmp_u1;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_4<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+  }
+};
+
+// Program 5: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+  const V g = (-grad);
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program5 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u1;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_5<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+  }
+};
+
+// Program 6: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program6 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
     V tmp_u2;
   };
   template <typename V, typename opmath_t>
@@ -370,24 +464,22 @@ struct Program4 {
     tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
     tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
     tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
     tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
     return tmp_u;
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_4<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
+    program_6<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
   }
 };
 
-// Program 5: the rules for the attrs that select it, over V = float, double or HalfMath.
+// Program 7: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+GRIMOIRE_DEVICE void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
   const V g = (-grad);
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
   const V second = exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -395,7 +487,147 @@ GRIMOIRE_DEVICE void program_5(V& param, const V& grad, V& exp_avg, V& exp_avg_s
 
 // Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
 // and the uniform values it reads, in the compute type.
-struct Program5 {
+struct Program7 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_7<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 8: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program8 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_8<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 9: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program9 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_9<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 10: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program10 {
   static constexpr int kTensors = 4;
   static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
   static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
@@ -424,256 +656,66 @@ struct Program5 {
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_5<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
-  }
-};
-
-// Program 6: the rules for the attrs that select it, over V = float, double or HalfMath.
-template <typename V>
-GRIMOIRE_DEVICE void program_6(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
-  const V g = grad;
-  const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
-// and the uniform values it reads, in the compute type.
-struct Program6 {
-  static constexpr int kTensors = 5;
-  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
-  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
-  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
-  template <typename V>
-  struct Uniforms {
-    V beta2;
-    V eps;
-    V step_size;
-    V bias_correction2_sqrt;
-    V tmp_u0;
-    V tmp_u1;
-  };
-  template <typename V, typename opmath_t>
-  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
-    Uniforms<V> tmp_u;
-    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
-    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
-    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
-    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
-    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
-    return tmp_u;
-  }
-  template <typename V>
-  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_6<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
-  }
-};
-
-// Program 7: the rules for the attrs that select it, over V = float, double or HalfMath.
-template <typename V>
-GRIMOIRE_DEVICE void program_7(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
-  const V g = (-grad);
-  const V gd = g;
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
-// and the uniform values it reads, in the compute type.
-struct Program7 {
-  static constexpr int kTensors = 5;
-  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
-  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
-  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
-  template <typename V>
-  struct Uniforms {
-    V beta2;
-    V eps;
-    V step_size;
-    V bias_correction2_sqrt;
-    V tmp_u0;
-    V tmp_u1;
-  };
-  template <typename V, typename opmath_t>
-  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
-    Uniforms<V> tmp_u;
-    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
-    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
-    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
-    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
-    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
-    return tmp_u;
-  }
-  template <typename V>
-  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_7<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
-  }
-};
-
-// Program 8: the rules for the attrs that select it, over V = float, double or HalfMath.
-template <typename V>
-GRIMOIRE_DEVICE void program_8(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
-  const V g = grad;
-  const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
-// and the uniform values it reads, in the compute type.
-struct Program8 {
-  static constexpr int kTensors = 5;
-  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
-  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
-  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
-  template <typename V>
-  struct Uniforms {
-    V beta2;
-    V eps;
-    V weight_decay;
-    V step_size;
-    V bias_correction2_sqrt;
-    V tmp_u0;
-    V tmp_u1;
-  };
-  template <typename V, typename opmath_t>
-  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
-    Uniforms<V> tmp_u;
-    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
-    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
-    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
-    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
-    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
-    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
-    return tmp_u;
-  }
-  template <typename V>
-  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_8<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
-  }
-};
-
-// Program 9: the rules for the attrs that select it, over V = float, double or HalfMath.
-template <typename V>
-GRIMOIRE_DEVICE void program_9(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
-  const V g = (-grad);
-  const V gd = (g + (weight_decay * param));
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
-// and the uniform values it reads, in the compute type.
-struct Program9 {
-  static constexpr int kTensors = 5;
-  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
-  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
-  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
-  template <typename V>
-  struct Uniforms {
-    V beta2;
-    V eps;
-    V weight_decay;
-    V step_size;
-    V bias_correction2_sqrt;
-    V tmp_u0;
-    V tmp_u1;
-  };
-  template <typename V, typename opmath_t>
-  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
-    Uniforms<V> tmp_u;
-    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
-    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
-    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
-    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
-    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
-    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
-    return tmp_u;
-  }
-  template <typename V>
-  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_9<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
-  }
-};
-
-// Program 10: the rules for the attrs that select it, over V = float, double or HalfMath.
-template <typename V>
-GRIMOIRE_DEVICE void program_10(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
-  const V g = grad;
-  const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
-  const V second = max_exp_avg_sq;
-  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
-  param = (param + ((step_size * exp_avg) / denom));
-}
-
-// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
-// and the uniform values it reads, in the compute type.
-struct Program10 {
-  static constexpr int kTensors = 5;
-  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
-  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
-  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
-  template <typename V>
-  struct Uniforms {
-    V beta2;
-    V eps;
-    V step_size;
-    V bias_correction2_sqrt;
-    V tmp_u0;
-    V tmp_u1;
-    V tmp_u2;
-  };
-  template <typename V, typename opmath_t>
-  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
-    Uniforms<V> tmp_u;
-    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
-    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
-    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
-    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
-    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
-    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
-    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
-    return tmp_u;
-  }
-  template <typename V>
-  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_10<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
+    program_10<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
   }
 };
 
 // Program 11: the rules for the attrs that select it, over V = float, double or HalfMath.
 template <typename V>
-GRIMOIRE_DEVICE void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+GRIMOIRE_DEVICE void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
   const V g = (-grad);
   const V gd = g;
-  param = (param * tmp_u2);
-  exp_avg = (exp_avg + (tmp_u0 * (gd - exp_avg)));
-  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u1 * gd) * gd));
-  max_exp_avg_sq = grimoire::where(grimoire::gt(exp_avg_sq, max_exp_avg_sq), exp_avg_sq, max_exp_avg_sq);
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  const V second = exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program11 {
+  static constexpr int kTensors = 4;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u1;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_11<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
+  }
+};
+
+// Program 12: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_12(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = grad;
+  const V gd = g;
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
   const V second = max_exp_avg_sq;
   const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
   param = (param + ((step_size * exp_avg) / denom));
@@ -681,7 +723,482 @@ GRIMOIRE_DEVICE void program_11(V& param, const V& grad, V& exp_avg, V& exp_avg_
 
 // Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
 // and the uniform values it reads, in the compute type.
-struct Program11 {
+struct Program12 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_12<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
+  }
+};
+
+// Program 13: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_13(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = (-grad);
+  const V gd = g;
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program13 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_13<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
+  }
+};
+
+// Program 14: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_14(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = grad;
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program14 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_14<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
+  }
+};
+
+// Program 15: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_15(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0) {
+  const V g = (-grad);
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program15 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_15<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0);
+  }
+};
+
+// Program 16: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_16(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+  const V g = grad;
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program16 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u1;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_16<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+  }
+};
+
+// Program 17: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_17(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta1, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1) {
+  const V g = (-grad);
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (gd - ((gd - exp_avg) * beta1));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program17 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta1;
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u1;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta1 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta1));
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_17<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta1, tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1);
+  }
+};
+
+// Program 18: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_18(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program18 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_18<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 19: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_19(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = g;
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program19 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_19<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 20: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_20(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program20 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_20<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 21: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_21(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& weight_decay, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = (g + (weight_decay * param));
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program21 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V weight_decay;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.weight_decay = static_cast<V>(static_cast<opmath_t>(tmp_h.weight_decay));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_21<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.weight_decay, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u2);
+  }
+};
+
+// Program 22: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_22(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+  const V g = grad;
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program22 {
   static constexpr int kTensors = 5;
   static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
   static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
@@ -710,7 +1227,56 @@ struct Program11 {
   }
   template <typename V>
   static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
-    program_11<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
+    program_22<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
+  }
+};
+
+// Program 23: the rules for the attrs that select it, over V = float, double or HalfMath.
+template <typename V>
+GRIMOIRE_DEVICE void program_23(V& param, const V& grad, V& exp_avg, V& exp_avg_sq, V& max_exp_avg_sq, const V& beta2, const V& eps, const V& step_size, const V& bias_correction2_sqrt, const V& tmp_u0, const V& tmp_u1, const V& tmp_u2) {
+  const V g = (-grad);
+  const V gd = g;
+  param = (param * tmp_u1);
+  exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)));
+  exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));
+  max_exp_avg_sq = grimoire::where(grimoire::ge(max_exp_avg_sq, exp_avg_sq), max_exp_avg_sq, exp_avg_sq);
+  const V second = max_exp_avg_sq;
+  const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);
+  param = (param + ((step_size * exp_avg) / denom));
+}
+
+// Its tensors (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq): which of the op's tensors each is, which it reads and writes,
+// and the uniform values it reads, in the compute type.
+struct Program23 {
+  static constexpr int kTensors = 5;
+  static constexpr int kRole[kTensors] = { 0, 1, 2, 3, 4 };
+  static constexpr unsigned kReadMask = 1u | 2u | 4u | 8u | 16u;
+  static constexpr unsigned kWrittenMask = 1u | 0u | 4u | 8u | 16u;
+  template <typename V>
+  struct Uniforms {
+    V beta2;
+    V eps;
+    V step_size;
+    V bias_correction2_sqrt;
+    V tmp_u0;
+    V tmp_u1;
+    V tmp_u2;
+  };
+  template <typename V, typename opmath_t>
+  static GRIMOIRE_DEVICE Uniforms<V> uniforms([[maybe_unused]] const Host& tmp_h) {
+    Uniforms<V> tmp_u;
+    tmp_u.beta2 = static_cast<V>(static_cast<opmath_t>(tmp_h.beta2));
+    tmp_u.eps = static_cast<V>(static_cast<opmath_t>(tmp_h.eps));
+    tmp_u.step_size = static_cast<V>(static_cast<opmath_t>(tmp_h.step_size));
+    tmp_u.bias_correction2_sqrt = static_cast<V>(static_cast<opmath_t>(tmp_h.bias_correction2_sqrt));
+    tmp_u.tmp_u0 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u0));
+    tmp_u.tmp_u1 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u1));
+    tmp_u.tmp_u2 = static_cast<V>(static_cast<opmath_t>(tmp_h.tmp_u2));
+    return tmp_u;
+  }
+  template <typename V>
+  static GRIMOIRE_DEVICE void apply(V (&tmp_x)[kTensors], [[maybe_unused]] const Uniforms<V>& tmp_u) {
+    program_23<V>(tmp_x[0], tmp_x[1], tmp_x[2], tmp_x[3], tmp_x[4], tmp_u.beta2, tmp_u.eps, tmp_u.step_size, tmp_u.bias_correction2_sqrt, tmp_u.tmp_u0, tmp_u.tmp_u1, tmp_u.tmp_u2);
   }
 };
 
@@ -972,6 +1538,18 @@ void launch_typed(int tmp_program, const std::vector<Item>& items, const Attrs& 
     case 9: launch_program<scalar_t, Program9>(items, attrs, stream); break;
     case 10: launch_program<scalar_t, Program10>(items, attrs, stream); break;
     case 11: launch_program<scalar_t, Program11>(items, attrs, stream); break;
+    case 12: launch_program<scalar_t, Program12>(items, attrs, stream); break;
+    case 13: launch_program<scalar_t, Program13>(items, attrs, stream); break;
+    case 14: launch_program<scalar_t, Program14>(items, attrs, stream); break;
+    case 15: launch_program<scalar_t, Program15>(items, attrs, stream); break;
+    case 16: launch_program<scalar_t, Program16>(items, attrs, stream); break;
+    case 17: launch_program<scalar_t, Program17>(items, attrs, stream); break;
+    case 18: launch_program<scalar_t, Program18>(items, attrs, stream); break;
+    case 19: launch_program<scalar_t, Program19>(items, attrs, stream); break;
+    case 20: launch_program<scalar_t, Program20>(items, attrs, stream); break;
+    case 21: launch_program<scalar_t, Program21>(items, attrs, stream); break;
+    case 22: launch_program<scalar_t, Program22>(items, attrs, stream); break;
+    case 23: launch_program<scalar_t, Program23>(items, attrs, stream); break;
     default: TORCH_INTERNAL_ASSERT(false, kOp, ": no program ", tmp_program);
   }
 }
@@ -1002,16 +1580,29 @@ void launch_increments(const std::vector<Item>& items, cudaStream_t stream) {
 //   bit 0: maximize
 //   bit 1: weight_decay != 0 and not decoupled_weight_decay
 //   bit 2: weight_decay != 0 and decoupled_weight_decay
-//   bit 3: amsgrad
-constexpr std::array<int, 16> kProgramOf = { 0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1 };
+//   bit 3: beta1 > 0.5
+//   bit 4: amsgrad
+constexpr std::array<int, 32> kProgramOf = { 0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1, 12, 13, 14, 15, 16, 17, -1, -1, 18, 19, 20, 21, 22, 23, -1, -1 };
 // For each program, whether it reads or writes each state (exp_avg, exp_avg_sq, max_exp_avg_sq).
-constexpr std::array<std::array<bool, 3>, 12> kUses = { {
+constexpr std::array<std::array<bool, 3>, 24> kUses = { {
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
     { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, false },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
+    { true, true, true },
     { true, true, true },
     { true, true, true },
     { true, true, true },
@@ -1069,7 +1660,7 @@ void adam_step_cuda(at::TensorList params, at::TensorList grads, at::TensorList 
   TORCH_CHECK(((beta2 >= V(0)) && (beta2 < V(1))), kOp, ": the attrs must satisfy ", "beta2 >= 0 and beta2 < 1", "; got", " beta2=", beta2, ".");
   TORCH_CHECK((weight_decay >= V(0)), kOp, ": the attrs must satisfy ", "weight_decay >= 0", "; got", " weight_decay=", weight_decay, ".");
   const size_t tmp_n = params.size();
-  const int tmp_variant = (maximize ? 1 : 0) | (((weight_decay != V(0)) && (!decoupled_weight_decay)) ? 2 : 0) | (((weight_decay != V(0)) && decoupled_weight_decay) ? 4 : 0) | (amsgrad ? 8 : 0);
+  const int tmp_variant = (maximize ? 1 : 0) | (((weight_decay != V(0)) && (!decoupled_weight_decay)) ? 2 : 0) | (((weight_decay != V(0)) && decoupled_weight_decay) ? 4 : 0) | ((beta1 > V(0.5)) ? 8 : 0) | (amsgrad ? 16 : 0);
   const int tmp_program = kProgramOf[tmp_variant];
   TORCH_INTERNAL_ASSERT(tmp_program >= 0, kOp, ": the attrs gave condition values no attrs can give (", tmp_variant, ")");
   check_list("grads", grads.size(), tmp_n, false);

@@ -8,6 +8,7 @@
 // (below autograd), never by direct call, so fake tensors, torch.compile and opcheck trace them as
 // they trace torch's own ops.
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
@@ -39,13 +40,30 @@ struct add_function : public torch::autograd::Function<add_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/add.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y, at::Tensor() };
@@ -77,13 +95,29 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/cross_entropy.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      result.emplace_back();
+      result.emplace_back();
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
@@ -112,13 +146,29 @@ struct div_function : public torch::autograd::Function<div_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/div.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0], saved[1]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y };
@@ -147,13 +197,25 @@ struct gelu_function : public torch::autograd::Function<gelu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/gelu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -182,13 +244,25 @@ struct gelu_tanh_function : public torch::autograd::Function<gelu_tanh_function>
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/gelu_tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -218,13 +292,34 @@ struct layer_norm_function : public torch::autograd::Function<layer_norm_functio
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/layer_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      if (ctx->needs_input_grad(2)) {
+        wrt.push_back(saved[2]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(2) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_weight, d_bias] = op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_weight, d_bias, at::Tensor() };
@@ -253,13 +348,25 @@ struct log_softmax_function : public torch::autograd::Function<log_softmax_funct
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/log_softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -289,13 +396,26 @@ struct mean_function : public torch::autograd::Function<mean_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/mean.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -325,13 +445,30 @@ struct mse_loss_function : public torch::autograd::Function<mse_loss_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/mse_loss.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_target] = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_target, at::Tensor() };
@@ -360,13 +497,29 @@ struct mul_function : public torch::autograd::Function<mul_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/mul.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0], saved[1]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y };
@@ -396,13 +549,26 @@ struct parametric_swish_function : public torch::autograd::Function<parametric_s
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/parametric_swish.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_composite", "").typed<at::Tensor(const at::Tensor&, double)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -431,13 +597,25 @@ struct relu_function : public torch::autograd::Function<relu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/relu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -467,13 +645,30 @@ struct rms_norm_function : public torch::autograd::Function<rms_norm_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/rms_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["eps"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_weight] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_weight, at::Tensor() };
@@ -502,13 +697,25 @@ struct sigmoid_function : public torch::autograd::Function<sigmoid_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/sigmoid.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -537,13 +744,25 @@ struct silu_function : public torch::autograd::Function<silu_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/silu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -572,13 +791,25 @@ struct softmax_function : public torch::autograd::Function<softmax_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };
@@ -609,13 +840,27 @@ struct softplus_function : public torch::autograd::Function<softplus_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/softplus.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_composite", "").typed<at::Tensor(const at::Tensor&, double, double)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor(), at::Tensor() };
@@ -645,13 +890,30 @@ struct sub_function : public torch::autograd::Function<sub_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/sub.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      if (ctx->needs_input_grad(1)) {
+        wrt.push_back(saved[1]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, d_y, at::Tensor() };
@@ -681,13 +943,26 @@ struct sum_function : public torch::autograd::Function<sum_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/sum.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      result.emplace_back();
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor() };
@@ -716,13 +991,25 @@ struct tanh_function : public torch::autograd::Function<tanh_function> {
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel. With it, through autograd's fallback, which marks the gradients as having
-    // no derivative (a double backward raises rather than drops this op's term).
-    std::optional<at::AutoDispatchBelowADInplaceOrView> below;
-    if (!at::GradMode::is_enabled()) {
-      below.emplace();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
+      variable_list wrt;
+      if (ctx->needs_input_grad(0)) {
+        wrt.push_back(saved[0]);
+      }
+      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+      variable_list result;
+      size_t next = 0;
+      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
+      return result;
     }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x };

@@ -7,7 +7,7 @@
 // pass can also add a bias per channel: per (image, channel) plane for NCHW, per pixel for channels-last).
 // The backward's epilogue gradient (derived from the activation's expression) is one pass over the incoming
 // gradient; ATen's convolution_backward takes it from there.
-//   relu: d/dz as g * (grimoire::where(grimoire::gt(y, V(0)), g, V(0)))
+//   relu: d/dz as g * (grimoire::where(grimoire::le(y, V(0)), V(0), g))
 //   none: d/dz as g * (g)
 //   gelu: d/dz as g * ((g * ((V(0.5) * (V(1) + grimoire::erf(tmp_0))) + ((V(0.5) * z) * (V(0.79788456080286541) * grimoire::exp((-(tmp_0 * tmp_0))))))))
 //   gelu_tanh: d/dz as g * ((g * ((V(0.5) * (V(1) + tmp_5)) + ((V(0.5) * z) * ((V(1) - (tmp_5 * tmp_5)) * (V(0.79788456080286541) * (V(1) + (((tmp_0 + tmp_0) * z) + tmp_1))))))))
@@ -72,7 +72,7 @@ inline V act_relu(const V& z) {
 }
 template <typename V>
 inline V act_relu_grad(const V& g, const V& y) {
-  return grimoire::where(grimoire::gt(y, V(0)), g, V(0));
+  return grimoire::where(grimoire::le(y, V(0)), V(0), g);
 }
 // none: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>

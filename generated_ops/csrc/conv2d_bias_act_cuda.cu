@@ -67,7 +67,7 @@ __device__ __forceinline__ V act_relu(const V& z) {
 }
 template <typename V>
 __device__ __forceinline__ V act_relu_grad(const V& g, const V& y) {
-  return grimoire::where(grimoire::gt(y, V(0)), g, V(0));
+  return grimoire::where(grimoire::le(y, V(0)), V(0), g);
 }
 // none: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>

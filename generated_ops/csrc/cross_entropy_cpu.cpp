@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_loss*where(target=:=ignore_index,0,1/sum(exp(x-max(x))))*exp(x-max(x))+grad_loss*where(target=:=ignore_index,0,- (1-label_smoothing))*where(col=:=target,1,0)+grad_loss*where(target=:=ignore_index,0,- (label_smoothing/n))
+// d/dx: grad_loss*where(target=:=ignore_index,0,1/sum(exp(x-max(x))))*exp(x-max(x))+grad_loss*where(target=:=ignore_index,0,- (1-label_smoothing))*where(col=:=target,1,0)+grad_loss*where(target=:=ignore_index,0,-where(label_smoothing=:=0,0,label_smoothing/n))
 #include "grimoire.h"
 
 #include <ATen/Parallel.h>
@@ -16,6 +16,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -44,6 +45,9 @@ void count_rows(int64_t rows, int64_t n, const int64_t* target_data, double* out
   using V = opmath_t;
   for (int64_t r = 0; r < rows; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -58,7 +62,9 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
   const int64_t n = x0.size(-1);
-  const int64_t rows = n == 0 ? 0 : x0.numel() / n;
+  // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
+  // -inf), as torch's, and a row output has a value for each.
+  const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   TORCH_CHECK(target.scalar_type() == at::kLong, kOp, ": target must hold int64 column indices; got dtype ", target.scalar_type(), ". Convert it with .long().");
   TORCH_CHECK(target.sizes() == x0.sizes().slice(0, x0.dim() - 1), kOp, ": target must have shape ", x0.sizes().slice(0, x0.dim() - 1), " (one index per row of x); got ", target.sizes(), ".");
@@ -104,6 +110,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -156,7 +165,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
         }
         tmp_s1_s = acc[0];
       }
-      loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - ((label_smoothing_s / n_s) * tmp_s3_s)))); }());
+      loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
     }
   });
 }
@@ -209,13 +218,16 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(label_smoothing_s / n_s))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -296,7 +308,9 @@ at::Tensor cross_entropy_backward_cpu(const at::Tensor& grad_loss_in, const at::
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
-      scale = scale.div(row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum());
+      // No row counted (every target ignored): torch's gradient is 0 there, not 0 * (g / 0) = NaN.
+      const at::Tensor count = row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum();
+      scale = scale.div(count).masked_fill(count.eq(0), 0);
     }
     grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }

@@ -16,6 +16,7 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
@@ -39,6 +40,9 @@ __device__ __forceinline__ double row_count(int64_t r, int64_t n, const int64_t*
   using opmath_t = double;
   using V = opmath_t;
   [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+  // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+  // largest where the mean itself (and torch's running mean) does not.
+  [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
   [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
   [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
   [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -102,7 +106,8 @@ __global__ void loss_grad_kernel(int64_t rows, int64_t n, const int64_t* __restr
     count = group_reduce(count, RowSum(), scratch);
   }
   const double g = static_cast<double>(grad[0]);
-  const auto value = static_cast<at::opmath_type<scalar_t>>(mean ? g / count : g);
+  // No row counted (every target ignored): torch's gradient is 0, not 0 * (g / 0) = NaN.
+  const auto value = static_cast<at::opmath_type<scalar_t>>(mean ? (count > 0 ? g / count : 0.0) : g);
   for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
     out[r] = value;
   }
@@ -167,6 +172,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -223,7 +231,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
       if (threadIdx.x == 0) {
-        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - ((label_smoothing_s / n_s) * tmp_s3_s)))); }());
+        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
       }
     }
   }
@@ -240,6 +248,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -321,7 +332,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
       if (threadIdx.x == 0) {
-        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - ((label_smoothing_s / n_s) * tmp_s3_s)))); }());
+        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
       }
     }
   }
@@ -365,6 +376,12 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
     return result;
   };
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
+  if (n == 0) {
+    // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
+    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+    return on_cpu.call(x.cpu(), target.cpu(), ignore_index, label_smoothing, reduction).to(x0.device());
+  }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
@@ -418,13 +435,16 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(label_smoothing_s / n_s))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -483,6 +503,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
@@ -496,7 +519,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         }
       }
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(label_smoothing_s / n_s))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
@@ -648,7 +671,9 @@ at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at:
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
-      scale = scale.div(row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum());
+      // No row counted (every target ignored): torch's gradient is 0 there, not 0 * (g / 0) = NaN.
+      const at::Tensor count = row_counts(rows, n, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing)).sum();
+      scale = scale.div(count).masked_fill(count.eq(0), 0);
     }
     grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }

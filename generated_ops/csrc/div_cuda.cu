@@ -7,8 +7,8 @@
 // ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
 // The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
 // and reciprocal for half types (grimoire::HalfMath).
-// d/dx: grad_z*(y/(y*y))
-// d/dy: grad_z*(-x/(y*y))
+// d/dx: grad_z/y
+// d/dy: - (grad_z*(x/(y*y)))
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -84,7 +84,7 @@ struct Backward_x {
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V y = static_cast<V>(tmp_in_y);
-    return static_cast<scalar_t>(static_cast<opmath_t>((grad_z * (y / (y * y)))));
+    return static_cast<scalar_t>(static_cast<opmath_t>((grad_z / y)));
   }
 };
 
@@ -97,7 +97,7 @@ struct Backward_y {
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V y = static_cast<V>(tmp_in_y);
-    return static_cast<scalar_t>(static_cast<opmath_t>((grad_z * ((-x) / (y * y)))));
+    return static_cast<scalar_t>(static_cast<opmath_t>((-(grad_z * (x / (y * y))))));
   }
 };
 

@@ -63,10 +63,14 @@ void softmax_rows_(scalar_t* s, int64_t rows, int64_t cols, scalar_t scale) {
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       scalar_t* row = s + r * cols;
-      const scalar_t mx = at::vec::map_reduce_all<scalar_t>(
-          [scale](Vec x) { return x * Vec(scale); }, [](Vec a, Vec b) { return at::vec::maximum(a, b); }, row,
-          cols);
-      at::vec::map([scale, mx](Vec x) { return (x * Vec(scale) - Vec(mx)).exp(); }, row, row, cols);
+      // softmax(scale * x) = softmax(scale * (x - m)), m the score that scale * x is largest at (the max,
+      // or the min for a negative scale): scale * (x - m) <= 0 exactly. Not scale * x - max(scale * x):
+      // with a large scale, the product's rounding (or an FMA skipping it) leaves a positive residue of
+      // thousands, and exp overflows to inf / inf = NaN.
+      const scalar_t mx = scale < scalar_t(0)
+          ? at::vec::reduce_all<scalar_t>([](Vec a, Vec b) { return at::vec::minimum(a, b); }, row, cols)
+          : at::vec::reduce_all<scalar_t>([](Vec a, Vec b) { return at::vec::maximum(a, b); }, row, cols);
+      at::vec::map([scale, mx](Vec x) { return ((x - Vec(mx)) * Vec(scale)).exp(); }, row, row, cols);
       const scalar_t sum = at::vec::reduce_all<scalar_t>([](Vec a, Vec b) { return a + b; }, row, cols);
       const scalar_t inv = scalar_t(1) / sum;
       at::vec::map([inv](Vec x) { return x * Vec(inv); }, row, row, cols);

@@ -6,7 +6,7 @@
 // buffer then adds the bias and applies the activation in place (the backward reads the output only).
 // The backward's epilogue gradient (derived in Prolog from the activation's expression) is one pass over
 // the incoming gradient; the operand gradients are BLAS matmuls of its result.
-//   relu: d/dz as g * (grimoire::where(grimoire::gt(y, V(0)), g, V(0)))
+//   relu: d/dz as g * (grimoire::where(grimoire::le(y, V(0)), V(0), g))
 #include "grimoire.h"
 
 #include <ATen/Parallel.h>
@@ -41,7 +41,7 @@ inline V act_relu(const V& z) {
 }
 template <typename V>
 inline V act_relu_grad(const V& g, const V& y) {
-  return grimoire::where(grimoire::gt(y, V(0)), g, V(0));
+  return grimoire::where(grimoire::le(y, V(0)), V(0), g);
 }
 
 // The product's sizes: x is [M, K] (or [..., K]), weight [N, K] (a Linear weight: out x in).

@@ -52,7 +52,7 @@ __device__ __forceinline__ V act_relu(const V& z) {
 }
 template <typename V>
 __device__ __forceinline__ V act_relu_grad(const V& g, const V& y) {
-  return grimoire::where(grimoire::gt(y, V(0)), g, V(0));
+  return grimoire::where(grimoire::le(y, V(0)), V(0), g);
 }
 
 struct Fwd_relu {

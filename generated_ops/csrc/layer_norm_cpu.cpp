@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)+sum(- (grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)))*(1/n)+sum(grad_y*((x-mean(x))*(-0.5*rsqrt(mean(pow(x-mean(x),2))+eps)/(mean(pow(x-mean(x),2))+eps))*weight))*(1/n)*(2*(x-mean(x)))
+// d/dx: grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)+sum(- (grad_y*(rsqrt(mean(pow(x-mean(x),2))+eps)*weight)))/n+sum(grad_y*((x-mean(x))*(-0.5*rsqrt(mean(pow(x-mean(x),2))+eps)/(mean(pow(x-mean(x),2))+eps))*weight))/n*(2*(x-mean(x)))
 // d/dweight: grad_y*((x-mean(x))*rsqrt(mean(pow(x-mean(x),2))+eps))
 // d/dbias: grad_y
 #include "grimoire.h"
@@ -18,6 +18,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -47,7 +48,9 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
   const int64_t n = x0.size(-1);
-  const int64_t rows = n == 0 ? 0 : x0.numel() / n;
+  // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
+  // -inf), as torch's, and a row output has a value for each.
+  const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   grimoire::check_same_device(kOp, "weight", weight, "x", x0);
   grimoire::check_same_dtype(kOp, "weight", weight, "x", x0);
   TORCH_CHECK(weight.dim() == 1 && weight.size(0) == n, kOp, ": weight must have shape [", n, "] (the last dim of x); got ", weight.sizes(), ".");
@@ -68,6 +71,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
@@ -80,14 +86,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = acc[0] / n_s;
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
@@ -100,14 +106,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s1_s = acc[0] / n_s;
+        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       {
@@ -169,6 +175,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     opmath_t* bias_acc = bias_acc_all + at::get_thread_num() * n;
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
@@ -182,14 +191,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = acc[0] / n_s;
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
@@ -202,14 +211,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s1_s = acc[0] / n_s;
+        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -239,8 +248,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         tmp_s2_s = acc[0];
         tmp_s3_s = acc[1];
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s * (V(1) / n_s))); }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s / n_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s / n_s)); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);

@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_y*(1/n)
+// d/dx: grad_y/n
 #include "grimoire.h"
 
 #include <ATen/Parallel.h>
@@ -16,6 +16,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -45,7 +46,9 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
   grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
   const int64_t n = x0.size(-1);
-  const int64_t rows = n == 0 ? 0 : x0.numel() / n;
+  // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
+  // -inf), as torch's, and a row output has a value for each.
+  const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   return {rows, n};
 }
 
@@ -60,6 +63,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
@@ -72,14 +78,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
         std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = acc[0] / n_s;
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
     }
@@ -123,10 +129,13 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);

@@ -16,6 +16,7 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
@@ -56,6 +57,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
@@ -67,9 +71,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
@@ -89,6 +93,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -115,10 +122,10 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           }
 }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
@@ -161,6 +168,12 @@ at::Tensor mean_cuda(const at::Tensor& x_in, bool keepdim) {
   if (keepdim) {
     shape.push_back(1);
   }
+  if (n == 0) {
+    // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
+    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    return on_cpu.call(x.cpu(), keepdim).to(x0.device());
+  }
   at::Tensor out = at::empty(shape, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "mean",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
@@ -189,10 +202,13 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);
@@ -219,6 +235,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       Pack<scalar_t, VEC> x_c[K];
@@ -229,7 +248,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);

@@ -65,15 +65,18 @@ TORCH_LIBRARY(generated_ops, m) {
   // add — semantics/ops/add.pl:4
   m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("add_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   // conv2d_bias_act — semantics/ops/conv2d_bias_act.pl:4
   m.def("conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("conv2d_bias_act_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, SymInt stride, SymInt padding, SymInt dilation, SymInt groups, str act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // cross_entropy — semantics/ops/cross_entropy.pl:6
   m.def("cross_entropy(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cross_entropy_composite(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   // div — semantics/ops/div.pl:4
   m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("div_composite(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   // flash_attention — semantics/ops/flash_attention.pl:6
   m.def("flash_attention(Tensor query, Tensor key, Tensor value, bool causal=False, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("flash_attention_backward(Tensor grad_output, Tensor query, Tensor key, Tensor value, Tensor output, Tensor logsumexp, bool causal, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
@@ -89,60 +92,77 @@ TORCH_LIBRARY(generated_ops, m) {
   // gelu — semantics/ops/gelu.pl:4
   m.def("gelu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gelu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("gelu_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // gelu_tanh — semantics/ops/gelu_tanh.pl:4
   m.def("gelu_tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gelu_tanh_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("gelu_tanh_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // gemm — semantics/ops/gemm.pl:5
   m.def("gemm(Tensor a, Tensor b) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gemm_backward(Tensor grad_c, Tensor a, Tensor b, Tensor saved, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // layer_norm — semantics/ops/layer_norm.pl:5
   m.def("layer_norm(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("layer_norm_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("layer_norm_composite(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor", {at::Tag::pt2_compliant_tag});
   // linear — semantics/ops/linear.pl:4
   m.def("linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("linear_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // log_softmax — semantics/ops/log_softmax.pl:5
   m.def("log_softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("log_softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("log_softmax_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // mean — semantics/ops/mean.pl:3
   m.def("mean(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("mean_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("mean_composite(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   // mse_loss — semantics/ops/mse_loss.pl:3
   m.def("mse_loss(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("mse_loss_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("mse_loss_composite(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   // mul — semantics/ops/mul.pl:4
   m.def("mul(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("mul_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("mul_composite(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   // parametric_swish — semantics/ops/parametric_swish.pl:4
   m.def("parametric_swish(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("parametric_swish_backward(Tensor grad_y, Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("parametric_swish_composite(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   // relu — semantics/ops/relu.pl:4
   m.def("relu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("relu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("relu_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // rms_norm — semantics/ops/rms_norm.pl:3
   m.def("rms_norm(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("rms_norm_backward(Tensor grad_y, Tensor x, Tensor weight, float eps=1.0e-6) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("rms_norm_composite(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor", {at::Tag::pt2_compliant_tag});
   // sgd_step — semantics/ops/sgd_step.pl:5
   m.def("sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()", {at::Tag::pt2_compliant_tag});
   // sigmoid — semantics/ops/sigmoid.pl:4
   m.def("sigmoid(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("sigmoid_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sigmoid_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // silu — semantics/ops/silu.pl:4
   m.def("silu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("silu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("silu_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // softmax — semantics/ops/softmax.pl:5
   m.def("softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("softmax_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // softplus — semantics/ops/softplus.pl:4
   m.def("softplus(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("softplus_backward(Tensor grad_y, Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("softplus_composite(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   // sub — semantics/ops/sub.pl:4
   m.def("sub(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("sub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("sub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   // sum — semantics/ops/sum.pl:3
   m.def("sum(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("sum_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sum_composite(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   // tanh — semantics/ops/tanh.pl:4
   m.def("tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("tanh_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("tanh_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
 }

@@ -4,7 +4,7 @@
 // relu (elementwise, CPU): Rectified linear unit max(x, 0), NaN-propagating like torch.relu.
 // One TensorIterator pass: broadcasting, type promotion and strides are TensorIterator's,
 // the loop is at::native::cpu_kernel_vec over at::vec::Vectorized.
-// d/dx: grad_y*where(x>0,1,0)
+// d/dx: grad_y*where(x=<0,0,1)
 #include "grimoire.h"
 
 #include <ATen/ExpandUtils.h>
@@ -53,7 +53,7 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
   using Vec = Vectorized<scalar_t>;
   const auto f = [=](auto grad_y, auto x) {
     using V = decltype(grad_y);
-    return (grad_y * grimoire::where(grimoire::gt(x, V(0)), V(1), V(0)));
+    return (grad_y * grimoire::where(grimoire::le(x, V(0)), V(0), V(1)));
   };
   at::native::cpu_kernel_vec(
       iter,

@@ -7,7 +7,7 @@
 // ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
 // The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
 // and reciprocal for half types (grimoire::HalfMath).
-// d/dx: grad_y*where(x>0,1,0)
+// d/dx: grad_y*where(x=<0,0,1)
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -81,7 +81,7 @@ struct Backward_x {
   __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x) const {
     [[maybe_unused]] const V grad_y = static_cast<V>(tmp_in_grad_y);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
-    return static_cast<scalar_t>(static_cast<opmath_t>((grad_y * grimoire::where(grimoire::gt(x, V(0)), V(1), V(0)))));
+    return static_cast<scalar_t>(static_cast<opmath_t>((grad_y * grimoire::where(grimoire::le(x, V(0)), V(0), V(1)))));
   }
 };
 

@@ -16,6 +16,7 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
@@ -59,6 +60,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
@@ -70,9 +74,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       {
@@ -101,6 +105,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -127,10 +134,10 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           }
 }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
       {
@@ -220,6 +227,9 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
@@ -232,9 +242,9 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] { const V tmp_0 = (tmp_s0_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
@@ -252,7 +262,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s / n_s)); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
@@ -282,6 +292,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -316,10 +329,10 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           }
 }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch) / n_s;
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] { const V tmp_0 = (tmp_s0_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
@@ -347,7 +360,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s * (V(1) / n_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s / n_s)); }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);

@@ -9,6 +9,7 @@
 // Everything is validated before anything is written (no tensor written shares memory with another),
 // so a bad call changes nothing.
 #include "grimoire.h"
+#include "grimoire_inplace.h"
 
 #include <ATen/MemoryOverlap.h>
 #include <ATen/Parallel.h>
@@ -716,4 +717,9 @@ void sgd_step_cpu(at::TensorList params, at::TensorList grads, at::TensorList mo
 
 TORCH_LIBRARY_IMPL(generated_ops, CPU, m) {
   m.impl("sgd_step", &sgd_step_cpu);
+}
+
+// On every device: the version counters of the tensors it writes are bumped (grimoire_inplace.h).
+TORCH_LIBRARY_IMPL(generated_ops, ADInplaceOrView, m) {
+  m.impl("sgd_step", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

@@ -4,7 +4,7 @@
 // softplus (elementwise, CPU): Softplus log(1 + exp(beta * x)) / beta, linear above the threshold (torch.nn.functional.softplus).
 // One TensorIterator pass: broadcasting, type promotion and strides are TensorIterator's,
 // the loop is at::native::cpu_kernel_vec over at::vec::Vectorized.
-// d/dx: grad_y*where(x*beta>threshold,1,exp(beta*x)*beta/(1+exp(beta*x))*beta/(beta*beta))
+// d/dx: grad_y*where(x*beta>threshold,1,exp(beta*x)*beta/(1+exp(beta*x))/beta)
 #include "grimoire.h"
 
 #include <ATen/ExpandUtils.h>
@@ -63,7 +63,7 @@ void backward_x_kernel(at::TensorIteratorBase& iter, double beta_arg, double thr
     [[maybe_unused]] const V threshold(threshold_o);
     const V tmp_0 = (beta * x);
     const V tmp_1 = grimoire::exp(tmp_0);
-    return (grad_y * grimoire::where(grimoire::gt((x * beta), threshold), V(1), ((((tmp_1 * beta) / (V(1) + tmp_1)) * beta) / (beta * beta))));
+    return (grad_y * grimoire::where(grimoire::gt((x * beta), threshold), V(1), (((tmp_1 * beta) / (V(1) + tmp_1)) / beta)));
   };
   at::native::cpu_kernel_vec(
       iter,

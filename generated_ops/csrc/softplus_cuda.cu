@@ -7,7 +7,7 @@
 // ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
 // The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
 // and reciprocal for half types (grimoire::HalfMath).
-// d/dx: grad_y*where(x*beta>threshold,1,exp(beta*x)*beta/(1+exp(beta*x))*beta/(beta*beta))
+// d/dx: grad_y*where(x*beta>threshold,1,exp(beta*x)*beta/(1+exp(beta*x))/beta)
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -91,7 +91,7 @@ struct Backward_x {
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     const V tmp_0 = (beta * x);
     const V tmp_1 = grimoire::exp(tmp_0);
-    return static_cast<scalar_t>(static_cast<opmath_t>((grad_y * grimoire::where(grimoire::gt((x * beta), threshold), V(1), ((((tmp_1 * beta) / (V(1) + tmp_1)) * beta) / (beta * beta))))));
+    return static_cast<scalar_t>(static_cast<opmath_t>((grad_y * grimoire::where(grimoire::gt((x * beta), threshold), V(1), (((tmp_1 * beta) / (V(1) + tmp_1)) / beta)))));
   }
 };
 

@@ -16,6 +16,7 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
@@ -56,6 +57,9 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
@@ -89,6 +93,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -161,6 +168,12 @@ at::Tensor sum_cuda(const at::Tensor& x_in, bool keepdim) {
   if (keepdim) {
     shape.push_back(1);
   }
+  if (n == 0) {
+    // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
+    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    return on_cpu.call(x.cpu(), keepdim).to(x0.device());
+  }
   at::Tensor out = at::empty(shape, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "sum",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
@@ -189,6 +202,9 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -218,6 +234,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       Pack<scalar_t, VEC> x_c[K];

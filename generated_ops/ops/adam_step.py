@@ -18,6 +18,7 @@ from typing import Optional, Sequence  # noqa: F401
 import torch
 from torch import Tensor
 
+from .._checks import same_device
 from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::adam_step"
@@ -30,9 +31,9 @@ TENSORS = ['param', 'grad', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
 STATES = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
 # For each combination of the conditions (bit i: condition i), the program the kernel runs
 # (-1: no attrs give it) ...
-VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1)
+VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1, 12, 13, 14, 15, 16, 17, -1, -1, 18, 19, 20, 21, 22, 23, -1, -1)
 # ... and the states each program reads or writes.
-PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), )
+PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), )
 
 
 def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
@@ -47,7 +48,7 @@ def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps
 
 def conditions(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused) -> tuple[bool, ...]:
     """The conditions of the spec's if/3, in order: they choose the program."""
-    return (bool(maximize), ((weight_decay != 0) and (not bool(decoupled_weight_decay))), ((weight_decay != 0) and bool(decoupled_weight_decay)), bool(amsgrad), )
+    return (bool(maximize), ((weight_decay != 0) and (not bool(decoupled_weight_decay))), ((weight_decay != 0) and bool(decoupled_weight_decay)), (beta1 > 0.5), bool(amsgrad), )
 
 
 def program(**attrs) -> int:
@@ -85,15 +86,17 @@ def host_values(step: float, *, lr, beta1, beta2, eps, weight_decay, amsgrad, ma
     bias_correction2 = (1 - (beta2 ** step))
     step_size = (-(lr / bias_correction1))
     bias_correction2_sqrt = math.sqrt(bias_correction2)
-    tmp_u0 = (1 - beta1)
-    tmp_u1 = (1 - beta2)
-    tmp_u2 = (1 - (lr * weight_decay))
+    tmp_u0 = (1 - beta2)
+    tmp_u1 = (1 - (lr * weight_decay))
+    tmp_u2 = (1 - beta1)
     return { "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay, "bias_correction1": bias_correction1, "bias_correction2": bias_correction2, "step_size": step_size, "bias_correction2_sqrt": bias_correction2_sqrt, "tmp_u0": tmp_u0, "tmp_u1": tmp_u1, "tmp_u2": tmp_u2, }
 
 
 @torch.library.register_fake(_NAME)
 def _fake(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
     # Nothing is returned; the lists must agree as the kernel requires.
+    same_device("adam_step", ("params", "grads", "exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"),
+                (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs))
     n = len(params)
     used = states_used(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay, )
     torch._check(len(grads) == n, lambda: f"adam_step: grads has {len(grads)} tensors but params has {n}")

@@ -9,6 +9,9 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::conv2d_bias_act"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
@@ -63,6 +66,7 @@ def _out_size(size, k, stride, padding, dilation):
 
 def _check(x, weight, bias, stride, padding, dilation, groups):
     """The fake kernel's checks (the real kernels check the same); the output's shape and memory format."""
+    same_device("conv2d_bias_act", ("x", "weight", "bias"), (x, weight, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
     torch._check(x.dtype in allowed, lambda: f"conv2d_bias_act: dtype {x.dtype} is not supported; supported: {allowed}")
     torch._check(weight.dtype == x.dtype, lambda: "conv2d_bias_act: give all inputs one dtype")
@@ -107,6 +111,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.act = act
 
 
+@first_order_only("conv2d_bias_act")
 def _backward(ctx, grad_y, _grad_preact):
     x, weight, bias, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None

@@ -11,8 +11,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .._checks import same_device
+
 _NAME = "generated_ops::cross_entropy"
-_ALLOWED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
+_INPUTS = ('x', 'target')
 
 
 def cross_entropy(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
@@ -46,11 +51,33 @@ def _output_shape(x, target, ignore_index: int = -100, label_smoothing: float = 
     return list(x.shape[:-1])
 
 
+def _composite(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
+    """cross_entropy written as torch ops (reductions over dim -1): the tests' reference and what a double
+    backward differentiates."""
+    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
+    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    target = target.unsqueeze(-1)
+    out = torch.where(torch.as_tensor(target == ignore_index, device=col.device), 0, (((torch.amax(x, -1, keepdim=True) + torch.log(torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))) - ((1 - label_smoothing) * torch.sum(torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True))) - torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) * torch.sum(x, -1, keepdim=True)))))
+    out = out.squeeze(-1)
+    if reduction == "sum":
+        return out.sum()
+    if reduction == "mean":
+        return out.sum() / (torch.where(target == ignore_index, 0, 1)).sum()
+    return out
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+    same_device("cross_entropy", _INPUTS, (x, target,))
     torch._check(x.dim() >= 1, lambda: "cross_entropy: x must have at least one dimension")
-    torch._check(x.dtype in _ALLOWED,
-                 lambda: "cross_entropy: dtype " + str(x.dtype) + " is not supported; supported: float32, float64, float16, bfloat16")
+    allowed = _ALLOWED.get(x.device.type, _ANY)
+    torch._check(x.dtype in allowed,
+                 lambda: f"cross_entropy: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
     return x.new_empty(_output_shape(x, target, ignore_index, label_smoothing, reduction))
 
 
@@ -58,6 +85,7 @@ def _fake(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, red
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_loss, x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean'):
+    same_device("cross_entropy_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 

@@ -9,6 +9,9 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::flash_attention"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float16, torch.bfloat16,), }
@@ -104,6 +107,7 @@ def _lse_dtype(dtype: torch.dtype) -> torch.dtype:
 
 @torch.library.register_fake(_NAME)
 def _fake(query, key, value, causal=False, scale=None):
+    same_device("flash_attention", ("query", "key", "value",), (query, key, value,))
     _check(query, key, value)
     b, h, sq, _ = query.shape
     return query.new_empty((b, h, sq, value.shape[3])), query.new_empty((b, h, sq), dtype=_lse_dtype(query.dtype))
@@ -111,6 +115,7 @@ def _fake(query, key, value, causal=False, scale=None):
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_output, query, key, value, output, logsumexp, causal, scale):
+    same_device("flash_attention_backward", ("grad_output", "query", "key", "value", "output", "logsumexp",), (grad_output, query, key, value, output, logsumexp,))
     _check(query, key, value)
     return (torch.empty_like(query, memory_format=torch.contiguous_format),
             torch.empty_like(key, memory_format=torch.contiguous_format),
@@ -124,6 +129,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.causal, ctx.scale = causal, scale
 
 
+@first_order_only("flash_attention")
 def _backward(ctx, grad_output, _grad_logsumexp):
     query, key, value, output, logsumexp = ctx.saved_tensors
     dquery, dkey, dvalue = torch.ops.generated_ops.flash_attention_backward(

@@ -9,6 +9,9 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::fused_attention"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
@@ -50,6 +53,7 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor) -> None:
 
 @torch.library.register_fake(_NAME)
 def _fake(query, key, value, scale=None):
+    same_device("fused_attention", ("query", "key", "value",), (query, key, value,))
     _check_shapes(query, key, value)
     lead = query.shape[:-1]
     return query.new_empty((*lead, value.shape[-1])), query.new_empty((*lead, key.shape[-2]))
@@ -57,6 +61,7 @@ def _fake(query, key, value, scale=None):
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_output, grad_attention_weights, query, key, value, attention_weights, scale):
+    same_device("fused_attention_backward", ("grad_output", "grad_attention_weights", "query", "key", "value", "attention_weights",), (grad_output, grad_attention_weights, query, key, value, attention_weights,))
     _check_shapes(query, key, value)
     return (torch.empty_like(query, memory_format=torch.contiguous_format),
             torch.empty_like(key, memory_format=torch.contiguous_format),
@@ -73,6 +78,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.scale = scale
 
 
+@first_order_only("fused_attention")
 def _backward(ctx, grad_output, grad_attention_weights):
     query, key, value, attention_weights = ctx.saved_tensors
     dquery, dkey, dvalue = torch.ops.generated_ops.fused_attention_backward(

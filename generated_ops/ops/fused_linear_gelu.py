@@ -10,6 +10,9 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::fused_linear_gelu"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
@@ -47,6 +50,7 @@ class FusedLinearGELU(nn.Sequential):
 
 def _check(x, weight, bias) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
+    same_device("fused_linear_gelu", ("x", "weight", "bias"), (x, weight, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
     torch._check(x.dtype in allowed, lambda: f"fused_linear_gelu: dtype {x.dtype} is not supported; supported: {allowed}")
     torch._check(weight.dtype == x.dtype, lambda: "fused_linear_gelu: give all inputs one dtype")
@@ -89,6 +93,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.save_for_backward(x, weight, bias, saved)
 
 
+@first_order_only("fused_linear_gelu")
 def _backward(ctx, grad_y, _grad_preact):
     x, weight, bias, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None

@@ -10,6 +10,9 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::gemm"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
@@ -44,6 +47,7 @@ class Gemm(nn.Module):
 
 def _check(a, b) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
+    same_device("gemm", ("a", "b"), (a, b))
     allowed = _ALLOWED.get(a.device.type, _ANY)
     torch._check(a.dtype in allowed, lambda: f"gemm: dtype {a.dtype} is not supported; supported: {allowed}")
     torch._check(b.dtype == a.dtype, lambda: "gemm: give all inputs one dtype")
@@ -81,6 +85,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.save_for_backward(a, b, saved)
 
 
+@first_order_only("gemm")
 def _backward(ctx, grad_c):
     a, b, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None

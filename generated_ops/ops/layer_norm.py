@@ -11,8 +11,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .._checks import same_device
+
 _NAME = "generated_ops::layer_norm"
-_ALLOWED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
+_INPUTS = ('x', 'weight', 'bias')
 
 
 def layer_norm(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
@@ -76,11 +81,27 @@ def _output_shape(x, weight, bias, eps: float = 1.0e-5) -> list:
     return list(x.shape)
 
 
+def _composite(x, weight, bias, eps: float = 1.0e-5):
+    """layer_norm written as torch ops (reductions over dim -1): the tests' reference and what a double
+    backward differentiates."""
+    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
+    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    out = ((((x - torch.mean(x, -1, keepdim=True)) * torch.rsqrt((torch.mean(torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True) + eps))) * weight) + bias)
+    return out
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
+    same_device("layer_norm", _INPUTS, (x, weight, bias,))
     torch._check(x.dim() >= 1, lambda: "layer_norm: x must have at least one dimension")
-    torch._check(x.dtype in _ALLOWED,
-                 lambda: "layer_norm: dtype " + str(x.dtype) + " is not supported; supported: float32, float64, float16, bfloat16")
+    allowed = _ALLOWED.get(x.device.type, _ANY)
+    torch._check(x.dtype in allowed,
+                 lambda: f"layer_norm: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
     torch._check(weight.shape == x.shape[-1:], lambda: "layer_norm: weight must have shape [n]")
     torch._check(bias.shape == x.shape[-1:], lambda: "layer_norm: bias must have shape [n]")
     return x.new_empty(_output_shape(x, weight, bias, eps))
@@ -90,6 +111,7 @@ def _fake(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, weight, bias, eps: float = 1e-05):
+    same_device("layer_norm_backward", ("grad_y", *_INPUTS), (grad_y, x, weight, bias))
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), torch.empty_like(bias, memory_format=torch.contiguous_format), )
 
 

@@ -10,6 +10,9 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .._autograd import first_order_only
+from .._checks import same_device
+
 _NAME = "generated_ops::linear"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
@@ -59,6 +62,7 @@ class Linear(nn.Module):
 
 def _check(x, weight, bias) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
+    same_device("linear", ("x", "weight", "bias"), (x, weight, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
     torch._check(x.dtype in allowed, lambda: f"linear: dtype {x.dtype} is not supported; supported: {allowed}")
     torch._check(weight.dtype == x.dtype, lambda: "linear: give all inputs one dtype")
@@ -101,6 +105,7 @@ def _setup_context(ctx, inputs, output) -> None:
     ctx.save_for_backward(x, weight, bias, saved)
 
 
+@first_order_only("linear")
 def _backward(ctx, grad_y):
     x, weight, bias, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None

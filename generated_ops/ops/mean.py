@@ -11,8 +11,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .._checks import same_device
+
 _NAME = "generated_ops::mean"
-_ALLOWED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
+_INPUTS = ('x',)
 
 
 def mean(x, keepdim: bool = False) -> Tensor:
@@ -42,11 +47,28 @@ def _output_shape(x, keepdim: bool = False) -> list:
     return list(x.shape[:-1]) + ([1] if keepdim else [])
 
 
+def _composite(x, keepdim: bool = False):
+    """mean written as torch ops (reductions over dim -1): the tests' reference and what a double
+    backward differentiates."""
+    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
+    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    out = torch.mean(x, -1, keepdim=True)
+    out = out.squeeze(-1) if not keepdim else out
+    return out
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(x, keepdim: bool = False) -> Tensor:
+    same_device("mean", _INPUTS, (x,))
     torch._check(x.dim() >= 1, lambda: "mean: x must have at least one dimension")
-    torch._check(x.dtype in _ALLOWED,
-                 lambda: "mean: dtype " + str(x.dtype) + " is not supported; supported: float32, float64, float16, bfloat16")
+    allowed = _ALLOWED.get(x.device.type, _ANY)
+    torch._check(x.dtype in allowed,
+                 lambda: f"mean: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
     return x.new_empty(_output_shape(x, keepdim))
 
 
@@ -54,6 +76,7 @@ def _fake(x, keepdim: bool = False) -> Tensor:
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, keepdim: bool = False):
+    same_device("mean_backward", ("grad_y", *_INPUTS), (grad_y, x))
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 

@@ -11,8 +11,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .._checks import same_device
+
 _NAME = "generated_ops::mse_loss"
-_ALLOWED = (torch.float32, torch.float64, torch.float16, torch.bfloat16, )
+# dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
+_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
+_INPUTS = ('x', 'target')
 
 
 def mse_loss(x, target, reduction: str = "mean") -> Tensor:
@@ -44,11 +49,31 @@ def _output_shape(x, target, reduction: str = "mean") -> list:
     return list(x.shape)
 
 
+def _composite(x, target, reduction: str = "mean"):
+    """mse_loss written as torch ops (reductions over dim -1): the tests' reference and what a double
+    backward differentiates."""
+    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
+    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    out = torch.pow((x - target), 2)
+    if reduction == "sum":
+        return out.sum()
+    if reduction == "mean":
+        return out.sum() / out.numel()
+    return out
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(x, target, reduction: str = "mean") -> Tensor:
+    same_device("mse_loss", _INPUTS, (x, target,))
     torch._check(x.dim() >= 1, lambda: "mse_loss: x must have at least one dimension")
-    torch._check(x.dtype in _ALLOWED,
-                 lambda: "mse_loss: dtype " + str(x.dtype) + " is not supported; supported: float32, float64, float16, bfloat16")
+    allowed = _ALLOWED.get(x.device.type, _ANY)
+    torch._check(x.dtype in allowed,
+                 lambda: f"mse_loss: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
     return x.new_empty(_output_shape(x, target, reduction))
 
 
@@ -56,6 +81,7 @@ def _fake(x, target, reduction: str = "mean") -> Tensor:
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_loss, x, target, reduction: str = 'mean'):
+    same_device("mse_loss_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
     return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
 
 

@@ -17,6 +17,7 @@ from typing import Optional, Sequence  # noqa: F401
 import torch
 from torch import Tensor
 
+from .._checks import same_device
 from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::sgd_step"
@@ -86,6 +87,8 @@ def host_values(step: float, *, lr, momentum, dampening, weight_decay, nesterov,
 @torch.library.register_fake(_NAME)
 def _fake(params, grads, momentum_buffers, state_steps, lr: float = 0.001, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
     # Nothing is returned; the lists must agree as the kernel requires.
+    same_device("sgd_step", ("params", "grads", "momentum_buffers"),
+                (params, grads, momentum_buffers))
     n = len(params)
     used = states_used(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, )
     torch._check(len(grads) == n, lambda: f"sgd_step: grads has {len(grads)} tensors but params has {n}")

@@ -9,10 +9,13 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .._checks import same_device
+
 _NAME = "generated_ops::silu"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
 _ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
+_INPUTS = ('x',)
 
 
 def silu(x) -> Tensor:
@@ -53,13 +56,25 @@ def _fake_output(*tensors: Tensor) -> Tensor:
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
+def _composite(x) -> Tensor:
+    """silu written as torch ops: the tests' reference and what a double backward differentiates."""
+    return (x * torch.sigmoid(x))
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(x) -> Tensor:
+    same_device("silu", _INPUTS, (x,), cpu_scalars=True)
     return _fake_output(x)
 
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_y, x):
+    same_device("silu_backward", ("grad_y", *_INPUTS), (grad_y, x), cpu_scalars=True)
     _fake_output(grad_y, x)
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 

@@ -200,3 +200,9 @@ def test_gradcheck(device, act):
     for case in CASES[:2]:
         (x, w, b), geo = inputs(case, device, torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(lambda *t: call(*t, **geo, act=act), (x, w, b))
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_double_backward_refused(device):
+    (x, w, b), geo = inputs(CASES[0], device, torch.float64, requires_grad=True)
+    T.assert_double_backward_refused(lambda *t: call(*t, **geo, act=ACTS[0]), (x, w, b), "conv2d_bias_act")

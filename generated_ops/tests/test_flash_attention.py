@@ -173,6 +173,12 @@ def test_gradcheck(device, causal):
         assert torch.autograd.gradcheck(lambda a, b, c: flash_attention(a, b, c, causal, scale), (q, k, v))
 
 
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_double_backward_refused(device):
+    (q, k, v), scale = inputs((1, 2, 5, 7, 4, None), device, torch.float64, requires_grad=True)
+    T.assert_double_backward_refused(lambda a, b, c: flash_attention(a, b, c, False, scale), (q, k, v), "flash_attention")
+
+
 _MEMORY_PROBE = textwrap.dedent("""
     import resource, sys, torch
     import generated_ops

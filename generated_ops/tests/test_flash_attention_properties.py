@@ -7,7 +7,7 @@ NaN, +-1e38 (scaled for float16), denormals and signed zeros; forward and gradie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import torch
@@ -24,8 +24,13 @@ DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda"
 
 
 def peer(query, key, value, causal=False, scale=None):
-    """torch's fused attention."""
-    return torch.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=causal, scale=scale)
+    """torch's attention, its math backend: torch's flash backend (which it picks where d == dv) drops
+    keys a causal mask hides, so a NaN or inf there reaches the output under one backend and not the
+    other; ours follows the math definition (a masked score is -inf added, never a skipped key)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel(SDPBackend.MATH):
+        return torch.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=causal, scale=scale)
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ def cases(draw, finite=False):
     lead = draw(st.sampled_from([(0, 2), (1, 1), (1, 2), (2, 3), (2, 0)]))
     seq = st.one_of(st.integers(1, 9), st.sampled_from([16, 33, 64, 130]))
     return Case(lead, draw(seq), draw(seq), draw(st.integers(1, 16)), draw(st.integers(1, 9)),
-                draw(st.sampled_from([None, 0.3, -0.5, 1000.0])), draw(st.booleans()),
+                # No negative scale: torch's math backend scales q and k by sqrt(scale) each (NaN for
+                # scale < 0) where its other backends do not; torch leaves it undefined.
+                draw(st.sampled_from([None, 0.3, 1000.0])), draw(st.booleans()),
                 tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
 
 
@@ -82,7 +89,11 @@ def test_forward_matches_peer(device, dtype, case):
 @example(case=EXAMPLES[0], seed=0)
 @example(case=EXAMPLES[1], seed=0)
 def test_backward_matches_peer(device, dtype, case, seed):
-    # Finite inputs; gradients through both outputs.
+    # Finite inputs; gradients through both outputs. No +-1e38 in query and key: a score that sums
+    # cancelling +-1e38 products is rounding noise in float32 (~1e31), and its gradient amplifies that
+    # noise by |key| ~ 1e38 in torch and in ours alike, differently; the forward keeps them.
+    tame = [P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density) for v in case.values[:2]]
+    case = replace(case, values=(*tame, case.values[2]))
     args = build(case, dtype, device, requires_grad=True)
     ours = flash_attention(*args, case.causal, case.scale)
     upstream = P.upstream_like(ours, seed)

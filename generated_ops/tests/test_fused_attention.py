@@ -174,3 +174,9 @@ def test_gradcheck(device):
     for case in [((2, 3, 4), (2, 5, 4), (2, 5, 3), None), ((1, 2, 3, 4), (1, 2, 3, 4), (1, 2, 3, 4), 0.7)]:
         (q, k, v), scale = inputs(case, device, dtype, requires_grad=True)
         assert torch.autograd.gradcheck(lambda a, b, c: fused_attention(a, b, c, scale), (q, k, v))
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_double_backward_refused(device):
+    (q, k, v), scale = inputs(((2, 3, 4), (2, 5, 4), (2, 5, 3), None), device, torch.float64, requires_grad=True)
+    T.assert_double_backward_refused(lambda a, b, c: fused_attention(a, b, c, scale), (q, k, v), "fused_attention")

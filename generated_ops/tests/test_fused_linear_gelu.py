@@ -185,3 +185,9 @@ def test_gradcheck(device, act):
     for case in CASES[:3]:
         a, b, bias = inputs(case, device, torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(lambda *t: call(*t, act=act), (a, b, bias))
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_double_backward_refused(device):
+    a, b, bias = inputs(CASES[0], device, torch.float64, requires_grad=True)
+    T.assert_double_backward_refused(lambda *t: call(*t, act=ACTS[0]), (a, b, bias), "fused_linear_gelu")

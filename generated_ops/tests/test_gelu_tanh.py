@@ -10,6 +10,7 @@ import torch
 
 from generated_ops import _testing as T
 from generated_ops.ops.gelu_tanh import GeluTanh, gelu_tanh
+from generated_ops.ops.gelu_tanh import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.generated_ops.gelu_tanh.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
@@ -17,15 +18,12 @@ DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.fl
 F64_DEVICES = T.devices(('cpu', 'cuda'))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
 ATTRS = { }
+# The attrs without a default (the rest keep theirs): what a call must pass at least.
+REQUIRED = { }
 
 
 # Where each input's test values are drawn from (the spec's test_range, else [-3, 3]).
 RANGES = { "x": (-3.0, 3.0), }
-
-
-def reference(x):
-    """The PyTorch composite the spec's forward expression stands for."""
-    return ((0.5 * x) * (1 + torch.tanh((0.7978845608028654 * (x + (0.044715 * torch.pow(x, 3)))))))
 
 
 def peer(x):
@@ -68,7 +66,7 @@ class TestGeluTanh:
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs([(4, 9)] * 1, dtype, device)
-        T.assert_close(gelu_tanh(*args), reference(*(a.double() for a in args)), dtype)
+        T.assert_close(gelu_tanh(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype)
 
     def test_matches_torch(self, device, dtype):
         for args in samples(device, dtype):
@@ -159,3 +157,15 @@ def test_gradcheck(device):
                        requires_grad=name in ['x'])
                 for s, name in zip(shapes, ('x',))]
         assert torch.autograd.gradcheck(lambda *xs: gelu_tanh(*xs, **ATTRS), args)
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_gradgradcheck(device):
+    # A create_graph backward differentiates the op's composite (the fused kernel has no derivative of
+    # its own): second derivatives must match finite differences of the first, never a silent zero.
+    dtype = torch.float64
+    for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 16 for x in s)]:
+        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
+                       requires_grad=name in ['x'])
+                for s, name in zip(shapes, ('x',))]
+        assert torch.autograd.gradgradcheck(lambda *xs: gelu_tanh(*xs, **ATTRS), args)

@@ -10,6 +10,7 @@ import torch
 
 from generated_ops import _testing as T
 from generated_ops.ops.rms_norm import FusedRMSNorm, rms_norm
+from generated_ops.ops.rms_norm import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.generated_ops.rms_norm.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
@@ -18,15 +19,9 @@ INPUTS = ('x', 'weight')
 DIFFERENTIABLE = ['x', 'weight']
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
 ATTRS = { "eps": 2e-06, }
+# The attrs without a default (the rest keep theirs): what a call must pass at least.
+REQUIRED = { }
 RANGES = { "weight": (-3.0, 3.0), "x": (-3.0, 3.0), }
-
-
-def reference(x, weight, eps: float = 1.0e-6):
-    """The PyTorch composite the spec's forward expression stands for (reductions over dim -1)."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    out = ((x * torch.rsqrt((torch.mean((x * x), -1, keepdim=True) + eps))) * weight)
-    return out
 
 
 def peer(x, weight, eps: float = 1.0e-6):
@@ -63,8 +58,8 @@ class TestFusedRMSNorm:
             T.assert_close(rms_norm(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2)
 
     def test_default_attrs(self, device, dtype):
-        args = make_inputs((4, 9), dtype, device, attrs={})
-        T.assert_close(rms_norm(*args), reference(*as_double(args)), dtype, scale=2)
+        args = make_inputs((4, 9), dtype, device, attrs=REQUIRED)
+        T.assert_close(rms_norm(*args, **REQUIRED), reference(*as_double(args), **REQUIRED), dtype, scale=2)
 
     def test_matches_torch(self, device, dtype):
         for shape in [s for s in SHAPES if len(s) == 2]:
@@ -194,6 +189,15 @@ def test_gradcheck(device):
     for shape in [(7,), (3, 5), (2, 2, 6)]:
         args = make_inputs(shape, torch.float64, device, requires_grad=True)
         assert torch.autograd.gradcheck(lambda *xs: rms_norm(*xs, **ATTRS), args)
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_gradgradcheck(device):
+    # A create_graph backward differentiates the op's composite (the fused kernel has no derivative of
+    # its own): second derivatives must match finite differences of the first, never a silent zero.
+    for shape in [(5,), (3, 4)]:
+        args = make_inputs(shape, torch.float64, device, requires_grad=True)
+        assert torch.autograd.gradgradcheck(lambda *xs: rms_norm(*xs, **ATTRS), args)
 
 
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):

@@ -29,7 +29,7 @@ test(division_by_row_scalar_multiplies, Body == x * tmp_r0) :-
 
 % The derived gradients of the bundled specs, checked symbolically at the points that matter.
 test(sum_gradient_is_the_row_gradient, G == grad_y) :- rw_gradient(sum, x, G).
-test(mean_gradient_divides_by_n, G == grad_y * (1 / n)) :- rw_gradient(mean, x, G).
+test(mean_gradient_divides_by_n, G == grad_y / n) :- rw_gradient(mean, x, G).
 test(softmax_uses_the_given_gradient, G == y * (grad_y - sum(grad_y * y))) :- rw_gradient(softmax, x, G).
 test(log_softmax_derived_through_the_sum) :-
     rw_gradient(log_softmax, x, G),

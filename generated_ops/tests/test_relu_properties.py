@@ -8,16 +8,14 @@ Where torch raises, the op must raise too. Skipped, visibly, where Hypothesis is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import torch
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_elementwise as E  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.relu import relu  # noqa: E402
 from generated_ops.ops.relu import _composite as reference  # noqa: E402  (the forward as torch ops)
@@ -38,83 +36,18 @@ def peer(x):
 PEER = peer
 
 
-@dataclass(frozen=True)
-class Case:
-    shapes: tuple  # one per input, broadcasting to the output's
-    values: tuple  # P.Values per input
-    layouts: tuple  # P.LAYOUTS per input
-    attrs: tuple = ()  # (name, value) pairs
-
-
-@st.composite
-def broadcast_shapes(draw, n):
-    """n shapes that broadcast together: an output shape of 0 to 4 dims of sizes 0 to 6, or one long
-    dim (vector tails); each input drops leading dims and has some dims of size 1."""
-    out = draw(st.one_of(st.lists(st.integers(0, 6), min_size=0, max_size=4).map(tuple),
-                         st.sampled_from([(1031,), (2, 4099), (65, 33)])))
-    shapes = []
-    for _ in range(n):
-        drop = draw(st.integers(0, len(out)))
-        ones = draw(st.lists(st.booleans(), min_size=len(out) - drop, max_size=len(out) - drop))
-        shapes.append(tuple(1 if one else s for s, one in zip(out[drop:], ones)))
-    return tuple(shapes)
-
-
-def cases(finite=False):
-    n = len(INPUTS)
-    attrs = st.tuples(*(st.tuples(st.just(a), st.sampled_from(v)) for a, v in ATTR_VALUES.items()))
-    return st.builds(Case, broadcast_shapes(n), st.tuples(*[P.values(finite=finite)] * n),
-                     st.tuples(*[P.layouts] * n), attrs)
-
-
-def build(case, dtype, device, requires_grad=False):
-    return [P.make(s, dtype, device, v, low=RANGES[name][0], high=RANGES[name][1], layout=layout,
-                   requires_grad=requires_grad and name in DIFFERENTIABLE)
-            for name, s, v, layout in zip(INPUTS, case.shapes, case.values, case.layouts)]
-
-
-N = len(INPUTS)
-# Cases that run in every profile, whatever Hypothesis draws: empty, 0-dim, and every special value.
-EVERY_SPECIAL = P.Values(7, P.SPECIALS, 1.0)
-EVERY_FINITE_SPECIAL = P.Values(7, P.FINITE_SPECIALS, 1.0)
+OP = E.ElementwiseOp(relu, PEER, INPUTS, DIFFERENTIABLE, RANGES, ATTR_VALUES)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases())
-@example(case=Case(((0, 3),) * N, (P.Values(1),) * N, ("contiguous",) * N))
-@example(case=Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N))
-@example(case=Case(((40, 3),) + ((40, 1),) * (N - 1), (EVERY_SPECIAL,) + (P.Values(3, P.SPECIALS, 1.0),) * (N - 1),
-                   ("transposed",) * N))
+@given(case=OP.cases())
+@E.forward_examples(OP)
 def test_forward_matches_peer(device, dtype, case):
-    args = build(case, dtype, device)
-    attrs = dict(case.attrs)
-    theirs, error = P.check_raises_like_torch(lambda: relu(*args, **attrs), lambda: PEER(*args, **attrs))
-    if error is not None:
-        return
-    theirs64 = PEER(*P.as_float64(args), **attrs)
-    P.assert_matches(relu(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward")
+    E.check_forward(OP, device, dtype, case)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(finite=True), seed=st.integers(0, 2**16))
-@example(case=Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N), seed=0)
-@example(case=Case(((30, 7),) + ((7,),) * (N - 1), (EVERY_FINITE_SPECIAL,) * N, ("noncontiguous",) * N), seed=1)
+@given(case=OP.cases(finite=True), seed=st.integers(0, 2**16))
+@E.backward_examples(OP)
 def test_backward_matches_peer(device, dtype, case, seed):
-    # Finite inputs (+-1e38, denormals and zeros among them); where torch's gradient is inf or NaN
-    # (x / 0), ours must be the same inf or NaN.
-    attrs = dict(case.attrs)
-    args = build(case, dtype, device, requires_grad=True)
-    ours = relu(*args, **attrs)
-    upstream = P.upstream_like(ours, seed)
-    wrt = [a for a, name in zip(args, INPUTS) if name in DIFFERENTIABLE]
-    got = P.grads(ours, wrt, upstream)
-    ref_args = build(case, dtype, device, requires_grad=True)
-    ref_wrt = [a for a, name in zip(ref_args, INPUTS) if name in DIFFERENTIABLE]
-    expected = P.grads(PEER(*ref_args, **attrs), ref_wrt, upstream)
-    args64 = [a.detach().double().requires_grad_(name in DIFFERENTIABLE) for a, name in zip(args, INPUTS)]
-    expected64 = P.grads(PEER(*args64, **attrs), [a for a in args64 if a.requires_grad], [u.double() for u in upstream])
-    out_numel = max(ours.numel(), 1)
-    for name, a, g, e, e64 in zip(DIFFERENTIABLE, wrt, got, expected, expected64):
-        # A broadcast input's gradient sums out_numel / numel terms: rounding grows with their count.
-        P.assert_matches(g, e, e64, dtype, scale=4, magnitude=out_numel / max(a.numel(), 1),
-                         what=f"gradient of {name}")
+    E.check_backward(OP, device, dtype, case, seed)

@@ -1,7 +1,8 @@
 """Stage 4 — build: compile generated_ops/ by running its own generated builder (torch + ninja only).
 
 The builder runs in one child process, so this process never imports torch, and a no-op build costs
-one Python start and a stamp comparison.
+one Python start and a stamp comparison. What the builder says on stderr is passed on as it comes:
+ninja's [n/m] steps and its notes (everything with --verbose, the compiler commands included).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,17 +35,37 @@ def build(output_dir: Path, *, verbose: bool = False, force: bool = False) -> Bu
         raise BuildError(f"{builder} is missing: run `grimoire generate` first")
     start = time.perf_counter()
     cmd = [sys.executable, str(builder)] + (["--verbose"] if verbose else []) + (["--force"] if force else [])
-    if verbose:
-        proc = subprocess.run(cmd, text=True, stdout=subprocess.PIPE)
-        log = proc.stdout
-    else:
-        proc = subprocess.run(cmd, text=True, capture_output=True)
-        log = proc.stdout + proc.stderr
+    proc = subprocess.Popen(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, errors="replace")
+    err_lines: list[str] = []
+
+    def pump() -> None:  # the builder's stderr, passed on as it comes: progress (everything with --verbose)
+        for line in proc.stderr:
+            err_lines.append(line)
+            if verbose or _PROGRESS.match(line):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        out = proc.stdout.read()
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        reader.join()
+    log = out + "".join(err_lines)
     if proc.returncode != 0:
         raise BuildError(compiler_errors(log, output_dir.resolve().parent))
-    status, _, library = log.strip().splitlines()[-1].partition(" ")
+    status, _, library = out.strip().splitlines()[-1].partition(" ")  # the builder's last stdout line
     return BuildResult(Path(library), time.perf_counter() - start, rebuilt=status == "built")
 
+
+# What the builder says on stderr that a person sees without --verbose: ninja's "[n/m] compiling x.cpp"
+# steps and its own "<package> build: ..." notes (a stale lock cleared, a build waited for).
+_PROGRESS = re.compile(r"^(\[\d+/\d+\] |\S+ build: )")
 
 # gcc/clang: "path:line:col: error: ..."; nvcc: "path(line): error: ..."
 _GCC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)? (?P<kind>(?:fatal )?error): (?P<msg>.*)$")

@@ -388,3 +388,21 @@ def test_run_fixture_cuda_path_reports_event_time(tmp_path):
     assert data["machine_info"]["grimoire"]["timer"] == "cuda_event_queued"
     run = bench.load_run(out)
     assert run.timings[0].median_s == pytest.approx(5e-4) and run.timings[0].ceiling is None
+
+
+def test_pytest_command_selects_op_files_exactly(tmp_path):
+    cmd = bench.pytest_command(tmp_path, tmp_path / "o.json", ops=["relu", "gelu", "relu"])
+    assert [a for a in cmd if a.startswith(str(tmp_path)) and a.endswith(".py")] == [
+        str(tmp_path / "bench_relu.py"), str(tmp_path / "bench_gelu.py")]
+    assert "-k" not in cmd
+    assert str(tmp_path) in bench.pytest_command(tmp_path, tmp_path / "o.json")  # no ops: the whole folder
+
+
+def test_check_ops_names_close_matches_first(tmp_path):
+    for op in ("add", "fused_linear_relu", "gelu", "relu"):
+        (tmp_path / f"bench_{op}.py").write_text("")
+    known = bench.benchmarked_ops(tmp_path)
+    assert known == ["add", "fused_linear_relu", "gelu", "relu"]
+    bench.check_ops(["relu", "gelu"], known)
+    with pytest.raises(bench.BenchError, match=r"^unknown op 'relux'; ops: relu, .*add"):
+        bench.check_ops(["relu", "relux"], known)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -32,8 +33,33 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+PIPED_WIDTH = 1000  # "no limit" for tables written into a pipe or file
+
+
+def _console(stderr: bool = False) -> Console:
+    """On a terminal, rich wraps at its width. Piped, rich would wrap at 80 columns, splitting `file:line:
+    error:` lines in a log: there lines are never wrapped (soft wrap), and tables take the width they need
+    (up to $COLUMNS where that is set)."""
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if tty:
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True,
+                   width=None if os.environ.get("COLUMNS", "").isdigit() else PIPED_WIDTH)
+
+
+console = _console()
+err = _console(stderr=True)
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+
 
 ROOT_OPTION = typer.Option(None, "--root", help="Project folder (holding semantics/); default: nearest upwards.")
 
@@ -127,35 +153,37 @@ def step_build(project: Project, verbose: bool = False, force: bool = False) -> 
     console.print(f"{what}: {result.library} ({result.seconds:.2f} s)")
 
 
-def step_test(project: Project, pytest_args: Optional[List[str]] = None, verbose: bool = False) -> None:
+def step_test(project: Project, pytest_args: Optional[List[str]] = None, verbose: bool = False,
+              as_json: bool = False) -> None:
+    """Run the generated tests and print the per-op summary (or, as_json, the results as JSON on stdout,
+    pytest's own output going to stderr)."""
     from . import validate
 
     tests = project.output / "tests"
     if not tests.is_dir():
         raise _fail(f"{tests} is missing: run `grimoire generate` first")
     result = validate.run_tests(tests, project.state / "junit.xml", pytest_args, cwd=project.root,
-                                quiet=not verbose)
-    _print_validation(result)
+                                quiet=not verbose, ops=validate.known_ops(project.output), pytest_to_stderr=as_json)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        sys.stdout.flush()
+    else:
+        _print_validation(result)
     if not result.ok:
         raise _fail("some generated tests failed" if result.cases else "no generated test ran")
 
 
-def _print_validation(result) -> None:
-    from .validate import cell
+_SUMMARY_STYLE = {"fail": "bold red", "ok": "", "skip": "dim", "total": "bold"}
 
-    grid = result.grid()
-    checks = result.checks()
-    table = Table(title="validation: op x check", show_lines=False)
-    table.add_column("op", style="bold", no_wrap=True)
-    for c in checks:
-        table.add_column(c, min_width=len(c))
-    for op in sorted(grid):
-        table.add_row(op, *(cell(grid[op].get(c, {})) for c in checks))
-    console.print(table)
-    total = {k: sum(1 for c in result.cases if c.outcome == k) for k in ("passed", "failed", "skipped")}
-    console.print(f"{total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
-    for reason in sorted({c.detail for c in result.cases if c.outcome == "skipped"}):
-        console.print(f"  skipped: {reason}", markup=False)
+
+def _print_validation(result) -> None:
+    """Failing ops first, one line per op, the total last: readable at 80 columns and in a log."""
+    from .validate import summary
+
+    console.print()
+    for kind, line in summary(result, width=min(console.width, 100)):
+        style = "bold red" if kind == "total" and line.startswith("FAILED") else _SUMMARY_STYLE[kind]
+        console.print(line, markup=False, style=style or None)
 
 
 def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = "cpu",
@@ -177,6 +205,11 @@ def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = 
         json_path = project.state / "bench" / f"{name or 'latest'}.json"
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.unlink(missing_ok=True)
+        if ops:
+            try:
+                bench.check_ops(ops, bench.benchmarked_ops(project.output / "benchmarks"))
+            except bench.BenchError as exc:
+                raise _fail(str(exc), 2)
         cmd = bench.pytest_command(project.output / "benchmarks", json_path, ops=ops, tiny=tiny, save=name,
                                    storage=project.state / "benchmarks",
                                    compare=Path(base.source).resolve() if base else None)
@@ -313,19 +346,28 @@ def build(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v"),
+         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout (per op: counts "
+                                      "and failing tests); everything else goes to stderr."),
          root: Optional[Path] = ROOT_OPTION) -> None:
-    """Build the extension where it is out of date, then run the generated tests and print the op x check
-    summary. Extra arguments go to pytest."""
+    """Build the extension where it is out of date, then run the generated tests and print a summary: failing
+    ops first, one line per op, the total last. Extra arguments go to pytest. Exit 1 if a test failed."""
+    global console
     project = _project(root)
-    # Built here rather than on the tests' first import, so a compile error reads as `grimoire build`'s
-    # (the user's file:line first), not as a pytest collection error.
-    step_build(project, verbose=verbose)
-    step_test(project, list(ctx.args), verbose=verbose)
+    shown = console
+    if as_json:  # stdout is the JSON's alone
+        console = err
+    try:
+        # Built here rather than on the tests' first import, so a compile error reads as `grimoire build`'s
+        # (the user's file:line first), not as a pytest collection error.
+        step_build(project, verbose=verbose)
+        step_test(project, list(ctx.args), verbose=verbose, as_json=as_json)
+    finally:
+        console = shown
 
 
 @app.command()
 def bench(ops: Optional[List[str]] = typer.Argument(None, help="Only these ops."),
-          device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+          device: Device = typer.Option(Device.cpu, "--device", help="Where the ops run."),
           save: Optional[str] = typer.Option(None, "--save", help="Name of the saved run and of its report folder."),
           compare: Optional[str] = typer.Option(None, "--compare", help="A saved run (name or JSON path) to "
                                                 "compare with; exit 1 if a generated op got slower."),
@@ -339,8 +381,7 @@ def bench(ops: Optional[List[str]] = typer.Argument(None, help="Only these ops."
                                                    "generated, eager, compile or a library peer."),
           root: Optional[Path] = ROOT_OPTION) -> None:
     """Benchmark the generated ops against their peers; write a markdown report with plots."""
-    if device not in ("cpu", "cuda"):
-        raise _fail(f"--device must be cpu or cuda, got {device!r}", 2)
+    device = device.value
     if threshold <= 0:
         raise _fail(f"--threshold must be a positive percentage, got {threshold:g}", 2)
     words = ["grimoire bench", *(ops or [])] + ([] if from_json else [f"--device {device}"])
@@ -489,6 +530,18 @@ def _version(cmd: list[str]) -> str:
 def version() -> None:
     """Print the generator's version."""
     console.print(f"grimoire {__version__}")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"grimoire {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version_: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                           help="Print the generator's version and exit.")) -> None:
+    """Generate, build, validate and benchmark PyTorch C++/CUDA extensions from Prolog op specs."""
 
 
 def main() -> None:

@@ -1,27 +1,50 @@
-"""Stage 5 — validate: run the generated tests with pytest and summarise them as op x check."""
+"""Stage 5 — validate: run the generated tests with pytest and summarise them per op.
+
+pytest writes a junit XML (--junitxml); parse_junit is the one reader of it. The summary (cli's
+`grimoire test`) and the JSON for tools (`grimoire test --json`) are both made from Validation.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Optional
 
-# Test-name prefixes folded into one column each; any other test keeps its own name.
-_GROUPS = (("test_rejects_", "bad inputs"), ("test_backward", "backward"), ("test_compile", "compile"),
-           ("test_noncontiguous", "noncontig"), ("test_default_attrs", "defaults"), ("test_layout", "layout"),
-           ("test_", ""))
+OUTCOMES = ("passed", "failed", "skipped")
+# A test module is test_<op>.py, test_<op>_cuda.py or test_<op>_properties.py; any other keeps its name.
+_MODULE_SUFFIXES = ("_cuda", "_properties")
 
 
 @dataclass(frozen=True)
 class CaseResult:
     op: str
-    check: str
-    params: str
+    module: str  # the test file's stem, e.g. test_add_cuda
+    test: str  # the test's name with its parameters, e.g. test_gradcheck[cpu]
     outcome: str  # passed | failed | skipped
-    detail: str = ""
+    detail: str = ""  # the failure's message, or the skip's reason
+
+    @property
+    def label(self) -> str:
+        """The test as people find it: its name, prefixed with its file where that is not test_<op>.py."""
+        return self.test if self.module == f"test_{self.op}" else f"{self.module}::{self.test}"
+
+
+@dataclass(frozen=True)
+class OpResult:
+    op: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: tuple[CaseResult, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return "FAIL" if self.failed else ("ok" if self.passed else "skip")
 
 
 @dataclass(frozen=True)
@@ -33,65 +56,134 @@ class Validation:
     def ok(self) -> bool:
         return self.returncode == 0 and not any(c.outcome == "failed" for c in self.cases) and bool(self.cases)
 
-    def grid(self) -> dict[str, dict[str, dict[str, int]]]:
-        """op -> check -> outcome -> count."""
-        out: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    def totals(self) -> dict[str, int]:
+        counts = Counter(c.outcome for c in self.cases)
+        return {k: counts.get(k, 0) for k in OUTCOMES}
+
+    def per_op(self) -> list[OpResult]:
+        """One result per op: failing ops first, then by name."""
+        by_op: dict[str, list[CaseResult]] = {}
         for c in self.cases:
-            out[c.op][c.check][c.outcome] += 1
-        return out
+            by_op.setdefault(c.op, []).append(c)
+        out = []
+        for op, cases in by_op.items():
+            counts = Counter(c.outcome for c in cases)
+            out.append(OpResult(op, counts.get("passed", 0), counts.get("failed", 0), counts.get("skipped", 0),
+                                tuple(c for c in cases if c.outcome == "failed")))
+        return sorted(out, key=lambda r: (not r.failed, r.op))
 
-    def checks(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for c in self.cases:
-            seen.setdefault(c.check, None)
-        return list(seen)
+    def skip_reasons(self) -> list[tuple[str, int]]:
+        """Each distinct reason a test was skipped, with how many were, most first."""
+        counts = Counter(c.detail for c in self.cases if c.outcome == "skipped")
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "pytest_exit_code": self.returncode,
+            "totals": self.totals(),
+            "ops": [{"op": r.op, "status": r.status, "passed": r.passed, "failed": r.failed, "skipped": r.skipped,
+                     "failures": [{"test": c.label, "message": c.detail} for c in r.failures]}
+                    for r in self.per_op()],
+            "skipped": [{"reason": reason, "count": n} for reason, n in self.skip_reasons()],
+        }
 
 
-def check_name(test_name: str) -> str:
-    base = test_name.split("[", 1)[0]
-    for prefix, group in _GROUPS:
-        if base.startswith(prefix):
-            return group or base[len(prefix):]
-    return base
+def op_of_module(stem: str, ops: Optional[Iterable[str]] = None) -> str:
+    """test_gelu_tanh_cuda -> gelu_tanh: the longest known op the module is named after (without `ops`,
+    the name less its test_ prefix and a _cuda / _properties suffix)."""
+    name = stem[len("test_"):] if stem.startswith("test_") else stem
+    if ops is not None:
+        matches = [op for op in ops if name == op or any(name == op + s for s in _MODULE_SUFFIXES)]
+        return max(matches, key=len) if matches else name
+    for s in _MODULE_SUFFIXES:
+        if name.endswith(s) and len(name) > len(s):
+            return name[: -len(s)]
+    return name
 
 
-def parse_junit(xml_path: Path) -> list[CaseResult]:
+def parse_junit(xml_path: Path, ops: Optional[Iterable[str]] = None) -> list[CaseResult]:
+    ops = list(ops) if ops is not None else None
     cases = []
     for tc in ET.parse(xml_path).getroot().iter("testcase"):
         module = tc.get("classname", "").split(".")
-        op = next((m[len("test_"):] for m in module if m.startswith("test_")), module[-1] if module else "?")
-        name = tc.get("name", "")
-        params = name[name.index("[") + 1:-1] if "[" in name else ""
+        stem = next((m for m in module if m.startswith("test_")), module[-1] if module else "?")
         outcome, detail = "passed", ""
         for child in tc:
             if child.tag in ("failure", "error"):
                 outcome, detail = "failed", (child.get("message") or "")[:300]
-            elif child.tag == "skipped":
+            elif child.tag == "skipped" and outcome != "failed":
                 outcome, detail = "skipped", child.get("message") or ""
-        cases.append(CaseResult(op, check_name(name), params, outcome, detail))
+        cases.append(CaseResult(op_of_module(stem, ops), stem, tc.get("name", ""), outcome, detail))
     return cases
 
 
+def known_ops(output: Path) -> Optional[list[str]]:
+    """The ops the generated package holds, from its manifest.json (None where it cannot be read)."""
+    try:
+        ops = json.loads((output / "manifest.json").read_text())["ops"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [o if isinstance(o, str) else o.get("name", "") for o in ops]
+
+
 def run_tests(tests_dir: Path, junit: Path, extra_args: list[str] | None = None, *, cwd: Path,
-              quiet: bool = True) -> Validation:
+              quiet: bool = True, ops: Optional[Iterable[str]] = None, pytest_to_stderr: bool = False) -> Validation:
+    """Run pytest on the generated tests; pytest_to_stderr keeps stdout for a machine-read summary."""
     junit.parent.mkdir(parents=True, exist_ok=True)
     if junit.exists():
         junit.unlink()
     cmd = [sys.executable, "-m", "pytest", str(tests_dir), f"--junitxml={junit}", "-p", "no:cacheprovider",
-           "-rs", "-q" if quiet else "-v", *(extra_args or [])]
-    proc = subprocess.run(cmd, cwd=cwd)
-    cases = parse_junit(junit) if junit.exists() else []
+           "-q" if quiet else "-v", *(extra_args or [])]
+    proc = subprocess.run(cmd, cwd=cwd, stdout=2 if pytest_to_stderr else None)
+    cases = parse_junit(junit, ops) if junit.exists() else []
     return Validation(proc.returncode, tuple(cases))
 
 
-def cell(counts: dict[str, int]) -> str:
-    p, f, s = counts.get("passed", 0), counts.get("failed", 0), counts.get("skipped", 0)
-    if f:
-        return f"FAIL {f}/{p + f + s}"
-    if p and s:
-        return f"ok {p} s{s}"
-    if p:
-        return f"ok {p}"
-    return f"skip {s}" if s else "-"
+MAX_NAMED_FAILURES = 8  # per op, in the text summary (the JSON has them all)
+MAX_SKIP_REASONS = 10
 
 
+def summary(result: Validation, width: int = 80) -> list[tuple[str, str]]:
+    """The text summary, as (kind, line): kind is "fail", "ok", "skip" or "total". Failing ops first, one
+    line per op with its counts, a failing op's tests by name on the lines under it (indented, wrapped
+    between names to fit `width`), the reasons tests were skipped, and the total last."""
+    rows = result.per_op()
+    if not result.cases:
+        return [("total", f"no generated test ran (pytest exit code {result.returncode})")]
+    w = min(max(len(r.op) for r in rows), 24)
+    out: list[tuple[str, str]] = []
+    indent = " " * 6
+    for r in rows:
+        line = (f"{r.status:<4}  {r.op:<{w}}  {r.passed:>5} passed  {r.failed:>3} failed  {r.skipped:>4} skipped")
+        if not r.failures:
+            out.append(("ok" if r.passed else "skip", line))
+            continue
+        names = [c.label for c in r.failures[:MAX_NAMED_FAILURES]]
+        more = len(r.failures) - len(names)
+        if more:
+            names.append(f"+{more} more (grimoire test --json lists all)")
+        out.append(("fail", line + ":"))
+        current = indent
+        for i, name in enumerate(names):
+            piece = name + ("," if i < len(names) - 1 else "")
+            if current.strip() and len(current) + 1 + len(piece) > width:
+                out.append(("fail", current))
+                current = indent
+            current += ("" if not current.strip() else " ") + piece
+        out.append(("fail", current))
+    reasons = result.skip_reasons()
+    for reason, n in reasons[:MAX_SKIP_REASONS]:
+        out.append(("skip", f"skipped {n:>4}: {reason or '(no reason given)'}"))
+    if len(reasons) > MAX_SKIP_REASONS:
+        out.append(("skip", f"skipped: {len(reasons) - MAX_SKIP_REASONS} other reasons (grimoire test --json lists all)"))
+    t = result.totals()
+    counts = f"{t['failed']} failed, {t['passed']} passed, {t['skipped']} skipped in {len(rows)} ops"
+    failing = [r.op for r in rows if r.failed]
+    if failing:
+        out.append(("total", f"FAILED: {counts}; failing: {', '.join(failing)}"))
+    elif result.ok:
+        out.append(("total", f"passed: {counts}"))
+    else:
+        out.append(("total", f"FAILED: {counts}; pytest exited with code {result.returncode}"))
+    return out

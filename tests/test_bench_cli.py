@@ -115,3 +115,28 @@ def test_cast_run_benchmarks_generates_builds_then_benches(root, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "conjure(run_benchmarks): generate -> build -> bench" in r.output
     assert done == ["generate", "build", "bench"]
+
+
+def test_bench_selects_ops_by_exact_name(root, monkeypatch):
+    """`bench relu` runs bench_relu.py alone, not fused_linear_relu's (no -k substring match)."""
+    seen = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return 5  # nothing collected: stops before reading any JSON
+
+    monkeypatch.setattr(bench, "run_benchmarks", fake_run)
+    r = invoke("bench", "relu", "--tiny", "--root", root)
+    assert r.exit_code == 2 and seen, r.output
+    targets = [a for a in seen[0] if a.startswith(str(root)) and a.endswith(".py")]
+    assert targets == [str(root / "generated_ops" / "benchmarks" / "bench_relu.py")]
+    assert "-k" not in seen[0]
+
+
+def test_bench_unknown_op_exits_2_listing_close_matches_first(root, monkeypatch):
+    monkeypatch.setattr(bench, "run_benchmarks", lambda *a, **k: pytest.fail("ran the benchmarks"))
+    r = invoke("bench", "relu", "fused_relu", "--root", root)
+    assert r.exit_code == 2
+    assert "unknown op 'fused_relu'; ops: fused_linear_relu, " in r.output
+    listed = r.output.split("ops: ", 1)[1].replace("\n", "").split(", ")
+    assert "parametric_swish" in listed and listed.index("fused_linear_relu") < listed.index("add")

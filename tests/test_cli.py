@@ -1,12 +1,18 @@
 """The grimoire CLI through typer.testing.CliRunner, with a fixed terminal width and no colour."""
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from generator import cli
+from generator import __version__, cli
+
+ROOT = Path(__file__).resolve().parent.parent
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
@@ -109,6 +115,99 @@ def test_cast_generate(tmp_project: Path):
 def test_bench_rejects_unknown_device(root):
     r = invoke("bench", "--device", "tpu", "--root", str(root))
     assert r.exit_code == 2
+    assert "'tpu' is not one of 'cpu', 'cuda'" in r.output  # a Typer choice, listed in --help
+
+
+def test_version_option():
+    r = invoke("--version")
+    assert r.exit_code == 0 and r.output.strip() == f"grimoire {__version__}"
+    assert invoke("version").output.strip() == f"grimoire {__version__}"
+
+
+# `grimoire test` on a fake pytest run: the junit XML below, written where pytest would write it.
+JUNIT = (
+    '<testsuites><testsuite>'
+    + "".join(f'<testcase classname="generated_ops.tests.test_{op}" name="test_reference[cpu-float{b}]"/>'
+              for op in ("add", "gelu", "gelu_tanh", "fused_linear_gelu", "layer_norm") for b in (32, 64))
+    + '<testcase classname="generated_ops.tests.test_layer_norm" name="test_gradcheck[cpu]">'
+      '<failure message="gradcheck failed"/></testcase>'
+    + '<testcase classname="generated_ops.tests.test_gelu_tanh_cuda" name="test_stream[float16]">'
+      '<failure message="boom"/></testcase>'
+    + '<testcase classname="generated_ops.tests.test_gelu_properties" name="test_forward">'
+      '<skipped message="property tests need Hypothesis"/></testcase>'
+    + '<testcase classname="generated_ops.tests.test_layer_norm_cuda" name="test_stream[bfloat16]">'
+      '<skipped message="CUDA is not available"/></testcase>'
+    + '</testsuite></testsuites>')
+
+
+@pytest.fixture
+def fake_tests(tmp_path: Path, monkeypatch):
+    """A project whose generated tests 'ran' with JUNIT's results (pytest exit code 1)."""
+    import subprocess
+
+    from generator import validate
+
+    (tmp_path / "semantics").mkdir()
+    (tmp_path / "generated_ops" / "tests").mkdir(parents=True)
+    (tmp_path / "generated_ops" / "manifest.json").write_text(
+        '{"ops": ["add", "gelu", "gelu_tanh", "fused_linear_gelu", "layer_norm"]}')
+    monkeypatch.setattr(cli, "step_build", lambda project, verbose=False: None)
+
+    def fake_pytest(cmd, **kwargs):
+        junit = next(a for a in cmd if a.startswith("--junitxml=")).split("=", 1)[1]
+        Path(junit).write_text(JUNIT)
+        return subprocess.CompletedProcess(cmd, 1 if "<failure" in JUNIT else 0)
+
+    monkeypatch.setattr(validate.subprocess, "run", fake_pytest)
+    return tmp_path
+
+
+def test_test_summary_fits_80_columns_failures_first(fake_tests, monkeypatch):
+    monkeypatch.setattr(cli.console, "width", 80)
+    r = invoke("test", "--root", str(fake_tests))
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), r.stdout
+    ops = [line.split()[1] for line in lines if line.split() and line.split()[0] in ("FAIL", "ok", "skip")]
+    assert ops == ["gelu_tanh", "layer_norm", "add", "fused_linear_gelu", "gelu"]  # failing first, then by name
+    at = next(i for i, line in enumerate(lines) if line.startswith("FAIL  layer_norm"))
+    assert "2 passed" in lines[at] and "1 failed" in lines[at] and "1 skipped" in lines[at]
+    assert lines[at + 1].strip() == "test_gradcheck[cpu]"  # the failing tests by name, under their op
+    assert "test_gelu_tanh_cuda::test_stream[float16]" in r.stdout
+    assert lines[-1].startswith("FAILED: 2 failed, 10 passed, 2 skipped in 5 ops; failing: gelu_tanh, layer_norm")
+    assert "some generated tests failed" in r.stderr
+
+
+def test_test_json_has_per_op_counts(fake_tests):
+    r = invoke("test", "--json", "--root", str(fake_tests))
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["ok"] is False and data["totals"] == {"passed": 10, "failed": 2, "skipped": 2}
+    ops = {o["op"]: o for o in data["ops"]}
+    assert set(ops) == {"add", "gelu", "gelu_tanh", "fused_linear_gelu", "layer_norm"}
+    assert (ops["layer_norm"]["passed"], ops["layer_norm"]["failed"], ops["layer_norm"]["skipped"]) == (2, 1, 1)
+    assert ops["layer_norm"]["failures"] == [{"test": "test_gradcheck[cpu]", "message": "gradcheck failed"}]
+    assert ops["add"]["status"] == "ok" and ops["add"]["failures"] == []
+    assert {"reason": "CUDA is not available", "count": 1} in data["skipped"]
+
+
+def test_test_json_all_passed_exits_0(fake_tests, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "JUNIT", JUNIT.replace("<failure", "<skipped"))
+    r = invoke("test", "--json", "--root", str(fake_tests))
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["ok"] is True
+
+
+def test_piped_output_is_not_hard_wrapped(tmp_project: Path):
+    """At COLUMNS=80 into a pipe, a diagnostic longer than 80 columns stays one line."""
+    long = "gamma_" + "x" * 90
+    spec = tmp_project / "semantics" / "ops" / "parametric_swish.pl"
+    spec.write_text(spec.read_text().replace("sigmoid(beta * x)", f"sigmoid({long} * x)"))
+    r = subprocess.run([sys.executable, "-m", "generator.cli", "generate", "--root", str(tmp_project)],
+                       capture_output=True, text=True, env=dict(os.environ, COLUMNS="80"), cwd=ROOT, timeout=300)
+    assert r.returncode == 2, r.stderr
+    line = next(line for line in r.stderr.splitlines() if "semantics/ops/parametric_swish.pl:" in line)
+    assert f"unknown name '{long}'" in line and len(line) > 80
 
 
 def test_doctor_lists_components():

@@ -10,16 +10,14 @@ op must raise too. Skipped, visibly, where Hypothesis is not installed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import torch
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import assume, example, given, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_rowwise as R  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.mean import mean  # noqa: E402
 from generated_ops.ops.mean import _composite as reference  # noqa: E402  (the forward as torch ops)
@@ -35,158 +33,28 @@ RANGES = { "x": (-3.0, 3.0), }
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
 ATTR_VALUES = { "keepdim": (False, True), }
+# Each choice of a str attr gets an explicit example.
+STR_CHOICES = ()
 
 
 def peer(x, keepdim: bool = False):
-    """The matching torch function the spec names."""
+    """The matching torch function the spec names (called over the rows flattened into a 2-d batch)."""
     return torch.mean(x, -1, keepdim=keepdim)
 
 
-def PEER(*args, **attrs):
-    """The peer over the rows flattened into a 2-d batch (torch reads a 3-d input of some peers, such as
-    cross_entropy's, with the classes in dim 1, not last), its result shaped as ours: one value per row
-    or element as the op documents."""
-    x = args[INPUTS.index("x")]
-    if x.dim() <= 2:
-        return peer(*args, **attrs)
-    n, lead = x.shape[-1], x.shape[:-1]
-    rows = lead.numel()
-    flat = [a.reshape(rows) if name in INDEX else a if name in COLUMN else a.reshape(rows, n)
-            for a, name in zip(args, INPUTS)]
-    out = peer(*flat, **attrs)
-    # (rows, n) or (rows, 1): per element or per row kept as a dim; (rows,): per row; (): reduced.
-    return out.reshape(*lead, out.shape[-1]) if out.dim() == 2 else out.reshape(lead) if out.dim() == 1 else out
-
-
-@dataclass(frozen=True)
-class Case:
-    lead: tuple  # the dims before the row
-    n: int  # the row length
-    values: tuple  # P.Values per input (index inputs: their seed only)
-    layouts: tuple  # P.LAYOUTS per input
-    mask: str = "none"  # rows of x masked with -inf: none | partial | full | mixed
-    ignored: float = 0.25  # the fraction of targets set to the ignored index
-    attrs: tuple = ()  # (name, value) pairs
-
-
-# Row lengths: short ones, around warp and vector sizes, and long ones; a long row comes with few rows.
-ROW_LENGTHS = st.one_of(st.integers(0, 40), st.sampled_from([63, 64, 65, 127, 128, 129, 1000, 1031, 4096, 4097, 32769]))
-LONG = 4096
-LONGEST = 262144
-
-
-@st.composite
-def cases(draw, finite=False):
-    n = draw(ROW_LENGTHS)
-    lead = draw(st.sampled_from([(), (1,), (2,)]) if n > LONG else
-                st.sampled_from([(), (0,), (1,), (3,), (5,), (2, 3), (3, 0)]) if n > 64 else
-                st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple))
-    k = len(INPUTS)
-    attrs = tuple((a, draw(st.sampled_from(v))) for a, v in ATTR_VALUES.items())
-    return Case(lead, n, tuple(draw(P.values(finite=finite)) for _ in range(k)),
-                tuple(draw(P.layouts) for _ in range(k)),
-                draw(st.sampled_from(["none", "none", "partial", "full", "mixed"])),
-                draw(st.sampled_from([0.0, 0.25, 1.0])), attrs)
-
-
-def build(case, dtype, device, requires_grad=False):
-    """Every input: element inputs of shape lead + (n,), column inputs (n,), index inputs over the rows
-    (a fraction case.ignored of them the ignored index), x masked as case.mask says."""
-    attrs = dict(case.attrs)
-    shape = case.lead + (case.n,)
-    args = []
-    for name, v, layout in zip(INPUTS, case.values, case.layouts):
-        if name in INDEX:
-            g = torch.Generator().manual_seed(v.seed)
-            idx = torch.randint(0, max(case.n, 1), case.lead, generator=g)
-            if IGNORE:
-                ignored = torch.rand(case.lead, generator=g) < case.ignored
-                idx[ignored | (case.n == 0)] = attrs[IGNORE]
-            args.append(idx.to(device))
-            continue
-        t = P.make((case.n,) if name in COLUMN else shape, dtype, device, v, low=RANGES[name][0],
-                   high=RANGES[name][1], layout=layout, requires_grad=requires_grad and name in DIFFERENTIABLE)
-        if name == "x":
-            t = P.mask_rows(t, v.seed + 1, case.mask)
-        args.append(t)
-    return args
-
-
-def valid(case):
-    # Rows of the op need at least one dim (the op's contract: it refuses 0-dim tensors, which torch's
-    # peer may take as one row of one element); index inputs need classes to point at, unless ignored.
-    return not (INDEX and case.n == 0 and not IGNORE)
-
-
-def K(n):
-    return len(INPUTS) * (n,)
-
-
-PLAIN = P.Values(1)
-EVERY_SPECIAL = P.Values(7, P.SPECIALS, 0.5)
-EVERY_FINITE_SPECIAL = P.Values(7, P.FINITE_SPECIALS, 0.5)
-IGNORE_ALL = (("ignored", 1.0),)
-
-
-def _examples(finite):
-    """Cases that run in every profile, whatever Hypothesis draws: a row of 262144 elements, rows of none,
-    no rows, every special value, fully masked rows, transposed rows."""
-    sv = EVERY_FINITE_SPECIAL if finite else EVERY_SPECIAL
-    attrs = tuple((a, v[0]) for a, v in ATTR_VALUES.items())
-    return [
-        Case((1,), LONGEST, K(PLAIN), K("contiguous"), "partial", 0.0, attrs),
-        Case((3,), 0, K(PLAIN), K("contiguous"), "none", 1.0, attrs),
-        Case((0,), 5, K(PLAIN), K("contiguous"), "none", 0.0, attrs),
-        Case((4, 3), 9, K(sv), K("noncontiguous"), "none", 0.25, attrs),
-        Case((6,), 17, K(PLAIN), K("transposed"), "full", 0.25, attrs),
-        Case((5,), 33, K(PLAIN), K("contiguous"), "mixed", 1.0, attrs),
-    ]
-
-
-def with_examples(finite):
-    def decorate(f):
-        for c in reversed(_examples(finite)):
-            f = example(case=c, seed=0)(f)
-        return f
-    return decorate
+OP = R.RowwiseOp(mean, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
+                 STR_CHOICES)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(), seed=st.integers(0, 2**16))
-@with_examples(finite=False)
+@given(case=OP.cases(), seed=st.integers(0, 2**16))
+@R.examples(OP, finite=False)
 def test_forward_matches_peer(device, dtype, case, seed):
-    assume(valid(case))
-    args = build(case, dtype, device)
-    attrs = dict(case.attrs)
-    theirs, error = P.check_raises_like_torch(lambda: mean(*args, **attrs), lambda: PEER(*args, **attrs))
-    if error is not None:
-        return
-    theirs64 = PEER(*P.as_float64(args), **attrs)
-    P.assert_matches(mean(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward")
+    R.check_forward(OP, device, dtype, case, seed)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(finite=True), seed=st.integers(0, 2**16))
-@with_examples(finite=True)
+@given(case=OP.cases(finite=True), seed=st.integers(0, 2**16))
+@R.examples(OP, finite=True)
 def test_backward_matches_peer(device, dtype, case, seed):
-    # Finite values (+-1e38, denormals and zeros among them) but for the -inf masks of x; where
-    # torch's gradient is inf or NaN (a fully masked row), ours must be the same inf or NaN.
-    assume(valid(case))
-    attrs = dict(case.attrs)
-    args = build(case, dtype, device, requires_grad=True)
-    ours = mean(*args, **attrs)
-    upstream = P.upstream_like(ours, seed)
-    wrt = [a for a, name in zip(args, INPUTS) if name in DIFFERENTIABLE]
-    got = P.grads(ours, wrt, upstream)
-    ref_args = build(case, dtype, device, requires_grad=True)
-    expected = P.grads(PEER(*ref_args, **attrs), [a for a, name in zip(ref_args, INPUTS) if name in DIFFERENTIABLE],
-                       upstream)
-    args64 = [a.detach().double().requires_grad_(name in DIFFERENTIABLE) if name not in INDEX else a
-              for a, name in zip(args, INPUTS)]
-    expected64 = P.grads(PEER(*args64, **attrs), [a for a, name in zip(args64, INPUTS) if name in DIFFERENTIABLE],
-                         [u.double() for u in upstream])
-    rows = max(1, len(case.lead) and torch.Size(case.lead).numel())
-    for name, g, e, e64 in zip(DIFFERENTIABLE, got, expected, expected64):
-        # A column input's gradient sums one term per row: rounding grows with their count.
-        P.assert_matches(g, e, e64, dtype, scale=4, magnitude=rows if name in COLUMN else None,
-                         what=f"gradient of {name}")
+    R.check_backward(OP, device, dtype, case, seed)

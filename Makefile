@@ -41,7 +41,7 @@ $(CUDA_VENV)/.installed:
 	$(CUDA_VENV)/bin/python -m pip install -q --disable-pip-version-check "$(CUDA_TORCH_SPEC)" ninja numpy
 	@touch $@
 
-# Generate, build and validate the bundled ops; print the op x check summary.
+# Generate, build and validate the bundled ops; print the per-op summary (failures first).
 run: setup
 	$(BIN)/grimoire cast "conjure(run_tests)"
 

@@ -8,17 +8,14 @@ Skipped, visibly, where Hypothesis is not installed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import torch
-import torch.nn.functional as F
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_gemm as G  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.fused_linear_gelu import fused_linear_gelu  # noqa: E402
 
@@ -35,72 +32,18 @@ def ours(a, b, bias, act):
     return fused_linear_gelu(a, b, bias)
 
 
-def peer(a, b, bias, act):
-    z = F.linear(a, b, bias) if LINEAR else (a @ b if bias is None else a @ b + bias)
-    return ACT_PEER[act](z)
-
-
-@dataclass(frozen=True)
-class Case:
-    lead: tuple  # the batch dims of the first operand (LINEAR only; else one dim: M)
-    k: int
-    n: int
-    bias: bool
-    act: str
-    values: tuple  # P.Values per operand
-    layouts: tuple
-
-
-@st.composite
-def cases(draw, finite=False):
-    dim = st.one_of(st.integers(0, 9), st.sampled_from([16, 33, 64]))
-    lead = draw(st.lists(dim, min_size=1, max_size=3 if LINEAR else 1).map(tuple))
-    return Case(lead, draw(dim), draw(dim), HAS_BIAS and draw(st.booleans()), draw(st.sampled_from(ACTS)),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
-
-
-def build(case, dtype, device, requires_grad=False):
-    shapes = [case.lead + (case.k,), (case.n, case.k) if LINEAR else (case.k, case.n), (case.n,)]
-    args = [P.make(s, dtype, device, v, low=-1, high=1, layout=layout, requires_grad=requires_grad)
-            for s, v, layout in zip(shapes, case.values, case.layouts)]
-    return args[0], args[1], args[2] if case.bias else None
-
-
-PLAIN = P.Values(1)
-EXAMPLES = [Case((3,), 0, 4, HAS_BIAS, ACTS[0], (PLAIN,) * 3, ("contiguous",) * 3),
-            Case((5,), 7, 6, HAS_BIAS, ACTS[-1], (P.Values(2, P.SPECIALS, 0.2),) * 3, ("transposed",) * 3),
-            Case((4,), 9, 5, False, ACTS[0], (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3, ("noncontiguous",) * 3)]
+OP = G.GemmOp(ours, ACTS, ACT_PEER, HAS_BIAS, LINEAR, ("x", "weight", "bias"))
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases())
-@example(case=EXAMPLES[0])
-@example(case=EXAMPLES[1])
-@example(case=EXAMPLES[2])
+@given(case=OP.cases())
+@G.forward_examples(OP)
 def test_forward_matches_peer(device, dtype, case):
-    a, b, bias = build(case, dtype, device)
-    theirs, error = P.check_raises_like_torch(lambda: ours(a, b, bias, case.act), lambda: peer(a, b, bias, case.act))
-    if error is not None:
-        return
-    theirs64 = peer(*P.as_float64([a, b, bias]), case.act)
-    P.assert_matches(ours(a, b, bias, case.act), theirs, theirs64, dtype, scale=10, magnitude=case.k, what="forward")
+    G.check_forward(OP, device, dtype, case)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(finite=True), seed=st.integers(0, 2**16))
-@example(case=EXAMPLES[0], seed=0)
-@example(case=EXAMPLES[2], seed=0)
+@given(case=OP.cases(finite=True), seed=st.integers(0, 2**16))
+@G.backward_examples(OP)
 def test_backward_matches_peer(device, dtype, case, seed):
-    # Finite inputs. At relu's kink (z = 0 exactly) torch's gradient is 0; ours must agree.
-    args = build(case, dtype, device, requires_grad=True)
-    wrt = [t for t in args if t is not None]
-    out = ours(*args, case.act)
-    upstream = P.upstream_like(out, seed)
-    got = P.grads(out, wrt, upstream)
-    ref = build(case, dtype, device, requires_grad=True)
-    expected = P.grads(peer(*ref, case.act), [t for t in ref if t is not None], upstream)
-    ref64 = P.as_float64(args)
-    expected64 = P.grads(peer(*ref64, case.act), [t for t in ref64 if t is not None], [u.double() for u in upstream])
-    rows = max(1, torch.Size(case.lead).numel())
-    for name, g, e, e64 in zip(["x", "weight", "bias"], got, expected, expected64):
-        P.assert_matches(g, e, e64, dtype, scale=10, magnitude=max(rows, case.n, case.k), what=f"gradient of {name}")
+    G.check_backward(OP, device, dtype, case, seed)

@@ -8,18 +8,14 @@ drawn from the grid the spec allows. Skipped, visibly, where Hypothesis is not i
 
 from __future__ import annotations
 
-import itertools  # noqa: F401  (the attr grid)
-import math  # noqa: F401  (host scalars)
-from dataclasses import dataclass
-
 import pytest
 import torch
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_optimizer as O  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops import adam_step as M  # noqa: E402
 
@@ -27,380 +23,8 @@ from generated_ops.ops import adam_step as M  # noqa: E402
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 
 
-# ---------------------------------------------------------------------------------------------
-# The spec's rules in PyTorch, one function per program.
-# ---------------------------------------------------------------------------------------------
-
-def _program_0(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_1(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_2(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_3(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_4(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_5(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_6(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_7(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_8(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_9(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_10(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_11(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_12(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_13(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_14(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_15(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_16(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_17(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_18(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_19(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_20(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_21(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_22(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_23(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-
-PROGRAMS = (_program_0, _program_1, _program_2, _program_3, _program_4, _program_5, _program_6, _program_7, _program_8, _program_9, _program_10, _program_11, _program_12, _program_13, _program_14, _program_15, _program_16, _program_17, _program_18, _program_19, _program_20, _program_21, _program_22, _program_23, )
-
-
-def reference_step(lists: dict, steps: list, attrs: dict) -> None:
-    """One step of the spec's rules, in place on float64 copies: lists maps each tensor name to its list."""
-    program = PROGRAMS[M.program(**attrs)]
-    for i in range(len(lists["param"])):
-        steps[i] += 1
-        host = M.host_values(steps[i], **attrs)
-        args = {name: lists[name][i] for name in M.TENSORS if len(lists[name]) > i}
-        for name, value in program(**args, **host).items():
-            lists[name][i] = torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
-
-
-# ---------------------------------------------------------------------------------------------
-# Attr sets: every combination of the bool attrs, with the numeric attrs at their defaults, all at
-# other values, one changed at a time, and all but one changed. The spec's requires split them.
-# ---------------------------------------------------------------------------------------------
-BOOLS = [a for a in M.ATTRS if M.ATTR_TYPES[a] == "bool"]
-NUMERIC = [a for a in M.ATTRS if M.ATTR_TYPES[a] != "bool"]
-
-
-def _other(name):
-    d = M.DEFAULTS[name]
-    if M.ATTR_TYPES[name] == "int":
-        return d + 1
-    return 0.1 if d == 0 else d * 0.5
-
-
-_NUMERIC_SETS = ([{}, {a: _other(a) for a in NUMERIC}] + [{a: _other(a)} for a in NUMERIC]
-                 + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC])
-ALL_SETS = []
-for _bits in itertools.product([False, True], repeat=len(BOOLS)):
-    for _nums in _NUMERIC_SETS:
-        _s = {**M.DEFAULTS, **dict(zip(BOOLS, _bits)), **_nums}
-        if _s not in ALL_SETS:
-            ALL_SETS.append(_s)
-VALID = [s for s in ALL_SETS if not M.violations(**s)]
-INVALID = [s for s in ALL_SETS if M.violations(**s)]
-# One attr set per program: the first of the grid that selects it.
-PER_PROGRAM = [next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})]
-
-
-def _id(attrs):
-    return ",".join(f"{k}={v}" for k, v in attrs.items() if v != M.DEFAULTS.get(k)) or "defaults"
-
-
-def make_lists(shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32):
-    """Params and grads at random, the states the attrs use at zero (as the optimizers start them), and
-    the step counts at zero on the params' device (where torch.optim keeps them with fused=True)."""
-    torch.manual_seed(seed)
-    used = M.states_used(**attrs)
-    lists = {"param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
-             "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes]}
-    for name in M.STATES:
-        lists[name] = ([T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
-                       if name in used else [])
-    steps = [torch.tensor(0.0, dtype=step_dtype, device=device) for _ in shapes]
-    return lists, steps
-
-
-def call(lists, steps, attrs):
-    M.adam_step(*(lists[name] for name in M.TENSORS), steps, **attrs)
-
-
-def new_grads(lists, seed):
-    torch.manual_seed(seed)
-    lists["grad"] = [torch.randn_like(g) for g in lists["grad"]]
-
-
-def clone_lists(lists, device=None, dtype=None):
-    """A copy of every list, optionally moved and cast (the same values, other memory)."""
-    return {k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v] for k, v in lists.items()}
-
-
-@dataclass(frozen=True)
-class Case:
-    shapes: tuple
-    params: tuple  # P.Values per param
-    grads: tuple  # P.Values per param and step
-    layouts: tuple
-    steps: int
-    kwargs: tuple  # the constructor's (name, value) pairs
-
-
-SHAPES = st.sampled_from([(), (0,), (1,), (7,), (3, 5), (2, 3, 4), (1031,), (4, 0)])
-
-
-def cases(valid):
-    @st.composite
-    def draw_case(draw):
-        shapes = tuple(draw(st.lists(SHAPES, min_size=1, max_size=3)))
-        steps = draw(st.integers(1, 3))
-        return Case(shapes, tuple(draw(P.values(finite=True)) for _ in shapes),
-                    tuple(draw(P.values()) for _ in range(len(shapes) * steps)),
-                    tuple(draw(P.layouts) for _ in shapes), steps, tuple(sorted(draw(st.sampled_from(valid)).items())))
-    return draw_case()
-
-
-def run(cls, case, dtype, device, **extra):
-    """The params after case.steps steps of cls, and its state per param."""
-    params = [P.make(s, dtype, device, v, layout=layout).detach().requires_grad_()
-              for s, v, layout in zip(case.shapes, case.params, case.layouts)]
-    optimizer = cls(params, **dict(case.kwargs), **extra)
-    for k in range(case.steps):
-        for i, p in enumerate(params):
-            p.grad = P.make(p.shape, dtype, device, case.grads[k * len(params) + i])
-        optimizer.step()
-    return params, [optimizer.state[p] for p in params]
+# The attr sets the spec allows (VALID) and refuses (INVALID), from the op's module.
+VALID, INVALID = O.attr_sets(M)
 
 
 ADAM_FIXED = { }
@@ -419,21 +43,11 @@ ADAM_INVALID = [k for k in map(adam_kwargs, INVALID) if k is not None]
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(ADAM_VALID))
+@given(case=O.cases(ADAM_VALID))
 def test_adam_matches_torch_optim(device, dtype, case):
     if ADAM_PEER is None:
         pytest.skip("torch.optim has no Adam to compare with")
-    ours, our_state = run(M.Adam, case, dtype, device)
-    theirs, their_state = run(ADAM_PEER, case, dtype, device, foreach=False)
-    theirs64, their_state64 = run(ADAM_PEER, case, torch.float64, device, foreach=False)
-    for i, (a, b, b64) in enumerate(zip(ours, theirs, theirs64)):
-        P.assert_matches(a.detach(), b.detach(), b64.detach(), dtype, scale=10, what=f"param {i}")
-        for key, value in their_state[i].items():
-            if key == "step" or not isinstance(value, torch.Tensor):
-                continue
-            assert key in our_state[i], f"param {i}: no state {key!r}, which torch.optim keeps"
-            P.assert_matches(our_state[i][key], value, their_state64[i][key], dtype, scale=10,
-                             what=f"state {key} of param {i}")
+    O.check_matches_torch_optim(M.Adam, ADAM_PEER, device, dtype, case)
 
 
 ADAMW_FIXED = { "decoupled_weight_decay": True, }
@@ -452,18 +66,8 @@ ADAMW_INVALID = [k for k in map(adamw_kwargs, INVALID) if k is not None]
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(ADAMW_VALID))
+@given(case=O.cases(ADAMW_VALID))
 def test_adamw_matches_torch_optim(device, dtype, case):
     if ADAMW_PEER is None:
         pytest.skip("torch.optim has no AdamW to compare with")
-    ours, our_state = run(M.AdamW, case, dtype, device)
-    theirs, their_state = run(ADAMW_PEER, case, dtype, device, foreach=False)
-    theirs64, their_state64 = run(ADAMW_PEER, case, torch.float64, device, foreach=False)
-    for i, (a, b, b64) in enumerate(zip(ours, theirs, theirs64)):
-        P.assert_matches(a.detach(), b.detach(), b64.detach(), dtype, scale=10, what=f"param {i}")
-        for key, value in their_state[i].items():
-            if key == "step" or not isinstance(value, torch.Tensor):
-                continue
-            assert key in our_state[i], f"param {i}: no state {key!r}, which torch.optim keeps"
-            P.assert_matches(our_state[i][key], value, their_state64[i][key], dtype, scale=10,
-                             what=f"state {key} of param {i}")
+    O.check_matches_torch_optim(M.AdamW, ADAMW_PEER, device, dtype, case)

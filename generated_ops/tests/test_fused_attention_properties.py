@@ -9,16 +9,15 @@ both. Where torch raises, the op must raise too. Skipped, visibly, where Hypothe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import pytest
 import torch
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_attention as A  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.fused_attention import fused_attention  # noqa: E402
 
@@ -32,69 +31,15 @@ def peer(query, key, value, scale=None):
     return weights @ value, weights
 
 
-@dataclass(frozen=True)
-class Case:
-    lead: tuple  # (batch,) or (batch, heads)
-    lq: int
-    lk: int
-    d: int
-    dv: int
-    scale: object
-    values: tuple  # P.Values for query, key, value
-    layouts: tuple
-
-
-@st.composite
-def cases(draw, finite=False):
-    lead = draw(st.sampled_from([(0,), (1,), (2,), (1, 2), (2, 3), (0, 2)]))
-    seq = st.one_of(st.integers(0, 9), st.sampled_from([16, 33, 64]))
-    return Case(lead, draw(seq), draw(seq), draw(st.integers(1, 16)), draw(st.integers(1, 9)),
-                draw(st.sampled_from([None, 0.3, -0.5, 1000.0])),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
-
-
-def build(case, dtype, device, requires_grad=False):
-    shapes = [case.lead + (case.lq, case.d), case.lead + (case.lk, case.d), case.lead + (case.lk, case.dv)]
-    return [P.make(s, dtype, device, v, low=-2, high=2, layout=layout, requires_grad=requires_grad)
-            for s, v, layout in zip(shapes, case.values, case.layouts)]
-
-
-PLAIN = P.Values(1)
-EXAMPLES = [Case((2,), 5, 0, 8, 4, None, (PLAIN,) * 3, ("contiguous",) * 3),
-            Case((1, 2), 7, 9, 8, 8, 1e30, (P.Values(2, P.FINITE_SPECIALS, 0.3),) * 3, ("transposed",) * 3),
-            Case((2,), 4, 6, 5, 3, None, (P.Values(3, P.SPECIALS, 0.2),) * 3, ("noncontiguous",) * 3)]
-
-
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases())
-@example(case=EXAMPLES[0])
-@example(case=EXAMPLES[1])
-@example(case=EXAMPLES[2])
+@given(case=A.cases())
+@A.forward_examples
 def test_forward_matches_peer(device, dtype, case):
-    q, k, v = build(case, dtype, device)
-    theirs, error = P.check_raises_like_torch(lambda: fused_attention(q, k, v, case.scale), lambda: peer(q, k, v, case.scale))
-    if error is not None:
-        return
-    theirs64 = peer(q.double(), k.double(), v.double(), case.scale)
-    ours = fused_attention(q, k, v, case.scale)
-    P.assert_matches(ours[1], theirs[1], theirs64[1], dtype, scale=10, what="attention weights")
-    P.assert_matches(ours[0], theirs[0], theirs64[0], dtype, scale=10, magnitude=case.lk, what="output")
+    A.check_forward(fused_attention, peer, device, dtype, case)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(finite=True), seed=st.integers(0, 2**16))
-@example(case=EXAMPLES[0], seed=0)
-@example(case=EXAMPLES[1], seed=0)
+@given(case=A.cases(finite=True), seed=st.integers(0, 2**16))
+@A.backward_examples
 def test_backward_matches_peer(device, dtype, case, seed):
-    # Finite inputs; gradients through both outputs.
-    args = build(case, dtype, device, requires_grad=True)
-    ours = fused_attention(*args, case.scale)
-    upstream = P.upstream_like(ours, seed)
-    got = P.grads(ours, args, upstream)
-    ref = build(case, dtype, device, requires_grad=True)
-    expected = P.grads(peer(*ref, case.scale), ref, upstream)
-    ref64 = [a.detach().double().requires_grad_() for a in args]
-    expected64 = P.grads(peer(*ref64, case.scale), ref64, [u.double() for u in upstream])
-    for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
-        P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
-                         what=f"gradient of {name}")
+    A.check_backward(fused_attention, peer, device, dtype, case, seed)

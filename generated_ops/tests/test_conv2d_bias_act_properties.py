@@ -8,17 +8,14 @@ torch raises, the op must raise too. Skipped, visibly, where Hypothesis is not i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import torch
-import torch.nn.functional as F
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
 
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
 
-from generated_ops import _properties as P  # noqa: E402
+from generated_ops import _properties_conv as C  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.conv2d_bias_act import conv2d_bias_act  # noqa: E402
 
@@ -43,100 +40,18 @@ def ours(x, w, bias, geo, act):
     return conv2d_bias_act(x, w, bias, **kwargs)
 
 
-def peer(x, w, bias, geo, act):
-    return ACT_PEER[act](F.conv2d(x, w, bias, geo["stride"], geo["padding"], geo["dilation"], geo["groups"]))
-
-
-@dataclass(frozen=True)
-class Case:
-    x: tuple  # (N, C, H, W)
-    cout: int
-    k: int
-    geo: tuple  # (name, value) pairs: stride, padding, dilation, groups
-    bias: bool
-    act: str
-    values: tuple
-    layouts: tuple  # per operand: P.LAYOUTS or "channels_last" (x)
-
-
-def _geo(name, values, draw):
-    return draw(st.sampled_from(values)) if name in GEOMETRY_ATTRS else values[0]
-
-
-@st.composite
-def cases(draw, finite=False):
-    groups = _geo("groups", [1, 2, 3], draw)
-    c = groups * draw(st.integers(1, 3))
-    cout = groups * draw(st.integers(1, 3))
-    k = draw(st.integers(1, 4))
-    geo = (("stride", _geo("stride", [1, 2, 3], draw)), ("padding", _geo("padding", [0, 1, 2], draw)),
-           ("dilation", _geo("dilation", [1, 2], draw)), ("groups", groups))
-    x = (draw(st.integers(0, 3)), c, draw(st.integers(1, 12)), draw(st.integers(1, 12)))
-    layouts = (draw(st.sampled_from(P.LAYOUTS + ("channels_last",))), draw(P.layouts), "contiguous")
-    return Case(x, cout, k, geo, HAS_BIAS and draw(st.booleans()), draw(st.sampled_from(ACTS)),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), layouts)
-
-
-def build(case, dtype, device, requires_grad=False):
-    groups = dict(case.geo)["groups"]
-    shapes = [case.x, (case.cout, case.x[1] // groups, case.k, case.k), (case.cout,)]
-    out = []
-    for s, v, layout in zip(shapes, case.values, case.layouts):
-        t = P.make(s, dtype, device, v, low=-1, high=1, layout="contiguous" if layout == "channels_last" else layout,
-                   requires_grad=requires_grad)
-        out.append(t.contiguous(memory_format=torch.channels_last) if layout == "channels_last" else t)
-    return out[0], out[1], out[2] if case.bias else None
-
-
-PLAIN = P.Values(1)
-DEFAULT_GEO = (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))
-EXAMPLES = [Case((0, 3, 8, 8), 4, 3, DEFAULT_GEO, HAS_BIAS, ACTS[0], (PLAIN,) * 3, ("contiguous",) * 3),
-            Case((2, 2, 6, 7), 3, 3, DEFAULT_GEO, HAS_BIAS, ACTS[-1], (P.Values(2, P.SPECIALS, 0.2),) * 3,
-                 ("channels_last", "transposed", "contiguous")),
-            Case((1, 3, 5, 5), 2, 2, DEFAULT_GEO, False, ACTS[0], (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3,
-                 ("noncontiguous", "noncontiguous", "contiguous"))]
-
-
-def _valid(case):
-    # torch refuses a kernel larger than the padded input: so must the op (checked in the forward test).
-    return True
+OP = C.ConvOp(ours, ACTS, ACT_PEER, GEOMETRY_ATTRS, HAS_BIAS)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases())
-@example(case=EXAMPLES[0])
-@example(case=EXAMPLES[1])
-@example(case=EXAMPLES[2])
+@given(case=OP.cases())
+@C.forward_examples(OP)
 def test_forward_matches_peer(device, dtype, case):
-    x, w, b = build(case, dtype, device)
-    geo = dict(case.geo)
-    theirs, error = P.check_raises_like_torch(lambda: ours(x, w, b, geo, case.act), lambda: peer(x, w, b, geo, case.act))
-    if error is not None:
-        return
-    theirs64 = peer(*P.as_float64([x, w, b]), geo, case.act)
-    P.assert_matches(ours(x, w, b, geo, case.act), theirs, theirs64, dtype, scale=10, magnitude=case.x[1] * case.k ** 2,
-                     what="forward")
+    C.check_forward(OP, device, dtype, case)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
-@given(case=cases(finite=True), seed=st.integers(0, 2**16))
-@example(case=EXAMPLES[0], seed=0)
-@example(case=EXAMPLES[2], seed=0)
+@given(case=OP.cases(finite=True), seed=st.integers(0, 2**16))
+@C.backward_examples(OP)
 def test_backward_matches_peer(device, dtype, case, seed):
-    geo = dict(case.geo)
-    args = build(case, dtype, device, requires_grad=True)
-    try:
-        ref_out = peer(*build(case, dtype, device), geo, case.act)
-    except RuntimeError:
-        return  # a geometry torch refuses: the forward test checks that ours refuses it too
-    wrt = [t for t in args if t is not None]
-    out = ours(*args, geo, case.act)
-    upstream = P.upstream_like(out, seed)
-    got = P.grads(out, wrt, upstream)
-    ref = build(case, dtype, device, requires_grad=True)
-    expected = P.grads(peer(*ref, geo, case.act), [t for t in ref if t is not None], upstream)
-    ref64 = P.as_float64(args)
-    expected64 = P.grads(peer(*ref64, geo, case.act), [t for t in ref64 if t is not None], [u.double() for u in upstream])
-    terms = max(1, out.numel())
-    for name, g, e, e64 in zip(["x", "weight", "bias"], got, expected, expected64):
-        P.assert_matches(g, e, e64, dtype, scale=10, magnitude=terms, what=f"gradient of {name}")
+    C.check_backward(OP, device, dtype, case, seed)

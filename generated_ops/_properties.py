@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from hypothesis import strategies as st
+from hypothesis import example, strategies as st
 
 PROFILE = "grimoire"
 
@@ -221,6 +221,16 @@ def upstream_like(out, seed: int):
     g = torch.Generator().manual_seed(seed)
     return [torch.randn(o.shape, generator=g, dtype=torch.float64).to(dtype=o.dtype, device=o.device)
             for o in outputs(out)]
+
+
+def with_examples(*examples):
+    """A decorator: @example(**kwargs) for each kwargs in examples, in their order (as stacked @example
+    lines): the cases every profile runs, whatever Hypothesis draws."""
+    def decorate(f):
+        for kwargs in reversed(examples):
+            f = example(**kwargs)(f)
+        return f
+    return decorate
 
 
 def peer_missing(op: str, kind: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hypothesis import example, strategies as st
+from hypothesis import strategies as st
 
 from . import _properties as P
 
@@ -29,11 +29,7 @@ def build(case, dtype, device, requires_grad=False):
 
 def with_examples(examples, which, **extra):
     """@example examples[i] for i in which (in that order), with the extra arguments."""
-    def decorate(f):
-        for i in reversed(which):
-            f = example(case=examples[i], **extra)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": examples[i], **extra} for i in which))
 
 
 # ---------------------------------------------------------------------------------------------

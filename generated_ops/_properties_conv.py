@@ -16,7 +16,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from hypothesis import example, strategies as st
+from hypothesis import strategies as st
 
 from . import _properties as P
 
@@ -90,21 +90,13 @@ def build(case, dtype, device, requires_grad=False):
 def forward_examples(op: ConvOp):
     """@example every profile runs: an empty batch, every special value through channels-last and
     transposed operands, finite specials through non-contiguous ones without bias."""
-    def decorate(f):
-        for c in reversed(op.examples()):
-            f = example(case=c)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": c} for c in op.examples()))
 
 
 def backward_examples(op: ConvOp):
     """@example every profile runs: an empty batch and finite specials through non-contiguous operands (seed 0)."""
-    def decorate(f):
-        ex = op.examples()
-        for c in reversed([ex[0], ex[2]]):
-            f = example(case=c, seed=0)(f)
-        return f
-    return decorate
+    ex = op.examples()
+    return P.with_examples({"case": ex[0], "seed": 0}, {"case": ex[2], "seed": 0})
 
 
 def check_forward(op: ConvOp, device, dtype, case):

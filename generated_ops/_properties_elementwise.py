@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hypothesis import example, strategies as st
+from hypothesis import strategies as st
 
 from . import _properties as P
 
@@ -79,12 +79,7 @@ def forward_examples(op: ElementwiseOp):
              Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N),
              Case(((40, 3),) + ((40, 1),) * (N - 1), (EVERY_SPECIAL,) + (P.Values(3, P.SPECIALS, 1.0),) * (N - 1),
                   ("transposed",) * N)]
-
-    def decorate(f):
-        for c in reversed(cases):
-            f = example(case=c)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": c} for c in cases))
 
 
 def backward_examples(op: ElementwiseOp):
@@ -93,12 +88,7 @@ def backward_examples(op: ElementwiseOp):
     N = op.n
     cases = [(Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N), 0),
              (Case(((30, 7),) + ((7,),) * (N - 1), (EVERY_FINITE_SPECIAL,) * N, ("noncontiguous",) * N), 1)]
-
-    def decorate(f):
-        for c, seed in reversed(cases):
-            f = example(case=c, seed=seed)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": c, "seed": seed} for c, seed in cases))
 
 
 def check_forward(op: ElementwiseOp, device, dtype, case):

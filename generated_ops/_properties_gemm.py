@@ -16,7 +16,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from hypothesis import example, strategies as st
+from hypothesis import strategies as st
 
 from . import _properties as P
 
@@ -73,21 +73,13 @@ def _cases(draw, op, finite=False):
 def forward_examples(op: GemmOp):
     """@example every profile runs: K = 0, every special value through transposed operands, finite
     specials through non-contiguous ones without bias."""
-    def decorate(f):
-        for c in reversed(op.examples()):
-            f = example(case=c)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": c} for c in op.examples()))
 
 
 def backward_examples(op: GemmOp):
     """@example every profile runs: K = 0 and finite specials through non-contiguous operands (seed 0)."""
-    def decorate(f):
-        ex = op.examples()
-        for c in reversed([ex[0], ex[2]]):
-            f = example(case=c, seed=0)(f)
-        return f
-    return decorate
+    ex = op.examples()
+    return P.with_examples({"case": ex[0], "seed": 0}, {"case": ex[2], "seed": 0})
 
 
 def check_forward(op: GemmOp, device, dtype, case):

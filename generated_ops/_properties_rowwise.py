@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
-from hypothesis import assume, example, strategies as st
+from hypothesis import assume, strategies as st
 
 from . import _properties as P
 
@@ -147,11 +147,7 @@ def _examples(op, finite):
 
 def examples(op: RowwiseOp, finite):
     """@example every profile runs (seed 0), as _examples lists them."""
-    def decorate(f):
-        for c in reversed(_examples(op, finite)):
-            f = example(case=c, seed=0)(f)
-        return f
-    return decorate
+    return P.with_examples(*({"case": c, "seed": 0} for c in _examples(op, finite)))
 
 
 def check_forward(op: RowwiseOp, device, dtype, case, seed):

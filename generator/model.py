@@ -437,6 +437,32 @@ class Extension:
                 return op
         raise KeyError(name)
 
+    # Which extension-wide files and blocks exist: derived once here, read by the templates.
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The kinds of the extension's ops (a kind's shared files render only where it has ops)."""
+        return frozenset(op.kind for op in self.ops)
+
+    @property
+    def has_gemm(self) -> bool:
+        """A gemm op: the CUDA matmul backend switch (_gemm.py, registration), cuBLASLt and mma headers."""
+        return "gemm" in self.kinds
+
+    @property
+    def has_index_inputs(self) -> bool:
+        """An op with index inputs (cross_entropy's target): the index_checks switch."""
+        return any(op.row_roles is not None and op.row_roles.index for op in self.ops)
+
+    @property
+    def has_writes(self) -> bool:
+        """An op that writes its inputs (the optimizer steps): the version-bumping kernel's header."""
+        return any(op.optimizer is not None for op in self.ops)
+
+    @property
+    def has_python_autograd(self) -> bool:
+        """An op whose autograd is registered from Python (not C++, not an optimizer): _autograd.py."""
+        return any(not op.cpp_autograd and op.optimizer is None for op in self.ops)
+
 
 def _rel(file: str, root: Path) -> str:
     try:

@@ -8,6 +8,7 @@
 // (torch's autogradNotImplementedInplaceOrViewFallback skips tensor lists.)
 #pragma once
 
+#include <ATen/core/LegacyTypeDispatch.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>

@@ -12,14 +12,40 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// create_graph: the gradients of `out` (an op's composite, recomputed from the saved inputs) with respect
+// to the inputs at `differentiable` that need one, with a graph; one entry per forward argument.
+variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const variable_list& saved,
+                              const at::Tensor& grad, std::initializer_list<size_t> differentiable, size_t n_args) {
+  variable_list wrt;
+  std::vector<size_t> arg_of;
+  for (const size_t i : differentiable) {
+    if (ctx->needs_input_grad(i)) {
+      wrt.push_back(saved[i]);
+      arg_of.push_back(i);
+    }
+  }
+  variable_list result(n_args);
+  if (wrt.empty()) {
+    return result;
+  }
+  const variable_list d = torch::autograd::grad({out}, wrt, {grad}, /*retain_graph=*/true, /*create_graph=*/true,
+                                                /*allow_unused=*/true);
+  for (size_t k = 0; k < arg_of.size(); ++k) {
+    result[arg_of[k]] = d[k];
+  }
+  return result;
+}
 
 // add — semantics/ops/add.pl:4
 struct add_function : public torch::autograd::Function<add_function> {
@@ -46,20 +72,7 @@ struct add_function : public torch::autograd::Function<add_function> {
       // ops/add.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -101,19 +114,7 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
       // ops/cross_entropy.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      result.emplace_back();
-      result.emplace_back();
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 5);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -152,19 +153,7 @@ struct div_function : public torch::autograd::Function<div_function> {
       // ops/div.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0], saved[1]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 2);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -203,15 +192,7 @@ struct gelu_function : public torch::autograd::Function<gelu_function> {
       // ops/gelu.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -250,15 +231,7 @@ struct gelu_tanh_function : public torch::autograd::Function<gelu_tanh_function>
       // ops/gelu_tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -298,24 +271,7 @@ struct layer_norm_function : public torch::autograd::Function<layer_norm_functio
       // ops/layer_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      if (ctx->needs_input_grad(2)) {
-        wrt.push_back(saved[2]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(2) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, 2, }, 4);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -354,15 +310,7 @@ struct log_softmax_function : public torch::autograd::Function<log_softmax_funct
       // ops/log_softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -402,16 +350,7 @@ struct mean_function : public torch::autograd::Function<mean_function> {
       // ops/mean.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -451,20 +390,7 @@ struct mse_loss_function : public torch::autograd::Function<mse_loss_function> {
       // ops/mse_loss.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
       const at::Tensor out = composite.call(saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -503,19 +429,7 @@ struct mul_function : public torch::autograd::Function<mul_function> {
       // ops/mul.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0], saved[1]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 2);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -555,16 +469,7 @@ struct parametric_swish_function : public torch::autograd::Function<parametric_s
       // ops/parametric_swish.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_composite", "").typed<at::Tensor(const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -603,15 +508,7 @@ struct relu_function : public torch::autograd::Function<relu_function> {
       // ops/relu.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -651,20 +548,7 @@ struct rms_norm_function : public torch::autograd::Function<rms_norm_function> {
       // ops/rms_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["eps"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -703,15 +587,7 @@ struct sigmoid_function : public torch::autograd::Function<sigmoid_function> {
       // ops/sigmoid.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -750,15 +626,7 @@ struct silu_function : public torch::autograd::Function<silu_function> {
       // ops/silu.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -797,15 +665,7 @@ struct softmax_function : public torch::autograd::Function<softmax_function> {
       // ops/softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -846,17 +706,7 @@ struct softplus_function : public torch::autograd::Function<softplus_function> {
       // ops/softplus.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_composite", "").typed<at::Tensor(const at::Tensor&, double, double)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 3);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -896,20 +746,7 @@ struct sub_function : public torch::autograd::Function<sub_function> {
       // ops/sub.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      if (ctx->needs_input_grad(1)) {
-        wrt.push_back(saved[1]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.push_back(ctx->needs_input_grad(1) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -949,16 +786,7 @@ struct sum_function : public torch::autograd::Function<sum_function> {
       // ops/sum.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      result.emplace_back();
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -997,15 +825,7 @@ struct tanh_function : public torch::autograd::Function<tanh_function> {
       // ops/tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      variable_list wrt;
-      if (ctx->needs_input_grad(0)) {
-        wrt.push_back(saved[0]);
-      }
-      const variable_list d = torch::autograd::grad({out}, wrt, {grads[0]}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
-      variable_list result;
-      size_t next = 0;
-      result.push_back(ctx->needs_input_grad(0) ? d[next++] : at::Tensor());
-      return result;
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.

@@ -24,6 +24,11 @@ from .model import Extension, Op
 IGNORED_DIRS = {"_build", "_lib", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc", ".so")
 MANIFEST = "manifest.json"
+# The runtime library: static C++/CUDA headers (runtime/ beside templates/) copied verbatim into csrc/
+# when a rendered source includes them, directly or through another runtime header. A kind declares the
+# runtime it needs by its templates' #include lines; nothing here names a kind.
+RUNTIME_DIR = "csrc"
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)"', re.M)
 # Scaffolding, not output: templates/kinds/<kind>/example_spec.pl.j2 (and example_kernel.*.j2) are what
 # `grimoire new-op` writes into semantics/ and kernels/. They are excluded here explicitly, so they are
 # never rendered into generated_ops/ nor hashed into its manifest (editing one changes no generated file).
@@ -98,8 +103,27 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def runtime_files(templates_dir: Path) -> dict[str, Path]:
+    """The runtime library that goes with these templates: runtime/ beside them, by file name."""
+    folder = templates_dir.parent / "runtime"
+    return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()} if folder.is_dir() else {}
+
+
+def _runtime_needed(files: dict[str, str], runtime: dict[str, Path]) -> dict[str, str]:
+    """The runtime headers the rendered C++/CUDA sources include, transitively, with their contents."""
+    needed: dict[str, str] = {}
+    todo = [c for p, c in files.items() if p.startswith(RUNTIME_DIR + "/")]
+    while todo:
+        for name in _INCLUDE.findall(todo.pop()):
+            if name in runtime and name not in needed:
+                needed[name] = runtime[name].read_text()
+                todo.append(needed[name])
+    return needed
+
+
 def render(ext: Extension, templates_dir: Path) -> Rendering:
-    """Every file of the extension: the extension-wide files, then each op's files from its kind's folder."""
+    """Every file of the extension: the extension-wide files, each op's files from its kind's folder,
+    then the runtime headers those include."""
     env = _environment(templates_dir)
     files: dict[str, str] = {}
 
@@ -111,7 +135,7 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
     for t in template_files(ext_dir):
         out = t.relative_to(ext_dir).as_posix()[: -len(".j2")]
         emit(t, out)
-        if not files[out].strip():  # a header only some kinds need (grimoire_mma.cuh) renders to nothing
+        if not files[out].strip():  # a file only some kinds need (_gemm.py) renders to nothing
             del files[out]
     for op in ext.ops:
         kind_dir = templates_dir / "kinds" / op.kind
@@ -124,6 +148,9 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
             emit(t, out, op=op)
             if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
                 del files[out]
+    runtime = runtime_files(templates_dir)
+    for name, content in _runtime_needed(files, runtime).items():
+        files[f"{RUNTIME_DIR}/{name}"] = content
     files[MANIFEST] = _manifest(ext, templates_dir, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 
@@ -136,6 +163,8 @@ def _manifest(ext: Extension, templates_dir: Path, files: dict[str, str]) -> str
         "ops": [op.name for op in ext.ops],
         "specs": {s.path: s.sha256 for s in ext.sources},
         "templates": {t.relative_to(root).as_posix(): _hash(t.read_bytes()) for t in template_files(templates_dir)},
+        "runtime": {p.relative_to(root).as_posix(): _hash(p.read_bytes())
+                    for p in runtime_files(templates_dir).values()},
         "files": {p: _hash(c.encode()) for p, c in sorted(files.items())},
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

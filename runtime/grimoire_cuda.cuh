@@ -1,5 +1,6 @@
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_cuda.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // What every generated CUDA kernel shares: the math of the expression grammar as __device__ functions
 // over V = float, double, or HalfMath (float for half-type storage), so the bodies the grammar renders

@@ -1,13 +1,10 @@
-{% set rw = namespace(cuda=false) %}
-{% for o in ext.ops if o.kind == "rowwise" and "cuda" in o.devices %}{% set rw.cuda = true %}{% endfor %}
-{% if rw.cuda %}
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_rowwise.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // The pieces every rowwise op's CUDA kernels share (templates/kinds/rowwise/csrc/[op]_cuda.cu.j2
 // writes the kernels themselves, from each op's planned passes): row reductions, the launch
 // shapes of the general and the register path, 16-byte packs, and the per-block column partials.
-{% raw %}
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -370,5 +367,3 @@ inline bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore
 }
 
 }  // namespace grimoire::rowwise
-{% endraw %}
-{% endif %}

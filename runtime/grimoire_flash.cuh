@@ -1,13 +1,12 @@
-{% if "flash_attention" in ext.kinds %}
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_flash.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // FlashAttention-2 style fused attention for sm_80+ (tuned for sm_90, H100/H200) on mma.sync tensor cores:
 // forward (online softmax, O and the log-sum-exp written, the Sq x Sk scores never stored) and backward
 // (delta = rowsum(dO * O), then one kernel per key block recomputing P from the saved log-sum-exp, dK and dV in
 // registers, dQ by fp32 atomics, then a conversion kernel). bf16 or fp16 in, fp32 accumulation and softmax.
 // Host glue calls grimoire::flash::forward / backward; see the interface block below for what it must meet.
-{% raw %}
 #pragma once
 
 #include <cuda_bf16.h>
@@ -882,5 +881,3 @@ inline void backward(const BwdParams& p, bool bf16, cudaStream_t stream) {
 #undef GRIMOIRE_FLASH_LAUNCH_CHECK
 #undef GRIMOIRE_FLASH_CUDA_CHECK
 #undef GRIMOIRE_FLASH_CHECK
-{% endraw %}
-{% endif %}

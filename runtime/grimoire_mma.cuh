@@ -1,12 +1,11 @@
-{% if ext.has_gemm %}
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_mma.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // The tensor-core GEMM of the gemm kind: C = epi(A @ op(B) + bias), optionally Z = A @ op(B) + bias,
 // bf16/fp16 in, fp32 accumulation, for sm_80+ and built for sm_90 (mma.sync, not wgmma).
 // Header-only; include it from one .cu file. The host glue calls grimoire::mma::supported() and falls
 // back to cuBLAS when it says no.
-{% raw %}
 #pragma once
 
 #include <c10/cuda/CUDAException.h>
@@ -581,5 +580,3 @@ void gemm(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C,
 
 }  // namespace mma
 }  // namespace grimoire
-{% endraw %}
-{% endif %}

@@ -1,5 +1,6 @@
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_checks.h.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // Argument checks every generated kernel shares, CPU and CUDA alike (host code only): each failure
 // is a RuntimeError naming the op, the argument and what to do.

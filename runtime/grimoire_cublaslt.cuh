@@ -1,6 +1,6 @@
-{% if ext.has_gemm %}
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_cublaslt.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // cuBLASLt matmul with a fused epilogue for row-major tensors, as the gemm ops call it: the handle is
 // torch's (at::cuda::getCurrentCUDABlasLtHandle), the workspace comes from torch's caching allocator, and
@@ -143,4 +143,3 @@ inline bool matmul(at::ScalarType dtype, const void* A, int64_t lda, const void*
 
 }  // namespace cublaslt
 }  // namespace grimoire
-{% endif %}

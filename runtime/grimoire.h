@@ -1,5 +1,6 @@
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire.h.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // What every generated CPU kernel shares: argument checks with clear messages (grimoire_checks.h),
 // and the math of the expression grammar written once for scalars and at::vec::Vectorized alike.

@@ -1,6 +1,6 @@
-{% if ext.has_writes %}
-{% import "common/macros.j2" as m %}
-{{ m.cpp_banner("the specs in semantics/") }}
+// grimoire runtime library: grimoire_inplace.h.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
 //
 // The ADInplaceOrView kernel of the ops that write their inputs (the optimizer steps): after the
 // kernel ran, the version counter of every tensor the schema marks written (Tensor(a!), Tensor(a!)[])
@@ -65,4 +65,3 @@ inline void bump_written_versions(const c10::OperatorHandle& op, c10::DispatchKe
 }
 
 }  // namespace grimoire
-{% endif %}

@@ -1,0 +1,104 @@
+"""The runtime library (runtime/): plain C++/CUDA headers that every generated extension copies verbatim.
+
+Each header compiles on its own (a translation unit that includes only it) with warnings as errors: the
+C++ ones against the CPU torch in .venv, the CUDA ones with nvcc against the CUDA torch in .venv-cuda,
+for sm_90 (no GPU needed). The rendering copies exactly the headers the generated sources include,
+byte for byte. Where no CUDA toolkit or .venv-cuda exists the CUDA cases are skipped with the reason;
+under CI=true they fail instead."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import render
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = ROOT / "runtime"
+CUDA_HOME = Path(os.environ.get("GRIMOIRE_CUDA_HOME", "/usr/local/cuda"))
+CUDA_PYTHON = ROOT / ".venv-cuda" / "bin" / "python"
+HEADERS = sorted(p.name for p in RUNTIME.iterdir())
+
+
+def _torch_includes(python: Path | str) -> list[str]:
+    code = "from torch.utils.cpp_extension import include_paths; print('\\n'.join(include_paths()))"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout
+    return [a for p in out.split() for a in ("-isystem", p)]
+
+
+def _library_includes(python: Path, farm: Path) -> list[str]:
+    """Headers torch's CUDA headers include (cusparse.h, ...) that the toolkit lacks, from the nvidia
+    wheels: linked into one folder searched after the toolkit, as generated_ops/_build.py does."""
+    code = "import nvidia, sys; print('\\n'.join(nvidia.__path__))"
+    roots = subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.split()
+    for root in roots:
+        for include in sorted(Path(root).glob("*/include")):
+            for header in include.iterdir():
+                link = farm / header.name
+                if not (CUDA_HOME / "include" / header.name).exists() and not os.path.lexists(link):
+                    farm.mkdir(parents=True, exist_ok=True)
+                    link.symlink_to(header)
+    return ["-isystem", str(farm)] if farm.is_dir() else []
+
+
+def test_runtime_has_the_headers_and_no_template_syntax():
+    assert {"grimoire.h", "grimoire_cuda.cuh"} <= set(HEADERS)
+    for name in HEADERS:
+        assert name.endswith((".h", ".cuh")), f"runtime/{name}: only headers belong in the runtime library"
+        text = (RUNTIME / name).read_text()
+        assert "#pragma once" in text, f"runtime/{name} has no include guard"
+        assert "{{" not in text and "{% " not in text, f"runtime/{name} holds Jinja syntax: it is not a template"
+
+
+@pytest.mark.parametrize("name", [h for h in HEADERS if h.endswith(".h")])
+def test_cpp_header_compiles_alone(name, tmp_path):
+    unit = tmp_path / "unit.cpp"
+    unit.write_text(f'#include "{name}"\n')
+    cmd = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME}",
+           *_torch_includes(sys.executable), str(unit)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"runtime/{name} does not compile on its own:\n{proc.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("name", [h for h in HEADERS if h.endswith(".cuh")])
+def test_cuda_header_compiles_alone(name, tmp_path):
+    missing = None
+    if not (CUDA_HOME / "bin" / "nvcc").exists():
+        missing = f"no CUDA toolkit at {CUDA_HOME} (set GRIMOIRE_CUDA_HOME)"
+    elif not CUDA_PYTHON.exists():
+        missing = "no .venv-cuda with the CUDA build of torch (run `make setup-cuda`)"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"runtime CUDA header check: {missing} (CI=true: it must run)")
+        pytest.skip(f"runtime CUDA header check SKIPPED: {missing}")
+    unit = tmp_path / "unit.cu"
+    unit.write_text(f'#include "{name}"\n')
+    cmd = [str(CUDA_HOME / "bin" / "nvcc"), "-std=c++20", "-arch=sm_90", "-c", str(unit), "-o",
+           str(tmp_path / "unit.o"), "-Xcompiler", "-Wall,-Wextra,-Werror", f"-I{RUNTIME}",
+           *_torch_includes(CUDA_PYTHON), *_library_includes(CUDA_PYTHON, tmp_path / "include")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"runtime/{name} does not compile on its own:\n{proc.stderr[-4000:]}"
+
+
+def test_rendering_copies_exactly_the_included_headers_verbatim():
+    """generated_ops/csrc holds a runtime header iff a generated source includes it (directly or through
+    another runtime header), byte for byte as in runtime/."""
+    csrc = ROOT / "generated_ops" / "csrc"
+    files = {f"csrc/{p.name}": p.read_text() for p in csrc.iterdir() if p.name not in HEADERS}
+    needed = render._runtime_needed(files, render.runtime_files(ROOT / "templates"))
+    present = {p.name for p in csrc.iterdir() if p.name in HEADERS}
+    assert present == set(needed), f"copied {sorted(present)}, included {sorted(needed)}"
+    for name in present:
+        assert (csrc / name).read_bytes() == (RUNTIME / name).read_bytes(), f"csrc/{name} differs from runtime/"
+
+
+def test_only_what_is_included_is_copied():
+    """A source that includes grimoire_rowwise.cuh brings it and what it includes; nothing else comes."""
+    runtime = render.runtime_files(ROOT / "templates")
+    needed = render._runtime_needed({"csrc/x_cuda.cu": '#include "grimoire_rowwise.cuh"\n'}, runtime)
+    assert "grimoire_rowwise.cuh" in needed and "grimoire_flash.cuh" not in needed
+    assert render._runtime_needed({"csrc/x_cpu.cpp": "#include <vector>\n"}, runtime) == {}

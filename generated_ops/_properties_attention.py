@@ -138,8 +138,31 @@ flash_forward_examples = with_examples(FLASH_EXAMPLES, [0, 1, 2])
 flash_backward_examples = with_examples(FLASH_EXAMPLES, [0, 1], seed=0)
 
 
+# The CUDA kernels take head sizes 32, 64 and 128 with dv == d (others raise, saying so); a case drawn for
+# another size runs at one of these on CUDA.
+CUDA_HEAD_SIZES = (32, 64, 128)
+
+
+def for_device(case, device):
+    if device != "cuda" or case.d in CUDA_HEAD_SIZES and case.dv == case.d:
+        return case
+    d = CUDA_HEAD_SIZES[case.d % len(CUDA_HEAD_SIZES)]
+    return replace(case, d=d, dv=d)
+
+
+def rows_seeing_every_special(k, v, lq):
+    """[..., lq, 1]: True for the query rows that a causal mask hides no NaN or inf of key or value from.
+    For the other rows torch's backends disagree: its math backend adds -inf to a hidden score (NaN + -inf
+    poisons the row), its flash and memory-efficient kernels skip hidden keys, and a tiled kernel's
+    0 * NaN reaches the rows of the tile the hidden key sits in. Those rows are not compared on CUDA."""
+    special = ~(k.isfinite().all(-1) & v.isfinite().all(-1))  # [..., lk]
+    hidden = torch.arange(k.shape[-2], device=k.device) > torch.arange(lq, device=k.device).unsqueeze(-1)
+    return ~(special.unsqueeze(-2) & hidden).any(-1, keepdim=True)
+
+
 def check_flash_forward(fn, peer, device, dtype, case):
     """The output matches the peer's; where the peer raises, the op raises."""
+    case = for_device(case, device)
     q, k, v = build(case, dtype, device)
     theirs, error = P.check_raises_like_torch(lambda: fn(q, k, v, case.causal, case.scale),
                                               lambda: peer(q, k, v, case.causal, case.scale))
@@ -147,6 +170,9 @@ def check_flash_forward(fn, peer, device, dtype, case):
         return
     theirs64 = peer(q.double(), k.double(), v.double(), case.causal, case.scale)
     ours = fn(q, k, v, case.causal, case.scale)
+    if device == "cuda" and case.causal:
+        keep = rows_seeing_every_special(k, v, case.lq)
+        ours, theirs, theirs64 = (t.where(keep, 0) for t in (ours, theirs, theirs64))
     P.assert_matches(ours, theirs, theirs64, dtype, scale=conditioning(q, k, case.scale, dtype), magnitude=case.lk,
                      what="output")
 
@@ -156,7 +182,7 @@ def check_flash_backward(fn, peer, device, dtype, case, seed):
     cancelling +-1e38 products is rounding noise in float32 (~1e31), and its gradient amplifies that
     noise by |key| ~ 1e38 in torch and in ours alike, differently; the forward keeps them."""
     tame = [P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density) for v in case.values[:2]]
-    case = replace(case, values=(*tame, case.values[2]))
+    case = replace(for_device(case, device), values=(*tame, case.values[2]))
     args = build(case, dtype, device, requires_grad=True)
     ours = fn(*args, case.causal, case.scale)
     upstream = P.upstream_like(ours, seed)

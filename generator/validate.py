@@ -7,6 +7,7 @@ pytest writes a junit XML (--junitxml); parse_junit is the one reader of it. The
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -51,6 +52,7 @@ class OpResult:
 class Validation:
     returncode: int
     cases: tuple[CaseResult, ...]
+    faults: tuple[dict, ...] = ()  # {"op", "test", "error"}: tests whose kernel faulted the GPU
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class Validation:
                      "failures": [{"test": c.label, "message": c.detail} for c in r.failures]}
                     for r in self.per_op()],
             "skipped": [{"reason": reason, "count": n} for reason, n in self.skip_reasons()],
+            "gpu_faults": list(self.faults),
         }
 
 
@@ -129,15 +132,48 @@ def known_ops(output: Path) -> Optional[list[str]]:
 
 def run_tests(tests_dir: Path, junit: Path, extra_args: list[str] | None = None, *, cwd: Path,
               quiet: bool = True, ops: Optional[Iterable[str]] = None, pytest_to_stderr: bool = False) -> Validation:
-    """Run pytest on the generated tests; pytest_to_stderr keeps stdout for a machine-read summary."""
+    """Run pytest on the generated tests; pytest_to_stderr keeps stdout for a machine-read summary.
+
+    Crash isolation: where a test faults the GPU, the generated tests' plugin (_isolation.py) blames it and
+    skips the later CUDA tests of that process as "not run", listing them in the fault log; they are run
+    again here in a fresh process, until none is left, and their results replace the skips."""
     junit.parent.mkdir(parents=True, exist_ok=True)
-    if junit.exists():
-        junit.unlink()
-    cmd = [sys.executable, "-m", "pytest", str(tests_dir), f"--junitxml={junit}", "-p", "no:cacheprovider",
-           "-q" if quiet else "-v", *(extra_args or [])]
-    proc = subprocess.run(cmd, cwd=cwd, stdout=2 if pytest_to_stderr else None)
-    cases = parse_junit(junit, ops) if junit.exists() else []
-    return Validation(proc.returncode, tuple(cases))
+    fault_log = junit.with_name(junit.stem + ".faults.jsonl")
+    targets = [str(tests_dir)]
+    cases: dict[tuple[str, str], CaseResult] = {}
+    returncode = 0
+    faults: list[dict] = []
+    while targets:
+        for path in (junit, fault_log):
+            if path.exists():
+                path.unlink()
+        cmd = [sys.executable, "-m", "pytest", *targets, f"--junitxml={junit}", "-p", "no:cacheprovider",
+               "-q" if quiet else "-v", *(extra_args or [])]
+        env = dict(os.environ, GRIMOIRE_FAULT_LOG=str(fault_log))
+        proc = subprocess.run(cmd, cwd=cwd, stdout=2 if pytest_to_stderr else None, env=env)
+        returncode = returncode or proc.returncode
+        for c in (parse_junit(junit, ops) if junit.exists() else []):
+            cases[(c.module, c.test)] = c
+        records = read_fault_log(fault_log)
+        faults += [r["fault"] for r in records if "fault" in r]
+        not_run = [r["not_run"] for r in records if "not_run" in r]
+        # Each round runs at least one test fewer (the faulting one is not run again): it ends.
+        targets = not_run if len(not_run) < len(targets) or targets == [str(tests_dir)] else []
+    if fault_log.exists():
+        fault_log.unlink()
+    return Validation(returncode, tuple(cases.values()), tuple(faults))
+
+
+def read_fault_log(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
 
 
 MAX_NAMED_FAILURES = 8  # per op, in the text summary (the JSON has them all)
@@ -172,6 +208,8 @@ def summary(result: Validation, width: int = 80) -> list[tuple[str, str]]:
                 current = indent
             current += ("" if not current.strip() else " ") + piece
         out.append(("fail", current))
+    for f in result.faults:  # the ops that faulted the GPU; the other ops' CUDA tests ran in a fresh process
+        out.append(("fail", f"GPU fault: {f['op']} faulted the GPU ({f['error']}) in {f['test']}"))
     reasons = result.skip_reasons()
     for reason, n in reasons[:MAX_SKIP_REASONS]:
         out.append(("skip", f"skipped {n:>4}: {reason or '(no reason given)'}"))

@@ -5,6 +5,13 @@ import os
 import torch
 
 import generated_ops  # noqa: F401  (builds and loads the extension before any test)
+# Crash isolation: a test whose kernel faults the GPU is blamed by name, and the other ops' CUDA tests
+# run in a fresh process (see _isolation.py).
+from generated_ops._isolation import (  # noqa: F401  (pytest finds hooks by name)
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+)
 
 try:  # the property tests (test_*_properties.py) need Hypothesis; without it they skip, visibly
     import hypothesis

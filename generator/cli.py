@@ -330,6 +330,24 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
 
 
 @app.command()
+def vocab(markdown: bool = typer.Option(False, "--markdown", help="Print the reference as the Markdown of "
+                                        "docs/spec-language.md instead of text."),
+          root: Optional[Path] = ROOT_OPTION) -> None:
+    """The spec language: every component with its meaning and cardinality, the kinds, the expression
+    grammar, attr types and the reserved names, read from the vocabulary (semantics/core and kinds)."""
+    from . import knowledge
+    from . import vocab as vocab_mod
+    from .project import BUNDLED_SEMANTICS
+
+    project = _project(root)
+    semantics = project.semantics if project.semantics.is_dir() else BUNDLED_SEMANTICS
+    with _spec_errors(project):
+        v = knowledge.vocabulary(semantics)
+    out = vocab_mod.markdown(v) if markdown else vocab_mod.text(v)  # 80 columns: for a terminal and a pipe alike
+    sys.stdout.write(out)
+
+
+@app.command()
 def generate(check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if generated_ops/ differs."),
              root: Optional[Path] = ROOT_OPTION) -> None:
     """Render the specs into generated_ops/ (only changed files are written)."""

@@ -242,3 +242,21 @@ def scaffold_facts(semantics_dir: Path, name: str) -> dict[str, Any]:
     load(semantics_dir)
     with _lock:
         return json.loads(_one(f"grimoire_scaffold_json({_quote(name)}, J)", "J"))
+
+
+def vocabulary(semantics_dir: Path) -> dict[str, Any]:
+    """The spec language as the vocabulary (semantics/core, semantics/kinds) defines it: components, kinds,
+    expression grammar, types and reserved names (bridge.pl's vocab_json). The project's own specs are
+    not read: a broken spec does not hide the reference."""
+    semantics_dir = semantics_dir.resolve()
+    code, _data, problems = _sort_out(spec_files(semantics_dir), semantics_dir)
+    with _lock:
+        problems += [d for d in _consult(code, []) if d.kind == "error"]
+        if problems:
+            raise SpecError(problems, semantics_dir.parent)
+        result = json.loads(_one("grimoire_vocab_json(J)", "J"))
+    if result.get("ok") is False:
+        raise ValueError(result["error"])
+    result["kinds"].sort(key=lambda k: k["name"])  # a reconsult may reorder the kinds' facts
+    result["limits"] = {"time_s": TIME_LIMIT_S, "inferences": INFERENCE_LIMIT}
+    return result

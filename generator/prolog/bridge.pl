@@ -541,3 +541,40 @@ assert_benchmark_facts(S) :-
     ;   ( benchmark_fact(T) -> assertz(T) ; true ),   % anything else in the file is ignored
         assert_benchmark_facts(S)
     ).
+
+%% grimoire_vocab_json(-Json): the spec language as the vocabulary defines it, for `grimoire vocab` and
+%  docs/spec-language.md: components (core, then each kind's), kinds with their devices and dtypes, the
+%  expression grammar, attr types, dtypes, devices, and the reserved names per role.
+grimoire_vocab_json(Json) :-
+    limited_json(vocab_json(J), J, Json, "listing the vocabulary").
+
+vocab_json(Json) :-
+    findall(_{key: K, cardinality: C, scope: S, help: H},
+            ( component_spec(K, C, S, H), \+ kind_component(_, K, _, _) ), Core),
+    findall(_{name: K, doc: D, devices: Ds, components: Cs},
+            ( op_kind(K, D),
+              findall(_{device: Dev, dtypes: Dts},
+                      ( kind_device(K, Dev), ( kind_device_dtypes(K, Dev, Dts0) -> Dts = Dts0 ; Dts = all ) ), Ds),
+              findall(_{key: Key, cardinality: Card, help: Help}, kind_component(K, Key, Card, Help), Cs) ),
+            Kinds),
+    findall(F, unary_fn(F, _), Unary),
+    findall(O, binop(O), Binops),
+    findall(O, ( cmp_op(O), cmp_canonical(O, O) ), Cmps),
+    findall(_{name: N, value: V}, constant_name(N, V), Constants),
+    findall(_{form: Fm, meaning: M}, grammar_form(Fm, M), Forms),
+    findall(R, ( catch(row_reduction(R), _, fail) ), Reductions),
+    findall(T, ( attr_type(T0), ground(T0), term_string(T0, T) ), AttrTypes0),
+    append(AttrTypes0, ["choice([a, b, ...])"], AttrTypes),
+    findall(D, known_dtype(D), Dtypes),
+    findall(D, known_device(D), Devices),
+    findall(_{namespace: NS, doc: Doc, words: Ws},
+            ( reserved_doc(NS, Doc), ( reserved_list(NS, Ws0) -> true ; Ws0 = [] ),
+              maplist([W, S]>>atom_string(W, S), Ws0, Ws) ), Reserved),
+    findall(_{role: Role, namespaces: NSs}, role_reserves(Role, NSs), Roles),
+    max_name_length(MaxLen),
+    atom_json_dict(Json, _{components: Core, kinds: Kinds,
+                           grammar: _{forms: Forms, unary: Unary, binary: Binops, comparisons: Cmps, constants: Constants,
+                                      row_reductions: Reductions},
+                           attr_types: AttrTypes, dtypes: Dtypes, devices: Devices,
+                           reserved: Reserved, roles: Roles, max_name_length: MaxLen},
+                   [width(0)]).

@@ -39,7 +39,7 @@
 component_spec(kind,           one,  any,       "kind: one of the op kinds, or extension").
 component_spec(doc,            one,  any,       "doc: a one-line description, as a \"string\"").
 component_spec(input,          many, op,        "input: a tensor input name, one fact per input, in call order").
-component_spec(attr,           many, op,        "attr: Name: Type = Default (Type float, int, bool, optional(float))").
+component_spec(attr,           many, op,        "attr: Name: Type = Default, or Name: Type for a required attr (Type float, int, bool, optional(float), optional(int) or choice([a, b, ...]))").
 component_spec(output,         many, op,        "output: a tensor output name, one fact per output, in order").
 component_spec(forward,        one,  op,        "forward: Output = Expression over inputs, attrs and constants").
 component_spec(gradient,       many, op,        "gradient: Input = Expression overriding the derived gradient (grad_<output> is the incoming gradient)").

@@ -31,6 +31,14 @@ cmp_canonical(Op, Op).
 
 constant_name(pi, 3.141592653589793).
 
+%% grammar_form(Form, Meaning): the forms expr_problem/3 accepts beyond names, numbers and unary_fn
+%  calls, for the spec-language reference (grimoire vocab).
+grammar_form("A + B, A - B, A * B, A / B, -A", "arithmetic; operands broadcast as torch's do").
+grammar_form("pow(A, N), A ** N, A ^ N", "power with a number N").
+grammar_form("max(A, C), min(A, C)", "elementwise maximum / minimum with a number C (NaN propagates, as torch.clamp)").
+grammar_form("where(L op R, A, B)", "A where the comparison holds, else B; op is one of > < >= =< == \\==").
+grammar_form("f(A)", "one of the unary functions below, as its torch reference computes it").
+
 %% expr_problem(+Expr, +Vars, -Problem): Problem describes the first part of Expr outside the grammar.
 expr_problem(E, _, P) :- var(E), !, P = "an unbound Prolog variable (names must start lower-case: write x, not X)".
 expr_problem(E, _, _) :- number(E), !, fail.

@@ -18,15 +18,33 @@ _NAME = "generated_ops::cross_entropy"
 _ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 _INPUTS = ('x', 'target')
+# Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
+# int64 per row).
+_ROLES = { "x": "element", "target": "index", }
 
 
-def cross_entropy(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+def cross_entropy(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean", *, dim: int = -1) -> Tensor:
     """Cross-entropy of logits against class indices, with ignore_index and label smoothing.
 
-    Over the last dim of x; target: int64 of shape x.shape[:-1].
+    Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
+    torch's dim argument does); target: int64 of x's shape without dim.
     dtypes: float32, float64, float16, bfloat16.
     """
-    return torch.ops.generated_ops.cross_entropy(x, target, ignore_index, label_smoothing, reduction)
+    d = _row_dim(x, dim)
+    if d is None:
+        return torch.ops.generated_ops.cross_entropy(x, target, ignore_index, label_smoothing, reduction)
+    out = torch.ops.generated_ops.cross_entropy(x.movedim(d, -1), target, ignore_index, label_smoothing, reduction)
+    return out  # one value per row: x's shape without dim, in order
+
+
+def _row_dim(x: Tensor, dim: int):
+    """The dim the row runs along, when it is not the last (None when it is), checked as torch checks it."""
+    rank = max(x.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"cross_entropy: dim {dim} is out of range for a {x.dim()}-d x "
+                         f"(expected one in [{-rank}, {rank - 1}])")
+    d = dim % rank
+    return None if d == rank - 1 or x.dim() == 0 else d
 
 
 class CrossEntropyLoss(nn.Module):

@@ -18,15 +18,33 @@ _NAME = "generated_ops::layer_norm"
 _ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 _INPUTS = ('x', 'weight', 'bias')
+# Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
+# int64 per row).
+_ROLES = { "x": "element", "weight": "column", "bias": "column", }
 
 
-def layer_norm(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
+def layer_norm(x, weight, bias, eps: float = 1.0e-5, *, dim: int = -1) -> Tensor:
     """Layer normalization over the last dimension, with weight and bias.
 
-    Over the last dim of x; weight, bias: shape [n].
+    Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
+    torch's dim argument does); weight, bias: shape [n], n = x.shape[dim].
     dtypes: float32, float64, float16, bfloat16.
     """
-    return torch.ops.generated_ops.layer_norm(x, weight, bias, eps)
+    d = _row_dim(x, dim)
+    if d is None:
+        return torch.ops.generated_ops.layer_norm(x, weight, bias, eps)
+    out = torch.ops.generated_ops.layer_norm(x.movedim(d, -1), weight, bias, eps)
+    return out.movedim(-1, d)
+
+
+def _row_dim(x: Tensor, dim: int):
+    """The dim the row runs along, when it is not the last (None when it is), checked as torch checks it."""
+    rank = max(x.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"layer_norm: dim {dim} is out of range for a {x.dim()}-d x "
+                         f"(expected one in [{-rank}, {rank - 1}])")
+    d = dim % rank
+    return None if d == rank - 1 or x.dim() == 0 else d
 
 
 class FusedLayerNorm(nn.Module):

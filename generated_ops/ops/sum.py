@@ -18,15 +18,33 @@ _NAME = "generated_ops::sum"
 _ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 _INPUTS = ('x',)
+# Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
+# int64 per row).
+_ROLES = { "x": "element", }
 
 
-def sum(x, keepdim: bool = False) -> Tensor:
+def sum(x, keepdim: bool = False, *, dim: int = -1) -> Tensor:
     """Sum over the last dimension.
 
-    Over the last dim of x.
+    Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
+    torch's dim argument does).
     dtypes: float32, float64, float16, bfloat16.
     """
-    return torch.ops.generated_ops.sum(x, keepdim)
+    d = _row_dim(x, dim)
+    if d is None:
+        return torch.ops.generated_ops.sum(x, keepdim)
+    out = torch.ops.generated_ops.sum(x.movedim(d, -1), keepdim)
+    return out.movedim(-1, d) if keepdim else out
+
+
+def _row_dim(x: Tensor, dim: int):
+    """The dim the row runs along, when it is not the last (None when it is), checked as torch checks it."""
+    rank = max(x.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"sum: dim {dim} is out of range for a {x.dim()}-d x "
+                         f"(expected one in [{-rank}, {rank - 1}])")
+    d = dim % rank
+    return None if d == rank - 1 or x.dim() == 0 else d
 
 
 class Sum(nn.Module):

@@ -232,6 +232,13 @@ rw_close_all([A|As], Stats, [B|Bs]) :- rw_close(A, Stats, B), rw_close_all(As, S
 % Checks
 % ---------------------------------------------------------------------------------------------
 
+% The generated function takes dim= (the dim the row runs along, as torch's functions do).
+kind_violation(rowwise, E-component(E, input, dim)-Msg) :-
+    component(E, input, dim),
+    format(string(Msg), "rowwise op '~w': dim is the generated function's own argument (the dim the row runs along); rename the input.", [E]).
+kind_violation(rowwise, E-component(E, attr, A)-Msg) :-
+    component(E, attr, A), ( A = (dim : _ = _) ; A = (dim : _) ), !,
+    format(string(Msg), "rowwise op '~w': dim is the generated function's own argument (the dim the row runs along); rename the attr.", [E]).
 kind_violation(rowwise, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
     format(string(Msg), "rowwise op '~w' has one output; remove output ~q.", [E, O]).

@@ -20,6 +20,26 @@ from typing import Any, Callable, ClassVar
 import torch
 
 
+try:  # DTensor params (FSDP2, tensor parallelism): the step runs on each process's local shard
+    from torch.distributed.tensor import DTensor as _DTensor
+except ImportError:  # a torch without torch.distributed
+    _DTensor = None
+
+
+def _local(t: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    """t as the kernel takes it. The step is elementwise, so on DTensors it runs on each process's local
+    shard alone, which is exact when the param, its grad and its states are sharded alike (as FSDP2 and
+    DTensor optimizers keep them); anything else is refused rather than stepped wrong."""
+    if _DTensor is None or not isinstance(t, _DTensor):
+        if _DTensor is not None and isinstance(param, _DTensor):
+            raise RuntimeError("a DTensor param with a plain-tensor gradient or state: shard them alike")
+        return t
+    if not isinstance(param, _DTensor) or t.device_mesh != param.device_mesh or t.placements != param.placements:
+        raise RuntimeError(f"the optimizer step needs the param, its grad and its states sharded alike; got "
+                           f"{getattr(param, 'placements', 'a plain tensor')} and {t.placements}")
+    return t.to_local()
+
+
 def _step_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
@@ -98,13 +118,13 @@ class GeneratedOptimizer(torch.optim.Optimizer):
                 lists = calls.get(device)
                 if lists is None:
                     lists = calls[device] = [[] for _ in range(3 + len(self.STATES))]
-                lists[0].append(p)
-                lists[1].append(grad)
+                lists[0].append(_local(p, p))
+                lists[1].append(_local(grad, p))
                 for i, s in slots:
                     t = state.get(s)
                     if t is None:
                         t = state[s] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    lists[i].append(t)
+                    lists[i].append(_local(t, p))
                 lists[-1].append(step)
             for lists in calls.values():
                 type(self).OP(*lists, **attrs)

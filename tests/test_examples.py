@@ -31,7 +31,7 @@ def _docstring_commands():
     found = []
     for path in sorted(EXAMPLES.glob("*.py")):
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-        for m in re.finditer(r"^\s*python (examples/\S+\.py[^#\n]*?)\s*(#.*)?$", doc, re.M):
+        for m in re.finditer(r"^\s*((?:python|torchrun) [^#\n]*?examples/\S+\.py[^#\n]*?)\s*(#.*)?$", doc, re.M):
             found.append((m.group(1).strip(), m.group(2) or ""))
     return found
 
@@ -41,9 +41,16 @@ def test_docstring_command_runs_as_written(command, comment):
     """Exactly as the docstring says, from the repository root, with the installed package (no PYTHONPATH):
     what a user of a fresh clone types after `make setup`. A claimed accuracy must be reached."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, *shlex.split(command)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, f"`python {command}` failed:\n{proc.stderr[-3000:]}"
+    program, *args = shlex.split(command)
+    # `python` and `torchrun` as the installed environment has them (torchrun is torch.distributed.run).
+    launcher = [sys.executable] if program == "python" else [sys.executable, "-m", "torch.distributed.run"]
+    proc = subprocess.run([*launcher, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"`{command}` failed:\n{proc.stderr[-3000:]}"
+    if program == "torchrun":  # the replicas stay equal and the loss falls
+        m = re.search(r"loss ([0-9.]+) -> ([0-9.]+), test accuracy ([0-9.]+), replicas equal: (\w+)", proc.stdout)
+        assert m, proc.stdout + proc.stderr[-2000:]
+        assert m.group(4) == "True", f"`{command}`: the replicas diverged: {m.group(0)}"
+        assert float(m.group(2)) < 0.5 * float(m.group(1)) and float(m.group(3)) >= 0.9, m.group(0)
     claim = re.search(r">= (\d+)% test accuracy", comment)
     if claim:
         got = float(re.search(r"test accuracy ([0-9.]+)", proc.stdout).group(1))

@@ -73,7 +73,7 @@ kind_derived(gemm, E, backward_schema-S) :-
     format(string(G), "Tensor grad_~w", [O]),
     format(string(SA), "Tensor ~w", [A]), format(string(SB), "Tensor ~w", [B]),
     ( Bias == '' -> SBias = [], N = 2 ; format(string(X), "Tensor? ~w", [Bias]), SBias = [X], N = 3 ),
-    findall(X, (member(attr(Nm, T, _), As), schema_attr(Nm, T, required, X)), AttrS),
+    findall(AttrArg, (member(attr(Nm, T, _), As), schema_attr(Nm, T, required, AttrArg)), AttrS),
     format(string(Mask), "bool[~w] output_mask", [N]),
     append([[G, SA, SB], SBias, ["Tensor saved"], AttrS, [Mask]], Args), atomic_list_concat(Args, ', ', ArgL),
     length(Ts, N), maplist(=("Tensor"), Ts), atomic_list_concat(Ts, ', ', RetL),

@@ -22,7 +22,7 @@ def flash_attention(query: Tensor, key: Tensor, value: Tensor, causal: bool = Fa
     """softmax(query @ key^T * scale) @ value without forming the seq x seq matrix.
 
     [batch, heads, seq, d] each (key and value share their sequence length, which may differ from
-    query's); scale defaults to 1/sqrt(d); causal: query i sees keys j <= i (top-left aligned, as
+    query's); scale defaults to 1/sqrt(d) (None: 1/sqrt(d)); causal: query i sees keys j <= i (top-left aligned, as
     scaled_dot_product_attention(is_causal=True)). dtypes: cpu float32/float64; cuda float16/bfloat16.
     """
     return torch.ops.generated_ops.flash_attention(query, key, value, causal, scale)[0]
@@ -83,7 +83,8 @@ class FlashAttention(nn.Module):
             q = torch.nn.functional.linear(query, wq, bq)
             k = torch.nn.functional.linear(key, wk, bk)
             v = torch.nn.functional.linear(value, wv, bv)
-        out = flash_attention(self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal)
+        # scale None: 1/sqrt(head_dim), as nn.MultiheadAttention's (whatever the op's own default).
+        out = flash_attention(self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal, None)
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
 

@@ -22,7 +22,7 @@ def fused_attention(query: Tensor, key: Tensor, value: Tensor, scale: Optional[f
     """softmax(query @ key^T * scale) @ value, returning (output, attention_weights).
 
     Shapes [batch, seq, d] or [batch, heads, seq, d]; key and value share their sequence length, which
-    may differ from query's. scale defaults to 1/sqrt(d). dtypes: float32, float64.
+    may differ from query's. scale defaults to 1/sqrt(d) (None: 1/sqrt(d)). dtypes: float32, float64.
     """
     return torch.ops.generated_ops.fused_attention(query, key, value, scale)
 

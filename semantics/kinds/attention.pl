@@ -18,6 +18,10 @@ kind_violation(attention, E-component(E, attr, A)-Msg) :-
     component(E, attr, A), attr_parts(A, N, T, _),
     \+ ( N == scale, T == optional(float) ),
     format(string(Msg), "attention op '~w' takes one attr, scale: optional(float) = none; got ~q.", [E, A]).
+%  The kernels, the wrapper, the module and the tests all take the scale (None: 1/sqrt(d)), as flash_attention's do.
+kind_violation(attention, E-entity(E)-Msg) :-
+    \+ ( component(E, attr, A), attr_parts(A, scale, _, _) ),
+    format(string(Msg), "attention op '~w' needs the attr scale: add component(~q, attr, scale: optional(float) = none) (none: 1/sqrt(d)).", [E, E]).
 kind_violation(attention, E-component(E, forward, F)-Msg) :-
     component(E, forward, F),
     format(string(Msg), "attention op '~w' has its forward fixed by the kind; remove forward ~q.", [E, F]).

@@ -44,7 +44,10 @@ kind_derived(flash_attention, E, backward_schema-S) :-
            [E, O, Q, K, V, O, AttrL]).
 
 %  fa_attr_args(+Op, +Defaults, -Text): the attrs as schema arguments, with their defaults or (the backward's) without.
+%  Always causal, then scale, whatever order the spec declares them in: the kernels' signatures and the
+%  Python wrapper take them so; the spec gives their defaults.
 fa_attr_args(E, Defaults, AttrL) :-
     op_attrs(E, As),
-    findall(X, ( member(attr(N, T, D0), As), ( Defaults == default -> D = D0 ; D = required ), schema_attr(N, T, D, X) ), Xs),
+    findall(X, ( member(N, [causal, scale]), member(attr(N, T, D0), As),
+                 ( Defaults == default -> D = D0 ; D = required ), schema_attr(N, T, D, X) ), Xs),
     atomic_list_concat(Xs, ', ', AttrL).

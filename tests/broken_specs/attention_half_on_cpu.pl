@@ -9,3 +9,4 @@ component(bad_attention, output, output).
 component(bad_attention, output, attention_weights).
 component(bad_attention, dtypes, [float32, bfloat16]).
 component(bad_attention, devices, [cpu, cuda]).
+component(bad_attention, attr, scale: optional(float) = none).

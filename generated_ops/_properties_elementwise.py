@@ -54,6 +54,12 @@ class ElementwiseOp:
     def n(self) -> int:
         return len(self.inputs)
 
+    @property
+    def first_attrs(self) -> tuple:
+        """Each attr at its first value (its default; for an attr without one, a value to pass): the
+        explicit examples' attrs."""
+        return tuple((a, v[0]) for a, v in self.attr_values.items())
+
     def cases(self, finite=False):
         n = self.n
         attrs = st.tuples(*(st.tuples(st.just(a), st.sampled_from(v)) for a, v in self.attr_values.items()))
@@ -74,20 +80,20 @@ EVERY_FINITE_SPECIAL = P.Values(7, P.FINITE_SPECIALS, 1.0)
 def forward_examples(op: ElementwiseOp):
     """@example the forward test runs in every profile: empty, 0-dim with every special value, and a
     broadcast transposed view with every special value."""
-    N = op.n
-    cases = [Case(((0, 3),) * N, (P.Values(1),) * N, ("contiguous",) * N),
-             Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N),
+    N, attrs = op.n, op.first_attrs
+    cases = [Case(((0, 3),) * N, (P.Values(1),) * N, ("contiguous",) * N, attrs),
+             Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N, attrs),
              Case(((40, 3),) + ((40, 1),) * (N - 1), (EVERY_SPECIAL,) + (P.Values(3, P.SPECIALS, 1.0),) * (N - 1),
-                  ("transposed",) * N)]
+                  ("transposed",) * N, attrs)]
     return P.with_examples(*({"case": c} for c in cases))
 
 
 def backward_examples(op: ElementwiseOp):
     """@example the backward test runs in every profile: 0-dim and a broadcast non-contiguous view, both
     with every finite special value."""
-    N = op.n
-    cases = [(Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N), 0),
-             (Case(((30, 7),) + ((7,),) * (N - 1), (EVERY_FINITE_SPECIAL,) * N, ("noncontiguous",) * N), 1)]
+    N, attrs = op.n, op.first_attrs
+    cases = [(Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N, attrs), 0),
+             (Case(((30, 7),) + ((7,),) * (N - 1), (EVERY_FINITE_SPECIAL,) * N, ("noncontiguous",) * N, attrs), 1)]
     return P.with_examples(*({"case": c, "seed": seed} for c, seed in cases))
 
 

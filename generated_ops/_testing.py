@@ -51,8 +51,10 @@ def compile_cases(cases: list) -> list:
 
 
 def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0) -> None:
+    """Close within the dtype's tolerances, NaN where the reference is NaN (a mean over no rows, say)."""
     rtol, atol = TOLERANCES[dtype]
-    torch.testing.assert_close(actual, expected.to(actual.dtype), rtol=rtol * scale, atol=atol * scale)
+    torch.testing.assert_close(actual, expected.to(actual.dtype), rtol=rtol * scale, atol=atol * scale,
+                               equal_nan=True)
 
 
 # Relative error in norm, ||actual - expected|| / ||expected||, for results that sum many products

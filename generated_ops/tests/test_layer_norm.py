@@ -106,7 +106,7 @@ class TestFusedLayerNorm:
             module.bias.copy_(params["bias"])
         assert sorted(module.state_dict()) == ['bias', 'weight']
         torch.testing.assert_close(module(params["x"], ), layer_norm(*args, **ATTRS))
-        fresh = FusedLayerNorm(6, device=device, dtype=dtype)
+        fresh = FusedLayerNorm(6, **REQUIRED, device=device, dtype=dtype)
         assert torch.all(fresh.weight == 1)
         assert torch.all(fresh.bias == 0)
         assert "FusedLayerNorm" in repr(module)

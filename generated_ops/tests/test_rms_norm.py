@@ -105,7 +105,7 @@ class TestFusedRMSNorm:
             module.weight.copy_(params["weight"])
         assert sorted(module.state_dict()) == ['weight']
         torch.testing.assert_close(module(params["x"], ), rms_norm(*args, **ATTRS))
-        fresh = FusedRMSNorm(6, device=device, dtype=dtype)
+        fresh = FusedRMSNorm(6, **REQUIRED, device=device, dtype=dtype)
         assert torch.all(fresh.weight == 1)
         assert "FusedRMSNorm" in repr(module)
 

@@ -173,16 +173,54 @@ def check_flash_forward(fn, peer, device, dtype, case):
     if device == "cuda" and case.causal:
         keep = rows_seeing_every_special(k, v, case.lq)
         ours, theirs, theirs64 = (t.where(keep, 0) for t in (ours, theirs, theirs64))
+    noisy = rows_of_rounding_noise(q, k, case.scale, dtype)
+    if bool(noisy.any()):
+        assert_within_values(ours, theirs, v, noisy, case.causal, dtype)
+        ours, theirs, theirs64 = (t.where(~noisy, 0) for t in (ours, theirs, theirs64))
     P.assert_matches(ours, theirs, theirs64, dtype, scale=conditioning(q, k, case.scale, dtype), magnitude=case.lk,
                      what="output")
+
+
+def rows_of_rounding_noise(q, k, scale, dtype):
+    """[..., lq, 1]: True for the query rows whose scores are so large (|scale| * |q| . |k| beyond what
+    `conditioning` allows, e.g. keys of +-1e38 beside plain queries) that their rounding is larger than the
+    differences between them: the weights are then rounding noise, torch's as much as ours (scores that tie
+    in one summation order are 1 ulp of 1e38 apart in another, and exp makes that 0 or 1)."""
+    qa, ka = (t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k))
+    if qa.numel() == 0 or ka.numel() == 0:
+        return torch.zeros((*q.shape[:-1], 1), dtype=torch.bool, device=q.device)
+    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * (qa @ ka.transpose(-2, -1)).amax(-1, keepdim=True)
+    return 4 * m * torch.finfo(dtype).eps / P.TOLERANCES[dtype][0] > 1000.0
+
+
+def assert_within_values(ours, theirs, v, rows, causal, dtype):
+    """On the given rows, where the weights are rounding noise, the output is still some average of the value
+    rows the query sees: within their least and largest value per column (where those are finite), or NaN
+    where torch's is."""
+    lq, lk = ours.shape[-2], v.shape[-2]
+    seen = torch.ones(lq, lk, dtype=torch.bool, device=v.device)
+    if causal:
+        seen = seen.tril()
+    seen = seen[:, :, None]  # [lq, lk, 1] against values [..., 1, lk, dv]
+    vv = v.detach().double().unsqueeze(-3)
+    lo = torch.where(seen, vv, torch.inf).amin(-2)
+    hi = torch.where(seen, vv, -torch.inf).amax(-2)
+    finite = torch.where(seen, vv.isfinite(), True).all(-2) & seen.any(-2)
+    a, t = ours.detach().double(), theirs.detach().double()
+    slack = P.TOLERANCES[dtype][1] + P.TOLERANCES[dtype][0] * torch.maximum(lo.abs(), hi.abs())
+    ok = (a >= lo - slack) & (a <= hi + slack) | (a.isnan() & t.isnan()) | ~finite | ~rows
+    assert bool(ok.all()), (f"output: {int((~ok).sum())} elements of rows whose weights are rounding noise lie "
+                            f"outside the values those rows see")
 
 
 def check_flash_backward(fn, peer, device, dtype, case, seed):
     """Finite inputs; gradients through both outputs. No +-1e38 in query and key: a score that sums
     cancelling +-1e38 products is rounding noise in float32 (~1e31), and its gradient amplifies that
-    noise by |key| ~ 1e38 in torch and in ours alike, differently; the forward keeps them."""
-    tame = [P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density) for v in case.values[:2]]
-    case = replace(for_device(case, device), values=(*tame, case.values[2]))
+    noise by |key| ~ 1e38 in torch and in ours alike, differently. Nor in value: dP = dO . V is then ~1e38,
+    dS = P (dP - sum(P dP)) cancels it down to rounding noise (~1e31 in float32), which dQ and dK amplify by
+    |key| and |query| (and dP's partial sums may overflow in one order and not another). The forward keeps them."""
+    tame = [P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density) for v in case.values]
+    case = replace(for_device(case, device), values=tuple(tame))
     args = build(case, dtype, device, requires_grad=True)
     ours = fn(*args, case.causal, case.scale)
     upstream = P.upstream_like(ours, seed)

@@ -46,7 +46,8 @@ run: setup
 	$(BIN)/grimoire cast "conjure(run_tests)"
 
 # The whole suite: the generator's own tests (specs, checks, rendering, CLI, PLUnit, the CUDA
-# compile check) and the generated tests of every op (CUDA cases skip visibly without a GPU).
+# compile check), the generated tests of every op and, collected under tests/, those of the spec-language
+# conformance suite, tests/conformance/conformance_ops/tests (CUDA cases skip visibly without a GPU).
 test: setup setup-cuda
 	GRIMOIRE_CUDA_HOME=$(CUDA_HOME) $(BIN)/python -m pytest tests generated_ops/tests -q -rs
 

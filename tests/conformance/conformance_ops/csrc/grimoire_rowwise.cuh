@@ -1,0 +1,369 @@
+// grimoire runtime library: grimoire_rowwise.cuh.
+// Copied verbatim into every generated extension whose sources include it; edit it here, in
+// grimoire's runtime/ folder, never in a generated package.
+//
+// The pieces every rowwise op's CUDA kernels share (templates/kinds/rowwise/csrc/[op]_cuda.cu.j2
+// writes the kernels themselves, from each op's planned passes): row reductions, the launch
+// shapes of the general and the register path, 16-byte packs, and the per-block column partials.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGraphsUtils.cuh>
+#include <ATen/ops/empty.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAMacros.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+namespace grimoire::rowwise {
+
+// Row reductions: NaN-propagating max/min as torch's, identities for empty rows.
+struct RowSum {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+  template <typename T>
+  __device__ __forceinline__ static T identity() { return T(0); }
+};
+struct RowMax {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a > b) ? a : b; }
+  template <typename T>
+  __device__ __forceinline__ static T identity() { return -std::numeric_limits<T>::infinity(); }
+};
+struct RowMin {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a < b) ? a : b; }
+  template <typename T>
+  __device__ __forceinline__ static T identity() { return std::numeric_limits<T>::infinity(); }
+};
+
+// A warp's reduction of one value a thread; every lane gets it.
+template <typename T, typename Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  }
+  return v;
+}
+
+// The block-wide end of a reduction: the warps' values, which lane 0 of each warp put in
+// warp_values[warp] before a __syncthreads, combined in a fixed order.
+template <typename T, typename Op>
+__device__ __forceinline__ T block_total(const T* warp_values, Op op) {
+  T r = warp_values[0];
+  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) {
+    r = op(r, warp_values[w]);
+  }
+  return r;
+}
+
+// The reduction of one value per thread of a row's group; every thread of the group gets it.
+// A block-wide group syncs first, so a previous call's reads of `scratch` are done. (The kernels
+// reduce all the statistics of one pass with one such exchange: see reduce_stats in the op files.)
+template <typename T, typename Op>
+__device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
+  v = warp_reduce(v, op);
+  if (blockDim.x == 32) {
+    return v;
+  }
+  __syncthreads();
+  if (threadIdx.x % 32 == 0) {
+    scratch[threadIdx.x / 32] = v;
+  }
+  __syncthreads();
+  return block_total(scratch, op);
+}
+
+// A warp per row up to 1024 elements (8 rows a block), else a 256-thread block per row.
+struct RowLaunch {
+  dim3 grid, block;
+};
+inline RowLaunch row_launch(int64_t rows, int64_t n) {
+  const dim3 block = n <= 1024 ? dim3(32, 8) : dim3(256, 1);
+  const int64_t blocks_needed = (rows + block.y - 1) / block.y;
+  const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 16;
+  return {dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks_needed, most)))), block};
+}
+
+// ---- the register path ----------------------------------------------------------------
+// A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G. K is 4
+// for 4- and 8-byte types and 2 for half types, so a thread holds 16 elements at most either way:
+// with 32 half elements a thread the backwards needed 122-168 registers, too few rows in flight.
+constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
+template <typename scalar_t>
+constexpr int packs() { return packs_for(sizeof(scalar_t)); }
+
+template <typename T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+template <int N, typename T>
+__device__ __forceinline__ Pack<T, N> load_pack(const T* p, int64_t vi) {
+  return reinterpret_cast<const Pack<T, N>*>(p)[vi];
+}
+
+template <int N, typename T>
+__device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v) {
+  reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
+}
+
+// Which register launch a row of n elements gets: threads per row (0: the general path) and
+// rows per block (8 warps of a row each, or one block per row).
+struct RegLaunch {
+  int64_t threads = 0, rows_per_block = 1;
+};
+inline RegLaunch reg_launch(int64_t n, int64_t elem_size) {
+  const int64_t vec = 16 / elem_size;
+  const int64_t K = packs_for(elem_size);
+  if (n == 0 || n % vec != 0) {
+    return {};
+  }
+  const int64_t vectors = n / vec;
+  if (vectors <= 32 * K) {
+    return {32, 8};
+  }
+  const int64_t threads = ((vectors + K - 1) / K + 31) / 32 * 32;
+  return threads <= 1024 ? RegLaunch{threads, 1} : RegLaunch{};
+}
+
+// Whether p can be read as packs of as many elements as 16 bytes of scalar_t hold.
+template <typename scalar_t, typename T>
+inline bool pack_aligned(const T* p) {
+  return reinterpret_cast<uintptr_t>(p) % (sizeof(T) * (16 / sizeof(scalar_t))) == 0;
+}
+
+// How many blocks of `threads` threads of Kernel one SM of the current device holds at once (its
+// registers and shared memory decide; 0: it cannot launch that many threads), cached per device and
+// block size: it is a driver call, and GPUs of different models answer differently.
+template <auto Kernel>
+int resident_blocks(int64_t threads) {
+  // by device, then threads / 32: 1 + the answer once asked
+  static std::atomic<int> known[C10_COMPILE_TIME_MAX_GPUS][33] = {};
+  const int device = c10::cuda::current_device();
+  std::atomic<int>& slot = known[device][std::min<int64_t>(threads / 32, 32)];
+  int v = slot.load(std::memory_order_relaxed);
+  if (v == 0) {
+    cudaFuncAttributes attrs;
+    C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
+    int blocks = 0;
+    if (threads <= attrs.maxThreadsPerBlock) {
+      C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Kernel, static_cast<int>(threads), 0));
+    }
+    v = blocks + 1;
+    slot.store(v, std::memory_order_relaxed);
+  }
+  return v - 1;
+}
+
+// Blocks of a register-path launch. A kernel whose blocks each keep column gradients gets exactly
+// the blocks the GPU holds at once (column_blocks_per_sm an SM, from resident_blocks): every block
+// writes one partial row of n values, summed afterwards, so a grid of several waves would write and
+// read several times the partial rows for nothing (at 4096 columns in bf16, by arithmetic, a 4x grid
+// moves about 70 MB more). Other kernels get up to 512 blocks an SM.
+inline int64_t reg_grid(int64_t rows, const RegLaunch& l, int64_t column_blocks_per_sm) {
+  const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t per_sm = column_blocks_per_sm > 0 ? column_blocks_per_sm : 512;
+  return std::max<int64_t>(1, std::min(blocks_needed, sms * per_sm));
+}
+
+// The end of a register-path kernel that keeps column gradients: the RPB warps of a block (one row
+// each) add their columns into warp 0's, through shared memory one warp at a time, and warp 0
+// writes the block's row `acc_row` of the accumulator. Every thread of the block must call it.
+template <int RPB, int VEC, int K, typename T>
+__device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_row, int64_t n) {
+  if constexpr (RPB > 1) {
+    __shared__ T partial[32 * K * VEC];
+    for (int w = 1; w < RPB; ++w) {
+      __syncthreads();  // warp 0 is done reading the previous warp's (or the previous call's) values
+      if (threadIdx.y == w) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            partial[(k * 32 + threadIdx.x) * VEC + e] = cacc[k][e];
+          }
+        }
+      }
+      __syncthreads();
+      if (threadIdx.y == 0) {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            cacc[k][e] += partial[(k * 32 + threadIdx.x) * VEC + e];
+          }
+        }
+      }
+    }
+  }
+  if (threadIdx.y == 0) {
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+      if (vi * VEC < n) {
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          acc_row[vi * VEC + e] = cacc[k][e];
+        }
+      }
+    }
+  }
+}
+
+// The column gradients from the partial rows, for up to kMaxColumnTargets targets (the op's column
+// inputs) in one launch: out[t][j] = sum over the `slots` rows of acc[t][., j], in a fixed order (the
+// same value every run), written in x's dtype. One launch where a tensor sum and a dtype conversion
+// per target took two or three each. A block sums 32 columns of one target (blockIdx.y) with 32
+// slot groups; each warp reads 32 adjacent columns of a row.
+constexpr int kMaxColumnTargets = 4;
+template <typename scalar_t, typename T>
+struct ColumnTargets {
+  const T* acc[kMaxColumnTargets];
+  scalar_t* out[kMaxColumnTargets];
+};
+
+template <typename scalar_t, typename T>
+__global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar_t, T> targets, int64_t slots, int64_t n) {
+  __shared__ T part[32][33];
+  const T* __restrict__ acc = targets.acc[blockIdx.y];
+  const int64_t j = blockIdx.x * int64_t(32) + threadIdx.x;
+  T s = 0;
+  if (j < n) {
+    for (int64_t r = threadIdx.y; r < slots; r += 32) {
+      s += acc[r * n + j];
+    }
+  }
+  part[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y == 0 && j < n) {
+    T t = 0;
+#pragma unroll 8
+    for (int i = 0; i < 32; ++i) {
+      t += part[i][threadIdx.x];
+    }
+    targets.out[blockIdx.y][j] = static_cast<scalar_t>(t);
+  }
+}
+
+template <typename scalar_t, typename T>
+void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out, int64_t slots, int64_t n) {
+  TORCH_INTERNAL_ASSERT(acc_out.size() <= kMaxColumnTargets);
+  if (n == 0 || acc_out.size() == 0) {
+    return;
+  }
+  ColumnTargets<scalar_t, T> targets{};
+  int t = 0;
+  for (const auto& [acc, out] : acc_out) {
+    targets.acc[t] = acc;
+    targets.out[t] = out;
+    ++t;
+  }
+  const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>(t));
+  sum_partials_kernel<scalar_t, T><<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// ---- losses summed in the kernel -----------------------------------------------------
+// An element-output loss under reduction 'sum' / 'mean' (mse_loss) sums its terms where it computes
+// them: each block of the forward writes one partial, and one more block adds the partials. That
+// replaces writing every term out in opmath and summing the tensor (a write and a read of 4 bytes
+// an element, for 4 or 8 bytes of input an element).
+
+// The sum of one value a thread over the whole block (all its warps, in a fixed order); thread 0
+// gets it. Every thread of the block must call it; `scratch` holds 32 values.
+template <typename T>
+__device__ __forceinline__ T block_sum(T v, T* scratch) {
+  v = warp_reduce(v, RowSum());
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  __syncthreads();  // earlier reads of scratch are done
+  if (tid % 32 == 0) {
+    scratch[tid / 32] = v;
+  }
+  __syncthreads();
+  T total = T(0);
+  if (tid == 0) {
+    for (int w = 0; w < static_cast<int>(blockDim.x * blockDim.y / 32); ++w) {
+      total += scratch[w];
+    }
+  }
+  return total;
+}
+
+// How many partials a summing forward writes at most: its grid is capped at this many blocks
+// (8 blocks of 256 threads fill an SM), so the buffer is sized before the launch.
+inline int64_t loss_partial_blocks() {
+  return int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
+}
+
+// out = scale * the sum of `count` partials, in double and a fixed order (the same value every run).
+template <typename scalar_t, typename T>
+__global__ void sum_loss_partials_kernel(const T* __restrict__ partials, int64_t count, double scale,
+                                         scalar_t* __restrict__ out) {
+  __shared__ double scratch[32];
+  double s = 0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
+    s += static_cast<double>(partials[i]);
+  }
+  s = block_sum(s, scratch);
+  if (threadIdx.x == 0) {
+    *out = static_cast<scalar_t>(s * scale);
+  }
+}
+
+template <typename scalar_t, typename T>
+void sum_loss_partials(const T* partials, int64_t count, double scale, scalar_t* out) {
+  sum_loss_partials_kernel<scalar_t, T><<<1, 256, 0, at::cuda::getCurrentCUDAStream()>>>(partials, count, scale, out);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// ---- index checks ---------------------------------------------------------------------
+template <typename Index>
+__global__ void index_check_kernel(int64_t count, const Index* __restrict__ idx, int64_t n, bool has_ignore,
+                                   int64_t ignore, int* __restrict__ bad) {
+  bool any = false;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t v = idx[i];
+    any |= (v < 0 || v >= n) && !(has_ignore && v == ignore);
+  }
+  if (__syncthreads_or(any) && threadIdx.x == 0) {
+    *bad = 1;
+  }
+}
+
+// Whether an index value names no column (outside [0, n), not the ignored value): one kernel and
+// one 4-byte read back, which waits for the stream. Under CUDA-graph capture nothing may wait, so
+// a captured call is not checked; no kernel indexes memory with index values, so a bad one there
+// gives a wrong value, never a fault.
+inline bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
+  if (at::cuda::currentStreamCaptureStatus() != at::cuda::CaptureStatus::None) {
+    return false;
+  }
+  const at::Tensor c = idx.contiguous();
+  const at::Tensor flag = at::empty({1}, c.options().dtype(at::kInt));
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  int* bad = flag.mutable_data_ptr<int>();
+  C10_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(int), stream));
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((c.numel() + 255) / 256, sms * 4)));
+  index_check_kernel<int64_t><<<blocks, 256, 0, stream>>>(c.numel(), c.const_data_ptr<int64_t>(), n, has_ignore, ignore, bad);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  // Read back into pinned memory (the caching host allocator's): a copy to pageable memory is staged
+  // by the driver, a slower round trip.
+  const at::Tensor host = at::empty({1}, at::TensorOptions().dtype(at::kInt).pinned_memory(true));
+  C10_CUDA_CHECK(cudaMemcpyAsync(host.mutable_data_ptr<int>(), bad, sizeof(int), cudaMemcpyDeviceToHost, stream));
+  C10_CUDA_CHECK(cudaStreamSynchronize(stream));
+  return *host.const_data_ptr<int>() != 0;
+}
+
+}  // namespace grimoire::rowwise

@@ -19,7 +19,7 @@ OP = "fused_linear_relu"
 # (M, N, K): the product of [M, K] and [K, N].
 SHAPES = H.device_shapes({ "cpu": [(2048, 1024, 1024), ], "cuda": [(4096, 4096, 4096), (8192, 1024, 4096), ], }, default=(2048, 2048, 2048))
 DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-IMPLS = H.impls(["generated", "eager", "compile", "addmm_act"])
+IMPLS = H.impls(["generated", "eager", "compile"])
 ACT = "relu"
 pytestmark = H.only_on(("cpu", "cuda", ), OP)
 NOTES = {"addmm_act": "torch._addmm_activation: cuBLASLt's epilogue (CUDA only)", "mm": "torch.mm"}

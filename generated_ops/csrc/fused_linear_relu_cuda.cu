@@ -3,7 +3,7 @@
 //
 // fused_linear_relu (gemm, CUDA): relu(x @ weight^T + bias): a Linear layer and its ReLU in one op.
 // Forward, by the backend selected with generated_ops.gemm_backend():
-//   "cublaslt" (default): cuBLASLt with the activation's epilogue (relu: RELU),
+//   "cublaslt" (default): cuBLASLt with the activation's epilogue (relu: BIAS, then one pass),
 //     the bias folded in, the pre-activation written as GELU_AUX's aux where the backward needs it;
 //   "mma": the generated tensor-core kernel (grimoire_mma.cuh, mma.sync, fp32 accumulation) with the bias and
 //     activation applied to its accumulators, for float16/bfloat16 operands it supports.
@@ -198,8 +198,7 @@ template <ActId A>
 bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
   using E = grimoire::cublaslt::Epilogue;
   if constexpr (A == kAct_relu) {
-    out = has_bias ? E::ReluBias : E::Relu;
-    return !keep;
+    return false;
   }
   return false;
 }

@@ -30,8 +30,9 @@ activation_output_gradient(tanh, g * (1 - y * y)).
 
 %% activation_cublaslt(?Name, ?Epilogue): the cuBLASLt epilogue computing it inside the matmul.
 %  Its GELU is the tanh approximation.
+%  Not relu: cuBLASLt's RELU epilogue is max(z, 0), which turns a NaN pre-activation into 0 where torch's
+%  relu keeps it NaN (found on an H100); relu runs as one pass after the bias-only epilogue instead.
 activation_cublaslt(none, "DEFAULT").
-activation_cublaslt(relu, "RELU").
 activation_cublaslt(gelu_tanh, "GELU").
 
 %% activation_kink(?Name, ?Reference): the activation's derivative jumps at z = 0, and Reference (a Python

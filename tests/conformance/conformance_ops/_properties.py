@@ -149,7 +149,7 @@ def _describe(t: torch.Tensor) -> str:
 
 
 def assert_matches(ours, theirs, theirs64=None, dtype=None, *, scale: float = 1.0, magnitude=None,
-                   what: str = "result") -> None:
+                   what: str = "result", also=()) -> None:
     """ours agrees with torch's result `theirs` (computed in ours' dtype) or with `theirs64` (torch's float64
     result), element by element: equal, or NaN where torch has NaN, or within the dtype's rtol/atol
     (times scale). `magnitude`, broadcastable to the result, widens atol where the result is a sum of
@@ -166,6 +166,9 @@ def assert_matches(ours, theirs, theirs64=None, dtype=None, *, scale: float = 1.
     refs = [theirs.detach().cpu().double()]
     if theirs64 is not None:
         refs.append(theirs64.detach().cpu().to(dtype).double())
+    # Other results torch gives for the same inputs: its CPU kernel's where the op ran on CUDA (torch's
+    # CUDA and CPU kernels disagree at some edges, e.g. a norm's row holding -inf: NaN on CUDA, 0 on CPU).
+    refs += [r.detach().cpu().to(dtype).double() for r in also]
     bound = torch.full_like(a, atol) if magnitude is None else (
         atol * (1 + torch.as_tensor(magnitude).detach().cpu().double().abs())).expand_as(a)
     ok = torch.zeros_like(a, dtype=torch.bool)
@@ -205,6 +208,16 @@ def check_raises_like_torch(ours_fn, peer_fn):
         with pytest.raises((RuntimeError, type(e))):
             ours_fn()
         return None, e
+
+
+def on_cpu(fn, args, kwargs=None):
+    """fn on CPU copies of the tensors in args (None where torch's CPU kernel refuses them): what torch
+    gives on its other device, an accepted result where the op runs on CUDA."""
+    moved = [a.detach().cpu().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a for a in args]
+    try:
+        return fn(*moved, **(kwargs or {})), moved
+    except Exception:  # noqa: BLE001  (torch's CPU kernel may refuse a dtype its CUDA one takes)
+        return None, moved
 
 
 def grads(out, wrt, upstream):

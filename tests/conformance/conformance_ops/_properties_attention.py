@@ -31,6 +31,30 @@ def build(case, dtype, device, requires_grad=False):
 def with_examples(examples, which, **extra):
     """@example examples[i] for i in which (in that order), with the extra arguments."""
     return P.with_examples(*({"case": examples[i], **extra} for i in which))
+def conditioning(q, k, scale, dtype) -> float:
+    """How much softmax(scale * q k^T) amplifies rounding: an exp of a score of magnitude m carries a
+    relative error of about m * eps, which the weights and the output inherit (torch's result too). The
+    tolerance grows with it, at least the usual 10, at most 1000 times the dtype's rtol."""
+    finite = [t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k)]
+    if finite[0].numel() == 0 or finite[1].numel() == 0:
+        return 10.0
+    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * float((finite[0] @ finite[1].transpose(-2, -1)).max())
+    rtol = P.TOLERANCES[dtype][0]
+    return min(1000.0, max(10.0, 4 * m * torch.finfo(dtype).eps / rtol))
+
+
+def rows_of_rounding_noise(q, k, scale, dtype):
+    """[..., lq, 1]: True for the query rows whose scores are so large (|scale| * |q| . |k| beyond what
+    `conditioning` allows, e.g. keys of +-1e38 beside plain queries) that their rounding is larger than the
+    differences between them: the weights are then rounding noise, torch's as much as ours (scores that tie
+    in one summation order are 1 ulp of 1e38 apart in another, and exp makes that 0 or 1)."""
+    qa, ka = (t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k))
+    if qa.numel() == 0 or ka.numel() == 0:
+        return torch.zeros((*q.shape[:-1], 1), dtype=torch.bool, device=q.device)
+    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * (qa @ ka.transpose(-2, -1)).amax(-1, keepdim=True)
+    return 4 * m * torch.finfo(dtype).eps / P.TOLERANCES[dtype][0] > 1000.0
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,18 +88,6 @@ forward_examples = with_examples(EXAMPLES, [0, 1, 2])
 backward_examples = with_examples(EXAMPLES, [0, 1], seed=0)
 
 
-def conditioning(q, k, scale, dtype) -> float:
-    """How much softmax(scale * q k^T) amplifies rounding: an exp of a score of magnitude m carries a
-    relative error of about m * eps, which the weights and the output inherit (torch's result too). The
-    tolerance grows with it, at least the usual 10, at most 1000 times the dtype's rtol."""
-    finite = [t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k)]
-    if finite[0].numel() == 0 or finite[1].numel() == 0:
-        return 10.0
-    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * float((finite[0] @ finite[1].transpose(-2, -1)).max())
-    rtol = P.TOLERANCES[dtype][0]
-    return min(1000.0, max(10.0, 4 * m * torch.finfo(dtype).eps / rtol))
-
-
 def check_forward(fn, peer, device, dtype, case):
     """Both outputs (the output and the weights) match the peer's; where the peer raises, the op raises."""
     q, k, v = build(case, dtype, device)
@@ -99,7 +111,15 @@ def check_backward(fn, peer, device, dtype, case, seed):
     expected = P.grads(peer(*ref, case.scale), ref, upstream)
     ref64 = [a.detach().double().requires_grad_() for a in args]
     expected64 = P.grads(peer(*ref64, case.scale), ref64, [u.double() for u in upstream])
+    # Where a row's softmax is saturated (its weights rounding noise, e.g. scale=1e30), its true dS is ~0
+    # and dQ, dK hold the rounding of dP - sum(P dP) times the scale and |key| / |query|: on CUDA (other
+    # summation orders than torch's) only dV and the other rows' dQ are compared there.
+    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
     for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
+        if noisy is not None and bool(noisy.any()) and name != "value":
+            if name == "key":
+                continue
+            g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
         P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
                          what=f"gradient of {name}")
 
@@ -170,27 +190,16 @@ def check_flash_forward(fn, peer, device, dtype, case):
         return
     theirs64 = peer(q.double(), k.double(), v.double(), case.causal, case.scale)
     ours = fn(q, k, v, case.causal, case.scale)
-    if device == "cuda" and case.causal:
-        keep = rows_seeing_every_special(k, v, case.lq)
-        ours, theirs, theirs64 = (t.where(keep, 0) for t in (ours, theirs, theirs64))
     noisy = rows_of_rounding_noise(q, k, case.scale, dtype)
+    if device == "cuda" and case.causal:  # rows a hidden NaN/inf reaches in one backend and not another
+        keep = rows_seeing_every_special(k, v, case.lq)
+        noisy = noisy & keep
+        ours, theirs, theirs64 = (t.where(keep, 0) for t in (ours, theirs, theirs64))
     if bool(noisy.any()):
         assert_within_values(ours, theirs, v, noisy, case.causal, dtype)
         ours, theirs, theirs64 = (t.where(~noisy, 0) for t in (ours, theirs, theirs64))
     P.assert_matches(ours, theirs, theirs64, dtype, scale=conditioning(q, k, case.scale, dtype), magnitude=case.lk,
                      what="output")
-
-
-def rows_of_rounding_noise(q, k, scale, dtype):
-    """[..., lq, 1]: True for the query rows whose scores are so large (|scale| * |q| . |k| beyond what
-    `conditioning` allows, e.g. keys of +-1e38 beside plain queries) that their rounding is larger than the
-    differences between them: the weights are then rounding noise, torch's as much as ours (scores that tie
-    in one summation order are 1 ulp of 1e38 apart in another, and exp makes that 0 or 1)."""
-    qa, ka = (t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k))
-    if qa.numel() == 0 or ka.numel() == 0:
-        return torch.zeros((*q.shape[:-1], 1), dtype=torch.bool, device=q.device)
-    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * (qa @ ka.transpose(-2, -1)).amax(-1, keepdim=True)
-    return 4 * m * torch.finfo(dtype).eps / P.TOLERANCES[dtype][0] > 1000.0
 
 
 def assert_within_values(ours, theirs, v, rows, causal, dtype):
@@ -229,6 +238,15 @@ def check_flash_backward(fn, peer, device, dtype, case, seed):
     expected = P.grads(peer(*ref, case.causal, case.scale), ref, upstream)
     ref64 = [a.detach().double().requires_grad_() for a in args]
     expected64 = P.grads(peer(*ref64, case.causal, case.scale), ref64, [u.double() for u in upstream])
+    # On CUDA the kernels take delta = rowsum(dO * O) from the rounded output, as FlashAttention-2 and
+    # torch's own flash kernel do. Where a row's softmax is saturated (its weights rounding noise, e.g.
+    # scale=1e30), its true dS is ~0 and that delta's rounding, times the scale, is all dQ and dK hold:
+    # there only dV (which does not read delta) is compared, and dQ on the other rows.
+    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
     for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
+        if noisy is not None and bool(noisy.any()) and name != "value":
+            if name == "key":
+                continue
+            g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
         P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
                          what=f"gradient of {name}")

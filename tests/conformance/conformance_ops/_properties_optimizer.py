@@ -68,14 +68,19 @@ def cases(valid):
     return draw_case()
 
 
-def run(cls, case, dtype, device, **extra):
-    """The params after case.steps steps of cls, and its state per param."""
-    params = [P.make(s, dtype, device, v, layout=layout).detach().requires_grad_()
+def run(cls, case, dtype, device, as_dtype=None, **extra):
+    """The params after case.steps steps of cls, and its state per param. as_dtype: the same values (drawn
+    in dtype) stepped in another dtype, for the float64 reference."""
+    def draw(shape, values, layout="contiguous"):
+        t = P.make(shape, dtype, device, values, layout=layout)
+        return t if as_dtype is None else t.to(as_dtype)
+
+    params = [draw(s, v, layout).detach().requires_grad_()
               for s, v, layout in zip(case.shapes, case.params, case.layouts)]
     optimizer = cls(params, **dict(case.kwargs), **extra)
     for k in range(case.steps):
         for i, p in enumerate(params):
-            p.grad = P.make(p.shape, dtype, device, case.grads[k * len(params) + i])
+            p.grad = draw(p.shape, case.grads[k * len(params) + i])
         optimizer.step()
     return params, [optimizer.state[p] for p in params]
 
@@ -84,7 +89,7 @@ def check_matches_torch_optim(cls, peer, device, dtype, case):
     """Our class and torch's peer (foreach=False; in float64 too) give the same params and states."""
     ours, our_state = run(cls, case, dtype, device)
     theirs, their_state = run(peer, case, dtype, device, foreach=False)
-    theirs64, their_state64 = run(peer, case, torch.float64, device, foreach=False)
+    theirs64, their_state64 = run(peer, case, dtype, device, as_dtype=torch.float64, foreach=False)
     for i, (a, b, b64) in enumerate(zip(ours, theirs, theirs64)):
         P.assert_matches(a.detach(), b.detach(), b64.detach(), dtype, scale=10, what=f"param {i}")
         for key, value in their_state[i].items():

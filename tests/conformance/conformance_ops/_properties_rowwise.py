@@ -159,7 +159,11 @@ def check_forward(op: RowwiseOp, device, dtype, case, seed):
     if error is not None:
         return
     theirs64 = op.call_peer(*P.as_float64(args), **attrs)
-    P.assert_matches(op.fn(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward")
+    also = ()
+    if device == "cuda":
+        theirs_cpu, _ = P.on_cpu(op.call_peer, args, attrs)
+        also = () if theirs_cpu is None else (theirs_cpu,)
+    P.assert_matches(op.fn(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward", also=also)
 
 
 def check_backward(op: RowwiseOp, device, dtype, case, seed):
@@ -180,13 +184,19 @@ def check_backward(op: RowwiseOp, device, dtype, case, seed):
               for a, name in zip(args, inputs)]
     expected64 = P.grads(op.call_peer(*args64, **attrs), [a for a, name in zip(args64, inputs) if name in diff],
                          [u.double() for u in upstream])
+    expected_cpu = [None] * len(diff)
+    if device == "cuda":  # torch's CPU kernel's gradients, accepted too (see P.assert_matches)
+        out_cpu, moved = P.on_cpu(op.call_peer, op.build(case, dtype, device, requires_grad=True), attrs)
+        if out_cpu is not None:
+            expected_cpu = P.grads(out_cpu, [a for a, name in zip(moved, inputs) if name in diff],
+                                   [u.cpu() for u in upstream])
     rows = max(1, len(case.lead) and torch.Size(case.lead).numel())
-    for name, g, e, e64 in zip(diff, got, expected, expected64):
+    for name, g, e, e64, ec in zip(diff, got, expected, expected64, expected_cpu):
         # A column input's gradient sums one term per row: rounding grows with their count. An element's
         # gradient reads the row's statistics, which carry their sums' rounding (_stat_rounding).
         P.assert_matches(g, e, e64, dtype, scale=4,
                          magnitude=rows if name in op.column else _stat_rounding(op, args, upstream, dtype, 4),
-                         what=f"gradient of {name}")
+                         what=f"gradient of {name}", also=() if ec is None else (ec,))
 
 
 def _stat_rounding(op: RowwiseOp, args, upstream, dtype, scale):

@@ -66,7 +66,11 @@ GRIMOIRE_DEVICE HalfMath operator-(HalfMath a) { return -a.v; }
 GRIMOIRE_DEVICE HalfMath operator+(HalfMath a, HalfMath b) { return a.v + b.v; }
 GRIMOIRE_DEVICE HalfMath operator-(HalfMath a, HalfMath b) { return a.v - b.v; }
 GRIMOIRE_DEVICE HalfMath operator*(HalfMath a, HalfMath b) { return a.v * b.v; }
-GRIMOIRE_DEVICE HalfMath operator/(HalfMath a, HalfMath b) { return a.v * __frcp_rn(b.v); }
+// The reciprocal of a divisor below float's smallest normal (a bfloat16 denormal, or 0) overflows, where the
+// quotient need not: x / y of two denormals is finite, 0 / denormal is 0. Those divide exactly.
+GRIMOIRE_DEVICE HalfMath operator/(HalfMath a, HalfMath b) {
+  return ::fabsf(b.v) >= 1.17549435e-38f ? a.v * __frcp_rn(b.v) : a.v / b.v;
+}
 GRIMOIRE_DEVICE bool operator<(HalfMath a, HalfMath b) { return a.v < b.v; }
 GRIMOIRE_DEVICE bool operator>(HalfMath a, HalfMath b) { return a.v > b.v; }
 GRIMOIRE_DEVICE bool operator<=(HalfMath a, HalfMath b) { return a.v <= b.v; }

@@ -8,6 +8,7 @@ matplotlib, so reading and comparing results works on any machine.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -109,6 +110,8 @@ class Change:
     base_s: float
     now_s: float
     regressed: bool  # only the generated op is gated; a peer's change says the machine changed
+    vs_peers: float = 1.0  # ratio over the same case's peers' ratio (the machine's drift divided out)
+    allowed: float = 0.0  # the largest vs_peers - 1 taken as noise: threshold, or the run's noise if larger
 
     @property
     def ratio(self) -> float:
@@ -235,15 +238,36 @@ def _size(shape: tuple[int, ...]) -> int:
 
 
 def changes(base: Run, now: Run, threshold_pct: float) -> list[Change]:
-    """Every benchmark present in both runs; the generated op regressed when now > base * (1 + threshold)."""
+    """Every benchmark present in both runs. The generated op regressed when it got slower than its peers
+    did, by more than the threshold and more than the run's own noise:
+
+    - vs peers: its now/then ratio over the geometric mean of the same case's peers' ratios (eager and
+      compile ran in the same process, so a machine that got slower or faster divides out);
+    - noise: three robust standard deviations of log(now/then) over every peer benchmark of the run (how
+      far timings move with nothing changed), plus the generated op's own interquartile spread, then
+      and now.
+    """
     then = {t.key: t for t in base.timings}
+    pairs = [(t, then[t.key]) for t in now.timings if t.key in then and then[t.key].median_s > 0 and t.median_s > 0]
+    peer_logs: dict[tuple, list[float]] = defaultdict(list)
+    for t, b in pairs:
+        if t.impl != "generated":
+            peer_logs[t.case].append(math.log(t.median_s / b.median_s))
+    every = sorted(x for xs in peer_logs.values() for x in xs)
+    spread = 0.0
+    if len(every) >= 3:
+        mid = every[len(every) // 2]
+        spread = 1.4826 * sorted(abs(x - mid) for x in every)[len(every) // 2]
     out = []
-    for t in now.timings:
-        b = then.get(t.key)
-        if b is None:
-            continue
-        slower = t.median_s > b.median_s * (1 + threshold_pct / 100)
-        out.append(Change(t.key, b.median_s, t.median_s, regressed=slower and t.impl == "generated"))
+    for t, b in pairs:
+        ratio = t.median_s / b.median_s
+        logs = peer_logs.get(t.case, [])
+        drift = math.exp(sum(logs) / len(logs)) if logs else 1.0
+        own = t.iqr_s / t.median_s + b.iqr_s / b.median_s
+        allowed = max(threshold_pct / 100, math.exp(3 * spread + own) - 1)
+        vs_peers = ratio / drift
+        out.append(Change(t.key, b.median_s, t.median_s, regressed=t.impl == "generated" and vs_peers > 1 + allowed,
+                          vs_peers=vs_peers, allowed=allowed))
     return sorted(out, key=lambda c: (not c.regressed, c.key[5] != "generated", c.key))
 
 

@@ -239,11 +239,12 @@ def step_bench(project: Project, ops: Optional[List[str]] = None, device: str = 
     if comparison is not None:
         for c in comparison.regressions:
             err.print(f"regression: {c.label}: {bench.fmt_time(c.base_s)} -> {bench.fmt_time(c.now_s)} "
-                      f"({100 * (c.ratio - 1):+.0f}%, threshold {threshold:g}%)", markup=False)
+                      f"({100 * (c.ratio - 1):+.0f}%; {100 * (c.vs_peers - 1):+.0f}% against its peers, beyond "
+                      f"the {100 * c.allowed:.0f}% the threshold and this run's noise allow)", markup=False)
         if comparison.regressions:
             raise _fail(f"{len(comparison.regressions)} benchmark(s) regressed against {base.source}")
-        console.print(f"no regression against {base.source} (threshold {threshold:g}%, "
-                      f"{len(comparison.changes)} benchmarks compared)", markup=False)
+        console.print(f"no regression against {base.source} (threshold {threshold:g}% or the run's noise, "
+                      f"against the peers timed with it; {len(comparison.changes)} benchmarks compared)", markup=False)
 
 
 def step_new_op(project: Project, name: str, kind: str, force: bool = False) -> None:

@@ -170,17 +170,21 @@ def _op_table(op: str, rows: list[Row]) -> list[str]:
 
 def _comparison(c: Comparison) -> list[str]:
     out = [f"## Compared with a saved run: {c.base.source}", "",
-           f"Timed {c.base.datetime[:19].replace('T', ' ')} UTC. A **generated** op more than "
-           f"{c.threshold_pct:g}% slower than then is a regression (the command exits 1); peers are shown for "
-           "context (if they moved as much, the machine changed, not the kernel).", ""]
+           f"Timed {c.base.datetime[:19].replace('T', ' ')} UTC. A **generated** op is a regression (the "
+           f"command exits 1) when it got slower than the same case's peers did (*vs peers*: its change over "
+           f"theirs, so a machine that changed divides out) by more than {c.threshold_pct:g}% and more than the "
+           "run's own noise (*allowed*: three robust deviations of the peers' changes over the whole run, plus "
+           "the op's own spread).", ""]
     if not c.changes:
         return out + ["No benchmark of this run is in the saved run.", ""]
     out += [f"**{len(c.regressions)} regression(s).**" if c.regressions else "**No regression.**", "",
-            "| benchmark | then | now | change | |", "|---|---|---|---|---|"]
+            "| benchmark | then | now | change | vs peers | allowed | |", "|---|---|---|---|---|---|---|"]
     for ch in c.changes:
         flag = "**REGRESSED**" if ch.regressed else ""
+        gated = ch.key[5] == "generated"
         out.append(f"| {ch.label} | {fmt_time(ch.base_s)} | {fmt_time(ch.now_s)} | {100 * (ch.ratio - 1):+.0f}% "
-                   f"| {flag} |")
+                   f"| {f'{100 * (ch.vs_peers - 1):+.0f}%' if gated else ''} "
+                   f"| {f'{100 * ch.allowed:.0f}%' if gated else ''} | {flag} |")
     return out + [""]
 
 

@@ -103,19 +103,52 @@ def test_load_run_rejects_foreign_json(tmp_path):
         bench.load_run(write(tmp_path / "x.json", {"benchmarks": [{"stats": {}}]}))
 
 
+def _scaled(entries, factors):
+    """The entries with each implementation's median multiplied by factors[impl] (or by a function of it)."""
+    for e in entries:
+        f = factors.get(e["extra_info"]["impl"], 1.0)
+        e["stats"]["median"] *= f(e) if callable(f) else f
+    return entries
+
+
 def test_changes_gate_only_the_generated_op(tmp_path):
     base = bench.load_run(write(tmp_path / "base.json", run_json(cpu_entries())))
-    slower = run_json(cpu_entries(scale_generated=1.5))
-    for e in slower["benchmarks"]:  # a peer slowing down is the machine, not a regression of ours
-        if e["extra_info"]["impl"] == "eager":
-            e["stats"]["median"] *= 3
-    now = bench.load_run(write(tmp_path / "now.json", slower))
+    now = bench.load_run(write(tmp_path / "now.json", run_json(cpu_entries(scale_generated=1.5))))
     changes = bench.changes(base, now, threshold_pct=10)
     regressed = [c for c in changes if c.regressed]
     assert [c.label for c in regressed] == ["parametric_swish forward [16777216] float32 cpu [generated]"]
-    assert regressed[0].ratio == pytest.approx(1.5)
+    assert regressed[0].ratio == pytest.approx(1.5) and regressed[0].vs_peers == pytest.approx(1.5)
     assert changes[0] is regressed[0]  # regressions listed first
     assert not [c for c in bench.changes(base, now, threshold_pct=60) if c.regressed]
+
+
+def test_a_machine_that_got_slower_is_not_a_regression(tmp_path):
+    """Everything 1.5x slower, peers included: the generated op did not regress against them."""
+    base = bench.load_run(write(tmp_path / "base.json", run_json(cpu_entries())))
+    slower = _scaled(cpu_entries(scale_generated=1.5), {"eager": 1.5, "compile": 1.5, "sdpa": 1.5})
+    now = bench.load_run(write(tmp_path / "now.json", run_json(slower)))
+    changes = bench.changes(base, now, threshold_pct=10)
+    swish = next(c for c in changes if c.key[0] == "parametric_swish" and c.key[1] == "forward"
+                 and c.key[5] == "generated")
+    assert swish.ratio == pytest.approx(1.5) and swish.vs_peers == pytest.approx(1.0) and not swish.regressed
+
+
+def test_noise_of_the_run_is_not_a_regression(tmp_path):
+    """Peers moving +-40% across the run (nothing changed but the machine's mood): +17% on ours is within
+    that noise; +150% is not."""
+    moves = iter([1.4, 0.6, 1.35, 0.7, 1.3, 0.65, 1.4, 0.62])
+    entries = [e for e in cpu_entries()]
+    base = bench.load_run(write(tmp_path / "base.json", run_json(entries)))
+    noisy = _scaled(cpu_entries(scale_generated=1.17), {"eager": lambda e: next(moves), "compile": lambda e: next(moves),
+                                                        "sdpa": lambda e: next(moves)})
+    changes = bench.changes(base, bench.load_run(write(tmp_path / "now.json", run_json(noisy))), threshold_pct=10)
+    assert not any(c.regressed for c in changes), [(c.label, c.vs_peers, c.allowed) for c in changes]
+    assert all(c.allowed > 0.17 for c in changes if c.key[5] == "generated")
+    moves = iter([1.4, 0.6, 1.35, 0.7, 1.3, 0.65, 1.4, 0.62])
+    worse = _scaled(cpu_entries(scale_generated=4.0), {"eager": lambda e: next(moves), "compile": lambda e: next(moves),
+                                                       "sdpa": lambda e: next(moves)})
+    changes = bench.changes(base, bench.load_run(write(tmp_path / "worse.json", run_json(worse))), threshold_pct=10)
+    assert [c.key[0] for c in changes if c.regressed] == ["parametric_swish"]
 
 
 def test_unchanged_run_has_no_regression(tmp_path):
@@ -213,7 +246,8 @@ def test_tiny_run_is_labelled_and_comparison_section(tmp_path):
     md = report.markdown(now, bench.compare(now), title="t", rendered_by="x", plots=[], comparison=comp)
     assert "**Tiny shapes**" in md
     assert "**1 regression(s).**" in md
-    assert "| parametric_swish forward [16777216] float32 cpu [generated] | 30 ms | 60 ms | +100% | **REGRESSED** |" in md
+    assert ("| parametric_swish forward [16777216] float32 cpu [generated] | 30 ms | 60 ms | +100% | +100% | 10% "
+            "| **REGRESSED** |") in md
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -32,8 +32,8 @@
             export SWI_HOME_DIR=${pkgs.swi-prolog}/lib/swipl
             export LD_LIBRARY_PATH=${pkgs.swi-prolog}/lib/swipl/lib/${system}:$LD_LIBRARY_PATH
             export PYTHONPATH=$PWD:$PYTHONPATH
-            echo "grimoire dev shell: grimoire = python -m generator.cli"
-            alias grimoire="python -m generator.cli"
+            echo "grimoire dev shell: grimoire = python -m grimoire.cli"
+            alias grimoire="python -m grimoire.cli"
           '';
         };
       });

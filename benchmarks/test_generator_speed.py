@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator import build, knowledge, model, render
+from grimoire import build, knowledge, model, render
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,12 +27,12 @@ def test_generate_in_process(benchmark):
 
 def test_generate_cli(benchmark):
     """`grimoire generate` as a user runs it: a fresh process each time."""
-    benchmark.pedantic(lambda: subprocess.run([sys.executable, "-m", "generator.cli", "generate"], cwd=ROOT,
+    benchmark.pedantic(lambda: subprocess.run([sys.executable, "-m", "grimoire.cli", "generate"], cwd=ROOT,
                                               check=True, capture_output=True), rounds=5)
 
 
 def test_noop_build_cli(benchmark):
     """`grimoire build` with nothing changed: a fresh process each time."""
     build.build(ROOT / "generated_ops")
-    benchmark.pedantic(lambda: subprocess.run([sys.executable, "-m", "generator.cli", "build"], cwd=ROOT,
+    benchmark.pedantic(lambda: subprocess.run([sys.executable, "-m", "grimoire.cli", "build"], cwd=ROOT,
                                               check=True, capture_output=True), rounds=5)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator import bench, report
+from grimoire import bench, report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import bench, cli
+from grimoire import bench, cli
 
 from test_bench import cpu_entries, run_json, write
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import build as gbuild
+from grimoire import build as gbuild
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP = re.compile(r"^\[(\d+)/(\d+)\] ", re.M)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import __version__, cli
+from grimoire import __version__, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +145,7 @@ def fake_tests(tmp_path: Path, monkeypatch):
     """A project whose generated tests 'ran' with JUNIT's results (pytest exit code 1)."""
     import subprocess
 
-    from generator import validate
+    from grimoire import validate
 
     (tmp_path / "semantics").mkdir()
     (tmp_path / "generated_ops" / "tests").mkdir(parents=True)
@@ -203,7 +203,7 @@ def test_piped_output_is_not_hard_wrapped(tmp_project: Path):
     long = "gamma_" + "x" * 90
     spec = tmp_project / "semantics" / "ops" / "parametric_swish.pl"
     spec.write_text(spec.read_text().replace("sigmoid(beta * x)", f"sigmoid({long} * x)"))
-    r = subprocess.run([sys.executable, "-m", "generator.cli", "generate", "--root", str(tmp_project)],
+    r = subprocess.run([sys.executable, "-m", "grimoire.cli", "generate", "--root", str(tmp_project)],
                        capture_output=True, text=True, env=dict(os.environ, COLUMNS="80"), cwd=ROOT, timeout=300)
     assert r.returncode == 2, r.stderr
     line = next(line for line in r.stderr.splitlines() if "semantics/ops/parametric_swish.pl:" in line)
@@ -218,7 +218,7 @@ def test_doctor_lists_components():
 
 def test_build_is_incremental(root):
     """The committed extension builds, and a second build is a no-op that reports so."""
-    from generator import build
+    from grimoire import build
 
     build.build(root / "generated_ops")
     again = build.build(root / "generated_ops")

@@ -1,4 +1,4 @@
-"""The escaping layer (generator/escape.py): hostile spec strings land in generated C++ and Python as text.
+"""The escaping layer (grimoire/escape.py): hostile spec strings land in generated C++ and Python as text.
 
 Unit tests check each function against the language it targets (Python's own compiler; a small C++
 tokenizer that knows line splices, trigraphs, comments and literals; g++'s comment removal where g++ is
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import escape, knowledge, model, render
-from generator.diagnostics import SpecError
+from grimoire import escape, knowledge, model, render
+from grimoire.diagnostics import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 

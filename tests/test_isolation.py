@@ -1,4 +1,4 @@
-"""Crash isolation (generated_ops/_isolation.py with grimoire's test runner, generator/validate.py): a test
+"""Crash isolation (generated_ops/_isolation.py with grimoire's test runner, grimoire/validate.py): a test
 whose kernel faults the GPU is blamed by op and test, and the other ops' CUDA tests still run and pass.
 
 On the CPU the fault is simulated: a stand-in for the fault check reports a sticky error once a planted
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import validate
+from grimoire import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

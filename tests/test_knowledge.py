@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import knowledge, model
-from generator.diagnostics import SpecError
+from grimoire import knowledge, model
+from grimoire.diagnostics import SpecError
 
 
 def test_real_specs_load(root):

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from generator import knowledge, model, render
+from grimoire import knowledge, model, render
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import knowledge
+from grimoire import knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = ROOT / "semantics"

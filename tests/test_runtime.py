@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import render
+from grimoire import render
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime"

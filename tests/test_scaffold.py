@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import build, cli, knowledge, model, render
+from grimoire import build, cli, knowledge, model, render
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
@@ -270,3 +270,29 @@ def test_project_template_holds_no_op_template(root):
         if p.is_file():
             text = p.read_text()
             assert not p.name.endswith(".j2") and "TORCH_LIBRARY_IMPL(" not in text and "register_fake(" not in text, p
+
+
+def test_new_extension_names_the_generator_portably(tmp_path: Path, root: Path):
+    """By default the project installs grimoire by version from the package index, and no file holds a
+    path of this machine (the checkout, the temp folder, HOME); --generator writes the user's choice."""
+    import tomllib
+
+    from grimoire import __version__
+
+    r = invoke("new-extension", str(tmp_path / "portable"))
+    assert r.exit_code == 0, r.output
+    project = tmp_path / "portable"
+    for rel, data in files(project).items():
+        text = data.decode(errors="replace")
+        for machine_path in (str(root), str(tmp_path), "file://"):
+            assert machine_path not in text, f"{rel} holds {machine_path!r}"
+    spec = f"torch-grimoire=={__version__}"
+    assert f"GRIMOIRE_SPEC ?= {spec}" in (project / "Makefile").read_text()
+    dev = tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    assert spec in dev
+    url = "git+https://example.org/grimoire.git@v0.1.0"
+    r = invoke("new-extension", str(tmp_path / "chosen"), "--generator", url)
+    assert r.exit_code == 0, r.output
+    assert f"GRIMOIRE_SPEC ?= {url}" in (tmp_path / "chosen" / "Makefile").read_text()
+    r = invoke("new-extension", str(tmp_path / "bad"), "--generator", 'x"y')
+    assert r.exit_code == 2 and "is not a requirement" in r.output and not (tmp_path / "bad").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import cli, knowledge
+from grimoire import cli, knowledge
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 EXAMPLE = "scaled_softsign"  # new-extension's example op (elementwise)

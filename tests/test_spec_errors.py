@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import cli, knowledge, model
-from generator.diagnostics import SpecError
+from grimoire import cli, knowledge, model
+from grimoire.diagnostics import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = ROOT / "semantics"

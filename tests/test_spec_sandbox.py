@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generator import cli, knowledge
-from generator.diagnostics import SpecError
+from grimoire import cli, knowledge
+from grimoire.diagnostics import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = ROOT / "semantics"

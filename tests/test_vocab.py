@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from generator import cli, knowledge, vocab
+from grimoire import cli, knowledge, vocab
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -68,7 +68,7 @@ violation(component(E, doc, D), Msg) :-
     entity(E), component(E, doc, D), \+ string(D),
     format(string(Msg), "doc of '~w' must be a double-quoted string, as in component(~q, doc, \"What it does.\").", [E, E]).
 
-% A doc lands in C++ comments and Python docstrings (escaped by generator/escape.py); a control character
+% A doc lands in C++ comments and Python docstrings (escaped by grimoire/escape.py); a control character
 % other than newline and tab (NUL, \r, escape sequences, ...) has no readable rendering there: refuse it.
 violation(component(E, doc, D), Msg) :-
     entity(E), component(E, doc, D), string(D),
@@ -357,7 +357,7 @@ clause_place(Ref, Place) :-
 clause_place(_, 'another fact').
 
 %% clause_at(+Ref, -File, -Line): where a clause was written. Spec files are read as data and their
-%  facts asserted (generator/prolog/bridge.pl), so their place is recorded beside them in
+%  facts asserted (grimoire/prolog/bridge.pl), so their place is recorded beside them in
 %  spec_clause_at/3; a consulted clause carries its own.
 :- dynamic spec_clause_at/3.
 clause_at(Ref, File, Line) :- spec_clause_at(Ref, File, Line), !.

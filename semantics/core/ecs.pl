@@ -11,7 +11,7 @@
 
 :- multifile entity/1, component/3.
 :- discontiguous entity/1, component/3.
-% Spec files are data: the loader reads their facts and asserts them (generator/prolog/bridge.pl).
+% Spec files are data: the loader reads their facts and asserts them (grimoire/prolog/bridge.pl).
 :- dynamic entity/1, component/3.
 
 :- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
@@ -333,7 +333,7 @@ peer_value_python(V, S) :- is_list(V), !, maplist(peer_value_python, V, Ss), ato
 peer_value_python(V, S) :- python_value(V, S0), format(string(S), "~w", [S0]).
 
 %% python_string_literal(+String, -Literal): a double-quoted Python literal that evaluates to String, so a
-%  peer's string argument stays a string (generator/escape.py's py_string, for text that reaches Python
+%  peer's string argument stays a string (grimoire/escape.py's py_string, for text that reaches Python
 %  through a derived component): backslash and quote escaped, control characters as \xHH / \uHHHH.
 python_string_literal(V, S) :-
     string_codes(V, Cs), maplist(python_char_escape, Cs, Es), atomic_list_concat(Es, Body),

@@ -5,10 +5,10 @@ import sys
 from pathlib import Path
 
 try:
-    from generator import scaffold
-    from generator.diagnostics import SpecError
+    from grimoire import scaffold
+    from grimoire.diagnostics import SpecError
 except ImportError:
-    sys.exit("error: this template needs the grimoire generator importable (pip install grimoire): "
+    sys.exit("error: this template needs the grimoire generator importable (pip install torch-grimoire): "
              "it writes the example op's spec")
 
 try:

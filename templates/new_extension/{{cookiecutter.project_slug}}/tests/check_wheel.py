@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "{{ cookiecutter.package }}"
-BLOCKED = ("generator", "pyswip", "jinja2", "cookiecutter")
+BLOCKED = ("grimoire", "pyswip", "jinja2", "cookiecutter")
 
 # (raw: the project template renders this file with Jinja, and the guard's braces are str.format's)
 {% raw %}GUARD = '''

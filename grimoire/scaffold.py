@@ -145,13 +145,20 @@ def _check_package(package: str) -> None:
                             f"is not a keyword nor one of {', '.join(sorted(_TAKEN_PACKAGES))} (--package NAME)")
 
 
-def generator_requirement() -> str:
-    """How the new project installs this generator: from this checkout when it runs from one."""
-    checkout = BUNDLED_TEMPLATES.parent
-    pyproject = checkout / "pyproject.toml"
-    if pyproject.is_file() and re.search(r'^name\s*=\s*"grimoire"', pyproject.read_text(), re.M):
-        return f"grimoire @ {checkout.resolve().as_uri()}"
-    return f"grimoire=={__version__}"
+DISTRIBUTION = "torch-grimoire"  # grimoire's name on the package index (plain "grimoire" is another project)
+
+
+def generator_requirement(chosen: str | None = None) -> str:
+    """How a new project installs grimoire: the requirement the user chose (a version such as
+    torch-grimoire==0.1.0, a path to a checkout or a wheel, a git+https:// URL), else this version from the
+    package index. Nothing of this machine (no checkout path) is written unless the user gives it."""
+    if chosen is None:
+        return f"{DISTRIBUTION}=={__version__}"
+    chosen = chosen.strip()
+    if not chosen or "\n" in chosen or '"' in chosen:
+        raise ScaffoldError(f"--generator {chosen!r} is not a requirement: give a version "
+                            f"({DISTRIBUTION}=={__version__}), a path or a URL")
+    return chosen
 
 
 def torch_requirement() -> str:
@@ -161,7 +168,8 @@ def torch_requirement() -> str:
         return "torch"
 
 
-def new_extension(path: Path, *, package: str | None = None, example_op: str = DEFAULT_EXAMPLE_OP) -> Scaffold:
+def new_extension(path: Path, *, package: str | None = None, example_op: str = DEFAULT_EXAMPLE_OP,
+                  generator: str | None = None) -> Scaffold:
     """A standalone extension project at `path` (new or empty), from templates/new_extension."""
     path = path.expanduser().absolute()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
@@ -172,7 +180,7 @@ def new_extension(path: Path, *, package: str | None = None, example_op: str = D
         raise ScaffoldError(f"example op name {example_op!r} is not usable: give a lower_snake_case identifier")
     template = BUNDLED_TEMPLATES / NEW_EXTENSION_TEMPLATE
     context = {"project_slug": path.name, "package": package, "example_op": example_op,
-               "grimoire_requirement": generator_requirement(), "torch_requirement": torch_requirement()}
+               "grimoire_requirement": generator_requirement(generator), "torch_requirement": torch_requirement()}
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 

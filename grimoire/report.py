@@ -1,6 +1,6 @@
 """Stage 6b — report: a benchmark run as markdown a reader understands without context, plus PNG plots.
 
-Input is only what generator/bench.py read from a pytest-benchmark JSON, so a run timed elsewhere (a
+Input is only what grimoire/bench.py read from a pytest-benchmark JSON, so a run timed elsewhere (a
 GPU machine with torch alone) renders here. matplotlib runs headless (Agg).
 """
 

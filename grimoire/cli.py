@@ -480,12 +480,16 @@ def new_extension(path: Path = typer.Argument(..., help="The new project's folde
                   package: Optional[str] = typer.Option(None, "--package",
                                                         help="Its Python package and torch.ops namespace "
                                                              "(default: the folder's name)."),
-                  example_op: str = typer.Option("scaled_softsign", "--example-op", help="Its example op's name.")) -> None:
+                  example_op: str = typer.Option("scaled_softsign", "--example-op", help="Its example op's name."),
+                  generator: Optional[str] = typer.Option(
+                      None, "--generator", help="How the project installs grimoire: a version "
+                      "(torch-grimoire==0.1.0, the default), a path to a checkout or wheel, or a git+https:// URL. "
+                      "`make setup GRIMOIRE_SPEC=...` overrides it later.")) -> None:
     """Make a standalone extension project (cookiecutter): specs, tests, Makefile, pyproject, flake.nix."""
     from . import scaffold
 
     try:
-        result = scaffold.new_extension(path, package=package, example_op=example_op)
+        result = scaffold.new_extension(path, package=package, example_op=example_op, generator=generator)
     except scaffold.ScaffoldError as exc:
         raise _fail(str(exc), 2)
     console.print(f"made {result.root} ({len(result.written)} files)", markup=False)

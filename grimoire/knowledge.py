@@ -3,7 +3,7 @@ prints an error or warning or breaks a check, and hand the model on as plain JSO
 
 Specs are data: the vocabulary (semantics/core, semantics/kinds) is code and is consulted, but only
 grimoire's own copy of it, or a project's that its pyproject.toml trusts; every other file under
-semantics/ is read term by term (generator/prolog/bridge.pl) and only the vocabulary's facts are kept.
+semantics/ is read term by term (grimoire/prolog/bridge.pl) and only the vocabulary's facts are kept.
 Every query over the specs runs under a time and an inference limit.
 
 pyswip drives one engine per process: this module owns it, keeps it on the calling thread, reloads
@@ -215,7 +215,7 @@ def _located(v: dict[str, Any], semantics_dir: Path) -> Diagnostic:
 
 def perceive(semantics_dir: Path, query: str, facts: Path | None = None) -> Solutions:
     """Answer any Prolog query over the specs (loaded as they are; spec problems are reported first) and,
-    when given, a file of benchmark facts (generator/bench.py's prolog_facts)."""
+    when given, a file of benchmark facts (grimoire/bench.py's prolog_facts)."""
     load(semantics_dir)
     with _lock:
         list(_prolog().query(f"grimoire_load_benchmarks({_quote(str(facts) if facts else '')})"))

@@ -75,7 +75,7 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    # Every spec string that reaches generated code goes through one of these (generator/escape.py).
+    # Every spec string that reaches generated code goes through one of these (grimoire/escape.py).
     for name in escape.__all__:
         env.filters[name] = getattr(escape, name)
     env.filters["py_tuple"] = lambda t: repr(tuple(t))

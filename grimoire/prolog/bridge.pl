@@ -15,12 +15,12 @@
 :- use_module(library(time)).
 
 /*  Limits. Every query over the specs runs under a time limit and an inference limit (set from
-    generator/knowledge.py), so a spec that makes a rule run away is a diagnostic, never a hang.
+    grimoire/knowledge.py), so a spec that makes a rule run away is a diagnostic, never a hang.
     Both of SWI-Prolog's limits are one-shot exceptions that a catch-all inside the vocabulary (the checks
     catch per entity) would swallow; so the inferences spent are also counted, and the time alarm fires
     again every 0.2 s past the deadline until the query gives up. */
 :- dynamic grimoire_limit/2.          % grimoire_limit(Seconds, Inferences)
-grimoire_limit(20, 200000000).   % generator/knowledge.py sets them
+grimoire_limit(20, 200000000).   % grimoire/knowledge.py sets them
 
 grimoire_set_limits(Seconds, Inferences) :-
     retractall(grimoire_limit(_, _)),

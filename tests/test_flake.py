@@ -11,5 +11,11 @@ import pytest
 def test_flake_parses(root):
     proc = subprocess.run(["nix-instantiate", "--parse", str(root / "flake.nix")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    for tool in ("swi-prolog", "pyswip", "typer", "jinja2", "cookiecutter", "pytest-benchmark", "ninja", "torch"):
+    for tool in ("swi-prolog", "pyswip", "typer", "jinja2", "cookiecutter", "pytest-benchmark", "ninja", "torch",
+                 "hypothesis"):
         assert tool in proc.stdout, tool
+    # grimoire as a package and an app (its own command, not an alias), a CPU and a CUDA dev shell
+    for output in ("packages.default", "apps.default", "devShells.default", "devShells.cuda"):
+        assert output in (root / "flake.nix").read_text(), output
+    assert "torch-grimoire" in proc.stdout and "cudatoolkit" in proc.stdout
+    assert "alias grimoire" not in proc.stdout

@@ -322,9 +322,17 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
         rows.append(("reference", o.reference_py))
     for g in o.gradients:
         rows.append((f"d/d{g.input}", g.expr + ("" if g.derived else "  (given in the spec)")))
+    for g in (o.row_gradients or ()):  # rowwise: per input, over the row (sum/mean: row reductions)
+        rows.append((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)")))
+    if o.epilogue is not None:  # gemm, conv: the matmul's gradients, times each activation's
+        for a in o.epilogue.activations:
+            rows.append((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
+                                          f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})"))
+    if not (o.gradients or o.row_gradients or o.epilogue) and o.differentiable:
+        rows.append(("gradients", f"the {o.kind} kind's backward kernels (not derived from an expression)"))
     table = Table(show_header=False, title=o.name)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")  # long gradients wrap, whole, never cut
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)

@@ -263,6 +263,7 @@ class Activation:
     # What a backward test differentiates for an activation with a kink (relu), a format string over {z} and the
     # op's own output {y}: the side of the kink the op's forward chose. "" when smooth: the reference itself.
     backward_reference: str
+    grad_text: str = ""  # the gradient g * d act/dz as an expression (grimoire info)
 
     def reference_of(self, expr: str) -> str:
         return self.reference.replace("{}", expr)
@@ -588,11 +589,11 @@ def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
               f"epilogue of {op}")
     acts = []
     for a in e["activations"]:
-        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "cublaslt", "module",
-                      "reference", "backward_reference"}, f"activation of {op}")
+        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "grad_text", "cublaslt",
+                      "module", "reference", "backward_reference"}, f"activation of {op}")
         acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
                                CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
-                               a["module"], a["reference"], a["backward_reference"]))
+                               a["module"], a["reference"], a["backward_reference"], a["grad_text"]))
     conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
         if e["conv"] else None
     return Epilogue(layout=e["layout"], a=e["a"], b=e["b"], bias=e["bias"], activations=tuple(acts),

@@ -41,6 +41,20 @@ def test_info_shows_schema_and_gradient(root):
     assert "d/dx" in r.output
 
 
+@pytest.mark.parametrize("op, expected", [
+    ("layer_norm", ["d/dx", "d/dweight", "d/dbias", "mean(pow(x-mean(x),2))"]),  # rowwise, derived per input
+    ("fused_linear_gelu", ["act gelu_tanh", "dL/dz = g*(0.5*(1+tanh("]),  # the activation's derivative
+    ("flash_attention", ["backward kernels"]),
+])
+def test_info_shows_every_kinds_gradients_whole(root, op, expected):
+    r = invoke("info", op, "--root", str(root))
+    assert r.exit_code == 0, r.output
+    flat = "".join(ch for ch in r.output if ch not in "│ \n")  # the table's wrapping undone
+    for text in expected:
+        assert text.replace(" ", "") in flat, (text, r.output)
+    assert "…" not in r.output  # wrapped, never cut
+
+
 def test_info_unknown_op_exits_2(root):
     r = invoke("info", "nope", "--root", str(root))
     assert r.exit_code == 2

@@ -73,12 +73,12 @@ epilogue_needs_preact(Acts) :- member(A, Acts), \+ activation_output_gradient(A,
 %% activation_json(+Name, -Dict): what the templates need of one activation: its C++ body over z (a type V),
 %  the C++ body of its gradient over g and z or y, the cuBLASLt epilogue, the torch module and reference.
 activation_json(A, _{name: A, lets: Lets, result: R, grad_lets: GLets, grad_result: GR, grad_from: From,
-                     cublaslt: Lt, module: Mod, reference: Ref, backward_reference: BRef}) :-
+                     grad_text: GText, cublaslt: Lt, module: Mod, reference: Ref, backward_reference: BRef}) :-
     activation(A, X, Mod, Ref),
     normalize(X, N), simplify(N, S), cpp_body(S, Lets, R),
     (   activation_output_gradient(A, G0) -> From = output, normalize(G0, G1), simplify(G1, G)
     ;   From = preact, gradient(N, z, g, G)
     ),
-    cpp_body(G, GLets, GR),
+    cpp_body(G, GLets, GR), format(string(GText), "~w", [G]),
     ( activation_cublaslt(A, Lt) -> true ; Lt = "" ),
     ( activation_kink(A, BRef) -> true ; BRef = "" ).

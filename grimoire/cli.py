@@ -34,7 +34,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PIPED_WIDTH = 1000  # "no limit" for tables written into a pipe or file
+PIPED_WIDTH = 1000  # "no limit" for lines written into a pipe or file (never split a file:line message)
+TABLE_WIDTH = 80  # a table written into a pipe or file wraps its cells to this width (or $COLUMNS)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -54,6 +55,13 @@ def _console(stderr: bool = False) -> Console:
 
 console = _console()
 err = _console(stderr=True)
+
+
+def _print_table(table: Table) -> None:
+    """A table at the terminal's width, or piped at $COLUMNS / TABLE_WIDTH: long cells wrap inside it
+    instead of making every line as wide as the longest cell."""
+    piped = console.width >= PIPED_WIDTH
+    console.print(table, width=TABLE_WIDTH if piped else None)
 
 
 class Device(str, Enum):
@@ -277,7 +285,7 @@ def _print_bench(rows, run) -> None:
         pct = o.percent_of_ceiling
         table.add_row(o.op, o.pass_, str(list(o.shape)), o.dtype, fmt_time(o.median_s), peers,
                       "-" if pct is None else f"{pct:.0f}% of {o.ceiling} ({fmt_num(o.ceiling_rate)})")
-    console.print(table)
+    _print_table(table)
 
 
 STEPS = {"generate": step_generate, "build": step_build, "test": step_test,
@@ -294,14 +302,18 @@ def list_ops(root: Optional[Path] = ROOT_OPTION) -> None:
     """List the ops the specs declare."""
     project = _project(root)
     ext = _load_model(project)
-    table = Table(title=f"extension {ext.name} (torch.ops.{ext.namespace})")
-    table.add_column("op", no_wrap=True)  # names stay whole however narrow the terminal
-    for col in ("kind", "inputs", "attrs", "outputs", "dtypes", "devices", "spec"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=f"torch.ops.{ext.namespace}: {len(ext.ops)} ops (grimoire info OP: the rest)", box=None,
+                  padding=(0, 1), title_justify="left")
+    # One short line per op: names and the spec stay whole; attrs, dtypes and devices are in `info`.
+    table.add_column("op", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("inputs -> outputs", overflow="fold")
+    table.add_column("spec", no_wrap=True)
     for op in ext.ops:
-        table.add_row(op.name, op.kind, ", ".join(op.inputs), ", ".join(a.py_param for a in op.attrs),
-                      ", ".join(op.outputs), ", ".join(op.dtypes), ", ".join(op.devices), str(op.location))
-    console.print(table)
+        spec = str(op.location).removeprefix("semantics/ops/")  # the usual folder goes without saying
+        table.add_row(op.name, op.kind, f"{', '.join(op.inputs) or '-'} -> {', '.join(op.outputs) or '(in place)'}",
+                      spec)
+    _print_table(table)
 
 
 @app.command()
@@ -335,7 +347,7 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
     table.add_column(overflow="fold")  # long gradients wrap, whole, never cut
     for k, v in rows:
         table.add_row(k, v)
-    console.print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -545,7 +557,7 @@ def doctor() -> None:
     for name, version, hint in rows:
         table.add_row(name, version, hint)
         missing += version == "missing" and not hint.startswith("optional")
-    console.print(table)
+    _print_table(table)
     raise typer.Exit(1 if missing else 0)
 
 

@@ -50,11 +50,13 @@ def compile_cases(cases: list) -> list:
     return [c for c in cases if c.values[1] in COMPILE_DTYPES]
 
 
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0) -> None:
-    """Close within the dtype's tolerances, NaN where the reference is NaN (a mean over no rows, say)."""
+def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0,
+                 what: str = "") -> None:
+    """Close within the dtype's tolerances, NaN where the reference is NaN (a mean over no rows, say);
+    `what` leads the message (which kernel disagrees)."""
     rtol, atol = TOLERANCES[dtype]
     torch.testing.assert_close(actual, expected.to(actual.dtype), rtol=rtol * scale, atol=atol * scale,
-                               equal_nan=True)
+                               equal_nan=True, msg=(lambda m: f"{what}: {m}") if what else None)
 
 
 # Relative error in norm, ||actual - expected|| / ||expected||, for results that sum many products

@@ -16,6 +16,13 @@ from conformance_ops.ops.cf_custom import CfCustom, cf_custom
 OP = torch.ops.conformance_ops.cf_custom.default
 DTYPES = [torch.float32, torch.float64]
 DEVICES = T.devices(('cpu', 'cuda'))
+
+
+def kernel(device: str) -> str:
+    """Which of the user's kernels a device runs, for the message of a test that fails there."""
+    return f"the {device} kernel (kernels/cf_custom.{'cu' if device == 'cuda' else 'cpp'})"
+
+
 INPUTS = ['x', 'w']
 DIFFERENTIABLE = ['x']
 # Float attrs off their defaults, so the tests see a kernel that ignores one.
@@ -55,12 +62,12 @@ class TestCfCustom:
     def test_reference(self, device, dtype):
         for args in samples(device, dtype):
             for ours, ref in zip(outputs(cf_custom(*args, **ATTRS)), expected(args), strict=True):
-                T.assert_close(ours, ref, dtype, scale=10)
+                T.assert_close(ours, ref, dtype, scale=10, what=f"{kernel(device)} disagrees with the reference")
 
     def test_noncontiguous(self, device, dtype):
         for args in samples(device, dtype, noncontiguous=True):
             for ours, ref in zip(outputs(cf_custom(*args, **ATTRS)), expected(args), strict=True):
-                T.assert_close(ours, ref, dtype, scale=10)
+                T.assert_close(ours, ref, dtype, scale=10, what=f"{kernel(device)} disagrees with the reference")
 
     def test_layout_and_dtype(self, device, dtype):
         for args in samples(device, dtype):
@@ -80,7 +87,8 @@ class TestCfCustom:
             theirs = torch.autograd.grad(ref_outs, ref_wrt, [g.double() for g in grads], allow_unused=True)
             for a, g, r in zip(wrt, ours, theirs, strict=True):
                 assert g.shape == a.shape and g.dtype == a.dtype
-                T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10)
+                T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10,
+                               what=f"{kernel(device)}'s backward disagrees with the reference's gradient")
 
     def test_opcheck(self, device, dtype):
         for args in list(samples(device, dtype, requires_grad=True))[:3]:

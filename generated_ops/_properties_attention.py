@@ -55,6 +55,22 @@ def rows_of_rounding_noise(q, k, scale, dtype):
     return 4 * m * torch.finfo(dtype).eps / P.TOLERANCES[dtype][0] > 1000.0
 
 
+def assert_gradients_match(got, expected, expected64, args, case, device, dtype):
+    """The gradients of query, key and value match torch's. On CUDA, where a row's softmax is saturated
+    (its weights rounding noise, e.g. scale=1e30), its true dS is ~0 and dQ, dK hold only rounding of
+    dP - sum(P dP) times the scale and |key| / |query| (the flash kernels take that delta from the rounded
+    output, as FlashAttention-2 and torch's own flash kernel do; torch's math backend sums in another
+    order): there only dV (which does not read delta) is compared, and dQ on the other rows."""
+    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
+    for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
+        if noisy is not None and bool(noisy.any()) and name != "value":
+            if name == "key":
+                continue
+            g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
+        P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
+                         what=f"gradient of {name}")
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,17 +127,7 @@ def check_backward(fn, peer, device, dtype, case, seed):
     expected = P.grads(peer(*ref, case.scale), ref, upstream)
     ref64 = [a.detach().double().requires_grad_() for a in args]
     expected64 = P.grads(peer(*ref64, case.scale), ref64, [u.double() for u in upstream])
-    # Where a row's softmax is saturated (its weights rounding noise, e.g. scale=1e30), its true dS is ~0
-    # and dQ, dK hold the rounding of dP - sum(P dP) times the scale and |key| / |query|: on CUDA (other
-    # summation orders than torch's) only dV and the other rows' dQ are compared there.
-    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
-    for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
-        if noisy is not None and bool(noisy.any()) and name != "value":
-            if name == "key":
-                continue
-            g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
-        P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
-                         what=f"gradient of {name}")
+    assert_gradients_match(got, expected, expected64, args, case, device, dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,15 +244,4 @@ def check_flash_backward(fn, peer, device, dtype, case, seed):
     expected = P.grads(peer(*ref, case.causal, case.scale), ref, upstream)
     ref64 = [a.detach().double().requires_grad_() for a in args]
     expected64 = P.grads(peer(*ref64, case.causal, case.scale), ref64, [u.double() for u in upstream])
-    # On CUDA the kernels take delta = rowsum(dO * O) from the rounded output, as FlashAttention-2 and
-    # torch's own flash kernel do. Where a row's softmax is saturated (its weights rounding noise, e.g.
-    # scale=1e30), its true dS is ~0 and that delta's rounding, times the scale, is all dQ and dK hold:
-    # there only dV (which does not read delta) is compared, and dQ on the other rows.
-    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
-    for name, g, e, e64 in zip(["query", "key", "value"], got, expected, expected64):
-        if noisy is not None and bool(noisy.any()) and name != "value":
-            if name == "key":
-                continue
-            g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
-        P.assert_matches(g, e, e64, dtype, scale=100, magnitude=max(case.lq, case.lk, case.d),
-                         what=f"gradient of {name}")
+    assert_gradients_match(got, expected, expected64, args, case, device, dtype)

@@ -1,10 +1,10 @@
-"""The examples run: the digits MLP (generated relu, cross_entropy and Adam) learns, on a smaller
-budget than the full run, and the autograd walkthrough's own assertions hold."""
+"""The examples run exactly as their docstrings say, from the repository root with the installed package:
+the digits MLP (generated layers, loss and Adam) reaches the accuracy it claims, the distributed one keeps
+its replicas equal, and the autograd walkthrough's own assertions hold."""
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import re
 import shlex
@@ -18,16 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"examples_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _docstring_commands():
-    """Every `python examples/...` line of every example's docstring, with the comment after it."""
+    """Every `python examples/...` and `torchrun ... examples/...` line of every example's docstring,
+    with the comment after it."""
     found = []
     for path in sorted(EXAMPLES.glob("*.py")):
         doc = ast.get_docstring(ast.parse(path.read_text())) or ""
@@ -68,7 +61,3 @@ def test_train_digits_uses_generated_ops_for_layers_loss_and_optimizer():
     for torch_op in ("F.linear", "F.relu", "F.cross_entropy", "torch.relu", "torch.optim.Adam", "nn.Linear("):
         assert torch_op not in text, torch_op
 
-
-def test_basic_autograd_walkthrough():
-    out = _load("basic_autograd").main()
-    assert out["grad_twice"].shape == out["x"].shape == (5,)

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .._checks import same_device
+from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::layer_norm"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
@@ -30,21 +30,11 @@ def layer_norm(x, weight, bias, eps: float = 1.0e-5, *, dim: int = -1) -> Tensor
     torch's dim argument does); weight, bias: shape [n], n = x.shape[dim].
     dtypes: float32, float64, float16, bfloat16.
     """
-    d = _row_dim(x, dim)
+    d = row_dim("layer_norm", x, dim, "x")
     if d is None:
         return torch.ops.generated_ops.layer_norm(x, weight, bias, eps)
     out = torch.ops.generated_ops.layer_norm(x.movedim(d, -1), weight, bias, eps)
     return out.movedim(-1, d)
-
-
-def _row_dim(x: Tensor, dim: int):
-    """The dim the row runs along, when it is not the last (None when it is), checked as torch checks it."""
-    rank = max(x.dim(), 1)
-    if not -rank <= dim < rank:
-        raise IndexError(f"layer_norm: dim {dim} is out of range for a {x.dim()}-d x "
-                         f"(expected one in [{-rank}, {rank - 1}])")
-    d = dim % rank
-    return None if d == rank - 1 or x.dim() == 0 else d
 
 
 class FusedLayerNorm(nn.Module):

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .._checks import same_device
+from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::softmax"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
@@ -30,21 +30,11 @@ def softmax(x, *, dim: int = -1) -> Tensor:
     torch's dim argument does).
     dtypes: float32, float64, float16, bfloat16.
     """
-    d = _row_dim(x, dim)
+    d = row_dim("softmax", x, dim, "x")
     if d is None:
         return torch.ops.generated_ops.softmax(x)
     out = torch.ops.generated_ops.softmax(x.movedim(d, -1))
     return out.movedim(-1, d)
-
-
-def _row_dim(x: Tensor, dim: int):
-    """The dim the row runs along, when it is not the last (None when it is), checked as torch checks it."""
-    rank = max(x.dim(), 1)
-    if not -rank <= dim < rank:
-        raise IndexError(f"softmax: dim {dim} is out of range for a {x.dim()}-d x "
-                         f"(expected one in [{-rank}, {rank - 1}])")
-    d = dim % rank
-    return None if d == rank - 1 or x.dim() == 0 else d
 
 
 class Softmax(nn.Module):

@@ -34,3 +34,14 @@ def same_device(op: str, names: Sequence[str], args: Sequence[Arg], cpu_scalars:
             torch._check(t.device == where[1], lambda: (
                 f"{op}: {name} is on {t.device} but {where[0]} is on {where[1]}; "
                 "move all inputs to one device."))
+
+
+def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
+    """The dim a row-wise op's rows run along when it is not the last (None when it is), checked as torch
+    checks a dim argument: the op moves it last and its result back."""
+    rank = max(x.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"{op}: dim {dim} is out of range for a {x.dim()}-d {name} "
+                         f"(expected one in [{-rank}, {rank - 1}])")
+    d = dim % rank
+    return None if d == rank - 1 or x.dim() == 0 else d

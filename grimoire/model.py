@@ -515,7 +515,11 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                      "derived"},
               f"op {data.get('name')}")
     derived = dict(d["derived"])
-    derived.setdefault("backward_schema", "")  # absent when nothing is differentiable
+    # Absent when nothing is differentiable. For the kinds whose backward the rules derive, a differentiable op
+    # without one is an error below: its gradients would otherwise silently not exist.
+    derived_backward = d["kind"] in ("elementwise", "rowwise") and d["differentiable"]
+    if not derived_backward:
+        derived.setdefault("backward_schema", "")
     common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
     kind_keys = {
         "elementwise": {"forward_cpp", "reference_py", "gradients"},
@@ -528,10 +532,17 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
                     "reads_output"},
     }
-    if d["kind"] == "rowwise":
+    if d["kind"] == "rowwise" and not derived_backward:
         derived.setdefault("backward_plan", None)
     if d["kind"] not in kind_keys:
         raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
+    missing = sorted((common | kind_keys[d["kind"]]) - set(derived))
+    if missing:
+        # The rules could not derive these from the spec (an expression no renderer knows, say): refuse the op
+        # at its file:line rather than generate a kernel with a piece left out.
+        raise SpecError([Diagnostic(_rel(d["file"], root), d["line"],
+                                    f"grimoire could not derive {', '.join(missing)} of '{d['name']}' from its "
+                                    "spec: simplify the expressions it uses, or report it with the spec")])
     derived = _take(derived, common | kind_keys[d["kind"]], f"derived components of {d['name']}")
     attrs = tuple(Attr(**{**_take(a, {"name", "type", "has_default", "default", "choices"}, f"attr of {d['name']}"),
                           "choices": tuple(a["choices"])})

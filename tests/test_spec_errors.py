@@ -14,6 +14,7 @@ generated package's __init__.py), so that they cannot go stale.
 from __future__ import annotations
 
 import builtins
+import copy
 import keyword
 import re
 import shutil
@@ -178,3 +179,22 @@ def test_package_names_are_reserved():
     names |= set(re.findall(r"^(\w+) = ", init, re.MULTILINE))
     names = {n for n in names if not n.startswith("_")}  # no spec name may start with _ (ecs.pl)
     assert names - reserved("package_name") == set()
+
+
+@pytest.fixture(scope="module")
+def bundled_model():
+    return knowledge.load(SEMANTICS).model
+
+
+@pytest.mark.parametrize("op, key", [("softmax", "backward_plan"), ("softmax", "forward_plan"),
+                                     ("gelu", "gradients"), ("gelu", "backward_schema")])
+def test_underived_piece_is_a_spec_error(op, key, bundled_model):
+    """Where the rules cannot derive a piece of an op's generated code (an expression no renderer knows), the
+    op is refused at its file:line: never generated with the piece left out (a kernel that does not write its
+    output, a differentiable op silently without gradients)."""
+    entry = copy.deepcopy(next(o for o in bundled_model["ops"] if o["name"] == op))
+    entry["derived"] = {k: v for k, v in entry["derived"].items() if k != key}
+    with pytest.raises(SpecError) as err:
+        model._op(entry, SEMANTICS.parent)
+    message = str(err.value)
+    assert f"semantics/ops/{op}.pl:" in message and key in message and "could not derive" in message, message

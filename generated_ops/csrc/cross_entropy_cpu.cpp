@@ -6,7 +6,7 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_loss*where(target=:=ignore_index,0,1/sum(exp(x-max(x))))*exp(x-max(x))+grad_loss*where(target=:=ignore_index,0,- (1-label_smoothing))*where(col=:=target,1,0)+grad_loss*where(target=:=ignore_index,0,-where(label_smoothing=:=0,0,label_smoothing/n))
+// d/dx: grad_loss*where(target=:=ignore_index,0,1/sum(exp(x-max(x))))*exp(x-max(x))+grad_loss*where(target=:=ignore_index,0,- (1-label_smoothing))*where(col=:=target,1,0)-grad_loss*where(target=:=ignore_index,0,where(label_smoothing=:=0,0,label_smoothing/n))
 #include "grimoire.h"
 
 #include <ATen/Parallel.h>
@@ -119,53 +119,53 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
       opmath_t tmp_s2_s;
-      opmath_t tmp_s3_s;
-      {  // pass 1: max, sum, sum
+      {  // pass 1: max, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V target(target_s);
-          return std::array<V, 3>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)), x };
+          return std::array<V, 2>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)) };
         };
-        std::array<Vec, 3> vacc = { grimoire::reduce_init<grimoire::Reduce::Max, Vec>(), grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(), grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 2> vacc = { grimoire::reduce_init<grimoire::Reduce::Max, Vec>(), grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(vacc[0], v[0]);
           vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
-          vacc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[2], v[2]);
         }
-        std::array<opmath_t, 3> acc = { grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]), grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]), grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[2]) };
+        std::array<opmath_t, 2> acc = { grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]), grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
           acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
-          acc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[2], v[2]);
         }
         tmp_s0_s = acc[0];
         tmp_s2_s = acc[1];
-        tmp_s3_s = acc[2];
       }
       opmath_t tmp_s1_s;
-      {  // pass 2: sum
+      opmath_t tmp_s3_s;
+      {  // pass 2: sum, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 2>{ grimoire::exp((x - tmp_s0)), (tmp_s0 - x) };
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 2> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(), grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 2> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]), grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]) };
         for (; j < n; ++j) {
           const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
         tmp_s1_s = acc[0];
+        tmp_s3_s = acc[1];
       }
-      loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
+      loss_out[r] = static_cast<opmath_t>([&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), grimoire::where(grimoire::eq(n_s, V(0)), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)), V(0)), ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) + grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s))))); }());
     }
   });
 }
@@ -227,7 +227,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -276,7 +276,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) + tmp_r2) };
+          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) - tmp_r2) };
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {

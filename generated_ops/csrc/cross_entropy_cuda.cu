@@ -168,7 +168,7 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
-  __shared__ opmath_t scratch[96];
+  __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -181,57 +181,66 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
       opmath_t tmp_s2_s;
-      opmath_t tmp_s3_s;
-      {  // pass 1: max, sum, sum
+      {  // pass 1: max, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V target(target_s);
-          return std::array<V, 3>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)), x };
+          return std::array<V, 2>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)) };
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
-        opmath_t acc_2 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
-          acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
         }
         acc_0 = warp_reduce(acc_0, RowMax());
         acc_1 = warp_reduce(acc_1, RowSum());
-        acc_2 = warp_reduce(acc_2, RowSum());
         if (blockDim.x > 32) {
           __syncthreads();  // the previous exchange's reads of scratch are done
           if (threadIdx.x % 32 == 0) {
             scratch[0 + threadIdx.x / 32] = acc_0;
             scratch[32 + threadIdx.x / 32] = acc_1;
-            scratch[64 + threadIdx.x / 32] = acc_2;
           }
           __syncthreads();
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
-          acc_2 = block_total(scratch + 64, RowSum());
         }
         tmp_s0_s = acc_0;
         tmp_s2_s = acc_1;
-        tmp_s3_s = acc_2;
 }
       opmath_t tmp_s1_s;
-      {  // pass 2: sum
+      opmath_t tmp_s3_s;
+      {  // pass 2: sum, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 2>{ grimoire::exp((x - tmp_s0)), (tmp_s0 - x) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s1_s = acc_0;
+        tmp_s3_s = acc_1;
 }
       if (threadIdx.x == 0) {
-        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
+        loss_out[r] = static_cast<opmath_t>([&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), grimoire::where(grimoire::eq(n_s, V(0)), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)), V(0)), ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) + grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s))))); }());
       }
     }
   }
@@ -244,7 +253,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
-  __shared__ opmath_t scratch[96];
+  __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -264,16 +273,14 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
       }
       opmath_t tmp_s0_s;
       opmath_t tmp_s2_s;
-      opmath_t tmp_s3_s;
-      {  // pass 1: max, sum, sum, from registers
+      {  // pass 1: max, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V target(target_s);
-          return std::array<V, 3>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)), x };
+          return std::array<V, 2>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)) };
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
-        opmath_t acc_2 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -286,36 +293,33 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
-            acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
           }
 }
         acc_0 = warp_reduce(acc_0, RowMax());
         acc_1 = warp_reduce(acc_1, RowSum());
-        acc_2 = warp_reduce(acc_2, RowSum());
         if (blockDim.x > 32) {
           __syncthreads();  // the previous exchange's reads of scratch are done
           if (threadIdx.x % 32 == 0) {
             scratch[0 + threadIdx.x / 32] = acc_0;
             scratch[32 + threadIdx.x / 32] = acc_1;
-            scratch[64 + threadIdx.x / 32] = acc_2;
           }
           __syncthreads();
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
-          acc_2 = block_total(scratch + 64, RowSum());
         }
         tmp_s0_s = acc_0;
         tmp_s2_s = acc_1;
-        tmp_s3_s = acc_2;
 }
       opmath_t tmp_s1_s;
-      {  // pass 2: sum, from registers
+      opmath_t tmp_s3_s;
+      {  // pass 2: sum, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 2>{ grimoire::exp((x - tmp_s0)), (tmp_s0 - x) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -327,12 +331,26 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
 }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s1_s = acc_0;
+        tmp_s3_s = acc_1;
 }
       if (threadIdx.x == 0) {
-        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (((tmp_s0_s + grimoire::log(tmp_s1_s)) - ((V(1) - label_smoothing_s) * tmp_s2_s)) - grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), ((label_smoothing_s / n_s) * tmp_s3_s))))); }());
+        loss_out[r] = static_cast<opmath_t>([&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), grimoire::where(grimoire::eq(n_s, V(0)), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)), V(0)), ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) + grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s))))); }());
       }
     }
   }
@@ -378,9 +396,12 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
   if (n == 0) {
     // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
-    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    // as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU kernel may not
+    // take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the same in any of them.
+    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double || x0.scalar_type() == at::ScalarType::Half || x0.scalar_type() == at::ScalarType::BFloat16 || false
+                                         ? x0.scalar_type() : at::ScalarType::Double;
     static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
-    return on_cpu.call(x.cpu(), target.cpu(), ignore_index, label_smoothing, reduction).to(x0.device());
+    return on_cpu.call(x.cpu().to(cpu_dtype), target.cpu(), ignore_index, label_smoothing, reduction).to(x0.options());
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy",
@@ -444,7 +465,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -481,7 +502,7 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) + tmp_r2) };
+          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) - tmp_r2) };
         };
         for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
@@ -519,7 +540,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         }
       }
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s)))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s))))); }();
       opmath_t tmp_s0_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
@@ -574,7 +595,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) + tmp_r2) };
+          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) - tmp_r2) };
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {

@@ -170,9 +170,12 @@ at::Tensor sum_cuda(const at::Tensor& x_in, bool keepdim) {
   }
   if (n == 0) {
     // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
-    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    // as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU kernel may not
+    // take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the same in any of them.
+    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double || x0.scalar_type() == at::ScalarType::Half || x0.scalar_type() == at::ScalarType::BFloat16 || false
+                                         ? x0.scalar_type() : at::ScalarType::Double;
     static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum", "").typed<at::Tensor(const at::Tensor&, bool)>();
-    return on_cpu.call(x.cpu(), keepdim).to(x0.device());
+    return on_cpu.call(x.cpu().to(cpu_dtype), keepdim).to(x0.options());
   }
   at::Tensor out = at::empty(shape, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "sum",

@@ -64,8 +64,10 @@ def _composite(x, target, ignore_index: int = -100, label_smoothing: float = 0.0
     backward differentiates."""
     n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
     col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
+    n = n or x.new_zeros(())
     target = target.unsqueeze(-1)
-    out = torch.where(torch.as_tensor(target == ignore_index, device=col.device), 0, (((torch.amax(x, -1, keepdim=True) + torch.log(torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))) - ((1 - label_smoothing) * torch.sum(torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True))) - torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) * torch.sum(x, -1, keepdim=True)))))
+    out = torch.where(torch.as_tensor(target == ignore_index, device=col.device), torch.where(torch.as_tensor(n == 0, device=col.device), torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) - (label_smoothing / n))), 0), ((torch.log(torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True)) + ((1 - label_smoothing) * (torch.amax(x, -1, keepdim=True) - torch.sum(torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True)))) + torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) * torch.sum((torch.amax(x, -1, keepdim=True) - x), -1, keepdim=True)))))
     out = out.squeeze(-1)
     if reduction == "sum":
         return out.sum()

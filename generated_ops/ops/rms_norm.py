@@ -90,6 +90,8 @@ def _composite(x, weight, eps: float = 1.0e-6):
     backward differentiates."""
     n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
     col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
+    n = n or x.new_zeros(())
     out = ((x * torch.rsqrt((torch.mean((x * x), -1, keepdim=True) + eps))) * weight)
     return out
 

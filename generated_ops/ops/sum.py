@@ -60,6 +60,8 @@ def _composite(x, keepdim: bool = False):
     backward differentiates."""
     n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
     col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
+    n = n or x.new_zeros(())
     out = torch.sum(x, -1, keepdim=True)
     out = out.squeeze(-1) if not keepdim else out
     return out

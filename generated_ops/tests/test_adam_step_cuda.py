@@ -9,6 +9,7 @@ CUDA-graph capture of a step (the op and the class), a non-default stream, the d
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math  # noqa: F401  (host scalars)
 
@@ -557,9 +558,25 @@ def _adam_train(opt, params, steps, seed=0):
         opt.step()
 
 
+@functools.cache
+def _adam_has_fused_cuda():
+    """torch.optim.Adam steps CUDA params with fused=True (Adagrad's fused kernel is CPU-only: it raises at the
+    first step)."""
+    p = torch.zeros(1, device="cuda", requires_grad=True)
+    p.grad = torch.zeros_like(p)
+    try:
+        ADAM_PEER([p], fused=True).step()
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _adam_peer(params, kwargs, impl):
+    """torch.optim.Adam with impl=True; where it has no fused CUDA kernel, its foreach one (the same math)."""
     if ADAM_PEER is None:
         pytest.skip("torch.optim has no Adam to compare with")
+    if impl == "fused" and not _adam_has_fused_cuda():
+        impl = "foreach"
     try:
         return ADAM_PEER(params, **kwargs, **{impl: True})
     except (RuntimeError, TypeError, ValueError) as exc:
@@ -585,7 +602,9 @@ def test_adam_matches_torch_optim_on_cuda(impl, kwargs):
 @pytest.mark.parametrize("kwargs", [ADAM_VALID[0], ADAM_VALID[-1]], ids=str)
 def test_adam_half_params_match_torch_fused(kwargs, dtype):
     # Both keep the states in the param's dtype and compute in float32: the same to a unit or two in
-    # the last place of the half type after a few steps.
+    # the last place of the half type after a few steps. torch's foreach kernels compute in the half type.
+    if ADAM_PEER is not None and not _adam_has_fused_cuda():
+        pytest.skip("torch.optim.Adam has no fused CUDA kernel, the one that computes half params in float32")
     ours, theirs = _adam_params(dtype), _adam_params(dtype)
     opt_ours, opt_theirs = M.Adam(ours, **kwargs), _adam_peer(theirs, kwargs, "fused")
     _adam_train(opt_ours, ours, 3)
@@ -611,7 +630,7 @@ def test_adam_state_dict_interchanges_with_torch_fused(direction):
     dst.load_state_dict(copy.deepcopy(src.state_dict()))
     if direction == "to_torch_fused":
         for group in dst.param_groups:
-            group["fused"] = True  # our groups carry no "fused" key: torch would default it to None
+            group["fused"] = _adam_has_fused_cuda()  # our groups carry no "fused" key: torch would default it to None
     _adam_train(src, a, 3, seed=3)
     _adam_train(dst, b, 3, seed=3)
     for x, y in zip(a, b):
@@ -702,9 +721,25 @@ def _adamw_train(opt, params, steps, seed=0):
         opt.step()
 
 
+@functools.cache
+def _adamw_has_fused_cuda():
+    """torch.optim.AdamW steps CUDA params with fused=True (Adagrad's fused kernel is CPU-only: it raises at the
+    first step)."""
+    p = torch.zeros(1, device="cuda", requires_grad=True)
+    p.grad = torch.zeros_like(p)
+    try:
+        ADAMW_PEER([p], fused=True).step()
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
+
+
 def _adamw_peer(params, kwargs, impl):
+    """torch.optim.AdamW with impl=True; where it has no fused CUDA kernel, its foreach one (the same math)."""
     if ADAMW_PEER is None:
         pytest.skip("torch.optim has no AdamW to compare with")
+    if impl == "fused" and not _adamw_has_fused_cuda():
+        impl = "foreach"
     try:
         return ADAMW_PEER(params, **kwargs, **{impl: True})
     except (RuntimeError, TypeError, ValueError) as exc:
@@ -730,7 +765,9 @@ def test_adamw_matches_torch_optim_on_cuda(impl, kwargs):
 @pytest.mark.parametrize("kwargs", [ADAMW_VALID[0], ADAMW_VALID[-1]], ids=str)
 def test_adamw_half_params_match_torch_fused(kwargs, dtype):
     # Both keep the states in the param's dtype and compute in float32: the same to a unit or two in
-    # the last place of the half type after a few steps.
+    # the last place of the half type after a few steps. torch's foreach kernels compute in the half type.
+    if ADAMW_PEER is not None and not _adamw_has_fused_cuda():
+        pytest.skip("torch.optim.AdamW has no fused CUDA kernel, the one that computes half params in float32")
     ours, theirs = _adamw_params(dtype), _adamw_params(dtype)
     opt_ours, opt_theirs = M.AdamW(ours, **kwargs), _adamw_peer(theirs, kwargs, "fused")
     _adamw_train(opt_ours, ours, 3)
@@ -756,7 +793,7 @@ def test_adamw_state_dict_interchanges_with_torch_fused(direction):
     dst.load_state_dict(copy.deepcopy(src.state_dict()))
     if direction == "to_torch_fused":
         for group in dst.param_groups:
-            group["fused"] = True  # our groups carry no "fused" key: torch would default it to None
+            group["fused"] = _adamw_has_fused_cuda()  # our groups carry no "fused" key: torch would default it to None
     _adamw_train(src, a, 3, seed=3)
     _adamw_train(dst, b, 3, seed=3)
     for x, y in zip(a, b):

@@ -215,7 +215,10 @@ shared_subterm(E, S) :-
     msort(Ts, Sorted), member(_-S, Sorted),
     occurrences(S, E, N), N >= 2, !.
 
-costly(T) :- compound(T), \+ T = tmp(_), \+ ( T = -(A), ( atom(A) ; number(A) ) ).
+% A comparison is never a temporary: it is where()'s condition, which the renderers read as L op R
+% (a condition used twice, as in where(eps == 0, ...) + where(eps == 0, ...), stays inline).
+costly(T) :- compound(T), \+ T = tmp(_), \+ ( T = -(A), ( atom(A) ; number(A) ) ),
+    \+ ( T =.. [Op, _, _], cmp_op(Op) ).
 
 occurrences(S, E, N) :- aggregate_all(count, (sub_term(T, E), T == S), N).
 
@@ -256,8 +259,13 @@ cmp_fn(>, gt). cmp_fn(<, lt). cmp_fn(>=, ge). cmp_fn(=<, le). cmp_fn(=:=, eq). c
 %% cpp_body(+Expr, -Lets, -Result): Lets a list of "const V tmp_I = ...;" strings.
 cpp_body(Expr, LetStrs, Result) :-
     cse(Expr, Lets, Body),
-    findall(L, (member(T-X, Lets), cpp_expr(T, TS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [TS, XS])), LetStrs),
+    cpp_let_lines(Lets, LetStrs),
     cpp_expr(Body, Result).
+
+%% cpp_let_lines(+Lets, -Lines): "const V tmp_I = ...;" for each Tmp-Expr. maplist, not findall: a let
+%  that does not render fails the whole rendering instead of vanishing from the generated code.
+cpp_let_lines(Lets, Lines) :- maplist(cpp_let_line, Lets, Lines).
+cpp_let_line(T-X, L) :- cpp_expr(T, TS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [TS, XS]).
 
 %% py_expr(+Expr, -String): a PyTorch reference composite.
 py_expr(E, S) :- number(E), !, format(string(S), "~w", [E]).

@@ -48,6 +48,10 @@ test(nothing_shared, [Lets, Body] == [[], x * sigmoid(y)]) :-
     cse(x * sigmoid(y), Lets, Body).
 test(cpp_body_let, [Lets, R] == [["const V tmp_0 = grimoire::sigmoid(x);"], "(tmp_0 * (V(1) - tmp_0))"]) :-
     cpp_body(sigmoid(x) * (1 - sigmoid(x)), Lets, R).
+% A condition used twice stays inline: where()'s renderers read it as L op R, and a let in its place made
+% the whole rendering fail (a loss's output write vanished from the kernel).
+test(cse_keeps_conditions, Lets == []) :-
+    cpp_body(where(e =:= 0, 1, x) + where(e =:= 0, 2, y), Lets, _).
 
 :- end_tests(expr_cse).
 

@@ -44,10 +44,13 @@ kind_derived(elementwise, E, reference_py-Py) :-
 kind_derived(elementwise, E, gradients-Gs) :-
     op_outputs(E, [Out|_]), atom_concat(grad_, Out, GO),
     op_differentiable(E, Ds),
-    findall(_{input: I, lets: Lets, result: R, expr: Printed, derived: Derived},
-            ( member(I, Ds), elementwise_gradient(E, I, GO, G, Derived),
-              cpp_body(G, Lets, R), format(string(Printed), "~w", [G]) ),
-            Gs).
+    % One gradient per differentiable input, or none at all: a gradient that does not derive or render
+    % fails the op's model (a spec error), never a backward that leaves that input's gradient out.
+    maplist(elementwise_gradient_json(E, GO), Ds, Gs).
+
+elementwise_gradient_json(E, GO, I, _{input: I, lets: Lets, result: R, expr: Printed, derived: Derived}) :-
+    once(elementwise_gradient(E, I, GO, G, Derived)),
+    cpp_body(G, Lets, R), format(string(Printed), "~w", [G]).
 
 %% elementwise_gradient(+Op, +Input, +GradOut, -Expr, -Derived): the spec's override or the derivative.
 elementwise_gradient(E, I, _, G, false) :- component(E, gradient, (I = X)), !, normalize(X, N), simplify(N, G).

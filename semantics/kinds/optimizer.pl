@@ -435,14 +435,15 @@ cpp_program(Rules, Lines) :- cpp_rules(Rules, 0, Lines).
 cpp_rules([], _, []).
 cpp_rules([rule(K, N, X)|T], I0, Lines) :-
     cse_(X, I0, Lets, Body), length(Lets, NL), I1 is I0 + NL,
-    findall(L, (member(Tmp-Y, Lets), cpp_expr(Tmp, TS), cpp_expr(Y, YS), format(string(L), "const V ~w = ~w;", [TS, YS])), LetLines),
+    cpp_let_lines(Lets, LetLines),
     cpp_expr(Body, B),
     ( K == let -> format(string(Stmt), "const V ~w = ~w;", [N, B]) ; format(string(Stmt), "~w = ~w;", [N, B]) ),
     cpp_rules(T, I1, Rest),
     append(LetLines, [Stmt|Rest], Lines).
 
 py_program(Rules, Lines) :-
-    findall(L, (member(rule(_, N, X), Rules), py_expr(X, S), format(string(L), "~w = ~w", [N, S])), Lines).
+    maplist(py_rule_line, Rules, Lines).
+py_rule_line(rule(_, N, X), L) :- py_expr(X, S), format(string(L), "~w = ~w", [N, S]).
 
 % ---------------------------------------------------------------------------------------------
 % Derived components
@@ -478,16 +479,25 @@ kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, conditions
     opt_variants(E, Cs, Programs, VP, Lifted),
     maplist(cond_json, Cs, CondsJ),
     findall(J, (component(E, requires, R), cond_json(R, J)), ReqJ),
-    findall(_{name: N, cpp: CS, py: PS}, (component(E, scalar, (N = X)), cpp_host(X, CS), py_host(X, PS)), ScalarJ),
-    findall(_{name: N, cpp: CS, py: PS},
-            (nth0(I, Lifted, X), format(atom(N), "tmp_u~w", [I]), cpp_expr(X, CS), py_host(X, PS)), LiftedJ),
+    % Gathered first, rendered with maplist: a piece that does not render fails the model instead of
+    % vanishing from the generated step.
+    findall(N = X, component(E, scalar, (N = X)), Scalars),
+    maplist(host_scalar_json, Scalars, ScalarJ),
+    findall(I-X, nth0(I, Lifted, X), LiftedIX),
+    maplist(lifted_json, LiftedIX, LiftedJ),
     append(ScalarJ, LiftedJ, HostJ),
     opt_tensors(E, Ts), opt_uniform(E, Us0), findall(N, member(_{name: N, cpp: _, py: _}, LiftedJ), LNs),
     append(Us0, LNs, Us),
-    findall(J, (nth0(I, Programs, Prog), program_json(I, Prog, Ts, Us, J)), ProgsJ),
-    findall(J, (component(E, optimizer_class, T), class_json(E, T, J)), ClassesJ),
+    findall(I-Prog, nth0(I, Programs, Prog), Progs),
+    maplist(indexed_program_json(Ts, Us), Progs, ProgsJ),
+    findall(T, component(E, optimizer_class, T), Classes),
+    maplist(class_json(E), Classes, ClassesJ),
     ( component(E, bench_attrs, BL) -> true ; BL = [] ),
     findall(_{name: N, py: PV}, (member(N = V, BL), py_value(V, PV)), BenchJ).
+
+host_scalar_json(N = X, _{name: N, cpp: CS, py: PS}) :- cpp_host(X, CS), py_host(X, PS).
+lifted_json(I-X, _{name: N, cpp: CS, py: PS}) :- format(atom(N), "tmp_u~w", [I]), cpp_expr(X, CS), py_host(X, PS).
+indexed_program_json(Ts, Us, I-Prog, J) :- program_json(I, Prog, Ts, Us, J).
 
 cond_json(C, _{cpp: CS, py: PS, text: TS, names: Ns}) :-
     cpp_cond(C, CS), py_cond(C, PS), text_cond(C, TS), names_in(C, Ns).

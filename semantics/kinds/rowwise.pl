@@ -353,16 +353,19 @@ kind_derived(rowwise, E, backward_plan-P) :-
     op_differentiable(E, Ds), Ds \== [],
     rw_names(E, Elem0, Row0), rw_grad(E, Gr), rw_output(E, O),
     rw_column_inputs(E, Cs),
-    findall(out(T, element, G), ( member(I, Ds), rw_gradient(E, I, G), rw_grad_target(I, Cs, T) ), Outs),
+    % maplist: every differentiable input gets its gradient, or the plan fails (see rw_plan_json).
+    maplist(rw_gradient_out(E, Cs), Ds, Outs),
     (   rw_element_output(E) -> Elem1 = [Gr|Elem0], Row = Row0 ; Elem1 = Elem0, Row = [Gr|Row0] ),
     ( rw_reads_output(E) -> Elem = [O|Elem1] ; Elem = Elem1 ),
     rw_plan(Elem, Outs, Plan),
     rw_plan_json(Plan, Elem, Row, P).
 kind_derived(rowwise, E, gradients_text-Ts) :-
     op_differentiable(E, Ds),
-    findall(_{input: I, expr: S, derived: Dv},
-            ( member(I, Ds), rw_gradient(E, I, G), format(string(S), "~w", [G]),
-              ( component(E, gradient, (I = _)) -> Dv = false ; Dv = true ) ), Ts).
+    maplist(rw_gradient_text(E), Ds, Ts).
+rw_gradient_out(E, Cs, I, out(T, element, G)) :- once(rw_gradient(E, I, G)), rw_grad_target(I, Cs, T).
+rw_gradient_text(E, I, _{input: I, expr: S, derived: Dv}) :-
+    once(rw_gradient(E, I, G)), format(string(S), "~w", [G]),
+    ( component(E, gradient, (I = _)) -> Dv = false ; Dv = true ).
 kind_derived(rowwise, E, reads_output-R) :- ( rw_reads_output(E) -> R = true ; R = false ).
 kind_derived(rowwise, E, backward_schema-S) :-
     op_differentiable(E, Ds), Ds \== [],
@@ -401,8 +404,12 @@ rw_plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: 
         maplist(rw_target_json, Ts, TsJ),
         rw_element_json(Xs, Elem, Scalars, Body), FinalJ = Body.put(targets, TsJ)
     ),
-    findall(_{target: T, code: C}, ( member(out(T, X), RowOuts), rw_rowlevel_cpp(Scalars, X, C) ), RowJ),
+    % maplist: an output whose expression does not render fails the plan (a spec error naming the op),
+    % never a kernel that silently leaves the output unwritten.
+    maplist(rw_row_output_json(Scalars), RowOuts, RowJ),
     rw_cached_json(Passes, Final, Elem, Scalars, CachedJ).
+
+rw_row_output_json(Scalars, out(T, X), _{target: T, code: C}) :- rw_rowlevel_cpp(Scalars, X, C).
 
 %% rw_cached_json(+Passes, +Final, +Elem, +Scalars, -Json): when the one element output is built
 %  from the body of a statistic of the last pass (softmax: exp(x - max) / sum(exp(x - max))),
@@ -445,7 +452,7 @@ rw_element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, 
     findall(S, ( member(S, Scalars), sub_term(X, T), X == S ), U0), sort(U0, U1),
     rw_in_order(Scalars, U1, Used),
     cse(T, LetPairs, Body), Body =.. [t|Bodies],
-    findall(L, ( member(N-X, LetPairs), cpp_expr(N, NS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [NS, XS]) ), Lets),
+    cpp_let_lines(LetPairs, Lets),
     maplist(cpp_expr, Bodies, Rs).
 
 %% rw_in_order(+Ordered, +Subset, -Kept): the members of Subset, in the order of Ordered.

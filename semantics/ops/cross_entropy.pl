@@ -17,13 +17,21 @@ component(cross_entropy, loss_reduction, reduction).
 component(cross_entropy, loss_count, where(target == ignore_index, 0, 1)).
 component(cross_entropy, output, loss).
 component(cross_entropy, stat, x_max = max(x)).
-component(cross_entropy, stat, lse = x_max + log(sum(exp(x - x_max)))).
+component(cross_entropy, stat, log_sum = log(sum(exp(x - x_max)))).
 component(cross_entropy, stat, picked = sum(where(col == target, x, 0))).
-% The smoothing term is guarded: without it, 0 * sum(x) is NaN as soon as a logit is -inf (a masked
-% vocabulary) or the sum overflows, where torch gives the plain loss.
-component(cross_entropy, forward, loss = where(target == ignore_index, 0,
-                                              lse - (1 - label_smoothing) * picked
-                                                  - where(label_smoothing == 0, 0, label_smoothing / n * sum(x)))).
+% lse - (1 - eps) * x[target] - eps / n * sum(x), written as torch's log_softmax computes it: the row max is
+% taken from each logit before anything is added to it. lse - x[target] in that order is log(2) - 0 = 0 for
+% two logits of 1e38 (lse rounds to 1e38), and sum(x) overflows where sum(x_max - x) does not.
+% The smoothing term is guarded: without it, 0 * sum(...) is NaN as soon as a logit is -inf (a masked
+% vocabulary), where torch gives the plain loss.
+% An ignored row gives 0, as in torch, except in an empty row (n = 0) with smoothing: torch's
+% smoothing weight eps / n is inf there and its 0 * inf is NaN (eps / n - eps / n spells that NaN).
+component(cross_entropy, forward, loss = where(target == ignore_index,
+                                              where(n == 0, where(label_smoothing == 0, 0,
+                                                                  label_smoothing / n - label_smoothing / n), 0),
+                                              log_sum + (1 - label_smoothing) * (x_max - picked)
+                                                  + where(label_smoothing == 0, 0,
+                                                          label_smoothing / n * sum(x_max - x)))).
 component(cross_entropy, peer, 'torch.nn.functional.cross_entropy'(x, target, ignore_index = ignore_index,
                                                                    reduction = reduction, label_smoothing = label_smoothing)).
 component(cross_entropy, dtypes, [float32, float64, float16, bfloat16]).

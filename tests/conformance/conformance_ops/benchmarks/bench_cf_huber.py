@@ -58,3 +58,17 @@ def test_forward(run, device, impl, dtype, shape):
     out = fn(*args, **ATTRS)
     run(lambda: fn(*args, **ATTRS), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
         bytes_moved=_bytes(args, out), ceiling="copy")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_backward(run, device, impl, dtype, shape):
+    args = _inputs(shape, dtype, device, requires_grad=True)
+    wrt = [a for a in args if a.requires_grad]
+    out = _impl(impl)(*args, **ATTRS)
+    grad = torch.randn_like(out)
+    # grad_out and the inputs read, each gradient written.
+    nbytes = _bytes(args, out) + sum(a.numel() * a.element_size() for a in wrt)
+    run(lambda: torch.autograd.grad(out, wrt, grad, retain_graph=True), op=OP, pass_="backward",
+        impl=impl, shape=shape, dtype=dtype, bytes_moved=nbytes, ceiling="copy")

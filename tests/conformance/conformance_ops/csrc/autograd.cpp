@@ -87,6 +87,47 @@ at::Tensor cf_addcmul_autograd(const at::Tensor& x, const at::Tensor& a, const a
   return cf_addcmul_function::apply(x, a, b, value);
 }
 
+// cf_huber — semantics/ops/cf_huber.pl:3
+struct cf_huber_function : public torch::autograd::Function<cf_huber_function> {
+  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, double delta, c10::string_view reduction) {
+    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+    at::Tensor loss;
+    {
+      at::AutoDispatchBelowADInplaceOrView below;
+      loss = op.call(x, target, delta, reduction);
+    }
+    ctx->save_for_backward({ x, target });
+    ctx->saved_data["delta"] = delta;
+    ctx->saved_data["reduction"] = std::string(reduction);
+    return loss;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+    const variable_list saved = ctx->get_saved_variables();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
+      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
+      // ops/cf_huber.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["delta"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 4);
+    }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
+    // straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
+    const auto [d_x, d_target] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["delta"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+    // One entry per forward argument: the inputs' gradients, none for the rest.
+    return { d_x, d_target, at::Tensor(), at::Tensor() };
+  }
+};
+
+at::Tensor cf_huber_autograd(const at::Tensor& x, const at::Tensor& target, double delta, c10::string_view reduction) {
+  return cf_huber_function::apply(x, target, delta, reduction);
+}
+
 // cf_nll — semantics/ops/cf_nll.pl:3
 struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
   static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
@@ -292,6 +333,7 @@ at::Tensor cf_threshold_autograd(const at::Tensor& x, double threshold, double v
 
 TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
   m.impl("cf_addcmul", &cf_addcmul_autograd);
+  m.impl("cf_huber", &cf_huber_autograd);
   m.impl("cf_nll", &cf_nll_autograd);
   m.impl("cf_norm_affine", &cf_norm_affine_autograd);
   m.impl("cf_row_var", &cf_row_var_autograd);

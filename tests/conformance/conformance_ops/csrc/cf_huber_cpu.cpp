@@ -129,8 +129,85 @@ at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, dou
 }
 
 
+template <typename scalar_t>
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data, const at::opmath_type<scalar_t>* grad_loss_data, scalar_t* x_out, scalar_t* target_out, double delta) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using Vec = Vectorized<opmath_t>;
+  using V = opmath_t;
+  constexpr int64_t kW = Vec::size();
+  at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
+    // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
+    for (int64_t r = begin; r < end; ++r) {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const auto* target_row = target_data + r * n;
+      [[maybe_unused]] const auto* grad_loss_row = grad_loss_data + r * n;
+      {
+        const auto f = [&](auto col, auto grad_loss, auto x, auto target) {
+          using V = decltype(col);
+          [[maybe_unused]] const V delta(delta_s);
+          const V tmp_0 = (x - target);
+          const V tmp_1 = grimoire::abs(tmp_0);
+          const V tmp_2 = grimoire::sign(tmp_0);
+          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+        };
+        int64_t j = 0;
+        for (; j + kW <= n; j += kW) {
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_loss_row + j), grimoire::load(x_row + j), grimoire::load(target_row + j));
+          grimoire::store(x_out + r * n + j, v[0]);
+          grimoire::store(target_out + r * n + j, v[1]);
+        }
+        for (; j < n; ++j) {
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_loss_row[j]), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(target_row[j]));
+          x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+          target_out[r * n + j] = static_cast<scalar_t>(v[1]);
+        }
+      }
+}
+  });
+}
+
+std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+  check_reduction(reduction);
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor target = target_in.contiguous();
+  const at::Tensor& x0 = x;
+  const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
+  // The gradient of each unreduced loss value, in opmath: 1/count can underflow a half type.
+  const auto unreduced_shape = x0.sizes();
+  const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));
+  at::Tensor grad_loss;
+  if (reduction == "none") {
+    grad_loss = grad_loss_in.to(opmath).reshape(unreduced_shape).contiguous();
+  } else {
+    at::Tensor scale = grad_loss_in.to(opmath);
+    if (reduction == "mean") {
+      scale = scale.div(static_cast<double>(c10::multiply_integers(unreduced_shape)));
+    }
+    grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
+  }
+  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  at::Tensor d_target = at::empty(x0.sizes(), x0.options());
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber_backward",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
+      })
+  );
+  return { d_x, d_target };
+}
+
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(conformance_ops, CPU, m) {
   m.impl("cf_huber", &cf_huber_cpu);
+  m.impl("cf_huber_backward", &cf_huber_backward_cpu);
 }

@@ -255,8 +255,205 @@ at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, do
 }
 
 
+template <typename scalar_t>
+__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
+  using V = opmath_t;                       // row-level expressions
+  __shared__ opmath_t scratch[32];
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+    {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const auto* target_row = target_data + r * n;
+      [[maybe_unused]] const auto* grad_loss_row = grad_loss_data + (grad_loss_scalar ? 0 : r * n);
+      {
+        const auto f = [&](auto col, auto grad_loss, auto x, auto target) {
+          using V = decltype(col);
+          [[maybe_unused]] const V delta(delta_s);
+          const V tmp_0 = (x - target);
+          const V tmp_1 = grimoire::abs(tmp_0);
+          const V tmp_2 = grimoire::sign(tmp_0);
+          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+        };
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
+          x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+          target_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
+        }
+      }
+}
+  }
+}
+
+template <typename scalar_t, int RPB>
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int K = packs<scalar_t>();
+  __shared__ opmath_t scratch[32];
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+    {
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
+      Pack<scalar_t, VEC> x_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          x_c[k] = load_pack<VEC>(x_data + r * n, vi);
+        }
+      }
+      Pack<scalar_t, VEC> target_c[K];
+#pragma unroll
+      for (int k = 0; k < K; ++k) {
+        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        if (vi * VEC < n) {
+          target_c[k] = load_pack<VEC>(target_data + r * n, vi);
+        }
+      }
+      Pack<opmath_t, VEC> grad_loss_c[K];
+      if (grad_loss_scalar) {  // one upstream value for every element
+        const opmath_t g0 = grad_loss_data[0];
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            grad_loss_c[k].v[e] = g0;
+          }
+        }
+      } else {
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC < n) {
+            grad_loss_c[k] = load_pack<VEC>(grad_loss_data + r * n, vi);
+          }
+        }
+      }
+      {
+        const auto f = [&](auto col, auto grad_loss, auto x, auto target) {
+          using V = decltype(col);
+          [[maybe_unused]] const V delta(delta_s);
+          const V tmp_0 = (x - target);
+          const V tmp_1 = grimoire::abs(tmp_0);
+          const V tmp_2 = grimoire::sign(tmp_0);
+          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+        };
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+          Pack<scalar_t, VEC> x_o;
+          Pack<scalar_t, VEC> target_o;
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
+            x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
+          }
+          store_pack<VEC>(x_out + r * n, vi, x_o);
+          store_pack<VEC>(target_out + r * n, vi, target_o);
+}
+      }
+}
+  }
+}
+
+// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
+// cannot launch that many threads).
+template <typename scalar_t>
+int64_t backward_blocks_per_sm(const RegLaunch& rl) {
+  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
+                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+}
+
+// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
+// adds into row 0 with atomics; the rest stay zero).
+template <typename scalar_t>
+int64_t accumulator_slots(int64_t rows, int64_t n) {
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+}
+
+template <typename scalar_t>
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (rows == 0) {
+    return;
+  }
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
+  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(grad_loss_data) && pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
+  if (packed) {
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
+    if (rl.rows_per_block == 8) {
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+    } else {
+      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+    }
+  } else {
+    const RowLaunch l = row_launch(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+  }
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+  const c10::cuda::CUDAGuard device_guard(x_in.device());
+  check_reduction(reduction);
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor target = target_in.contiguous();
+  const at::Tensor& x0 = x;
+  const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
+  // The gradient of each unreduced loss value, in opmath: 1/count can underflow a half type.
+  const auto unreduced_shape = x0.sizes();
+  const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));
+  at::Tensor grad_loss;
+  bool grad_loss_scalar = false;
+  if (reduction == "none") {
+    grad_loss = grad_loss_in.to(opmath).reshape(unreduced_shape).contiguous();
+  } else {
+    at::Tensor scale = grad_loss_in.to(opmath);
+    if (reduction == "mean") {
+      scale = scale.div(static_cast<double>(c10::multiply_integers(unreduced_shape)));
+    }
+    TORCH_CHECK(grad_loss_in.numel() == 1, kOp, ": grad_loss must hold one value for reduction '", std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
+    // One value every element's gradient reads (the kernels broadcast it), not an expanded copy.
+    grad_loss = scale.to(opmath).reshape({1}).contiguous();
+    grad_loss_scalar = true;
+  }
+  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  at::Tensor d_target = at::empty(x0.sizes(), x0.options());
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber_backward",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
+      })
+  );
+  return { d_x, d_target };
+}
+
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_huber", &cf_huber_cuda);
+  m.impl("cf_huber_backward", &cf_huber_backward_cuda);
 }

@@ -247,9 +247,12 @@ at::Tensor cf_nll_cuda(const at::Tensor& x_in, const at::Tensor& target_in, c10:
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
   if (n == 0) {
     // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
-    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    // as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU kernel may not
+    // take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the same in any of them.
+    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double || x0.scalar_type() == at::ScalarType::BFloat16 || false
+                                         ? x0.scalar_type() : at::ScalarType::Double;
     static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
-    return on_cpu.call(x.cpu(), target.cpu(), reduction).to(x0.device());
+    return on_cpu.call(x.cpu().to(cpu_dtype), target.cpu(), reduction).to(x0.options());
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_nll",

@@ -207,9 +207,12 @@ at::Tensor cf_row_var_cuda(const at::Tensor& x_in, bool keepdim) {
   }
   if (n == 0) {
     // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
-    // as torch's); the rows hold no data, so only the row-level inputs are copied.
+    // as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU kernel may not
+    // take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the same in any of them.
+    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double || false
+                                         ? x0.scalar_type() : at::ScalarType::Double;
     static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_row_var", "").typed<at::Tensor(const at::Tensor&, bool)>();
-    return on_cpu.call(x.cpu(), keepdim).to(x0.device());
+    return on_cpu.call(x.cpu().to(cpu_dtype), keepdim).to(x0.options());
   }
   at::Tensor out = at::empty(shape, x0.options());
   AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_row_var",

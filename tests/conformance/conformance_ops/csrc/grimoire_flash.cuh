@@ -44,7 +44,8 @@
 //   Tensors are contiguous [B, H, S, D] (D innermost) with 16-byte aligned base pointers; Sq may differ from Sk.
 //   D is 32, 64 or 128 (anything else raises). Sq, Sk >= 1. B*H*ceil(S/64) < 2^31.
 //   causal: top-left aligned (torch SDPA is_causal=True): query i sees key j iff j <= i.
-//   lse: natural-log log-sum-exp of scale * q_i.k_j over the visible j, float32 [B, H, Sq].
+//   lse: natural-log log-sum-exp of scale * q_i.k_j over the visible j, float32 [B, H, Sq], rounded so that
+//   the backward's lse * log2e lands at or just below the forward's log2-units value (see store_lse).
 //   Backward: dq_accum ([B,H,Sq,D] float32) and delta ([B,H,Sq] float32) are workspaces; this code zeroes
 //   dq_accum itself (the caller need not) and writes delta. dq, dk, dv are fully written (dk/dv rows that no
 //   query sees are zero).
@@ -192,6 +193,22 @@ GRIMOIRE_FLASH_DEVICE float fast_exp2(float x) {  // MUFU.EX2; exp2(-inf) = +0
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
+}
+
+// Scaled score in log2 units. __fmul_rn is never contracted into an FMA: the forward's row max and the
+// backward's recomputed P then see the same rounded product. Where scores are huge (scale = 1e30), an FMA's
+// unrounded product minus the max would be off by many units of the exponent, making P 0 or inf.
+GRIMOIRE_FLASH_DEVICE float scaled(float s, float scale_log2) { return __fmul_rn(s, scale_log2); }
+
+// The natural-log lse of a row whose log2-units log-sum-exp is L2 = max + log2(sum): the largest float e
+// whose e * log2e (as the backward computes it) is <= L2. Rounding e = L2 * ln2 alone can land an ulp of
+// L2 above it, and where L2 is huge an ulp is many units of the exponent: the backward's P of the row's
+// largest score became 0. At or below L2 it is within [1/l, 1], clamped to 1 there (backward).
+GRIMOIRE_FLASH_DEVICE float store_lse(float L2) {
+  float e = L2 * kLn2;
+  for (int i = 0; i < 4 && __fmul_rn(e, kLog2e) > L2; ++i) e = ::nextafterf(e, -INFINITY);
+  for (int i = 0; i < 4 && __fmul_rn(::nextafterf(e, INFINITY), kLog2e) <= L2; ++i) e = ::nextafterf(e, INFINITY);
+  return e;
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -391,7 +408,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::NWARPS * 32, 2) flash_fwd_kernel
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) s[mi][nt][e] *= scale_log2;
+        for (int e = 0; e < 4; ++e) s[mi][nt][e] = scaled(s[mi][nt][e], scale_log2);
       if (need_mask) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
@@ -476,7 +493,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::NWARPS * 32, 2) flash_fwd_kernel
           *reinterpret_cast<uint32_t*>(orow + dt * 8) =
               MT_::pack(acc_o[mi][dt][2 * r] * inv, acc_o[mi][dt][2 * r + 1] * inv);
         }
-        if (t == 0) lse[row] = l > 0.f ? row_max[mi][r] * kLn2 + ::logf(l) : -INFINITY;
+        if (t == 0) lse[row] = l > 0.f ? store_lse(row_max[mi][r] + ::log2f(l)) : -INFINITY;
       }
     }
   }
@@ -606,7 +623,7 @@ __global__ void __launch_bounds__(BwdConfig::NWARPS * 32) flash_bwd_kernel(const
       float l = INFINITY, d = 0.f;
       if (row < Sq) {
         l = lse[row];
-        l = (l == -INFINITY) ? INFINITY : l * kLog2e;  // a row with nothing visible contributes nothing
+        l = (l == -INFINITY) ? INFINITY : __fmul_rn(l, kLog2e);  // a row with nothing visible contributes nothing
         d = delta[row];
       }
       sLse[stage * BM + tid] = l;
@@ -695,7 +712,10 @@ __global__ void __launch_bounds__(BwdConfig::NWARPS * 32) flash_bwd_kernel(const
 #pragma unroll
         for (int e2 = 0; e2 < 2; ++e2) {
           const int e = 2 * r + e2;
-          float pv = fast_exp2(s[nt][e] * scale_log2 - lse_r);  // lse_r = +inf -> 0
+          // lse_r = +inf -> 0. P <= 1 (a weight), which rounding of huge scores' lse may exceed (store_lse);
+          // a NaN score stays NaN.
+          float pv = fast_exp2(scaled(s[nt][e], scale_log2) - lse_r);
+          pv = pv > 1.f ? 1.f : pv;
           if (need_mask) {
             const int col = n0 + 32 * wn + 8 * nt + 2 * t + e2;
             if (col >= Sk || (causal && col > row)) pv = 0.f;

@@ -84,6 +84,7 @@ TORCH_LIBRARY(conformance_ops, m) {
   // cf_huber — semantics/ops/cf_huber.pl:3
   m.def("cf_huber(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_huber_backward(Tensor grad_loss, Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_huber_composite(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   // cf_nll — semantics/ops/cf_nll.pl:3
   m.def("cf_nll(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -63,12 +63,19 @@ def _composite(x, target, delta: float = 1.0, reduction: str = "mean"):
     backward differentiates."""
     n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
     col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
+    n = n or x.new_zeros(())
     out = torch.where(torch.as_tensor(torch.abs((x - target)) < delta, device=col.device), (0.5 * torch.pow((x - target), 2)), (delta * (torch.abs((x - target)) - (0.5 * delta))))
     if reduction == "sum":
         return out.sum()
     if reduction == "mean":
         return out.sum() / out.numel()
     return out
+
+
+# create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
+# has no derivative of its own.
+torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite)
 
 
 @torch.library.register_fake(_NAME)
@@ -79,3 +86,15 @@ def _fake(x, target, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     torch._check(x.dtype in allowed,
                  lambda: f"cf_huber: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
     return x.new_empty(_output_shape(x, target, delta, reduction))
+
+
+@torch.library.register_fake(_NAME + "_backward")
+# The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
+# tensor dispatch under compiled autograd does).
+def _fake_backward(grad_loss, x, target, delta: float = 1.0, reduction: str = 'mean'):
+    same_device("cf_huber_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
+    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
+
+
+# Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
+# calls cf_huber_backward).

@@ -42,7 +42,7 @@ def _rel_err(a, b):
 @pytest.mark.parametrize("lk", KEY_LENGTHS)
 def test_row_layouts(dtype, lk):
     q, k, v = _qkv(5, lk, dtype, requires_grad=True)
-    out, weights = cf_attention(q, k, v)
+    out, weights = cf_attention(q, k, v, scale=None)
     ref_in = [t.detach().double().requires_grad_() for t in (q, k, v)]
     ref_out, ref_weights = reference(*ref_in)
     tol = {torch.float64: 1e-10, torch.float32: 1e-5}.get(dtype, 1e-2)
@@ -58,7 +58,7 @@ def test_row_layouts(dtype, lk):
 @pytest.mark.parametrize("dtype", HALF_DTYPES, ids=str)
 def test_half_against_float32(dtype):
     q, k, v = _qkv(64, 256, dtype)
-    out, weights = cf_attention(q, k, v)
+    out, weights = cf_attention(q, k, v, scale=None)
     ref_out, ref_weights = reference(q.float(), k.float(), v.float())
     # weights: the float32 softmax of scores that cuBLAS rounded once to {dtype}; output: a {dtype} GEMM
     assert _rel_err(weights, ref_weights) < 2e-2 and _rel_err(out, ref_out) < 2e-2
@@ -84,7 +84,7 @@ def test_cuda_graph_reduce_overhead():
     counters.clear()
 
     def f(q, k, v):
-        out, weights = cf_attention(q, k, v)
+        out, weights = cf_attention(q, k, v, scale=None)
         return out * 2, weights
 
     compiled = torch.compile(f, mode="reduce-overhead", fullgraph=True, dynamic=False)
@@ -113,7 +113,7 @@ def test_runs_on_the_current_stream():
     with torch.cuda.stream(side):
         torch.cuda._sleep(50_000_000)
         q, k, v = [t * 1 for t in src]
-        out, weights = cf_attention(q, k, v)
+        out, weights = cf_attention(q, k, v, scale=None)
     side.synchronize()
     T.assert_close(weights, ref_weights, torch.float32, scale=10)
     T.assert_close(out, ref_out, torch.float32, scale=10)
@@ -124,7 +124,7 @@ def test_device_guard():
         pytest.skip("device-guard case: needs two CUDA devices, this machine has one")
     with torch.cuda.device(0):
         q, k, v = [t.to("cuda:1") for t in _qkv(8, 8, torch.float32)]
-        out, weights = cf_attention(q, k, v)
+        out, weights = cf_attention(q, k, v, scale=None)
         assert out.device == weights.device == torch.device("cuda:1") and torch.cuda.current_device() == 0
     ref_out, _ = reference(*(t.double().cpu() for t in (q, k, v)))
     T.assert_close(out.cpu(), ref_out, torch.float32, scale=10)

@@ -2,7 +2,8 @@
 # Change the spec or templates/ and run `grimoire generate`.
 """CUDA-only tests for cf_flash (flash_attention): peak memory linear in the sequence (seq 16384, forward and
 backward), large ragged shapes against scaled_dot_product_attention, head sizes the kernels refuse, CUDA-graph
-capture (reduce-overhead) and a non-default stream."""
+capture (reduce-overhead) and a non-default stream. Every call passes causal and scale (None: 1/sqrt(d), as
+scaled_dot_product_attention's default), whatever defaults the spec gives them."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_memory_is_linear_in_sequence_length(dtype):
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     base = torch.cuda.memory_allocated()
-    out = cf_flash(q, k, v, causal=True)
+    out = cf_flash(q, k, v, causal=True, scale=None)
     out.backward(torch.randn_like(out))
     torch.cuda.synchronize()
     grew = torch.cuda.max_memory_allocated() - base
@@ -48,7 +49,7 @@ def test_memory_is_linear_in_sequence_length(dtype):
 def test_against_sdpa(dtype, causal, d):
     for sq, sk in [(1000, 1000), (257, 1531), (1531, 257)] if not causal else [(1000, 1000), (1531, 1531)]:
         q, k, v = qkv((2, 3, sq, d), dtype, requires_grad=True, sk=sk)
-        out = cf_flash(q, k, v, causal=causal)
+        out = cf_flash(q, k, v, causal=causal, scale=None)
         ref = F.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=causal)
         T.assert_rel_close(out, ref, dtype, scale=2)
         g = torch.randn_like(out)
@@ -72,7 +73,7 @@ def test_cuda_graph_reduce_overhead():
     counters.clear()
 
     def f(q, k, v):
-        return cf_flash(q, k, v, causal=True) * 2
+        return cf_flash(q, k, v, causal=True, scale=None) * 2
 
     compiled = torch.compile(f, mode="reduce-overhead", fullgraph=True, dynamic=False)
     for _ in range(4):
@@ -93,6 +94,6 @@ def test_runs_on_the_current_stream():
     with torch.cuda.stream(side):
         torch.cuda._sleep(50_000_000)
         q, k, v = q0 * 1, k0 * 1, v0 * 1
-        out = cf_flash(q, k, v)
+        out = cf_flash(q, k, v, causal=False, scale=None)
     side.synchronize()
     T.assert_rel_close(out, expected, torch.bfloat16, scale=2)

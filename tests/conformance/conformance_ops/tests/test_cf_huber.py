@@ -86,9 +86,23 @@ class TestCfHuber:
             assert out.dtype == dtype and out.is_contiguous()
             assert out.shape == reference(*as_double(args), **ATTRS).shape
 
+    def test_backward_reference(self, device, dtype):
+        for shape in SHAPES:
+            args = make_inputs(shape, dtype, device, requires_grad=True)
+            out = cf_huber(*args, **ATTRS)
+            grad = torch.randn_like(out)
+            wrt = [a for a in args if a.requires_grad]
+            ours = torch.autograd.grad(out, wrt, grad)
+            ref_args = as_double(args)
+            ref_wrt = [a for a in ref_args if a.requires_grad]
+            theirs = torch.autograd.grad(reference(*ref_args, **ATTRS), ref_wrt, grad.double())
+            for a, g, r in zip(wrt, ours, theirs):
+                assert g.shape == a.shape and g.dtype == a.dtype
+                T.assert_close(g, r, dtype, scale=10)
+
     def test_opcheck(self, device, dtype):
         for shape in SHAPES[:4]:
-            args = make_inputs(shape, dtype, device, requires_grad=False)
+            args = make_inputs(shape, dtype, device, requires_grad=True)
             torch.library.opcheck(OP, (*args, *ATTRS.values()))
 
     def test_module(self, device, dtype):
@@ -130,9 +144,46 @@ def test_compile_fullgraph(device, dtype):
         return cf_huber(*args, **ATTRS) * 2
 
     compiled = torch.compile(f, fullgraph=True, backend=T.compile_backend())
-    args = make_inputs((8, 33), dtype, device, requires_grad=False)
+    args = make_inputs((8, 33), dtype, device, requires_grad=True)
     out = compiled(*args)
     T.assert_close(out, f(*args).detach(), dtype)
+    out.sum().backward()
+    wrt = [a for a in args if a.requires_grad]
+    got = [a.grad for a in wrt]
+    for a in wrt:
+        a.grad = None
+    f(*args).sum().backward()
+    for g, a in zip(got, wrt):
+        T.assert_close(g, a.grad, dtype)
+
+
+@pytest.mark.parametrize("device, dtype", T.compile_cases(DEVICE_DTYPES))
+def test_compiled_autograd(device, dtype):
+    # The C++ autograd Function says is_traceable: compiled autograd traces its backward (the
+    # backward op, through its fake kernel) into the graph it compiles.
+    # With the test's attrs and with the defaults: a caller may leave out an argument equal to its
+    # schema default, so the fake backward must take the defaults too.
+    for attrs in (ATTRS, {}):
+        args = make_inputs((8, 33), dtype, device, requires_grad=True)
+        got, expected = T.compiled_autograd_grads(lambda: cf_huber(*args, **attrs), [a for a in args if a.requires_grad])
+        for g, e in zip(got, expected):
+            T.assert_close(g, e, dtype)
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_gradcheck(device):
+    for shape in [(7,), (3, 5), (2, 2, 6)]:
+        args = make_inputs(shape, torch.float64, device, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda *xs: cf_huber(*xs, **ATTRS), args)
+
+
+@pytest.mark.parametrize("device", F64_DEVICES)
+def test_gradgradcheck(device):
+    # A create_graph backward differentiates the op's composite (the fused kernel has no derivative of
+    # its own): second derivatives must match finite differences of the first, never a silent zero.
+    for shape in [(5,), (3, 4)]:
+        args = make_inputs(shape, torch.float64, device, requires_grad=True)
+        assert torch.autograd.gradgradcheck(lambda *xs: cf_huber(*xs, **ATTRS), args)
 
 
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
@@ -149,7 +200,7 @@ CUDA_PATH_CASES = [pytest.param(s, False, id=str(s)) for s in [
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize("shape, misaligned", CUDA_PATH_CASES)
 def test_cuda_launch_paths(shape, misaligned, dtype):
-    args = make_inputs(shape, dtype, "cuda", requires_grad=False)
+    args = make_inputs(shape, dtype, "cuda", requires_grad=True)
     if misaligned:  # the same values one element past a 16-byte boundary
         x = args[INPUTS.index("x")]
         shifted = torch.empty(x.numel() + 1, dtype=dtype, device="cuda")[1:].view(x.shape)
@@ -160,3 +211,10 @@ def test_cuda_launch_paths(shape, misaligned, dtype):
     ref_args = as_double(args)
     ref = reference(*ref_args, **attrs)
     T.assert_rel_close(out, ref, dtype, scale=2)
+    grad = torch.randn_like(out)
+    wrt = [a for a in args if a.requires_grad]
+    ours = torch.autograd.grad(out, wrt, grad)
+    theirs = torch.autograd.grad(ref, [a for a in ref_args if a.requires_grad], grad.double())
+    for name, g, r in zip([i for i, a in zip(INPUTS, args) if a.requires_grad], ours, theirs):
+        assert g.dtype == dtype, name
+        T.assert_rel_close(g, r, dtype, scale=4)

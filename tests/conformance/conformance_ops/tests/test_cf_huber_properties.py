@@ -51,3 +51,10 @@ OP = R.RowwiseOp(cf_huber, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX,
 @R.examples(OP, finite=False)
 def test_forward_matches_peer(device, dtype, case, seed):
     R.check_forward(OP, device, dtype, case, seed)
+
+
+@pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
+@given(case=OP.cases(finite=True), seed=st.integers(0, 2**16))
+@R.examples(OP, finite=True)
+def test_backward_matches_peer(device, dtype, case, seed):
+    R.check_backward(OP, device, dtype, case, seed)

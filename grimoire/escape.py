@@ -1,6 +1,6 @@
 """The one escaping layer: every spec string that reaches generated code passes through one of these.
 
-A spec is data (DESIGN.md, "Trust"): its free text (docs, file names, a peer's string arguments, messages)
+A spec is data: its free text (docs, file names, a peer's string arguments, messages)
 must land in C++ and Python as the text it is, never as code. Each function here takes any str and returns
 text that is safe where its name says, read back as the same text (a comment or docstring shows it, a
 literal evaluates to it). They are pure, and render.py registers each one as a Jinja2 filter of the same

@@ -1,4 +1,4 @@
-"""benchmarks/gpu/report.py's check of issue 4's bars on a harness JSON (no GPU: a synthetic JSON)."""
+"""benchmarks/gpu/report.py's check of the GPU performance bars on a harness JSON (no GPU: a synthetic JSON)."""
 
 from __future__ import annotations
 

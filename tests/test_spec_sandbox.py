@@ -1,4 +1,4 @@
-"""Specs are data (issue 16): loading a project's specs runs nothing written in them, reads no other
+"""Specs are data: loading a project's specs runs nothing written in them, reads no other
 file, and never hangs. The one-diagnostic cases live in tests/broken_specs/data_*.pl; these tests check
 what a diagnostic alone cannot show (that nothing ran, that a loop stops in time) and what needs a
 project of its own (a trusted kind folder, a misnamed file)."""

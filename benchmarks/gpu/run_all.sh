@@ -4,7 +4,7 @@
 #   2. run the whole generated test suite (CPU and CUDA cases, CUDA-only tests),
 #   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py, benchmarks/gpu/bench_optim.py: $OUT/optim.json),
 #      then the generated benchmark suite on CUDA
-#      (issue 7's harness: CUDA events, copy ceiling; $OUT/harness.json, rendered here by
+#      (the generated harness: CUDA events, copy ceiling; $OUT/harness.json, rendered here by
 #      `grimoire bench --from-json`),
 #   4. write report.md (benchmarks/gpu/report.py) and print the short tables last.
 # Everything lands in $OUT (default: benchmarks/gpu/out): env.txt, build.log, tests.log, junit.xml,

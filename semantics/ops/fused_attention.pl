@@ -16,5 +16,5 @@ component(fused_attention, devices, [cpu, cuda]).
 component(fused_attention, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(fused_attention, module, 'FusedAttention').
 component(fused_attention, bench, cpu(shape([8, 512, 64]))).
-% On the GPU: issue 4's target shape (batch 4, heads 16, seq 2048, d 64; the weights alone are 256M elements).
+% On the GPU: an LLM-sized shape (batch 4, heads 16, seq 2048, d 64; the weights alone are 256M elements).
 component(fused_attention, bench, cuda(shape([4, 16, 2048, 64]))).

@@ -20,7 +20,7 @@ component(layer_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(layer_norm, devices, [cpu, cuda]).
 component(layer_norm, module, 'FusedLayerNorm').
 component(layer_norm, bench, cpu(shape([4096, 4096]))).
-% On the GPU: PERF.md's two shapes (a square fp32 one, and many short rows as in a transformer).
+% On the GPU: two shapes (a square fp32 one, and many short rows as in a transformer).
 component(layer_norm, bench, cuda(shape([4096, 4096]))).
 component(layer_norm, bench, cuda(shape([32768, 1024]))).
 component(layer_norm, column_init, bias: zeros).

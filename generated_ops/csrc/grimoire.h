@@ -45,7 +45,8 @@ inline constexpr bool is_vec_v = is_vec<V>::value;
     }                                               \
   }
 
-GRIMOIRE_UNARY(exp, std::exp(x), x.exp())
+// exp_u20 (torch's softmax exp: a few ulp, about twice as fast as Sleef's) does not keep NaN: blended back.
+GRIMOIRE_UNARY(exp, std::exp(x), V::blendv(x.exp_u20(), x, x.isnan()))
 GRIMOIRE_UNARY(log, std::log(x), x.log())
 GRIMOIRE_UNARY(log1p, std::log1p(x), x.log1p())
 GRIMOIRE_UNARY(sqrt, std::sqrt(x), x.sqrt())

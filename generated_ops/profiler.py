@@ -15,6 +15,8 @@
 On CUDA a region records an event pair on the current stream and never synchronizes while timing; the
 times are read (one synchronize) when summary(), to_dict() or times() is called, so the measured code
 runs as it would unprofiled. The times are the device's: the work the region queued, start to end.
+Each region is also a torch.profiler.record_function range named by its path: run the code under
+torch.profiler.profile and the regions appear in its trace and key_averages() beside the kernels.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ class Profiler:
         path = "/".join([*self._stack, name])
         region = self._regions.setdefault(path, _Region())
         self._stack.append(name)
+        # Also a torch.profiler range: under torch.profiler.profile the region (by its path) sits in the
+        # trace beside the ops and kernels it ran, for the Chrome trace, TensorBoard or key_averages().
+        ranged = torch.profiler.record_function(path)
+        ranged.__enter__()
         try:
             if self.device == "cuda":
                 start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -75,6 +81,7 @@ class Profiler:
                 finally:
                     region.times_s.append(time.perf_counter() - t0)
         finally:
+            ranged.__exit__(None, None, None)
             self._stack.pop()
 
     def __call__(self, name: Optional[str] = None) -> Callable:

@@ -5,7 +5,7 @@
 // One TensorIterator pass: broadcasting, type promotion and strides are TensorIterator's,
 // the loop is at::native::cpu_kernel_vec over at::vec::Vectorized.
 // d/dx: grad_z/y
-// d/dy: - (grad_z*(x/(y*y)))
+// d/dy: - (grad_z*(x/y/y))
 #include "grimoire.h"
 
 #include <ATen/ExpandUtils.h>
@@ -81,7 +81,7 @@ void backward_y_kernel(at::TensorIteratorBase& iter) {
   using Vec = Vectorized<scalar_t>;
   const auto f = [=](auto grad_z, auto x, auto y) {
     using V = decltype(grad_z);
-    return (-(grad_z * (x / (y * y))));
+    return (-(grad_z * ((x / y) / y)));
   };
   at::native::cpu_kernel_vec(
       iter,

@@ -8,7 +8,7 @@
 // The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
 // and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_z/y
-// d/dy: - (grad_z*(x/(y*y)))
+// d/dy: - (grad_z*(x/y/y))
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -97,7 +97,7 @@ struct Backward_y {
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V y = static_cast<V>(tmp_in_y);
-    return static_cast<scalar_t>(static_cast<opmath_t>((-(grad_z * (x / (y * y))))));
+    return static_cast<scalar_t>(static_cast<opmath_t>((-(grad_z * ((x / y) / y)))));
   }
 };
 

@@ -131,7 +131,9 @@ d(A + B, V, DA + DB) :- !, d(A, V, DA), d(B, V, DB).
 d(A - B, V, DA - DB) :- !, d(A, V, DA), d(B, V, DB).
 d(A * B, V, DA * B + A * DB) :- !, d(A, V, DA), d(B, V, DB).
 % Not (DA * B - A * DB) / (B * B): at B = 0 that gives 0/0 = NaN for d/dA where torch gives DA / B = inf.
-d(A / B, V, DA / B - A * DB / (B * B)) :- !, d(A, V, DA), d(B, V, DB).
+% And (A / B) / B, not A / (B * B), as torch's div backward: B * B underflows to 0 in float32 for
+% |B| < 1e-23 (and overflows for |B| > 2e19) where the quotient taken twice stays finite.
+d(A / B, V, DA / B - A / B / B * DB) :- !, d(A, V, DA), d(B, V, DB).
 d(-A, V, -DA) :- !, d(A, V, DA).
 d(pow(A, N), V, N * pow(A, N1) * DA) :- !, N1 is N - 1, d(A, V, DA).
 d(exp(A), V, exp(A) * DA) :- !, d(A, V, DA).

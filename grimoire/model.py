@@ -334,6 +334,7 @@ class Op:
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
+    out_schema: str = ""  # elementwise with variant out: the schema of <op>_out, which writes a caller's tensor
     # rowwise
     row_roles: Optional[RowRoles] = None
     loss: Optional[Loss] = None
@@ -522,7 +523,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         derived.setdefault("backward_schema", "")
     common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
     kind_keys = {
-        "elementwise": {"forward_cpp", "reference_py", "gradients"},
+        "elementwise": {"forward_cpp", "reference_py", "gradients", "out_schema"},
         "attention": set(),
         "flash_attention": set(),
         "gemm": {"epilogue"},
@@ -557,6 +558,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 Gradient(g["input"], _body(g), g["expr"], bool(g["derived"]))
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
+            "out_schema": derived["out_schema"],
         }
     if d["kind"] == "optimizer":
         extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}

@@ -83,6 +83,10 @@ def test_the_specs_cover_the_promised_combinations(ext):
     assert any(not a.has_default for op in ext.ops if op.kind == "custom" for a in op.attrs)
     assert any(a.choices and a.default != a.choices[0] for op in ext.ops for a in op.attrs)
     assert {1, 2, 3} <= {len(op.inputs) for op in ext.ops if op.kind == "elementwise"}
+    # out= forms: one beside a required attr, one over CPU and CUDA dtypes that are disjoint.
+    outs = [op for op in ext.ops if op.out_schema]
+    assert any(not a.has_default for op in outs for a in op.attrs), "an out= form with a required attr"
+    assert any(relation(op) == "disjoint" for op in outs), "an out= form with disjoint CPU and CUDA dtypes"
 
     rowwise = [op for op in ext.ops if op.kind == "rowwise"]
     assert any(op.row_roles.column for op in rowwise), "a column input"

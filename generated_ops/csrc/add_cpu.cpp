@@ -7,6 +7,7 @@
 // d/dx: grad_z
 // d/dy: grad_z*alpha
 #include "grimoire.h"
+#include "grimoire_inplace.h"
 
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
@@ -146,6 +147,20 @@ at::Tensor add_cpu(const at::Tensor& x, const at::Tensor& y, double alpha) {
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void add_out_cpu(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x, y };
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("add_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  auto iter = make_iter(out, tensors);
+  AT_DISPATCH_SWITCH(dtype, "add_out",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, alpha); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -185,4 +200,14 @@ std::tuple<at::Tensor, at::Tensor> add_backward_cpu(const at::Tensor& grad_z, co
 TORCH_LIBRARY_IMPL(generated_ops, CPU, m) {
   m.impl("add", &add_cpu);
   m.impl("add_backward", &add_backward_cpu);
+  m.impl("add_out", &add_out_cpu);
+}
+
+// On every device: out= refuses arguments that require grad (as torch's out= functions), and the written
+// tensor's version counter is bumped (grimoire_inplace.h).
+TORCH_LIBRARY_IMPL(generated_ops, Autograd, m) {
+  m.impl("add_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::refuse_autograd_of_out>());
+}
+TORCH_LIBRARY_IMPL(generated_ops, ADInplaceOrView, m) {
+  m.impl("add_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

@@ -192,6 +192,22 @@ at::Tensor add_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) {
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void add_out_cuda(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x, y };
+  check_devices(tensors, { "x", "y" });
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("add_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  at::Tensor written = out;
+  AT_DISPATCH_SWITCH(dtype, "add_out_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -238,4 +254,5 @@ std::tuple<at::Tensor, at::Tensor> add_backward_cuda(const at::Tensor& grad_z, c
 TORCH_LIBRARY_IMPL(generated_ops, CUDA, m) {
   m.impl("add", &add_cuda);
   m.impl("add_backward", &add_backward_cuda);
+  m.impl("add_out", &add_out_cuda);
 }

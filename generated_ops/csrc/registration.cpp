@@ -66,6 +66,7 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("add_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("add_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
   // conv2d_bias_act — semantics/ops/conv2d_bias_act.pl:4
   m.def("conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("conv2d_bias_act_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, SymInt stride, SymInt padding, SymInt dilation, SymInt groups, str act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

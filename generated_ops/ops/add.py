@@ -18,11 +18,16 @@ _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 _INPUTS = ('x', 'y')
 
 
-def add(x, y, alpha: float = 1.0) -> Tensor:
+def add(x, y, alpha: float = 1.0, *, out: Optional[Tensor] = None) -> Tensor:
     """Elementwise sum with a scaled second operand: x + alpha * y (torch.add).
 
     Elementwise over the broadcast of x, y; dtypes: float32, float64, float16, bfloat16.
+    out: a tensor of the result's shape and dtype to write the result into (returned); not differentiable,
+    as torch's out= functions.
     """
+    if out is not None:
+        torch.ops.generated_ops.add_out(x, y, alpha, out=out)
+        return out
     return torch.ops.generated_ops.add(x, y, alpha)
 
 
@@ -71,6 +76,16 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 def _fake(x, y, alpha: float = 1.0) -> Tensor:
     same_device("add", _INPUTS, (x, y,), cpu_scalars=True)
     return _fake_output(x, y)
+
+
+@torch.library.register_fake(_NAME + "_out")
+def _fake_out(x, y, alpha: float = 1.0, *, out: Tensor) -> None:
+    same_device("add_out", (*_INPUTS, "out"), (x, y, out), cpu_scalars=True)
+    result = _fake_output(x, y)
+    torch._check(out.shape == result.shape, lambda: f"add_out: out has shape {tuple(out.shape)} but the "
+                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
+    torch._check(out.dtype == result.dtype, lambda: f"add_out: out has dtype {out.dtype} but the result "
+                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
 
 
 @torch.library.register_fake(_NAME + "_backward")

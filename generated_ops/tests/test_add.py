@@ -111,6 +111,36 @@ class TestAdd:
         torch.testing.assert_close(module(*args), add(*args, **ATTRS))
         assert "Add" in repr(module)
 
+    def test_out_writes_the_callers_tensor(self, device, dtype):
+        # out= : the same values in the caller's tensor (contiguous or strided), returned; its version bumped.
+        for args in list(samples(device, dtype))[:6]:
+            expected = add(*args, **ATTRS)
+            for out in (torch.empty_like(expected), torch.empty(expected.shape[::-1], dtype=dtype, device=device).mT
+                        if expected.dim() == 2 else torch.empty_like(expected)):
+                version = out._version
+                assert add(*args, **ATTRS, out=out) is out
+                torch.testing.assert_close(out, expected, equal_nan=True, rtol=0, atol=0)
+                assert out._version > version, "out= did not bump the version counter of the tensor it wrote"
+
+    def test_out_refuses_wrong_shape_dtype_and_grad(self, device, dtype):
+        args = make_inputs([(3, 5)] * 2, dtype, device)
+        with pytest.raises(RuntimeError, match="out has shape"):
+            add(*args, **ATTRS, out=torch.empty(2, 5, dtype=dtype, device=device))
+        other = torch.float64 if dtype != torch.float64 else torch.float32
+        with pytest.raises(RuntimeError, match="out has dtype"):
+            add(*args, **ATTRS, out=torch.empty(3, 5, dtype=other, device=device))
+        needs_grad = make_inputs([(3, 5)] * 2, dtype, device, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            add(*needs_grad, **ATTRS, out=torch.empty(3, 5, dtype=dtype, device=device))
+        with torch.no_grad():
+            add(*needs_grad, **ATTRS, out=torch.empty(3, 5, dtype=dtype, device=device))
+
+    def test_out_opcheck(self, device, dtype):
+        for args in list(samples(device, dtype))[:5]:
+            out = torch.empty_like(add(*args, **ATTRS))
+            torch.library.opcheck(torch.ops.generated_ops.add_out.default, (*args, *ATTRS.values()),
+                                  {"out": out})
+
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = [torch.ones(4, dtype=torch.int64, device=device) for _ in range(2)]
         with pytest.raises(RuntimeError, match="not supported; supported dtypes"):
@@ -128,6 +158,24 @@ class TestAdd:
         args = [T.make((3,), dtype, device)] + [T.make((3,), dtype, other) for _ in range(1)]
         with pytest.raises(RuntimeError):
             add(*args, **ATTRS)
+
+
+@pytest.mark.parametrize("device, dtype", T.compile_cases(DEVICE_DTYPES))
+def test_compile_fullgraph_out(device, dtype):
+    # A mutated argument under torch.compile: functionalized, then written back to the caller's tensor.
+    torch._dynamo.reset()
+
+    def f(out, *args):
+        add(*args, **ATTRS, out=out)
+        return out * 2
+
+    compiled = torch.compile(f, fullgraph=True, backend=T.compile_backend())
+    args = make_inputs([(8, 33)] * 2, dtype, device)
+    out = torch.empty(8, 33, dtype=dtype, device=device)
+    result = compiled(out, *args)
+    expected = add(*args, **ATTRS)
+    T.assert_close(out, expected, dtype)
+    T.assert_close(result, expected * 2, dtype)
 
 
 @pytest.mark.parametrize("device, dtype", T.compile_cases(DEVICE_DTYPES))

@@ -190,6 +190,20 @@ at::Tensor cf_rsub_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) 
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void cf_rsub_out_cuda(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x, y };
+  check_devices(tensors, { "x", "y" });
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("cf_rsub_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  at::Tensor written = out;
+  AT_DISPATCH_SWITCH(dtype, "cf_rsub_out_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -230,4 +244,5 @@ std::tuple<at::Tensor, at::Tensor> cf_rsub_backward_cuda(const at::Tensor& grad_
 TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_rsub", &cf_rsub_cuda);
   m.impl("cf_rsub_backward", &cf_rsub_backward_cuda);
+  m.impl("cf_rsub_out", &cf_rsub_out_cuda);
 }

@@ -6,6 +6,7 @@
 // the loop is at::native::cpu_kernel_vec over at::vec::Vectorized.
 // d/dx: grad_y*where(x=<threshold,0,1)
 #include "grimoire.h"
+#include "grimoire_inplace.h"
 
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
@@ -117,6 +118,18 @@ at::Tensor cf_threshold_cpu(const at::Tensor& x, double threshold, double value)
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void cf_threshold_out_cpu(const at::Tensor& x, double threshold, double value, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x };
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("cf_threshold_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  auto iter = make_iter(out, tensors);
+  AT_DISPATCH_SWITCH(dtype, "cf_threshold_out",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, threshold, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, threshold, value); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -144,4 +157,14 @@ at::Tensor cf_threshold_backward_cpu(const at::Tensor& grad_y, const at::Tensor&
 TORCH_LIBRARY_IMPL(conformance_ops, CPU, m) {
   m.impl("cf_threshold", &cf_threshold_cpu);
   m.impl("cf_threshold_backward", &cf_threshold_backward_cpu);
+  m.impl("cf_threshold_out", &cf_threshold_out_cpu);
+}
+
+// On every device: out= refuses arguments that require grad (as torch's out= functions), and the written
+// tensor's version counter is bumped (grimoire_inplace.h).
+TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
+  m.impl("cf_threshold_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::refuse_autograd_of_out>());
+}
+TORCH_LIBRARY_IMPL(conformance_ops, ADInplaceOrView, m) {
+  m.impl("cf_threshold_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

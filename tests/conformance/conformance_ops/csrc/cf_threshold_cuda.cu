@@ -121,6 +121,22 @@ at::Tensor cf_threshold_cuda(const at::Tensor& x, double threshold, double value
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void cf_threshold_out_cuda(const at::Tensor& x, double threshold, double value, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x };
+  check_devices(tensors, { "x" });
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("cf_threshold_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  at::Tensor written = out;
+  AT_DISPATCH_SWITCH(dtype, "cf_threshold_out_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, threshold, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, threshold, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, threshold, value); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, threshold, value); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -149,4 +165,5 @@ at::Tensor cf_threshold_backward_cuda(const at::Tensor& grad_y, const at::Tensor
 TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_threshold", &cf_threshold_cuda);
   m.impl("cf_threshold_backward", &cf_threshold_backward_cuda);
+  m.impl("cf_threshold_out", &cf_threshold_out_cuda);
 }

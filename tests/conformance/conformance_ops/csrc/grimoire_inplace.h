@@ -6,12 +6,16 @@
 // kernel ran, the version counter of every tensor the schema marks written (Tensor(a!), Tensor(a!)[])
 // is bumped, as torch's in-place ops do. A graph that saved such a tensor before the call then
 // raises "modified by an inplace operation" in its backward instead of reading the new values.
-// (torch's autogradNotImplementedInplaceOrViewFallback skips tensor lists.)
+// (torch's autogradNotImplementedInplaceOrViewFallback skips tensor lists.) And the Autograd kernel of the
+// out= ops, which refuses arguments that require grad as torch's out= functions do, and their check of
+// the caller's tensor.
 #pragma once
+#include "grimoire_checks.h"
 
 #include <ATen/core/LegacyTypeDispatch.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <c10/core/GradMode.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
 #include <torch/csrc/autograd/variable.h>
 #include <torch/library.h>
@@ -62,6 +66,32 @@ inline void bump_written_versions(const c10::OperatorHandle& op, c10::DispatchKe
       torch::autograd::impl::bump_version(t);
     }
   }
+}
+
+// out= : the caller's tensor has exactly the result's shape, dtype and device. It is not resized: the fake
+// kernel and torch.compile's functionalization take a mutated argument's metadata as it is.
+inline void check_out(const char* op, const at::Tensor& out, at::IntArrayRef shape, at::ScalarType dtype,
+                      const at::Tensor& ref, const char* ref_name) {
+  TORCH_CHECK(out.sizes() == shape, op, ": out has shape ", out.sizes(), " but the result has shape ", shape,
+              "; pass a tensor of the result's shape (out= tensors are not resized).");
+  TORCH_CHECK(out.scalar_type() == dtype, op, ": out has dtype ", out.scalar_type(), " but the result has dtype ",
+              dtype, "; pass a tensor of the result's dtype.");
+  check_same_device(op, "out", out, ref_name, ref);
+}
+
+// The Autograd kernel of an out= op: torch's out= functions are not differentiable, and say so when an
+// argument requires grad (instead of a result detached from the graph); otherwise straight below autograd.
+inline void refuse_autograd_of_out(const c10::OperatorHandle& op, c10::DispatchKeySet keys, torch::jit::Stack* stack) {
+  const size_t n = op.schema().arguments().size();
+  if (c10::GradMode::is_enabled()) {
+    for (size_t i = stack->size() - n; i < stack->size(); ++i) {
+      const c10::IValue& value = (*stack)[i];
+      TORCH_CHECK(!(value.isTensor() && value.toTensor().defined() && value.toTensor().requires_grad()),
+                  op.schema().name(), ": functions with out=... arguments don't support automatic differentiation, "
+                  "but one of the arguments requires grad; call it under torch.no_grad() or without out=.");
+    }
+  }
+  op.redispatchBoxed(keys & c10::after_autograd_keyset, stack);
 }
 
 }  // namespace grimoire

@@ -101,8 +101,10 @@ TORCH_LIBRARY(conformance_ops, m) {
   m.def("cf_rsub(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_rsub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("cf_rsub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_rsub_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
   // cf_threshold — semantics/ops/cf_threshold.pl:4
   m.def("cf_threshold(Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_threshold_backward(Tensor grad_y, Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_threshold_composite(Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_threshold_out(Tensor x, float threshold, float value=0.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
 }

@@ -18,11 +18,16 @@ _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 _INPUTS = ('x',)
 
 
-def cf_threshold(x, threshold: float, value: float = 0.0) -> Tensor:
+def cf_threshold(x, threshold: float, value: float = 0.0, *, out: Optional[Tensor] = None) -> Tensor:
     """x where x > threshold, else value (torch.nn.functional.threshold).
 
     Elementwise over the broadcast of x; dtypes: float32, float64.
+    out: a tensor of the result's shape and dtype to write the result into (returned); not differentiable,
+    as torch's out= functions.
     """
+    if out is not None:
+        torch.ops.conformance_ops.cf_threshold_out(x, threshold, value, out=out)
+        return out
     return torch.ops.conformance_ops.cf_threshold(x, threshold, value)
 
 
@@ -72,6 +77,16 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 def _fake(x, threshold: float, value: float = 0.0) -> Tensor:
     same_device("cf_threshold", _INPUTS, (x,), cpu_scalars=True)
     return _fake_output(x)
+
+
+@torch.library.register_fake(_NAME + "_out")
+def _fake_out(x, threshold: float, value: float = 0.0, *, out: Tensor) -> None:
+    same_device("cf_threshold_out", (*_INPUTS, "out"), (x, out), cpu_scalars=True)
+    result = _fake_output(x)
+    torch._check(out.shape == result.shape, lambda: f"cf_threshold_out: out has shape {tuple(out.shape)} but the "
+                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
+    torch._check(out.dtype == result.dtype, lambda: f"cf_threshold_out: out has dtype {out.dtype} but the result "
+                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
 
 
 @torch.library.register_fake(_NAME + "_backward")

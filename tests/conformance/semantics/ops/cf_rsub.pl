@@ -8,6 +8,7 @@ component(cf_rsub, input, y).
 component(cf_rsub, attr, alpha: float = 1.0).
 component(cf_rsub, output, z).
 component(cf_rsub, forward, z = y - alpha * x).
+component(cf_rsub, variant, out).
 component(cf_rsub, peer, 'torch.rsub'(x, y, alpha = alpha)).
 component(cf_rsub, dtypes, [float64, bfloat16]).
 component(cf_rsub, devices, [cpu, cuda]).

@@ -10,6 +10,7 @@
 // d/dx: - (grad_z*alpha)
 // d/dy: grad_z
 #include "grimoire_cuda.cuh"
+#include "grimoire_inplace.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/ExpandUtils.h>

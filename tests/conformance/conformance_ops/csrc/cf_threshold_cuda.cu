@@ -9,6 +9,7 @@
 // and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_y*where(x=<threshold,0,1)
 #include "grimoire_cuda.cuh"
+#include "grimoire_inplace.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/ExpandUtils.h>

@@ -12,7 +12,7 @@ from . import _build
 _build.load_library()
 
 from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
-from .ops.add import Add, add  # noqa: E402
+from .ops.add import Add, add, add_  # noqa: E402
 from .ops.conv2d_bias_act import Conv2dBiasAct, conv2d_bias_act  # noqa: E402
 from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
@@ -54,6 +54,7 @@ __all__ = [
     "AdamW",
     "Add",
     "add",
+    "add_",
     "Conv2dBiasAct",
     "conv2d_bias_act",
     "CrossEntropyLoss",

@@ -334,7 +334,9 @@ class Op:
     forward: Optional[CppBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
-    out_schema: str = ""  # elementwise with variant out: the schema of <op>_out, which writes a caller's tensor
+    out_schema: str = ""  # elementwise with a variant: the schema of <op>_out, which writes a caller's tensor
+    out_form: bool = False  # elementwise variant out: op(..., out=t)
+    inplace_form: bool = False  # elementwise variant inplace: op_(x, ...)
     # rowwise
     row_roles: Optional[RowRoles] = None
     loss: Optional[Loss] = None
@@ -377,7 +379,7 @@ class Op:
         """The names the package exports for this op: its function and its module or optimizer classes."""
         if self.optimizer is not None:
             return (self.name, *(c.name for c in self.optimizer.classes))
-        return (self.module, self.name)
+        return (self.module, self.name, *([self.name + "_"] if self.inplace_form else []))
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -523,7 +525,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         derived.setdefault("backward_schema", "")
     common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
     kind_keys = {
-        "elementwise": {"forward_cpp", "reference_py", "gradients", "out_schema"},
+        "elementwise": {"forward_cpp", "reference_py", "gradients", "out_schema", "variants"},
         "attention": set(),
         "flash_attention": set(),
         "gemm": {"epilogue"},
@@ -559,6 +561,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
             "out_schema": derived["out_schema"],
+            "out_form": "out" in derived["variants"],
+            "inplace_form": "inplace" in derived["variants"],
         }
     if d["kind"] == "optimizer":
         extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}
@@ -711,9 +715,10 @@ def _check_exports(ops: tuple[Op, ...], package: str) -> None:
     for i, op in enumerate(ops):
         for name in op.exports:
             why = export_clash(name, op.name, ops[:i], package)
-            if why and name == op.name:
+            if why and name in (op.name, op.name + "_"):
+                what = "op name" if name == op.name else "in-place function"
                 problems.append(Diagnostic(op.location.file, op.location.line,
-                                           f"op name '{name}' is taken: {why}; choose another name."))
+                                           f"{what} '{name}' is taken: {why}; choose another name."))
             elif why:
                 problems.append(Diagnostic(op.location.file, op.location.line,
                                            f"class '{name}' of '{op.name}' is taken: {why}; name it otherwise "

@@ -31,6 +31,15 @@ def add(x, y, alpha: float = 1.0, *, out: Optional[Tensor] = None) -> Tensor:
     return torch.ops.generated_ops.add(x, y, alpha)
 
 
+def add_(x, y, alpha: float = 1.0) -> Tensor:
+    """In place: x = add(x, y, alpha), returned; the result's shape and
+    dtype must be x's (the others broadcast to it). Not differentiable, as torch's in-place ops on a
+    leaf that requires grad: call it under torch.no_grad().
+    """
+    torch.ops.generated_ops.add_out(x, y, alpha, out=x)
+    return x
+
+
 class Add(nn.Module):
     """Module form of :func:`add`; the attrs are fixed at construction."""
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from generated_ops import _testing as T
-from generated_ops.ops.add import Add, add
+from generated_ops.ops.add import Add, add, add_
 from generated_ops.ops.add import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.generated_ops.add.default
@@ -110,6 +110,24 @@ class TestAdd:
         args = make_inputs([(5, 6)] * 2, dtype, device)
         torch.testing.assert_close(module(*args), add(*args, **ATTRS))
         assert "Add" in repr(module)
+
+    def test_inplace_writes_the_first_input(self, device, dtype):
+        # op_(x, ...): x holds op(x, ...) afterwards (the others broadcast to x), is returned, its version bumped.
+        for args in list(samples(device, dtype))[:6]:
+            expected = add(*args, **ATTRS)
+            if expected.shape != args[0].shape:
+                continue
+            first = args[0].clone()
+            version = first._version
+            assert add_(first, *args[1:], **ATTRS) is first
+            torch.testing.assert_close(first, expected, equal_nan=True, rtol=0, atol=0)
+            assert first._version > version, "the in-place form did not bump the version counter"
+        needs_grad = make_inputs([(3, 5)] * 2, dtype, device, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            add_(*needs_grad, **ATTRS)
+        small = make_inputs([(5,)] + [(3, 5)] * 1, dtype, device)
+        with pytest.raises(RuntimeError, match="out has shape"):
+            add_(*small, **ATTRS)
 
     def test_out_writes_the_callers_tensor(self, device, dtype):
         # out= : the same values in the caller's tensor (contiguous or strided), returned; its version bumped.

@@ -10,14 +10,20 @@ kind_requires(elementwise, output).
 kind_requires(elementwise, forward).
 
 kind_component(elementwise, variant, many,
-    "variant: out, an out= form writing the result into a caller's tensor of the result's shape and dtype (extension-cpp's myadd_out): op(..., out=t), and the op <op>_out(..., *, Tensor(a!) out) -> ()").
+    "variant: out, an out= form writing the result into a caller's tensor of the result's shape and dtype (extension-cpp's myadd_out): op(..., out=t), and the op <op>_out(..., *, Tensor(a!) out) -> (); or inplace, op_(x, ...) writing the result into the first input (of the result's shape and dtype), through the same op").
+
+elementwise_variant(out).
+elementwise_variant(inplace).
 
 kind_violation(elementwise, E-component(E, variant, V)-Msg) :-
-    component(E, variant, V), V \== out,
-    format(string(Msg), "variant ~q of '~w' is not one grimoire knows: write component(~q, variant, out) for an out= form.", [V, E, E]).
-kind_violation(elementwise, E-component(E, variant, out)-Msg) :-
-    component(E, variant, out), atom(E), atom_concat(E, '_out', O), entity(O),
+    component(E, variant, V), \+ elementwise_variant(V),
+    format(string(Msg), "variant ~q of '~w' is not one grimoire knows: write component(~q, variant, out) for an out= form, or inplace for op_(x, ...).", [V, E, E]).
+kind_violation(elementwise, E-component(E, variant, V)-Msg) :-
+    component(E, variant, V), elementwise_variant(V), atom(E), atom_concat(E, '_out', O), entity(O),
     format(string(Msg), "the out= form of '~w' is the op '~w', which is taken by another op: rename one of them.", [E, O]).
+kind_violation(elementwise, E-component(E, variant, inplace)-Msg) :-
+    component(E, variant, inplace), atom(E), atom_concat(E, '_', O), entity(O),
+    format(string(Msg), "the in-place form of '~w' is '~w', which is taken by another op: rename one of them.", [E, O]).
 
 kind_violation(elementwise, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
@@ -70,7 +76,7 @@ elementwise_gradient(E, I, GO, G, true) :- elementwise_forward(E, X), gradient(X
 %% The out= form's schema: the op's arguments, then the written tensor, keyword-only; no result (a mutated
 %  argument returned again is not functionalizable under torch.compile; the Python wrapper returns it).
 kind_derived(elementwise, E, out_schema-S) :-
-    (   component(E, variant, out)
+    (   component(E, variant, V), elementwise_variant(V)
     ->  op_inputs(E, Ins), op_attrs(E, As),
         findall(A, (member(I, Ins), format(string(A), "Tensor ~w", [I])), InS),
         findall(A, (member(attr(N, T, D), As), schema_attr(N, T, D, A)), AttrS),
@@ -78,6 +84,8 @@ kind_derived(elementwise, E, out_schema-S) :-
         format(string(S), "~w_out(~w, *, Tensor(a!) out) -> ()", [E, Args])
     ;   S = ""
     ).
+kind_derived(elementwise, E, variants-Vs) :-
+    findall(V, ( component(E, variant, V), elementwise_variant(V) ), Vs0), sort(Vs0, Vs).
 kind_derived(elementwise, E, backward_schema-S) :-
     op_outputs(E, [Out|_]), op_inputs(E, Ins), op_attrs(E, As), op_differentiable(E, Ds), Ds \== [],
     findall(A, (member(I, [grad_(Out)|Ins]), tensor_arg(I, A)), InS),

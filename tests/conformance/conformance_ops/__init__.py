@@ -12,7 +12,7 @@ from . import _build
 _build.load_library()
 
 from .ops.cf_adagrad import cf_adagrad, Adagrad  # noqa: E402
-from .ops.cf_addcmul import CfAddcmul, cf_addcmul  # noqa: E402
+from .ops.cf_addcmul import CfAddcmul, cf_addcmul, cf_addcmul_  # noqa: E402
 from .ops.cf_attention import CfAttention, cf_attention  # noqa: E402
 from .ops.cf_conv import CfConv, cf_conv  # noqa: E402
 from .ops.cf_custom import CfCustom, cf_custom  # noqa: E402
@@ -37,6 +37,7 @@ __all__ = [
     "Adagrad",
     "CfAddcmul",
     "cf_addcmul",
+    "cf_addcmul_",
     "CfAttention",
     "cf_attention",
     "CfConv",

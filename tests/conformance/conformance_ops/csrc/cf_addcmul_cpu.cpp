@@ -8,6 +8,7 @@
 // d/da: grad_y*(value*b)
 // d/db: grad_y*(value*a)
 #include "grimoire.h"
+#include "grimoire_inplace.h"
 
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
@@ -179,6 +180,20 @@ at::Tensor cf_addcmul_cpu(const at::Tensor& x, const at::Tensor& a, const at::Te
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void cf_addcmul_out_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x, a, b };
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("cf_addcmul_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  auto iter = make_iter(out, tensors);
+  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_out",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, value); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, value); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -228,4 +243,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cpu(const at:
 TORCH_LIBRARY_IMPL(conformance_ops, CPU, m) {
   m.impl("cf_addcmul", &cf_addcmul_cpu);
   m.impl("cf_addcmul_backward", &cf_addcmul_backward_cpu);
+  m.impl("cf_addcmul_out", &cf_addcmul_out_cpu);
+}
+
+// On every device: out= refuses arguments that require grad (as torch's out= functions), and the written
+// tensor's version counter is bumped (grimoire_inplace.h).
+TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
+  m.impl("cf_addcmul_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::refuse_autograd_of_out>());
+}
+TORCH_LIBRARY_IMPL(conformance_ops, ADInplaceOrView, m) {
+  m.impl("cf_addcmul_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

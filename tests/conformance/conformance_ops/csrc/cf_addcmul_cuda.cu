@@ -11,6 +11,7 @@
 // d/da: grad_y*(value*b)
 // d/db: grad_y*(value*a)
 #include "grimoire_cuda.cuh"
+#include "grimoire_inplace.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/ExpandUtils.h>
@@ -221,6 +222,20 @@ at::Tensor cf_addcmul_cuda(const at::Tensor& x, const at::Tensor& a, const at::T
   return out;
 }
 
+// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
+void cf_addcmul_out_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = { x, a, b };
+  check_devices(tensors, { "x", "a", "b" });
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const at::ScalarType dtype = common_dtype(tensors);
+  grimoire::check_out("cf_addcmul_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
+  at::Tensor written = out;
+  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_out_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, a, b, value); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, a, b, value); })
+  );
+}
+
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.
 at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   if (grad.sizes() != input.sizes()) {
@@ -267,4 +282,5 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cuda(const at
 TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_addcmul", &cf_addcmul_cuda);
   m.impl("cf_addcmul_backward", &cf_addcmul_backward_cuda);
+  m.impl("cf_addcmul_out", &cf_addcmul_out_cuda);
 }

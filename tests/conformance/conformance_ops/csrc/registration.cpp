@@ -66,6 +66,7 @@ TORCH_LIBRARY(conformance_ops, m) {
   m.def("cf_addcmul(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_addcmul_backward(Tensor grad_y, Tensor x, Tensor a, Tensor b, float value=1.0) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("cf_addcmul_composite(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_addcmul_out(Tensor x, Tensor a, Tensor b, float value=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
   // cf_attention — semantics/ops/cf_attention.pl:3
   m.def("cf_attention(Tensor q, Tensor k, Tensor v, float? scale=0.125) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("cf_attention_backward(Tensor? grad_o, Tensor? grad_weights, Tensor q, Tensor k, Tensor v, Tensor weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

@@ -26,6 +26,15 @@ def cf_addcmul(x, a, b, value: float = 1.0) -> Tensor:
     return torch.ops.conformance_ops.cf_addcmul(x, a, b, value)
 
 
+def cf_addcmul_(x, a, b, value: float = 1.0) -> Tensor:
+    """In place: x = cf_addcmul(x, a, b, value), returned; the result's shape and
+    dtype must be x's (the others broadcast to it). Not differentiable, as torch's in-place ops on a
+    leaf that requires grad: call it under torch.no_grad().
+    """
+    torch.ops.conformance_ops.cf_addcmul_out(x, a, b, value, out=x)
+    return x
+
+
 class CfAddcmul(nn.Module):
     """Module form of :func:`cf_addcmul`; the attrs are fixed at construction."""
 
@@ -71,6 +80,16 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 def _fake(x, a, b, value: float = 1.0) -> Tensor:
     same_device("cf_addcmul", _INPUTS, (x, a, b,), cpu_scalars=True)
     return _fake_output(x, a, b)
+
+
+@torch.library.register_fake(_NAME + "_out")
+def _fake_out(x, a, b, value: float = 1.0, *, out: Tensor) -> None:
+    same_device("cf_addcmul_out", (*_INPUTS, "out"), (x, a, b, out), cpu_scalars=True)
+    result = _fake_output(x, a, b)
+    torch._check(out.shape == result.shape, lambda: f"cf_addcmul_out: out has shape {tuple(out.shape)} but the "
+                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
+    torch._check(out.dtype == result.dtype, lambda: f"cf_addcmul_out: out has dtype {out.dtype} but the result "
+                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
 
 
 @torch.library.register_fake(_NAME + "_backward")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conformance_ops import _testing as T
-from conformance_ops.ops.cf_addcmul import CfAddcmul, cf_addcmul
+from conformance_ops.ops.cf_addcmul import CfAddcmul, cf_addcmul, cf_addcmul_
 from conformance_ops.ops.cf_addcmul import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.conformance_ops.cf_addcmul.default
@@ -110,6 +110,24 @@ class TestCfAddcmul:
         args = make_inputs([(5, 6)] * 3, dtype, device)
         torch.testing.assert_close(module(*args), cf_addcmul(*args, **ATTRS))
         assert "CfAddcmul" in repr(module)
+
+    def test_inplace_writes_the_first_input(self, device, dtype):
+        # op_(x, ...): x holds op(x, ...) afterwards (the others broadcast to x), is returned, its version bumped.
+        for args in list(samples(device, dtype))[:6]:
+            expected = cf_addcmul(*args, **ATTRS)
+            if expected.shape != args[0].shape:
+                continue
+            first = args[0].clone()
+            version = first._version
+            assert cf_addcmul_(first, *args[1:], **ATTRS) is first
+            torch.testing.assert_close(first, expected, equal_nan=True, rtol=0, atol=0)
+            assert first._version > version, "the in-place form did not bump the version counter"
+        needs_grad = make_inputs([(3, 5)] * 3, dtype, device, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            cf_addcmul_(*needs_grad, **ATTRS)
+        small = make_inputs([(5,)] + [(3, 5)] * 2, dtype, device)
+        with pytest.raises(RuntimeError, match="out has shape"):
+            cf_addcmul_(*small, **ATTRS)
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = [torch.ones(4, dtype=torch.int64, device=device) for _ in range(3)]

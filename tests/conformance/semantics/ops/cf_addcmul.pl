@@ -9,6 +9,7 @@ component(cf_addcmul, input, b).
 component(cf_addcmul, attr, value: float = 1.0).
 component(cf_addcmul, output, y).
 component(cf_addcmul, forward, y = x + value * a * b).
+component(cf_addcmul, variant, inplace).
 component(cf_addcmul, peer, 'torch.addcmul'(x, a, b, value = value)).
 component(cf_addcmul, dtypes, [float32, float64, float16, bfloat16]).
 component(cf_addcmul, devices, [cpu, cuda]).

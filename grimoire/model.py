@@ -335,8 +335,7 @@ class Op:
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
     out_schema: str = ""  # elementwise with a variant: the schema of <op>_out, which writes a caller's tensor
-    out_form: bool = False  # elementwise variant out: op(..., out=t)
-    inplace_form: bool = False  # elementwise variant inplace: op_(x, ...)
+    variants: tuple[str, ...] = ()  # elementwise: out (op(..., out=t)) and/or inplace (op_(x, ...))
     # rowwise
     row_roles: Optional[RowRoles] = None
     loss: Optional[Loss] = None
@@ -380,6 +379,14 @@ class Op:
         if self.optimizer is not None:
             return (self.name, *(c.name for c in self.optimizer.classes))
         return (self.module, self.name, *([self.name + "_"] if self.inplace_form else []))
+
+    @property
+    def out_form(self) -> bool:
+        return "out" in self.variants
+
+    @property
+    def inplace_form(self) -> bool:
+        return "inplace" in self.variants
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -561,8 +568,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                 for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                           for g in derived["gradients"])),
             "out_schema": derived["out_schema"],
-            "out_form": "out" in derived["variants"],
-            "inplace_form": "inplace" in derived["variants"],
+            "variants": tuple(derived["variants"]),
         }
     if d["kind"] == "optimizer":
         extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}

@@ -46,13 +46,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, std::initializer_list<at::Tensor> tensors) {
@@ -178,35 +182,34 @@ void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, const at::Tensor& y, double alpha) {
+  at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
+  AT_DISPATCH_SWITCH(dtype, "add_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
+  );
+}
+
 at::Tensor add_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) {
   const std::vector<at::Tensor> tensors = { x, y };
   check_devices(tensors, { "x", "y" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "add_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(out, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(out, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(out, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(out, x, y, alpha); })
-  );
+  write_forward(out, dtype, x, y, alpha);
   return out;
 }
 
-// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
 void add_out_cuda(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
   const std::vector<at::Tensor> tensors = { x, y };
   check_devices(tensors, { "x", "y" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("add_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
-  at::Tensor written = out;
-  AT_DISPATCH_SWITCH(dtype, "add_out_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-  );
+  grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x");
+  write_forward(out, dtype, x, y, alpha);
 }
 
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.

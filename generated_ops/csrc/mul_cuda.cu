@@ -45,13 +45,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, std::initializer_list<at::Tensor> tensors) {
@@ -171,18 +175,24 @@ void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, const at::Tensor& y) {
+  at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
+  AT_DISPATCH_SWITCH(dtype, "mul_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y); })
+  );
+}
+
 at::Tensor mul_cuda(const at::Tensor& x, const at::Tensor& y) {
   const std::vector<at::Tensor> tensors = { x, y };
   check_devices(tensors, { "x", "y" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "mul_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(out, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(out, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(out, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(out, x, y); })
-  );
+  write_forward(out, dtype, x, y);
   return out;
 }
 

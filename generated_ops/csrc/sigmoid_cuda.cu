@@ -44,13 +44,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, std::initializer_list<at::Tensor> tensors) {
@@ -99,18 +103,24 @@ void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tens
   at::native::gpu_kernel(iter, Backward_x<scalar_t>{  });
 }
 
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x) {
+  at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
+  AT_DISPATCH_SWITCH(dtype, "sigmoid_cuda",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x); })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x); })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x); })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x); })
+  );
+}
+
 at::Tensor sigmoid_cuda(const at::Tensor& x) {
   const std::vector<at::Tensor> tensors = { x };
   check_devices(tensors, { "x" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "sigmoid_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(out, x); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(out, x); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(out, x); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(out, x); })
-  );
+  write_forward(out, dtype, x);
   return out;
 }
 

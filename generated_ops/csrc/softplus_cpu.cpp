@@ -89,13 +89,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor>& tensors) {
@@ -107,10 +111,8 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
   return config.build();
 }
 
-at::Tensor softplus_cpu(const at::Tensor& x, double beta, double threshold) {
-  const std::vector<at::Tensor> tensors = { x };
-  const at::ScalarType dtype = common_dtype(tensors);
-  at::Tensor out = new_output(tensors, dtype);
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype, double beta, double threshold) {
   auto iter = make_iter(out, tensors);
   AT_DISPATCH_SWITCH(dtype, "softplus",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, beta, threshold); })
@@ -118,6 +120,13 @@ at::Tensor softplus_cpu(const at::Tensor& x, double beta, double threshold) {
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, beta, threshold); })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, beta, threshold); })
   );
+}
+
+at::Tensor softplus_cpu(const at::Tensor& x, double beta, double threshold) {
+  const std::vector<at::Tensor> tensors = { x };
+  const at::ScalarType dtype = common_dtype(tensors);
+  at::Tensor out = new_output(tensors, dtype);
+  write_forward(out, tensors, dtype, beta, threshold);
   return out;
 }
 

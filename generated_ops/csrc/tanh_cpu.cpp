@@ -80,13 +80,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor>& tensors) {
@@ -98,10 +102,8 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
   return config.build();
 }
 
-at::Tensor tanh_cpu(const at::Tensor& x) {
-  const std::vector<at::Tensor> tensors = { x };
-  const at::ScalarType dtype = common_dtype(tensors);
-  at::Tensor out = new_output(tensors, dtype);
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
   AT_DISPATCH_SWITCH(dtype, "tanh",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
@@ -109,6 +111,13 @@ at::Tensor tanh_cpu(const at::Tensor& x) {
       AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter); })
   );
+}
+
+at::Tensor tanh_cpu(const at::Tensor& x) {
+  const std::vector<at::Tensor> tensors = { x };
+  const at::ScalarType dtype = common_dtype(tensors);
+  at::Tensor out = new_output(tensors, dtype);
+  write_forward(out, tensors, dtype);
   return out;
 }
 

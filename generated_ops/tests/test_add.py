@@ -133,8 +133,10 @@ class TestAdd:
         # out= : the same values in the caller's tensor (contiguous or strided), returned; its version bumped.
         for args in list(samples(device, dtype))[:6]:
             expected = add(*args, **ATTRS)
-            for out in (torch.empty_like(expected), torch.empty(expected.shape[::-1], dtype=dtype, device=device).mT
-                        if expected.dim() == 2 else torch.empty_like(expected)):
+            outs = [torch.empty_like(expected)]
+            if expected.dim() == 2:  # a transposed view: strided
+                outs.append(torch.empty(expected.shape[::-1], dtype=dtype, device=device).mT)
+            for out in outs:
                 version = out._version
                 assert add(*args, **ATTRS, out=out) is out
                 torch.testing.assert_close(out, expected, equal_nan=True, rtol=0, atol=0)

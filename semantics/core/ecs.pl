@@ -373,13 +373,17 @@ derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Ki
 
 %% op_schema(+Op, -Schema): the torch.library schema string.
 op_schema(Op, Schema) :-
-    op_inputs(Op, Ins), op_attrs(Op, As), op_outputs(Op, Outs),
+    op_schema_args(Op, Args), op_outputs(Op, Outs),
+    schema_returns(Outs, Ret),
+    format(string(Schema), "~w(~w) -> ~w", [Op, Args, Ret]).
+
+%% op_schema_args(+Op, -Args): "Tensor x, Tensor y, float alpha=1.0": the inputs, then the attrs.
+op_schema_args(Op, Args) :-
+    op_inputs(Op, Ins), op_attrs(Op, As),
     findall(S, (member(I, Ins), format(string(S), "Tensor ~w", [I])), InS),
     findall(S, (member(attr(N, T, D), As), schema_attr(N, T, D, S)), AttrS),
     append(InS, AttrS, ArgS),
-    atomic_list_concat(ArgS, ', ', Args),
-    schema_returns(Outs, Ret),
-    format(string(Schema), "~w(~w) -> ~w", [Op, Args, Ret]).
+    atomic_list_concat(ArgS, ', ', Args).
 
 schema_attr(N, T, D, S) :-
     schema_type(T, ST),

@@ -77,10 +77,7 @@ elementwise_gradient(E, I, GO, G, true) :- elementwise_forward(E, X), gradient(X
 %  argument returned again is not functionalizable under torch.compile; the Python wrapper returns it).
 kind_derived(elementwise, E, out_schema-S) :-
     (   component(E, variant, V), elementwise_variant(V)
-    ->  op_inputs(E, Ins), op_attrs(E, As),
-        findall(A, (member(I, Ins), format(string(A), "Tensor ~w", [I])), InS),
-        findall(A, (member(attr(N, T, D), As), schema_attr(N, T, D, A)), AttrS),
-        append(InS, AttrS, ArgS), atomic_list_concat(ArgS, ', ', Args),
+    ->  op_schema_args(E, Args),
         format(string(S), "~w_out(~w, *, Tensor(a!) out) -> ()", [E, Args])
     ;   S = ""
     ).

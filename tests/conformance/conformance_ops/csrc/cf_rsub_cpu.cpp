@@ -115,13 +115,17 @@ at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   return dtype;
 }
 
-// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
-at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+at::DimVector broadcast_shape(const std::vector<at::Tensor>& tensors) {
   at::DimVector shape(tensors.front().sizes().begin(), tensors.front().sizes().end());
   for (size_t i = 1; i < tensors.size(); ++i) {
     shape = at::infer_size_dimvector(shape, tensors[i].sizes());
   }
-  return at::empty(shape, tensors.front().options().dtype(dtype));
+  return shape;
+}
+
+// A contiguous output of the broadcast shape: the fake kernel promises exactly this layout.
+at::Tensor new_output(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+  return at::empty(broadcast_shape(tensors), tensors.front().options().dtype(dtype));
 }
 
 at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor>& tensors) {
@@ -133,28 +137,28 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
   return config.build();
 }
 
-at::Tensor cf_rsub_cpu(const at::Tensor& x, const at::Tensor& y, double alpha) {
-  const std::vector<at::Tensor> tensors = { x, y };
-  const at::ScalarType dtype = common_dtype(tensors);
-  at::Tensor out = new_output(tensors, dtype);
+// The forward pass into `out` (a new tensor, or an out= caller's of any strides).
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype, double alpha) {
   auto iter = make_iter(out, tensors);
   AT_DISPATCH_SWITCH(dtype, "cf_rsub",
       AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, alpha); })
       AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, alpha); })
   );
+}
+
+at::Tensor cf_rsub_cpu(const at::Tensor& x, const at::Tensor& y, double alpha) {
+  const std::vector<at::Tensor> tensors = { x, y };
+  const at::ScalarType dtype = common_dtype(tensors);
+  at::Tensor out = new_output(tensors, dtype);
+  write_forward(out, tensors, dtype, alpha);
   return out;
 }
 
-// out= : the same pass, written into the caller's tensor (any strides) of the result's shape and dtype.
 void cf_rsub_out_cpu(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
   const std::vector<at::Tensor> tensors = { x, y };
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("cf_rsub_out", out, new_output(tensors, dtype).sizes(), dtype, x, "x");
-  auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "cf_rsub_out",
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, alpha); })
-  );
+  grimoire::check_out("cf_rsub_out", out, broadcast_shape(tensors), dtype, x, "x");
+  write_forward(out, tensors, dtype, alpha);
 }
 
 // The gradient has the broadcast shape; each input gets it summed back to its own shape and dtype.

@@ -326,10 +326,15 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
     except KeyError:
         raise _fail(f"no op named {op!r}; ops: {', '.join(x.name for x in ext.ops)}", 2)
     rows = [("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
-            ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature})"),
+            ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature}"
+                                                                      + (", *, out=None)" if o.out_form else ")")),
             ("optimizers", ", ".join(c.name for c in o.optimizer.classes)) if o.optimizer else ("module", o.module),
             ("dtypes", ", ".join(o.dtypes)), ("devices", ", ".join(o.devices)),
             ("differentiable", ", ".join(o.differentiable) or "-")]
+    if o.inplace_form:
+        rows.append(("in place", f"{o.name}_({o.python_signature}): writes {o.inputs[0]}"))
+    if o.out_schema:
+        rows.append(("out schema", o.out_schema))
     if o.reference_py:
         rows.append(("reference", o.reference_py))
     for g in o.gradients:

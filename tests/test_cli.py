@@ -41,6 +41,14 @@ def test_info_shows_schema_and_gradient(root):
     assert "d/dx" in r.output
 
 
+def test_info_shows_the_out_and_in_place_forms(root):
+    r = invoke("info", "add", "--root", str(root))
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.replace("│", " ").split())
+    assert "out=None)" in flat and "add_(x, y, alpha: float = 1.0): writes x" in flat, r.output
+    assert "add_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()" in flat, r.output
+
+
 @pytest.mark.parametrize("op, expected", [
     ("layer_norm", ["d/dx", "d/dweight", "d/dbias", "mean(pow(x-mean(x),2))"]),  # rowwise, derived per input
     ("fused_linear_gelu", ["act gelu_tanh", "dL/dz = g*(0.5*(1+tanh("]),  # the activation's derivative

@@ -161,6 +161,20 @@ def generator_requirement(chosen: str | None = None) -> str:
     return chosen
 
 
+def dev_requirement(requirement: str) -> str:
+    """The generator as pyproject.toml's `dev` extra names it, which must be a PEP 508 requirement:
+    a version (torch-grimoire==0.1.0) is kept; a path or a bare URL (git+https://...) is not one, so
+    the extra names the distribution alone and the Makefile's GRIMOIRE_SPEC holds the path or URL. A
+    path never reaches the project's metadata nor its wheel's."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        return DISTRIBUTION
+    return requirement if parsed.url is None else DISTRIBUTION
+
+
 def torch_requirement() -> str:
     try:
         return "torch==" + importlib.metadata.version("torch").split("+")[0]
@@ -179,8 +193,10 @@ def new_extension(path: Path, *, package: str | None = None, example_op: str = D
     if not re.fullmatch(r"[a-z][a-z0-9_]*", example_op) or keyword.iskeyword(example_op):
         raise ScaffoldError(f"example op name {example_op!r} is not usable: give a lower_snake_case identifier")
     template = BUNDLED_TEMPLATES / NEW_EXTENSION_TEMPLATE
+    requirement = generator_requirement(generator)
     context = {"project_slug": path.name, "package": package, "example_op": example_op,
-               "grimoire_requirement": generator_requirement(generator), "torch_requirement": torch_requirement()}
+               "grimoire_requirement": requirement, "grimoire_dev_requirement": dev_requirement(requirement),
+               "torch_requirement": torch_requirement()}
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 

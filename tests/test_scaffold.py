@@ -290,9 +290,18 @@ def test_new_extension_names_the_generator_portably(tmp_path: Path, root: Path):
     assert f"GRIMOIRE_SPEC ?= {spec}" in (project / "Makefile").read_text()
     dev = tomllib.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
     assert spec in dev
-    url = "git+https://example.org/grimoire.git@v0.1.0"
-    r = invoke("new-extension", str(tmp_path / "chosen"), "--generator", url)
+    # A path or a bare URL is no PEP 508 requirement (setuptools refuses the pyproject.toml): the dev extra
+    # names the distribution, the Makefile the user's choice.
+    for name, chosen in (("url", "git+https://example.org/grimoire.git@v0.1.0"),
+                         ("wheel", "../wheelhouse/torch_grimoire-0.1.0-py3-none-any.whl")):
+        r = invoke("new-extension", str(tmp_path / name), "--generator", chosen)
+        assert r.exit_code == 0, r.output
+        assert f"GRIMOIRE_SPEC ?= {chosen}" in (tmp_path / name / "Makefile").read_text()
+        dev = tomllib.loads((tmp_path / name / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+        assert dev == ["torch-grimoire", "pytest>=8"], dev
+    r = invoke("new-extension", str(tmp_path / "pinned"), "--generator", "torch-grimoire>=0.1,<0.2")
     assert r.exit_code == 0, r.output
-    assert f"GRIMOIRE_SPEC ?= {url}" in (tmp_path / "chosen" / "Makefile").read_text()
+    dev = tomllib.loads((tmp_path / "pinned" / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    assert dev == ["torch-grimoire>=0.1,<0.2", "pytest>=8"], dev
     r = invoke("new-extension", str(tmp_path / "bad"), "--generator", 'x"y')
     assert r.exit_code == 2 and "is not a requirement" in r.output and not (tmp_path / "bad").exists()

@@ -117,3 +117,76 @@ def test_write_is_all_or_nothing(tmp_path: Path):
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
     assert after == before  # nothing replaced, removed, or left over (no .tmp files)
     assert not (out / "newdir").exists()  # the folder made for the staged file went with it
+
+
+# A subprocess (so no real library and no schema of this namespace is in the test process): the rendered
+# package's schemas of one op defined from its registration.cpp, its ops module imported, calls under fake tensors.
+_FAKE_CALLS = r'''
+import re, sys, types
+from pathlib import Path
+
+import pytest
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+out_dir, package, namespace, op = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+stub = types.ModuleType(package)
+stub.__path__ = [str(out_dir)]
+sys.modules[package] = stub
+lib = torch.library.Library(namespace, "DEF")
+for schema in re.findall(r'm\.def\("(' + op + r'(?:_\w+)?\(.*?)"', (out_dir / "csrc" / "registration.cpp").read_text()):
+    lib.define(schema)
+module = __import__(f"{package}.ops.{op}", fromlist=["_"])
+with FakeTensorMode():
+    x, y = torch.empty(5), torch.empty(3, 5)
+    with pytest.raises(RuntimeError) as info:
+        getattr(module, op + "_")(x, y)
+    print("inplace:", str(info.value).splitlines()[0])
+    with pytest.raises(RuntimeError) as info:
+        getattr(module, op)(x, y, out=torch.empty(5))
+    print("out:", str(info.value).splitlines()[0])
+    x = torch.empty(3, 5)
+    getattr(module, op + "_")(x, torch.empty(5))  # broadcasts into x
+    with pytest.raises(RuntimeError) as info:
+        getattr(module, op + "_")(x, torch.empty(5, dtype=torch.float64))
+    print("dtype:", str(info.value).splitlines()[0])
+'''
+
+
+def test_inplace_form_errors_name_the_inplace_op_and_its_first_input(ext, root, tmp_project: Path, tmp_path: Path):
+    """add_(x, y) is add_out with out=x. A result that cannot be written into x is told as the caller wrote it,
+    add_ and x, not add_out and out: by the CPU and CUDA kernels (grimoire_inplace.h's check_out, told the
+    in-place form's name) and by the fake kernel that torch.compile meets first. Rendered into a temporary
+    folder: the C++ is checked as text (nothing is compiled here; the generated test_add.py checks the real
+    messages once generated_ops is regenerated and built), the fake kernel by running it on fake tensors."""
+    import subprocess
+    import sys
+
+    out = tmp_path / ext.package
+    render.write(render.render(ext, root / "templates"), out)
+    call = 'grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x", "add_");'
+    assert call in (out / "csrc" / "add_cpu.cpp").read_text()
+    assert call in (out / "csrc" / "add_cuda.cu").read_text()
+    header = (out / "csrc" / "grimoire_inplace.h").read_text()
+    assert "const char* ref_name, const char* inplace = nullptr)" in header
+    assert 'inplace != nullptr && out.is_same(ref)' in header
+    assert 'inplace, ": ", ref_name, " has shape ", out.sizes(), " but the result has shape "' in header
+    assert 'inplace, ": ", ref_name, " has dtype ", out.scalar_type()' in header
+    assert 'op, ": out has shape ", out.sizes()' in header  # out= keeps its own names
+
+    proc = subprocess.run([sys.executable, "-c", _FAKE_CALLS, str(out), ext.package, ext.namespace, "add"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    said = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if line.startswith(("inplace:", "out:", "dtype:")))
+    assert said["inplace"].startswith("add_: x has shape (5,) but the result has shape (3, 5); in place, x is "
+                                      "written and not resized"), said
+    assert said["dtype"].startswith("add_: x has dtype torch.float32 but the result has dtype torch.float64"), said
+    assert said["out"].startswith("add_out: out has shape (5,) but the result has shape (3, 5)"), said
+
+    # An op with an out= form and no in-place form: its kernels pass no in-place name.
+    spec = tmp_project / "semantics" / "ops" / "add.pl"
+    spec.write_text(spec.read_text().replace("component(add, variant, inplace).\n", ""))
+    only_out = model.build_model(knowledge.load(tmp_project / "semantics"))
+    files = {f.path: f.content for f in render.render(only_out, tmp_project / "templates").files}
+    assert 'grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x");' in files["csrc/add_cpu.cpp"]
+    assert "add_:" not in files["ops/add.py"] and "def add_(" not in files["ops/add.py"]

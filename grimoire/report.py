@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from . import tables
 from .bench import Change, Row, Run, fmt_num, fmt_time, peer_order
 
 SPEEDUP_PNG = "speedup.png"
@@ -128,9 +129,7 @@ def _machine(run: Run) -> list[str]:
                            "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
     if run.commit:
         rows.append(("commit", run.commit))
-    out = ["## Machine", "", "| | |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in rows]
-    return out + [""]
+    return ["## Machine", ""] + tables.markdown(["", ""], rows) + [""]
 
 
 def _op_table(op: str, rows: list[Row]) -> list[str]:
@@ -146,7 +145,7 @@ def _op_table(op: str, rows: list[Row]) -> list[str]:
     if ceilings:
         u = unit[ceilings[0]]
         head += [f"generated {u}", f"ceiling {u}", "% of ceiling"]
-    out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for r in rows:
         o = r.ours
         cells = [o.pass_, _shape(o.shape), o.dtype, fmt_time(o.median_s)]
@@ -160,7 +159,8 @@ def _op_table(op: str, rows: list[Row]) -> list[str]:
         if ceilings:
             pct = o.percent_of_ceiling
             cells += [fmt_num(o.rate), fmt_num(o.ceiling_rate), "-" if pct is None else f"{pct:.0f}%"]
-        out.append("| " + " | ".join(cells) + " |")
+        body.append(cells)
+    out += tables.markdown(head, body)
     notes = sorted({(t.impl, t.note) for r in rows for t, _ in r.peers if t.note})
     out.append("")
     for impl, note in notes:
@@ -177,14 +177,14 @@ def _comparison(c: Comparison) -> list[str]:
            "the op's own spread).", ""]
     if not c.changes:
         return out + ["No benchmark of this run is in the saved run.", ""]
-    out += [f"**{len(c.regressions)} regression(s).**" if c.regressions else "**No regression.**", "",
-            "| benchmark | then | now | change | vs peers | allowed | |", "|---|---|---|---|---|---|---|"]
+    out += [f"**{len(c.regressions)} regression(s).**" if c.regressions else "**No regression.**", ""]
+    body = []
     for ch in c.changes:
-        flag = "**REGRESSED**" if ch.regressed else ""
         gated = ch.key[5] == "generated"
-        out.append(f"| {ch.label} | {fmt_time(ch.base_s)} | {fmt_time(ch.now_s)} | {100 * (ch.ratio - 1):+.0f}% "
-                   f"| {f'{100 * (ch.vs_peers - 1):+.0f}%' if gated else ''} "
-                   f"| {f'{100 * ch.allowed:.0f}%' if gated else ''} | {flag} |")
+        body.append([ch.label, fmt_time(ch.base_s), fmt_time(ch.now_s), f"{100 * (ch.ratio - 1):+.0f}%",
+                     f"{100 * (ch.vs_peers - 1):+.0f}%" if gated else "", f"{100 * ch.allowed:.0f}%" if gated else "",
+                     "**REGRESSED**" if ch.regressed else ""])
+    out += tables.markdown(["benchmark", "then", "now", "change", "vs peers", "allowed", ""], body)
     return out + [""]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from . import tables
+
 INTRO = """\
 A spec file under `semantics/ops/` holds facts and nothing else: `entity(Op).` and
 `component(Op, Key, Value).`, one component per fact. Anything else (directives, rules, other
@@ -78,33 +80,29 @@ def text(v: dict[str, Any], width: int = 80) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown(v: dict[str, Any]) -> str:
     """docs/spec-language.md."""
     out = ["# The spec language", "",
            "<!-- Made by `grimoire vocab --markdown` from semantics/core and semantics/kinds; "
            "tests/test_vocab.py keeps it in step. -->", "", INTRO, "",
            "## Components", "", "`many`: the component may be written more than once. Scope `op`: an op's; "
-           "`extension`: the extension entity's.", "",
-           "| component | cardinality | scope | meaning |", "|---|---|---|---|"]
-    out += [f"| `{c['key']}` | {c['cardinality']} | {c['scope']} | {_md_cell(_help_text(c['help'], c['key']))} |"
-            for c in v["components"]]
+           "`extension`: the extension entity's.", ""]
+    out += tables.markdown(["component", "cardinality", "scope", "meaning"],
+                           ([f"`{c['key']}`", c["cardinality"], c["scope"], _help_text(c["help"], c["key"])]
+                            for c in v["components"]))
     out += ["", "## Kinds", "", "`component(Op, kind, Kind)` picks one.", ""]
     for k in v["kinds"]:
         devices = "; ".join(f"{d['device']}: {_dtypes(d['dtypes'])}" for d in k["devices"])
         out += [f"### `{k['name']}`", "", f"{k['doc']}. Kernels for {devices}.", ""]
         if k["components"]:
-            out += ["| component | cardinality | meaning |", "|---|---|---|"]
-            out += [f"| `{c['key']}` | {c['cardinality']} | {_md_cell(_help_text(c['help'], c['key']))} |"
-                    for c in k["components"]]
+            out += tables.markdown(["component", "cardinality", "meaning"],
+                                   ([f"`{c['key']}`", c["cardinality"], _help_text(c["help"], c["key"])]
+                                    for c in k["components"]))
             out.append("")
     g = v["grammar"]
     out += ["## Expressions", "", "`forward`, `gradient`, `stat` and the optimizer's rules are expressions over "
-            "the op's inputs, attrs and constants:", "", "| form | meaning |", "|---|---|"]
-    out += [f"| `{_md_cell(f['form'])}` | {_md_cell(f['meaning'])} |" for f in g["forms"]]
+            "the op's inputs, attrs and constants:", ""]
+    out += tables.markdown(["form", "meaning"], ([f"`{f['form']}`", f["meaning"]] for f in g["forms"]))
     out += ["", "Unary functions: " + ", ".join(f"`{u}`" for u in g["unary"]) + ".", "",
             "Row reductions (rowwise kind): " + ", ".join(f"`{r}(E)`" for r in g["row_reductions"])
             + "; the builtins `n` (the row length) and `col` (the column index). An expression with no element "
@@ -115,9 +113,9 @@ def markdown(v: dict[str, Any]) -> str:
             "or leave the default out for a required attr.", "",
             "Dtypes: " + ", ".join(f"`{d}`" for d in v["dtypes"]) + ". Devices: "
             + ", ".join(f"`{d}`" for d in v["devices"]) + ".", "",
-            "## Names and limits", "", NOTES.format(max_len=v["max_name_length"], **v["limits"]), "",
-            "| role | may not be |", "|---|---|"]
-    out += [f"| {r['role']} | {', '.join(n.replace('_', ' ') for n in r['namespaces'])} |" for r in v["roles"]]
+            "## Names and limits", "", NOTES.format(max_len=v["max_name_length"], **v["limits"]), ""]
+    out += tables.markdown(["role", "may not be"],
+                           ([r["role"], ", ".join(n.replace("_", " ") for n in r["namespaces"])] for r in v["roles"]))
     out.append("")
     for r in v["reserved"]:
         out += [f"**{r['namespace'].replace('_', ' ')}** ({r['doc']}): "

@@ -349,3 +349,14 @@ def test_control_characters_in_a_doc_are_refused(char, root, tmp_path):
     [d] = info.value.diagnostics
     assert Path(d.file).name == "gelu.pl" and d.line == line, d.render()
     assert "control character" in d.message, d.render()
+
+
+def test_markdown_tables_keep_each_cell_in_its_row():
+    """grimoire/tables.py, the one Markdown table writer (the benchmark report, docs/spec-language.md): a `|` or
+    a line break in a cell is escaped or joined, so a row never splits; the cell's own Markdown is kept."""
+    from grimoire import tables
+
+    lines = tables.markdown(["form", "meaning"], [["`a | b`", "two\nlines"], ["**bold**", ""]])
+    assert lines == ["| form | meaning |", "|---|---|", "| `a \\| b` | two lines |", "| **bold** |  |"]
+    with pytest.raises(ValueError, match="a row of 1 cells in a table of 2 columns"):
+        tables.markdown(["form", "meaning"], [["only one"]])

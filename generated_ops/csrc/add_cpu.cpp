@@ -159,7 +159,7 @@ at::Tensor add_cpu(const at::Tensor& x, const at::Tensor& y, double alpha) {
 void add_out_cpu(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
   const std::vector<at::Tensor> tensors = { x, y };
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x");
+  grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x", "add_");
   write_forward(out, tensors, dtype, alpha);
 }
 

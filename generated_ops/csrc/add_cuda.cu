@@ -208,7 +208,7 @@ void add_out_cuda(const at::Tensor& x, const at::Tensor& y, double alpha, const 
   check_devices(tensors, { "x", "y" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x");
+  grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x", "add_");
   write_forward(out, dtype, x, y, alpha);
 }
 

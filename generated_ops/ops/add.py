@@ -91,6 +91,13 @@ def _fake(x, y, alpha: float = 1.0) -> Tensor:
 def _fake_out(x, y, alpha: float = 1.0, *, out: Tensor) -> None:
     same_device("add_out", (*_INPUTS, "out"), (x, y, out), cpu_scalars=True)
     result = _fake_output(x, y)
+    if out is x:  # the in-place form, add_: told as the caller wrote it (as the kernels do)
+        torch._check(out.shape == result.shape, lambda: f"add_: x has shape {tuple(out.shape)} but the "
+                     f"result has shape {tuple(result.shape)}; in place, x is written and not resized: the other "
+                     "inputs must broadcast to its shape")
+        torch._check(out.dtype == result.dtype, lambda: f"add_: x has dtype {out.dtype} but the result "
+                     f"has dtype {result.dtype}; in place, the result must have x's dtype")
+        return
     torch._check(out.shape == result.shape, lambda: f"add_out: out has shape {tuple(out.shape)} but the "
                  f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
     torch._check(out.dtype == result.dtype, lambda: f"add_out: out has dtype {out.dtype} but the result "

@@ -125,9 +125,26 @@ class TestAdd:
         needs_grad = make_inputs([(3, 5)] * 2, dtype, device, requires_grad=True)
         with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
             add_(*needs_grad, **ATTRS)
+        # A result of another shape or dtype than x's: told as the caller wrote it, add_ and x.
         small = make_inputs([(5,)] + [(3, 5)] * 1, dtype, device)
-        with pytest.raises(RuntimeError, match="out has shape"):
+        with pytest.raises(RuntimeError, match=r"add_: x has shape \[5\] but the result has shape \[3, 5\]") as info:
             add_(*small, **ATTRS)
+        said = str(info.value).splitlines()[0]
+        assert "add_out" not in said and "out has" not in said, said
+        if dtype != torch.float64 and any(c.values == (device, torch.float64) for c in DEVICE_DTYPES):
+            first, *others = make_inputs([(3, 5)] * 2, torch.float64, device)
+            with pytest.raises(RuntimeError, match=r"add_: x has dtype \w+ but the result has dtype"):
+                add_(first.to(dtype), *others, **ATTRS)
+
+    def test_inplace_errors_under_fake_tensors(self, device, dtype):
+        # torch.compile meets the fake kernel first: it names add_ and x too.
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        with FakeTensorMode():
+            small = [torch.empty(5, dtype=dtype, device=device)] + [torch.empty(3, 5, dtype=dtype, device=device)
+                                                                   for _ in range(1)]
+            with pytest.raises(RuntimeError, match=r"add_: x has shape \(5,\) but the result has shape \(3, 5\)"):
+                add_(*small, **ATTRS)
 
     def test_out_writes_the_callers_tensor(self, device, dtype):
         # out= : the same values in the caller's tensor (contiguous or strided), returned; its version bumped.

@@ -192,7 +192,7 @@ at::Tensor cf_addcmul_cpu(const at::Tensor& x, const at::Tensor& a, const at::Te
 void cf_addcmul_out_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value, const at::Tensor& out) {
   const std::vector<at::Tensor> tensors = { x, a, b };
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x");
+  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x", "cf_addcmul_");
   write_forward(out, tensors, dtype, value);
 }
 

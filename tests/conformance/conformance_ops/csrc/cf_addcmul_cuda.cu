@@ -237,7 +237,7 @@ void cf_addcmul_out_cuda(const at::Tensor& x, const at::Tensor& a, const at::Ten
   check_devices(tensors, { "x", "a", "b" });
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x");
+  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x", "cf_addcmul_");
   write_forward(out, dtype, x, a, b, value);
 }
 

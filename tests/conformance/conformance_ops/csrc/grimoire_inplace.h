@@ -70,8 +70,18 @@ inline void bump_written_versions(const c10::OperatorHandle& op, c10::DispatchKe
 
 // out= : the caller's tensor has exactly the result's shape, dtype and device. It is not resized: the fake
 // kernel and torch.compile's functionalization take a mutated argument's metadata as it is.
+// An op's in-place form, op_(x, ...), is op_out with out=x: given its name (`inplace`), a call whose out is
+// `ref` itself (the first input) is told in the caller's terms, op_ and x, not op_out and out.
 inline void check_out(const char* op, const at::Tensor& out, at::IntArrayRef shape, at::ScalarType dtype,
-                      const at::Tensor& ref, const char* ref_name) {
+                      const at::Tensor& ref, const char* ref_name, const char* inplace = nullptr) {
+  if (inplace != nullptr && out.is_same(ref)) {
+    TORCH_CHECK(out.sizes() == shape, inplace, ": ", ref_name, " has shape ", out.sizes(), " but the result has shape ",
+                shape, "; in place, ", ref_name, " is written and not resized: the other inputs must broadcast to its "
+                "shape.");
+    TORCH_CHECK(out.scalar_type() == dtype, inplace, ": ", ref_name, " has dtype ", out.scalar_type(),
+                " but the result has dtype ", dtype, "; in place, the result must have ", ref_name, "'s dtype.");
+    return;  // out is ref: on its device
+  }
   TORCH_CHECK(out.sizes() == shape, op, ": out has shape ", out.sizes(), " but the result has shape ", shape,
               "; pass a tensor of the result's shape (out= tensors are not resized).");
   TORCH_CHECK(out.scalar_type() == dtype, op, ": out has dtype ", out.scalar_type(), " but the result has dtype ",

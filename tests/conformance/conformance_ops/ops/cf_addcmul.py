@@ -86,6 +86,13 @@ def _fake(x, a, b, value: float = 1.0) -> Tensor:
 def _fake_out(x, a, b, value: float = 1.0, *, out: Tensor) -> None:
     same_device("cf_addcmul_out", (*_INPUTS, "out"), (x, a, b, out), cpu_scalars=True)
     result = _fake_output(x, a, b)
+    if out is x:  # the in-place form, cf_addcmul_: told as the caller wrote it (as the kernels do)
+        torch._check(out.shape == result.shape, lambda: f"cf_addcmul_: x has shape {tuple(out.shape)} but the "
+                     f"result has shape {tuple(result.shape)}; in place, x is written and not resized: the other "
+                     "inputs must broadcast to its shape")
+        torch._check(out.dtype == result.dtype, lambda: f"cf_addcmul_: x has dtype {out.dtype} but the result "
+                     f"has dtype {result.dtype}; in place, the result must have x's dtype")
+        return
     torch._check(out.shape == result.shape, lambda: f"cf_addcmul_out: out has shape {tuple(out.shape)} but the "
                  f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
     torch._check(out.dtype == result.dtype, lambda: f"cf_addcmul_out: out has dtype {out.dtype} but the result "

@@ -125,9 +125,26 @@ class TestCfAddcmul:
         needs_grad = make_inputs([(3, 5)] * 3, dtype, device, requires_grad=True)
         with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
             cf_addcmul_(*needs_grad, **ATTRS)
+        # A result of another shape or dtype than x's: told as the caller wrote it, cf_addcmul_ and x.
         small = make_inputs([(5,)] + [(3, 5)] * 2, dtype, device)
-        with pytest.raises(RuntimeError, match="out has shape"):
+        with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has shape \[5\] but the result has shape \[3, 5\]") as info:
             cf_addcmul_(*small, **ATTRS)
+        said = str(info.value).splitlines()[0]
+        assert "cf_addcmul_out" not in said and "out has" not in said, said
+        if dtype != torch.float64 and any(c.values == (device, torch.float64) for c in DEVICE_DTYPES):
+            first, *others = make_inputs([(3, 5)] * 3, torch.float64, device)
+            with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has dtype \w+ but the result has dtype"):
+                cf_addcmul_(first.to(dtype), *others, **ATTRS)
+
+    def test_inplace_errors_under_fake_tensors(self, device, dtype):
+        # torch.compile meets the fake kernel first: it names cf_addcmul_ and x too.
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        with FakeTensorMode():
+            small = [torch.empty(5, dtype=dtype, device=device)] + [torch.empty(3, 5, dtype=dtype, device=device)
+                                                                   for _ in range(2)]
+            with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has shape \(5,\) but the result has shape \(3, 5\)"):
+                cf_addcmul_(*small, **ATTRS)
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = [torch.ones(4, dtype=torch.int64, device=device) for _ in range(3)]

@@ -367,6 +367,55 @@ class Op:
         return self.name + "_composite" + self.schema[len(self.name):]
 
     @property
+    def grad_in_forward(self) -> bool:
+        """Whether the CUDA forward of this loss also writes its input's gradient when that input needs
+        one (<op>_forward_grad): a rowwise loss with one value per row, one element input (the one
+        differentiated) and no column or saved-output gradients. Its backward is the upstream gradient
+        times d(loss_row)/dx, so the forward stores that product for an upstream gradient of 1 (over the
+        mean's count) and the backward only scales it: the input is read once for both passes."""
+        r = self.row_roles
+        return (self.kind == "rowwise" and self.loss is not None and r is not None and not r.output_is_element
+                and self.backward_plan is not None and "cuda" in self.devices and len(r.element) == 1
+                and tuple(self.differentiable) == r.element and not self.saved_outputs
+                and not any(t["kind"] == "column" for t in self.backward_plan["final"]["targets"]))
+
+    @property
+    def shared_stats(self) -> tuple[str, ...]:
+        """The backward plan's row statistics that the forward plan computes alike (same name, reduction
+        and expression, from statistics that are shared too): the fused forward-and-backward kernel of
+        grad_in_forward takes them from its forward half instead of passing over the row again."""
+        if not self.grad_in_forward:
+            return ()
+        fwd = {}
+        for p in self.forward_plan["passes"]:
+            for i, st in enumerate(p["stats"]):
+                fwd[st["name"]] = (st["reduction"], p["results"][i], p["lets"], p["params"])
+        stat_names = set(fwd) | {st["name"] for p in self.backward_plan["passes"] for st in p["stats"]}
+        lets = {let["name"] for plan in (self.forward_plan, self.backward_plan)
+                for let in plan["pre"] + tuple(x for p in plan["passes"] for x in p["lets_after"])}
+        shared: list[str] = []
+        for p in self.backward_plan["passes"]:
+            reads_ok = all((sc in shared) or (sc not in stat_names and sc not in lets) for sc in p["scalars"])
+            same = [fwd.get(st["name"]) == (st["reduction"], p["results"][i], p["lets"], p["params"])
+                    for i, st in enumerate(p["stats"])]
+            if reads_ok and all(same):
+                shared += [st["name"] for st in p["stats"]]
+        return tuple(shared)
+
+    @property
+    def forward_grad_schema(self) -> str:
+        """<op>_forward_grad: the forward's value and the stored gradient ("" unless grad_in_forward)."""
+        if not self.grad_in_forward:
+            return ""
+        head = self.schema.rsplit(" -> ", 1)[0]
+        return self.name + "_forward_grad" + head[len(self.name):] + " -> (Tensor, Tensor)"
+
+    @property
+    def scaled_grad_schema(self) -> str:
+        """<op>_scaled_grad: a stored gradient times the upstream one ("" unless grad_in_forward)."""
+        return f"{self.name}_scaled_grad(Tensor stored, Tensor grad) -> Tensor" if self.grad_in_forward else ""
+
+    @property
     def grad_inputs(self) -> tuple[str, ...]:
         """The inputs <op>_backward returns gradients for, in its order."""
         if self.kind == "elementwise":

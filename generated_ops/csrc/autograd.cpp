@@ -94,11 +94,18 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
     at::Tensor loss;
-    {
+    // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
+    // (cross_entropy_forward_grad): the backward only scales it, and x is read once.
+    at::Tensor stored;
+    if (x.requires_grad() && x.is_cuda() && reduction != "none") {
+      static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+      at::AutoDispatchBelowADInplaceOrView below;
+      std::tie(loss, stored) = with_grad.call(x, target, ignore_index, label_smoothing, reduction);
+    } else {
       at::AutoDispatchBelowADInplaceOrView below;
       loss = op.call(x, target, ignore_index, label_smoothing, reduction);
     }
-    ctx->save_for_backward({ x, target });
+    ctx->save_for_backward({ x, target, stored });
     ctx->saved_data["ignore_index"] = ignore_index;
     ctx->saved_data["label_smoothing"] = label_smoothing;
     ctx->saved_data["reduction"] = std::string(reduction);
@@ -119,6 +126,21 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
+    // The gradient the forward stored, for an upstream 1. Handed out once: the caller may change the
+    // tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
+    if (saved[2].defined() && !ctx->saved_data.count("stored_used")) {
+      const at::Tensor& stored = saved[2];
+      at::Tensor d;
+      if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) || grads[0].is_meta()) {
+        d = stored.mul(grads[0]);  // traced (fake or functional tensors): a product the compiler sees
+      } else {
+        // The kernel may hand the stored gradient back as it is, which no compiled graph is told about.
+        static const auto scaled = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_scaled_grad", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+        d = scaled.call(stored, grads[0]);
+        ctx->saved_data["stored_used"] = true;
+      }
+      return { d, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
+    }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
     return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };

@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -163,11 +164,14 @@ at::Tensor row_counts(int64_t rows, int64_t n, const at::Tensor& target, double 
 }
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index, double label_smoothing) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index, double label_smoothing) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -179,6 +183,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       opmath_t tmp_s2_s;
       {  // pass 1: max, sum
@@ -189,10 +195,35 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            }
+          }
         }
         acc_0 = warp_reduce(acc_0, RowMax());
         acc_1 = warp_reduce(acc_1, RowSum());
@@ -219,10 +250,35 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            }
+          }
         }
         acc_0 = warp_reduce(acc_0, RowSum());
         acc_1 = warp_reduce(acc_1, RowSum());
@@ -362,7 +418,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data);
+  bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -375,8 +433,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
       forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing);
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -447,11 +506,13 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, double ignore_index, double label_smoothing) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, double ignore_index, double label_smoothing) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -464,6 +525,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
       [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s))))); }();
       opmath_t tmp_s0_s;
@@ -473,9 +536,33 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
 }
@@ -487,9 +574,33 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
@@ -504,13 +615,47 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) - tmp_r2) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
         }
       }
 }
   }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 0 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -625,13 +770,13 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
@@ -642,7 +787,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
@@ -651,8 +798,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index, label_smoothing);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index, label_smoothing);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index, label_smoothing);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -717,9 +864,285 @@ at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at:
 }
 
 
+// The forward and the backward of a row in one kernel (cross_entropy_forward_grad): each row's loss, and its
+// gradient for the row's upstream value grad_loss_data[r]. The backward's passes re-read the row from
+// the L2 (stream_launch keeps the rows in flight within it), so x is read from memory once.
+template <typename scalar_t>
+__global__ void __launch_bounds__(kStreamThreads) forward_grad_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index, double label_smoothing, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  __shared__ opmath_t scratch[64];
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+    opmath_t shared_tmp_s0, shared_tmp_s1;  // computed by both halves alike
+    {  // the forward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
+      opmath_t tmp_s0_s;
+      opmath_t tmp_s2_s;
+      {  // pass 1: max, sum
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V target(target_s);
+          return std::array<V, 2>{ x, grimoire::where(grimoire::eq(col, target), x, V(0)) };
+        };
+        opmath_t acc_0 = RowMax::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            }
+          }
+        }
+        acc_0 = warp_reduce(acc_0, RowMax());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowMax());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        tmp_s2_s = acc_1;
+}
+      opmath_t tmp_s1_s;
+      opmath_t tmp_s3_s;
+      {  // pass 2: sum, sum
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          return std::array<V, 2>{ grimoire::exp((x - tmp_s0)), (tmp_s0 - x) };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            }
+          }
+        }
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s1_s = acc_0;
+        tmp_s3_s = acc_1;
+}
+      shared_tmp_s0 = tmp_s0_s;
+      shared_tmp_s1 = tmp_s1_s;
+      if (threadIdx.x == 0) {
+        loss_out[r] = static_cast<opmath_t>([&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, ignore_index_s), grimoire::where(grimoire::eq(n_s, V(0)), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)), V(0)), ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) + grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s))))); }());
+      }
+    }
+    {  // the backward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
+      [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (-(V(1) - label_smoothing_s))))); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (label_smoothing_s / n_s))))); }();
+      const opmath_t tmp_s0_s = shared_tmp_s0;  // as the forward computed it
+      const opmath_t tmp_s1_s = shared_tmp_s1;  // as the forward computed it
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (V(1) / tmp_s1_s)))); }();
+      {
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V target(target_s);
+          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          return std::array<V, 1>{ (((tmp_r0 * grimoire::exp((x - tmp_s0))) + (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) - tmp_r2) };
+        };
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
+        }
+      }
+}
+  }
+}
+
+template <typename scalar_t>
+void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index, double label_smoothing, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+  const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
+  forward_grad_kernel<scalar_t><<<l.grid, l.block, 0, at::cuda::getCurrentCUDAStream()>>>(aligned, rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing, grad_loss_data, x_out);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The loss and the gradient of x for an upstream gradient of 1 ('mean': 1 over the count), in one
+// pass over x; csrc/autograd.cpp calls it when x needs a gradient, and cross_entropy_scaled_grad scales it.
+std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Tensor& x_in, const at::Tensor& target_in, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
+  const c10::cuda::CUDAGuard device_guard(x_in.device());
+  check_reduction(reduction);
+  TORCH_CHECK(reduction != "none", kOp, "_forward_grad: the gradient is stored for reduction 'mean' or 'sum' only; got 'none'.");
+  const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  if (rows == 0 || n == 0 || rows > kOneBlockRows) {
+    // No rows, rows of no elements, more rows than one block reduces: the forward and backward kernels.
+    at::Tensor value = cross_entropy_cuda(x_in, target_in, ignore_index, label_smoothing, reduction);
+    at::Tensor grad = cross_entropy_backward_cuda(at::ones({}, x_in.options()), x_in, target_in, ignore_index, label_smoothing, reduction);
+    return {value, grad};
+  }
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor target = target_in.contiguous();
+  const at::Tensor& x0 = x;
+  const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));
+  const at::Tensor one = at::ones({1}, x0.options());
+  at::Tensor row_grad = at::empty({rows}, opmath);
+  at::Tensor unreduced = at::empty({rows}, opmath);
+  at::Tensor total = at::empty({}, x0.options());
+  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy_forward_grad",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+      })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+      })
+  );
+  check_index_values(target, n, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  return { total, d_x };
+}
+
+// The stored gradient times the upstream one. loss.backward() sends 1, and then the stored gradient is
+// the answer: reading the 1 back waits for the stream (as Liger-Kernel's check does), which is cheaper
+// than a pass over the gradient. Under CUDA-graph capture nothing may wait: it is multiplied.
+at::Tensor cross_entropy_scaled_grad_cuda(const at::Tensor& stored, const at::Tensor& grad) {
+  const c10::cuda::CUDAGuard device_guard(stored.device());
+  TORCH_CHECK(grad.numel() == 1, kOp, "_scaled_grad: the upstream gradient of a 'mean' or 'sum' loss holds one value; got shape ", grad.sizes(), ".");
+  if (at::cuda::currentStreamCaptureStatus() == at::cuda::CaptureStatus::None && grad.item<double>() == 1.0) {
+    return stored;
+  }
+  return stored.mul(grad.to(stored.scalar_type()));
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(generated_ops, CUDA, m) {
   m.impl("cross_entropy", &cross_entropy_cuda);
   m.impl("cross_entropy_backward", &cross_entropy_backward_cuda);
+  m.impl("cross_entropy_forward_grad", &cross_entropy_forward_grad_cuda);
+  m.impl("cross_entropy_scaled_grad", &cross_entropy_scaled_grad_cuda);
 }

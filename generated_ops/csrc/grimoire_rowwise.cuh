@@ -4,7 +4,7 @@
 //
 // The pieces every rowwise op's CUDA kernels share (templates/kinds/rowwise/csrc/[op]_cuda.cu.j2
 // writes the kernels themselves, from each op's planned passes): row reductions, the launch
-// shapes of the general and the register path, 16-byte packs, and the per-block column partials.
+// shapes of the streamed and the register path, 16-byte packs, and the per-block column partials.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -83,18 +83,7 @@ __device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
   return block_total(scratch, op);
 }
 
-// A warp per row up to 1024 elements (8 rows a block), else a 256-thread block per row.
-struct RowLaunch {
-  dim3 grid, block;
-};
-inline RowLaunch row_launch(int64_t rows, int64_t n) {
-  const dim3 block = n <= 1024 ? dim3(32, 8) : dim3(256, 1);
-  const int64_t blocks_needed = (rows + block.y - 1) / block.y;
-  const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 16;
-  return {dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks_needed, most)))), block};
-}
-
-// ---- the register path ----------------------------------------------------------------
+// ---- 16-byte packs, and the register path's shape -------------------------------------
 // A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G. K is 4
 // for 4- and 8-byte types and 2 for half types, so a thread holds 16 elements at most either way:
 // with 32 half elements a thread the backwards needed 122-168 registers, too few rows in flight.
@@ -117,7 +106,7 @@ __device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v
   reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
 }
 
-// Which register launch a row of n elements gets: threads per row (0: the general path) and
+// Which register launch a row of n elements gets: threads per row (0: the streamed path) and
 // rows per block (8 warps of a row each, or one block per row).
 struct RegLaunch {
   int64_t threads = 0, rows_per_block = 1;
@@ -165,6 +154,72 @@ int resident_blocks(int64_t threads) {
   return v - 1;
 }
 
+// ---- the streamed path ----------------------------------------------------------------
+// Rows the register path cannot hold (longer than 16384 elements, or not a whole number of 16-byte
+// packs) stream from global memory once a pass. A thread reads stream_unroll() packs of 16 bytes
+// before it uses any, so enough bytes are in flight to keep HBM busy; the elements before a row's
+// first 16-byte boundary and after its last one go one by one. The rows in flight are held to half
+// the L2, so a pass after the first re-reads its row from the L2 and not from memory (except where
+// column gradients go to global memory: see stream_launch).
+// Packs a thread loads before it uses any: 32 elements of 4-byte types, 32 of half types (more half
+// elements a thread spilled registers: a third of the bandwidth).
+template <typename scalar_t>
+constexpr int stream_unroll() { return sizeof(scalar_t) <= 2 ? 4 : 8; }
+// Rows of the accumulator that column gradients outside shared memory are added into: blocks share
+// them (block b adds into row b % kColumnSlots), so that they stay in the L2 beside the rows.
+constexpr int64_t kColumnSlots = 8;
+constexpr int kStreamThreads = 512;  // a block per row, for rows over 1024 elements
+
+struct StreamLaunch {
+  dim3 grid, block;
+  size_t smem = 0;            // bytes of dynamic shared memory: the column gradients, if they fit
+  bool column_smem = false;  // whether they do
+  int64_t column_slots = 0;  // rows of the accumulator written: one a block in shared memory, else kColumnSlots at most
+};
+
+// The streamed launch of Kernel for rows of n elements: a warp per row up to 1024 elements (8 rows
+// a block), else kStreamThreads threads per row. `row_bytes`: the bytes of one row over the tensors
+// a pass re-reads; `column_bytes`: the column-gradient partial sums a block keeps (0: none). They go
+// in shared memory when they take little of it (so that several blocks still fit an SM); otherwise
+// into one of kColumnSlots rows of the accumulator in global memory, with atomics.
+template <auto Kernel>
+StreamLaunch stream_launch(int64_t rows, int64_t n, int64_t row_bytes, int64_t column_bytes) {
+  const cudaDeviceProp* prop = at::cuda::getCurrentDeviceProperties();
+  const int64_t sms = prop->multiProcessorCount;
+  StreamLaunch l;
+  l.block = n <= 1024 ? dim3(32, 8) : dim3(kStreamThreads, 1);
+  const int threads = static_cast<int>(l.block.x * l.block.y);
+  // A block that holds the whole SM's shared memory runs alone there, with too few loads in flight.
+  constexpr int64_t kColumnSmem = 32 * 1024;
+  l.column_smem = column_bytes > 0 && column_bytes <= kColumnSmem;
+  l.smem = l.column_smem ? static_cast<size_t>(column_bytes) : 0;
+  int resident = 0;
+  if (l.smem == 0) {
+    resident = resident_blocks<Kernel>(threads);
+  } else {
+    C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, Kernel, threads, l.smem));
+  }
+  int64_t per_sm = std::max(resident, 1);
+  // Column gradients added with atomics bound a backward by their count, not by the re-reads: such a
+  // kernel gets every block an SM holds, for the most atomics in flight.
+  if (n > 1024 && (column_bytes == 0 || l.column_smem)) {
+    const int64_t fit = static_cast<int64_t>(prop->l2CacheSize) / 2 / std::max<int64_t>(1, sms * row_bytes);
+    per_sm = std::clamp<int64_t>(fit, 1, per_sm);
+  }
+  const int64_t blocks_needed = (rows + l.block.y - 1) / l.block.y;
+  l.grid = dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(blocks_needed, sms * per_sm))));
+  l.column_slots = l.column_smem ? int64_t(l.grid.x) : std::min<int64_t>(l.grid.x, kColumnSlots);
+  return l;
+}
+
+// The first element of row r at or after a 16-byte boundary (n: none, when the row is not read as
+// packs): every tensor of the row starts 16-byte aligned, so one head serves them all.
+template <int VEC>
+__device__ __forceinline__ int64_t stream_head(bool packed, int64_t r, int64_t n) {
+  return packed ? std::min<int64_t>(n, (VEC - (r * n) % VEC) % VEC) : n;
+}
+
+// ---- the register path's grid and column partials ------------------------------------
 // Blocks of a register-path launch. A kernel whose blocks each keep column gradients gets exactly
 // the blocks the GPU holds at once (column_blocks_per_sm an SM, from resident_blocks): every block
 // writes one partial row of n values, summed afterwards, so a grid of several waves would write and

@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -54,11 +55,14 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& 
 
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -68,6 +72,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
@@ -75,11 +81,42 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
@@ -89,11 +126,42 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            }
+          }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s1_s = first_0;
+        }
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       {
@@ -103,9 +171,35 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{ ((((x - tmp_s0) * tmp_r0) * weight) + bias) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])), E(static_cast<opmath_t>(bias_data[j])));
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> y_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])), E(static_cast<opmath_t>(bias_data[j])));
+              y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(y_out + r * n + head, pi, y_o);
+          }
         }
       }
     }
@@ -142,6 +236,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -153,9 +249,13 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       opmath_t tmp_s1_s;
       {  // pass 2: mean, from registers
@@ -165,6 +265,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -176,9 +278,13 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s1_s = first_0;
+        }
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       {
@@ -216,7 +322,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data) && pack_aligned<scalar_t>(y_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
+  bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -229,8 +337,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
       forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, weight_data, bias_data, y_out, eps);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -262,12 +371,30 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in, 
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
+// column_smem: the block sums its column gradients in shared memory and writes them to its row of the
+// accumulator at the end; else it adds them into row blockIdx.x % kColumnSlots (zeroed first) in
+// global memory, which a few rows keep in the L2.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, bool column_smem, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[64];
+  extern __shared__ __align__(16) unsigned char column_smem_bytes[];
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  const int threads = blockDim.x * blockDim.y;
+  opmath_t* const weight_sacc = reinterpret_cast<opmath_t*>(column_smem_bytes) + 0 * n;
+  opmath_t* const weight_gacc = weight_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
+  opmath_t* const bias_sacc = reinterpret_cast<opmath_t*>(column_smem_bytes) + 1 * n;
+  opmath_t* const bias_gacc = bias_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
+  if (column_smem) {
+    for (int64_t i = tid; i < 2 * n; i += threads) {
+      reinterpret_cast<opmath_t*>(column_smem_bytes)[i] = 0;
+    }
+    __syncthreads();
+  }
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
@@ -277,6 +404,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
@@ -284,11 +413,42 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
@@ -298,11 +458,42 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            }
+          }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s1_s = first_0;
+        }
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -318,10 +509,37 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            }
+          }
         }
         acc_0 = warp_reduce(acc_0, RowSum());
         acc_1 = warp_reduce(acc_1, RowSum());
@@ -350,15 +568,60 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           const V tmp_0 = (x - tmp_s0);
           return std::array<V, 3>{ (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))), (grad_y * (tmp_0 * tmp_r0)), grad_y };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
-          atomicAdd(weight_acc + j, static_cast<opmath_t>(v[1]));
-          atomicAdd(bias_acc + j, static_cast<opmath_t>(v[2]));
+          atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
+          atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+              atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
+              atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
         }
       }
 }
   }
+  if (column_smem) {
+    __syncthreads();
+    for (int64_t j = tid; j < n; j += threads) {
+      weight_gacc[j] = weight_sacc[j];
+      bias_gacc[j] = bias_sacc[j];
+    }
+  }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 2 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 2 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -401,6 +664,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -412,9 +677,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       opmath_t tmp_s1_s;
       {  // pass 2: mean, from registers
@@ -424,6 +693,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -435,9 +706,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s1_s = first_0;
+        }
 }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
@@ -528,30 +803,29 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   const auto stream = at::cuda::getCurrentCUDAStream();
-  // The general path adds into the buffer, so it starts from zeros; the register path writes every row.
-  const auto zero_accumulators = [&] {
+  if (rows == 0) {
+    // No rows: every column gradient is 0 (the accumulator has one row, which no kernel writes).
     C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     C10_CUDA_CHECK(cudaMemsetAsync(bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
-  };
-  if (rows == 0) {
-    zero_accumulators();
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, per_sm)));
@@ -561,9 +835,17 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
     }
   } else {
-    zero_accumulators();
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    if (per_sm > 0) {
+      l.grid.x = static_cast<unsigned>(reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
+    }
+    if (!l.column_smem) {  // every row of the accumulator, some of which no block adds into
+      C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+      C10_CUDA_CHECK(cudaMemsetAsync(bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+    }
+    // Atomics into global memory from packs would make each warp's adds of one element land on 32
+    // sectors, not one line (a lane holds VEC adjacent columns): such rows are read one element a lane.
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned && l.column_smem, l.column_smem, rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -48,11 +49,14 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
 
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out, double keepdim) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -62,6 +66,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
@@ -69,11 +75,42 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
@@ -112,6 +149,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        opmath_t same_0 = 1;  // 1 while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -123,9 +162,13 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
+            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+          tmp_s0_s = first_0;
+        }
 }
       if (threadIdx.x == 0) {
         y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
@@ -140,7 +183,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data);
+  bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -153,8 +198,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
       forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out, keepdim);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, y_out, keepdim);
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, y_out, keepdim);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -196,11 +242,13 @@ at::Tensor mean_cuda(const at::Tensor& x_in, bool keepdim) {
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -211,6 +259,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
       {
         const auto f = [&](auto col) {
@@ -218,13 +268,45 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{ tmp_r0 };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
         }
       }
 }
   }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 0 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -286,13 +368,13 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
@@ -303,7 +385,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
@@ -312,8 +396,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, grad_y_data, x_out, keepdim);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

@@ -74,6 +74,8 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("cross_entropy(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_composite(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cross_entropy_forward_grad(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cross_entropy_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
   // div — semantics/ops/div.pl:4
   m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

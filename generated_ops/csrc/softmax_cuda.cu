@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -48,11 +49,14 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
 
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -61,6 +65,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       // largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -68,9 +74,33 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ x };
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
 }
@@ -82,9 +112,33 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
 }
@@ -96,9 +150,35 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{ (grimoire::exp((x - tmp_s0)) * tmp_r0) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> y_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(y_out + r * n + head, pi, y_o);
+          }
         }
       }
     }
@@ -206,7 +286,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
+  bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -219,8 +301,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
       forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, y_out);
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, y_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -250,11 +333,13 @@ at::Tensor softmax_cuda(const at::Tensor& x_in) {
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -265,6 +350,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* y_row = y_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: sum
         const auto f = [&](auto col, auto y, auto grad_y) {
@@ -272,9 +359,35 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           return std::array<V, 1>{ (grad_y * y) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])), E(static_cast<opmath_t>(grad_y_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> y_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              y_u[u] = load_pack<VEC>(y_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])), E(static_cast<opmath_t>(grad_y_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
@@ -284,13 +397,49 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           return std::array<V, 1>{ (y * (grad_y - tmp_s0)) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])), E(static_cast<opmath_t>(grad_y_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> y_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              y_u[u] = load_pack<VEC>(y_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])), E(static_cast<opmath_t>(grad_y_u[u].v[e])));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
         }
       }
 }
   }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 3 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 0 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -387,13 +536,13 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
@@ -404,7 +553,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
@@ -413,8 +564,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, y_data, grad_y_data, x_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

@@ -99,5 +99,22 @@ def _fake_backward(grad_loss, x, target, ignore_index: int = -100, label_smoothi
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
+
+@torch.library.register_fake(_NAME + "_forward_grad")
+def _fake_forward_grad(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
+    """The loss and the gradient the CUDA forward stores beside it (csrc/autograd.cpp)."""
+    return (_fake(x, target, ignore_index, label_smoothing, reduction),
+            torch.empty_like(x, memory_format=torch.contiguous_format))
+
+
+@torch.library.register_fake(_NAME + "_scaled_grad")
+def _fake_scaled_grad(stored, grad):
+    return torch.empty_like(stored)
+
+
+@torch.library.impl(_NAME + "_scaled_grad", "CPU")
+def _scaled_grad_cpu(stored, grad):
+    return stored * grad
+
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cross_entropy_backward).

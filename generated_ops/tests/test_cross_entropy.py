@@ -223,13 +223,15 @@ def test_gradgradcheck(device):
 
 
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
-# a warp per row (rows of up to 128 vectors), a block per row up to 1024 threads of 4 vectors,
-# the general strided path above that, for rows not a whole number of vectors and for data not
-# 16-byte aligned; and more rows than one wave of blocks, so each block sums several rows' column
+# the register path (a warp per row up to 128 vectors, a block per row up to 1024 threads of 4
+# vectors), the streamed path above that and for rows not a whole number of vectors (packs between
+# a row's first and last 16-byte boundary, the rest one by one), and for data not 16-byte aligned
+# (no packs); and more rows than one wave of blocks, so each block sums several rows' column
 # gradients.
 CUDA_PATH_CASES = [pytest.param(s, False, id=str(s)) for s in [
-    (37, 64), (5, 1024), (3, 1000), (3, 4096), (2, 16384), (2, 20000), (3, 1001), (9000, 64), (5000, 520)]] + [
-    pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64)]]
+    (37, 64), (5, 1024), (3, 1000), (3, 4096), (2, 16384), (2, 20000), (3, 1001), (9000, 64), (5000, 520),
+    (2, 32000), (3, 40001), (1, 131072), (700, 2048 + 3)]] + [
+    pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
@@ -254,3 +256,22 @@ def test_cuda_launch_paths(shape, misaligned, dtype):
     for name, g, r in zip([i for i, a in zip(INPUTS, args) if a.requires_grad], ours, theirs):
         assert g.dtype == dtype, name
         T.assert_rel_close(g, r, dtype, scale=4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
+@pytest.mark.parametrize("shape", [(6, 33), (4, 40001)], ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cuda_gradient_stored_in_forward(shape, reduction):
+    """On CUDA the forward stores x's gradient for an upstream 1 (csrc/autograd.cpp): loss.backward()
+    hands it out, a second backward of the same graph recomputes it, an upstream other than 1 scales it."""
+    args = make_inputs(shape, torch.float32, "cuda", requires_grad=True)
+    x = args[INPUTS.index("x")]
+    attrs = {**ATTRS, "reduction": reduction}
+    ref_args = as_double(args)
+    (expected,) = torch.autograd.grad(reference(*ref_args, **attrs), [ref_args[INPUTS.index("x")]])
+    loss = cross_entropy(*args, **attrs)
+    loss.backward(retain_graph=True)
+    first, x.grad = x.grad, None
+    (loss * 3).backward()
+    T.assert_rel_close(first, expected, torch.float32, scale=4)
+    T.assert_rel_close(x.grad, 3 * expected, torch.float32, scale=4)

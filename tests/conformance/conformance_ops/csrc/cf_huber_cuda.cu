@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -56,11 +57,14 @@ void check_reduction(c10::string_view reduction) {
 }
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t, bool kSum>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double delta, at::opmath_type<scalar_t>* __restrict__ partial_out) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double delta, at::opmath_type<scalar_t>* __restrict__ partial_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
@@ -72,6 +76,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* target_row = target_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(0.5) * delta_s)); }();
       {
         const auto f = [&](auto col, auto x, auto target) {
@@ -82,12 +88,46 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           const V tmp_1 = grimoire::abs(tmp_0);
           return std::array<V, 1>{ grimoire::where(grimoire::lt(tmp_1, delta), (V(0.5) * grimoire::square(tmp_0)), (delta * (tmp_1 - tmp_r0))) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
           if constexpr (kSum) {
             loss_sum += static_cast<opmath_t>(v[0]);
           } else {
             loss_out[r * n + j] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+          }
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> target_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+              target_u[u] = load_pack<VEC>(target_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<opmath_t, VEC> loss_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(target_u[u].v[e])));
+              if constexpr (kSum) {
+                loss_sum += static_cast<opmath_t>(v[0]);
+              } else {
+                loss_o.v[e] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
+              }
+            }
+            if constexpr (!kSum) {
+              store_pack<VEC>(loss_out + r * n + head, pi, loss_o);
+            }
           }
         }
       }
@@ -183,7 +223,9 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
     return 0;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
+  bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1, kSum>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -199,9 +241,10 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
     }
     blocks = grid.x;
   } else {
-    const RowLaunch l = row_launch(rows, n);
+    const int64_t row_bytes = 2 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t, kSum>>(rows, n, row_bytes, 0);
     const dim3 grid(static_cast<unsigned>(cap(l.grid.x)));
-    forward_kernel<scalar_t, kSum><<<grid, l.block, 0, stream>>>(rows, n, x_data, target_data, loss_out, delta, partial_out);
+    forward_kernel<scalar_t, kSum><<<grid, l.block, 0, stream>>>(aligned, rows, n, x_data, target_data, loss_out, delta, partial_out);
     blocks = grid.x;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -255,11 +298,13 @@ at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, do
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -271,6 +316,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* target_row = target_data + r * n;
       [[maybe_unused]] const auto* grad_loss_row = grad_loss_data + (grad_loss_scalar ? 0 : r * n);
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       {
         const auto f = [&](auto col, auto grad_loss, auto x, auto target) {
           using V = decltype(col);
@@ -280,14 +327,53 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           const V tmp_2 = grimoire::sign(tmp_0);
           return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           target_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
         }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+          Pack<scalar_t, VEC> target_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+              target_u[u] = load_pack<VEC>(target_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+            Pack<scalar_t, VEC> target_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(target_u[u].v[e])));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+              target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+            store_pack<VEC>(target_out + r * n + head, pi, target_o);
+          }
+        }
       }
 }
   }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 3 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 0 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -380,13 +466,13 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
@@ -397,7 +483,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(grad_loss_data) && pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
+  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(grad_loss_data);
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
@@ -406,8 +494,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

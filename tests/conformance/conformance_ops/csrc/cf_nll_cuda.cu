@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/util/accumulate.h>
@@ -119,11 +120,14 @@ void check_reduction(c10::string_view reduction) {
 }
 
 
+// The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
+// 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out) {
+__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -133,6 +137,8 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
       {  // pass 1: sum
         const auto f = [&](auto col, auto x) {
@@ -141,9 +147,33 @@ __global__ void forward_kernel(int64_t rows, int64_t n, const scalar_t* __restri
           return std::array<V, 1>{ grimoire::where(grimoire::eq(col, target), x, V(0)) };
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
 }
@@ -213,7 +243,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
-  bool packed = rl.threads > 0 && pack_aligned<scalar_t>(x_data);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data);
+  bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
@@ -226,8 +258,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
       forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, loss_out);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, loss_out);
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, target_data, loss_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -286,11 +319,13 @@ at::Tensor cf_nll_cuda(const at::Tensor& x_in, const at::Tensor& target_in, c10:
 }
 
 
+// The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
+  constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -301,6 +336,8 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       {
         const auto f = [&](auto col) {
           using V = decltype(col);
@@ -308,13 +345,45 @@ __global__ void backward_kernel(int64_t rows, int64_t n, const scalar_t* __restr
           [[maybe_unused]] const V target(target_s);
           return std::array<V, 1>{ (-(grad_loss * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) };
         };
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
         }
       }
 }
   }
+}
+
+// The streamed backward's launch (and, with column gradients, the rows of their accumulator).
+template <typename scalar_t>
+StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
+  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+  const int64_t column_bytes = 0 * n * int64_t(sizeof(at::opmath_type<scalar_t>));
+  return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
 template <typename scalar_t, int RPB>
@@ -376,13 +445,13 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: one per block of the register path's grid (the general path
-// adds into row 0 with atomics; the rest stay zero).
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
+// takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm == 0 ? 1 : reg_grid(rows, rl, per_sm);
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
@@ -393,7 +462,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  const bool packed = per_sm > 0 && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  // The element tensors start 16-byte aligned: their rows' middles read as packs.
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
@@ -402,8 +473,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out);
     }
   } else {
-    const RowLaunch l = row_launch(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out);
+    StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, target_data, grad_loss_data, x_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -454,9 +525,184 @@ at::Tensor cf_nll_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor
 }
 
 
+// The forward and the backward of a row in one kernel (cf_nll_forward_grad): each row's loss, and its
+// gradient for the row's upstream value grad_loss_data[r]. The backward's passes re-read the row from
+// the L2 (stream_launch keeps the rows in flight within it), so x is read from memory once.
+template <typename scalar_t>
+__global__ void __launch_bounds__(kStreamThreads) forward_grad_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  __shared__ opmath_t scratch[32];
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+    {  // the forward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
+      opmath_t tmp_s0_s;
+      {  // pass 1: sum
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V target(target_s);
+          return std::array<V, 1>{ grimoire::where(grimoire::eq(col, target), x, V(0)) };
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
+        }
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+}
+      if (threadIdx.x == 0) {
+        loss_out[r] = static_cast<opmath_t>([&] {  return static_cast<opmath_t>((-tmp_s0_s)); }());
+      }
+    }
+    {  // the backward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
+      // largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
+      [[maybe_unused]] const auto* x_row = x_data + r * n;
+      [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
+      [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
+      {
+        const auto f = [&](auto col) {
+          using V = decltype(col);
+          [[maybe_unused]] const V grad_loss(grad_loss_s);
+          [[maybe_unused]] const V target(target_s);
+          return std::array<V, 1>{ (-(grad_loss * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) };
+        };
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)));
+          x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+            Pack<scalar_t, VEC> x_o;
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)));
+              x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+            }
+            store_pack<VEC>(x_out + r * n + head, pi, x_o);
+          }
+        }
+      }
+}
+  }
+}
+
+template <typename scalar_t>
+void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+  const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
+  forward_grad_kernel<scalar_t><<<l.grid, l.block, 0, at::cuda::getCurrentCUDAStream()>>>(aligned, rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The loss and the gradient of x for an upstream gradient of 1 ('mean': 1 over the count), in one
+// pass over x; csrc/autograd.cpp calls it when x needs a gradient, and cf_nll_scaled_grad scales it.
+std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_in, const at::Tensor& target_in, c10::string_view reduction) {
+  const c10::cuda::CUDAGuard device_guard(x_in.device());
+  check_reduction(reduction);
+  TORCH_CHECK(reduction != "none", kOp, "_forward_grad: the gradient is stored for reduction 'mean' or 'sum' only; got 'none'.");
+  const auto [rows, n] = check_inputs(x_in, target_in);
+  if (rows == 0 || n == 0 || rows > kOneBlockRows) {
+    // No rows, rows of no elements, more rows than one block reduces: the forward and backward kernels.
+    at::Tensor value = cf_nll_cuda(x_in, target_in, reduction);
+    at::Tensor grad = cf_nll_backward_cuda(at::ones({}, x_in.options()), x_in, target_in, reduction);
+    return {value, grad};
+  }
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor target = target_in.contiguous();
+  const at::Tensor& x0 = x;
+  const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));
+  const at::Tensor one = at::ones({1}, x0.options());
+  at::Tensor row_grad = at::empty({rows}, opmath);
+  at::Tensor unreduced = at::empty({rows}, opmath);
+  at::Tensor total = at::empty({}, x0.options());
+  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_nll_forward_grad",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>());
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>());
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(), reduction == "mean", row_grad.mutable_data_ptr<opmath_t>());
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(), d_x.mutable_data_ptr<scalar_t>());
+        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(), reduction == "mean", total.mutable_data_ptr<scalar_t>());
+      })
+  );
+  check_index_values(target, n);
+  return { total, d_x };
+}
+
+// The stored gradient times the upstream one. loss.backward() sends 1, and then the stored gradient is
+// the answer: reading the 1 back waits for the stream (as Liger-Kernel's check does), which is cheaper
+// than a pass over the gradient. Under CUDA-graph capture nothing may wait: it is multiplied.
+at::Tensor cf_nll_scaled_grad_cuda(const at::Tensor& stored, const at::Tensor& grad) {
+  const c10::cuda::CUDAGuard device_guard(stored.device());
+  TORCH_CHECK(grad.numel() == 1, kOp, "_scaled_grad: the upstream gradient of a 'mean' or 'sum' loss holds one value; got shape ", grad.sizes(), ".");
+  if (at::cuda::currentStreamCaptureStatus() == at::cuda::CaptureStatus::None && grad.item<double>() == 1.0) {
+    return stored;
+  }
+  return stored.mul(grad.to(stored.scalar_type()));
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_nll", &cf_nll_cuda);
   m.impl("cf_nll_backward", &cf_nll_backward_cuda);
+  m.impl("cf_nll_forward_grad", &cf_nll_forward_grad_cuda);
+  m.impl("cf_nll_scaled_grad", &cf_nll_scaled_grad_cuda);
 }

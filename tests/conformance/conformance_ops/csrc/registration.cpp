@@ -90,6 +90,8 @@ TORCH_LIBRARY(conformance_ops, m) {
   m.def("cf_nll(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_composite(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll_forward_grad(Tensor x, Tensor target, str reduction=\"sum\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
   // cf_norm_affine — semantics/ops/cf_norm_affine.pl:4
   m.def("cf_norm_affine(Tensor x, Tensor weight, float eps) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_norm_affine_backward(Tensor grad_y, Tensor x, Tensor weight, float eps) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

@@ -97,5 +97,22 @@ def _fake_backward(grad_loss, x, target, reduction: str = 'sum'):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
+
+@torch.library.register_fake(_NAME + "_forward_grad")
+def _fake_forward_grad(x, target, reduction: str = "sum"):
+    """The loss and the gradient the CUDA forward stores beside it (csrc/autograd.cpp)."""
+    return (_fake(x, target, reduction),
+            torch.empty_like(x, memory_format=torch.contiguous_format))
+
+
+@torch.library.register_fake(_NAME + "_scaled_grad")
+def _fake_scaled_grad(stored, grad):
+    return torch.empty_like(stored)
+
+
+@torch.library.impl(_NAME + "_scaled_grad", "CPU")
+def _scaled_grad_cpu(stored, grad):
+    return stored * grad
+
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_nll_backward).

@@ -40,6 +40,7 @@ class Row:
     bytes: int = 0
     flops: int = 0
     rel_err: float | None = None  # against float64, checked before timing
+    peak_mb: float | None = None  # memory allocated beyond the live tensors during the call, at its peak
 
     @property
     def gbps(self) -> float:
@@ -198,13 +199,183 @@ def attention_parts(bench, q, k, v, dtype_name: str) -> list[Row]:
 # ---------------------------------------------------------------------------------------------
 # Table
 # ---------------------------------------------------------------------------------------------
+# Rowwise ops at LLM shapes, against eager, torch.compile and Liger-Kernel (when it imports).
+
+# (op, shape, dtypes): the shapes of the LLM-scale table, register-path sizes beside them.
+ROWWISE_CASES = [
+    ("softmax", (8192, 4096), ("bfloat16",)),
+    ("softmax", (4096, 32000), ("bfloat16", "float32")),
+    ("softmax", (1024, 128256), ("bfloat16",)),
+    ("softmax", (16, 262144), ("float32",)),
+    ("log_softmax", (4096, 32000), ("bfloat16",)),
+    ("rms_norm", (16384, 4096), ("bfloat16",)),
+    ("rms_norm", (4096, 32768), ("bfloat16", "float32")),
+    ("layer_norm", (16384, 4096), ("bfloat16",)),
+    ("layer_norm", (8192, 8192), ("bfloat16",)),
+    ("layer_norm", (4096, 32768), ("bfloat16",)),
+    ("cross_entropy", (8192, 32000), ("bfloat16", "float32")),
+    ("cross_entropy", (8192, 128256), ("bfloat16",)),
+]
+SMALL_ROWWISE_CASES = [(op, (4, 40000), ("float32",)) for op in ("softmax", "log_softmax", "rms_norm", "layer_norm",
+                                                                     "cross_entropy")]
+
+
+def _liger():
+    """Liger-Kernel's functions by op name, or {} where it does not import (it needs Triton and CUDA)."""
+    try:
+        from liger_kernel.transformers import functional as L
+    except Exception as e:  # noqa: BLE001 - any import failure means: no Liger peer in this run
+        print(f"Liger-Kernel not raced: {type(e).__name__}: {e}", file=sys.stderr)
+        return {}
+    return {
+        "softmax": L.liger_softmax,
+        "rms_norm": lambda x, w: L.liger_rms_norm(x, w, 1e-6, casting_mode="llama", in_place=True),
+        "layer_norm": lambda x, w, b: L.liger_layer_norm(x, w, b, 1e-5),
+        "cross_entropy": lambda x, t: L.liger_cross_entropy(x, t),
+    }
+
+
+def _rowwise_peers(op: str, ops):
+    """(generated, eager) callables of one rowwise op, and its inputs' maker."""
+    F = torch.nn.functional
+    if op in ("softmax", "log_softmax"):
+        eager = {"softmax": lambda x: torch.softmax(x, -1), "log_softmax": lambda x: torch.log_softmax(x, -1)}[op]
+        return getattr(ops, op), eager, lambda shape, dt, dev: [randn(shape, dt, dev, True)]
+    if op == "rms_norm":
+        return (ops.rms_norm, lambda x, w: F.rms_norm(x, [x.shape[-1]], w, 1e-6),
+                lambda shape, dt, dev: [randn(shape, dt, dev, True), randn(shape[-1:], dt, dev, True)])
+    if op == "layer_norm":
+        return (ops.layer_norm, lambda x, w, b: F.layer_norm(x, [x.shape[-1]], w, b, 1e-5),
+                lambda shape, dt, dev: [randn(shape, dt, dev, True), randn(shape[-1:], dt, dev, True),
+                                        randn(shape[-1:], dt, dev, True)])
+    if op == "cross_entropy":
+        return (ops.cross_entropy, F.cross_entropy,
+                lambda shape, dt, dev: [randn(shape, dt, dev, True),
+                                        torch.randint(0, shape[-1], shape[:-1], device=dev)])
+    raise ValueError(op)
+
+
+def _peak_extra_mb(fn, device: str) -> float:
+    """Memory allocated beyond what is live before one call of fn, at its peak, in MB."""
+    if device != "cuda":
+        return 0.0
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return (torch.cuda.max_memory_allocated() - base) / 1e6
+
+
+def rowwise_cases(device: str, bench, cases) -> list[Row]:
+    import torch._functorch.config as functorch_config
+
+    # The backward is timed by replaying one graph (retain_graph), which donated buffers forbid.
+    functorch_config.donated_buffer = False
+    ops = _ops()
+    liger = _liger() if device == "cuda" else {}
+    rows = []
+    for op, shape, dtype_names in cases:
+        generated, eager, make = _rowwise_peers(op, ops)
+        impls = {"generated": generated, "eager": eager, "compile": torch.compile(eager, dynamic=False)}
+        if op in liger:
+            impls["liger"] = liger[op]
+        for dname in dtype_names:
+            dtype = getattr(torch, dname)
+            args = make(shape, dtype, device)
+            wrt = [a for a in args if a.is_floating_point()]
+            ref_args = [a.detach().double().requires_grad_() if a.is_floating_point() else a for a in args]
+            ref = eager(*ref_args)
+            g = torch.randn_like(ref) if ref.dim() else torch.ones_like(ref)
+            ref_grads = torch.autograd.grad(ref, [a for a in ref_args if a.is_floating_point()], g)
+            ref = ref.detach()
+            size = args[0].element_size()
+            numel = args[0].numel()
+            rows_in = shape[0] if len(shape) > 1 else 1
+            for impl, fn in impls.items():
+                # Liger's rms_norm and cross_entropy write their gradients into their inputs: fresh copies.
+                own = [a.detach().clone().requires_grad_(a.requires_grad) for a in args]
+                own_wrt = [a for a in own if a.is_floating_point()]
+                gi = g.to(args[0].dtype if g.dim() else ref.dtype).clone()  # Liger's rms_norm writes dx into it
+                try:
+                    out = fn(*own)
+                except Exception as e:  # noqa: BLE001 - a peer that refuses a shape is left out of that row
+                    print(f"{impl} refuses {op} {shape} {dname}: {type(e).__name__}: {str(e)[:120]}", file=sys.stderr)
+                    continue
+                grads = torch.autograd.grad(out, own_wrt, gi.to(out.dtype))
+                fwd_err = rel_err(out, ref)
+                bwd_err = max(rel_err(a, b) for a, b in zip(grads, ref_grads))
+                del out, grads
+                if op == "cross_entropy":
+                    # One training step's loss: forward and backward together, as Liger runs them.
+                    def step():
+                        x = own[0]
+                        loss = fn(*own)
+                        torch.autograd.grad(loss, [x])
+
+                    peak = _peak_extra_mb(step, device)
+                    ms = bench(step)
+                    rows.append(Row(op, "fwd+bwd", dname, list(shape), impl, ms, bytes=2 * numel * size,
+                                    rel_err=max(fwd_err, bwd_err), peak_mb=peak))
+                else:
+                    with torch.no_grad():
+                        ms = bench(lambda: fn(*own))
+                    rows.append(Row(op, "forward", dname, list(shape), impl, ms, bytes=2 * numel * size,
+                                    rel_err=fwd_err))
+                    out = fn(*own)
+
+                    def backward():
+                        torch.autograd.grad(out, own_wrt, gi, retain_graph=True)
+
+                    peak = _peak_extra_mb(backward, device)
+                    ms = bench(backward)
+                    # x and grad read, dx written (the column gradients are rows_in times smaller).
+                    rows.append(Row(op, "backward", dname, list(shape), impl, ms, bytes=3 * numel * size,
+                                    rel_err=bwd_err, peak_mb=peak))
+                    del out
+                del own, own_wrt
+                if device == "cuda":
+                    torch.cuda.empty_cache()
+            del args, wrt, ref_args, ref, ref_grads, g
+    return rows
+
+
+def rowwise_table(rows: list[Row]) -> str:
+    """ms and GB/s of each implementation, and ours over each peer (>1: ours is faster)."""
+    copy = next((r for r in rows if r.impl == "copy"), None)
+    by_case: dict[tuple, dict[str, Row]] = {}
+    for r in rows:
+        if r.impl != "copy" and r.pass_ in ("forward", "backward", "fwd+bwd") and r.op in {c[0] for c in ROWWISE_CASES}:
+            by_case.setdefault((r.op, r.pass_, r.dtype, tuple(r.shape)), {})[r.impl] = r
+    lines = ["| op | shape | dtype | pass | ours GB/s | % copy | vs eager | vs compile | vs liger | ours / liger MB "
+             "| rel err |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (op, pass_, dtype, shape), impls in by_case.items():
+        ours = impls.get("generated")
+        if ours is None:
+            continue
+
+        def ratio(name):
+            peer = impls.get(name)
+            return f"{peer.ms / ours.ms:.2f}x" if peer else "-"
+
+        lig = impls.get("liger")
+        mem = f"{ours.peak_mb:.0f} / {lig.peak_mb:.0f}" if lig and ours.peak_mb is not None else (
+            f"{ours.peak_mb:.0f}" if ours.peak_mb is not None else "-")
+        pct = f"{100 * ours.gbps / copy.gbps:.0f}%" if copy else "-"
+        lines.append(f"| {op} | {'x'.join(map(str, shape))} | {dtype} | {pass_} | {ours.gbps:.0f} | {pct} | "
+                     f"{ratio('eager')} | {ratio('compile')} | {ratio('liger')} | {mem} | {ours.rel_err:.1e} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
 
 def table(rows: list[Row]) -> str:
     copy = next((r for r in rows if r.impl == "copy"), None)
     by_case: dict[tuple, dict[str, Row]] = {}
     parts = [r for r in rows if r.pass_ == "part"]
+    rowwise = {c[0] for c in ROWWISE_CASES}
     for r in rows:
-        if r.impl != "copy" and r.pass_ != "part":
+        if r.impl != "copy" and r.pass_ != "part" and r.op not in rowwise:
             by_case.setdefault((r.op, r.pass_, r.dtype, tuple(r.shape)), {})[r.impl] = r
     lines = []
     if copy:
@@ -236,7 +407,8 @@ def main() -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--small", action="store_true", help="tiny sizes: a smoke run of the script")
     parser.add_argument("--json", type=Path, help="write every row here")
-    parser.add_argument("--only", choices=["swish", "attention"], help="one op only")
+    parser.add_argument("--only", choices=["swish", "attention", "rowwise"], help="one family only")
+    parser.add_argument("--op", action="append", help="rowwise: this op only (repeatable)")
     args = parser.parse_args()
     device = args.device
     bench = timer(device)
@@ -248,6 +420,9 @@ def main() -> int:
         rows += swish_cases(device, bench, numel, dtypes)
     if args.only in (None, "attention"):
         rows += attention_cases(device, bench, shape, dtypes)
+    if args.only in (None, "rowwise"):
+        cases = SMALL_ROWWISE_CASES if args.small else ROWWISE_CASES
+        rows += rowwise_cases(device, bench, [c for c in cases if not args.op or c[0] in args.op])
     meta = {"device": torch.cuda.get_device_name() if device == "cuda" else device, "torch": torch.__version__,
             "cuda": torch.version.cuda, "timer": "triton.testing.do_bench median" if device == "cuda" else "host"}
     if device == "cuda":
@@ -259,6 +434,9 @@ def main() -> int:
                                                                   for r in rows]}, indent=1))
     print(json.dumps(meta))
     print(table(rows))
+    if any(r.op in {c[0] for c in ROWWISE_CASES} for r in rows):
+        print("\nRowwise ops (Liger-Kernel where it imports; fwd+bwd: one training step's loss):\n")
+        print(rowwise_table(rows))
     return 0
 
 

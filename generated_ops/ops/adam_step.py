@@ -16,7 +16,6 @@ import math  # noqa: F401  (host scalars)
 from typing import Optional, Sequence  # noqa: F401
 
 import torch
-from torch import Tensor
 
 from .._checks import same_device
 from .._optimizer import GeneratedOptimizer

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Optional  # noqa: F401
 
-import math
-
 import torch
 from torch import Tensor, nn
 

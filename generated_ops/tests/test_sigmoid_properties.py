@@ -18,7 +18,6 @@ from hypothesis import given, strategies as st  # noqa: E402
 from generated_ops import _properties_elementwise as E  # noqa: E402
 from generated_ops import _testing as T  # noqa: E402
 from generated_ops.ops.sigmoid import sigmoid  # noqa: E402
-from generated_ops.ops.sigmoid import _composite as reference  # noqa: E402  (the forward as torch ops)
 
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
 INPUTS = ['x']

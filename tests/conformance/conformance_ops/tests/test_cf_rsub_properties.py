@@ -18,7 +18,6 @@ from hypothesis import given, strategies as st  # noqa: E402
 from conformance_ops import _properties_elementwise as E  # noqa: E402
 from conformance_ops import _testing as T  # noqa: E402
 from conformance_ops.ops.cf_rsub import cf_rsub  # noqa: E402
-from conformance_ops.ops.cf_rsub import _composite as reference  # noqa: E402  (the forward as torch ops)
 
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float64, torch.bfloat16,), "cuda": (torch.float32, torch.float16,), })
 INPUTS = ['x', 'y']

@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::cross_entropy"
@@ -116,3 +117,12 @@ def _scaled_grad_cpu(stored, grad):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cross_entropy_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.generated_ops, "cross_entropy").default,
+                  ["element", "index"],
+                  loss_arg=4,
+                  n_saved=0,
+                  grads=[0],
+                  forward_grad=True)

@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import same_device
 
 _NAME = "generated_ops::div"
@@ -81,3 +82,8 @@ def _fake_backward(grad_z, x, y):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
 # div_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.elementwise(getattr(torch.ops.generated_ops, "div").default, 2,
+                      [0, 1])

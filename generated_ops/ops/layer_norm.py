@@ -11,6 +11,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::layer_norm"
@@ -127,3 +128,12 @@ def _fake_backward(grad_y, x, weight, bias, eps: float = 1e-05):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls layer_norm_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.generated_ops, "layer_norm").default,
+                  ["element", "column", "column"],
+                  loss_arg=None,
+                  n_saved=0,
+                  grads=[0, 1, 2],
+                  forward_grad=False)

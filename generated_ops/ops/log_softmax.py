@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::log_softmax"
@@ -88,3 +89,12 @@ def _fake_backward(grad_y, x, y):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs and the output,
 # calls log_softmax_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.generated_ops, "log_softmax").default,
+                  ["element"],
+                  loss_arg=None,
+                  n_saved=1,
+                  grads=[0],
+                  forward_grad=False)

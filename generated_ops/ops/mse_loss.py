@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::mse_loss"
@@ -95,3 +96,12 @@ def _fake_backward(grad_loss, x, target, reduction: str = 'mean'):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls mse_loss_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.generated_ops, "mse_loss").default,
+                  ["element", "element"],
+                  loss_arg=2,
+                  n_saved=0,
+                  grads=[0, 1],
+                  forward_grad=False)

@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import same_device
 
 _NAME = "generated_ops::silu"
@@ -81,3 +82,8 @@ def _fake_backward(grad_y, x):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
 # silu_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.elementwise(getattr(torch.ops.generated_ops, "silu").default, 1,
+                      [0])

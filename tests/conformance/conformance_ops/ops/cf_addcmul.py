@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import same_device
 
 _NAME = "conformance_ops::cf_addcmul"
@@ -108,3 +109,8 @@ def _fake_backward(grad_y, x, a, b, value: float = 1.0):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
 # cf_addcmul_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.elementwise(getattr(torch.ops.conformance_ops, "cf_addcmul").default, 3,
+                      [0, 1, 2])

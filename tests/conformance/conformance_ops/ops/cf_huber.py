@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_huber"
@@ -96,3 +97,12 @@ def _fake_backward(grad_loss, x, target, delta: float = 1.0, reduction: str = 'm
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_huber_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_huber").default,
+                  ["element", "element"],
+                  loss_arg=3,
+                  n_saved=0,
+                  grads=[0, 1],
+                  forward_grad=False)

@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_nll"
@@ -114,3 +115,12 @@ def _scaled_grad_cpu(stored, grad):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_nll_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_nll").default,
+                  ["element", "index"],
+                  loss_arg=2,
+                  n_saved=0,
+                  grads=[0],
+                  forward_grad=True)

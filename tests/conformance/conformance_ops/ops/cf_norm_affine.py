@@ -11,6 +11,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_norm_affine"
@@ -122,3 +123,12 @@ def _fake_backward(grad_y, x, weight, eps: float):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_norm_affine_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_norm_affine").default,
+                  ["element", "column"],
+                  loss_arg=None,
+                  n_saved=0,
+                  grads=[0, 1],
+                  forward_grad=False)

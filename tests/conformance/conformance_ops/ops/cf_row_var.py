@@ -9,6 +9,7 @@ from typing import Optional  # noqa: F401
 import torch
 from torch import Tensor, nn
 
+from .. import _sharding
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_row_var"
@@ -90,3 +91,12 @@ def _fake_backward(grad_y, x, keepdim: bool = False):
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_row_var_backward).
+
+
+# The placements a DTensor call may take (_sharding.py).
+_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_row_var").default,
+                  ["element"],
+                  loss_arg=None,
+                  n_saved=0,
+                  grads=[0],
+                  forward_grad=False)

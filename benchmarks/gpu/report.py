@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 import sys
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # grimoire's validate: stdlib only, no Prolog
 from bench_gpu import Row, table  # noqa: E402
+
+from grimoire.validate import parse_junit  # noqa: E402  (the one reader of pytest's junit XML)
 
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 MEMORY_BOUND = {"parametric_swish"}
@@ -25,24 +27,16 @@ def test_grid(junit: Path) -> tuple[dict, dict]:
     """(op, device, dtype) -> outcome -> count, and the failures' names and messages."""
     grid: dict = defaultdict(lambda: defaultdict(int))
     failures: dict = {}
-    for tc in ET.parse(junit).getroot().iter("testcase"):
-        module = tc.get("classname", "").split(".")
-        stem = next((m for m in module if m.startswith("test_")), "test_?")
-        cuda_file = stem.endswith("_cuda")
-        op = stem[len("test_"):].removesuffix("_cuda")
-        name = tc.get("name", "")
+    for case in parse_junit(junit):
+        name = case.test
         params = name[name.index("[") + 1:-1] if "[" in name else ""
         cuda_test = name.startswith("test_cuda_")  # a CUDA-only test in an op's common file (launch paths)
-        device = "cuda" if cuda_file or cuda_test or "cuda" in params.split("-") else ("cpu" if "cpu" in params.split("-") else "?")
+        on_cuda = case.module.endswith("_cuda") or cuda_test or "cuda" in params.split("-")
+        device = "cuda" if on_cuda else ("cpu" if "cpu" in params.split("-") else "?")
         dtype = next((d for d in DTYPES if re.search(rf"\b{d}\b", params)), "float64" if "gradcheck" in name else "-")
-        outcome = "passed"
-        for child in tc:
-            if child.tag in ("failure", "error"):
-                outcome = "failed"
-                failures[f"{stem}::{name}"] = (child.get("message") or "")[:200]
-            elif child.tag == "skipped":
-                outcome = "skipped"
-        grid[(op, device, dtype)][outcome] += 1
+        if case.outcome == "failed":
+            failures[f"{case.module}::{name}"] = case.detail[:200]
+        grid[(case.module[len("test_"):].removesuffix("_cuda"), device, dtype)][case.outcome] += 1
     return grid, failures
 
 

@@ -6,6 +6,7 @@ GPU machine with torch alone) renders here. matplotlib runs headless (Agg).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -66,20 +67,23 @@ def markdown(run: Run, rows: list[Row], *, title: str, rendered_by: str, plots: 
     out += _machine(run)
     for op in sorted({r.ours.op for r in rows}):
         out += _op_table(op, [r for r in rows if r.ours.op == op])
+        if speedup_png(op) in plots:
+            out += [f"![{op}: speedup over each peer, per case, log scale]({speedup_png(op)})", ""]
     if comparison is not None:
         out += _comparison(comparison)
     if plots:
         out += ["## Plots", ""]
         captions = {
-            SPEEDUP_PNG: "Speedup of the generated op over each peer, per op, pass and shape (right of 1: generated "
-                         "faster).",
+            SPEEDUP_PNG: "Speedup of each generated op over each peer, the geometric mean of its cases, log scale "
+                         "(right of 1: generated faster); each op's section has its cases.",
             BANDWIDTH_PNG: "Memory-bound ops: achieved GB/s against bytes moved per call, each implementation, with "
                            "the device-copy ceiling measured at the same sizes.",
             THROUGHPUT_PNG: "Compute-bound ops: achieved TFLOP/s against FLOPs per call, with the library-matmul "
                             "ceiling measured at the same sizes.",
         }
         for p in plots:
-            out += [f"![{captions[p]}]({p})", "", f"*{captions[p]}*", ""]
+            if p in captions:  # the per-op figures sit in their ops' sections
+                out += [f"![{captions[p]}]({p})", "", f"*{captions[p]}*", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -205,19 +209,30 @@ def _pyplot():
     return plt
 
 
+def speedup_png(op: str) -> str:
+    """The file of one op's speedup figure."""
+    return f"speedup_{op}.png"
+
+
 def plot_all(out_dir: Path, rows: list[Row]) -> list[str]:
-    """Write the plots the rows call for; returns their file names."""
-    for stale in (SPEEDUP_PNG, BANDWIDTH_PNG, THROUGHPUT_PNG):
+    """Write the plots the rows call for; returns their file names: the overview, the ceilings, then
+    one speedup figure per op (which its section of the report shows)."""
+    for stale in (SPEEDUP_PNG, BANDWIDTH_PNG, THROUGHPUT_PNG, *(p.name for p in out_dir.glob("speedup_*.png"))):
         (out_dir / stale).unlink(missing_ok=True)
     written = []
     if any(r.peers for r in rows):
-        plot_speedup(rows, out_dir / SPEEDUP_PNG)
+        plot_overview(rows, out_dir / SPEEDUP_PNG)
         written.append(SPEEDUP_PNG)
     for ceiling, name in (("copy", BANDWIDTH_PNG), ("matmul", THROUGHPUT_PNG)):
         chosen = [r for r in rows if r.ours.ceiling == ceiling and r.ours.rate is not None]
         if chosen:
             plot_rates(chosen, ceiling, out_dir / name)
             written.append(name)
+    for op in sorted({r.ours.op for r in rows}):
+        mine = [r for r in rows if r.ours.op == op and r.peers]
+        if mine:
+            plot_speedup(mine, out_dir / speedup_png(op), title=f"{op}: generated vs its peers")
+            written.append(speedup_png(op))
     return written
 
 
@@ -226,13 +241,29 @@ def _label(r: Row) -> str:
     return f"{o.op} {o.pass_}\n{_shape(o.shape)} {o.dtype}"
 
 
-def plot_speedup(rows: list[Row], path: Path) -> None:
+def _log_speedup_axis(ax, values: list[float]) -> None:
+    """A log x axis around parity, wide enough for every bar, labelled as multiples."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    lo, hi = min([1.0, *values]), max([1.0, *values])
+    ax.set_xscale("log")
+    ax.set_xlim(lo / 1.6, hi * 1.6)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if lo / 1.6 <= t <= hi * 1.6]
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}x"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.axvline(1.0, color="black", linewidth=1, linestyle="--", label="parity (1x)")
+    ax.set_xlabel("speedup = peer time / generated time, log scale   (> 1: the generated op is faster)")
+
+
+def plot_speedup(rows: list[Row], path: Path, *, title: str) -> None:
+    """One op's cases, a group of bars per case (one per peer), on a log axis: a figure of a few
+    inches whatever the number of ops."""
     plt = _pyplot()
     peers = peer_order({p.impl for r in rows for p, _ in r.peers})
-    labels = [_label(r) for r in rows]
     height = 0.8 / max(1, len(peers))
-    fig, ax = plt.subplots(figsize=(10.5, 1.0 + 0.75 * len(rows) * max(1, len(peers)) ** 0.5))
-    top = 1.0
+    fig, ax = plt.subplots(figsize=(9, min(12.0, 1.4 + 0.45 * len(rows) * max(1, len(peers)))))
+    values = []
     for j, peer in enumerate(peers):
         ys, xs = [], []
         for i, r in enumerate(rows):
@@ -240,16 +271,43 @@ def plot_speedup(rows: list[Row], path: Path) -> None:
             if s is not None:
                 ys.append(i + (j - (len(peers) - 1) / 2) * height)
                 xs.append(s)
-        bars = ax.barh(ys, xs, height=height * 0.9, label=f"vs {peer}")
+        bars = ax.barh(ys, [x - 1 for x in xs], left=1, height=height * 0.9, label=f"vs {peer}")  # from parity
         ax.bar_label(bars, labels=[f"{x:.2f}x" for x in xs], padding=3, fontsize=8)
-        top = max([top, *xs])
-    ax.axvline(1.0, color="black", linewidth=1, linestyle="--", label="parity (1.00x)")
-    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+        values += xs
+    _log_speedup_axis(ax, values)
+    ax.set_yticks(range(len(rows)), [f"{r.ours.pass_} {_shape(r.ours.shape)} {r.ours.dtype}" for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, top * 1.18)
-    ax.set_xlabel("speedup = peer time / generated time   (> 1: the generated op is faster)")
-    ax.set_title("Generated op vs its peers, same inputs, same run")
+    ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: never over a bar
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_overview(rows: list[Row], path: Path) -> None:
+    """Every op in one figure: its geometric-mean speedup over each peer across its cases (a bar an op
+    and peer), on a log axis; the per-op figures have the cases."""
+    plt = _pyplot()
+    peers = peer_order({p.impl for r in rows for p, _ in r.peers})
+    ops = sorted({r.ours.op for r in rows if r.peers})
+    height = 0.8 / max(1, len(peers))
+    fig, ax = plt.subplots(figsize=(9, min(14.0, 1.4 + 0.32 * len(ops) * max(1, len(peers)))))
+    values = []
+    for j, peer in enumerate(peers):
+        ys, xs = [], []
+        for i, op in enumerate(ops):
+            got = [s for r in rows if r.ours.op == op for s in [r.speedup(peer)] if s is not None and s > 0]
+            if got:
+                ys.append(i + (j - (len(peers) - 1) / 2) * height)
+                xs.append(math.exp(sum(math.log(g) for g in got) / len(got)))
+        bars = ax.barh(ys, [x - 1 for x in xs], left=1, height=height * 0.9, label=f"vs {peer}")  # from parity
+        ax.bar_label(bars, labels=[f"{x:.2f}x" for x in xs], padding=3, fontsize=7)
+        values += xs
+    _log_speedup_axis(ax, values)
+    ax.set_yticks(range(len(ops)), ops, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title("Generated ops vs their peers: geometric mean over each op's cases, same run")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

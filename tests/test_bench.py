@@ -212,10 +212,14 @@ def test_cpu_report_markdown_and_plots(tmp_path):
     assert "| commit | 0123456789ab (issue-7) |" in md
     assert "| load | 1-minute load average 1.5 at the start, 2.5 at the end, on 2 CPUs; the run itself adds up to 2" in md
     assert "Tiny shapes" not in md
-    for png in (report.SPEEDUP_PNG, report.BANDWIDTH_PNG, report.THROUGHPUT_PNG):
+    ops = sorted({r.ours.op for r in rows})
+    for png in (report.SPEEDUP_PNG, report.BANDWIDTH_PNG, report.THROUGHPUT_PNG, *map(report.speedup_png, ops)):
         data = (tmp_path / "out" / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, png
         assert f"]({png})" in md
+        # A size a person can open: at most 1000 x 1600 pixels whatever the number of cases.
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width <= 1000 and height <= 1600, (png, width, height)
 
 
 def test_cuda_report_from_synthetic_gpu_run(tmp_path):

@@ -210,8 +210,8 @@ def _pyplot():
 
 
 def speedup_png(op: str) -> str:
-    """The file of one op's speedup figure."""
-    return f"speedup_{op}.png"
+    """The file of one op's speedup figure (an optimizer's rows are named op/Class)."""
+    return "speedup_" + "".join(c if c.isalnum() or c in "_-." else "_" for c in op) + ".png"
 
 
 def plot_all(out_dir: Path, rows: list[Row]) -> list[str]:
@@ -285,24 +285,28 @@ def plot_speedup(rows: list[Row], path: Path, *, title: str) -> None:
 
 
 def plot_overview(rows: list[Row], path: Path) -> None:
-    """Every op in one figure: its geometric-mean speedup over each peer across its cases (a bar an op
-    and peer), on a log axis; the per-op figures have the cases."""
+    """Every op in one figure: its geometric-mean speedup over each peer it was timed against, across
+    its cases (a bar an op and peer), on a log axis; the per-op figures have the cases."""
     plt = _pyplot()
     peers = peer_order({p.impl for r in rows for p, _ in r.peers})
+    colors = {p: f"C{i % 10}" for i, p in enumerate(peers)}
     ops = sorted({r.ours.op for r in rows if r.peers})
-    height = 0.8 / max(1, len(peers))
-    fig, ax = plt.subplots(figsize=(9, min(14.0, 1.4 + 0.32 * len(ops) * max(1, len(peers)))))
-    values = []
-    for j, peer in enumerate(peers):
-        ys, xs = [], []
-        for i, op in enumerate(ops):
+    fig, ax = plt.subplots(figsize=(9, min(14.0, 1.4 + 0.55 * len(ops))))
+    values, labelled = [], set()
+    for i, op in enumerate(ops):
+        means = []
+        for peer in peers:
             got = [s for r in rows if r.ours.op == op for s in [r.speedup(peer)] if s is not None and s > 0]
             if got:
-                ys.append(i + (j - (len(peers) - 1) / 2) * height)
-                xs.append(math.exp(sum(math.log(g) for g in got) / len(got)))
-        bars = ax.barh(ys, [x - 1 for x in xs], left=1, height=height * 0.9, label=f"vs {peer}")  # from parity
-        ax.bar_label(bars, labels=[f"{x:.2f}x" for x in xs], padding=3, fontsize=7)
-        values += xs
+                means.append((peer, math.exp(sum(math.log(g) for g in got) / len(got))))
+        height = 0.8 / max(1, len(means))  # the peers this op has share its row
+        for j, (peer, m) in enumerate(means):
+            y = i + (j - (len(means) - 1) / 2) * height
+            bars = ax.barh([y], [m - 1], left=1, height=height * 0.9, color=colors[peer],
+                           label=None if peer in labelled else f"vs {peer}")  # from parity
+            ax.bar_label(bars, labels=[f"{m:.2f}x"], padding=3, fontsize=7)
+            labelled.add(peer)
+            values.append(m)
     _log_speedup_axis(ax, values)
     ax.set_yticks(range(len(ops)), ops, fontsize=8)
     ax.invert_yaxis()

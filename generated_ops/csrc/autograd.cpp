@@ -97,7 +97,8 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
     // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
     // (cross_entropy_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
-    if (x.requires_grad() && x.is_cuda() && reduction != "none") {
+    // (needs_input_grad, not requires_grad: under no_grad nothing will ask for the gradient.)
+    if (ctx->needs_input_grad(0) && x.is_cuda() && reduction != "none") {
       static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, ignore_index, label_smoothing, reduction);

@@ -91,14 +91,15 @@ at::Tensor add_autograd(const at::Tensor& x, const at::Tensor& y, double alpha) 
 struct cross_entropy_function : public torch::autograd::Function<cross_entropy_function> {
   static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction, bool wants_grad) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
     at::Tensor loss;
     // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
     // (cross_entropy_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
-    // (needs_input_grad, not requires_grad: under no_grad nothing will ask for the gradient.)
-    if (ctx->needs_input_grad(0) && x.is_cuda() && reduction != "none") {
+    // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
+    // nothing will ask for it.)
+    if (wants_grad && x.is_cuda() && reduction != "none") {
       static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, ignore_index, label_smoothing, reduction);
@@ -122,7 +123,7 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
       // ops/cross_entropy.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 5);
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 6);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -140,16 +141,17 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
         d = scaled.call(stored, grads[0]);
         ctx->saved_data["stored_used"] = true;
       }
-      return { d, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
+      return { d, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
     }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
+    return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
   }
 };
 
 at::Tensor cross_entropy_autograd(const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
-  return cross_entropy_function::apply(x, target, ignore_index, label_smoothing, reduction);
+  const bool wants_grad = at::GradMode::is_enabled() && x.requires_grad();
+  return cross_entropy_function::apply(x, target, ignore_index, label_smoothing, reduction, wants_grad);
 }
 
 // div — semantics/ops/div.pl:4

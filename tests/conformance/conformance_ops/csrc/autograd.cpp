@@ -132,14 +132,15 @@ at::Tensor cf_huber_autograd(const at::Tensor& x, const at::Tensor& target, doub
 struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
   static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, c10::string_view reduction) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, c10::string_view reduction, bool wants_grad) {
     static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
     at::Tensor loss;
     // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
     // (cf_nll_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
-    // (needs_input_grad, not requires_grad: under no_grad nothing will ask for the gradient.)
-    if (ctx->needs_input_grad(0) && x.is_cuda() && reduction != "none") {
+    // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
+    // nothing will ask for it.)
+    if (wants_grad && x.is_cuda() && reduction != "none") {
       static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, reduction);
@@ -161,7 +162,7 @@ struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
       // ops/cf_nll.py), differentiated by autograd with a graph: any order, as torch's own ops.
       static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
       const at::Tensor out = composite.call(saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 3);
+      return composite_grads(ctx, out, saved, grads[0], { 0, }, 4);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
     // straight to the kernel.
@@ -179,16 +180,17 @@ struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
         d = scaled.call(stored, grads[0]);
         ctx->saved_data["stored_used"] = true;
       }
-      return { d, at::Tensor(), at::Tensor() };
+      return { d, at::Tensor(), at::Tensor(), at::Tensor() };
     }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor() };
+    return { d_x, at::Tensor(), at::Tensor(), at::Tensor() };
   }
 };
 
 at::Tensor cf_nll_autograd(const at::Tensor& x, const at::Tensor& target, c10::string_view reduction) {
-  return cf_nll_function::apply(x, target, reduction);
+  const bool wants_grad = at::GradMode::is_enabled() && x.requires_grad();
+  return cf_nll_function::apply(x, target, reduction, wants_grad);
 }
 
 // cf_norm_affine — semantics/ops/cf_norm_affine.pl:4

@@ -457,6 +457,14 @@ class Op:
         return tuple(SCALAR_TYPES[d] for d in self.dtypes_on(device))
 
     @property
+    def cpu_fallback_type(self) -> str:
+        """The CPU scalar type a CUDA call computes in where the CPU kernel serves it (rows of no
+        elements): the widest float the CPU kernel takes (a value over an empty set is the same in
+        any dtype)."""
+        cpu = self.scalar_types_on("cpu")
+        return "Double" if "Double" in cpu else ("Float" if "Float" in cpu else cpu[0])
+
+    @property
     def torch_dtypes_by_device(self) -> dict[str, tuple[str, ...]]:
         """device -> torch dtype names, e.g. {"cpu": ("torch.float32",)}, for the Python templates."""
         return {dev: tuple(DTYPES[d] for d in ds) for dev, ds in self.device_dtypes}

@@ -105,9 +105,12 @@ def rowwise(op, roles: Sequence[str], *, loss_arg: int | None, n_saved: int, gra
     def placements(d: int) -> list:
         return [Replicate() if r == "column" else Shard(d) for r in roles]
 
+    # DTensor hands the rule only the arguments the caller gave: an absent reduction is the schema's default.
+    default = None if loss_arg is None else op._schema.arguments[loss_arg].default_value
+
     def reduction(attrs: Sequence) -> str:
         i = None if loss_arg is None else loss_arg - n_in
-        return "none" if i is None else (attrs[i] if i < len(attrs) else "mean")
+        return "none" if i is None else (attrs[i] if i < len(attrs) else default)
 
     @register_sharding(op)
     def forward(*args):

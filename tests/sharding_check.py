@@ -45,7 +45,8 @@ def run(fn, peer, inputs, placements, mesh, rank, name, expect, grad_of=None):
     ours, theirs = fn(*ours_in), peer(*theirs_in)
     assert tuple(ours.placements) == (expect,), f"{name}: placed {ours.placements}, expected {expect}"
     check(name, ours, theirs.detach(), rank)
-    weight = torch.arange(theirs.numel(), dtype=theirs.dtype).reshape(theirs.shape) / max(theirs.numel(), 1)
+    # Distinct nonzero weights (a scalar result gets 1): every gradient element is checked, none is 0.
+    weight = (torch.arange(theirs.numel(), dtype=theirs.dtype) + 1).reshape(theirs.shape) / theirs.numel()
     (ours * distribute_tensor(weight, mesh, [Replicate()])).sum().backward()
     (theirs * weight).sum().backward()
     for i in grad_of:
@@ -65,13 +66,17 @@ def main() -> None:
 
     # elementwise: both operands sharded alike; a broadcast operand replicated (its gradient a partial sum)
     run(G.add, torch.add, [x, y], [Shard(0), Shard(0)], mesh, rank, "add, rows sharded", Shard(0))
-    run(G.mul, torch.mul, [x, b], [Shard(2), Replicate()], mesh, rank, "mul, last dim sharded, broadcast operand", Shard(2))
+    run(G.mul, torch.mul, [x, b], [Shard(2), Shard(0)], mesh, rank, "mul, last dim sharded, both operands", Shard(2))
+    run(G.mul, torch.mul, [x, b], [Shard(0), Replicate()], mesh, rank, "mul, broadcast operand replicated", Shard(0))
     run(G.gelu, lambda t: F.gelu(t), [x], [Shard(1)], mesh, rank, "gelu, dim 1 sharded", Shard(1))
     # rowwise: rows sharded along any dim but the last; column inputs replicated
     run(G.softmax, lambda t: torch.softmax(t, -1), [x], [Shard(0)], mesh, rank, "softmax, dim 0 sharded", Shard(0))
     run(G.layer_norm, lambda t, w_, b_: F.layer_norm(t, [10], w_, b_), [x, w, b],
         [Shard(1), Replicate(), Replicate()], mesh, rank, "layer_norm, weight and bias replicated", Shard(1))
     run(lambda t: G.sum(t), lambda t: t.sum(-1), [x], [Shard(0)], mesh, rank, "sum over rows, dim 0 sharded", Shard(0))
+    run(lambda t, u: G.cross_entropy(t.flatten(0, 1), u.flatten()),
+        lambda t, u: F.cross_entropy(t.flatten(0, 1), u.flatten()),
+        [x, target], [Shard(0), Shard(0)], mesh, rank, "cross_entropy, default reduction (mean)", Replicate())
     for reduction in ("none", "sum", "mean"):
         run(lambda t, u, r=reduction: G.cross_entropy(t.flatten(0, 1), u.flatten(), reduction=r),
             lambda t, u, r=reduction: F.cross_entropy(t.flatten(0, 1), u.flatten(), reduction=r),

@@ -8,6 +8,7 @@
 // (below autograd), never by direct call, so fake tensors, torch.compile and opcheck trace them as
 // they trace torch's own ops.
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <c10/core/impl/TorchDispatchModeTLS.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
@@ -98,8 +99,9 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
     // (cross_entropy_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
     // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
-    // nothing will ask for it.)
-    if (wants_grad && x.is_cuda() && reduction != "none") {
+    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below its
+    // smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
+    if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half && reduction != "none") {
       static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, ignore_index, label_smoothing, reduction);
@@ -133,8 +135,11 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
     if (saved[2].defined() && !ctx->saved_data.count("stored_used")) {
       const at::Tensor& stored = saved[2];
       at::Tensor d;
-      if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) || grads[0].is_meta()) {
-        d = stored.mul(grads[0]);  // traced (fake or functional tensors): a product the compiler sees
+      // Traced (fake or functional tensors, or any dispatch mode watching: make_fx, FlopCounterMode): a
+      // product the tracer sees.
+      if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
+          grads[0].is_meta() || c10::impl::TorchDispatchModeTLS::any_modes_set()) {
+        d = stored.mul(grads[0]);
       } else {
         // The kernel may hand the stored gradient back as it is, which no compiled graph is told about.
         static const auto scaled = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_scaled_grad", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();

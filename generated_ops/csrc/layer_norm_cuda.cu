@@ -14,6 +14,7 @@
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
+#include <ATen/Context.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -836,6 +837,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     }
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
+    // Column gradients summed with atomics: their order, and so their last bits, vary from run to run.
+    at::globalContext().alertNotDeterministic("layer_norm_backward_cuda (rows the register path cannot hold, with column gradients)");
     if (per_sm > 0) {
       l.grid.x = static_cast<unsigned>(reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
     }

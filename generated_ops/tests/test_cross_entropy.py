@@ -262,18 +262,23 @@ def test_cuda_launch_paths(shape, misaligned, dtype):
 @pytest.mark.parametrize("shape", [(6, 33), (4, 40001)], ids=str)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_cuda_gradient_stored_in_forward(shape, reduction):
-    """On CUDA the forward stores x's gradient for an upstream 1 (csrc/autograd.cpp): loss.backward()
-    hands it out, a second backward of the same graph recomputes it, an upstream other than 1 scales it."""
+    """On CUDA the forward stores x's gradient for an upstream 1 (csrc/autograd.cpp): an upstream of 3
+    scales it, loss.backward() hands it out as it is, a second backward of the same graph recomputes it,
+    and under no_grad the plain forward runs."""
     args = make_inputs(shape, torch.float32, "cuda", requires_grad=True)
     x = args[INPUTS.index("x")]
     attrs = {**ATTRS, "reduction": reduction}
     ref_args = as_double(args)
-    (expected,) = torch.autograd.grad(reference(*ref_args, **attrs), [ref_args[INPUTS.index("x")]])
-    with torch.no_grad():  # nothing needs the gradient: the plain forward
-        T.assert_rel_close(cross_entropy(*args, **attrs), reference(*ref_args, **attrs).detach().float(), torch.float32)
-    loss = cross_entropy(*args, **attrs)
-    loss.backward(retain_graph=True)
-    first, x.grad = x.grad, None
-    (loss * 3).backward()
-    T.assert_rel_close(first, expected, torch.float32, scale=4)
+    ref = reference(*ref_args, **attrs)
+    (expected,) = torch.autograd.grad(ref, [ref_args[INPUTS.index("x")]])
+    with torch.no_grad():
+        T.assert_rel_close(cross_entropy(*args, **attrs), ref.detach().float(), torch.float32)
+    (cross_entropy(*args, **attrs) * 3).backward()  # the stored gradient times 3
     T.assert_rel_close(x.grad, 3 * expected, torch.float32, scale=4)
+    x.grad = None
+    loss = cross_entropy(*args, **attrs)
+    loss.backward(retain_graph=True)  # the stored gradient itself
+    first, x.grad = x.grad, None
+    loss.backward()  # recomputed
+    T.assert_rel_close(first, expected, torch.float32, scale=4)
+    T.assert_rel_close(x.grad, expected, torch.float32, scale=4)

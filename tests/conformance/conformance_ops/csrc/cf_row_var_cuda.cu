@@ -14,6 +14,7 @@
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
+#include <ATen/Context.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>

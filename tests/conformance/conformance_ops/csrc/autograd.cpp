@@ -173,19 +173,19 @@ struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
     // tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
     if (saved[2].defined() && !ctx->saved_data.count("stored_used")) {
       const at::Tensor& stored = saved[2];
-      at::Tensor d;
+      at::Tensor d_x;
       // Traced (fake or functional tensors, or any dispatch mode watching: make_fx, FlopCounterMode): a
       // product the tracer sees.
       if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
           grads[0].is_meta() || c10::impl::TorchDispatchModeTLS::any_modes_set()) {
-        d = stored.mul(grads[0]);
+        d_x = stored.mul(grads[0]);
       } else {
         // The kernel may hand the stored gradient back as it is, which no compiled graph is told about.
         static const auto scaled = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_scaled_grad", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
-        d = scaled.call(stored, grads[0]);
+        d_x = scaled.call(stored, grads[0]);
         ctx->saved_data["stored_used"] = true;
       }
-      return { d, at::Tensor(), at::Tensor(), at::Tensor() };
+      return { d_x, at::Tensor(), at::Tensor(), at::Tensor() };
     }
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.

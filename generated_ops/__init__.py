@@ -18,6 +18,7 @@ from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
 from .ops.div import Div, div  # noqa: E402
 from .ops.flash_attention import FlashAttention, flash_attention  # noqa: E402
 from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
+from .ops.fused_linear_cross_entropy import FusedLinearCrossEntropyLoss, fused_linear_cross_entropy  # noqa: E402
 from .ops.fused_linear_gelu import FusedLinearGELU, fused_linear_gelu  # noqa: E402
 from .ops.fused_linear_relu import FusedLinearReLU, fused_linear_relu  # noqa: E402
 from .ops.gelu import Gelu, gelu  # noqa: E402
@@ -46,7 +47,7 @@ from .profiler import Profiler  # noqa: E402
 from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
 from ._index_checks import index_checks, index_checks_enabled  # noqa: E402
 
-OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
+OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_cross_entropy", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
 
 __all__ = [
     "adam_step",
@@ -65,6 +66,8 @@ __all__ = [
     "flash_attention",
     "FusedAttention",
     "fused_attention",
+    "FusedLinearCrossEntropyLoss",
+    "fused_linear_cross_entropy",
     "FusedLinearGELU",
     "fused_linear_gelu",
     "FusedLinearReLU",

@@ -308,6 +308,17 @@ class Epilogue:
 
 
 @dataclass(frozen=True)
+class LinearLoss:
+    """A linear_loss op: loss(x @ weight^T + bias, *rest) with `loss` a rowwise loss of the extension."""
+    loss: str  # the rowwise loss op
+    x: str
+    weight: str
+    rest: tuple[str, ...]  # the loss's other inputs (its index inputs)
+    bias: str  # "" for none
+    forward_grad_schema: str
+
+
+@dataclass(frozen=True)
 class Op:
     name: str
     kind: str
@@ -346,6 +357,7 @@ class Op:
     custom: Optional[Custom] = None  # custom
     optimizer: Optional[OptimizerSpec] = None  # optimizer
     epilogue: Optional[Epilogue] = None  # gemm, conv
+    linear_loss: Optional[LinearLoss] = None  # linear_loss
 
     @property
     def cpp_autograd(self) -> bool:
@@ -405,10 +417,30 @@ class Op:
     @property
     def forward_grad_schema(self) -> str:
         """<op>_forward_grad: the forward's value and the stored gradient ("" unless grad_in_forward)."""
+        if self.linear_loss is not None:
+            return self.linear_loss.forward_grad_schema
         if not self.grad_in_forward:
             return ""
         head = self.schema.rsplit(" -> ", 1)[0]
         return self.name + "_forward_grad" + head[len(self.name):] + " -> (Tensor, Tensor)"
+
+    @property
+    def loss_grad_into_schema(self) -> str:
+        """<op>_loss_grad_into (grad_in_forward): each row's loss as opmath values, and the gradient of the
+        element input for the row's upstream value row_grad[r], written into `grad` (which may be the
+        element input itself): the chunk step of a linear_loss op. The reduction attr is not taken."""
+        if not self.grad_in_forward:
+            return ""
+        head = self.schema.rsplit(" -> ", 1)[0][len(self.name) + 1:-1]
+        # Required arguments (no defaults): row_grad and grad follow them.
+        args = [a.split("=")[0] for a in head.split(", ") if a.split("=")[0].split()[-1] != self.loss.attr]
+        return f"{self.name}_loss_grad_into({', '.join(args)}, Tensor row_grad, Tensor(a!) grad) -> Tensor"
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """Every schema the op defines in the extension's TORCH_LIBRARY block, the op's own first."""
+        return tuple(s for s in (self.schema, self.backward_schema, self.composite_schema, self.out_schema,
+                                 self.forward_grad_schema, self.scaled_grad_schema, self.loss_grad_into_schema) if s)
 
     @property
     def scaled_grad_schema(self) -> str:
@@ -596,6 +628,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         "conv": {"epilogue"},
         "optimizer": {"optimizer"},
         "custom": {"reference_py", "custom"},
+        "linear_loss": {"linear_loss", "forward_grad_schema"},
         "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
                     "reads_output"},
     }
@@ -649,6 +682,10 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         extra = _custom(d, derived, root)
     if d["kind"] in ("gemm", "conv"):
         extra = {"epilogue": _epilogue(derived["epilogue"], d["name"])}
+    if d["kind"] == "linear_loss":
+        ll = _take(derived["linear_loss"], {"loss", "x", "weight", "rest", "bias"}, f"linear_loss of {d['name']}")
+        extra = {"linear_loss": LinearLoss(loss=ll["loss"], x=ll["x"], weight=ll["weight"], rest=tuple(ll["rest"]),
+                                           bias=ll["bias"], forward_grad_schema=derived["forward_grad_schema"])}
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -790,6 +827,30 @@ def _check_exports(ops: tuple[Op, ...], package: str) -> None:
         raise SpecError(problems)
 
 
+def _check_linear_losses(ops: tuple[Op, ...]) -> None:
+    """A linear_loss op's chunk step is its loss's <loss>_loss_grad_into, which exists where the loss stores
+    its gradient in its CUDA forward: the kernels of each dtype the op lists must exist for the loss too."""
+    by_name = {op.name: op for op in ops}
+    problems = []
+    for op in ops:
+        if op.linear_loss is None:
+            continue
+        loss = by_name[op.linear_loss.loss]
+        if "cuda" in op.devices and not loss.grad_in_forward:
+            problems.append(Diagnostic(op.location.file, op.location.line,
+                                       f"'{op.name}' runs on cuda, but its loss '{loss.name}' computes no gradient "
+                                       "in its CUDA forward (a loss with one value per row whose backward reads no "
+                                       "output and has no column gradients): remove cuda from its devices."))
+        for dev in op.devices:
+            missing = [t for t in op.dtypes_on(dev) if t not in loss.dtypes_on(dev)]
+            if missing:
+                problems.append(Diagnostic(op.location.file, op.location.line,
+                                           f"'{op.name}' lists {', '.join(missing)} on {dev}, which its loss "
+                                           f"'{loss.name}' has no {dev} kernel for: remove them."))
+    if problems:
+        raise SpecError(problems)
+
+
 def build_model(knowledge: Knowledge) -> Extension:
     """The one extension the specs describe, with its ops sorted by name."""
     root = knowledge.semantics_dir.parent
@@ -800,6 +861,7 @@ def build_model(knowledge: Knowledge) -> Extension:
     e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line", "cuda_archs"}, "extension")
     ops = tuple(sorted((_op(o, root) for o in data["ops"]), key=lambda o: o.name))
     _check_exports(ops, e["package"])
+    _check_linear_losses(ops)
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
                      location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources,
                      cuda_archs=tuple(e["cuda_archs"]))

@@ -122,7 +122,7 @@ def _runtime_needed(files: dict[str, str], runtime: dict[str, Path]) -> dict[str
 
 
 def render(ext: Extension, templates_dir: Path) -> Rendering:
-    """Every file of the extension: the extension-wide files, each op's files from its kind's folder,
+    """Every file of the extension: each op's files from its kind's folder, the extension-wide files,
     then the runtime headers those include."""
     env = _environment(templates_dir)
     files: dict[str, str] = {}
@@ -131,12 +131,6 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
         name = template.relative_to(templates_dir).as_posix()
         files[out] = env.get_template(name).render(ext=ext, **context)
 
-    ext_dir = templates_dir / "extension"
-    for t in template_files(ext_dir):
-        out = t.relative_to(ext_dir).as_posix()[: -len(".j2")]
-        emit(t, out)
-        if not files[out].strip():  # a file only some kinds need (_gemm.py) renders to nothing
-            del files[out]
     for op in ext.ops:
         kind_dir = templates_dir / "kinds" / op.kind
         if not kind_dir.is_dir():
@@ -148,6 +142,15 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
             emit(t, out, op=op)
             if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
                 del files[out]
+    # The extension-wide files last: the build script lists the kernel sources the kinds rendered (a kind
+    # whose ops are Python over other ops', linear_loss, renders none).
+    csrc = frozenset(p.removeprefix("csrc/") for p in files if p.startswith("csrc/"))
+    ext_dir = templates_dir / "extension"
+    for t in template_files(ext_dir):
+        out = t.relative_to(ext_dir).as_posix()[: -len(".j2")]
+        emit(t, out, csrc=csrc)
+        if not files[out].strip():  # a file only some kinds need (_gemm.py) renders to nothing
+            del files[out]
     runtime = runtime_files(templates_dir)
     for name, content in _runtime_needed(files, runtime).items():
         files[f"{RUNTIME_DIR}/{name}"] = content

@@ -368,6 +368,81 @@ def rowwise_table(rows: list[Row]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# fused_linear_cross_entropy: an LLM's output layer and its loss, against torch's linear + cross_entropy
+# (eager and compiled) and Liger-Kernel's fused linear cross-entropy, one training step each.
+
+# (N, H, V): tokens, hidden size, vocabulary.
+FLCE_CASES = [((8192, 4096, 128256), ("bfloat16",)), ((8192, 4096, 32000), ("bfloat16",))]
+SMALL_FLCE_CASES = [((512, 64, 1000), ("float32",))]
+
+
+def flce_cases(device: str, bench, cases) -> list[Row]:
+    ops = _ops()
+    F = torch.nn.functional
+
+    def eager(x, w, t):
+        return F.cross_entropy(F.linear(x, w), t)
+
+    impls = {"generated": ops.fused_linear_cross_entropy, "eager": eager,
+             "compile": torch.compile(eager, dynamic=False)}
+    if device == "cuda":
+        try:
+            from liger_kernel.transformers.functional import liger_fused_linear_cross_entropy
+            impls["liger"] = liger_fused_linear_cross_entropy
+        except Exception as e:  # noqa: BLE001 - any import failure means: no Liger peer in this run
+            print(f"Liger-Kernel not raced: {type(e).__name__}: {e}", file=sys.stderr)
+    rows = []
+    for (n, h, v), dtype_names in cases:
+        for dname in dtype_names:
+            dtype = getattr(torch, dname)
+            torch.manual_seed(0)
+            x = (torch.randn(n, h, device=device) * 0.5).to(dtype)
+            w = (torch.randn(v, h, device=device) * 0.02).to(dtype)
+            t = torch.randint(0, v, (n,), device=device)
+            t[::7] = -100  # some ignored rows, as padding gives
+            # The float32 reference (the inputs' own values, upcast).
+            rx, rw = x.float().requires_grad_(), w.float().requires_grad_()
+            ref_loss = eager(rx, rw, t)
+            ref = [ref_loss.detach(), *torch.autograd.grad(ref_loss, (rx, rw))]
+            del rx, rw, ref_loss
+            for impl, fn in impls.items():
+                xi, wi = x.clone().requires_grad_(), w.clone().requires_grad_()
+
+                def step():
+                    loss = fn(xi, wi, t)
+                    return loss, *torch.autograd.grad(loss, (xi, wi))
+
+                got = step()
+                err = max(rel_err(a, b) for a, b in zip(got, ref))
+                del got
+                peak = _peak_extra_mb(step, device)
+                ms = bench(step)
+                rows.append(Row("fused_linear_cross_entropy", "fwd+bwd", dname, [n, h, v], impl, ms,
+                                flops=6 * n * h * v, rel_err=err, peak_mb=peak))
+                del xi, wi
+                if device == "cuda":
+                    torch.cuda.empty_cache()
+            del x, w, t, ref
+    return rows
+
+
+def flce_table(rows: list[Row]) -> str:
+    by_case: dict[tuple, dict[str, Row]] = {}
+    for r in rows:
+        if r.op == "fused_linear_cross_entropy":
+            by_case.setdefault((r.dtype, tuple(r.shape)), {})[r.impl] = r
+    lines = ["| N x H x V | dtype | impl | ms | TFLOP/s | ours vs it | peak extra MB | rel err (fp32 ref) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (dtype, shape), impls in by_case.items():
+        ours = impls.get("generated")
+        for name, r in impls.items():
+            vs = f"{r.ms / ours.ms:.2f}x" if ours and name != "generated" else "-"
+            lines.append(f"| {'x'.join(map(str, shape))} | {dtype} | {name} | {r.ms:.2f} | {r.tflops:.0f} | {vs} | "
+                         f"{r.peak_mb:.0f} | {r.rel_err:.1e} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
 
 def table(rows: list[Row]) -> str:
     copy = next((r for r in rows if r.impl == "copy"), None)
@@ -375,7 +450,7 @@ def table(rows: list[Row]) -> str:
     parts = [r for r in rows if r.pass_ == "part"]
     rowwise = {c[0] for c in ROWWISE_CASES}
     for r in rows:
-        if r.impl != "copy" and r.pass_ != "part" and r.op not in rowwise:
+        if r.impl != "copy" and r.pass_ != "part" and r.op not in rowwise and r.op != "fused_linear_cross_entropy":
             by_case.setdefault((r.op, r.pass_, r.dtype, tuple(r.shape)), {})[r.impl] = r
     lines = []
     if copy:
@@ -407,7 +482,7 @@ def main() -> int:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--small", action="store_true", help="tiny sizes: a smoke run of the script")
     parser.add_argument("--json", type=Path, help="write every row here")
-    parser.add_argument("--only", choices=["swish", "attention", "rowwise"], help="one family only")
+    parser.add_argument("--only", choices=["swish", "attention", "rowwise", "flce"], help="one family only")
     parser.add_argument("--op", action="append", help="rowwise: this op only (repeatable)")
     args = parser.parse_args()
     device = args.device
@@ -423,6 +498,8 @@ def main() -> int:
     if args.only in (None, "rowwise"):
         cases = SMALL_ROWWISE_CASES if args.small else ROWWISE_CASES
         rows += rowwise_cases(device, bench, [c for c in cases if not args.op or c[0] in args.op])
+    if args.only in (None, "flce"):
+        rows += flce_cases(device, bench, SMALL_FLCE_CASES if args.small else FLCE_CASES)
     meta = {"device": torch.cuda.get_device_name() if device == "cuda" else device, "torch": torch.__version__,
             "cuda": torch.version.cuda, "timer": "triton.testing.do_bench median" if device == "cuda" else "host"}
     if device == "cuda":
@@ -437,6 +514,9 @@ def main() -> int:
     if any(r.op in {c[0] for c in ROWWISE_CASES} for r in rows):
         print("\nRowwise ops (Liger-Kernel where it imports; fwd+bwd: one training step's loss):\n")
         print(rowwise_table(rows))
+    if any(r.op == "fused_linear_cross_entropy" for r in rows):
+        print("\nfused_linear_cross_entropy, one training step (forward + gradients of x and weight):\n")
+        print(flce_table(rows))
     return 0
 
 

@@ -1127,6 +1127,50 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
   return { total, d_x };
 }
 
+// cross_entropy_loss_grad_into: each row's loss, and the gradient of x for the row's upstream value
+// row_grad[r] written into `grad`, which may be x itself (each element is written after the
+// row's last read of it): the chunk step of a linear_loss op, whose logits buffer takes its own
+// gradient. Index values are not checked here: the caller checks them once for all its chunks.
+at::Tensor cross_entropy_loss_grad_into_cuda(const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, const at::Tensor& row_grad, const at::Tensor& grad) {
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const auto [rows, n] = check_inputs(x, target, static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+  const auto opmath = x.options().dtype(at::toOpMathType(x.scalar_type()));
+  TORCH_CHECK(x.is_contiguous() && target.is_contiguous(), kOp, "_loss_grad_into: give contiguous inputs.");
+  grimoire::check_same_device(kOp, "row_grad", row_grad, "x", x);
+  grimoire::check_same_device(kOp, "grad", grad, "x", x);
+  TORCH_CHECK(row_grad.scalar_type() == opmath.dtype() && row_grad.dim() == 1 && row_grad.size(0) == rows && row_grad.is_contiguous(), kOp,
+              "_loss_grad_into: row_grad must be a contiguous ", opmath.dtype(), " tensor of one value per row (", rows, "); got ", row_grad.scalar_type(), " ", row_grad.sizes(), ".");
+  TORCH_CHECK(grad.scalar_type() == x.scalar_type() && grad.sizes() == x.sizes() && grad.is_contiguous(), kOp,
+              "_loss_grad_into: grad must be a contiguous tensor of x's dtype and shape ", x.sizes(), "; got ", grad.scalar_type(), " ", grad.sizes(), ".");
+  at::Tensor unreduced = at::empty({rows}, opmath);
+  if (rows == 0) {
+    return unreduced;
+  }
+  if (n == 0) {
+    // Rows of no elements have no gradient to write: their losses are the forward's.
+    return cross_entropy_cuda(x, target, ignore_index, label_smoothing, "none").reshape({rows}).to(opmath.dtype());
+  }
+  AT_DISPATCH_SWITCH(x.scalar_type(), "cross_entropy_loss_grad_into",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index), static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+  );
+  return unreduced;
+}
+
 // The stored gradient times the upstream one. loss.backward() sends 1, and then the stored gradient is
 // the answer: reading the 1 back waits for the stream (as Liger-Kernel's check does), which is cheaper
 // than a pass over the gradient. Under CUDA-graph capture nothing may wait: it is multiplied.
@@ -1146,4 +1190,5 @@ TORCH_LIBRARY_IMPL(generated_ops, CUDA, m) {
   m.impl("cross_entropy_backward", &cross_entropy_backward_cuda);
   m.impl("cross_entropy_forward_grad", &cross_entropy_forward_grad_cuda);
   m.impl("cross_entropy_scaled_grad", &cross_entropy_scaled_grad_cuda);
+  m.impl("cross_entropy_loss_grad_into", &cross_entropy_loss_grad_into_cuda);
 }

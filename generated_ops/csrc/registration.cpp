@@ -76,6 +76,7 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("cross_entropy_composite(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_forward_grad(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cross_entropy_loss_grad_into(Tensor x, Tensor target, SymInt ignore_index, float label_smoothing, Tensor row_grad, Tensor(a!) grad) -> Tensor", {at::Tag::pt2_compliant_tag});
   // div — semantics/ops/div.pl:4
   m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
@@ -86,6 +87,10 @@ TORCH_LIBRARY(generated_ops, m) {
   // fused_attention — semantics/ops/fused_attention.pl:5
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  // fused_linear_cross_entropy — semantics/ops/fused_linear_cross_entropy.pl:8
+  m.def("fused_linear_cross_entropy(Tensor x, Tensor weight, Tensor target, Tensor? bias=None, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_cross_entropy_forward_grad(Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // fused_linear_gelu — semantics/ops/fused_linear_gelu.pl:5
   m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

@@ -115,6 +115,21 @@ def _fake_scaled_grad(stored, grad):
 def _scaled_grad_cpu(stored, grad):
     return stored * grad
 
+
+@torch.library.register_fake(_NAME + "_loss_grad_into")
+def _fake_loss_grad_into(x, target, ignore_index, label_smoothing, row_grad, grad):
+    """Each row's loss (as opmath values); the gradient goes into grad (a linear_loss op's chunk step)."""
+    return row_grad.new_empty(row_grad.shape)
+
+
+@torch.library.impl(_NAME + "_loss_grad_into", "CPU")
+def _loss_grad_into_cpu(x, target, ignore_index, label_smoothing, row_grad, grad):
+    # The forward and the backward kernels; the gradient is complete before grad (maybe x) is written.
+    losses = torch.ops.generated_ops.cross_entropy(x, target, ignore_index, label_smoothing, "none")
+    d = torch.ops.generated_ops.cross_entropy_backward(row_grad.to(x.dtype).reshape(losses.shape), x, target, ignore_index, label_smoothing, "none")
+    grad.copy_(d)
+    return losses.reshape(-1).to(row_grad.dtype)
+
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cross_entropy_backward).
 

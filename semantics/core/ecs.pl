@@ -33,6 +33,10 @@
 %  are not Tensor-in Tensor-out (optimizer: mutated tensor lists) writes its own.
 :- multifile kind_schema/3, kind_python_signature/3.
 :- dynamic kind_schema/3, kind_python_signature/3.
+%  kind_differentiable(Kind, Op, Inputs): optional; the inputs gradients flow to when the spec lists none
+%  (absent: every input that is not an index input).
+:- multifile kind_differentiable/3.
+:- dynamic kind_differentiable/3.
 
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
 %  The closed vocabulary: a component with any other key is a spec error.
@@ -262,6 +266,7 @@ attr_parts(N:T = D, N, T, default(D)) :- !.
 attr_parts(N:T, N, T, required) :- T \= (_ = _).
 
 op_differentiable(Op, Ds) :- component(Op, differentiable, Ds), !.
+op_differentiable(Op, Ds) :- component(Op, kind, K), kind_differentiable(K, Op, Ds), !.
 op_differentiable(Op, Ds) :- op_inputs(Op, Ins), findall(I, ( member(I, Ins), \+ component(Op, index_input, I) ), Ds).
 
 op_dtypes(Op, Ds) :- component(Op, dtypes, Ds), !.

@@ -19,6 +19,7 @@ from .ops.cf_custom import CfCustom, cf_custom  # noqa: E402
 from .ops.cf_flash import CfFlash, cf_flash  # noqa: E402
 from .ops.cf_gemm_act import CfGemmAct, cf_gemm_act  # noqa: E402
 from .ops.cf_huber import CfHuber, cf_huber  # noqa: E402
+from .ops.cf_linear_nll import CfLinearNll, cf_linear_nll  # noqa: E402
 from .ops.cf_nll import CfNll, cf_nll  # noqa: E402
 from .ops.cf_norm_affine import CfNormAffine, cf_norm_affine  # noqa: E402
 from .ops.cf_row_var import CfRowVar, cf_row_var  # noqa: E402
@@ -30,7 +31,7 @@ from .profiler import Profiler  # noqa: E402
 from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
 from ._index_checks import index_checks, index_checks_enabled  # noqa: E402
 
-OPS = ("cf_adagrad", "cf_addcmul", "cf_attention", "cf_conv", "cf_custom", "cf_flash", "cf_gemm_act", "cf_huber", "cf_nll", "cf_norm_affine", "cf_row_var", "cf_rsub", "cf_threshold", )
+OPS = ("cf_adagrad", "cf_addcmul", "cf_attention", "cf_conv", "cf_custom", "cf_flash", "cf_gemm_act", "cf_huber", "cf_linear_nll", "cf_nll", "cf_norm_affine", "cf_row_var", "cf_rsub", "cf_threshold", )
 
 __all__ = [
     "cf_adagrad",
@@ -50,6 +51,8 @@ __all__ = [
     "cf_gemm_act",
     "CfHuber",
     "cf_huber",
+    "CfLinearNll",
+    "cf_linear_nll",
     "CfNll",
     "cf_nll",
     "CfNormAffine",

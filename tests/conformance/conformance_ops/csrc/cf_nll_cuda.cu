@@ -687,6 +687,42 @@ std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_
   return { total, d_x };
 }
 
+// cf_nll_loss_grad_into: each row's loss, and the gradient of x for the row's upstream value
+// row_grad[r] written into `grad`, which may be x itself (each element is written after the
+// row's last read of it): the chunk step of a linear_loss op, whose logits buffer takes its own
+// gradient. Index values are not checked here: the caller checks them once for all its chunks.
+at::Tensor cf_nll_loss_grad_into_cuda(const at::Tensor& x, const at::Tensor& target, const at::Tensor& row_grad, const at::Tensor& grad) {
+  const c10::cuda::CUDAGuard device_guard(x.device());
+  const auto [rows, n] = check_inputs(x, target);
+  const auto opmath = x.options().dtype(at::toOpMathType(x.scalar_type()));
+  TORCH_CHECK(x.is_contiguous() && target.is_contiguous(), kOp, "_loss_grad_into: give contiguous inputs.");
+  grimoire::check_same_device(kOp, "row_grad", row_grad, "x", x);
+  grimoire::check_same_device(kOp, "grad", grad, "x", x);
+  TORCH_CHECK(row_grad.scalar_type() == opmath.dtype() && row_grad.dim() == 1 && row_grad.size(0) == rows && row_grad.is_contiguous(), kOp,
+              "_loss_grad_into: row_grad must be a contiguous ", opmath.dtype(), " tensor of one value per row (", rows, "); got ", row_grad.scalar_type(), " ", row_grad.sizes(), ".");
+  TORCH_CHECK(grad.scalar_type() == x.scalar_type() && grad.sizes() == x.sizes() && grad.is_contiguous(), kOp,
+              "_loss_grad_into: grad must be a contiguous tensor of x's dtype and shape ", x.sizes(), "; got ", grad.scalar_type(), " ", grad.sizes(), ".");
+  at::Tensor unreduced = at::empty({rows}, opmath);
+  if (rows == 0) {
+    return unreduced;
+  }
+  if (n == 0) {
+    // Rows of no elements have no gradient to write: their losses are the forward's.
+    return cf_nll_cuda(x, target, "none").reshape({rows}).to(opmath.dtype());
+  }
+  AT_DISPATCH_SWITCH(x.scalar_type(), "cf_nll_loss_grad_into",
+      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        using opmath_t = at::opmath_type<scalar_t>;
+        forward_grad_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(), unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
+      })
+  );
+  return unreduced;
+}
+
 // The stored gradient times the upstream one. loss.backward() sends 1, and then the stored gradient is
 // the answer: reading the 1 back waits for the stream (as Liger-Kernel's check does), which is cheaper
 // than a pass over the gradient. Under CUDA-graph capture nothing may wait: it is multiplied.
@@ -706,4 +742,5 @@ TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_nll_backward", &cf_nll_backward_cuda);
   m.impl("cf_nll_forward_grad", &cf_nll_forward_grad_cuda);
   m.impl("cf_nll_scaled_grad", &cf_nll_scaled_grad_cuda);
+  m.impl("cf_nll_loss_grad_into", &cf_nll_loss_grad_into_cuda);
 }

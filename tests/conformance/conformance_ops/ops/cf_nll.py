@@ -113,6 +113,21 @@ def _fake_scaled_grad(stored, grad):
 def _scaled_grad_cpu(stored, grad):
     return stored * grad
 
+
+@torch.library.register_fake(_NAME + "_loss_grad_into")
+def _fake_loss_grad_into(x, target, row_grad, grad):
+    """Each row's loss (as opmath values); the gradient goes into grad (a linear_loss op's chunk step)."""
+    return row_grad.new_empty(row_grad.shape)
+
+
+@torch.library.impl(_NAME + "_loss_grad_into", "CPU")
+def _loss_grad_into_cpu(x, target, row_grad, grad):
+    # The forward and the backward kernels; the gradient is complete before grad (maybe x) is written.
+    losses = torch.ops.conformance_ops.cf_nll(x, target, "none")
+    d = torch.ops.conformance_ops.cf_nll_backward(row_grad.to(x.dtype).reshape(losses.shape), x, target, "none")
+    grad.copy_(d)
+    return losses.reshape(-1).to(row_grad.dtype)
+
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_nll_backward).
 

@@ -374,6 +374,7 @@ def rowwise_table(rows: list[Row]) -> str:
 # (N, H, V): tokens, hidden size, vocabulary.
 FLCE_CASES = [((8192, 4096, 128256), ("bfloat16",)), ((8192, 4096, 32000), ("bfloat16",))]
 SMALL_FLCE_CASES = [((512, 64, 1000), ("float32",))]
+FLCE_CHUNK_ROWS = (512, 1024, 2048)
 
 
 def flce_cases(device: str, bench, cases) -> list[Row]:
@@ -385,6 +386,10 @@ def flce_cases(device: str, bench, cases) -> list[Row]:
 
     impls = {"generated": ops.fused_linear_cross_entropy, "eager": eager,
              "compile": torch.compile(eager, dynamic=False)}
+    # More rows a chunk: fewer passes over the weight's gradient, more memory.
+    for rows in FLCE_CHUNK_ROWS:
+        impls[f"generated, chunk_rows={rows}"] = (
+            lambda rows: lambda x, w, t: ops.fused_linear_cross_entropy(x, w, t, chunk_rows=rows))(rows)
     if device == "cuda":
         try:
             from liger_kernel.transformers.functional import liger_fused_linear_cross_entropy

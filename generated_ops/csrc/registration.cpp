@@ -88,9 +88,9 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // fused_linear_cross_entropy — semantics/ops/fused_linear_cross_entropy.pl:8
-  m.def("fused_linear_cross_entropy(Tensor x, Tensor weight, Tensor target, Tensor? bias=None, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_cross_entropy_forward_grad(Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_cross_entropy(Tensor x, Tensor weight, Tensor target, Tensor? bias=None, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\", SymInt? chunk_rows=None) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_cross_entropy_forward_grad(Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // fused_linear_gelu — semantics/ops/fused_linear_gelu.pl:5
   m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});

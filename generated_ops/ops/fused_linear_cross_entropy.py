@@ -22,38 +22,41 @@ _INPUTS = ('x', 'weight', 'target', 'bias')
 _MIN_CHUNK_ROWS = 128
 
 
-def fused_linear_cross_entropy(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+def fused_linear_cross_entropy(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean", chunk_rows: Optional[int] = None) -> Tensor:
     """Cross-entropy of x @ weight^T + bias against class indices, in chunks of rows: the logits never exist whole.
 
     x [..., H], weight [V, H], target [...] (int64), bias [V] or None: cross_entropy over the rows of
     x @ weight^T + bias ([..., V]), which is computed in chunks of rows and never held whole.
     When x, weight or bias need gradients and reduction is 'mean' or 'sum', the forward computes them
     too and the backward scales them; with reduction='none' the backward recomputes the chunks.
+    chunk_rows: rows per chunk (default: a chunk's logits about as large as x); more are faster
+    and hold more memory.
     dtypes: float32, float64 (CUDA: float32, bfloat16).
     """
     needs = (x.requires_grad, weight.requires_grad, bias is not None and bias.requires_grad)
     if torch.is_grad_enabled() and any(needs) and reduction != "none":
-        return _StoredGradients.apply(x, weight, target, bias, ignore_index, label_smoothing, reduction)
-    return _OPS.fused_linear_cross_entropy(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+        return _StoredGradients.apply(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
+    return _OPS.fused_linear_cross_entropy(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
 
 
 class FusedLinearCrossEntropyLoss(nn.Module):
     """cross_entropy of a linear layer's output without the output: forward(x, weight, target, bias=None)."""
 
-    def __init__(self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean') -> None:
+    def __init__(self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean', chunk_rows: Optional[int] = None) -> None:
         super().__init__()
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
         self.reduction = reduction
+        self.chunk_rows = chunk_rows
 
     def forward(self, x, weight, target, bias=None) -> Tensor:
-        return fused_linear_cross_entropy(x, weight, target, bias, self.ignore_index, self.label_smoothing, self.reduction)
+        return fused_linear_cross_entropy(x, weight, target, bias, self.ignore_index, self.label_smoothing, self.reduction, self.chunk_rows)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)!r}" for k in ['ignore_index', 'label_smoothing', 'reduction'])
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in ['ignore_index', 'label_smoothing', 'reduction', 'chunk_rows'])
 
 
-def _check(x, weight, target, bias, ignore_index, label_smoothing, reduction) -> tuple:
+def _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows) -> tuple:
     """The checks of every path (real, fake, meta): returns the loss's shape."""
     same_device("fused_linear_cross_entropy", _INPUTS, (x, weight, target, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
@@ -69,6 +72,8 @@ def _check(x, weight, target, bias, ignore_index, label_smoothing, reduction) ->
     torch._check(target.dtype == torch.int64, lambda: f"fused_linear_cross_entropy: target must hold int64 indices; got {target.dtype}. Convert it with .long().")
     torch._check(target.shape == x.shape[:-1],
                  lambda: f"fused_linear_cross_entropy: target must have shape {tuple(x.shape[:-1])} (one per row of x); got {tuple(target.shape)}")
+    torch._check(chunk_rows is None or chunk_rows >= 1,
+                 lambda: f"fused_linear_cross_entropy: chunk_rows must be None or at least 1; got {chunk_rows}")
     torch._check(reduction in ("none", "mean", "sum"),
                  lambda: f"fused_linear_cross_entropy: reduction must be 'none', 'mean' or 'sum'; got {reduction!r}")
     return tuple(x.shape[:-1]) if reduction == "none" else ()
@@ -78,10 +83,14 @@ def _opmath(dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(dtype, torch.float32)
 
 
-def _chunk_rows(rows: int, h: int, v: int) -> int:
-    """Rows per chunk: a chunk's [rows, V] logits hold about as many elements as x ([N, H]) does, and
-    the chunk's gradient is written over its logits, so the op needs no more than x's size beside
-    its inputs and gradients (a multiple of 128 rows for the GEMMs, at least _MIN_CHUNK_ROWS)."""
+def _chunk_rows(rows: int, h: int, v: int, chunk_rows: Optional[int] = None) -> int:
+    """Rows per chunk. By default a chunk's [rows, V] logits hold about as many elements as x ([N, H])
+    does, and the chunk's gradient is written over its logits, so the op needs no more than x's size
+    beside its inputs and gradients (a multiple of 128 rows for the GEMMs, at least _MIN_CHUNK_ROWS).
+    More rows a chunk hold more memory and run faster: the weight's gradient, read and written once a
+    chunk, is what the time goes to at an LLM's vocabulary."""
+    if chunk_rows is not None:
+        return max(1, min(rows, chunk_rows))
     c = max(_MIN_CHUNK_ROWS, rows * h // max(v, 1))
     c -= c % _MIN_CHUNK_ROWS
     return max(1, min(rows, c))
@@ -101,7 +110,7 @@ def _check_indices(target, v: int, ignore_index: int) -> None:
                            "each must name a row of weight.")
 
 
-def _row_grad(target, ignore_index, label_smoothing, reduction, rows: int, dtype: torch.dtype, device) -> Tensor:
+def _row_grad(target, ignore_index, label_smoothing, reduction, chunk_rows, rows: int, dtype: torch.dtype, device) -> Tensor:
     """d(loss)/d(row loss) for an upstream gradient of 1: 1 over the mean's count, or 1 ('sum'); 0 when
     the count is 0 (every row's own gradient is 0 then, as torch's)."""
     ones = torch.ones(rows, dtype=dtype, device=device)
@@ -111,7 +120,7 @@ def _row_grad(target, ignore_index, label_smoothing, reduction, rows: int, dtype
     return ones * torch.where(count > 0, 1 / count, 0)
 
 
-def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, row_grad: Optional[Tensor], mask) -> tuple:
+def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, row_grad: Optional[Tensor], mask) -> tuple:
     """The chunk loop of every path. row_grad None: each row's loss only. Else (one value per row, opmath)
     also the gradients mask asks for (x, weight, bias; empty tensors for the others): each chunk's
     logits buffer takes its own gradient (cross_entropy_loss_grad_into), and the gradients are its
@@ -128,7 +137,7 @@ def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, r
     d_b = torch.zeros_like(weight[:, 0]) if row_grad is not None and bias is not None and mask[2] else none
     if rows == 0:
         return (losses, d_x.reshape(x.shape), d_w, d_b)
-    c = _chunk_rows(rows, h, v)
+    c = _chunk_rows(rows, h, v, chunk_rows)
     buf = xs.new_empty((c, v))
     wt = weight.t()
     for start in range(0, rows, c):
@@ -151,7 +160,7 @@ def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, r
     return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w, d_b)
 
 
-def _reduce(losses: Tensor, target, ignore_index, label_smoothing, reduction, shape: tuple, dtype: torch.dtype) -> Tensor:
+def _reduce(losses: Tensor, target, ignore_index, label_smoothing, reduction, chunk_rows, shape: tuple, dtype: torch.dtype) -> Tensor:
     """The per-row losses (opmath) reduced as reduction says, in the inputs' dtype."""
     if reduction == "none":
         return losses.reshape(shape).to(dtype)
@@ -161,34 +170,34 @@ def _reduce(losses: Tensor, target, ignore_index, label_smoothing, reduction, sh
     return total.to(dtype)
 
 
-def _forward(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
-    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+def _forward(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean", chunk_rows: Optional[int] = None):
+    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
     _check_indices(target, weight.shape[0], ignore_index)
-    losses = _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, None, (False, False, False))[0]
-    return _reduce(losses, target.reshape(-1), ignore_index, label_smoothing, reduction, shape, x.dtype)
+    losses = _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, None, (False, False, False))[0]
+    return _reduce(losses, target.reshape(-1), ignore_index, label_smoothing, reduction, chunk_rows, shape, x.dtype)
 
 
-def _forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, output_mask):
-    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+def _forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, output_mask):
+    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
     torch._check(reduction != "none", lambda: "fused_linear_cross_entropy_forward_grad: the gradients are stored for reduction 'mean' or 'sum' only")
     _check_indices(target, weight.shape[0], ignore_index)
     rows = x.shape[:-1].numel()
-    row_grad = _row_grad(target.reshape(-1), ignore_index, label_smoothing, reduction, rows, _opmath(x.dtype), x.device)
-    losses, *grads = _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, row_grad, output_mask)
-    return (_reduce(losses, target.reshape(-1), ignore_index, label_smoothing, reduction, shape, x.dtype), *grads)
+    row_grad = _row_grad(target.reshape(-1), ignore_index, label_smoothing, reduction, chunk_rows, rows, _opmath(x.dtype), x.device)
+    losses, *grads = _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, row_grad, output_mask)
+    return (_reduce(losses, target.reshape(-1), ignore_index, label_smoothing, reduction, chunk_rows, shape, x.dtype), *grads)
 
 
-def _backward(grad_loss, x, weight, target, bias, ignore_index, label_smoothing, reduction, output_mask):
+def _backward(grad_loss, x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, output_mask):
     """The gradients for an upstream gradient (one value per row for 'none'), the chunks recomputed."""
-    _check(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+    _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
     rows = x.shape[:-1].numel()
     opmath = _opmath(x.dtype)
     g = grad_loss.to(opmath)
     if reduction == "none":
         row_grad = g.reshape(-1).contiguous()
     else:
-        row_grad = _row_grad(target.reshape(-1), ignore_index, label_smoothing, reduction, rows, opmath, x.device) * g
-    return tuple(_chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, row_grad, output_mask)[1:])
+        row_grad = _row_grad(target.reshape(-1), ignore_index, label_smoothing, reduction, chunk_rows, rows, opmath, x.device) * g
+    return tuple(_chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, row_grad, output_mask)[1:])
 
 
 for _device in ['cpu', 'cuda']:
@@ -198,8 +207,8 @@ for _device in ['cpu', 'cuda']:
 
 
 @torch.library.register_fake(_NAME)
-def _fake(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
-    return x.new_empty(_check(x, weight, target, bias, ignore_index, label_smoothing, reduction))
+def _fake(x, weight, target, bias: Optional[Tensor] = None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean", chunk_rows: Optional[int] = None) -> Tensor:
+    return x.new_empty(_check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows))
 
 
 def _fake_grads(x, weight, bias, output_mask) -> tuple:
@@ -211,14 +220,14 @@ def _fake_grads(x, weight, bias, output_mask) -> tuple:
 
 
 @torch.library.register_fake(_NAME + "_forward_grad")
-def _fake_forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, output_mask):
-    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+def _fake_forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, output_mask):
+    shape = _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
     return (x.new_empty(shape), *_fake_grads(x, weight, bias, output_mask))
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_loss, x, weight, target, bias, ignore_index, label_smoothing, reduction, output_mask):
-    _check(x, weight, target, bias, ignore_index, label_smoothing, reduction)
+def _fake_backward(grad_loss, x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, output_mask):
+    _check(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows)
     return _fake_grads(x, weight, bias, output_mask)
 
 
@@ -239,7 +248,7 @@ def _recompute_backward(ctx, grad):
     mask[2] = mask[2] and bias is not None
     grads = _OPS.fused_linear_cross_entropy_backward(grad, x, weight, target, bias, *ctx.attrs, mask)
     d = [t if m else None for t, m in zip(grads, mask)]
-    return (d[0], d[1], None, d[2], None, None, None, )
+    return (d[0], d[1], None, d[2], None, None, None, None)
 
 
 # A call of the op itself (torch.ops.generated_ops.fused_linear_cross_entropy) differentiates by recomputing the chunks.
@@ -261,10 +270,10 @@ class _StoredGradients(torch.autograd.Function):
     them by the upstream gradient: x @ weight^T is computed once for the forward and the backward."""
 
     @staticmethod
-    def forward(ctx, x, weight, target, bias, ignore_index, label_smoothing, reduction):
+    def forward(ctx, x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows):
         mask = _mask(ctx)
         mask[2] = mask[2] and bias is not None
-        loss, *grads = _OPS.fused_linear_cross_entropy_forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, mask)
+        loss, *grads = _OPS.fused_linear_cross_entropy_forward_grad(x, weight, target, bias, ignore_index, label_smoothing, reduction, chunk_rows, mask)
         ctx.mask = mask
         # The inputs too (references, no copies): under create_graph, first_order_only links the
         # gradients to them, so differentiating the gradients again raises instead of treating them as constants.
@@ -276,4 +285,4 @@ class _StoredGradients(torch.autograd.Function):
     def backward(ctx, grad):
         stored = ctx.saved_tensors[:3]
         d = [_scaled(t, grad) if m else None for t, m in zip(stored, ctx.mask)]
-        return (d[0], d[1], None, d[2], None, None, None, )
+        return (d[0], d[1], None, d[2], None, None, None, None)

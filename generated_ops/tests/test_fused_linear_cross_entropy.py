@@ -118,6 +118,20 @@ class TestFusedLinearCrossEntropyLoss:
         assert not out.requires_grad
         T.assert_rel_close(out, reference(x, w, t, bb), dtype)
 
+    def test_chunk_rows(self, device, dtype):
+        # Any number of rows a chunk gives the same loss and gradients (one row, a prime, all rows).
+        torch.manual_seed(11)
+        args = inputs(CASES[1], device, dtype)
+        want = None
+        for chunk_rows in (None, 1, 7, 1000):
+            out = fused_linear_cross_entropy(*op_args(*args), chunk_rows=chunk_rows)
+            got = [out, *torch.autograd.grad(out, leaves(args[0], args[1], args[3]))]
+            want = want or got
+            for a, e in zip(got, want):
+                T.assert_rel_close(a, e, dtype)
+        with pytest.raises(RuntimeError, match="chunk_rows must be None or at least 1"):
+            fused_linear_cross_entropy(*op_args(*args), chunk_rows=0)
+
     def test_backward_twice_accumulates(self, device, dtype):
         torch.manual_seed(5)
         x, w, t, bb = inputs(CASES[1], device, dtype)
@@ -172,7 +186,7 @@ class TestFusedLinearCrossEntropyLoss:
         for reduction in REDUCTIONS:
             torch.library.opcheck(OPS.fused_linear_cross_entropy.default, (x, w, t, bb), { "reduction": reduction })
         mask = [True, True, True]
-        args = (x.detach(), w.detach(), t, bb.detach(), -100, 0.0, 'mean', mask)
+        args = (x.detach(), w.detach(), t, bb.detach(), -100, 0.0, 'mean', None, mask)
         torch.library.opcheck(OPS.fused_linear_cross_entropy_forward_grad.default, args)
         torch.library.opcheck(OPS.fused_linear_cross_entropy_backward.default, (torch.randn((), device=device, dtype=dtype), *args))
 
@@ -206,8 +220,8 @@ class TestFusedLinearCrossEntropyLoss:
     def test_module(self, device, dtype):
         torch.manual_seed(8)
         x, w, t, bb = inputs(CASES[2], device, dtype)
-        loss = FusedLinearCrossEntropyLoss(reduction="sum")
-        assert "reduction='sum'" in repr(loss)
+        loss = FusedLinearCrossEntropyLoss(reduction="sum", chunk_rows=64)
+        assert "reduction='sum'" in repr(loss) and "chunk_rows=64" in repr(loss)
         T.assert_rel_close(loss(x, w, t, bb), reference(x, w, t, bb, reduction="sum"), dtype)
 
     def test_rejects_bad_inputs(self, device, dtype):

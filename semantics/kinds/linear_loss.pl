@@ -67,6 +67,9 @@ kind_violation(linear_loss, E-component(E, devices, Ds)-Msg) :-
     member(D, Ds), \+ memberchk(D, LDs),
     format(string(Msg), "'~w' runs on ~w, but its loss '~w' has no ~w kernel (devices ~w): add ~w to the loss's devices or remove it here.",
            [E, D, L, D, LDs, D]).
+kind_violation(linear_loss, E-component(E, attr, A)-Msg) :-
+    component(E, attr, A), attr_parts(A, chunk_rows, _, _),
+    format(string(Msg), "'chunk_rows' is the linear_loss kind's own argument (rows per chunk): '~w' cannot take an attr of that name.", [E]).
 kind_violation(linear_loss, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
     format(string(Msg), "linear_loss op '~w' has one output, the loss; remove output ~q.", [E, O]).
@@ -82,7 +85,8 @@ kind_violation(linear_loss, E-component(E, differentiable, Ds)-Msg) :-
 ll_attr_text(N, T, default(D), S) :- !, format(string(S), "~w: ~q = ~q", [N, T, D]).
 ll_attr_text(N, T, required, S) :- format(string(S), "~w: ~q", [N, T]).
 
-%% The schema: the product's operands, the loss's other inputs, the optional bias, the attrs.
+%% The schema: the product's operands, the loss's other inputs, the optional bias, the attrs, and the
+%% kind's own chunk_rows (None: the chunk's logits about as large as x; more rows are faster and hold more).
 ll_schema_args(E, ArgL, Required) :-
     ll_parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
     findall(S, ( member(I, [X, W|Rest]), format(string(S), "Tensor ~w", [I]) ), TS),
@@ -91,10 +95,12 @@ ll_schema_args(E, ArgL, Required) :-
     ;   format(string(B), "Tensor? ~w=None", [Bias]), BS = [B]
     ),
     (   Required == true
-    ->  findall(S, ( member(attr(N, T, _), As), schema_attr(N, T, required, S) ), AS)
-    ;   findall(S, ( member(attr(N, T, D), As), schema_attr(N, T, D, S) ), AS)
+    ->  findall(S, ( member(attr(N, T, _), As), schema_attr(N, T, required, S) ), AS),
+        CS = ["SymInt? chunk_rows"]
+    ;   findall(S, ( member(attr(N, T, D), As), schema_attr(N, T, D, S) ), AS),
+        CS = ["SymInt? chunk_rows=None"]
     ),
-    append([TS, BS, AS], Args), atomic_list_concat(Args, ', ', ArgL).
+    append([TS, BS, AS, CS], Args), atomic_list_concat(Args, ', ', ArgL).
 
 kind_schema(linear_loss, E, Schema) :-
     ll_schema_args(E, ArgL, false), format(string(Schema), "~w(~w) -> Tensor", [E, ArgL]).
@@ -103,7 +109,7 @@ kind_python_signature(linear_loss, E, Sig) :-
     ll_parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
     ( Bias == '' -> PB = [] ; format(string(SB), "~w: Optional[Tensor] = None", [Bias]), PB = [SB] ),
     findall(S, ( member(attr(N, T, D), As), python_param(N, T, D, S) ), AttrS),
-    append([[X, W|Rest], PB, AttrS], Ps), atomic_list_concat(Ps, ', ', Sig).
+    append([[X, W|Rest], PB, AttrS, ["chunk_rows: Optional[int] = None"]], Ps), atomic_list_concat(Ps, ', ', Sig).
 
 %% <op>_backward: the upstream gradient (one per row for 'none'), the inputs, the attrs and which of the
 %% gradients of x, weight and bias are wanted; the chunks' products are recomputed.

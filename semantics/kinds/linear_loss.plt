@@ -24,6 +24,6 @@ test(forward_grad_returns_the_loss_and_three_gradients) :-
     sub_string(S, _, _, 0, "bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)").
 test(backward_takes_required_attrs) :-
     once(derived(fused_linear_cross_entropy, backward_schema, S)),
-    once(sub_string(S, _, _, _, "Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, bool[3]")).
+    once(sub_string(S, _, _, _, "Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, bool[3]")).
 
 :- end_tests(linear_loss_schemas).

@@ -87,9 +87,9 @@ TORCH_LIBRARY(conformance_ops, m) {
   m.def("cf_huber_backward(Tensor grad_loss, Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("cf_huber_composite(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
   // cf_linear_nll — semantics/ops/cf_linear_nll.pl:3
-  m.def("cf_linear_nll(Tensor x, Tensor weight, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_linear_nll_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, str reduction, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_linear_nll_forward_grad(Tensor x, Tensor weight, Tensor target, str reduction, bool[2] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_linear_nll(Tensor x, Tensor weight, Tensor target, str reduction=\"sum\", SymInt? chunk_rows=None) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_linear_nll_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, str reduction, SymInt? chunk_rows, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_linear_nll_forward_grad(Tensor x, Tensor weight, Tensor target, str reduction, SymInt? chunk_rows, bool[2] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // cf_nll — semantics/ops/cf_nll.pl:3
   m.def("cf_nll(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -22,36 +22,39 @@ _INPUTS = ('x', 'weight', 'target')
 _MIN_CHUNK_ROWS = 128
 
 
-def cf_linear_nll(x, weight, target, reduction: str = "sum") -> Tensor:
+def cf_linear_nll(x, weight, target, reduction: str = "sum", chunk_rows: Optional[int] = None) -> Tensor:
     """cf_nll of x @ weight^T, in chunks of rows.
 
     x [..., H], weight [V, H], target [...] (int64): cf_nll over the rows of
     x @ weight^T ([..., V]), which is computed in chunks of rows and never held whole.
     When x, weight need gradients and reduction is 'mean' or 'sum', the forward computes them
     too and the backward scales them; with reduction='none' the backward recomputes the chunks.
+    chunk_rows: rows per chunk (default: a chunk's logits about as large as x); more are faster
+    and hold more memory.
     dtypes: float32, float64.
     """
     needs = (x.requires_grad, weight.requires_grad)
     if torch.is_grad_enabled() and any(needs) and reduction != "none":
-        return _StoredGradients.apply(x, weight, target, reduction)
-    return _OPS.cf_linear_nll(x, weight, target, reduction)
+        return _StoredGradients.apply(x, weight, target, reduction, chunk_rows)
+    return _OPS.cf_linear_nll(x, weight, target, reduction, chunk_rows)
 
 
 class CfLinearNll(nn.Module):
     """cf_nll of a linear layer's output without the output: forward(x, weight, target)."""
 
-    def __init__(self, reduction: str = 'sum') -> None:
+    def __init__(self, reduction: str = 'sum', chunk_rows: Optional[int] = None) -> None:
         super().__init__()
         self.reduction = reduction
+        self.chunk_rows = chunk_rows
 
     def forward(self, x, weight, target) -> Tensor:
-        return cf_linear_nll(x, weight, target, self.reduction)
+        return cf_linear_nll(x, weight, target, self.reduction, self.chunk_rows)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={getattr(self, k)!r}" for k in ['reduction'])
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in ['reduction', 'chunk_rows'])
 
 
-def _check(x, weight, target, reduction) -> tuple:
+def _check(x, weight, target, reduction, chunk_rows) -> tuple:
     """The checks of every path (real, fake, meta): returns the loss's shape."""
     same_device("cf_linear_nll", _INPUTS, (x, weight, target))
     allowed = _ALLOWED.get(x.device.type, _ANY)
@@ -65,6 +68,8 @@ def _check(x, weight, target, reduction) -> tuple:
     torch._check(target.dtype == torch.int64, lambda: f"cf_linear_nll: target must hold int64 indices; got {target.dtype}. Convert it with .long().")
     torch._check(target.shape == x.shape[:-1],
                  lambda: f"cf_linear_nll: target must have shape {tuple(x.shape[:-1])} (one per row of x); got {tuple(target.shape)}")
+    torch._check(chunk_rows is None or chunk_rows >= 1,
+                 lambda: f"cf_linear_nll: chunk_rows must be None or at least 1; got {chunk_rows}")
     torch._check(reduction in ("none", "mean", "sum"),
                  lambda: f"cf_linear_nll: reduction must be 'none', 'mean' or 'sum'; got {reduction!r}")
     return tuple(x.shape[:-1]) if reduction == "none" else ()
@@ -74,10 +79,14 @@ def _opmath(dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(dtype, torch.float32)
 
 
-def _chunk_rows(rows: int, h: int, v: int) -> int:
-    """Rows per chunk: a chunk's [rows, V] logits hold about as many elements as x ([N, H]) does, and
-    the chunk's gradient is written over its logits, so the op needs no more than x's size beside
-    its inputs and gradients (a multiple of 128 rows for the GEMMs, at least _MIN_CHUNK_ROWS)."""
+def _chunk_rows(rows: int, h: int, v: int, chunk_rows: Optional[int] = None) -> int:
+    """Rows per chunk. By default a chunk's [rows, V] logits hold about as many elements as x ([N, H])
+    does, and the chunk's gradient is written over its logits, so the op needs no more than x's size
+    beside its inputs and gradients (a multiple of 128 rows for the GEMMs, at least _MIN_CHUNK_ROWS).
+    More rows a chunk hold more memory and run faster: the weight's gradient, read and written once a
+    chunk, is what the time goes to at an LLM's vocabulary."""
+    if chunk_rows is not None:
+        return max(1, min(rows, chunk_rows))
     c = max(_MIN_CHUNK_ROWS, rows * h // max(v, 1))
     c -= c % _MIN_CHUNK_ROWS
     return max(1, min(rows, c))
@@ -96,7 +105,7 @@ def _check_indices(target, v: int) -> None:
                            "each must name a row of weight.")
 
 
-def _row_grad(target, reduction, rows: int, dtype: torch.dtype, device) -> Tensor:
+def _row_grad(target, reduction, chunk_rows, rows: int, dtype: torch.dtype, device) -> Tensor:
     """d(loss)/d(row loss) for an upstream gradient of 1: 1 over the mean's count, or 1 ('sum'); 0 when
     the count is 0 (every row's own gradient is 0 then, as torch's)."""
     ones = torch.ones(rows, dtype=dtype, device=device)
@@ -106,7 +115,7 @@ def _row_grad(target, reduction, rows: int, dtype: torch.dtype, device) -> Tenso
     return ones * torch.where(count > 0, 1 / count, 0)
 
 
-def _chunks(x, weight, target, reduction, row_grad: Optional[Tensor], mask) -> tuple:
+def _chunks(x, weight, target, reduction, chunk_rows, row_grad: Optional[Tensor], mask) -> tuple:
     """The chunk loop of every path. row_grad None: each row's loss only. Else (one value per row, opmath)
     also the gradients mask asks for (x, weight; empty tensors for the others): each chunk's
     logits buffer takes its own gradient (cf_nll_loss_grad_into), and the gradients are its
@@ -122,7 +131,7 @@ def _chunks(x, weight, target, reduction, row_grad: Optional[Tensor], mask) -> t
     d_w = torch.zeros_like(weight) if row_grad is not None and mask[1] else none
     if rows == 0:
         return (losses, d_x.reshape(x.shape), d_w)
-    c = _chunk_rows(rows, h, v)
+    c = _chunk_rows(rows, h, v, chunk_rows)
     buf = xs.new_empty((c, v))
     wt = weight.t()
     for start in range(0, rows, c):
@@ -140,7 +149,7 @@ def _chunks(x, weight, target, reduction, row_grad: Optional[Tensor], mask) -> t
     return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w)
 
 
-def _reduce(losses: Tensor, target, reduction, shape: tuple, dtype: torch.dtype) -> Tensor:
+def _reduce(losses: Tensor, target, reduction, chunk_rows, shape: tuple, dtype: torch.dtype) -> Tensor:
     """The per-row losses (opmath) reduced as reduction says, in the inputs' dtype."""
     if reduction == "none":
         return losses.reshape(shape).to(dtype)
@@ -150,34 +159,34 @@ def _reduce(losses: Tensor, target, reduction, shape: tuple, dtype: torch.dtype)
     return total.to(dtype)
 
 
-def _forward(x, weight, target, reduction: str = "sum"):
-    shape = _check(x, weight, target, reduction)
+def _forward(x, weight, target, reduction: str = "sum", chunk_rows: Optional[int] = None):
+    shape = _check(x, weight, target, reduction, chunk_rows)
     _check_indices(target, weight.shape[0])
-    losses = _chunks(x, weight, target, reduction, None, (False, False, False))[0]
-    return _reduce(losses, target.reshape(-1), reduction, shape, x.dtype)
+    losses = _chunks(x, weight, target, reduction, chunk_rows, None, (False, False, False))[0]
+    return _reduce(losses, target.reshape(-1), reduction, chunk_rows, shape, x.dtype)
 
 
-def _forward_grad(x, weight, target, reduction, output_mask):
-    shape = _check(x, weight, target, reduction)
+def _forward_grad(x, weight, target, reduction, chunk_rows, output_mask):
+    shape = _check(x, weight, target, reduction, chunk_rows)
     torch._check(reduction != "none", lambda: "cf_linear_nll_forward_grad: the gradients are stored for reduction 'mean' or 'sum' only")
     _check_indices(target, weight.shape[0])
     rows = x.shape[:-1].numel()
-    row_grad = _row_grad(target.reshape(-1), reduction, rows, _opmath(x.dtype), x.device)
-    losses, *grads = _chunks(x, weight, target, reduction, row_grad, output_mask)
-    return (_reduce(losses, target.reshape(-1), reduction, shape, x.dtype), *grads)
+    row_grad = _row_grad(target.reshape(-1), reduction, chunk_rows, rows, _opmath(x.dtype), x.device)
+    losses, *grads = _chunks(x, weight, target, reduction, chunk_rows, row_grad, output_mask)
+    return (_reduce(losses, target.reshape(-1), reduction, chunk_rows, shape, x.dtype), *grads)
 
 
-def _backward(grad_loss, x, weight, target, reduction, output_mask):
+def _backward(grad_loss, x, weight, target, reduction, chunk_rows, output_mask):
     """The gradients for an upstream gradient (one value per row for 'none'), the chunks recomputed."""
-    _check(x, weight, target, reduction)
+    _check(x, weight, target, reduction, chunk_rows)
     rows = x.shape[:-1].numel()
     opmath = _opmath(x.dtype)
     g = grad_loss.to(opmath)
     if reduction == "none":
         row_grad = g.reshape(-1).contiguous()
     else:
-        row_grad = _row_grad(target.reshape(-1), reduction, rows, opmath, x.device) * g
-    return tuple(_chunks(x, weight, target, reduction, row_grad, output_mask)[1:])
+        row_grad = _row_grad(target.reshape(-1), reduction, chunk_rows, rows, opmath, x.device) * g
+    return tuple(_chunks(x, weight, target, reduction, chunk_rows, row_grad, output_mask)[1:])
 
 
 for _device in ['cpu', 'cuda']:
@@ -187,8 +196,8 @@ for _device in ['cpu', 'cuda']:
 
 
 @torch.library.register_fake(_NAME)
-def _fake(x, weight, target, reduction: str = "sum") -> Tensor:
-    return x.new_empty(_check(x, weight, target, reduction))
+def _fake(x, weight, target, reduction: str = "sum", chunk_rows: Optional[int] = None) -> Tensor:
+    return x.new_empty(_check(x, weight, target, reduction, chunk_rows))
 
 
 def _fake_grads(x, weight, output_mask) -> tuple:
@@ -199,14 +208,14 @@ def _fake_grads(x, weight, output_mask) -> tuple:
 
 
 @torch.library.register_fake(_NAME + "_forward_grad")
-def _fake_forward_grad(x, weight, target, reduction, output_mask):
-    shape = _check(x, weight, target, reduction)
+def _fake_forward_grad(x, weight, target, reduction, chunk_rows, output_mask):
+    shape = _check(x, weight, target, reduction, chunk_rows)
     return (x.new_empty(shape), *_fake_grads(x, weight, output_mask))
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_loss, x, weight, target, reduction, output_mask):
-    _check(x, weight, target, reduction)
+def _fake_backward(grad_loss, x, weight, target, reduction, chunk_rows, output_mask):
+    _check(x, weight, target, reduction, chunk_rows)
     return _fake_grads(x, weight, output_mask)
 
 
@@ -226,7 +235,7 @@ def _recompute_backward(ctx, grad):
     mask = _mask(ctx)
     grads = _OPS.cf_linear_nll_backward(grad, x, weight, target, *ctx.attrs, mask)
     d = [t if m else None for t, m in zip(grads, mask)]
-    return (d[0], d[1], None, None, )
+    return (d[0], d[1], None, None, None)
 
 
 # A call of the op itself (torch.ops.conformance_ops.cf_linear_nll) differentiates by recomputing the chunks.
@@ -248,9 +257,9 @@ class _StoredGradients(torch.autograd.Function):
     them by the upstream gradient: x @ weight^T is computed once for the forward and the backward."""
 
     @staticmethod
-    def forward(ctx, x, weight, target, reduction):
+    def forward(ctx, x, weight, target, reduction, chunk_rows):
         mask = _mask(ctx)
-        loss, *grads = _OPS.cf_linear_nll_forward_grad(x, weight, target, reduction, mask)
+        loss, *grads = _OPS.cf_linear_nll_forward_grad(x, weight, target, reduction, chunk_rows, mask)
         ctx.mask = mask
         # The inputs too (references, no copies): under create_graph, first_order_only links the
         # gradients to them, so differentiating the gradients again raises instead of treating them as constants.
@@ -262,4 +271,4 @@ class _StoredGradients(torch.autograd.Function):
     def backward(ctx, grad):
         stored = ctx.saved_tensors[:2]
         d = [_scaled(t, grad) if m else None for t, m in zip(stored, ctx.mask)]
-        return (d[0], d[1], None, None, )
+        return (d[0], d[1], None, None, None)

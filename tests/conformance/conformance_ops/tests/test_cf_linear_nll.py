@@ -108,6 +108,20 @@ class TestCfLinearNll:
         assert not out.requires_grad
         T.assert_rel_close(out, reference(x, w, t, bb), dtype)
 
+    def test_chunk_rows(self, device, dtype):
+        # Any number of rows a chunk gives the same loss and gradients (one row, a prime, all rows).
+        torch.manual_seed(11)
+        args = inputs(CASES[1], device, dtype)
+        want = None
+        for chunk_rows in (None, 1, 7, 1000):
+            out = cf_linear_nll(*op_args(*args), chunk_rows=chunk_rows)
+            got = [out, *torch.autograd.grad(out, leaves(args[0], args[1], args[3]))]
+            want = want or got
+            for a, e in zip(got, want):
+                T.assert_rel_close(a, e, dtype)
+        with pytest.raises(RuntimeError, match="chunk_rows must be None or at least 1"):
+            cf_linear_nll(*op_args(*args), chunk_rows=0)
+
     def test_backward_twice_accumulates(self, device, dtype):
         torch.manual_seed(5)
         x, w, t, bb = inputs(CASES[1], device, dtype)
@@ -139,7 +153,7 @@ class TestCfLinearNll:
         for reduction in REDUCTIONS:
             torch.library.opcheck(OPS.cf_linear_nll.default, (x, w, t), { "reduction": reduction })
         mask = [True, True]
-        args = (x.detach(), w.detach(), t, 'sum', mask)
+        args = (x.detach(), w.detach(), t, 'sum', None, mask)
         torch.library.opcheck(OPS.cf_linear_nll_forward_grad.default, args)
         torch.library.opcheck(OPS.cf_linear_nll_backward.default, (torch.randn((), device=device, dtype=dtype), *args))
 
@@ -173,8 +187,8 @@ class TestCfLinearNll:
     def test_module(self, device, dtype):
         torch.manual_seed(8)
         x, w, t, bb = inputs(CASES[2], device, dtype)
-        loss = CfLinearNll(reduction="sum")
-        assert "reduction='sum'" in repr(loss)
+        loss = CfLinearNll(reduction="sum", chunk_rows=64)
+        assert "reduction='sum'" in repr(loss) and "chunk_rows=64" in repr(loss)
         T.assert_rel_close(loss(x, w, t), reference(x, w, t, bb, reduction="sum"), dtype)
 
     def test_rejects_bad_inputs(self, device, dtype):

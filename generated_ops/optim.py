@@ -3,7 +3,7 @@
 """The generated optimizers, torch.optim-style: each is a torch.optim.Optimizer whose step is one
 call of its generated op per param group (see each op's module under ops/)."""
 
-from .ops.adam_step import Adam, AdamW  # noqa: F401
-from .ops.sgd_step import SGD  # noqa: F401
+from .ops.adam_step import Adam, AdamW
+from .ops.sgd_step import SGD
 
 __all__ = ["Adam", "AdamW", "SGD", ]

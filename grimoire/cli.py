@@ -345,7 +345,12 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
         for a in o.epilogue.activations:
             rows.append((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
                                           f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})"))
-    if not (o.gradients or o.row_gradients or o.epilogue) and o.differentiable:
+    if o.linear_loss is not None:  # linear_loss: the loss's gradient over the logits, through the matmul
+        ll = o.linear_loss
+        rows.append(("gradients", f"G = d{ll.loss}/dlogits (each chunk's, from the loss's kernels); "
+                                  f"d/d{ll.x} = G @ {ll.weight}, d/d{ll.weight} = G^T @ {ll.x}"
+                                  + (f", d/d{ll.bias} = sum of G over rows" if ll.bias else "")))
+    if not (o.gradients or o.row_gradients or o.epilogue or o.linear_loss) and o.differentiable:
         rows.append(("gradients", f"the {o.kind} kind's backward kernels (not derived from an expression)"))
     table = Table(show_header=False, title=o.name)
     table.add_column(style="bold", no_wrap=True)

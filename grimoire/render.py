@@ -29,6 +29,11 @@ MANIFEST = "manifest.json"
 # runtime it needs by its templates' #include lines; nothing here names a kind.
 RUNTIME_DIR = "csrc"
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)"', re.M)
+# A template's imports that only some of its ops use end in a bare `# noqa: F401` (tidy_imports keeps
+# the names the rendered module reads); a marked import with a reason after the mark is there for its
+# side effects or to re-export, and stays.
+_MAYBE_UNUSED = re.compile(r"^(?:import (?P<mod>[\w.]+)(?: as (?P<alias>\w+))?|from (?P<src>[\w.]+) import "
+                           r"(?P<names>[\w, ]+?))  # noqa: F401\n", re.M)
 # Scaffolding, not output: templates/kinds/<kind>/example_spec.pl.j2 (and example_kernel.*.j2) are what
 # `grimoire new-op` writes into semantics/ and kernels/. They are excluded here explicitly, so they are
 # never rendered into generated_ops/ nor hashed into its manifest (editing one changes no generated file).
@@ -121,6 +126,27 @@ def _runtime_needed(files: dict[str, str], runtime: dict[str, Path]) -> dict[str
     return needed
 
 
+def tidy_imports(text: str) -> str:
+    """A rendered Python module with its maybe-unused imports (a bare `# noqa: F401` in the template)
+    cut to the names the rest of the module reads, and the mark dropped: each generated file imports
+    what it uses, as a hand-written one would."""
+    def uses(pattern: str, line: str) -> bool:
+        return re.search(pattern, text.replace(line, "", 1)) is not None
+
+    def keep(m: re.Match) -> str:
+        line = m.group(0)
+        if m.group("mod"):  # a module, read as module.name (or alias.name)
+            bound = m.group("alias") or m.group("mod")
+            alias = f" as {m.group('alias')}" if m.group("alias") else ""
+            return f"import {m.group('mod')}{alias}\n" if uses(rf"\b{re.escape(bound)}\.\w", line) else ""
+        names = [n.strip() for n in m.group("names").split(",") if uses(rf"(?<![.\w]){n.strip()}\b", line)]
+        return f"from {m.group('src')} import {', '.join(names)}\n" if names else ""
+
+    tidied = _MAYBE_UNUSED.sub(keep, text)
+    # A group of imports cut whole leaves two blank lines before the next import: one is enough.
+    return re.sub(r"\n\n\n+(?=(import|from) )", "\n\n", tidied)
+
+
 def render(ext: Extension, templates_dir: Path) -> Rendering:
     """Every file of the extension: each op's files from its kind's folder, the extension-wide files,
     then the runtime headers those include."""
@@ -130,6 +156,8 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
     def emit(template: Path, out: str, **context) -> None:
         name = template.relative_to(templates_dir).as_posix()
         files[out] = env.get_template(name).render(ext=ext, **context)
+        if out.endswith(".py"):
+            files[out] = tidy_imports(files[out])
 
     for op in ext.ops:
         kind_dir = templates_dir / "kinds" / op.kind

@@ -53,6 +53,7 @@ def test_info_shows_the_out_and_in_place_forms(root):
     ("layer_norm", ["d/dx", "d/dweight", "d/dbias", "mean(pow(x-mean(x),2))"]),  # rowwise, derived per input
     ("fused_linear_gelu", ["act gelu_tanh", "dL/dz = g*(0.5*(1+tanh("]),  # the activation's derivative
     ("flash_attention", ["backward kernels"]),
+    ("fused_linear_cross_entropy", ["d/dx = G @ weight", "d/dweight = G^T @ x", "d/dbias"]),  # linear_loss
 ])
 def test_info_shows_every_kinds_gradients_whole(root, op, expected):
     r = invoke("info", op, "--root", str(root))

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
-from generated_ops.ops.fused_linear_gelu import ACTIVATIONS, fused_linear_gelu
+from generated_ops.ops.fused_linear_gelu import fused_linear_gelu
 
 OP = "fused_linear_gelu"
 # (M, N, K): the product of [M, K] and [K, N].

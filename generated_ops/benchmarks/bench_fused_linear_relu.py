@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
-from generated_ops.ops.fused_linear_relu import ACTIVATIONS, fused_linear_relu
+from generated_ops.ops.fused_linear_relu import fused_linear_relu
 
 OP = "fused_linear_relu"
 # (M, N, K): the product of [M, K] and [K, N].

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
-from generated_ops.ops.gemm import ACTIVATIONS, gemm
+from generated_ops.ops.gemm import gemm
 
 OP = "gemm"
 # (M, N, K): the product of [M, K] and [K, N].

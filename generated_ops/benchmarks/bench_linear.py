@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
-from generated_ops.ops.linear import ACTIVATIONS, linear
+from generated_ops.ops.linear import linear
 
 OP = "linear"
 # (M, N, K): the product of [M, K] and [K, N].

@@ -12,8 +12,7 @@ before the update. A state the attrs do not use may be passed as an empty list.
 
 from __future__ import annotations
 
-import math  # noqa: F401  (host scalars)
-from typing import Optional, Sequence  # noqa: F401
+import math
 
 import torch
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Optional  # noqa: F401
+from typing import Optional
 
 import torch
 from torch import Tensor, nn

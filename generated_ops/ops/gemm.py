@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import math
-from typing import Optional  # noqa: F401
-
 import torch
 from torch import Tensor, nn
 

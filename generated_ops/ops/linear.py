@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import math
-from typing import Optional  # noqa: F401
+from typing import Optional
 
 import torch
 from torch import Tensor, nn

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Optional  # noqa: F401
-
 import torch
 from torch import Tensor, nn
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math  # noqa: F401  (host scalars)
 
 import pytest
 import torch

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from generated_ops import _testing as T
-from generated_ops.ops.gemm import ACTIVATIONS, Gemm, gemm
+from generated_ops.ops.gemm import Gemm, gemm
 
 OP = torch.ops.generated_ops.gemm.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })

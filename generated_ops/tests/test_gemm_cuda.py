@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from generated_ops import _testing as T
 from generated_ops import current_gemm_backend, gemm_backend

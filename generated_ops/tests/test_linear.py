@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from generated_ops import _testing as T
-from generated_ops.ops.linear import ACTIVATIONS, Linear, linear
+from generated_ops.ops.linear import Linear, linear
 
 OP = torch.ops.generated_ops.linear.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })

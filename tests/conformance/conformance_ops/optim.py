@@ -3,6 +3,6 @@
 """The generated optimizers, torch.optim-style: each is a torch.optim.Optimizer whose step is one
 call of its generated op per param group (see each op's module under ops/)."""
 
-from .ops.cf_adagrad import Adagrad  # noqa: F401
+from .ops.cf_adagrad import Adagrad
 
 __all__ = ["Adagrad", ]

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import math  # noqa: F401  (the reference may use it)
-
 import pytest
 import torch
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from conformance_ops import _testing as T
 from conformance_ops.benchmarks import _harness as H
-from conformance_ops.ops.cf_gemm_act import ACTIVATIONS, cf_gemm_act
+from conformance_ops.ops.cf_gemm_act import cf_gemm_act
 
 OP = "cf_gemm_act"
 # (M, N, K): the product of [M, K] and [K, N].

@@ -7,8 +7,6 @@ A custom op: its kernel is kernels/cf_custom.cpp (and .cu); this module is its P
 
 from __future__ import annotations
 
-from typing import Optional  # noqa: F401
-
 import torch
 from torch import Tensor, nn
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-import math  # noqa: F401  (host scalars)
 
 import pytest
 import torch

@@ -5,7 +5,7 @@ reference, layout, gradients, gradcheck, opcheck, torch.compile fullgraph, modul
 
 from __future__ import annotations
 
-import math  # noqa: F401  (the reference may use it)
+import math
 
 import pytest
 import torch

@@ -8,8 +8,6 @@ raise too. Skipped, visibly, where Hypothesis is not installed."""
 
 from __future__ import annotations
 
-import math  # noqa: F401  (the reference may use it)
-
 import pytest
 import torch
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from conformance_ops import _testing as T
-from conformance_ops.ops.cf_gemm_act import ACTIVATIONS, CfGemmAct, cf_gemm_act
+from conformance_ops.ops.cf_gemm_act import CfGemmAct, cf_gemm_act
 
 OP = torch.ops.conformance_ops.cf_gemm_act.default
 DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.bfloat16,), })

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from conformance_ops import _testing as T
 from conformance_ops import current_gemm_backend, gemm_backend

@@ -379,17 +379,24 @@ class Op:
         return self.name + "_composite" + self.schema[len(self.name):]
 
     @property
+    def per_row_loss(self) -> bool:
+        """Whether the op is a rowwise loss with one value per row of one element input (the one
+        differentiated), whose backward reads no output and has no column gradients: its gradient is each
+        row's upstream value times d(loss_row)/dx, which <op>_loss_grad_into computes for a linear_loss op."""
+        r = self.row_roles
+        return (self.kind == "rowwise" and self.loss is not None and r is not None and not r.output_is_element
+                and self.backward_plan is not None and len(r.element) == 1
+                and tuple(self.differentiable) == r.element and not self.saved_outputs
+                and not any(t["kind"] == "column" for t in self.backward_plan["final"]["targets"]))
+
+    @property
     def grad_in_forward(self) -> bool:
         """Whether the CUDA forward of this loss also writes its input's gradient when that input needs
         one (<op>_forward_grad): a rowwise loss with one value per row, one element input (the one
         differentiated) and no column or saved-output gradients. Its backward is the upstream gradient
         times d(loss_row)/dx, so the forward stores that product for an upstream gradient of 1 (over the
         mean's count) and the backward only scales it: the input is read once for both passes."""
-        r = self.row_roles
-        return (self.kind == "rowwise" and self.loss is not None and r is not None and not r.output_is_element
-                and self.backward_plan is not None and "cuda" in self.devices and len(r.element) == 1
-                and tuple(self.differentiable) == r.element and not self.saved_outputs
-                and not any(t["kind"] == "column" for t in self.backward_plan["final"]["targets"]))
+        return self.per_row_loss and "cuda" in self.devices
 
     @property
     def shared_stats(self) -> tuple[str, ...]:
@@ -426,10 +433,10 @@ class Op:
 
     @property
     def loss_grad_into_schema(self) -> str:
-        """<op>_loss_grad_into (grad_in_forward): each row's loss as opmath values, and the gradient of the
+        """<op>_loss_grad_into (per_row_loss): each row's loss as opmath values, and the gradient of the
         element input for the row's upstream value row_grad[r], written into `grad` (which may be the
         element input itself): the chunk step of a linear_loss op. The reduction attr is not taken."""
-        if not self.grad_in_forward:
+        if not self.per_row_loss:
             return ""
         head = self.schema.rsplit(" -> ", 1)[0][len(self.name) + 1:-1]
         # Required arguments (no defaults): row_grad and grad follow them.
@@ -836,7 +843,12 @@ def _check_linear_losses(ops: tuple[Op, ...]) -> None:
         if op.linear_loss is None:
             continue
         loss = by_name[op.linear_loss.loss]
-        if "cuda" in op.devices and not loss.grad_in_forward:
+        if not loss.per_row_loss:
+            problems.append(Diagnostic(op.location.file, op.location.line,
+                                       f"the loss '{loss.name}' of '{op.name}' is not one a linear_loss op can "
+                                       "chunk: it needs one value per row of one element input, a backward that "
+                                       "reads no output, and no column gradients."))
+        elif "cuda" in op.devices and not loss.grad_in_forward:
             problems.append(Diagnostic(op.location.file, op.location.line,
                                        f"'{op.name}' runs on cuda, but its loss '{loss.name}' computes no gradient "
                                        "in its CUDA forward (a loss with one value per row whose backward reads no "

@@ -20,11 +20,23 @@ namespace grimoire {
 // Whether ops with index inputs check their index values (registration.cpp; generated_ops.index_checks).
 bool index_checks();
 
+// torch's Python name of a floating dtype (torch.float32, ...), for messages that say what to write.
+inline const char* python_dtype(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    default: return c10::toString(t);
+  }
+}
+
 inline void check_dtype(const char* op, const char* what, at::ScalarType dtype,
                         std::initializer_list<at::ScalarType> allowed, const char* allowed_names) {
+  // The conversion suggested is to a dtype the op takes: the first one it lists.
   TORCH_CHECK(std::find(allowed.begin(), allowed.end(), dtype) != allowed.end(), op, ": ", what,
-              " has dtype ", dtype, ", which is not supported; supported dtypes: ", allowed_names,
-              ". Convert it first, e.g. with .to(torch.float32).");
+              " has dtype ", python_dtype(dtype), ", which is not supported; supported dtypes: ", allowed_names,
+              ". Convert it first, e.g. with .to(torch.", python_dtype(*allowed.begin()), ").");
 }
 
 inline void check_same_device(const char* op, const char* name, const at::Tensor& t, const char* ref_name,

@@ -14,7 +14,8 @@ from generated_ops.ops.sigmoid import _composite as reference  # the forward as 
 
 OP = torch.ops.generated_ops.sigmoid.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES_BY_NAME = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+DEVICE_DTYPES = T.device_dtypes(DEVICE_DTYPES_BY_NAME)
 F64_DEVICES = T.devices(('cpu', 'cuda'))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
 ATTRS = { }
@@ -110,8 +111,11 @@ class TestSigmoid:
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = [torch.ones(4, dtype=torch.int64, device=device) for _ in range(1)]
-        with pytest.raises(RuntimeError, match="not supported; supported dtypes"):
+        with pytest.raises(RuntimeError, match="not supported; supported dtypes") as e:
             sigmoid(*args, **ATTRS)
+        # The conversion the message suggests is to a dtype the op takes on this device.
+        suggested = str(e.value).rsplit(".to(torch.", 1)[-1].split(")")[0]
+        assert getattr(torch, suggested, None) in DEVICE_DTYPES_BY_NAME[device], str(e.value)
 
 
 @pytest.mark.parametrize("device, dtype", T.compile_cases(DEVICE_DTYPES))

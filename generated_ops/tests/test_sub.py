@@ -14,7 +14,8 @@ from generated_ops.ops.sub import _composite as reference  # the forward as torc
 
 OP = torch.ops.generated_ops.sub.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES_BY_NAME = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+DEVICE_DTYPES = T.device_dtypes(DEVICE_DTYPES_BY_NAME)
 F64_DEVICES = T.devices(('cpu', 'cuda'))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
 ATTRS = { "alpha": 0.75, }
@@ -113,8 +114,11 @@ class TestSub:
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = [torch.ones(4, dtype=torch.int64, device=device) for _ in range(2)]
-        with pytest.raises(RuntimeError, match="not supported; supported dtypes"):
+        with pytest.raises(RuntimeError, match="not supported; supported dtypes") as e:
             sub(*args, **ATTRS)
+        # The conversion the message suggests is to a dtype the op takes on this device.
+        suggested = str(e.value).rsplit(".to(torch.", 1)[-1].split(")")[0]
+        assert getattr(torch, suggested, None) in DEVICE_DTYPES_BY_NAME[device], str(e.value)
 
     def test_rejects_mismatched_shapes(self, device, dtype):
         args = [T.make((3,), dtype, device)] + [T.make((4,), dtype, device) for _ in range(1)]

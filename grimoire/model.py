@@ -835,8 +835,8 @@ def _check_exports(ops: tuple[Op, ...], package: str) -> None:
 
 
 def _check_linear_losses(ops: tuple[Op, ...]) -> None:
-    """A linear_loss op's chunk step is its loss's <loss>_loss_grad_into, which exists where the loss stores
-    its gradient in its CUDA forward: the kernels of each dtype the op lists must exist for the loss too."""
+    """A linear_loss op's chunk step is its loss's <loss>_loss_grad_into, which a per_row_loss has (its CUDA
+    kernel where the loss has CUDA kernels); the kernels of each dtype the op lists must exist for the loss."""
     by_name = {op.name: op for op in ops}
     problems = []
     for op in ops:
@@ -850,9 +850,8 @@ def _check_linear_losses(ops: tuple[Op, ...]) -> None:
                                        "reads no output, and no column gradients."))
         elif "cuda" in op.devices and not loss.grad_in_forward:
             problems.append(Diagnostic(op.location.file, op.location.line,
-                                       f"'{op.name}' runs on cuda, but its loss '{loss.name}' computes no gradient "
-                                       "in its CUDA forward (a loss with one value per row whose backward reads no "
-                                       "output and has no column gradients): remove cuda from its devices."))
+                                       f"'{op.name}' runs on cuda, but its loss '{loss.name}' has no CUDA kernels: "
+                                       f"add cuda to the devices of '{loss.name}', or remove it here."))
         for dev in op.devices:
             missing = [t for t in op.dtypes_on(dev) if t not in loss.dtypes_on(dev)]
             if missing:

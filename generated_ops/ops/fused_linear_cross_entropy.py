@@ -126,17 +126,20 @@ def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, c
     logits buffer takes its own gradient (cross_entropy_loss_grad_into), and the gradients are its
     products with weight and x."""
     h, v = x.shape[-1], weight.shape[0]
-    xs = x.reshape(-1, h)
-    targets = target.reshape(-1)
-    rows = xs.shape[0]
+    rows = x.shape[:-1].numel()
+    xs = x.reshape(rows, h)
+    # The loss's kernels take contiguous index inputs (a strided target, say labels[:, 1:], is copied).
+    targets = target.reshape(-1).contiguous()
     opmath = _opmath(x.dtype)
     losses = torch.empty(rows, dtype=opmath, device=x.device)
     none = x.new_empty((0,))
-    d_x = torch.empty_like(xs) if row_grad is not None and mask[0] else none
-    d_w = torch.zeros_like(weight) if row_grad is not None and mask[1] else none
-    d_b = torch.zeros_like(weight[:, 0]) if row_grad is not None and bias is not None and mask[2] else none
+    # Contiguous gradients whatever the inputs' strides, as the fake kernels give them.
+    d_x = torch.empty((rows, h), dtype=x.dtype, device=x.device) if row_grad is not None and mask[0] else none
+    d_w = torch.zeros(weight.shape, dtype=weight.dtype, device=weight.device) if row_grad is not None and mask[1] else none
+    # The bias's gradient sums every row's: in opmath, rounded to the dtype once at the end.
+    d_b = torch.zeros(v, dtype=opmath, device=x.device) if row_grad is not None and bias is not None and mask[2] else none
     if rows == 0:
-        return (losses, d_x.reshape(x.shape), d_w, d_b)
+        return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w, d_b.to(x.dtype))
     c = _chunk_rows(rows, h, v, chunk_rows)
     buf = xs.new_empty((c, v))
     wt = weight.t()
@@ -147,8 +150,13 @@ def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, c
             torch.mm(xc, wt, out=logits)
         else:
             torch.addmm(bias, xc, wt, out=logits)
-        if row_grad is None:
+        if row_grad is None and not logits.is_cuda:
             losses[start:end] = _OPS.cross_entropy(logits, targets[start:end], ignore_index, label_smoothing, "none")
+            continue
+        if row_grad is None:
+            # CUDA: the loss's forward would check the index values again, waiting for the stream each
+            # chunk; its gradient step over a row gradient of 0 does not (the buffer is scratch anyway).
+            losses[start:end] = _OPS.cross_entropy_loss_grad_into(logits, targets[start:end], ignore_index, label_smoothing, losses.new_zeros(end - start), logits)
             continue
         losses[start:end] = _OPS.cross_entropy_loss_grad_into(logits, targets[start:end], ignore_index, label_smoothing, row_grad[start:end], logits)
         if mask[0]:
@@ -156,8 +164,8 @@ def _chunks(x, weight, target, bias, ignore_index, label_smoothing, reduction, c
         if mask[1]:
             d_w.addmm_(logits.t(), xc)
         if bias is not None and mask[2]:
-            d_b.add_(logits.sum(0))
-    return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w, d_b)
+            d_b.add_(logits.sum(0, dtype=opmath))
+    return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w, d_b.to(x.dtype) if d_b.numel() else d_b)
 
 
 def _reduce(losses: Tensor, target, ignore_index, label_smoothing, reduction, chunk_rows, shape: tuple, dtype: torch.dtype) -> Tensor:
@@ -255,14 +263,13 @@ def _recompute_backward(ctx, grad):
 torch.library.register_autograd(_NAME, _recompute_backward, setup_context=_setup_context)
 
 
-def _scaled(stored: Tensor, grad: Tensor) -> Tensor:
-    """A stored gradient times the upstream one; loss.backward() sends 1, and then the stored gradient
-    is the answer (reading the 1 back waits for the stream, as Liger-Kernel's check does, and costs less
-    than a pass over the weight's gradient). Traced, or under CUDA-graph capture, it is multiplied."""
-    if (torch.compiler.is_compiling() or (grad.is_cuda and torch.cuda.is_current_stream_capturing())
-            or bool(grad != 1)):
-        return stored * grad.to(stored.dtype)
-    return stored
+def _upstream_is_one(grad: Tensor) -> bool:
+    """Whether the upstream gradient is 1 (loss.backward() sends 1): then the stored gradients are the
+    answer. Reading the 1 back waits for the stream, as Liger-Kernel's check does, and costs less than a
+    pass over the weight's gradient; traced, or under CUDA-graph capture, it is not read (multiplied)."""
+    if torch.compiler.is_compiling() or (grad.is_cuda and torch.cuda.is_current_stream_capturing()):
+        return False
+    return bool(grad == 1)
 
 
 class _StoredGradients(torch.autograd.Function):
@@ -284,5 +291,6 @@ class _StoredGradients(torch.autograd.Function):
     @first_order_only("fused_linear_cross_entropy")
     def backward(ctx, grad):
         stored = ctx.saved_tensors[:3]
-        d = [_scaled(t, grad) if m else None for t, m in zip(stored, ctx.mask)]
+        one = _upstream_is_one(grad)
+        d = [(t if one else t * grad.to(t.dtype)) if m else None for t, m in zip(stored, ctx.mask)]
         return (d[0], d[1], None, d[2], None, None, None, None)

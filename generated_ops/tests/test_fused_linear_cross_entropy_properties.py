@@ -91,8 +91,12 @@ def test_loss_and_gradients_match_torch(device, dtype, case):
     leaves64 = [t.detach().double().requires_grad_() for t in leaves]
     theirs64, theirs64_grads = _run(peer, leaves64, target, attrs, case["upstream"], case["seed"])
     got, got_grads = _run(ours, leaves, target, attrs, case["upstream"], case["seed"])
-    # A reduced loss sums n rows; a weight gradient sums n products, a row's x gradient v of them.
+    # A reduced loss sums n rows of logits that sum h products; a weight gradient sums n products, a row's x
+    # gradient v of them; 'mean' divides each by the rows counted.
     n, h, v = case["n"], case["h"], case["v"]
-    P.assert_matches(got, theirs, theirs64, dtype, scale=4, magnitude=case["scale"] * max(1, n) * h, what="loss")
+    per = 1.0 if case["reduction"] != "mean" else 1.0 / max(1, n)
+    rows = 1 if case["reduction"] == "none" else max(1, n)
+    P.assert_matches(got, theirs, theirs64, dtype, scale=4, magnitude=case["scale"] * rows * h * per, what="loss")
     for name, a, t, t64 in zip(("x", "weight", "bias"), got_grads, theirs_grads, theirs64_grads):
-        P.assert_matches(a, t, t64, dtype, scale=4, magnitude=case["scale"] * max(n, v, 1), what=f"gradient of {name}")
+        P.assert_matches(a, t, t64, dtype, scale=4, magnitude=case["scale"] * max(n, v, 1) * per,
+                         what=f"gradient of {name}")

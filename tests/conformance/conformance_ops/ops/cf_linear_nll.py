@@ -121,16 +121,18 @@ def _chunks(x, weight, target, reduction, chunk_rows, row_grad: Optional[Tensor]
     logits buffer takes its own gradient (cf_nll_loss_grad_into), and the gradients are its
     products with weight and x."""
     h, v = x.shape[-1], weight.shape[0]
-    xs = x.reshape(-1, h)
-    targets = target.reshape(-1)
-    rows = xs.shape[0]
+    rows = x.shape[:-1].numel()
+    xs = x.reshape(rows, h)
+    # The loss's kernels take contiguous index inputs (a strided target, say labels[:, 1:], is copied).
+    targets = target.reshape(-1).contiguous()
     opmath = _opmath(x.dtype)
     losses = torch.empty(rows, dtype=opmath, device=x.device)
     none = x.new_empty((0,))
-    d_x = torch.empty_like(xs) if row_grad is not None and mask[0] else none
-    d_w = torch.zeros_like(weight) if row_grad is not None and mask[1] else none
+    # Contiguous gradients whatever the inputs' strides, as the fake kernels give them.
+    d_x = torch.empty((rows, h), dtype=x.dtype, device=x.device) if row_grad is not None and mask[0] else none
+    d_w = torch.zeros(weight.shape, dtype=weight.dtype, device=weight.device) if row_grad is not None and mask[1] else none
     if rows == 0:
-        return (losses, d_x.reshape(x.shape), d_w)
+        return (losses, d_x.reshape(x.shape) if mask[0] else d_x, d_w)
     c = _chunk_rows(rows, h, v, chunk_rows)
     buf = xs.new_empty((c, v))
     wt = weight.t()
@@ -138,8 +140,13 @@ def _chunks(x, weight, target, reduction, chunk_rows, row_grad: Optional[Tensor]
         end = min(start + c, rows)
         xc, logits = xs[start:end], buf[: end - start]
         torch.mm(xc, wt, out=logits)
-        if row_grad is None:
+        if row_grad is None and not logits.is_cuda:
             losses[start:end] = _OPS.cf_nll(logits, targets[start:end], "none")
+            continue
+        if row_grad is None:
+            # CUDA: the loss's forward would check the index values again, waiting for the stream each
+            # chunk; its gradient step over a row gradient of 0 does not (the buffer is scratch anyway).
+            losses[start:end] = _OPS.cf_nll_loss_grad_into(logits, targets[start:end], losses.new_zeros(end - start), logits)
             continue
         losses[start:end] = _OPS.cf_nll_loss_grad_into(logits, targets[start:end], row_grad[start:end], logits)
         if mask[0]:
@@ -242,14 +249,13 @@ def _recompute_backward(ctx, grad):
 torch.library.register_autograd(_NAME, _recompute_backward, setup_context=_setup_context)
 
 
-def _scaled(stored: Tensor, grad: Tensor) -> Tensor:
-    """A stored gradient times the upstream one; loss.backward() sends 1, and then the stored gradient
-    is the answer (reading the 1 back waits for the stream, as Liger-Kernel's check does, and costs less
-    than a pass over the weight's gradient). Traced, or under CUDA-graph capture, it is multiplied."""
-    if (torch.compiler.is_compiling() or (grad.is_cuda and torch.cuda.is_current_stream_capturing())
-            or bool(grad != 1)):
-        return stored * grad.to(stored.dtype)
-    return stored
+def _upstream_is_one(grad: Tensor) -> bool:
+    """Whether the upstream gradient is 1 (loss.backward() sends 1): then the stored gradients are the
+    answer. Reading the 1 back waits for the stream, as Liger-Kernel's check does, and costs less than a
+    pass over the weight's gradient; traced, or under CUDA-graph capture, it is not read (multiplied)."""
+    if torch.compiler.is_compiling() or (grad.is_cuda and torch.cuda.is_current_stream_capturing()):
+        return False
+    return bool(grad == 1)
 
 
 class _StoredGradients(torch.autograd.Function):
@@ -270,5 +276,6 @@ class _StoredGradients(torch.autograd.Function):
     @first_order_only("cf_linear_nll")
     def backward(ctx, grad):
         stored = ctx.saved_tensors[:2]
-        d = [_scaled(t, grad) if m else None for t, m in zip(stored, ctx.mask)]
+        one = _upstream_is_one(grad)
+        d = [(t if one else t * grad.to(t.dtype)) if m else None for t, m in zip(stored, ctx.mask)]
         return (d[0], d[1], None, None, None)

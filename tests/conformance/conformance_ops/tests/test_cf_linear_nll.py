@@ -83,6 +83,15 @@ class TestCfLinearNll:
                 check_against_reference(inputs(case, device, dtype), dtype, {"reduction": reduction, **attrs},
                                         scale=4 if case[2] == 1 else 1)
 
+    def test_strided_inputs(self, device, dtype):
+        # Views as training code makes them: a transposed weight, every other row of x, labels[:, ::2].
+        torch.manual_seed(12)
+        x, w, t, bb = inputs(((6, 40), 8, 33), device, dtype)
+        xv = x[::2].detach().requires_grad_()
+        wv = w.detach().t().contiguous().t().requires_grad_()
+        tv = t[::2, ::2]
+        check_against_reference((xv[:, ::2], wv, tv, bb), dtype, {})
+
     def test_upstream_one_and_scaled(self, device, dtype):
         # loss.backward() sends 1: the stored gradients are handed back; 3 scales them.
         torch.manual_seed(2)

@@ -24,3 +24,5 @@ def test_ops_on_sharded_tensors_match_torch():
     ok = [line for line in proc.stdout.splitlines() if line.startswith("ok  ")]
     # 11 cases, each with its gradients: 27 checks, every one of which printed on rank 0.
     assert len(ok) == 27, proc.stdout
+    # Both ranks ran every check (each raises on a mismatch) and left the process group.
+    assert "rank 0 done" in proc.stdout and "rank 1 done" in proc.stdout, proc.stdout

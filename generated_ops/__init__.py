@@ -11,111 +11,142 @@ from . import _build
 
 _build.load_library()
 
-from .ops.adam_step import adam_step, Adam, AdamW  # noqa: E402
-from .ops.add import Add, add, add_  # noqa: E402
-from .ops.conv2d_bias_act import Conv2dBiasAct, conv2d_bias_act  # noqa: E402
-from .ops.cross_entropy import CrossEntropyLoss, cross_entropy  # noqa: E402
-from .ops.div import Div, div  # noqa: E402
-from .ops.flash_attention import FlashAttention, flash_attention  # noqa: E402
-from .ops.fused_attention import FusedAttention, fused_attention  # noqa: E402
-from .ops.fused_linear_cross_entropy import FusedLinearCrossEntropyLoss, fused_linear_cross_entropy  # noqa: E402
-from .ops.fused_linear_gelu import FusedLinearGELU, fused_linear_gelu  # noqa: E402
-from .ops.fused_linear_relu import FusedLinearReLU, fused_linear_relu  # noqa: E402
-from .ops.gelu import Gelu, gelu  # noqa: E402
-from .ops.gelu_tanh import GeluTanh, gelu_tanh  # noqa: E402
-from .ops.gemm import Gemm, gemm  # noqa: E402
-from .ops.layer_norm import FusedLayerNorm, layer_norm  # noqa: E402
-from .ops.linear import Linear, linear  # noqa: E402
-from .ops.log_softmax import LogSoftmax, log_softmax  # noqa: E402
-from .ops.mean import Mean, mean  # noqa: E402
-from .ops.mse_loss import MSELoss, mse_loss  # noqa: E402
-from .ops.mul import Mul, mul  # noqa: E402
-from .ops.parametric_swish import ParametricSwish, parametric_swish  # noqa: E402
-from .ops.relu import Relu, relu  # noqa: E402
-from .ops.rms_norm import FusedRMSNorm, rms_norm  # noqa: E402
-from .ops.sgd_step import sgd_step, SGD  # noqa: E402
-from .ops.sigmoid import Sigmoid, sigmoid  # noqa: E402
-from .ops.silu import Silu, silu  # noqa: E402
-from .ops.softmax import Softmax, softmax  # noqa: E402
-from .ops.softplus import Softplus, softplus  # noqa: E402
-from .ops.sub import Sub, sub  # noqa: E402
-from .ops.sum import Sum, sum  # noqa: E402
-from .ops.tanh import Tanh, tanh  # noqa: E402
+from . import optim  # generated_ops.optim: the optimizer classes
+from ._gemm import current_gemm_backend, gemm_backend
+from ._index_checks import index_checks, index_checks_enabled
+from .ops.adam_step import Adam, AdamW, adam_step
+from .ops.add import Add, add, add_
+from .ops.conv2d_bias_act import Conv2dBiasAct, conv2d_bias_act
+from .ops.cross_entropy import CrossEntropyLoss, cross_entropy
+from .ops.div import Div, div
+from .ops.flash_attention import FlashAttention, flash_attention
+from .ops.fused_attention import FusedAttention, fused_attention
+from .ops.fused_linear_cross_entropy import FusedLinearCrossEntropyLoss, fused_linear_cross_entropy
+from .ops.fused_linear_gelu import FusedLinearGELU, fused_linear_gelu
+from .ops.fused_linear_relu import FusedLinearReLU, fused_linear_relu
+from .ops.gelu import Gelu, gelu
+from .ops.gelu_tanh import GeluTanh, gelu_tanh
+from .ops.gemm import Gemm, gemm
+from .ops.layer_norm import FusedLayerNorm, layer_norm
+from .ops.linear import Linear, linear
+from .ops.log_softmax import LogSoftmax, log_softmax
+from .ops.mean import Mean, mean
+from .ops.mse_loss import MSELoss, mse_loss
+from .ops.mul import Mul, mul
+from .ops.parametric_swish import ParametricSwish, parametric_swish
+from .ops.relu import Relu, relu
+from .ops.rms_norm import FusedRMSNorm, rms_norm
+from .ops.sgd_step import SGD, sgd_step
+from .ops.sigmoid import Sigmoid, sigmoid
+from .ops.silu import Silu, silu
+from .ops.softmax import Softmax, softmax
+from .ops.softplus import Softplus, softplus
+from .ops.sub import Sub, sub
+from .ops.sum import Sum, sum
+from .ops.tanh import Tanh, tanh
+from .profiler import Profiler
 
-from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
-from .profiler import Profiler  # noqa: E402
-from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
-from ._index_checks import index_checks, index_checks_enabled  # noqa: E402
-
-OPS = ("adam_step", "add", "conv2d_bias_act", "cross_entropy", "div", "flash_attention", "fused_attention", "fused_linear_cross_entropy", "fused_linear_gelu", "fused_linear_relu", "gelu", "gelu_tanh", "gemm", "layer_norm", "linear", "log_softmax", "mean", "mse_loss", "mul", "parametric_swish", "relu", "rms_norm", "sgd_step", "sigmoid", "silu", "softmax", "softplus", "sub", "sum", "tanh", )
+OPS = (
+    "adam_step",
+    "add",
+    "conv2d_bias_act",
+    "cross_entropy",
+    "div",
+    "flash_attention",
+    "fused_attention",
+    "fused_linear_cross_entropy",
+    "fused_linear_gelu",
+    "fused_linear_relu",
+    "gelu",
+    "gelu_tanh",
+    "gemm",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mean",
+    "mse_loss",
+    "mul",
+    "parametric_swish",
+    "relu",
+    "rms_norm",
+    "sgd_step",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "sub",
+    "sum",
+    "tanh",
+)
 
 __all__ = [
-    "adam_step",
+    "OPS",
+    "SGD",
     "Adam",
     "AdamW",
     "Add",
+    "Conv2dBiasAct",
+    "CrossEntropyLoss",
+    "Div",
+    "FlashAttention",
+    "FusedAttention",
+    "FusedLayerNorm",
+    "FusedLinearCrossEntropyLoss",
+    "FusedLinearGELU",
+    "FusedLinearReLU",
+    "FusedRMSNorm",
+    "Gelu",
+    "GeluTanh",
+    "Gemm",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Mean",
+    "Mul",
+    "ParametricSwish",
+    "Profiler",
+    "Relu",
+    "Sigmoid",
+    "Silu",
+    "Softmax",
+    "Softplus",
+    "Sub",
+    "Sum",
+    "Tanh",
+    "adam_step",
     "add",
     "add_",
-    "Conv2dBiasAct",
     "conv2d_bias_act",
-    "CrossEntropyLoss",
     "cross_entropy",
-    "Div",
-    "div",
-    "FlashAttention",
-    "flash_attention",
-    "FusedAttention",
-    "fused_attention",
-    "FusedLinearCrossEntropyLoss",
-    "fused_linear_cross_entropy",
-    "FusedLinearGELU",
-    "fused_linear_gelu",
-    "FusedLinearReLU",
-    "fused_linear_relu",
-    "Gelu",
-    "gelu",
-    "GeluTanh",
-    "gelu_tanh",
-    "Gemm",
-    "gemm",
-    "FusedLayerNorm",
-    "layer_norm",
-    "Linear",
-    "linear",
-    "LogSoftmax",
-    "log_softmax",
-    "Mean",
-    "mean",
-    "MSELoss",
-    "mse_loss",
-    "Mul",
-    "mul",
-    "ParametricSwish",
-    "parametric_swish",
-    "Relu",
-    "relu",
-    "FusedRMSNorm",
-    "rms_norm",
-    "sgd_step",
-    "SGD",
-    "Sigmoid",
-    "sigmoid",
-    "Silu",
-    "silu",
-    "Softmax",
-    "softmax",
-    "Softplus",
-    "softplus",
-    "Sub",
-    "sub",
-    "Sum",
-    "sum",
-    "Tanh",
-    "tanh",
-    "OPS",
-    "Profiler",
-    "gemm_backend",
     "current_gemm_backend",
+    "div",
+    "flash_attention",
+    "fused_attention",
+    "fused_linear_cross_entropy",
+    "fused_linear_gelu",
+    "fused_linear_relu",
+    "gelu",
+    "gelu_tanh",
+    "gemm",
+    "gemm_backend",
     "index_checks",
     "index_checks_enabled",
+    "layer_norm",
+    "linear",
+    "log_softmax",
+    "mean",
+    "mse_loss",
+    "mul",
+    "optim",
+    "parametric_swish",
+    "relu",
+    "rms_norm",
+    "sgd_step",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "sub",
+    "sum",
+    "tanh",
 ]

@@ -33,7 +33,7 @@ def cuda_fault() -> str | None:
         return None
     try:
         torch.cuda.synchronize()
-    except Exception as e:  # noqa: BLE001  (torch raises RuntimeError or its AcceleratorError)
+    except Exception as e:  # torch raises RuntimeError or its AcceleratorError
         lines = str(e).strip().splitlines()
         return lines[0] if lines else type(e).__name__
     return None
@@ -48,7 +48,7 @@ _fault: dict | None = None  # {"op", "test", "error"}: the fault that poisoned t
 def op_of(item) -> str:
     """test_gelu_tanh_cuda.py -> gelu_tanh."""
     name = item.path.stem if hasattr(item, "path") else item.module.__name__.rsplit(".", 1)[-1]
-    name = name[len("test_"):] if name.startswith("test_") else name
+    name = name[len("test_") :] if name.startswith("test_") else name
     for suffix in _MODULE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -83,20 +83,28 @@ def pytest_runtest_makereport(item, call):
     _log({"fault": _fault})
     report = outcome.get_result()
     report.outcome = "failed"
-    report.longrepr = (describe(_fault) + ". The CUDA context of this process is unusable from here on: the "
-                       "other tests that use CUDA run in a fresh process.\n" + str(report.longrepr or ""))
+    report.longrepr = (
+        describe(_fault) + ". The CUDA context of this process is unusable from here on: the "
+        "other tests that use CUDA run in a fresh process.\n" + str(report.longrepr or "")
+    )
 
 
 def pytest_runtest_setup(item):
     if _fault is not None and _uses_cuda(item):
         _log({"not_run": item.nodeid})
-        pytest.skip(f"not run here: {describe(_fault)}; CUDA is unusable in this process "
-                    "(`grimoire test` reruns it in a fresh one)")
+        pytest.skip(
+            f"not run here: {describe(_fault)}; CUDA is unusable in this process "
+            "(`grimoire test` reruns it in a fresh one)"
+        )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item):
-    if _fault is not None and _fault["test"] == item.nodeid and os.environ.get("PYTEST_XDIST_WORKER"):
+    if (
+        _fault is not None
+        and _fault["test"] == item.nodeid
+        and os.environ.get("PYTEST_XDIST_WORKER")
+    ):
         # Leave before this test completes: xdist blames the crash on it (not on the next one) and
         # starts a fresh worker for the tests still to run.
         os._exit(3)

@@ -11,8 +11,8 @@ and signed zeros; forward and gradients against torch.nn.functional.conv2d, + bi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +36,7 @@ class Case:
 @dataclass(frozen=True)
 class ConvOp:
     """One conv op's data: what its property tests draw and compare."""
+
     ours: Callable  # (x, w, bias, geo, act) -> the op's result
     acts: list  # the activations' names
     act_peer: dict  # name -> the activation as torch ops
@@ -43,7 +44,9 @@ class ConvOp:
     has_bias: bool
 
     def peer(self, x, w, bias, geo, act):
-        return self.act_peer[act](F.conv2d(x, w, bias, geo["stride"], geo["padding"], geo["dilation"], geo["groups"]))
+        return self.act_peer[act](
+            F.conv2d(x, w, bias, geo["stride"], geo["padding"], geo["dilation"], geo["groups"])
+        )
 
     def cases(self, finite=False):
         return _cases(self, finite)
@@ -51,11 +54,38 @@ class ConvOp:
     def examples(self):
         PLAIN = P.Values(1)
         DEFAULT_GEO = (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))
-        return [Case((0, 3, 8, 8), 4, 3, DEFAULT_GEO, self.has_bias, self.acts[0], (PLAIN,) * 3, ("contiguous",) * 3),
-                Case((2, 2, 6, 7), 3, 3, DEFAULT_GEO, self.has_bias, self.acts[-1], (P.Values(2, P.SPECIALS, 0.2),) * 3,
-                     ("channels_last", "transposed", "contiguous")),
-                Case((1, 3, 5, 5), 2, 2, DEFAULT_GEO, False, self.acts[0], (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3,
-                     ("noncontiguous", "noncontiguous", "contiguous"))]
+        return [
+            Case(
+                (0, 3, 8, 8),
+                4,
+                3,
+                DEFAULT_GEO,
+                self.has_bias,
+                self.acts[0],
+                (PLAIN,) * 3,
+                ("contiguous",) * 3,
+            ),
+            Case(
+                (2, 2, 6, 7),
+                3,
+                3,
+                DEFAULT_GEO,
+                self.has_bias,
+                self.acts[-1],
+                (P.Values(2, P.SPECIALS, 0.2),) * 3,
+                ("channels_last", "transposed", "contiguous"),
+            ),
+            Case(
+                (1, 3, 5, 5),
+                2,
+                2,
+                DEFAULT_GEO,
+                False,
+                self.acts[0],
+                (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3,
+                ("noncontiguous", "noncontiguous", "contiguous"),
+            ),
+        ]
 
 
 def _geo(op, name, values, draw):
@@ -68,12 +98,24 @@ def _cases(draw, op, finite=False):
     c = groups * draw(st.integers(1, 3))
     cout = groups * draw(st.integers(1, 3))
     k = draw(st.integers(1, 4))
-    geo = (("stride", _geo(op, "stride", [1, 2, 3], draw)), ("padding", _geo(op, "padding", [0, 1, 2], draw)),
-           ("dilation", _geo(op, "dilation", [1, 2], draw)), ("groups", groups))
+    geo = (
+        ("stride", _geo(op, "stride", [1, 2, 3], draw)),
+        ("padding", _geo(op, "padding", [0, 1, 2], draw)),
+        ("dilation", _geo(op, "dilation", [1, 2], draw)),
+        ("groups", groups),
+    )
     x = (draw(st.integers(0, 3)), c, draw(st.integers(1, 12)), draw(st.integers(1, 12)))
     layouts = (draw(st.sampled_from(P.LAYOUTS + ("channels_last",))), draw(P.layouts), "contiguous")
-    return Case(x, cout, k, geo, op.has_bias and draw(st.booleans()), draw(st.sampled_from(op.acts)),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), layouts)
+    return Case(
+        x,
+        cout,
+        k,
+        geo,
+        op.has_bias and draw(st.booleans()),
+        draw(st.sampled_from(op.acts)),
+        tuple(draw(P.values(finite=finite)) for _ in range(3)),
+        layouts,
+    )
 
 
 def build(case, dtype, device, requires_grad=False):
@@ -81,9 +123,19 @@ def build(case, dtype, device, requires_grad=False):
     shapes = [case.x, (case.cout, case.x[1] // groups, case.k, case.k), (case.cout,)]
     out = []
     for s, v, layout in zip(shapes, case.values, case.layouts):
-        t = P.make(s, dtype, device, v, low=-1, high=1, layout="contiguous" if layout == "channels_last" else layout,
-                   requires_grad=requires_grad)
-        out.append(t.contiguous(memory_format=torch.channels_last) if layout == "channels_last" else t)
+        t = P.make(
+            s,
+            dtype,
+            device,
+            v,
+            low=-1,
+            high=1,
+            layout="contiguous" if layout == "channels_last" else layout,
+            requires_grad=requires_grad,
+        )
+        out.append(
+            t.contiguous(memory_format=torch.channels_last) if layout == "channels_last" else t
+        )
     return out[0], out[1], out[2] if case.bias else None
 
 
@@ -104,13 +156,21 @@ def check_forward(op: ConvOp, device, dtype, case):
     padded input), the op raises."""
     x, w, b = build(case, dtype, device)
     geo = dict(case.geo)
-    theirs, error = P.check_raises_like_torch(lambda: op.ours(x, w, b, geo, case.act),
-                                              lambda: op.peer(x, w, b, geo, case.act))
+    theirs, error = P.check_raises_like_torch(
+        lambda: op.ours(x, w, b, geo, case.act), lambda: op.peer(x, w, b, geo, case.act)
+    )
     if error is not None:
         return
     theirs64 = op.peer(*P.as_float64([x, w, b]), geo, case.act)
-    P.assert_matches(op.ours(x, w, b, geo, case.act), theirs, theirs64, dtype, scale=10,
-                     magnitude=case.x[1] * case.k ** 2, what="forward")
+    P.assert_matches(
+        op.ours(x, w, b, geo, case.act),
+        theirs,
+        theirs64,
+        dtype,
+        scale=10,
+        magnitude=case.x[1] * case.k**2,
+        what="forward",
+    )
 
 
 def check_backward(op: ConvOp, device, dtype, case, seed):
@@ -127,8 +187,11 @@ def check_backward(op: ConvOp, device, dtype, case, seed):
     ref = build(case, dtype, device, requires_grad=True)
     expected = P.grads(op.peer(*ref, geo, case.act), [t for t in ref if t is not None], upstream)
     ref64 = P.as_float64(args)
-    expected64 = P.grads(op.peer(*ref64, geo, case.act), [t for t in ref64 if t is not None],
-                         [u.double() for u in upstream])
+    expected64 = P.grads(
+        op.peer(*ref64, geo, case.act),
+        [t for t in ref64 if t is not None],
+        [u.double() for u in upstream],
+    )
     terms = max(1, out.numel())
     for name, g, e, e64 in zip(["x", "weight", "bias"], got, expected, expected64):
         P.assert_matches(g, e, e64, dtype, scale=10, magnitude=terms, what=f"gradient of {name}")

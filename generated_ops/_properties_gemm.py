@@ -12,8 +12,8 @@ torch.nn.functional.linear or torch.matmul, + bias, and the activation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +36,7 @@ class Case:
 @dataclass(frozen=True)
 class GemmOp:
     """One gemm op's data: what its property tests draw and compare."""
+
     ours: Callable  # (a, b, bias, act) -> the op's result
     acts: list  # the activations' names
     act_peer: dict  # name -> the activation as torch ops
@@ -53,24 +54,55 @@ class GemmOp:
         return _cases(self, finite)
 
     def build(self, case, dtype, device, requires_grad=False):
-        shapes = [case.lead + (case.k,), (case.n, case.k) if self.linear else (case.k, case.n), (case.n,)]
-        args = [P.make(s, dtype, device, v, low=-1, high=1, layout=layout, requires_grad=requires_grad)
-                for s, v, layout in zip(shapes, case.values, case.layouts)]
+        shapes = [
+            case.lead + (case.k,),
+            (case.n, case.k) if self.linear else (case.k, case.n),
+            (case.n,),
+        ]
+        args = [
+            P.make(s, dtype, device, v, low=-1, high=1, layout=layout, requires_grad=requires_grad)
+            for s, v, layout in zip(shapes, case.values, case.layouts)
+        ]
         return args[0], args[1], args[2] if case.bias else None
 
     def examples(self):
         PLAIN = P.Values(1)
-        return [Case((3,), 0, 4, self.has_bias, self.acts[0], (PLAIN,) * 3, ("contiguous",) * 3),
-                Case((5,), 7, 6, self.has_bias, self.acts[-1], (P.Values(2, P.SPECIALS, 0.2),) * 3, ("transposed",) * 3),
-                Case((4,), 9, 5, False, self.acts[0], (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3, ("noncontiguous",) * 3)]
+        return [
+            Case((3,), 0, 4, self.has_bias, self.acts[0], (PLAIN,) * 3, ("contiguous",) * 3),
+            Case(
+                (5,),
+                7,
+                6,
+                self.has_bias,
+                self.acts[-1],
+                (P.Values(2, P.SPECIALS, 0.2),) * 3,
+                ("transposed",) * 3,
+            ),
+            Case(
+                (4,),
+                9,
+                5,
+                False,
+                self.acts[0],
+                (P.Values(3, P.FINITE_SPECIALS, 0.3),) * 3,
+                ("noncontiguous",) * 3,
+            ),
+        ]
 
 
 @st.composite
 def _cases(draw, op, finite=False):
     dim = st.one_of(st.integers(0, 9), st.sampled_from([16, 33, 64]))
     lead = draw(st.lists(dim, min_size=1, max_size=3 if op.linear else 1).map(tuple))
-    return Case(lead, draw(dim), draw(dim), op.has_bias and draw(st.booleans()), draw(st.sampled_from(op.acts)),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
+    return Case(
+        lead,
+        draw(dim),
+        draw(dim),
+        op.has_bias and draw(st.booleans()),
+        draw(st.sampled_from(op.acts)),
+        tuple(draw(P.values(finite=finite)) for _ in range(3)),
+        tuple(draw(P.layouts) for _ in range(3)),
+    )
 
 
 def forward_examples(op: GemmOp):
@@ -88,8 +120,9 @@ def backward_examples(op: GemmOp):
 def check_forward(op: GemmOp, device, dtype, case):
     """The op's result matches the peer's; where the peer raises, the op raises."""
     a, b, bias = op.build(case, dtype, device)
-    theirs, error = P.check_raises_like_torch(lambda: op.ours(a, b, bias, case.act),
-                                              lambda: op.peer(a, b, bias, case.act))
+    theirs, error = P.check_raises_like_torch(
+        lambda: op.ours(a, b, bias, case.act), lambda: op.peer(a, b, bias, case.act)
+    )
     if error is not None:
         return
     theirs64 = op.peer(*P.as_float64([a, b, bias]), case.act)
@@ -122,12 +155,15 @@ def check_backward(op: GemmOp, device, dtype, case, seed):
     ref = op.build(case, dtype, device, requires_grad=True)
     expected = P.grads(op.peer(*ref, case.act), [t for t in ref if t is not None], upstream)
     ref64 = P.as_float64(args)
-    expected64 = P.grads(op.peer(*ref64, case.act), [t for t in ref64 if t is not None],
-                         [u.double() for u in upstream])
+    expected64 = P.grads(
+        op.peer(*ref64, case.act),
+        [t for t in ref64 if t is not None],
+        [u.double() for u in upstream],
+    )
     rows = max(1, torch.Size(case.lead).numel())
     # The sums of |terms| of each gradient: dz ~ |upstream| (an activation's slope is at most ~1.13),
     # d a = dz . b, d b = dz^T . a, d bias = the sum of dz over rows.
-    a, b, bias = _abs(args)
+    a, b, _ = _abs(args)
     dz = 1.2 * upstream[0].detach().double().abs().cpu()
     a, b = a.cpu(), b.cpu()
     da = dz @ b if op.linear else dz @ b.transpose(-2, -1)
@@ -139,8 +175,20 @@ def check_backward(op: GemmOp, device, dtype, case, seed):
     # so is the activation's slope there, and with it a's row, b's column and bias's element that dz reaches.
     z_bad = _unordered(op.matmul(*_abs(args[:3])), dtype).cpu().reshape(m, dz.shape[-1])
     rows_bad, cols_bad = z_bad.any(1), z_bad.any(0)
-    reached = [rows_bad.reshape(*dz.shape[:-1], 1), cols_bad[:, None] if op.linear else cols_bad[None, :], cols_bad]
+    reached = [
+        rows_bad.reshape(*dz.shape[:-1], 1),
+        cols_bad[:, None] if op.linear else cols_bad[None, :],
+        cols_bad,
+    ]
     for name, g, e, e64, m, r in zip(op.operands, got, expected, expected64, sums, reached):
         unordered = _unordered(m.reshape(g.shape), dtype) | r.expand(g.shape)
         g, e, e64 = (t.where(~unordered.to(t.device), 0) for t in (g, e, e64))
-        P.assert_matches(g, e, e64, dtype, scale=10, magnitude=max(rows, case.n, case.k), what=f"gradient of {name}")
+        P.assert_matches(
+            g,
+            e,
+            e64,
+            dtype,
+            scale=10,
+            magnitude=max(rows, case.n, case.k),
+            what=f"gradient of {name}",
+        )

@@ -33,15 +33,21 @@ def attr_sets(M):
             return d + 1
         return 0.1 if d == 0 else d * 0.5
 
-    numeric_sets = ([{}, {a: other(a) for a in numeric}] + [{a: other(a)} for a in numeric]
-                    + [{b: other(b) for b in numeric if b != a} for a in numeric])
+    numeric_sets = (
+        [{}, {a: other(a) for a in numeric}]
+        + [{a: other(a)} for a in numeric]
+        + [{b: other(b) for b in numeric if b != a} for a in numeric]
+    )
     all_sets = []
     for bits in itertools.product([False, True], repeat=len(bools)):
         for nums in numeric_sets:
             s = {**M.DEFAULTS, **dict(zip(bools, bits)), **nums}
             if s not in all_sets:
                 all_sets.append(s)
-    return ([s for s in all_sets if not M.violations(**s)], [s for s in all_sets if M.violations(**s)])
+    return (
+        [s for s in all_sets if not M.violations(**s)],
+        [s for s in all_sets if M.violations(**s)],
+    )
 
 
 @dataclass(frozen=True)
@@ -62,21 +68,30 @@ def cases(valid):
     def draw_case(draw):
         shapes = tuple(draw(st.lists(SHAPES, min_size=1, max_size=3)))
         steps = draw(st.integers(1, 3))
-        return Case(shapes, tuple(draw(P.values(finite=True)) for _ in shapes),
-                    tuple(draw(P.values()) for _ in range(len(shapes) * steps)),
-                    tuple(draw(P.layouts) for _ in shapes), steps, tuple(sorted(draw(st.sampled_from(valid)).items())))
+        return Case(
+            shapes,
+            tuple(draw(P.values(finite=True)) for _ in shapes),
+            tuple(draw(P.values()) for _ in range(len(shapes) * steps)),
+            tuple(draw(P.layouts) for _ in shapes),
+            steps,
+            tuple(sorted(draw(st.sampled_from(valid)).items())),
+        )
+
     return draw_case()
 
 
 def run(cls, case, dtype, device, as_dtype=None, **extra):
     """The params after case.steps steps of cls, and its state per param. as_dtype: the same values (drawn
     in dtype) stepped in another dtype, for the float64 reference."""
+
     def draw(shape, values, layout="contiguous"):
         t = P.make(shape, dtype, device, values, layout=layout)
         return t if as_dtype is None else t.to(as_dtype)
 
-    params = [draw(s, v, layout).detach().requires_grad_()
-              for s, v, layout in zip(case.shapes, case.params, case.layouts)]
+    params = [
+        draw(s, v, layout).detach().requires_grad_()
+        for s, v, layout in zip(case.shapes, case.params, case.layouts)
+    ]
     optimizer = cls(params, **dict(case.kwargs), **extra)
     for k in range(case.steps):
         for i, p in enumerate(params):
@@ -96,5 +111,11 @@ def check_matches_torch_optim(cls, peer, device, dtype, case):
             if key == "step" or not isinstance(value, torch.Tensor):
                 continue
             assert key in our_state[i], f"param {i}: no state {key!r}, which torch.optim keeps"
-            P.assert_matches(our_state[i][key], value, their_state64[i][key], dtype, scale=10,
-                             what=f"state {key} of param {i}")
+            P.assert_matches(
+                our_state[i][key],
+                value,
+                their_state64[i][key],
+                dtype,
+                scale=10,
+                what=f"state {key} of param {i}",
+            )

@@ -12,11 +12,12 @@ vocabulary masks make them), targets ignored in part or all; forward and gradien
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
-from hypothesis import assume, strategies as st
+from hypothesis import assume
+from hypothesis import strategies as st
 
 from . import _properties as P
 
@@ -27,13 +28,17 @@ class Case:
     n: int  # the row length
     values: tuple  # P.Values per input (index inputs: their seed only)
     layouts: tuple  # P.LAYOUTS per input
-    mask: str = "none"  # rows of the first element input masked with -inf: none | partial | full | mixed
+    mask: str = (
+        "none"  # rows of the first element input masked with -inf: none | partial | full | mixed
+    )
     ignored: float = 0.25  # the fraction of targets set to the ignored index
     attrs: tuple = ()  # (name, value) pairs
 
 
 # Row lengths: short ones, around warp and vector sizes, and long ones; a long row comes with few rows.
-ROW_LENGTHS = st.one_of(st.integers(0, 40), st.sampled_from([63, 64, 65, 127, 128, 129, 1000, 1031, 4096, 4097, 32769]))
+ROW_LENGTHS = st.one_of(
+    st.integers(0, 40), st.sampled_from([63, 64, 65, 127, 128, 129, 1000, 1031, 4096, 4097, 32769])
+)
 LONG = 4096
 LONGEST = 262144
 
@@ -41,6 +46,7 @@ LONGEST = 262144
 @dataclass(frozen=True)
 class RowwiseOp:
     """One rowwise op's data: what its property tests draw and compare."""
+
     fn: Callable  # the op
     peer: Callable  # torch's peer (or the composite reference where the spec names none)
     inputs: list  # input names, in order
@@ -69,11 +75,23 @@ class RowwiseOp:
             return self.peer(*args, **attrs)
         n, lead = x.shape[-1], x.shape[:-1]
         rows = lead.numel()
-        flat = [a.reshape(rows) if name in self.index else a if name in self.column else a.reshape(rows, n)
-                for a, name in zip(args, self.inputs)]
+        flat = [
+            a.reshape(rows)
+            if name in self.index
+            else a
+            if name in self.column
+            else a.reshape(rows, n)
+            for a, name in zip(args, self.inputs)
+        ]
         out = self.peer(*flat, **attrs)
         # (rows, n) or (rows, 1): per element or per row kept as a dim; (rows,): per row; (): reduced.
-        return out.reshape(*lead, out.shape[-1]) if out.dim() == 2 else out.reshape(lead) if out.dim() == 1 else out
+        return (
+            out.reshape(*lead, out.shape[-1])
+            if out.dim() == 2
+            else out.reshape(lead)
+            if out.dim() == 1
+            else out
+        )
 
     def cases(self, finite=False):
         return _cases(self, finite)
@@ -93,9 +111,16 @@ class RowwiseOp:
                     idx[ignored | (case.n == 0)] = attrs[self.ignore]
                 args.append(idx.to(device))
                 continue
-            t = P.make((case.n,) if name in self.column else shape, dtype, device, v, low=self.ranges[name][0],
-                       high=self.ranges[name][1], layout=layout,
-                       requires_grad=requires_grad and name in self.differentiable)
+            t = P.make(
+                (case.n,) if name in self.column else shape,
+                dtype,
+                device,
+                v,
+                low=self.ranges[name][0],
+                high=self.ranges[name][1],
+                layout=layout,
+                requires_grad=requires_grad and name in self.differentiable,
+            )
             if name == self.x0:
                 t = P.mask_rows(t, v.seed + 1, case.mask)
             args.append(t)
@@ -110,15 +135,24 @@ class RowwiseOp:
 @st.composite
 def _cases(draw, op, finite=False):
     n = draw(ROW_LENGTHS)
-    lead = draw(st.sampled_from([(), (1,), (2,)]) if n > LONG else
-                st.sampled_from([(), (0,), (1,), (3,), (5,), (2, 3), (3, 0)]) if n > 64 else
-                st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple))
+    lead = draw(
+        st.sampled_from([(), (1,), (2,)])
+        if n > LONG
+        else st.sampled_from([(), (0,), (1,), (3,), (5,), (2, 3), (3, 0)])
+        if n > 64
+        else st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple)
+    )
     k = len(op.inputs)
     attrs = tuple((a, draw(st.sampled_from(v))) for a, v in op.attr_values.items())
-    return Case(lead, n, tuple(draw(P.values(finite=finite)) for _ in range(k)),
-                tuple(draw(P.layouts) for _ in range(k)),
-                draw(st.sampled_from(["none", "none", "partial", "full", "mixed"])),
-                draw(st.sampled_from([0.0, 0.25, 1.0])), attrs)
+    return Case(
+        lead,
+        n,
+        tuple(draw(P.values(finite=finite)) for _ in range(k)),
+        tuple(draw(P.layouts) for _ in range(k)),
+        draw(st.sampled_from(["none", "none", "partial", "full", "mixed"])),
+        draw(st.sampled_from([0.0, 0.25, 1.0])),
+        attrs,
+    )
 
 
 PLAIN = P.Values(1)
@@ -130,25 +164,43 @@ def _examples(op, finite):
     """Cases that run in every profile, whatever Hypothesis draws: a row of 262144 elements, rows of none,
     no rows, every special value, fully masked rows, every target ignored, transposed rows, rows of equal
     huge values, and each choice of a str attr."""
+
     def K(x):
         return len(op.inputs) * (x,)
+
     sv = EVERY_FINITE_SPECIAL if finite else EVERY_SPECIAL
     attrs = tuple((a, v[0]) for a, v in op.attr_values.items())
-    return [
-        Case((1,), LONGEST, K(PLAIN), K("contiguous"), "partial", 0.0, attrs),
-        Case((3,), 0, K(PLAIN), K("contiguous"), "none", 1.0, attrs),
-        Case((0,), 5, K(PLAIN), K("contiguous"), "none", 0.0, attrs),
-        Case((4, 3), 9, K(sv), K("noncontiguous"), "none", 0.25, attrs),
-        Case((6,), 17, K(PLAIN), K("transposed"), "full", 0.25, attrs),
-        Case((5,), 33, K(PLAIN), K("contiguous"), "mixed", 1.0, attrs),
-    ] + [
-        # Forward only, rows of equal huge values: a statistic added to them (lse = 1e38 + log 2) rounds back
-        # to 1e38, so a formula that subtracts the row's values after it loses what torch keeps (cross-entropy:
-        # 0, not log 2). Their gradients are rounding noise in torch's formulas (layer_norm's dx: 0, where the
-        # exact one is ~1e40), which no result can be compared with.
-        Case((3,), 2, K(P.Values(0, ("big",), 1.0)), K("contiguous"), "none", 0.0, attrs) for _ in [0] if not finite
-    ] + [Case((4,), 7, K(PLAIN), K("contiguous"), "full", 1.0, tuple((n, c if n == a else v) for n, v in attrs))
-         for a, c in op.str_choices]
+    return (
+        [
+            Case((1,), LONGEST, K(PLAIN), K("contiguous"), "partial", 0.0, attrs),
+            Case((3,), 0, K(PLAIN), K("contiguous"), "none", 1.0, attrs),
+            Case((0,), 5, K(PLAIN), K("contiguous"), "none", 0.0, attrs),
+            Case((4, 3), 9, K(sv), K("noncontiguous"), "none", 0.25, attrs),
+            Case((6,), 17, K(PLAIN), K("transposed"), "full", 0.25, attrs),
+            Case((5,), 33, K(PLAIN), K("contiguous"), "mixed", 1.0, attrs),
+        ]
+        + [
+            # Forward only, rows of equal huge values: a statistic added to them (lse = 1e38 + log 2) rounds back
+            # to 1e38, so a formula that subtracts the row's values after it loses what torch keeps (cross-entropy:
+            # 0, not log 2). Their gradients are rounding noise in torch's formulas (layer_norm's dx: 0, where the
+            # exact one is ~1e40), which no result can be compared with.
+            Case((3,), 2, K(P.Values(0, ("big",), 1.0)), K("contiguous"), "none", 0.0, attrs)
+            for _ in [0]
+            if not finite
+        ]
+        + [
+            Case(
+                (4,),
+                7,
+                K(PLAIN),
+                K("contiguous"),
+                "full",
+                1.0,
+                tuple((n, c if n == a else v) for n, v in attrs),
+            )
+            for a, c in op.str_choices
+        ]
+    )
 
 
 def examples(op: RowwiseOp, finite):
@@ -161,7 +213,9 @@ def check_forward(op: RowwiseOp, device, dtype, case, seed):
     assume(op.valid(case))
     args = op.build(case, dtype, device)
     attrs = dict(case.attrs)
-    theirs, error = P.check_raises_like_torch(lambda: op.fn(*args, **attrs), lambda: op.call_peer(*args, **attrs))
+    theirs, error = P.check_raises_like_torch(
+        lambda: op.fn(*args, **attrs), lambda: op.call_peer(*args, **attrs)
+    )
     if error is not None:
         return
     theirs64 = op.call_peer(*P.as_float64(args), **attrs)
@@ -169,7 +223,9 @@ def check_forward(op: RowwiseOp, device, dtype, case, seed):
     if device == "cuda":
         theirs_cpu, _ = P.on_cpu(op.call_peer, args, attrs)
         also = () if theirs_cpu is None else (theirs_cpu,)
-    P.assert_matches(op.fn(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward", also=also)
+    P.assert_matches(
+        op.fn(*args, **attrs), theirs, theirs64, dtype, scale=2, what="forward", also=also
+    )
 
 
 def check_backward(op: RowwiseOp, device, dtype, case, seed):
@@ -184,25 +240,45 @@ def check_backward(op: RowwiseOp, device, dtype, case, seed):
     wrt = [a for a, name in zip(args, inputs) if name in diff]
     got = P.grads(ours, wrt, upstream)
     ref_args = op.build(case, dtype, device, requires_grad=True)
-    expected = P.grads(op.call_peer(*ref_args, **attrs), [a for a, name in zip(ref_args, inputs) if name in diff],
-                       upstream)
-    args64 = [a.detach().double().requires_grad_(name in diff) if name not in op.index else a
-              for a, name in zip(args, inputs)]
-    expected64 = P.grads(op.call_peer(*args64, **attrs), [a for a, name in zip(args64, inputs) if name in diff],
-                         [u.double() for u in upstream])
+    expected = P.grads(
+        op.call_peer(*ref_args, **attrs),
+        [a for a, name in zip(ref_args, inputs) if name in diff],
+        upstream,
+    )
+    args64 = [
+        a.detach().double().requires_grad_(name in diff) if name not in op.index else a
+        for a, name in zip(args, inputs)
+    ]
+    expected64 = P.grads(
+        op.call_peer(*args64, **attrs),
+        [a for a, name in zip(args64, inputs) if name in diff],
+        [u.double() for u in upstream],
+    )
     expected_cpu = [None] * len(diff)
     if device == "cuda":  # torch's CPU kernel's gradients, accepted too (see P.assert_matches)
-        out_cpu, moved = P.on_cpu(op.call_peer, op.build(case, dtype, device, requires_grad=True), attrs)
+        out_cpu, moved = P.on_cpu(
+            op.call_peer, op.build(case, dtype, device, requires_grad=True), attrs
+        )
         if out_cpu is not None:
-            expected_cpu = P.grads(out_cpu, [a for a, name in zip(moved, inputs) if name in diff],
-                                   [u.cpu() for u in upstream])
+            expected_cpu = P.grads(
+                out_cpu,
+                [a for a, name in zip(moved, inputs) if name in diff],
+                [u.cpu() for u in upstream],
+            )
     rows = max(1, len(case.lead) and torch.Size(case.lead).numel())
     for name, g, e, e64, ec in zip(diff, got, expected, expected64, expected_cpu):
         # A column input's gradient sums one term per row: rounding grows with their count. An element's
         # gradient reads the row's statistics, which carry their sums' rounding (_stat_rounding).
-        P.assert_matches(g, e, e64, dtype, scale=4,
-                         magnitude=rows if name in op.column else _stat_rounding(op, args, upstream, dtype, 4),
-                         what=f"gradient of {name}", also=() if ec is None else (ec,))
+        P.assert_matches(
+            g,
+            e,
+            e64,
+            dtype,
+            scale=4,
+            magnitude=rows if name in op.column else _stat_rounding(op, args, upstream, dtype, 4),
+            what=f"gradient of {name}",
+            also=() if ec is None else (ec,),
+        )
 
 
 def _stat_rounding(op: RowwiseOp, args, upstream, dtype, scale):
@@ -214,7 +290,10 @@ def _stat_rounding(op: RowwiseOp, args, upstream, dtype, scale):
     x = [a.detach() for a, name in zip(args, op.inputs) if name in op.element]
     if not x or x[0].shape[-1] == 0 or x[0].dim() == 0:
         return None
-    finite = lambda t: torch.where(t.isfinite(), t.abs().double(), 0.0)  # noqa: E731  (masked -inf: no row scale)
+
+    def finite(t):  # masked -inf: no row scale
+        return torch.where(t.isfinite(), t.abs().double(), 0.0)
+
     row_max = torch.stack([finite(t).amax(-1, keepdim=True) for t in x]).amax(0)
     up_max = max((float(finite(u.detach()).max()) for u in upstream if u.numel()), default=0.0)
     atol = P.TOLERANCES[dtype][1] * scale

@@ -69,9 +69,13 @@ def elementwise(op, n_tensors: int, grads: Sequence[int]) -> None:
         nd = max(t.ndim for t in tensors)
         rules = [_all_replicated(1, args)]
         for d in range(nd):
-            size = max((t.shape[d - nd + t.ndim] for t in tensors if d - nd + t.ndim >= 0), default=1)
+            size = max(
+                (t.shape[d - nd + t.ndim] for t in tensors if d - nd + t.ndim >= 0), default=1
+            )
             own = [_own_dim(t, d, nd, size) for t in tensors]
-            ins = [Replicate() if o is None else Shard(o) for o in own] + _attrs(len(args) - n_tensors)
+            ins = [Replicate() if o is None else Shard(o) for o in own] + _attrs(
+                len(args) - n_tensors
+            )
             rules.append(([Shard(d)], ins))
         return rules
 
@@ -92,8 +96,15 @@ def elementwise(op, n_tensors: int, grads: Sequence[int]) -> None:
         return rules
 
 
-def rowwise(op, roles: Sequence[str], *, loss_arg: int | None, n_saved: int, grads: Sequence[int],
-            forward_grad: bool) -> None:
+def rowwise(
+    op,
+    roles: Sequence[str],
+    *,
+    loss_arg: int | None,
+    n_saved: int,
+    grads: Sequence[int],
+    forward_grad: bool,
+) -> None:
     """Rules for a rowwise op whose tensor inputs have these `roles`, in order (element, column or
     index), the attrs after them; a loss has its reduction at arg `loss_arg` (None: not a loss).
     op_backward takes (grad, the inputs, n_saved saved outputs, the attrs) and returns the gradients
@@ -119,20 +130,28 @@ def rowwise(op, roles: Sequence[str], *, loss_arg: int | None, n_saved: int, gra
         if red == "mean":  # the count is global
             return rules
         for d in range(args[0].ndim - 1):  # every dim but the row's
-            rules.append(([Partial() if red == "sum" else Shard(d)], placements(d) + _attrs(len(args) - n_in)))
+            rules.append(
+                (
+                    [Partial() if red == "sum" else Shard(d)],
+                    placements(d) + _attrs(len(args) - n_in),
+                )
+            )
         return rules
 
     backward_op = _related(op, "_backward")
     if backward_op is not None:
+
         @register_sharding(backward_op)
         def backward(grad, *args):
             rules = [_all_replicated(len(grads), (grad, *args))]
-            attrs = args[n_in + n_saved:]
+            attrs = args[n_in + n_saved :]
             red = reduction(attrs)
             if red == "mean":
                 return rules
             for d in range(args[0].ndim - 1):
-                g = Replicate() if red == "sum" else Shard(d)  # a reduced loss's upstream gradient is one value
+                g = (
+                    Replicate() if red == "sum" else Shard(d)
+                )  # a reduced loss's upstream gradient is one value
                 ins = [g] + placements(d) + [Shard(d)] * n_saved + _attrs(len(attrs))
                 # A column input's gradient sums over rows, here over the local rows only: a partial sum.
                 outs = [Partial() if roles[i] == "column" else Shard(d) for i in grads]

@@ -27,8 +27,15 @@ def devices(supported: tuple[str, ...]) -> list:
     params = []
     for d in supported:
         if d == "cuda":
-            params.append(pytest.param("cuda", marks=pytest.mark.skipif(
-                not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")))
+            params.append(
+                pytest.param(
+                    "cuda",
+                    marks=pytest.mark.skipif(
+                        not torch.cuda.is_available(),
+                        reason="CUDA case: no CUDA device on this machine",
+                    ),
+                )
+            )
         else:
             params.append(d)
     return params
@@ -39,9 +46,20 @@ def device_dtypes(by_device: dict[str, tuple[torch.dtype, ...]]) -> list:
     CUDA cases are skipped, with the reason shown, where there is no CUDA device."""
     params = []
     for d, dtypes in by_device.items():
-        marks = [pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
-                 ] if d == "cuda" else []
-        params += [pytest.param(d, t, marks=marks, id=f"{str(t).removeprefix('torch.')}-{d}") for t in dtypes]
+        marks = (
+            [
+                pytest.mark.skipif(
+                    not torch.cuda.is_available(),
+                    reason="CUDA case: no CUDA device on this machine",
+                )
+            ]
+            if d == "cuda"
+            else []
+        )
+        params += [
+            pytest.param(d, t, marks=marks, id=f"{str(t).removeprefix('torch.')}-{d}")
+            for t in dtypes
+        ]
     return params
 
 
@@ -50,13 +68,24 @@ def compile_cases(cases: list) -> list:
     return [c for c in cases if c.values[1] in COMPILE_DTYPES]
 
 
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0,
-                 what: str = "") -> None:
+def assert_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    dtype: torch.dtype,
+    scale: float = 1.0,
+    what: str = "",
+) -> None:
     """Close within the dtype's tolerances, NaN where the reference is NaN (a mean over no rows, say);
     `what` leads the message (which kernel disagrees)."""
     rtol, atol = TOLERANCES[dtype]
-    torch.testing.assert_close(actual, expected.to(actual.dtype), rtol=rtol * scale, atol=atol * scale,
-                               equal_nan=True, msg=(lambda m: f"{what}: {m}") if what else None)
+    torch.testing.assert_close(
+        actual,
+        expected.to(actual.dtype),
+        rtol=rtol * scale,
+        atol=atol * scale,
+        equal_nan=True,
+        msg=(lambda m: f"{what}: {m}") if what else None,
+    )
 
 
 # Relative error in norm, ||actual - expected|| / ||expected||, for results that sum many products
@@ -69,27 +98,49 @@ REL_TOLERANCES = {
 }
 
 
-def assert_rel_close(actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0) -> None:
+def assert_rel_close(
+    actual: torch.Tensor, expected: torch.Tensor, dtype: torch.dtype, scale: float = 1.0
+) -> None:
     """||actual - expected|| <= tol * ||expected||, plus an absolute floor of one rounding step of `dtype` per
     element (in norm), for results that are exactly zero or nearly so (a causal row's dq with one key);
     shape and finiteness are checked."""
-    assert actual.shape == expected.shape, f"shape {tuple(actual.shape)} != expected {tuple(expected.shape)}"
+    assert actual.shape == expected.shape, (
+        f"shape {tuple(actual.shape)} != expected {tuple(expected.shape)}"
+    )
     a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
     assert torch.isfinite(a).all(), "non-finite values in the result"
     err, ref = (a - e).norm().item(), e.norm().item()
     tol = REL_TOLERANCES[dtype] * scale
     floor = torch.finfo(dtype).eps * scale * max(1, a.numel()) ** 0.5
-    assert err <= tol * ref + floor, (f"relative error {err / max(ref, 1e-300):.3g} > {tol:.3g} "
-                                      f"(absolute error {err:.3g}, floor {floor:.3g})")
+    assert err <= tol * ref + floor, (
+        f"relative error {err / max(ref, 1e-300):.3g} > {tol:.3g} "
+        f"(absolute error {err:.3g}, floor {floor:.3g})"
+    )
 
 
-def make(shape, dtype, device, *, low=-3.0, high=3.0, requires_grad=False, noncontiguous=False,
-         seed: int | None = None) -> torch.Tensor:
+def make(
+    shape,
+    dtype,
+    device,
+    *,
+    low=-3.0,
+    high=3.0,
+    requires_grad=False,
+    noncontiguous=False,
+    seed: int | None = None,
+) -> torch.Tensor:
     """A fresh random tensor (never zeros), optionally non-contiguous."""
     if seed is not None:
         torch.manual_seed(seed)
-    return torch.testing.make_tensor(shape, dtype=dtype, device=device, low=low, high=high,
-                                     requires_grad=requires_grad, noncontiguous=noncontiguous)
+    return torch.testing.make_tensor(
+        shape,
+        dtype=dtype,
+        device=device,
+        low=low,
+        high=high,
+        requires_grad=requires_grad,
+        noncontiguous=noncontiguous,
+    )
 
 
 @contextlib.contextmanager
@@ -103,7 +154,9 @@ def compiled_autograd():
     before = counters["compiled_autograd"]["captures"]
     with ca._enable(torch.compile(backend=compile_backend(), fullgraph=True)):
         yield
-    assert counters["compiled_autograd"]["captures"] > before, "compiled autograd captured no backward graph"
+    assert counters["compiled_autograd"]["captures"] > before, (
+        "compiled autograd captured no backward graph"
+    )
 
 
 def compiled_autograd_grads(fn, wrt: list) -> tuple[list, list]:
@@ -130,7 +183,11 @@ def assert_double_backward_refused(fn, args, op: str) -> None:
     gradients again (create_graph) raises a clear error naming the op, never gives zeros."""
     wrt = [a for a in args if isinstance(a, torch.Tensor) and a.requires_grad]
     out = fn(*args)
-    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, torch.Tensor) and o.requires_grad]
+    outs = [
+        o
+        for o in (out if isinstance(out, tuple) else (out,))
+        if isinstance(o, torch.Tensor) and o.requires_grad
+    ]
     loss = sum((o * torch.randn_like(o)).sum() for o in outs)
     grads = torch.autograd.grad(loss, wrt, create_graph=True, allow_unused=True)
     total = sum(g.square().sum() for g in grads if g is not None)

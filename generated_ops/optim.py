@@ -6,4 +6,4 @@ call of its generated op per param group (see each op's module under ops/)."""
 from .ops.adam_step import Adam, AdamW
 from .ops.sgd_step import SGD
 
-__all__ = ["Adam", "AdamW", "SGD", ]
+__all__ = ["SGD", "Adam", "AdamW"]

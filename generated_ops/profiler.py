@@ -25,8 +25,9 @@ import contextlib
 import functools
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Optional
 
 import torch
 
@@ -54,7 +55,9 @@ class Profiler:
     def record(self, name: str) -> Iterator[None]:
         """Time the block as region `name` (inside another region: "outer/name"). An exception still records."""
         if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"Profiler.record: a region name is a non-empty string without '/', got {name!r}")
+            raise ValueError(
+                f"Profiler.record: a region name is a non-empty string without '/', got {name!r}"
+            )
         if not self.enabled:
             yield
             return
@@ -67,7 +70,10 @@ class Profiler:
         ranged.__enter__()
         try:
             if self.device == "cuda":
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start, end = (
+                    torch.cuda.Event(enable_timing=True),
+                    torch.cuda.Event(enable_timing=True),
+                )
                 start.record()
                 try:
                     yield
@@ -115,10 +121,16 @@ class Profiler:
         for name, ts in self.times().items():
             if not ts:
                 continue
-            out[name] = {"calls": len(ts), "total_s": sum(ts), "mean_s": sum(ts) / len(ts),
-                         "median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts),
-                         "parent": name.rpartition("/")[0] or None,
-                         "timer": "cuda_event" if self.device == "cuda" else "host"}
+            out[name] = {
+                "calls": len(ts),
+                "total_s": sum(ts),
+                "mean_s": sum(ts) / len(ts),
+                "median_s": statistics.median(ts),
+                "min_s": min(ts),
+                "max_s": max(ts),
+                "parent": name.rpartition("/")[0] or None,
+                "timer": "cuda_event" if self.device == "cuda" else "host",
+            }
         return out
 
     def summary(self, file=None) -> str:
@@ -130,11 +142,29 @@ class Profiler:
         for name in sorted(data, key=lambda n: n.split("/")):
             d = data[name]
             depth = name.count("/")
-            rows.append(("  " * depth + name.rpartition("/")[2], str(d["calls"]),
-                         *(f"{d[k] * 1e3:.3f}" for k in ("total_s", "mean_s", "median_s", "min_s", "max_s"))))
+            rows.append(
+                (
+                    "  " * depth + name.rpartition("/")[2],
+                    str(d["calls"]),
+                    *(
+                        f"{d[k] * 1e3:.3f}"
+                        for k in ("total_s", "mean_s", "median_s", "min_s", "max_s")
+                    ),
+                )
+            )
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
-        lines = [f"Profiler ({timer}, {self.device})", fmt(head), fmt(tuple("-" * w for w in widths)), *map(fmt, rows)]
+
+        def fmt(r):
+            return "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
+            )
+
+        lines = [
+            f"Profiler ({timer}, {self.device})",
+            fmt(head),
+            fmt(tuple("-" * w for w in widths)),
+            *map(fmt, rows),
+        ]
         text = "\n".join(lines)
         if file is not None:
             print(text, file=file)

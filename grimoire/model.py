@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -397,6 +398,20 @@ class Op:
         times d(loss_row)/dx, so the forward stores that product for an upstream gradient of 1 (over the
         mean's count) and the backward only scales it: the input is read once for both passes."""
         return self.per_row_loss and "cuda" in self.devices
+
+    def _reference_reads(self, name: str) -> bool:
+        text = " ".join(t for t in (self.reference_py, self.loss.count_py if self.loss else None) if t)
+        return re.search(rf"(?<![.\w]){name}\b", text) is not None
+
+    @property
+    def reference_reads_n(self) -> bool:
+        """Whether the torch reference of a rowwise op reads the row length `n`: it is bound only then."""
+        return self._reference_reads("n")
+
+    @property
+    def reference_reads_col(self) -> bool:
+        """Whether the torch reference of a rowwise op reads the column index `col`."""
+        return self._reference_reads("col")
 
     @property
     def shared_stats(self) -> tuple[str, ...]:

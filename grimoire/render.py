@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, escape
+from . import __version__, escape, format
 from .model import Extension, Op
 
 # Folders under the output that belong to the build or to tools, never to the rendering.
@@ -182,6 +182,7 @@ def render(ext: Extension, templates_dir: Path) -> Rendering:
     runtime = runtime_files(templates_dir)
     for name, content in _runtime_needed(files, runtime).items():
         files[f"{RUNTIME_DIR}/{name}"] = content
+    files = format.format_files(files, ext.package)
     files[MANIFEST] = _manifest(ext, templates_dir, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 

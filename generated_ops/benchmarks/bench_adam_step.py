@@ -19,14 +19,32 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops import adam_step as M
 
 OP = "adam_step"
-SHAPES = H.shapes([(10, 1000000), (160, 65536), (32, 1048576), ], default=(10, 1000000))
-DTYPES = {"cpu": H.dtypes([torch.float32, torch.float64]),
-          "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
-          }.get(H.DEVICE, [])
-BENCH_ATTRS = { }
+SHAPES = H.shapes(
+    [
+        (10, 1000000),
+        (160, 65536),
+        (32, 1048576),
+    ],
+    default=(10, 1000000),
+)
+DTYPES = {
+    "cpu": H.dtypes([torch.float32, torch.float64]),
+    "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
+}.get(H.DEVICE, [])
+BENCH_ATTRS = {}
 IMPLS = H.impls(["generated", "torch_foreach", "torch_fused", "torch_forloop"])
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
-PEER_OPTIONS = {"torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}, "torch_forloop": {"foreach": False}}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
+PEER_OPTIONS = {
+    "torch_foreach": {"foreach": True},
+    "torch_fused": {"fused": True},
+    "torch_forloop": {"foreach": False},
+}
 
 
 def _bytes(shape, attrs, dtype):
@@ -36,10 +54,17 @@ def _bytes(shape, attrs, dtype):
     return tensors * elements * per_element * torch.tensor([], dtype=dtype).element_size()
 
 
-
 def _adam_kwargs():
     """Adam's own defaults, with the spec's bench_attrs where the constructor takes them."""
-    kwargs = { "lr": 0.001, "betas": (0.9, 0.999), "eps": 1.0e-8, "weight_decay": 0.0, "amsgrad": False, "maximize": False, "decoupled_weight_decay": False, }
+    kwargs = {
+        "lr": 0.001,
+        "betas": (0.9, 0.999),
+        "eps": 1.0e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+        "maximize": False,
+        "decoupled_weight_decay": False,
+    }
     if "lr" in BENCH_ATTRS:
         kwargs["lr"] = BENCH_ATTRS["lr"]
     if "eps" in BENCH_ATTRS:
@@ -64,11 +89,17 @@ def test_adam_step(run, device, impl, dtype, shape):
         pytest.skip("torch.optim has no Adam")
     torch.manual_seed(0)
     tensors, elements = shape[0], shape[-1] if len(shape) > 1 else 1
-    params = [torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)]
+    params = [
+        torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)
+    ]
     for p in params:
         p.grad = torch.randn_like(p)
     kwargs = _adam_kwargs()
-    attrs = M.Adam([torch.zeros(1, requires_grad=True)], **kwargs).attrs({**kwargs, })
+    attrs = M.Adam([torch.zeros(1, requires_grad=True)], **kwargs).attrs(
+        {
+            **kwargs,
+        }
+    )
     if impl == "generated":
         opt = M.Adam(params, **kwargs)
     else:
@@ -79,13 +110,28 @@ def test_adam_step(run, device, impl, dtype, shape):
         except (RuntimeError, TypeError, ValueError) as exc:
             pytest.skip(f"torch.optim.Adam({options}) is not available here: {exc}")
     # One group per class: Adam and AdamW of one op are timed apart.
-    run(opt.step, op=f"{OP}/Adam", pass_="step", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=_bytes(shape, attrs, dtype), ceiling="copy")
+    run(
+        opt.step,
+        op=f"{OP}/Adam",
+        pass_="step",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=_bytes(shape, attrs, dtype),
+        ceiling="copy",
+    )
 
 
 def _adamw_kwargs():
     """AdamW's own defaults, with the spec's bench_attrs where the constructor takes them."""
-    kwargs = { "lr": 0.001, "betas": (0.9, 0.999), "eps": 1.0e-8, "weight_decay": 0.01, "amsgrad": False, "maximize": False, }
+    kwargs = {
+        "lr": 0.001,
+        "betas": (0.9, 0.999),
+        "eps": 1.0e-8,
+        "weight_decay": 0.01,
+        "amsgrad": False,
+        "maximize": False,
+    }
     if "lr" in BENCH_ATTRS:
         kwargs["lr"] = BENCH_ATTRS["lr"]
     if "eps" in BENCH_ATTRS:
@@ -108,11 +154,18 @@ def test_adamw_step(run, device, impl, dtype, shape):
         pytest.skip("torch.optim has no AdamW")
     torch.manual_seed(0)
     tensors, elements = shape[0], shape[-1] if len(shape) > 1 else 1
-    params = [torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)]
+    params = [
+        torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)
+    ]
     for p in params:
         p.grad = torch.randn_like(p)
     kwargs = _adamw_kwargs()
-    attrs = M.AdamW([torch.zeros(1, requires_grad=True)], **kwargs).attrs({**kwargs, "decoupled_weight_decay": True, })
+    attrs = M.AdamW([torch.zeros(1, requires_grad=True)], **kwargs).attrs(
+        {
+            **kwargs,
+            "decoupled_weight_decay": True,
+        }
+    )
     if impl == "generated":
         opt = M.AdamW(params, **kwargs)
     else:
@@ -123,5 +176,13 @@ def test_adamw_step(run, device, impl, dtype, shape):
         except (RuntimeError, TypeError, ValueError) as exc:
             pytest.skip(f"torch.optim.AdamW({options}) is not available here: {exc}")
     # One group per class: Adam and AdamW of one op are timed apart.
-    run(opt.step, op=f"{OP}/AdamW", pass_="step", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=_bytes(shape, attrs, dtype), ceiling="copy")
+    run(
+        opt.step,
+        op=f"{OP}/AdamW",
+        pass_="step",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=_bytes(shape, attrs, dtype),
+        ceiling="copy",
+    )

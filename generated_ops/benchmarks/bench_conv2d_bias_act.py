@@ -16,11 +16,40 @@ from generated_ops.ops.conv2d_bias_act import conv2d_bias_act
 
 OP = "conv2d_bias_act"
 # [N, C_in, H, W, C_out, k], padding k // 2
-SHAPES = H.device_shapes({ "cpu": [(8, 64, 28, 28, 64, 3), ], "cuda": [(64, 128, 56, 56, 128, 3), ], }, default=(8, 64, 28, 28, 64, 3))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (8, 64, 28, 28, 64, 3),
+        ],
+        "cuda": [
+            (64, 128, 56, 56, 128, 3),
+        ],
+    },
+    default=(8, 64, 28, 28, 64, 3),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile"])
 ACT = "relu"
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 
 
 def eager(x, w, b, padding):
@@ -40,9 +69,19 @@ def _impl(name):
 
 def _inputs(shape, dtype, device, requires_grad=False):
     n, c, h, w_, cout, k = shape
-    fmt = torch.channels_last if device == "cuda" else torch.contiguous_format  # cuDNN's fast layout
-    x = T.make((n, c, h, w_), dtype, device, low=-1, high=1).contiguous(memory_format=fmt).requires_grad_(requires_grad)
-    w = T.make((cout, c, k, k), dtype, device, low=-1, high=1).contiguous(memory_format=fmt).requires_grad_(requires_grad)
+    fmt = (
+        torch.channels_last if device == "cuda" else torch.contiguous_format
+    )  # cuDNN's fast layout
+    x = (
+        T.make((n, c, h, w_), dtype, device, low=-1, high=1)
+        .contiguous(memory_format=fmt)
+        .requires_grad_(requires_grad)
+    )
+    w = (
+        T.make((cout, c, k, k), dtype, device, low=-1, high=1)
+        .contiguous(memory_format=fmt)
+        .requires_grad_(requires_grad)
+    )
     b = T.make((cout,), dtype, device, low=-1, high=1, requires_grad=requires_grad)
     return x, w, b, k // 2
 
@@ -63,8 +102,17 @@ def _flops(shape):
 def test_forward(run, device, impl, dtype, shape):
     x, w, b, pad = _inputs(shape, dtype, device)
     fn = _impl(impl)
-    run(lambda: fn(x, w, b, pad), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype, flops=_flops(shape),
-        ceiling="matmul", tf32=TF32)
+    run(
+        lambda: fn(x, w, b, pad),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=_flops(shape),
+        ceiling="matmul",
+        tf32=TF32,
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -74,5 +122,14 @@ def test_backward(run, device, impl, dtype, shape):
     x, w, b, pad = _inputs(shape, dtype, device, requires_grad=True)
     out = _impl(impl)(x, w, b, pad)
     g = torch.randn_like(out)
-    run(lambda: torch.autograd.grad(out, (x, w, b), g, retain_graph=True), op=OP, pass_="backward", impl=impl,
-        shape=shape, dtype=dtype, flops=2 * _flops(shape), ceiling="matmul", tf32=TF32)
+    run(
+        lambda: torch.autograd.grad(out, (x, w, b), g, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=2 * _flops(shape),
+        ceiling="matmul",
+        tf32=TF32,
+    )

@@ -17,12 +17,42 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.flash_attention import flash_attention
 
 OP = "flash_attention"
-SHAPES = H.device_shapes({ "cpu": [(1, 8, 1024, 64), ], "cuda": [(4, 16, 4096, 64), (4, 16, 4096, 128), ], }, default=(1, 8, 1024, 64))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float16, torch.bfloat16,), })
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (1, 8, 1024, 64),
+        ],
+        "cuda": [
+            (4, 16, 4096, 64),
+            (4, 16, 4096, 128),
+        ],
+    },
+    default=(1, 8, 1024, 64),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "sdpa", "eager", "compile"])
 CAUSAL = [False, True]
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
-NOTES = {"sdpa": "torch.nn.functional.scaled_dot_product_attention (flash / cuDNN / efficient kernels)"}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
+NOTES = {
+    "sdpa": "torch.nn.functional.scaled_dot_product_attention (flash / cuDNN / efficient kernels)"
+}
 
 
 def eager(q, k, v, causal=False):
@@ -55,8 +85,17 @@ def _flops(shape, causal):
 def test_forward(run, device, impl, causal, dtype, shape):
     q, k, v = (T.make(shape, dtype, device, low=-1, high=1) for _ in range(3))
     fn = _impl(impl)
-    run(lambda: fn(q, k, v, causal), op=OP, pass_="forward causal" if causal else "forward", impl=impl, shape=shape,
-        dtype=dtype, flops=_flops(shape, causal), ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: fn(q, k, v, causal),
+        op=OP,
+        pass_="forward causal" if causal else "forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=_flops(shape, causal),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -67,6 +106,14 @@ def test_backward(run, device, impl, causal, dtype, shape):
     q, k, v = (T.make(shape, dtype, device, low=-1, high=1, requires_grad=True) for _ in range(3))
     out = _impl(impl)(q, k, v, causal)
     g = torch.randn_like(out)
-    run(lambda: torch.autograd.grad(out, (q, k, v), g, retain_graph=True), op=OP,
-        pass_="backward causal" if causal else "backward", impl=impl, shape=shape, dtype=dtype,
-        flops=5 * _flops(shape, causal) // 2, ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: torch.autograd.grad(out, (q, k, v), g, retain_graph=True),
+        op=OP,
+        pass_="backward causal" if causal else "backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=5 * _flops(shape, causal) // 2,
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )

@@ -16,11 +16,40 @@ from generated_ops.ops.gemm import gemm
 
 OP = "gemm"
 # (M, N, K): the product of [M, K] and [K, N].
-SHAPES = H.device_shapes({ "cpu": [(1024, 1024, 1024), ], "cuda": [(8192, 8192, 8192), ], }, default=(2048, 2048, 2048))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (1024, 1024, 1024),
+        ],
+        "cuda": [
+            (8192, 8192, 8192),
+        ],
+    },
+    default=(2048, 2048, 2048),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile", "mm"])
 ACT = "none"
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 NOTES = {"addmm_act": "torch._addmm_activation: cuBLASLt's epilogue (CUDA only)", "mm": "torch.mm"}
 
 
@@ -70,12 +99,23 @@ def test_forward(run, device, impl, dtype, shape):
     _skip(impl, device)
     a, b, bias = _inputs(shape, dtype, device)
     fn = _impl(impl)
-    run(lambda: fn(a, b, bias), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        flops=_flops(shape), ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: fn(a, b, bias),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=_flops(shape),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("dtype", [d for d in DTYPES if d in (torch.float16, torch.bfloat16)], ids=str)
+@pytest.mark.parametrize(
+    "dtype", [d for d in DTYPES if d in (torch.float16, torch.bfloat16)], ids=str
+)
 @pytest.mark.parametrize("impl", IMPLS)
 def test_forward_mma(run, device, impl, dtype, shape):
     """The generated tensor-core kernel (generated_ops.gemm_backend("mma")) against the same peers."""
@@ -87,14 +127,26 @@ def test_forward_mma(run, device, impl, dtype, shape):
     a, b, bias = _inputs(shape, dtype, device)
     fn = _impl(impl)
     if impl == "generated":
+
         def call():
             with gemm_backend("mma"):
                 return fn(a, b, bias)
     else:
+
         def call():
             return fn(a, b, bias)
-    run(call, op=OP, pass_="forward (mma)", impl=impl, shape=shape, dtype=dtype, flops=_flops(shape),
-        ceiling="matmul", note=NOTES.get(impl))
+
+    run(
+        call,
+        op=OP,
+        pass_="forward (mma)",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=_flops(shape),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -107,5 +159,14 @@ def test_backward(run, device, impl, dtype, shape):
     out = _impl(impl)(a, b, bias)
     grad = torch.randn_like(out)
     wrt = [t for t in (a, b, bias) if t is not None]
-    run(lambda: torch.autograd.grad(out, wrt, grad, retain_graph=True), op=OP, pass_="backward", impl=impl,
-        shape=shape, dtype=dtype, flops=2 * _flops(shape), ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: torch.autograd.grad(out, wrt, grad, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=2 * _flops(shape),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )

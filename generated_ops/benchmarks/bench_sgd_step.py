@@ -19,14 +19,34 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops import sgd_step as M
 
 OP = "sgd_step"
-SHAPES = H.shapes([(10, 1000000), (160, 65536), (32, 1048576), ], default=(10, 1000000))
-DTYPES = {"cpu": H.dtypes([torch.float32, torch.float64]),
-          "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
-          }.get(H.DEVICE, [])
-BENCH_ATTRS = { "momentum": 0.9, }
+SHAPES = H.shapes(
+    [
+        (10, 1000000),
+        (160, 65536),
+        (32, 1048576),
+    ],
+    default=(10, 1000000),
+)
+DTYPES = {
+    "cpu": H.dtypes([torch.float32, torch.float64]),
+    "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
+}.get(H.DEVICE, [])
+BENCH_ATTRS = {
+    "momentum": 0.9,
+}
 IMPLS = H.impls(["generated", "torch_foreach", "torch_fused", "torch_forloop"])
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
-PEER_OPTIONS = {"torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}, "torch_forloop": {"foreach": False}}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
+PEER_OPTIONS = {
+    "torch_foreach": {"foreach": True},
+    "torch_fused": {"fused": True},
+    "torch_forloop": {"foreach": False},
+}
 
 
 def _bytes(shape, attrs, dtype):
@@ -36,10 +56,16 @@ def _bytes(shape, attrs, dtype):
     return tensors * elements * per_element * torch.tensor([], dtype=dtype).element_size()
 
 
-
 def _sgd_kwargs():
     """SGD's own defaults, with the spec's bench_attrs where the constructor takes them."""
-    kwargs = { "lr": 0.001, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, }
+    kwargs = {
+        "lr": 0.001,
+        "momentum": 0.0,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+        "nesterov": False,
+        "maximize": False,
+    }
     if "lr" in BENCH_ATTRS:
         kwargs["lr"] = BENCH_ATTRS["lr"]
     if "momentum" in BENCH_ATTRS:
@@ -64,11 +90,17 @@ def test_sgd_step(run, device, impl, dtype, shape):
         pytest.skip("torch.optim has no SGD")
     torch.manual_seed(0)
     tensors, elements = shape[0], shape[-1] if len(shape) > 1 else 1
-    params = [torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)]
+    params = [
+        torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)
+    ]
     for p in params:
         p.grad = torch.randn_like(p)
     kwargs = _sgd_kwargs()
-    attrs = M.SGD([torch.zeros(1, requires_grad=True)], **kwargs).attrs({**kwargs, })
+    attrs = M.SGD([torch.zeros(1, requires_grad=True)], **kwargs).attrs(
+        {
+            **kwargs,
+        }
+    )
     if impl == "generated":
         opt = M.SGD(params, **kwargs)
     else:
@@ -79,5 +111,13 @@ def test_sgd_step(run, device, impl, dtype, shape):
         except (RuntimeError, TypeError, ValueError) as exc:
             pytest.skip(f"torch.optim.SGD({options}) is not available here: {exc}")
     # One group per class: Adam and AdamW of one op are timed apart.
-    run(opt.step, op=f"{OP}/SGD", pass_="step", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=_bytes(shape, attrs, dtype), ceiling="copy")
+    run(
+        opt.step,
+        op=f"{OP}/SGD",
+        pass_="step",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=_bytes(shape, attrs, dtype),
+        ceiling="copy",
+    )

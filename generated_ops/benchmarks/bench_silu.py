@@ -13,17 +13,41 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.silu import silu
 
 OP = "silu"
-SHAPES = H.shapes([(16777216,), ], default=(1 << 24,))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+SHAPES = H.shapes(
+    [
+        (16777216,),
+    ],
+    default=(1 << 24,),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile", "torch"])
-ATTRS = { }
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+ATTRS = {}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 
 
 def reference(x):
-    return (x * torch.sigmoid(x))
-
-
+    return x * torch.sigmoid(x)
 
 
 def peer(x):
@@ -49,8 +73,16 @@ def test_forward(run, device, impl, dtype, shape):
     fn = _impl(impl)
     # each input read once, the output written once
     nbytes = sum(a.numel() * a.element_size() for a in args) * 2 // 1
-    run(lambda: fn(*args, **ATTRS), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: fn(*args, **ATTRS),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -62,5 +94,13 @@ def test_backward(run, device, impl, dtype, shape):
     grad = torch.randn_like(out)
     # grad_out and each input read, each gradient written.
     nbytes = out.numel() * out.element_size() * (1 + 2 * 1)
-    run(lambda: torch.autograd.grad(out, args, grad, retain_graph=True), op=OP, pass_="backward",
-        impl=impl, shape=shape, dtype=dtype, bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: torch.autograd.grad(out, args, grad, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )

@@ -13,17 +13,43 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.sub import sub
 
 OP = "sub"
-SHAPES = H.shapes([(16777216,), ], default=(1 << 24,))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+SHAPES = H.shapes(
+    [
+        (16777216,),
+    ],
+    default=(1 << 24,),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile", "torch"])
-ATTRS = { "alpha": 1.0, }
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+ATTRS = {
+    "alpha": 1.0,
+}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 
 
 def reference(x, y, alpha: float = 1.0):
-    return (x - (alpha * y))
-
-
+    return x - (alpha * y)
 
 
 def peer(x, y, alpha: float = 1.0):
@@ -49,8 +75,16 @@ def test_forward(run, device, impl, dtype, shape):
     fn = _impl(impl)
     # each input read once, the output written once
     nbytes = sum(a.numel() * a.element_size() for a in args) * 3 // 2
-    run(lambda: fn(*args, **ATTRS), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: fn(*args, **ATTRS),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -62,5 +96,13 @@ def test_backward(run, device, impl, dtype, shape):
     grad = torch.randn_like(out)
     # grad_out and each input read, each gradient written.
     nbytes = out.numel() * out.element_size() * (1 + 2 * 2)
-    run(lambda: torch.autograd.grad(out, args, grad, retain_graph=True), op=OP, pass_="backward",
-        impl=impl, shape=shape, dtype=dtype, bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: torch.autograd.grad(out, args, grad, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )

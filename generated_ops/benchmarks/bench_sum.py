@@ -10,15 +10,49 @@ import torch
 
 from generated_ops import _testing as T
 from generated_ops.benchmarks import _harness as H
+
 # Imported under another name: an op named like a builtin (sum) would shadow it here.
 from generated_ops.ops.sum import sum as generated_op
 
 OP = "sum"
-SHAPES = H.device_shapes({ "cpu": [(4096, 4096), ], "cuda": [(4096, 4096), ], }, default=(4096, 4096))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (4096, 4096),
+        ],
+        "cuda": [
+            (4096, 4096),
+        ],
+    },
+    default=(4096, 4096),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile"])
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
-ATTRS = { "keepdim": False, }
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
+ATTRS = {
+    "keepdim": False,
+}
 
 
 def peer(x, keepdim: bool = False):
@@ -33,15 +67,22 @@ def _impl(name):
     return torch.compile(peer, dynamic=False)
 
 
+INDEX = ()  # inputs of one column index per row
+COLUMNS = ()  # inputs of one value per column
+DIFFERENTIABLE = ("x",)
+
+
 def _inputs(shape, dtype, device, requires_grad=False):
     n = shape[-1]
     args = []
-    for name in ('x',):
-        if name in []:
+    for name in ("x",):
+        if name in INDEX:
             args.append(torch.randint(0, n, shape[:-1], device=device))
         else:
-            s = (n,) if name in [] else shape
-            args.append(T.make(s, dtype, device, requires_grad=requires_grad and name in ['x']))
+            s = (n,) if name in COLUMNS else shape
+            args.append(
+                T.make(s, dtype, device, requires_grad=requires_grad and name in DIFFERENTIABLE)
+            )
     return args
 
 
@@ -56,8 +97,16 @@ def test_forward(run, device, impl, dtype, shape):
     args = _inputs(shape, dtype, device)
     fn = _impl(impl)
     out = fn(*args, **ATTRS)
-    run(lambda: fn(*args, **ATTRS), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=_bytes(args, out), ceiling="copy")
+    run(
+        lambda: fn(*args, **ATTRS),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=_bytes(args, out),
+        ceiling="copy",
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -70,5 +119,13 @@ def test_backward(run, device, impl, dtype, shape):
     grad = torch.randn_like(out)
     # grad_out and the inputs read, each gradient written.
     nbytes = _bytes(args, out) + sum(a.numel() * a.element_size() for a in wrt)
-    run(lambda: torch.autograd.grad(out, wrt, grad, retain_graph=True), op=OP, pass_="backward",
-        impl=impl, shape=shape, dtype=dtype, bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: torch.autograd.grad(out, wrt, grad, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )

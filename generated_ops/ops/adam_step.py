@@ -21,32 +21,166 @@ from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::adam_step"
 # The dtypes of the kernels, per device (a list may mix them; each tensor's partners share its dtype).
-ALLOWED_DTYPES = { "cpu": (torch.float32, torch.float64, ), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16, ), }
-ATTRS = ['lr', 'beta1', 'beta2', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'decoupled_weight_decay']
-ATTR_TYPES = { "lr": "float", "beta1": "float", "beta2": "float", "eps": "float", "weight_decay": "float", "amsgrad": "bool", "maximize": "bool", "decoupled_weight_decay": "bool", }
-DEFAULTS = { "lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08, "weight_decay": 0.0, "amsgrad": False, "maximize": False, "decoupled_weight_decay": False, }
-TENSORS = ['param', 'grad', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
-STATES = ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
+ALLOWED_DTYPES = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
+ATTRS = [
+    "lr",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "amsgrad",
+    "maximize",
+    "decoupled_weight_decay",
+]
+ATTR_TYPES = {
+    "lr": "float",
+    "beta1": "float",
+    "beta2": "float",
+    "eps": "float",
+    "weight_decay": "float",
+    "amsgrad": "bool",
+    "maximize": "bool",
+    "decoupled_weight_decay": "bool",
+}
+DEFAULTS = {
+    "lr": 0.001,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-08,
+    "weight_decay": 0.0,
+    "amsgrad": False,
+    "maximize": False,
+    "decoupled_weight_decay": False,
+}
+TENSORS = ["param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
+STATES = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
 # For each combination of the conditions (bit i: condition i), the program the kernel runs
 # (-1: no attrs give it) ...
-VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, -1, -1, 6, 7, 8, 9, 10, 11, -1, -1, 12, 13, 14, 15, 16, 17, -1, -1, 18, 19, 20, 21, 22, 23, -1, -1)
+VARIANT_PROGRAM = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    -1,
+    -1,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    -1,
+    -1,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    -1,
+    -1,
+    18,
+    19,
+    20,
+    21,
+    22,
+    23,
+    -1,
+    -1,
+)
 # ... and the states each program reads or writes.
-PROGRAM_STATES = (('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'), )
+PROGRAM_STATES = (
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+)
 
 
-def adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+def adam_step(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    state_steps,
+    lr: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1.0e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> None:
     """Adam / AdamW step: moment estimates with bias correction, optional AMSGrad, L2 or decoupled weight decay.
 
     Updates params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs and state_steps in place. All tensors on one device;
     dtypes on cpu: float32, float64, on cuda: float32, float64, float16, bfloat16. On CUDA the
     state_steps live on the params' device and the step count is never read back to the host.
     """
-    torch.ops.generated_ops.adam_step(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
+    torch.ops.generated_ops.adam_step(
+        params,
+        grads,
+        exp_avgs,
+        exp_avg_sqs,
+        max_exp_avg_sqs,
+        state_steps,
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weight_decay,
+        amsgrad,
+        maximize,
+        decoupled_weight_decay,
+    )
 
 
-def conditions(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused) -> tuple[bool, ...]:
+def conditions(
+    *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused
+) -> tuple[bool, ...]:
     """The conditions of the spec's if/3, in order: they choose the program."""
-    return (bool(maximize), ((weight_decay != 0) and (not bool(decoupled_weight_decay))), ((weight_decay != 0) and bool(decoupled_weight_decay)), (beta1 > 0.5), bool(amsgrad), )
+    return (
+        bool(maximize),
+        ((weight_decay != 0) and (not bool(decoupled_weight_decay))),
+        ((weight_decay != 0) and bool(decoupled_weight_decay)),
+        (beta1 > 0.5),
+        bool(amsgrad),
+    )
 
 
 def program(**attrs) -> int:
@@ -62,7 +196,9 @@ def states_used(**attrs) -> tuple[str, ...]:
     return PROGRAM_STATES[program(**attrs)]
 
 
-def violations(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused) -> list[str]:
+def violations(
+    *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused
+) -> list[str]:
     """The spec's requires that these attrs break, as messages."""
     out = []
     if not (lr >= 0):
@@ -70,65 +206,172 @@ def violations(*, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoup
     if not (eps >= 0):
         out.append("the attrs must satisfy " + "eps >= 0" + f"; got eps={eps!r}")
     if not ((beta1 >= 0) and (beta1 < 1)):
-        out.append("the attrs must satisfy " + "beta1 >= 0 and beta1 < 1" + f"; got beta1={beta1!r}")
+        out.append(
+            "the attrs must satisfy " + "beta1 >= 0 and beta1 < 1" + f"; got beta1={beta1!r}"
+        )
     if not ((beta2 >= 0) and (beta2 < 1)):
-        out.append("the attrs must satisfy " + "beta2 >= 0 and beta2 < 1" + f"; got beta2={beta2!r}")
+        out.append(
+            "the attrs must satisfy " + "beta2 >= 0 and beta2 < 1" + f"; got beta2={beta2!r}"
+        )
     if not (weight_decay >= 0):
-        out.append("the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}")
+        out.append(
+            "the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}"
+        )
     return out
 
 
-def host_values(step: float, *, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, **_unused) -> dict[str, float]:
+def host_values(
+    step: float,
+    *,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    amsgrad,
+    maximize,
+    decoupled_weight_decay,
+    **_unused,
+) -> dict[str, float]:
     """The per-tensor values the kernel computes on the host (spec scalars and lifted constants)."""
-    bias_correction1 = (1 - (beta1 ** step))
-    bias_correction2 = (1 - (beta2 ** step))
-    step_size = (-(lr / bias_correction1))
+    bias_correction1 = 1 - (beta1**step)
+    bias_correction2 = 1 - (beta2**step)
+    step_size = -(lr / bias_correction1)
     bias_correction2_sqrt = math.sqrt(bias_correction2)
-    tmp_u0 = (1 - beta2)
-    tmp_u1 = (1 - (lr * weight_decay))
-    tmp_u2 = (1 - beta1)
-    return { "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay, "bias_correction1": bias_correction1, "bias_correction2": bias_correction2, "step_size": step_size, "bias_correction2_sqrt": bias_correction2_sqrt, "tmp_u0": tmp_u0, "tmp_u1": tmp_u1, "tmp_u2": tmp_u2, }
+    tmp_u0 = 1 - beta2
+    tmp_u1 = 1 - (lr * weight_decay)
+    tmp_u2 = 1 - beta1
+    return {
+        "lr": lr,
+        "beta1": beta1,
+        "beta2": beta2,
+        "eps": eps,
+        "weight_decay": weight_decay,
+        "bias_correction1": bias_correction1,
+        "bias_correction2": bias_correction2,
+        "step_size": step_size,
+        "bias_correction2_sqrt": bias_correction2_sqrt,
+        "tmp_u0": tmp_u0,
+        "tmp_u1": tmp_u1,
+        "tmp_u2": tmp_u2,
+    }
 
 
 @torch.library.register_fake(_NAME)
-def _fake(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1.0e-8, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+def _fake(
+    params,
+    grads,
+    exp_avgs,
+    exp_avg_sqs,
+    max_exp_avg_sqs,
+    state_steps,
+    lr: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1.0e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> None:
     # Nothing is returned; the lists must agree as the kernel requires.
-    same_device("adam_step", ("params", "grads", "exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"),
-                (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs))
+    same_device(
+        "adam_step",
+        ("params", "grads", "exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs"),
+        (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs),
+    )
     n = len(params)
-    used = states_used(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay, )
-    torch._check(len(grads) == n, lambda: f"adam_step: grads has {len(grads)} tensors but params has {n}")
-    torch._check(len(exp_avgs) == n or ("exp_avg" not in used and len(exp_avgs) == 0),
-                 lambda: f"adam_step: exp_avgs has {len(exp_avgs)} tensors but params has {n}")
-    torch._check(len(exp_avg_sqs) == n or ("exp_avg_sq" not in used and len(exp_avg_sqs) == 0),
-                 lambda: f"adam_step: exp_avg_sqs has {len(exp_avg_sqs)} tensors but params has {n}")
-    torch._check(len(max_exp_avg_sqs) == n or ("max_exp_avg_sq" not in used and len(max_exp_avg_sqs) == 0),
-                 lambda: f"adam_step: max_exp_avg_sqs has {len(max_exp_avg_sqs)} tensors but params has {n}")
-    torch._check(len(state_steps) == n, lambda: f"adam_step: state_steps has {len(state_steps)} tensors but params has {n}")
+    used = states_used(
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+        decoupled_weight_decay=decoupled_weight_decay,
+    )
+    torch._check(
+        len(grads) == n, lambda: f"adam_step: grads has {len(grads)} tensors but params has {n}"
+    )
+    torch._check(
+        len(exp_avgs) == n or ("exp_avg" not in used and len(exp_avgs) == 0),
+        lambda: f"adam_step: exp_avgs has {len(exp_avgs)} tensors but params has {n}",
+    )
+    torch._check(
+        len(exp_avg_sqs) == n or ("exp_avg_sq" not in used and len(exp_avg_sqs) == 0),
+        lambda: f"adam_step: exp_avg_sqs has {len(exp_avg_sqs)} tensors but params has {n}",
+    )
+    torch._check(
+        len(max_exp_avg_sqs) == n or ("max_exp_avg_sq" not in used and len(max_exp_avg_sqs) == 0),
+        lambda: f"adam_step: max_exp_avg_sqs has {len(max_exp_avg_sqs)} tensors but params has {n}",
+    )
+    torch._check(
+        len(state_steps) == n,
+        lambda: f"adam_step: state_steps has {len(state_steps)} tensors but params has {n}",
+    )
     for i, p in enumerate(params):
-        torch._check(p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
-                     lambda: f"adam_step: dtype {p.dtype} is not supported on {p.device.type}")
-        torch._check(grads[i].shape == p.shape, lambda: f"adam_step: grads[{i}] does not match params[{i}]")
+        torch._check(
+            p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
+            lambda: f"adam_step: dtype {p.dtype} is not supported on {p.device.type}",
+        )
+        torch._check(
+            grads[i].shape == p.shape, lambda: f"adam_step: grads[{i}] does not match params[{i}]"
+        )
         if "exp_avg" in used:
-            torch._check(exp_avgs[i].shape == p.shape, lambda: f"adam_step: exp_avgs[{i}] does not match params[{i}]")
+            torch._check(
+                exp_avgs[i].shape == p.shape,
+                lambda: f"adam_step: exp_avgs[{i}] does not match params[{i}]",
+            )
         if "exp_avg_sq" in used:
-            torch._check(exp_avg_sqs[i].shape == p.shape, lambda: f"adam_step: exp_avg_sqs[{i}] does not match params[{i}]")
+            torch._check(
+                exp_avg_sqs[i].shape == p.shape,
+                lambda: f"adam_step: exp_avg_sqs[{i}] does not match params[{i}]",
+            )
         if "max_exp_avg_sq" in used:
-            torch._check(max_exp_avg_sqs[i].shape == p.shape, lambda: f"adam_step: max_exp_avg_sqs[{i}] does not match params[{i}]")
+            torch._check(
+                max_exp_avg_sqs[i].shape == p.shape,
+                lambda: f"adam_step: max_exp_avg_sqs[{i}] does not match params[{i}]",
+            )
 
 
 class Adam(GeneratedOptimizer):
-    """torch.optim.Optimizer whose step is one call of :func:`adam_step` per param group.
-    """
+    """torch.optim.Optimizer whose step is one call of :func:`adam_step` per param group."""
 
     OP = staticmethod(adam_step)
     STATES = tuple(STATES)
     ATTR_TYPES = ATTR_TYPES
     # Param-group key -> the attrs it holds (a tuple argument holds several).
-    KEYS = (("lr", ('lr',)), ("betas", ('beta1', 'beta2')), ("eps", ('eps',)), ("weight_decay", ('weight_decay',)), ("amsgrad", ('amsgrad',)), ("maximize", ('maximize',)), ("decoupled_weight_decay", ('decoupled_weight_decay',)), )
+    KEYS = (
+        ("lr", ("lr",)),
+        ("betas", ("beta1", "beta2")),
+        ("eps", ("eps",)),
+        ("weight_decay", ("weight_decay",)),
+        ("amsgrad", ("amsgrad",)),
+        ("maximize", ("maximize",)),
+        ("decoupled_weight_decay", ("decoupled_weight_decay",)),
+    )
 
-    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1.0e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled_weight_decay=False) -> None:
-        defaults = { "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay, }
+    def __init__(
+        self,
+        params,
+        lr=0.001,
+        betas=(0.9, 0.999),
+        eps=1.0e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+        decoupled_weight_decay=False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
         super().__init__(params, defaults)
 
     @staticmethod
@@ -150,10 +393,35 @@ class AdamW(GeneratedOptimizer):
     STATES = tuple(STATES)
     ATTR_TYPES = ATTR_TYPES
     # Param-group key -> the attrs it holds (a tuple argument holds several).
-    KEYS = (("lr", ('lr',)), ("betas", ('beta1', 'beta2')), ("eps", ('eps',)), ("weight_decay", ('weight_decay',)), ("amsgrad", ('amsgrad',)), ("maximize", ('maximize',)), ("decoupled_weight_decay", ("decoupled_weight_decay",)), )
+    KEYS = (
+        ("lr", ("lr",)),
+        ("betas", ("beta1", "beta2")),
+        ("eps", ("eps",)),
+        ("weight_decay", ("weight_decay",)),
+        ("amsgrad", ("amsgrad",)),
+        ("maximize", ("maximize",)),
+        ("decoupled_weight_decay", ("decoupled_weight_decay",)),
+    )
 
-    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1.0e-8, weight_decay=0.01, amsgrad=False, maximize=False) -> None:
-        defaults = { "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize, "decoupled_weight_decay": True, }
+    def __init__(
+        self,
+        params,
+        lr=0.001,
+        betas=(0.9, 0.999),
+        eps=1.0e-8,
+        weight_decay=0.01,
+        amsgrad=False,
+        maximize=False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": True,
+        }
         super().__init__(params, defaults)
 
     @staticmethod

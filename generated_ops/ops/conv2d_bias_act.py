@@ -14,7 +14,18 @@ from .._checks import same_device
 
 _NAME = "generated_ops::conv2d_bias_act"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 # Per activation: the torch module it replaces, and whether its gradient reads the pre-activation (else the
 # output): the op then returns the pre-activation as a second output.
@@ -22,7 +33,7 @@ ACTIVATIONS = {
     "relu": (torch.nn.ReLU(), False),
     "none": (torch.nn.Identity(), False),
     "gelu": (torch.nn.GELU(), True),
-    "gelu_tanh": (torch.nn.GELU(approximate='tanh'), True),
+    "gelu_tanh": (torch.nn.GELU(approximate="tanh"), True),
     "silu": (torch.nn.SiLU(), True),
     "sigmoid": (torch.nn.Sigmoid(), False),
     "tanh": (torch.nn.Tanh(), False),
@@ -30,13 +41,25 @@ ACTIVATIONS = {
 _RETURNS_PREACT = True
 
 
-def conv2d_bias_act(x, weight, bias: Optional[Tensor] = None, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, act: str = "relu") -> Tensor:
+def conv2d_bias_act(
+    x,
+    weight,
+    bias: Optional[Tensor] = None,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    act: str = "relu",
+) -> Tensor:
     """act(conv2d(x, weight) + bias): a Conv2d, its bias and activation, the last two in one pass.
 
-    x [N, C_in, H, W] (NCHW or channels-last: the output follows), weight [C_out, C_in / groups, kH, kW],
-    bias [C_out] or None. dtypes: float32, float64 (CUDA: float32, float64, float16, bfloat16).
+    x [N, C_in, H, W] (NCHW or channels-last: the output follows),
+    weight [C_out, C_in / groups, kH, kW], bias [C_out] or None.
+    dtypes: float32, float64 (CUDA: float32, float64, float16, bfloat16).
     """
-    result = torch.ops.generated_ops.conv2d_bias_act(x, weight, bias, stride, padding, dilation, groups, act)
+    result = torch.ops.generated_ops.conv2d_bias_act(
+        x, weight, bias, stride, padding, dilation, groups, act
+    )
     return result[0] if _RETURNS_PREACT else result
 
 
@@ -44,11 +67,34 @@ class Conv2dBiasAct(nn.Sequential):
     """A drop-in for nn.Sequential(nn.Conv2d(...), <activation>) backed by :func:`conv2d_bias_act`: the same
     submodules, parameters and state_dict keys ("0.weight", "0.bias"); forward runs the fused op."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, act: str = 'relu', bias: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        act: str = "relu",
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         if act not in ACTIVATIONS:
             raise ValueError(f"Conv2dBiasAct: act={act!r} is not one of {sorted(ACTIVATIONS)}")
-        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                         groups=groups, bias=bias, device=device, dtype=dtype)
+        conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+            device=device,
+            dtype=dtype,
+        )
         super().__init__(conv, ACTIVATIONS[act][0])
         self.stride = stride
         self.padding = padding
@@ -57,7 +103,16 @@ class Conv2dBiasAct(nn.Sequential):
         self.act = act
 
     def forward(self, x: Tensor) -> Tensor:
-        return conv2d_bias_act(x, self[0].weight, self[0].bias, self.stride, self.padding, self.dilation, self.groups, self.act)
+        return conv2d_bias_act(
+            x,
+            self[0].weight,
+            self[0].bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+            self.act,
+        )
 
 
 def _out_size(size, k, stride, padding, dilation):
@@ -68,12 +123,25 @@ def _check(x, weight, bias, stride, padding, dilation, groups):
     """The fake kernel's checks (the real kernels check the same); the output's shape and memory format."""
     same_device("conv2d_bias_act", ("x", "weight", "bias"), (x, weight, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed, lambda: f"conv2d_bias_act: dtype {x.dtype} is not supported; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: f"conv2d_bias_act: dtype {x.dtype} is not supported; supported: {allowed}",
+    )
     torch._check(weight.dtype == x.dtype, lambda: "conv2d_bias_act: give all inputs one dtype")
-    torch._check(x.dim() == 4 and weight.dim() == 4, lambda: "conv2d_bias_act: x must be [N, C, H, W] and weight [C_out, C_in / groups, kH, kW]")
-    torch._check(weight.shape[1] * groups == x.shape[1], lambda: "conv2d_bias_act: weight's input channels must match x's")
-    shape = (x.shape[0], weight.shape[0], _out_size(x.shape[2], weight.shape[2], stride, padding, dilation),
-             _out_size(x.shape[3], weight.shape[3], stride, padding, dilation))
+    torch._check(
+        x.dim() == 4 and weight.dim() == 4,
+        lambda: "conv2d_bias_act: x must be [N, C, H, W] and weight [C_out, C_in / groups, kH, kW]",
+    )
+    torch._check(
+        weight.shape[1] * groups == x.shape[1],
+        lambda: "conv2d_bias_act: weight's input channels must match x's",
+    )
+    shape = (
+        x.shape[0],
+        weight.shape[0],
+        _out_size(x.shape[2], weight.shape[2], stride, padding, dilation),
+        _out_size(x.shape[3], weight.shape[3], stride, padding, dilation),
+    )
     channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     return shape, torch.channels_last if channels_last else torch.contiguous_format
 
@@ -83,24 +151,45 @@ def _keeps_preact(act) -> bool:
 
 
 @torch.library.register_fake(_NAME)
-def _fake(x, weight, bias: Optional[Tensor] = None, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, act: str = "relu"):
+def _fake(
+    x,
+    weight,
+    bias: Optional[Tensor] = None,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    act: str = "relu",
+):
     shape, fmt = _check(x, weight, bias, stride, padding, dilation, groups)
     y = x.new_empty(shape).contiguous(memory_format=fmt)
     return y, (torch.empty_like(y) if _keeps_preact(act) else x.new_empty((0,)))
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_y, x, weight, bias, saved, stride, padding, dilation, groups, act, output_mask):
+def _fake_backward(
+    grad_y, x, weight, bias, saved, stride, padding, dilation, groups, act, output_mask
+):
     _, fmt = _check(x, weight, bias, stride, padding, dilation, groups)
     none = x.new_empty((0,))
-    return (x.new_empty(x.shape).contiguous(memory_format=fmt) if output_mask[0] else none,
-            torch.empty_like(weight, memory_format=torch.preserve_format) if output_mask[1] else none,
-            weight.new_empty((weight.shape[0],)) if output_mask[2] and bias is not None else none,
-            )
+    return (
+        x.new_empty(x.shape).contiguous(memory_format=fmt) if output_mask[0] else none,
+        torch.empty_like(weight, memory_format=torch.preserve_format) if output_mask[1] else none,
+        weight.new_empty((weight.shape[0],)) if output_mask[2] and bias is not None else none,
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    x, weight, bias, stride, padding, dilation, groups, act, = inputs
+    (
+        x,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        groups,
+        act,
+    ) = inputs
     y, preact = output
     saved = preact if _keeps_preact(act) else y
     ctx.save_for_backward(x, weight, bias, saved)
@@ -118,8 +207,28 @@ def _backward(ctx, grad_y, _grad_preact):
     mask = [bool(t) for t in (*ctx.needs_input_grad, False, False, False)[:3]]
     mask[2] = mask[2] and bias is not None
     grads = torch.ops.generated_ops.conv2d_bias_act_backward(
-        grad_y, x, weight, bias, saved, ctx.stride, ctx.padding, ctx.dilation, ctx.groups, ctx.act, mask)
-    return (grads[0] if mask[0] else None, grads[1] if mask[1] else None, grads[2] if mask[2] else None, None, None, None, None, None, )
+        grad_y,
+        x,
+        weight,
+        bias,
+        saved,
+        ctx.stride,
+        ctx.padding,
+        ctx.dilation,
+        ctx.groups,
+        ctx.act,
+        mask,
+    )
+    return (
+        grads[0] if mask[0] else None,
+        grads[1] if mask[1] else None,
+        grads[2] if mask[2] else None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

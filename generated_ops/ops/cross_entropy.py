@@ -12,15 +12,39 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::cross_entropy"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'target')
+_INPUTS = ("x", "target")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "target": "index", }
+_ROLES = {
+    "x": "element",
+    "target": "index",
+}
 
 
-def cross_entropy(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean", *, dim: int = -1) -> Tensor:
+def cross_entropy(
+    x,
+    target,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    *,
+    dim: int = -1,
+) -> Tensor:
     """Cross-entropy of logits against class indices, with ignore_index and label smoothing.
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
@@ -29,15 +53,21 @@ def cross_entropy(x, target, ignore_index: int = -100, label_smoothing: float = 
     """
     d = row_dim("cross_entropy", x, dim, "x")
     if d is None:
-        return torch.ops.generated_ops.cross_entropy(x, target, ignore_index, label_smoothing, reduction)
-    out = torch.ops.generated_ops.cross_entropy(x.movedim(d, -1), target, ignore_index, label_smoothing, reduction)
+        return torch.ops.generated_ops.cross_entropy(
+            x, target, ignore_index, label_smoothing, reduction
+        )
+    out = torch.ops.generated_ops.cross_entropy(
+        x.movedim(d, -1), target, ignore_index, label_smoothing, reduction
+    )
     return out  # one value per row: x's shape without dim, in order
 
 
 class CrossEntropyLoss(nn.Module):
     """Module form of :func:`cross_entropy`; the attrs are fixed at construction."""
 
-    def __init__(self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean') -> None:
+    def __init__(
+        self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+    ) -> None:
         super().__init__()
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -47,24 +77,70 @@ class CrossEntropyLoss(nn.Module):
         return cross_entropy(x, target, self.ignore_index, self.label_smoothing, self.reduction)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"ignore_index={self.ignore_index}", f"label_smoothing={self.label_smoothing}", f"reduction={self.reduction}", ])
+        return ", ".join(
+            [
+                f"ignore_index={self.ignore_index}",
+                f"label_smoothing={self.label_smoothing}",
+                f"reduction={self.reduction}",
+            ]
+        )
 
 
-def _output_shape(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> list:
+def _output_shape(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> list:
     if reduction != "none":
         return []
     return list(x.shape[:-1])
 
 
-def _composite(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
+def _composite(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+):
     """cross_entropy written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
+    col = torch.arange(x.shape[-1], device=x.device, dtype=x.dtype)
     # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
+    n = x.shape[-1] or x.new_zeros(())
     target = target.unsqueeze(-1)
-    out = torch.where(torch.as_tensor(target == ignore_index, device=col.device), torch.where(torch.as_tensor(n == 0, device=col.device), torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) - (label_smoothing / n))), 0), ((torch.log(torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True)) + ((1 - label_smoothing) * (torch.amax(x, -1, keepdim=True) - torch.sum(torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True)))) + torch.where(torch.as_tensor(label_smoothing == 0, device=col.device), 0, ((label_smoothing / n) * torch.sum((torch.amax(x, -1, keepdim=True) - x), -1, keepdim=True)))))
+    out = torch.where(
+        torch.as_tensor(target == ignore_index, device=col.device),
+        torch.where(
+            torch.as_tensor(n == 0, device=col.device),
+            torch.where(
+                torch.as_tensor(label_smoothing == 0, device=col.device),
+                0,
+                ((label_smoothing / n) - (label_smoothing / n)),
+            ),
+            0,
+        ),
+        (
+            (
+                torch.log(
+                    torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True)
+                )
+                + (
+                    (1 - label_smoothing)
+                    * (
+                        torch.amax(x, -1, keepdim=True)
+                        - torch.sum(
+                            torch.where(torch.as_tensor(col == target, device=col.device), x, 0),
+                            -1,
+                            keepdim=True,
+                        )
+                    )
+                )
+            )
+            + torch.where(
+                torch.as_tensor(label_smoothing == 0, device=col.device),
+                0,
+                (
+                    (label_smoothing / n)
+                    * torch.sum((torch.amax(x, -1, keepdim=True) - x), -1, keepdim=True)
+                ),
+            )
+        ),
+    )
     out = out.squeeze(-1)
     if reduction == "sum":
         return out.sum()
@@ -79,29 +155,52 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 
 @torch.library.register_fake(_NAME)
-def _fake(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
-    same_device("cross_entropy", _INPUTS, (x, target,))
+def _fake(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+) -> Tensor:
+    same_device(
+        "cross_entropy",
+        _INPUTS,
+        (
+            x,
+            target,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "cross_entropy: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"cross_entropy: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cross_entropy: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x, target, ignore_index, label_smoothing, reduction))
 
 
 @torch.library.register_fake(_NAME + "_backward")
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
-def _fake_backward(grad_loss, x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean'):
+def _fake_backward(
+    grad_loss,
+    x,
+    target,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+):
     same_device("cross_entropy_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-
 @torch.library.register_fake(_NAME + "_forward_grad")
-def _fake_forward_grad(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
+def _fake_forward_grad(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+):
     """The loss and the gradient the CUDA forward stores beside it (csrc/autograd.cpp)."""
-    return (_fake(x, target, ignore_index, label_smoothing, reduction),
-            torch.empty_like(x, memory_format=torch.contiguous_format))
+    return (
+        _fake(x, target, ignore_index, label_smoothing, reduction),
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+    )
 
 
 @torch.library.register_fake(_NAME + "_scaled_grad")
@@ -124,18 +223,23 @@ def _fake_loss_grad_into(x, target, ignore_index, label_smoothing, row_grad, gra
 def _loss_grad_into_cpu(x, target, ignore_index, label_smoothing, row_grad, grad):
     # The forward and the backward kernels; the gradient is complete before grad (maybe x) is written.
     losses = torch.ops.generated_ops.cross_entropy(x, target, ignore_index, label_smoothing, "none")
-    d = torch.ops.generated_ops.cross_entropy_backward(row_grad.to(x.dtype).reshape(losses.shape), x, target, ignore_index, label_smoothing, "none")
+    d = torch.ops.generated_ops.cross_entropy_backward(
+        row_grad.to(x.dtype).reshape(losses.shape), x, target, ignore_index, label_smoothing, "none"
+    )
     grad.copy_(d)
     return losses.reshape(-1).to(row_grad.dtype)
+
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cross_entropy_backward).
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "cross_entropy").default,
-                  ["element", "index"],
-                  loss_arg=4,
-                  n_saved=0,
-                  grads=[0],
-                  forward_grad=True)
+_sharding.rowwise(
+    torch.ops.generated_ops.cross_entropy.default,
+    ["element", "index"],
+    loss_arg=4,
+    n_saved=0,
+    grads=[0],
+    forward_grad=True,
+)

@@ -14,11 +14,22 @@ from .._checks import same_device
 
 _NAME = "generated_ops::flash_attention"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
-def flash_attention(query: Tensor, key: Tensor, value: Tensor, causal: bool = False, scale: Optional[float] = None) -> Tensor:
+def flash_attention(
+    query: Tensor, key: Tensor, value: Tensor, causal: bool = False, scale: Optional[float] = None
+) -> Tensor:
     """softmax(query @ key^T * scale) @ value without forming the seq x seq matrix.
 
     [batch, heads, seq, d] each (key and value share their sequence length, which may differ from
@@ -28,7 +39,9 @@ def flash_attention(query: Tensor, key: Tensor, value: Tensor, causal: bool = Fa
     return torch.ops.generated_ops.flash_attention(query, key, value, causal, scale)[0]
 
 
-def flash_attention_with_lse(query: Tensor, key: Tensor, value: Tensor, causal: bool = False, scale: Optional[float] = None) -> tuple[Tensor, Tensor]:
+def flash_attention_with_lse(
+    query: Tensor, key: Tensor, value: Tensor, causal: bool = False, scale: Optional[float] = None
+) -> tuple[Tensor, Tensor]:
     """As :func:`flash_attention`, also returning the row log-sum-exp of the scaled scores ([batch, heads, seq_q])."""
     return torch.ops.generated_ops.flash_attention(query, key, value, causal, scale)
 
@@ -39,11 +52,20 @@ class FlashAttention(nn.Module):
     (in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias), inputs [batch, seq, embed_dim], and
     forward returning (output, None). causal applies the top-left causal mask."""
 
-    def __init__(self, embed_dim: int, num_heads: int, causal: bool = False, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        causal: bool = False,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if embed_dim % num_heads != 0:
-            raise ValueError(f"FlashAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+            raise ValueError(
+                f"FlashAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}"
+            )
         self.embed_dim, self.num_heads, self.causal = embed_dim, num_heads, causal
         self.head_dim = embed_dim // num_heads
         self.batch_first = True
@@ -64,13 +86,24 @@ class FlashAttention(nn.Module):
         b, s, _ = x.shape
         return x.view(b, s, self.num_heads, self.head_dim).transpose(1, 2)
 
-    def forward(self, query: Tensor, key: Optional[Tensor] = None, value: Optional[Tensor] = None,
-                need_weights: bool = False, attn_mask: Optional[Tensor] = None, is_causal: bool = False):
+    def forward(
+        self,
+        query: Tensor,
+        key: Optional[Tensor] = None,
+        value: Optional[Tensor] = None,
+        need_weights: bool = False,
+        attn_mask: Optional[Tensor] = None,
+        is_causal: bool = False,
+    ):
         if need_weights:
-            raise ValueError("FlashAttention never forms the attention weights; pass need_weights=False "
-                             "(or use fused_attention, which returns them)")
+            raise ValueError(
+                "FlashAttention never forms the attention weights; pass need_weights=False "
+                "(or use fused_attention, which returns them)"
+            )
         if attn_mask is not None:
-            raise ValueError("FlashAttention takes no attn_mask; construct it with causal=True for a causal mask")
+            raise ValueError(
+                "FlashAttention takes no attn_mask; construct it with causal=True for a causal mask"
+            )
         key = query if key is None else key
         value = key if value is None else value
         w, b = self.in_proj_weight, self.in_proj_bias
@@ -84,7 +117,9 @@ class FlashAttention(nn.Module):
             k = torch.nn.functional.linear(key, wk, bk)
             v = torch.nn.functional.linear(value, wv, bv)
         # scale None: 1/sqrt(head_dim), as nn.MultiheadAttention's (whatever the op's own default).
-        out = flash_attention(self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal, None)
+        out = flash_attention(
+            self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal, None
+        )
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
 
@@ -93,13 +128,27 @@ class FlashAttention(nn.Module):
 
 
 def _check(query, key, value) -> None:
-    torch._check(query.dim() == 4 and key.dim() == 4 and value.dim() == 4,
-                 lambda: "flash_attention: query, key and value must be [batch, heads, seq, d]")
+    torch._check(
+        query.dim() == 4 and key.dim() == 4 and value.dim() == 4,
+        lambda: "flash_attention: query, key and value must be [batch, heads, seq, d]",
+    )
     allowed = _ALLOWED.get(query.device.type, _ANY)
-    torch._check(query.dtype in allowed, lambda: f"flash_attention: dtype {query.dtype} is not supported; supported: {allowed}")
-    torch._check(key.dtype == query.dtype and value.dtype == query.dtype, lambda: "flash_attention: give all inputs one dtype")
-    torch._check(key.shape[3] == query.shape[3], lambda: "flash_attention: key must have the feature size of query")
-    torch._check(value.shape[2] == key.shape[2], lambda: "flash_attention: value must have the sequence length of key")
+    torch._check(
+        query.dtype in allowed,
+        lambda: f"flash_attention: dtype {query.dtype} is not supported; supported: {allowed}",
+    )
+    torch._check(
+        key.dtype == query.dtype and value.dtype == query.dtype,
+        lambda: "flash_attention: give all inputs one dtype",
+    )
+    torch._check(
+        key.shape[3] == query.shape[3],
+        lambda: "flash_attention: key must have the feature size of query",
+    )
+    torch._check(
+        value.shape[2] == key.shape[2],
+        lambda: "flash_attention: value must have the sequence length of key",
+    )
 
 
 def _lse_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -108,19 +157,53 @@ def _lse_dtype(dtype: torch.dtype) -> torch.dtype:
 
 @torch.library.register_fake(_NAME)
 def _fake(query, key, value, causal=False, scale=None):
-    same_device("flash_attention", ("query", "key", "value",), (query, key, value,))
+    same_device(
+        "flash_attention",
+        (
+            "query",
+            "key",
+            "value",
+        ),
+        (
+            query,
+            key,
+            value,
+        ),
+    )
     _check(query, key, value)
     b, h, sq, _ = query.shape
-    return query.new_empty((b, h, sq, value.shape[3])), query.new_empty((b, h, sq), dtype=_lse_dtype(query.dtype))
+    return query.new_empty((b, h, sq, value.shape[3])), query.new_empty(
+        (b, h, sq), dtype=_lse_dtype(query.dtype)
+    )
 
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_output, query, key, value, output, logsumexp, causal, scale):
-    same_device("flash_attention_backward", ("grad_output", "query", "key", "value", "output", "logsumexp",), (grad_output, query, key, value, output, logsumexp,))
+    same_device(
+        "flash_attention_backward",
+        (
+            "grad_output",
+            "query",
+            "key",
+            "value",
+            "output",
+            "logsumexp",
+        ),
+        (
+            grad_output,
+            query,
+            key,
+            value,
+            output,
+            logsumexp,
+        ),
+    )
     _check(query, key, value)
-    return (torch.empty_like(query, memory_format=torch.contiguous_format),
-            torch.empty_like(key, memory_format=torch.contiguous_format),
-            torch.empty_like(value, memory_format=torch.contiguous_format))
+    return (
+        torch.empty_like(query, memory_format=torch.contiguous_format),
+        torch.empty_like(key, memory_format=torch.contiguous_format),
+        torch.empty_like(value, memory_format=torch.contiguous_format),
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
@@ -134,7 +217,8 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_output, _grad_logsumexp):
     query, key, value, output, logsumexp = ctx.saved_tensors
     dquery, dkey, dvalue = torch.ops.generated_ops.flash_attention_backward(
-        grad_output, query, key, value, output, logsumexp, ctx.causal, ctx.scale)
+        grad_output, query, key, value, output, logsumexp, ctx.causal, ctx.scale
+    )
     return dquery, dkey, dvalue, None, None
 
 

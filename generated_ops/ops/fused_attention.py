@@ -14,11 +14,24 @@ from .._checks import same_device
 
 _NAME = "generated_ops::fused_attention"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
-def fused_attention(query: Tensor, key: Tensor, value: Tensor, scale: Optional[float] = None) -> tuple[Tensor, Tensor]:
+def fused_attention(
+    query: Tensor, key: Tensor, value: Tensor, scale: Optional[float] = None
+) -> tuple[Tensor, Tensor]:
     """softmax(query @ key^T * scale) @ value, returning (output, attention_weights).
 
     Shapes [batch, seq, d] or [batch, heads, seq, d]; key and value share their sequence length, which
@@ -42,30 +55,84 @@ class FusedAttention(nn.Module):
 
 
 def _check_shapes(query: Tensor, key: Tensor, value: Tensor) -> None:
-    torch._check(query.dim() in (3, 4), lambda: f"fused_attention: query must be [batch, seq, d] or [batch, heads, seq, d], got {tuple(query.shape)}")
-    torch._check(key.dim() == query.dim() and value.dim() == query.dim(), lambda: "fused_attention: query, key and value must have the same rank")
+    torch._check(
+        query.dim() in (3, 4),
+        lambda: (
+            f"fused_attention: query must be [batch, seq, d] or [batch, heads, seq, d], got {tuple(query.shape)}"
+        ),
+    )
+    torch._check(
+        key.dim() == query.dim() and value.dim() == query.dim(),
+        lambda: "fused_attention: query, key and value must have the same rank",
+    )
     allowed = _ALLOWED.get(query.device.type, _ANY)
-    torch._check(query.dtype in allowed, lambda: f"fused_attention: dtype {query.dtype} is not supported; supported: {allowed}")
-    torch._check(key.dtype == query.dtype and value.dtype == query.dtype, lambda: "fused_attention: give all inputs one dtype")
-    torch._check(key.shape[-1] == query.shape[-1], lambda: "fused_attention: key must have the feature size of query")
-    torch._check(value.shape[-2] == key.shape[-2], lambda: "fused_attention: value must have the sequence length of key")
+    torch._check(
+        query.dtype in allowed,
+        lambda: f"fused_attention: dtype {query.dtype} is not supported; supported: {allowed}",
+    )
+    torch._check(
+        key.dtype == query.dtype and value.dtype == query.dtype,
+        lambda: "fused_attention: give all inputs one dtype",
+    )
+    torch._check(
+        key.shape[-1] == query.shape[-1],
+        lambda: "fused_attention: key must have the feature size of query",
+    )
+    torch._check(
+        value.shape[-2] == key.shape[-2],
+        lambda: "fused_attention: value must have the sequence length of key",
+    )
 
 
 @torch.library.register_fake(_NAME)
 def _fake(query, key, value, scale=None):
-    same_device("fused_attention", ("query", "key", "value",), (query, key, value,))
+    same_device(
+        "fused_attention",
+        (
+            "query",
+            "key",
+            "value",
+        ),
+        (
+            query,
+            key,
+            value,
+        ),
+    )
     _check_shapes(query, key, value)
     lead = query.shape[:-1]
     return query.new_empty((*lead, value.shape[-1])), query.new_empty((*lead, key.shape[-2]))
 
 
 @torch.library.register_fake(_NAME + "_backward")
-def _fake_backward(grad_output, grad_attention_weights, query, key, value, attention_weights, scale):
-    same_device("fused_attention_backward", ("grad_output", "grad_attention_weights", "query", "key", "value", "attention_weights",), (grad_output, grad_attention_weights, query, key, value, attention_weights,))
+def _fake_backward(
+    grad_output, grad_attention_weights, query, key, value, attention_weights, scale
+):
+    same_device(
+        "fused_attention_backward",
+        (
+            "grad_output",
+            "grad_attention_weights",
+            "query",
+            "key",
+            "value",
+            "attention_weights",
+        ),
+        (
+            grad_output,
+            grad_attention_weights,
+            query,
+            key,
+            value,
+            attention_weights,
+        ),
+    )
     _check_shapes(query, key, value)
-    return (torch.empty_like(query, memory_format=torch.contiguous_format),
-            torch.empty_like(key, memory_format=torch.contiguous_format),
-            torch.empty_like(value, memory_format=torch.contiguous_format))
+    return (
+        torch.empty_like(query, memory_format=torch.contiguous_format),
+        torch.empty_like(key, memory_format=torch.contiguous_format),
+        torch.empty_like(value, memory_format=torch.contiguous_format),
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
@@ -82,7 +149,8 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_output, grad_attention_weights):
     query, key, value, attention_weights = ctx.saved_tensors
     dquery, dkey, dvalue = torch.ops.generated_ops.fused_attention_backward(
-        grad_output, grad_attention_weights, query, key, value, attention_weights, ctx.scale)
+        grad_output, grad_attention_weights, query, key, value, attention_weights, ctx.scale
+    )
     return dquery, dkey, dvalue, None
 
 

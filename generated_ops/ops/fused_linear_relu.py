@@ -14,7 +14,18 @@ from .._checks import same_device
 
 _NAME = "generated_ops::fused_linear_relu"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 # Per activation: the torch module it replaces, and whether its gradient reads the pre-activation
 # (else the output): the op then returns the pre-activation as a second output.
@@ -39,9 +50,13 @@ class FusedLinearReLU(nn.Sequential):
     :func:`fused_linear_relu`: the same submodules, parameters and state_dict keys ("0.weight", "0.bias"), so
     weights load either way; forward runs the fused op."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
         activation = ACTIVATIONS["relu"][0]
-        super().__init__(nn.Linear(in_features, out_features, bias=bias, device=device, dtype=dtype), activation)
+        super().__init__(
+            nn.Linear(in_features, out_features, bias=bias, device=device, dtype=dtype), activation
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return fused_linear_relu(x, self[0].weight, self[0].bias)
@@ -51,15 +66,26 @@ def _check(x, weight, bias) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
     same_device("fused_linear_relu", ("x", "weight", "bias"), (x, weight, bias))
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed, lambda: f"fused_linear_relu: dtype {x.dtype} is not supported; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: f"fused_linear_relu: dtype {x.dtype} is not supported; supported: {allowed}",
+    )
     torch._check(weight.dtype == x.dtype, lambda: "fused_linear_relu: give all inputs one dtype")
     torch._check(x.dim() >= 1, lambda: "fused_linear_relu: x must have at least one dimension")
-    torch._check(weight.dim() == 2, lambda: "fused_linear_relu: weight must be [out_features, in_features]")
-    torch._check(weight.shape[1] == x.shape[-1], lambda: "fused_linear_relu: weight's in_features must match x's last dim")
+    torch._check(
+        weight.dim() == 2, lambda: "fused_linear_relu: weight must be [out_features, in_features]"
+    )
+    torch._check(
+        weight.shape[1] == x.shape[-1],
+        lambda: "fused_linear_relu: weight's in_features must match x's last dim",
+    )
     shape = (*x.shape[:-1], weight.shape[0])
     if bias is not None:
         torch._check(bias.dtype == x.dtype, lambda: "fused_linear_relu: give all inputs one dtype")
-        torch._check(bias.dim() == 1 and bias.shape[0] == shape[-1], lambda: "fused_linear_relu: bias must have shape [out_features]")
+        torch._check(
+            bias.dim() == 1 and bias.shape[0] == shape[-1],
+            lambda: "fused_linear_relu: bias must have shape [out_features]",
+        )
     return shape
 
 
@@ -78,14 +104,19 @@ def _fake(x, weight, bias: Optional[Tensor] = None):
 def _fake_backward(grad_y, x, weight, bias, saved, output_mask):
     _check(x, weight, bias)
     none = x.new_empty((0,))
-    return (x.new_empty(x.shape) if output_mask[0] else none,
-            weight.new_empty(weight.shape) if output_mask[1] else none,
-            weight.new_empty((weight.shape[0],)) if output_mask[2] and bias is not None else none,
-            )
+    return (
+        x.new_empty(x.shape) if output_mask[0] else none,
+        weight.new_empty(weight.shape) if output_mask[1] else none,
+        weight.new_empty((weight.shape[0],)) if output_mask[2] and bias is not None else none,
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    x, weight, bias, = inputs
+    (
+        x,
+        weight,
+        bias,
+    ) = inputs
     y = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = y
@@ -98,9 +129,12 @@ def _backward(ctx, grad_y):
     # needs_input_grad has no entry for an input that was None
     mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:3]]
     mask[2] = mask[2] and bias is not None
-    grads = torch.ops.generated_ops.fused_linear_relu_backward(
-        grad_y, x, weight, bias, saved, mask)
-    return (grads[0] if mask[0] else None, grads[1] if mask[1] else None, grads[2] if mask[2] else None, )
+    grads = torch.ops.generated_ops.fused_linear_relu_backward(grad_y, x, weight, bias, saved, mask)
+    return (
+        grads[0] if mask[0] else None,
+        grads[1] if mask[1] else None,
+        grads[2] if mask[2] else None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

@@ -12,7 +12,18 @@ from .._checks import same_device
 
 _NAME = "generated_ops::gemm"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 # Per activation: the torch module it replaces, and whether its gradient reads the pre-activation
 # (else the output): the op then returns the pre-activation as a second output.
@@ -46,7 +57,9 @@ def _check(a, b) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
     same_device("gemm", ("a", "b"), (a, b))
     allowed = _ALLOWED.get(a.device.type, _ANY)
-    torch._check(a.dtype in allowed, lambda: f"gemm: dtype {a.dtype} is not supported; supported: {allowed}")
+    torch._check(
+        a.dtype in allowed, lambda: f"gemm: dtype {a.dtype} is not supported; supported: {allowed}"
+    )
     torch._check(b.dtype == a.dtype, lambda: "gemm: give all inputs one dtype")
     torch._check(a.dim() == 2 and b.dim() == 2, lambda: "gemm: a and b must be matrices")
     torch._check(b.shape[0] == a.shape[1], lambda: "gemm: the inner sizes (K) must match")
@@ -69,13 +82,17 @@ def _fake(a, b):
 def _fake_backward(grad_c, a, b, saved, output_mask):
     _check(a, b)
     none = a.new_empty((0,))
-    return (a.new_empty(a.shape) if output_mask[0] else none,
-            b.new_empty(b.shape) if output_mask[1] else none,
-            )
+    return (
+        a.new_empty(a.shape) if output_mask[0] else none,
+        b.new_empty(b.shape) if output_mask[1] else none,
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    a, b, = inputs
+    (
+        a,
+        b,
+    ) = inputs
     y = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = y
@@ -87,9 +104,11 @@ def _backward(ctx, grad_c):
     a, b, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None
     mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:2]]
-    grads = torch.ops.generated_ops.gemm_backward(
-        grad_c, a, b, saved, mask)
-    return (grads[0] if mask[0] else None, grads[1] if mask[1] else None, )
+    grads = torch.ops.generated_ops.gemm_backward(grad_c, a, b, saved, mask)
+    return (
+        grads[0] if mask[0] else None,
+        grads[1] if mask[1] else None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

@@ -14,12 +14,29 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::layer_norm"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'weight', 'bias')
+_INPUTS = ("x", "weight", "bias")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "weight": "column", "bias": "column", }
+_ROLES = {
+    "x": "element",
+    "weight": "column",
+    "bias": "column",
+}
 
 
 def layer_norm(x, weight, bias, eps: float = 1.0e-5, *, dim: int = -1) -> Tensor:
@@ -38,10 +55,19 @@ def layer_norm(x, weight, bias, eps: float = 1.0e-5, *, dim: int = -1) -> Tensor
 
 class FusedLayerNorm(nn.Module):
     """Module form of :func:`layer_norm`, a drop-in for torch's norm module of the same signature:
-    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the op's
-    row); weight, bias are parameters of shape normalized_shape, present when elementwise_affine    (and bias), with the state_dict keys torch uses."""
+    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the
+    op's row); weight, bias are parameters of shape normalized_shape, present when
+    elementwise_affine (and bias), with the state_dict keys torch uses."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-05, elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-05,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -51,7 +77,9 @@ class FusedLayerNorm(nn.Module):
         factory = {"device": device, "dtype": dtype}
         if elementwise_affine:
             self.weight = nn.Parameter(torch.empty(self.normalized_shape, **factory))
-            self.bias = nn.Parameter(torch.empty(self.normalized_shape, **factory)) if bias else None
+            self.bias = (
+                nn.Parameter(torch.empty(self.normalized_shape, **factory)) if bias else None
+            )
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -67,21 +95,36 @@ class FusedLayerNorm(nn.Module):
         # An absent parameter is its identity: ones for a scale, zeros for a shift.
         if param is not None:
             return param.reshape(n)
-        return (torch.ones if init == "ones" else torch.zeros)(n, device=ref.device, dtype=ref.dtype)
+        return (torch.ones if init == "ones" else torch.zeros)(
+            n, device=ref.device, dtype=ref.dtype
+        )
 
     def forward(self, x) -> Tensor:
         k = len(self.normalized_shape)
         x0 = x
-        if tuple(x0.shape[x0.dim() - k:]) != self.normalized_shape:
-            raise RuntimeError(f"FusedLayerNorm: expected input with trailing dims {list(self.normalized_shape)}, "
-                               f"got shape {list(x0.shape)}")
+        if tuple(x0.shape[x0.dim() - k :]) != self.normalized_shape:
+            raise RuntimeError(
+                f"FusedLayerNorm: expected input with trailing dims {list(self.normalized_shape)}, "
+                f"got shape {list(x0.shape)}"
+            )
         n = math.prod(self.normalized_shape)
-        lead = x0.shape[:x0.dim() - k]
-        out = layer_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self._column(self.bias, "zeros", x0, n), self.eps)
+        lead = x0.shape[: x0.dim() - k]
+        out = layer_norm(
+            x.reshape(*lead, n),
+            self._column(self.weight, "ones", x0, n),
+            self._column(self.bias, "zeros", x0, n),
+            self.eps,
+        )
         return out.reshape(*lead, *self.normalized_shape) if True else out
 
     def extra_repr(self) -> str:
-        return ", ".join([f"{self.normalized_shape}", f"eps={self.eps}", f"elementwise_affine={self.elementwise_affine}"])
+        return ", ".join(
+            [
+                f"{self.normalized_shape}",
+                f"eps={self.eps}",
+                f"elementwise_affine={self.elementwise_affine}",
+            ]
+        )
 
 
 def _output_shape(x, weight, bias, eps: float = 1.0e-5) -> list:
@@ -91,11 +134,20 @@ def _output_shape(x, weight, bias, eps: float = 1.0e-5) -> list:
 def _composite(x, weight, bias, eps: float = 1.0e-5):
     """layer_norm written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
-    out = ((((x - torch.mean(x, -1, keepdim=True)) * torch.rsqrt((torch.mean(torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True) + eps))) * weight) + bias)
+    out = (
+        (
+            (x - torch.mean(x, -1, keepdim=True))
+            * torch.rsqrt(
+                (
+                    torch.mean(
+                        torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True
+                    )
+                    + eps
+                )
+            )
+        )
+        * weight
+    ) + bias
     return out
 
 
@@ -106,11 +158,23 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
-    same_device("layer_norm", _INPUTS, (x, weight, bias,))
+    same_device(
+        "layer_norm",
+        _INPUTS,
+        (
+            x,
+            weight,
+            bias,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "layer_norm: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"layer_norm: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"layer_norm: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     torch._check(weight.shape == x.shape[-1:], lambda: "layer_norm: weight must have shape [n]")
     torch._check(bias.shape == x.shape[-1:], lambda: "layer_norm: bias must have shape [n]")
     return x.new_empty(_output_shape(x, weight, bias, eps))
@@ -121,7 +185,11 @@ def _fake(x, weight, bias, eps: float = 1.0e-5) -> Tensor:
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, weight, bias, eps: float = 1e-05):
     same_device("layer_norm_backward", ("grad_y", *_INPUTS), (grad_y, x, weight, bias))
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), torch.empty_like(bias, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(weight, memory_format=torch.contiguous_format),
+        torch.empty_like(bias, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
@@ -129,9 +197,11 @@ def _fake_backward(grad_y, x, weight, bias, eps: float = 1e-05):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "layer_norm").default,
-                  ["element", "column", "column"],
-                  loss_arg=None,
-                  n_saved=0,
-                  grads=[0, 1, 2],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.generated_ops.layer_norm.default,
+    ["element", "column", "column"],
+    loss_arg=None,
+    n_saved=0,
+    grads=[0, 1, 2],
+    forward_grad=False,
+)

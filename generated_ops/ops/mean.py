@@ -12,12 +12,27 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::mean"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x',)
+_INPUTS = ("x",)
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", }
+_ROLES = {
+    "x": "element",
+}
 
 
 def mean(x, keepdim: bool = False, *, dim: int = -1) -> Tensor:
@@ -45,7 +60,11 @@ class Mean(nn.Module):
         return mean(x, self.keepdim)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"keepdim={self.keepdim}", ])
+        return ", ".join(
+            [
+                f"keepdim={self.keepdim}",
+            ]
+        )
 
 
 def _output_shape(x, keepdim: bool = False) -> list:
@@ -55,10 +74,6 @@ def _output_shape(x, keepdim: bool = False) -> list:
 def _composite(x, keepdim: bool = False):
     """mean written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
     out = torch.mean(x, -1, keepdim=True)
     out = out.squeeze(-1) if not keepdim else out
     return out
@@ -74,8 +89,10 @@ def _fake(x, keepdim: bool = False) -> Tensor:
     same_device("mean", _INPUTS, (x,))
     torch._check(x.dim() >= 1, lambda: "mean: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"mean: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: f"mean: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}",
+    )
     return x.new_empty(_output_shape(x, keepdim))
 
 
@@ -92,9 +109,11 @@ def _fake_backward(grad_y, x, keepdim: bool = False):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "mean").default,
-                  ["element"],
-                  loss_arg=None,
-                  n_saved=0,
-                  grads=[0],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.generated_ops.mean.default,
+    ["element"],
+    loss_arg=None,
+    n_saved=0,
+    grads=[0],
+    forward_grad=False,
+)

@@ -12,12 +12,28 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::mse_loss"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'target')
+_INPUTS = ("x", "target")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "target": "element", }
+_ROLES = {
+    "x": "element",
+    "target": "element",
+}
 
 
 def mse_loss(x, target, reduction: str = "mean", *, dim: int = -1) -> Tensor:
@@ -37,7 +53,7 @@ def mse_loss(x, target, reduction: str = "mean", *, dim: int = -1) -> Tensor:
 class MSELoss(nn.Module):
     """Module form of :func:`mse_loss`; the attrs are fixed at construction."""
 
-    def __init__(self, reduction: str = 'mean') -> None:
+    def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = reduction
 
@@ -45,7 +61,11 @@ class MSELoss(nn.Module):
         return mse_loss(x, target, self.reduction)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"reduction={self.reduction}", ])
+        return ", ".join(
+            [
+                f"reduction={self.reduction}",
+            ]
+        )
 
 
 def _output_shape(x, target, reduction: str = "mean") -> list:
@@ -57,10 +77,6 @@ def _output_shape(x, target, reduction: str = "mean") -> list:
 def _composite(x, target, reduction: str = "mean"):
     """mse_loss written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
     out = torch.pow((x - target), 2)
     if reduction == "sum":
         return out.sum()
@@ -76,20 +92,34 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, target, reduction: str = "mean") -> Tensor:
-    same_device("mse_loss", _INPUTS, (x, target,))
+    same_device(
+        "mse_loss",
+        _INPUTS,
+        (
+            x,
+            target,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "mse_loss: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"mse_loss: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"mse_loss: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x, target, reduction))
 
 
 @torch.library.register_fake(_NAME + "_backward")
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
-def _fake_backward(grad_loss, x, target, reduction: str = 'mean'):
+def _fake_backward(grad_loss, x, target, reduction: str = "mean"):
     same_device("mse_loss_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(target, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
@@ -97,9 +127,11 @@ def _fake_backward(grad_loss, x, target, reduction: str = 'mean'):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "mse_loss").default,
-                  ["element", "element"],
-                  loss_arg=2,
-                  n_saved=0,
-                  grads=[0, 1],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.generated_ops.mse_loss.default,
+    ["element", "element"],
+    loss_arg=2,
+    n_saved=0,
+    grads=[0, 1],
+    forward_grad=False,
+)

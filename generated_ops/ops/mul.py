@@ -12,9 +12,22 @@ from .._checks import same_device
 
 _NAME = "generated_ops::mul"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'y')
+_INPUTS = ("x", "y")
 
 
 def mul(x, y) -> Tensor:
@@ -43,21 +56,25 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"mul: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed, lambda: f"mul: dtype {dtype} is not supported; supported: {allowed}"
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
 def _composite(x, y) -> Tensor:
     """mul written as torch ops: the tests' reference and what a double backward differentiates."""
-    return (x * y)
+    return x * y
 
 
 # create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
@@ -67,7 +84,15 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, y) -> Tensor:
-    same_device("mul", _INPUTS, (x, y,), cpu_scalars=True)
+    same_device(
+        "mul",
+        _INPUTS,
+        (
+            x,
+            y,
+        ),
+        cpu_scalars=True,
+    )
     return _fake_output(x, y)
 
 
@@ -75,7 +100,10 @@ def _fake(x, y) -> Tensor:
 def _fake_backward(grad_z, x, y):
     same_device("mul_backward", ("grad_z", *_INPUTS), (grad_z, x, y), cpu_scalars=True)
     _fake_output(grad_z, x, y)
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(y, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(y, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
@@ -83,5 +111,4 @@ def _fake_backward(grad_z, x, y):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.generated_ops, "mul").default, 2,
-                      [0, 1])
+_sharding.elementwise(torch.ops.generated_ops.mul.default, 2, [0, 1])

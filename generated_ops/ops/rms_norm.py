@@ -14,12 +14,28 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::rms_norm"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'weight')
+_INPUTS = ("x", "weight")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "weight": "column", }
+_ROLES = {
+    "x": "element",
+    "weight": "column",
+}
 
 
 def rms_norm(x, weight, eps: float = 1.0e-6, *, dim: int = -1) -> Tensor:
@@ -38,10 +54,18 @@ def rms_norm(x, weight, eps: float = 1.0e-6, *, dim: int = -1) -> Tensor:
 
 class FusedRMSNorm(nn.Module):
     """Module form of :func:`rms_norm`, a drop-in for torch's norm module of the same signature:
-    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the op's
-    row); weight are parameters of shape normalized_shape, present when elementwise_affine, with the state_dict keys torch uses."""
+    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the
+    op's row); weight are parameters of shape normalized_shape, present when
+    elementwise_affine, with the state_dict keys torch uses."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-06, elementwise_affine: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-06,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -63,21 +87,31 @@ class FusedRMSNorm(nn.Module):
         # An absent parameter is its identity: ones for a scale, zeros for a shift.
         if param is not None:
             return param.reshape(n)
-        return (torch.ones if init == "ones" else torch.zeros)(n, device=ref.device, dtype=ref.dtype)
+        return (torch.ones if init == "ones" else torch.zeros)(
+            n, device=ref.device, dtype=ref.dtype
+        )
 
     def forward(self, x) -> Tensor:
         k = len(self.normalized_shape)
         x0 = x
-        if tuple(x0.shape[x0.dim() - k:]) != self.normalized_shape:
-            raise RuntimeError(f"FusedRMSNorm: expected input with trailing dims {list(self.normalized_shape)}, "
-                               f"got shape {list(x0.shape)}")
+        if tuple(x0.shape[x0.dim() - k :]) != self.normalized_shape:
+            raise RuntimeError(
+                f"FusedRMSNorm: expected input with trailing dims {list(self.normalized_shape)}, "
+                f"got shape {list(x0.shape)}"
+            )
         n = math.prod(self.normalized_shape)
-        lead = x0.shape[:x0.dim() - k]
+        lead = x0.shape[: x0.dim() - k]
         out = rms_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps)
         return out.reshape(*lead, *self.normalized_shape) if True else out
 
     def extra_repr(self) -> str:
-        return ", ".join([f"{self.normalized_shape}", f"eps={self.eps}", f"elementwise_affine={self.elementwise_affine}"])
+        return ", ".join(
+            [
+                f"{self.normalized_shape}",
+                f"eps={self.eps}",
+                f"elementwise_affine={self.elementwise_affine}",
+            ]
+        )
 
 
 def _output_shape(x, weight, eps: float = 1.0e-6) -> list:
@@ -87,11 +121,7 @@ def _output_shape(x, weight, eps: float = 1.0e-6) -> list:
 def _composite(x, weight, eps: float = 1.0e-6):
     """rms_norm written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
-    out = ((x * torch.rsqrt((torch.mean((x * x), -1, keepdim=True) + eps))) * weight)
+    out = (x * torch.rsqrt(torch.mean((x * x), -1, keepdim=True) + eps)) * weight
     return out
 
 
@@ -102,11 +132,22 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, weight, eps: float = 1.0e-6) -> Tensor:
-    same_device("rms_norm", _INPUTS, (x, weight,))
+    same_device(
+        "rms_norm",
+        _INPUTS,
+        (
+            x,
+            weight,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "rms_norm: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"rms_norm: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"rms_norm: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     torch._check(weight.shape == x.shape[-1:], lambda: "rms_norm: weight must have shape [n]")
     return x.new_empty(_output_shape(x, weight, eps))
 
@@ -116,7 +157,10 @@ def _fake(x, weight, eps: float = 1.0e-6) -> Tensor:
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, weight, eps: float = 1e-06):
     same_device("rms_norm_backward", ("grad_y", *_INPUTS), (grad_y, x, weight))
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(weight, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
@@ -124,9 +168,11 @@ def _fake_backward(grad_y, x, weight, eps: float = 1e-06):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "rms_norm").default,
-                  ["element", "column"],
-                  loss_arg=None,
-                  n_saved=0,
-                  grads=[0, 1],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.generated_ops.rms_norm.default,
+    ["element", "column"],
+    loss_arg=None,
+    n_saved=0,
+    grads=[0, 1],
+    forward_grad=False,
+)

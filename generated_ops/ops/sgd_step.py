@@ -18,32 +18,99 @@ from .._optimizer import GeneratedOptimizer
 
 _NAME = "generated_ops::sgd_step"
 # The dtypes of the kernels, per device (a list may mix them; each tensor's partners share its dtype).
-ALLOWED_DTYPES = { "cpu": (torch.float32, torch.float64, ), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16, ), }
-ATTRS = ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize']
-ATTR_TYPES = { "lr": "float", "momentum": "float", "dampening": "float", "weight_decay": "float", "nesterov": "bool", "maximize": "bool", }
-DEFAULTS = { "lr": 0.001, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, }
-TENSORS = ['param', 'grad', 'momentum_buffer']
-STATES = ['momentum_buffer']
+ALLOWED_DTYPES = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
+ATTRS = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"]
+ATTR_TYPES = {
+    "lr": "float",
+    "momentum": "float",
+    "dampening": "float",
+    "weight_decay": "float",
+    "nesterov": "bool",
+    "maximize": "bool",
+}
+DEFAULTS = {
+    "lr": 0.001,
+    "momentum": 0.0,
+    "dampening": 0.0,
+    "weight_decay": 0.0,
+    "nesterov": False,
+    "maximize": False,
+}
+TENSORS = ["param", "grad", "momentum_buffer"]
+STATES = ["momentum_buffer"]
 # For each combination of the conditions (bit i: condition i), the program the kernel runs
 # (-1: no attrs give it) ...
 VARIANT_PROGRAM = (0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11)
 # ... and the states each program reads or writes.
-PROGRAM_STATES = ((), (), (), (), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), ('momentum_buffer',), )
+PROGRAM_STATES = (
+    (),
+    (),
+    (),
+    (),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+    ("momentum_buffer",),
+)
 
 
-def sgd_step(params, grads, momentum_buffers, state_steps, lr: float = 0.001, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
+def sgd_step(
+    params,
+    grads,
+    momentum_buffers,
+    state_steps,
+    lr: float = 0.001,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> None:
     """SGD step: optional momentum (with dampening or Nesterov), L2 weight decay, maximize.
 
     Updates params, momentum_buffers and state_steps in place. All tensors on one device;
     dtypes on cpu: float32, float64, on cuda: float32, float64, float16, bfloat16. On CUDA the
     state_steps live on the params' device and the step count is never read back to the host.
     """
-    torch.ops.generated_ops.sgd_step(params, grads, momentum_buffers, state_steps, lr, momentum, dampening, weight_decay, nesterov, maximize)
+    torch.ops.generated_ops.sgd_step(
+        params,
+        grads,
+        momentum_buffers,
+        state_steps,
+        lr,
+        momentum,
+        dampening,
+        weight_decay,
+        nesterov,
+        maximize,
+    )
 
 
-def conditions(*, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused) -> tuple[bool, ...]:
+def conditions(
+    *, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused
+) -> tuple[bool, ...]:
     """The conditions of the spec's if/3, in order: they choose the program."""
-    return (bool(maximize), (weight_decay != 0), (momentum != 0), bool(nesterov), )
+    return (
+        bool(maximize),
+        (weight_decay != 0),
+        (momentum != 0),
+        bool(nesterov),
+    )
 
 
 def program(**attrs) -> int:
@@ -59,7 +126,9 @@ def states_used(**attrs) -> tuple[str, ...]:
     return PROGRAM_STATES[program(**attrs)]
 
 
-def violations(*, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused) -> list[str]:
+def violations(
+    *, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused
+) -> list[str]:
     """The spec's requires that these attrs break, as messages."""
     out = []
     if not (lr >= 0):
@@ -67,50 +136,123 @@ def violations(*, lr, momentum, dampening, weight_decay, nesterov, maximize, **_
     if not (momentum >= 0):
         out.append("the attrs must satisfy " + "momentum >= 0" + f"; got momentum={momentum!r}")
     if not (weight_decay >= 0):
-        out.append("the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}")
+        out.append(
+            "the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}"
+        )
     if not (not bool(nesterov) or ((momentum > 0) and (dampening == 0))):
-        out.append("the attrs must satisfy " + "if nesterov then momentum > 0 and dampening == 0" + f"; got nesterov={nesterov!r} momentum={momentum!r} dampening={dampening!r}")
+        out.append(
+            "the attrs must satisfy "
+            + "if nesterov then momentum > 0 and dampening == 0"
+            + f"; got nesterov={nesterov!r} momentum={momentum!r} dampening={dampening!r}"
+        )
     return out
 
 
-def host_values(step: float, *, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused) -> dict[str, float]:
+def host_values(
+    step: float, *, lr, momentum, dampening, weight_decay, nesterov, maximize, **_unused
+) -> dict[str, float]:
     """The per-tensor values the kernel computes on the host (spec scalars and lifted constants)."""
-    keep = (0 if (step == 1) else momentum)
-    mix = (1 if (step == 1) else (1 - dampening))
-    return { "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay, "keep": keep, "mix": mix, }
+    keep = 0 if (step == 1) else momentum
+    mix = 1 if (step == 1) else (1 - dampening)
+    return {
+        "lr": lr,
+        "momentum": momentum,
+        "dampening": dampening,
+        "weight_decay": weight_decay,
+        "keep": keep,
+        "mix": mix,
+    }
 
 
 @torch.library.register_fake(_NAME)
-def _fake(params, grads, momentum_buffers, state_steps, lr: float = 0.001, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> None:
+def _fake(
+    params,
+    grads,
+    momentum_buffers,
+    state_steps,
+    lr: float = 0.001,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> None:
     # Nothing is returned; the lists must agree as the kernel requires.
-    same_device("sgd_step", ("params", "grads", "momentum_buffers"),
-                (params, grads, momentum_buffers))
+    same_device(
+        "sgd_step", ("params", "grads", "momentum_buffers"), (params, grads, momentum_buffers)
+    )
     n = len(params)
-    used = states_used(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, )
-    torch._check(len(grads) == n, lambda: f"sgd_step: grads has {len(grads)} tensors but params has {n}")
-    torch._check(len(momentum_buffers) == n or ("momentum_buffer" not in used and len(momentum_buffers) == 0),
-                 lambda: f"sgd_step: momentum_buffers has {len(momentum_buffers)} tensors but params has {n}")
-    torch._check(len(state_steps) == n, lambda: f"sgd_step: state_steps has {len(state_steps)} tensors but params has {n}")
+    used = states_used(
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
+        nesterov=nesterov,
+        maximize=maximize,
+    )
+    torch._check(
+        len(grads) == n, lambda: f"sgd_step: grads has {len(grads)} tensors but params has {n}"
+    )
+    torch._check(
+        len(momentum_buffers) == n
+        or ("momentum_buffer" not in used and len(momentum_buffers) == 0),
+        lambda: (
+            f"sgd_step: momentum_buffers has {len(momentum_buffers)} tensors but params has {n}"
+        ),
+    )
+    torch._check(
+        len(state_steps) == n,
+        lambda: f"sgd_step: state_steps has {len(state_steps)} tensors but params has {n}",
+    )
     for i, p in enumerate(params):
-        torch._check(p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
-                     lambda: f"sgd_step: dtype {p.dtype} is not supported on {p.device.type}")
-        torch._check(grads[i].shape == p.shape, lambda: f"sgd_step: grads[{i}] does not match params[{i}]")
+        torch._check(
+            p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
+            lambda: f"sgd_step: dtype {p.dtype} is not supported on {p.device.type}",
+        )
+        torch._check(
+            grads[i].shape == p.shape, lambda: f"sgd_step: grads[{i}] does not match params[{i}]"
+        )
         if "momentum_buffer" in used:
-            torch._check(momentum_buffers[i].shape == p.shape, lambda: f"sgd_step: momentum_buffers[{i}] does not match params[{i}]")
+            torch._check(
+                momentum_buffers[i].shape == p.shape,
+                lambda: f"sgd_step: momentum_buffers[{i}] does not match params[{i}]",
+            )
 
 
 class SGD(GeneratedOptimizer):
-    """torch.optim.Optimizer whose step is one call of :func:`sgd_step` per param group.
-    """
+    """torch.optim.Optimizer whose step is one call of :func:`sgd_step` per param group."""
 
     OP = staticmethod(sgd_step)
     STATES = tuple(STATES)
     ATTR_TYPES = ATTR_TYPES
     # Param-group key -> the attrs it holds (a tuple argument holds several).
-    KEYS = (("lr", ('lr',)), ("momentum", ('momentum',)), ("dampening", ('dampening',)), ("weight_decay", ('weight_decay',)), ("nesterov", ('nesterov',)), ("maximize", ('maximize',)), )
+    KEYS = (
+        ("lr", ("lr",)),
+        ("momentum", ("momentum",)),
+        ("dampening", ("dampening",)),
+        ("weight_decay", ("weight_decay",)),
+        ("nesterov", ("nesterov",)),
+        ("maximize", ("maximize",)),
+    )
 
-    def __init__(self, params, lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False) -> None:
-        defaults = { "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize, }
+    def __init__(
+        self,
+        params,
+        lr=0.001,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        maximize=False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     @staticmethod

@@ -12,12 +12,27 @@ from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::softmax"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x',)
+_INPUTS = ("x",)
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", }
+_ROLES = {
+    "x": "element",
+}
 
 
 def softmax(x, *, dim: int = -1) -> Tensor:
@@ -54,11 +69,9 @@ def _output_shape(x) -> list:
 def _composite(x):
     """softmax written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
-    out = (torch.exp((x - torch.amax(x, -1, keepdim=True))) / torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))
+    out = torch.exp(x - torch.amax(x, -1, keepdim=True)) / torch.sum(
+        torch.exp(x - torch.amax(x, -1, keepdim=True)), -1, keepdim=True
+    )
     return out
 
 
@@ -72,8 +85,12 @@ def _fake(x) -> Tensor:
     same_device("softmax", _INPUTS, (x,))
     torch._check(x.dim() >= 1, lambda: "softmax: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"softmax: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"softmax: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x))
 
 
@@ -90,9 +107,11 @@ def _fake_backward(grad_y, x, y):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.generated_ops, "softmax").default,
-                  ["element"],
-                  loss_arg=None,
-                  n_saved=1,
-                  grads=[0],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.generated_ops.softmax.default,
+    ["element"],
+    loss_arg=None,
+    n_saved=1,
+    grads=[0],
+    forward_grad=False,
+)

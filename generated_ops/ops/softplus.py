@@ -12,9 +12,22 @@ from .._checks import same_device
 
 _NAME = "generated_ops::softplus"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x',)
+_INPUTS = ("x",)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -37,7 +50,12 @@ class Softplus(nn.Module):
         return softplus(x, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"beta={self.beta}", f"threshold={self.threshold}", ])
+        return ", ".join(
+            [
+                f"beta={self.beta}",
+                f"threshold={self.threshold}",
+            ]
+        )
 
 
 def _result_dtype(*tensors: Tensor) -> torch.dtype:
@@ -45,21 +63,25 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"softplus: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed, lambda: f"softplus: dtype {dtype} is not supported; supported: {allowed}"
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
 def _composite(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """softplus written as torch ops: the tests' reference and what a double backward differentiates."""
-    return torch.where((x * beta) > threshold, x, (torch.log1p(torch.exp((beta * x))) / beta))
+    return torch.where((x * beta) > threshold, x, (torch.log1p(torch.exp(beta * x)) / beta))
 
 
 # create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
@@ -85,5 +107,4 @@ def _fake_backward(grad_y, x, beta: float = 1.0, threshold: float = 20.0):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.generated_ops, "softplus").default, 1,
-                      [0])
+_sharding.elementwise(torch.ops.generated_ops.softplus.default, 1, [0])

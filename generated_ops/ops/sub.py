@@ -12,9 +12,22 @@ from .._checks import same_device
 
 _NAME = "generated_ops::sub"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'y')
+_INPUTS = ("x", "y")
 
 
 def sub(x, y, alpha: float = 1.0) -> Tensor:
@@ -36,7 +49,11 @@ class Sub(nn.Module):
         return sub(x, y, self.alpha)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"alpha={self.alpha}", ])
+        return ", ".join(
+            [
+                f"alpha={self.alpha}",
+            ]
+        )
 
 
 def _result_dtype(*tensors: Tensor) -> torch.dtype:
@@ -44,21 +61,25 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"sub: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed, lambda: f"sub: dtype {dtype} is not supported; supported: {allowed}"
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
 def _composite(x, y, alpha: float = 1.0) -> Tensor:
     """sub written as torch ops: the tests' reference and what a double backward differentiates."""
-    return (x - (alpha * y))
+    return x - (alpha * y)
 
 
 # create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
@@ -68,7 +89,15 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, y, alpha: float = 1.0) -> Tensor:
-    same_device("sub", _INPUTS, (x, y,), cpu_scalars=True)
+    same_device(
+        "sub",
+        _INPUTS,
+        (
+            x,
+            y,
+        ),
+        cpu_scalars=True,
+    )
     return _fake_output(x, y)
 
 
@@ -76,7 +105,10 @@ def _fake(x, y, alpha: float = 1.0) -> Tensor:
 def _fake_backward(grad_z, x, y, alpha: float = 1.0):
     same_device("sub_backward", ("grad_z", *_INPUTS), (grad_z, x, y), cpu_scalars=True)
     _fake_output(grad_z, x, y)
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(y, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(y, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
@@ -84,5 +116,4 @@ def _fake_backward(grad_z, x, y, alpha: float = 1.0):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.generated_ops, "sub").default, 2,
-                      [0, 1])
+_sharding.elementwise(torch.ops.generated_ops.sub.default, 2, [0, 1])

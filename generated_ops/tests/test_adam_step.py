@@ -18,9 +18,22 @@ from generated_ops import _testing as T
 from generated_ops.ops import adam_step as M
 
 OP = torch.ops.generated_ops.adam_step.default
-DEVICES = T.devices(('cpu', 'cuda'))
+DEVICES = T.devices(("cpu", "cuda"))
 # (device, dtype) for the dtypes each device's kernel supports; CUDA cases skip visibly without a GPU.
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 SHAPES = [(), (0,), (7,), (3, 5), (2, 3, 4), (1031,)]
 STEPS = 3
 
@@ -29,268 +42,765 @@ STEPS = 3
 # The spec's rules in PyTorch, one function per program.
 # ---------------------------------------------------------------------------------------------
 
-def _program_0(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+
+def _program_0(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_1(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
+
+def _program_1(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_2(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+
+def _program_2(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
     g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_3(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+
+def _program_3(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_4(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
 
-def _program_5(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_6(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_7(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_8(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_9(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_10(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_11(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_12(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+def _program_4(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_13(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
+
+def _program_5(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_14(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
 
-def _program_15(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_16(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_17(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_18(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
+def _program_6(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_19(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
+
+def _program_7(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_20(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
+
+def _program_8(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
     g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_21(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
 
-def _program_22(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
+def _program_9(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_10(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
     g = grad
     gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_23(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
+
+def _program_11(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
     gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_12(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
     second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
 
 
-PROGRAMS = (_program_0, _program_1, _program_2, _program_3, _program_4, _program_5, _program_6, _program_7, _program_8, _program_9, _program_10, _program_11, _program_12, _program_13, _program_14, _program_15, _program_16, _program_17, _program_18, _program_19, _program_20, _program_21, _program_22, _program_23, )
+def _program_13(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_14(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_15(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_16(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_17(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_18(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_19(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_20(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_21(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_22(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_23(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+    _program_4,
+    _program_5,
+    _program_6,
+    _program_7,
+    _program_8,
+    _program_9,
+    _program_10,
+    _program_11,
+    _program_12,
+    _program_13,
+    _program_14,
+    _program_15,
+    _program_16,
+    _program_17,
+    _program_18,
+    _program_19,
+    _program_20,
+    _program_21,
+    _program_22,
+    _program_23,
+)
 
 
 def reference_step(lists: dict, steps: list, attrs: dict) -> None:
@@ -301,7 +811,9 @@ def reference_step(lists: dict, steps: list, attrs: dict) -> None:
         host = M.host_values(steps[i], **attrs)
         args = {name: lists[name][i] for name in M.TENSORS if len(lists[name]) > i}
         for name, value in program(**args, **host).items():
-            lists[name][i] = torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            lists[name][i] = (
+                torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,8 +831,11 @@ def _other(name):
     return 0.1 if d == 0 else d * 0.5
 
 
-_NUMERIC_SETS = ([{}, {a: _other(a) for a in NUMERIC}] + [{a: _other(a)} for a in NUMERIC]
-                 + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC])
+_NUMERIC_SETS = (
+    [{}, {a: _other(a) for a in NUMERIC}]
+    + [{a: _other(a)} for a in NUMERIC]
+    + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC]
+)
 ALL_SETS = []
 for _bits in itertools.product([False, True], repeat=len(BOOLS)):
     for _nums in _NUMERIC_SETS:
@@ -330,23 +845,32 @@ for _bits in itertools.product([False, True], repeat=len(BOOLS)):
 VALID = [s for s in ALL_SETS if not M.violations(**s)]
 INVALID = [s for s in ALL_SETS if M.violations(**s)]
 # One attr set per program: the first of the grid that selects it.
-PER_PROGRAM = [next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})]
+PER_PROGRAM = [
+    next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})
+]
 
 
 def _id(attrs):
     return ",".join(f"{k}={v}" for k, v in attrs.items() if v != M.DEFAULTS.get(k)) or "defaults"
 
 
-def make_lists(shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32):
+def make_lists(
+    shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32
+):
     """Params and grads at random, the states the attrs use at zero (as the optimizers start them), and
     the step counts at zero on the params' device (where torch.optim keeps them with fused=True)."""
     torch.manual_seed(seed)
     used = M.states_used(**attrs)
-    lists = {"param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
-             "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes]}
+    lists = {
+        "param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+        "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+    }
     for name in M.STATES:
-        lists[name] = ([T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
-                       if name in used else [])
+        lists[name] = (
+            [T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
+            if name in used
+            else []
+        )
     steps = [torch.tensor(0.0, dtype=step_dtype, device=device) for _ in shapes]
     return lists, steps
 
@@ -362,13 +886,18 @@ def new_grads(lists, seed):
 
 def clone_lists(lists, device=None, dtype=None):
     """A copy of every list, optionally moved and cast (the same values, other memory)."""
-    return {k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v] for k, v in lists.items()}
+    return {
+        k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v]
+        for k, v in lists.items()
+    }
 
 
 def test_attr_sets_reach_every_program():
     assert VALID, "no attr set satisfies the spec's requires"
     reached = {M.program(**s) for s in VALID}
-    assert reached == set(range(len(PROGRAMS))), f"programs never tested: {set(range(len(PROGRAMS))) - reached}"
+    assert reached == set(range(len(PROGRAMS))), (
+        f"programs never tested: {set(range(len(PROGRAMS))) - reached}"
+    )
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
@@ -430,7 +959,9 @@ def test_unused_states_stay_untouched(device):
 def test_opcheck(device, dtype):
     for attrs in [VALID[0], VALID[-1]]:
         lists, steps = make_lists([(3, 4), (5,)], dtype, device, attrs)
-        torch.library.opcheck(OP, (*(lists[name] for name in M.TENSORS), steps, *(attrs[a] for a in M.ATTRS)))
+        torch.library.opcheck(
+            OP, (*(lists[name] for name in M.TENSORS), steps, *(attrs[a] for a in M.ATTRS))
+        )
 
 
 @pytest.mark.parametrize("device, dtype", T.compile_cases(DEVICE_DTYPES))
@@ -458,6 +989,7 @@ def test_compile_fullgraph(device, dtype):
 # Bad inputs: a RuntimeError saying what to do, and nothing changed.
 # ---------------------------------------------------------------------------------------------
 
+
 def _good(attrs=None):
     attrs = attrs or max(VALID, key=lambda s: len(M.states_used(**s)))
     lists, steps = make_lists([(4,), (2, 3)], torch.float32, "cpu", attrs)
@@ -471,7 +1003,9 @@ def _unchanged(lists, steps, fn):
     for k, v in lists.items():
         for x, y in zip(v, before[k]):
             assert torch.equal(x, y), f"{k} changed by a rejected call"
-    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), "state_steps changed by a rejected call"
+    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), (
+        "state_steps changed by a rejected call"
+    )
 
 
 def test_rejects_lists_of_different_lengths():
@@ -484,7 +1018,9 @@ def test_rejects_lists_of_different_lengths():
 def test_rejects_shape_mismatch():
     lists, steps, attrs = _good()
     lists["grad"][1] = torch.randn(3, 2)
-    with pytest.raises(RuntimeError, match=r"grads\[1\] has shape \[3, 2\] but params\[1\] has shape \[2, 3\]"):
+    with pytest.raises(
+        RuntimeError, match=r"grads\[1\] has shape \[3, 2\] but params\[1\] has shape \[2, 3\]"
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))
 
 
@@ -506,7 +1042,9 @@ def test_rejects_unsupported_dtype():
 def test_rejects_bad_step():
     lists, steps, attrs = _good()
     steps[1] = torch.tensor([1.0, 2.0])
-    with pytest.raises(RuntimeError, match=r"state_steps\[1\] must be a one-element float32 or float64 CPU tensor"):
+    with pytest.raises(
+        RuntimeError, match=r"state_steps\[1\] must be a one-element float32 or float64 CPU tensor"
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))
 
 
@@ -523,7 +1061,9 @@ def test_rejects_aliased_tensors(device):
             _unchanged(lists, steps, lambda: call(lists, steps, attrs))
     lists, steps = make_lists([(6,), (6,)], torch.float32, device, attrs)
     steps[1] = steps[0]
-    with pytest.raises(RuntimeError, match=r"state_steps\[[01]\] and state_steps\[[01]\] share memory"):
+    with pytest.raises(
+        RuntimeError, match=r"state_steps\[[01]\] and state_steps\[[01]\] share memory"
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))
     # Read-only tensors may share: one gradient for two params.
     lists, steps = make_lists([(6,), (6,)], torch.float32, device, attrs)
@@ -559,7 +1099,7 @@ def test_rejects_attrs_the_spec_forbids(attrs):
 # ---------------------------------------------------------------------------------------------
 # Adam: the torch.optim.Optimizer over adam_step.
 # ---------------------------------------------------------------------------------------------
-ADAM_FIXED = { }
+ADAM_FIXED = {}
 ADAM_PEER = getattr(torch.optim, "Adam", None)
 
 
@@ -567,7 +1107,18 @@ def adam_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAM_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], "decoupled_weight_decay": attrs["decoupled_weight_decay"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+        "decoupled_weight_decay": attrs["decoupled_weight_decay"],
+    }
 
 
 ADAM_VALID = [k for k in map(adam_kwargs, VALID) if k is not None]
@@ -643,8 +1194,7 @@ def test_adam_state_dict_interchanges_with_torch(direction):
     if ADAM_PEER is None:
         pytest.skip("torch.optim has no Adam to compare with")
     kwargs = ADAM_VALID[-1]
-    src_cls, dst_cls = ((ADAM_PEER, M.Adam) if direction == "from_torch"
-                        else (M.Adam, ADAM_PEER))
+    src_cls, dst_cls = (ADAM_PEER, M.Adam) if direction == "from_torch" else (M.Adam, ADAM_PEER)
     a, b = _params(torch.float64), _params(torch.float64)
     src = src_cls(a, **kwargs)
     _train(src, a, 4, seed=2)
@@ -691,7 +1241,9 @@ def test_adam_closure_and_param_groups():
 # ---------------------------------------------------------------------------------------------
 # AdamW: the torch.optim.Optimizer over adam_step.
 # ---------------------------------------------------------------------------------------------
-ADAMW_FIXED = { "decoupled_weight_decay": True, }
+ADAMW_FIXED = {
+    "decoupled_weight_decay": True,
+}
 ADAMW_PEER = getattr(torch.optim, "AdamW", None)
 
 
@@ -699,7 +1251,17 @@ def adamw_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAMW_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+    }
 
 
 ADAMW_VALID = [k for k in map(adamw_kwargs, VALID) if k is not None]
@@ -775,8 +1337,7 @@ def test_adamw_state_dict_interchanges_with_torch(direction):
     if ADAMW_PEER is None:
         pytest.skip("torch.optim has no AdamW to compare with")
     kwargs = ADAMW_VALID[-1]
-    src_cls, dst_cls = ((ADAMW_PEER, M.AdamW) if direction == "from_torch"
-                        else (M.AdamW, ADAMW_PEER))
+    src_cls, dst_cls = (ADAMW_PEER, M.AdamW) if direction == "from_torch" else (M.AdamW, ADAMW_PEER)
     a, b = _params(torch.float64), _params(torch.float64)
     src = src_cls(a, **kwargs)
     _train(src, a, 4, seed=2)

@@ -18,15 +18,34 @@ import torch
 from generated_ops import _testing as T
 from generated_ops.ops import adam_step as M
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 CUDA_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 CPU_DTYPES = [torch.float32, torch.float64]
 HALF_DTYPES = [t for t in CUDA_DTYPES if t in (torch.float16, torch.bfloat16)]
 # Sizes around the kernel's chunks (256 vectors of 16 bytes: 1024 float32, 512 float64, 2048 half
 # elements) and its two-chunk runs, an empty tensor, and a tensor of many chunks.
-BOUNDARY_SHAPES = [(0,), (1,), (511,), (512,), (513,), (1023,), (1024,), (1025,), (2047,), (2048,), (2049,),
-                   (4095,), (4097,), (3, 1365), (6145,), (70001,), ()]
+BOUNDARY_SHAPES = [
+    (0,),
+    (1,),
+    (511,),
+    (512,),
+    (513,),
+    (1023,),
+    (1024,),
+    (1025,),
+    (2047,),
+    (2048,),
+    (2049,),
+    (4095,),
+    (4097,),
+    (3, 1365),
+    (6145,),
+    (70001,),
+    (),
+]
 STEPS = 3
 
 
@@ -34,268 +53,765 @@ STEPS = 3
 # The spec's rules in PyTorch, one function per program.
 # ---------------------------------------------------------------------------------------------
 
-def _program_0(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+
+def _program_0(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_1(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
+
+def _program_1(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_2(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+
+def _program_2(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
     g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_3(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+
+def _program_3(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_4(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
 
-def _program_5(*, param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_6(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_7(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_8(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_9(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_10(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_11(*, param, grad, exp_avg, exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    second = exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, }
-
-def _program_12(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
+def _program_4(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_13(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
+
+def _program_5(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_14(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
 
-def _program_15(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_16(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = grad
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_17(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, **_unused):
-    g = (-grad)
-    gd = g
-    param = (param * tmp_u1)
-    exp_avg = (gd - ((gd - exp_avg) * beta1))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
-
-def _program_18(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
+def _program_6(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
     g = grad
     gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_19(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
+
+def _program_7(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
     gd = g
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_20(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
+
+def _program_8(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
     g = grad
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_21(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, weight_decay, step_size, bias_correction2_sqrt, tmp_u0, tmp_u2, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
 
-def _program_22(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
+def _program_9(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_10(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
     g = grad
     gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
-    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
-    second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
 
-def _program_23(*, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta2, eps, step_size, bias_correction2_sqrt, tmp_u0, tmp_u1, tmp_u2, **_unused):
-    g = (-grad)
+
+def _program_11(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
     gd = g
-    param = (param * tmp_u1)
-    exp_avg = (exp_avg + (tmp_u2 * (gd - exp_avg)))
-    exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd))
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_12(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
     max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
     second = max_exp_avg_sq
-    denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)
-    param = (param + ((step_size * exp_avg) / denom))
-    return { "param": param, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq, "max_exp_avg_sq": max_exp_avg_sq, }
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
 
 
-PROGRAMS = (_program_0, _program_1, _program_2, _program_3, _program_4, _program_5, _program_6, _program_7, _program_8, _program_9, _program_10, _program_11, _program_12, _program_13, _program_14, _program_15, _program_16, _program_17, _program_18, _program_19, _program_20, _program_21, _program_22, _program_23, )
+def _program_13(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_14(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_15(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_16(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_17(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_18(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_19(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_20(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_21(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_22(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_23(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+    _program_4,
+    _program_5,
+    _program_6,
+    _program_7,
+    _program_8,
+    _program_9,
+    _program_10,
+    _program_11,
+    _program_12,
+    _program_13,
+    _program_14,
+    _program_15,
+    _program_16,
+    _program_17,
+    _program_18,
+    _program_19,
+    _program_20,
+    _program_21,
+    _program_22,
+    _program_23,
+)
 
 
 def reference_step(lists: dict, steps: list, attrs: dict) -> None:
@@ -306,7 +822,9 @@ def reference_step(lists: dict, steps: list, attrs: dict) -> None:
         host = M.host_values(steps[i], **attrs)
         args = {name: lists[name][i] for name in M.TENSORS if len(lists[name]) > i}
         for name, value in program(**args, **host).items():
-            lists[name][i] = torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            lists[name][i] = (
+                torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,8 +842,11 @@ def _other(name):
     return 0.1 if d == 0 else d * 0.5
 
 
-_NUMERIC_SETS = ([{}, {a: _other(a) for a in NUMERIC}] + [{a: _other(a)} for a in NUMERIC]
-                 + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC])
+_NUMERIC_SETS = (
+    [{}, {a: _other(a) for a in NUMERIC}]
+    + [{a: _other(a)} for a in NUMERIC]
+    + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC]
+)
 ALL_SETS = []
 for _bits in itertools.product([False, True], repeat=len(BOOLS)):
     for _nums in _NUMERIC_SETS:
@@ -335,23 +856,32 @@ for _bits in itertools.product([False, True], repeat=len(BOOLS)):
 VALID = [s for s in ALL_SETS if not M.violations(**s)]
 INVALID = [s for s in ALL_SETS if M.violations(**s)]
 # One attr set per program: the first of the grid that selects it.
-PER_PROGRAM = [next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})]
+PER_PROGRAM = [
+    next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})
+]
 
 
 def _id(attrs):
     return ",".join(f"{k}={v}" for k, v in attrs.items() if v != M.DEFAULTS.get(k)) or "defaults"
 
 
-def make_lists(shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32):
+def make_lists(
+    shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32
+):
     """Params and grads at random, the states the attrs use at zero (as the optimizers start them), and
     the step counts at zero on the params' device (where torch.optim keeps them with fused=True)."""
     torch.manual_seed(seed)
     used = M.states_used(**attrs)
-    lists = {"param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
-             "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes]}
+    lists = {
+        "param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+        "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+    }
     for name in M.STATES:
-        lists[name] = ([T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
-                       if name in used else [])
+        lists[name] = (
+            [T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
+            if name in used
+            else []
+        )
     steps = [torch.tensor(0.0, dtype=step_dtype, device=device) for _ in shapes]
     return lists, steps
 
@@ -367,7 +897,10 @@ def new_grads(lists, seed):
 
 def clone_lists(lists, device=None, dtype=None):
     """A copy of every list, optionally moved and cast (the same values, other memory)."""
-    return {k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v] for k, v in lists.items()}
+    return {
+        k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v]
+        for k, v in lists.items()
+    }
 
 
 def _cpu_twin(lists, steps):
@@ -391,6 +924,7 @@ def _steps_equal(steps, value):
 # ---------------------------------------------------------------------------------------------
 # The CUDA kernel against the CPU kernel
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [t for t in CUDA_DTYPES if t in CPU_DTYPES], ids=str)
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
@@ -438,12 +972,20 @@ def test_many_tensors_of_mixed_dtypes(attrs):
     dtypes = [CUDA_DTYPES[i % len(CUDA_DTYPES)] for i in range(len(sizes))]
     torch.manual_seed(1)
     used = M.states_used(**attrs)
-    lists = {"param": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
-             "grad": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)]}
+    lists = {
+        "param": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
+        "grad": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
+    }
     for name in M.STATES:
-        lists[name] = [torch.zeros(n, dtype=d, device="cuda") for n, d in zip(sizes, dtypes)] if name in used else []
-    steps = [torch.tensor(float(i % 5), device="cuda", dtype=torch.float64 if i % 2 else torch.float32)
-             for i in range(len(sizes))]
+        lists[name] = (
+            [torch.zeros(n, dtype=d, device="cuda") for n, d in zip(sizes, dtypes)]
+            if name in used
+            else []
+        )
+    steps = [
+        torch.tensor(float(i % 5), device="cuda", dtype=torch.float64 if i % 2 else torch.float32)
+        for i in range(len(sizes))
+    ]
     ref, ref_steps = clone_lists(lists, "cpu", torch.float64), [s.item() for s in steps]
     for k in range(2):
         new_grads(lists, seed=k + 2)
@@ -485,6 +1027,7 @@ def test_dense_strided_layouts(layout):
 # The step count stays on the device
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("step_dtype", [torch.float32, torch.float64], ids=str)
 def test_scalars_from_large_device_steps_without_synchronising(step_dtype):
     attrs = VALID[-1]
@@ -499,12 +1042,15 @@ def test_scalars_from_large_device_steps_without_synchronising(step_dtype):
         torch.cuda.set_sync_debug_mode("default")
     call(cpu, cpu_steps, attrs)
     _assert_lists_close(lists, cpu, torch.float32, scale=10)
-    assert [s.item() for s in steps] == [1.0, 1000.0, 123457.0] and all(s.dtype == step_dtype for s in steps)
+    assert [s.item() for s in steps] == [1.0, 1000.0, 123457.0] and all(
+        s.dtype == step_dtype for s in steps
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Half types: float32 math, each result rounded once
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", HALF_DTYPES, ids=str)
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
@@ -513,7 +1059,10 @@ def test_half_against_float32(dtype, attrs):
     # take the float32 rounding differences the rounding can expose (one unit in the last place).
     lists, steps = make_lists([(4099,), (33, 65)], dtype, "cuda", attrs)
     for name in M.STATES:  # states as after a few steps, not zeros
-        lists[name] = [T.make(t.shape, dtype, "cuda", low=0.0, high=1.0, seed=i) for i, t in enumerate(lists[name])]
+        lists[name] = [
+            T.make(t.shape, dtype, "cuda", low=0.0, high=1.0, seed=i)
+            for i, t in enumerate(lists[name])
+        ]
     wide, wide_steps = clone_lists(lists, dtype=torch.float32), [s.clone() for s in steps]
     call(lists, steps, attrs)
     call(wide, wide_steps, attrs)
@@ -527,7 +1076,7 @@ def test_half_against_float32(dtype, attrs):
 # ---------------------------------------------------------------------------------------------
 # Adam on CUDA against torch.optim.Adam (fused=True, foreach=True)
 # ---------------------------------------------------------------------------------------------
-ADAM_FIXED = { }
+ADAM_FIXED = {}
 ADAM_PEER = getattr(torch.optim, "Adam", None)
 
 
@@ -535,25 +1084,39 @@ def adam_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAM_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], "decoupled_weight_decay": attrs["decoupled_weight_decay"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+        "decoupled_weight_decay": attrs["decoupled_weight_decay"],
+    }
 
 
 ADAM_VALID = [k for k in map(adam_kwargs, VALID) if k is not None]
 ADAM_INVALID = [k for k in map(adam_kwargs, INVALID) if k is not None]
 
 
-
 def _adam_params(dtype, seed=0):
     torch.manual_seed(seed)
-    return [torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
-            for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]]
+    return [
+        torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
+        for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]
+    ]
 
 
 def _adam_train(opt, params, steps, seed=0):
     gen = torch.Generator(device="cuda").manual_seed(seed)
     for _ in range(steps):
         for p in params:
-            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(p.dtype)
+            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(
+                p.dtype
+            )
         opt.step()
 
 
@@ -582,8 +1145,11 @@ def _adam_peer(params, kwargs, impl):
         pytest.skip(f"torch.optim.Adam({impl}=True) does not take {kwargs}: {exc}")
 
 
-@pytest.mark.parametrize("impl, kwargs", [("fused", k) for k in ADAM_VALID]
-                         + [("foreach", k) for k in (ADAM_VALID[0], ADAM_VALID[-1])], ids=str)
+@pytest.mark.parametrize(
+    "impl, kwargs",
+    [("fused", k) for k in ADAM_VALID] + [("foreach", k) for k in (ADAM_VALID[0], ADAM_VALID[-1])],
+    ids=str,
+)
 def test_adam_matches_torch_optim_on_cuda(impl, kwargs):
     ours, theirs = _adam_params(torch.float32), _adam_params(torch.float32)
     opt_ours, opt_theirs = M.Adam(ours, **kwargs), _adam_peer(theirs, kwargs, impl)
@@ -603,7 +1169,9 @@ def test_adam_half_params_match_torch_fused(kwargs, dtype):
     # Both keep the states in the param's dtype and compute in float32: the same to a unit or two in
     # the last place of the half type after a few steps. torch's foreach kernels compute in the half type.
     if ADAM_PEER is not None and not _adam_has_fused_cuda():
-        pytest.skip("torch.optim.Adam has no fused CUDA kernel, the one that computes half params in float32")
+        pytest.skip(
+            "torch.optim.Adam has no fused CUDA kernel, the one that computes half params in float32"
+        )
     ours, theirs = _adam_params(dtype), _adam_params(dtype)
     opt_ours, opt_theirs = M.Adam(ours, **kwargs), _adam_peer(theirs, kwargs, "fused")
     _adam_train(opt_ours, ours, 3)
@@ -629,7 +1197,9 @@ def test_adam_state_dict_interchanges_with_torch_fused(direction):
     dst.load_state_dict(copy.deepcopy(src.state_dict()))
     if direction == "to_torch_fused":
         for group in dst.param_groups:
-            group["fused"] = _adam_has_fused_cuda()  # our groups carry no "fused" key: torch would default it to None
+            group["fused"] = (
+                _adam_has_fused_cuda()
+            )  # our groups carry no "fused" key: torch would default it to None
     _adam_train(src, a, 3, seed=3)
     _adam_train(dst, b, 3, seed=3)
     for x, y in zip(a, b):
@@ -690,7 +1260,9 @@ def test_adam_step_captured_in_a_cuda_graph():
 # ---------------------------------------------------------------------------------------------
 # AdamW on CUDA against torch.optim.AdamW (fused=True, foreach=True)
 # ---------------------------------------------------------------------------------------------
-ADAMW_FIXED = { "decoupled_weight_decay": True, }
+ADAMW_FIXED = {
+    "decoupled_weight_decay": True,
+}
 ADAMW_PEER = getattr(torch.optim, "AdamW", None)
 
 
@@ -698,25 +1270,38 @@ def adamw_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAMW_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+    }
 
 
 ADAMW_VALID = [k for k in map(adamw_kwargs, VALID) if k is not None]
 ADAMW_INVALID = [k for k in map(adamw_kwargs, INVALID) if k is not None]
 
 
-
 def _adamw_params(dtype, seed=0):
     torch.manual_seed(seed)
-    return [torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
-            for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]]
+    return [
+        torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
+        for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]
+    ]
 
 
 def _adamw_train(opt, params, steps, seed=0):
     gen = torch.Generator(device="cuda").manual_seed(seed)
     for _ in range(steps):
         for p in params:
-            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(p.dtype)
+            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(
+                p.dtype
+            )
         opt.step()
 
 
@@ -745,8 +1330,12 @@ def _adamw_peer(params, kwargs, impl):
         pytest.skip(f"torch.optim.AdamW({impl}=True) does not take {kwargs}: {exc}")
 
 
-@pytest.mark.parametrize("impl, kwargs", [("fused", k) for k in ADAMW_VALID]
-                         + [("foreach", k) for k in (ADAMW_VALID[0], ADAMW_VALID[-1])], ids=str)
+@pytest.mark.parametrize(
+    "impl, kwargs",
+    [("fused", k) for k in ADAMW_VALID]
+    + [("foreach", k) for k in (ADAMW_VALID[0], ADAMW_VALID[-1])],
+    ids=str,
+)
 def test_adamw_matches_torch_optim_on_cuda(impl, kwargs):
     ours, theirs = _adamw_params(torch.float32), _adamw_params(torch.float32)
     opt_ours, opt_theirs = M.AdamW(ours, **kwargs), _adamw_peer(theirs, kwargs, impl)
@@ -766,7 +1355,9 @@ def test_adamw_half_params_match_torch_fused(kwargs, dtype):
     # Both keep the states in the param's dtype and compute in float32: the same to a unit or two in
     # the last place of the half type after a few steps. torch's foreach kernels compute in the half type.
     if ADAMW_PEER is not None and not _adamw_has_fused_cuda():
-        pytest.skip("torch.optim.AdamW has no fused CUDA kernel, the one that computes half params in float32")
+        pytest.skip(
+            "torch.optim.AdamW has no fused CUDA kernel, the one that computes half params in float32"
+        )
     ours, theirs = _adamw_params(dtype), _adamw_params(dtype)
     opt_ours, opt_theirs = M.AdamW(ours, **kwargs), _adamw_peer(theirs, kwargs, "fused")
     _adamw_train(opt_ours, ours, 3)
@@ -788,11 +1379,15 @@ def test_adamw_state_dict_interchanges_with_torch_fused(direction):
     with torch.no_grad():
         for x, y in zip(a, b):
             y.copy_(x)
-    dst = M.AdamW(b, **kwargs) if direction == "from_torch_fused" else _adamw_peer(b, kwargs, "fused")
+    dst = (
+        M.AdamW(b, **kwargs) if direction == "from_torch_fused" else _adamw_peer(b, kwargs, "fused")
+    )
     dst.load_state_dict(copy.deepcopy(src.state_dict()))
     if direction == "to_torch_fused":
         for group in dst.param_groups:
-            group["fused"] = _adamw_has_fused_cuda()  # our groups carry no "fused" key: torch would default it to None
+            group["fused"] = (
+                _adamw_has_fused_cuda()
+            )  # our groups carry no "fused" key: torch would default it to None
     _adamw_train(src, a, 3, seed=3)
     _adamw_train(dst, b, 3, seed=3)
     for x, y in zip(a, b):
@@ -853,6 +1448,7 @@ def test_adamw_step_captured_in_a_cuda_graph():
 # ---------------------------------------------------------------------------------------------
 # CUDA graphs, streams, devices
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
 def test_op_captured_in_a_cuda_graph(attrs):
@@ -920,6 +1516,7 @@ def test_device_guard():
 # Bad inputs on CUDA: a RuntimeError saying what to do, and nothing changed.
 # ---------------------------------------------------------------------------------------------
 
+
 def _unchanged(lists, steps, fn):
     before = {k: [t.clone() for t in v] for k, v in lists.items()}
     steps_before = [s.clone() for s in steps]
@@ -927,7 +1524,9 @@ def _unchanged(lists, steps, fn):
     for k, v in lists.items():
         for x, y in zip(v, before[k]):
             assert torch.equal(x, y), f"{k} changed by a rejected call"
-    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), "state_steps changed by a rejected call"
+    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), (
+        "state_steps changed by a rejected call"
+    )
 
 
 def _good():
@@ -946,14 +1545,19 @@ def test_rejects_a_grad_on_the_cpu():
 def test_rejects_steps_on_the_cpu():
     lists, steps, attrs = _good()
     steps[0] = steps[0].cpu()
-    with pytest.raises(RuntimeError, match=r"state_steps\[0\] must be a one-element float32 or float64 tensor on cuda"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"state_steps\[0\] must be a one-element float32 or float64 tensor on cuda",
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))
 
 
 def test_rejects_params_on_the_cpu_with_steps_on_cuda():
     lists, steps, attrs = _good()
     cpu_lists = clone_lists(lists, "cpu")
-    with pytest.raises(RuntimeError, match=r"params\[0\] is on cpu but other tensors of the call are on CUDA"):
+    with pytest.raises(
+        RuntimeError, match=r"params\[0\] is on cpu but other tensors of the call are on CUDA"
+    ):
         _unchanged(cpu_lists, steps, lambda: call(cpu_lists, steps, attrs))
 
 
@@ -961,7 +1565,9 @@ def test_rejects_unsupported_dtype_on_cuda():
     lists, steps, attrs = _good()
     for name in M.TENSORS:
         lists[name] = [t.to(torch.int32) for t in lists[name]]
-    with pytest.raises(RuntimeError, match="not supported; supported dtypes: float32, float64, float16, bfloat16"):
+    with pytest.raises(
+        RuntimeError, match="not supported; supported dtypes: float32, float64, float16, bfloat16"
+    ):
         call(lists, steps, attrs)
 
 
@@ -981,5 +1587,7 @@ def test_rejects_params_on_two_devices():
         if lists[name]:
             lists[name][1] = lists[name][1].to("cuda:1")
     steps[1] = steps[1].to("cuda:1")
-    with pytest.raises(RuntimeError, match=r"params\[1\] is on cuda:1 but params\[0\] is on cuda:0"):
+    with pytest.raises(
+        RuntimeError, match=r"params\[1\] is on cuda:1 but params\[0\] is on cuda:0"
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))

@@ -11,23 +11,38 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given  # noqa: E402
+from hypothesis import given
 
-from generated_ops import _properties_optimizer as O  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops import adam_step as M  # noqa: E402
+from generated_ops import _properties_optimizer as O
+from generated_ops import _testing as T
+from generated_ops.ops import adam_step as M
 
 # The dtypes of the CPU kernel (the classes run where the params are; torch.optim's CPU peer).
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 
 
 # The attr sets the spec allows (VALID) and refuses (INVALID), from the op's module.
 VALID, INVALID = O.attr_sets(M)
 
 
-ADAM_FIXED = { }
+ADAM_FIXED = {}
 ADAM_PEER = getattr(torch.optim, "Adam", None)
 
 
@@ -35,7 +50,18 @@ def adam_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAM_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], "decoupled_weight_decay": attrs["decoupled_weight_decay"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+        "decoupled_weight_decay": attrs["decoupled_weight_decay"],
+    }
 
 
 ADAM_VALID = [k for k in map(adam_kwargs, VALID) if k is not None]
@@ -50,7 +76,9 @@ def test_adam_matches_torch_optim(device, dtype, case):
     O.check_matches_torch_optim(M.Adam, ADAM_PEER, device, dtype, case)
 
 
-ADAMW_FIXED = { "decoupled_weight_decay": True, }
+ADAMW_FIXED = {
+    "decoupled_weight_decay": True,
+}
 ADAMW_PEER = getattr(torch.optim, "AdamW", None)
 
 
@@ -58,7 +86,17 @@ def adamw_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAMW_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "betas": (attrs["beta1"], attrs["beta2"], ), "eps": attrs["eps"], "weight_decay": attrs["weight_decay"], "amsgrad": attrs["amsgrad"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "betas": (
+            attrs["beta1"],
+            attrs["beta2"],
+        ),
+        "eps": attrs["eps"],
+        "weight_decay": attrs["weight_decay"],
+        "amsgrad": attrs["amsgrad"],
+        "maximize": attrs["maximize"],
+    }
 
 
 ADAMW_VALID = [k for k in map(adamw_kwargs, VALID) if k is not None]

@@ -11,26 +11,42 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generated_ops import _properties_conv as C  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops.conv2d_bias_act import conv2d_bias_act  # noqa: E402
+from generated_ops import _properties_conv as C
+from generated_ops import _testing as T
+from generated_ops.ops.conv2d_bias_act import conv2d_bias_act
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-ACTS = ['relu', 'none', 'gelu', 'gelu_tanh', 'silu', 'sigmoid', 'tanh']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+ACTS = ["relu", "none", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"]
 ACT_PEER = {
     "relu": lambda z: torch.relu(z),
     "none": lambda z: z,
     "gelu": lambda z: torch.nn.functional.gelu(z),
-    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate='tanh'),
+    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
     "silu": lambda z: torch.nn.functional.silu(z),
     "sigmoid": lambda z: torch.sigmoid(z),
     "tanh": lambda z: torch.tanh(z),
 }
-GEOMETRY_ATTRS = ['stride', 'padding', 'dilation', 'groups']
+GEOMETRY_ATTRS = ["stride", "padding", "dilation", "groups"]
 HAS_BIAS = True
 
 

@@ -13,36 +13,80 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generated_ops import _properties_rowwise as R  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops.cross_entropy import cross_entropy  # noqa: E402
+from generated_ops import _properties_rowwise as R
+from generated_ops import _testing as T
+from generated_ops.ops.cross_entropy import cross_entropy
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-INPUTS = ['x', 'target']
-DIFFERENTIABLE = ['x']
-ELEMENT = ['x']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+INPUTS = ["x", "target"]
+DIFFERENTIABLE = ["x"]
+ELEMENT = ["x"]
 COLUMN = []
-INDEX = ['target']
+INDEX = ["target"]
 IGNORE = "ignore_index"  # the attr naming an ignored index, "" if none
-RANGES = { "target": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "target": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { "ignore_index": (-100, -1, 0), "label_smoothing": (0.0, 0.4), "reduction": ('none', 'mean', 'sum'), }
+ATTR_VALUES = {
+    "ignore_index": (-100, -1, 0),
+    "label_smoothing": (0.0, 0.4),
+    "reduction": ("none", "mean", "sum"),
+}
 # Each choice of a str attr gets an explicit example.
-STR_CHOICES = (("reduction", "none"), ("reduction", "mean"), ("reduction", "sum"), )
+STR_CHOICES = (
+    ("reduction", "none"),
+    ("reduction", "mean"),
+    ("reduction", "sum"),
+)
 
 
-def peer(x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"):
+def peer(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+):
     """The matching torch function the spec names (called over the rows flattened into a 2-d batch)."""
-    return torch.nn.functional.cross_entropy(x, target, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    return torch.nn.functional.cross_entropy(
+        x, target, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
 
 
-OP = R.RowwiseOp(cross_entropy, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    cross_entropy,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

@@ -14,7 +14,9 @@ import torch.nn.functional as F
 from generated_ops import _testing as T
 from generated_ops.ops.flash_attention import flash_attention
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 DTYPES = [torch.float16, torch.bfloat16]
 
@@ -39,15 +41,23 @@ def test_memory_is_linear_in_sequence_length(dtype):
     torch.cuda.synchronize()
     grew = torch.cuda.max_memory_allocated() - base
     scores = 2 * seq * seq * q.element_size()  # the two heads' seq x seq matrix
-    assert grew < scores / 16, f"peak grew by {grew / 2**20:.0f} MiB; the score matrix is {scores / 2**20:.0f} MiB"
-    assert torch.isfinite(q.grad).all() and torch.isfinite(k.grad).all() and torch.isfinite(v.grad).all()
+    assert grew < scores / 16, (
+        f"peak grew by {grew / 2**20:.0f} MiB; the score matrix is {scores / 2**20:.0f} MiB"
+    )
+    assert (
+        torch.isfinite(q.grad).all()
+        and torch.isfinite(k.grad).all()
+        and torch.isfinite(v.grad).all()
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("d", [32, 64, 128])
 def test_against_sdpa(dtype, causal, d):
-    for sq, sk in [(1000, 1000), (257, 1531), (1531, 257)] if not causal else [(1000, 1000), (1531, 1531)]:
+    for sq, sk in (
+        [(1000, 1000), (257, 1531), (1531, 257)] if not causal else [(1000, 1000), (1531, 1531)]
+    ):
         q, k, v = qkv((2, 3, sq, d), dtype, requires_grad=True, sk=sk)
         out = flash_attention(q, k, v, causal=causal, scale=None)
         ref = F.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=causal)
@@ -55,7 +65,9 @@ def test_against_sdpa(dtype, causal, d):
         g = torch.randn_like(out)
         ours = torch.autograd.grad(out, (q, k, v), g)
         rq, rk, rv = (t.detach().double().requires_grad_() for t in (q, k, v))
-        theirs = torch.autograd.grad(F.scaled_dot_product_attention(rq, rk, rv, is_causal=causal), (rq, rk, rv), g.double())
+        theirs = torch.autograd.grad(
+            F.scaled_dot_product_attention(rq, rk, rv, is_causal=causal), (rq, rk, rv), g.double()
+        )
         for a, b in zip(ours, theirs):
             T.assert_rel_close(a, b, dtype, scale=4)
 
@@ -83,7 +95,9 @@ def test_cuda_graph_reduce_overhead():
         ref = F.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=True) * 2
         T.assert_rel_close(out, ref, torch.bfloat16, scale=2)
         out.sum().backward()
-    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(dict(counters["inductor"]))
+    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(
+        dict(counters["inductor"])
+    )
 
 
 def test_runs_on_the_current_stream():

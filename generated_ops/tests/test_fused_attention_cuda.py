@@ -14,7 +14,9 @@ import torch
 from generated_ops import _testing as T
 from generated_ops.ops.fused_attention import fused_attention
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 CUDA_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 HALF_DTYPES = [t for t in CUDA_DTYPES if t in (torch.float16, torch.bfloat16)]
@@ -47,7 +49,9 @@ def test_row_layouts(dtype, lk):
     ref_out, ref_weights = reference(*ref_in)
     tol = {torch.float64: 1e-10, torch.float32: 1e-5}.get(dtype, 1e-2)
     assert _rel_err(weights, ref_weights) < tol and _rel_err(out, ref_out) < tol
-    torch.testing.assert_close(weights.double().sum(-1), torch.ones_like(ref_weights.sum(-1)), rtol=0, atol=tol * 10)
+    torch.testing.assert_close(
+        weights.double().sum(-1), torch.ones_like(ref_weights.sum(-1)), rtol=0, atol=tol * 10
+    )
     g_out, g_w = torch.randn_like(out), torch.randn_like(weights)
     ours = torch.autograd.grad((out, weights), (q, k, v), (g_out, g_w))
     theirs = torch.autograd.grad((ref_out, ref_weights), ref_in, (g_out.double(), g_w.double()))
@@ -88,7 +92,7 @@ def test_cuda_graph_reduce_overhead():
         return out * 2, weights
 
     compiled = torch.compile(f, mode="reduce-overhead", fullgraph=True, dynamic=False)
-    for step in range(4):  # warm-up, record, then replays: each on fresh values
+    for _ in range(4):  # warm-up, record, then replays: each on fresh values
         q, k, v = _qkv(16, 24, torch.float32, requires_grad=True)
         torch.compiler.cudagraph_mark_step_begin()
         out, weights = compiled(q, k, v)
@@ -100,7 +104,9 @@ def test_cuda_graph_reduce_overhead():
         (ref_out.sum() * 2 + ref_weights.pow(2).sum()).backward()
         for t, r in zip((q, k, v), ref_in):
             T.assert_close(t.grad, r.grad, torch.float32, scale=10)
-    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(dict(counters["inductor"]))
+    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(
+        dict(counters["inductor"])
+    )
 
 
 def test_runs_on_the_current_stream():
@@ -125,7 +131,10 @@ def test_device_guard():
     with torch.cuda.device(0):
         q, k, v = [t.to("cuda:1") for t in _qkv(8, 8, torch.float32)]
         out, weights = fused_attention(q, k, v, scale=None)
-        assert out.device == weights.device == torch.device("cuda:1") and torch.cuda.current_device() == 0
+        assert (
+            out.device == weights.device == torch.device("cuda:1")
+            and torch.cuda.current_device() == 0
+        )
     ref_out, _ = reference(*(t.double().cpu() for t in (q, k, v)))
     T.assert_close(out.cpu(), ref_out, torch.float32, scale=10)
 

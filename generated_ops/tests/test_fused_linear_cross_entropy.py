@@ -12,11 +12,25 @@ import torch
 
 from generated_ops import _testing as T
 from generated_ops.ops import fused_linear_cross_entropy as impl
-from generated_ops.ops.fused_linear_cross_entropy import FusedLinearCrossEntropyLoss, fused_linear_cross_entropy
+from generated_ops.ops.fused_linear_cross_entropy import (
+    FusedLinearCrossEntropyLoss,
+    fused_linear_cross_entropy,
+)
 
 OPS = torch.ops.generated_ops
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu',))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.bfloat16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu",))
 REDUCTIONS = ("mean", "sum", "none")
 # (leading shape of x, H, V): one chunk, several chunks with a short last one (at least 128 rows a
 # chunk), leading dims, a single row, V = 1.
@@ -27,13 +41,17 @@ IGNORE = -100
 
 def reference(x, weight, target, bias=None, **attrs):
     """torch's linear, then cross_entropy's peer over the rows, in float64."""
-    logits = torch.nn.functional.linear(x.double(), weight.double(), None if bias is None else bias.double())
+    logits = torch.nn.functional.linear(
+        x.double(), weight.double(), None if bias is None else bias.double()
+    )
     shape = logits.shape[:-1]
     x, target = logits.reshape(-1, logits.shape[-1]), target.reshape(-1)
     ignore_index = attrs.get("ignore_index", -100)
     label_smoothing = attrs.get("label_smoothing", 0.0)
-    reduction = attrs.get("reduction", 'mean')
-    out = torch.nn.functional.cross_entropy(x, target, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    reduction = attrs.get("reduction", "mean")
+    out = torch.nn.functional.cross_entropy(
+        x, target, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
     return out.reshape(shape) if reduction == "none" else out
 
 
@@ -70,7 +88,9 @@ def check_against_reference(args, dtype, attrs, upstream=None, scale=1.0):
     ours = torch.autograd.grad(out, wrt, g.to(out.dtype))
     ref_wrt = [t.detach().double().requires_grad_() for t in wrt]
     by_id = dict(zip(map(id, wrt), ref_wrt))
-    ref_args = [by_id.get(id(t), t) if isinstance(t, torch.Tensor) else t for t in (x, w, target, bb)]
+    ref_args = [
+        by_id.get(id(t), t) if isinstance(t, torch.Tensor) else t for t in (x, w, target, bb)
+    ]
     theirs = torch.autograd.grad(reference(*ref_args, **attrs), ref_wrt, g)
     for name, got, want in zip(("x", "weight", "bias"), ours, theirs):
         assert got.dtype == dtype and got.shape == want.shape, name
@@ -83,15 +103,24 @@ class TestFusedLinearCrossEntropyLoss:
     def test_reference(self, device, dtype, reduction):
         torch.manual_seed(0)
         for case in CASES:
-            for attrs in ({"label_smoothing": 0.1}, {}, ):
+            for attrs in (
+                {"label_smoothing": 0.1},
+                {},
+            ):
                 # V = 1: every gradient is 0 up to rounding, which the relative check's floor barely covers
-                check_against_reference(inputs(case, device, dtype), dtype, {"reduction": reduction, **attrs},
-                                        scale=4 if case[2] == 1 else 1)
+                check_against_reference(
+                    inputs(case, device, dtype),
+                    dtype,
+                    {"reduction": reduction, **attrs},
+                    scale=4 if case[2] == 1 else 1,
+                )
 
     def test_no_bias(self, device, dtype):
         torch.manual_seed(1)
         for reduction in REDUCTIONS:
-            check_against_reference(inputs(CASES[1], device, dtype, bias=False), dtype, {"reduction": reduction})
+            check_against_reference(
+                inputs(CASES[1], device, dtype, bias=False), dtype, {"reduction": reduction}
+            )
 
     def test_strided_inputs(self, device, dtype):
         # Views as training code makes them: a transposed weight, every other row of x, labels[:, ::2].
@@ -123,7 +152,7 @@ class TestFusedLinearCrossEntropyLoss:
             check_against_reference(args, dtype, {"reduction": reduction})
         x, w, t, bb = inputs(CASES[2], device, dtype)
         with torch.no_grad():
-            out = fused_linear_cross_entropy(x, w, t, bb)
+            out = fused_linear_cross_entropy(*op_args(x, w, t, bb))
         assert not out.requires_grad
         T.assert_rel_close(out, reference(x, w, t, bb), dtype)
 
@@ -143,8 +172,9 @@ class TestFusedLinearCrossEntropyLoss:
 
     def test_backward_twice_accumulates(self, device, dtype):
         torch.manual_seed(5)
-        x, w, t, bb = inputs(CASES[1], device, dtype)
-        out = fused_linear_cross_entropy(x, w, t, bb)
+        args = inputs(CASES[1], device, dtype)
+        out = fused_linear_cross_entropy(*op_args(*args))
+        w = args[1]
         out.backward(retain_graph=True)
         first = w.grad.clone()
         out.backward(retain_graph=True)
@@ -157,7 +187,9 @@ class TestFusedLinearCrossEntropyLoss:
         x, w, t, bb = inputs(CASES[1], device, dtype)
         mask = torch.zeros_like(bb, dtype=torch.bool)
         mask[::3] = True
-        t = torch.where((t >= 0) & mask[t.clamp(min=0)], t + 1, t)  # classes 0, 3, 6, ... are masked, never t + 1
+        t = torch.where(
+            (t >= 0) & mask[t.clamp(min=0)], t + 1, t
+        )  # classes 0, 3, 6, ... are masked, never t + 1
         t.view(-1)[::5] = IGNORE
         with torch.no_grad():
             bb.masked_fill_(mask, float("-inf"))
@@ -176,7 +208,7 @@ class TestFusedLinearCrossEntropyLoss:
         # torch: a 'mean' over no rows is NaN, and every gradient is 0.
         x, w, t, bb = inputs(CASES[1], device, dtype)
         t = torch.full_like(t, IGNORE)
-        out = fused_linear_cross_entropy(x, w, t, bb)
+        out = fused_linear_cross_entropy(*op_args(x, w, t, bb))
         assert torch.isnan(out)
         out.backward()
         for p in leaves(x, w, bb):
@@ -185,7 +217,7 @@ class TestFusedLinearCrossEntropyLoss:
     def test_empty(self, device, dtype):
         x, w, t, bb = inputs(((0,), 8, 5), device, dtype)
         for reduction in REDUCTIONS:
-            out = fused_linear_cross_entropy(x, w, t, bb, reduction=reduction)
+            out = fused_linear_cross_entropy(*op_args(x, w, t, bb), reduction=reduction)
             ref = reference(x, w, t, bb, reduction=reduction)
             assert out.shape == ref.shape
             torch.testing.assert_close(out.double(), ref, equal_nan=True)
@@ -193,19 +225,28 @@ class TestFusedLinearCrossEntropyLoss:
     def test_opcheck(self, device, dtype):
         x, w, t, bb = inputs(CASES[2], device, dtype)
         for reduction in REDUCTIONS:
-            torch.library.opcheck(OPS.fused_linear_cross_entropy.default, (x, w, t, bb), { "reduction": reduction })
+            torch.library.opcheck(
+                OPS.fused_linear_cross_entropy.default,
+                op_args(x, w, t, bb),
+                {"reduction": reduction},
+            )
         mask = [True, True, True]
-        args = (x.detach(), w.detach(), t, bb.detach(), -100, 0.0, 'mean', None, mask)
+        args = (x.detach(), w.detach(), t, bb.detach(), -100, 0.0, "mean", None, mask)
         torch.library.opcheck(OPS.fused_linear_cross_entropy_forward_grad.default, args)
-        torch.library.opcheck(OPS.fused_linear_cross_entropy_backward.default, (torch.randn((), device=device, dtype=dtype), *args))
+        torch.library.opcheck(
+            OPS.fused_linear_cross_entropy_backward.default,
+            (torch.randn((), device=device, dtype=dtype), *args),
+        )
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
 
         def f(x, w, t, bb):
-            return fused_linear_cross_entropy(x, w, t, bb) * 2
+            return fused_linear_cross_entropy(*op_args(x, w, t, bb)) * 2
 
         compiled = torch.compile(f, fullgraph=True, backend=T.compile_backend())
         x, w, t, bb = inputs(CASES[1], device, dtype)
@@ -218,11 +259,15 @@ class TestFusedLinearCrossEntropyLoss:
 
     def test_compiled_autograd(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         x, w, t, bb = inputs(CASES[2], device, dtype)
         for reduction in ("none", "mean"):  # the recomputing backward, the stored gradients
             got, expected = T.compiled_autograd_grads(
-                lambda: fused_linear_cross_entropy(x, w, t, bb, reduction=reduction), leaves(x, w, bb))
+                lambda: fused_linear_cross_entropy(*op_args(x, w, t, bb), reduction=reduction),
+                leaves(x, w, bb),
+            )
             for g, e in zip(got, expected):
                 T.assert_rel_close(g, e, dtype)
 
@@ -231,7 +276,9 @@ class TestFusedLinearCrossEntropyLoss:
         x, w, t, bb = inputs(CASES[2], device, dtype)
         loss = FusedLinearCrossEntropyLoss(reduction="sum", chunk_rows=64)
         assert "reduction='sum'" in repr(loss) and "chunk_rows=64" in repr(loss)
-        T.assert_rel_close(loss(x, w, t, bb), reference(x, w, t, bb, reduction="sum"), dtype)
+        T.assert_rel_close(
+            loss(*op_args(x, w, t, bb)), reference(x, w, t, bb, reduction="sum"), dtype
+        )
 
     def test_rejects_bad_inputs(self, device, dtype):
         x, w, t, bb = inputs(CASES[0], device, dtype)
@@ -244,7 +291,9 @@ class TestFusedLinearCrossEntropyLoss:
         with pytest.raises(RuntimeError, match="outside"):
             fused_linear_cross_entropy(x, w, torch.full_like(t, w.shape[0]))
         with pytest.raises(RuntimeError, match="one dtype"):
-            fused_linear_cross_entropy(x, w.to(torch.float64 if dtype != torch.float64 else torch.float32), t)
+            fused_linear_cross_entropy(
+                x, w.to(torch.float64 if dtype != torch.float64 else torch.float32), t
+            )
         with pytest.raises(RuntimeError, match="'none', 'mean' or 'sum'"):
             fused_linear_cross_entropy(x, w, t, reduction="avg")
         with pytest.raises(RuntimeError, match=r"must be \[V\]"):
@@ -259,15 +308,21 @@ class TestFusedLinearCrossEntropyLoss:
 def test_gradcheck(device, reduction):
     torch.manual_seed(9)
     args = op_args(*inputs(((12,), 5, 7), device, torch.float64))
-    assert torch.autograd.gradcheck(lambda *a: fused_linear_cross_entropy(*a, reduction=reduction), args)
+    assert torch.autograd.gradcheck(
+        lambda *a: fused_linear_cross_entropy(*a, reduction=reduction), args
+    )
     # the op itself (its autograd recomputes the chunks)
-    assert torch.autograd.gradcheck(lambda *a: OPS.fused_linear_cross_entropy(*a, reduction=reduction), args)
+    assert torch.autograd.gradcheck(
+        lambda *a: OPS.fused_linear_cross_entropy(*a, reduction=reduction), args
+    )
 
 
 @pytest.mark.parametrize("device", F64_DEVICES)
 def test_double_backward_refused(device):
     args = op_args(*inputs(CASES[0], device, torch.float64))
-    T.assert_double_backward_refused(lambda *a: fused_linear_cross_entropy(*a), args, "fused_linear_cross_entropy")
+    T.assert_double_backward_refused(
+        lambda *a: fused_linear_cross_entropy(*a), args, "fused_linear_cross_entropy"
+    )
 
 
 def test_chunks_bound_memory():
@@ -277,7 +332,9 @@ def test_chunks_bound_memory():
     assert impl._chunk_rows(5, 16, 50) == 5
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine"
+)
 def test_peak_memory_cuda():
     # Forward and backward hold the gradients and one chunk beside the inputs: far less than the
     # [N, V] logits that torch's linear + cross_entropy keep.
@@ -287,7 +344,7 @@ def test_peak_memory_cuda():
     torch.cuda.synchronize()
     base = torch.cuda.memory_allocated()
     torch.cuda.reset_peak_memory_stats()
-    fused_linear_cross_entropy(x, w, t, bb).backward()
+    fused_linear_cross_entropy(*op_args(x, w, t, bb)).backward()
     torch.cuda.synchronize()
     extra = torch.cuda.max_memory_allocated() - base
     grads = sum(p.numel() * p.element_size() for p in leaves(x, w, bb))

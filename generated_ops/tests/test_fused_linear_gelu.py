@@ -14,17 +14,30 @@ from generated_ops import _testing as T
 from generated_ops.ops.fused_linear_gelu import ACTIVATIONS, FusedLinearGELU, fused_linear_gelu
 
 OP = torch.ops.generated_ops.fused_linear_gelu.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu", "cuda"))
 # The activations to test: the op's one.
-ACTS = ['gelu_tanh']
+ACTS = ["gelu_tanh"]
 ACT_REFERENCE = {
-    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate='tanh'),
+    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
 }
 # What the backward tests differentiate, given the op's own output y: the reference, except at a kink (relu),
 # where the side of it is taken from y, since rounding near z = 0 may put an element on the other side.
 ACT_BACKWARD_REFERENCE = {
-    "gelu_tanh": lambda z, y: torch.nn.functional.gelu(z, approximate='tanh'),
+    "gelu_tanh": lambda z, y: torch.nn.functional.gelu(z, approximate="tanh"),
 }
 HAS_BIAS = True
 
@@ -36,20 +49,52 @@ def call(a, b, bias=None, act=ACTS[0]):
 def reference(a, b, bias=None, act=ACTS[0], ours=None):
     """The float64 reference; with `ours` (the op's output), what the backward tests differentiate."""
     z = F.linear(a, b, bias)
-    return ACT_REFERENCE[act](z) if ours is None else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    return (
+        ACT_REFERENCE[act](z)
+        if ours is None
+        else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    )
 
 
 # (shape of x, out_features, with bias): 2-d and 3-d inputs, odd sizes for vector tails, K = 1,
 # an empty batch, K = 0 and N = 0.
-CASES = [((4, 8), 5, True), ((2, 3, 16), 7, True), ((5, 1), 3, True), ((9, 33), 17, False), ((1, 64), 64, True),
-         ((0, 8), 4, True), ((3, 0), 4, True), ((3, 5), 0, True)]
+CASES = [
+    ((4, 8), 5, True),
+    ((2, 3, 16), 7, True),
+    ((5, 1), 3, True),
+    ((9, 33), 17, False),
+    ((1, 64), 64, True),
+    ((0, 8), 4, True),
+    ((3, 0), 4, True),
+    ((3, 5), 0, True),
+]
 
 
 def inputs(case, device, dtype, requires_grad=False, noncontiguous=False):
     shape, n, with_bias = case
-    a = T.make(shape, dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous)
-    b = T.make((n, shape[-1]), dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous)
-    bias = T.make((n,), dtype, device, low=-1, high=1, requires_grad=requires_grad) if with_bias and HAS_BIAS else None
+    a = T.make(
+        shape,
+        dtype,
+        device,
+        low=-1,
+        high=1,
+        requires_grad=requires_grad,
+        noncontiguous=noncontiguous,
+    )
+    b = T.make(
+        (n, shape[-1]),
+        dtype,
+        device,
+        low=-1,
+        high=1,
+        requires_grad=requires_grad,
+        noncontiguous=noncontiguous,
+    )
+    bias = (
+        T.make((n,), dtype, device, low=-1, high=1, requires_grad=requires_grad)
+        if with_bias and HAS_BIAS
+        else None
+    )
     return a, b, bias
 
 
@@ -85,7 +130,9 @@ class TestFusedLinearGELU:
             ours = torch.autograd.grad(out, leaves, g)
             ref_in = _double(a, b, bias)
             ref_leaves = [t for t in ref_in if t is not None]
-            theirs = torch.autograd.grad(reference(*ref_in, act=act, ours=out), ref_leaves, g.double())
+            theirs = torch.autograd.grad(
+                reference(*ref_in, act=act, ours=out), ref_leaves, g.double()
+            )
             for x, y in zip(ours, theirs):
                 T.assert_rel_close(x, y, dtype, scale=4)
 
@@ -110,11 +157,20 @@ class TestFusedLinearGELU:
     def test_opcheck(self, device, dtype):
         for case in CASES[:3]:
             a, b, bias = inputs(case, device, dtype, requires_grad=True)
-            torch.library.opcheck(OP, (a, b, bias))
+            torch.library.opcheck(
+                OP,
+                (
+                    a,
+                    b,
+                    bias,
+                ),
+            )
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
 
         def f(a, b, bias):
@@ -134,16 +190,22 @@ class TestFusedLinearGELU:
     def test_compiled_autograd(self, device, dtype):
         # The backward (Python autograd over the backward op) traced by compiled autograd, fullgraph.
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         a, b, bias = inputs(CASES[1], device, dtype, requires_grad=True)
-        got, expected = T.compiled_autograd_grads(lambda: call(a, b, bias, ACTS[-1]), [t for t in (a, b, bias) if t is not None])
+        got, expected = T.compiled_autograd_grads(
+            lambda: call(a, b, bias, ACTS[-1]), [t for t in (a, b, bias) if t is not None]
+        )
         for g, e in zip(got, expected):
             T.assert_rel_close(g, e, dtype)
 
     def test_module_is_a_drop_in(self, device, dtype):
         torch.manual_seed(0)
         ours = FusedLinearGELU(16, 7, device=device, dtype=dtype)
-        theirs = nn.Sequential(nn.Linear(16, 7, bias=True, device=device, dtype=dtype), ACTIVATIONS[ACTS[-1]][0])
+        theirs = nn.Sequential(
+            nn.Linear(16, 7, bias=True, device=device, dtype=dtype), ACTIVATIONS[ACTS[-1]][0]
+        )
         assert list(ours.state_dict()) == list(theirs.state_dict())
         theirs.load_state_dict(ours.state_dict())
         x = T.make((3, 5, 16), dtype, device, low=-1, high=1)
@@ -190,4 +252,6 @@ def test_gradcheck(device, act):
 @pytest.mark.parametrize("device", F64_DEVICES)
 def test_double_backward_refused(device):
     a, b, bias = inputs(CASES[0], device, torch.float64, requires_grad=True)
-    T.assert_double_backward_refused(lambda *t: call(*t, act=ACTS[0]), (a, b, bias), "fused_linear_gelu")
+    T.assert_double_backward_refused(
+        lambda *t: call(*t, act=ACTS[0]), (a, b, bias), "fused_linear_gelu"
+    )

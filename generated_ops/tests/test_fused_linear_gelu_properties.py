@@ -11,18 +11,34 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generated_ops import _properties_gemm as G  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops.fused_linear_gelu import fused_linear_gelu  # noqa: E402
+from generated_ops import _properties_gemm as G
+from generated_ops import _testing as T
+from generated_ops.ops.fused_linear_gelu import fused_linear_gelu
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-ACTS = ['gelu_tanh']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+ACTS = ["gelu_tanh"]
 ACT_PEER = {
-    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate='tanh'),
+    "gelu_tanh": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
 }
 HAS_BIAS = True
 LINEAR = True

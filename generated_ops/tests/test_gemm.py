@@ -12,10 +12,23 @@ from generated_ops import _testing as T
 from generated_ops.ops.gemm import Gemm, gemm
 
 OP = torch.ops.generated_ops.gemm.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu", "cuda"))
 # The activations to test: the op's one.
-ACTS = ['none']
+ACTS = ["none"]
 ACT_REFERENCE = {
     "none": lambda z: z,
 }
@@ -34,19 +47,37 @@ def call(a, b, bias=None, act=ACTS[0]):
 def reference(a, b, bias=None, act=ACTS[0], ours=None):
     """The float64 reference; with `ours` (the op's output), what the backward tests differentiate."""
     z = a @ b if bias is None else a @ b + bias
-    return ACT_REFERENCE[act](z) if ours is None else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    return (
+        ACT_REFERENCE[act](z)
+        if ours is None
+        else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    )
 
 
 # (shape of a, shape of b): odd sizes, 1 x 1, empty M, K and N.
-CASES = [((4, 8), (8, 5), True), ((1, 1), (1, 1), True), ((7, 33), (33, 17), True), ((0, 3), (3, 4), True),
-         ((3, 0), (0, 5), True), ((2, 6), (6, 0), True)]
+CASES = [
+    ((4, 8), (8, 5), True),
+    ((1, 1), (1, 1), True),
+    ((7, 33), (33, 17), True),
+    ((0, 3), (3, 4), True),
+    ((3, 0), (0, 5), True),
+    ((2, 6), (6, 0), True),
+]
 
 
 def inputs(case, device, dtype, requires_grad=False, noncontiguous=False):
     sa, sb, with_bias = case
-    a = T.make(sa, dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous)
-    b = T.make(sb, dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous)
-    bias = T.make((sb[1],), dtype, device, low=-1, high=1, requires_grad=requires_grad) if with_bias and HAS_BIAS else None
+    a = T.make(
+        sa, dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous
+    )
+    b = T.make(
+        sb, dtype, device, low=-1, high=1, requires_grad=requires_grad, noncontiguous=noncontiguous
+    )
+    bias = (
+        T.make((sb[1],), dtype, device, low=-1, high=1, requires_grad=requires_grad)
+        if with_bias and HAS_BIAS
+        else None
+    )
     return a, b, bias
 
 
@@ -82,7 +113,9 @@ class TestGemm:
             ours = torch.autograd.grad(out, leaves, g)
             ref_in = _double(a, b, bias)
             ref_leaves = [t for t in ref_in if t is not None]
-            theirs = torch.autograd.grad(reference(*ref_in, act=act, ours=out), ref_leaves, g.double())
+            theirs = torch.autograd.grad(
+                reference(*ref_in, act=act, ours=out), ref_leaves, g.double()
+            )
             for x, y in zip(ours, theirs):
                 T.assert_rel_close(x, y, dtype, scale=4)
 
@@ -106,12 +139,20 @@ class TestGemm:
 
     def test_opcheck(self, device, dtype):
         for case in CASES[:3]:
-            a, b, bias = inputs(case, device, dtype, requires_grad=True)
-            torch.library.opcheck(OP, (a, b))
+            a, b, _ = inputs(case, device, dtype, requires_grad=True)
+            torch.library.opcheck(
+                OP,
+                (
+                    a,
+                    b,
+                ),
+            )
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
 
         def f(a, b, bias):
@@ -131,14 +172,18 @@ class TestGemm:
     def test_compiled_autograd(self, device, dtype):
         # The backward (Python autograd over the backward op) traced by compiled autograd, fullgraph.
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         a, b, bias = inputs(CASES[1], device, dtype, requires_grad=True)
-        got, expected = T.compiled_autograd_grads(lambda: call(a, b, bias, ACTS[-1]), [t for t in (a, b, bias) if t is not None])
+        got, expected = T.compiled_autograd_grads(
+            lambda: call(a, b, bias, ACTS[-1]), [t for t in (a, b, bias) if t is not None]
+        )
         for g, e in zip(got, expected):
             T.assert_rel_close(g, e, dtype)
 
     def test_module(self, device, dtype):
-        a, b, bias = inputs(CASES[0], device, dtype)
+        a, b, _ = inputs(CASES[0], device, dtype)
         module = Gemm()
         torch.testing.assert_close(module(a, b), call(a, b))
 

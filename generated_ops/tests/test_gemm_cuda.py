@@ -13,13 +13,24 @@ from generated_ops import _testing as T
 from generated_ops import current_gemm_backend, gemm_backend
 from generated_ops.ops.gemm import gemm
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
-ACTS = ['none']
+ACTS = ["none"]
 ACT_REFERENCE = {
     "none": lambda z: z,
 }
-HALF = [t for t in (torch.float32, torch.float64, torch.float16, torch.bfloat16,) if t in (torch.float16, torch.bfloat16)]
+HALF = [
+    t
+    for t in (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    )
+    if t in (torch.float16, torch.bfloat16)
+]
 
 
 def call(a, b, bias=None, act=ACTS[0]):
@@ -40,8 +51,16 @@ def operands(m, n, k, dtype, requires_grad=False):
 
 # (M, N, K): one tile, ragged tails in every dim, many tiles, M = 1, and shapes the tensor-core kernel
 # refuses (K or N not a multiple of 8: cuBLASLt or at::mm takes them).
-SHAPES = [(128, 256, 64), (129, 264, 72), (7, 8, 8), (1, 136, 40), (200, 520, 136), (512, 384, 1024),
-          (33, 17, 12), (64, 66, 64)]
+SHAPES = [
+    (128, 256, 64),
+    (129, 264, 72),
+    (7, 8, 8),
+    (1, 136, 40),
+    (200, 520, 136),
+    (512, 384, 1024),
+    (33, 17, 12),
+    (64, 66, 64),
+]
 
 
 @pytest.mark.parametrize("dtype", HALF, ids=str)
@@ -78,9 +97,13 @@ def test_backward_through_each_backend(dtype, backend):
     g = torch.randn_like(out)
     leaves = [t for t in (a, b, bias) if t is not None]
     ours = torch.autograd.grad(out, leaves, g)
-    ref_a, ref_b, ref_bias = (None if t is None else t.detach().double().requires_grad_() for t in (a, b, bias))
+    ref_a, ref_b, ref_bias = (
+        None if t is None else t.detach().double().requires_grad_() for t in (a, b, bias)
+    )
     ref_leaves = [t for t in (ref_a, ref_b, ref_bias) if t is not None]
-    theirs = torch.autograd.grad(reference(ref_a, ref_b, ref_bias, act=ACTS[-1]), ref_leaves, g.double())
+    theirs = torch.autograd.grad(
+        reference(ref_a, ref_b, ref_bias, act=ACTS[-1]), ref_leaves, g.double()
+    )
     for x, y in zip(ours, theirs):
         T.assert_rel_close(x, y, dtype, scale=4)
 
@@ -99,15 +122,21 @@ def test_cuda_graph_reduce_overhead():
         a, b, bias = operands(64, 96, 128, torch.float32, requires_grad=True)
         torch.compiler.cudagraph_mark_step_begin()
         out = compiled(a, b, bias)
-        ref = reference(a.double(), b.double(), None if bias is None else bias.double(), ACTS[-1]) * 2
+        ref = (
+            reference(a.double(), b.double(), None if bias is None else bias.double(), ACTS[-1]) * 2
+        )
         T.assert_rel_close(out, ref, torch.float32)
         out.sum().backward()
-    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(dict(counters["inductor"]))
+    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(
+        dict(counters["inductor"])
+    )
 
 
 def test_runs_on_the_current_stream():
     a0, b0, bias0 = operands(256, 256, 256, torch.float32)
-    expected = reference(a0.double(), b0.double(), None if bias0 is None else bias0.double(), ACTS[-1])
+    expected = reference(
+        a0.double(), b0.double(), None if bias0 is None else bias0.double(), ACTS[-1]
+    )
     torch.cuda.synchronize()
     side = torch.cuda.Stream()
     with torch.cuda.stream(side):

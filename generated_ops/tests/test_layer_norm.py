@@ -13,15 +13,37 @@ from generated_ops.ops.layer_norm import FusedLayerNorm, layer_norm
 from generated_ops.ops.layer_norm import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.generated_ops.layer_norm.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu', 'cuda'))
-INPUTS = ('x', 'weight', 'bias')
-DIFFERENTIABLE = ['x', 'weight', 'bias']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu", "cuda"))
+INPUTS = ("x", "weight", "bias")
+DIFFERENTIABLE = ["x", "weight", "bias"]
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
-ATTRS = { "eps": 2e-05, }
+ATTRS = {
+    "eps": 2e-05,
+}
 # The attrs without a default (the rest keep theirs): what a call must pass at least.
-REQUIRED = { }
-RANGES = { "bias": (-3.0, 3.0), "weight": (-3.0, 3.0), "x": (-3.0, 3.0), }
+REQUIRED = {}
+RANGES = {
+    "bias": (-3.0, 3.0),
+    "weight": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
+COLUMNS = ("weight", "bias")  # inputs of one value per column
 
 
 def peer(x, weight, bias, eps: float = 1.0e-5):
@@ -30,7 +52,14 @@ def peer(x, weight, bias, eps: float = 1.0e-5):
 
 
 # Shapes of x: a row, rows, batches of rows, a long row (vector tails), zero rows.
-SHAPES = [(7,), (3, 5), (2, 3, 17), (4, 1031), (0, 4), (1, 1), ]
+SHAPES = [
+    (7,),
+    (3, 5),
+    (2, 3, 17),
+    (4, 1031),
+    (0, 4),
+    (1, 1),
+]
 
 
 def make_inputs(shape, dtype, device, *, requires_grad=False, noncontiguous=False, attrs=ATTRS):
@@ -40,14 +69,26 @@ def make_inputs(shape, dtype, device, *, requires_grad=False, noncontiguous=Fals
     args = []
     for name in INPUTS:
         lo, hi = RANGES[name]
-        s = (n,) if name in ['weight', 'bias'] else shape
-        args.append(T.make(s, dtype, device, low=lo, high=hi, requires_grad=requires_grad and name in DIFFERENTIABLE,
-                           noncontiguous=noncontiguous))
+        s = (n,) if name in COLUMNS else shape
+        args.append(
+            T.make(
+                s,
+                dtype,
+                device,
+                low=lo,
+                high=hi,
+                requires_grad=requires_grad and name in DIFFERENTIABLE,
+                noncontiguous=noncontiguous,
+            )
+        )
     return args
 
 
 def as_double(args):
-    return [a.detach().double().requires_grad_(a.requires_grad) if a.is_floating_point() else a for a in args]
+    return [
+        a.detach().double().requires_grad_(a.requires_grad) if a.is_floating_point() else a
+        for a in args
+    ]
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
@@ -55,11 +96,15 @@ class TestFusedLayerNorm:
     def test_reference(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device)
-            T.assert_close(layer_norm(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2)
+            T.assert_close(
+                layer_norm(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2
+            )
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs((4, 9), dtype, device, attrs=REQUIRED)
-        T.assert_close(layer_norm(*args, **REQUIRED), reference(*as_double(args), **REQUIRED), dtype, scale=2)
+        T.assert_close(
+            layer_norm(*args, **REQUIRED), reference(*as_double(args), **REQUIRED), dtype, scale=2
+        )
 
     def test_matches_torch(self, device, dtype):
         for shape in [s for s in SHAPES if len(s) == 2]:
@@ -69,7 +114,9 @@ class TestFusedLayerNorm:
     def test_noncontiguous(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device, noncontiguous=True)
-            T.assert_close(layer_norm(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2)
+            T.assert_close(
+                layer_norm(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2
+            )
 
     def test_layout_and_dtype(self, device, dtype):
         for shape in SHAPES:
@@ -104,22 +151,32 @@ class TestFusedLayerNorm:
         with torch.no_grad():
             module.weight.copy_(params["weight"])
             module.bias.copy_(params["bias"])
-        assert sorted(module.state_dict()) == ['bias', 'weight']
-        torch.testing.assert_close(module(params["x"], ), layer_norm(*args, **ATTRS))
+        assert sorted(module.state_dict()) == ["bias", "weight"]
+        torch.testing.assert_close(
+            module(
+                params["x"],
+            ),
+            layer_norm(*args, **ATTRS),
+        )
         fresh = FusedLayerNorm(6, **REQUIRED, device=device, dtype=dtype)
         assert torch.all(fresh.weight == 1)
         assert torch.all(fresh.bias == 0)
         assert "FusedLayerNorm" in repr(module)
-
 
     @pytest.mark.parametrize("affine", [True, False])
     def test_module_is_a_drop_in_for_layernorm(self, device, dtype, affine):
         # Tuple normalized_shape (the trailing dims flattened into a row), with and without parameters;
         # state_dicts go both ways and the outputs match.
         torch.manual_seed(0)
-        attrs = { "eps": 1e-05, }
-        ours = FusedLayerNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
-        theirs = torch.nn.LayerNorm((3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype)
+        attrs = {
+            "eps": 1e-05,
+        }
+        ours = FusedLayerNorm(
+            (3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype
+        )
+        theirs = torch.nn.LayerNorm(
+            (3, 4), **attrs, elementwise_affine=affine, device=device, dtype=dtype
+        )
         assert list(ours.state_dict()) == list(theirs.state_dict())
         if affine:
             with torch.no_grad():
@@ -187,7 +244,9 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS, {}):
         args = make_inputs((8, 33), dtype, device, requires_grad=True)
-        got, expected = T.compiled_autograd_grads(lambda: layer_norm(*args, **attrs), [a for a in args if a.requires_grad])
+        got, expected = T.compiled_autograd_grads(
+            lambda: layer_norm(*args, **attrs), [a for a in args if a.requires_grad]
+        )
         for g, e in zip(got, expected):
             T.assert_close(g, e, dtype)
 
@@ -214,14 +273,32 @@ def test_gradgradcheck(device):
 # a row's first and last 16-byte boundary, the rest one by one), and for data not 16-byte aligned
 # (no packs); and more rows than one wave of blocks, so each block sums several rows' column
 # gradients.
-CUDA_PATH_CASES = [pytest.param(s, False, id=str(s)) for s in [
-    (37, 64), (5, 1024), (3, 1000), (3, 4096), (2, 16384), (2, 20000), (3, 1001), (9000, 64), (5000, 520),
-    (2, 32000), (3, 40001), (1, 131072), (700, 2048 + 3)]] + [
-    pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
+CUDA_PATH_CASES = [
+    pytest.param(s, False, id=str(s))
+    for s in [
+        (37, 64),
+        (5, 1024),
+        (3, 1000),
+        (3, 4096),
+        (2, 16384),
+        (2, 20000),
+        (3, 1001),
+        (9000, 64),
+        (5000, 520),
+        (2, 32000),
+        (3, 40001),
+        (1, 131072),
+        (700, 2048 + 3),
+    ]
+] + [pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine"
+)
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str
+)
 @pytest.mark.parametrize("shape, misaligned", CUDA_PATH_CASES)
 def test_cuda_launch_paths(shape, misaligned, dtype):
     args = make_inputs(shape, dtype, "cuda", requires_grad=True)

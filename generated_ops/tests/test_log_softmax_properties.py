@@ -13,25 +13,45 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generated_ops import _properties_rowwise as R  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops.log_softmax import log_softmax  # noqa: E402
+from generated_ops import _properties_rowwise as R
+from generated_ops import _testing as T
+from generated_ops.ops.log_softmax import log_softmax
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-INPUTS = ['x']
-DIFFERENTIABLE = ['x']
-ELEMENT = ['x']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+INPUTS = ["x"]
+DIFFERENTIABLE = ["x"]
+ELEMENT = ["x"]
 COLUMN = []
 INDEX = []
 IGNORE = ""  # the attr naming an ignored index, "" if none
-RANGES = { "x": (-3.0, 3.0), }
+RANGES = {
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { }
+ATTR_VALUES = {}
 # Each choice of a str attr gets an explicit example.
 STR_CHOICES = ()
 
@@ -41,8 +61,19 @@ def peer(x):
     return torch.log_softmax(x, -1)
 
 
-OP = R.RowwiseOp(log_softmax, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    log_softmax,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

@@ -13,16 +13,37 @@ from generated_ops.ops.mse_loss import MSELoss, mse_loss
 from generated_ops.ops.mse_loss import _composite as reference  # the forward as torch ops
 
 OP = torch.ops.generated_ops.mse_loss.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu', 'cuda'))
-INPUTS = ('x', 'target')
-DIFFERENTIABLE = ['x', 'target']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu", "cuda"))
+INPUTS = ("x", "target")
+DIFFERENTIABLE = ["x", "target"]
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
-ATTRS = { "reduction": "sum", }
+ATTRS = {
+    "reduction": "sum",
+}
 # The attrs without a default (the rest keep theirs): what a call must pass at least.
-REQUIRED = { }
-REDUCTIONS = ['none', 'mean', 'sum']
-RANGES = { "target": (-3.0, 3.0), "x": (-3.0, 3.0), }
+REQUIRED = {}
+REDUCTIONS = ["none", "mean", "sum"]
+RANGES = {
+    "target": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
+COLUMNS = ()  # inputs of one value per column
 
 
 def peer(x, target, reduction: str = "mean"):
@@ -31,7 +52,14 @@ def peer(x, target, reduction: str = "mean"):
 
 
 # Shapes of x: a row, rows, batches of rows, a long row (vector tails), zero rows.
-SHAPES = [(7,), (3, 5), (2, 3, 17), (4, 1031), (0, 4), (1, 1), ]
+SHAPES = [
+    (7,),
+    (3, 5),
+    (2, 3, 17),
+    (4, 1031),
+    (0, 4),
+    (1, 1),
+]
 
 
 def make_inputs(shape, dtype, device, *, requires_grad=False, noncontiguous=False, attrs=ATTRS):
@@ -41,14 +69,26 @@ def make_inputs(shape, dtype, device, *, requires_grad=False, noncontiguous=Fals
     args = []
     for name in INPUTS:
         lo, hi = RANGES[name]
-        s = (n,) if name in [] else shape
-        args.append(T.make(s, dtype, device, low=lo, high=hi, requires_grad=requires_grad and name in DIFFERENTIABLE,
-                           noncontiguous=noncontiguous))
+        s = (n,) if name in COLUMNS else shape
+        args.append(
+            T.make(
+                s,
+                dtype,
+                device,
+                low=lo,
+                high=hi,
+                requires_grad=requires_grad and name in DIFFERENTIABLE,
+                noncontiguous=noncontiguous,
+            )
+        )
     return args
 
 
 def as_double(args):
-    return [a.detach().double().requires_grad_(a.requires_grad) if a.is_floating_point() else a for a in args]
+    return [
+        a.detach().double().requires_grad_(a.requires_grad) if a.is_floating_point() else a
+        for a in args
+    ]
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
@@ -56,18 +96,24 @@ class TestMSELoss:
     def test_reference(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device)
-            T.assert_close(mse_loss(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2)
+            T.assert_close(
+                mse_loss(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2
+            )
 
     @pytest.mark.parametrize("reduction", REDUCTIONS)
     def test_reductions(self, device, dtype, reduction):
         attrs = {**ATTRS, "reduction": reduction}
         for shape in SHAPES[:4]:
             args = make_inputs(shape, dtype, device, attrs=attrs)
-            T.assert_close(mse_loss(*args, **attrs), reference(*as_double(args), **attrs), dtype, scale=2)
+            T.assert_close(
+                mse_loss(*args, **attrs), reference(*as_double(args), **attrs), dtype, scale=2
+            )
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs((4, 9), dtype, device, attrs=REQUIRED)
-        T.assert_close(mse_loss(*args, **REQUIRED), reference(*as_double(args), **REQUIRED), dtype, scale=2)
+        T.assert_close(
+            mse_loss(*args, **REQUIRED), reference(*as_double(args), **REQUIRED), dtype, scale=2
+        )
 
     def test_matches_torch(self, device, dtype):
         for shape in [s for s in SHAPES if len(s) == 2]:
@@ -77,7 +123,9 @@ class TestMSELoss:
     def test_noncontiguous(self, device, dtype):
         for shape in SHAPES:
             args = make_inputs(shape, dtype, device, noncontiguous=True)
-            T.assert_close(mse_loss(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2)
+            T.assert_close(
+                mse_loss(*args, **ATTRS), reference(*as_double(args), **ATTRS), dtype, scale=2
+            )
 
     def test_layout_and_dtype(self, device, dtype):
         for shape in SHAPES:
@@ -110,7 +158,6 @@ class TestMSELoss:
         module = MSELoss(**ATTRS)
         torch.testing.assert_close(module(*args), mse_loss(*args, **ATTRS))
         assert "MSELoss" in repr(module)
-
 
     def test_rejects_unsupported_dtype(self, device, dtype):
         args = make_inputs((3, 4), dtype, device)
@@ -165,7 +212,9 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS, {}):
         args = make_inputs((8, 33), dtype, device, requires_grad=True)
-        got, expected = T.compiled_autograd_grads(lambda: mse_loss(*args, **attrs), [a for a in args if a.requires_grad])
+        got, expected = T.compiled_autograd_grads(
+            lambda: mse_loss(*args, **attrs), [a for a in args if a.requires_grad]
+        )
         for g, e in zip(got, expected):
             T.assert_close(g, e, dtype)
 
@@ -192,14 +241,32 @@ def test_gradgradcheck(device):
 # a row's first and last 16-byte boundary, the rest one by one), and for data not 16-byte aligned
 # (no packs); and more rows than one wave of blocks, so each block sums several rows' column
 # gradients.
-CUDA_PATH_CASES = [pytest.param(s, False, id=str(s)) for s in [
-    (37, 64), (5, 1024), (3, 1000), (3, 4096), (2, 16384), (2, 20000), (3, 1001), (9000, 64), (5000, 520),
-    (2, 32000), (3, 40001), (1, 131072), (700, 2048 + 3)]] + [
-    pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
+CUDA_PATH_CASES = [
+    pytest.param(s, False, id=str(s))
+    for s in [
+        (37, 64),
+        (5, 1024),
+        (3, 1000),
+        (3, 4096),
+        (2, 16384),
+        (2, 20000),
+        (3, 1001),
+        (9000, 64),
+        (5000, 520),
+        (2, 32000),
+        (3, 40001),
+        (1, 131072),
+        (700, 2048 + 3),
+    ]
+] + [pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine"
+)
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16], ids=str
+)
 @pytest.mark.parametrize("shape, misaligned", CUDA_PATH_CASES)
 def test_cuda_launch_paths(shape, misaligned, dtype):
     args = make_inputs(shape, dtype, "cuda", requires_grad=True)

@@ -34,9 +34,8 @@ def test_host_regions_nest_count_and_measure():
 
 def test_summary_table_and_reset():
     prof = Profiler(device="cpu")
-    with prof.record("outer"):
-        with prof.record("inner"):
-            pass
+    with prof.record("outer"), prof.record("inner"):
+        pass
     buf = io.StringIO()
     text = prof.summary(file=buf)
     assert buf.getvalue().strip() == text
@@ -55,9 +54,8 @@ def test_decorator_exceptions_and_disabled():
         return x * 2
 
     assert f(3) == 6 and f(4) == 8
-    with pytest.raises(KeyError):
-        with prof.record("fails"):
-            raise KeyError("boom")
+    with pytest.raises(KeyError), prof.record("fails"):
+        raise KeyError("boom")
     d = prof.to_dict()
     assert d["f"]["calls"] == 2 and d["fails"]["calls"] == 1
     off = Profiler(device="cpu", enabled=False)
@@ -69,14 +67,15 @@ def test_decorator_exceptions_and_disabled():
 def test_rejects_bad_names_and_devices():
     prof = Profiler(device="cpu")
     for bad in ("", "a/b", 3):
-        with pytest.raises(ValueError):
-            with prof.record(bad):
-                pass
+        with pytest.raises(ValueError), prof.record(bad):
+            pass
     with pytest.raises(ValueError):
         Profiler(device="tpu")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA events: no CUDA device on this machine")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA events: no CUDA device on this machine"
+)
 def test_cuda_events_time_the_device_work():
     prof = Profiler(device="cuda")
     torch.cuda.synchronize()
@@ -91,10 +90,12 @@ def test_cuda_events_time_the_device_work():
 def test_regions_are_torch_profiler_ranges():
     prof = Profiler(device="cpu")
     x = torch.randn(64, 64)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as trace:
-        with prof.record("step"):
-            with prof.record("matmul"):
-                x @ x
+    with (
+        torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as trace,
+        prof.record("step"),
+        prof.record("matmul"),
+    ):
+        x @ x
     names = {e.key for e in trace.key_averages()}
     assert {"step", "step/matmul"} <= names, sorted(names)[:20]
     assert prof.to_dict()["step/matmul"]["calls"] == 1

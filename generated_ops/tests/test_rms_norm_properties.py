@@ -13,25 +13,48 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generated_ops import _properties_rowwise as R  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops.rms_norm import rms_norm  # noqa: E402
+from generated_ops import _properties_rowwise as R
+from generated_ops import _testing as T
+from generated_ops.ops.rms_norm import rms_norm
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-INPUTS = ['x', 'weight']
-DIFFERENTIABLE = ['x', 'weight']
-ELEMENT = ['x']
-COLUMN = ['weight']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+INPUTS = ["x", "weight"]
+DIFFERENTIABLE = ["x", "weight"]
+ELEMENT = ["x"]
+COLUMN = ["weight"]
 INDEX = []
 IGNORE = ""  # the attr naming an ignored index, "" if none
-RANGES = { "weight": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "weight": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { "eps": (1e-06, 2e-06), }
+ATTR_VALUES = {
+    "eps": (1e-06, 2e-06),
+}
 # Each choice of a str attr gets an explicit example.
 STR_CHOICES = ()
 
@@ -41,8 +64,19 @@ def peer(x, weight, eps: float = 1.0e-6):
     return torch.nn.functional.rms_norm(x, [x.shape[-1]], weight, eps)
 
 
-OP = R.RowwiseOp(rms_norm, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    rms_norm,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

@@ -18,15 +18,34 @@ import torch
 from generated_ops import _testing as T
 from generated_ops.ops import sgd_step as M
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 CUDA_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 CPU_DTYPES = [torch.float32, torch.float64]
 HALF_DTYPES = [t for t in CUDA_DTYPES if t in (torch.float16, torch.bfloat16)]
 # Sizes around the kernel's chunks (256 vectors of 16 bytes: 1024 float32, 512 float64, 2048 half
 # elements) and its two-chunk runs, an empty tensor, and a tensor of many chunks.
-BOUNDARY_SHAPES = [(0,), (1,), (511,), (512,), (513,), (1023,), (1024,), (1025,), (2047,), (2048,), (2049,),
-                   (4095,), (4097,), (3, 1365), (6145,), (70001,), ()]
+BOUNDARY_SHAPES = [
+    (0,),
+    (1,),
+    (511,),
+    (512,),
+    (513,),
+    (1023,),
+    (1024,),
+    (1025,),
+    (2047,),
+    (2048,),
+    (2049,),
+    (4095,),
+    (4097,),
+    (3, 1365),
+    (6145,),
+    (70001,),
+    (),
+]
 STEPS = 3
 
 
@@ -34,100 +53,157 @@ STEPS = 3
 # The spec's rules in PyTorch, one function per program.
 # ---------------------------------------------------------------------------------------------
 
+
 def _program_0(*, param, grad, lr, **_unused):
     g = grad
     gd = g
     direction = gd
-    param = (param - (lr * direction))
-    return { "param": param, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
 
 def _program_1(*, param, grad, lr, **_unused):
-    g = (-grad)
+    g = -grad
     gd = g
     direction = gd
-    param = (param - (lr * direction))
-    return { "param": param, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
 
 def _program_2(*, param, grad, lr, weight_decay, **_unused):
     g = grad
-    gd = (g + (weight_decay * param))
+    gd = g + (weight_decay * param)
     direction = gd
-    param = (param - (lr * direction))
-    return { "param": param, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
 
 def _program_3(*, param, grad, lr, weight_decay, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
+    g = -grad
+    gd = g + (weight_decay * param)
     direction = gd
-    param = (param - (lr * direction))
-    return { "param": param, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
 
 def _program_4(*, param, grad, momentum_buffer, lr, keep, mix, **_unused):
     g = grad
     gd = g
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
     direction = momentum_buffer
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_5(*, param, grad, momentum_buffer, lr, keep, mix, **_unused):
-    g = (-grad)
+    g = -grad
     gd = g
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
     direction = momentum_buffer
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_6(*, param, grad, momentum_buffer, lr, weight_decay, keep, mix, **_unused):
     g = grad
-    gd = (g + (weight_decay * param))
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
     direction = momentum_buffer
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_7(*, param, grad, momentum_buffer, lr, weight_decay, keep, mix, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
+    g = -grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
     direction = momentum_buffer
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_8(*, param, grad, momentum_buffer, lr, momentum, keep, mix, **_unused):
     g = grad
     gd = g
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
-    direction = (gd + (momentum * momentum_buffer))
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_9(*, param, grad, momentum_buffer, lr, momentum, keep, mix, **_unused):
-    g = (-grad)
+    g = -grad
     gd = g
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
-    direction = (gd + (momentum * momentum_buffer))
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_10(*, param, grad, momentum_buffer, lr, momentum, weight_decay, keep, mix, **_unused):
     g = grad
-    gd = (g + (weight_decay * param))
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
-    direction = (gd + (momentum * momentum_buffer))
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
 
 def _program_11(*, param, grad, momentum_buffer, lr, momentum, weight_decay, keep, mix, **_unused):
-    g = (-grad)
-    gd = (g + (weight_decay * param))
-    momentum_buffer = ((keep * momentum_buffer) + (mix * gd))
-    direction = (gd + (momentum * momentum_buffer))
-    param = (param - (lr * direction))
-    return { "param": param, "momentum_buffer": momentum_buffer, }
+    g = -grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
 
 
-PROGRAMS = (_program_0, _program_1, _program_2, _program_3, _program_4, _program_5, _program_6, _program_7, _program_8, _program_9, _program_10, _program_11, )
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+    _program_4,
+    _program_5,
+    _program_6,
+    _program_7,
+    _program_8,
+    _program_9,
+    _program_10,
+    _program_11,
+)
 
 
 def reference_step(lists: dict, steps: list, attrs: dict) -> None:
@@ -138,7 +214,9 @@ def reference_step(lists: dict, steps: list, attrs: dict) -> None:
         host = M.host_values(steps[i], **attrs)
         args = {name: lists[name][i] for name in M.TENSORS if len(lists[name]) > i}
         for name, value in program(**args, **host).items():
-            lists[name][i] = torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            lists[name][i] = (
+                torch.as_tensor(value, dtype=torch.float64).expand_as(lists[name][i]).clone()
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,8 +234,11 @@ def _other(name):
     return 0.1 if d == 0 else d * 0.5
 
 
-_NUMERIC_SETS = ([{}, {a: _other(a) for a in NUMERIC}] + [{a: _other(a)} for a in NUMERIC]
-                 + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC])
+_NUMERIC_SETS = (
+    [{}, {a: _other(a) for a in NUMERIC}]
+    + [{a: _other(a)} for a in NUMERIC]
+    + [{b: _other(b) for b in NUMERIC if b != a} for a in NUMERIC]
+)
 ALL_SETS = []
 for _bits in itertools.product([False, True], repeat=len(BOOLS)):
     for _nums in _NUMERIC_SETS:
@@ -167,23 +248,32 @@ for _bits in itertools.product([False, True], repeat=len(BOOLS)):
 VALID = [s for s in ALL_SETS if not M.violations(**s)]
 INVALID = [s for s in ALL_SETS if M.violations(**s)]
 # One attr set per program: the first of the grid that selects it.
-PER_PROGRAM = [next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})]
+PER_PROGRAM = [
+    next(s for s in VALID if M.program(**s) == i) for i in sorted({M.program(**s) for s in VALID})
+]
 
 
 def _id(attrs):
     return ",".join(f"{k}={v}" for k, v in attrs.items() if v != M.DEFAULTS.get(k)) or "defaults"
 
 
-def make_lists(shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32):
+def make_lists(
+    shapes, dtype, device, attrs, *, noncontiguous=False, seed=0, step_dtype=torch.float32
+):
     """Params and grads at random, the states the attrs use at zero (as the optimizers start them), and
     the step counts at zero on the params' device (where torch.optim keeps them with fused=True)."""
     torch.manual_seed(seed)
     used = M.states_used(**attrs)
-    lists = {"param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
-             "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes]}
+    lists = {
+        "param": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+        "grad": [T.make(s, dtype, device, noncontiguous=noncontiguous) for s in shapes],
+    }
     for name in M.STATES:
-        lists[name] = ([T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
-                       if name in used else [])
+        lists[name] = (
+            [T.make(s, dtype, device, noncontiguous=noncontiguous).zero_() for s in shapes]
+            if name in used
+            else []
+        )
     steps = [torch.tensor(0.0, dtype=step_dtype, device=device) for _ in shapes]
     return lists, steps
 
@@ -199,7 +289,10 @@ def new_grads(lists, seed):
 
 def clone_lists(lists, device=None, dtype=None):
     """A copy of every list, optionally moved and cast (the same values, other memory)."""
-    return {k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v] for k, v in lists.items()}
+    return {
+        k: [t.to(device=device or t.device, dtype=dtype or t.dtype, copy=True) for t in v]
+        for k, v in lists.items()
+    }
 
 
 def _cpu_twin(lists, steps):
@@ -223,6 +316,7 @@ def _steps_equal(steps, value):
 # ---------------------------------------------------------------------------------------------
 # The CUDA kernel against the CPU kernel
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [t for t in CUDA_DTYPES if t in CPU_DTYPES], ids=str)
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
@@ -270,12 +364,20 @@ def test_many_tensors_of_mixed_dtypes(attrs):
     dtypes = [CUDA_DTYPES[i % len(CUDA_DTYPES)] for i in range(len(sizes))]
     torch.manual_seed(1)
     used = M.states_used(**attrs)
-    lists = {"param": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
-             "grad": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)]}
+    lists = {
+        "param": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
+        "grad": [T.make((n,), d, "cuda") for n, d in zip(sizes, dtypes)],
+    }
     for name in M.STATES:
-        lists[name] = [torch.zeros(n, dtype=d, device="cuda") for n, d in zip(sizes, dtypes)] if name in used else []
-    steps = [torch.tensor(float(i % 5), device="cuda", dtype=torch.float64 if i % 2 else torch.float32)
-             for i in range(len(sizes))]
+        lists[name] = (
+            [torch.zeros(n, dtype=d, device="cuda") for n, d in zip(sizes, dtypes)]
+            if name in used
+            else []
+        )
+    steps = [
+        torch.tensor(float(i % 5), device="cuda", dtype=torch.float64 if i % 2 else torch.float32)
+        for i in range(len(sizes))
+    ]
     ref, ref_steps = clone_lists(lists, "cpu", torch.float64), [s.item() for s in steps]
     for k in range(2):
         new_grads(lists, seed=k + 2)
@@ -317,6 +419,7 @@ def test_dense_strided_layouts(layout):
 # The step count stays on the device
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("step_dtype", [torch.float32, torch.float64], ids=str)
 def test_scalars_from_large_device_steps_without_synchronising(step_dtype):
     attrs = VALID[-1]
@@ -331,12 +434,15 @@ def test_scalars_from_large_device_steps_without_synchronising(step_dtype):
         torch.cuda.set_sync_debug_mode("default")
     call(cpu, cpu_steps, attrs)
     _assert_lists_close(lists, cpu, torch.float32, scale=10)
-    assert [s.item() for s in steps] == [1.0, 1000.0, 123457.0] and all(s.dtype == step_dtype for s in steps)
+    assert [s.item() for s in steps] == [1.0, 1000.0, 123457.0] and all(
+        s.dtype == step_dtype for s in steps
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Half types: float32 math, each result rounded once
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", HALF_DTYPES, ids=str)
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
@@ -345,7 +451,10 @@ def test_half_against_float32(dtype, attrs):
     # take the float32 rounding differences the rounding can expose (one unit in the last place).
     lists, steps = make_lists([(4099,), (33, 65)], dtype, "cuda", attrs)
     for name in M.STATES:  # states as after a few steps, not zeros
-        lists[name] = [T.make(t.shape, dtype, "cuda", low=0.0, high=1.0, seed=i) for i, t in enumerate(lists[name])]
+        lists[name] = [
+            T.make(t.shape, dtype, "cuda", low=0.0, high=1.0, seed=i)
+            for i, t in enumerate(lists[name])
+        ]
     wide, wide_steps = clone_lists(lists, dtype=torch.float32), [s.clone() for s in steps]
     call(lists, steps, attrs)
     call(wide, wide_steps, attrs)
@@ -359,7 +468,7 @@ def test_half_against_float32(dtype, attrs):
 # ---------------------------------------------------------------------------------------------
 # SGD on CUDA against torch.optim.SGD (fused=True, foreach=True)
 # ---------------------------------------------------------------------------------------------
-SGD_FIXED = { }
+SGD_FIXED = {}
 SGD_PEER = getattr(torch.optim, "SGD", None)
 
 
@@ -367,25 +476,35 @@ def sgd_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in SGD_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "momentum": attrs["momentum"], "dampening": attrs["dampening"], "weight_decay": attrs["weight_decay"], "nesterov": attrs["nesterov"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "momentum": attrs["momentum"],
+        "dampening": attrs["dampening"],
+        "weight_decay": attrs["weight_decay"],
+        "nesterov": attrs["nesterov"],
+        "maximize": attrs["maximize"],
+    }
 
 
 SGD_VALID = [k for k in map(sgd_kwargs, VALID) if k is not None]
 SGD_INVALID = [k for k in map(sgd_kwargs, INVALID) if k is not None]
 
 
-
 def _sgd_params(dtype, seed=0):
     torch.manual_seed(seed)
-    return [torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
-            for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]]
+    return [
+        torch.randn(s, dtype=dtype, device="cuda", requires_grad=True)
+        for s in [(7,), (3, 5), (1031,), (), (64, 129), (0,)]
+    ]
 
 
 def _sgd_train(opt, params, steps, seed=0):
     gen = torch.Generator(device="cuda").manual_seed(seed)
     for _ in range(steps):
         for p in params:
-            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(p.dtype)
+            p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float32, device="cuda").to(
+                p.dtype
+            )
         opt.step()
 
 
@@ -414,8 +533,11 @@ def _sgd_peer(params, kwargs, impl):
         pytest.skip(f"torch.optim.SGD({impl}=True) does not take {kwargs}: {exc}")
 
 
-@pytest.mark.parametrize("impl, kwargs", [("fused", k) for k in SGD_VALID]
-                         + [("foreach", k) for k in (SGD_VALID[0], SGD_VALID[-1])], ids=str)
+@pytest.mark.parametrize(
+    "impl, kwargs",
+    [("fused", k) for k in SGD_VALID] + [("foreach", k) for k in (SGD_VALID[0], SGD_VALID[-1])],
+    ids=str,
+)
 def test_sgd_matches_torch_optim_on_cuda(impl, kwargs):
     ours, theirs = _sgd_params(torch.float32), _sgd_params(torch.float32)
     opt_ours, opt_theirs = M.SGD(ours, **kwargs), _sgd_peer(theirs, kwargs, impl)
@@ -435,7 +557,9 @@ def test_sgd_half_params_match_torch_fused(kwargs, dtype):
     # Both keep the states in the param's dtype and compute in float32: the same to a unit or two in
     # the last place of the half type after a few steps. torch's foreach kernels compute in the half type.
     if SGD_PEER is not None and not _sgd_has_fused_cuda():
-        pytest.skip("torch.optim.SGD has no fused CUDA kernel, the one that computes half params in float32")
+        pytest.skip(
+            "torch.optim.SGD has no fused CUDA kernel, the one that computes half params in float32"
+        )
     ours, theirs = _sgd_params(dtype), _sgd_params(dtype)
     opt_ours, opt_theirs = M.SGD(ours, **kwargs), _sgd_peer(theirs, kwargs, "fused")
     _sgd_train(opt_ours, ours, 3)
@@ -461,7 +585,9 @@ def test_sgd_state_dict_interchanges_with_torch_fused(direction):
     dst.load_state_dict(copy.deepcopy(src.state_dict()))
     if direction == "to_torch_fused":
         for group in dst.param_groups:
-            group["fused"] = _sgd_has_fused_cuda()  # our groups carry no "fused" key: torch would default it to None
+            group["fused"] = (
+                _sgd_has_fused_cuda()
+            )  # our groups carry no "fused" key: torch would default it to None
     _sgd_train(src, a, 3, seed=3)
     _sgd_train(dst, b, 3, seed=3)
     for x, y in zip(a, b):
@@ -522,6 +648,7 @@ def test_sgd_step_captured_in_a_cuda_graph():
 # ---------------------------------------------------------------------------------------------
 # CUDA graphs, streams, devices
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("attrs", PER_PROGRAM, ids=_id)
 def test_op_captured_in_a_cuda_graph(attrs):
@@ -589,6 +716,7 @@ def test_device_guard():
 # Bad inputs on CUDA: a RuntimeError saying what to do, and nothing changed.
 # ---------------------------------------------------------------------------------------------
 
+
 def _unchanged(lists, steps, fn):
     before = {k: [t.clone() for t in v] for k, v in lists.items()}
     steps_before = [s.clone() for s in steps]
@@ -596,7 +724,9 @@ def _unchanged(lists, steps, fn):
     for k, v in lists.items():
         for x, y in zip(v, before[k]):
             assert torch.equal(x, y), f"{k} changed by a rejected call"
-    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), "state_steps changed by a rejected call"
+    assert all(torch.equal(x, y) for x, y in zip(steps, steps_before)), (
+        "state_steps changed by a rejected call"
+    )
 
 
 def _good():
@@ -615,14 +745,19 @@ def test_rejects_a_grad_on_the_cpu():
 def test_rejects_steps_on_the_cpu():
     lists, steps, attrs = _good()
     steps[0] = steps[0].cpu()
-    with pytest.raises(RuntimeError, match=r"state_steps\[0\] must be a one-element float32 or float64 tensor on cuda"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"state_steps\[0\] must be a one-element float32 or float64 tensor on cuda",
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))
 
 
 def test_rejects_params_on_the_cpu_with_steps_on_cuda():
     lists, steps, attrs = _good()
     cpu_lists = clone_lists(lists, "cpu")
-    with pytest.raises(RuntimeError, match=r"params\[0\] is on cpu but other tensors of the call are on CUDA"):
+    with pytest.raises(
+        RuntimeError, match=r"params\[0\] is on cpu but other tensors of the call are on CUDA"
+    ):
         _unchanged(cpu_lists, steps, lambda: call(cpu_lists, steps, attrs))
 
 
@@ -630,7 +765,9 @@ def test_rejects_unsupported_dtype_on_cuda():
     lists, steps, attrs = _good()
     for name in M.TENSORS:
         lists[name] = [t.to(torch.int32) for t in lists[name]]
-    with pytest.raises(RuntimeError, match="not supported; supported dtypes: float32, float64, float16, bfloat16"):
+    with pytest.raises(
+        RuntimeError, match="not supported; supported dtypes: float32, float64, float16, bfloat16"
+    ):
         call(lists, steps, attrs)
 
 
@@ -650,5 +787,7 @@ def test_rejects_params_on_two_devices():
         if lists[name]:
             lists[name][1] = lists[name][1].to("cuda:1")
     steps[1] = steps[1].to("cuda:1")
-    with pytest.raises(RuntimeError, match=r"params\[1\] is on cuda:1 but params\[0\] is on cuda:0"):
+    with pytest.raises(
+        RuntimeError, match=r"params\[1\] is on cuda:1 but params\[0\] is on cuda:0"
+    ):
         _unchanged(lists, steps, lambda: call(lists, steps, attrs))

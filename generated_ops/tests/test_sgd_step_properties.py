@@ -11,23 +11,38 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given  # noqa: E402
+from hypothesis import given
 
-from generated_ops import _properties_optimizer as O  # noqa: E402
-from generated_ops import _testing as T  # noqa: E402
-from generated_ops.ops import sgd_step as M  # noqa: E402
+from generated_ops import _properties_optimizer as O
+from generated_ops import _testing as T
+from generated_ops.ops import sgd_step as M
 
 # The dtypes of the CPU kernel (the classes run where the params are; torch.optim's CPU peer).
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 
 
 # The attr sets the spec allows (VALID) and refuses (INVALID), from the op's module.
 VALID, INVALID = O.attr_sets(M)
 
 
-SGD_FIXED = { }
+SGD_FIXED = {}
 SGD_PEER = getattr(torch.optim, "SGD", None)
 
 
@@ -35,7 +50,14 @@ def sgd_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in SGD_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "momentum": attrs["momentum"], "dampening": attrs["dampening"], "weight_decay": attrs["weight_decay"], "nesterov": attrs["nesterov"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "momentum": attrs["momentum"],
+        "dampening": attrs["dampening"],
+        "weight_decay": attrs["weight_decay"],
+        "nesterov": attrs["nesterov"],
+        "maximize": attrs["maximize"],
+    }
 
 
 SGD_VALID = [k for k in map(sgd_kwargs, VALID) if k is not None]

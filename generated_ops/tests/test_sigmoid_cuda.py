@@ -12,13 +12,15 @@ import torch
 from generated_ops import _testing as T
 from generated_ops.ops.sigmoid import sigmoid
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 CUDA_DTYPES = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
 HALF_DTYPES = [t for t in CUDA_DTYPES if t in (torch.float16, torch.bfloat16)]
 # Half results are float32 math rounded once: within two units in the last place of the rounded reference.
 HALF_RTOL = {torch.float16: 2 * 2.0**-10, torch.bfloat16: 2 * 2.0**-7}
-ATTRS = { }
+ATTRS = {}
 
 
 def reference(x):
@@ -43,9 +45,11 @@ def test_half_backward_against_float32(dtype):
     grad = torch.randn_like(out)
     ours = torch.autograd.grad(out, args, grad, allow_unused=True)
     ref_args = [a.detach().float().requires_grad_() for a in args]
-    theirs = torch.autograd.grad(reference(*ref_args, **ATTRS), ref_args, grad.float(), allow_unused=True)
-    for name, a, g, r in zip(('x',), args, ours, theirs):
-        if name in ['x']:
+    theirs = torch.autograd.grad(
+        reference(*ref_args, **ATTRS), ref_args, grad.float(), allow_unused=True
+    )
+    for name, a, g, r in zip(("x",), args, ours, theirs):
+        if name in ["x"]:
             r = torch.zeros_like(a) if r is None else r.to(dtype)
             # the float32 reference differentiates another formula: a few ulps of slack
             torch.testing.assert_close(g, r, rtol=4 * HALF_RTOL[dtype], atol=1e-3)
@@ -71,7 +75,7 @@ def test_cuda_graph_reduce_overhead():
         return sigmoid(*args, **ATTRS) * 2
 
     compiled = torch.compile(f, mode="reduce-overhead", fullgraph=True, dynamic=False)
-    for step in range(4):  # warm-up, record, then replays: each on fresh values
+    for _ in range(4):  # warm-up, record, then replays: each on fresh values
         args = _inputs((256, 129), torch.float32, requires_grad=True)
         torch.compiler.cudagraph_mark_step_begin()
         out = compiled(*args)
@@ -80,10 +84,12 @@ def test_cuda_graph_reduce_overhead():
         out.sum().backward()
         ref_args = [a.detach().double().requires_grad_() for a in args]
         (reference(*ref_args, **ATTRS) * 2).sum().backward()
-        for name, a, r in zip(('x',), args, ref_args):
-            if name in ['x']:
+        for name, a, r in zip(("x",), args, ref_args):
+            if name in ["x"]:
                 T.assert_close(a.grad, r.grad, torch.float32, scale=10)
-    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(dict(counters["inductor"]))
+    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(
+        dict(counters["inductor"])
+    )
 
 
 def test_runs_on_the_current_stream():

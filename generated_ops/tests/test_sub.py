@@ -14,17 +14,35 @@ from generated_ops.ops.sub import _composite as reference  # the forward as torc
 
 OP = torch.ops.generated_ops.sub.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES_BY_NAME = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+DEVICE_DTYPES_BY_NAME = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 DEVICE_DTYPES = T.device_dtypes(DEVICE_DTYPES_BY_NAME)
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+F64_DEVICES = T.devices(("cpu", "cuda"))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
-ATTRS = { "alpha": 0.75, }
+ATTRS = {
+    "alpha": 0.75,
+}
 # The attrs without a default (the rest keep theirs): what a call must pass at least.
-REQUIRED = { }
+REQUIRED = {}
 
 
 # Where each input's test values are drawn from (the spec's test_range, else [-3, 3]).
-RANGES = { "x": (-3.0, 3.0), "y": (-3.0, 3.0), }
+RANGES = {
+    "x": (-3.0, 3.0),
+    "y": (-3.0, 3.0),
+}
 
 
 def peer(x, y, alpha: float = 1.0):
@@ -33,28 +51,62 @@ def peer(x, y, alpha: float = 1.0):
 
 
 def make_inputs(shapes, dtype, device, **kwargs):
-    return [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
-            for s, name in zip(shapes, ('x', 'y'))]
+    return [
+        T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
+        for s, name in zip(shapes, ("x", "y"))
+    ]
 
 
 # Shapes per sample: one tuple per input. Scalars, empty, odd sizes (vector tails), broadcasting.
 SHAPES = [
-    ((), (), ),
-    ((0,), (0,), ),
-    ((7,), (7,), ),
-    ((3, 5), (3, 5), ),
-    ((2, 3, 4), (2, 3, 4), ),
-    ((1031,), (1031,), ),
-    ((4, 0, 3), (4, 0, 3), ),
-    ((3, 5), (5,), ),
-    ((2, 1, 4), (3, 1), ),
-    ((), (4, 6), ),
+    (
+        (),
+        (),
+    ),
+    (
+        (0,),
+        (0,),
+    ),
+    (
+        (7,),
+        (7,),
+    ),
+    (
+        (3, 5),
+        (3, 5),
+    ),
+    (
+        (2, 3, 4),
+        (2, 3, 4),
+    ),
+    (
+        (1031,),
+        (1031,),
+    ),
+    (
+        (4, 0, 3),
+        (4, 0, 3),
+    ),
+    (
+        (3, 5),
+        (5,),
+    ),
+    (
+        (2, 1, 4),
+        (3, 1),
+    ),
+    (
+        (),
+        (4, 6),
+    ),
 ]
 
 
 def samples(device, dtype, requires_grad=False, noncontiguous=False):
     for shapes in SHAPES:
-        yield make_inputs(shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous)
+        yield make_inputs(
+            shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous
+        )
 
 
 def _ids(shapes):
@@ -70,7 +122,9 @@ class TestSub:
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs([(4, 9)] * 2, dtype, device)
-        T.assert_close(sub(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype)
+        T.assert_close(
+            sub(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype
+        )
 
     def test_matches_torch(self, device, dtype):
         for args in samples(device, dtype):
@@ -96,8 +150,8 @@ class TestSub:
             ref_args = [a.detach().double().requires_grad_() for a in args]
             ref_out = reference(*ref_args, **ATTRS)
             theirs = torch.autograd.grad(ref_out, ref_args, grad.double(), allow_unused=True)
-            for name, a, g, r in zip(('x', 'y'), args, ours, theirs):
-                if name not in ['x', 'y']:
+            for name, a, g, r in zip(("x", "y"), args, ours, theirs):
+                if name not in ["x", "y"]:
                     continue
                 assert g is not None and g.shape == a.shape and g.dtype == a.dtype
                 T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10)
@@ -163,7 +217,7 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS, {}):
         args = make_inputs([(8, 33)] * 2, dtype, device, requires_grad=True)
-        wrt = [a for a, name in zip(args, ('x', 'y')) if name in ['x', 'y']]
+        wrt = [a for a, name in zip(args, ("x", "y")) if name in ["x", "y"]]
         got, expected = T.compiled_autograd_grads(lambda: sub(*args, **attrs), wrt)
         for g, e in zip(got, expected):
             T.assert_close(g, e, dtype)
@@ -173,9 +227,17 @@ def test_compiled_autograd(device, dtype):
 def test_gradcheck(device):
     dtype = torch.float64  # finite differences need the precision
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 64 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x', 'y'])
-                for s, name in zip(shapes, ('x', 'y'))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x", "y"],
+            )
+            for s, name in zip(shapes, ("x", "y"))
+        ]
         assert torch.autograd.gradcheck(lambda *xs: sub(*xs, **ATTRS), args)
 
 
@@ -185,7 +247,15 @@ def test_gradgradcheck(device):
     # its own): second derivatives must match finite differences of the first, never a silent zero.
     dtype = torch.float64
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 16 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x', 'y'])
-                for s, name in zip(shapes, ('x', 'y'))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x", "y"],
+            )
+            for s, name in zip(shapes, ("x", "y"))
+        ]
         assert torch.autograd.gradgradcheck(lambda *xs: sub(*xs, **ATTRS), args)

@@ -14,17 +14,32 @@ from generated_ops.ops.tanh import _composite as reference  # the forward as tor
 
 OP = torch.ops.generated_ops.tanh.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES_BY_NAME = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+DEVICE_DTYPES_BY_NAME = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 DEVICE_DTYPES = T.device_dtypes(DEVICE_DTYPES_BY_NAME)
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+F64_DEVICES = T.devices(("cpu", "cuda"))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
-ATTRS = { }
+ATTRS = {}
 # The attrs without a default (the rest keep theirs): what a call must pass at least.
-REQUIRED = { }
+REQUIRED = {}
 
 
 # Where each input's test values are drawn from (the spec's test_range, else [-3, 3]).
-RANGES = { "x": (-3.0, 3.0), }
+RANGES = {
+    "x": (-3.0, 3.0),
+}
 
 
 def peer(x):
@@ -33,25 +48,29 @@ def peer(x):
 
 
 def make_inputs(shapes, dtype, device, **kwargs):
-    return [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
-            for s, name in zip(shapes, ('x',))]
+    return [
+        T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
+        for s, name in zip(shapes, ("x",))
+    ]
 
 
 # Shapes per sample: one tuple per input. Scalars, empty, odd sizes (vector tails), broadcasting.
 SHAPES = [
-    ((), ),
-    ((0,), ),
-    ((7,), ),
-    ((3, 5), ),
-    ((2, 3, 4), ),
-    ((1031,), ),
-    ((4, 0, 3), ),
+    ((),),
+    ((0,),),
+    ((7,),),
+    ((3, 5),),
+    ((2, 3, 4),),
+    ((1031,),),
+    ((4, 0, 3),),
 ]
 
 
 def samples(device, dtype, requires_grad=False, noncontiguous=False):
     for shapes in SHAPES:
-        yield make_inputs(shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous)
+        yield make_inputs(
+            shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous
+        )
 
 
 def _ids(shapes):
@@ -67,7 +86,9 @@ class TestTanh:
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs([(4, 9)] * 1, dtype, device)
-        T.assert_close(tanh(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype)
+        T.assert_close(
+            tanh(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype
+        )
 
     def test_matches_torch(self, device, dtype):
         for args in samples(device, dtype):
@@ -93,8 +114,8 @@ class TestTanh:
             ref_args = [a.detach().double().requires_grad_() for a in args]
             ref_out = reference(*ref_args, **ATTRS)
             theirs = torch.autograd.grad(ref_out, ref_args, grad.double(), allow_unused=True)
-            for name, a, g, r in zip(('x',), args, ours, theirs):
-                if name not in ['x']:
+            for name, a, g, r in zip(("x",), args, ours, theirs):
+                if name not in ["x"]:
                     continue
                 assert g is not None and g.shape == a.shape and g.dtype == a.dtype
                 T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10)
@@ -147,7 +168,7 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS,):
         args = make_inputs([(8, 33)] * 1, dtype, device, requires_grad=True)
-        wrt = [a for a, name in zip(args, ('x',)) if name in ['x']]
+        wrt = [a for a, name in zip(args, ("x",)) if name in ["x"]]
         got, expected = T.compiled_autograd_grads(lambda: tanh(*args, **attrs), wrt)
         for g, e in zip(got, expected):
             T.assert_close(g, e, dtype)
@@ -157,9 +178,17 @@ def test_compiled_autograd(device, dtype):
 def test_gradcheck(device):
     dtype = torch.float64  # finite differences need the precision
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 64 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x'])
-                for s, name in zip(shapes, ('x',))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x"],
+            )
+            for s, name in zip(shapes, ("x",))
+        ]
         assert torch.autograd.gradcheck(lambda *xs: tanh(*xs, **ATTRS), args)
 
 
@@ -169,7 +198,15 @@ def test_gradgradcheck(device):
     # its own): second derivatives must match finite differences of the first, never a silent zero.
     dtype = torch.float64
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 16 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x'])
-                for s, name in zip(shapes, ('x',))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x"],
+            )
+            for s, name in zip(shapes, ("x",))
+        ]
         assert torch.autograd.gradgradcheck(lambda *xs: tanh(*xs, **ATTRS), args)

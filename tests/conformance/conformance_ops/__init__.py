@@ -11,62 +11,77 @@ from . import _build
 
 _build.load_library()
 
-from .ops.cf_adagrad import cf_adagrad, Adagrad  # noqa: E402
-from .ops.cf_addcmul import CfAddcmul, cf_addcmul, cf_addcmul_  # noqa: E402
-from .ops.cf_attention import CfAttention, cf_attention  # noqa: E402
-from .ops.cf_conv import CfConv, cf_conv  # noqa: E402
-from .ops.cf_custom import CfCustom, cf_custom  # noqa: E402
-from .ops.cf_flash import CfFlash, cf_flash  # noqa: E402
-from .ops.cf_gemm_act import CfGemmAct, cf_gemm_act  # noqa: E402
-from .ops.cf_huber import CfHuber, cf_huber  # noqa: E402
-from .ops.cf_linear_nll import CfLinearNll, cf_linear_nll  # noqa: E402
-from .ops.cf_nll import CfNll, cf_nll  # noqa: E402
-from .ops.cf_norm_affine import CfNormAffine, cf_norm_affine  # noqa: E402
-from .ops.cf_row_var import CfRowVar, cf_row_var  # noqa: E402
-from .ops.cf_rsub import CfRsub, cf_rsub  # noqa: E402
-from .ops.cf_threshold import CfThreshold, cf_threshold  # noqa: E402
+from . import optim  # conformance_ops.optim: the optimizer classes
+from ._gemm import current_gemm_backend, gemm_backend
+from ._index_checks import index_checks, index_checks_enabled
+from .ops.cf_adagrad import Adagrad, cf_adagrad
+from .ops.cf_addcmul import CfAddcmul, cf_addcmul, cf_addcmul_
+from .ops.cf_attention import CfAttention, cf_attention
+from .ops.cf_conv import CfConv, cf_conv
+from .ops.cf_custom import CfCustom, cf_custom
+from .ops.cf_flash import CfFlash, cf_flash
+from .ops.cf_gemm_act import CfGemmAct, cf_gemm_act
+from .ops.cf_huber import CfHuber, cf_huber
+from .ops.cf_linear_nll import CfLinearNll, cf_linear_nll
+from .ops.cf_nll import CfNll, cf_nll
+from .ops.cf_norm_affine import CfNormAffine, cf_norm_affine
+from .ops.cf_row_var import CfRowVar, cf_row_var
+from .ops.cf_rsub import CfRsub, cf_rsub
+from .ops.cf_threshold import CfThreshold, cf_threshold
+from .profiler import Profiler
 
-from . import optim  # noqa: E402,F401  (generated_ops.optim: the optimizer classes)
-from .profiler import Profiler  # noqa: E402
-from ._gemm import current_gemm_backend, gemm_backend  # noqa: E402
-from ._index_checks import index_checks, index_checks_enabled  # noqa: E402
-
-OPS = ("cf_adagrad", "cf_addcmul", "cf_attention", "cf_conv", "cf_custom", "cf_flash", "cf_gemm_act", "cf_huber", "cf_linear_nll", "cf_nll", "cf_norm_affine", "cf_row_var", "cf_rsub", "cf_threshold", )
+OPS = (
+    "cf_adagrad",
+    "cf_addcmul",
+    "cf_attention",
+    "cf_conv",
+    "cf_custom",
+    "cf_flash",
+    "cf_gemm_act",
+    "cf_huber",
+    "cf_linear_nll",
+    "cf_nll",
+    "cf_norm_affine",
+    "cf_row_var",
+    "cf_rsub",
+    "cf_threshold",
+)
 
 __all__ = [
-    "cf_adagrad",
+    "OPS",
     "Adagrad",
     "CfAddcmul",
+    "CfAttention",
+    "CfConv",
+    "CfCustom",
+    "CfFlash",
+    "CfGemmAct",
+    "CfHuber",
+    "CfLinearNll",
+    "CfNll",
+    "CfNormAffine",
+    "CfRowVar",
+    "CfRsub",
+    "CfThreshold",
+    "Profiler",
+    "cf_adagrad",
     "cf_addcmul",
     "cf_addcmul_",
-    "CfAttention",
     "cf_attention",
-    "CfConv",
     "cf_conv",
-    "CfCustom",
     "cf_custom",
-    "CfFlash",
     "cf_flash",
-    "CfGemmAct",
     "cf_gemm_act",
-    "CfHuber",
     "cf_huber",
-    "CfLinearNll",
     "cf_linear_nll",
-    "CfNll",
     "cf_nll",
-    "CfNormAffine",
     "cf_norm_affine",
-    "CfRowVar",
     "cf_row_var",
-    "CfRsub",
     "cf_rsub",
-    "CfThreshold",
     "cf_threshold",
-    "OPS",
-    "Profiler",
-    "gemm_backend",
     "current_gemm_backend",
+    "gemm_backend",
     "index_checks",
     "index_checks_enabled",
+    "optim",
 ]

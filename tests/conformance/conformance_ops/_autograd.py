@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -46,8 +47,10 @@ def first_order_only(op: str) -> Callable[[Callable[..., Any]], Callable[..., An
             tensors = [t for t in outs if isinstance(t, Tensor)]
             if not tensors:
                 return out
-            message = (f"double backward is not supported for {op}: its backward is fused kernels with no "
-                       "derivative of their own; differentiate it once (create_graph=False)")
+            message = (
+                f"double backward is not supported for {op}: its backward is fused kernels with no "
+                "derivative of their own; differentiate it once (create_graph=False)"
+            )
             linked = [t for t in sources if isinstance(t, Tensor) and t.requires_grad]
             marked = iter(_Refused.apply(message, len(tensors), *tensors, *linked))
             result = tuple(next(marked) if isinstance(t, Tensor) else t for t in outs)

@@ -69,20 +69,35 @@ CUDA_SOURCES = (
     "cf_rsub_cuda.cu",
     "cf_threshold_cuda.cu",
 )
-_ENV_KEYS = ("CXX", "CC", "CUDA_HOME", "TORCH_CUDA_ARCH_LIST", "GRIMOIRE_CPU_CAPABILITY", "GRIMOIRE_WITH_CUDA")
+_ENV_KEYS = (
+    "CXX",
+    "CC",
+    "CUDA_HOME",
+    "TORCH_CUDA_ARCH_LIST",
+    "GRIMOIRE_CPU_CAPABILITY",
+    "GRIMOIRE_WITH_CUDA",
+)
 _CAPABILITY_FLAGS = {
     "default": [],
     "avx2": ["-mavx2", "-mfma", "-mf16c", "-DCPU_CAPABILITY=AVX2", "-DCPU_CAPABILITY_AVX2"],
-    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mf16c",
-               "-DCPU_CAPABILITY=AVX512", "-DCPU_CAPABILITY_AVX512"],
+    "avx512": [
+        "-mavx512f",
+        "-mavx512bw",
+        "-mavx512vl",
+        "-mavx512dq",
+        "-mfma",
+        "-mf16c",
+        "-DCPU_CAPABILITY=AVX512",
+        "-DCPU_CAPABILITY_AVX512",
+    ],
 }
 
 
 # Custom ops: the kernel bodies the user writes in the project's kernels/ folder (beside semantics/),
 # compiled by path with the generated sources, so a compiler error names the user's file and line.
 KERNELS_DIR = PACKAGE_DIR.parent / "kernels"
-USER_CPU_KERNELS = ("cf_custom.cpp", )
-USER_CUDA_KERNELS = ("cf_custom.cu", )
+USER_CPU_KERNELS = ("cf_custom.cpp",)
+USER_CUDA_KERNELS = ("cf_custom.cu",)
 
 
 def user_kernel_sources(with_cuda: bool) -> list[Path]:
@@ -90,8 +105,10 @@ def user_kernel_sources(with_cuda: bool) -> list[Path]:
     paths = [KERNELS_DIR / n for n in USER_CPU_KERNELS + (USER_CUDA_KERNELS if with_cuda else ())]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"kernel source(s) of custom ops missing: {', '.join(missing)}; write them "
-                                f"against the signatures in {CSRC}/<op>_custom.h")
+        raise FileNotFoundError(
+            f"kernel source(s) of custom ops missing: {', '.join(missing)}; write them "
+            f"against the signatures in {CSRC}/<op>_custom.h"
+        )
     return paths
 
 
@@ -154,7 +171,9 @@ def _note(message: str) -> None:
 
 
 _LOCK_NAME = "build.lock"  # ours: flock-ed for the whole build, records who holds it
-_TORCH_LOCK_NAME = "lock"  # torch.utils.cpp_extension's FileBaton: O_EXCL-created, removed when done
+_TORCH_LOCK_NAME = (
+    "lock"  # torch.utils.cpp_extension's FileBaton: O_EXCL-created, removed when done
+)
 
 
 def _read_holder(path: Path) -> dict:
@@ -213,7 +232,9 @@ def _build_lock():
             _note(f"removing a stale build lock left by {_who(previous)} ({state})")
             with contextlib.suppress(FileNotFoundError):
                 torch_lock.unlink()
-        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
+        record = json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode(), 0)
         try:
@@ -239,6 +260,7 @@ def _describe(command: str) -> str:
 
     def short(p: str) -> str:
         return "/".join(Path(p).parts[-2:])
+
     if "-c" in words[:-1]:
         return f"compiling {short(words[words.index('-c') + 1])}"
     if "-o" in words[:-1]:
@@ -262,16 +284,21 @@ def _run_ninja(build_directory: str, verbose: bool, error_prefix: str) -> None:
 
     command = _ninja_command(cpp_extension)
     env = os.environ.copy()
-    dry = subprocess.run(command + ["-n"], cwd=build_directory, env=env, capture_output=True, text=True)
+    dry = subprocess.run(
+        command + ["-n"], cwd=build_directory, env=env, capture_output=True, text=True
+    )
     steps = [m for m in map(_NINJA_STEP.match, dry.stdout.splitlines()) if m]
     if dry.returncode == 0 and not steps:
         return  # nothing to compile: say nothing
-    _note(f"{len(steps) or 'some'} step(s) to run ({' '.join(command[:1] + command[2:])}) in {build_directory}")
+    _note(
+        f"{len(steps) or 'some'} step(s) to run ({' '.join(command[:1] + command[2:])}) in {build_directory}"
+    )
     start = time.monotonic()
     sys.stdout.flush()
     sys.stderr.flush()
-    proc = subprocess.Popen(command, cwd=build_directory, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        command, cwd=build_directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     log: list[str] = []
     try:
         for raw in proc.stdout:
@@ -281,7 +308,9 @@ def _run_ninja(build_directory: str, verbose: bool, error_prefix: str) -> None:
             if verbose:
                 _say(line)
             elif step:
-                _say(f"[{step[1]}/{step[2]}] {_describe(step[3])} ({time.monotonic() - start:.0f} s)")
+                _say(
+                    f"[{step[1]}/{step[2]}] {_describe(step[3])} ({time.monotonic() - start:.0f} s)"
+                )
         returncode = proc.wait()
     except BaseException:
         proc.kill()
@@ -320,12 +349,16 @@ def _capability() -> str:
     wanted = os.environ.get("GRIMOIRE_CPU_CAPABILITY")
     if wanted:
         if wanted not in _CAPABILITY_FLAGS:
-            raise ValueError(f"GRIMOIRE_CPU_CAPABILITY={wanted!r}: use one of {sorted(_CAPABILITY_FLAGS)}")
+            raise ValueError(
+                f"GRIMOIRE_CPU_CAPABILITY={wanted!r}: use one of {sorted(_CAPABILITY_FLAGS)}"
+            )
         return wanted
     import torch
 
     detected = torch.backends.cpu.get_cpu_capability().lower()
-    return "avx512" if detected.startswith("avx512") else ("avx2" if detected == "avx2" else "default")
+    return (
+        "avx512" if detected.startswith("avx512") else ("avx2" if detected == "avx2" else "default")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +378,9 @@ def _with_cuda() -> bool:
 
     available = torch.version.cuda is not None and CUDA_HOME is not None
     if wanted == "1" and not available:
-        raise RuntimeError("GRIMOIRE_WITH_CUDA=1 but torch has no CUDA or CUDA_HOME/nvcc is not found")
+        raise RuntimeError(
+            "GRIMOIRE_WITH_CUDA=1 but torch has no CUDA or CUDA_HOME/nvcc is not found"
+        )
     return available
 
 
@@ -354,7 +389,12 @@ def _device_archs() -> list[str]:
 
     if not torch.cuda.is_available():
         return []
-    return sorted({"%d.%d" % torch.cuda.get_device_capability(i) for i in range(torch.cuda.device_count())})
+    return sorted(
+        {
+            "{}.{}".format(*torch.cuda.get_device_capability(i))
+            for i in range(torch.cuda.device_count())
+        }
+    )
 
 
 def _cuda_arch_list() -> str:
@@ -367,8 +407,10 @@ def _cuda_arch_list() -> str:
         return ";".join(found or [DEFAULT_CUDA_ARCH])
     kept = [a for a in CUDA_ARCHS if not found or a.rstrip("a") in found]
     if not kept:
-        raise RuntimeError(f"the GPUs here are sm {found}, but the extension allows only {list(CUDA_ARCHS)} "
-                           "(its cuda_archs component): widen cuda_archs or set TORCH_CUDA_ARCH_LIST")
+        raise RuntimeError(
+            f"the GPUs here are sm {found}, but the extension allows only {list(CUDA_ARCHS)} "
+            "(its cuda_archs component): widen cuda_archs or set TORCH_CUDA_ARCH_LIST"
+        )
     return ";".join(kept)
 
 
@@ -406,7 +448,9 @@ def _cuda_build_env(with_cuda: bool):
             os.environ["TORCH_CUDA_ARCH_LIST"] = _cuda_arch_list()
             wraps_itself = hasattr(cpp_extension, "_wrap_compiler")
             if shutil.which("ccache") and not wraps_itself and "PYTORCH_NVCC" not in os.environ:
-                os.environ["PYTORCH_NVCC"] = "ccache " + os.path.join(cpp_extension.CUDA_HOME, "bin", "nvcc")
+                os.environ["PYTORCH_NVCC"] = "ccache " + os.path.join(
+                    cpp_extension.CUDA_HOME, "bin", "nvcc"
+                )
         yield os.environ.get("TORCH_CUDA_ARCH_LIST", "") if with_cuda else ""
     finally:
         os.environ.clear()
@@ -435,7 +479,12 @@ def _build_locked(verbose: bool) -> Path:
         sources += [str(CSRC / s) for s in CUDA_SOURCES]
     sources += [str(p) for p in user_kernel_sources(with_cuda)]
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    cflags = ["-O3", "-fopenmp", "-DGRIMOIRE_WITH_CUDA=%d" % with_cuda, *_CAPABILITY_FLAGS[capability]]
+    cflags = [
+        "-O3",
+        "-fopenmp",
+        f"-DGRIMOIRE_WITH_CUDA={int(with_cuda)}",
+        *_CAPABILITY_FLAGS[capability],
+    ]
     with _cuda_build_env(with_cuda) as archs, _streaming_ninja():
         cpp_extension.load(
             name=NAME,
@@ -453,8 +502,12 @@ def _build_locked(verbose: bool) -> Path:
             verbose=verbose,
         )
     _check_shared_libstdcxx(library_path())
-    _write_atomically(_stamp_file(), json.dumps({"stamp": stamp, "cpu_capability": capability,
-                                                 "cuda": with_cuda, "cuda_archs": archs}))
+    _write_atomically(
+        _stamp_file(),
+        json.dumps(
+            {"stamp": stamp, "cpu_capability": capability, "cuda": with_cuda, "cuda_archs": archs}
+        ),
+    )
     return library_path()
 
 
@@ -468,9 +521,11 @@ def _check_shared_libstdcxx(library: Path) -> None:
     needed = subprocess.run([ldd, str(library)], capture_output=True, text=True).stdout
     if "libstdc++" not in needed:
         library.unlink()
-        raise RuntimeError(f"{library.name} was linked without the shared libstdc++ (the C++ compiler "
-                           f"{os.environ.get('CXX', 'c++')} links it statically): use a compiler that links it "
-                           "dynamically, e.g. CXX=/usr/bin/g++ CC=/usr/bin/gcc")
+        raise RuntimeError(
+            f"{library.name} was linked without the shared libstdc++ (the C++ compiler "
+            f"{os.environ.get('CXX', 'c++')} links it statically): use a compiler that links it "
+            "dynamically, e.g. CXX=/usr/bin/g++ CC=/usr/bin/gcc"
+        )
 
 
 def _built_for_these_gpus() -> bool:
@@ -498,8 +553,10 @@ def shipped_library() -> Path | None:
     installed = importlib.metadata.version("torch")
     # A local tag ("+cu130") may be in one record and not the other (PyPI's metadata drops it).
     if built_for.split("+")[0] != installed.split("+")[0]:
-        raise ImportError(f"{NAME}: this wheel's library was built for torch {built_for}, but torch {installed} "
-                          f"is installed; install torch=={built_for.split('+')[0]} or rebuild the wheel")
+        raise ImportError(
+            f"{NAME}: this wheel's library was built for torch {built_for}, but torch {installed} "
+            f"is installed; install torch=={built_for.split('+')[0]} or rebuild the wheel"
+        )
     return lib
 
 
@@ -523,7 +580,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show the compiler commands")
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
-    parser.add_argument("--check-fresh", action="store_true", help="exit 0 when nothing needs building")
+    parser.add_argument(
+        "--check-fresh", action="store_true", help="exit 0 when nothing needs building"
+    )
     args = parser.parse_args()
     # SIGTERM as an exception, so that torch's FileBaton and our lock are released on the way out.
     import signal

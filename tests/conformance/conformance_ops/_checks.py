@@ -9,7 +9,8 @@ Without these, such a call returned an uninitialised result (or, for an optimize
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Optional, Union
 
 import torch
 from torch import Tensor
@@ -17,7 +18,9 @@ from torch import Tensor
 Arg = Union[Tensor, None, Sequence[Tensor]]
 
 
-def same_device(op: str, names: Sequence[str], args: Sequence[Arg], cpu_scalars: bool = False) -> None:
+def same_device(
+    op: str, names: Sequence[str], args: Sequence[Arg], cpu_scalars: bool = False
+) -> None:
     """Every tensor among args (a tensor, None, or a list of tensors) on one device, as torch's own ops
     require. cpu_scalars: a 0-dim CPU tensor may join tensors of any device (an elementwise op reads it
     as a number, as TensorIterator does)."""
@@ -31,9 +34,13 @@ def same_device(op: str, names: Sequence[str], args: Sequence[Arg], cpu_scalars:
                 first = (name, t.device)
                 continue
             where = first
-            torch._check(t.device == where[1], lambda: (
-                f"{op}: {name} is on {t.device} but {where[0]} is on {where[1]}; "
-                "move all inputs to one device."))
+            torch._check(
+                t.device == where[1],
+                lambda: (
+                    f"{op}: {name} is on {t.device} but {where[0]} is on {where[1]}; "
+                    "move all inputs to one device."
+                ),
+            )
 
 
 def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
@@ -41,7 +48,9 @@ def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
     checks a dim argument: the op moves it last and its result back."""
     rank = max(x.dim(), 1)
     if not -rank <= dim < rank:
-        raise IndexError(f"{op}: dim {dim} is out of range for a {x.dim()}-d {name} "
-                         f"(expected one in [{-rank}, {rank - 1}])")
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a {x.dim()}-d {name} "
+            f"(expected one in [{-rank}, {rank - 1}])"
+        )
     d = dim % rank
     return None if d == rank - 1 or x.dim() == 0 else d

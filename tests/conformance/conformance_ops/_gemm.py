@@ -32,7 +32,7 @@ class gemm_backend:
             raise ValueError(f"gemm_backend: {name!r} is not one of {BACKENDS}")
         self.previous = _swap(name)
 
-    def __enter__(self) -> "gemm_backend":
+    def __enter__(self) -> gemm_backend:
         return self
 
     def __exit__(self, *exc) -> None:

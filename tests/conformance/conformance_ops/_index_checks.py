@@ -28,7 +28,7 @@ class index_checks:
             raise TypeError(f"index_checks: enabled must be True or False, got {enabled!r}")
         self.previous = torch.ops.conformance_ops._index_checks(enabled)
 
-    def __enter__(self) -> "index_checks":
+    def __enter__(self) -> index_checks:
         return self
 
     def __exit__(self, *exc) -> None:

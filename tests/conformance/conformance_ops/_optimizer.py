@@ -15,10 +15,10 @@ kernel reads it there, so a step never synchronises with the host and can be cap
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import torch
-
 
 try:  # DTensor params (FSDP2, tensor parallelism): the step runs on each process's local shard
     from torch.distributed.tensor import DTensor as _DTensor
@@ -32,11 +32,19 @@ def _local(t: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
     DTensor optimizers keep them); anything else is refused rather than stepped wrong."""
     if _DTensor is None or not isinstance(t, _DTensor):
         if _DTensor is not None and isinstance(param, _DTensor):
-            raise RuntimeError("a DTensor param with a plain-tensor gradient or state: shard them alike")
+            raise RuntimeError(
+                "a DTensor param with a plain-tensor gradient or state: shard them alike"
+            )
         return t
-    if not isinstance(param, _DTensor) or t.device_mesh != param.device_mesh or t.placements != param.placements:
-        raise RuntimeError(f"the optimizer step needs the param, its grad and its states sharded alike; got "
-                           f"{getattr(param, 'placements', 'a plain tensor')} and {t.placements}")
+    if (
+        not isinstance(param, _DTensor)
+        or t.device_mesh != param.device_mesh
+        or t.placements != param.placements
+    ):
+        raise RuntimeError(
+            f"the optimizer step needs the param, its grad and its states sharded alike; got "
+            f"{getattr(param, 'placements', 'a plain tensor')} and {t.placements}"
+        )
     return t.to_local()
 
 
@@ -75,8 +83,10 @@ class GeneratedOptimizer(torch.optim.Optimizer):
             value = group[key]
             values = tuple(value) if len(names) > 1 else (value,)
             if len(values) != len(names):
-                raise ValueError(f"{type(self).__name__}: {key} must hold {len(names)} values ({', '.join(names)}), "
-                                 f"got {value!r}")
+                raise ValueError(
+                    f"{type(self).__name__}: {key} must hold {len(names)} values ({', '.join(names)}), "
+                    f"got {value!r}"
+                )
             for name, v in zip(names, values):
                 out[name] = _as(v, self.ATTR_TYPES[name])
         return out
@@ -112,7 +122,9 @@ class GeneratedOptimizer(torch.optim.Optimizer):
                 step = state.get("step")
                 if step is None:
                     # torch.optim.SGD keeps no step count: state loaded from it without one has stepped before.
-                    step = state["step"] = torch.tensor(1.0 if state else 0.0, dtype=_step_dtype(), device=device)
+                    step = state["step"] = torch.tensor(
+                        1.0 if state else 0.0, dtype=_step_dtype(), device=device
+                    )
                 elif step.device != device:
                     step = state["step"] = step.to(device)
                 lists = calls.get(device)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from hypothesis import example, strategies as st
+from hypothesis import example
+from hypothesis import strategies as st
 
 PROFILE = "grimoire"
 
@@ -48,15 +49,25 @@ def big(dtype: torch.dtype) -> float:
 
 def special_value(name: str, dtype: torch.dtype) -> float:
     fi = torch.finfo(dtype)
-    return {"inf": math.inf, "-inf": -math.inf, "nan": math.nan, "big": big(dtype), "-big": -big(dtype),
-            "denormal": fi.smallest_normal / 8, "-denormal": -fi.smallest_normal / 8,
-            "zero": 0.0, "-zero": -0.0, "one": 1.0}[name]
+    return {
+        "inf": math.inf,
+        "-inf": -math.inf,
+        "nan": math.nan,
+        "big": big(dtype),
+        "-big": -big(dtype),
+        "denormal": fi.smallest_normal / 8,
+        "-denormal": -fi.smallest_normal / 8,
+        "zero": 0.0,
+        "-zero": -0.0,
+        "one": 1.0,
+    }[name]
 
 
 @dataclass(frozen=True)
 class Values:
     """How one tensor's values are drawn: uniform in [low, high] from `seed`, then a fraction `density`
     of the elements replaced by special values, drawn among `specials`."""
+
     seed: int
     specials: tuple[str, ...] = ()
     density: float = 0.0
@@ -71,9 +82,12 @@ def values(finite: bool = False, specials: bool = True) -> st.SearchStrategy[Val
     plain = st.builds(Values, st.integers(0, 2**31 - 1))
     if not specials:
         return plain
-    sprinkled = st.builds(Values, st.integers(0, 2**31 - 1),
-                          st.lists(st.sampled_from(pool), min_size=1, max_size=4, unique=True).map(tuple),
-                          st.sampled_from([0.02, 0.2, 0.6, 1.0]))
+    sprinkled = st.builds(
+        Values,
+        st.integers(0, 2**31 - 1),
+        st.lists(st.sampled_from(pool), min_size=1, max_size=4, unique=True).map(tuple),
+        st.sampled_from([0.02, 0.2, 0.6, 1.0]),
+    )
     return st.one_of(plain, sprinkled)
 
 
@@ -81,8 +95,9 @@ LAYOUTS = ("contiguous", "noncontiguous", "transposed")
 layouts = st.sampled_from(LAYOUTS)
 
 
-def make(shape, dtype, device, v: Values, *, low=-3.0, high=3.0, layout="contiguous",
-         requires_grad=False) -> torch.Tensor:
+def make(
+    shape, dtype, device, v: Values, *, low=-3.0, high=3.0, layout="contiguous", requires_grad=False
+) -> torch.Tensor:
     """A tensor of `shape` with the values `v` describes, as the view `layout` says: contiguous,
     non-contiguous (every other element of a wider last dim) or transposed (the last two dims swapped
     in memory). Deterministic: the same arguments give the same tensor. With requires_grad, the
@@ -92,9 +107,11 @@ def make(shape, dtype, device, v: Values, *, low=-3.0, high=3.0, layout="contigu
         layout = "noncontiguous" if len(shape) == 1 else "contiguous"
     if layout == "noncontiguous" and not shape:
         layout = "contiguous"
-    base_shape = {"contiguous": shape,
-                  "noncontiguous": shape[:-1] + (2 * shape[-1] + 1,) if shape else shape,
-                  "transposed": shape[:-2] + (shape[-1], shape[-2]) if len(shape) >= 2 else shape}[layout]
+    base_shape = {
+        "contiguous": shape,
+        "noncontiguous": shape[:-1] + (2 * shape[-1] + 1,) if shape else shape,
+        "transposed": shape[:-2] + (shape[-1], shape[-2]) if len(shape) >= 2 else shape,
+    }[layout]
     g = torch.Generator().manual_seed(v.seed)
     x = torch.rand(base_shape, generator=g, dtype=torch.float64) * (high - low) + low
     if v.specials and x.numel():
@@ -120,7 +137,9 @@ def mask_rows(x: torch.Tensor, seed: int, mode: str) -> torch.Tensor:
     n = x.shape[-1]
     rows = x.numel() // n
     m = torch.rand((rows, n), generator=g) < 0.5
-    m[torch.arange(rows), torch.randint(n, (rows,), generator=g)] = False  # each row keeps one element ...
+    m[torch.arange(rows), torch.randint(n, (rows,), generator=g)] = (
+        False  # each row keeps one element ...
+    )
     if mode == "full":
         m[::2] = True  # ... but the fully masked ones
     elif mode == "mixed":
@@ -132,7 +151,11 @@ def mask_rows(x: torch.Tensor, seed: int, mode: str) -> torch.Tensor:
 
 
 def _float64(t):
-    return t.detach().double().requires_grad_(t.requires_grad) if isinstance(t, torch.Tensor) and t.is_floating_point() else t
+    return (
+        t.detach().double().requires_grad_(t.requires_grad)
+        if isinstance(t, torch.Tensor) and t.is_floating_point()
+        else t
+    )
 
 
 def as_float64(args):
@@ -148,18 +171,33 @@ def _describe(t: torch.Tensor) -> str:
     return f"{tuple(t.shape)} {str(t.dtype).removeprefix('torch.')}"
 
 
-def assert_matches(ours, theirs, theirs64=None, dtype=None, *, scale: float = 1.0, magnitude=None,
-                   what: str = "result", also=()) -> None:
+def assert_matches(
+    ours,
+    theirs,
+    theirs64=None,
+    dtype=None,
+    *,
+    scale: float = 1.0,
+    magnitude=None,
+    what: str = "result",
+    also=(),
+) -> None:
     """ours agrees with torch's result `theirs` (computed in ours' dtype) or with `theirs64` (torch's float64
     result), element by element: equal, or NaN where torch has NaN, or within the dtype's rtol/atol
     (times scale). `magnitude`, broadcastable to the result, widens atol where the result is a sum of
     many terms (atol * magnitude, magnitude being a sum of |terms| or a row length): a reduction's
     rounding error grows with its terms, not with its result. Infinities must match exactly."""
-    assert isinstance(ours, torch.Tensor), f"{what}: got {type(ours).__name__}, torch gives a tensor"
+    assert isinstance(ours, torch.Tensor), (
+        f"{what}: got {type(ours).__name__}, torch gives a tensor"
+    )
     dtype = dtype or theirs.dtype
-    assert ours.shape == theirs.shape, f"{what}: shape {tuple(ours.shape)}, torch gives {tuple(theirs.shape)}"
+    assert ours.shape == theirs.shape, (
+        f"{what}: shape {tuple(ours.shape)}, torch gives {tuple(theirs.shape)}"
+    )
     assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, torch gives {theirs.dtype}"
-    assert ours.device == theirs.device, f"{what}: device {ours.device}, torch gives {theirs.device}"
+    assert ours.device == theirs.device, (
+        f"{what}: device {ours.device}, torch gives {theirs.device}"
+    )
     rtol, atol = TOLERANCES[dtype]
     rtol, atol = rtol * scale, atol * scale
     a = ours.detach().cpu().double()
@@ -169,8 +207,11 @@ def assert_matches(ours, theirs, theirs64=None, dtype=None, *, scale: float = 1.
     # Other results torch gives for the same inputs: its CPU kernel's where the op ran on CUDA (torch's
     # CUDA and CPU kernels disagree at some edges, e.g. a norm's row holding -inf: NaN on CUDA, 0 on CPU).
     refs += [r.detach().cpu().to(dtype).double() for r in also]
-    bound = torch.full_like(a, atol) if magnitude is None else (
-        atol * (1 + torch.as_tensor(magnitude).detach().cpu().double().abs())).expand_as(a)
+    bound = (
+        torch.full_like(a, atol)
+        if magnitude is None
+        else (atol * (1 + torch.as_tensor(magnitude).detach().cpu().double().abs())).expand_as(a)
+    )
     ok = torch.zeros_like(a, dtype=torch.bool)
     for r in refs:
         both_nan = a.isnan() & r.isnan()
@@ -195,8 +236,10 @@ def assert_matches(ours, theirs, theirs64=None, dtype=None, *, scale: float = 1.
         i = tuple(idx)
         r64 = f", torch float64 {refs[1][i].item():.6g}" if len(refs) > 1 else ""
         lines.append(f"  at {list(i)}: ours {a[i].item():.6g}, torch {refs[0][i].item():.6g}{r64}")
-    raise AssertionError(f"{what} ({_describe(ours)}): {bad.shape[0]} of {a.numel()} elements differ from "
-                         f"torch beyond rtol={rtol:.2g} atol={atol:.2g}:\n" + "\n".join(lines))
+    raise AssertionError(
+        f"{what} ({_describe(ours)}): {bad.shape[0]} of {a.numel()} elements differ from "
+        f"torch beyond rtol={rtol:.2g} atol={atol:.2g}:\n" + "\n".join(lines)
+    )
 
 
 def check_raises_like_torch(ours_fn, peer_fn):
@@ -204,7 +247,7 @@ def check_raises_like_torch(ours_fn, peer_fn):
     raises) and (None, error) is returned. Else returns (torch's result, None)."""
     try:
         return peer_fn(), None
-    except Exception as e:  # noqa: BLE001  (whatever torch raises, ours must refuse the input too)
+    except Exception as e:  # whatever torch raises, ours must refuse the input too
         with pytest.raises((RuntimeError, type(e))):
             ours_fn()
         return None, e
@@ -213,17 +256,20 @@ def check_raises_like_torch(ours_fn, peer_fn):
 def on_cpu(fn, args, kwargs=None):
     """fn on CPU copies of the tensors in args (None where torch's CPU kernel refuses them): what torch
     gives on its other device, an accepted result where the op runs on CUDA."""
-    moved = [a.detach().cpu().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a for a in args]
+    moved = [
+        a.detach().cpu().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
+        for a in args
+    ]
     try:
         return fn(*moved, **(kwargs or {})), moved
-    except Exception:  # noqa: BLE001  (torch's CPU kernel may refuse a dtype its CUDA one takes)
+    except Exception:  # torch's CPU kernel may refuse a dtype its CUDA one takes
         return None, moved
 
 
 def grads(out, wrt, upstream):
     """torch.autograd.grad of out (a tensor or tuple) w.r.t. wrt, with the given upstream gradients;
     a gradient that does not flow is zeros, as our ops return it."""
-    outs = [o for o in outputs(out)]
+    outs = list(outputs(out))
     pairs = [(o, u) for o, u in zip(outs, upstream) if u is not None and o.requires_grad]
     got = torch.autograd.grad([o for o, _ in pairs], wrt, [u for _, u in pairs], allow_unused=True)
     return [torch.zeros_like(w) if g is None else g for g, w in zip(got, wrt)]
@@ -232,20 +278,26 @@ def grads(out, wrt, upstream):
 def upstream_like(out, seed: int):
     """One random upstream gradient per output (the same values for ours and torch's)."""
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(o.shape, generator=g, dtype=torch.float64).to(dtype=o.dtype, device=o.device)
-            for o in outputs(out)]
+    return [
+        torch.randn(o.shape, generator=g, dtype=torch.float64).to(dtype=o.dtype, device=o.device)
+        for o in outputs(out)
+    ]
 
 
 def with_examples(*examples):
     """A decorator: @example(**kwargs) for each kwargs in examples, in their order (as stacked @example
     lines): the cases every profile runs, whatever Hypothesis draws."""
+
     def decorate(f):
         for kwargs in reversed(examples):
             f = example(**kwargs)(f)
         return f
+
     return decorate
 
 
 def peer_missing(op: str, kind: str) -> str:
-    return (f"{op} has no torch peer: its properties are checked against its own composite reference only. "
-            f"Add component({op}, peer, 'torch.<function>'(...)) to its spec to compare it with torch.")
+    return (
+        f"{op} has no torch peer: its properties are checked against its own composite reference only. "
+        f"Add component({op}, peer, 'torch.<function>'(...)) to its spec to compare it with torch."
+    )

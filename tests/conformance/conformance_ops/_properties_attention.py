@@ -23,14 +23,22 @@ PLAIN = P.Values(1)
 
 def build(case, dtype, device, requires_grad=False):
     """query (lead, lq, d), key (lead, lk, d), value (lead, lk, dv)."""
-    shapes = [case.lead + (case.lq, case.d), case.lead + (case.lk, case.d), case.lead + (case.lk, case.dv)]
-    return [P.make(s, dtype, device, v, low=-2, high=2, layout=layout, requires_grad=requires_grad)
-            for s, v, layout in zip(shapes, case.values, case.layouts)]
+    shapes = [
+        case.lead + (case.lq, case.d),
+        case.lead + (case.lk, case.d),
+        case.lead + (case.lk, case.dv),
+    ]
+    return [
+        P.make(s, dtype, device, v, low=-2, high=2, layout=layout, requires_grad=requires_grad)
+        for s, v, layout in zip(shapes, case.values, case.layouts)
+    ]
 
 
 def with_examples(examples, which, **extra):
     """@example examples[i] for i in which (in that order), with the extra arguments."""
     return P.with_examples(*({"case": examples[i], **extra} for i in which))
+
+
 def conditioning(q, k, scale, dtype) -> float:
     """How much softmax(scale * q k^T) amplifies rounding: an exp of a score of magnitude m carries a
     relative error of about m * eps, which the weights and the output inherit (torch's result too). The
@@ -38,7 +46,9 @@ def conditioning(q, k, scale, dtype) -> float:
     finite = [t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k)]
     if finite[0].numel() == 0 or finite[1].numel() == 0:
         return 10.0
-    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * float((finite[0] @ finite[1].transpose(-2, -1)).max())
+    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * float(
+        (finite[0] @ finite[1].transpose(-2, -1)).max()
+    )
     rtol = P.TOLERANCES[dtype][0]
     return min(1000.0, max(10.0, 4 * m * torch.finfo(dtype).eps / rtol))
 
@@ -51,7 +61,9 @@ def rows_of_rounding_noise(q, k, scale, dtype):
     qa, ka = (t.detach().double().nan_to_num(0.0, 0.0, 0.0).abs() for t in (q, k))
     if qa.numel() == 0 or ka.numel() == 0:
         return torch.zeros((*q.shape[:-1], 1), dtype=torch.bool, device=q.device)
-    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * (qa @ ka.transpose(-2, -1)).amax(-1, keepdim=True)
+    m = abs(scale if scale is not None else q.shape[-1] ** -0.5) * (qa @ ka.transpose(-2, -1)).amax(
+        -1, keepdim=True
+    )
     return 4 * m * torch.finfo(dtype).eps / P.TOLERANCES[dtype][0] > 1000.0
 
 
@@ -72,26 +84,31 @@ def rounding_magnitudes(args, upstream, scale, causal=False):
     if len(upstream) > 1:
         dp = dp + upstream[1].detach().double().abs()
     ds = p * (dp + (p * dp).sum(-1, keepdim=True))
-    return abs(s) * ds @ k.abs(), abs(s) * ds.transpose(-2, -1) @ q.abs(), p.transpose(-2, -1) @ d_out
+    return (
+        abs(s) * ds @ k.abs(),
+        abs(s) * ds.transpose(-2, -1) @ q.abs(),
+        p.transpose(-2, -1) @ d_out,
+    )
 
 
-def assert_gradients_match(got, expected, expected64, args, upstream, case, device, dtype, causal=False):
+def assert_gradients_match(
+    got, expected, expected64, args, upstream, case, device, dtype, causal=False
+):
     """The gradients of query, key and value match torch's. On CUDA, where a row's softmax is saturated
     (its weights rounding noise, e.g. scale=1e30), its true dS is ~0 and dQ, dK hold only rounding of
     dP - sum(P dP) times the scale and |key| / |query| (the flash kernels take that delta from the rounded
     output, as FlashAttention-2 and torch's own flash kernel do; torch's math backend sums in another
     order): there only dV (which does not read delta) is compared, and dQ on the other rows."""
-    noisy = rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
+    noisy = (
+        rows_of_rounding_noise(args[0], args[1], case.scale, dtype) if device == "cuda" else None
+    )
     magnitudes = rounding_magnitudes(args, upstream, case.scale, causal)
     for name, g, e, e64, m in zip(["query", "key", "value"], got, expected, expected64, magnitudes):
         if noisy is not None and bool(noisy.any()) and name != "value":
             if name == "key":
                 continue
             g, e, e64 = (t.where(~noisy, 0) for t in (g, e, e64))
-        P.assert_matches(g, e, e64, dtype, scale=10, magnitude=m,
-                         what=f"gradient of {name}")
-
-
+        P.assert_matches(g, e, e64, dtype, scale=10, magnitude=m, what=f"gradient of {name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,14 +130,23 @@ class Case:
 def cases(draw, finite=False):
     lead = draw(st.sampled_from([(0,), (1,), (2,), (1, 2), (2, 3), (0, 2)]))
     seq = st.one_of(st.integers(0, 9), st.sampled_from([16, 33, 64]))
-    return Case(lead, draw(seq), draw(seq), draw(st.integers(1, 16)), draw(st.integers(1, 9)),
-                draw(st.sampled_from([None, 0.3, -0.5, 1000.0])),
-                tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
+    return Case(
+        lead,
+        draw(seq),
+        draw(seq),
+        draw(st.integers(1, 16)),
+        draw(st.integers(1, 9)),
+        draw(st.sampled_from([None, 0.3, -0.5, 1000.0])),
+        tuple(draw(P.values(finite=finite)) for _ in range(3)),
+        tuple(draw(P.layouts) for _ in range(3)),
+    )
 
 
-EXAMPLES = [Case((2,), 5, 0, 8, 4, None, (PLAIN,) * 3, ("contiguous",) * 3),
-            Case((1, 2), 7, 9, 8, 8, 1e30, (P.Values(2, P.FINITE_SPECIALS, 0.3),) * 3, ("transposed",) * 3),
-            Case((2,), 4, 6, 5, 3, None, (P.Values(3, P.SPECIALS, 0.2),) * 3, ("noncontiguous",) * 3)]
+EXAMPLES = [
+    Case((2,), 5, 0, 8, 4, None, (PLAIN,) * 3, ("contiguous",) * 3),
+    Case((1, 2), 7, 9, 8, 8, 1e30, (P.Values(2, P.FINITE_SPECIALS, 0.3),) * 3, ("transposed",) * 3),
+    Case((2,), 4, 6, 5, 3, None, (P.Values(3, P.SPECIALS, 0.2),) * 3, ("noncontiguous",) * 3),
+]
 forward_examples = with_examples(EXAMPLES, [0, 1, 2])
 backward_examples = with_examples(EXAMPLES, [0, 1], seed=0)
 
@@ -128,14 +154,18 @@ backward_examples = with_examples(EXAMPLES, [0, 1], seed=0)
 def check_forward(fn, peer, device, dtype, case):
     """Both outputs (the output and the weights) match the peer's; where the peer raises, the op raises."""
     q, k, v = build(case, dtype, device)
-    theirs, error = P.check_raises_like_torch(lambda: fn(q, k, v, case.scale), lambda: peer(q, k, v, case.scale))
+    theirs, error = P.check_raises_like_torch(
+        lambda: fn(q, k, v, case.scale), lambda: peer(q, k, v, case.scale)
+    )
     if error is not None:
         return
     theirs64 = peer(q.double(), k.double(), v.double(), case.scale)
     ours = fn(q, k, v, case.scale)
     c = conditioning(q, k, case.scale, dtype)
     P.assert_matches(ours[1], theirs[1], theirs64[1], dtype, scale=c, what="attention weights")
-    P.assert_matches(ours[0], theirs[0], theirs64[0], dtype, scale=c, magnitude=case.lk, what="output")
+    P.assert_matches(
+        ours[0], theirs[0], theirs64[0], dtype, scale=c, magnitude=case.lk, what="output"
+    )
 
 
 def check_backward(fn, peer, device, dtype, case, seed):
@@ -171,16 +201,38 @@ class FlashCase:
 def flash_cases(draw, finite=False):
     lead = draw(st.sampled_from([(0, 2), (1, 1), (1, 2), (2, 3), (2, 0)]))
     seq = st.one_of(st.integers(1, 9), st.sampled_from([16, 33, 64, 130]))
-    return FlashCase(lead, draw(seq), draw(seq), draw(st.integers(1, 16)), draw(st.integers(1, 9)),
-                     # No negative scale: torch's math backend scales q and k by sqrt(scale) each (NaN for
-                     # scale < 0) where its other backends do not; torch leaves it undefined.
-                     draw(st.sampled_from([None, 0.3, 1000.0])), draw(st.booleans()),
-                     tuple(draw(P.values(finite=finite)) for _ in range(3)), tuple(draw(P.layouts) for _ in range(3)))
+    return FlashCase(
+        lead,
+        draw(seq),
+        draw(seq),
+        draw(st.integers(1, 16)),
+        draw(st.integers(1, 9)),
+        # No negative scale: torch's math backend scales q and k by sqrt(scale) each (NaN for
+        # scale < 0) where its other backends do not; torch leaves it undefined.
+        draw(st.sampled_from([None, 0.3, 1000.0])),
+        draw(st.booleans()),
+        tuple(draw(P.values(finite=finite)) for _ in range(3)),
+        tuple(draw(P.layouts) for _ in range(3)),
+    )
 
 
-FLASH_EXAMPLES = [FlashCase((1, 2), 65, 200, 32, 32, None, True, (PLAIN,) * 3, ("contiguous",) * 3),
-                  FlashCase((1, 2), 7, 9, 8, 8, 1e30, False, (P.Values(2, P.FINITE_SPECIALS, 0.3),) * 3, ("transposed",) * 3),
-                  FlashCase((2, 1), 4, 6, 5, 3, None, True, (P.Values(3, P.SPECIALS, 0.2),) * 3, ("noncontiguous",) * 3)]
+FLASH_EXAMPLES = [
+    FlashCase((1, 2), 65, 200, 32, 32, None, True, (PLAIN,) * 3, ("contiguous",) * 3),
+    FlashCase(
+        (1, 2),
+        7,
+        9,
+        8,
+        8,
+        1e30,
+        False,
+        (P.Values(2, P.FINITE_SPECIALS, 0.3),) * 3,
+        ("transposed",) * 3,
+    ),
+    FlashCase(
+        (2, 1), 4, 6, 5, 3, None, True, (P.Values(3, P.SPECIALS, 0.2),) * 3, ("noncontiguous",) * 3
+    ),
+]
 flash_forward_examples = with_examples(FLASH_EXAMPLES, [0, 1, 2])
 flash_backward_examples = with_examples(FLASH_EXAMPLES, [0, 1], seed=0)
 
@@ -191,7 +243,7 @@ CUDA_HEAD_SIZES = (32, 64, 128)
 
 
 def for_device(case, device):
-    if device != "cuda" or case.d in CUDA_HEAD_SIZES and case.dv == case.d:
+    if device != "cuda" or (case.d in CUDA_HEAD_SIZES and case.dv == case.d):
         return case
     d = CUDA_HEAD_SIZES[case.d % len(CUDA_HEAD_SIZES)]
     return replace(case, d=d, dv=d)
@@ -203,7 +255,9 @@ def rows_seeing_every_special(k, v, lq):
     poisons the row), its flash and memory-efficient kernels skip hidden keys, and a tiled kernel's
     0 * NaN reaches the rows of the tile the hidden key sits in. Those rows are not compared on CUDA."""
     special = ~(k.isfinite().all(-1) & v.isfinite().all(-1))  # [..., lk]
-    hidden = torch.arange(k.shape[-2], device=k.device) > torch.arange(lq, device=k.device).unsqueeze(-1)
+    hidden = torch.arange(k.shape[-2], device=k.device) > torch.arange(
+        lq, device=k.device
+    ).unsqueeze(-1)
     return ~(special.unsqueeze(-2) & hidden).any(-1, keepdim=True)
 
 
@@ -211,22 +265,32 @@ def check_flash_forward(fn, peer, device, dtype, case):
     """The output matches the peer's; where the peer raises, the op raises."""
     case = for_device(case, device)
     q, k, v = build(case, dtype, device)
-    theirs, error = P.check_raises_like_torch(lambda: fn(q, k, v, case.causal, case.scale),
-                                              lambda: peer(q, k, v, case.causal, case.scale))
+    theirs, error = P.check_raises_like_torch(
+        lambda: fn(q, k, v, case.causal, case.scale), lambda: peer(q, k, v, case.causal, case.scale)
+    )
     if error is not None:
         return
     theirs64 = peer(q.double(), k.double(), v.double(), case.causal, case.scale)
     ours = fn(q, k, v, case.causal, case.scale)
     noisy = rows_of_rounding_noise(q, k, case.scale, dtype)
-    if device == "cuda" and case.causal:  # rows a hidden NaN/inf reaches in one backend and not another
+    if (
+        device == "cuda" and case.causal
+    ):  # rows a hidden NaN/inf reaches in one backend and not another
         keep = rows_seeing_every_special(k, v, case.lq)
         noisy = noisy & keep
         ours, theirs, theirs64 = (t.where(keep, 0) for t in (ours, theirs, theirs64))
     if bool(noisy.any()):
         assert_within_values(ours, theirs, v, noisy, case.causal, dtype)
         ours, theirs, theirs64 = (t.where(~noisy, 0) for t in (ours, theirs, theirs64))
-    P.assert_matches(ours, theirs, theirs64, dtype, scale=conditioning(q, k, case.scale, dtype), magnitude=case.lk,
-                     what="output")
+    P.assert_matches(
+        ours,
+        theirs,
+        theirs64,
+        dtype,
+        scale=conditioning(q, k, case.scale, dtype),
+        magnitude=case.lk,
+        what="output",
+    )
 
 
 def assert_within_values(ours, theirs, v, rows, causal, dtype):
@@ -245,8 +309,10 @@ def assert_within_values(ours, theirs, v, rows, causal, dtype):
     a, t = ours.detach().double(), theirs.detach().double()
     slack = P.TOLERANCES[dtype][1] + P.TOLERANCES[dtype][0] * torch.maximum(lo.abs(), hi.abs())
     ok = (a >= lo - slack) & (a <= hi + slack) | (a.isnan() & t.isnan()) | ~finite | ~rows
-    assert bool(ok.all()), (f"output: {int((~ok).sum())} elements of rows whose weights are rounding noise lie "
-                            f"outside the values those rows see")
+    assert bool(ok.all()), (
+        f"output: {int((~ok).sum())} elements of rows whose weights are rounding noise lie "
+        f"outside the values those rows see"
+    )
 
 
 def check_flash_backward(fn, peer, device, dtype, case, seed):
@@ -255,7 +321,10 @@ def check_flash_backward(fn, peer, device, dtype, case, seed):
     noise by |key| ~ 1e38 in torch and in ours alike, differently. Nor in value: dP = dO . V is then ~1e38,
     dS = P (dP - sum(P dP)) cancels it down to rounding noise (~1e31 in float32), which dQ and dK amplify by
     |key| and |query| (and dP's partial sums may overflow in one order and not another). The forward keeps them."""
-    tame = [P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density) for v in case.values]
+    tame = [
+        P.Values(v.seed, tuple(x for x in v.specials if "big" not in x), v.density)
+        for v in case.values
+    ]
     case = replace(for_device(case, device), values=tuple(tame))
     args = build(case, dtype, device, requires_grad=True)
     ours = fn(*args, case.causal, case.scale)
@@ -264,5 +333,9 @@ def check_flash_backward(fn, peer, device, dtype, case, seed):
     ref = build(case, dtype, device, requires_grad=True)
     expected = P.grads(peer(*ref, case.causal, case.scale), ref, upstream)
     ref64 = [a.detach().double().requires_grad_() for a in args]
-    expected64 = P.grads(peer(*ref64, case.causal, case.scale), ref64, [u.double() for u in upstream])
-    assert_gradients_match(got, expected, expected64, args, upstream, case, device, dtype, case.causal)
+    expected64 = P.grads(
+        peer(*ref64, case.causal, case.scale), ref64, [u.double() for u in upstream]
+    )
+    assert_gradients_match(
+        got, expected, expected64, args, upstream, case, device, dtype, case.causal
+    )

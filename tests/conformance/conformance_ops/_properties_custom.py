@@ -10,8 +10,8 @@ Inputs: the spec's sample shapes with non-contiguous and transposed inputs and v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from hypothesis import strategies as st
 
@@ -28,6 +28,7 @@ class Case:
 @dataclass(frozen=True)
 class CustomOp:
     """One custom op's data: what its property tests draw and compare."""
+
     fn: Callable  # the op (your kernel)
     reference: Callable  # the spec's PyTorch reference: the contract
     inputs: list  # input names, in order
@@ -37,23 +38,40 @@ class CustomOp:
 
     def cases(self, finite=False):
         k = len(self.inputs)
-        return st.builds(Case, st.sampled_from(self.samples), st.tuples(*[P.values(finite=finite)] * k),
-                         st.tuples(*[P.layouts] * k))
+        return st.builds(
+            Case,
+            st.sampled_from(self.samples),
+            st.tuples(*[P.values(finite=finite)] * k),
+            st.tuples(*[P.layouts] * k),
+        )
 
     def build(self, case, dtype, device, requires_grad=False):
-        return [P.make(s, dtype, device, v, layout=layout, requires_grad=requires_grad and name in self.differentiable)
-                for name, s, v, layout in zip(self.inputs, case.shapes, case.values, case.layouts)]
+        return [
+            P.make(
+                s,
+                dtype,
+                device,
+                v,
+                layout=layout,
+                requires_grad=requires_grad and name in self.differentiable,
+            )
+            for name, s, v, layout in zip(self.inputs, case.shapes, case.values, case.layouts)
+        ]
 
 
 def check_forward(op: CustomOp, device, dtype, case):
     """Every output matches the reference's; where the reference raises, the op raises."""
     args = op.build(case, dtype, device)
     attrs = op.attrs
-    theirs, error = P.check_raises_like_torch(lambda: op.fn(*args, **attrs), lambda: op.reference(*args, **attrs))
+    theirs, error = P.check_raises_like_torch(
+        lambda: op.fn(*args, **attrs), lambda: op.reference(*args, **attrs)
+    )
     if error is not None:
         return
     theirs64 = P.outputs(op.reference(*P.as_float64(args), **attrs))
-    for i, (a, b, b64) in enumerate(zip(P.outputs(op.fn(*args, **attrs)), P.outputs(theirs), theirs64, strict=True)):
+    for i, (a, b, b64) in enumerate(
+        zip(P.outputs(op.fn(*args, **attrs)), P.outputs(theirs), theirs64, strict=True)
+    ):
         P.assert_matches(a, b, b64, dtype, scale=10, what=f"output {i}")
 
 
@@ -65,9 +83,14 @@ def check_backward(op: CustomOp, device, dtype, case, seed):
     upstream = P.upstream_like(out, seed)
     got = P.grads(out, wrt, upstream)
     ref = op.build(case, dtype, device, requires_grad=True)
-    expected = P.grads(op.reference(*ref, **attrs), [a for a, name in zip(ref, inputs) if name in diff], upstream)
+    expected = P.grads(
+        op.reference(*ref, **attrs), [a for a, name in zip(ref, inputs) if name in diff], upstream
+    )
     ref64 = [a.detach().double().requires_grad_(name in diff) for a, name in zip(args, inputs)]
-    expected64 = P.grads(op.reference(*ref64, **attrs), [a for a in ref64 if a.requires_grad],
-                         [u.double() for u in upstream])
+    expected64 = P.grads(
+        op.reference(*ref64, **attrs),
+        [a for a in ref64 if a.requires_grad],
+        [u.double() for u in upstream],
+    )
     for name, g, e, e64 in zip(diff, got, expected, expected64):
         P.assert_matches(g, e, e64, dtype, scale=10, what=f"gradient of {name}")

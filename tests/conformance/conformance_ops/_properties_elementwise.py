@@ -10,8 +10,8 @@ NaN, +-1e38 (scaled for float16), denormals and signed zeros; forward and gradie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from hypothesis import strategies as st
 
@@ -30,8 +30,12 @@ class Case:
 def broadcast_shapes(draw, n):
     """n shapes that broadcast together: an output shape of 0 to 4 dims of sizes 0 to 6, or one long
     dim (vector tails); each input drops leading dims and has some dims of size 1."""
-    out = draw(st.one_of(st.lists(st.integers(0, 6), min_size=0, max_size=4).map(tuple),
-                         st.sampled_from([(1031,), (2, 4099), (65, 33)])))
+    out = draw(
+        st.one_of(
+            st.lists(st.integers(0, 6), min_size=0, max_size=4).map(tuple),
+            st.sampled_from([(1031,), (2, 4099), (65, 33)]),
+        )
+    )
     shapes = []
     for _ in range(n):
         drop = draw(st.integers(0, len(out)))
@@ -43,6 +47,7 @@ def broadcast_shapes(draw, n):
 @dataclass(frozen=True)
 class ElementwiseOp:
     """One elementwise op's data: what its property tests draw and compare."""
+
     fn: Callable  # the op
     peer: Callable  # torch's peer (or the composite reference where the spec names none)
     inputs: list  # input names, in order
@@ -62,14 +67,31 @@ class ElementwiseOp:
 
     def cases(self, finite=False):
         n = self.n
-        attrs = st.tuples(*(st.tuples(st.just(a), st.sampled_from(v)) for a, v in self.attr_values.items()))
-        return st.builds(Case, broadcast_shapes(n), st.tuples(*[P.values(finite=finite)] * n),
-                         st.tuples(*[P.layouts] * n), attrs)
+        attrs = st.tuples(
+            *(st.tuples(st.just(a), st.sampled_from(v)) for a, v in self.attr_values.items())
+        )
+        return st.builds(
+            Case,
+            broadcast_shapes(n),
+            st.tuples(*[P.values(finite=finite)] * n),
+            st.tuples(*[P.layouts] * n),
+            attrs,
+        )
 
     def build(self, case, dtype, device, requires_grad=False):
-        return [P.make(s, dtype, device, v, low=self.ranges[name][0], high=self.ranges[name][1], layout=layout,
-                       requires_grad=requires_grad and name in self.differentiable)
-                for name, s, v, layout in zip(self.inputs, case.shapes, case.values, case.layouts)]
+        return [
+            P.make(
+                s,
+                dtype,
+                device,
+                v,
+                low=self.ranges[name][0],
+                high=self.ranges[name][1],
+                layout=layout,
+                requires_grad=requires_grad and name in self.differentiable,
+            )
+            for name, s, v, layout in zip(self.inputs, case.shapes, case.values, case.layouts)
+        ]
 
 
 # Cases that run in every profile, whatever Hypothesis draws: empty, 0-dim, and every special value.
@@ -81,10 +103,16 @@ def forward_examples(op: ElementwiseOp):
     """@example the forward test runs in every profile: empty, 0-dim with every special value, and a
     broadcast transposed view with every special value."""
     N, attrs = op.n, op.first_attrs
-    cases = [Case(((0, 3),) * N, (P.Values(1),) * N, ("contiguous",) * N, attrs),
-             Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N, attrs),
-             Case(((40, 3),) + ((40, 1),) * (N - 1), (EVERY_SPECIAL,) + (P.Values(3, P.SPECIALS, 1.0),) * (N - 1),
-                  ("transposed",) * N, attrs)]
+    cases = [
+        Case(((0, 3),) * N, (P.Values(1),) * N, ("contiguous",) * N, attrs),
+        Case(((),) * N, (EVERY_SPECIAL,) * N, ("contiguous",) * N, attrs),
+        Case(
+            ((40, 3),) + ((40, 1),) * (N - 1),
+            (EVERY_SPECIAL,) + (P.Values(3, P.SPECIALS, 1.0),) * (N - 1),
+            ("transposed",) * N,
+            attrs,
+        ),
+    ]
     return P.with_examples(*({"case": c} for c in cases))
 
 
@@ -92,8 +120,18 @@ def backward_examples(op: ElementwiseOp):
     """@example the backward test runs in every profile: 0-dim and a broadcast non-contiguous view, both
     with every finite special value."""
     N, attrs = op.n, op.first_attrs
-    cases = [(Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N, attrs), 0),
-             (Case(((30, 7),) + ((7,),) * (N - 1), (EVERY_FINITE_SPECIAL,) * N, ("noncontiguous",) * N, attrs), 1)]
+    cases = [
+        (Case(((),) * N, (EVERY_FINITE_SPECIAL,) * N, ("contiguous",) * N, attrs), 0),
+        (
+            Case(
+                ((30, 7),) + ((7,),) * (N - 1),
+                (EVERY_FINITE_SPECIAL,) * N,
+                ("noncontiguous",) * N,
+                attrs,
+            ),
+            1,
+        ),
+    ]
     return P.with_examples(*({"case": c, "seed": seed} for c, seed in cases))
 
 
@@ -101,7 +139,9 @@ def check_forward(op: ElementwiseOp, device, dtype, case):
     """The op's result matches its peer's (in the dtype or float64); where the peer raises, the op raises."""
     args = op.build(case, dtype, device)
     attrs = dict(case.attrs)
-    theirs, error = P.check_raises_like_torch(lambda: op.fn(*args, **attrs), lambda: op.peer(*args, **attrs))
+    theirs, error = P.check_raises_like_torch(
+        lambda: op.fn(*args, **attrs), lambda: op.peer(*args, **attrs)
+    )
     if error is not None:
         return
     theirs64 = op.peer(*P.as_float64(args), **attrs)
@@ -120,11 +160,24 @@ def check_backward(op: ElementwiseOp, device, dtype, case, seed):
     ref_args = op.build(case, dtype, device, requires_grad=True)
     ref_wrt = [a for a, name in zip(ref_args, op.inputs) if name in op.differentiable]
     expected = P.grads(op.peer(*ref_args, **attrs), ref_wrt, upstream)
-    args64 = [a.detach().double().requires_grad_(name in op.differentiable) for a, name in zip(args, op.inputs)]
-    expected64 = P.grads(op.peer(*args64, **attrs), [a for a in args64 if a.requires_grad],
-                         [u.double() for u in upstream])
+    args64 = [
+        a.detach().double().requires_grad_(name in op.differentiable)
+        for a, name in zip(args, op.inputs)
+    ]
+    expected64 = P.grads(
+        op.peer(*args64, **attrs),
+        [a for a in args64 if a.requires_grad],
+        [u.double() for u in upstream],
+    )
     out_numel = max(ours.numel(), 1)
     for name, a, g, e, e64 in zip(op.differentiable, wrt, got, expected, expected64):
         # A broadcast input's gradient sums out_numel / numel terms: rounding grows with their count.
-        P.assert_matches(g, e, e64, dtype, scale=4, magnitude=out_numel / max(a.numel(), 1),
-                         what=f"gradient of {name}")
+        P.assert_matches(
+            g,
+            e,
+            e64,
+            dtype,
+            scale=4,
+            magnitude=out_numel / max(a.numel(), 1),
+            what=f"gradient of {name}",
+        )

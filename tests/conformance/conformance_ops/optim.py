@@ -5,4 +5,6 @@ call of its generated op per param group (see each op's module under ops/)."""
 
 from .ops.cf_adagrad import Adagrad
 
-__all__ = ["Adagrad", ]
+__all__ = [
+    "Adagrad",
+]

@@ -18,6 +18,7 @@ import math
 import os
 import statistics
 import time
+from typing import ClassVar
 
 import pytest
 import torch
@@ -44,6 +45,7 @@ def _env_list(name: str) -> list[str] | None:
 # ---------------------------------------------------------------------------------------------------
 # What to run: parametrization helpers for the bench files
 # ---------------------------------------------------------------------------------------------------
+
 
 def shrink(shape: tuple[int, ...], limit: int = TINY_NUMEL) -> tuple[int, ...]:
     """Halve the largest dimension until the shape holds at most `limit` elements (rank is kept)."""
@@ -88,8 +90,10 @@ def impls(declared) -> list[str]:
 
 def only_on(devices, op: str):
     """A module mark: skip, saying why, when the op has no kernel for the device being benchmarked."""
-    return pytest.mark.skipif(DEVICE not in devices,
-                              reason=f"{op} has no {DEVICE} kernel (spec devices: {', '.join(devices)})")
+    return pytest.mark.skipif(
+        DEVICE not in devices,
+        reason=f"{op} has no {DEVICE} kernel (spec devices: {', '.join(devices)})",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -125,7 +129,7 @@ class EventClock:
     ahead of the device, so its launch latency shows only where the host is slower than the device."""
 
     now = 0.0
-    pending: list = []
+    pending: ClassVar[list] = []
 
 
 # Calls a CUDA round queues before it synchronizes (pytest-benchmark's `iterations`).
@@ -202,7 +206,9 @@ def default_ceiling(bytes_moved: int, flops: int) -> str:
     return "matmul" if flops else "copy" if bytes_moved else "none"
 
 
-def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int = 0, tf32: bool = False) -> dict:
+def ceiling(
+    kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int = 0, tf32: bool = False
+) -> dict:
     """The ceiling's rate, measured once per (kind, dtype, size) in this process.
 
     copy:   dst.copy_(src) moving as many bytes (read + write) as the op does; rate in GB/s.
@@ -227,7 +233,10 @@ def ceiling(kind: str, dtype, device: str, *, bytes_moved: int = 0, flops: int =
     matched = min(8192, max(256, round((flops / 2) ** (1 / 3) / 256) * 256))
     sizes = {matched} | ({4096, 8192} if device == "cuda" and not TINY else set())
     tf32 = tf32 and dtype == torch.float32
-    return max((_measured(kind, dtype, device, n, tf32) for n in sorted(sizes)), key=lambda c: c["ceiling_rate"])
+    return max(
+        (_measured(kind, dtype, device, n, tf32) for n in sorted(sizes)),
+        key=lambda c: c["ceiling_rate"],
+    )
 
 
 def _measured(kind: str, dtype, device: str, size: int, tf32: bool) -> dict:
@@ -249,15 +258,22 @@ def _measured(kind: str, dtype, device: str, size: int, tf32: bool) -> dict:
                 t = median_seconds(lambda: torch.mm(a, b, out=c), device)
             finally:
                 torch.backends.cuda.matmul.allow_tf32 = allowed
-            rate, unit, work = 2 * size ** 3 / t / 1e12, "TFLOP/s", 2 * size ** 3
-        _ceilings[key] = {"ceiling": kind, "ceiling_rate": rate, "ceiling_unit": unit, "ceiling_time_s": t,
-                          "ceiling_work": work, "ceiling_tf32": tf32}
+            rate, unit, work = 2 * size**3 / t / 1e12, "TFLOP/s", 2 * size**3
+        _ceilings[key] = {
+            "ceiling": kind,
+            "ceiling_rate": rate,
+            "ceiling_unit": unit,
+            "ceiling_time_s": t,
+            "ceiling_work": work,
+            "ceiling_tf32": tf32,
+        }
     return dict(_ceilings[key])
 
 
 # ---------------------------------------------------------------------------------------------------
 # What the results record about the machine
 # ---------------------------------------------------------------------------------------------------
+
 
 def load_average() -> float | None:
     """The 1-minute load average: how much else ran on the machine (shared CPU machines are noisy)."""
@@ -271,14 +287,25 @@ LOAD_AT_START = load_average()
 
 
 def environment(invocation: str) -> dict:
-    info = {"device": DEVICE, "torch": torch.__version__, "threads": torch.get_num_threads(), "tiny": TINY,
-            "timer": "cuda_event_queued" if DEVICE == "cuda" else "host", "cpus": os.cpu_count(),
-            "load_start": LOAD_AT_START, "load_end": load_average(),
-            "command": os.environ.get("GRIMOIRE_BENCH_COMMAND") or invocation}
+    info = {
+        "device": DEVICE,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "tiny": TINY,
+        "timer": "cuda_event_queued" if DEVICE == "cuda" else "host",
+        "cpus": os.cpu_count(),
+        "load_start": LOAD_AT_START,
+        "load_end": load_average(),
+        "command": os.environ.get("GRIMOIRE_BENCH_COMMAND") or invocation,
+    }
     if DEVICE == "cuda" and torch.cuda.is_available():
         props = torch.cuda.get_device_properties(torch.cuda.current_device())
-        info.update(gpu=props.name, cuda=torch.version.cuda, gpu_memory_gib=round(props.total_memory / 2**30, 1),
-                    l2_flush_bytes=L2_FLUSH_BYTES)
+        info.update(
+            gpu=props.name,
+            cuda=torch.version.cuda,
+            gpu_memory_gib=round(props.total_memory / 2**30, 1),
+            l2_flush_bytes=L2_FLUSH_BYTES,
+        )
         try:
             import triton
 

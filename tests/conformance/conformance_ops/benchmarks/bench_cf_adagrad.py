@@ -19,14 +19,30 @@ from conformance_ops.benchmarks import _harness as H
 from conformance_ops.ops import cf_adagrad as M
 
 OP = "cf_adagrad"
-SHAPES = H.shapes([(10, 100000), ], default=(10, 1000000))
-DTYPES = {"cpu": H.dtypes([torch.float32, torch.float64]),
-          "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
-          }.get(H.DEVICE, [])
-BENCH_ATTRS = { }
+SHAPES = H.shapes(
+    [
+        (10, 100000),
+    ],
+    default=(10, 1000000),
+)
+DTYPES = {
+    "cpu": H.dtypes([torch.float32, torch.float64]),
+    "cuda": H.dtypes([torch.float32, torch.float64, torch.float16, torch.bfloat16]),
+}.get(H.DEVICE, [])
+BENCH_ATTRS = {}
 IMPLS = H.impls(["generated", "torch_foreach", "torch_fused", "torch_forloop"])
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
-PEER_OPTIONS = {"torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}, "torch_forloop": {"foreach": False}}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
+PEER_OPTIONS = {
+    "torch_foreach": {"foreach": True},
+    "torch_fused": {"fused": True},
+    "torch_forloop": {"foreach": False},
+}
 
 
 def _bytes(shape, attrs, dtype):
@@ -36,10 +52,15 @@ def _bytes(shape, attrs, dtype):
     return tensors * elements * per_element * torch.tensor([], dtype=dtype).element_size()
 
 
-
 def _adagrad_kwargs():
     """Adagrad's own defaults, with the spec's bench_attrs where the constructor takes them."""
-    kwargs = { "lr": 0.01, "lr_decay": 0.0, "weight_decay": 0.0, "eps": 1.0e-10, "maximize": False, }
+    kwargs = {
+        "lr": 0.01,
+        "lr_decay": 0.0,
+        "weight_decay": 0.0,
+        "eps": 1.0e-10,
+        "maximize": False,
+    }
     if "lr" in BENCH_ATTRS:
         kwargs["lr"] = BENCH_ATTRS["lr"]
     if "lr_decay" in BENCH_ATTRS:
@@ -62,11 +83,17 @@ def test_adagrad_step(run, device, impl, dtype, shape):
         pytest.skip("torch.optim has no Adagrad")
     torch.manual_seed(0)
     tensors, elements = shape[0], shape[-1] if len(shape) > 1 else 1
-    params = [torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)]
+    params = [
+        torch.randn(elements, device=device).to(dtype).requires_grad_() for _ in range(tensors)
+    ]
     for p in params:
         p.grad = torch.randn_like(p)
     kwargs = _adagrad_kwargs()
-    attrs = M.Adagrad([torch.zeros(1, requires_grad=True)], **kwargs).attrs({**kwargs, })
+    attrs = M.Adagrad([torch.zeros(1, requires_grad=True)], **kwargs).attrs(
+        {
+            **kwargs,
+        }
+    )
     if impl == "generated":
         opt = M.Adagrad(params, **kwargs)
     else:
@@ -77,5 +104,13 @@ def test_adagrad_step(run, device, impl, dtype, shape):
         except (RuntimeError, TypeError, ValueError) as exc:
             pytest.skip(f"torch.optim.Adagrad({options}) is not available here: {exc}")
     # One group per class: Adam and AdamW of one op are timed apart.
-    run(opt.step, op=f"{OP}/Adagrad", pass_="step", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=_bytes(shape, attrs, dtype), ceiling="copy")
+    run(
+        opt.step,
+        op=f"{OP}/Adagrad",
+        pass_="step",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=_bytes(shape, attrs, dtype),
+        ceiling="copy",
+    )

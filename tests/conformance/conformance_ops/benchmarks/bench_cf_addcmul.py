@@ -13,17 +13,41 @@ from conformance_ops.benchmarks import _harness as H
 from conformance_ops.ops.cf_addcmul import cf_addcmul
 
 OP = "cf_addcmul"
-SHAPES = H.shapes([(1048576,), ], default=(1 << 24,))
-DTYPES = H.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), })
+SHAPES = H.shapes(
+    [
+        (1048576,),
+    ],
+    default=(1 << 24,),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile", "torch"])
-ATTRS = { "value": 1.0, }
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+ATTRS = {
+    "value": 1.0,
+}
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 
 
 def reference(x, a, b, value: float = 1.0):
-    return (x + ((value * a) * b))
-
-
+    return x + ((value * a) * b)
 
 
 def peer(x, a, b, value: float = 1.0):
@@ -49,8 +73,16 @@ def test_forward(run, device, impl, dtype, shape):
     fn = _impl(impl)
     # each input read once, the output written once
     nbytes = sum(a.numel() * a.element_size() for a in args) * 4 // 3
-    run(lambda: fn(*args, **ATTRS), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: fn(*args, **ATTRS),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -62,5 +94,13 @@ def test_backward(run, device, impl, dtype, shape):
     grad = torch.randn_like(out)
     # grad_out and each input read, each gradient written.
     nbytes = out.numel() * out.element_size() * (1 + 2 * 3)
-    run(lambda: torch.autograd.grad(out, args, grad, retain_graph=True), op=OP, pass_="backward",
-        impl=impl, shape=shape, dtype=dtype, bytes_moved=nbytes, ceiling="copy")
+    run(
+        lambda: torch.autograd.grad(out, args, grad, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        bytes_moved=nbytes,
+        ceiling="copy",
+    )

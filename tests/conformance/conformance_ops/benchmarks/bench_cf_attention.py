@@ -17,11 +17,38 @@ from conformance_ops.benchmarks import _harness as H
 from conformance_ops.ops.cf_attention import cf_attention
 
 OP = "cf_attention"
-SHAPES = H.device_shapes({ "cpu": [(4, 128, 32), ], "cuda": [(4, 128, 32), ], }, default=(8, 512, 64))
-DTYPES = H.device_dtypes({ "cpu": (torch.float64, torch.float32,), "cuda": (torch.float32, torch.float16,), })
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (4, 128, 32),
+        ],
+        "cuda": [
+            (4, 128, 32),
+        ],
+    },
+    default=(8, 512, 64),
+)
+DTYPES = H.device_dtypes(
+    {
+        "cpu": (
+            torch.float64,
+            torch.float32,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float16,
+        ),
+    }
+)
 IMPLS = H.impls(["generated", "eager", "compile", "sdpa"])
 NOTES = {"sdpa": "scaled_dot_product_attention does not return the attention weights (less work)"}
-pytestmark = H.only_on(("cpu", "cuda", ), OP)
+pytestmark = H.only_on(
+    (
+        "cpu",
+        "cuda",
+    ),
+    OP,
+)
 
 
 def reference(query, key, value, scale=None):
@@ -61,8 +88,18 @@ def _bytes(shape, dtype):
 def test_forward(run, device, impl, dtype, shape):
     q, k, v = (T.make(shape, dtype, device, low=-1, high=1) for _ in range(3))
     fn = _impl(impl)
-    run(lambda: fn(q, k, v), op=OP, pass_="forward", impl=impl, shape=shape, dtype=dtype,
-        flops=_flops(shape), bytes_moved=_bytes(shape, dtype), ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: fn(q, k, v),
+        op=OP,
+        pass_="forward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=_flops(shape),
+        bytes_moved=_bytes(shape, dtype),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -72,5 +109,14 @@ def test_backward(run, device, impl, dtype, shape):
     q, k, v = (T.make(shape, dtype, device, low=-1, high=1, requires_grad=True) for _ in range(3))
     out, _ = _impl(impl)(q, k, v)
     g = torch.randn_like(out)
-    run(lambda: torch.autograd.grad(out, (q, k, v), g, retain_graph=True), op=OP, pass_="backward",
-        impl=impl, shape=shape, dtype=dtype, flops=2 * _flops(shape), ceiling="matmul", note=NOTES.get(impl))
+    run(
+        lambda: torch.autograd.grad(out, (q, k, v), g, retain_graph=True),
+        op=OP,
+        pass_="backward",
+        impl=impl,
+        shape=shape,
+        dtype=dtype,
+        flops=2 * _flops(shape),
+        ceiling="matmul",
+        note=NOTES.get(impl),
+    )

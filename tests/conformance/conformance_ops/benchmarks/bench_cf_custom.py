@@ -11,12 +11,17 @@ from conformance_ops import _testing as T
 from conformance_ops.ops.cf_custom import cf_custom
 
 # One shape per input, per benchmark.
-SAMPLES = [((1024, 1024), (1024,), ), ]
+SAMPLES = [
+    (
+        (1024, 1024),
+        (1024,),
+    ),
+]
 DTYPES = [torch.float32]
 IMPLS = ["generated", "eager", "compile"]
-INPUTS = ['x', 'w']
-DIFFERENTIABLE = ['x']
-ATTRS = { }
+INPUTS = ["x", "w"]
+DIFFERENTIABLE = ["x"]
+ATTRS = {}
 
 
 def reference(x, w, scale: float):
@@ -46,18 +51,35 @@ def test_forward(run, device, impl, dtype, shapes):
     args = [T.make(s, dtype, device) for s in shapes]
     fn = _impl(impl)
     nbytes = _bytes(args) + _bytes(_outputs(fn(*args, **ATTRS)))
-    run(lambda: fn(*args, **ATTRS), op="cf_custom", pass_="forward", impl=impl, shape=shapes[0], dtype=dtype,
-        bytes_moved=nbytes)
+    run(
+        lambda: fn(*args, **ATTRS),
+        op="cf_custom",
+        pass_="forward",
+        impl=impl,
+        shape=shapes[0],
+        dtype=dtype,
+        bytes_moved=nbytes,
+    )
 
 
 @pytest.mark.parametrize("shapes", SAMPLES, ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("impl", IMPLS)
 def test_backward(run, device, impl, dtype, shapes):
-    args = [T.make(s, dtype, device, requires_grad=name in DIFFERENTIABLE) for s, name in zip(shapes, INPUTS)]
+    args = [
+        T.make(s, dtype, device, requires_grad=name in DIFFERENTIABLE)
+        for s, name in zip(shapes, INPUTS)
+    ]
     wrt = [a for a, name in zip(args, INPUTS) if name in DIFFERENTIABLE]
     outs = _outputs(_impl(impl)(*args, **ATTRS))
     grads = [torch.randn_like(o) for o in outs]
     nbytes = _bytes(grads) + _bytes(args) + _bytes(wrt)
-    run(lambda: torch.autograd.grad(outs, wrt, grads, retain_graph=True), op="cf_custom", pass_="backward",
-        impl=impl, shape=shapes[0], dtype=dtype, bytes_moved=nbytes)
+    run(
+        lambda: torch.autograd.grad(outs, wrt, grads, retain_graph=True),
+        op="cf_custom",
+        pass_="backward",
+        impl=impl,
+        shape=shapes[0],
+        dtype=dtype,
+        bytes_moved=nbytes,
+    )

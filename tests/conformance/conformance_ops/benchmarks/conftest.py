@@ -44,7 +44,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import conformance_ops  # noqa: F401  (builds and loads the extension)
+# Importing the package builds and loads the extension.
 from conformance_ops.benchmarks import _harness as H
 
 
@@ -58,8 +58,10 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     tiny = " (tiny shapes: GRIMOIRE_BENCH_TINY)" if H.TINY else ""
-    return [f"conformance_ops benchmarks on {H.DEVICE}{tiny}: torch {torch.__version__}, "
-            f"threads {torch.get_num_threads()}"]
+    return [
+        f"conformance_ops benchmarks on {H.DEVICE}{tiny}: torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}"
+    ]
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -85,18 +87,47 @@ def _timer(request, device):
 def run(_timer, benchmark, device):
     """Time fn against the same work of its peers; see the module docstring for the contract."""
 
-    def _run(fn, *, op, pass_, impl, shape, dtype, bytes_moved=0, flops=0, ceiling=None, note=None, tf32=False):
+    def _run(
+        fn,
+        *,
+        op,
+        pass_,
+        impl,
+        shape,
+        dtype,
+        bytes_moved=0,
+        flops=0,
+        ceiling=None,
+        note=None,
+        tf32=False,
+    ):
         H.warm_up(fn, device)  # untimed: compilation, allocator, caches
         dt = H.dtype_name(dtype)
         kind = ceiling or H.default_ceiling(bytes_moved, flops)
         benchmark.group = f"{op} {pass_} {list(shape)} {dt} {device}"
-        benchmark.extra_info.update(op=op, pass_=pass_, impl=impl, shape=list(shape), dtype=dt, device=device,
-                                    bytes=int(bytes_moved), flops=int(flops), note=note, tiny=H.TINY,
-                                    timer="cuda_event_queued" if device == "cuda" else "host")
-        benchmark.extra_info.update(H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops, tf32=tf32))
+        benchmark.extra_info.update(
+            op=op,
+            pass_=pass_,
+            impl=impl,
+            shape=list(shape),
+            dtype=dt,
+            device=device,
+            bytes=int(bytes_moved),
+            flops=int(flops),
+            note=note,
+            tiny=H.TINY,
+            timer="cuda_event_queued" if device == "cuda" else "host",
+        )
+        benchmark.extra_info.update(
+            H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops, tf32=tf32)
+        )
         if device == "cuda":
-            benchmark.pedantic(H.event_round(fn), rounds=H.event_rounds(fn), iterations=H.ROUND_CALLS,
-                               warmup_rounds=1)
+            benchmark.pedantic(
+                H.event_round(fn),
+                rounds=H.event_rounds(fn),
+                iterations=H.ROUND_CALLS,
+                warmup_rounds=1,
+            )
         else:
             benchmark(fn)
 

@@ -18,32 +18,75 @@ from .._optimizer import GeneratedOptimizer
 
 _NAME = "conformance_ops::cf_adagrad"
 # The dtypes of the kernels, per device (a list may mix them; each tensor's partners share its dtype).
-ALLOWED_DTYPES = { "cpu": (torch.float32, torch.float64, ), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16, ), }
-ATTRS = ['lr', 'lr_decay', 'weight_decay', 'eps', 'maximize']
-ATTR_TYPES = { "lr": "float", "lr_decay": "float", "weight_decay": "float", "eps": "float", "maximize": "bool", }
-DEFAULTS = { "lr": 0.01, "lr_decay": 0.0, "weight_decay": 0.0, "eps": 1e-10, "maximize": False, }
-TENSORS = ['param', 'grad', 'sum']
-STATES = ['sum']
+ALLOWED_DTYPES = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
+ATTRS = ["lr", "lr_decay", "weight_decay", "eps", "maximize"]
+ATTR_TYPES = {
+    "lr": "float",
+    "lr_decay": "float",
+    "weight_decay": "float",
+    "eps": "float",
+    "maximize": "bool",
+}
+DEFAULTS = {
+    "lr": 0.01,
+    "lr_decay": 0.0,
+    "weight_decay": 0.0,
+    "eps": 1e-10,
+    "maximize": False,
+}
+TENSORS = ["param", "grad", "sum"]
+STATES = ["sum"]
 # For each combination of the conditions (bit i: condition i), the program the kernel runs
 # (-1: no attrs give it) ...
 VARIANT_PROGRAM = (0, 1, 2, 3)
 # ... and the states each program reads or writes.
-PROGRAM_STATES = (('sum',), ('sum',), ('sum',), ('sum',), )
+PROGRAM_STATES = (
+    ("sum",),
+    ("sum",),
+    ("sum",),
+    ("sum",),
+)
 
 
-def cf_adagrad(params, grads, sums, state_steps, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0, eps: float = 1.0e-10, maximize: bool = False) -> None:
+def cf_adagrad(
+    params,
+    grads,
+    sums,
+    state_steps,
+    lr: float = 0.01,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1.0e-10,
+    maximize: bool = False,
+) -> None:
     """Adagrad step: accumulated squared gradients, decayed learning rate, L2 weight decay, maximize.
 
     Updates params, sums and state_steps in place. All tensors on one device;
     dtypes on cpu: float32, float64, on cuda: float32, float64, float16, bfloat16. On CUDA the
     state_steps live on the params' device and the step count is never read back to the host.
     """
-    torch.ops.conformance_ops.cf_adagrad(params, grads, sums, state_steps, lr, lr_decay, weight_decay, eps, maximize)
+    torch.ops.conformance_ops.cf_adagrad(
+        params, grads, sums, state_steps, lr, lr_decay, weight_decay, eps, maximize
+    )
 
 
 def conditions(*, lr, lr_decay, weight_decay, eps, maximize, **_unused) -> tuple[bool, ...]:
     """The conditions of the spec's if/3, in order: they choose the program."""
-    return (bool(maximize), (weight_decay != 0), )
+    return (
+        bool(maximize),
+        (weight_decay != 0),
+    )
 
 
 def program(**attrs) -> int:
@@ -67,49 +110,101 @@ def violations(*, lr, lr_decay, weight_decay, eps, maximize, **_unused) -> list[
     if not (lr_decay >= 0):
         out.append("the attrs must satisfy " + "lr_decay >= 0" + f"; got lr_decay={lr_decay!r}")
     if not (weight_decay >= 0):
-        out.append("the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}")
+        out.append(
+            "the attrs must satisfy " + "weight_decay >= 0" + f"; got weight_decay={weight_decay!r}"
+        )
     if not (eps >= 0):
         out.append("the attrs must satisfy " + "eps >= 0" + f"; got eps={eps!r}")
     return out
 
 
-def host_values(step: float, *, lr, lr_decay, weight_decay, eps, maximize, **_unused) -> dict[str, float]:
+def host_values(
+    step: float, *, lr, lr_decay, weight_decay, eps, maximize, **_unused
+) -> dict[str, float]:
     """The per-tensor values the kernel computes on the host (spec scalars and lifted constants)."""
-    clr = (lr / (1 + ((step - 1) * lr_decay)))
-    return { "lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay, "eps": eps, "clr": clr, }
+    clr = lr / (1 + ((step - 1) * lr_decay))
+    return {
+        "lr": lr,
+        "lr_decay": lr_decay,
+        "weight_decay": weight_decay,
+        "eps": eps,
+        "clr": clr,
+    }
 
 
 @torch.library.register_fake(_NAME)
-def _fake(params, grads, sums, state_steps, lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0, eps: float = 1.0e-10, maximize: bool = False) -> None:
+def _fake(
+    params,
+    grads,
+    sums,
+    state_steps,
+    lr: float = 0.01,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    eps: float = 1.0e-10,
+    maximize: bool = False,
+) -> None:
     # Nothing is returned; the lists must agree as the kernel requires.
-    same_device("cf_adagrad", ("params", "grads", "sums"),
-                (params, grads, sums))
+    same_device("cf_adagrad", ("params", "grads", "sums"), (params, grads, sums))
     n = len(params)
-    used = states_used(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize, )
-    torch._check(len(grads) == n, lambda: f"cf_adagrad: grads has {len(grads)} tensors but params has {n}")
-    torch._check(len(sums) == n or ("sum" not in used and len(sums) == 0),
-                 lambda: f"cf_adagrad: sums has {len(sums)} tensors but params has {n}")
-    torch._check(len(state_steps) == n, lambda: f"cf_adagrad: state_steps has {len(state_steps)} tensors but params has {n}")
+    used = states_used(
+        lr=lr,
+        lr_decay=lr_decay,
+        weight_decay=weight_decay,
+        eps=eps,
+        maximize=maximize,
+    )
+    torch._check(
+        len(grads) == n, lambda: f"cf_adagrad: grads has {len(grads)} tensors but params has {n}"
+    )
+    torch._check(
+        len(sums) == n or ("sum" not in used and len(sums) == 0),
+        lambda: f"cf_adagrad: sums has {len(sums)} tensors but params has {n}",
+    )
+    torch._check(
+        len(state_steps) == n,
+        lambda: f"cf_adagrad: state_steps has {len(state_steps)} tensors but params has {n}",
+    )
     for i, p in enumerate(params):
-        torch._check(p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
-                     lambda: f"cf_adagrad: dtype {p.dtype} is not supported on {p.device.type}")
-        torch._check(grads[i].shape == p.shape, lambda: f"cf_adagrad: grads[{i}] does not match params[{i}]")
+        torch._check(
+            p.dtype in ALLOWED_DTYPES.get(p.device.type, (p.dtype,)),
+            lambda: f"cf_adagrad: dtype {p.dtype} is not supported on {p.device.type}",
+        )
+        torch._check(
+            grads[i].shape == p.shape, lambda: f"cf_adagrad: grads[{i}] does not match params[{i}]"
+        )
         if "sum" in used:
-            torch._check(sums[i].shape == p.shape, lambda: f"cf_adagrad: sums[{i}] does not match params[{i}]")
+            torch._check(
+                sums[i].shape == p.shape,
+                lambda: f"cf_adagrad: sums[{i}] does not match params[{i}]",
+            )
 
 
 class Adagrad(GeneratedOptimizer):
-    """torch.optim.Optimizer whose step is one call of :func:`cf_adagrad` per param group.
-    """
+    """torch.optim.Optimizer whose step is one call of :func:`cf_adagrad` per param group."""
 
     OP = staticmethod(cf_adagrad)
     STATES = tuple(STATES)
     ATTR_TYPES = ATTR_TYPES
     # Param-group key -> the attrs it holds (a tuple argument holds several).
-    KEYS = (("lr", ('lr',)), ("lr_decay", ('lr_decay',)), ("weight_decay", ('weight_decay',)), ("eps", ('eps',)), ("maximize", ('maximize',)), )
+    KEYS = (
+        ("lr", ("lr",)),
+        ("lr_decay", ("lr_decay",)),
+        ("weight_decay", ("weight_decay",)),
+        ("eps", ("eps",)),
+        ("maximize", ("maximize",)),
+    )
 
-    def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, eps=1.0e-10, maximize=False) -> None:
-        defaults = { "lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay, "eps": eps, "maximize": maximize, }
+    def __init__(
+        self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, eps=1.0e-10, maximize=False
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "eps": eps,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     @staticmethod

@@ -12,9 +12,20 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_addcmul"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'a', 'b')
+_INPUTS = ("x", "a", "b")
 
 
 def cf_addcmul(x, a, b, value: float = 1.0) -> Tensor:
@@ -45,7 +56,11 @@ class CfAddcmul(nn.Module):
         return cf_addcmul(x, a, b, self.value)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"value={self.value}", ])
+        return ", ".join(
+            [
+                f"value={self.value}",
+            ]
+        )
 
 
 def _result_dtype(*tensors: Tensor) -> torch.dtype:
@@ -53,21 +68,26 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"cf_addcmul: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed,
+        lambda: f"cf_addcmul: dtype {dtype} is not supported; supported: {allowed}",
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
 def _composite(x, a, b, value: float = 1.0) -> Tensor:
     """cf_addcmul written as torch ops: the tests' reference and what a double backward differentiates."""
-    return (x + ((value * a) * b))
+    return x + ((value * a) * b)
 
 
 # create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
@@ -77,7 +97,16 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, a, b, value: float = 1.0) -> Tensor:
-    same_device("cf_addcmul", _INPUTS, (x, a, b,), cpu_scalars=True)
+    same_device(
+        "cf_addcmul",
+        _INPUTS,
+        (
+            x,
+            a,
+            b,
+        ),
+        cpu_scalars=True,
+    )
     return _fake_output(x, a, b)
 
 
@@ -86,23 +115,47 @@ def _fake_out(x, a, b, value: float = 1.0, *, out: Tensor) -> None:
     same_device("cf_addcmul_out", (*_INPUTS, "out"), (x, a, b, out), cpu_scalars=True)
     result = _fake_output(x, a, b)
     if out is x:  # the in-place form, cf_addcmul_: told as the caller wrote it (as the kernels do)
-        torch._check(out.shape == result.shape, lambda: f"cf_addcmul_: x has shape {tuple(out.shape)} but the "
-                     f"result has shape {tuple(result.shape)}; in place, x is written and not resized: the other "
-                     "inputs must broadcast to its shape")
-        torch._check(out.dtype == result.dtype, lambda: f"cf_addcmul_: x has dtype {out.dtype} but the result "
-                     f"has dtype {result.dtype}; in place, the result must have x's dtype")
+        torch._check(
+            out.shape == result.shape,
+            lambda: (
+                f"cf_addcmul_: x has shape {tuple(out.shape)} but the "
+                f"result has shape {tuple(result.shape)}; in place, x is written and not resized: the other "
+                "inputs must broadcast to its shape"
+            ),
+        )
+        torch._check(
+            out.dtype == result.dtype,
+            lambda: (
+                f"cf_addcmul_: x has dtype {out.dtype} but the result "
+                f"has dtype {result.dtype}; in place, the result must have x's dtype"
+            ),
+        )
         return
-    torch._check(out.shape == result.shape, lambda: f"cf_addcmul_out: out has shape {tuple(out.shape)} but the "
-                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
-    torch._check(out.dtype == result.dtype, lambda: f"cf_addcmul_out: out has dtype {out.dtype} but the result "
-                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
+    torch._check(
+        out.shape == result.shape,
+        lambda: (
+            f"cf_addcmul_out: out has shape {tuple(out.shape)} but the "
+            f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape"
+        ),
+    )
+    torch._check(
+        out.dtype == result.dtype,
+        lambda: (
+            f"cf_addcmul_out: out has dtype {out.dtype} but the result "
+            f"has dtype {result.dtype}; pass a tensor of the result's dtype"
+        ),
+    )
 
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_y, x, a, b, value: float = 1.0):
     same_device("cf_addcmul_backward", ("grad_y", *_INPUTS), (grad_y, x, a, b), cpu_scalars=True)
     _fake_output(grad_y, x, a, b)
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(a, memory_format=torch.contiguous_format), torch.empty_like(b, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(a, memory_format=torch.contiguous_format),
+        torch.empty_like(b, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
@@ -110,5 +163,4 @@ def _fake_backward(grad_y, x, a, b, value: float = 1.0):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.conformance_ops, "cf_addcmul").default, 3,
-                      [0, 1, 2])
+_sharding.elementwise(torch.ops.conformance_ops.cf_addcmul.default, 3, [0, 1, 2])

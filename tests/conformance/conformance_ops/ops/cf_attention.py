@@ -14,11 +14,22 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_attention"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float64, torch.float32,), "cuda": (torch.float32, torch.float16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float64,
+        torch.float32,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
-def cf_attention(q: Tensor, k: Tensor, v: Tensor, scale: Optional[float] = 0.125) -> tuple[Tensor, Tensor]:
+def cf_attention(
+    q: Tensor, k: Tensor, v: Tensor, scale: Optional[float] = 0.125
+) -> tuple[Tensor, Tensor]:
     """softmax(q @ k^T * scale) @ v, returning (o, weights).
 
     Shapes [batch, seq, d] or [batch, heads, seq, d]; k and v share their sequence length, which
@@ -42,18 +53,47 @@ class CfAttention(nn.Module):
 
 
 def _check_shapes(q: Tensor, k: Tensor, v: Tensor) -> None:
-    torch._check(q.dim() in (3, 4), lambda: f"cf_attention: q must be [batch, seq, d] or [batch, heads, seq, d], got {tuple(q.shape)}")
-    torch._check(k.dim() == q.dim() and v.dim() == q.dim(), lambda: "cf_attention: q, k and v must have the same rank")
+    torch._check(
+        q.dim() in (3, 4),
+        lambda: (
+            f"cf_attention: q must be [batch, seq, d] or [batch, heads, seq, d], got {tuple(q.shape)}"
+        ),
+    )
+    torch._check(
+        k.dim() == q.dim() and v.dim() == q.dim(),
+        lambda: "cf_attention: q, k and v must have the same rank",
+    )
     allowed = _ALLOWED.get(q.device.type, _ANY)
-    torch._check(q.dtype in allowed, lambda: f"cf_attention: dtype {q.dtype} is not supported; supported: {allowed}")
-    torch._check(k.dtype == q.dtype and v.dtype == q.dtype, lambda: "cf_attention: give all inputs one dtype")
-    torch._check(k.shape[-1] == q.shape[-1], lambda: "cf_attention: k must have the feature size of q")
-    torch._check(v.shape[-2] == k.shape[-2], lambda: "cf_attention: v must have the sequence length of k")
+    torch._check(
+        q.dtype in allowed,
+        lambda: f"cf_attention: dtype {q.dtype} is not supported; supported: {allowed}",
+    )
+    torch._check(
+        k.dtype == q.dtype and v.dtype == q.dtype, lambda: "cf_attention: give all inputs one dtype"
+    )
+    torch._check(
+        k.shape[-1] == q.shape[-1], lambda: "cf_attention: k must have the feature size of q"
+    )
+    torch._check(
+        v.shape[-2] == k.shape[-2], lambda: "cf_attention: v must have the sequence length of k"
+    )
 
 
 @torch.library.register_fake(_NAME)
 def _fake(q, k, v, scale=0.125):
-    same_device("cf_attention", ("q", "k", "v",), (q, k, v,))
+    same_device(
+        "cf_attention",
+        (
+            "q",
+            "k",
+            "v",
+        ),
+        (
+            q,
+            k,
+            v,
+        ),
+    )
     _check_shapes(q, k, v)
     lead = q.shape[:-1]
     return q.new_empty((*lead, v.shape[-1])), q.new_empty((*lead, k.shape[-2]))
@@ -61,11 +101,31 @@ def _fake(q, k, v, scale=0.125):
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_o, grad_weights, q, k, v, weights, scale):
-    same_device("cf_attention_backward", ("grad_o", "grad_weights", "q", "k", "v", "weights",), (grad_o, grad_weights, q, k, v, weights,))
+    same_device(
+        "cf_attention_backward",
+        (
+            "grad_o",
+            "grad_weights",
+            "q",
+            "k",
+            "v",
+            "weights",
+        ),
+        (
+            grad_o,
+            grad_weights,
+            q,
+            k,
+            v,
+            weights,
+        ),
+    )
     _check_shapes(q, k, v)
-    return (torch.empty_like(q, memory_format=torch.contiguous_format),
-            torch.empty_like(k, memory_format=torch.contiguous_format),
-            torch.empty_like(v, memory_format=torch.contiguous_format))
+    return (
+        torch.empty_like(q, memory_format=torch.contiguous_format),
+        torch.empty_like(k, memory_format=torch.contiguous_format),
+        torch.empty_like(v, memory_format=torch.contiguous_format),
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
@@ -82,7 +142,8 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_o, grad_weights):
     q, k, v, weights = ctx.saved_tensors
     dq, dk, dv = torch.ops.conformance_ops.cf_attention_backward(
-        grad_o, grad_weights, q, k, v, weights, ctx.scale)
+        grad_o, grad_weights, q, k, v, weights, ctx.scale
+    )
     return dq, dk, dv, None
 
 

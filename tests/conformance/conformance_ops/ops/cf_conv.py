@@ -12,7 +12,16 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_conv"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 # Per activation: the torch module it replaces, and whether its gradient reads the pre-activation (else the
 # output): the op then returns the pre-activation as a second output.
@@ -25,7 +34,9 @@ _RETURNS_PREACT = False
 def cf_conv(x, w, stride: int = 2, padding: int = 1) -> Tensor:
     """sigmoid(conv2d(x, w)) with stride 2 and padding 1 by default, no bias.
 
-    x [N, C_in, H, W] (NCHW or channels-last: the output follows), w [C_out, C_in / groups, kH, kW]. dtypes: float32, float64 (CUDA: float32, float16).
+    x [N, C_in, H, W] (NCHW or channels-last: the output follows),
+    w [C_out, C_in / groups, kH, kW].
+    dtypes: float32, float64 (CUDA: float32, float16).
     """
     result = torch.ops.conformance_ops.cf_conv(x, w, stride, padding)
     return result[0] if _RETURNS_PREACT else result
@@ -35,9 +46,28 @@ class CfConv(nn.Sequential):
     """A drop-in for nn.Sequential(nn.Conv2d(...), <activation>) backed by :func:`cf_conv`: the same
     submodules, parameters and state_dict keys ("0.weight", "0.bias"); forward runs the fused op."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 2, padding: int = 1, device=None, dtype=None) -> None:
-        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=1,
-                         groups=1, bias=False, device=device, dtype=dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 2,
+        padding: int = 1,
+        device=None,
+        dtype=None,
+    ) -> None:
+        conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=1,
+            groups=1,
+            bias=False,
+            device=device,
+            dtype=dtype,
+        )
         super().__init__(conv, ACTIVATIONS["sigmoid"][0])
         self.stride = stride
         self.padding = padding
@@ -54,12 +84,24 @@ def _check(x, w, stride, padding, dilation, groups):
     """The fake kernel's checks (the real kernels check the same); the output's shape and memory format."""
     same_device("cf_conv", ("x", "w"), (x, w))
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed, lambda: f"cf_conv: dtype {x.dtype} is not supported; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: f"cf_conv: dtype {x.dtype} is not supported; supported: {allowed}",
+    )
     torch._check(w.dtype == x.dtype, lambda: "cf_conv: give all inputs one dtype")
-    torch._check(x.dim() == 4 and w.dim() == 4, lambda: "cf_conv: x must be [N, C, H, W] and w [C_out, C_in / groups, kH, kW]")
-    torch._check(w.shape[1] * groups == x.shape[1], lambda: "cf_conv: w's input channels must match x's")
-    shape = (x.shape[0], w.shape[0], _out_size(x.shape[2], w.shape[2], stride, padding, dilation),
-             _out_size(x.shape[3], w.shape[3], stride, padding, dilation))
+    torch._check(
+        x.dim() == 4 and w.dim() == 4,
+        lambda: "cf_conv: x must be [N, C, H, W] and w [C_out, C_in / groups, kH, kW]",
+    )
+    torch._check(
+        w.shape[1] * groups == x.shape[1], lambda: "cf_conv: w's input channels must match x's"
+    )
+    shape = (
+        x.shape[0],
+        w.shape[0],
+        _out_size(x.shape[2], w.shape[2], stride, padding, dilation),
+        _out_size(x.shape[3], w.shape[3], stride, padding, dilation),
+    )
     channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     return shape, torch.channels_last if channels_last else torch.contiguous_format
 
@@ -79,13 +121,19 @@ def _fake(x, w, stride: int = 2, padding: int = 1):
 def _fake_backward(grad_y, x, w, saved, stride, padding, output_mask):
     _, fmt = _check(x, w, stride, padding, 1, 1)
     none = x.new_empty((0,))
-    return (x.new_empty(x.shape).contiguous(memory_format=fmt) if output_mask[0] else none,
-            torch.empty_like(w, memory_format=torch.preserve_format) if output_mask[1] else none,
-            )
+    return (
+        x.new_empty(x.shape).contiguous(memory_format=fmt) if output_mask[0] else none,
+        torch.empty_like(w, memory_format=torch.preserve_format) if output_mask[1] else none,
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    x, w, stride, padding, = inputs
+    (
+        x,
+        w,
+        stride,
+        padding,
+    ) = inputs
     y = output
     saved = y
     ctx.save_for_backward(x, w, saved)
@@ -99,8 +147,14 @@ def _backward(ctx, grad_y):
     # needs_input_grad has no entry for an input that was None
     mask = [bool(t) for t in (*ctx.needs_input_grad, False, False, False)[:2]]
     grads = torch.ops.conformance_ops.cf_conv_backward(
-        grad_y, x, w, saved, ctx.stride, ctx.padding, mask)
-    return (grads[0] if mask[0] else None, grads[1] if mask[1] else None, None, None, )
+        grad_y, x, w, saved, ctx.stride, ctx.padding, mask
+    )
+    return (
+        grads[0] if mask[0] else None,
+        grads[1] if mask[1] else None,
+        None,
+        None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

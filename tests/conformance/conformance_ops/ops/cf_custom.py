@@ -15,7 +15,18 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_custom"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
@@ -38,23 +49,42 @@ class CfCustom(nn.Module):
         return cf_custom(x, w, self.scale)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"scale={self.scale}", ])
+        return ", ".join(
+            [
+                f"scale={self.scale}",
+            ]
+        )
 
 
 def _check(x, w) -> None:
     """The checks of the C++ wrapper, for tracing (torch.compile, meta tensors)."""
-    same_device("cf_custom", ('x', 'w'), (x, w,))
+    same_device(
+        "cf_custom",
+        ("x", "w"),
+        (
+            x,
+            w,
+        ),
+    )
     torch._check(x.dim() == 2, lambda: f"cf_custom: x must have 2 dims, got shape {tuple(x.shape)}")
     torch._check(w.dim() == 1, lambda: f"cf_custom: w must have 1 dims, got shape {tuple(w.shape)}")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed, lambda: f"cf_custom: x has dtype {x.dtype}, which is not supported on {x.device.type}; supported dtypes: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cf_custom: x has dtype {x.dtype}, which is not supported on {x.device.type}; supported dtypes: {allowed}"
+        ),
+    )
     torch._check(w.dtype == x.dtype, lambda: "cf_custom: give all inputs one dtype")
 
 
 @torch.library.register_fake(_NAME)
 def _fake(x, w, scale: float):
     _check(x, w)
-    return (x.new_empty(x.shape), x.new_empty((x.shape[0],)), )
+    return (
+        x.new_empty(x.shape),
+        x.new_empty((x.shape[0],)),
+    )
 
 
 @torch.library.register_fake(_NAME + "_backward")
@@ -64,7 +94,11 @@ def _fake_backward(grad_y, grad_rowsum, x, w, y, rowsum, *attrs):
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    x, w, scale, = inputs
+    (
+        x,
+        w,
+        scale,
+    ) = inputs
     ctx.save_for_backward(x, w, *output)
     ctx.attrs = (scale,)
 
@@ -74,8 +108,12 @@ def _backward(ctx, grad_y, grad_rowsum):
     saved = ctx.saved_tensors
     grads = torch.ops.conformance_ops.cf_custom_backward(grad_y, grad_rowsum, *saved, *ctx.attrs)
     grads = (grads,)
-    by_input = dict(zip(['x'], grads))
-    return (by_input.get("x"), by_input.get("w"), None, )
+    by_input = dict(zip(["x"], grads))
+    return (
+        by_input.get("x"),
+        by_input.get("w"),
+        None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

@@ -14,11 +14,19 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_flash"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (torch.bfloat16,),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 
 
-def cf_flash(q: Tensor, k: Tensor, v: Tensor, causal: bool = True, scale: Optional[float] = 0.25) -> Tensor:
+def cf_flash(
+    q: Tensor, k: Tensor, v: Tensor, causal: bool = True, scale: Optional[float] = 0.25
+) -> Tensor:
     """softmax(q @ k^T * scale) @ v without forming the seq x seq matrix.
 
     [batch, heads, seq, d] each (k and v share their sequence length, which may differ from
@@ -28,7 +36,9 @@ def cf_flash(q: Tensor, k: Tensor, v: Tensor, causal: bool = True, scale: Option
     return torch.ops.conformance_ops.cf_flash(q, k, v, causal, scale)[0]
 
 
-def cf_flash_with_lse(q: Tensor, k: Tensor, v: Tensor, causal: bool = True, scale: Optional[float] = 0.25) -> tuple[Tensor, Tensor]:
+def cf_flash_with_lse(
+    q: Tensor, k: Tensor, v: Tensor, causal: bool = True, scale: Optional[float] = 0.25
+) -> tuple[Tensor, Tensor]:
     """As :func:`cf_flash`, also returning the row log-sum-exp of the scaled scores ([batch, heads, seq_q])."""
     return torch.ops.conformance_ops.cf_flash(q, k, v, causal, scale)
 
@@ -39,11 +49,20 @@ class CfFlash(nn.Module):
     (in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias), inputs [batch, seq, embed_dim], and
     forward returning (output, None). causal applies the top-left causal mask."""
 
-    def __init__(self, embed_dim: int, num_heads: int, causal: bool = True, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        causal: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if embed_dim % num_heads != 0:
-            raise ValueError(f"CfFlash: embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+            raise ValueError(
+                f"CfFlash: embed_dim {embed_dim} is not divisible by num_heads {num_heads}"
+            )
         self.embed_dim, self.num_heads, self.causal = embed_dim, num_heads, causal
         self.head_dim = embed_dim // num_heads
         self.batch_first = True
@@ -64,13 +83,24 @@ class CfFlash(nn.Module):
         b, s, _ = x.shape
         return x.view(b, s, self.num_heads, self.head_dim).transpose(1, 2)
 
-    def forward(self, query: Tensor, key: Optional[Tensor] = None, value: Optional[Tensor] = None,
-                need_weights: bool = False, attn_mask: Optional[Tensor] = None, is_causal: bool = False):
+    def forward(
+        self,
+        query: Tensor,
+        key: Optional[Tensor] = None,
+        value: Optional[Tensor] = None,
+        need_weights: bool = False,
+        attn_mask: Optional[Tensor] = None,
+        is_causal: bool = False,
+    ):
         if need_weights:
-            raise ValueError("CfFlash never forms the attention weights; pass need_weights=False "
-                             "(or use fused_attention, which returns them)")
+            raise ValueError(
+                "CfFlash never forms the attention weights; pass need_weights=False "
+                "(or use fused_attention, which returns them)"
+            )
         if attn_mask is not None:
-            raise ValueError("CfFlash takes no attn_mask; construct it with causal=True for a causal mask")
+            raise ValueError(
+                "CfFlash takes no attn_mask; construct it with causal=True for a causal mask"
+            )
         key = query if key is None else key
         value = key if value is None else value
         w, b = self.in_proj_weight, self.in_proj_bias
@@ -84,7 +114,9 @@ class CfFlash(nn.Module):
             k = torch.nn.functional.linear(key, wk, bk)
             v = torch.nn.functional.linear(value, wv, bv)
         # scale None: 1/sqrt(head_dim), as nn.MultiheadAttention's (whatever the op's own default).
-        out = cf_flash(self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal, None)
+        out = cf_flash(
+            self._heads(q), self._heads(k), self._heads(v), self.causal or is_causal, None
+        )
         out = out.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.embed_dim)
         return self.out_proj(out), None
 
@@ -93,11 +125,18 @@ class CfFlash(nn.Module):
 
 
 def _check(q, k, v) -> None:
-    torch._check(q.dim() == 4 and k.dim() == 4 and v.dim() == 4,
-                 lambda: "cf_flash: q, k and v must be [batch, heads, seq, d]")
+    torch._check(
+        q.dim() == 4 and k.dim() == 4 and v.dim() == 4,
+        lambda: "cf_flash: q, k and v must be [batch, heads, seq, d]",
+    )
     allowed = _ALLOWED.get(q.device.type, _ANY)
-    torch._check(q.dtype in allowed, lambda: f"cf_flash: dtype {q.dtype} is not supported; supported: {allowed}")
-    torch._check(k.dtype == q.dtype and v.dtype == q.dtype, lambda: "cf_flash: give all inputs one dtype")
+    torch._check(
+        q.dtype in allowed,
+        lambda: f"cf_flash: dtype {q.dtype} is not supported; supported: {allowed}",
+    )
+    torch._check(
+        k.dtype == q.dtype and v.dtype == q.dtype, lambda: "cf_flash: give all inputs one dtype"
+    )
     torch._check(k.shape[3] == q.shape[3], lambda: "cf_flash: k must have the feature size of q")
     torch._check(v.shape[2] == k.shape[2], lambda: "cf_flash: v must have the sequence length of k")
 
@@ -108,7 +147,19 @@ def _lse_dtype(dtype: torch.dtype) -> torch.dtype:
 
 @torch.library.register_fake(_NAME)
 def _fake(q, k, v, causal=True, scale=0.25):
-    same_device("cf_flash", ("q", "k", "v",), (q, k, v,))
+    same_device(
+        "cf_flash",
+        (
+            "q",
+            "k",
+            "v",
+        ),
+        (
+            q,
+            k,
+            v,
+        ),
+    )
     _check(q, k, v)
     b, h, sq, _ = q.shape
     return q.new_empty((b, h, sq, v.shape[3])), q.new_empty((b, h, sq), dtype=_lse_dtype(q.dtype))
@@ -116,11 +167,31 @@ def _fake(q, k, v, causal=True, scale=0.25):
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_o, q, k, v, o, logsumexp, causal, scale):
-    same_device("cf_flash_backward", ("grad_o", "q", "k", "v", "o", "logsumexp",), (grad_o, q, k, v, o, logsumexp,))
+    same_device(
+        "cf_flash_backward",
+        (
+            "grad_o",
+            "q",
+            "k",
+            "v",
+            "o",
+            "logsumexp",
+        ),
+        (
+            grad_o,
+            q,
+            k,
+            v,
+            o,
+            logsumexp,
+        ),
+    )
     _check(q, k, v)
-    return (torch.empty_like(q, memory_format=torch.contiguous_format),
-            torch.empty_like(k, memory_format=torch.contiguous_format),
-            torch.empty_like(v, memory_format=torch.contiguous_format))
+    return (
+        torch.empty_like(q, memory_format=torch.contiguous_format),
+        torch.empty_like(k, memory_format=torch.contiguous_format),
+        torch.empty_like(v, memory_format=torch.contiguous_format),
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
@@ -134,7 +205,8 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_o, _grad_logsumexp):
     q, k, v, o, logsumexp = ctx.saved_tensors
     dq, dk, dv = torch.ops.conformance_ops.cf_flash_backward(
-        grad_o, q, k, v, o, logsumexp, ctx.causal, ctx.scale)
+        grad_o, q, k, v, o, logsumexp, ctx.causal, ctx.scale
+    )
     return dq, dk, dv, None, None
 
 

@@ -14,7 +14,16 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_gemm_act"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
 # Per activation: the torch module it replaces, and whether its gradient reads the pre-activation
 # (else the output): the op then returns the pre-activation as a second output.
@@ -39,7 +48,7 @@ def cf_gemm_act(a, b, bias: Optional[Tensor] = None, act: str = "tanh") -> Tenso
 class CfGemmAct(nn.Module):
     """Module form of :func:`cf_gemm_act`: forward(a, b); the activation is fixed at construction."""
 
-    def __init__(self, act: str = 'tanh') -> None:
+    def __init__(self, act: str = "tanh") -> None:
         super().__init__()
         self.act = act
 
@@ -51,14 +60,20 @@ def _check(a, b, bias) -> tuple:
     """The fake kernel's checks (the real kernels check the same): returns the output shape."""
     same_device("cf_gemm_act", ("a", "b", "bias"), (a, b, bias))
     allowed = _ALLOWED.get(a.device.type, _ANY)
-    torch._check(a.dtype in allowed, lambda: f"cf_gemm_act: dtype {a.dtype} is not supported; supported: {allowed}")
+    torch._check(
+        a.dtype in allowed,
+        lambda: f"cf_gemm_act: dtype {a.dtype} is not supported; supported: {allowed}",
+    )
     torch._check(b.dtype == a.dtype, lambda: "cf_gemm_act: give all inputs one dtype")
     torch._check(a.dim() == 2 and b.dim() == 2, lambda: "cf_gemm_act: a and b must be matrices")
     torch._check(b.shape[0] == a.shape[1], lambda: "cf_gemm_act: the inner sizes (K) must match")
     shape = (a.shape[0], b.shape[1])
     if bias is not None:
         torch._check(bias.dtype == a.dtype, lambda: "cf_gemm_act: give all inputs one dtype")
-        torch._check(bias.dim() == 1 and bias.shape[0] == shape[-1], lambda: "cf_gemm_act: bias must have shape [out_features]")
+        torch._check(
+            bias.dim() == 1 and bias.shape[0] == shape[-1],
+            lambda: "cf_gemm_act: bias must have shape [out_features]",
+        )
     return shape
 
 
@@ -77,14 +92,20 @@ def _fake(a, b, bias: Optional[Tensor] = None, act: str = "tanh"):
 def _fake_backward(grad_y, a, b, bias, saved, act, output_mask):
     _check(a, b, bias)
     none = a.new_empty((0,))
-    return (a.new_empty(a.shape) if output_mask[0] else none,
-            b.new_empty(b.shape) if output_mask[1] else none,
-            b.new_empty((b.shape[1],)) if output_mask[2] and bias is not None else none,
-            )
+    return (
+        a.new_empty(a.shape) if output_mask[0] else none,
+        b.new_empty(b.shape) if output_mask[1] else none,
+        b.new_empty((b.shape[1],)) if output_mask[2] and bias is not None else none,
+    )
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    a, b, bias, act, = inputs
+    (
+        a,
+        b,
+        bias,
+        act,
+    ) = inputs
     y, preact = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = preact if _keeps_preact(act) else y
@@ -98,9 +119,13 @@ def _backward(ctx, grad_y, _grad_preact):
     # needs_input_grad has no entry for an input that was None
     mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:3]]
     mask[2] = mask[2] and bias is not None
-    grads = torch.ops.conformance_ops.cf_gemm_act_backward(
-        grad_y, a, b, bias, saved, ctx.act, mask)
-    return (grads[0] if mask[0] else None, grads[1] if mask[1] else None, grads[2] if mask[2] else None, None, )
+    grads = torch.ops.conformance_ops.cf_gemm_act_backward(grad_y, a, b, bias, saved, ctx.act, mask)
+    return (
+        grads[0] if mask[0] else None,
+        grads[1] if mask[1] else None,
+        grads[2] if mask[2] else None,
+        None,
+    )
 
 
 torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)

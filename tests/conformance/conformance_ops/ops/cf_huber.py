@@ -12,12 +12,24 @@ from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_huber"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'target')
+_INPUTS = ("x", "target")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "target": "element", }
+_ROLES = {
+    "x": "element",
+    "target": "element",
+}
 
 
 def cf_huber(x, target, delta: float = 1.0, reduction: str = "mean", *, dim: int = -1) -> Tensor:
@@ -30,14 +42,16 @@ def cf_huber(x, target, delta: float = 1.0, reduction: str = "mean", *, dim: int
     d = row_dim("cf_huber", x, dim, "x")
     if d is None:
         return torch.ops.conformance_ops.cf_huber(x, target, delta, reduction)
-    out = torch.ops.conformance_ops.cf_huber(x.movedim(d, -1), target.movedim(d, -1), delta, reduction)
+    out = torch.ops.conformance_ops.cf_huber(
+        x.movedim(d, -1), target.movedim(d, -1), delta, reduction
+    )
     return out.movedim(-1, d) if reduction == "none" else out
 
 
 class CfHuber(nn.Module):
     """Module form of :func:`cf_huber`; the attrs are fixed at construction."""
 
-    def __init__(self, delta: float = 1.0, reduction: str = 'mean') -> None:
+    def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
         super().__init__()
         self.delta = delta
         self.reduction = reduction
@@ -46,7 +60,12 @@ class CfHuber(nn.Module):
         return cf_huber(x, target, self.delta, self.reduction)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"delta={self.delta}", f"reduction={self.reduction}", ])
+        return ", ".join(
+            [
+                f"delta={self.delta}",
+                f"reduction={self.reduction}",
+            ]
+        )
 
 
 def _output_shape(x, target, delta: float = 1.0, reduction: str = "mean") -> list:
@@ -58,11 +77,12 @@ def _output_shape(x, target, delta: float = 1.0, reduction: str = "mean") -> lis
 def _composite(x, target, delta: float = 1.0, reduction: str = "mean"):
     """cf_huber written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
-    out = torch.where(torch.as_tensor(torch.abs((x - target)) < delta, device=col.device), (0.5 * torch.pow((x - target), 2)), (delta * (torch.abs((x - target)) - (0.5 * delta))))
+    col = torch.arange(x.shape[-1], device=x.device, dtype=x.dtype)
+    out = torch.where(
+        torch.as_tensor(torch.abs(x - target) < delta, device=col.device),
+        (0.5 * torch.pow((x - target), 2)),
+        (delta * (torch.abs(x - target) - (0.5 * delta))),
+    )
     if reduction == "sum":
         return out.sum()
     if reduction == "mean":
@@ -77,20 +97,34 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, target, delta: float = 1.0, reduction: str = "mean") -> Tensor:
-    same_device("cf_huber", _INPUTS, (x, target,))
+    same_device(
+        "cf_huber",
+        _INPUTS,
+        (
+            x,
+            target,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "cf_huber: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"cf_huber: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cf_huber: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x, target, delta, reduction))
 
 
 @torch.library.register_fake(_NAME + "_backward")
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
-def _fake_backward(grad_loss, x, target, delta: float = 1.0, reduction: str = 'mean'):
+def _fake_backward(grad_loss, x, target, delta: float = 1.0, reduction: str = "mean"):
     same_device("cf_huber_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(target, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(target, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
@@ -98,9 +132,11 @@ def _fake_backward(grad_loss, x, target, delta: float = 1.0, reduction: str = 'm
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_huber").default,
-                  ["element", "element"],
-                  loss_arg=3,
-                  n_saved=0,
-                  grads=[0, 1],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.conformance_ops.cf_huber.default,
+    ["element", "element"],
+    loss_arg=3,
+    n_saved=0,
+    grads=[0, 1],
+    forward_grad=False,
+)

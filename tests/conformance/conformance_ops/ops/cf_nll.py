@@ -12,12 +12,25 @@ from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_nll"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'target')
+_INPUTS = ("x", "target")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "target": "index", }
+_ROLES = {
+    "x": "element",
+    "target": "index",
+}
 
 
 def cf_nll(x, target, reduction: str = "sum", *, dim: int = -1) -> Tensor:
@@ -37,7 +50,7 @@ def cf_nll(x, target, reduction: str = "sum", *, dim: int = -1) -> Tensor:
 class CfNll(nn.Module):
     """Module form of :func:`cf_nll`; the attrs are fixed at construction."""
 
-    def __init__(self, reduction: str = 'sum') -> None:
+    def __init__(self, reduction: str = "sum") -> None:
         super().__init__()
         self.reduction = reduction
 
@@ -45,7 +58,11 @@ class CfNll(nn.Module):
         return cf_nll(x, target, self.reduction)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"reduction={self.reduction}", ])
+        return ", ".join(
+            [
+                f"reduction={self.reduction}",
+            ]
+        )
 
 
 def _output_shape(x, target, reduction: str = "sum") -> list:
@@ -57,12 +74,11 @@ def _output_shape(x, target, reduction: str = "sum") -> list:
 def _composite(x, target, reduction: str = "sum"):
     """cf_nll written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
+    col = torch.arange(x.shape[-1], device=x.device, dtype=x.dtype)
     target = target.unsqueeze(-1)
-    out = (-torch.sum(torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True))
+    out = -torch.sum(
+        torch.where(torch.as_tensor(col == target, device=col.device), x, 0), -1, keepdim=True
+    )
     out = out.squeeze(-1)
     if reduction == "sum":
         return out.sum()
@@ -78,28 +94,37 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, target, reduction: str = "sum") -> Tensor:
-    same_device("cf_nll", _INPUTS, (x, target,))
+    same_device(
+        "cf_nll",
+        _INPUTS,
+        (
+            x,
+            target,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "cf_nll: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"cf_nll: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cf_nll: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x, target, reduction))
 
 
 @torch.library.register_fake(_NAME + "_backward")
 # The attrs keep the schema's defaults: a caller may leave out an argument equal to its default (fake
 # tensor dispatch under compiled autograd does).
-def _fake_backward(grad_loss, x, target, reduction: str = 'sum'):
+def _fake_backward(grad_loss, x, target, reduction: str = "sum"):
     same_device("cf_nll_backward", ("grad_loss", *_INPUTS), (grad_loss, x, target))
     return torch.empty_like(x, memory_format=torch.contiguous_format)
-
 
 
 @torch.library.register_fake(_NAME + "_forward_grad")
 def _fake_forward_grad(x, target, reduction: str = "sum"):
     """The loss and the gradient the CUDA forward stores beside it (csrc/autograd.cpp)."""
-    return (_fake(x, target, reduction),
-            torch.empty_like(x, memory_format=torch.contiguous_format))
+    return (_fake(x, target, reduction), torch.empty_like(x, memory_format=torch.contiguous_format))
 
 
 @torch.library.register_fake(_NAME + "_scaled_grad")
@@ -122,18 +147,23 @@ def _fake_loss_grad_into(x, target, row_grad, grad):
 def _loss_grad_into_cpu(x, target, row_grad, grad):
     # The forward and the backward kernels; the gradient is complete before grad (maybe x) is written.
     losses = torch.ops.conformance_ops.cf_nll(x, target, "none")
-    d = torch.ops.conformance_ops.cf_nll_backward(row_grad.to(x.dtype).reshape(losses.shape), x, target, "none")
+    d = torch.ops.conformance_ops.cf_nll_backward(
+        row_grad.to(x.dtype).reshape(losses.shape), x, target, "none"
+    )
     grad.copy_(d)
     return losses.reshape(-1).to(row_grad.dtype)
+
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
 # calls cf_nll_backward).
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_nll").default,
-                  ["element", "index"],
-                  loss_arg=2,
-                  n_saved=0,
-                  grads=[0],
-                  forward_grad=True)
+_sharding.rowwise(
+    torch.ops.conformance_ops.cf_nll.default,
+    ["element", "index"],
+    loss_arg=2,
+    n_saved=0,
+    grads=[0],
+    forward_grad=True,
+)

@@ -14,12 +14,26 @@ from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_norm_affine"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'weight')
+_INPUTS = ("x", "weight")
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", "weight": "column", }
+_ROLES = {
+    "x": "element",
+    "weight": "column",
+}
 
 
 def cf_norm_affine(x, weight, eps: float, *, dim: int = -1) -> Tensor:
@@ -38,10 +52,13 @@ def cf_norm_affine(x, weight, eps: float, *, dim: int = -1) -> Tensor:
 
 class CfNormAffine(nn.Module):
     """Module form of :func:`cf_norm_affine`, a drop-in for torch's norm module of the same signature:
-    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the op's
-    row); weight are parameters of shape normalized_shape, present when elementwise_affine, with the state_dict keys torch uses."""
+    normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the
+    op's row); weight are parameters of shape normalized_shape, present when
+    elementwise_affine, with the state_dict keys torch uses."""
 
-    def __init__(self, normalized_shape, eps: float, elementwise_affine: bool = True, device=None, dtype=None) -> None:
+    def __init__(
+        self, normalized_shape, eps: float, elementwise_affine: bool = True, device=None, dtype=None
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -63,21 +80,33 @@ class CfNormAffine(nn.Module):
         # An absent parameter is its identity: ones for a scale, zeros for a shift.
         if param is not None:
             return param.reshape(n)
-        return (torch.ones if init == "ones" else torch.zeros)(n, device=ref.device, dtype=ref.dtype)
+        return (torch.ones if init == "ones" else torch.zeros)(
+            n, device=ref.device, dtype=ref.dtype
+        )
 
     def forward(self, x) -> Tensor:
         k = len(self.normalized_shape)
         x0 = x
-        if tuple(x0.shape[x0.dim() - k:]) != self.normalized_shape:
-            raise RuntimeError(f"CfNormAffine: expected input with trailing dims {list(self.normalized_shape)}, "
-                               f"got shape {list(x0.shape)}")
+        if tuple(x0.shape[x0.dim() - k :]) != self.normalized_shape:
+            raise RuntimeError(
+                f"CfNormAffine: expected input with trailing dims {list(self.normalized_shape)}, "
+                f"got shape {list(x0.shape)}"
+            )
         n = math.prod(self.normalized_shape)
-        lead = x0.shape[:x0.dim() - k]
-        out = cf_norm_affine(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps)
+        lead = x0.shape[: x0.dim() - k]
+        out = cf_norm_affine(
+            x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps
+        )
         return out.reshape(*lead, *self.normalized_shape) if True else out
 
     def extra_repr(self) -> str:
-        return ", ".join([f"{self.normalized_shape}", f"eps={self.eps}", f"elementwise_affine={self.elementwise_affine}"])
+        return ", ".join(
+            [
+                f"{self.normalized_shape}",
+                f"eps={self.eps}",
+                f"elementwise_affine={self.elementwise_affine}",
+            ]
+        )
 
 
 def _output_shape(x, weight, eps: float) -> list:
@@ -87,11 +116,12 @@ def _output_shape(x, weight, eps: float) -> list:
 def _composite(x, weight, eps: float):
     """cf_norm_affine written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
-    out = (((x - torch.mean(x, -1, keepdim=True)) * torch.rsqrt((torch.mean(torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True) + eps))) * weight)
+    out = (
+        (x - torch.mean(x, -1, keepdim=True))
+        * torch.rsqrt(
+            torch.mean(torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True) + eps
+        )
+    ) * weight
     return out
 
 
@@ -102,11 +132,22 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, weight, eps: float) -> Tensor:
-    same_device("cf_norm_affine", _INPUTS, (x, weight,))
+    same_device(
+        "cf_norm_affine",
+        _INPUTS,
+        (
+            x,
+            weight,
+        ),
+    )
     torch._check(x.dim() >= 1, lambda: "cf_norm_affine: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"cf_norm_affine: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cf_norm_affine: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     torch._check(weight.shape == x.shape[-1:], lambda: "cf_norm_affine: weight must have shape [n]")
     return x.new_empty(_output_shape(x, weight, eps))
 
@@ -116,7 +157,10 @@ def _fake(x, weight, eps: float) -> Tensor:
 # tensor dispatch under compiled autograd does).
 def _fake_backward(grad_y, x, weight, eps: float):
     same_device("cf_norm_affine_backward", ("grad_y", *_INPUTS), (grad_y, x, weight))
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(weight, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(weight, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs,
@@ -124,9 +168,11 @@ def _fake_backward(grad_y, x, weight, eps: float):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_norm_affine").default,
-                  ["element", "column"],
-                  loss_arg=None,
-                  n_saved=0,
-                  grads=[0, 1],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.conformance_ops.cf_norm_affine.default,
+    ["element", "column"],
+    loss_arg=None,
+    n_saved=0,
+    grads=[0, 1],
+    forward_grad=False,
+)

@@ -12,12 +12,23 @@ from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_row_var"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x',)
+_INPUTS = ("x",)
 # Each input's role: element (varies along the row), column (one value per column, [n]) or index (one
 # int64 per row).
-_ROLES = { "x": "element", }
+_ROLES = {
+    "x": "element",
+}
 
 
 def cf_row_var(x, keepdim: bool = False, *, dim: int = -1) -> Tensor:
@@ -45,7 +56,11 @@ class CfRowVar(nn.Module):
         return cf_row_var(x, self.keepdim)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"keepdim={self.keepdim}", ])
+        return ", ".join(
+            [
+                f"keepdim={self.keepdim}",
+            ]
+        )
 
 
 def _output_shape(x, keepdim: bool = False) -> list:
@@ -55,10 +70,6 @@ def _output_shape(x, keepdim: bool = False) -> list:
 def _composite(x, keepdim: bool = False):
     """cf_row_var written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    n = x.shape[-1]  # noqa: F841  (the builtins an expression may read)
-    col = torch.arange(n, device=x.device, dtype=x.dtype)  # noqa: F841
-    # An empty row's n is a tensor: dividing by it gives inf or NaN as torch's kernels do (Python's 1 / 0 raises).
-    n = n or x.new_zeros(())
     out = torch.mean(torch.pow((x - torch.mean(x, -1, keepdim=True)), 2), -1, keepdim=True)
     out = out.squeeze(-1) if not keepdim else out
     return out
@@ -74,8 +85,12 @@ def _fake(x, keepdim: bool = False) -> Tensor:
     same_device("cf_row_var", _INPUTS, (x,))
     torch._check(x.dim() >= 1, lambda: "cf_row_var: x must have at least one dimension")
     allowed = _ALLOWED.get(x.device.type, _ANY)
-    torch._check(x.dtype in allowed,
-                 lambda: f"cf_row_var: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}")
+    torch._check(
+        x.dtype in allowed,
+        lambda: (
+            f"cf_row_var: dtype {x.dtype} is not supported on {x.device.type}; supported: {allowed}"
+        ),
+    )
     return x.new_empty(_output_shape(x, keepdim))
 
 
@@ -92,9 +107,11 @@ def _fake_backward(grad_y, x, keepdim: bool = False):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(getattr(torch.ops.conformance_ops, "cf_row_var").default,
-                  ["element"],
-                  loss_arg=None,
-                  n_saved=0,
-                  grads=[0],
-                  forward_grad=False)
+_sharding.rowwise(
+    torch.ops.conformance_ops.cf_row_var.default,
+    ["element"],
+    loss_arg=None,
+    n_saved=0,
+    grads=[0],
+    forward_grad=False,
+)

@@ -14,9 +14,18 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_rsub"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float64, torch.bfloat16,), "cuda": (torch.float32, torch.float16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float64,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x', 'y')
+_INPUTS = ("x", "y")
 
 
 def cf_rsub(x, y, alpha: float = 1.0, *, out: Optional[Tensor] = None) -> Tensor:
@@ -43,7 +52,11 @@ class CfRsub(nn.Module):
         return cf_rsub(x, y, self.alpha)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"alpha={self.alpha}", ])
+        return ", ".join(
+            [
+                f"alpha={self.alpha}",
+            ]
+        )
 
 
 def _result_dtype(*tensors: Tensor) -> torch.dtype:
@@ -51,21 +64,25 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"cf_rsub: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed, lambda: f"cf_rsub: dtype {dtype} is not supported; supported: {allowed}"
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
 
 def _composite(x, y, alpha: float = 1.0) -> Tensor:
     """cf_rsub written as torch ops: the tests' reference and what a double backward differentiates."""
-    return (y - (alpha * x))
+    return y - (alpha * x)
 
 
 # create_graph backwards differentiate this composite (csrc/autograd.cpp): the fused backward kernel
@@ -75,7 +92,15 @@ torch.library.impl(_NAME + "_composite", "CompositeImplicitAutograd")(_composite
 
 @torch.library.register_fake(_NAME)
 def _fake(x, y, alpha: float = 1.0) -> Tensor:
-    same_device("cf_rsub", _INPUTS, (x, y,), cpu_scalars=True)
+    same_device(
+        "cf_rsub",
+        _INPUTS,
+        (
+            x,
+            y,
+        ),
+        cpu_scalars=True,
+    )
     return _fake_output(x, y)
 
 
@@ -83,17 +108,30 @@ def _fake(x, y, alpha: float = 1.0) -> Tensor:
 def _fake_out(x, y, alpha: float = 1.0, *, out: Tensor) -> None:
     same_device("cf_rsub_out", (*_INPUTS, "out"), (x, y, out), cpu_scalars=True)
     result = _fake_output(x, y)
-    torch._check(out.shape == result.shape, lambda: f"cf_rsub_out: out has shape {tuple(out.shape)} but the "
-                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
-    torch._check(out.dtype == result.dtype, lambda: f"cf_rsub_out: out has dtype {out.dtype} but the result "
-                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
+    torch._check(
+        out.shape == result.shape,
+        lambda: (
+            f"cf_rsub_out: out has shape {tuple(out.shape)} but the "
+            f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape"
+        ),
+    )
+    torch._check(
+        out.dtype == result.dtype,
+        lambda: (
+            f"cf_rsub_out: out has dtype {out.dtype} but the result "
+            f"has dtype {result.dtype}; pass a tensor of the result's dtype"
+        ),
+    )
 
 
 @torch.library.register_fake(_NAME + "_backward")
 def _fake_backward(grad_z, x, y, alpha: float = 1.0):
     same_device("cf_rsub_backward", ("grad_z", *_INPUTS), (grad_z, x, y), cpu_scalars=True)
     _fake_output(grad_z, x, y)
-    return (torch.empty_like(x, memory_format=torch.contiguous_format), torch.empty_like(y, memory_format=torch.contiguous_format), )
+    return (
+        torch.empty_like(x, memory_format=torch.contiguous_format),
+        torch.empty_like(y, memory_format=torch.contiguous_format),
+    )
 
 
 # Autograd: the C++ torch::autograd::Function in csrc/autograd.cpp (saves the inputs, calls
@@ -101,5 +139,4 @@ def _fake_backward(grad_z, x, y, alpha: float = 1.0):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.conformance_ops, "cf_rsub").default, 2,
-                      [0, 1])
+_sharding.elementwise(torch.ops.conformance_ops.cf_rsub.default, 2, [0, 1])

@@ -14,12 +14,25 @@ from .._checks import same_device
 
 _NAME = "conformance_ops::cf_threshold"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
-_ALLOWED = { "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), }
+_ALLOWED = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+}
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
-_INPUTS = ('x',)
+_INPUTS = ("x",)
 
 
-def cf_threshold(x, threshold: float, value: float = 0.0, *, out: Optional[Tensor] = None) -> Tensor:
+def cf_threshold(
+    x, threshold: float, value: float = 0.0, *, out: Optional[Tensor] = None
+) -> Tensor:
     """x where x > threshold, else value (torch.nn.functional.threshold).
 
     Elementwise over the broadcast of x; dtypes: float32, float64.
@@ -44,7 +57,12 @@ class CfThreshold(nn.Module):
         return cf_threshold(x, self.threshold, self.value)
 
     def extra_repr(self) -> str:
-        return ", ".join([f"threshold={self.threshold}", f"value={self.value}", ])
+        return ", ".join(
+            [
+                f"threshold={self.threshold}",
+                f"value={self.value}",
+            ]
+        )
 
 
 def _result_dtype(*tensors: Tensor) -> torch.dtype:
@@ -52,14 +70,19 @@ def _result_dtype(*tensors: Tensor) -> torch.dtype:
         return tensors[0].dtype
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND, elementwise_dtypes
 
-    return elementwise_dtypes(*tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT)[1]
+    return elementwise_dtypes(
+        *tensors, type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT
+    )[1]
 
 
 def _fake_output(*tensors: Tensor) -> Tensor:
     # The real kernel returns a contiguous tensor of the broadcast shape and promoted dtype.
     dtype = _result_dtype(*tensors)
     allowed = _ALLOWED.get(tensors[0].device.type, _ANY)
-    torch._check(dtype in allowed, lambda: f"cf_threshold: dtype {dtype} is not supported; supported: {allowed}")
+    torch._check(
+        dtype in allowed,
+        lambda: f"cf_threshold: dtype {dtype} is not supported; supported: {allowed}",
+    )
     shape = torch.broadcast_shapes(*(t.shape for t in tensors))
     return tensors[0].new_empty(shape, dtype=dtype)
 
@@ -84,10 +107,20 @@ def _fake(x, threshold: float, value: float = 0.0) -> Tensor:
 def _fake_out(x, threshold: float, value: float = 0.0, *, out: Tensor) -> None:
     same_device("cf_threshold_out", (*_INPUTS, "out"), (x, out), cpu_scalars=True)
     result = _fake_output(x)
-    torch._check(out.shape == result.shape, lambda: f"cf_threshold_out: out has shape {tuple(out.shape)} but the "
-                 f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape")
-    torch._check(out.dtype == result.dtype, lambda: f"cf_threshold_out: out has dtype {out.dtype} but the result "
-                 f"has dtype {result.dtype}; pass a tensor of the result's dtype")
+    torch._check(
+        out.shape == result.shape,
+        lambda: (
+            f"cf_threshold_out: out has shape {tuple(out.shape)} but the "
+            f"result has shape {tuple(result.shape)}; pass a tensor of the result's shape"
+        ),
+    )
+    torch._check(
+        out.dtype == result.dtype,
+        lambda: (
+            f"cf_threshold_out: out has dtype {out.dtype} but the result "
+            f"has dtype {result.dtype}; pass a tensor of the result's dtype"
+        ),
+    )
 
 
 @torch.library.register_fake(_NAME + "_backward")
@@ -102,5 +135,4 @@ def _fake_backward(grad_y, x, threshold: float, value: float = 0.0):
 
 
 # The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(getattr(torch.ops.conformance_ops, "cf_threshold").default, 1,
-                      [0])
+_sharding.elementwise(torch.ops.conformance_ops.cf_threshold.default, 1, [0])

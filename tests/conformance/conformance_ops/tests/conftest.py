@@ -4,14 +4,14 @@ import os
 
 import torch
 
-import conformance_ops  # noqa: F401  (builds and loads the extension before any test)
+# Importing the package builds and loads the extension before any test.
+from conformance_ops import _isolation
+
 # Crash isolation: a test whose kernel faults the GPU is blamed by name, and the other ops' CUDA tests
-# run in a fresh process (see _isolation.py).
-from conformance_ops._isolation import (  # noqa: F401  (pytest finds hooks by name)
-    pytest_runtest_makereport,
-    pytest_runtest_setup,
-    pytest_runtest_teardown,
-)
+# run in a fresh process (see _isolation.py). pytest finds its hooks by name here.
+pytest_runtest_makereport = _isolation.pytest_runtest_makereport
+pytest_runtest_setup = _isolation.pytest_runtest_setup
+pytest_runtest_teardown = _isolation.pytest_runtest_teardown
 
 try:  # the property tests (test_*_properties.py) need Hypothesis; without it they skip, visibly
     import hypothesis
@@ -23,21 +23,41 @@ if hypothesis is not None:
     # (nothing written beside the tests), no deadline (first calls compile and warm caches), and few
     # examples: the whole property suite runs in minutes on two cores. The explicit @example cases
     # (empty, 0-dim, 262144-element rows, fully masked rows) run in every profile.
-    _quiet = [hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large,
-              hypothesis.HealthCheck.filter_too_much]
+    _quiet = [
+        hypothesis.HealthCheck.too_slow,
+        hypothesis.HealthCheck.data_too_large,
+        hypothesis.HealthCheck.filter_too_much,
+    ]
     hypothesis.settings.register_profile(
-        "grimoire", max_examples=int(os.environ.get("GRIMOIRE_PROPERTY_EXAMPLES", "10")), derandomize=True,
-        deadline=None, database=None, print_blob=True, suppress_health_check=_quiet)
+        "grimoire",
+        max_examples=int(os.environ.get("GRIMOIRE_PROPERTY_EXAMPLES", "10")),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=_quiet,
+    )
     # More examples, randomized (a new seed each run), for hunting rather than CI.
     hypothesis.settings.register_profile(
-        "grimoire-thorough", max_examples=300, derandomize=False, deadline=None, database=None,
-        print_blob=True, suppress_health_check=_quiet)
+        "grimoire-thorough",
+        max_examples=300,
+        derandomize=False,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=_quiet,
+    )
     hypothesis.settings.load_profile(os.environ.get("GRIMOIRE_HYPOTHESIS_PROFILE", "grimoire"))
 
 
 def pytest_report_header(config):
     cuda = torch.cuda.get_device_name() if torch.cuda.is_available() else "none (CUDA cases skip)"
-    props = (f"hypothesis {hypothesis.__version__}, profile {hypothesis.settings().max_examples} examples"
-             if hypothesis is not None else "hypothesis not installed (property tests skip)")
-    return [f"conformance_ops: torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CUDA device: {cuda}",
-            f"property tests: {props}"]
+    props = (
+        f"hypothesis {hypothesis.__version__}, profile {hypothesis.settings().max_examples} examples"
+        if hypothesis is not None
+        else "hypothesis not installed (property tests skip)"
+    )
+    return [
+        f"conformance_ops: torch {torch.__version__}, CPU threads {torch.get_num_threads()}, CUDA device: {cuda}",
+        f"property tests: {props}",
+    ]

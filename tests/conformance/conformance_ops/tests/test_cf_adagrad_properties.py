@@ -11,23 +11,38 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given  # noqa: E402
+from hypothesis import given
 
-from conformance_ops import _properties_optimizer as O  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops import cf_adagrad as M  # noqa: E402
+from conformance_ops import _properties_optimizer as O
+from conformance_ops import _testing as T
+from conformance_ops.ops import cf_adagrad as M
 
 # The dtypes of the CPU kernel (the classes run where the params are; torch.optim's CPU peer).
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
 
 
 # The attr sets the spec allows (VALID) and refuses (INVALID), from the op's module.
 VALID, INVALID = O.attr_sets(M)
 
 
-ADAGRAD_FIXED = { }
+ADAGRAD_FIXED = {}
 ADAGRAD_PEER = getattr(torch.optim, "Adagrad", None)
 
 
@@ -35,7 +50,13 @@ def adagrad_kwargs(attrs):
     """The constructor arguments that give these attrs; None when the class fixes them otherwise."""
     if any(attrs[a] != v for a, v in ADAGRAD_FIXED.items()):
         return None
-    return { "lr": attrs["lr"], "lr_decay": attrs["lr_decay"], "weight_decay": attrs["weight_decay"], "eps": attrs["eps"], "maximize": attrs["maximize"], }
+    return {
+        "lr": attrs["lr"],
+        "lr_decay": attrs["lr_decay"],
+        "weight_decay": attrs["weight_decay"],
+        "eps": attrs["eps"],
+        "maximize": attrs["maximize"],
+    }
 
 
 ADAGRAD_VALID = [k for k in map(adagrad_kwargs, VALID) if k is not None]

@@ -14,17 +14,34 @@ from conformance_ops.ops.cf_addcmul import _composite as reference  # the forwar
 
 OP = torch.ops.conformance_ops.cf_addcmul.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES_BY_NAME = { "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), }
+DEVICE_DTYPES_BY_NAME = {
+    "cpu": (
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    ),
+    "cuda": (
+        torch.float32,
+        torch.float64,
+    ),
+}
 DEVICE_DTYPES = T.device_dtypes(DEVICE_DTYPES_BY_NAME)
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+F64_DEVICES = T.devices(("cpu", "cuda"))
 # Non-default attr values, so the tests exercise the attrs rather than their defaults.
-ATTRS = { "value": 0.75, }
+ATTRS = {
+    "value": 0.75,
+}
 # The attrs without a default (the rest keep theirs): what a call must pass at least.
-REQUIRED = { }
+REQUIRED = {}
 
 
 # Where each input's test values are drawn from (the spec's test_range, else [-3, 3]).
-RANGES = { "a": (-3.0, 3.0), "b": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "a": (-3.0, 3.0),
+    "b": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 
 
 def peer(x, a, b, value: float = 1.0):
@@ -33,28 +50,72 @@ def peer(x, a, b, value: float = 1.0):
 
 
 def make_inputs(shapes, dtype, device, **kwargs):
-    return [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
-            for s, name in zip(shapes, ('x', 'a', 'b'))]
+    return [
+        T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1], **kwargs)
+        for s, name in zip(shapes, ("x", "a", "b"))
+    ]
 
 
 # Shapes per sample: one tuple per input. Scalars, empty, odd sizes (vector tails), broadcasting.
 SHAPES = [
-    ((), (), (), ),
-    ((0,), (0,), (0,), ),
-    ((7,), (7,), (7,), ),
-    ((3, 5), (3, 5), (3, 5), ),
-    ((2, 3, 4), (2, 3, 4), (2, 3, 4), ),
-    ((1031,), (1031,), (1031,), ),
-    ((4, 0, 3), (4, 0, 3), (4, 0, 3), ),
-    ((3, 5), (5,), (5,), ),
-    ((2, 1, 4), (3, 1), (3, 1), ),
-    ((), (4, 6), (4, 6), ),
+    (
+        (),
+        (),
+        (),
+    ),
+    (
+        (0,),
+        (0,),
+        (0,),
+    ),
+    (
+        (7,),
+        (7,),
+        (7,),
+    ),
+    (
+        (3, 5),
+        (3, 5),
+        (3, 5),
+    ),
+    (
+        (2, 3, 4),
+        (2, 3, 4),
+        (2, 3, 4),
+    ),
+    (
+        (1031,),
+        (1031,),
+        (1031,),
+    ),
+    (
+        (4, 0, 3),
+        (4, 0, 3),
+        (4, 0, 3),
+    ),
+    (
+        (3, 5),
+        (5,),
+        (5,),
+    ),
+    (
+        (2, 1, 4),
+        (3, 1),
+        (3, 1),
+    ),
+    (
+        (),
+        (4, 6),
+        (4, 6),
+    ),
 ]
 
 
 def samples(device, dtype, requires_grad=False, noncontiguous=False):
     for shapes in SHAPES:
-        yield make_inputs(shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous)
+        yield make_inputs(
+            shapes, dtype, device, requires_grad=requires_grad, noncontiguous=noncontiguous
+        )
 
 
 def _ids(shapes):
@@ -70,7 +131,9 @@ class TestCfAddcmul:
 
     def test_default_attrs(self, device, dtype):
         args = make_inputs([(4, 9)] * 3, dtype, device)
-        T.assert_close(cf_addcmul(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype)
+        T.assert_close(
+            cf_addcmul(*args, **REQUIRED), reference(*(a.double() for a in args), **REQUIRED), dtype
+        )
 
     def test_matches_torch(self, device, dtype):
         for args in samples(device, dtype):
@@ -96,8 +159,8 @@ class TestCfAddcmul:
             ref_args = [a.detach().double().requires_grad_() for a in args]
             ref_out = reference(*ref_args, **ATTRS)
             theirs = torch.autograd.grad(ref_out, ref_args, grad.double(), allow_unused=True)
-            for name, a, g, r in zip(('x', 'a', 'b'), args, ours, theirs):
-                if name not in ['x', 'a', 'b']:
+            for name, a, g, r in zip(("x", "a", "b"), args, ours, theirs):
+                if name not in ["x", "a", "b"]:
                     continue
                 assert g is not None and g.shape == a.shape and g.dtype == a.dtype
                 T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10)
@@ -128,13 +191,19 @@ class TestCfAddcmul:
             cf_addcmul_(*needs_grad, **ATTRS)
         # A result of another shape or dtype than x's: told as the caller wrote it, cf_addcmul_ and x.
         small = make_inputs([(5,)] + [(3, 5)] * 2, dtype, device)
-        with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has shape \[5\] but the result has shape \[3, 5\]") as info:
+        with pytest.raises(
+            RuntimeError, match=r"cf_addcmul_: x has shape \[5\] but the result has shape \[3, 5\]"
+        ) as info:
             cf_addcmul_(*small, **ATTRS)
         said = str(info.value).splitlines()[0]
         assert "cf_addcmul_out" not in said and "out has" not in said, said
-        if dtype != torch.float64 and any(c.values == (device, torch.float64) for c in DEVICE_DTYPES):
+        if dtype != torch.float64 and any(
+            c.values == (device, torch.float64) for c in DEVICE_DTYPES
+        ):
             first, *others = make_inputs([(3, 5)] * 3, torch.float64, device)
-            with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has dtype \w+ but the result has dtype"):
+            with pytest.raises(
+                RuntimeError, match=r"cf_addcmul_: x has dtype \w+ but the result has dtype"
+            ):
                 cf_addcmul_(first.to(dtype), *others, **ATTRS)
 
     def test_inplace_errors_under_fake_tensors(self, device, dtype):
@@ -142,9 +211,13 @@ class TestCfAddcmul:
         from torch._subclasses.fake_tensor import FakeTensorMode
 
         with FakeTensorMode():
-            small = [torch.empty(5, dtype=dtype, device=device)] + [torch.empty(3, 5, dtype=dtype, device=device)
-                                                                   for _ in range(2)]
-            with pytest.raises(RuntimeError, match=r"cf_addcmul_: x has shape \(5,\) but the result has shape \(3, 5\)"):
+            small = [torch.empty(5, dtype=dtype, device=device)] + [
+                torch.empty(3, 5, dtype=dtype, device=device) for _ in range(2)
+            ]
+            with pytest.raises(
+                RuntimeError,
+                match=r"cf_addcmul_: x has shape \(5,\) but the result has shape \(3, 5\)",
+            ):
                 cf_addcmul_(*small, **ATTRS)
 
     def test_rejects_unsupported_dtype(self, device, dtype):
@@ -198,7 +271,7 @@ def test_compiled_autograd(device, dtype):
     # schema default, so the fake backward must take the defaults too.
     for attrs in (ATTRS, {}):
         args = make_inputs([(8, 33)] * 3, dtype, device, requires_grad=True)
-        wrt = [a for a, name in zip(args, ('x', 'a', 'b')) if name in ['x', 'a', 'b']]
+        wrt = [a for a, name in zip(args, ("x", "a", "b")) if name in ["x", "a", "b"]]
         got, expected = T.compiled_autograd_grads(lambda: cf_addcmul(*args, **attrs), wrt)
         for g, e in zip(got, expected):
             T.assert_close(g, e, dtype)
@@ -208,9 +281,17 @@ def test_compiled_autograd(device, dtype):
 def test_gradcheck(device):
     dtype = torch.float64  # finite differences need the precision
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 64 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x', 'a', 'b'])
-                for s, name in zip(shapes, ('x', 'a', 'b'))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x", "a", "b"],
+            )
+            for s, name in zip(shapes, ("x", "a", "b"))
+        ]
         assert torch.autograd.gradcheck(lambda *xs: cf_addcmul(*xs, **ATTRS), args)
 
 
@@ -220,7 +301,15 @@ def test_gradgradcheck(device):
     # its own): second derivatives must match finite differences of the first, never a silent zero.
     dtype = torch.float64
     for shapes in [s for s in SHAPES if all(0 < torch.Size(x).numel() <= 16 for x in s)]:
-        args = [T.make(s, dtype, device, low=RANGES[name][0], high=RANGES[name][1],
-                       requires_grad=name in ['x', 'a', 'b'])
-                for s, name in zip(shapes, ('x', 'a', 'b'))]
+        args = [
+            T.make(
+                s,
+                dtype,
+                device,
+                low=RANGES[name][0],
+                high=RANGES[name][1],
+                requires_grad=name in ["x", "a", "b"],
+            )
+            for s, name in zip(shapes, ("x", "a", "b"))
+        ]
         assert torch.autograd.gradgradcheck(lambda *xs: cf_addcmul(*xs, **ATTRS), args)

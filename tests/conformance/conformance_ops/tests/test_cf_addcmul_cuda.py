@@ -12,17 +12,21 @@ import torch
 from conformance_ops import _testing as T
 from conformance_ops.ops.cf_addcmul import cf_addcmul
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
+)
 
 CUDA_DTYPES = [torch.float32, torch.float64]
 HALF_DTYPES = [t for t in CUDA_DTYPES if t in (torch.float16, torch.bfloat16)]
 # Half results are float32 math rounded once: within two units in the last place of the rounded reference.
 HALF_RTOL = {torch.float16: 2 * 2.0**-10, torch.bfloat16: 2 * 2.0**-7}
-ATTRS = { "value": 0.75, }
+ATTRS = {
+    "value": 0.75,
+}
 
 
 def reference(x, a, b, value: float = 1.0):
-    return (x + ((value * a) * b))
+    return x + ((value * a) * b)
 
 
 def _inputs(shape, dtype, n=3, **kw):
@@ -33,7 +37,9 @@ def _inputs(shape, dtype, n=3, **kw):
 def test_half_against_float32(dtype):
     args = _inputs((1000, 37), dtype)
     expected = reference(*(a.float() for a in args), **ATTRS).to(dtype)
-    torch.testing.assert_close(cf_addcmul(*args, **ATTRS), expected, rtol=HALF_RTOL[dtype], atol=1e-5)
+    torch.testing.assert_close(
+        cf_addcmul(*args, **ATTRS), expected, rtol=HALF_RTOL[dtype], atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("dtype", HALF_DTYPES, ids=str)
@@ -43,9 +49,11 @@ def test_half_backward_against_float32(dtype):
     grad = torch.randn_like(out)
     ours = torch.autograd.grad(out, args, grad, allow_unused=True)
     ref_args = [a.detach().float().requires_grad_() for a in args]
-    theirs = torch.autograd.grad(reference(*ref_args, **ATTRS), ref_args, grad.float(), allow_unused=True)
-    for name, a, g, r in zip(('x', 'a', 'b'), args, ours, theirs):
-        if name in ['x', 'a', 'b']:
+    theirs = torch.autograd.grad(
+        reference(*ref_args, **ATTRS), ref_args, grad.float(), allow_unused=True
+    )
+    for name, a, g, r in zip(("x", "a", "b"), args, ours, theirs):
+        if name in ["x", "a", "b"]:
             r = torch.zeros_like(a) if r is None else r.to(dtype)
             # the float32 reference differentiates another formula: a few ulps of slack
             torch.testing.assert_close(g, r, rtol=4 * HALF_RTOL[dtype], atol=1e-3)
@@ -64,7 +72,9 @@ def test_large_vectorized_and_tail(dtype, offset):
 def test_broadcast_and_cpu_scalar_rejected():
     a, b = T.make((64, 1), torch.float32, "cuda"), T.make((1, 48), torch.float32, "cuda")
     args = [a] + [b] * 2
-    T.assert_close(cf_addcmul(*args, **ATTRS), reference(*(t.double() for t in args), **ATTRS), torch.float32)
+    T.assert_close(
+        cf_addcmul(*args, **ATTRS), reference(*(t.double() for t in args), **ATTRS), torch.float32
+    )
     with pytest.raises(RuntimeError, match="move all inputs to one device"):
         cf_addcmul(a, *[torch.tensor(2.0)] * 2, **ATTRS)
 
@@ -79,7 +89,7 @@ def test_cuda_graph_reduce_overhead():
         return cf_addcmul(*args, **ATTRS) * 2
 
     compiled = torch.compile(f, mode="reduce-overhead", fullgraph=True, dynamic=False)
-    for step in range(4):  # warm-up, record, then replays: each on fresh values
+    for _ in range(4):  # warm-up, record, then replays: each on fresh values
         args = _inputs((256, 129), torch.float32, requires_grad=True)
         torch.compiler.cudagraph_mark_step_begin()
         out = compiled(*args)
@@ -88,10 +98,12 @@ def test_cuda_graph_reduce_overhead():
         out.sum().backward()
         ref_args = [a.detach().double().requires_grad_() for a in args]
         (reference(*ref_args, **ATTRS) * 2).sum().backward()
-        for name, a, r in zip(('x', 'a', 'b'), args, ref_args):
-            if name in ['x', 'a', 'b']:
+        for name, a, r in zip(("x", "a", "b"), args, ref_args):
+            if name in ["x", "a", "b"]:
                 T.assert_close(a.grad, r.grad, torch.float32, scale=10)
-    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(dict(counters["inductor"]))
+    assert not counters["inductor"]["cudagraph_skips"], "the graph was not captured: " + str(
+        dict(counters["inductor"])
+    )
 
 
 def test_runs_on_the_current_stream():

@@ -2,7 +2,8 @@
 # Change the spec or templates/ and run `grimoire generate`.
 """Property-based tests for cf_addcmul (elementwise), with Hypothesis: the op against its torch peer
 (the spec's `peer`) on the
-inputs people bring: broadcast, empty and 0-dim shapes, non-contiguous and transposed views, and values
+inputs people bring: broadcast, empty and 0-dim shapes, non-contiguous and transposed views, and
+values
 with +-inf, NaN, +-1e38 (scaled for float16), denormals and signed zeros; forward and gradients.
 Where torch raises, the op must raise too. Skipped, visibly, where Hypothesis is not installed."""
 
@@ -11,20 +12,42 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_elementwise as E  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_addcmul import cf_addcmul  # noqa: E402
+from conformance_ops import _properties_elementwise as E
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_addcmul import cf_addcmul
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), })
-INPUTS = ['x', 'a', 'b']
-DIFFERENTIABLE = ['x', 'a', 'b']
-RANGES = { "a": (-3.0, 3.0), "b": (-3.0, 3.0), "x": (-3.0, 3.0), }
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
+INPUTS = ["x", "a", "b"]
+DIFFERENTIABLE = ["x", "a", "b"]
+RANGES = {
+    "a": (-3.0, 3.0),
+    "b": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default, the value the other tests use, and a negative one.
-ATTR_VALUES = { "value": (1.0, 0.75, -1.5), }
+ATTR_VALUES = {
+    "value": (1.0, 0.75, -1.5),
+}
 
 
 def peer(x, a, b, value: float = 1.0):

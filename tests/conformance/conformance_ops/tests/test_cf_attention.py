@@ -15,8 +15,19 @@ from conformance_ops.ops.cf_attention import CfAttention, cf_attention
 
 OP = torch.ops.conformance_ops.cf_attention.default
 # (device, dtype) per the kernels of each device; gradcheck wherever float64 is one of them.
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float64, torch.float32,), "cuda": (torch.float32, torch.float16,), })
-F64_DEVICES = T.devices(('cpu',))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float64,
+            torch.float32,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu",))
 
 
 def reference(query, key, value, scale=None):
@@ -40,8 +51,18 @@ CASES = [
 
 def inputs(case, device, dtype, requires_grad=False, noncontiguous=False):
     *shapes, scale = case
-    return [T.make(s, dtype, device, low=-2, high=2, requires_grad=requires_grad, noncontiguous=noncontiguous)
-            for s in shapes], scale
+    return [
+        T.make(
+            s,
+            dtype,
+            device,
+            low=-2,
+            high=2,
+            requires_grad=requires_grad,
+            noncontiguous=noncontiguous,
+        )
+        for s in shapes
+    ], scale
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)
@@ -70,7 +91,9 @@ class TestCfAttention:
             g_out, g_w = torch.randn_like(out), torch.randn_like(weights)
             ours = torch.autograd.grad((out, weights), (q, k, v), (g_out, g_w))
             ref_in = [t.detach().double().requires_grad_() for t in (q, k, v)]
-            ref = torch.autograd.grad(reference(*ref_in, scale), ref_in, (g_out.double(), g_w.double()))
+            ref = torch.autograd.grad(
+                reference(*ref_in, scale), ref_in, (g_out.double(), g_w.double())
+            )
             for a, b in zip(ours, ref):
                 T.assert_close(a, b, dtype, scale=100)
 
@@ -171,12 +194,19 @@ class TestCfAttention:
 @pytest.mark.parametrize("device", F64_DEVICES)
 def test_gradcheck(device):
     dtype = torch.float64  # finite differences need the precision
-    for case in [((2, 3, 4), (2, 5, 4), (2, 5, 3), None), ((1, 2, 3, 4), (1, 2, 3, 4), (1, 2, 3, 4), 0.7)]:
+    for case in [
+        ((2, 3, 4), (2, 5, 4), (2, 5, 3), None),
+        ((1, 2, 3, 4), (1, 2, 3, 4), (1, 2, 3, 4), 0.7),
+    ]:
         (q, k, v), scale = inputs(case, device, dtype, requires_grad=True)
         assert torch.autograd.gradcheck(lambda a, b, c: cf_attention(a, b, c, scale), (q, k, v))
 
 
 @pytest.mark.parametrize("device", F64_DEVICES)
 def test_double_backward_refused(device):
-    (q, k, v), scale = inputs(((2, 3, 4), (2, 5, 4), (2, 5, 3), None), device, torch.float64, requires_grad=True)
-    T.assert_double_backward_refused(lambda a, b, c: cf_attention(a, b, c, scale), (q, k, v), "cf_attention")
+    (q, k, v), scale = inputs(
+        ((2, 3, 4), (2, 5, 4), (2, 5, 3), None), device, torch.float64, requires_grad=True
+    )
+    T.assert_double_backward_refused(
+        lambda a, b, c: cf_attention(a, b, c, scale), (q, k, v), "cf_attention"
+    )

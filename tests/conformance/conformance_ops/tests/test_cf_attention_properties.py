@@ -13,15 +13,29 @@ import math
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_attention as A  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_attention import cf_attention  # noqa: E402
+from conformance_ops import _properties_attention as A
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_attention import cf_attention
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float64, torch.float32,), "cuda": (torch.float32, torch.float16,), })
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float64,
+            torch.float32,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float16,
+        ),
+    }
+)
 
 
 def peer(query, key, value, scale=None):

@@ -15,9 +15,20 @@ from conformance_ops import _testing as T
 from conformance_ops.ops.cf_conv import ACTIVATIONS, CfConv, cf_conv
 
 OP = torch.ops.conformance_ops.cf_conv.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float16,), })
-F64_DEVICES = T.devices(('cpu',))
-ACTS = ['sigmoid']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float16,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu",))
+ACTS = ["sigmoid"]
 ACT_REFERENCE = {
     "sigmoid": lambda z: torch.sigmoid(z),
 }
@@ -26,32 +37,50 @@ ACT_REFERENCE = {
 ACT_BACKWARD_REFERENCE = {
     "sigmoid": lambda z, y: torch.sigmoid(z),
 }
-GEOMETRY_ATTRS = ['stride', 'padding']
+GEOMETRY_ATTRS = ["stride", "padding"]
 HAS_BIAS = False
 
 
 def call(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, act=ACTS[0]):
-    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
     kwargs = {k: v for k, v in geometry.items() if k in GEOMETRY_ATTRS}
-    assert all(v == {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}[k] for k, v in geometry.items() if k not in kwargs)
+    assert all(
+        v == {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}[k]
+        for k, v in geometry.items()
+        if k not in kwargs
+    )
     return cf_conv(x, w, **kwargs)
 
 
 def reference(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, act=ACTS[0], ours=None):
     """The float64 reference; with `ours` (the op's output), what the backward tests differentiate."""
     z = F.conv2d(x, w, bias, stride, padding, dilation, groups)
-    return ACT_REFERENCE[act](z) if ours is None else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    return (
+        ACT_REFERENCE[act](z)
+        if ours is None
+        else ACT_BACKWARD_REFERENCE[act](z, ours.detach().to(z.dtype))
+    )
 
 
 # (x shape, C_out, k, stride, padding, dilation, groups, with bias, channels-last)
-CASES = [((2, 3, 8, 8), 4, 3, 1, 1, 1, 1, True, False), ((1, 4, 9, 7), 6, 3, 2, 0, 1, 2, True, False),
-         ((2, 2, 5, 6), 3, 1, 1, 0, 1, 1, False, False), ((1, 3, 11, 11), 5, 3, 1, 2, 2, 1, True, False),
-         ((2, 8, 6, 6), 8, 3, 1, 1, 1, 8, True, True), ((3, 4, 7, 5), 8, 2, 1, 1, 1, 1, True, True),
-         ((0, 3, 8, 8), 4, 3, 1, 1, 1, 1, True, False)]
+CASES = [
+    ((2, 3, 8, 8), 4, 3, 1, 1, 1, 1, True, False),
+    ((1, 4, 9, 7), 6, 3, 2, 0, 1, 2, True, False),
+    ((2, 2, 5, 6), 3, 1, 1, 0, 1, 1, False, False),
+    ((1, 3, 11, 11), 5, 3, 1, 2, 2, 1, True, False),
+    ((2, 8, 6, 6), 8, 3, 1, 1, 1, 8, True, True),
+    ((3, 4, 7, 5), 8, 2, 1, 1, 1, 1, True, True),
+    ((0, 3, 8, 8), 4, 3, 1, 1, 1, 1, True, False),
+]
 # Only the cases the op's attrs can express (a spec may fix the geometry).
-CASES = [c for c in CASES if all(v == d or name in GEOMETRY_ATTRS for name, v, d in
-                                 zip(("stride", "padding", "dilation", "groups"), c[3:7], (1, 0, 1, 1)))] or [
-    ((2, 3, 8, 8), 4, 3, 1, 0, 1, 1, True, False)]
+CASES = [
+    c
+    for c in CASES
+    if all(
+        v == d or name in GEOMETRY_ATTRS
+        for name, v, d in zip(("stride", "padding", "dilation", "groups"), c[3:7], (1, 0, 1, 1))
+    )
+] or [((2, 3, 8, 8), 4, 3, 1, 0, 1, 1, True, False)]
 
 
 def inputs(case, device, dtype, requires_grad=False):
@@ -64,7 +93,7 @@ def inputs(case, device, dtype, requires_grad=False):
     for t in (x, w, b):
         if t is not None:
             t.requires_grad_(requires_grad)
-    return (x, w, b), dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return (x, w, b), {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
 
 
 def _double(*ts):
@@ -81,7 +110,9 @@ class TestCfConv:
             ref = reference(*_double(x, w, b), **geo, act=act)
             assert out.dtype == dtype
             T.assert_rel_close(out, ref, dtype)
-            if case[-1]:  # a channels-last input gives a channels-last output, as the fake kernel says
+            if case[
+                -1
+            ]:  # a channels-last input gives a channels-last output, as the fake kernel says
                 assert out.is_contiguous(memory_format=torch.channels_last)
 
     @pytest.mark.parametrize("act", ACTS)
@@ -93,8 +124,11 @@ class TestCfConv:
             leaves = [t for t in (x, w, b) if t is not None]
             ours = torch.autograd.grad(out, leaves, g)
             ref_in = _double(x, w, b)
-            theirs = torch.autograd.grad(reference(*ref_in, **geo, act=act, ours=out),
-                                         [t for t in ref_in if t is not None], g.double())
+            theirs = torch.autograd.grad(
+                reference(*ref_in, **geo, act=act, ours=out),
+                [t for t in ref_in if t is not None],
+                g.double(),
+            )
             for a, r in zip(ours, theirs):
                 T.assert_rel_close(a, r, dtype, scale=4)
 
@@ -109,15 +143,17 @@ class TestCfConv:
 
     def test_opcheck(self, device, dtype):
         for case in CASES[:3]:
-            (x, w, b), geo = inputs(case, device, dtype, requires_grad=True)
+            (x, w, _), geo = inputs(case, device, dtype, requires_grad=True)
             args = [x, w]
-            for a in ['stride', 'padding']:
+            for a in ["stride", "padding"]:
                 args.append(geo[a] if a in geo else ACTS[-1])
             torch.library.opcheck(OP, tuple(args))
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
         (x, w, b), geo = inputs(CASES[0], device, dtype, requires_grad=True)
 
@@ -128,15 +164,21 @@ class TestCfConv:
         out, expected = compiled(x, w, b), f(x, w, b)
         T.assert_rel_close(out, expected, dtype)
         leaves = [t for t in (x, w, b) if t is not None]
-        for a, r in zip(torch.autograd.grad(out.sum(), leaves), torch.autograd.grad(expected.sum(), leaves)):
+        for a, r in zip(
+            torch.autograd.grad(out.sum(), leaves), torch.autograd.grad(expected.sum(), leaves)
+        ):
             T.assert_rel_close(a, r, dtype)
 
     def test_compiled_autograd(self, device, dtype):
         # The backward (Python autograd over the backward op) traced by compiled autograd, fullgraph.
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         (x, w, b), geo = inputs(CASES[0], device, dtype, requires_grad=True)
-        got, expected = T.compiled_autograd_grads(lambda: call(x, w, b, **geo, act=ACTS[-1]), [t for t in (x, w, b) if t is not None])
+        got, expected = T.compiled_autograd_grads(
+            lambda: call(x, w, b, **geo, act=ACTS[-1]), [t for t in (x, w, b) if t is not None]
+        )
         for g, e in zip(got, expected):
             T.assert_rel_close(g, e, dtype)
 
@@ -145,7 +187,10 @@ class TestCfConv:
         ours = CfConv(4, 6, 3, padding=1, device=device, dtype=dtype)
         # The geometry the module was built with: the spec's defaults where the call gives none.
         geometry = {k: getattr(ours[0], k) for k in ("stride", "padding", "dilation", "groups")}
-        theirs = nn.Sequential(nn.Conv2d(4, 6, 3, **geometry, bias=HAS_BIAS, device=device, dtype=dtype), ACTIVATIONS[ACTS[-1]][0])
+        theirs = nn.Sequential(
+            nn.Conv2d(4, 6, 3, **geometry, bias=HAS_BIAS, device=device, dtype=dtype),
+            ACTIVATIONS[ACTS[-1]][0],
+        )
         assert list(ours.state_dict()) == list(theirs.state_dict())
         theirs.load_state_dict(ours.state_dict())
         x = T.make((2, 4, 9, 9), dtype, device, low=-1, high=1)
@@ -171,7 +216,10 @@ class TestCfConv:
             call(x, w)
 
     def test_rejects_unsupported_dtype(self, device, dtype):
-        x, w = torch.ones(2, 3, 8, 8, dtype=torch.int64, device=device), torch.ones(4, 3, 3, 3, dtype=torch.int64, device=device)
+        x, w = (
+            torch.ones(2, 3, 8, 8, dtype=torch.int64, device=device),
+            torch.ones(4, 3, 3, 3, dtype=torch.int64, device=device),
+        )
         with pytest.raises(RuntimeError, match="not supported"):
             call(x, w)
 

@@ -11,20 +11,34 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_conv as C  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_conv import cf_conv  # noqa: E402
+from conformance_ops import _properties_conv as C
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_conv import cf_conv
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float16,), })
-ACTS = ['sigmoid']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float16,
+        ),
+    }
+)
+ACTS = ["sigmoid"]
 ACT_PEER = {
     "sigmoid": lambda z: torch.sigmoid(z),
 }
-GEOMETRY_ATTRS = ['stride', 'padding']
+GEOMETRY_ATTRS = ["stride", "padding"]
 HAS_BIAS = False
 
 

@@ -15,7 +15,7 @@ from conformance_ops.ops.cf_custom import CfCustom, cf_custom
 
 OP = torch.ops.conformance_ops.cf_custom.default
 DTYPES = [torch.float32, torch.float64]
-DEVICES = T.devices(('cpu', 'cuda'))
+DEVICES = T.devices(("cpu", "cuda"))
 
 
 def kernel(device: str) -> str:
@@ -23,16 +23,30 @@ def kernel(device: str) -> str:
     return f"the {device} kernel (kernels/cf_custom.{'cu' if device == 'cuda' else 'cpp'})"
 
 
-INPUTS = ['x', 'w']
-DIFFERENTIABLE = ['x']
+INPUTS = ["x", "w"]
+DIFFERENTIABLE = ["x"]
 # Float attrs off their defaults, so the tests see a kernel that ignores one.
-ATTRS = { "scale": 0.75, }
+ATTRS = {
+    "scale": 0.75,
+}
 # The spec's samples: one shape per input.
 SAMPLES = [
-    ((3, 5), (5,), ),
-    ((1, 1031), (1031,), ),
-    ((0, 4), (4,), ),
-    ((4, 0), (0,), ),
+    (
+        (3, 5),
+        (5,),
+    ),
+    (
+        (1, 1031),
+        (1031,),
+    ),
+    (
+        (0, 4),
+        (4,),
+    ),
+    (
+        (4, 0),
+        (0,),
+    ),
 ]
 
 
@@ -47,8 +61,16 @@ def outputs(result) -> tuple:
 
 def samples(device, dtype, requires_grad=False, noncontiguous=False):
     for shapes in SAMPLES:
-        yield [T.make(s, dtype, device, requires_grad=requires_grad and name in DIFFERENTIABLE,
-                      noncontiguous=noncontiguous) for s, name in zip(shapes, INPUTS)]
+        yield [
+            T.make(
+                s,
+                dtype,
+                device,
+                requires_grad=requires_grad and name in DIFFERENTIABLE,
+                noncontiguous=noncontiguous,
+            )
+            for s, name in zip(shapes, INPUTS)
+        ]
 
 
 def expected(args):
@@ -62,12 +84,24 @@ class TestCfCustom:
     def test_reference(self, device, dtype):
         for args in samples(device, dtype):
             for ours, ref in zip(outputs(cf_custom(*args, **ATTRS)), expected(args), strict=True):
-                T.assert_close(ours, ref, dtype, scale=10, what=f"{kernel(device)} disagrees with the reference")
+                T.assert_close(
+                    ours,
+                    ref,
+                    dtype,
+                    scale=10,
+                    what=f"{kernel(device)} disagrees with the reference",
+                )
 
     def test_noncontiguous(self, device, dtype):
         for args in samples(device, dtype, noncontiguous=True):
             for ours, ref in zip(outputs(cf_custom(*args, **ATTRS)), expected(args), strict=True):
-                T.assert_close(ours, ref, dtype, scale=10, what=f"{kernel(device)} disagrees with the reference")
+                T.assert_close(
+                    ours,
+                    ref,
+                    dtype,
+                    scale=10,
+                    what=f"{kernel(device)} disagrees with the reference",
+                )
 
     def test_layout_and_dtype(self, device, dtype):
         for args in samples(device, dtype):
@@ -81,14 +115,24 @@ class TestCfCustom:
             grads = [torch.randn_like(o) for o in outs]
             wrt = [a for a, name in zip(args, INPUTS) if name in DIFFERENTIABLE]
             ours = torch.autograd.grad(outs, wrt, grads)
-            ref_args = [a.detach().double().requires_grad_(name in DIFFERENTIABLE) for a, name in zip(args, INPUTS)]
+            ref_args = [
+                a.detach().double().requires_grad_(name in DIFFERENTIABLE)
+                for a, name in zip(args, INPUTS)
+            ]
             ref_wrt = [a for a, name in zip(ref_args, INPUTS) if name in DIFFERENTIABLE]
             ref_outs = outputs(reference(*ref_args, **ATTRS))
-            theirs = torch.autograd.grad(ref_outs, ref_wrt, [g.double() for g in grads], allow_unused=True)
+            theirs = torch.autograd.grad(
+                ref_outs, ref_wrt, [g.double() for g in grads], allow_unused=True
+            )
             for a, g, r in zip(wrt, ours, theirs, strict=True):
                 assert g.shape == a.shape and g.dtype == a.dtype
-                T.assert_close(g, r if r is not None else torch.zeros_like(a), dtype, scale=10,
-                               what=f"{kernel(device)}'s backward disagrees with the reference's gradient")
+                T.assert_close(
+                    g,
+                    r if r is not None else torch.zeros_like(a),
+                    dtype,
+                    scale=10,
+                    what=f"{kernel(device)}'s backward disagrees with the reference's gradient",
+                )
 
     def test_opcheck(self, device, dtype):
         for args in list(samples(device, dtype, requires_grad=True))[:3]:
@@ -130,12 +174,18 @@ class TestCfCustom:
             cf_custom(*args, **ATTRS)
 
     def test_rejects_wrong_rank_of_x(self, device, dtype):
-        args = [T.make(((2,) + s) if name == "x" else s, dtype, device) for s, name in zip(SAMPLES[0], INPUTS)]
+        args = [
+            T.make(((2,) + s) if name == "x" else s, dtype, device)
+            for s, name in zip(SAMPLES[0], INPUTS)
+        ]
         with pytest.raises(RuntimeError, match="x must have 2 dims"):
             cf_custom(*args, **ATTRS)
 
     def test_rejects_wrong_rank_of_w(self, device, dtype):
-        args = [T.make(((2,) + s) if name == "w" else s, dtype, device) for s, name in zip(SAMPLES[0], INPUTS)]
+        args = [
+            T.make(((2,) + s) if name == "w" else s, dtype, device)
+            for s, name in zip(SAMPLES[0], INPUTS)
+        ]
         with pytest.raises(RuntimeError, match="w must have 1 dims"):
             cf_custom(*args, **ATTRS)
 
@@ -145,12 +195,18 @@ def test_gradcheck(device):
     dtype = torch.float64  # finite differences need the precision
     small = [s for s in SAMPLES if all(0 < math.prod(x) <= 64 for x in s)] or SAMPLES[:1]
     for shapes in small:
-        args = [T.make(s, dtype, device, requires_grad=name in DIFFERENTIABLE) for s, name in zip(shapes, INPUTS)]
+        args = [
+            T.make(s, dtype, device, requires_grad=name in DIFFERENTIABLE)
+            for s, name in zip(shapes, INPUTS)
+        ]
         assert torch.autograd.gradcheck(lambda *xs: cf_custom(*xs, **ATTRS), args)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_double_backward_refused(device):
     shapes = ([s for s in SAMPLES if all(0 < math.prod(x) <= 64 for x in s)] or SAMPLES[:1])[0]
-    args = [T.make(s, torch.float64, device, requires_grad=name in DIFFERENTIABLE) for s, name in zip(shapes, INPUTS)]
+    args = [
+        T.make(s, torch.float64, device, requires_grad=name in DIFFERENTIABLE)
+        for s, name in zip(shapes, INPUTS)
+    ]
     T.assert_double_backward_refused(lambda *xs: cf_custom(*xs, **ATTRS), args, "cf_custom")

@@ -11,25 +11,42 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties as P  # noqa: E402
-from conformance_ops import _properties_custom as U  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_custom import cf_custom  # noqa: E402
+from conformance_ops import _properties as P
+from conformance_ops import _properties_custom as U
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_custom import cf_custom
 
 DTYPES = [torch.float32, torch.float64]
-DEVICES = T.devices(('cpu', 'cuda'))
-INPUTS = ['x', 'w']
-DIFFERENTIABLE = ['x']
-ATTRS = { "scale": 0.75, }
+DEVICES = T.devices(("cpu", "cuda"))
+INPUTS = ["x", "w"]
+DIFFERENTIABLE = ["x"]
+ATTRS = {
+    "scale": 0.75,
+}
 SAMPLES = [
-    ((3, 5), (5,), ),
-    ((1, 1031), (1031,), ),
-    ((0, 4), (4,), ),
-    ((4, 0), (0,), ),
+    (
+        (3, 5),
+        (5,),
+    ),
+    (
+        (1, 1031),
+        (1031,),
+    ),
+    (
+        (0, 4),
+        (4,),
+    ),
+    (
+        (4, 0),
+        (0,),
+    ),
 ]
 
 

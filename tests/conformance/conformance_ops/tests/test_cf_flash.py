@@ -20,8 +20,16 @@ from conformance_ops import _testing as T
 from conformance_ops.ops.cf_flash import CfFlash, cf_flash, cf_flash_with_lse
 
 OP = torch.ops.conformance_ops.cf_flash.default
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.bfloat16,), })
-F64_DEVICES = T.devices(('cpu',))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (torch.bfloat16,),
+    }
+)
+F64_DEVICES = T.devices(("cpu",))
 
 
 def reference(q, k, v, causal=False, scale=None):
@@ -36,14 +44,23 @@ def reference(q, k, v, causal=False, scale=None):
 
 # (batch, heads, Sq, Sk, d, scale): one tile, several tiles with ragged tails, Sq != Sk both ways, a single
 # query, d of 32 / 64 / 128 (the CUDA kernels' sizes).
-CASES = [(2, 3, 17, 17, 32, None), (1, 2, 130, 130, 64, None), (2, 1, 65, 200, 64, 0.3), (1, 2, 200, 33, 32, None),
-         (1, 1, 1, 77, 128, None), (1, 2, 96, 96, 128, -0.2)]
+CASES = [
+    (2, 3, 17, 17, 32, None),
+    (1, 2, 130, 130, 64, None),
+    (2, 1, 65, 200, 64, 0.3),
+    (1, 2, 200, 33, 32, None),
+    (1, 1, 1, 77, 128, None),
+    (1, 2, 96, 96, 128, -0.2),
+]
 
 
 def inputs(case, device, dtype, requires_grad=False):
     b, h, sq, sk, d, scale = case
-    make = lambda s: T.make(s, dtype, device, low=-1, high=1, requires_grad=requires_grad)  # noqa: E731
-    return (make((b, h, sq, d)), make((b, h, sk, d)), make((b, h, sk, d))), scale
+    q, k, v = (
+        T.make(s, dtype, device, low=-1, high=1, requires_grad=requires_grad)
+        for s in ((b, h, sq, d), (b, h, sk, d), (b, h, sk, d))
+    )
+    return (q, k, v), scale
 
 
 def _double(*ts):
@@ -64,8 +81,15 @@ class TestCfFlash:
 
     def test_noncontiguous(self, device, dtype):
         (q, k, v), scale = inputs(CASES[1], device, dtype)
-        qt, kt, vt = (x.transpose(1, 2).contiguous().transpose(1, 2) for x in (q, k, v))  # [b, s, h, d] storage
-        T.assert_rel_close(cf_flash(qt, kt, vt, True, scale), reference(*_double(q, k, v), True, scale)[0], dtype, scale=2)
+        qt, kt, vt = (
+            x.transpose(1, 2).contiguous().transpose(1, 2) for x in (q, k, v)
+        )  # [b, s, h, d] storage
+        T.assert_rel_close(
+            cf_flash(qt, kt, vt, True, scale),
+            reference(*_double(q, k, v), True, scale)[0],
+            dtype,
+            scale=2,
+        )
 
     @pytest.mark.parametrize("causal", [False, True])
     def test_backward_reference(self, device, dtype, causal):
@@ -76,7 +100,7 @@ class TestCfFlash:
             ours = torch.autograd.grad(out, (q, k, v), g)
             ref_in = _double(q, k, v)
             theirs = torch.autograd.grad(reference(*ref_in, causal, scale)[0], ref_in, g.double())
-            for name, a, b in zip("qkv", ours, theirs):
+            for a, b in zip(ours, theirs):
                 T.assert_rel_close(a, b, dtype, scale=4)
 
     def test_opcheck(self, device, dtype):
@@ -86,7 +110,9 @@ class TestCfFlash:
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
 
         def f(q, k, v):
@@ -111,7 +137,11 @@ class TestCfFlash:
         theirs.load_state_dict({k: t.double() for k, t in ours.state_dict().items()})
         x = T.make((2, 40, 64), dtype, device, low=-1, high=1)
         mem = T.make((2, 23, 64), dtype, device, low=-1, high=1)
-        mask = torch.ones(40, 40, dtype=torch.bool, device=device).tril().logical_not() if causal else None
+        mask = (
+            torch.ones(40, 40, dtype=torch.bool, device=device).tril().logical_not()
+            if causal
+            else None
+        )
         with torch.no_grad():
             out, weights = ours(x)
             ref, _ = theirs(x.double(), x.double(), x.double(), need_weights=False, attn_mask=mask)
@@ -176,7 +206,9 @@ def test_gradcheck(device, causal):
 @pytest.mark.parametrize("device", F64_DEVICES)
 def test_double_backward_refused(device):
     (q, k, v), scale = inputs((1, 2, 5, 7, 4, None), device, torch.float64, requires_grad=True)
-    T.assert_double_backward_refused(lambda a, b, c: cf_flash(a, b, c, False, scale), (q, k, v), "cf_flash")
+    T.assert_double_backward_refused(
+        lambda a, b, c: cf_flash(a, b, c, False, scale), (q, k, v), "cf_flash"
+    )
 
 
 _MEMORY_PROBE = textwrap.dedent("""
@@ -201,11 +233,21 @@ def test_memory_is_linear_in_sequence_length():
     import conformance_ops
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(conformance_ops.__file__)))
-    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()),
-               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(seq)], capture_output=True, text=True, env=env,
-                          timeout=600)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(torch.get_num_threads()),
+        PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(seq)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     grew = int(proc.stdout.strip().splitlines()[-1])
     matrix = seq * seq * 4
-    assert grew < matrix / 8, f"peak memory grew by {grew / 2**20:.0f} MiB; the score matrix is {matrix / 2**20:.0f} MiB"
+    assert grew < matrix / 8, (
+        f"peak memory grew by {grew / 2**20:.0f} MiB; the score matrix is {matrix / 2**20:.0f} MiB"
+    )

@@ -11,16 +11,30 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_gemm as G  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_gemm_act import cf_gemm_act  # noqa: E402
+from conformance_ops import _properties_gemm as G
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_gemm_act import cf_gemm_act
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.bfloat16,), })
-ACTS = ['tanh', 'sigmoid', 'silu']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.bfloat16,
+        ),
+    }
+)
+ACTS = ["tanh", "sigmoid", "silu"]
 ACT_PEER = {
     "sigmoid": lambda z: torch.sigmoid(z),
     "tanh": lambda z: torch.tanh(z),

@@ -13,27 +13,51 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_rowwise as R  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_huber import cf_huber  # noqa: E402
+from conformance_ops import _properties_rowwise as R
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_huber import cf_huber
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64,), })
-INPUTS = ['x', 'target']
-DIFFERENTIABLE = ['x', 'target']
-ELEMENT = ['x', 'target']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
+INPUTS = ["x", "target"]
+DIFFERENTIABLE = ["x", "target"]
+ELEMENT = ["x", "target"]
 COLUMN = []
 INDEX = []
 IGNORE = ""  # the attr naming an ignored index, "" if none
-RANGES = { "target": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "target": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { "delta": (1.0, 2.0), "reduction": ('none', 'mean', 'sum'), }
+ATTR_VALUES = {
+    "delta": (1.0, 2.0),
+    "reduction": ("none", "mean", "sum"),
+}
 # Each choice of a str attr gets an explicit example.
-STR_CHOICES = (("reduction", "none"), ("reduction", "mean"), ("reduction", "sum"), )
+STR_CHOICES = (
+    ("reduction", "none"),
+    ("reduction", "mean"),
+    ("reduction", "sum"),
+)
 
 
 def peer(x, target, delta: float = 1.0, reduction: str = "mean"):
@@ -41,8 +65,19 @@ def peer(x, target, delta: float = 1.0, reduction: str = "mean"):
     return torch.nn.functional.huber_loss(x, target, reduction=reduction, delta=delta)
 
 
-OP = R.RowwiseOp(cf_huber, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    cf_huber,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

@@ -15,8 +15,19 @@ from conformance_ops.ops import cf_linear_nll as impl
 from conformance_ops.ops.cf_linear_nll import CfLinearNll, cf_linear_nll
 
 OPS = torch.ops.conformance_ops
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64,), })
-F64_DEVICES = T.devices(('cpu', 'cuda'))
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
+F64_DEVICES = T.devices(("cpu", "cuda"))
 REDUCTIONS = ("mean", "sum", "none")
 # (leading shape of x, H, V): one chunk, several chunks with a short last one (at least 128 rows a
 # chunk), leading dims, a single row, V = 1.
@@ -26,10 +37,12 @@ HAS_BIAS = False
 
 def reference(x, weight, target, bias=None, **attrs):
     """torch's linear, then cf_nll's peer over the rows, in float64."""
-    logits = torch.nn.functional.linear(x.double(), weight.double(), None if bias is None else bias.double())
+    logits = torch.nn.functional.linear(
+        x.double(), weight.double(), None if bias is None else bias.double()
+    )
     shape = logits.shape[:-1]
     x, target = logits.reshape(-1, logits.shape[-1]), target.reshape(-1)
-    reduction = attrs.get("reduction", 'sum')
+    reduction = attrs.get("reduction", "sum")
     out = torch.nn.functional.nll_loss(x, target, reduction=reduction)
     return out.reshape(shape) if reduction == "none" else out
 
@@ -65,7 +78,9 @@ def check_against_reference(args, dtype, attrs, upstream=None, scale=1.0):
     ours = torch.autograd.grad(out, wrt, g.to(out.dtype))
     ref_wrt = [t.detach().double().requires_grad_() for t in wrt]
     by_id = dict(zip(map(id, wrt), ref_wrt))
-    ref_args = [by_id.get(id(t), t) if isinstance(t, torch.Tensor) else t for t in (x, w, target, bb)]
+    ref_args = [
+        by_id.get(id(t), t) if isinstance(t, torch.Tensor) else t for t in (x, w, target, bb)
+    ]
     theirs = torch.autograd.grad(reference(*ref_args, **attrs), ref_wrt, g)
     for name, got, want in zip(("x", "weight", "bias"), ours, theirs):
         assert got.dtype == dtype and got.shape == want.shape, name
@@ -78,10 +93,14 @@ class TestCfLinearNll:
     def test_reference(self, device, dtype, reduction):
         torch.manual_seed(0)
         for case in CASES:
-            for attrs in ({}, ):
+            for attrs in ({},):
                 # V = 1: every gradient is 0 up to rounding, which the relative check's floor barely covers
-                check_against_reference(inputs(case, device, dtype), dtype, {"reduction": reduction, **attrs},
-                                        scale=4 if case[2] == 1 else 1)
+                check_against_reference(
+                    inputs(case, device, dtype),
+                    dtype,
+                    {"reduction": reduction, **attrs},
+                    scale=4 if case[2] == 1 else 1,
+                )
 
     def test_strided_inputs(self, device, dtype):
         # Views as training code makes them: a transposed weight, every other row of x, labels[:, ::2].
@@ -113,7 +132,7 @@ class TestCfLinearNll:
             check_against_reference(args, dtype, {"reduction": reduction})
         x, w, t, bb = inputs(CASES[2], device, dtype)
         with torch.no_grad():
-            out = cf_linear_nll(x, w, t)
+            out = cf_linear_nll(*op_args(x, w, t, bb))
         assert not out.requires_grad
         T.assert_rel_close(out, reference(x, w, t, bb), dtype)
 
@@ -133,8 +152,9 @@ class TestCfLinearNll:
 
     def test_backward_twice_accumulates(self, device, dtype):
         torch.manual_seed(5)
-        x, w, t, bb = inputs(CASES[1], device, dtype)
-        out = cf_linear_nll(x, w, t)
+        args = inputs(CASES[1], device, dtype)
+        out = cf_linear_nll(*op_args(*args))
+        w = args[1]
         out.backward(retain_graph=True)
         first = w.grad.clone()
         out.backward(retain_graph=True)
@@ -152,7 +172,7 @@ class TestCfLinearNll:
     def test_empty(self, device, dtype):
         x, w, t, bb = inputs(((0,), 8, 5), device, dtype)
         for reduction in REDUCTIONS:
-            out = cf_linear_nll(x, w, t, reduction=reduction)
+            out = cf_linear_nll(*op_args(x, w, t, bb), reduction=reduction)
             ref = reference(x, w, t, bb, reduction=reduction)
             assert out.shape == ref.shape
             torch.testing.assert_close(out.double(), ref, equal_nan=True)
@@ -160,19 +180,25 @@ class TestCfLinearNll:
     def test_opcheck(self, device, dtype):
         x, w, t, bb = inputs(CASES[2], device, dtype)
         for reduction in REDUCTIONS:
-            torch.library.opcheck(OPS.cf_linear_nll.default, (x, w, t), { "reduction": reduction })
+            torch.library.opcheck(
+                OPS.cf_linear_nll.default, op_args(x, w, t, bb), {"reduction": reduction}
+            )
         mask = [True, True]
-        args = (x.detach(), w.detach(), t, 'sum', None, mask)
+        args = (x.detach(), w.detach(), t, "sum", None, mask)
         torch.library.opcheck(OPS.cf_linear_nll_forward_grad.default, args)
-        torch.library.opcheck(OPS.cf_linear_nll_backward.default, (torch.randn((), device=device, dtype=dtype), *args))
+        torch.library.opcheck(
+            OPS.cf_linear_nll_backward.default, (torch.randn((), device=device, dtype=dtype), *args)
+        )
 
     def test_compile_fullgraph(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         torch._dynamo.reset()
 
         def f(x, w, t, bb):
-            return cf_linear_nll(x, w, t) * 2
+            return cf_linear_nll(*op_args(x, w, t, bb)) * 2
 
         compiled = torch.compile(f, fullgraph=True, backend=T.compile_backend())
         x, w, t, bb = inputs(CASES[1], device, dtype)
@@ -185,11 +211,14 @@ class TestCfLinearNll:
 
     def test_compiled_autograd(self, device, dtype):
         if dtype not in T.COMPILE_DTYPES:
-            pytest.skip("torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)")
+            pytest.skip(
+                "torch.compile is tested for float32, bfloat16 and float64 (float16 shares bfloat16's path)"
+            )
         x, w, t, bb = inputs(CASES[2], device, dtype)
         for reduction in ("none", "mean"):  # the recomputing backward, the stored gradients
             got, expected = T.compiled_autograd_grads(
-                lambda: cf_linear_nll(x, w, t, reduction=reduction), leaves(x, w, bb))
+                lambda: cf_linear_nll(*op_args(x, w, t, bb), reduction=reduction), leaves(x, w, bb)
+            )
             for g, e in zip(got, expected):
                 T.assert_rel_close(g, e, dtype)
 
@@ -198,10 +227,12 @@ class TestCfLinearNll:
         x, w, t, bb = inputs(CASES[2], device, dtype)
         loss = CfLinearNll(reduction="sum", chunk_rows=64)
         assert "reduction='sum'" in repr(loss) and "chunk_rows=64" in repr(loss)
-        T.assert_rel_close(loss(x, w, t), reference(x, w, t, bb, reduction="sum"), dtype)
+        T.assert_rel_close(
+            loss(*op_args(x, w, t, bb)), reference(x, w, t, bb, reduction="sum"), dtype
+        )
 
     def test_rejects_bad_inputs(self, device, dtype):
-        x, w, t, bb = inputs(CASES[0], device, dtype)
+        x, w, t, _ = inputs(CASES[0], device, dtype)
         with pytest.raises(RuntimeError, match=r"must be \[V, H\]"):
             cf_linear_nll(x, w[:, :3], t)
         with pytest.raises(RuntimeError, match="int64"):
@@ -242,7 +273,9 @@ def test_chunks_bound_memory():
     assert impl._chunk_rows(5, 16, 50) == 5
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="CUDA case: no CUDA device on this machine"
+)
 def test_peak_memory_cuda():
     # Forward and backward hold the gradients and one chunk beside the inputs: far less than the
     # [N, V] logits that torch's linear + cf_nll keep.
@@ -252,7 +285,7 @@ def test_peak_memory_cuda():
     torch.cuda.synchronize()
     base = torch.cuda.memory_allocated()
     torch.cuda.reset_peak_memory_stats()
-    cf_linear_nll(x, w, t).backward()
+    cf_linear_nll(*op_args(x, w, t, bb)).backward()
     torch.cuda.synchronize()
     extra = torch.cuda.max_memory_allocated() - base
     grads = sum(p.numel() * p.element_size() for p in leaves(x, w, bb))

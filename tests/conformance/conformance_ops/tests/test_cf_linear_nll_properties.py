@@ -12,16 +12,30 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties as P  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_linear_nll import cf_linear_nll  # noqa: E402
+from conformance_ops import _properties as P
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_linear_nll import cf_linear_nll
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64,), })
-REDUCTIONS = ['sum', 'none', 'mean']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
+REDUCTIONS = ["sum", "none", "mean"]
 
 
 def peer(x, weight, target, bias, reduction):
@@ -36,9 +50,15 @@ def peer(x, weight, target, bias, reduction):
 @st.composite
 def cases(draw):
     n, h, v = draw(st.integers(0, 300)), draw(st.integers(1, 24)), draw(st.integers(1, 70))
-    case = {"n": n, "h": h, "v": v, "scale": draw(st.sampled_from([1.0, 30.0, 1000.0])),
-            "seed": draw(st.integers(0, 2**16)), "reduction": draw(st.sampled_from(REDUCTIONS)),
-            "upstream": draw(st.sampled_from(["one", "drawn"]))}
+    case = {
+        "n": n,
+        "h": h,
+        "v": v,
+        "scale": draw(st.sampled_from([1.0, 30.0, 1000.0])),
+        "seed": draw(st.integers(0, 2**16)),
+        "reduction": draw(st.sampled_from(REDUCTIONS)),
+        "upstream": draw(st.sampled_from(["one", "drawn"])),
+    }
     return case
 
 
@@ -56,7 +76,9 @@ def make(case, device, dtype):
 
 
 def _attrs(case) -> dict:
-    return { "reduction": case.get("reduction", 'sum'), }
+    return {
+        "reduction": case.get("reduction", "sum"),
+    }
 
 
 def _run(fn, leaves, target, attrs, upstream_kind, seed):
@@ -66,8 +88,12 @@ def _run(fn, leaves, target, attrs, upstream_kind, seed):
     if upstream_kind == "one":
         g = torch.ones_like(out)
     else:
-        g = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(out)
-    return out, torch.autograd.grad(out, leaves, g) if out.requires_grad else [torch.zeros_like(t) for t in leaves]
+        g = torch.randn(
+            out.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+        ).to(out)
+    return out, torch.autograd.grad(out, leaves, g) if out.requires_grad else [
+        torch.zeros_like(t) for t in leaves
+    ]
 
 
 def ours(x, w, target, bias, **attrs):
@@ -88,7 +114,16 @@ def test_loss_and_gradients_match_torch(device, dtype, case):
     n, h, v = case["n"], case["h"], case["v"]
     per = 1.0 if case["reduction"] != "mean" else 1.0 / max(1, n)
     rows = 1 if case["reduction"] == "none" else max(1, n)
-    P.assert_matches(got, theirs, theirs64, dtype, scale=4, magnitude=case["scale"] * rows * h * per, what="loss")
+    P.assert_matches(
+        got, theirs, theirs64, dtype, scale=4, magnitude=case["scale"] * rows * h * per, what="loss"
+    )
     for name, a, t, t64 in zip(("x", "weight", "bias"), got_grads, theirs_grads, theirs64_grads):
-        P.assert_matches(a, t, t64, dtype, scale=4, magnitude=case["scale"] * max(n, v, 1) * per,
-                         what=f"gradient of {name}")
+        P.assert_matches(
+            a,
+            t,
+            t64,
+            dtype,
+            scale=4,
+            magnitude=case["scale"] * max(n, v, 1) * per,
+            what=f"gradient of {name}",
+        )

@@ -13,27 +13,51 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_rowwise as R  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_nll import cf_nll  # noqa: E402
+from conformance_ops import _properties_rowwise as R
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_nll import cf_nll
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64, torch.bfloat16,), "cuda": (torch.float32, torch.float64,), })
-INPUTS = ['x', 'target']
-DIFFERENTIABLE = ['x']
-ELEMENT = ['x']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+            torch.bfloat16,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+        ),
+    }
+)
+INPUTS = ["x", "target"]
+DIFFERENTIABLE = ["x"]
+ELEMENT = ["x"]
 COLUMN = []
-INDEX = ['target']
+INDEX = ["target"]
 IGNORE = ""  # the attr naming an ignored index, "" if none
-RANGES = { "target": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "target": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { "reduction": ('sum', 'none', 'mean'), }
+ATTR_VALUES = {
+    "reduction": ("sum", "none", "mean"),
+}
 # Each choice of a str attr gets an explicit example.
-STR_CHOICES = (("reduction", "sum"), ("reduction", "none"), ("reduction", "mean"), )
+STR_CHOICES = (
+    ("reduction", "sum"),
+    ("reduction", "none"),
+    ("reduction", "mean"),
+)
 
 
 def peer(x, target, reduction: str = "sum"):
@@ -41,8 +65,19 @@ def peer(x, target, reduction: str = "sum"):
     return torch.nn.functional.nll_loss(x, target, reduction=reduction)
 
 
-OP = R.RowwiseOp(cf_nll, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    cf_nll,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

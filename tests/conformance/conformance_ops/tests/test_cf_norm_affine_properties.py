@@ -13,25 +13,46 @@ from __future__ import annotations
 import pytest
 import torch
 
-hypothesis = pytest.importorskip("hypothesis", reason="property tests need Hypothesis: pip install hypothesis")
+hypothesis = pytest.importorskip(
+    "hypothesis", reason="property tests need Hypothesis: pip install hypothesis"
+)
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conformance_ops import _properties_rowwise as R  # noqa: E402
-from conformance_ops import _testing as T  # noqa: E402
-from conformance_ops.ops.cf_norm_affine import cf_norm_affine  # noqa: E402
+from conformance_ops import _properties_rowwise as R
+from conformance_ops import _testing as T
+from conformance_ops.ops.cf_norm_affine import cf_norm_affine
 
-DEVICE_DTYPES = T.device_dtypes({ "cpu": (torch.float32, torch.float64,), "cuda": (torch.float32, torch.float64, torch.float16, torch.bfloat16,), })
-INPUTS = ['x', 'weight']
-DIFFERENTIABLE = ['x', 'weight']
-ELEMENT = ['x']
-COLUMN = ['weight']
+DEVICE_DTYPES = T.device_dtypes(
+    {
+        "cpu": (
+            torch.float32,
+            torch.float64,
+        ),
+        "cuda": (
+            torch.float32,
+            torch.float64,
+            torch.float16,
+            torch.bfloat16,
+        ),
+    }
+)
+INPUTS = ["x", "weight"]
+DIFFERENTIABLE = ["x", "weight"]
+ELEMENT = ["x"]
+COLUMN = ["weight"]
 INDEX = []
 IGNORE = ""  # the attr naming an ignored index, "" if none
-RANGES = { "weight": (-3.0, 3.0), "x": (-3.0, 3.0), }
+RANGES = {
+    "weight": (-3.0, 3.0),
+    "x": (-3.0, 3.0),
+}
 # Values each attr is drawn from: its default and others (every choice; for the ignored index also -1
 # and 0, a class index torch then ignores).
-ATTR_VALUES = { "eps": (0.2, 0.4), }
+ATTR_VALUES = {
+    "eps": (0.2, 0.4),
+}
 # Each choice of a str attr gets an explicit example.
 STR_CHOICES = ()
 
@@ -41,8 +62,19 @@ def peer(x, weight, eps: float):
     return torch.nn.functional.layer_norm(x, [x.shape[-1]], weight, None, eps)
 
 
-OP = R.RowwiseOp(cf_norm_affine, peer, INPUTS, DIFFERENTIABLE, ELEMENT, COLUMN, INDEX, IGNORE, RANGES, ATTR_VALUES,
-                 STR_CHOICES)
+OP = R.RowwiseOp(
+    cf_norm_affine,
+    peer,
+    INPUTS,
+    DIFFERENTIABLE,
+    ELEMENT,
+    COLUMN,
+    INDEX,
+    IGNORE,
+    RANGES,
+    ATTR_VALUES,
+    STR_CHOICES,
+)
 
 
 @pytest.mark.parametrize("device, dtype", DEVICE_DTYPES)

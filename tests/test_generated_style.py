@@ -1,0 +1,58 @@
+"""Generated Python reads as a hand-kept project's: the bundled ops and the conformance suite pass the
+checks such a project runs on its own code, with grimoire's settings (grimoire/format.py): ruff's lint
+rules and its formatter. No generated file silences a check with a `noqa` mark."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grimoire import format as fmt
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"generated_ops": ROOT / "generated_ops",
+            "conformance_ops": ROOT / "tests" / "conformance" / "conformance_ops"}
+
+
+def _tool(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.is_file() else shutil.which(name)
+    assert found, f"{name} is a dependency of grimoire (pyproject.toml); install it with pip install -e ."
+    return found
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def _python_files(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*.py") if "_build" not in p.parts and "_lib" not in p.parts)
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_generated_python_passes_ruff(package):
+    files = _python_files(PACKAGES[package])
+    assert files
+    proc = _run([_tool("ruff"), "check", *fmt.ruff_lint_args(package), *files])
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
+    proc = _run([_tool("ruff"), "format", "--check", *fmt.ruff_config_args(package), *files])
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
+    marked = [f for f in files if "noqa" in Path(f).read_text()]
+    assert not marked, f"generated files with a noqa mark: {marked}"
+
+
+def test_format_is_idempotent_and_fixes_layout():
+    # What the formatter stage does to a template's careless layout: sorted imports, its own package's
+    # last, normalised spacing; an unused import stays (it may be imported for its side effects); other
+    # files are untouched; formatting its own output again changes nothing.
+    files = {"pkg/mod.py": "from pkg import a\nimport torch\nimport os, sys\nx = ( os.sep +\n  str(torch.pi) )\n",
+             "csrc/k.cpp": "int f(int a){ return a; }\n"}
+    once = fmt.format_files(files, "pkg")
+    assert once["pkg/mod.py"] == ("import os\nimport sys\n\nimport torch\n\nfrom pkg import a\n\n"
+                                  "x = os.sep + str(torch.pi)\n")
+    assert once["csrc/k.cpp"] == files["csrc/k.cpp"]
+    assert fmt.format_files(once, "pkg") == once

@@ -43,6 +43,12 @@ kind_derived(flash_attention, E, backward_schema-S) :-
     format(string(S), "~w_backward(Tensor grad_~w, Tensor ~w, Tensor ~w, Tensor ~w, Tensor ~w, Tensor logsumexp, ~w) -> (Tensor, Tensor, Tensor)",
            [E, O, Q, K, V, O, AttrL]).
 
+%% The Python wrapper's parameters in the schema's order (causal, then scale), whatever the spec's.
+kind_python_signature(flash_attention, E, Sig) :-
+    op_inputs(E, Ins), op_attrs(E, As),
+    findall(S, ( member(N, [causal, scale]), member(attr(N, T, D), As), python_param(N, T, D, S) ), AttrS),
+    append(Ins, AttrS, Ps), atomic_list_concat(Ps, ', ', Sig).
+
 %  fa_attr_args(+Op, +Defaults, -Text): the attrs as schema arguments, with their defaults or (the backward's) without.
 %  Always causal, then scale, whatever order the spec declares them in: the kernels' signatures and the
 %  Python wrapper take them so; the spec gives their defaults.

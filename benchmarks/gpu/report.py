@@ -91,7 +91,7 @@ def verdict(frac, vs, bar=1.0) -> str:
 
 
 def harness_targets(data: dict) -> list[tuple]:
-    """Issue 4's bars checked on the harness JSON (the generated suite on CUDA): every memory-bound case
+    """The performance bars checked on the harness JSON (the generated suite on CUDA): every memory-bound case
     (ceiling: copy) against 90% of the copy measured in the same run and >= 1.0x its bar peer; the
     weights-returning attention's forward at ATTENTION_SHAPE against 1.5x eager. One row a case:
     (op, pass, shape, dtype, fraction of copy or None, peer name, peer speedup, verdict)."""
@@ -119,7 +119,7 @@ def harness_targets_table(rows: list[tuple]) -> str:
     def count(prefix):
         return sum(r[7].startswith(prefix) for r in rows)
 
-    lines = [f"Issue 4's bars: memory-bound >= {100 * COPY_TARGET:.0f}% of copy and >= 1.0x compile (optimizers: "
+    lines = [f"Bars: memory-bound >= {100 * COPY_TARGET:.0f}% of copy and >= 1.0x compile (optimizers: "
              f"torch fused); fused_attention forward at {'x'.join(map(str, ATTENTION_SHAPE))} >= "
              f"{ATTENTION_TARGET}x eager; 'at par': >= {100 * COPY_TARGET:.0f}% of copy and within {100 * PAR:.0f}% of "
              f"the peer. Of {len(rows)} cases: {count('met')} met, {count('at par')} at par, "

@@ -94,7 +94,7 @@ TORCH_LIBRARY(generated_ops, m) {
   // fused_linear_gelu — semantics/ops/fused_linear_gelu.pl:5
   m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   m.def("fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  // fused_linear_relu — semantics/ops/fused_linear_relu.pl:6
+  // fused_linear_relu — semantics/ops/fused_linear_relu.pl:7
   m.def("fused_linear_relu(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("fused_linear_relu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
   // gelu — semantics/ops/gelu.pl:4

@@ -3,7 +3,8 @@
     linear(X, W) is X @ W^T with W [out, in] (a torch Linear weight; X may have leading dims);
     matmul(A, B) is A @ B of two matrices. The bias input is optional at call time (None).
     CPU: ATen's BLAS matmul, then one vectorized parallel pass adding the bias and applying the
-    activation in place. CUDA: cuBLASLt with the matching epilogue (RELU_BIAS, GELU_AUX_BIAS, ...), or
+    activation in place. CUDA: cuBLASLt with the matching epilogue (GELU_AUX_BIAS, ...: see
+    activation_cublaslt in semantics/core/activation.pl), or
     the generated tensor-core kernel (grimoire_mma.cuh) when selected; other activations run as one
     pass after the matmul. The backward fuses the epilogue's gradient (derived from the activation's
     expression, semantics/core/activation.pl) into one pass over the incoming gradient.

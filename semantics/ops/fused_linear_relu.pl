@@ -1,6 +1,7 @@
 /*  fused_linear_relu (gemm): relu(x @ weight^T + bias), the Linear + ReLU of the fused-linear
-    project, in one op. CPU: BLAS matmul + one in-place bias+ReLU pass; CUDA: cuBLASLt's RELU_BIAS
-    epilogue (or the generated tensor-core kernel). The backward reads the output only (ReLU's
+    project, in one op. CPU: BLAS matmul + one in-place bias+ReLU pass; CUDA: cuBLASLt's BIAS epilogue
+    then one ReLU pass (its RELU epilogue turns NaN into 0, torch keeps NaN), or the generated
+    tensor-core kernel. The backward reads the output only (ReLU's
     gradient is where(y > 0, g, 0)), so nothing but y is kept. */
 
 entity(fused_linear_relu).

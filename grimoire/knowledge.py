@@ -61,12 +61,13 @@ class Solutions:
 
 
 def _bundled_layers(semantics_dir: Path) -> list[Path]:
-    """The generator's own core/ and kinds/ for a project that has none of its own (a project made by
-    `grimoire new-extension` holds only its extension and its ops; the vocabulary comes with grimoire)."""
+    """The generator's own core/ and kinds/ files that the project has no file of the same name for (a
+    project made by `grimoire new-extension` holds only its extension and its ops, and may add a kind of
+    its own, semantics/kinds/<kind>.pl, beside grimoire's)."""
     if BUNDLED_SEMANTICS.resolve() == semantics_dir.resolve():
         return []
-    return sorted(p for layer in _LAYERS if not (semantics_dir / layer).is_dir()
-                  for p in (BUNDLED_SEMANTICS / layer).rglob("*.pl") if p.is_file())
+    return sorted(p for layer in _LAYERS for p in (BUNDLED_SEMANTICS / layer).rglob("*.pl")
+                  if p.is_file() and not (semantics_dir / p.relative_to(BUNDLED_SEMANTICS)).exists())
 
 
 def trusts_kinds(root: Path) -> bool:

@@ -10,7 +10,7 @@ import ast
 import builtins
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional
@@ -359,6 +359,8 @@ class Op:
     optimizer: Optional[OptimizerSpec] = None  # optimizer
     epilogue: Optional[Epilogue] = None  # gemm, conv
     linear_loss: Optional[LinearLoss] = None  # linear_loss
+    # A project's own kind: what its rules derive beyond the common components, for its templates.
+    derived: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def cpp_autograd(self) -> bool:
@@ -656,21 +658,25 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     }
     if d["kind"] == "rowwise" and not derived_backward:
         derived.setdefault("backward_plan", None)
-    if d["kind"] not in kind_keys:
-        raise ModelError(f"op {d['name']}: no model for kind {d['kind']}")
-    missing = sorted((common | kind_keys[d["kind"]]) - set(derived))
+    # A kind grimoire has no model for (one a project defines: semantics/kinds/<kind>.pl and
+    # templates/kinds/<kind>/) hands its templates whatever its rules derive, as op.derived.
+    generic = d["kind"] not in kind_keys
+    own_keys = set(derived) - common if generic else kind_keys[d["kind"]]
+    missing = sorted((common | own_keys) - set(derived))
     if missing:
         # The rules could not derive these from the spec (an expression no renderer knows, say): refuse the op
         # at its file:line rather than generate a kernel with a piece left out.
         raise SpecError([Diagnostic(_rel(d["file"], root), d["line"],
                                     f"grimoire could not derive {', '.join(missing)} of '{d['name']}' from its "
                                     "spec: simplify the expressions it uses, or report it with the spec")])
-    derived = _take(derived, common | kind_keys[d["kind"]], f"derived components of {d['name']}")
+    derived = _take(derived, common | own_keys, f"derived components of {d['name']}")
     attrs = tuple(Attr(**{**_take(a, {"name", "type", "has_default", "default", "choices"}, f"attr of {d['name']}"),
                           "choices": tuple(a["choices"])})
                   for a in d["attrs"])
     _check_numbers(d, attrs, derived["test_ranges"], root)
     extra: dict[str, Any] = {}
+    if generic:
+        extra = {"derived": _freeze({k: derived[k] for k in sorted(own_keys)})}
     if d["kind"] == "elementwise":
         extra = {
             "forward": _body(derived["forward_cpp"]),

@@ -25,9 +25,13 @@ class Project:
         return self.root / "semantics"
 
     @property
-    def templates(self) -> Path:
+    def templates(self) -> tuple[Path, ...]:
+        """Where templates are looked up, the first match winning: the project's own templates/ (a kind
+        of its own, templates/kinds/<kind>/, or its version of any of grimoire's), then grimoire's."""
         local = self.root / "templates"
-        return local if (local / "kinds").is_dir() else BUNDLED_TEMPLATES
+        if local.is_dir() and local.resolve() != BUNDLED_TEMPLATES.resolve():
+            return (local, BUNDLED_TEMPLATES)
+        return (BUNDLED_TEMPLATES,)
 
     @property
     def output(self) -> Path:

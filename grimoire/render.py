@@ -12,13 +12,14 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from . import __version__, escape, format
-from .model import Extension, Op
+from .model import Extension
 
 # Folders under the output that belong to the build or to tools, never to the rendering.
 IGNORED_DIRS = {"_build", "_lib", "__pycache__", ".pytest_cache", ".benchmarks", "build", "dist"}
@@ -38,6 +39,8 @@ _MAYBE_UNUSED = re.compile(r"^(?:import (?P<mod>[\w.]+)(?: as (?P<alias>\w+))?|f
 # `grimoire new-op` writes into semantics/ and kernels/. They are excluded here explicitly, so they are
 # never rendered into generated_ops/ nor hashed into its manifest (editing one changes no generated file).
 SCAFFOLD_PREFIX = "example_"
+# templates/kinds/<kind>/package/: files rendered once into the package when it has ops of the kind.
+PACKAGE_DIR = "package"
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,9 @@ class Drift:
         return bool(self.changed or self.missing or self.stale)
 
 
-def _environment(templates_dir: Path) -> jinja2.Environment:
+def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(r) for r in _roots(templates)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -108,10 +111,16 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def runtime_files(templates_dir: Path) -> dict[str, Path]:
-    """The runtime library that goes with these templates: runtime/ beside them, by file name."""
-    folder = templates_dir.parent / "runtime"
-    return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()} if folder.is_dir() else {}
+def runtime_files(templates: Path | Sequence[Path]) -> dict[str, Path]:
+    """The runtime library that goes with these templates: runtime/ beside them, by file name (the
+    first folder's where several have a file)."""
+    found: dict[str, Path] = {}
+    for root in _roots(templates):
+        folder = root.parent / "runtime"
+        for p in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if p.is_file():
+                found.setdefault(p.name, p)
+    return found
 
 
 def _runtime_needed(files: dict[str, str], runtime: dict[str, Path]) -> dict[str, str]:
@@ -147,56 +156,95 @@ def tidy_imports(text: str) -> str:
     return re.sub(r"\n\n\n+(?=(import|from) )", "\n\n", tidied)
 
 
-def render(ext: Extension, templates_dir: Path) -> Rendering:
-    """Every file of the extension: each op's files from its kind's folder, the extension-wide files,
-    then the runtime headers those include."""
-    env = _environment(templates_dir)
+def _roots(templates: Path | Sequence[Path]) -> tuple[Path, ...]:
+    paths = (templates,) if isinstance(templates, Path) else tuple(templates)
+    return tuple(dict.fromkeys(paths))
+
+
+def _overlay(roots: tuple[Path, ...], folder: str) -> dict[str, tuple[Path, Path]]:
+    """The templates under `folder` of every root, by path relative to their root: (root, file), the
+    first root's where several have it (a project's templates/ overlays grimoire's, file by file)."""
+    found: dict[str, tuple[Path, Path]] = {}
+    for root in roots:
+        base = root / folder
+        for t in template_files(base) if base.is_dir() else ():
+            found.setdefault(t.relative_to(root).as_posix(), (root, t))
+    return dict(sorted(found.items()))
+
+
+def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
+    """Every file of the extension: each op's files from its kind's folder, each kind's package-wide
+    files, the extension-wide files, then the runtime headers those include.
+
+    `templates` is grimoire's templates/ folder, or several searched in order (a project's own first:
+    a kind of its own, or its version of any of grimoire's templates)."""
+    roots = _roots(templates)
+    env = _environment(roots)
     files: dict[str, str] = {}
 
-    def emit(template: Path, out: str, **context) -> None:
-        name = template.relative_to(templates_dir).as_posix()
+    def emit(name: str, out: str, **context) -> None:
         files[out] = env.get_template(name).render(ext=ext, **context)
         if out.endswith(".py"):
             files[out] = tidy_imports(files[out])
 
     for op in ext.ops:
-        kind_dir = templates_dir / "kinds" / op.kind
-        if not kind_dir.is_dir():
-            raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected {kind_dir}")
-        for t in template_files(kind_dir):
+        kind = f"kinds/{op.kind}/"
+        per_op = {n: t for n, (_, t) in _overlay(roots, kind).items() if not n.startswith(kind + PACKAGE_DIR + "/")}
+        if not per_op:
+            raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected "
+                                    f"{' or '.join(str(r / 'kinds' / op.kind) for r in roots)}")
+        for name, t in per_op.items():
             if not _for_devices(t.name, op.devices):
                 continue
-            out = t.relative_to(kind_dir).as_posix()[: -len(".j2")].replace("[op]", op.name)
-            emit(t, out, op=op)
+            out = name[len(kind): -len(".j2")].replace("[op]", op.name)
+            emit(name, out, op=op)
             if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
                 del files[out]
+    # A kind's package-wide files (its property-test helpers, a backend switch), once for all its ops.
+    for kind in sorted(ext.kinds):
+        package = f"kinds/{kind}/{PACKAGE_DIR}/"
+        kind_ops = tuple(op for op in ext.ops if op.kind == kind)
+        for name in _overlay(roots, package):
+            out = name[len(package): -len(".j2")]
+            if out in files:
+                raise ValueError(f"{name} renders {out}, which another template renders too")
+            emit(name, out, kind_ops=kind_ops)
     # The extension-wide files last: the build script lists the kernel sources the kinds rendered (a kind
     # whose ops are Python over other ops', linear_loss, renders none).
     csrc = frozenset(p.removeprefix("csrc/") for p in files if p.startswith("csrc/"))
-    ext_dir = templates_dir / "extension"
-    for t in template_files(ext_dir):
-        out = t.relative_to(ext_dir).as_posix()[: -len(".j2")]
-        emit(t, out, csrc=csrc)
-        if not files[out].strip():  # a file only some kinds need (_gemm.py) renders to nothing
+    for name in _overlay(roots, "extension"):
+        out = name[len("extension/"): -len(".j2")]
+        emit(name, out, csrc=csrc)
+        if not files[out].strip():  # a file only some kinds need (_properties_attention.py) renders to nothing
             del files[out]
-    runtime = runtime_files(templates_dir)
+    runtime = runtime_files(roots)
     for name, content in _runtime_needed(files, runtime).items():
         files[f"{RUNTIME_DIR}/{name}"] = content
     files = format.format_files(files, ext.package)
-    files[MANIFEST] = _manifest(ext, templates_dir, files)
+    files[MANIFEST] = _manifest(ext, roots, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 
 
-def _manifest(ext: Extension, templates_dir: Path, files: dict[str, str]) -> str:
-    root = templates_dir.parent
+def _manifest(ext: Extension, roots: tuple[Path, ...], files: dict[str, str]) -> str:
+    # Templates and runtime files by path from their root's parent; grimoire's own marked as such where a
+    # project's templates come first.
+    def key(root: Path, p: Path) -> str:
+        rel = p.relative_to(root.parent).as_posix()
+        return rel if root == roots[0] else f"grimoire:{rel}"
+
+    templates = {}
+    for root in roots:
+        templates.update({key(root, t): _hash(t.read_bytes()) for t in template_files(root)})
+    runtime = {}
+    for root in roots:
+        runtime.update({key(root, p): _hash(p.read_bytes()) for p in runtime_files((root,)).values()})
     data = {
         "generated_by": f"grimoire {__version__}",
         "extension": ext.name,
         "ops": [op.name for op in ext.ops],
         "specs": {s.path: s.sha256 for s in ext.sources},
-        "templates": {t.relative_to(root).as_posix(): _hash(t.read_bytes()) for t in template_files(templates_dir)},
-        "runtime": {p.relative_to(root).as_posix(): _hash(p.read_bytes())
-                    for p in runtime_files(templates_dir).values()},
+        "templates": templates,
+        "runtime": runtime,
         "files": {p: _hash(c.encode()) for p, c in sorted(files.items())},
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -78,7 +78,8 @@ def new_op(root: Path, name: str, kind: str, *, force: bool = False) -> Scaffold
                             "(grad_*, tmp_*, self, torch, out, ...), e.g. my_op")
     if kind not in kinds:
         raise ScaffoldError(f"unknown kind {kind!r}; kinds: {', '.join(kinds)}")
-    templates = project.templates
+    # The kind's templates: the project's own (a kind it defines) or grimoire's.
+    templates = next((r for r in project.templates if (r / "kinds" / kind).is_dir()), project.templates[-1])
     examples = _examples(templates, kind)
     if "spec" not in examples:
         raise ScaffoldError(f"kind {kind!r} has no example spec to scaffold from: expected "

@@ -1,13 +1,12 @@
 """Stage 2 — model: the exported knowledge as typed, frozen dataclasses.
 
 Loaders take exactly the keys they know and reject leftovers, so a drift between the Prolog export
-and this module fails loudly here rather than as a template error later.
+and this module fails loudly here rather than as a template error later. What is particular to a kind
+is loaded by its model in grimoire/kinds/; this module names no kind.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import math
 import re
 from dataclasses import dataclass, field
@@ -366,10 +365,9 @@ class Op:
     def cpp_autograd(self) -> bool:
         """Whether the op's autograd is a C++ torch::autograd::Function (csrc/autograd.cpp), not Python's
         register_autograd: the kinds whose backward is one <op>_backward call over saved inputs and
-        outputs. Their kernels take tens of microseconds, as long as a Python autograd round trip."""
-        if self.kind == "elementwise":
-            return bool(self.gradients)
-        return self.kind == "rowwise" and self.backward_plan is not None
+        outputs (an elementwise op's derived gradients, a rowwise op's planned backward). Their kernels
+        take tens of microseconds, as long as a Python autograd round trip."""
+        return bool(self.gradients) or self.backward_plan is not None
 
     @property
     def composite_schema(self) -> str:
@@ -387,7 +385,7 @@ class Op:
         differentiated), whose backward reads no output and has no column gradients: its gradient is each
         row's upstream value times d(loss_row)/dx, which <op>_loss_grad_into computes for a linear_loss op."""
         r = self.row_roles
-        return (self.kind == "rowwise" and self.loss is not None and r is not None and not r.output_is_element
+        return (self.loss is not None and r is not None and not r.output_is_element
                 and self.backward_plan is not None and len(r.element) == 1
                 and tuple(self.differentiable) == r.element and not self.saved_outputs
                 and not any(t["kind"] == "column" for t in self.backward_plan["final"]["targets"]))
@@ -473,8 +471,9 @@ class Op:
 
     @property
     def grad_inputs(self) -> tuple[str, ...]:
-        """The inputs <op>_backward returns gradients for, in its order."""
-        if self.kind == "elementwise":
+        """The inputs <op>_backward returns gradients for, in its order (an elementwise op's: those it
+        has gradient expressions for)."""
+        if self.forward is not None:
             return tuple(g.input for g in self.gradients)
         return self.differentiable
 
@@ -595,42 +594,6 @@ def _rel(file: str, root: Path) -> str:
         return file
 
 
-def _body(d: Mapping[str, Any]) -> CppBody:
-    return CppBody(tuple(d["lets"]), d["result"])
-
-
-def _condition(d: Mapping[str, Any], what: str) -> Condition:
-    c = _take(d, {"cpp", "py", "text", "names"}, what)
-    return Condition(c["cpp"], c["py"], c["text"], tuple(c["names"]))
-
-
-def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
-    d = _take(data, {"param", "grad", "states", "conditions", "requires", "host", "programs", "variant_programs",
-                     "classes", "bench_attrs"}, f"optimizer of {op}")
-    programs = []
-    for p in d["programs"]:
-        p = _take(p, {"index", "tensors", "uniforms", "cpp", "py"}, f"program of {op}")
-        programs.append(Program(
-            p["index"],
-            tuple(TensorUse(**_take(t, {"name", "read", "written"}, f"tensor of {op}")) for t in p["tensors"]),
-            tuple(p["uniforms"]), tuple(p["cpp"]), tuple(p["py"])))
-    classes = []
-    for c in d["classes"]:
-        c = _take(c, {"name", "params", "fixed"}, f"optimizer class of {op}")
-        params = tuple(ClassParam(q["name"], tuple(q["attrs"]), q["py_default"])
-                       for q in (_take(q, {"name", "attrs", "py_default"}, f"class param of {op}") for q in c["params"]))
-        fixed = tuple((f["name"], f["py"]) for f in (_take(f, {"name", "py"}, f"fixed attr of {op}") for f in c["fixed"]))
-        classes.append(OptimizerClass(c["name"], params, fixed))
-    return OptimizerSpec(
-        param=d["param"], grad=d["grad"], states=tuple(d["states"]),
-        conditions=tuple(_condition(c, f"condition of {op}") for c in d["conditions"]),
-        requires=tuple(_condition(c, f"requires of {op}") for c in d["requires"]),
-        host=tuple(HostValue(**_take(h, {"name", "cpp", "py"}, f"host value of {op}")) for h in d["host"]),
-        programs=tuple(programs), variant_programs=tuple(d["variant_programs"]), classes=tuple(classes),
-        bench_attrs=tuple((b["name"], b["py"]) for b in (_take(b, {"name", "py"}, f"bench attr of {op}")
-                                                          for b in d["bench_attrs"])))
-
-
 def _op(data: Mapping[str, Any], root: Path) -> Op:
     d = _take(data, {"name", "kind", "doc", "file", "line", "inputs", "outputs", "attrs", "dtypes", "devices",
                      "device_dtypes", "module", "differentiable", "extension", "bench_shapes", "device_bench_shapes",
@@ -638,30 +601,17 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                      "derived"},
               f"op {data.get('name')}")
     derived = dict(d["derived"])
+    from .kinds import models  # they load their fields with this module's dataclasses
+
+    kind = models().get(d["kind"])
+    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
     # Absent when nothing is differentiable. For the kinds whose backward the rules derive, a differentiable op
     # without one is an error below: its gradients would otherwise silently not exist.
-    derived_backward = d["kind"] in ("elementwise", "rowwise") and d["differentiable"]
-    if not derived_backward:
+    if not (kind and kind.derives_backward and d["differentiable"]):
         derived.setdefault("backward_schema", "")
-    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
-    kind_keys = {
-        "elementwise": {"forward_cpp", "reference_py", "gradients", "out_schema", "variants"},
-        "attention": set(),
-        "flash_attention": set(),
-        "gemm": {"epilogue"},
-        "conv": {"epilogue"},
-        "optimizer": {"optimizer"},
-        "custom": {"reference_py", "custom"},
-        "linear_loss": {"linear_loss", "forward_grad_schema"},
-        "rowwise": {"row_roles", "loss", "reference_py", "forward_plan", "backward_plan", "gradients_text",
-                    "reads_output"},
-    }
-    if d["kind"] == "rowwise" and not derived_backward:
-        derived.setdefault("backward_plan", None)
-    # A kind grimoire has no model for (one a project defines: semantics/kinds/<kind>.pl and
-    # templates/kinds/<kind>/) hands its templates whatever its rules derive, as op.derived.
-    generic = d["kind"] not in kind_keys
-    own_keys = set(derived) - common if generic else kind_keys[d["kind"]]
+        for key, value in (kind.without_backward if kind else {}).items():
+            derived.setdefault(key, value)
+    own_keys = set(kind.keys) if kind else set(derived) - common
     missing = sorted((common | own_keys) - set(derived))
     if missing:
         # The rules could not derive these from the spec (an expression no renderer knows, say): refuse the op
@@ -674,46 +624,9 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
                           "choices": tuple(a["choices"])})
                   for a in d["attrs"])
     _check_numbers(d, attrs, derived["test_ranges"], root)
-    extra: dict[str, Any] = {}
-    if generic:
-        extra = {"derived": _freeze({k: derived[k] for k in sorted(own_keys)})}
-    if d["kind"] == "elementwise":
-        extra = {
-            "forward": _body(derived["forward_cpp"]),
-            "reference_py": derived["reference_py"],
-            "gradients": tuple(
-                Gradient(g["input"], _body(g), g["expr"], bool(g["derived"]))
-                for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
-                          for g in derived["gradients"])),
-            "out_schema": derived["out_schema"],
-            "variants": tuple(derived["variants"]),
-        }
-    if d["kind"] == "optimizer":
-        extra = {"optimizer": _optimizer(derived["optimizer"], d["name"])}
-    if d["kind"] == "rowwise":
-        roles = _take(derived["row_roles"], {"element", "column", "index", "ignore", "output_is_element",
-                                             "scalar_attrs", "column_init"}, f"row roles of {d['name']}")
-        loss = derived["loss"]
-        extra = {
-            "reference_py": derived["reference_py"],
-            "row_roles": RowRoles(
-                element=tuple(roles["element"]), column=tuple(roles["column"]), index=tuple(roles["index"]),
-                ignore=roles["ignore"], output_is_element=bool(roles["output_is_element"]),
-                scalar_attrs=tuple(roles["scalar_attrs"]), column_init=_freeze(roles["column_init"])),
-            "loss": Loss(**_take(loss, {"attr", "count_cpp", "count_py"}, f"loss of {d['name']}")) if loss else None,
-            "forward_plan": _freeze(derived["forward_plan"]),
-            "backward_plan": _freeze(derived["backward_plan"]),
-            "row_gradients": _freeze(derived["gradients_text"]),
-            "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
-        }
-    if d["kind"] == "custom":
-        extra = _custom(d, derived, root)
-    if d["kind"] in ("gemm", "conv"):
-        extra = {"epilogue": _epilogue(derived["epilogue"], d["name"])}
-    if d["kind"] == "linear_loss":
-        ll = _take(derived["linear_loss"], {"loss", "x", "weight", "rest", "bias"}, f"linear_loss of {d['name']}")
-        extra = {"linear_loss": LinearLoss(loss=ll["loss"], x=ll["x"], weight=ll["weight"], rest=tuple(ll["rest"]),
-                                           bias=ll["bias"], forward_grad_schema=derived["forward_grad_schema"])}
+    # A kind grimoire has no model for (one a project defines: semantics/kinds/<kind>.pl and
+    # templates/kinds/<kind>/) hands its templates whatever its rules derive, as op.derived.
+    extra = kind.build(d, derived, root) if kind else {"derived": _freeze({k: derived[k] for k in sorted(own_keys)})}
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -727,43 +640,6 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
         peer=derived["peer"], replaces=derived["replaces"],
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
-
-
-def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
-    e = _take(data, {"layout", "a", "b", "bias", "activations", "act_attr", "needs_preact", "conv"},
-              f"epilogue of {op}")
-    acts = []
-    for a in e["activations"]:
-        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "grad_text", "cublaslt",
-                      "module", "reference", "backward_reference"}, f"activation of {op}")
-        acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
-                               CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
-                               a["module"], a["reference"], a["backward_reference"], a["grad_text"]))
-    conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
-        if e["conv"] else None
-    return Epilogue(layout=e["layout"], a=e["a"], b=e["b"], bias=e["bias"], activations=tuple(acts),
-                    act_attr=e["act_attr"], needs_preact=bool(e["needs_preact"]), conv=conv)
-
-
-def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:
-    return tuple(tuple(tuple(shape) for shape in sample) for sample in data)
-
-
-def _custom(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
-    c = _take(derived["custom"], {"shapes", "ranks", "min_dims", "samples", "bench_samples", "reference_line"},
-              f"custom components of {d['name']}")
-    shapes = tuple(
-        OutputShape(s["output"], s["like"], tuple(Dim(x["size"], x["input"], x["dim"]) for x in s["dims"]))
-        for s in (_take(s, {"output", "like", "dims"}, f"shape of {d['name']}") for s in c["shapes"]))
-    reference = derived["reference_py"]
-    _check_reference(reference, d, c["reference_line"] or d["line"], root)
-    samples = _shapes(c["samples"])
-    return {
-        "reference_py": reference,
-        "custom": Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
-                         min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
-                         bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
-    }
 
 
 def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mapping[str, Any], root: Path) -> None:
@@ -782,40 +658,6 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
             problems.append(f"test_range of input '{name}' of '{d['name']}' must be two finite numbers, got {bounds!r}")
     if problems:
         raise SpecError([Diagnostic(_rel(d["file"], root), d["line"], m) for m in problems])
-
-
-# Builtins a reference may not name: each runs code, touches files or the interpreter's state.
-_UNSAFE_BUILTINS = frozenset({"__import__", "eval", "exec", "compile", "open", "input", "breakpoint", "globals",
-                              "locals", "vars", "getattr", "setattr", "delattr", "help", "exit", "quit",
-                              "memoryview", "type", "object", "super", "classmethod", "staticmethod", "property"})
-
-
-def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> None:
-    """A custom op's reference is Python in a string: parse it here, so a typo is a spec error at its
-    file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
-
-    def problem(message: str) -> SpecError:
-        return SpecError([Diagnostic(_rel(d["file"], root), line, f"reference of '{d['name']}': {message}")])
-
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError as exc:
-        raise problem(f"not a Python expression ({exc.msg} at column {exc.offset}): {expr}") from None
-    # A spec is data: the reference may compute, never reach the interpreter (imports, eval, files, the
-    # object graph through dunder attributes).
-    for n in ast.walk(tree):
-        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else None
-        dunder = name is not None and name.startswith("__") and name.endswith("__")
-        if dunder or (isinstance(n, ast.Name) and name in _UNSAFE_BUILTINS):
-            raise problem(f"'{name}' is not allowed: a reference computes the outputs from the inputs and attrs "
-                          "with torch, math and plain Python, and reaches nothing else")
-    known = set(d["inputs"]) | {a["name"] for a in d["attrs"]} | {"torch", "math"} | set(dir(builtins))
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in known | bound:
-            raise problem(f"unknown name '{n.id}' (known: {', '.join(d['inputs'] + [a['name'] for a in d['attrs']])}, "
-                          "torch, math)")
 
 
 # What the generated package holds itself at its top level, beside each op's exports (its function and

@@ -1,0 +1,28 @@
+"""The model of each bundled kind: which components its rules derive beyond the common ones, and the
+typed Op fields it makes of them (grimoire/model.py builds everything else). A kind with no entry
+here, one a project defines, hands its templates what its rules derive as op.derived."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KindModel:
+    keys: frozenset[str]  # the derived components the kind's rules give every op of it
+    # Op fields from the op's exported data and those components (validated: exactly `keys`).
+    build: Callable[[Mapping[str, Any], Mapping[str, Any], Path], dict[str, Any]] = lambda d, derived, root: {}
+    # The rules derive the backward: a differentiable op of the kind must have one.
+    derives_backward: bool = False
+    # Components an op of such a kind lacks when nothing of it is differentiable, with their value then.
+    without_backward: Mapping[str, Any] = field(default_factory=dict)
+
+
+def models() -> dict[str, KindModel]:
+    from . import attention, custom, elementwise, gemm, linear_loss, optimizer, rowwise
+
+    return {**attention.MODELS, **custom.MODELS, **elementwise.MODELS, **gemm.MODELS, **linear_loss.MODELS,
+            **optimizer.MODELS, **rowwise.MODELS}

@@ -1,0 +1,33 @@
+"""gemm and conv: the matmul or convolution, its bias and the activations of its epilogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..model import Activation, ConvSpec, CppBody, Epilogue, _take
+from . import KindModel
+
+
+def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
+    e = _take(data, {"layout", "a", "b", "bias", "activations", "act_attr", "needs_preact", "conv"},
+              f"epilogue of {op}")
+    acts = []
+    for a in e["activations"]:
+        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "grad_text", "cublaslt",
+                      "module", "reference", "backward_reference"}, f"activation of {op}")
+        acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
+                               CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
+                               a["module"], a["reference"], a["backward_reference"], a["grad_text"]))
+    conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
+        if e["conv"] else None
+    return Epilogue(layout=e["layout"], a=e["a"], b=e["b"], bias=e["bias"], activations=tuple(acts),
+                    act_attr=e["act_attr"], needs_preact=bool(e["needs_preact"]), conv=conv)
+
+
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    return {"epilogue": _epilogue(derived["epilogue"], d["name"])}
+
+
+MODELS = {"gemm": KindModel(frozenset({"epilogue"}), _build), "conv": KindModel(frozenset({"epilogue"}), _build)}

@@ -69,6 +69,7 @@ CPU_SOURCES = (
     "sub_cpu.cpp",
     "sum_cpu.cpp",
     "tanh_cpu.cpp",
+    "gemm_backend.cpp",
 )
 CUDA_SOURCES = (
     "adam_step_cuda.cu",

@@ -567,9 +567,11 @@ class Extension:
         return frozenset(op.kind for op in self.ops)
 
     @property
-    def has_gemm(self) -> bool:
-        """A gemm op: the CUDA matmul backend switch (_gemm.py, registration), cuBLASLt and mma headers."""
-        return "gemm" in self.kinds
+    def package_exports(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(module, names) the package exports from its kinds' package-wide modules (gemm_backend)."""
+        from .kinds import models
+
+        return tuple(e for kind, m in sorted(models().items()) if kind in self.kinds for e in m.package_exports)
 
     @property
     def has_index_inputs(self) -> bool:
@@ -664,13 +666,16 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
 # its module or optimizer classes): the modules templates/extension/ renders next to __init__.py and the
 # names __init__.py.j2 exports. An op, or a class of one, named so would overwrite it (profiler: its
 # tests/test_profiler.py too).
-PACKAGE_NAMES = frozenset({"ops", "tests", "benchmarks", "csrc", "optim", "profiler", "gemm_backend",
-                           "current_gemm_backend", "OPS", "Profiler"})
+def _package_names() -> frozenset[str]:
+    from .kinds import models
+
+    return frozenset({"ops", "tests", "benchmarks", "csrc", "optim", "profiler", "OPS", "Profiler"}
+                     | {n for m in models().values() for _, names in m.package_exports for n in names})
 
 
 def export_clash(name: str, op_name: str, ops: Iterable[Op], package: str) -> str | None:
     """Why the package cannot export `name` for op `op_name` beside `ops`, None when it can."""
-    if name in PACKAGE_NAMES:
+    if name in _package_names():
         return f"the generated package has its own {package}.{name}"
     for other in ops:
         if other.name != op_name and name in other.exports:

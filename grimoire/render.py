@@ -211,7 +211,8 @@ def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
             emit(name, out, kind_ops=kind_ops)
     # The extension-wide files last: the build script lists the kernel sources the kinds rendered (a kind
     # whose ops are Python over other ops', linear_loss, renders none).
-    csrc = frozenset(p.removeprefix("csrc/") for p in files if p.startswith("csrc/"))
+    # In the order rendered: each op's, then the kinds' package-wide ones.
+    csrc = tuple(p.removeprefix("csrc/") for p in files if p.startswith("csrc/"))
     for name in _overlay(roots, "extension"):
         out = name[len("extension/"): -len(".j2")]
         emit(name, out, csrc=csrc)

@@ -168,6 +168,7 @@ def test_a_project_kind_generates_builds_and_passes_its_tests(tmp_path, monkeypa
     assert "FACTOR_DEFAULT = 3.0" in (out / "ops" / "triple.py").read_text()  # op.derived, from the kind's rule
     # The kind's files and only they: no other kind's (no rowwise property helpers, no gemm switch).
     assert not (out / "_properties_rowwise.py").exists() and not (out / "_gemm.py").exists()
+    assert not (out / "csrc" / "gemm_backend.cpp").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert "templates/kinds/toy/ops/[op].py.j2" in manifest["templates"]
     assert "grimoire:templates/extension/__init__.py.j2" in manifest["templates"]

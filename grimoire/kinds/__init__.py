@@ -19,6 +19,9 @@ class KindModel:
     derives_backward: bool = False
     # Components an op of such a kind lacks when nothing of it is differentiable, with their value then.
     without_backward: Mapping[str, Any] = field(default_factory=dict)
+    # Names the package exports from the kind's package-wide modules (templates/kinds/<kind>/package/),
+    # as (module, names): the extension's __init__.py imports them where it has ops of the kind.
+    package_exports: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def models() -> dict[str, KindModel]:

@@ -30,4 +30,9 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     return {"epilogue": _epilogue(derived["epilogue"], d["name"])}
 
 
-MODELS = {"gemm": KindModel(frozenset({"epilogue"}), _build), "conv": KindModel(frozenset({"epilogue"}), _build)}
+MODELS = {
+    # The CUDA matmul switch (package/_gemm.py, package/csrc/gemm_backend.cpp).
+    "gemm": KindModel(frozenset({"epilogue"}), _build,
+                      package_exports=(("_gemm", ("current_gemm_backend", "gemm_backend")),)),
+    "conv": KindModel(frozenset({"epilogue"}), _build),
+}

@@ -53,6 +53,7 @@ CPU_SOURCES = (
     "cf_row_var_cpu.cpp",
     "cf_rsub_cpu.cpp",
     "cf_threshold_cpu.cpp",
+    "gemm_backend.cpp",
 )
 CUDA_SOURCES = (
     "cf_adagrad_cuda.cu",

@@ -31,7 +31,7 @@
 #include <vector>
 
 namespace grimoire {
-int gemm_backend();  // registration.cpp: 0 cuBLASLt, 1 the generated tensor-core kernel
+int gemm_backend();  // gemm_backend.cpp: 0 cuBLASLt, 1 the generated tensor-core kernel
 }
 
 namespace {

@@ -477,6 +477,17 @@ class Op:
             return tuple(g.input for g in self.gradients)
         return self.differentiable
 
+    def attr(self, name: str) -> Attr:
+        """The op's attr of that name."""
+        return next(a for a in self.attrs if a.name == name)
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        """A gemm or conv op's activations, the one it applies by default first."""
+        ep = self.epilogue
+        default = next((a.default for a in self.attrs if a.name == ep.act_attr and a.default), ep.activations[0].name)
+        return (default, *(a.name for a in ep.activations if a.name != default))
+
     @property
     def exports(self) -> tuple[str, ...]:
         """The names the package exports for this op: its function and its module or optimizer classes."""

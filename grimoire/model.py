@@ -578,6 +578,15 @@ class Extension:
         return frozenset(op.kind for op in self.ops)
 
     @property
+    def package_kinds(self) -> tuple[str, ...]:
+        """The kinds whose package-wide files (templates/kinds/<kind>/package/) the package holds: its
+        ops' kinds and those they build on (flash_attention's property helpers build on attention's)."""
+        from .kinds import models
+
+        used = {u for k in self.kinds if k in models() for u in models()[k].uses_packages}
+        return tuple(sorted(self.kinds | used))
+
+    @property
     def package_exports(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """(module, names) the package exports from its kinds' package-wide modules (gemm_backend)."""
         from .kinds import models

@@ -201,7 +201,7 @@ def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
             if not files[out].strip():  # a template may render nothing for some ops (a CUDA file, no cuda)
                 del files[out]
     # A kind's package-wide files (its property-test helpers, a backend switch), once for all its ops.
-    for kind in sorted(ext.kinds):
+    for kind in ext.package_kinds:
         package = f"kinds/{kind}/{PACKAGE_DIR}/"
         kind_ops = tuple(op for op in ext.ops if op.kind == kind)
         for name in _overlay(roots, package):

@@ -21,7 +21,7 @@ hypothesis = pytest.importorskip(
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generated_ops import _properties_attention as A
+from generated_ops import _properties_flash_attention as A
 from generated_ops import _testing as T
 from generated_ops.ops.flash_attention import flash_attention
 

@@ -22,6 +22,8 @@ class KindModel:
     # Names the package exports from the kind's package-wide modules (templates/kinds/<kind>/package/),
     # as (module, names): the extension's __init__.py imports them where it has ops of the kind.
     package_exports: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Kinds whose package-wide files this kind's build on, rendered with it (without their ops' parts).
+    uses_packages: tuple[str, ...] = ()
 
 
 def models() -> dict[str, KindModel]:

@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from . import KindModel
 
-MODELS = {"attention": KindModel(frozenset()), "flash_attention": KindModel(frozenset())}
+MODELS = {
+    "attention": KindModel(frozenset()),
+    # Its property-test helpers build on attention's (package/_properties_attention.py).
+    "flash_attention": KindModel(frozenset(), uses_packages=("attention",)),
+}

@@ -21,7 +21,7 @@ hypothesis = pytest.importorskip(
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance_ops import _properties_attention as A
+from conformance_ops import _properties_flash_attention as A
 from conformance_ops import _testing as T
 from conformance_ops.ops.cf_flash import cf_flash
 

@@ -388,7 +388,13 @@ class Op:
         return (self.loss is not None and r is not None and not r.output_is_element
                 and self.backward_plan is not None and len(r.element) == 1
                 and tuple(self.differentiable) == r.element and not self.saved_outputs
-                and not any(t["kind"] == "column" for t in self.backward_plan["final"]["targets"]))
+                and not self.column_gradients)
+
+    @property
+    def column_gradients(self) -> bool:
+        """Whether a rowwise op's backward sums gradients over rows for column inputs (weight, bias)."""
+        return self.backward_plan is not None and any(t["kind"] == "column"
+                                                      for t in self.backward_plan["final"]["targets"])
 
     @property
     def grad_in_forward(self) -> bool:

@@ -29,17 +29,6 @@ constexpr int64_t kGrainElements = 32768;
 
 int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
 
-// Every thread accumulates column gradients into its own row of the buffer.
-template <typename scalar_t>
-int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/) { return at::get_num_threads(); }
-
-// Whether an index value names no column: outside [0, n) and not the ignored value.
-bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore, int64_t ignore) {
-  const at::Tensor c = idx.contiguous();
-  const int64_t* p = c.const_data_ptr<int64_t>();
-  return std::any_of(p, p + c.numel(), [&](int64_t v) { return (v < 0 || v >= n) && !(has_ignore && v == ignore); });
-}
-
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const at::Tensor& x0 = x;

@@ -391,6 +391,20 @@ class Op:
                 and not self.column_gradients)
 
     @property
+    def backward_row_inputs(self) -> tuple[str, ...]:
+        """The floating tensors a rowwise op's backward reads a row of or a column of: its element and
+        column inputs, then the outputs it saved."""
+        r = self.row_roles
+        return (*r.element, *r.column, *self.saved_outputs)
+
+    @property
+    def backward_row_elements(self) -> tuple[str, ...]:
+        """The per-element values a rowwise op's backward passes read in a row: the element inputs, the
+        saved outputs, and the incoming gradient where the output has a value per element."""
+        r = self.row_roles
+        return (*r.element, *self.saved_outputs, *([f"grad_{self.outputs[0]}"] if r.output_is_element else []))
+
+    @property
     def column_gradients(self) -> bool:
         """Whether a rowwise op's backward sums gradients over rows for column inputs (weight, bias)."""
         return self.backward_plan is not None and any(t["kind"] == "column"

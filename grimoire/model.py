@@ -509,6 +509,12 @@ class Op:
         return (default, *(a.name for a in ep.activations if a.name != default))
 
     @property
+    def backward_cpp_type(self) -> str:
+        """What <op>_backward returns in C++: one tensor, or a tuple of one per gradient input."""
+        n = len(self.grad_inputs)
+        return "at::Tensor" if n == 1 else "std::tuple<" + ", ".join(["at::Tensor"] * n) + ">"
+
+    @property
     def exports(self) -> tuple[str, ...]:
         """The names the package exports for this op: its function and its module or optimizer classes."""
         if self.optimizer is not None:

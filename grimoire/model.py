@@ -630,6 +630,11 @@ class Extension:
         return any(op.optimizer is not None for op in self.ops)
 
     @property
+    def cpp_autograd_ops(self) -> tuple[Op, ...]:
+        """The ops whose autograd is C++ (csrc/autograd.cpp, built only when there is one)."""
+        return tuple(op for op in self.ops if op.cpp_autograd)
+
+    @property
     def has_python_autograd(self) -> bool:
         """An op whose autograd is registered from Python (not C++, not an optimizer): _autograd.py."""
         return any(not op.cpp_autograd and op.optimizer is None for op in self.ops)

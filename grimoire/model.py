@@ -101,6 +101,75 @@ def _freeze(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class RowLet:
+    """A value computed once per row, from C++ code (semantics/kinds/rowwise.pl hoists them)."""
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class RowStat:
+    """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
+    name: str
+    reduction: str  # sum | mean | max | min
+
+
+@dataclass(frozen=True)
+class RowTarget:
+    """What a final body writes: an output of the row's elements, a column gradient, a row value."""
+    kind: str  # element | column | row
+    name: str
+
+
+@dataclass(frozen=True)
+class RowBody:
+    """An expression over a row's elements: its parameters (inputs, col), the row scalars it reads, the
+    C++ statements it starts with and the values it yields."""
+    params: tuple[str, ...]
+    scalars: tuple[str, ...]
+    lets: tuple[str, ...]
+    results: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowPass(RowBody):
+    """One sweep over the row reducing its results into statistics, then the row lets those allow."""
+    stats: tuple[RowStat, ...]
+    lets_after: tuple[RowLet, ...]
+
+
+@dataclass(frozen=True)
+class RowFinal(RowBody):
+    """The last sweep: each result written to its target."""
+    targets: tuple[RowTarget, ...]
+
+
+@dataclass(frozen=True)
+class RowCached:
+    """A final body whose value a statistic pass already computed (its pass and result index)."""
+    pass_index: int
+    index: int
+    final: RowFinal
+
+
+@dataclass(frozen=True)
+class RowOutput:
+    """A value per row (a loss's row value), written from C++ code after the passes."""
+    target: str
+    code: str
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """How a rowwise op sweeps a row: row lets first, statistic passes, then the final body."""
+    pre: tuple[RowLet, ...]
+    passes: tuple[RowPass, ...]
+    final: Optional[RowFinal]
+    cached: Optional[RowCached]
+    row_outputs: tuple[RowOutput, ...]
+
+
+@dataclass(frozen=True)
 class RowRoles:
     """What each input of a rowwise op is: varies along the row, one per column, or one per row."""
     element: tuple[str, ...]
@@ -350,8 +419,8 @@ class Op:
     # rowwise
     row_roles: Optional[RowRoles] = None
     loss: Optional[Loss] = None
-    forward_plan: Optional[Mapping[str, Any]] = None  # passes over a row, see semantics/kinds/rowwise.pl
-    backward_plan: Optional[Mapping[str, Any]] = None
+    forward_plan: Optional[RowPlan] = None  # passes over a row, see semantics/kinds/rowwise.pl
+    backward_plan: Optional[RowPlan] = None
     row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
     custom: Optional[Custom] = None  # custom
@@ -407,8 +476,7 @@ class Op:
     @property
     def column_gradients(self) -> bool:
         """Whether a rowwise op's backward sums gradients over rows for column inputs (weight, bias)."""
-        return self.backward_plan is not None and any(t["kind"] == "column"
-                                                      for t in self.backward_plan["final"]["targets"])
+        return self.backward_plan is not None and any(t.kind == "column" for t in self.backward_plan.final.targets)
 
     @property
     def grad_in_forward(self) -> bool:
@@ -441,19 +509,18 @@ class Op:
         if not self.grad_in_forward:
             return ()
         fwd = {}
-        for p in self.forward_plan["passes"]:
-            for i, st in enumerate(p["stats"]):
-                fwd[st["name"]] = (st["reduction"], p["results"][i], p["lets"], p["params"])
-        stat_names = set(fwd) | {st["name"] for p in self.backward_plan["passes"] for st in p["stats"]}
-        lets = {let["name"] for plan in (self.forward_plan, self.backward_plan)
-                for let in plan["pre"] + tuple(x for p in plan["passes"] for x in p["lets_after"])}
+        for p in self.forward_plan.passes:
+            for i, st in enumerate(p.stats):
+                fwd[st.name] = (st.reduction, p.results[i], p.lets, p.params)
+        stat_names = set(fwd) | {st.name for p in self.backward_plan.passes for st in p.stats}
+        lets = {let.name for plan in (self.forward_plan, self.backward_plan)
+                for let in plan.pre + tuple(x for p in plan.passes for x in p.lets_after)}
         shared: list[str] = []
-        for p in self.backward_plan["passes"]:
-            reads_ok = all((sc in shared) or (sc not in stat_names and sc not in lets) for sc in p["scalars"])
-            same = [fwd.get(st["name"]) == (st["reduction"], p["results"][i], p["lets"], p["params"])
-                    for i, st in enumerate(p["stats"])]
+        for p in self.backward_plan.passes:
+            reads_ok = all((sc in shared) or (sc not in stat_names and sc not in lets) for sc in p.scalars)
+            same = [fwd.get(st.name) == (st.reduction, p.results[i], p.lets, p.params) for i, st in enumerate(p.stats)]
             if reads_ok and all(same):
-                shared += [st["name"] for st in p["stats"]]
+                shared += [st.name for st in p.stats]
         return tuple(shared)
 
     @property

@@ -124,7 +124,10 @@ def step_generate(project: Project, check: bool = False) -> None:
     if ext.package != project.output_name:  # the generated code imports itself by its package name
         raise _fail(f"the extension's package is {ext.package!r} but this project writes {project.output_name}/: "
                     "make [tool.grimoire] package in pyproject.toml and the extension's package component agree", 2)
-    rendering = render.render(ext, project.templates)
+    try:
+        rendering = render.render(ext, project.templates)
+    except render.RenderError as exc:
+        raise _fail(str(exc), 2) from None
     if check:
         drift = render.drift(rendering, project.output)
         if drift:

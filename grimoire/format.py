@@ -39,7 +39,7 @@ class FormatError(Exception):
     """A formatter is missing or failed; nothing was written."""
 
 
-def _tool(name: str) -> str:
+def tool(name: str) -> str:
     """The formatter installed beside this Python (a dependency of grimoire), else one on PATH."""
     here = Path(sys.executable).parent / name
     found = str(here) if here.is_file() else shutil.which(name)
@@ -68,7 +68,8 @@ def ruff_lint_args(package: str) -> list[str]:
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise FormatError(f"{Path(cmd[0]).name} failed on the rendered files:\n{proc.stdout}{proc.stderr}")
+        # Its errors (a file that is not Python: a template's mistake) go to stderr; stdout is progress.
+        raise FormatError(f"{Path(cmd[0]).name} failed on the rendered files:\n{(proc.stderr or proc.stdout).strip()}")
 
 
 def format_files(files: dict[str, str], package: str) -> dict[str, str]:
@@ -83,7 +84,7 @@ def format_files(files: dict[str, str], package: str) -> dict[str, str]:
         for rel in py:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(files[rel])
-        ruff = _tool("ruff")
+        ruff = tool("ruff")
         # ruff's safe fixes of the checked rules (import order, modern spellings, literals), which never
         # change behaviour; what has no safe fix is the templates' to get right. An unused import is not
         # removed: it may be there for its side effects (render.tidy_imports cuts the ones a template
@@ -91,7 +92,7 @@ def format_files(files: dict[str, str], package: str) -> dict[str, str]:
         for _ in range(2):
             _run([ruff, "check", *ruff_lint_args(package), "--fix", "--unfixable", "F401", "--exit-zero",
                   "--quiet", *py], root)
-            _run([ruff, "format", *ruff_config_args(package), "--quiet", *py], root)
+            _run([ruff, "format", *ruff_config_args(package), *py], root)
         for rel in py:
             out[rel] = (root / rel).read_text()
     return out

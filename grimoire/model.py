@@ -474,9 +474,14 @@ class Op:
         return (*r.element, *self.saved_outputs, *([f"grad_{self.outputs[0]}"] if r.output_is_element else []))
 
     @property
+    def column_targets(self) -> tuple[RowTarget, ...]:
+        """The gradients a rowwise op's backward sums over rows, of its column inputs (weight, bias)."""
+        return tuple(t for t in self.backward_plan.final.targets if t.kind == "column") if self.backward_plan else ()
+
+    @property
     def column_gradients(self) -> bool:
-        """Whether a rowwise op's backward sums gradients over rows for column inputs (weight, bias)."""
-        return self.backward_plan is not None and any(t.kind == "column" for t in self.backward_plan.final.targets)
+        """Whether a rowwise op's backward sums gradients over rows for column inputs."""
+        return bool(self.column_targets)
 
     @property
     def grad_in_forward(self) -> bool:

@@ -1,6 +1,7 @@
 """Stage 3 — render: the model through Jinja2 templates into the files of generated_ops/.
 
-Rendering is pure (model in, file contents out); writing is separate and careful: everything is
+Rendering is pure (model in, file contents out, Python formatted by stage 3b, grimoire/format.py, so
+that what is compared with generated_ops/ is what would be written); writing is separate and careful: everything is
 rendered in memory first so a failed run writes nothing, a file is rewritten only when its content
 changed (ninja rebuilds on mtime), and files no longer generated are removed.
 """
@@ -41,6 +42,23 @@ _MAYBE_UNUSED = re.compile(r"^(?:import (?P<mod>[\w.]+)(?: as (?P<alias>\w+))?|f
 SCAFFOLD_PREFIX = "example_"
 # templates/kinds/<kind>/package/: files rendered once into the package when it has ops of the kind.
 PACKAGE_DIR = "package"
+
+
+class RenderError(Exception):
+    """A template failed to render, or rendered what its formatter cannot read: says which and where."""
+
+
+def _template_place(exc: BaseException, name: str) -> str:
+    """file:line of the template where a Jinja error arose (Jinja maps its frames to template lines)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        return f"{exc.filename or name}:{exc.lineno}"
+    place = name
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            place = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return place
 
 
 @dataclass(frozen=True)
@@ -161,14 +179,14 @@ def _roots(templates: Path | Sequence[Path]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-def _overlay(roots: tuple[Path, ...], folder: str) -> dict[str, tuple[Path, Path]]:
-    """The templates under `folder` of every root, by path relative to their root: (root, file), the
-    first root's where several have it (a project's templates/ overlays grimoire's, file by file)."""
-    found: dict[str, tuple[Path, Path]] = {}
+def _overlay(roots: tuple[Path, ...], folder: str) -> dict[str, Path]:
+    """The templates under `folder` of every root, by path relative to their root (their Jinja name), the
+    first root's file where several have it (a project's templates/ overlays grimoire's, file by file)."""
+    found: dict[str, Path] = {}
     for root in roots:
         base = root / folder
         for t in template_files(base) if base.is_dir() else ():
-            found.setdefault(t.relative_to(root).as_posix(), (root, t))
+            found.setdefault(t.relative_to(root).as_posix(), t)
     return dict(sorted(found.items()))
 
 
@@ -183,13 +201,18 @@ def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
     files: dict[str, str] = {}
 
     def emit(name: str, out: str, **context) -> None:
-        files[out] = env.get_template(name).render(ext=ext, **context)
+        try:
+            files[out] = env.get_template(name).render(ext=ext, **context)
+        except jinja2.TemplateError as exc:
+            what = f" for op '{context['op'].name}'" if "op" in context else ""
+            raise RenderError(f"{_template_place(exc, name)}: {exc.message or exc}{what}; "
+                              f"nothing was written") from exc
         if out.endswith(".py"):
             files[out] = tidy_imports(files[out])
 
     for op in ext.ops:
         kind = f"kinds/{op.kind}/"
-        per_op = {n: t for n, (_, t) in _overlay(roots, kind).items() if not n.startswith(kind + PACKAGE_DIR + "/")}
+        per_op = {n: t for n, t in _overlay(roots, kind).items() if not n.startswith(kind + PACKAGE_DIR + "/")}
         if not per_op:
             raise FileNotFoundError(f"no templates for kind {op.kind!r}: expected "
                                     f"{' or '.join(str(r / 'kinds' / op.kind) for r in roots)}")
@@ -221,7 +244,10 @@ def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
     runtime = runtime_files(roots)
     for name, content in _runtime_needed(files, runtime).items():
         files[f"{RUNTIME_DIR}/{name}"] = content
-    files = format.format_files(files, ext.package)
+    try:
+        files = format.format_files(files, ext.package)
+    except format.FormatError as exc:
+        raise RenderError(f"{exc}\nnothing was written") from exc
     files[MANIFEST] = _manifest(ext, roots, files)
     return Rendering(tuple(RenderedFile(p, c) for p, c in sorted(files.items())))
 

@@ -4,9 +4,7 @@ rules and its formatter. No generated file silences a check with a `noqa` mark."
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,6 @@ from grimoire import format as fmt
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"generated_ops": ROOT / "generated_ops",
             "conformance_ops": ROOT / "tests" / "conformance" / "conformance_ops"}
-
-
-def _tool(name: str) -> str:
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.is_file() else shutil.which(name)
-    assert found, f"{name} is a dependency of grimoire (pyproject.toml); install it with pip install -e ."
-    return found
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess:
@@ -37,9 +28,9 @@ def _python_files(folder: Path) -> list[str]:
 def test_generated_python_passes_ruff(package):
     files = _python_files(PACKAGES[package])
     assert files
-    proc = _run([_tool("ruff"), "check", *fmt.ruff_lint_args(package), *files])
+    proc = _run([fmt.tool("ruff"), "check", *fmt.ruff_lint_args(package), *files])
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
-    proc = _run([_tool("ruff"), "format", "--check", *fmt.ruff_config_args(package), *files])
+    proc = _run([fmt.tool("ruff"), "format", "--check", *fmt.ruff_config_args(package), *files])
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
     marked = [f for f in files if "noqa" in Path(f).read_text()]
     assert not marked, f"generated files with a noqa mark: {marked}"

@@ -86,8 +86,11 @@ def test_a_template_error_writes_nothing(ext, tmp_project: Path, tmp_path: Path)
     bad = tmp_project / "templates" / "kinds" / "elementwise" / "ops" / "[op].py.j2"
     bad.write_text(bad.read_text() + "\n{{ op.no_such_field }}\n")
     out = tmp_path / "out"
-    with pytest.raises(jinja2.UndefinedError):
+    # The error names the template and its line, and the op it was rendering; Jinja's error is its cause.
+    with pytest.raises(render.RenderError, match=r"kinds/elementwise/ops/\[op\]\.py\.j2:\d+: .*no_such_field.* "
+                                                 r"for op '\w+'") as caught:
         render.write(render.render(ext, tmp_project / "templates"), out)
+    assert isinstance(caught.value.__cause__, jinja2.UndefinedError)
     assert not out.exists()
 
 

@@ -185,3 +185,24 @@ def test_a_project_kind_without_trust_is_refused(tmp_path):
     assert result.exit_code != 0
     assert "trust_kinds = true" in result.output
     assert not (project / "toy_ops").exists()
+
+
+def test_a_broken_kind_template_is_reported_at_its_line_and_writes_nothing(tmp_path):
+    # A name the model does not have: the error names the template and its line, not a traceback.
+    broken = FILES["templates/kinds/toy/ops/[op].py.j2"].replace("{{ op.derived.factor_default }}",
+                                                                  "{{ op.derived.no_such_key }}")
+    project = write_project(tmp_path / "broken", {**FILES, "templates/kinds/toy/ops/[op].py.j2": broken})
+    result = runner.invoke(cli.app, ["generate", "--root", str(project)])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"templates/kinds/toy/ops/\[op\]\.py\.j2:\d+: .*no_such_key.* for op 'triple'", result.output), \
+        result.output
+    assert "Traceback" not in result.output and not (project / "toy_ops").exists()
+
+
+def test_a_kind_template_that_renders_no_python_is_reported_and_writes_nothing(tmp_path):
+    broken = FILES["templates/kinds/toy/ops/[op].py.j2"].replace("def {{ op.name }}(", "def {{ op.name }}((")
+    project = write_project(tmp_path / "syntax", {**FILES, "templates/kinds/toy/ops/[op].py.j2": broken})
+    result = runner.invoke(cli.app, ["generate", "--root", str(project)])
+    assert result.exit_code == 2, result.output
+    assert "ops/triple.py" in result.output and "nothing was written" in result.output, result.output
+    assert "Traceback" not in result.output and not (project / "toy_ops").exists()

@@ -4,9 +4,11 @@ here, one a project defines, hands its templates what its rules derive as op.der
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 
@@ -26,8 +28,10 @@ class KindModel:
     uses_packages: tuple[str, ...] = ()
 
 
-def models() -> dict[str, KindModel]:
+@functools.cache
+def models() -> Mapping[str, KindModel]:
+    """Every bundled kind's model, by kind."""
     from . import attention, custom, elementwise, gemm, linear_loss, optimizer, rowwise
 
-    return {**attention.MODELS, **custom.MODELS, **elementwise.MODELS, **gemm.MODELS, **linear_loss.MODELS,
-            **optimizer.MODELS, **rowwise.MODELS}
+    return MappingProxyType({**attention.MODELS, **custom.MODELS, **elementwise.MODELS, **gemm.MODELS,
+                             **linear_loss.MODELS, **optimizer.MODELS, **rowwise.MODELS})

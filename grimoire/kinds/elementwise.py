@@ -10,16 +10,16 @@ from ..model import CppBody, Gradient, _take
 from . import KindModel
 
 
-def body(d: Mapping[str, Any]) -> CppBody:
+def _body(d: Mapping[str, Any]) -> CppBody:
     return CppBody(tuple(d["lets"]), d["result"])
 
 
 def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
     return {
-        "forward": body(derived["forward_cpp"]),
+        "forward": _body(derived["forward_cpp"]),
         "reference_py": derived["reference_py"],
         "gradients": tuple(
-            Gradient(g["input"], body(g), g["expr"], bool(g["derived"]))
+            Gradient(g["input"], _body(g), g["expr"], bool(g["derived"]))
             for g in (_take(g, {"input", "lets", "result", "expr", "derived"}, f"gradient of {d['name']}")
                       for g in derived["gradients"])),
         "out_schema": derived["out_schema"],

@@ -80,12 +80,12 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+          same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
@@ -107,12 +107,12 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+              same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
           }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
 }
@@ -125,12 +125,12 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+          same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
@@ -152,12 +152,12 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+              same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
           }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
 }
@@ -235,7 +235,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -247,11 +247,11 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
 }
@@ -264,7 +264,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -276,11 +276,11 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
 }
@@ -408,12 +408,12 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+          same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
@@ -435,12 +435,12 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+              same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
           }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
 }
@@ -453,12 +453,12 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-          same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+          same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
@@ -480,12 +480,12 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-              same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+              same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
           }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
 }
@@ -655,7 +655,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -667,11 +667,11 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
 }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
 }
@@ -684,7 +684,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
-        opmath_t same_0 = 1;  // 1 while every term equals first_0
+        bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -696,11 +696,11 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
-            same_0 = static_cast<opmath_t>(v[0]) == first_0 ? same_0 : opmath_t(0);
+            same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
 }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_reduce(same_0, RowMin(), scratch) == opmath_t(1)) {
+        if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
 }

@@ -83,6 +83,15 @@ __device__ __forceinline__ T group_reduce(T v, Op op, T* scratch) {
   return block_total(scratch, op);
 }
 
+// Whether pred holds for every thread of the row's group: one warp vote, or one barrier that votes
+// (a group of more than a warp is a whole block, one row), without group_reduce's shared memory.
+__device__ __forceinline__ bool group_all(bool pred) {
+  if (blockDim.x == 32) {
+    return __all_sync(0xffffffffu, pred);
+  }
+  return __syncthreads_and(pred) != 0;
+}
+
 // ---- 16-byte packs, and the register path's shape -------------------------------------
 // A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G. K is 4
 // for 4- and 8-byte types and 2 for half types, so a thread holds 16 elements at most either way:

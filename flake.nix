@@ -49,17 +49,19 @@
           makeWrapperArgs = [
             "--set" "SWI_HOME_DIR" "${pkgs.swi-prolog}/lib/swipl"
             "--prefix" "LD_LIBRARY_PATH" ":" "${pkgs.swi-prolog}/lib/swipl/lib/${system}"
-            "--prefix" "PATH" ":" "${pkgs.lib.makeBinPath [ pkgs.swi-prolog pkgs.ninja pkgs.gcc ]}"
+            "--prefix" "PATH" ":" "${pkgs.lib.makeBinPath [ pkgs.swi-prolog pkgs.ninja pkgs.gcc pkgs.clang-tools ]}"
           ];
-          # ruff is nixpkgs' version, not the one pyproject pins: generated Python may differ in layout.
+          # ruff and clang-format (from clang-tools, on PATH below, not the pip wheel pyproject pins) are
+          # nixpkgs' versions: generated code may differ in layout from the pinned formatters'.
           pythonRelaxDeps = [ "ruff" ];
+          pythonRemoveDeps = [ "clang-format" ];
           doCheck = false;  # the suite compiles extensions; `make test` runs it
           pythonImportsCheck = [ "grimoire" ];
         };
         # A development shell: the package in editable form over this checkout (so edits take effect),
         # its dependencies, and the tools; `grimoire` is the package's own command, not an alias.
         devShellWith = python: extra: pkgs.mkShell {
-          packages = [ python pkgs.swi-prolog pkgs.ninja pkgs.gcc pkgs.gnumake ] ++ extra;
+          packages = [ python pkgs.swi-prolog pkgs.ninja pkgs.gcc pkgs.gnumake pkgs.clang-tools ] ++ extra;
           shellHook = swiEnv + ''
             if [ ! -x .venv-nix/bin/grimoire ]; then
               ${python}/bin/python -m venv --system-site-packages .venv-nix

@@ -1,10 +1,10 @@
-"""Stage 3b — format: rendered Python through the formatter and linter a hand-kept project uses (ruff),
-so generated code reads as a person's would and the checks such a project runs on its own code
-(tests/test_generated_style.py) pass on it.
+"""Stage 3b — format: rendered sources through the formatters a hand-kept project uses (ruff for Python,
+clang-format for C++/CUDA), so generated code reads as a person's would and the checks such a project
+runs on its own code (tests/test_generated_style.py) pass on it.
 
 Templates lay out text; they do not count columns or sort imports. This stage does both, once, for
-every Python file of a rendering. ruff is a pinned dependency (pyproject.toml): the same specs give the
-same files on every machine, which the drift check (`grimoire generate --check`) relies on.
+every file of a rendering. The formatters are pinned dependencies (pyproject.toml): the same specs give
+the same files on every machine, which the drift check (`grimoire generate --check`) relies on.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+# One style for all generated C++/CUDA and the runtime library (runtime/): Google's, wider (kernels
+# carry long TORCH_CHECK messages), includes left in the order the templates give (grimoire.h first).
+CPP_STYLE = ("{BasedOnStyle: Google, ColumnLimit: 100, DerivePointerAlignment: false, "
+             "PointerAlignment: Left, SortIncludes: Never, IncludeBlocks: Preserve}")
+CPP_SUFFIXES = (".cpp", ".cu", ".h", ".cuh")
 PY_LINE_LENGTH = 100
 # What the style check holds generated Python to (ruff's rule codes). A line may run to 120 where the
 # formatter cannot break it (a long string or comment).
@@ -73,26 +78,32 @@ def _run(cmd: list[str], cwd: Path) -> None:
 
 
 def format_files(files: dict[str, str], package: str) -> dict[str, str]:
-    """The files with every Python module formatted (ruff's safe fixes, then `ruff format`); other files
-    as they were. One run of each tool over a temporary copy of the modules."""
+    """The files with every Python module and C++/CUDA source formatted; other files as they were.
+
+    Python: ruff's safe fixes, then `ruff format`. C++/CUDA: clang-format in CPP_STYLE. One run of each
+    tool over a temporary copy of the files."""
     py = [p for p in files if p.endswith(".py")]
-    if not py:
+    cpp = [p for p in files if p.endswith(CPP_SUFFIXES)]
+    if not py and not cpp:
         return dict(files)
     out = dict(files)
     with tempfile.TemporaryDirectory(prefix="grimoire-format-") as tmp:
         root = Path(tmp)
-        for rel in py:
+        for rel in py + cpp:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(files[rel])
-        ruff = tool("ruff")
-        # ruff's safe fixes of the checked rules (import order, modern spellings, literals), which never
-        # change behaviour; what has no safe fix is the templates' to get right. An unused import is not
-        # removed: it may be there for its side effects (render.tidy_imports cuts the ones a template
-        # marks as maybe unused). Twice: formatting a fixed line can open another fix.
-        for _ in range(2):
-            _run([ruff, "check", *ruff_lint_args(package), "--fix", "--unfixable", "F401", "--exit-zero",
-                  "--quiet", *py], root)
-            _run([ruff, "format", *ruff_config_args(package), *py], root)
-        for rel in py:
+        if py:
+            ruff = tool("ruff")
+            # ruff's safe fixes of the checked rules (import order, modern spellings, literals), which never
+            # change behaviour; what has no safe fix is the templates' to get right. An unused import is
+            # not removed: it may be there for its side effects (render.tidy_imports cuts the ones a
+            # template marks as maybe unused). Twice: formatting a fixed line can open another fix.
+            for _ in range(2):
+                _run([ruff, "check", *ruff_lint_args(package), "--fix", "--unfixable", "F401", "--exit-zero",
+                      "--quiet", *py], root)
+                _run([ruff, "format", *ruff_config_args(package), *py], root)
+        if cpp:
+            _run([tool("clang-format"), "-i", f"--style={CPP_STYLE}", *cpp], root)
+        for rel in py + cpp:
             out[rel] = (root / rel).read_text()
     return out

@@ -2,10 +2,10 @@
 // Copied verbatim into every generated extension whose sources include it; edit it here, in
 // grimoire's runtime/ folder, never in a generated package.
 //
-// The tensor-core GEMM of the gemm kind: C = epi(A @ op(B) + bias), optionally Z = A @ op(B) + bias,
-// bf16/fp16 in, fp32 accumulation, for sm_80+ and built for sm_90 (mma.sync, not wgmma).
-// Header-only; include it from one .cu file. The host glue calls grimoire::mma::supported() and falls
-// back to cuBLAS when it says no.
+// The tensor-core GEMM of the gemm kind: C = epi(A @ op(B) + bias), optionally Z = A @ op(B) +
+// bias, bf16/fp16 in, fp32 accumulation, for sm_80+ and built for sm_90 (mma.sync, not wgmma).
+// Header-only; include it from one .cu file. The host glue calls grimoire::mma::supported() and
+// falls back to cuBLAS when it says no.
 #pragma once
 
 #include <c10/cuda/CUDAException.h>
@@ -37,13 +37,15 @@
 // low 3 bits of c change, i.e. inside each aligned group of 8 chunks = 128 B). Every ldmatrix phase
 // reads 8 rows r..r+7 (r % 8 == 0) at one logical chunk -> 8 distinct physical chunks of one
 // 128-byte span (mod 128 B, since the row pitch is a multiple of 128 B) -> the 32 banks once each:
-// conflict-free. Every cp.async quarter-warp writes one row's 8 aligned chunks -> also conflict-free.
+// conflict-free. Every cp.async quarter-warp writes one row's 8 aligned chunks -> also
+// conflict-free.
 //
 // Pipeline (S stages, tile t in stage t % S, one cp.async group per k-tile, empty groups past K):
 //   prologue: tiles 0..S-2, one commit each; wait_group(S-2); __syncthreads; frags(k16 step 0).
 //   iteration kt, k16 steps kk = 0..3:
 //     kk == 3 : wait_group(S-2); __syncthreads; advance the read stage.
-//               (committed so far: (S-1) + (kt+1) groups, so <= S-2 pending => tiles 0..kt+1 landed.)
+//               (committed so far: (S-1) + (kt+1) groups, so <= S-2 pending => tiles 0..kt+1
+//               landed.)
 //     load the fragments of step kk+1 (of the next stage when kk == 3);
 //     kk <= 2 : issue a third of tile kt+S-1's chunks into stage (kt+S-1) % S = (kt-1) % S;
 //               kk == 2: commit.  That stage was last read by frags loaded before the kk == 3
@@ -53,14 +55,14 @@
 //
 // Epilogue: the fp32 accumulators go to smem as [BM][BN+8] floats (the +8 pad makes the float2
 // fragment stores and float4 reads conflict-free), then each thread owns 8 consecutive columns and
-// walks rows: + bias (fp32), Z = round(z), C = round(epi(z)), 16-byte stores, a warp covering 512 or
-// 256 contiguous bytes of a row.
+// walks rows: + bias (fp32), Z = round(z), C = round(epi(z)), 16-byte stores, a warp covering 512
+// or 256 contiguous bytes of a row.
 //
 // Thread-block swizzle: blockIdx.x is remapped so that consecutive CTAs walk groups of 8 M-tiles
 // down one N column of tiles (the tiles of a wave share A row panels and B column panels in L2).
 //
-// Tails: every chunk of every tile is written by cp.async, with src-size 0 (zero fill) where its row
-// (m or n) or its k is out of range, the source then clamped to the tensor base; stores are
+// Tails: every chunk of every tile is written by cp.async, with src-size 0 (zero fill) where its
+// row (m or n) or its k is out of range, the source then clamped to the tensor base; stores are
 // predicated per row and per 8 columns (N % 8 == 0).
 //
 // ---------------------------------------------------------------------------------------------
@@ -74,7 +76,8 @@
 // rows 2(l&3)..+1 (the transpose).
 //   A (16x16 block at m, k)         : lane l -> row m + (l & 15), chunk k/8 + (l >> 4)
 //                                     => r0..r3 = a0..a3.
-//   B_NK (smem [n][k]; 16n x 16k)   : lane l -> row n + (l & 7) + 8*(l >> 4), chunk k/8 + ((l >> 3) & 1)
+//   B_NK (smem [n][k]; 16n x 16k)   : lane l -> row n + (l & 7) + 8*(l >> 4), chunk k/8 + ((l >> 3)
+//   & 1)
 //                                     => r0 = b0(n8 block 0), r1 = b1(0), r2 = b0(1), r3 = b1(1).
 //   B_KN (smem [k][n]; 16k x 16n)   : lane l -> row k + (l & 15), chunk n/8 + (l >> 4), .trans
 //                                     => matrix 0 = k 0-7 x n 0-7 transposed = b0(0), 1 = b1(0),
@@ -112,11 +115,12 @@ struct Cfg {
   static constexpr int kBChunks = BN * BK / 8 / kThreads;
   static constexpr int kChunks = kAChunks + kBChunks;
   static constexpr int kChunksPerStep = (kChunks + 2) / 3;  // issued over k16 steps 0, 1, 2
-  static constexpr int kPassBytes = kThreads * 16;          // smem bytes one pass of the block writes
-  static constexpr int kEpiTpr = BN / 8;                    // epilogue threads per row
-  static constexpr int kEpiRpp = kThreads / kEpiTpr;        // epilogue rows per pass
+  static constexpr int kPassBytes = kThreads * 16;    // smem bytes one pass of the block writes
+  static constexpr int kEpiTpr = BN / 8;              // epilogue threads per row
+  static constexpr int kEpiRpp = kThreads / kEpiTpr;  // epilogue rows per pass
   static_assert(kSmemBytes <= 227 * 1024, "shared memory");
-  static_assert(kAChunks * kThreads * 16 == kABytes && kBChunks * kThreads * 16 == kBBytes, "loader");
+  static_assert(kAChunks * kThreads * 16 == kABytes && kBChunks * kThreads * 16 == kBBytes,
+                "loader");
   static_assert(kEpiRpp == 8 && BM % kEpiRpp == 0, "epilogue mapping");
 
   // ---- global -> smem loader: the thread's first chunk; chunk i adds i * kPassBytes in smem.
@@ -140,7 +144,9 @@ struct Cfg {
   GRIMOIRE_MMA_HD static uint32_t a_row(int lane, int wm) {
     return static_cast<uint32_t>((wm * 64 + (lane & 15)) * 128);
   }
-  GRIMOIRE_MMA_HD static uint32_t a_x(int lane) { return static_cast<uint32_t>((lane >> 4) ^ (lane & 7)); }
+  GRIMOIRE_MMA_HD static uint32_t a_x(int lane) {
+    return static_cast<uint32_t>((lane >> 4) ^ (lane & 7));
+  }
   GRIMOIRE_MMA_HD static uint32_t a_off(uint32_t row, uint32_t x, int i, int kk) {
     return row + static_cast<uint32_t>(i * 16 * 128) + ((static_cast<uint32_t>(2 * kk) ^ x) << 4);
   }
@@ -157,11 +163,15 @@ struct Cfg {
   }
   template <bool B_NK>
   GRIMOIRE_MMA_HD static uint32_t b_off(uint32_t row, uint32_t x, int jj, int kk) {
-    if (B_NK) return row + static_cast<uint32_t>(jj * 16 * 128) + ((static_cast<uint32_t>(2 * kk) ^ x) << 4);
-    return row + static_cast<uint32_t>(kk * 16 * (BN * 2)) + ((static_cast<uint32_t>(2 * jj) ^ x) << 4);
+    if (B_NK)
+      return row + static_cast<uint32_t>(jj * 16 * 128) +
+             ((static_cast<uint32_t>(2 * kk) ^ x) << 4);
+    return row + static_cast<uint32_t>(kk * 16 * (BN * 2)) +
+           ((static_cast<uint32_t>(2 * jj) ^ x) << 4);
   }
 
-  // ---- epilogue staging (float index into [BM][kCStride]) of c0,c1 of block (i, j); c2,c3 at +8 rows.
+  // ---- epilogue staging (float index into [BM][kCStride]) of c0,c1 of block (i, j); c2,c3 at +8
+  // rows.
   GRIMOIRE_MMA_HD static int stage_off(int lane, int wm, int wn, int i, int j) {
     return (wm * 64 + i * 16 + (lane >> 2)) * kCStride + wn * 64 + j * 8 + (lane & 3) * 2;
   }
@@ -188,10 +198,13 @@ __device__ __forceinline__ uint32_t smem_u32(const void* p) {
 // 16-byte global -> shared copy, bypassing L1; zero-fills when !valid (src-size 0, nothing read).
 __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool valid) {
   const int n = valid ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(n)
+  asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(n)
                : "memory");
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
@@ -209,16 +222,19 @@ __device__ __forceinline__ void ldsm_x4_t(uint32_t (&r)[4], uint32_t addr) {
 }
 
 template <typename T>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4],
+                                          const uint32_t (&b)[2]) {
   if constexpr (std::is_same<T, __half>::value) {
     asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+        "{%8, %9}, "
         "{%0, %1, %2, %3};\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
   } else {
     asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+        "{%8, %9}, "
         "{%0, %1, %2, %3};\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
@@ -260,17 +276,17 @@ template <typename T, bool B_NK, class Cf>
 struct TileLoader {
   const T* a;  // this thread's chunk 0 of the current k-tile
   const T* b;
-  int64_t a_step;   // elements between chunk i and i+1 (kRowsPerPass rows of A)
-  int64_t b_step;   // B_NK: kRowsPerPass rows of B; B_KN: 8 rows (k) of B
-  int64_t b_tile;   // elements from one k-tile to the next in B
+  int64_t a_step;  // elements between chunk i and i+1 (kRowsPerPass rows of A)
+  int64_t b_step;  // B_NK: kRowsPerPass rows of B; B_KN: 8 rows (k) of B
+  int64_t b_tile;  // elements from one k-tile to the next in B
   uint32_t a_dst, b_dst;
   uint32_t a_rows;  // bit i: chunk i's row of A is < M
   uint32_t b_rows;  // B_NK: bit i: chunk i's row of B is < N; B_KN: the thread's 8 columns are < N
   int a_k, b_k;     // k of the thread's chunk within the tile (B_KN: of chunk 0)
   int k_left;       // K - k0 of the current tile
 
-  __device__ __forceinline__ TileLoader(const T* A, int64_t lda, const T* B, int64_t ldb, int M, int N, int K,
-                                        int m0, int n0, int tid) {
+  __device__ __forceinline__ TileLoader(const T* A, int64_t lda, const T* B, int64_t ldb, int M,
+                                        int N, int K, int m0, int n0, int tid) {
     const int ar = Cf::ld_row(tid);
     a_k = Cf::ld_k(tid);
     a = A + static_cast<int64_t>(m0 + ar) * lda + a_k;
@@ -278,7 +294,8 @@ struct TileLoader {
     a_dst = Cf::ld_dst(tid);
     a_rows = 0;
 #pragma unroll
-    for (int i = 0; i < Cf::kAChunks; ++i) a_rows |= (m0 + ar + i * Cf::kRowsPerPass < M ? 1u : 0u) << i;
+    for (int i = 0; i < Cf::kAChunks; ++i)
+      a_rows |= (m0 + ar + i * Cf::kRowsPerPass < M ? 1u : 0u) << i;
     if constexpr (B_NK) {
       const int br = Cf::ld_row(tid);
       b_k = Cf::ld_k(tid);
@@ -288,7 +305,8 @@ struct TileLoader {
       b_dst = Cf::ld_dst(tid);
       b_rows = 0;
 #pragma unroll
-      for (int i = 0; i < Cf::kBChunks; ++i) b_rows |= (n0 + br + i * Cf::kRowsPerPass < N ? 1u : 0u) << i;
+      for (int i = 0; i < Cf::kBChunks; ++i)
+        b_rows |= (n0 + br + i * Cf::kRowsPerPass < N ? 1u : 0u) << i;
     } else {
       b_k = Cf::kn_k(tid);
       const int bn = n0 + Cf::kn_n(tid);
@@ -327,8 +345,8 @@ struct TileLoader {
 template <typename T, bool B_NK, typename Epi, int BN>
 __global__ void __launch_bounds__(Cfg<BN>::kThreads, Cfg<BN>::kMinBlocks)
     gemm_kernel(const T* __restrict__ A, int64_t lda, const T* __restrict__ B, int64_t ldb,
-                const T* __restrict__ bias, T* __restrict__ C, int64_t ldc, T* __restrict__ Z, int M, int N,
-                int K, Epi epi) {
+                const T* __restrict__ bias, T* __restrict__ C, int64_t ldc, T* __restrict__ Z,
+                int M, int N, int K, Epi epi) {
   using Cf = Cfg<BN>;
   constexpr int S = Cf::kStages;
   extern __shared__ __align__(1024) unsigned char smem[];
@@ -347,7 +365,8 @@ __global__ void __launch_bounds__(Cfg<BN>::kThreads, Cfg<BN>::kMinBlocks)
   TileLoader<T, B_NK, Cf> ld(A, lda, B, ldb, M, N, K, m0, n0, tid);
 
   const uint32_t a_row = Cf::a_row(lane, wm), a_x = Cf::a_x(lane);
-  const uint32_t b_row = Cf::kABytes + Cf::template b_row<B_NK>(lane, wn), b_x = Cf::template b_x<B_NK>(lane);
+  const uint32_t b_row = Cf::kABytes + Cf::template b_row<B_NK>(lane, wn),
+                 b_x = Cf::template b_x<B_NK>(lane);
 
   float acc[4][8][4];
 #pragma unroll
@@ -402,7 +421,7 @@ __global__ void __launch_bounds__(Cfg<BN>::kThreads, Cfg<BN>::kMinBlocks)
   cp_async_wait<S - 2>();
   __syncthreads();
 
-  uint32_t rd = sbase;                             // stage of tile kt
+  uint32_t rd = sbase;                              // stage of tile kt
   uint32_t wr = sbase + (S - 1) * Cf::kStageBytes;  // stage of tile kt + S - 1
   load_frags(0, rd, 0);
 
@@ -445,7 +464,8 @@ __global__ void __launch_bounds__(Cfg<BN>::kThreads, Cfg<BN>::kMinBlocks)
     for (int j = 0; j < 8; ++j) {
       const int o = Cf::stage_off(lane, wm, wn, i, j);
       *reinterpret_cast<float2*>(cs + o) = make_float2(acc[i][j][0], acc[i][j][1]);
-      *reinterpret_cast<float2*>(cs + o + 8 * Cf::kCStride) = make_float2(acc[i][j][2], acc[i][j][3]);
+      *reinterpret_cast<float2*>(cs + o + 8 * Cf::kCStride) =
+          make_float2(acc[i][j][2], acc[i][j][3]);
     }
   __syncthreads();
 
@@ -455,9 +475,16 @@ __global__ void __launch_bounds__(Cfg<BN>::kThreads, Cfg<BN>::kMinBlocks)
   float bv[8];
   if (bias != nullptr) {
     const uint4 u = *reinterpret_cast<const uint4*>(bias + col);
-    const float2 b0 = unpack2<T>(u.x), b1 = unpack2<T>(u.y), b2 = unpack2<T>(u.z), b3 = unpack2<T>(u.w);
-    bv[0] = b0.x; bv[1] = b0.y; bv[2] = b1.x; bv[3] = b1.y;
-    bv[4] = b2.x; bv[5] = b2.y; bv[6] = b3.x; bv[7] = b3.y;
+    const float2 b0 = unpack2<T>(u.x), b1 = unpack2<T>(u.y), b2 = unpack2<T>(u.z),
+                 b3 = unpack2<T>(u.w);
+    bv[0] = b0.x;
+    bv[1] = b0.y;
+    bv[2] = b1.x;
+    bv[3] = b1.y;
+    bv[4] = b2.x;
+    bv[5] = b2.y;
+    bv[6] = b3.x;
+    bv[7] = b3.y;
   } else {
 #pragma unroll
     for (int e = 0; e < 8; ++e) bv[e] = 0.f;
@@ -521,8 +548,9 @@ inline int forced_tile() {
 }
 
 template <typename T, bool B_NK, typename Epi, int BN>
-inline void launch(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C, int64_t ldc, T* Z,
-                   int M, int N, int K, const Epi& epi, int device, cudaStream_t stream) {
+inline void launch(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C,
+                   int64_t ldc, T* Z, int M, int N, int K, const Epi& epi, int device,
+                   cudaStream_t stream) {
   using Cf = Cfg<BN>;
   static std::atomic<uint64_t> prepared{0};
   auto kernel = gemm_kernel<T, B_NK, Epi, BN>;
@@ -541,8 +569,9 @@ inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 
 }  // namespace detail
 
 // True when gemm() handles the problem; false: use cuBLAS.
-inline bool supported(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc, const void* A,
-                      const void* B, const void* bias, const void* C, const void* Z) {
+inline bool supported(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
+                      const void* A, const void* B, const void* bias, const void* C,
+                      const void* Z) {
   constexpr int64_t kMaxDim = INT_MAX - 1024;  // row/column indices stay int32
   if (M < 1 || N < 1 || K < 1 || M > kMaxDim || N > kMaxDim || K > kMaxDim) return false;
   if (K % 8 != 0 || N % 8 != 0) return false;
@@ -550,7 +579,8 @@ inline bool supported(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
   if (M > 1 && ldc < N) return false;  // output rows must not overlap
   if (A == nullptr || B == nullptr || C == nullptr) return false;
   if (!detail::aligned16(A) || !detail::aligned16(B) || !detail::aligned16(C)) return false;
-  if ((bias != nullptr && !detail::aligned16(bias)) || (Z != nullptr && !detail::aligned16(Z))) return false;
+  if ((bias != nullptr && !detail::aligned16(bias)) || (Z != nullptr && !detail::aligned16(Z)))
+    return false;
   const int64_t tiles = ((M + 127) / 128) * ((N + 127) / 128);  // the narrower tile: the most CTAs
   return tiles <= INT_MAX;
 }
@@ -558,8 +588,8 @@ inline bool supported(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
 #if defined(__CUDACC__)
 // C = epi(A @ op(B) + bias), Z = A @ op(B) + bias (when Z != nullptr); see supported().
 template <typename T, bool B_NK, typename Epi>
-void gemm(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C, int64_t ldc, T* Z, int64_t M,
-          int64_t N, int64_t K, Epi epi, cudaStream_t stream) {
+void gemm(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C, int64_t ldc, T* Z,
+          int64_t M, int64_t N, int64_t K, Epi epi, cudaStream_t stream) {
   static_assert(std::is_same<T, __nv_bfloat16>::value || std::is_same<T, __half>::value,
                 "grimoire::mma::gemm: T must be __nv_bfloat16 or __half");
   if (M <= 0 || N <= 0) return;
@@ -572,9 +602,11 @@ void gemm(const T* A, int64_t lda, const T* B, int64_t ldb, const T* bias, T* C,
   }
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   if (bn == 256)
-    detail::launch<T, B_NK, Epi, 256>(A, lda, B, ldb, bias, C, ldc, Z, m, n, k, epi, device, stream);
+    detail::launch<T, B_NK, Epi, 256>(A, lda, B, ldb, bias, C, ldc, Z, m, n, k, epi, device,
+                                      stream);
   else
-    detail::launch<T, B_NK, Epi, 128>(A, lda, B, ldb, bias, C, ldc, Z, m, n, k, epi, device, stream);
+    detail::launch<T, B_NK, Epi, 128>(A, lda, B, ldb, bias, C, ldc, Z, m, n, k, epi, device,
+                                      stream);
 }
 #endif  // __CUDACC__
 

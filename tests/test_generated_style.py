@@ -1,6 +1,7 @@
 """Generated Python reads as a hand-kept project's: the bundled ops and the conformance suite pass the
 checks such a project runs on its own code, with grimoire's settings (grimoire/format.py): ruff's lint
-rules and its formatter. No generated file silences a check with a `noqa` mark."""
+rules and its formatter. Generated C++/CUDA, and the runtime library copied into it verbatim (runtime/),
+is clang-formatted. No generated file silences a check with a `noqa` mark."""
 
 from __future__ import annotations
 
@@ -36,14 +37,22 @@ def test_generated_python_passes_ruff(package):
     assert not marked, f"generated files with a noqa mark: {marked}"
 
 
+@pytest.mark.parametrize("folder", ["generated_ops/csrc", "tests/conformance/conformance_ops/csrc", "runtime"])
+def test_cpp_is_clang_formatted(folder):
+    files = sorted(str(p) for p in (ROOT / folder).iterdir() if p.suffix in {".cpp", ".cu", ".h", ".cuh"})
+    assert files
+    proc = _run([fmt.tool("clang-format"), "--dry-run", "--Werror", f"--style={fmt.CPP_STYLE}", *files])
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+
+
 def test_format_is_idempotent_and_fixes_layout():
     # What the formatter stage does to a template's careless layout: sorted imports, its own package's
-    # last, normalised spacing; an unused import stays (it may be imported for its side effects); other
-    # files are untouched; formatting its own output again changes nothing.
+    # last, normalised spacing; an unused import stays (it may be imported for its side effects); C++ in
+    # Google's brace style; formatting its own output again changes nothing.
     files = {"pkg/mod.py": "from pkg import a\nimport torch\nimport os, sys\nx = ( os.sep +\n  str(torch.pi) )\n",
-             "csrc/k.cpp": "int f(int a){ return a; }\n"}
+             "csrc/k.cpp": "int f(int a){ if(a){return 1;} else {\nreturn 2;}}\n"}
     once = fmt.format_files(files, "pkg")
     assert once["pkg/mod.py"] == ("import os\nimport sys\n\nimport torch\n\nfrom pkg import a\n\n"
                                   "x = os.sep + str(torch.pi)\n")
-    assert once["csrc/k.cpp"] == files["csrc/k.cpp"]
+    assert once["csrc/k.cpp"] == "int f(int a) {\n  if (a) {\n    return 1;\n  } else {\n    return 2;\n  }\n}\n"
     assert fmt.format_files(once, "pkg") == once

@@ -2,11 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // add (elementwise, CUDA): Elementwise sum with a scaled second operand: x + alpha * y (torch.add).
-// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting, strides,
-// dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of contiguous operands are
-// ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
-// The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
-// and reciprocal for half types (grimoire::HalfMath).
+// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting,
+// strides, dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of
+// contiguous operands are ATen's (a hand-written packed grid-stride kernel was no faster on an
+// H200: benchmarks/results/gpu-h200.md). The expression (the same text as on the CPU) is computed
+// in float (double for float64), with fast exp and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_z
 // d/dy: grad_z*alpha
 #include "grimoire_cuda.cuh"
@@ -31,8 +31,10 @@ namespace {
 constexpr const char* kOp = "add";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory only).
-void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list<const char*> names) {
+// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory
+// only).
+void check_devices(const std::vector<at::Tensor>& tensors,
+                   std::initializer_list<const char*> names) {
   const char* const* name = names.begin();
   for (size_t i = 1; i < tensors.size(); ++i) {
     grimoire::check_same_device(kOp, name[i], tensors[i], name[0], tensors[0]);
@@ -42,7 +44,10 @@ void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list
 // The promoted dtype of the inputs, checked against the spec's CUDA dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -82,13 +87,15 @@ struct Forward {
   }
 };
 
-// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_x {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_alpha;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x, scalar_t tmp_in_y) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_y) const {
     [[maybe_unused]] const V alpha = tmp_attr_alpha;
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
@@ -97,13 +104,15 @@ struct Backward_x {
   }
 };
 
-// Backward_y: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_y: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_y {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_alpha;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x, scalar_t tmp_in_y) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_y) const {
     [[maybe_unused]] const V alpha = tmp_attr_alpha;
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
@@ -115,29 +124,35 @@ struct Backward_y {
 // One TensorIterator pass.
 template <typename scalar_t>
 void forward_kernel(at::Tensor& out, const at::Tensor& x, const at::Tensor& y, double alpha_arg) {
-  auto iter = make_iter(out, { x, y });
-  at::native::gpu_kernel(iter, Forward<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(alpha_arg) });
+  auto iter = make_iter(out, {x, y});
+  at::native::gpu_kernel(iter,
+                         Forward<scalar_t>{static_cast<at::opmath_type<scalar_t>>(alpha_arg)});
 }
 
 template <typename scalar_t>
-void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y, double alpha_arg) {
-  auto iter = make_iter(out, { grad_z, x, y });
-  at::native::gpu_kernel(iter, Backward_x<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(alpha_arg) });
+void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x,
+                       const at::Tensor& y, double alpha_arg) {
+  auto iter = make_iter(out, {grad_z, x, y});
+  at::native::gpu_kernel(iter,
+                         Backward_x<scalar_t>{static_cast<at::opmath_type<scalar_t>>(alpha_arg)});
 }
 
 template <typename scalar_t>
-void backward_y_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y, double alpha_arg) {
-  auto iter = make_iter(out, { grad_z, x, y });
-  at::native::gpu_kernel(iter, Backward_y<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(alpha_arg) });
+void backward_y_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x,
+                       const at::Tensor& y, double alpha_arg) {
+  auto iter = make_iter(out, {grad_z, x, y});
+  at::native::gpu_kernel(iter,
+                         Backward_y<scalar_t>{static_cast<at::opmath_type<scalar_t>>(alpha_arg)});
 }
 
 // All gradients in one pass when the operands allow it (same shape and dtype, contiguous, 16-byte
-// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a gradient.
+// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a
+// gradient.
 bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
   const at::Tensor& first = tensors.front();
   for (const auto& t : tensors) {
-    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() || !t.is_contiguous() ||
-        !grimoire::aligned16(t.const_data_ptr())) {
+    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() ||
+        !t.is_contiguous() || !grimoire::aligned16(t.const_data_ptr())) {
       return false;
     }
   }
@@ -145,7 +160,12 @@ bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
 }
 
 template <typename scalar_t>
-__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_z_data, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, scalar_t* __restrict__ d_x_data, scalar_t* __restrict__ d_y_data, Backward_x<scalar_t> f_x, Backward_y<scalar_t> f_y) {
+__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_z_data,
+                                         const scalar_t* __restrict__ x_data,
+                                         const scalar_t* __restrict__ y_data,
+                                         scalar_t* __restrict__ d_x_data,
+                                         scalar_t* __restrict__ d_y_data, Backward_x<scalar_t> f_x,
+                                         Backward_y<scalar_t> f_y) {
   constexpr int VEC = 16 / sizeof(scalar_t);
   using P = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
@@ -172,30 +192,40 @@ __global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restri
 }
 
 template <typename scalar_t>
-void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y, double alpha_arg) {
+void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_z,
+                       const at::Tensor& x, const at::Tensor& y, double alpha_arg) {
   const int64_t numel = grad_z.numel();
   constexpr int kThreads = 256;
   const int64_t packs = std::max<int64_t>(1, numel / (16 / sizeof(scalar_t)));
-  const int blocks = static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
+  const int blocks =
+      static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
   backward_one_pass_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      numel, grad_z.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), d_y.mutable_data_ptr<scalar_t>(), Backward_x<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(alpha_arg) }, Backward_y<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(alpha_arg) });
+      numel, grad_z.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(),
+      y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+      d_y.mutable_data_ptr<scalar_t>(),
+      Backward_x<scalar_t>{static_cast<at::opmath_type<scalar_t>>(alpha_arg)},
+      Backward_y<scalar_t>{static_cast<at::opmath_type<scalar_t>>(alpha_arg)});
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, const at::Tensor& y, double alpha) {
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x,
+                   const at::Tensor& y, double alpha) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "add_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y, alpha); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "add_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_kernel<scalar_t>(written, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_kernel<scalar_t>(written, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       forward_kernel<scalar_t>(written, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       forward_kernel<scalar_t>(written, x, y, alpha);
+                     }));
 }
 
 at::Tensor add_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) {
-  const std::vector<at::Tensor> tensors = { x, y };
-  check_devices(tensors, { "x", "y" });
+  const std::vector<at::Tensor> tensors = {x, y};
+  check_devices(tensors, {"x", "y"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
@@ -204,8 +234,8 @@ at::Tensor add_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) {
 }
 
 void add_out_cuda(const at::Tensor& x, const at::Tensor& y, double alpha, const at::Tensor& out) {
-  const std::vector<at::Tensor> tensors = { x, y };
-  check_devices(tensors, { "x", "y" });
+  const std::vector<at::Tensor> tensors = {x, y};
+  check_devices(tensors, {"x", "y"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   grimoire::check_out("add_out", out, broadcast_shape(tensors), dtype, x, "x", "add_");
@@ -220,37 +250,47 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor> add_backward_cuda(const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y, double alpha) {
-  const std::vector<at::Tensor> tensors = { grad_z, x, y };
-  check_devices(tensors, { "grad_z", "x", "y" });
+std::tuple<at::Tensor, at::Tensor> add_backward_cuda(const at::Tensor& grad_z, const at::Tensor& x,
+                                                     const at::Tensor& y, double alpha) {
+  const std::vector<at::Tensor> tensors = {grad_z, x, y};
+  check_devices(tensors, {"grad_z", "x", "y"});
   const c10::cuda::CUDAGuard device_guard(grad_z.device());
   const at::ScalarType dtype = common_dtype(tensors);
   if (one_pass(tensors, dtype)) {
     at::Tensor d_x = at::empty_like(grad_z);
     at::Tensor d_y = at::empty_like(grad_z);
-    AT_DISPATCH_SWITCH(dtype, "add_backward_cuda",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha); })
-    );
-    return { d_x, d_y };
+    AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
+                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
+                       }));
+    return {d_x, d_y};
   }
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
+                     }));
   at::Tensor d_y = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha); })
-  );
-  return { reduce_to(d_x, x), reduce_to(d_y, y) };
+  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
+                     }));
+  return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }
 
 }  // namespace

@@ -24,10 +24,12 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// create_graph: the gradients of `out` (an op's composite, recomputed from the saved inputs) with respect
-// to the inputs at `differentiable` that need one, with a graph; one entry per forward argument.
-variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const variable_list& saved,
-                              const at::Tensor& grad, std::initializer_list<size_t> differentiable, size_t n_args) {
+// create_graph: the gradients of `out` (an op's composite, recomputed from the saved inputs) with
+// respect to the inputs at `differentiable` that need one, with a graph; one entry per forward
+// argument.
+variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out,
+                              const variable_list& saved, const at::Tensor& grad,
+                              std::initializer_list<size_t> differentiable, size_t n_args) {
   variable_list wrt;
   std::vector<size_t> arg_of;
   for (const size_t i : differentiable) {
@@ -40,8 +42,9 @@ variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const
   if (wrt.empty()) {
     return result;
   }
-  const variable_list d = torch::autograd::grad({out}, wrt, {grad}, /*retain_graph=*/true, /*create_graph=*/true,
-                                                /*allow_unused=*/true);
+  const variable_list d =
+      torch::autograd::grad({out}, wrt, {grad}, /*retain_graph=*/true, /*create_graph=*/true,
+                            /*allow_unused=*/true);
   for (size_t k = 0; k < arg_of.size(); ++k) {
     result[arg_of[k]] = d[k];
   }
@@ -50,37 +53,55 @@ variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const
 
 // add — semantics/ops/add.pl:4
 struct add_function : public torch::autograd::Function<add_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y, double alpha) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y,
+                            double alpha) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::add", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor z;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       z = op.call(x, y, alpha);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     ctx->saved_data["alpha"] = alpha;
     return z;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::add_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/add.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::add_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/add.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::add_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+    const auto [d_x, d_y] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_y, at::Tensor() };
+    return {d_x, d_y, at::Tensor()};
   }
 };
 
@@ -90,26 +111,37 @@ at::Tensor add_autograd(const at::Tensor& x, const at::Tensor& y, double alpha) 
 
 // cross_entropy — semantics/ops/cross_entropy.pl:6
 struct cross_entropy_function : public torch::autograd::Function<cross_entropy_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction, bool wants_grad) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target,
+                            int64_t ignore_index, double label_smoothing,
+                            c10::string_view reduction, bool wants_grad) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::cross_entropy", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t,
+                                                 double, c10::string_view)>();
     at::Tensor loss;
-    // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
-    // (cross_entropy_forward_grad): the backward only scales it, and x is read once.
+    // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same
+    // pass (cross_entropy_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
     // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
-    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below its
-    // smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
-    if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half && reduction != "none") {
-      static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below
+    // its smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
+    if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half &&
+        reduction != "none") {
+      static const auto with_grad =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::cross_entropy_forward_grad", "")
+              .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                        int64_t, double, c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, ignore_index, label_smoothing, reduction);
     } else {
       at::AutoDispatchBelowADInplaceOrView below;
       loss = op.call(x, target, ignore_index, label_smoothing, reduction);
     }
-    ctx->save_for_backward({ x, target, stored });
+    ctx->save_for_backward({x, target, stored});
     ctx->saved_data["ignore_index"] = ignore_index;
     ctx->saved_data["label_smoothing"] = label_smoothing;
     ctx->saved_data["reduction"] = std::string(reduction);
@@ -117,80 +149,120 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::cross_entropy_backward", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, int64_t,
+                              double, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cross_entropy.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double, c10::string_view)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 6);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cross_entropy.py), differentiated by autograd with a graph: any order, as torch's
+      // own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::cross_entropy_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, int64_t, double,
+                                c10::string_view)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(),
+                         ctx->saved_data["label_smoothing"].toDouble(),
+                         c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             6);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    // The gradient the forward stored, for an upstream 1. Handed out once: the caller may change the
-    // tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
+    // The gradient the forward stored, for an upstream 1. Handed out once: the caller may change
+    // the tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
     if (saved[2].defined() && !ctx->saved_data.count("stored_used")) {
       const at::Tensor& stored = saved[2];
       at::Tensor d_x;
-      // Traced (fake or functional tensors, or any dispatch mode watching: make_fx, FlopCounterMode): a
-      // product the tracer sees.
-      if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
+      // Traced (fake or functional tensors, or any dispatch mode watching: make_fx,
+      // FlopCounterMode): a product the tracer sees.
+      if (grads[0].key_set().has_any(
+              c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
           grads[0].is_meta() || c10::impl::TorchDispatchModeTLS::any_modes_set()) {
         d_x = stored.mul(grads[0]);
       } else {
-        // The kernel may hand the stored gradient back as it is, which no compiled graph is told about.
-        static const auto scaled = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::cross_entropy_scaled_grad", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+        // The kernel may hand the stored gradient back as it is, which no compiled graph is told
+        // about.
+        static const auto scaled =
+            c10::Dispatcher::singleton()
+                .findSchemaOrThrow("generated_ops::cross_entropy_scaled_grad", "")
+                .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
         d_x = scaled.call(stored, grads[0]);
         ctx->saved_data["stored_used"] = true;
       }
-      return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
+      return {d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
     }
-    const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(), ctx->saved_data["label_smoothing"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+    const at::Tensor d_x =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["ignore_index"].toInt(),
+                ctx->saved_data["label_smoothing"].toDouble(),
+                c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor() };
+    return {d_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor cross_entropy_autograd(const at::Tensor& x, const at::Tensor& target, int64_t ignore_index, double label_smoothing, c10::string_view reduction) {
+at::Tensor cross_entropy_autograd(const at::Tensor& x, const at::Tensor& target,
+                                  int64_t ignore_index, double label_smoothing,
+                                  c10::string_view reduction) {
   const bool wants_grad = at::GradMode::is_enabled() && x.requires_grad();
-  return cross_entropy_function::apply(x, target, ignore_index, label_smoothing, reduction, wants_grad);
+  return cross_entropy_function::apply(x, target, ignore_index, label_smoothing, reduction,
+                                       wants_grad);
 }
 
 // div — semantics/ops/div.pl:4
 struct div_function : public torch::autograd::Function<div_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::div", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     at::Tensor z;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       z = op.call(x, y);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     return z;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::div_backward", "")
+                               .typed<std::tuple<at::Tensor, at::Tensor>(
+                                   const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/div.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::div_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/div.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::div_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0], saved[1]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_y };
+    return {d_x, d_y};
   }
 };
 
@@ -200,194 +272,258 @@ at::Tensor div_autograd(const at::Tensor& x, const at::Tensor& y) {
 
 // gelu — semantics/ops/gelu.pl:4
 struct gelu_function : public torch::autograd::Function<gelu_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::gelu", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::gelu_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/gelu.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/gelu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::gelu_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor gelu_autograd(const at::Tensor& x) {
-  return gelu_function::apply(x);
-}
+at::Tensor gelu_autograd(const at::Tensor& x) { return gelu_function::apply(x); }
 
 // gelu_tanh — semantics/ops/gelu_tanh.pl:4
 struct gelu_tanh_function : public torch::autograd::Function<gelu_tanh_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::gelu_tanh", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::gelu_tanh_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/gelu_tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::gelu_tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/gelu_tanh.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::gelu_tanh_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor gelu_tanh_autograd(const at::Tensor& x) {
-  return gelu_tanh_function::apply(x);
-}
+at::Tensor gelu_tanh_autograd(const at::Tensor& x) { return gelu_tanh_function::apply(x); }
 
 // layer_norm — semantics/ops/layer_norm.pl:5
 struct layer_norm_function : public torch::autograd::Function<layer_norm_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            const at::Tensor& bias, double eps) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::layer_norm", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, weight, bias, eps);
     }
-    ctx->save_for_backward({ x, weight, bias });
+    ctx->save_for_backward({x, weight, bias});
     ctx->saved_data["eps"] = eps;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::layer_norm_backward", "")
+                               .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+                                   const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                   const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/layer_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::layer_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, 2, }, 4);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/layer_norm.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::layer_norm_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                                 2,
+                             },
+                             4);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_weight, d_bias] = op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
+    const auto [d_x, d_weight, d_bias] =
+        op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_weight, d_bias, at::Tensor() };
+    return {d_x, d_weight, d_bias, at::Tensor()};
   }
 };
 
-at::Tensor layer_norm_autograd(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
+at::Tensor layer_norm_autograd(const at::Tensor& x, const at::Tensor& weight,
+                               const at::Tensor& bias, double eps) {
   return layer_norm_function::apply(x, weight, bias, eps);
 }
 
 // log_softmax — semantics/ops/log_softmax.pl:5
 struct log_softmax_function : public torch::autograd::Function<log_softmax_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::log_softmax", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::log_softmax_backward", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/log_softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::log_softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/log_softmax.py), differentiated by autograd with a graph: any order, as torch's
+      // own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::log_softmax_composite", "")
+              .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor log_softmax_autograd(const at::Tensor& x) {
-  return log_softmax_function::apply(x);
-}
+at::Tensor log_softmax_autograd(const at::Tensor& x) { return log_softmax_function::apply(x); }
 
 // mean — semantics/ops/mean.pl:3
 struct mean_function : public torch::autograd::Function<mean_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, bool keepdim) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::mean", "")
+                               .typed<at::Tensor(const at::Tensor&, bool)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, keepdim);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["keepdim"] = keepdim;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::mean_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/mean.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/mean.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::mean_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&, bool)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor() };
+    return {d_x, at::Tensor()};
   }
 };
 
@@ -397,76 +533,110 @@ at::Tensor mean_autograd(const at::Tensor& x, bool keepdim) {
 
 // mse_loss — semantics/ops/mse_loss.pl:3
 struct mse_loss_function : public torch::autograd::Function<mse_loss_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, c10::string_view reduction) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target,
+                            c10::string_view reduction) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::mse_loss", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
     at::Tensor loss;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       loss = op.call(x, target, reduction);
     }
-    ctx->save_for_backward({ x, target });
+    ctx->save_for_backward({x, target});
     ctx->saved_data["reduction"] = std::string(reduction);
     return loss;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::mse_loss_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/mse_loss.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mse_loss_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/mse_loss.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::mse_loss_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+      const at::Tensor out = composite.call(
+          saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_target] = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+    const auto [d_x, d_target] = op.call(
+        grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_target, at::Tensor() };
+    return {d_x, d_target, at::Tensor()};
   }
 };
 
-at::Tensor mse_loss_autograd(const at::Tensor& x, const at::Tensor& target, c10::string_view reduction) {
+at::Tensor mse_loss_autograd(const at::Tensor& x, const at::Tensor& target,
+                             c10::string_view reduction) {
   return mse_loss_function::apply(x, target, reduction);
 }
 
 // mul — semantics/ops/mul.pl:4
 struct mul_function : public torch::autograd::Function<mul_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::mul", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     at::Tensor z;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       z = op.call(x, y);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     return z;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::mul_backward", "")
+                               .typed<std::tuple<at::Tensor, at::Tensor>(
+                                   const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/mul.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mul_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/mul.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::mul_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0], saved[1]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_y };
+    return {d_x, d_y};
   }
 };
 
@@ -476,37 +646,50 @@ at::Tensor mul_autograd(const at::Tensor& x, const at::Tensor& y) {
 
 // parametric_swish — semantics/ops/parametric_swish.pl:4
 struct parametric_swish_function : public torch::autograd::Function<parametric_swish_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double beta) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish", "").typed<at::Tensor(const at::Tensor&, double)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::parametric_swish", "")
+                               .typed<at::Tensor(const at::Tensor&, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, beta);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["beta"] = beta;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::parametric_swish_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/parametric_swish.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::parametric_swish_composite", "").typed<at::Tensor(const at::Tensor&, double)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/parametric_swish.py), differentiated by autograd with a graph: any order, as
+      // torch's own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::parametric_swish_composite", "")
+              .typed<at::Tensor(const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor() };
+    return {d_x, at::Tensor()};
   }
 };
 
@@ -516,76 +699,103 @@ at::Tensor parametric_swish_autograd(const at::Tensor& x, double beta) {
 
 // relu — semantics/ops/relu.pl:4
 struct relu_function : public torch::autograd::Function<relu_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::relu", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::relu_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/relu.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::relu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/relu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::relu_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor relu_autograd(const at::Tensor& x) {
-  return relu_function::apply(x);
-}
+at::Tensor relu_autograd(const at::Tensor& x) { return relu_function::apply(x); }
 
 // rms_norm — semantics/ops/rms_norm.pl:3
 struct rms_norm_function : public torch::autograd::Function<rms_norm_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, double eps) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            double eps) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::rms_norm", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, weight, eps);
     }
-    ctx->save_for_backward({ x, weight });
+    ctx->save_for_backward({x, weight});
     ctx->saved_data["eps"] = eps;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::rms_norm_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/rms_norm.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::rms_norm_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/rms_norm.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::rms_norm_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["eps"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_weight] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
+    const auto [d_x, d_weight] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_weight, at::Tensor() };
+    return {d_x, d_weight, at::Tensor()};
   }
 };
 
@@ -595,155 +805,201 @@ at::Tensor rms_norm_autograd(const at::Tensor& x, const at::Tensor& weight, doub
 
 // sigmoid — semantics/ops/sigmoid.pl:4
 struct sigmoid_function : public torch::autograd::Function<sigmoid_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::sigmoid", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::sigmoid_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/sigmoid.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sigmoid_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/sigmoid.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::sigmoid_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor sigmoid_autograd(const at::Tensor& x) {
-  return sigmoid_function::apply(x);
-}
+at::Tensor sigmoid_autograd(const at::Tensor& x) { return sigmoid_function::apply(x); }
 
 // silu — semantics/ops/silu.pl:4
 struct silu_function : public torch::autograd::Function<silu_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::silu", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::silu_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/silu.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::silu_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/silu.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::silu_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor silu_autograd(const at::Tensor& x) {
-  return silu_function::apply(x);
-}
+at::Tensor silu_autograd(const at::Tensor& x) { return silu_function::apply(x); }
 
 // softmax — semantics/ops/softmax.pl:5
 struct softmax_function : public torch::autograd::Function<softmax_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::softmax", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::softmax_backward", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/softmax.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softmax_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/softmax.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::softmax_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], saved[1]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor softmax_autograd(const at::Tensor& x) {
-  return softmax_function::apply(x);
-}
+at::Tensor softmax_autograd(const at::Tensor& x) { return softmax_function::apply(x); }
 
 // softplus — semantics/ops/softplus.pl:4
 struct softplus_function : public torch::autograd::Function<softplus_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double beta, double threshold) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus", "").typed<at::Tensor(const at::Tensor&, double, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double beta,
+                            double threshold) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::softplus", "")
+                               .typed<at::Tensor(const at::Tensor&, double, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, beta, threshold);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["beta"] = beta;
     ctx->saved_data["threshold"] = threshold;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::softplus_backward", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/softplus.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::softplus_composite", "").typed<at::Tensor(const at::Tensor&, double, double)>();
-      const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/softplus.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::softplus_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&, double, double)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["beta"].toDouble(),
+                                            ctx->saved_data["threshold"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble(), ctx->saved_data["threshold"].toDouble());
+    const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["beta"].toDouble(),
+                                   ctx->saved_data["threshold"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor() };
+    return {d_x, at::Tensor(), at::Tensor()};
   }
 };
 
@@ -753,37 +1009,55 @@ at::Tensor softplus_autograd(const at::Tensor& x, double beta, double threshold)
 
 // sub — semantics/ops/sub.pl:4
 struct sub_function : public torch::autograd::Function<sub_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y, double alpha) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y,
+                            double alpha) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::sub", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor z;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       z = op.call(x, y, alpha);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     ctx->saved_data["alpha"] = alpha;
     return z;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("generated_ops::sub_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/sub.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sub_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/sub.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("generated_ops::sub_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+    const auto [d_x, d_y] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_y, at::Tensor() };
+    return {d_x, d_y, at::Tensor()};
   }
 };
 
@@ -793,37 +1067,48 @@ at::Tensor sub_autograd(const at::Tensor& x, const at::Tensor& y, double alpha) 
 
 // sum — semantics/ops/sum.pl:3
 struct sum_function : public torch::autograd::Function<sum_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, bool keepdim) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::sum", "")
+                               .typed<at::Tensor(const at::Tensor&, bool)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, keepdim);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["keepdim"] = keepdim;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::sum_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/sum.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::sum_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/sum.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::sum_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&, bool)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor() };
+    return {d_x, at::Tensor()};
   }
 };
 
@@ -833,42 +1118,51 @@ at::Tensor sum_autograd(const at::Tensor& x, bool keepdim) {
 
 // tanh — semantics/ops/tanh.pl:4
 struct tanh_function : public torch::autograd::Function<tanh_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh", "").typed<at::Tensor(const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::tanh", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("generated_ops::tanh_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::tanh_composite", "").typed<at::Tensor(const at::Tensor&)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/tanh.py), differentiated by autograd with a graph: any order, as torch's own ops.
+      static const auto composite = c10::Dispatcher::singleton()
+                                        .findSchemaOrThrow("generated_ops::tanh_composite", "")
+                                        .typed<at::Tensor(const at::Tensor&)>();
       const at::Tensor out = composite.call(saved[0]);
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 1);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             1);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x };
+    return {d_x};
   }
 };
 
-at::Tensor tanh_autograd(const at::Tensor& x) {
-  return tanh_function::apply(x);
-}
+at::Tensor tanh_autograd(const at::Tensor& x) { return tanh_function::apply(x); }
 
 }  // namespace
 

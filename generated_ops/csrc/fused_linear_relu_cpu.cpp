@@ -2,10 +2,10 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // fused_linear_relu (gemm, CPU): relu(x @ weight^T + bias): a Linear layer and its ReLU in one op.
-// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over that
-// buffer then adds the bias and applies the activation in place (the backward reads the output only).
-// The backward's epilogue gradient (derived in Prolog from the activation's expression) is one pass over
-// the incoming gradient; the operand gradients are BLAS matmuls of its result.
+// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over
+// that buffer then adds the bias and applies the activation in place (the backward reads the output
+// only). The backward's epilogue gradient (derived in Prolog from the activation's expression) is
+// one pass over the incoming gradient; the operand gradients are BLAS matmuls of its result.
 //   relu: d/dz as g * (grimoire::where(grimoire::le(y, V(0)), V(0), g))
 #include "grimoire.h"
 
@@ -29,10 +29,10 @@ constexpr const char* kOp = "fused_linear_relu";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_relu = 0 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
-constexpr bool kActReadsPreact[] = { false };
+constexpr bool kActReadsPreact[] = {false};
 
 // relu: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>
@@ -49,23 +49,29 @@ struct Dims {
   int64_t M, N, K;
 };
 
-Dims check_inputs(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
-  grimoire::check_dtype(kOp, "x", x.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+Dims check_inputs(const at::Tensor& x, const at::Tensor& weight,
+                  const std::optional<at::Tensor>& bias) {
+  grimoire::check_dtype(kOp, "x", x.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   grimoire::check_same_device(kOp, "weight", weight, "x", x);
   grimoire::check_same_dtype(kOp, "weight", weight, "x", x);
-  TORCH_CHECK(x.dim() >= 1, kOp, ": x must have at least one dimension ([..., in_features]); got a 0-dim tensor.");
-  TORCH_CHECK(weight.dim() == 2, kOp, ": weight must be [out_features, in_features]; got shape ", weight.sizes(), ".");
+  TORCH_CHECK(x.dim() >= 1, kOp,
+              ": x must have at least one dimension ([..., in_features]); got a 0-dim tensor.");
+  TORCH_CHECK(weight.dim() == 2, kOp, ": weight must be [out_features, in_features]; got shape ",
+              weight.sizes(), ".");
   TORCH_CHECK(weight.size(1) == x.size(-1), kOp, ": weight has in_features ", weight.size(1),
               " (shape ", weight.sizes(), ") but x has ", x.size(-1), " in its last dim (shape ",
               x.sizes(), "); they must match.");
   const int64_t K = x.size(-1);
   const int64_t N = weight.size(0);
-  const int64_t M = K == 0 ? c10::multiply_integers(x.sizes().slice(0, x.dim() - 1)) : x.numel() / K;
+  const int64_t M =
+      K == 0 ? c10::multiply_integers(x.sizes().slice(0, x.dim() - 1)) : x.numel() / K;
   if (bias.has_value() && bias->defined()) {
     const at::Tensor& b_ = *bias;
     grimoire::check_same_device(kOp, "bias", b_, "x", x);
     grimoire::check_same_dtype(kOp, "bias", b_, "x", x);
-    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N, "] (out_features); got ", b_.sizes(), ".");
+    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N,
+                "] (out_features); got ", b_.sizes(), ".");
   }
   return {M, N, K};
 }
@@ -77,10 +83,11 @@ std::vector<int64_t> output_shape(const at::Tensor& x, int64_t N) {
   return shape;
 }
 
-// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps the
-// pre-activation when `keep` (y may be z itself).
+// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps
+// the pre-activation when `keep` (y may be z itself).
 template <typename scalar_t, typename F>
-void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep, const F& f) {
+void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep,
+                   const F& f) {
   using Vec = Vectorized<scalar_t>;
   constexpr int64_t W = Vec::size();
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1));
@@ -103,7 +110,8 @@ void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, in
   });
 }
 
-// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient reads.
+// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient
+// reads.
 template <typename scalar_t, typename F>
 void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t numel, const F& f) {
   at::parallel_for(0, numel, 32768, [&](int64_t begin, int64_t end) {
@@ -111,7 +119,8 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
   });
 }
 
-at::Tensor fused_linear_relu_cpu(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias) {
+at::Tensor fused_linear_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
+                                 const std::optional<at::Tensor>& bias) {
   const ActId act_id = kAct_relu;
   const Dims d = check_inputs(x, weight, bias);
   const std::vector<int64_t> shape = output_shape(x, d.N);
@@ -119,40 +128,43 @@ at::Tensor fused_linear_relu_cpu(const at::Tensor& x, const at::Tensor& weight, 
   at::Tensor z = at::mm(x.reshape({d.M, d.K}), weight.t());
   const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
-  const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
+  const at::Tensor bias_c =
+      ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(z.scalar_type(), "fused_linear_relu",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_SWITCH(
+        z.scalar_type(), "fused_linear_relu", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_relu: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_relu(v); });
+          switch (act_id) {
+            case kAct_relu: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_relu(v); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_relu: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_relu(v); });
+          switch (act_id) {
+            case kAct_relu: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_relu(v); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return y.view(shape);
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& bias, const at::Tensor& saved, std::array<bool, 3> output_mask) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cpu(
+    const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& weight,
+    const std::optional<at::Tensor>& bias, const at::Tensor& saved,
+    std::array<bool, 3> output_mask) {
   const ActId act_id = kAct_relu;
   const Dims d = check_inputs(x, weight, bias);
-  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
+  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(),
+              ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x);
 
@@ -161,32 +173,34 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cpu(co
   if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (",
+                d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(g2.scalar_type(), "fused_linear_relu_backward",
+    AT_DISPATCH_SWITCH(
+        g2.scalar_type(), "fused_linear_relu_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_relu: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_relu_grad(g, s); });
+          switch (act_id) {
+            case kAct_relu: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_relu_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_relu: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_relu_grad(g, s); });
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_relu: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_relu_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   const at::Tensor a2 = x.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, x.options());
@@ -194,7 +208,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cpu(co
   at::Tensor d_weight = output_mask[1] ? at::mm(gz.t(), a2) : none;
   at::Tensor d_bias = output_mask[2] && (bias.has_value() && bias->defined()) ? gz.sum(0) : none;
   return {d_x, d_weight, d_bias};
-
 }
 
 }  // namespace

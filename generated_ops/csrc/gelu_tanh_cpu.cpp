@@ -4,7 +4,8 @@
 // gelu_tanh (elementwise, CPU): Gaussian error linear unit, tanh approximation (GPT-2's gelu).
 // One TensorIterator pass: broadcasting, type promotion and strides are TensorIterator's,
 // the loop is at::native::cpu_kernel_vec over at::vec::Vectorized.
-// d/dx: grad_y*(0.5*(1+tanh(0.7978845608028654*(x+0.044715*pow(x,3))))+0.5*x*((1-tanh(0.7978845608028654*(x+0.044715*pow(x,3)))*tanh(0.7978845608028654*(x+0.044715*pow(x,3))))*(0.7978845608028654*(1+0.134145*pow(x,2)))))
+// d/dx:
+// grad_y*(0.5*(1+tanh(0.7978845608028654*(x+0.044715*pow(x,3))))+0.5*x*((1-tanh(0.7978845608028654*(x+0.044715*pow(x,3)))*tanh(0.7978845608028654*(x+0.044715*pow(x,3))))*(0.7978845608028654*(1+0.134145*pow(x,2)))))
 #include "grimoire.h"
 
 #include <ATen/ExpandUtils.h>
@@ -29,20 +30,19 @@ void forward_kernel(at::TensorIteratorBase& iter) {
   using Vec = Vectorized<scalar_t>;
   const auto f = [=](auto x) {
     using V = decltype(x);
-    return ((V(0.5) * x) * (V(1) + grimoire::tanh((V(0.79788456080286541) * (x + (V(0.044714999999999998) * grimoire::ipow<3>(x)))))));
+    return ((V(0.5) * x) *
+            (V(1) + grimoire::tanh((V(0.79788456080286541) *
+                                    (x + (V(0.044714999999999998) * grimoire::ipow<3>(x)))))));
   };
   at::native::cpu_kernel_vec(
       iter,
-      [=](scalar_t x) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(x)));
-      },
+      [=](scalar_t x) -> scalar_t { return static_cast<scalar_t>(f(static_cast<opmath_t>(x))); },
       [=](Vec x) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
           return f(x);
         } else {
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
-          return at::vec::convert_from_float<scalar_t>(f(x_lo),
-                                                       f(x_hi));
+          return at::vec::convert_from_float<scalar_t>(f(x_lo), f(x_hi));
         }
       });
 }
@@ -58,7 +58,11 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
     const V tmp_2 = (x + tmp_1);
     const V tmp_3 = (V(0.79788456080286541) * tmp_2);
     const V tmp_4 = grimoire::tanh(tmp_3);
-    return (grad_y * ((V(0.5) * (V(1) + tmp_4)) + ((V(0.5) * x) * ((V(1) - (tmp_4 * tmp_4)) * (V(0.79788456080286541) * (V(1) + (V(0.13414499999999999) * grimoire::square(x))))))));
+    return (grad_y *
+            ((V(0.5) * (V(1) + tmp_4)) +
+             ((V(0.5) * x) * ((V(1) - (tmp_4 * tmp_4)) *
+                              (V(0.79788456080286541) *
+                               (V(1) + (V(0.13414499999999999) * grimoire::square(x))))))));
   };
   at::native::cpu_kernel_vec(
       iter,
@@ -71,8 +75,7 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
         } else {
           const auto [grad_y_lo, grad_y_hi] = at::vec::convert_to_float<scalar_t>(grad_y);
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
-          return at::vec::convert_from_float<scalar_t>(f(grad_y_lo, x_lo),
-                                                       f(grad_y_hi, x_hi));
+          return at::vec::convert_from_float<scalar_t>(f(grad_y_lo, x_lo), f(grad_y_hi, x_hi));
         }
       });
 }
@@ -80,7 +83,10 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
 // The promoted dtype of the inputs, checked against the spec's dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -107,18 +113,20 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
+                   at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "gelu_tanh",
+  AT_DISPATCH_SWITCH(
+      dtype, "gelu_tanh",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter); })
-  );
+          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
+              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
+                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                   [&] { forward_kernel<scalar_t>(iter); }));
 }
 
 at::Tensor gelu_tanh_cpu(const at::Tensor& x) {
-  const std::vector<at::Tensor> tensors = { x };
+  const std::vector<at::Tensor> tensors = {x};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
   write_forward(out, tensors, dtype);
@@ -134,17 +142,18 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
 }
 
 at::Tensor gelu_tanh_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x) {
-  const std::vector<at::Tensor> tensors = { grad_y, x };
+  const std::vector<at::Tensor> tensors = {grad_y, x};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "gelu_tanh_backward",
+    AT_DISPATCH_SWITCH(
+        dtype, "gelu_tanh_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(iter); })
-    );
+            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
+                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
+                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                     [&] { backward_x_kernel<scalar_t>(iter); }));
   }
   return reduce_to(d_x, x);
 }

@@ -2,10 +2,10 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // gemm (gemm, CPU): c = a @ b, a [m, k] and b [k, n]: the plain matrix product.
-// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over that
-// buffer then adds the bias and applies the activation in place (the backward reads the output only).
-// The backward's epilogue gradient (derived in Prolog from the activation's expression) is one pass over
-// the incoming gradient; the operand gradients are BLAS matmuls of its result.
+// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over
+// that buffer then adds the bias and applies the activation in place (the backward reads the output
+// only). The backward's epilogue gradient (derived in Prolog from the activation's expression) is
+// one pass over the incoming gradient; the operand gradients are BLAS matmuls of its result.
 //   none: d/dz as g * (g)
 #include "grimoire.h"
 
@@ -29,10 +29,10 @@ constexpr const char* kOp = "gemm";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_none = 0 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = kAct_none;
-constexpr bool kActReadsPreact[] = { false };
+constexpr bool kActReadsPreact[] = {false};
 
 // none: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>
@@ -50,11 +50,13 @@ struct Dims {
 };
 
 Dims check_inputs(const at::Tensor& a, const at::Tensor& b) {
-  grimoire::check_dtype(kOp, "a", a.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "a", a.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   grimoire::check_same_device(kOp, "b", b, "a", a);
   grimoire::check_same_dtype(kOp, "b", b, "a", a);
-  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp, ": a and b must be matrices ([M, K] and [K, N]); got shapes ",
-              a.sizes(), " and ", b.sizes(), ".");
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp,
+              ": a and b must be matrices ([M, K] and [K, N]); got shapes ", a.sizes(), " and ",
+              b.sizes(), ".");
   TORCH_CHECK(b.size(0) == a.size(1), kOp, ": a is ", a.sizes(), " and b is ", b.sizes(),
               ": the inner sizes (K) must match.");
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
@@ -68,10 +70,11 @@ std::vector<int64_t> output_shape(const at::Tensor& a, int64_t N) {
   return shape;
 }
 
-// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps the
-// pre-activation when `keep` (y may be z itself).
+// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps
+// the pre-activation when `keep` (y may be z itself).
 template <typename scalar_t, typename F>
-void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep, const F& f) {
+void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep,
+                   const F& f) {
   using Vec = Vectorized<scalar_t>;
   constexpr int64_t W = Vec::size();
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1));
@@ -94,7 +97,8 @@ void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, in
   });
 }
 
-// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient reads.
+// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient
+// reads.
 template <typename scalar_t, typename F>
 void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t numel, const F& f) {
   at::parallel_for(0, numel, 32768, [&](int64_t begin, int64_t end) {
@@ -112,38 +116,39 @@ at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
   at::Tensor y = keep ? at::empty_like(z) : z;
   const at::Tensor bias_c = at::Tensor();
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(z.scalar_type(), "gemm",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_SWITCH(
+        z.scalar_type(), "gemm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_none: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_none(v); });
+          switch (act_id) {
+            case kAct_none: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_none(v); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_none: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_none(v); });
+          switch (act_id) {
+            case kAct_none: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_none(v); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return y.view(shape);
 }
 
-std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, const at::Tensor& a, const at::Tensor& b, const at::Tensor& saved, std::array<bool, 2> output_mask) {
+std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, const at::Tensor& a,
+                                                     const at::Tensor& b, const at::Tensor& saved,
+                                                     std::array<bool, 2> output_mask) {
   const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
-  TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(), ", not the output's");
+  TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(),
+              ", not the output's");
   grimoire::check_same_device(kOp, "grad_c", grad_c, "a", a);
   grimoire::check_same_dtype(kOp, "grad_c", grad_c, "a", a);
 
@@ -152,39 +157,39 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, c
   if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (",
+                d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(g2.scalar_type(), "gemm_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });
+    AT_DISPATCH_SWITCH(
+        g2.scalar_type(), "gemm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_none_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_none_grad(g, s); });
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_none_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());
   at::Tensor d_a = output_mask[0] ? at::mm(gz, b.t()) : none;
   at::Tensor d_b = output_mask[1] ? at::mm(a2.t(), gz) : none;
   return {d_a, d_b};
-
 }
 
 }  // namespace

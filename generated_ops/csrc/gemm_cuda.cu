@@ -5,7 +5,8 @@
 // Forward, by the backend selected with generated_ops.gemm_backend():
 //   "cublaslt" (default): cuBLASLt with the activation's epilogue (none: DEFAULT),
 //     the bias folded in, the pre-activation written as GELU_AUX's aux where the backward needs it;
-//   "mma": the generated tensor-core kernel (grimoire_mma.cuh, mma.sync, fp32 accumulation) with the bias and
+//   "mma": the generated tensor-core kernel (grimoire_mma.cuh, mma.sync, fp32 accumulation) with
+//   the bias and
 //     activation applied to its accumulators, for float16/bfloat16 operands it supports.
 // Anything else (float64, shapes or alignments neither takes) is at::mm plus one epilogue pass.
 // Backward: one pass g * act'(...) over the incoming gradient, then cuBLAS matmuls of its result.
@@ -40,10 +41,10 @@ constexpr const char* kOp = "gemm";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 enum ActId : int { kAct_none = 0 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = kAct_none;
-constexpr bool kActReadsPreact[] = { false };
+constexpr bool kActReadsPreact[] = {false};
 
 // none: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>
@@ -57,11 +58,15 @@ __device__ __forceinline__ V act_none_grad(const V& g, const V& y) {
 
 struct Fwd_none {
   template <typename V>
-  __device__ __forceinline__ V operator()(V z) const { return act_none<V>(z); }
+  __device__ __forceinline__ V operator()(V z) const {
+    return act_none<V>(z);
+  }
 };
 struct Grad_none {
   template <typename V>
-  __device__ __forceinline__ V operator()(V g, V s) const { return act_none_grad<V>(g, s); }
+  __device__ __forceinline__ V operator()(V g, V s) const {
+    return act_none_grad<V>(g, s);
+  }
 };
 
 // The product's sizes: a is [M, K], b [K, N].
@@ -70,11 +75,15 @@ struct Dims {
 };
 
 Dims check_inputs(const at::Tensor& a, const at::Tensor& b) {
-  grimoire::check_dtype(kOp, "a", a.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "a", a.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   grimoire::check_same_device(kOp, "b", b, "a", a);
   grimoire::check_same_dtype(kOp, "b", b, "a", a);
-  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp, ": a and b must be matrices ([M, K] and [K, N]); got shapes ",
-              a.sizes(), " and ", b.sizes(), ".");
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp,
+              ": a and b must be matrices ([M, K] and [K, N]); got shapes ", a.sizes(), " and ",
+              b.sizes(), ".");
   TORCH_CHECK(b.size(0) == a.size(1), kOp, ": a is ", a.sizes(), " and b is ", b.sizes(),
               ": the inner sizes (K) must match.");
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
@@ -92,18 +101,20 @@ constexpr int kThreads = 256;
 
 int blocks_for(int64_t work) {
   const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
 }
 
-// z [M, N] row-major: y = f(z + bias); z keeps the pre-activation when `keep` (y may be z). VEC elements a
-// thread, VEC dividing N so that a pack never crosses a row.
+// z [M, N] row-major: y = f(z + bias); z keeps the pre-activation when `keep` (y may be z). VEC
+// elements a thread, VEC dividing N so that a pack never crosses a row.
 template <typename scalar_t, int VEC, typename F>
-__global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias, int64_t numel,
-                                int64_t N, bool keep, F f) {
+__global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias,
+                                int64_t numel, int64_t N, bool keep, F f) {
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = p * VEC;
     const PackT zv = *reinterpret_cast<const PackT*>(z + i);
     PackT bv;
@@ -113,7 +124,8 @@ __global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __rest
     PackT pre, out;
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const acc_t v = static_cast<acc_t>(zv.v[k]) + (bias != nullptr ? static_cast<acc_t>(bv.v[k]) : acc_t(0));
+      const acc_t v =
+          static_cast<acc_t>(zv.v[k]) + (bias != nullptr ? static_cast<acc_t>(bv.v[k]) : acc_t(0));
       pre.v[k] = static_cast<scalar_t>(v);
       out.v[k] = static_cast<scalar_t>(f(v));
     }
@@ -131,7 +143,8 @@ __global__ void gradient_kernel(scalar_t* __restrict__ gz, const scalar_t* __res
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const PackT gv = *reinterpret_cast<const PackT*>(g + p * VEC);
     const PackT sv = *reinterpret_cast<const PackT*>(s + p * VEC);
     PackT out;
@@ -147,18 +160,22 @@ template <typename scalar_t>
 constexpr int kVec = 16 / sizeof(scalar_t);
 
 template <typename scalar_t, typename F>
-void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep, F f) {
+void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep,
+                  F f) {
   const int64_t numel = M * N;
   if (numel == 0) {
     return;
   }
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
-  const bool vec = N % V == 0 && grimoire::aligned16(z) && grimoire::aligned16(y) && (bias == nullptr || grimoire::aligned16(bias));
+  const bool vec = N % V == 0 && grimoire::aligned16(z) && grimoire::aligned16(y) &&
+                   (bias == nullptr || grimoire::aligned16(bias));
   if (vec) {
-    epilogue_kernel<scalar_t, V><<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
+    epilogue_kernel<scalar_t, V>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
   } else {
-    epilogue_kernel<scalar_t, 1><<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
+    epilogue_kernel<scalar_t, 1>
+        <<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -170,8 +187,10 @@ void run_gradient(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t nu
   }
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
-  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) && grimoire::aligned16(s)) {
-    gradient_kernel<scalar_t, V><<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
+  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) &&
+      grimoire::aligned16(s)) {
+    gradient_kernel<scalar_t, V>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
   } else {
     gradient_kernel<scalar_t, 1><<<blocks_for(numel), kThreads, 0, stream>>>(gz, g, s, numel, f);
   }
@@ -183,8 +202,8 @@ at::Tensor row_major(const at::Tensor& t) {
   return (t.stride(1) == 1 && t.stride(0) >= std::max<int64_t>(1, t.size(1))) ? t : t.contiguous();
 }
 
-// The cuBLASLt epilogue of an activation (none when it has none), with or without the bias, writing the
-// pre-activation to aux when the backward reads it.
+// The cuBLASLt epilogue of an activation (none when it has none), with or without the bias, writing
+// the pre-activation to aux when the backward reads it.
 template <ActId A>
 bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
   using E = grimoire::cublaslt::Epilogue;
@@ -196,8 +215,8 @@ bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
 }
 
 template <typename scalar_t, ActId A, typename F>
-void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& bias, at::Tensor& y, at::Tensor& z,
-                  const Dims& d, bool keep, F f) {
+void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& bias, at::Tensor& y,
+                  at::Tensor& z, const Dims& d, bool keep, F f) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   scalar_t* yp = y.data_ptr<scalar_t>();
   scalar_t* zp = keep ? z.data_ptr<scalar_t>() : nullptr;
@@ -205,31 +224,35 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
   if (d.K > 0) {
     if constexpr (std::is_same_v<scalar_t, at::Half> || std::is_same_v<scalar_t, at::BFloat16>) {
       if (grimoire::gemm_backend() == 1 &&
-          grimoire::mma::supported(d.M, d.N, d.K, a2.stride(0), b2.stride(0), d.N, a2.const_data_ptr(),
-                                   b2.const_data_ptr(), bp, yp, zp)) {
+          grimoire::mma::supported(d.M, d.N, d.K, a2.stride(0), b2.stride(0), d.N,
+                                   a2.const_data_ptr(), b2.const_data_ptr(), bp, yp, zp)) {
         using T = std::conditional_t<std::is_same_v<scalar_t, at::Half>, __half, __nv_bfloat16>;
-        grimoire::mma::gemm<T, false>(
-            reinterpret_cast<const T*>(a2.const_data_ptr()), a2.stride(0),
-            reinterpret_cast<const T*>(b2.const_data_ptr()), b2.stride(0), reinterpret_cast<const T*>(bp),
-            reinterpret_cast<T*>(yp), d.N, reinterpret_cast<T*>(zp), d.M, d.N, d.K, f, stream);
+        grimoire::mma::gemm<T, false>(reinterpret_cast<const T*>(a2.const_data_ptr()), a2.stride(0),
+                                      reinterpret_cast<const T*>(b2.const_data_ptr()), b2.stride(0),
+                                      reinterpret_cast<const T*>(bp), reinterpret_cast<T*>(yp), d.N,
+                                      reinterpret_cast<T*>(zp), d.M, d.N, d.K, f, stream);
         return;
       }
     }
     if constexpr (!std::is_same_v<scalar_t, double>) {
       grimoire::cublaslt::Epilogue e;
       if (lt_epilogue<A>(bp != nullptr, keep, e)) {
-        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
-                                 false, bp, yp, d.N, zp, d.M, d.N, d.K, e, y.options(), stream)) {
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0),
+                                       b2.const_data_ptr(), b2.stride(0), false, bp, yp, d.N, zp,
+                                       d.M, d.N, d.K, e, y.options(), stream)) {
           return;
         }
       } else {
-        // No epilogue computes this activation: cuBLASLt writes the pre-activation, bias added, and one pass
-        // applies the activation (into y, the pre-activation kept in z when the backward reads it).
+        // No epilogue computes this activation: cuBLASLt writes the pre-activation, bias added, and
+        // one pass applies the activation (into y, the pre-activation kept in z when the backward
+        // reads it).
         at::Tensor pre = keep ? z : y;
-        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
-                                 false, bp, pre.data_ptr(), d.N, nullptr, d.M, d.N, d.K,
-                                 bp != nullptr ? grimoire::cublaslt::Epilogue::Bias : grimoire::cublaslt::Epilogue::Default,
-                                 y.options(), stream)) {
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0),
+                                       b2.const_data_ptr(), b2.stride(0), false, bp, pre.data_ptr(),
+                                       d.N, nullptr, d.M, d.N, d.K,
+                                       bp != nullptr ? grimoire::cublaslt::Epilogue::Bias
+                                                     : grimoire::cublaslt::Epilogue::Default,
+                                       y.options(), stream)) {
           run_epilogue<scalar_t>(pre.data_ptr<scalar_t>(), yp, nullptr, d.M, d.N, false, f);
           return;
         }
@@ -256,52 +279,51 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
     const at::Tensor a2 = row_major(a.reshape({d.M, d.K}));
     const at::Tensor b2 = row_major(b);
     const at::Tensor bias_c = at::Tensor();
-    AT_DISPATCH_SWITCH(y.scalar_type(), "gemm",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+    AT_DISPATCH_SWITCH(
+        y.scalar_type(), "gemm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return y.view(shape);
 }
 
-std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, const at::Tensor& a, const at::Tensor& b, const at::Tensor& saved, std::array<bool, 2> output_mask) {
+std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, const at::Tensor& a,
+                                                      const at::Tensor& b, const at::Tensor& saved,
+                                                      std::array<bool, 2> output_mask) {
   const ActId act_id = kAct_none;
   const Dims d = check_inputs(a, b);
-  TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(), ", not the output's");
+  TORCH_CHECK(grad_c.numel() == d.M * d.N, kOp, "_backward: grad_c has shape ", grad_c.sizes(),
+              ", not the output's");
   grimoire::check_same_device(kOp, "grad_c", grad_c, "a", a);
   grimoire::check_same_dtype(kOp, "grad_c", grad_c, "a", a);
 
@@ -311,60 +333,56 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
   if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (",
+                d.M * d.N, " elements); got shape ", saved.sizes());
     grimoire::check_same_device(kOp, "saved", saved, "a", a);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(g2.scalar_type(), "gemm_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_none{});
+    AT_DISPATCH_SWITCH(
+        g2.scalar_type(), "gemm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act_id) {
-    case kAct_none: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_none{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          switch (act_id) {
+            case kAct_none: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());
   at::Tensor d_a = output_mask[0] ? at::mm(gz, b.t()) : none;
   at::Tensor d_b = output_mask[1] ? at::mm(a2.t(), gz) : none;
   return {d_a, d_b};
-
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ inline constexpr bool is_vec_v = is_vec<V>::value;
     }                                               \
   }
 
-// exp_u20 (torch's softmax exp: a few ulp, about twice as fast as Sleef's) does not keep NaN: blended back.
+// exp_u20 (torch's softmax exp: a few ulp, about twice as fast as Sleef's) does not keep NaN:
+// blended back.
 GRIMOIRE_UNARY(exp, std::exp(x), V::blendv(x.exp_u20(), x, x.isnan()))
 GRIMOIRE_UNARY(log, std::log(x), x.log())
 GRIMOIRE_UNARY(log1p, std::log1p(x), x.log1p())
@@ -56,7 +57,7 @@ GRIMOIRE_UNARY(cos, std::cos(x), x.cos())
 GRIMOIRE_UNARY(tanh, std::tanh(x), x.tanh())
 GRIMOIRE_UNARY(erf, std::erf(x), x.erf())
 GRIMOIRE_UNARY(abs, std::abs(x), x.abs())
-GRIMOIRE_UNARY(square, x * x, x * x)
+GRIMOIRE_UNARY(square, x* x, x* x)
 // 1 / (1 + e^-x): e^-x overflows to inf for very negative x, and 1/inf is the right 0.
 GRIMOIRE_UNARY(sigmoid, V(1) / (V(1) + std::exp(-x)), V(1) / (V(1) + x.neg().exp()))
 // relu and friends propagate NaN, as torch does.
@@ -107,17 +108,29 @@ inline V minimum(const V& a, const V& b) {
 
 // Comparisons give a bool for scalars and a lane mask for vectors; where() takes either.
 template <typename V>
-inline auto gt(const V& a, const V& b) { return a > b; }
+inline auto gt(const V& a, const V& b) {
+  return a > b;
+}
 template <typename V>
-inline auto lt(const V& a, const V& b) { return a < b; }
+inline auto lt(const V& a, const V& b) {
+  return a < b;
+}
 template <typename V>
-inline auto ge(const V& a, const V& b) { return a >= b; }
+inline auto ge(const V& a, const V& b) {
+  return a >= b;
+}
 template <typename V>
-inline auto le(const V& a, const V& b) { return a <= b; }
+inline auto le(const V& a, const V& b) {
+  return a <= b;
+}
 template <typename V>
-inline auto eq(const V& a, const V& b) { return a == b; }
+inline auto eq(const V& a, const V& b) {
+  return a == b;
+}
 template <typename V>
-inline auto ne(const V& a, const V& b) { return a != b; }
+inline auto ne(const V& a, const V& b) {
+  return a != b;
+}
 
 template <typename M, typename V>
 inline V where(const M& mask, const V& a, const V& b) {

@@ -2,10 +2,11 @@
 // Copied verbatim into every generated extension whose sources include it; edit it here, in
 // grimoire's runtime/ folder, never in a generated package.
 //
-// What every generated CUDA kernel shares: the math of the expression grammar as __device__ functions
-// over V = float, double, or HalfMath (float for half-type storage), so the bodies the grammar renders
-// for the CPU (grimoire.h) compile unchanged here; and the reductions of row kernels.
-// Every function the grammar can render (semantics/core/expr.pl, cpp_expr/2) needs an overload here.
+// What every generated CUDA kernel shares: the math of the expression grammar as __device__
+// functions over V = float, double, or HalfMath (float for half-type storage), so the bodies the
+// grammar renders for the CPU (grimoire.h) compile unchanged here; and the reductions of row
+// kernels. Every function the grammar can render (semantics/core/expr.pl, cpp_expr/2) needs an
+// overload here.
 #pragma once
 
 #include "grimoire_checks.h"
@@ -27,8 +28,8 @@ namespace grimoire {
 // Math over V = float | double. No --use_fast_math: results match torch's own kernels.
 // ------------------------------------------------------------------------------------------
 
-#define GRIMOIRE_CUDA_UNARY(name, float_fn, double_fn)            \
-  GRIMOIRE_DEVICE float name(float x) { return float_fn(x); }     \
+#define GRIMOIRE_CUDA_UNARY(name, float_fn, double_fn)        \
+  GRIMOIRE_DEVICE float name(float x) { return float_fn(x); } \
   GRIMOIRE_DEVICE double name(double x) { return double_fn(x); }
 
 GRIMOIRE_CUDA_UNARY(exp, ::expf, ::exp)
@@ -47,12 +48,13 @@ GRIMOIRE_DEVICE float pow(float x, float e) { return ::powf(x, e); }
 GRIMOIRE_DEVICE double pow(double x, double e) { return ::pow(x, e); }
 
 // ------------------------------------------------------------------------------------------
-// Half-type storage (float16, bfloat16): the expression runs in float and its result is rounded to 11 or
-// 8 significant bits, so float's last bits never show. HalfMath is that float with exp and division on
-// the hardware approximations (__expf; a correctly rounded reciprocal times the dividend): relative
-// error ~1e-6 and below, far under half a unit of the stored precision, at a fraction of the
-// instructions. At 2 bytes per element an accurate sigmoid costs more time than the memory does.
-// Functions whose approximations are coarse (log near 1, sin/cos of large arguments, tanh) stay accurate.
+// Half-type storage (float16, bfloat16): the expression runs in float and its result is rounded to
+// 11 or 8 significant bits, so float's last bits never show. HalfMath is that float with exp and
+// division on the hardware approximations (__expf; a correctly rounded reciprocal times the
+// dividend): relative error ~1e-6 and below, far under half a unit of the stored precision, at a
+// fraction of the instructions. At 2 bytes per element an accurate sigmoid costs more time than the
+// memory does. Functions whose approximations are coarse (log near 1, sin/cos of large arguments,
+// tanh) stay accurate.
 // ------------------------------------------------------------------------------------------
 
 struct HalfMath {
@@ -66,8 +68,9 @@ GRIMOIRE_DEVICE HalfMath operator-(HalfMath a) { return -a.v; }
 GRIMOIRE_DEVICE HalfMath operator+(HalfMath a, HalfMath b) { return a.v + b.v; }
 GRIMOIRE_DEVICE HalfMath operator-(HalfMath a, HalfMath b) { return a.v - b.v; }
 GRIMOIRE_DEVICE HalfMath operator*(HalfMath a, HalfMath b) { return a.v * b.v; }
-// The reciprocal of a divisor below float's smallest normal (a bfloat16 denormal, or 0) overflows, where the
-// quotient need not: x / y of two denormals is finite, 0 / denormal is 0. Those divide exactly.
+// The reciprocal of a divisor below float's smallest normal (a bfloat16 denormal, or 0) overflows,
+// where the quotient need not: x / y of two denormals is finite, 0 / denormal is 0. Those divide
+// exactly.
 GRIMOIRE_DEVICE HalfMath operator/(HalfMath a, HalfMath b) {
   return ::fabsf(b.v) >= 1.17549435e-38f ? a.v * __frcp_rn(b.v) : a.v / b.v;
 }
@@ -114,37 +117,65 @@ using compute_t = typename compute_type<scalar_t>::type;
 // ------------------------------------------------------------------------------------------
 
 template <typename V>
-GRIMOIRE_DEVICE V square(V x) { return x * x; }
+GRIMOIRE_DEVICE V square(V x) {
+  return x * x;
+}
 // 1 / (1 + e^-x): e^-x overflows to inf for very negative x, and 1/inf is the right 0.
 template <typename V>
-GRIMOIRE_DEVICE V sigmoid(V x) { return V(1) / (V(1) + grimoire::exp(-x)); }
+GRIMOIRE_DEVICE V sigmoid(V x) {
+  return V(1) / (V(1) + grimoire::exp(-x));
+}
 // relu, maximum and minimum propagate NaN, as torch does (x != x is NaN).
 template <typename V>
-GRIMOIRE_DEVICE V relu(V x) { return (x != x || x > V(0)) ? x : V(0); }
+GRIMOIRE_DEVICE V relu(V x) {
+  return (x != x || x > V(0)) ? x : V(0);
+}
 // torch.nn.functional.softplus with beta=1, threshold=20: linear above the threshold.
 template <typename V>
-GRIMOIRE_DEVICE V softplus(V x) { return x > V(20) ? x : grimoire::log1p(grimoire::exp(x)); }
+GRIMOIRE_DEVICE V softplus(V x) {
+  return x > V(20) ? x : grimoire::log1p(grimoire::exp(x));
+}
 template <typename V>
-GRIMOIRE_DEVICE V sign(V x) { return V((x > V(0)) - (x < V(0))); }
+GRIMOIRE_DEVICE V sign(V x) {
+  return V((x > V(0)) - (x < V(0)));
+}
 template <typename V>
-GRIMOIRE_DEVICE V maximum(V a, V b) { return (a != a || a > b) ? a : b; }
+GRIMOIRE_DEVICE V maximum(V a, V b) {
+  return (a != a || a > b) ? a : b;
+}
 template <typename V>
-GRIMOIRE_DEVICE V minimum(V a, V b) { return (a != a || a < b) ? a : b; }
+GRIMOIRE_DEVICE V minimum(V a, V b) {
+  return (a != a || a < b) ? a : b;
+}
 
 template <typename V>
-GRIMOIRE_DEVICE bool gt(V a, V b) { return a > b; }
+GRIMOIRE_DEVICE bool gt(V a, V b) {
+  return a > b;
+}
 template <typename V>
-GRIMOIRE_DEVICE bool lt(V a, V b) { return a < b; }
+GRIMOIRE_DEVICE bool lt(V a, V b) {
+  return a < b;
+}
 template <typename V>
-GRIMOIRE_DEVICE bool ge(V a, V b) { return a >= b; }
+GRIMOIRE_DEVICE bool ge(V a, V b) {
+  return a >= b;
+}
 template <typename V>
-GRIMOIRE_DEVICE bool le(V a, V b) { return a <= b; }
+GRIMOIRE_DEVICE bool le(V a, V b) {
+  return a <= b;
+}
 template <typename V>
-GRIMOIRE_DEVICE bool eq(V a, V b) { return a == b; }
+GRIMOIRE_DEVICE bool eq(V a, V b) {
+  return a == b;
+}
 template <typename V>
-GRIMOIRE_DEVICE bool ne(V a, V b) { return a != b; }
+GRIMOIRE_DEVICE bool ne(V a, V b) {
+  return a != b;
+}
 template <typename V>
-GRIMOIRE_DEVICE V where(bool mask, V a, V b) { return mask ? a : b; }
+GRIMOIRE_DEVICE V where(bool mask, V a, V b) {
+  return mask ? a : b;
+}
 // x^N for a small integer N by repeated multiplication (pow is far slower, and exact here).
 template <int N, typename V>
 GRIMOIRE_DEVICE V ipow(V x) {
@@ -164,16 +195,24 @@ GRIMOIRE_DEVICE V ipow(V x) {
 
 struct MaxOp {
   template <typename T>
-  GRIMOIRE_DEVICE T operator()(T a, T b) const { return a > b ? a : b; }
+  GRIMOIRE_DEVICE T operator()(T a, T b) const {
+    return a > b ? a : b;
+  }
   template <typename T>
-  GRIMOIRE_DEVICE static T identity() { return -std::numeric_limits<T>::infinity(); }
+  GRIMOIRE_DEVICE static T identity() {
+    return -std::numeric_limits<T>::infinity();
+  }
 };
 
 struct SumOp {
   template <typename T>
-  GRIMOIRE_DEVICE T operator()(T a, T b) const { return a + b; }
+  GRIMOIRE_DEVICE T operator()(T a, T b) const {
+    return a + b;
+  }
   template <typename T>
-  GRIMOIRE_DEVICE static T identity() { return T(0); }
+  GRIMOIRE_DEVICE static T identity() {
+    return T(0);
+  }
 };
 
 template <typename T, typename Op>

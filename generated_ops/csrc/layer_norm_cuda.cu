@@ -34,42 +34,51 @@ namespace {
 constexpr const char* kOp = "layer_norm";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
-
-
+using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
+                                    // (grimoire_rowwise.cuh)
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps) {
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight,
+                                         const at::Tensor& bias, double eps) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   const int64_t rows = n == 0 ? 0 : x0.numel() / n;
   grimoire::check_same_device(kOp, "weight", weight, "x", x0);
   grimoire::check_same_dtype(kOp, "weight", weight, "x", x0);
-  TORCH_CHECK(weight.dim() == 1 && weight.size(0) == n, kOp, ": weight must have shape [", n, "] (the last dim of x); got ", weight.sizes(), ".");
+  TORCH_CHECK(weight.dim() == 1 && weight.size(0) == n, kOp, ": weight must have shape [", n,
+              "] (the last dim of x); got ", weight.sizes(), ".");
   grimoire::check_same_device(kOp, "bias", bias, "x", x0);
   grimoire::check_same_dtype(kOp, "bias", bias, "x", x0);
-  TORCH_CHECK(bias.dim() == 1 && bias.size(0) == n, kOp, ": bias must have shape [", n, "] (the last dim of x); got ", bias.sizes(), ".");
+  TORCH_CHECK(bias.dim() == 1 && bias.size(0) == n, kOp, ": bias must have shape [", n,
+              "] (the last dim of x); got ", bias.sizes(), ".");
   return {rows, n};
 }
-
-
 
 // The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
 // 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
+__global__ void __launch_bounds__(kStreamThreads)
+    forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
+                   scalar_t* __restrict__ y_out, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -79,10 +88,13 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -90,7 +102,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -118,16 +131,19 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -135,7 +151,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -163,21 +180,26 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
         if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+      }();
       {
         const auto f = [&](auto col, auto x, auto weight, auto bias) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ ((((x - tmp_s0) * tmp_r0) * weight) + bias) };
+          return std::array<V, 1>{((((x - tmp_s0) * tmp_r0) * weight) + bias)};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])), E(static_cast<opmath_t>(bias_data[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])),
+                E(static_cast<opmath_t>(weight_data[j])), E(static_cast<opmath_t>(bias_data[j])));
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -196,7 +218,9 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])), E(static_cast<opmath_t>(bias_data[j])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])),
+                               E(static_cast<opmath_t>(weight_data[j])),
+                               E(static_cast<opmath_t>(bias_data[j])));
               y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(y_out + r * n + head, pi, y_o);
@@ -208,18 +232,22 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
 }
 
 template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   const scalar_t* __restrict__ weight_data,
+                                   const scalar_t* __restrict__ bias_data,
+                                   scalar_t* __restrict__ y_out, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       Pack<scalar_t, VEC> x_c[K];
@@ -234,10 +262,13 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -252,21 +283,24 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
-}
+        }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -281,19 +315,21 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
-}
+        }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+      }();
       {
         const auto f = [&](auto col, auto x, auto weight, auto bias) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ ((((x - tmp_s0) * tmp_r0) * weight) + bias) };
+          return std::array<V, 1>{((((x - tmp_s0) * tmp_r0) * weight) + bias)};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -307,45 +343,56 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])), E(static_cast<opmath_t>(bias_p.v[e])));
+            const auto v =
+                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])),
+                  E(static_cast<opmath_t>(weight_p.v[e])), E(static_cast<opmath_t>(bias_p.v[e])));
             y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(y_out + r * n, vi, y_o);
-}
+        }
       }
     }
   }
 }
 
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out, double eps) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                  const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
+                  scalar_t* __restrict__ y_out, double eps) {
   if (rows == 0) {
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
-  bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
+  bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data) &&
+                pack_aligned<scalar_t>(bias_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+  if (packed && rl.rows_per_block == 1 &&
+      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+      forward_kernel_reg<scalar_t, 8>
+          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
     } else {
-      forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+      forward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
+              rows, n, x_data, weight_data, bias_data, y_out, eps);
     }
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, weight_data, bias_data, y_out, eps);
+    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, weight_data,
+                                                             bias_data, y_out, eps);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in, const at::Tensor& bias_in, double eps) {
+at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in,
+                           const at::Tensor& bias_in, double eps) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   const auto [rows, n] = check_inputs(x_in, weight_in, bias_in, static_cast<double>(eps));
   const at::Tensor x = x_in.contiguous();
@@ -354,30 +401,39 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in, 
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "layer_norm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
+      }));
   return out;
 }
 
-
 // The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
-// column_smem: the block sums its column gradients in shared memory and writes them to its row of the
-// accumulator at the end; else it adds them into row blockIdx.x % kColumnSlots (zeroed first) in
-// global memory, which a few rows keep in the L2.
+// column_smem: the block sums its column gradients in shared memory and writes them to its row of
+// the accumulator at the end; else it adds them into row blockIdx.x % kColumnSlots (zeroed first)
+// in global memory, which a few rows keep in the L2.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, bool column_smem, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+__global__ void __launch_bounds__(kStreamThreads)
+    backward_kernel(bool packed, bool column_smem, int64_t rows, int64_t n,
+                    const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data,
+                    const scalar_t* __restrict__ bias_data,
+                    const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                    at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                    at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
@@ -387,7 +443,8 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
   const int tid = threadIdx.y * blockDim.x + threadIdx.x;
   const int threads = blockDim.x * blockDim.y;
   opmath_t* const weight_sacc = reinterpret_cast<opmath_t*>(column_smem_bytes) + 0 * n;
-  opmath_t* const weight_gacc = weight_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
+  opmath_t* const weight_gacc =
+      weight_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
   opmath_t* const bias_sacc = reinterpret_cast<opmath_t*>(column_smem_bytes) + 1 * n;
   opmath_t* const bias_gacc = bias_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
   if (column_smem) {
@@ -396,11 +453,12 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
     }
     __syncthreads();
   }
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -411,10 +469,13 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -422,7 +483,8 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -450,16 +512,19 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -467,7 +532,8 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -495,9 +561,14 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
         if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
-      [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+      }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        const V tmp_0 = (tmp_s1_s + eps_s);
+        return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
+      }();
       opmath_t tmp_s2_s;
       opmath_t tmp_s3_s;
       {  // pass 3: sum, sum
@@ -506,17 +577,21 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
-          return std::array<V, 2>{ (-(grad_y * (tmp_r0 * weight))), (grad_y * (((x - tmp_s0) * tmp_r1) * weight)) };
+          return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
+                                  (grad_y * (((x - tmp_s0) * tmp_r1) * weight))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
+                E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -536,7 +611,9 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              const auto v = f(
+                  E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
+                  E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
               acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
             }
@@ -556,9 +633,13 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
         }
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
-}
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s / n_s)); }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s / n_s)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((tmp_s2_s / n_s));
+      }();
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
+        return static_cast<opmath_t>((tmp_s3_s / n_s));
+      }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
@@ -567,16 +648,21 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
           const V tmp_0 = (x - tmp_s0);
-          return std::array<V, 3>{ (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))), (grad_y * (tmp_0 * tmp_r0)), grad_y };
+          return std::array<V, 3>{
+              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (grad_y * (tmp_0 * tmp_r0)), grad_y};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
+                E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
           atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -597,7 +683,9 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              const auto v = f(
+                  E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
+                  E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
               atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
               atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
@@ -606,7 +694,7 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, b
           }
         }
       }
-}
+    }
   }
   if (column_smem) {
     __syncthreads();
@@ -626,7 +714,13 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ weight_data,
+                                    const scalar_t* __restrict__ bias_data,
+                                    const scalar_t* __restrict__ grad_y_data,
+                                    scalar_t* __restrict__ x_out,
+                                    at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                                    at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
@@ -634,12 +728,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[64];
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
-  opmath_t bias_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  opmath_t bias_cacc[K][VEC] = {};    // this thread's columns, summed over the block's rows
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       Pack<scalar_t, VEC> x_c[K];
@@ -662,10 +757,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -680,21 +778,24 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
-}
+        }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::square((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -709,14 +810,19 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
-}
+        }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
           tmp_s1_s = first_0;
         }
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }();
-      [[maybe_unused]] const opmath_t tmp_r1_s = [&] { const V tmp_0 = (tmp_s1_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+      }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        const V tmp_0 = (tmp_s1_s + eps_s);
+        return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
+      }();
       opmath_t tmp_s2_s;
       opmath_t tmp_s3_s;
       {  // pass 3: sum, sum, from registers
@@ -725,7 +831,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
-          return std::array<V, 2>{ (-(grad_y * (tmp_r0 * weight))), (grad_y * (((x - tmp_s0) * tmp_r1) * weight)) };
+          return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
+                                  (grad_y * (((x - tmp_s0) * tmp_r1) * weight))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
@@ -739,11 +846,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            const auto v =
+                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
+                  E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
-}
+        }
         acc_0 = warp_reduce(acc_0, RowSum());
         acc_1 = warp_reduce(acc_1, RowSum());
         if (blockDim.x > 32) {
@@ -758,9 +867,13 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
         }
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
-}
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s2_s / n_s)); }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {  return static_cast<opmath_t>((tmp_s3_s / n_s)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((tmp_s2_s / n_s));
+      }();
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
+        return static_cast<opmath_t>((tmp_s3_s / n_s));
+      }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
@@ -769,7 +882,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
           const V tmp_0 = (x - tmp_s0);
-          return std::array<V, 3>{ (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))), (grad_y * (tmp_0 * tmp_r0)), grad_y };
+          return std::array<V, 3>{
+              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (grad_y * (tmp_0 * tmp_r0)), grad_y};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -782,15 +897,17 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            const auto v =
+                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
+                  E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             weight_cacc[k][e] += static_cast<opmath_t>(v[1]);
             bias_cacc[k][e] += static_cast<opmath_t>(v[2]);
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
-}
+        }
       }
-}
+    }
   }
   write_column_partial<RPB, VEC>(weight_cacc, weight_acc + blockIdx.x * n, n);
   write_column_partial<RPB, VEC>(bias_cacc, bias_acc + blockIdx.x * n, n);
@@ -804,56 +921,81 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
-// takes that grid when pointers are not aligned), else the streamed path's column_slots.
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
+// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
+                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
+                   const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                   at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                   at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     // No rows: every column gradient is 0 (the accumulator has one row, which no kernel writes).
-    C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
-    C10_CUDA_CHECK(cudaMemsetAsync(bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+    C10_CUDA_CHECK(cudaMemsetAsync(
+        weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+    C10_CUDA_CHECK(cudaMemsetAsync(
+        bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     return;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
-  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
+                       pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(weight_data) &&
+                      pack_aligned<scalar_t>(bias_data);
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, per_sm)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(
+          rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+      backward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
+              rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc,
+              eps);
     }
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    // Column gradients summed with atomics: their order, and so their last bits, vary from run to run.
-    at::globalContext().alertNotDeterministic("layer_norm_backward_cuda (rows the register path cannot hold, with column gradients)");
+    // Column gradients summed with atomics: their order, and so their last bits, vary from run to
+    // run.
+    at::globalContext().alertNotDeterministic(
+        "layer_norm_backward_cuda (rows the register path cannot hold, with column gradients)");
     if (per_sm > 0) {
-      l.grid.x = static_cast<unsigned>(reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
+      l.grid.x = static_cast<unsigned>(
+          reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
     }
     if (!l.column_smem) {  // every row of the accumulator, some of which no block adds into
-      C10_CUDA_CHECK(cudaMemsetAsync(weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
-      C10_CUDA_CHECK(cudaMemsetAsync(bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+      C10_CUDA_CHECK(cudaMemsetAsync(
+          weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
+      C10_CUDA_CHECK(cudaMemsetAsync(
+          bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     }
     // Atomics into global memory from packs would make each warp's adds of one element land on 32
-    // sectors, not one line (a lane holds VEC adjacent columns): such rows are read one element a lane.
-    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned && l.column_smem, l.column_smem, rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+    // sectors, not one line (a lane holds VEC adjacent columns): such rows are read one element a
+    // lane.
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(
+        aligned && l.column_smem, l.column_smem, rows, n, x_data, weight_data, bias_data,
+        grad_y_data, x_out, weight_acc, bias_acc, eps);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& weight_in, const at::Tensor& bias_in, double eps) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at::Tensor& grad_y_in,
+                                                                        const at::Tensor& x_in,
+                                                                        const at::Tensor& weight_in,
+                                                                        const at::Tensor& bias_in,
+                                                                        double eps) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   const auto [rows, n] = check_inputs(x_in, weight_in, bias_in, static_cast<double>(eps));
   const at::Tensor x = x_in.contiguous();
@@ -868,51 +1010,90 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   at::Tensor column_acc;
   at::Tensor d_weight = at::empty({n}, x0.options());
   at::Tensor d_bias = at::empty({n}, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "layer_norm_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "layer_norm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it
+        // first.
+        column_acc =
+            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p =
+            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
         auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
+        static_assert(
+            2 <= kMaxColumnTargets,
+            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
+            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
+             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
+            slots, n);
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it
+        // first.
+        column_acc =
+            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p =
+            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
         auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
+        static_assert(
+            2 <= kMaxColumnTargets,
+            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
+            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
+             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
+            slots, n);
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it
+        // first.
+        column_acc =
+            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p =
+            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
         auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
+        static_assert(
+            2 <= kMaxColumnTargets,
+            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
+            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
+             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
+            slots, n);
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it first.
-        column_acc = at::empty({ 2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
+        // Not zeroed here: the register path writes every row of it, the general path zeroes it
+        // first.
+        column_acc =
+            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+        auto* weight_acc_p =
+            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
         auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(2 <= kMaxColumnTargets, "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>({ { weight_acc_p, d_weight.mutable_data_ptr<scalar_t>() }, { bias_acc_p, d_bias.mutable_data_ptr<scalar_t>() } }, slots, n);
-      })
-  );
-  return { d_x, d_weight, d_bias };
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
+        static_assert(
+            2 <= kMaxColumnTargets,
+            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
+        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
+            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
+             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
+            slots, n);
+      }));
+  return {d_x, d_weight, d_bias};
 }
-
 
 }  // namespace
 

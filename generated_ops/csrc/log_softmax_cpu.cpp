@@ -27,21 +27,26 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 // Rows of at least this many elements per task: below it, threading costs more than it saves.
 constexpr int64_t kGrainElements = 32768;
 
-int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
+int64_t grain_rows(int64_t n) {
+  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1));
+}
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
   // -inf), as torch's, and a row output has a value for each.
   const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   return {rows, n};
 }
-
-
 
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_out) {
@@ -52,25 +57,26 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t tmp_s0_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Max, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Max, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(vacc[0], v[0]);
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
         }
         tmp_s0_s = acc[0];
@@ -80,28 +86,31 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
         }
         tmp_s1_s = acc[0];
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::log(tmp_s1_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::log(tmp_s1_s));
+      }();
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ ((x - tmp_s0) - tmp_r0) };
+          return std::array<V, 1>{((x - tmp_s0) - tmp_r0)};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
@@ -109,7 +118,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           grimoire::store(y_out + r * n + j, v[0]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           y_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
@@ -123,26 +133,25 @@ at::Tensor log_softmax_cpu(const at::Tensor& x_in) {
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-  );
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }));
   return out;
 }
 
-
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* y_data, const scalar_t* grad_y_data, scalar_t* x_out) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* y_data,
+                   const scalar_t* grad_y_data, scalar_t* x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
@@ -151,8 +160,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* y_row = y_data + r * n;
@@ -161,17 +170,18 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {  // pass 1: sum
         const auto f = [&](auto col, auto grad_y) {
           using V = decltype(col);
-          return std::array<V, 1>{ grad_y };
+          return std::array<V, 1>{grad_y};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
         }
         tmp_s0_s = acc[0];
@@ -180,23 +190,26 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ (grad_y - (grimoire::exp(y) * tmp_s0)) };
+          return std::array<V, 1>{(grad_y - (grimoire::exp(y) * tmp_s0))};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(y_row + j), grimoire::load(grad_y_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(y_row + j),
+                           grimoire::load(grad_y_row + j));
           grimoire::store(x_out + r * n + j, v[0]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(y_row[j]), static_cast<opmath_t>(grad_y_row[j]));
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j),
+                           static_cast<opmath_t>(y_row[j]), static_cast<opmath_t>(grad_y_row[j]));
           x_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
-}
+    }
   });
 }
 
-at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& y_in) {
+at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in,
+                                    const at::Tensor& y_in) {
   const auto [rows, n] = check_inputs(x_in);
   const at::Tensor x = x_in.contiguous();
   const at::Tensor y = y_in.contiguous();
@@ -205,23 +218,26 @@ at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tenso
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "log_softmax_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }));
   return d_x;
 }
-
 
 }  // namespace
 

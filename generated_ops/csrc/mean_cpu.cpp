@@ -27,13 +27,20 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 // Rows of at least this many elements per task: below it, threading costs more than it saves.
 constexpr int64_t kGrainElements = 32768;
 
-int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
+int64_t grain_rows(int64_t n) {
+  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1));
+}
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
   // -inf), as torch's, and a row output has a value for each.
@@ -41,10 +48,9 @@ std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   return {rows, n};
 }
 
-
-
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_out, double keepdim) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_out,
+                  double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;  // row-level expressions
@@ -52,8 +58,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -61,22 +67,23 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
         tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
-      y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
+      y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s0_s); }());
     }
   });
 }
@@ -90,26 +97,26 @@ at::Tensor mean_cpu(const at::Tensor& x_in, bool keepdim) {
     shape.push_back(1);
   }
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "mean",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "mean", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }));
   return out;
 }
 
-
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* grad_y_data, scalar_t* x_out, double keepdim) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* grad_y_data,
+                   scalar_t* x_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
@@ -118,18 +125,20 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((grad_y_s / n_s));
+      }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ tmp_r0 };
+          return std::array<V, 1>{tmp_r0};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
@@ -141,7 +150,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           x_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
-}
+    }
   });
 }
 
@@ -153,23 +162,26 @@ at::Tensor mean_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in
   const at::Tensor grad_y = grad_y_in.reshape(row_shape).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "mean_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "mean_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }));
   return d_x;
 }
-
 
 }  // namespace
 

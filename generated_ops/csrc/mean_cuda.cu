@@ -34,36 +34,41 @@ namespace {
 constexpr const char* kOp = "mean";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
-
-
+using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
+                                    // (grimoire_rowwise.cuh)
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, double keepdim) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   const int64_t rows = n == 0 ? 0 : x0.numel() / n;
   return {rows, n};
 }
 
-
-
 // The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
 // 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out, double keepdim) {
+__global__ void __launch_bounds__(kStreamThreads)
+    forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   scalar_t* __restrict__ y_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -73,10 +78,13 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -84,7 +92,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -112,27 +121,29 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       if (threadIdx.x == 0) {
-        y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
+        y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s0_s); }());
       }
     }
   }
 }
 
 template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out, double keepdim) {
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   scalar_t* __restrict__ y_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       Pack<scalar_t, VEC> x_c[K];
@@ -147,10 +158,13 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
-        const opmath_t first_0 = n == 0 ? opmath_t(0) : static_cast<opmath_t>(f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+        const opmath_t first_0 =
+            n == 0 ? opmath_t(0)
+                   : static_cast<opmath_t>(
+                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -165,21 +179,22 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
-}
+        }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
-}
+      }
       if (threadIdx.x == 0) {
-        y_out[r] = static_cast<scalar_t>([&] {  return static_cast<opmath_t>(tmp_s0_s); }());
+        y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s0_s); }());
       }
     }
   }
 }
 
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out, double keepdim) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                  scalar_t* __restrict__ y_out, double keepdim) {
   if (rows == 0) {
     return;
   }
@@ -188,20 +203,25 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
   const bool aligned = true && pack_aligned<scalar_t>(x_data);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+  if (packed && rl.rows_per_block == 1 &&
+      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_out, keepdim);
+      forward_kernel_reg<scalar_t, 8>
+          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_out, keepdim);
     } else {
-      forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out, keepdim);
+      forward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out,
+                                                                            keepdim);
     }
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
-    forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, y_out, keepdim);
+    forward_kernel<scalar_t>
+        <<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, y_out, keepdim);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -216,65 +236,78 @@ at::Tensor mean_cuda(const at::Tensor& x_in, bool keepdim) {
     shape.push_back(1);
   }
   if (n == 0) {
-    // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean NaN,
-    // as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU kernel may not
-    // take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the same in any of them.
-    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double || x0.scalar_type() == at::ScalarType::Half || x0.scalar_type() == at::ScalarType::BFloat16 || false
-                                         ? x0.scalar_type() : at::ScalarType::Double;
-    static const auto on_cpu = c10::Dispatcher::singleton().findSchemaOrThrow("generated_ops::mean", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    // Rows of no elements: the CPU kernel gives each row its value over an empty set (sum 0, mean
+    // NaN, as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU
+    // kernel may not take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the
+    // same in any of them.
+    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float ||
+                                             x0.scalar_type() == at::ScalarType::Double ||
+                                             x0.scalar_type() == at::ScalarType::Half ||
+                                             x0.scalar_type() == at::ScalarType::BFloat16 || false
+                                         ? x0.scalar_type()
+                                         : at::ScalarType::Double;
+    static const auto on_cpu = c10::Dispatcher::singleton()
+                                   .findSchemaOrThrow("generated_ops::mean", "")
+                                   .typed<at::Tensor(const at::Tensor&, bool)>();
     return on_cpu.call(x.cpu().to(cpu_dtype), keepdim).to(x0.options());
   }
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "mean",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "mean", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+      }));
   return out;
 }
 
-
 // The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
+__global__ void __launch_bounds__(kStreamThreads)
+    backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                    const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                    double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((grad_y_s / n_s));
+      }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ tmp_r0 };
+          return std::array<V, 1>{tmp_r0};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
@@ -298,7 +331,7 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
           }
         }
       }
-}
+    }
   }
 }
 
@@ -311,18 +344,21 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ grad_y_data,
+                                    scalar_t* __restrict__ x_out, double keepdim) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const opmath_t grad_y_s = static_cast<opmath_t>(grad_y_data[r]);
@@ -334,12 +370,14 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((grad_y_s / n_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((grad_y_s / n_s));
+      }();
       {
         const auto f = [&](auto col) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ tmp_r0 };
+          return std::array<V, 1>{tmp_r0};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -355,9 +393,9 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
-}
+        }
       }
-}
+    }
   }
 }
 
@@ -369,17 +407,20 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
-// takes that grid when pointers are not aligned), else the streamed path's column_slots.
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
+// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
+                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out, double keepdim) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                   double keepdim) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
@@ -392,13 +433,17 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
+      backward_kernel_reg<scalar_t, 8>
+          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, grad_y_data, x_out, keepdim);
+      backward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
+              rows, n, x_data, grad_y_data, x_out, keepdim);
     }
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, grad_y_data, x_out, keepdim);
+    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data,
+                                                                   grad_y_data, x_out, keepdim);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -412,23 +457,26 @@ at::Tensor mean_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_i
   const at::Tensor grad_y = grad_y_in.reshape(row_shape).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "mean_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "mean_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                static_cast<double>(keepdim));
+      }));
   return d_x;
 }
-
 
 }  // namespace
 

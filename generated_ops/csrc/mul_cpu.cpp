@@ -43,8 +43,7 @@ void forward_kernel(at::TensorIteratorBase& iter) {
         } else {
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
           const auto [y_lo, y_hi] = at::vec::convert_to_float<scalar_t>(y);
-          return at::vec::convert_from_float<scalar_t>(f(x_lo, y_lo),
-                                                       f(x_hi, y_hi));
+          return at::vec::convert_from_float<scalar_t>(f(x_lo, y_lo), f(x_hi, y_hi));
         }
       });
 }
@@ -60,7 +59,8 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_z, scalar_t x, scalar_t y) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_z), static_cast<opmath_t>(x), static_cast<opmath_t>(y)));
+        return static_cast<scalar_t>(
+            f(static_cast<opmath_t>(grad_z), static_cast<opmath_t>(x), static_cast<opmath_t>(y)));
       },
       [=](Vec grad_z, Vec x, Vec y) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -86,7 +86,8 @@ void backward_y_kernel(at::TensorIteratorBase& iter) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_z, scalar_t x, scalar_t y) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_z), static_cast<opmath_t>(x), static_cast<opmath_t>(y)));
+        return static_cast<scalar_t>(
+            f(static_cast<opmath_t>(grad_z), static_cast<opmath_t>(x), static_cast<opmath_t>(y)));
       },
       [=](Vec grad_z, Vec x, Vec y) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -104,7 +105,10 @@ void backward_y_kernel(at::TensorIteratorBase& iter) {
 // The promoted dtype of the inputs, checked against the spec's dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -131,18 +135,20 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
+                   at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "mul",
+  AT_DISPATCH_SWITCH(
+      dtype, "mul",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter); })
-  );
+          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
+              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
+                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                   [&] { forward_kernel<scalar_t>(iter); }));
 }
 
 at::Tensor mul_cpu(const at::Tensor& x, const at::Tensor& y) {
-  const std::vector<at::Tensor> tensors = { x, y };
+  const std::vector<at::Tensor> tensors = {x, y};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
   write_forward(out, tensors, dtype);
@@ -157,30 +163,33 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor> mul_backward_cpu(const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
-  const std::vector<at::Tensor> tensors = { grad_z, x, y };
+std::tuple<at::Tensor, at::Tensor> mul_backward_cpu(const at::Tensor& grad_z, const at::Tensor& x,
+                                                    const at::Tensor& y) {
+  const std::vector<at::Tensor> tensors = {grad_z, x, y};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "mul_backward",
+    AT_DISPATCH_SWITCH(
+        dtype, "mul_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(iter); })
-    );
+            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
+                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
+                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                     [&] { backward_x_kernel<scalar_t>(iter); }));
   }
   at::Tensor d_y = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_y, tensors);
-    AT_DISPATCH_SWITCH(dtype, "mul_backward",
+    AT_DISPATCH_SWITCH(
+        dtype, "mul_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_y_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_y_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_y_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_y_kernel<scalar_t>(iter); })
-    );
+            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_y_kernel<scalar_t>(iter); })
+                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_y_kernel<scalar_t>(iter); })
+                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                     [&] { backward_y_kernel<scalar_t>(iter); }));
   }
-  return { reduce_to(d_x, x), reduce_to(d_y, y) };
+  return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }
 
 }  // namespace

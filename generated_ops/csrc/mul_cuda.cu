@@ -2,11 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // mul (elementwise, CUDA): Elementwise product x * y (torch.mul).
-// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting, strides,
-// dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of contiguous operands are
-// ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
-// The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
-// and reciprocal for half types (grimoire::HalfMath).
+// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting,
+// strides, dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of
+// contiguous operands are ATen's (a hand-written packed grid-stride kernel was no faster on an
+// H200: benchmarks/results/gpu-h200.md). The expression (the same text as on the CPU) is computed
+// in float (double for float64), with fast exp and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_z*y
 // d/dy: grad_z*x
 #include "grimoire_cuda.cuh"
@@ -30,8 +30,10 @@ namespace {
 constexpr const char* kOp = "mul";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory only).
-void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list<const char*> names) {
+// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory
+// only).
+void check_devices(const std::vector<at::Tensor>& tensors,
+                   std::initializer_list<const char*> names) {
   const char* const* name = names.begin();
   for (size_t i = 1; i < tensors.size(); ++i) {
     grimoire::check_same_device(kOp, name[i], tensors[i], name[0], tensors[0]);
@@ -41,7 +43,10 @@ void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list
 // The promoted dtype of the inputs, checked against the spec's CUDA dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -79,12 +84,14 @@ struct Forward {
   }
 };
 
-// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_x {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x, scalar_t tmp_in_y) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_y) const {
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V y = static_cast<V>(tmp_in_y);
@@ -92,12 +99,14 @@ struct Backward_x {
   }
 };
 
-// Backward_y: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_y: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_y {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x, scalar_t tmp_in_y) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_z, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_y) const {
     [[maybe_unused]] const V grad_z = static_cast<V>(tmp_in_grad_z);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V y = static_cast<V>(tmp_in_y);
@@ -108,29 +117,32 @@ struct Backward_y {
 // One TensorIterator pass.
 template <typename scalar_t>
 void forward_kernel(at::Tensor& out, const at::Tensor& x, const at::Tensor& y) {
-  auto iter = make_iter(out, { x, y });
-  at::native::gpu_kernel(iter, Forward<scalar_t>{  });
+  auto iter = make_iter(out, {x, y});
+  at::native::gpu_kernel(iter, Forward<scalar_t>{});
 }
 
 template <typename scalar_t>
-void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
-  auto iter = make_iter(out, { grad_z, x, y });
-  at::native::gpu_kernel(iter, Backward_x<scalar_t>{  });
+void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x,
+                       const at::Tensor& y) {
+  auto iter = make_iter(out, {grad_z, x, y});
+  at::native::gpu_kernel(iter, Backward_x<scalar_t>{});
 }
 
 template <typename scalar_t>
-void backward_y_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
-  auto iter = make_iter(out, { grad_z, x, y });
-  at::native::gpu_kernel(iter, Backward_y<scalar_t>{  });
+void backward_y_kernel(at::Tensor& out, const at::Tensor& grad_z, const at::Tensor& x,
+                       const at::Tensor& y) {
+  auto iter = make_iter(out, {grad_z, x, y});
+  at::native::gpu_kernel(iter, Backward_y<scalar_t>{});
 }
 
 // All gradients in one pass when the operands allow it (same shape and dtype, contiguous, 16-byte
-// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a gradient.
+// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a
+// gradient.
 bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
   const at::Tensor& first = tensors.front();
   for (const auto& t : tensors) {
-    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() || !t.is_contiguous() ||
-        !grimoire::aligned16(t.const_data_ptr())) {
+    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() ||
+        !t.is_contiguous() || !grimoire::aligned16(t.const_data_ptr())) {
       return false;
     }
   }
@@ -138,7 +150,12 @@ bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
 }
 
 template <typename scalar_t>
-__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_z_data, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, scalar_t* __restrict__ d_x_data, scalar_t* __restrict__ d_y_data, Backward_x<scalar_t> f_x, Backward_y<scalar_t> f_y) {
+__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_z_data,
+                                         const scalar_t* __restrict__ x_data,
+                                         const scalar_t* __restrict__ y_data,
+                                         scalar_t* __restrict__ d_x_data,
+                                         scalar_t* __restrict__ d_y_data, Backward_x<scalar_t> f_x,
+                                         Backward_y<scalar_t> f_y) {
   constexpr int VEC = 16 / sizeof(scalar_t);
   using P = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
@@ -165,30 +182,38 @@ __global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restri
 }
 
 template <typename scalar_t>
-void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
+void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_z,
+                       const at::Tensor& x, const at::Tensor& y) {
   const int64_t numel = grad_z.numel();
   constexpr int kThreads = 256;
   const int64_t packs = std::max<int64_t>(1, numel / (16 / sizeof(scalar_t)));
-  const int blocks = static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
+  const int blocks =
+      static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
   backward_one_pass_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      numel, grad_z.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), d_y.mutable_data_ptr<scalar_t>(), Backward_x<scalar_t>{  }, Backward_y<scalar_t>{  });
+      numel, grad_z.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(),
+      y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+      d_y.mutable_data_ptr<scalar_t>(), Backward_x<scalar_t>{}, Backward_y<scalar_t>{});
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, const at::Tensor& y) {
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x,
+                   const at::Tensor& y) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "mul_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, y); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "mul_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_kernel<scalar_t>(written, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_kernel<scalar_t>(written, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       forward_kernel<scalar_t>(written, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       forward_kernel<scalar_t>(written, x, y);
+                     }));
 }
 
 at::Tensor mul_cuda(const at::Tensor& x, const at::Tensor& y) {
-  const std::vector<at::Tensor> tensors = { x, y };
-  check_devices(tensors, { "x", "y" });
+  const std::vector<at::Tensor> tensors = {x, y};
+  check_devices(tensors, {"x", "y"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
@@ -204,37 +229,47 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor> mul_backward_cuda(const at::Tensor& grad_z, const at::Tensor& x, const at::Tensor& y) {
-  const std::vector<at::Tensor> tensors = { grad_z, x, y };
-  check_devices(tensors, { "grad_z", "x", "y" });
+std::tuple<at::Tensor, at::Tensor> mul_backward_cuda(const at::Tensor& grad_z, const at::Tensor& x,
+                                                     const at::Tensor& y) {
+  const std::vector<at::Tensor> tensors = {grad_z, x, y};
+  check_devices(tensors, {"grad_z", "x", "y"});
   const c10::cuda::CUDAGuard device_guard(grad_z.device());
   const at::ScalarType dtype = common_dtype(tensors);
   if (one_pass(tensors, dtype)) {
     at::Tensor d_x = at::empty_like(grad_z);
     at::Tensor d_y = at::empty_like(grad_z);
-    AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y); })
-    );
-    return { d_x, d_y };
+    AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y);
+                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y);
+                       }));
+    return {d_x, d_y};
   }
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y);
+                     }));
   at::Tensor d_y = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y); })
-  );
-  return { reduce_to(d_x, x), reduce_to(d_y, y) };
+  AT_DISPATCH_SWITCH(dtype, "mul_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y);
+                     }));
+  return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }
 
 }  // namespace

@@ -2,11 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // parametric_swish (elementwise, CUDA): Parametric Swish: x * sigmoid(beta * x).
-// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting, strides,
-// dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of contiguous operands are
-// ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
-// The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
-// and reciprocal for half types (grimoire::HalfMath).
+// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting,
+// strides, dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of
+// contiguous operands are ATen's (a hand-written packed grid-stride kernel was no faster on an
+// H200: benchmarks/results/gpu-h200.md). The expression (the same text as on the CPU) is computed
+// in float (double for float64), with fast exp and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_y*(sigmoid(beta*x)+x*(sigmoid(beta*x)*(1-sigmoid(beta*x))*beta))
 #include "grimoire_cuda.cuh"
 
@@ -29,8 +29,10 @@ namespace {
 constexpr const char* kOp = "parametric_swish";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory only).
-void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list<const char*> names) {
+// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory
+// only).
+void check_devices(const std::vector<at::Tensor>& tensors,
+                   std::initializer_list<const char*> names) {
   const char* const* name = names.begin();
   for (size_t i = 1; i < tensors.size(); ++i) {
     grimoire::check_same_device(kOp, name[i], tensors[i], name[0], tensors[0]);
@@ -40,7 +42,10 @@ void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list
 // The promoted dtype of the inputs, checked against the spec's CUDA dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -79,7 +84,8 @@ struct Forward {
   }
 };
 
-// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_x {
   using opmath_t = at::opmath_type<scalar_t>;
@@ -91,37 +97,43 @@ struct Backward_x {
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     const V tmp_0 = (beta * x);
     const V tmp_1 = grimoire::sigmoid(tmp_0);
-    return static_cast<scalar_t>(static_cast<opmath_t>((grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))))));
+    return static_cast<scalar_t>(
+        static_cast<opmath_t>((grad_y * (tmp_1 + (x * ((tmp_1 * (V(1) - tmp_1)) * beta))))));
   }
 };
 
 // One TensorIterator pass.
 template <typename scalar_t>
 void forward_kernel(at::Tensor& out, const at::Tensor& x, double beta_arg) {
-  auto iter = make_iter(out, { x });
-  at::native::gpu_kernel(iter, Forward<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(beta_arg) });
+  auto iter = make_iter(out, {x});
+  at::native::gpu_kernel(iter, Forward<scalar_t>{static_cast<at::opmath_type<scalar_t>>(beta_arg)});
 }
 
 template <typename scalar_t>
-void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x, double beta_arg) {
-  auto iter = make_iter(out, { grad_y, x });
-  at::native::gpu_kernel(iter, Backward_x<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(beta_arg) });
+void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x,
+                       double beta_arg) {
+  auto iter = make_iter(out, {grad_y, x});
+  at::native::gpu_kernel(iter,
+                         Backward_x<scalar_t>{static_cast<at::opmath_type<scalar_t>>(beta_arg)});
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
 void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, double beta) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "parametric_swish_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(written, x, beta); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "parametric_swish_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_kernel<scalar_t>(written, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_kernel<scalar_t>(written, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       forward_kernel<scalar_t>(written, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       forward_kernel<scalar_t>(written, x, beta);
+                     }));
 }
 
 at::Tensor parametric_swish_cuda(const at::Tensor& x, double beta) {
-  const std::vector<at::Tensor> tensors = { x };
-  check_devices(tensors, { "x" });
+  const std::vector<at::Tensor> tensors = {x};
+  check_devices(tensors, {"x"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
@@ -137,18 +149,23 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-at::Tensor parametric_swish_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x, double beta) {
-  const std::vector<at::Tensor> tensors = { grad_y, x };
-  check_devices(tensors, { "grad_y", "x" });
+at::Tensor parametric_swish_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x,
+                                          double beta) {
+  const std::vector<at::Tensor> tensors = {grad_y, x};
+  check_devices(tensors, {"grad_y", "x"});
   const c10::cuda::CUDAGuard device_guard(grad_y.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
   AT_DISPATCH_SWITCH(dtype, "parametric_swish_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, beta); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, beta); })
-  );
+                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta);
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta);
+                     }));
   return reduce_to(d_x, x);
 }
 

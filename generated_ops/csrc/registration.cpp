@@ -10,62 +10,126 @@
 #include <optional>
 
 namespace grimoire {
-// Whether the ops with index inputs (cross_entropy's target) check their index values, read by their
-// files' check_index_values and set from Python through _index_checks (generated_ops.index_checks).
-// On CUDA the check waits for the stream once a call; switched off, a bad index gives a wrong value,
-// never a fault (no kernel indexes memory with index values).
+// Whether the ops with index inputs (cross_entropy's target) check their index values, read by
+// their files' check_index_values and set from Python through _index_checks
+// (generated_ops.index_checks). On CUDA the check waits for the stream once a call; switched off, a
+// bad index gives a wrong value, never a fault (no kernel indexes memory with index values).
 std::atomic<bool> g_index_checks{true};
-bool index_checks() {
-  return g_index_checks.load(std::memory_order_relaxed);
-}
+bool index_checks() { return g_index_checks.load(std::memory_order_relaxed); }
 }  // namespace grimoire
 
 namespace {
 // Sets the switch and returns its previous value; None only reads it.
 bool swap_index_checks(std::optional<bool> enabled) {
-  return enabled ? grimoire::g_index_checks.exchange(*enabled, std::memory_order_relaxed) : grimoire::index_checks();
+  return enabled ? grimoire::g_index_checks.exchange(*enabled, std::memory_order_relaxed)
+                 : grimoire::index_checks();
 }
 }  // namespace
 
 TORCH_LIBRARY(generated_ops, m) {
   m.def("_index_checks(bool? enabled) -> bool", &swap_index_checks);
   // adam_step — semantics/ops/adam_step.pl:4
-  m.def("adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, bool maximize=False, bool decoupled_weight_decay=False) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "adam_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs, Tensor(c!)[] "
+      "exp_avg_sqs, Tensor(d!)[] max_exp_avg_sqs, Tensor(e!)[] state_steps, float lr=0.001, float "
+      "beta1=0.9, float beta2=0.999, float eps=1.0e-8, float weight_decay=0.0, bool amsgrad=False, "
+      "bool maximize=False, bool decoupled_weight_decay=False) -> ()",
+      {at::Tag::pt2_compliant_tag});
   // add — semantics/ops/add.pl:4
   m.def("add(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("add_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("add_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def("add_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def("add_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("add_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()",
+        {at::Tag::pt2_compliant_tag});
   // conv2d_bias_act — semantics/ops/conv2d_bias_act.pl:4
-  m.def("conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("conv2d_bias_act_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, SymInt stride, SymInt padding, SymInt dilation, SymInt groups, str act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt "
+      "padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "conv2d_bias_act_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor "
+      "saved, SymInt stride, SymInt padding, SymInt dilation, SymInt groups, str act, bool[3] "
+      "output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cross_entropy — semantics/ops/cross_entropy.pl:6
-  m.def("cross_entropy(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cross_entropy_composite(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cross_entropy_forward_grad(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cross_entropy_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cross_entropy_loss_grad_into(Tensor x, Tensor target, SymInt ignore_index, float label_smoothing, Tensor row_grad, Tensor(a!) grad) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy(Tensor x, Tensor target, SymInt ignore_index=-100, float label_smoothing=0.0, "
+      "str reduction=\"mean\") -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor target, SymInt ignore_index=-100, "
+      "float label_smoothing=0.0, str reduction=\"mean\") -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy_composite(Tensor x, Tensor target, SymInt ignore_index=-100, float "
+      "label_smoothing=0.0, str reduction=\"mean\") -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy_forward_grad(Tensor x, Tensor target, SymInt ignore_index=-100, float "
+      "label_smoothing=0.0, str reduction=\"mean\") -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("cross_entropy_scaled_grad(Tensor stored, Tensor grad) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy_loss_grad_into(Tensor x, Tensor target, SymInt ignore_index, float "
+      "label_smoothing, Tensor row_grad, Tensor(a!) grad) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
   // div — semantics/ops/div.pl:4
   m.def("div(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
   m.def("div_composite(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   // flash_attention — semantics/ops/flash_attention.pl:6
-  m.def("flash_attention(Tensor query, Tensor key, Tensor value, bool causal=False, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("flash_attention_backward(Tensor grad_output, Tensor query, Tensor key, Tensor value, Tensor output, Tensor logsumexp, bool causal, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "flash_attention(Tensor query, Tensor key, Tensor value, bool causal=False, float? "
+      "scale=None) -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "flash_attention_backward(Tensor grad_output, Tensor query, Tensor key, Tensor value, Tensor "
+      "output, Tensor logsumexp, bool causal, float? scale) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // fused_attention — semantics/ops/fused_attention.pl:5
-  m.def("fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_attention(Tensor query, Tensor key, Tensor value, float? scale=None) -> (Tensor, "
+      "Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_attention_backward(Tensor? grad_output, Tensor? grad_attention_weights, Tensor query, "
+      "Tensor key, Tensor value, Tensor attention_weights, float? scale) -> (Tensor, Tensor, "
+      "Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // fused_linear_cross_entropy — semantics/ops/fused_linear_cross_entropy.pl:8
-  m.def("fused_linear_cross_entropy(Tensor x, Tensor weight, Tensor target, Tensor? bias=None, SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\", SymInt? chunk_rows=None) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_cross_entropy_forward_grad(Tensor x, Tensor weight, Tensor target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_linear_cross_entropy(Tensor x, Tensor weight, Tensor target, Tensor? bias=None, "
+      "SymInt ignore_index=-100, float label_smoothing=0.0, str reduction=\"mean\", SymInt? "
+      "chunk_rows=None) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_linear_cross_entropy_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor "
+      "target, Tensor? bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? "
+      "chunk_rows, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_linear_cross_entropy_forward_grad(Tensor x, Tensor weight, Tensor target, Tensor? "
+      "bias, SymInt ignore_index, float label_smoothing, str reduction, SymInt? chunk_rows, "
+      "bool[3] output_mask) -> (Tensor, Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // fused_linear_gelu — semantics/ops/fused_linear_gelu.pl:5
-  m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_gelu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_linear_gelu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor "
+      "saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // fused_linear_relu — semantics/ops/fused_linear_relu.pl:7
-  m.def("fused_linear_relu(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("fused_linear_relu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("fused_linear_relu(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "fused_linear_relu_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor "
+      "saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // gelu — semantics/ops/gelu.pl:4
   m.def("gelu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("gelu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
@@ -76,44 +140,75 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("gelu_tanh_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // gemm — semantics/ops/gemm.pl:5
   m.def("gemm(Tensor a, Tensor b) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("gemm_backward(Tensor grad_c, Tensor a, Tensor b, Tensor saved, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "gemm_backward(Tensor grad_c, Tensor a, Tensor b, Tensor saved, bool[2] output_mask) -> "
+      "(Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // layer_norm — semantics/ops/layer_norm.pl:5
-  m.def("layer_norm(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("layer_norm_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("layer_norm_composite(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("layer_norm(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "layer_norm_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) "
+      "-> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("layer_norm_composite(Tensor x, Tensor weight, Tensor bias, float eps=1.0e-5) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // linear — semantics/ops/linear.pl:4
-  m.def("linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("linear_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "linear_backward(Tensor grad_y, Tensor x, Tensor weight, Tensor? bias, Tensor saved, bool[3] "
+      "output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // log_softmax — semantics/ops/log_softmax.pl:5
   m.def("log_softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("log_softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("log_softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   m.def("log_softmax_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // mean — semantics/ops/mean.pl:3
   m.def("mean(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("mean_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("mean_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   m.def("mean_composite(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   // mse_loss — semantics/ops/mse_loss.pl:3
-  m.def("mse_loss(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("mse_loss_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("mse_loss_composite(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("mse_loss(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "mse_loss_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"mean\") -> "
+      "(Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("mse_loss_composite(Tensor x, Tensor target, str reduction=\"mean\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // mul — semantics/ops/mul.pl:4
   m.def("mul(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("mul_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("mul_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
   m.def("mul_composite(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
   // parametric_swish — semantics/ops/parametric_swish.pl:4
   m.def("parametric_swish(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("parametric_swish_backward(Tensor grad_y, Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("parametric_swish_composite(Tensor x, float beta=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("parametric_swish_backward(Tensor grad_y, Tensor x, float beta=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("parametric_swish_composite(Tensor x, float beta=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // relu — semantics/ops/relu.pl:4
   m.def("relu(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("relu_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("relu_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // rms_norm — semantics/ops/rms_norm.pl:3
-  m.def("rms_norm(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("rms_norm_backward(Tensor grad_y, Tensor x, Tensor weight, float eps=1.0e-6) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("rms_norm_composite(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("rms_norm(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "rms_norm_backward(Tensor grad_y, Tensor x, Tensor weight, float eps=1.0e-6) -> (Tensor, "
+      "Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("rms_norm_composite(Tensor x, Tensor weight, float eps=1.0e-6) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // sgd_step — semantics/ops/sgd_step.pl:5
-  m.def("sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] "
+      "state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float "
+      "weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()",
+      {at::Tag::pt2_compliant_tag});
   // sigmoid — semantics/ops/sigmoid.pl:4
   m.def("sigmoid(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def("sigmoid_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
@@ -124,19 +219,27 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("silu_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // softmax — semantics/ops/softmax.pl:5
   m.def("softmax(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("softmax_backward(Tensor grad_y, Tensor x, Tensor y) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   m.def("softmax_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // softplus — semantics/ops/softplus.pl:4
-  m.def("softplus(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("softplus_backward(Tensor grad_y, Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("softplus_composite(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("softplus(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "softplus_backward(Tensor grad_y, Tensor x, float beta=1.0, float threshold=20.0) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def("softplus_composite(Tensor x, float beta=1.0, float threshold=20.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // sub — semantics/ops/sub.pl:4
   m.def("sub(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("sub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("sub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def("sub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // sum — semantics/ops/sum.pl:3
   m.def("sum(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("sum_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("sum_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   m.def("sum_composite(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
   // tanh — semantics/ops/tanh.pl:4
   m.def("tanh(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});

@@ -6,7 +6,8 @@
 // spec: statistics first (each pass fuses every statistic whose inputs are ready), then the
 // output. Vectorized over at::vec in opmath (float for half types); a row stays in cache
 // between passes.
-// d/dx: grad_y*(rsqrt(mean(x*x)+eps)*weight)+sum(grad_y*(x*(-0.5*rsqrt(mean(x*x)+eps)/(mean(x*x)+eps))*weight))/n*(x+x)
+// d/dx:
+// grad_y*(rsqrt(mean(x*x)+eps)*weight)+sum(grad_y*(x*(-0.5*rsqrt(mean(x*x)+eps)/(mean(x*x)+eps))*weight))/n*(x+x)
 // d/dweight: grad_y*(x*rsqrt(mean(x*x)+eps))
 #include "grimoire.h"
 
@@ -28,31 +29,41 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 // Rows of at least this many elements per task: below it, threading costs more than it saves.
 constexpr int64_t kGrainElements = 32768;
 
-int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
+int64_t grain_rows(int64_t n) {
+  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1));
+}
 
 // Every thread accumulates column gradients into its own row of the buffer.
 template <typename scalar_t>
-int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/) { return at::get_num_threads(); }
+int64_t accumulator_slots(int64_t /*rows*/, int64_t /*n*/) {
+  return at::get_num_threads();
+}
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight, double eps) {
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight,
+                                         double eps) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
   // -inf), as torch's, and a row output has a value for each.
   const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   grimoire::check_same_device(kOp, "weight", weight, "x", x0);
   grimoire::check_same_dtype(kOp, "weight", weight, "x", x0);
-  TORCH_CHECK(weight.dim() == 1 && weight.size(0) == n, kOp, ": weight must have shape [", n, "] (the last dim of x); got ", weight.sizes(), ".");
+  TORCH_CHECK(weight.dim() == 1 && weight.size(0) == n, kOp, ": weight must have shape [", n,
+              "] (the last dim of x); got ", weight.sizes(), ".");
   return {rows, n};
 }
 
-
-
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data, scalar_t* y_out, double eps) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data,
+                  scalar_t* y_out, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;  // row-level expressions
@@ -60,8 +71,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -69,35 +80,40 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ (x * x) };
+          return std::array<V, 1>{(x * x)};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
         tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
+      }();
       {
         const auto f = [&](auto col, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ ((x * tmp_r0) * weight) };
+          return std::array<V, 1>{((x * tmp_r0) * weight)};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j), grimoire::load(weight_data + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j),
+                           grimoire::load(weight_data + j));
           grimoire::store(y_out + r * n + j, v[0]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j),
+                           static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           y_out[r * n + j] = static_cast<scalar_t>(v[0]);
         }
       }
@@ -112,26 +128,31 @@ at::Tensor rms_norm_cpu(const at::Tensor& x_in, const at::Tensor& weight_in, dou
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "rms_norm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                               static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                               static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                               static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                               static_cast<double>(eps));
+      }));
   return out;
 }
 
-
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data, const scalar_t* grad_y_data, scalar_t* x_out, at::opmath_type<scalar_t>* weight_acc_all, double eps) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* weight_data,
+                   const scalar_t* grad_y_data, scalar_t* x_out,
+                   at::opmath_type<scalar_t>* weight_acc_all, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
@@ -141,8 +162,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     opmath_t* weight_acc = weight_acc_all + at::get_thread_num() * n;
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -151,68 +172,85 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ (x * x) };
+          return std::array<V, 1>{(x * x)};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
         tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] { const V tmp_0 = (tmp_s0_s + eps_s); return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0)); }();
-      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s))); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        const V tmp_0 = (tmp_s0_s + eps_s);
+        return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
+      }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
+      }();
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (grad_y * ((x * tmp_r0) * weight)) };
+          return std::array<V, 1>{(grad_y * ((x * tmp_r0) * weight))};
         };
-        std::array<Vec, 1> vacc = { grimoire::reduce_init<grimoire::Reduce::Sum, Vec>() };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j), grimoire::load(x_row + j), grimoire::load(weight_data + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
         }
-        std::array<opmath_t, 1> acc = { grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]) };
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
         }
         tmp_s1_s = acc[0];
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {  return static_cast<opmath_t>((tmp_s1_s / n_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((tmp_s1_s / n_s));
+      }();
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          return std::array<V, 2>{ ((grad_y * (tmp_r1 * weight)) + (tmp_r2 * (x + x))), (grad_y * (x * tmp_r1)) };
+          return std::array<V, 2>{((grad_y * (tmp_r1 * weight)) + (tmp_r2 * (x + x))),
+                                  (grad_y * (x * tmp_r1))};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j), grimoire::load(x_row + j), grimoire::load(weight_data + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
           grimoire::store(x_out + r * n + j, v[0]);
           (grimoire::load(weight_acc + j) + v[1]).store(weight_acc + j);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           x_out[r * n + j] = static_cast<scalar_t>(v[0]);
           weight_acc[j] += v[1];
         }
       }
-}
+    }
   });
 }
 
-std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& weight_in, double eps) {
+std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_y_in,
+                                                         const at::Tensor& x_in,
+                                                         const at::Tensor& weight_in, double eps) {
   const auto [rows, n] = check_inputs(x_in, weight_in, static_cast<double>(eps));
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
@@ -222,36 +260,43 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "rms_norm_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "rms_norm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, static_cast<double>(eps));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, static_cast<double>(eps));
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, static_cast<double>(eps));
-      })
-  );
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                weight.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+                                weight_acc_p, static_cast<double>(eps));
+      }));
   at::Tensor d_weight = weight_acc.sum(0).to(x0.scalar_type());
-  return { d_x, d_weight };
+  return {d_x, d_weight};
 }
-
 
 }  // namespace
 

@@ -34,36 +34,41 @@ namespace {
 constexpr const char* kOp = "softmax";
 constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
-using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
-
-
+using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
+                                    // (grimoire_rowwise.cuh)
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   const int64_t rows = n == 0 ? 0 : x0.numel() / n;
   return {rows, n};
 }
 
-
-
 // The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
 // 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out) {
+__global__ void __launch_bounds__(kStreamThreads)
+    forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   scalar_t* __restrict__ y_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
@@ -72,7 +77,7 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -80,7 +85,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -104,13 +110,13 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           }
         }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -118,7 +124,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -142,21 +149,24 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           }
         }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((V(1) / tmp_s1_s));
+      }();
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (grimoire::exp((x - tmp_s0)) * tmp_r0) };
+          return std::array<V, 1>{(grimoire::exp((x - tmp_s0)) * tmp_r0)};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
 #pragma unroll
           for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
@@ -187,18 +197,20 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
 }
 
 template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out) {
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   scalar_t* __restrict__ y_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -212,7 +224,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{ x };
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
 #pragma unroll
@@ -227,15 +239,15 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
-}
+        }
         tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-}
+      }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ grimoire::exp((x - tmp_s0)) };
+          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -250,16 +262,18 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
-}
+        }
         tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
-}
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(1) / tmp_s1_s)); }();
+      }
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((V(1) / tmp_s1_s));
+      }();
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{ (grimoire::exp((x - tmp_s0)) * tmp_r0) };
+          return std::array<V, 1>{(grimoire::exp((x - tmp_s0)) * tmp_r0)};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -275,14 +289,15 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
             y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(y_out + r * n, vi, y_o);
-}
+        }
       }
     }
   }
 }
 
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, scalar_t* __restrict__ y_out) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                  scalar_t* __restrict__ y_out) {
   if (rows == 0) {
     return;
   }
@@ -291,7 +306,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
+  if (packed && rl.rows_per_block == 1 &&
+      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
   }
   if (packed) {
@@ -299,7 +315,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, 
     if (rl.rows_per_block == 8) {
       forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_out);
     } else {
-      forward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out);
+      forward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out);
     }
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
@@ -316,37 +333,39 @@ at::Tensor softmax_cuda(const at::Tensor& x_in) {
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "softmax",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>());
-      })
-  );
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "softmax", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                              out.mutable_data_ptr<scalar_t>());
+                     }));
   return out;
 }
 
-
 // The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+__global__ void __launch_bounds__(kStreamThreads)
+    backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                    const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data,
+                    scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* y_row = y_data + r * n;
@@ -357,15 +376,17 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
       {  // pass 1: sum
         const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
-          return std::array<V, 1>{ (grad_y * y) };
+          return std::array<V, 1>{(grad_y * y)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])), E(static_cast<opmath_t>(grad_y_row[j])));
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])),
+                           E(static_cast<opmath_t>(grad_y_row[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> y_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -385,25 +406,28 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])), E(static_cast<opmath_t>(grad_y_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])),
+                               E(static_cast<opmath_t>(grad_y_u[u].v[e])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             }
           }
         }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-}
+      }
       {
         const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ (y * (grad_y - tmp_s0)) };
+          return std::array<V, 1>{(y * (grad_y - tmp_s0))};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])), E(static_cast<opmath_t>(grad_y_row[j])));
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_row[j])),
+                           E(static_cast<opmath_t>(grad_y_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> y_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -424,14 +448,15 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])), E(static_cast<opmath_t>(grad_y_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_u[u].v[e])),
+                               E(static_cast<opmath_t>(grad_y_u[u].v[e])));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
           }
         }
       }
-}
+    }
   }
 }
 
@@ -444,18 +469,22 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ y_data,
+                                    const scalar_t* __restrict__ grad_y_data,
+                                    scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
@@ -485,7 +514,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
       {  // pass 1: sum, from registers
         const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
-          return std::array<V, 1>{ (grad_y * y) };
+          return std::array<V, 1>{(grad_y * y)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -497,17 +526,18 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_c[k].v[e])), E(static_cast<opmath_t>(grad_y_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_c[k].v[e])),
+                             E(static_cast<opmath_t>(grad_y_c[k].v[e])));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
-}
+        }
         tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-}
+      }
       {
         const auto f = [&](auto col, auto y, auto grad_y) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{ (y * (grad_y - tmp_s0)) };
+          return std::array<V, 1>{(y * (grad_y - tmp_s0))};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -519,13 +549,14 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_c[k].v[e])), E(static_cast<opmath_t>(grad_y_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(y_c[k].v[e])),
+                             E(static_cast<opmath_t>(grad_y_c[k].v[e])));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
-}
+        }
       }
-}
+    }
   }
 }
 
@@ -537,17 +568,20 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
-// takes that grid when pointers are not aligned), else the streamed path's column_slots.
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
+// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
+                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ y_data, const scalar_t* __restrict__ grad_y_data,
+                   scalar_t* __restrict__ x_out) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
@@ -555,23 +589,29 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) && pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) &&
+                       pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
+      backward_kernel_reg<scalar_t, 8>
+          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
+      backward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_data,
+                                                                            grad_y_data, x_out);
     }
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, y_data, grad_y_data, x_out);
+    backward_kernel<scalar_t>
+        <<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, y_data, grad_y_data, x_out);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-at::Tensor softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in, const at::Tensor& y_in) {
+at::Tensor softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& x_in,
+                                 const at::Tensor& y_in) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   const auto [rows, n] = check_inputs(x_in);
   const at::Tensor x = x_in.contiguous();
@@ -581,23 +621,26 @@ at::Tensor softmax_backward_cuda(const at::Tensor& grad_y_in, const at::Tensor& 
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "softmax_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "softmax_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                                grad_y.const_data_ptr<scalar_t>(),
+                                d_x.mutable_data_ptr<scalar_t>());
+      }));
   return d_x;
 }
-
 
 }  // namespace
 

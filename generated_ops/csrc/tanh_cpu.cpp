@@ -33,16 +33,13 @@ void forward_kernel(at::TensorIteratorBase& iter) {
   };
   at::native::cpu_kernel_vec(
       iter,
-      [=](scalar_t x) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(x)));
-      },
+      [=](scalar_t x) -> scalar_t { return static_cast<scalar_t>(f(static_cast<opmath_t>(x))); },
       [=](Vec x) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
           return f(x);
         } else {
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
-          return at::vec::convert_from_float<scalar_t>(f(x_lo),
-                                                       f(x_hi));
+          return at::vec::convert_from_float<scalar_t>(f(x_lo), f(x_hi));
         }
       });
 }
@@ -67,8 +64,7 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
         } else {
           const auto [grad_y_lo, grad_y_hi] = at::vec::convert_to_float<scalar_t>(grad_y);
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
-          return at::vec::convert_from_float<scalar_t>(f(grad_y_lo, x_lo),
-                                                       f(grad_y_hi, x_hi));
+          return at::vec::convert_from_float<scalar_t>(f(grad_y_lo, x_lo), f(grad_y_hi, x_hi));
         }
       });
 }
@@ -76,7 +72,10 @@ void backward_x_kernel(at::TensorIteratorBase& iter) {
 // The promoted dtype of the inputs, checked against the spec's dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -103,18 +102,20 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
+                   at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "tanh",
+  AT_DISPATCH_SWITCH(
+      dtype, "tanh",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter); })
-  );
+          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
+              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
+                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                   [&] { forward_kernel<scalar_t>(iter); }));
 }
 
 at::Tensor tanh_cpu(const at::Tensor& x) {
-  const std::vector<at::Tensor> tensors = { x };
+  const std::vector<at::Tensor> tensors = {x};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
   write_forward(out, tensors, dtype);
@@ -130,17 +131,18 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
 }
 
 at::Tensor tanh_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x) {
-  const std::vector<at::Tensor> tensors = { grad_y, x };
+  const std::vector<at::Tensor> tensors = {grad_y, x};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "tanh_backward",
+    AT_DISPATCH_SWITCH(
+        dtype, "tanh_backward",
         AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(iter); })
-    );
+            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
+                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
+                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                     [&] { backward_x_kernel<scalar_t>(iter); }));
   }
   return reduce_to(d_x, x);
 }

@@ -24,10 +24,12 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// create_graph: the gradients of `out` (an op's composite, recomputed from the saved inputs) with respect
-// to the inputs at `differentiable` that need one, with a graph; one entry per forward argument.
-variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const variable_list& saved,
-                              const at::Tensor& grad, std::initializer_list<size_t> differentiable, size_t n_args) {
+// create_graph: the gradients of `out` (an op's composite, recomputed from the saved inputs) with
+// respect to the inputs at `differentiable` that need one, with a graph; one entry per forward
+// argument.
+variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out,
+                              const variable_list& saved, const at::Tensor& grad,
+                              std::initializer_list<size_t> differentiable, size_t n_args) {
   variable_list wrt;
   std::vector<size_t> arg_of;
   for (const size_t i : differentiable) {
@@ -40,8 +42,9 @@ variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const
   if (wrt.empty()) {
     return result;
   }
-  const variable_list d = torch::autograd::grad({out}, wrt, {grad}, /*retain_graph=*/true, /*create_graph=*/true,
-                                                /*allow_unused=*/true);
+  const variable_list d =
+      torch::autograd::grad({out}, wrt, {grad}, /*retain_graph=*/true, /*create_graph=*/true,
+                            /*allow_unused=*/true);
   for (size_t k = 0; k < arg_of.size(); ++k) {
     result[arg_of[k]] = d[k];
   }
@@ -50,187 +53,278 @@ variable_list composite_grads(AutogradContext* ctx, const at::Tensor& out, const
 
 // cf_addcmul — semantics/ops/cf_addcmul.pl:3
 struct cf_addcmul_function : public torch::autograd::Function<cf_addcmul_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_addcmul", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a,
+                            const at::Tensor& b, double value) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_addcmul", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, a, b, value);
     }
-    ctx->save_for_backward({ x, a, b });
+    ctx->save_for_backward({x, a, b});
     ctx->saved_data["value"] = value;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_addcmul_backward", "").typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_addcmul_backward", "")
+                               .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+                                   const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                   const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_addcmul.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_addcmul_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], saved[2], ctx->saved_data["value"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, 2, }, 4);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_addcmul.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_addcmul_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], saved[2], ctx->saved_data["value"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                                 2,
+                             },
+                             4);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_a, d_b] = op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["value"].toDouble());
+    const auto [d_x, d_a, d_b] =
+        op.call(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["value"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_a, d_b, at::Tensor() };
+    return {d_x, d_a, d_b, at::Tensor()};
   }
 };
 
-at::Tensor cf_addcmul_autograd(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
+at::Tensor cf_addcmul_autograd(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                               double value) {
   return cf_addcmul_function::apply(x, a, b, value);
 }
 
 // cf_huber — semantics/ops/cf_huber.pl:3
 struct cf_huber_function : public torch::autograd::Function<cf_huber_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, double delta, c10::string_view reduction) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target,
+                            double delta, c10::string_view reduction) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_huber", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
     at::Tensor loss;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       loss = op.call(x, target, delta, reduction);
     }
-    ctx->save_for_backward({ x, target });
+    ctx->save_for_backward({x, target});
     ctx->saved_data["delta"] = delta;
     ctx->saved_data["reduction"] = std::string(reduction);
     return loss;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_huber_backward", "")
+                               .typed<std::tuple<at::Tensor, at::Tensor>(
+                                   const at::Tensor&, const at::Tensor&, const at::Tensor&, double,
+                                   c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_huber.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_huber_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["delta"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 4);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_huber.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_huber_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, c10::string_view)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["delta"].toDouble(),
+                         c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             4);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_target] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["delta"].toDouble(), c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+    const auto [d_x, d_target] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["delta"].toDouble(),
+                c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_target, at::Tensor(), at::Tensor() };
+    return {d_x, d_target, at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor cf_huber_autograd(const at::Tensor& x, const at::Tensor& target, double delta, c10::string_view reduction) {
+at::Tensor cf_huber_autograd(const at::Tensor& x, const at::Tensor& target, double delta,
+                             c10::string_view reduction) {
   return cf_huber_function::apply(x, target, delta, reduction);
 }
 
 // cf_nll — semantics/ops/cf_nll.pl:3
 struct cf_nll_function : public torch::autograd::Function<cf_nll_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target, c10::string_view reduction, bool wants_grad) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target,
+                            c10::string_view reduction, bool wants_grad) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_nll", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
     at::Tensor loss;
-    // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same pass
-    // (cf_nll_forward_grad): the backward only scales it, and x is read once.
+    // On CUDA, a 'mean' or 'sum' loss whose input needs a gradient writes that gradient in the same
+    // pass (cf_nll_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
     // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
-    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below its
-    // smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
-    if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half && reduction != "none") {
-      static const auto with_grad = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_forward_grad", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below
+    // its smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
+    if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half &&
+        reduction != "none") {
+      static const auto with_grad =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_nll_forward_grad", "")
+              .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                        c10::string_view)>();
       at::AutoDispatchBelowADInplaceOrView below;
       std::tie(loss, stored) = with_grad.call(x, target, reduction);
     } else {
       at::AutoDispatchBelowADInplaceOrView below;
       loss = op.call(x, target, reduction);
     }
-    ctx->save_for_backward({ x, target, stored });
+    ctx->save_for_backward({x, target, stored});
     ctx->saved_data["reduction"] = std::string(reduction);
     return loss;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, c10::string_view)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_nll_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&,
+                                                 const at::Tensor&, c10::string_view)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_nll.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 4);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_nll.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_nll_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, c10::string_view)>();
+      const at::Tensor out = composite.call(
+          saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             4);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    // The gradient the forward stored, for an upstream 1. Handed out once: the caller may change the
-    // tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
+    // The gradient the forward stored, for an upstream 1. Handed out once: the caller may change
+    // the tensor it gets, so a second backward of the graph (retain_graph) recomputes it below.
     if (saved[2].defined() && !ctx->saved_data.count("stored_used")) {
       const at::Tensor& stored = saved[2];
       at::Tensor d_x;
-      // Traced (fake or functional tensors, or any dispatch mode watching: make_fx, FlopCounterMode): a
-      // product the tracer sees.
-      if (grads[0].key_set().has_any(c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
+      // Traced (fake or functional tensors, or any dispatch mode watching: make_fx,
+      // FlopCounterMode): a product the tracer sees.
+      if (grads[0].key_set().has_any(
+              c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::Functionalize})) ||
           grads[0].is_meta() || c10::impl::TorchDispatchModeTLS::any_modes_set()) {
         d_x = stored.mul(grads[0]);
       } else {
-        // The kernel may hand the stored gradient back as it is, which no compiled graph is told about.
-        static const auto scaled = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_nll_scaled_grad", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+        // The kernel may hand the stored gradient back as it is, which no compiled graph is told
+        // about.
+        static const auto scaled = c10::Dispatcher::singleton()
+                                       .findSchemaOrThrow("conformance_ops::cf_nll_scaled_grad", "")
+                                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
         d_x = scaled.call(stored, grads[0]);
         ctx->saved_data["stored_used"] = true;
       }
-      return { d_x, at::Tensor(), at::Tensor(), at::Tensor() };
+      return {d_x, at::Tensor(), at::Tensor(), at::Tensor()};
     }
-    const at::Tensor d_x = op.call(grads[0], saved[0], saved[1], c10::string_view(ctx->saved_data["reduction"].toStringRef()));
+    const at::Tensor d_x = op.call(grads[0], saved[0], saved[1],
+                                   c10::string_view(ctx->saved_data["reduction"].toStringRef()));
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor(), at::Tensor() };
+    return {d_x, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor cf_nll_autograd(const at::Tensor& x, const at::Tensor& target, c10::string_view reduction) {
+at::Tensor cf_nll_autograd(const at::Tensor& x, const at::Tensor& target,
+                           c10::string_view reduction) {
   const bool wants_grad = at::GradMode::is_enabled() && x.requires_grad();
   return cf_nll_function::apply(x, target, reduction, wants_grad);
 }
 
 // cf_norm_affine — semantics/ops/cf_norm_affine.pl:4
 struct cf_norm_affine_function : public torch::autograd::Function<cf_norm_affine_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, double eps) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_norm_affine", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            double eps) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_norm_affine", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, weight, eps);
     }
-    ctx->save_for_backward({ x, weight });
+    ctx->save_for_backward({x, weight});
     ctx->saved_data["eps"] = eps;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_norm_affine_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_norm_affine_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_norm_affine.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_norm_affine_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_norm_affine.py), differentiated by autograd with a graph: any order, as torch's
+      // own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_norm_affine_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
       const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["eps"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_weight] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
+    const auto [d_x, d_weight] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["eps"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_weight, at::Tensor() };
+    return {d_x, d_weight, at::Tensor()};
   }
 };
 
@@ -240,37 +334,50 @@ at::Tensor cf_norm_affine_autograd(const at::Tensor& x, const at::Tensor& weight
 
 // cf_row_var — semantics/ops/cf_row_var.pl:3
 struct cf_row_var_function : public torch::autograd::Function<cf_row_var_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, bool keepdim) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_row_var", "").typed<at::Tensor(const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_row_var", "")
+                               .typed<at::Tensor(const at::Tensor&, bool)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, keepdim);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["keepdim"] = keepdim;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_row_var_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_row_var_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, bool)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_row_var.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_row_var_composite", "").typed<at::Tensor(const at::Tensor&, bool)>();
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_row_var.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_row_var_composite", "")
+              .typed<at::Tensor(const at::Tensor&, bool)>();
       const at::Tensor out = composite.call(saved[0], ctx->saved_data["keepdim"].toBool());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 2);
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             2);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
     const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["keepdim"].toBool());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor() };
+    return {d_x, at::Tensor()};
   }
 };
 
@@ -280,37 +387,56 @@ at::Tensor cf_row_var_autograd(const at::Tensor& x, bool keepdim) {
 
 // cf_rsub — semantics/ops/cf_rsub.pl:3
 struct cf_rsub_function : public torch::autograd::Function<cf_rsub_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y, double alpha) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_rsub", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y,
+                            double alpha) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_rsub", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
     at::Tensor z;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       z = op.call(x, y, alpha);
     }
-    ctx->save_for_backward({ x, y });
+    ctx->save_for_backward({x, y});
     ctx->saved_data["alpha"] = alpha;
     return z;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_rsub_backward", "").typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_rsub_backward", "")
+            .typed<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+                                                      const at::Tensor&, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_rsub.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_rsub_composite", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, 1, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_rsub.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_rsub_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                                 1,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const auto [d_x, d_y] = op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
+    const auto [d_x, d_y] =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["alpha"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, d_y, at::Tensor() };
+    return {d_x, d_y, at::Tensor()};
   }
 };
 
@@ -320,38 +446,55 @@ at::Tensor cf_rsub_autograd(const at::Tensor& x, const at::Tensor& y, double alp
 
 // cf_threshold — semantics/ops/cf_threshold.pl:4
 struct cf_threshold_function : public torch::autograd::Function<cf_threshold_function> {
-  static constexpr bool is_traceable = true;  // backward only calls ops: compiled autograd may trace it
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double threshold, double value) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_threshold", "").typed<at::Tensor(const at::Tensor&, double, double)>();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double threshold,
+                            double value) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_threshold", "")
+                               .typed<at::Tensor(const at::Tensor&, double, double)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
       y = op.call(x, threshold, value);
     }
-    ctx->save_for_backward({ x });
+    ctx->save_for_backward({x});
     ctx->saved_data["threshold"] = threshold;
     ctx->saved_data["value"] = value;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_threshold_backward", "").typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_threshold_backward", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
-      // create_graph: the gradients must be differentiable again, and the fused backward kernel has no
-      // derivative of its own. They come from the op's composite instead (its forward as torch ops,
-      // ops/cf_threshold.py), differentiated by autograd with a graph: any order, as torch's own ops.
-      static const auto composite = c10::Dispatcher::singleton().findSchemaOrThrow("conformance_ops::cf_threshold_composite", "").typed<at::Tensor(const at::Tensor&, double, double)>();
-      const at::Tensor out = composite.call(saved[0], ctx->saved_data["threshold"].toDouble(), ctx->saved_data["value"].toDouble());
-      return composite_grads(ctx, out, saved, grads[0], { 0, }, 3);
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_threshold.py), differentiated by autograd with a graph: any order, as torch's
+      // own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_threshold_composite", "")
+              .typed<at::Tensor(const at::Tensor&, double, double)>();
+      const at::Tensor out = composite.call(saved[0], ctx->saved_data["threshold"].toDouble(),
+                                            ctx->saved_data["value"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             3);
     }
-    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call goes
-    // straight to the kernel.
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["threshold"].toDouble(), ctx->saved_data["value"].toDouble());
+    const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["threshold"].toDouble(),
+                                   ctx->saved_data["value"].toDouble());
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return { d_x, at::Tensor(), at::Tensor() };
+    return {d_x, at::Tensor(), at::Tensor()};
   }
 };
 

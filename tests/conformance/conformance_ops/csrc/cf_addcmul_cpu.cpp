@@ -39,7 +39,8 @@ void forward_kernel(at::TensorIteratorBase& iter, double value_arg) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t x, scalar_t a, scalar_t b) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(x), static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
+        return static_cast<scalar_t>(
+            f(static_cast<opmath_t>(x), static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
       },
       [=](Vec x, Vec a, Vec b) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -48,8 +49,7 @@ void forward_kernel(at::TensorIteratorBase& iter, double value_arg) {
           const auto [x_lo, x_hi] = at::vec::convert_to_float<scalar_t>(x);
           const auto [a_lo, a_hi] = at::vec::convert_to_float<scalar_t>(a);
           const auto [b_lo, b_hi] = at::vec::convert_to_float<scalar_t>(b);
-          return at::vec::convert_from_float<scalar_t>(f(x_lo, a_lo, b_lo),
-                                                       f(x_hi, a_hi, b_hi));
+          return at::vec::convert_from_float<scalar_t>(f(x_lo, a_lo, b_lo), f(x_hi, a_hi, b_hi));
         }
       });
 }
@@ -67,7 +67,8 @@ void backward_x_kernel(at::TensorIteratorBase& iter, double value_arg) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_y, scalar_t x, scalar_t a, scalar_t b) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x), static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
+        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x),
+                                       static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
       },
       [=](Vec grad_y, Vec x, Vec a, Vec b) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -96,7 +97,8 @@ void backward_a_kernel(at::TensorIteratorBase& iter, double value_arg) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_y, scalar_t x, scalar_t a, scalar_t b) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x), static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
+        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x),
+                                       static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
       },
       [=](Vec grad_y, Vec x, Vec a, Vec b) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -125,7 +127,8 @@ void backward_b_kernel(at::TensorIteratorBase& iter, double value_arg) {
   at::native::cpu_kernel_vec(
       iter,
       [=](scalar_t grad_y, scalar_t x, scalar_t a, scalar_t b) -> scalar_t {
-        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x), static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
+        return static_cast<scalar_t>(f(static_cast<opmath_t>(grad_y), static_cast<opmath_t>(x),
+                                       static_cast<opmath_t>(a), static_cast<opmath_t>(b)));
       },
       [=](Vec grad_y, Vec x, Vec a, Vec b) -> Vec {
         if constexpr (std::is_same_v<scalar_t, opmath_t>) {
@@ -144,7 +147,10 @@ void backward_b_kernel(at::TensorIteratorBase& iter, double value_arg) {
 // The promoted dtype of the inputs, checked against the spec's dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype,
+                        {at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                         at::ScalarType::BFloat16},
+                        kDtypes);
   return dtype;
 }
 
@@ -171,28 +177,33 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors, at::ScalarType dtype, double value) {
+void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
+                   at::ScalarType dtype, double value) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul",
+  AT_DISPATCH_SWITCH(
+      dtype, "cf_addcmul",
       AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, value); })
-      AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { forward_kernel<scalar_t>(iter, value); })
-  );
+          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, value); })
+              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, value); })
+                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
+                                   [&] { forward_kernel<scalar_t>(iter, value); }));
 }
 
-at::Tensor cf_addcmul_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
-  const std::vector<at::Tensor> tensors = { x, a, b };
+at::Tensor cf_addcmul_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                          double value) {
+  const std::vector<at::Tensor> tensors = {x, a, b};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
   write_forward(out, tensors, dtype, value);
   return out;
 }
 
-void cf_addcmul_out_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value, const at::Tensor& out) {
-  const std::vector<at::Tensor> tensors = { x, a, b };
+void cf_addcmul_out_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value,
+                        const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = {x, a, b};
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x", "cf_addcmul_");
+  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x",
+                      "cf_addcmul_");
   write_forward(out, tensors, dtype, value);
 }
 
@@ -204,40 +215,53 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
-  const std::vector<at::Tensor> tensors = { grad_y, x, a, b };
+std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cpu(const at::Tensor& grad_y,
+                                                                       const at::Tensor& x,
+                                                                       const at::Tensor& a,
+                                                                       const at::Tensor& b,
+                                                                       double value) {
+  const std::vector<at::Tensor> tensors = {grad_y, x, a, b};
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_x_kernel<scalar_t>(iter, value); })
-    );
+    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_x_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_x_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                         backward_x_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                         backward_x_kernel<scalar_t>(iter, value);
+                       }));
   }
   at::Tensor d_a = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_a, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_a_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_a_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_a_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_a_kernel<scalar_t>(iter, value); })
-    );
+    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_a_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_a_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                         backward_a_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                         backward_a_kernel<scalar_t>(iter, value);
+                       }));
   }
   at::Tensor d_b = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_b, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_b_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_b_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_b_kernel<scalar_t>(iter, value); })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] { backward_b_kernel<scalar_t>(iter, value); })
-    );
+    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_b_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_b_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+                         backward_b_kernel<scalar_t>(iter, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+                         backward_b_kernel<scalar_t>(iter, value);
+                       }));
   }
-  return { reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b) };
+  return {reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b)};
 }
 
 }  // namespace
@@ -248,11 +272,13 @@ TORCH_LIBRARY_IMPL(conformance_ops, CPU, m) {
   m.impl("cf_addcmul_out", &cf_addcmul_out_cpu);
 }
 
-// On every device: out= refuses arguments that require grad (as torch's out= functions), and the written
-// tensor's version counter is bumped (grimoire_inplace.h).
+// On every device: out= refuses arguments that require grad (as torch's out= functions), and the
+// written tensor's version counter is bumped (grimoire_inplace.h).
 TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
-  m.impl("cf_addcmul_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::refuse_autograd_of_out>());
+  m.impl("cf_addcmul_out",
+         torch::CppFunction::makeFromBoxedFunction<&grimoire::refuse_autograd_of_out>());
 }
 TORCH_LIBRARY_IMPL(conformance_ops, ADInplaceOrView, m) {
-  m.impl("cf_addcmul_out", torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
+  m.impl("cf_addcmul_out",
+         torch::CppFunction::makeFromBoxedFunction<&grimoire::bump_written_versions>());
 }

@@ -2,11 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // cf_addcmul (elementwise, CUDA): x + value * a * b (torch.addcmul).
-// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting, strides,
-// dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of contiguous operands are
-// ATen's (a hand-written packed grid-stride kernel was no faster on an H200: benchmarks/results/gpu-h200.md).
-// The expression (the same text as on the CPU) is computed in float (double for float64), with fast exp
-// and reciprocal for half types (grimoire::HalfMath).
+// One TensorIterator pass through at::native::gpu_kernel on the current stream: broadcasting,
+// strides, dtype promotion, 32-bit index splitting and 16-byte vectorized loads/stores of
+// contiguous operands are ATen's (a hand-written packed grid-stride kernel was no faster on an
+// H200: benchmarks/results/gpu-h200.md). The expression (the same text as on the CPU) is computed
+// in float (double for float64), with fast exp and reciprocal for half types (grimoire::HalfMath).
 // d/dx: grad_y
 // d/da: grad_y*(value*b)
 // d/db: grad_y*(value*a)
@@ -32,8 +32,10 @@ namespace {
 constexpr const char* kOp = "cf_addcmul";
 constexpr const char* kDtypes = "float32, float64";
 
-// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory only).
-void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list<const char*> names) {
+// Every operand on the first one's CUDA device (a CPU scalar too: gpu_kernel reads device memory
+// only).
+void check_devices(const std::vector<at::Tensor>& tensors,
+                   std::initializer_list<const char*> names) {
   const char* const* name = names.begin();
   for (size_t i = 1; i < tensors.size(); ++i) {
     grimoire::check_same_device(kOp, name[i], tensors[i], name[0], tensors[0]);
@@ -43,7 +45,8 @@ void check_devices(const std::vector<at::Tensor>& tensors, std::initializer_list
 // The promoted dtype of the inputs, checked against the spec's CUDA dtypes.
 at::ScalarType common_dtype(const std::vector<at::Tensor>& tensors) {
   const at::ScalarType dtype = at::native::result_type(tensors);
-  grimoire::check_dtype(kOp, "the input", dtype, { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "the input", dtype, {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   return dtype;
 }
 
@@ -75,7 +78,8 @@ struct Forward {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_value;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_x, scalar_t tmp_in_a, scalar_t tmp_in_b) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_x, scalar_t tmp_in_a,
+                                                 scalar_t tmp_in_b) const {
     [[maybe_unused]] const V value = tmp_attr_value;
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
     [[maybe_unused]] const V a = static_cast<V>(tmp_in_a);
@@ -84,13 +88,15 @@ struct Forward {
   }
 };
 
-// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_x: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_x {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_value;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x, scalar_t tmp_in_a, scalar_t tmp_in_b) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_a, scalar_t tmp_in_b) const {
     [[maybe_unused]] const V value = tmp_attr_value;
     [[maybe_unused]] const V grad_y = static_cast<V>(tmp_in_grad_y);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
@@ -100,13 +106,15 @@ struct Backward_x {
   }
 };
 
-// Backward_a: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_a: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_a {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_value;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x, scalar_t tmp_in_a, scalar_t tmp_in_b) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_a, scalar_t tmp_in_b) const {
     [[maybe_unused]] const V value = tmp_attr_value;
     [[maybe_unused]] const V grad_y = static_cast<V>(tmp_in_grad_y);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
@@ -116,13 +124,15 @@ struct Backward_a {
   }
 };
 
-// Backward_b: the expression over storage types, computed in opmath (float; HalfMath for half types).
+// Backward_b: the expression over storage types, computed in opmath (float; HalfMath for half
+// types).
 template <typename scalar_t>
 struct Backward_b {
   using opmath_t = at::opmath_type<scalar_t>;
   using V = grimoire::compute_t<scalar_t>;
   opmath_t tmp_attr_value;
-  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x, scalar_t tmp_in_a, scalar_t tmp_in_b) const {
+  __device__ __forceinline__ scalar_t operator()(scalar_t tmp_in_grad_y, scalar_t tmp_in_x,
+                                                 scalar_t tmp_in_a, scalar_t tmp_in_b) const {
     [[maybe_unused]] const V value = tmp_attr_value;
     [[maybe_unused]] const V grad_y = static_cast<V>(tmp_in_grad_y);
     [[maybe_unused]] const V x = static_cast<V>(tmp_in_x);
@@ -134,36 +144,45 @@ struct Backward_b {
 
 // One TensorIterator pass.
 template <typename scalar_t>
-void forward_kernel(at::Tensor& out, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value_arg) {
-  auto iter = make_iter(out, { x, a, b });
-  at::native::gpu_kernel(iter, Forward<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) });
+void forward_kernel(at::Tensor& out, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                    double value_arg) {
+  auto iter = make_iter(out, {x, a, b});
+  at::native::gpu_kernel(iter,
+                         Forward<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)});
 }
 
 template <typename scalar_t>
-void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value_arg) {
-  auto iter = make_iter(out, { grad_y, x, a, b });
-  at::native::gpu_kernel(iter, Backward_x<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) });
+void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x,
+                       const at::Tensor& a, const at::Tensor& b, double value_arg) {
+  auto iter = make_iter(out, {grad_y, x, a, b});
+  at::native::gpu_kernel(iter,
+                         Backward_x<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)});
 }
 
 template <typename scalar_t>
-void backward_a_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value_arg) {
-  auto iter = make_iter(out, { grad_y, x, a, b });
-  at::native::gpu_kernel(iter, Backward_a<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) });
+void backward_a_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x,
+                       const at::Tensor& a, const at::Tensor& b, double value_arg) {
+  auto iter = make_iter(out, {grad_y, x, a, b});
+  at::native::gpu_kernel(iter,
+                         Backward_a<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)});
 }
 
 template <typename scalar_t>
-void backward_b_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value_arg) {
-  auto iter = make_iter(out, { grad_y, x, a, b });
-  at::native::gpu_kernel(iter, Backward_b<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) });
+void backward_b_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tensor& x,
+                       const at::Tensor& a, const at::Tensor& b, double value_arg) {
+  auto iter = make_iter(out, {grad_y, x, a, b});
+  at::native::gpu_kernel(iter,
+                         Backward_b<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)});
 }
 
 // All gradients in one pass when the operands allow it (same shape and dtype, contiguous, 16-byte
-// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a gradient.
+// aligned, all on the device): each operand is read once, 16 bytes a load, instead of once a
+// gradient.
 bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
   const at::Tensor& first = tensors.front();
   for (const auto& t : tensors) {
-    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() || !t.is_contiguous() ||
-        !grimoire::aligned16(t.const_data_ptr())) {
+    if (!t.is_cuda() || t.scalar_type() != dtype || t.sizes() != first.sizes() ||
+        !t.is_contiguous() || !grimoire::aligned16(t.const_data_ptr())) {
       return false;
     }
   }
@@ -171,7 +190,14 @@ bool one_pass(const std::vector<at::Tensor>& tensors, at::ScalarType dtype) {
 }
 
 template <typename scalar_t>
-__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_y_data, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ a_data, const scalar_t* __restrict__ b_data, scalar_t* __restrict__ d_x_data, scalar_t* __restrict__ d_a_data, scalar_t* __restrict__ d_b_data, Backward_x<scalar_t> f_x, Backward_a<scalar_t> f_a, Backward_b<scalar_t> f_b) {
+__global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restrict__ grad_y_data,
+                                         const scalar_t* __restrict__ x_data,
+                                         const scalar_t* __restrict__ a_data,
+                                         const scalar_t* __restrict__ b_data,
+                                         scalar_t* __restrict__ d_x_data,
+                                         scalar_t* __restrict__ d_a_data,
+                                         scalar_t* __restrict__ d_b_data, Backward_x<scalar_t> f_x,
+                                         Backward_a<scalar_t> f_a, Backward_b<scalar_t> f_b) {
   constexpr int VEC = 16 / sizeof(scalar_t);
   using P = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
@@ -203,28 +229,39 @@ __global__ void backward_one_pass_kernel(int64_t numel, const scalar_t* __restri
 }
 
 template <typename scalar_t>
-void backward_one_pass(at::Tensor& d_x, at::Tensor& d_a, at::Tensor& d_b, const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value_arg) {
+void backward_one_pass(at::Tensor& d_x, at::Tensor& d_a, at::Tensor& d_b, const at::Tensor& grad_y,
+                       const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                       double value_arg) {
   const int64_t numel = grad_y.numel();
   constexpr int kThreads = 256;
   const int64_t packs = std::max<int64_t>(1, numel / (16 / sizeof(scalar_t)));
-  const int blocks = static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
+  const int blocks =
+      static_cast<int>(std::min<int64_t>((packs + kThreads - 1) / kThreads, 1 << 30));
   backward_one_pass_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      numel, grad_y.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(), a.const_data_ptr<scalar_t>(), b.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(), d_a.mutable_data_ptr<scalar_t>(), d_b.mutable_data_ptr<scalar_t>(), Backward_x<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) }, Backward_a<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) }, Backward_b<scalar_t>{ static_cast<at::opmath_type<scalar_t>>(value_arg) });
+      numel, grad_y.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(),
+      a.const_data_ptr<scalar_t>(), b.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
+      d_a.mutable_data_ptr<scalar_t>(), d_b.mutable_data_ptr<scalar_t>(),
+      Backward_x<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)},
+      Backward_a<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)},
+      Backward_b<scalar_t>{static_cast<at::opmath_type<scalar_t>>(value_arg)});
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
-void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
+void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x,
+                   const at::Tensor& a, const at::Tensor& b, double value) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x, a, b, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x, a, b, value); })
-  );
+  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_kernel<scalar_t>(written, x, a, b, value);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_kernel<scalar_t>(written, x, a, b, value);
+                     }));
 }
 
-at::Tensor cf_addcmul_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
-  const std::vector<at::Tensor> tensors = { x, a, b };
-  check_devices(tensors, { "x", "a", "b" });
+at::Tensor cf_addcmul_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                           double value) {
+  const std::vector<at::Tensor> tensors = {x, a, b};
+  check_devices(tensors, {"x", "a", "b"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor out = new_output(tensors, dtype);
@@ -232,12 +269,14 @@ at::Tensor cf_addcmul_cuda(const at::Tensor& x, const at::Tensor& a, const at::T
   return out;
 }
 
-void cf_addcmul_out_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value, const at::Tensor& out) {
-  const std::vector<at::Tensor> tensors = { x, a, b };
-  check_devices(tensors, { "x", "a", "b" });
+void cf_addcmul_out_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
+                         double value, const at::Tensor& out) {
+  const std::vector<at::Tensor> tensors = {x, a, b};
+  check_devices(tensors, {"x", "a", "b"});
   const c10::cuda::CUDAGuard device_guard(x.device());
   const at::ScalarType dtype = common_dtype(tensors);
-  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x", "cf_addcmul_");
+  grimoire::check_out("cf_addcmul_out", out, broadcast_shape(tensors), dtype, x, "x",
+                      "cf_addcmul_");
   write_forward(out, dtype, x, a, b, value);
 }
 
@@ -249,9 +288,13 @@ at::Tensor reduce_to(at::Tensor grad, const at::Tensor& input) {
   return grad.scalar_type() == input.scalar_type() ? grad : grad.to(input.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& a, const at::Tensor& b, double value) {
-  const std::vector<at::Tensor> tensors = { grad_y, x, a, b };
-  check_devices(tensors, { "grad_y", "x", "a", "b" });
+std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cuda(const at::Tensor& grad_y,
+                                                                        const at::Tensor& x,
+                                                                        const at::Tensor& a,
+                                                                        const at::Tensor& b,
+                                                                        double value) {
+  const std::vector<at::Tensor> tensors = {grad_y, x, a, b};
+  check_devices(tensors, {"grad_y", "x", "a", "b"});
   const c10::cuda::CUDAGuard device_guard(grad_y.device());
   const at::ScalarType dtype = common_dtype(tensors);
   if (one_pass(tensors, dtype)) {
@@ -259,27 +302,35 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cuda(const at
     at::Tensor d_a = at::empty_like(grad_y);
     at::Tensor d_b = at::empty_like(grad_y);
     AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value); })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value); })
-    );
-    return { d_x, d_a, d_b };
+                       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value);
+                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                         backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value);
+                       }));
+    return {d_x, d_a, d_b};
   }
   at::Tensor d_x = new_output(tensors, dtype);
   AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value); })
-  );
+                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value);
+                     }));
   at::Tensor d_a = new_output(tensors, dtype);
   AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value); })
-  );
+                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value);
+                     }));
   at::Tensor d_b = new_output(tensors, dtype);
   AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value); })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value); })
-  );
-  return { reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b) };
+                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value);
+                     }));
+  return {reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b)};
 }
 
 }  // namespace

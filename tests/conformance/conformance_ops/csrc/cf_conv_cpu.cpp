@@ -2,11 +2,12 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // cf_conv (conv, CPU): sigmoid(conv2d(x, w)) with stride 2 and padding 1 by default, no bias.
-// The convolution is ATen's (oneDNN where it applies), which adds the bias in its own epilogue; ONE vectorized,
-// parallel pass then applies the activation, in place unless the backward needs the pre-activation (the
-// pass can also add a bias per channel: per (image, channel) plane for NCHW, per pixel for channels-last).
-// The backward's epilogue gradient (derived from the activation's expression) is one pass over the incoming
-// gradient; ATen's convolution_backward takes it from there.
+// The convolution is ATen's (oneDNN where it applies), which adds the bias in its own epilogue; ONE
+// vectorized, parallel pass then applies the activation, in place unless the backward needs the
+// pre-activation (the pass can also add a bias per channel: per (image, channel) plane for NCHW,
+// per pixel for channels-last). The backward's epilogue gradient (derived from the activation's
+// expression) is one pass over the incoming gradient; ATen's convolution_backward takes it from
+// there.
 //   sigmoid: d/dz as g * (((g * y) * (V(1) - y)))
 #include "grimoire.h"
 
@@ -29,10 +30,10 @@ constexpr const char* kOp = "cf_conv";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_sigmoid = 0 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
-constexpr bool kActReadsPreact[] = { false };
+constexpr bool kActReadsPreact[] = {false};
 
 // sigmoid: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>
@@ -50,44 +51,60 @@ struct Geometry {
 
 Geometry check_inputs(const at::Tensor& x, const at::Tensor& w, int64_t stride, int64_t padding,
                       int64_t dilation, int64_t groups) {
-  grimoire::check_dtype(kOp, "x", x.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "x", x.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   grimoire::check_same_device(kOp, "w", w, "x", x);
   grimoire::check_same_dtype(kOp, "w", w, "x", x);
-  TORCH_CHECK(x.dim() == 4, kOp, ": x must be [N, C, H, W]; got shape ", x.sizes(), ". Add a batch dim with .unsqueeze(0).");
-  TORCH_CHECK(w.dim() == 4, kOp, ": w must be [C_out, C_in / groups, kH, kW]; got shape ", w.sizes(), ".");
+  TORCH_CHECK(x.dim() == 4, kOp, ": x must be [N, C, H, W]; got shape ", x.sizes(),
+              ". Add a batch dim with .unsqueeze(0).");
+  TORCH_CHECK(w.dim() == 4, kOp, ": w must be [C_out, C_in / groups, kH, kW]; got shape ",
+              w.sizes(), ".");
   TORCH_CHECK(stride >= 1 && dilation >= 1 && padding >= 0 && groups >= 1, kOp,
-              ": need stride >= 1, dilation >= 1, padding >= 0 and groups >= 1; got stride=", stride, ", padding=", padding,
-              ", dilation=", dilation, ", groups=", groups, ".");
+              ": need stride >= 1, dilation >= 1, padding >= 0 and groups >= 1; got stride=",
+              stride, ", padding=", padding, ", dilation=", dilation, ", groups=", groups, ".");
   TORCH_CHECK(x.size(1) % groups == 0 && w.size(0) % groups == 0, kOp, ": groups=", groups,
-              " must divide the input channels (", x.size(1), ") and the output channels (", w.size(0), ").");
-  TORCH_CHECK(w.size(1) * groups == x.size(1), kOp, ": w has ", w.size(1), " input channels per group (shape ",
-              w.sizes(), ") but x has ", x.size(1), " channels in ", groups, " group(s); they must match.");
+              " must divide the input channels (", x.size(1), ") and the output channels (",
+              w.size(0), ").");
+  TORCH_CHECK(w.size(1) * groups == x.size(1), kOp, ": w has ", w.size(1),
+              " input channels per group (shape ", w.sizes(), ") but x has ", x.size(1),
+              " channels in ", groups, " group(s); they must match.");
   for (int d = 0; d < 2; ++d) {
     const int64_t span = dilation * (w.size(2 + d) - 1) + 1;
-    TORCH_CHECK(x.size(2 + d) + 2 * padding >= span, kOp, ": the kernel (", w.size(2), "x", w.size(3),
-                ", dilation ", dilation, ") is larger than the padded input (", x.size(2), "x", x.size(3), " + 2*", padding, ").");
+    TORCH_CHECK(x.size(2 + d) + 2 * padding >= span, kOp, ": the kernel (", w.size(2), "x",
+                w.size(3), ", dilation ", dilation, ") is larger than the padded input (",
+                x.size(2), "x", x.size(3), " + 2*", padding, ").");
   }
   return {stride, padding, dilation, groups};
 }
 
-// The output's memory format: channels-last when x is (and not also contiguous), as the fake kernel says.
+// The output's memory format: channels-last when x is (and not also contiguous), as the fake kernel
+// says.
 at::MemoryFormat output_format(const at::Tensor& x) {
-  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous() ? at::MemoryFormat::ChannelsLast
-                                                                                           : at::MemoryFormat::Contiguous;
+  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous()
+             ? at::MemoryFormat::ChannelsLast
+             : at::MemoryFormat::Contiguous;
 }
 
-// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output format.
-at::Tensor convolve(const at::Tensor& x, const at::Tensor& w, const Geometry& g, const at::Tensor& bias = at::Tensor()) {
-  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
-  at::Tensor z = at::convolution(x, w, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p, d,
-                                 false, op, g.groups);
+// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output
+// format.
+at::Tensor convolve(const at::Tensor& x, const at::Tensor& w, const Geometry& g,
+                    const at::Tensor& bias = at::Tensor()) {
+  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding},
+                d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
+  at::Tensor z =
+      at::convolution(x, w, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p,
+                      d, false, op, g.groups);
   return z.contiguous(output_format(x));
 }
 
-// dx, dw (ATen's convolution_backward) and the bias gradient from gz, the gradient of the pre-activation.
-std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const at::Tensor& x, const at::Tensor& w,
-                                         const Geometry& g, std::array<bool, 2> output_mask, bool has_bias) {
-  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
+// dx, dw (ATen's convolution_backward) and the bias gradient from gz, the gradient of the
+// pre-activation.
+std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const at::Tensor& x,
+                                                     const at::Tensor& w, const Geometry& g,
+                                                     std::array<bool, 2> output_mask,
+                                                     bool has_bias) {
+  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding},
+                d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
   const at::Tensor none = at::empty({0}, x.options());
   at::Tensor dx, dw;
   if (output_mask[0] || output_mask[1]) {
@@ -101,14 +118,15 @@ std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const
   return {dx, dw};
 }
 
-// y = f(z + bias[channel]) over a dense [N, C, H, W] buffer in either layout; z keeps the pre-activation when
-// `keep` (y may be z).
+// y = f(z + bias[channel]) over a dense [N, C, H, W] buffer in either layout; z keeps the
+// pre-activation when `keep` (y may be z).
 template <typename scalar_t, typename F>
-void channel_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t N, int64_t C, int64_t HW, bool channels_last,
-                      bool keep, const F& f) {
+void channel_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t N, int64_t C,
+                      int64_t HW, bool channels_last, bool keep, const F& f) {
   using Vec = Vectorized<scalar_t>;
   constexpr int64_t W = Vec::size();
-  // A run is a stretch of one bias value (a plane, NCHW) or of all the channels (a pixel, channels-last).
+  // A run is a stretch of one bias value (a plane, NCHW) or of all the channels (a pixel,
+  // channels-last).
   const int64_t runs = channels_last ? N * HW : N * C, len = channels_last ? C : HW;
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(len, 1));
   at::parallel_for(0, runs, grain, [&](int64_t begin, int64_t end) {
@@ -139,78 +157,83 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
 at::Tensor cf_conv_cpu(const at::Tensor& x, const at::Tensor& w, int64_t stride, int64_t padding) {
   const ActId act_id = kAct_sigmoid;
   const Geometry g = check_inputs(x, w, stride, padding, 1, 1);
-  // oneDNN adds the bias inside the convolution at no cost: the pass after it applies the activation only.
+  // oneDNN adds the bias inside the convolution at no cost: the pass after it applies the
+  // activation only.
   at::Tensor z = convolve(x, w, g, at::Tensor());
   const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if (act_id != kActNone && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(z.scalar_type(), "cf_conv",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_SWITCH(
+        z.scalar_type(), "cf_conv", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.size(0), z.size(1),
-                                     z.size(2) * z.size(3), channels_last, keep, [](auto v) { return act_sigmoid(v); });
+          switch (act_id) {
+            case kAct_sigmoid: {
+              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
+                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
+                                         keep, [](auto v) { return act_sigmoid(v); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.size(0), z.size(1),
-                                     z.size(2) * z.size(3), channels_last, keep, [](auto v) { return act_sigmoid(v); });
+          switch (act_id) {
+            case kAct_sigmoid: {
+              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
+                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
+                                         keep, [](auto v) { return act_sigmoid(v); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return y;
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& w, const at::Tensor& saved, int64_t stride, int64_t padding, std::array<bool, 2> output_mask) {
+std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cpu(const at::Tensor& grad_y,
+                                                        const at::Tensor& x, const at::Tensor& w,
+                                                        const at::Tensor& saved, int64_t stride,
+                                                        int64_t padding,
+                                                        std::array<bool, 2> output_mask) {
   const ActId act_id = kAct_sigmoid;
   const Geometry g = check_inputs(x, w, stride, padding, 1, 1);
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x);
-  TORCH_CHECK(grad_y.dim() == 4 && grad_y.size(0) == x.size(0) &&
-                  grad_y.size(1) == w.size(0),
-              kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
+  TORCH_CHECK(grad_y.dim() == 4 && grad_y.size(0) == x.size(0) && grad_y.size(1) == w.size(0), kOp,
+              "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
 
   const at::MemoryFormat fmt = output_format(x);
   at::Tensor gz = grad_y.contiguous(fmt);
   if (act_id != kActNone) {
-    TORCH_CHECK(saved.sizes() == gz.sizes(), kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (shape ", gz.sizes(), "); got ", saved.sizes());
+    TORCH_CHECK(saved.sizes() == gz.sizes(), kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (shape ",
+                gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(gz.scalar_type(), "cf_conv_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(), s.const_data_ptr<scalar_t>(),
-                                  gz.numel(), [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
+    AT_DISPATCH_SWITCH(
+        gz.scalar_type(), "cf_conv_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                                      s.const_data_ptr<scalar_t>(), gz.numel(),
+                                      [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(), s.const_data_ptr<scalar_t>(),
-                                  gz.numel(), [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                                      s.const_data_ptr<scalar_t>(), gz.numel(),
+                                      [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
     gz = out;
   }
   return operand_gradients(gz, x, w, g, output_mask, false);

@@ -2,10 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // cf_conv (conv, CUDA): sigmoid(conv2d(x, w)) with stride 2 and padding 1 by default, no bias.
-// The convolution is ATen's (cuDNN) without its bias; ONE pass then adds the bias per channel and applies
-// the activation (16-byte loads and stores where a pack stays within one plane, NCHW, or one pixel,
-// channels-last), in place unless the backward needs the pre-activation. The backward: one pass for the
-// epilogue's gradient, then ATen's convolution_backward. All on the current stream of the inputs' device.
+// The convolution is ATen's (cuDNN) without its bias; ONE pass then adds the bias per channel and
+// applies the activation (16-byte loads and stores where a pack stays within one plane, NCHW, or
+// one pixel, channels-last), in place unless the backward needs the pre-activation. The backward:
+// one pass for the epilogue's gradient, then ATen's convolution_backward. All on the current stream
+// of the inputs' device.
 #include "grimoire_cuda.cuh"
 
 #include <ATen/Dispatch.h>
@@ -30,10 +31,10 @@ constexpr const char* kDtypes = "float32, float16";
 constexpr int kThreads = 256;
 
 enum ActId : int { kAct_sigmoid = 0 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
-constexpr bool kActReadsPreact[] = { false };
+constexpr bool kActReadsPreact[] = {false};
 
 // sigmoid: its forward over the pre-activation z, and g * d/dz over the output y.
 template <typename V>
@@ -47,11 +48,15 @@ __device__ __forceinline__ V act_sigmoid_grad(const V& g, const V& y) {
 
 struct Fwd_sigmoid {
   template <typename V>
-  __device__ __forceinline__ V operator()(V z) const { return act_sigmoid<V>(z); }
+  __device__ __forceinline__ V operator()(V z) const {
+    return act_sigmoid<V>(z);
+  }
 };
 struct Grad_sigmoid {
   template <typename V>
-  __device__ __forceinline__ V operator()(V g, V s) const { return act_sigmoid_grad<V>(g, s); }
+  __device__ __forceinline__ V operator()(V g, V s) const {
+    return act_sigmoid_grad<V>(g, s);
+  }
 };
 
 struct Geometry {
@@ -60,44 +65,60 @@ struct Geometry {
 
 Geometry check_inputs(const at::Tensor& x, const at::Tensor& w, int64_t stride, int64_t padding,
                       int64_t dilation, int64_t groups) {
-  grimoire::check_dtype(kOp, "x", x.scalar_type(), { at::ScalarType::Float, at::ScalarType::Half }, kDtypes);
+  grimoire::check_dtype(kOp, "x", x.scalar_type(), {at::ScalarType::Float, at::ScalarType::Half},
+                        kDtypes);
   grimoire::check_same_device(kOp, "w", w, "x", x);
   grimoire::check_same_dtype(kOp, "w", w, "x", x);
-  TORCH_CHECK(x.dim() == 4, kOp, ": x must be [N, C, H, W]; got shape ", x.sizes(), ". Add a batch dim with .unsqueeze(0).");
-  TORCH_CHECK(w.dim() == 4, kOp, ": w must be [C_out, C_in / groups, kH, kW]; got shape ", w.sizes(), ".");
+  TORCH_CHECK(x.dim() == 4, kOp, ": x must be [N, C, H, W]; got shape ", x.sizes(),
+              ". Add a batch dim with .unsqueeze(0).");
+  TORCH_CHECK(w.dim() == 4, kOp, ": w must be [C_out, C_in / groups, kH, kW]; got shape ",
+              w.sizes(), ".");
   TORCH_CHECK(stride >= 1 && dilation >= 1 && padding >= 0 && groups >= 1, kOp,
-              ": need stride >= 1, dilation >= 1, padding >= 0 and groups >= 1; got stride=", stride, ", padding=", padding,
-              ", dilation=", dilation, ", groups=", groups, ".");
+              ": need stride >= 1, dilation >= 1, padding >= 0 and groups >= 1; got stride=",
+              stride, ", padding=", padding, ", dilation=", dilation, ", groups=", groups, ".");
   TORCH_CHECK(x.size(1) % groups == 0 && w.size(0) % groups == 0, kOp, ": groups=", groups,
-              " must divide the input channels (", x.size(1), ") and the output channels (", w.size(0), ").");
-  TORCH_CHECK(w.size(1) * groups == x.size(1), kOp, ": w has ", w.size(1), " input channels per group (shape ",
-              w.sizes(), ") but x has ", x.size(1), " channels in ", groups, " group(s); they must match.");
+              " must divide the input channels (", x.size(1), ") and the output channels (",
+              w.size(0), ").");
+  TORCH_CHECK(w.size(1) * groups == x.size(1), kOp, ": w has ", w.size(1),
+              " input channels per group (shape ", w.sizes(), ") but x has ", x.size(1),
+              " channels in ", groups, " group(s); they must match.");
   for (int d = 0; d < 2; ++d) {
     const int64_t span = dilation * (w.size(2 + d) - 1) + 1;
-    TORCH_CHECK(x.size(2 + d) + 2 * padding >= span, kOp, ": the kernel (", w.size(2), "x", w.size(3),
-                ", dilation ", dilation, ") is larger than the padded input (", x.size(2), "x", x.size(3), " + 2*", padding, ").");
+    TORCH_CHECK(x.size(2 + d) + 2 * padding >= span, kOp, ": the kernel (", w.size(2), "x",
+                w.size(3), ", dilation ", dilation, ") is larger than the padded input (",
+                x.size(2), "x", x.size(3), " + 2*", padding, ").");
   }
   return {stride, padding, dilation, groups};
 }
 
-// The output's memory format: channels-last when x is (and not also contiguous), as the fake kernel says.
+// The output's memory format: channels-last when x is (and not also contiguous), as the fake kernel
+// says.
 at::MemoryFormat output_format(const at::Tensor& x) {
-  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous() ? at::MemoryFormat::ChannelsLast
-                                                                                           : at::MemoryFormat::Contiguous;
+  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous()
+             ? at::MemoryFormat::ChannelsLast
+             : at::MemoryFormat::Contiguous;
 }
 
-// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output format.
-at::Tensor convolve(const at::Tensor& x, const at::Tensor& w, const Geometry& g, const at::Tensor& bias = at::Tensor()) {
-  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
-  at::Tensor z = at::convolution(x, w, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p, d,
-                                 false, op, g.groups);
+// The convolution (with `bias` when given: the CPU's oneDNN adds it for free), dense in the output
+// format.
+at::Tensor convolve(const at::Tensor& x, const at::Tensor& w, const Geometry& g,
+                    const at::Tensor& bias = at::Tensor()) {
+  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding},
+                d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
+  at::Tensor z =
+      at::convolution(x, w, bias.defined() ? std::optional<at::Tensor>(bias) : std::nullopt, s, p,
+                      d, false, op, g.groups);
   return z.contiguous(output_format(x));
 }
 
-// dx, dw (ATen's convolution_backward) and the bias gradient from gz, the gradient of the pre-activation.
-std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const at::Tensor& x, const at::Tensor& w,
-                                         const Geometry& g, std::array<bool, 2> output_mask, bool has_bias) {
-  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding}, d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
+// dx, dw (ATen's convolution_backward) and the bias gradient from gz, the gradient of the
+// pre-activation.
+std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const at::Tensor& x,
+                                                     const at::Tensor& w, const Geometry& g,
+                                                     std::array<bool, 2> output_mask,
+                                                     bool has_bias) {
+  const int64_t s[2] = {g.stride, g.stride}, p[2] = {g.padding, g.padding},
+                d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
   const at::Tensor none = at::empty({0}, x.options());
   at::Tensor dx, dw;
   if (output_mask[0] || output_mask[1]) {
@@ -113,22 +134,25 @@ std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const
 
 int blocks_for(int64_t work) {
   const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
 }
 
-// y = f(z + bias[channel]); VEC elements a thread, never crossing a plane (NCHW: VEC | HW) or a pixel
-// (channels-last: VEC | C). z keeps the pre-activation when `keep` (y may be z).
+// y = f(z + bias[channel]); VEC elements a thread, never crossing a plane (NCHW: VEC | HW) or a
+// pixel (channels-last: VEC | C). z keeps the pre-activation when `keep` (y may be z).
 template <typename scalar_t, int VEC, bool CHANNELS_LAST, typename F>
-__global__ void channel_epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias, int64_t numel,
-                                        int64_t C, int64_t HW, bool keep, F f) {
+__global__ void channel_epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias,
+                                        int64_t numel, int64_t C, int64_t HW, bool keep, F f) {
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = p * VEC;
     const PackT zv = *reinterpret_cast<const PackT*>(z + i);
     PackT pre, out;
-    const acc_t plane_bias = (!CHANNELS_LAST && bias != nullptr) ? static_cast<acc_t>(bias[(i / HW) % C]) : acc_t(0);
+    const acc_t plane_bias =
+        (!CHANNELS_LAST && bias != nullptr) ? static_cast<acc_t>(bias[(i / HW) % C]) : acc_t(0);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
       acc_t b = plane_bias;
@@ -152,7 +176,8 @@ __global__ void gradient_kernel(scalar_t* __restrict__ gz, const scalar_t* __res
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const PackT gv = *reinterpret_cast<const PackT*>(g + p * VEC);
     const PackT sv = *reinterpret_cast<const PackT*>(s + p * VEC);
     PackT out;
@@ -168,21 +193,25 @@ template <typename scalar_t>
 constexpr int kVec = 16 / sizeof(scalar_t);
 
 template <typename scalar_t, typename F>
-void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t numel, int64_t C, int64_t HW, bool channels_last,
-                  bool keep, F f) {
+void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t numel, int64_t C,
+                  int64_t HW, bool channels_last, bool keep, F f) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
   const bool aligned = grimoire::aligned16(z) && grimoire::aligned16(y);
   if (channels_last) {
     if (aligned && C % V == 0) {
-      channel_epilogue_kernel<scalar_t, V, true><<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
+      channel_epilogue_kernel<scalar_t, V, true>
+          <<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
     } else {
-      channel_epilogue_kernel<scalar_t, 1, true><<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
+      channel_epilogue_kernel<scalar_t, 1, true>
+          <<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
     }
   } else if (aligned && HW % V == 0) {
-    channel_epilogue_kernel<scalar_t, V, false><<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
+    channel_epilogue_kernel<scalar_t, V, false>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
   } else {
-    channel_epilogue_kernel<scalar_t, 1, false><<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
+    channel_epilogue_kernel<scalar_t, 1, false>
+        <<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, C, HW, keep, f);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -191,8 +220,10 @@ template <typename scalar_t, typename F>
 void run_gradient(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t numel, F f) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
-  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) && grimoire::aligned16(s)) {
-    gradient_kernel<scalar_t, V><<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
+  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) &&
+      grimoire::aligned16(s)) {
+    gradient_kernel<scalar_t, V>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
   } else {
     gradient_kernel<scalar_t, 1><<<blocks_for(numel), kThreads, 0, stream>>>(gz, g, s, numel, f);
   }
@@ -209,73 +240,75 @@ at::Tensor cf_conv_cuda(const at::Tensor& x, const at::Tensor& w, int64_t stride
   const at::Tensor bias_c = at::Tensor();
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if ((act_id != kActNone || bias_c.defined()) && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(z.scalar_type(), "cf_conv",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_SWITCH(
+        z.scalar_type(), "cf_conv", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.numel(), z.size(1),
-                                 z.size(2) * z.size(3), channels_last, keep, Fwd_sigmoid{});
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
+                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
+                                     keep, Fwd_sigmoid{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.numel(), z.size(1),
-                                 z.size(2) * z.size(3), channels_last, keep, Fwd_sigmoid{});
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
+                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
+                                     keep, Fwd_sigmoid{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return y;
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x, const at::Tensor& w, const at::Tensor& saved, int64_t stride, int64_t padding, std::array<bool, 2> output_mask) {
+std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cuda(const at::Tensor& grad_y,
+                                                         const at::Tensor& x, const at::Tensor& w,
+                                                         const at::Tensor& saved, int64_t stride,
+                                                         int64_t padding,
+                                                         std::array<bool, 2> output_mask) {
   const ActId act_id = kAct_sigmoid;
   const Geometry g = check_inputs(x, w, stride, padding, 1, 1);
   grimoire::check_same_device(kOp, "grad_y", grad_y, "x", x);
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x);
-  TORCH_CHECK(grad_y.dim() == 4 && grad_y.size(0) == x.size(0) &&
-                  grad_y.size(1) == w.size(0),
-              kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
+  TORCH_CHECK(grad_y.dim() == 4 && grad_y.size(0) == x.size(0) && grad_y.size(1) == w.size(0), kOp,
+              "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
 
   const c10::cuda::CUDAGuard guard(x.device());
   const at::MemoryFormat fmt = output_format(x);
   at::Tensor gz = grad_y.contiguous(fmt);
   if (act_id != kActNone && gz.numel() > 0) {
-    TORCH_CHECK(saved.sizes() == gz.sizes(), kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (shape ", gz.sizes(), "); got ", saved.sizes());
+    TORCH_CHECK(saved.sizes() == gz.sizes(), kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (shape ",
+                gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(gz.scalar_type(), "cf_conv_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(), s.const_data_ptr<scalar_t>(),
-                                 gz.numel(), Grad_sigmoid{});
+    AT_DISPATCH_SWITCH(
+        gz.scalar_type(), "cf_conv_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(), s.const_data_ptr<scalar_t>(),
-                                 gz.numel(), Grad_sigmoid{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
     gz = out;
   }
   return operand_gradients(gz, x, w, g, output_mask, false);

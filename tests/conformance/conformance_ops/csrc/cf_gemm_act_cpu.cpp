@@ -2,10 +2,11 @@
 // Change the spec or templates/ and run `grimoire generate`.
 //
 // cf_gemm_act (gemm, CPU): act(a @ b + bias), the activation chosen per call.
-// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over that
-// buffer then adds the bias and applies the activation in place (keeping the pre-activation for the backward, which needs it).
-// The backward's epilogue gradient (derived in Prolog from the activation's expression) is one pass over
-// the incoming gradient; the operand gradients are BLAS matmuls of its result.
+// The product is ATen's BLAS matmul into a fresh [M, N] buffer; ONE vectorized, parallel pass over
+// that buffer then adds the bias and applies the activation in place (keeping the pre-activation
+// for the backward, which needs it). The backward's epilogue gradient (derived in Prolog from the
+// activation's expression) is one pass over the incoming gradient; the operand gradients are BLAS
+// matmuls of its result.
 //   sigmoid: d/dz as g * (((g * y) * (V(1) - y)))
 //   tanh: d/dz as g * ((g * (V(1) - (y * y))))
 //   silu: d/dz as g * ((g * (tmp_0 + (z * (tmp_0 * (V(1) - tmp_0))))))
@@ -31,10 +32,10 @@ constexpr const char* kOp = "cf_gemm_act";
 constexpr const char* kDtypes = "float32, float64";
 
 enum ActId : int { kAct_sigmoid = 0, kAct_tanh = 1, kAct_silu = 2 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
-constexpr bool kActReadsPreact[] = { false, false, true };
+constexpr bool kActReadsPreact[] = {false, false, true};
 
 ActId parse_act(c10::string_view act) {
   if (act == "sigmoid") {
@@ -84,11 +85,13 @@ struct Dims {
 };
 
 Dims check_inputs(const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias) {
-  grimoire::check_dtype(kOp, "a", a.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  grimoire::check_dtype(kOp, "a", a.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   grimoire::check_same_device(kOp, "b", b, "a", a);
   grimoire::check_same_dtype(kOp, "b", b, "a", a);
-  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp, ": a and b must be matrices ([M, K] and [K, N]); got shapes ",
-              a.sizes(), " and ", b.sizes(), ".");
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp,
+              ": a and b must be matrices ([M, K] and [K, N]); got shapes ", a.sizes(), " and ",
+              b.sizes(), ".");
   TORCH_CHECK(b.size(0) == a.size(1), kOp, ": a is ", a.sizes(), " and b is ", b.sizes(),
               ": the inner sizes (K) must match.");
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
@@ -96,7 +99,8 @@ Dims check_inputs(const at::Tensor& a, const at::Tensor& b, const std::optional<
     const at::Tensor& b_ = *bias;
     grimoire::check_same_device(kOp, "bias", b_, "a", a);
     grimoire::check_same_dtype(kOp, "bias", b_, "a", a);
-    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N, "] (out_features); got ", b_.sizes(), ".");
+    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N,
+                "] (out_features); got ", b_.sizes(), ".");
   }
   return {M, N, K};
 }
@@ -108,10 +112,11 @@ std::vector<int64_t> output_shape(const at::Tensor& a, int64_t N) {
   return shape;
 }
 
-// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps the
-// pre-activation when `keep` (y may be z itself).
+// Rows of z ([M, N], contiguous) get the bias added and the activation applied: into y, and z keeps
+// the pre-activation when `keep` (y may be z itself).
 template <typename scalar_t, typename F>
-void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep, const F& f) {
+void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep,
+                   const F& f) {
   using Vec = Vectorized<scalar_t>;
   constexpr int64_t W = Vec::size();
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1));
@@ -134,7 +139,8 @@ void epilogue_rows(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, in
   });
 }
 
-// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient reads.
+// gz = g * d(act)/dz over contiguous buffers of `numel` elements, `s` being what the gradient
+// reads.
 template <typename scalar_t, typename F>
 void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t numel, const F& f) {
   at::parallel_for(0, numel, 32768, [&](int64_t begin, int64_t end) {
@@ -142,7 +148,9 @@ void gradient_pass(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t n
   });
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cpu(const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias, c10::string_view act) {
+std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cpu(const at::Tensor& a, const at::Tensor& b,
+                                                   const std::optional<at::Tensor>& bias,
+                                                   c10::string_view act) {
   const ActId act_id = parse_act(act);
   const Dims d = check_inputs(a, b, bias);
   const std::vector<int64_t> shape = output_shape(a, d.N);
@@ -150,64 +158,67 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cpu(const at::Tensor& a, const at
   at::Tensor z = at::mm(a.reshape({d.M, d.K}), b);
   const bool keep = kActReadsPreact[act_id];
   at::Tensor y = keep ? at::empty_like(z) : z;
-  const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
+  const at::Tensor bias_c =
+      ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(z.scalar_type(), "cf_gemm_act",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_SWITCH(
+        z.scalar_type(), "cf_gemm_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_sigmoid(v); });
+          switch (act_id) {
+            case kAct_sigmoid: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_sigmoid(v); });
 
-      break;
-    }
-    case kAct_tanh: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_tanh(v); });
+              break;
+            }
+            case kAct_tanh: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_tanh(v); });
 
-      break;
-    }
-    case kAct_silu: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_silu(v); });
+              break;
+            }
+            case kAct_silu: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_silu(v); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-  switch (act_id) {
-    case kAct_sigmoid: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_sigmoid(v); });
+          switch (act_id) {
+            case kAct_sigmoid: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_sigmoid(v); });
 
-      break;
-    }
-    case kAct_tanh: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_tanh(v); });
+              break;
+            }
+            case kAct_tanh: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_tanh(v); });
 
-      break;
-    }
-    case kAct_silu: {
-          epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M, d.N, keep,
-                                  [](auto v) { return act_silu(v); });
+              break;
+            }
+            case kAct_silu: {
+              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
+                                      d.N, keep, [](auto v) { return act_silu(v); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return {y.view(shape), keep ? z.view(shape) : at::empty({0}, z.options())};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(const at::Tensor& grad_y, const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias, const at::Tensor& saved, c10::string_view act, std::array<bool, 3> output_mask) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(
+    const at::Tensor& grad_y, const at::Tensor& a, const at::Tensor& b,
+    const std::optional<at::Tensor>& bias, const at::Tensor& saved, c10::string_view act,
+    std::array<bool, 3> output_mask) {
   const ActId act_id = parse_act(act);
   const Dims d = check_inputs(a, b, bias);
-  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
+  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(),
+              ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "a", a);
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "a", a);
 
@@ -216,56 +227,61 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(const at
   if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (",
+                d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(g2.scalar_type(), "cf_gemm_act_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_sigmoid_grad(g, s); });
+    AT_DISPATCH_SWITCH(
+        g2.scalar_type(), "cf_gemm_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_sigmoid_grad(g, s); });
 
-      break;
-    }
-    case kAct_tanh: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_tanh_grad(g, s); });
+              break;
+            }
+            case kAct_tanh: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_tanh_grad(g, s); });
 
-      break;
-    }
-    case kAct_silu: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_silu_grad(g, s); });
+              break;
+            }
+            case kAct_silu: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_silu_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_sigmoid_grad(g, s); });
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_sigmoid_grad(g, s); });
 
-      break;
-    }
-    case kAct_tanh: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_tanh_grad(g, s); });
+              break;
+            }
+            case kAct_tanh: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_tanh_grad(g, s); });
 
-      break;
-    }
-    case kAct_silu: {
-          gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                  g2.numel(), [](auto g, auto s) { return act_silu_grad(g, s); });
+              break;
+            }
+            case kAct_silu: {
+              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
+                                      [](auto g, auto s) { return act_silu_grad(g, s); });
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());
@@ -273,7 +289,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(const at
   at::Tensor d_b = output_mask[1] ? at::mm(a2.t(), gz) : none;
   at::Tensor d_bias = output_mask[2] && (bias.has_value() && bias->defined()) ? gz.sum(0) : none;
   return {d_a, d_b, d_bias};
-
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 //
 // cf_gemm_act (gemm, CUDA): act(a @ b + bias), the activation chosen per call.
 // Forward, by the backend selected with generated_ops.gemm_backend():
-//   "cublaslt" (default): cuBLASLt with the activation's epilogue (sigmoid: BIAS, then one pass; tanh: BIAS, then one pass; silu: BIAS, then one pass),
+//   "cublaslt" (default): cuBLASLt with the activation's epilogue (sigmoid: BIAS, then one pass;
+//   tanh: BIAS, then one pass; silu: BIAS, then one pass),
 //     the bias folded in, the pre-activation written as GELU_AUX's aux where the backward needs it;
-//   "mma": the generated tensor-core kernel (grimoire_mma.cuh, mma.sync, fp32 accumulation) with the bias and
+//   "mma": the generated tensor-core kernel (grimoire_mma.cuh, mma.sync, fp32 accumulation) with
+//   the bias and
 //     activation applied to its accumulators, for float16/bfloat16 operands it supports.
 // Anything else (float64, shapes or alignments neither takes) is at::mm plus one epilogue pass.
 // Backward: one pass g * act'(...) over the incoming gradient, then cuBLAS matmuls of its result.
@@ -40,10 +42,10 @@ constexpr const char* kOp = "cf_gemm_act";
 constexpr const char* kDtypes = "float32, bfloat16";
 
 enum ActId : int { kAct_sigmoid = 0, kAct_tanh = 1, kAct_silu = 2 };
-// What the backward of each activation reads: true for the pre-activation z, false for the output y.
-// The id of the identity (no activation), -1 when the op has none.
+// What the backward of each activation reads: true for the pre-activation z, false for the output
+// y. The id of the identity (no activation), -1 when the op has none.
 constexpr int kActNone = -1;
-constexpr bool kActReadsPreact[] = { false, false, true };
+constexpr bool kActReadsPreact[] = {false, false, true};
 
 ActId parse_act(c10::string_view act) {
   if (act == "sigmoid") {
@@ -89,27 +91,39 @@ __device__ __forceinline__ V act_silu_grad(const V& g, const V& z) {
 
 struct Fwd_sigmoid {
   template <typename V>
-  __device__ __forceinline__ V operator()(V z) const { return act_sigmoid<V>(z); }
+  __device__ __forceinline__ V operator()(V z) const {
+    return act_sigmoid<V>(z);
+  }
 };
 struct Grad_sigmoid {
   template <typename V>
-  __device__ __forceinline__ V operator()(V g, V s) const { return act_sigmoid_grad<V>(g, s); }
+  __device__ __forceinline__ V operator()(V g, V s) const {
+    return act_sigmoid_grad<V>(g, s);
+  }
 };
 struct Fwd_tanh {
   template <typename V>
-  __device__ __forceinline__ V operator()(V z) const { return act_tanh<V>(z); }
+  __device__ __forceinline__ V operator()(V z) const {
+    return act_tanh<V>(z);
+  }
 };
 struct Grad_tanh {
   template <typename V>
-  __device__ __forceinline__ V operator()(V g, V s) const { return act_tanh_grad<V>(g, s); }
+  __device__ __forceinline__ V operator()(V g, V s) const {
+    return act_tanh_grad<V>(g, s);
+  }
 };
 struct Fwd_silu {
   template <typename V>
-  __device__ __forceinline__ V operator()(V z) const { return act_silu<V>(z); }
+  __device__ __forceinline__ V operator()(V z) const {
+    return act_silu<V>(z);
+  }
 };
 struct Grad_silu {
   template <typename V>
-  __device__ __forceinline__ V operator()(V g, V s) const { return act_silu_grad<V>(g, s); }
+  __device__ __forceinline__ V operator()(V g, V s) const {
+    return act_silu_grad<V>(g, s);
+  }
 };
 
 // The product's sizes: a is [M, K], b [K, N].
@@ -118,11 +132,13 @@ struct Dims {
 };
 
 Dims check_inputs(const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias) {
-  grimoire::check_dtype(kOp, "a", a.scalar_type(), { at::ScalarType::Float, at::ScalarType::BFloat16 }, kDtypes);
+  grimoire::check_dtype(kOp, "a", a.scalar_type(),
+                        {at::ScalarType::Float, at::ScalarType::BFloat16}, kDtypes);
   grimoire::check_same_device(kOp, "b", b, "a", a);
   grimoire::check_same_dtype(kOp, "b", b, "a", a);
-  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp, ": a and b must be matrices ([M, K] and [K, N]); got shapes ",
-              a.sizes(), " and ", b.sizes(), ".");
+  TORCH_CHECK(a.dim() == 2 && b.dim() == 2, kOp,
+              ": a and b must be matrices ([M, K] and [K, N]); got shapes ", a.sizes(), " and ",
+              b.sizes(), ".");
   TORCH_CHECK(b.size(0) == a.size(1), kOp, ": a is ", a.sizes(), " and b is ", b.sizes(),
               ": the inner sizes (K) must match.");
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
@@ -130,7 +146,8 @@ Dims check_inputs(const at::Tensor& a, const at::Tensor& b, const std::optional<
     const at::Tensor& b_ = *bias;
     grimoire::check_same_device(kOp, "bias", b_, "a", a);
     grimoire::check_same_dtype(kOp, "bias", b_, "a", a);
-    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N, "] (out_features); got ", b_.sizes(), ".");
+    TORCH_CHECK(b_.dim() == 1 && b_.size(0) == N, kOp, ": bias must have shape [", N,
+                "] (out_features); got ", b_.sizes(), ".");
   }
   return {M, N, K};
 }
@@ -146,18 +163,20 @@ constexpr int kThreads = 256;
 
 int blocks_for(int64_t work) {
   const int64_t most = int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, most)));
 }
 
-// z [M, N] row-major: y = f(z + bias); z keeps the pre-activation when `keep` (y may be z). VEC elements a
-// thread, VEC dividing N so that a pack never crosses a row.
+// z [M, N] row-major: y = f(z + bias); z keeps the pre-activation when `keep` (y may be z). VEC
+// elements a thread, VEC dividing N so that a pack never crosses a row.
 template <typename scalar_t, int VEC, typename F>
-__global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias, int64_t numel,
-                                int64_t N, bool keep, F f) {
+__global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __restrict__ bias,
+                                int64_t numel, int64_t N, bool keep, F f) {
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = p * VEC;
     const PackT zv = *reinterpret_cast<const PackT*>(z + i);
     PackT bv;
@@ -167,7 +186,8 @@ __global__ void epilogue_kernel(scalar_t* z, scalar_t* y, const scalar_t* __rest
     PackT pre, out;
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const acc_t v = static_cast<acc_t>(zv.v[k]) + (bias != nullptr ? static_cast<acc_t>(bv.v[k]) : acc_t(0));
+      const acc_t v =
+          static_cast<acc_t>(zv.v[k]) + (bias != nullptr ? static_cast<acc_t>(bv.v[k]) : acc_t(0));
       pre.v[k] = static_cast<scalar_t>(v);
       out.v[k] = static_cast<scalar_t>(f(v));
     }
@@ -185,7 +205,8 @@ __global__ void gradient_kernel(scalar_t* __restrict__ gz, const scalar_t* __res
   using acc_t = at::opmath_type<scalar_t>;
   using PackT = grimoire::Pack<scalar_t, VEC>;
   const int64_t packs = numel / VEC;
-  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs; p += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t p = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; p < packs;
+       p += int64_t(gridDim.x) * blockDim.x) {
     const PackT gv = *reinterpret_cast<const PackT*>(g + p * VEC);
     const PackT sv = *reinterpret_cast<const PackT*>(s + p * VEC);
     PackT out;
@@ -201,18 +222,22 @@ template <typename scalar_t>
 constexpr int kVec = 16 / sizeof(scalar_t);
 
 template <typename scalar_t, typename F>
-void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep, F f) {
+void run_epilogue(scalar_t* z, scalar_t* y, const scalar_t* bias, int64_t M, int64_t N, bool keep,
+                  F f) {
   const int64_t numel = M * N;
   if (numel == 0) {
     return;
   }
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
-  const bool vec = N % V == 0 && grimoire::aligned16(z) && grimoire::aligned16(y) && (bias == nullptr || grimoire::aligned16(bias));
+  const bool vec = N % V == 0 && grimoire::aligned16(z) && grimoire::aligned16(y) &&
+                   (bias == nullptr || grimoire::aligned16(bias));
   if (vec) {
-    epilogue_kernel<scalar_t, V><<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
+    epilogue_kernel<scalar_t, V>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
   } else {
-    epilogue_kernel<scalar_t, 1><<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
+    epilogue_kernel<scalar_t, 1>
+        <<<blocks_for(numel), kThreads, 0, stream>>>(z, y, bias, numel, N, keep, f);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -224,8 +249,10 @@ void run_gradient(scalar_t* gz, const scalar_t* g, const scalar_t* s, int64_t nu
   }
   const auto stream = at::cuda::getCurrentCUDAStream();
   constexpr int V = kVec<scalar_t>;
-  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) && grimoire::aligned16(s)) {
-    gradient_kernel<scalar_t, V><<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
+  if (numel % V == 0 && grimoire::aligned16(gz) && grimoire::aligned16(g) &&
+      grimoire::aligned16(s)) {
+    gradient_kernel<scalar_t, V>
+        <<<blocks_for(numel / V), kThreads, 0, stream>>>(gz, g, s, numel, f);
   } else {
     gradient_kernel<scalar_t, 1><<<blocks_for(numel), kThreads, 0, stream>>>(gz, g, s, numel, f);
   }
@@ -237,8 +264,8 @@ at::Tensor row_major(const at::Tensor& t) {
   return (t.stride(1) == 1 && t.stride(0) >= std::max<int64_t>(1, t.size(1))) ? t : t.contiguous();
 }
 
-// The cuBLASLt epilogue of an activation (none when it has none), with or without the bias, writing the
-// pre-activation to aux when the backward reads it.
+// The cuBLASLt epilogue of an activation (none when it has none), with or without the bias, writing
+// the pre-activation to aux when the backward reads it.
 template <ActId A>
 bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
   using E = grimoire::cublaslt::Epilogue;
@@ -255,8 +282,8 @@ bool lt_epilogue(bool has_bias, bool keep, grimoire::cublaslt::Epilogue& out) {
 }
 
 template <typename scalar_t, ActId A, typename F>
-void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& bias, at::Tensor& y, at::Tensor& z,
-                  const Dims& d, bool keep, F f) {
+void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& bias, at::Tensor& y,
+                  at::Tensor& z, const Dims& d, bool keep, F f) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   scalar_t* yp = y.data_ptr<scalar_t>();
   scalar_t* zp = keep ? z.data_ptr<scalar_t>() : nullptr;
@@ -264,31 +291,35 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
   if (d.K > 0) {
     if constexpr (std::is_same_v<scalar_t, at::Half> || std::is_same_v<scalar_t, at::BFloat16>) {
       if (grimoire::gemm_backend() == 1 &&
-          grimoire::mma::supported(d.M, d.N, d.K, a2.stride(0), b2.stride(0), d.N, a2.const_data_ptr(),
-                                   b2.const_data_ptr(), bp, yp, zp)) {
+          grimoire::mma::supported(d.M, d.N, d.K, a2.stride(0), b2.stride(0), d.N,
+                                   a2.const_data_ptr(), b2.const_data_ptr(), bp, yp, zp)) {
         using T = std::conditional_t<std::is_same_v<scalar_t, at::Half>, __half, __nv_bfloat16>;
-        grimoire::mma::gemm<T, false>(
-            reinterpret_cast<const T*>(a2.const_data_ptr()), a2.stride(0),
-            reinterpret_cast<const T*>(b2.const_data_ptr()), b2.stride(0), reinterpret_cast<const T*>(bp),
-            reinterpret_cast<T*>(yp), d.N, reinterpret_cast<T*>(zp), d.M, d.N, d.K, f, stream);
+        grimoire::mma::gemm<T, false>(reinterpret_cast<const T*>(a2.const_data_ptr()), a2.stride(0),
+                                      reinterpret_cast<const T*>(b2.const_data_ptr()), b2.stride(0),
+                                      reinterpret_cast<const T*>(bp), reinterpret_cast<T*>(yp), d.N,
+                                      reinterpret_cast<T*>(zp), d.M, d.N, d.K, f, stream);
         return;
       }
     }
     if constexpr (!std::is_same_v<scalar_t, double>) {
       grimoire::cublaslt::Epilogue e;
       if (lt_epilogue<A>(bp != nullptr, keep, e)) {
-        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
-                                 false, bp, yp, d.N, zp, d.M, d.N, d.K, e, y.options(), stream)) {
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0),
+                                       b2.const_data_ptr(), b2.stride(0), false, bp, yp, d.N, zp,
+                                       d.M, d.N, d.K, e, y.options(), stream)) {
           return;
         }
       } else {
-        // No epilogue computes this activation: cuBLASLt writes the pre-activation, bias added, and one pass
-        // applies the activation (into y, the pre-activation kept in z when the backward reads it).
+        // No epilogue computes this activation: cuBLASLt writes the pre-activation, bias added, and
+        // one pass applies the activation (into y, the pre-activation kept in z when the backward
+        // reads it).
         at::Tensor pre = keep ? z : y;
-        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0), b2.const_data_ptr(), b2.stride(0),
-                                 false, bp, pre.data_ptr(), d.N, nullptr, d.M, d.N, d.K,
-                                 bp != nullptr ? grimoire::cublaslt::Epilogue::Bias : grimoire::cublaslt::Epilogue::Default,
-                                 y.options(), stream)) {
+        if (grimoire::cublaslt::matmul(y.scalar_type(), a2.const_data_ptr(), a2.stride(0),
+                                       b2.const_data_ptr(), b2.stride(0), false, bp, pre.data_ptr(),
+                                       d.N, nullptr, d.M, d.N, d.K,
+                                       bp != nullptr ? grimoire::cublaslt::Epilogue::Bias
+                                                     : grimoire::cublaslt::Epilogue::Default,
+                                       y.options(), stream)) {
           run_epilogue<scalar_t>(pre.data_ptr<scalar_t>(), yp, nullptr, d.M, d.N, false, f);
           return;
         }
@@ -303,7 +334,9 @@ void forward_impl(const at::Tensor& a2, const at::Tensor& b2, const at::Tensor& 
   }
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cuda(const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias, c10::string_view act) {
+std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cuda(const at::Tensor& a, const at::Tensor& b,
+                                                    const std::optional<at::Tensor>& bias,
+                                                    c10::string_view act) {
   const ActId act_id = parse_act(act);
   const Dims d = check_inputs(a, b, bias);
   const c10::cuda::CUDAGuard guard(a.device());
@@ -314,55 +347,58 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cuda(const at::Tensor& a, const a
   if (d.M > 0 && d.N > 0) {
     const at::Tensor a2 = row_major(a.reshape({d.M, d.K}));
     const at::Tensor b2 = row_major(b);
-    const at::Tensor bias_c = ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
-    AT_DISPATCH_SWITCH(y.scalar_type(), "cf_gemm_act",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
+    const at::Tensor bias_c =
+        ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
+    AT_DISPATCH_SWITCH(
+        y.scalar_type(), "cf_gemm_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
 
-      break;
-    }
-    case kAct_tanh: {
-          forward_impl<scalar_t, kAct_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_tanh{});
+              break;
+            }
+            case kAct_tanh: {
+              forward_impl<scalar_t, kAct_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_tanh{});
 
-      break;
-    }
-    case kAct_silu: {
-          forward_impl<scalar_t, kAct_silu>(a2, b2, bias_c, y, z, d, keep, Fwd_silu{});
+              break;
+            }
+            case kAct_silu: {
+              forward_impl<scalar_t, kAct_silu>(a2, b2, bias_c, y, z, d, keep, Fwd_silu{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
 
-      break;
-    }
-    case kAct_tanh: {
-          forward_impl<scalar_t, kAct_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_tanh{});
+              break;
+            }
+            case kAct_tanh: {
+              forward_impl<scalar_t, kAct_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_tanh{});
 
-      break;
-    }
-    case kAct_silu: {
-          forward_impl<scalar_t, kAct_silu>(a2, b2, bias_c, y, z, d, keep, Fwd_silu{});
+              break;
+            }
+            case kAct_silu: {
+              forward_impl<scalar_t, kAct_silu>(a2, b2, bias_c, y, z, d, keep, Fwd_silu{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   return {y.view(shape), keep ? z.view(shape) : z};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(const at::Tensor& grad_y, const at::Tensor& a, const at::Tensor& b, const std::optional<at::Tensor>& bias, const at::Tensor& saved, c10::string_view act, std::array<bool, 3> output_mask) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(
+    const at::Tensor& grad_y, const at::Tensor& a, const at::Tensor& b,
+    const std::optional<at::Tensor>& bias, const at::Tensor& saved, c10::string_view act,
+    std::array<bool, 3> output_mask) {
   const ActId act_id = parse_act(act);
   const Dims d = check_inputs(a, b, bias);
-  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(), ", not the output's");
+  TORCH_CHECK(grad_y.numel() == d.M * d.N, kOp, "_backward: grad_y has shape ", grad_y.sizes(),
+              ", not the output's");
   grimoire::check_same_device(kOp, "grad_y", grad_y, "a", a);
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "a", a);
 
@@ -372,57 +408,56 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(const a
   if (act_id == kActNone) {
     gz = g2;
   } else {
-    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ", kActReadsPreact[act_id] ? "pre-activation" : "output",
-                " of the forward (", d.M * d.N, " elements); got shape ", saved.sizes());
+    TORCH_CHECK(saved.numel() == d.M * d.N, kOp, "_backward: saved must be the ",
+                kActReadsPreact[act_id] ? "pre-activation" : "output", " of the forward (",
+                d.M * d.N, " elements); got shape ", saved.sizes());
     grimoire::check_same_device(kOp, "saved", saved, "a", a);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(g2.scalar_type(), "cf_gemm_act_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_sigmoid{});
+    AT_DISPATCH_SWITCH(
+        g2.scalar_type(), "cf_gemm_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_sigmoid{});
 
-      break;
-    }
-    case kAct_tanh: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_tanh{});
+              break;
+            }
+            case kAct_tanh: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_tanh{});
 
-      break;
-    }
-    case kAct_silu: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_silu{});
+              break;
+            }
+            case kAct_silu: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_silu{});
 
-      break;
-    }
-  }
-        })
-        AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-  switch (act_id) {
-    case kAct_sigmoid: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_sigmoid{});
+              break;
+            }
+          }
+        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
+          switch (act_id) {
+            case kAct_sigmoid: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_sigmoid{});
 
-      break;
-    }
-    case kAct_tanh: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_tanh{});
+              break;
+            }
+            case kAct_tanh: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_tanh{});
 
-      break;
-    }
-    case kAct_silu: {
-          run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(), s2.const_data_ptr<scalar_t>(),
-                                 g2.numel(), Grad_silu{});
+              break;
+            }
+            case kAct_silu: {
+              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_silu{});
 
-      break;
-    }
-  }
-        })
-    );
+              break;
+            }
+          }
+        }));
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());
@@ -430,7 +465,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(const a
   at::Tensor d_b = output_mask[1] ? at::mm(a2.t(), gz) : none;
   at::Tensor d_bias = output_mask[2] && (bias.has_value() && bias->defined()) ? gz.sum(0) : none;
   return {d_a, d_b, d_bias};
-
 }
 
 }  // namespace

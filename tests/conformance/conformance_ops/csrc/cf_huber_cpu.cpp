@@ -28,32 +28,38 @@ constexpr const char* kDtypes = "float32, float64";
 // Rows of at least this many elements per task: below it, threading costs more than it saves.
 constexpr int64_t kGrainElements = 32768;
 
-int64_t grain_rows(int64_t n) { return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1)); }
+int64_t grain_rows(int64_t n) {
+  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(n, 1));
+}
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double delta) {
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target,
+                                         double delta) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   // Rows of no elements still count: their reductions are over an empty set (sum 0, mean NaN, max
   // -inf), as torch's, and a row output has a value for each.
   const int64_t rows = c10::multiply_integers(x0.sizes().slice(0, x0.dim() - 1));
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   grimoire::check_same_dtype(kOp, "target", target, "x", x0);
-  TORCH_CHECK(target.sizes() == x0.sizes(), kOp, ": target has shape ", target.sizes(), " but x has shape ", x0.sizes(), "; they must match.");
+  TORCH_CHECK(target.sizes() == x0.sizes(), kOp, ": target has shape ", target.sizes(),
+              " but x has shape ", x0.sizes(), "; they must match.");
   return {rows, n};
 }
-
 
 void check_reduction(c10::string_view reduction) {
   TORCH_CHECK(reduction == "none" || reduction == "mean" || reduction == "sum", kOp,
               ": reduction must be 'none', 'mean' or 'sum'; got '", std::string(reduction), "'.");
 }
 
-
 template <typename scalar_t>
-void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data, at::opmath_type<scalar_t>* loss_out, double delta) {
+void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data,
+                  at::opmath_type<scalar_t>* loss_out, double delta) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;  // row-level expressions
@@ -61,13 +67,15 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* target_row = target_data + r * n;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(0.5) * delta_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((V(0.5) * delta_s));
+      }();
       {
         const auto f = [&](auto col, auto x, auto target) {
           using V = decltype(col);
@@ -75,15 +83,19 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
-          return std::array<V, 1>{ grimoire::where(grimoire::lt(tmp_1, delta), (V(0.5) * grimoire::square(tmp_0)), (delta * (tmp_1 - tmp_r0))) };
+          return std::array<V, 1>{grimoire::where(grimoire::lt(tmp_1, delta),
+                                                  (V(0.5) * grimoire::square(tmp_0)),
+                                                  (delta * (tmp_1 - tmp_r0)))};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j), grimoire::load(target_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j),
+                           grimoire::load(target_row + j));
           grimoire::store(loss_out + r * n + j, v[0]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(target_row[j]));
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j),
+                           static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(target_row[j]));
           loss_out[r * n + j] = static_cast<opmath_t>(v[0]);
         }
       }
@@ -91,7 +103,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
   });
 }
 
-at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, double delta,
+                        c10::string_view reduction) {
   check_reduction(reduction);
   const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
   const at::Tensor x = x_in.contiguous();
@@ -99,14 +112,16 @@ at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, dou
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
-      })
-  );
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "cf_huber", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        forward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        forward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
+      }));
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
   }
@@ -117,9 +132,10 @@ at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, dou
   return total.to(x0.scalar_type());
 }
 
-
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data, const at::opmath_type<scalar_t>* grad_loss_data, scalar_t* x_out, scalar_t* target_out, double delta) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_t* target_data,
+                   const at::opmath_type<scalar_t>* grad_loss_data, scalar_t* x_out,
+                   scalar_t* target_out, double delta) {
   using opmath_t = at::opmath_type<scalar_t>;
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
@@ -128,8 +144,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -142,25 +158,34 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
           const V tmp_2 = grimoire::sign(tmp_0);
-          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+          return std::array<V, 2>{(grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0,
+                                                               (delta * (tmp_2 - V(0))))),
+                                  (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0),
+                                                               (delta * ((-tmp_2) - V(0)))))};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_loss_row + j), grimoire::load(x_row + j), grimoire::load(target_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_loss_row + j),
+                           grimoire::load(x_row + j), grimoire::load(target_row + j));
           grimoire::store(x_out + r * n + j, v[0]);
           grimoire::store(target_out + r * n + j, v[1]);
         }
         for (; j < n; ++j) {
-          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_loss_row[j]), static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(target_row[j]));
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_loss_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(target_row[j]));
           x_out[r * n + j] = static_cast<scalar_t>(v[0]);
           target_out[r * n + j] = static_cast<scalar_t>(v[1]);
         }
       }
-}
+    }
   });
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_loss_in,
+                                                         const at::Tensor& x_in,
+                                                         const at::Tensor& target_in, double delta,
+                                                         c10::string_view reduction) {
   check_reduction(reduction);
   const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
   const at::Tensor x = x_in.contiguous();
@@ -182,17 +207,20 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
-      })
-  );
-  return { d_x, d_target };
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "cf_huber_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
+            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
+            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
+      }));
+  return {d_x, d_target};
 }
-
 
 }  // namespace
 

@@ -34,52 +34,61 @@ namespace {
 constexpr const char* kOp = "cf_huber";
 constexpr const char* kDtypes = "float32, float64";
 
-using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack (grimoire_rowwise.cuh)
-
-
+using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
+                                    // (grimoire_rowwise.cuh)
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
-std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target, double delta) {
+std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& target,
+                                         double delta) {
   const at::Tensor& x0 = x;
-  TORCH_CHECK(x0.dim() >= 1, kOp, ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. Use x.reshape(1) for a single value.");
-  grimoire::check_dtype(kOp, "x", x0.scalar_type(), { at::ScalarType::Float, at::ScalarType::Double }, kDtypes);
+  TORCH_CHECK(x0.dim() >= 1, kOp,
+              ": x must have at least one dimension (rows of the last dim); got a 0-dim tensor. "
+              "Use x.reshape(1) for a single value.");
+  grimoire::check_dtype(kOp, "x", x0.scalar_type(), {at::ScalarType::Float, at::ScalarType::Double},
+                        kDtypes);
   const int64_t n = x0.size(-1);
   const int64_t rows = n == 0 ? 0 : x0.numel() / n;
   grimoire::check_same_device(kOp, "target", target, "x", x0);
   grimoire::check_same_dtype(kOp, "target", target, "x", x0);
-  TORCH_CHECK(target.sizes() == x0.sizes(), kOp, ": target has shape ", target.sizes(), " but x has shape ", x0.sizes(), "; they must match.");
+  TORCH_CHECK(target.sizes() == x0.sizes(), kOp, ": target has shape ", target.sizes(),
+              " but x has shape ", x0.sizes(), "; they must match.");
   return {rows, n};
 }
-
 
 void check_reduction(c10::string_view reduction) {
   TORCH_CHECK(reduction == "none" || reduction == "mean" || reduction == "sum", kOp,
               ": reduction must be 'none', 'mean' or 'sum'; got '", std::string(reduction), "'.");
 }
 
-
 // The streamed forward (rows the register path cannot hold); packed: every tensor of a row starts
 // 16-byte aligned, so the aligned middle of each row is read as packs.
 template <typename scalar_t, bool kSum>
-__global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double delta, at::opmath_type<scalar_t>* __restrict__ partial_out) {
+__global__ void __launch_bounds__(kStreamThreads)
+    forward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ target_data,
+                   at::opmath_type<scalar_t>* __restrict__ loss_out, double delta,
+                   at::opmath_type<scalar_t>* __restrict__ partial_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
   [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* target_row = target_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(0.5) * delta_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((V(0.5) * delta_s));
+      }();
       {
         const auto f = [&](auto col, auto x, auto target) {
           using V = decltype(col);
@@ -87,18 +96,22 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
-          return std::array<V, 1>{ grimoire::where(grimoire::lt(tmp_1, delta), (V(0.5) * grimoire::square(tmp_0)), (delta * (tmp_1 - tmp_r0))) };
+          return std::array<V, 1>{grimoire::where(grimoire::lt(tmp_1, delta),
+                                                  (V(0.5) * grimoire::square(tmp_0)),
+                                                  (delta * (tmp_1 - tmp_r0)))};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])),
+                           E(static_cast<opmath_t>(target_row[j])));
           if constexpr (kSum) {
             loss_sum += static_cast<opmath_t>(v[0]);
           } else {
             loss_out[r * n + j] = static_cast<opmath_t>(static_cast<opmath_t>(v[0]));
           }
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> target_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -119,7 +132,8 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(target_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])),
+                               E(static_cast<opmath_t>(target_u[u].v[e])));
               if constexpr (kSum) {
                 loss_sum += static_cast<opmath_t>(v[0]);
               } else {
@@ -143,7 +157,10 @@ __global__ void __launch_bounds__(kStreamThreads) forward_kernel(bool packed, in
 }
 
 template <typename scalar_t, int RPB, bool kSum>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double delta, at::opmath_type<scalar_t>* __restrict__ partial_out) {
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   const scalar_t* __restrict__ target_data,
+                                   at::opmath_type<scalar_t>* __restrict__ loss_out, double delta,
+                                   at::opmath_type<scalar_t>* __restrict__ partial_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
@@ -151,11 +168,12 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       Pack<scalar_t, VEC> x_c[K];
@@ -174,7 +192,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           target_c[k] = load_pack<VEC>(target_data + r * n, vi);
         }
       }
-      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {  return static_cast<opmath_t>((V(0.5) * delta_s)); }();
+      [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
+        return static_cast<opmath_t>((V(0.5) * delta_s));
+      }();
       {
         const auto f = [&](auto col, auto x, auto target) {
           using V = decltype(col);
@@ -182,7 +202,9 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
-          return std::array<V, 1>{ grimoire::where(grimoire::lt(tmp_1, delta), (V(0.5) * grimoire::square(tmp_0)), (delta * (tmp_1 - tmp_r0))) };
+          return std::array<V, 1>{grimoire::where(grimoire::lt(tmp_1, delta),
+                                                  (V(0.5) * grimoire::square(tmp_0)),
+                                                  (delta * (tmp_1 - tmp_r0)))};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -194,7 +216,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])),
+                             E(static_cast<opmath_t>(target_c[k].v[e])));
             if constexpr (kSum) {
               loss_sum += static_cast<opmath_t>(v[0]);
             } else {
@@ -204,7 +227,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           if constexpr (!kSum) {
             store_pack<VEC>(loss_out + r * n, vi, loss_o);
           }
-}
+        }
       }
     }
   }
@@ -219,40 +242,52 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 // kSum: the terms summed into partial_out, one value a block, instead of stored in loss_out (then
 // null); returns how many partials were written (at most loss_partial_blocks()).
 template <typename scalar_t, bool kSum>
-int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out, double delta, at::opmath_type<scalar_t>* __restrict__ partial_out) {
+int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                     const scalar_t* __restrict__ target_data,
+                     at::opmath_type<scalar_t>* __restrict__ loss_out, double delta,
+                     at::opmath_type<scalar_t>* __restrict__ partial_out) {
   if (rows == 0) {
     return 0;
   }
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
+                       pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 && resident_blocks<forward_kernel_reg<scalar_t, 1, kSum>>(rl.threads) == 0) {
+  if (packed && rl.rows_per_block == 1 &&
+      resident_blocks<forward_kernel_reg<scalar_t, 1, kSum>>(rl.threads) == 0) {
     packed = false;  // too many registers a thread for a block of that many threads
   }
-  const auto cap = [](int64_t blocks) { return kSum ? std::min(blocks, loss_partial_blocks()) : blocks; };
+  const auto cap = [](int64_t blocks) {
+    return kSum ? std::min(blocks, loss_partial_blocks()) : blocks;
+  };
   int64_t blocks;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(cap(reg_grid(rows, rl, 0))));
     if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8, kSum><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, loss_out, delta, partial_out);
+      forward_kernel_reg<scalar_t, 8, kSum><<<grid, dim3(32, 8), 0, stream>>>(
+          rows, n, x_data, target_data, loss_out, delta, partial_out);
     } else {
-      forward_kernel_reg<scalar_t, 1, kSum><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, loss_out, delta, partial_out);
+      forward_kernel_reg<scalar_t, 1, kSum>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
+              rows, n, x_data, target_data, loss_out, delta, partial_out);
     }
     blocks = grid.x;
   } else {
     const int64_t row_bytes = 2 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t, kSum>>(rows, n, row_bytes, 0);
     const dim3 grid(static_cast<unsigned>(cap(l.grid.x)));
-    forward_kernel<scalar_t, kSum><<<grid, l.block, 0, stream>>>(aligned, rows, n, x_data, target_data, loss_out, delta, partial_out);
+    forward_kernel<scalar_t, kSum><<<grid, l.block, 0, stream>>>(
+        aligned, rows, n, x_data, target_data, loss_out, delta, partial_out);
     blocks = grid.x;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return blocks;
 }
 
-at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, double delta,
+                         c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
   const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
@@ -262,32 +297,39 @@ at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, do
   auto shape = x0.sizes().vec();
   if (reduction != "none") {
     // Each block of the forward sums its terms into one partial; one more launch adds them.
-    at::Tensor partials = at::empty({loss_partial_blocks()}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
+    at::Tensor partials =
+        at::empty({loss_partial_blocks()}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
     at::Tensor total = at::empty({}, x0.options());
-    const double scale = reduction == "mean" ? 1.0 / static_cast<double>(x0.numel()) : 1.0;  // 0 elements: NaN, as torch
-    AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber_summed",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    const double scale = reduction == "mean" ? 1.0 / static_cast<double>(x0.numel())
+                                             : 1.0;  // 0 elements: NaN, as torch
+    AT_DISPATCH_SWITCH(
+        x0.scalar_type(), "cf_huber_summed", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
           auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
-          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, static_cast<double>(delta), p);
+          const int64_t count = forward_rows<scalar_t, true>(
+              rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr,
+              static_cast<double>(delta), p);
           sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
-        })
-        AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
           auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
-          const int64_t count = forward_rows<scalar_t, true>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr, static_cast<double>(delta), p);
+          const int64_t count = forward_rows<scalar_t, true>(
+              rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr,
+              static_cast<double>(delta), p);
           sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
-        })
-    );
+        }));
     return total;
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta), nullptr);
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t, false>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta), nullptr);
-      })
-  );
+  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+                       forward_rows<scalar_t, false>(
+                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                           static_cast<double>(delta), nullptr);
+                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+                       forward_rows<scalar_t, false>(
+                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                           static_cast<double>(delta), nullptr);
+                     }));
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
   }
@@ -298,20 +340,25 @@ at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, do
   return total.to(x0.scalar_type());
 }
 
-
 // The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+__global__ void __launch_bounds__(kStreamThreads)
+    backward_kernel(bool packed, int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                    const scalar_t* __restrict__ target_data,
+                    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                    scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta,
+                    bool grad_loss_scalar) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * blockDim.y) {
+  for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * blockDim.y) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
@@ -326,15 +373,22 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
           const V tmp_2 = grimoire::sign(tmp_0);
-          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+          return std::array<V, 2>{(grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0,
+                                                               (delta * (tmp_2 - V(0))))),
+                                  (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0),
+                                                               (delta * ((-tmp_2) - V(0)))))};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)),
+                E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])),
+                E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(target_row[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           target_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
         }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n; p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
           Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
           Pack<scalar_t, VEC> target_u[stream_unroll<scalar_t>()];
 #pragma unroll
@@ -356,7 +410,10 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])), E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(target_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)),
+                               E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])),
+                               E(static_cast<opmath_t>(x_u[u].v[e])),
+                               E(static_cast<opmath_t>(target_u[u].v[e])));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
               target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
             }
@@ -365,7 +422,7 @@ __global__ void __launch_bounds__(kStreamThreads) backward_kernel(bool packed, i
           }
         }
       }
-}
+    }
   }
 }
 
@@ -378,18 +435,23 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ target_data,
+                                    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                                    scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out,
+                                    double delta, bool grad_loss_scalar) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows; r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
-      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the dtype's
-      // largest where the mean itself (and torch's running mean) does not.
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t delta_s = static_cast<opmath_t>(delta);
       Pack<scalar_t, VEC> x_c[K];
@@ -434,7 +496,10 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
           const V tmp_0 = (x - target);
           const V tmp_1 = grimoire::abs(tmp_0);
           const V tmp_2 = grimoire::sign(tmp_0);
-          return std::array<V, 2>{ (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0, (delta * (tmp_2 - V(0))))), (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0), (delta * ((-tmp_2) - V(0))))) };
+          return std::array<V, 2>{(grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), tmp_0,
+                                                               (delta * (tmp_2 - V(0))))),
+                                  (grad_loss * grimoire::where(grimoire::lt(tmp_1, delta), (-tmp_0),
+                                                               (delta * ((-tmp_2) - V(0)))))};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -447,15 +512,17 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_c[k].v[e])), E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
+            const auto v = f(
+                E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_c[k].v[e])),
+                E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
           store_pack<VEC>(target_out + r * n, vi, target_o);
-}
+        }
       }
-}
+    }
   }
 }
 
@@ -467,17 +534,22 @@ int64_t backward_blocks_per_sm(const RegLaunch& rl) {
                                 : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed path
-// takes that grid when pointers are not aligned), else the streamed path's column_slots.
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
+// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm) : backward_stream_launch<scalar_t>(rows, n).column_slots;
+  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
+                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ target_data, const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta, bool grad_loss_scalar) {
+void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                   const scalar_t* __restrict__ target_data,
+                   const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                   scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out, double delta,
+                   bool grad_loss_scalar) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     return;
@@ -485,23 +557,34 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
+  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
+                       pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(x_out) &&
+                       pack_aligned<scalar_t>(target_out);
   const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(grad_loss_data);
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(
+          rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
     } else {
-      backward_kernel_reg<scalar_t, 1><<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+      backward_kernel_reg<scalar_t, 1>
+          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
+              rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta,
+              grad_loss_scalar);
     }
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, target_data, grad_loss_data, x_out, target_out, delta, grad_loss_scalar);
+    backward_kernel<scalar_t>
+        <<<l.grid, l.block, l.smem, stream>>>(aligned, rows, n, x_data, target_data, grad_loss_data,
+                                              x_out, target_out, delta, grad_loss_scalar);
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor& x_in, const at::Tensor& target_in, double delta, c10::string_view reduction) {
+std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad_loss_in,
+                                                          const at::Tensor& x_in,
+                                                          const at::Tensor& target_in, double delta,
+                                                          c10::string_view reduction) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
   const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(delta));
@@ -521,24 +604,28 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad
     if (reduction == "mean") {
       scale = scale.div(static_cast<double>(c10::multiply_integers(unreduced_shape)));
     }
-    TORCH_CHECK(grad_loss_in.numel() == 1, kOp, ": grad_loss must hold one value for reduction '", std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
+    TORCH_CHECK(grad_loss_in.numel() == 1, kOp, ": grad_loss must hold one value for reduction '",
+                std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
     // One value every element's gradient reads (the kernels broadcast it), not an expanded copy.
     grad_loss = scale.to(opmath).reshape({1}).contiguous();
     grad_loss_scalar = true;
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber_backward",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
-      })
-      AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
-      })
-  );
-  return { d_x, d_target };
+  AT_DISPATCH_SWITCH(
+      x0.scalar_type(), "cf_huber_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+        backward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
+            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
+      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
+        backward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
+            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
+      }));
+  return {d_x, d_target};
 }
-
 
 }  // namespace
 

@@ -11,9 +11,7 @@
 
 namespace grimoire {
 std::atomic<int> g_gemm_backend{0};
-int gemm_backend() {
-  return g_gemm_backend.load(std::memory_order_relaxed);
-}
+int gemm_backend() { return g_gemm_backend.load(std::memory_order_relaxed); }
 }  // namespace grimoire
 
 namespace {

@@ -28,21 +28,33 @@ namespace grimoire::rowwise {
 // Row reductions: NaN-propagating max/min as torch's, identities for empty rows.
 struct RowSum {
   template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    return a + b;
+  }
   template <typename T>
-  __device__ __forceinline__ static T identity() { return T(0); }
+  __device__ __forceinline__ static T identity() {
+    return T(0);
+  }
 };
 struct RowMax {
   template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a > b) ? a : b; }
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    return (a != a || a > b) ? a : b;
+  }
   template <typename T>
-  __device__ __forceinline__ static T identity() { return -std::numeric_limits<T>::infinity(); }
+  __device__ __forceinline__ static T identity() {
+    return -std::numeric_limits<T>::infinity();
+  }
 };
 struct RowMin {
   template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return (a != a || a < b) ? a : b; }
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    return (a != a || a < b) ? a : b;
+  }
   template <typename T>
-  __device__ __forceinline__ static T identity() { return std::numeric_limits<T>::infinity(); }
+  __device__ __forceinline__ static T identity() {
+    return std::numeric_limits<T>::infinity();
+  }
 };
 
 // A warp's reduction of one value a thread; every lane gets it.
@@ -98,7 +110,9 @@ __device__ __forceinline__ bool group_all(bool pred) {
 // with 32 half elements a thread the backwards needed 122-168 registers, too few rows in flight.
 constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
 template <typename scalar_t>
-constexpr int packs() { return packs_for(sizeof(scalar_t)); }
+constexpr int packs() {
+  return packs_for(sizeof(scalar_t));
+}
 
 template <typename T, int N>
 struct alignas(sizeof(T) * N) Pack {
@@ -155,7 +169,8 @@ int resident_blocks(int64_t threads) {
     C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
     int blocks = 0;
     if (threads <= attrs.maxThreadsPerBlock) {
-      C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Kernel, static_cast<int>(threads), 0));
+      C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, Kernel,
+                                                                   static_cast<int>(threads), 0));
     }
     v = blocks + 1;
     slot.store(v, std::memory_order_relaxed);
@@ -173,7 +188,9 @@ int resident_blocks(int64_t threads) {
 // Packs a thread loads before it uses any: 32 elements of 4-byte types, 32 of half types (more half
 // elements a thread spilled registers: a third of the bandwidth).
 template <typename scalar_t>
-constexpr int stream_unroll() { return sizeof(scalar_t) <= 2 ? 4 : 8; }
+constexpr int stream_unroll() {
+  return sizeof(scalar_t) <= 2 ? 4 : 8;
+}
 // Rows of the accumulator that column gradients outside shared memory are added into: blocks share
 // them (block b adds into row b % kColumnSlots), so that they stay in the L2 beside the rows.
 constexpr int64_t kColumnSlots = 8;
@@ -181,16 +198,17 @@ constexpr int kStreamThreads = 512;  // a block per row, for rows over 1024 elem
 
 struct StreamLaunch {
   dim3 grid, block;
-  size_t smem = 0;            // bytes of dynamic shared memory: the column gradients, if they fit
+  size_t smem = 0;           // bytes of dynamic shared memory: the column gradients, if they fit
   bool column_smem = false;  // whether they do
-  int64_t column_slots = 0;  // rows of the accumulator written: one a block in shared memory, else kColumnSlots at most
+  int64_t column_slots = 0;  // rows of the accumulator written: one a block in shared memory, else
+                             // kColumnSlots at most
 };
 
 // The streamed launch of Kernel for rows of n elements: a warp per row up to 1024 elements (8 rows
 // a block), else kStreamThreads threads per row. `row_bytes`: the bytes of one row over the tensors
-// a pass re-reads; `column_bytes`: the column-gradient partial sums a block keeps (0: none). They go
-// in shared memory when they take little of it (so that several blocks still fit an SM); otherwise
-// into one of kColumnSlots rows of the accumulator in global memory, with atomics.
+// a pass re-reads; `column_bytes`: the column-gradient partial sums a block keeps (0: none). They
+// go in shared memory when they take little of it (so that several blocks still fit an SM);
+// otherwise into one of kColumnSlots rows of the accumulator in global memory, with atomics.
 template <auto Kernel>
 StreamLaunch stream_launch(int64_t rows, int64_t n, int64_t row_bytes, int64_t column_bytes) {
   const cudaDeviceProp* prop = at::cuda::getCurrentDeviceProperties();
@@ -206,13 +224,15 @@ StreamLaunch stream_launch(int64_t rows, int64_t n, int64_t row_bytes, int64_t c
   if (l.smem == 0) {
     resident = resident_blocks<Kernel>(threads);
   } else {
-    C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, Kernel, threads, l.smem));
+    C10_CUDA_CHECK(
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&resident, Kernel, threads, l.smem));
   }
   int64_t per_sm = std::max(resident, 1);
-  // Column gradients added with atomics bound a backward by their count, not by the re-reads: such a
-  // kernel gets every block an SM holds, for the most atomics in flight.
+  // Column gradients added with atomics bound a backward by their count, not by the re-reads: such
+  // a kernel gets every block an SM holds, for the most atomics in flight.
   if (n > 1024 && (column_bytes == 0 || l.column_smem)) {
-    const int64_t fit = static_cast<int64_t>(prop->l2CacheSize) / 2 / std::max<int64_t>(1, sms * row_bytes);
+    const int64_t fit =
+        static_cast<int64_t>(prop->l2CacheSize) / 2 / std::max<int64_t>(1, sms * row_bytes);
     per_sm = std::clamp<int64_t>(fit, 1, per_sm);
   }
   const int64_t blocks_needed = (rows + l.block.y - 1) / l.block.y;
@@ -232,8 +252,8 @@ __device__ __forceinline__ int64_t stream_head(bool packed, int64_t r, int64_t n
 // Blocks of a register-path launch. A kernel whose blocks each keep column gradients gets exactly
 // the blocks the GPU holds at once (column_blocks_per_sm an SM, from resident_blocks): every block
 // writes one partial row of n values, summed afterwards, so a grid of several waves would write and
-// read several times the partial rows for nothing (at 4096 columns in bf16, by arithmetic, a 4x grid
-// moves about 70 MB more). Other kernels get up to 512 blocks an SM.
+// read several times the partial rows for nothing (at 4096 columns in bf16, by arithmetic, a 4x
+// grid moves about 70 MB more). Other kernels get up to 512 blocks an SM.
 inline int64_t reg_grid(int64_t rows, const RegLaunch& l, int64_t column_blocks_per_sm) {
   const int64_t blocks_needed = (rows + l.rows_per_block - 1) / l.rows_per_block;
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
@@ -249,7 +269,8 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
   if constexpr (RPB > 1) {
     __shared__ T partial[32 * K * VEC];
     for (int w = 1; w < RPB; ++w) {
-      __syncthreads();  // warp 0 is done reading the previous warp's (or the previous call's) values
+      __syncthreads();  // warp 0 is done reading the previous warp's (or the previous call's)
+                        // values
       if (threadIdx.y == w) {
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -286,10 +307,10 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
 }
 
 // The column gradients from the partial rows, for up to kMaxColumnTargets targets (the op's column
-// inputs) in one launch: out[t][j] = sum over the `slots` rows of acc[t][., j], in a fixed order (the
-// same value every run), written in x's dtype. One launch where a tensor sum and a dtype conversion
-// per target took two or three each. A block sums 32 columns of one target (blockIdx.y) with 32
-// slot groups; each warp reads 32 adjacent columns of a row.
+// inputs) in one launch: out[t][j] = sum over the `slots` rows of acc[t][., j], in a fixed order
+// (the same value every run), written in x's dtype. One launch where a tensor sum and a dtype
+// conversion per target took two or three each. A block sums 32 columns of one target (blockIdx.y)
+// with 32 slot groups; each warp reads 32 adjacent columns of a row.
 constexpr int kMaxColumnTargets = 4;
 template <typename scalar_t, typename T>
 struct ColumnTargets {
@@ -298,7 +319,8 @@ struct ColumnTargets {
 };
 
 template <typename scalar_t, typename T>
-__global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar_t, T> targets, int64_t slots, int64_t n) {
+__global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar_t, T> targets,
+                                    int64_t slots, int64_t n) {
   __shared__ T part[32][33];
   const T* __restrict__ acc = targets.acc[blockIdx.y];
   const int64_t j = blockIdx.x * int64_t(32) + threadIdx.x;
@@ -321,7 +343,8 @@ __global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar
 }
 
 template <typename scalar_t, typename T>
-void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out, int64_t slots, int64_t n) {
+void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out, int64_t slots,
+                  int64_t n) {
   TORCH_INTERNAL_ASSERT(acc_out.size() <= kMaxColumnTargets);
   if (n == 0 || acc_out.size() == 0) {
     return;
@@ -334,7 +357,8 @@ void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out,
     ++t;
   }
   const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>(t));
-  sum_partials_kernel<scalar_t, T><<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n);
+  sum_partials_kernel<scalar_t, T>
+      <<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -370,10 +394,11 @@ inline int64_t loss_partial_blocks() {
   return int64_t(at::cuda::getCurrentDeviceProperties()->multiProcessorCount) * 8;
 }
 
-// out = scale * the sum of `count` partials, in double and a fixed order (the same value every run).
+// out = scale * the sum of `count` partials, in double and a fixed order (the same value every
+// run).
 template <typename scalar_t, typename T>
-__global__ void sum_loss_partials_kernel(const T* __restrict__ partials, int64_t count, double scale,
-                                         scalar_t* __restrict__ out) {
+__global__ void sum_loss_partials_kernel(const T* __restrict__ partials, int64_t count,
+                                         double scale, scalar_t* __restrict__ out) {
   __shared__ double scratch[32];
   double s = 0;
   for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
@@ -387,16 +412,18 @@ __global__ void sum_loss_partials_kernel(const T* __restrict__ partials, int64_t
 
 template <typename scalar_t, typename T>
 void sum_loss_partials(const T* partials, int64_t count, double scale, scalar_t* out) {
-  sum_loss_partials_kernel<scalar_t, T><<<1, 256, 0, at::cuda::getCurrentCUDAStream()>>>(partials, count, scale, out);
+  sum_loss_partials_kernel<scalar_t, T>
+      <<<1, 256, 0, at::cuda::getCurrentCUDAStream()>>>(partials, count, scale, out);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 // ---- index checks ---------------------------------------------------------------------
 template <typename Index>
-__global__ void index_check_kernel(int64_t count, const Index* __restrict__ idx, int64_t n, bool has_ignore,
-                                   int64_t ignore, int* __restrict__ bad) {
+__global__ void index_check_kernel(int64_t count, const Index* __restrict__ idx, int64_t n,
+                                   bool has_ignore, int64_t ignore, int* __restrict__ bad) {
   bool any = false;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count;
+       i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t v = idx[i];
     any |= (v < 0 || v >= n) && !(has_ignore && v == ignore);
   }
@@ -419,13 +446,16 @@ inline bool index_out_of_range(const at::Tensor& idx, int64_t n, bool has_ignore
   int* bad = flag.mutable_data_ptr<int>();
   C10_CUDA_CHECK(cudaMemsetAsync(bad, 0, sizeof(int), stream));
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((c.numel() + 255) / 256, sms * 4)));
-  index_check_kernel<int64_t><<<blocks, 256, 0, stream>>>(c.numel(), c.const_data_ptr<int64_t>(), n, has_ignore, ignore, bad);
+  const int blocks =
+      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((c.numel() + 255) / 256, sms * 4)));
+  index_check_kernel<int64_t><<<blocks, 256, 0, stream>>>(c.numel(), c.const_data_ptr<int64_t>(), n,
+                                                          has_ignore, ignore, bad);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  // Read back into pinned memory (the caching host allocator's): a copy to pageable memory is staged
-  // by the driver, a slower round trip.
+  // Read back into pinned memory (the caching host allocator's): a copy to pageable memory is
+  // staged by the driver, a slower round trip.
   const at::Tensor host = at::empty({1}, at::TensorOptions().dtype(at::kInt).pinned_memory(true));
-  C10_CUDA_CHECK(cudaMemcpyAsync(host.mutable_data_ptr<int>(), bad, sizeof(int), cudaMemcpyDeviceToHost, stream));
+  C10_CUDA_CHECK(cudaMemcpyAsync(host.mutable_data_ptr<int>(), bad, sizeof(int),
+                                 cudaMemcpyDeviceToHost, stream));
   C10_CUDA_CHECK(cudaStreamSynchronize(stream));
   return *host.const_data_ptr<int>() != 0;
 }

@@ -10,78 +10,147 @@
 #include <optional>
 
 namespace grimoire {
-// Whether the ops with index inputs (cross_entropy's target) check their index values, read by their
-// files' check_index_values and set from Python through _index_checks (generated_ops.index_checks).
-// On CUDA the check waits for the stream once a call; switched off, a bad index gives a wrong value,
-// never a fault (no kernel indexes memory with index values).
+// Whether the ops with index inputs (cross_entropy's target) check their index values, read by
+// their files' check_index_values and set from Python through _index_checks
+// (generated_ops.index_checks). On CUDA the check waits for the stream once a call; switched off, a
+// bad index gives a wrong value, never a fault (no kernel indexes memory with index values).
 std::atomic<bool> g_index_checks{true};
-bool index_checks() {
-  return g_index_checks.load(std::memory_order_relaxed);
-}
+bool index_checks() { return g_index_checks.load(std::memory_order_relaxed); }
 }  // namespace grimoire
 
 namespace {
 // Sets the switch and returns its previous value; None only reads it.
 bool swap_index_checks(std::optional<bool> enabled) {
-  return enabled ? grimoire::g_index_checks.exchange(*enabled, std::memory_order_relaxed) : grimoire::index_checks();
+  return enabled ? grimoire::g_index_checks.exchange(*enabled, std::memory_order_relaxed)
+                 : grimoire::index_checks();
 }
 }  // namespace
 
 TORCH_LIBRARY(conformance_ops, m) {
   m.def("_index_checks(bool? enabled) -> bool", &swap_index_checks);
   // cf_adagrad — semantics/ops/cf_adagrad.pl:4
-  m.def("cf_adagrad(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] sums, Tensor(c!)[] state_steps, float lr=0.01, float lr_decay=0.0, float weight_decay=0.0, float eps=1.0e-10, bool maximize=False) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_adagrad(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] sums, Tensor(c!)[] "
+      "state_steps, float lr=0.01, float lr_decay=0.0, float weight_decay=0.0, float eps=1.0e-10, "
+      "bool maximize=False) -> ()",
+      {at::Tag::pt2_compliant_tag});
   // cf_addcmul — semantics/ops/cf_addcmul.pl:3
-  m.def("cf_addcmul(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_addcmul_backward(Tensor grad_y, Tensor x, Tensor a, Tensor b, float value=1.0) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_addcmul_composite(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_addcmul_out(Tensor x, Tensor a, Tensor b, float value=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def("cf_addcmul(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_addcmul_backward(Tensor grad_y, Tensor x, Tensor a, Tensor b, float value=1.0) -> "
+      "(Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("cf_addcmul_composite(Tensor x, Tensor a, Tensor b, float value=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_addcmul_out(Tensor x, Tensor a, Tensor b, float value=1.0, *, Tensor(a!) out) -> ()",
+        {at::Tag::pt2_compliant_tag});
   // cf_attention — semantics/ops/cf_attention.pl:3
-  m.def("cf_attention(Tensor q, Tensor k, Tensor v, float? scale=0.125) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_attention_backward(Tensor? grad_o, Tensor? grad_weights, Tensor q, Tensor k, Tensor v, Tensor weights, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_attention(Tensor q, Tensor k, Tensor v, float? scale=0.125) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_attention_backward(Tensor? grad_o, Tensor? grad_weights, Tensor q, Tensor k, Tensor v, "
+      "Tensor weights, float? scale) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cf_conv — semantics/ops/cf_conv.pl:3
-  m.def("cf_conv(Tensor x, Tensor w, SymInt stride=2, SymInt padding=1) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_conv_backward(Tensor grad_y, Tensor x, Tensor w, Tensor saved, SymInt stride, SymInt padding, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_conv(Tensor x, Tensor w, SymInt stride=2, SymInt padding=1) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_conv_backward(Tensor grad_y, Tensor x, Tensor w, Tensor saved, SymInt stride, SymInt "
+      "padding, bool[2] output_mask) -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cf_custom — semantics/ops/cf_custom.pl:3
-  m.def("cf_custom(Tensor x, Tensor w, float scale) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_custom_backward(Tensor grad_y, Tensor grad_rowsum, Tensor x, Tensor w, Tensor y, Tensor rowsum, float scale) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_custom(Tensor x, Tensor w, float scale) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_custom_backward(Tensor grad_y, Tensor grad_rowsum, Tensor x, Tensor w, Tensor y, Tensor "
+      "rowsum, float scale) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
   // cf_flash — semantics/ops/cf_flash.pl:3
-  m.def("cf_flash(Tensor q, Tensor k, Tensor v, bool causal=True, float? scale=0.25) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_flash_backward(Tensor grad_o, Tensor q, Tensor k, Tensor v, Tensor o, Tensor logsumexp, bool causal, float? scale) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_flash(Tensor q, Tensor k, Tensor v, bool causal=True, float? scale=0.25) -> (Tensor, "
+      "Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_flash_backward(Tensor grad_o, Tensor q, Tensor k, Tensor v, Tensor o, Tensor logsumexp, "
+      "bool causal, float? scale) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cf_gemm_act — semantics/ops/cf_gemm_act.pl:4
-  m.def("cf_gemm_act(Tensor a, Tensor b, Tensor? bias=None, str act=\"tanh\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_gemm_act_backward(Tensor grad_y, Tensor a, Tensor b, Tensor? bias, Tensor saved, str act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_gemm_act(Tensor a, Tensor b, Tensor? bias=None, str act=\"tanh\") -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_gemm_act_backward(Tensor grad_y, Tensor a, Tensor b, Tensor? bias, Tensor saved, str "
+      "act, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cf_huber — semantics/ops/cf_huber.pl:3
-  m.def("cf_huber(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_huber_backward(Tensor grad_loss, Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_huber_composite(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_huber(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_huber_backward(Tensor grad_loss, Tensor x, Tensor target, float delta=1.0, str "
+      "reduction=\"mean\") -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_huber_composite(Tensor x, Tensor target, float delta=1.0, str reduction=\"mean\") -> "
+      "Tensor",
+      {at::Tag::pt2_compliant_tag});
   // cf_linear_nll — semantics/ops/cf_linear_nll.pl:3
-  m.def("cf_linear_nll(Tensor x, Tensor weight, Tensor target, str reduction=\"sum\", SymInt? chunk_rows=None) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_linear_nll_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, str reduction, SymInt? chunk_rows, bool[2] output_mask) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_linear_nll_forward_grad(Tensor x, Tensor weight, Tensor target, str reduction, SymInt? chunk_rows, bool[2] output_mask) -> (Tensor, Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_linear_nll(Tensor x, Tensor weight, Tensor target, str reduction=\"sum\", SymInt? "
+      "chunk_rows=None) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_linear_nll_backward(Tensor grad_loss, Tensor x, Tensor weight, Tensor target, str "
+      "reduction, SymInt? chunk_rows, bool[2] output_mask) -> (Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_linear_nll_forward_grad(Tensor x, Tensor weight, Tensor target, str reduction, SymInt? "
+      "chunk_rows, bool[2] output_mask) -> (Tensor, Tensor, Tensor)",
+      {at::Tag::pt2_compliant_tag});
   // cf_nll — semantics/ops/cf_nll.pl:3
-  m.def("cf_nll(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_nll_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_nll_composite(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_nll_forward_grad(Tensor x, Tensor target, str reduction=\"sum\") -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_nll_backward(Tensor grad_loss, Tensor x, Tensor target, str reduction=\"sum\") -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll_composite(Tensor x, Tensor target, str reduction=\"sum\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll_forward_grad(Tensor x, Tensor target, str reduction=\"sum\") -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_nll_loss_grad_into(Tensor x, Tensor target, Tensor row_grad, Tensor(a!) grad) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_nll_loss_grad_into(Tensor x, Tensor target, Tensor row_grad, Tensor(a!) grad) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
   // cf_norm_affine — semantics/ops/cf_norm_affine.pl:4
-  m.def("cf_norm_affine(Tensor x, Tensor weight, float eps) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_norm_affine_backward(Tensor grad_y, Tensor x, Tensor weight, float eps) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_norm_affine_composite(Tensor x, Tensor weight, float eps) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_norm_affine(Tensor x, Tensor weight, float eps) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_norm_affine_backward(Tensor grad_y, Tensor x, Tensor weight, float eps) -> (Tensor, "
+      "Tensor)",
+      {at::Tag::pt2_compliant_tag});
+  m.def("cf_norm_affine_composite(Tensor x, Tensor weight, float eps) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // cf_row_var — semantics/ops/cf_row_var.pl:3
   m.def("cf_row_var(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_row_var_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_row_var_composite(Tensor x, bool keepdim=False) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_row_var_backward(Tensor grad_y, Tensor x, bool keepdim=False) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_row_var_composite(Tensor x, bool keepdim=False) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   // cf_rsub — semantics/ops/cf_rsub.pl:3
   m.def("cf_rsub(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_rsub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)", {at::Tag::pt2_compliant_tag});
-  m.def("cf_rsub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_rsub_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def("cf_rsub_backward(Tensor grad_z, Tensor x, Tensor y, float alpha=1.0) -> (Tensor, Tensor)",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_rsub_composite(Tensor x, Tensor y, float alpha=1.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_rsub_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()",
+        {at::Tag::pt2_compliant_tag});
   // cf_threshold — semantics/ops/cf_threshold.pl:4
-  m.def("cf_threshold(Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_threshold_backward(Tensor grad_y, Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_threshold_composite(Tensor x, float threshold, float value=0.0) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_threshold_out(Tensor x, float threshold, float value=0.0, *, Tensor(a!) out) -> ()", {at::Tag::pt2_compliant_tag});
+  m.def("cf_threshold(Tensor x, float threshold, float value=0.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_threshold_backward(Tensor grad_y, Tensor x, float threshold, float value=0.0) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def("cf_threshold_composite(Tensor x, float threshold, float value=0.0) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def("cf_threshold_out(Tensor x, float threshold, float value=0.0, *, Tensor(a!) out) -> ()",
+        {at::Tag::pt2_compliant_tag});
 }

@@ -38,6 +38,8 @@ DTYPES = H.device_dtypes(
         "cuda": (
             torch.float16,
             torch.bfloat16,
+            torch.float32,
+            torch.float64,
         ),
     }
 )

@@ -5,8 +5,11 @@
 // O(seq) memory and causal masking. The kernels are grimoire_flash.cuh's (FlashAttention-2 on
 // mma.sync tensor cores: tiles of queries against streamed key/value tiles through shared memory,
 // online softmax in fp32 registers, the row log-sum-exp saved; the backward recomputes the
-// probabilities per tile and accumulates dQ in fp32). This file checks the arguments, allocates,
-// and launches on the current stream of the inputs' device.
+// probabilities per tile and accumulates dQ in fp32) for float16 and bfloat16. float32 and float64,
+// which tensor cores do not take at their precision, go through grimoire_attention_math.h: cuBLAS
+// matmuls over chunks of query rows, as torch's math attention computes them. This file checks the
+// arguments, allocates, and launches on the current stream of the inputs' device.
+#include "grimoire_attention_math.h"
 #include "grimoire_cuda.cuh"
 #include "grimoire_flash.cuh"
 
@@ -35,7 +38,9 @@ void check_inputs(const at::Tensor& query, const at::Tensor& key, const at::Tens
   grimoire::check_same_dtype(kOp, "key", key, "query", query);
   grimoire::check_same_dtype(kOp, "value", value, "query", query);
   grimoire::check_dtype(kOp, "query", query.scalar_type(),
-                        {at::ScalarType::Half, at::ScalarType::BFloat16}, "float16, bfloat16");
+                        {at::ScalarType::Half, at::ScalarType::BFloat16, at::ScalarType::Float,
+                         at::ScalarType::Double},
+                        "float16, bfloat16, float32, float64");
   TORCH_CHECK(query.size(0) == key.size(0) && query.size(1) == key.size(1) &&
                   key.size(0) == value.size(0) && key.size(1) == value.size(1),
               kOp, ": the batch and head sizes of query, key and value must match, got shapes ",
@@ -55,12 +60,18 @@ double resolve_scale(const at::Tensor& query, std::optional<double> scale) {
   return 1.0 / std::sqrt(static_cast<double>(query.size(-1)));
 }
 
+// float32 / float64: the matmul path, which takes any head size.
+bool full_precision(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble;
+}
+
 // What the tensor-core kernels take beyond the common checks.
 void check_kernel_shapes(const at::Tensor& query, const at::Tensor& value) {
   const int64_t d = query.size(3);
   TORCH_CHECK(d == 32 || d == 64 || d == 128, kOp,
               ": on CUDA the head size d must be 32, 64 or 128; got ", d,
-              ". Pad the head dim, or run on the CPU.");
+              " for float16/bfloat16 (float32 and float64 take any). Pad the head dim, or convert "
+              "to float32.");
   TORCH_CHECK(value.size(3) == d, kOp, ": on CUDA value must have the head size of query (", d,
               "); got ", value.size(3));
   TORCH_CHECK(query.size(2) < (int64_t(1) << 31) && value.size(2) < (int64_t(1) << 31) &&
@@ -73,9 +84,12 @@ std::tuple<at::Tensor, at::Tensor> flash_attention_cuda(const at::Tensor& query,
                                                         const at::Tensor& value, bool causal,
                                                         std::optional<double> scale) {
   check_inputs(query, key, value);
-  check_kernel_shapes(query, value);
   const c10::cuda::CUDAGuard guard(query.device());
   const double s = resolve_scale(query, scale);
+  if (full_precision(query)) {
+    return grimoire::attention_math::forward(query, key, value, causal, s);
+  }
+  check_kernel_shapes(query, value);
   const int64_t B = query.size(0), H = query.size(1), Sq = query.size(2), D = query.size(3),
                 Sk = key.size(2);
   const at::Tensor qc = query.contiguous(), kc = key.contiguous(), vc = value.contiguous();
@@ -123,11 +137,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> flash_attention_backward_cuda(
               logsumexp.sizes());
   grimoire::check_same_device(kOp, "grad_output", grad_output, "query", query);
   grimoire::check_same_dtype(kOp, "grad_output", grad_output, "query", query);
+  const c10::cuda::CUDAGuard guard(query.device());
+  const double s = resolve_scale(query, scale);
+  if (full_precision(query)) {
+    TORCH_CHECK(logsumexp.scalar_type() == query.scalar_type(), kOp,
+                "_backward: logsumexp must have query's dtype, as the forward returns it");
+    return grimoire::attention_math::backward(grad_output, query, key, value, output, causal, s);
+  }
   check_kernel_shapes(query, value);
   TORCH_CHECK(logsumexp.scalar_type() == at::kFloat, kOp,
               "_backward: logsumexp must be float32 as the forward returns it");
-  const c10::cuda::CUDAGuard guard(query.device());
-  const double s = resolve_scale(query, scale);
   const int64_t B = query.size(0), H = query.size(1), Sq = query.size(2), D = query.size(3),
                 Sk = key.size(2);
   at::Tensor dq = at::empty({B, H, Sq, D}, query.options());

@@ -81,7 +81,7 @@ TORCH_LIBRARY(generated_ops, m) {
   m.def("div_backward(Tensor grad_z, Tensor x, Tensor y) -> (Tensor, Tensor)",
         {at::Tag::pt2_compliant_tag});
   m.def("div_composite(Tensor x, Tensor y) -> Tensor", {at::Tag::pt2_compliant_tag});
-  // flash_attention — semantics/ops/flash_attention.pl:6
+  // flash_attention — semantics/ops/flash_attention.pl:7
   m.def(
       "flash_attention(Tensor query, Tensor key, Tensor value, bool causal=False, float? "
       "scale=None) -> (Tensor, Tensor)",

@@ -22,6 +22,8 @@ _ALLOWED = {
     "cuda": (
         torch.float16,
         torch.bfloat16,
+        torch.float32,
+        torch.float64,
     ),
 }
 _ANY = tuple(dict.fromkeys(t for ts in _ALLOWED.values() for t in ts))
@@ -34,7 +36,7 @@ def flash_attention(
 
     [batch, heads, seq, d] each (key and value share their sequence length, which may differ from
     query's); scale defaults to 1/sqrt(d) (None: 1/sqrt(d)); causal: query i sees keys j <= i (top-left aligned, as
-    scaled_dot_product_attention(is_causal=True)). dtypes: cpu float32/float64; cuda float16/bfloat16.
+    scaled_dot_product_attention(is_causal=True)). dtypes: cpu float32/float64; cuda float16/bfloat16/float32/float64.
     """
     return torch.ops.generated_ops.flash_attention(query, key, value, causal, scale)[0]
 

@@ -33,10 +33,12 @@ DEVICE_DTYPES = T.device_dtypes(
         "cuda": (
             torch.float16,
             torch.bfloat16,
+            torch.float32,
+            torch.float64,
         ),
     }
 )
-F64_DEVICES = T.devices(("cpu",))
+F64_DEVICES = T.devices(("cpu", "cuda"))
 
 
 def reference(q, k, v, causal=False, scale=None):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="CUDA tests: no CUDA device on this machine"
 )
 
-DTYPES = [torch.float16, torch.bfloat16]
+DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 
 
 def qkv(shape, dtype, requires_grad=False, sk=None):
@@ -76,6 +76,30 @@ def test_rejects_head_sizes_the_kernels_lack():
     q = T.make((1, 2, 8, 48), torch.bfloat16, "cuda")
     with pytest.raises(RuntimeError, match="must be 32, 64 or 128"):
         flash_attention(q, q, q)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float32,
+        torch.float64,
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("causal", [False, True])
+def test_full_precision_takes_any_head_size(dtype, causal):
+    # float32/float64 run as matmuls over chunks of query rows: any d, and key/value head sizes may differ.
+    for d, dv, sq, sk in ((48, 48, 300, 300), (200, 72, 129, 2050), (1, 3, 7, 5)):
+        q = T.make((2, 3, sq, d), dtype, "cuda", low=-1, high=1, requires_grad=True)
+        k = T.make((2, 3, sk, d), dtype, "cuda", low=-1, high=1, requires_grad=True)
+        v = T.make((2, 3, sk, dv), dtype, "cuda", low=-1, high=1, requires_grad=True)
+        out = flash_attention(q, k, v, causal=causal, scale=None)
+        ref = F.scaled_dot_product_attention(q.double(), k.double(), v.double(), is_causal=causal)
+        T.assert_rel_close(out, ref, dtype, scale=2)
+        g = torch.randn_like(out)
+        theirs = torch.autograd.grad(ref, (q, k, v), g.double())
+        for a, b in zip(torch.autograd.grad(out, (q, k, v), g), theirs):
+            T.assert_rel_close(a, b, dtype, scale=4)
 
 
 def test_cuda_graph_reduce_overhead():

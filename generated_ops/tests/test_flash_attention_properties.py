@@ -34,6 +34,8 @@ DEVICE_DTYPES = T.device_dtypes(
         "cuda": (
             torch.float16,
             torch.bfloat16,
+            torch.float32,
+            torch.float64,
         ),
     }
 )

@@ -2,7 +2,8 @@
     [batch, heads, seq, d], computed tile by tile with an online softmax, so no seq x seq matrix ever
     exists: memory grows linearly with the sequence. The forward also returns the row log-sum-exp,
     which the backward reads to recompute the probabilities tile by tile (FlashAttention-2's scheme).
-    CPU: BLAS on tiles; CUDA: mma.sync tensor-core kernels (grimoire_flash.cuh), float16/bfloat16.
+    CPU: BLAS on tiles; CUDA: mma.sync tensor-core kernels (grimoire_flash.cuh) for float16/bfloat16,
+    chunked cuBLAS matmuls (grimoire_attention_math.h) for float32/float64.
 */
 
 op_kind(flash_attention, "IO-aware attention: tiled, online softmax, O(seq) memory, causal masking; returns only the output").
@@ -13,7 +14,7 @@ kind_requires(flash_attention, output).
 kind_device(flash_attention, cpu).
 kind_device(flash_attention, cuda).
 kind_device_dtypes(flash_attention, cpu, [float32, float64]).
-kind_device_dtypes(flash_attention, cuda, [float16, bfloat16]).
+kind_device_dtypes(flash_attention, cuda, [float16, bfloat16, float32, float64]).
 
 kind_violation(flash_attention, E-entity(E)-Msg) :-
     op_inputs(E, Ins), length(Ins, N), N =\= 3,

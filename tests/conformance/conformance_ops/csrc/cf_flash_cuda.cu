@@ -5,8 +5,11 @@
 // otherwise. The kernels are grimoire_flash.cuh's (FlashAttention-2 on mma.sync tensor cores: tiles
 // of queries against streamed key/value tiles through shared memory, online softmax in fp32
 // registers, the row log-sum-exp saved; the backward recomputes the probabilities per tile and
-// accumulates dQ in fp32). This file checks the arguments, allocates, and launches on the current
-// stream of the inputs' device.
+// accumulates dQ in fp32) for float16 and bfloat16. float32 and float64, which tensor cores do not
+// take at their precision, go through grimoire_attention_math.h: cuBLAS matmuls over chunks of
+// query rows, as torch's math attention computes them. This file checks the arguments, allocates,
+// and launches on the current stream of the inputs' device.
+#include "grimoire_attention_math.h"
 #include "grimoire_cuda.cuh"
 #include "grimoire_flash.cuh"
 
@@ -54,12 +57,18 @@ double resolve_scale(const at::Tensor& q, std::optional<double> scale) {
   return 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
 }
 
+// float32 / float64: the matmul path, which takes any head size.
+bool full_precision(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble;
+}
+
 // What the tensor-core kernels take beyond the common checks.
 void check_kernel_shapes(const at::Tensor& q, const at::Tensor& v) {
   const int64_t d = q.size(3);
   TORCH_CHECK(d == 32 || d == 64 || d == 128, kOp,
               ": on CUDA the head size d must be 32, 64 or 128; got ", d,
-              ". Pad the head dim, or run on the CPU.");
+              " for float16/bfloat16 (float32 and float64 take any). Pad the head dim, or convert "
+              "to float32.");
   TORCH_CHECK(v.size(3) == d, kOp, ": on CUDA v must have the head size of q (", d, "); got ",
               v.size(3));
   TORCH_CHECK(q.size(2) < (int64_t(1) << 31) && v.size(2) < (int64_t(1) << 31) &&
@@ -71,9 +80,12 @@ std::tuple<at::Tensor, at::Tensor> cf_flash_cuda(const at::Tensor& q, const at::
                                                  const at::Tensor& v, bool causal,
                                                  std::optional<double> scale) {
   check_inputs(q, k, v);
-  check_kernel_shapes(q, v);
   const c10::cuda::CUDAGuard guard(q.device());
   const double s = resolve_scale(q, scale);
+  if (full_precision(q)) {
+    return grimoire::attention_math::forward(q, k, v, causal, s);
+  }
+  check_kernel_shapes(q, v);
   const int64_t B = q.size(0), H = q.size(1), Sq = q.size(2), D = q.size(3), Sk = k.size(2);
   const at::Tensor qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
   at::Tensor out = at::empty({B, H, Sq, D}, q.options());
@@ -117,11 +129,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_flash_backward_cuda(
               logsumexp.sizes());
   grimoire::check_same_device(kOp, "grad_o", grad_o, "q", q);
   grimoire::check_same_dtype(kOp, "grad_o", grad_o, "q", q);
+  const c10::cuda::CUDAGuard guard(q.device());
+  const double s = resolve_scale(q, scale);
+  if (full_precision(q)) {
+    TORCH_CHECK(logsumexp.scalar_type() == q.scalar_type(), kOp,
+                "_backward: logsumexp must have q's dtype, as the forward returns it");
+    return grimoire::attention_math::backward(grad_o, q, k, v, o, causal, s);
+  }
   check_kernel_shapes(q, v);
   TORCH_CHECK(logsumexp.scalar_type() == at::kFloat, kOp,
               "_backward: logsumexp must be float32 as the forward returns it");
-  const c10::cuda::CUDAGuard guard(q.device());
-  const double s = resolve_scale(q, scale);
   const int64_t B = q.size(0), H = q.size(1), Sq = q.size(2), D = q.size(3), Sk = k.size(2);
   at::Tensor dq = at::empty({B, H, Sq, D}, q.options());
   at::Tensor dk = at::empty({B, H, Sk, D}, q.options());

@@ -112,7 +112,8 @@ def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
     env.filters["py_tuple"] = lambda t: repr(tuple(t))
     # A partial's text as it is, not rendered: the static part of a generated file (most of the build
     # script) kept in a file of its own, free to hold braces and hashes Jinja would read as its syntax.
-    env.globals["verbatim"] = lambda name: env.loader.get_source(env, name)[0]
+    # Less its last newline: the template's `{{ verbatim(...) }}` line ends with one.
+    env.globals["verbatim"] = lambda name: env.loader.get_source(env, name)[0].removesuffix("\n")
     env.globals["generator_version"] = __version__
     return env
 

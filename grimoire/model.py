@@ -397,6 +397,11 @@ class LinearLoss:
     bias: str  # "" for none
     forward_grad_schema: str
 
+    @property
+    def tensors(self) -> tuple[str, ...]:
+        """The op's tensor arguments in its schema's order: x, the weight, the loss's others, the bias."""
+        return (self.x, self.weight, *self.rest, *((self.bias,) if self.bias else ()))
+
 
 @dataclass(frozen=True)
 class Op:

@@ -113,6 +113,11 @@ class RowStat:
     name: str
     reduction: str  # sum | mean | max | min
 
+    @property
+    def functor(self) -> str:
+        """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n)."""
+        return {"sum": "RowSum", "mean": "RowSum", "max": "RowMax", "min": "RowMin"}[self.reduction]
+
 
 @dataclass(frozen=True)
 class RowTarget:
@@ -167,6 +172,12 @@ class RowPlan:
     final: Optional[RowFinal]
     cached: Optional[RowCached]
     row_outputs: tuple[RowOutput, ...]
+
+    @property
+    def widest_pass(self) -> int:
+        """The most statistics one pass reduces (at least 1): a kernel's shared scratch holds a warp's
+        worth of partials for each."""
+        return max([1, *(len(p.stats) for p in self.passes)])
 
 
 @dataclass(frozen=True)
@@ -386,6 +397,11 @@ class LinearLoss:
     bias: str  # "" for none
     forward_grad_schema: str
 
+    @property
+    def tensors(self) -> tuple[str, ...]:
+        """The op's tensor arguments in its schema's order: x, the weight, the loss's others, the bias."""
+        return (self.x, self.weight, *self.rest, *((self.bias,) if self.bias else ()))
+
 
 @dataclass(frozen=True)
 class Op:
@@ -467,11 +483,23 @@ class Op:
         return (*r.element, *r.column, *self.saved_outputs)
 
     @property
+    def grad_name(self) -> str:
+        """The name of the upstream gradient of the op's (first) output in its backward's code."""
+        return f"grad_{self.outputs[0]}"
+
+    @property
+    def sums_loss(self) -> bool:
+        """Whether a rowwise op is a loss with a value per element and no count (mse_loss): on CUDA its
+        forward sums the terms in the kernel for 'sum' / 'mean', and its backward reads the one upstream
+        value instead of an expanded copy."""
+        return bool(self.loss) and self.row_roles.output_is_element and not self.loss.count_cpp
+
+    @property
     def backward_row_elements(self) -> tuple[str, ...]:
         """The per-element values a rowwise op's backward passes read in a row: the element inputs, the
         saved outputs, and the incoming gradient where the output has a value per element."""
         r = self.row_roles
-        return (*r.element, *self.saved_outputs, *([f"grad_{self.outputs[0]}"] if r.output_is_element else []))
+        return (*r.element, *self.saved_outputs, *([self.grad_name] if r.output_is_element else []))
 
     @property
     def column_targets(self) -> tuple[RowTarget, ...]:

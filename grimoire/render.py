@@ -42,6 +42,11 @@ _MAYBE_UNUSED = re.compile(r"^(?:import (?P<mod>[\w.]+)(?: as (?P<alias>\w+))?|f
 SCAFFOLD_PREFIX = "example_"
 # templates/kinds/<kind>/package/: files rendered once into the package when it has ops of the kind.
 PACKAGE_DIR = "package"
+# Partials: a folder named so, anywhere under kinds/<kind>/ or extension/, holds the pieces that folder's
+# templates import or include (macros, the parts of a long template). They are never rendered as output
+# themselves, but they are templates of the output all the same: hashed into the manifest, overlaid by a
+# project's templates/ file by file like any other (the Jinja loader searches the roots in order).
+PARTIALS_DIR = "partials"
 
 
 class RenderError(Exception):
@@ -105,14 +110,24 @@ def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
     for name in escape.__all__:
         env.filters[name] = getattr(escape, name)
     env.filters["py_tuple"] = lambda t: repr(tuple(t))
+    # A partial's text as it is, not rendered: the static part of a generated file (most of the build
+    # script) kept in a file of its own, free to hold braces and hashes Jinja would read as its syntax.
+    # Less its last newline: the template's `{{ verbatim(...) }}` line ends with one.
+    env.globals["verbatim"] = lambda name: env.loader.get_source(env, name)[0].removesuffix("\n")
     env.globals["generator_version"] = __version__
     return env
 
 
 def template_files(templates_dir: Path) -> list[Path]:
-    """The templates that render output: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds."""
+    """The templates the output depends on: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds.
+    Partials among them (is_partial) are read by the others, never rendered on their own."""
     return sorted(p for p in templates_dir.rglob("*.j2")
                   if p.is_file() and not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds"))
+
+
+def is_partial(name: str) -> bool:
+    """Whether the template at this path (relative to its root) is a partial: under a PARTIALS_DIR folder."""
+    return PARTIALS_DIR in Path(name).parent.parts
 
 
 # A per-op template named for a device ([op]_cuda.cu.j2, test_[op]_cuda.py.j2) is rendered only for ops
@@ -180,13 +195,16 @@ def _roots(templates: Path | Sequence[Path]) -> tuple[Path, ...]:
 
 
 def _overlay(roots: tuple[Path, ...], folder: str) -> dict[str, Path]:
-    """The templates under `folder` of every root, by path relative to their root (their Jinja name), the
-    first root's file where several have it (a project's templates/ overlays grimoire's, file by file)."""
+    """The templates under `folder` of every root that render a file (partials left out), by path relative
+    to their root (their Jinja name), the first root's file where several have it (a project's templates/
+    overlays grimoire's, file by file)."""
     found: dict[str, Path] = {}
     for root in roots:
         base = root / folder
         for t in template_files(base) if base.is_dir() else ():
-            found.setdefault(t.relative_to(root).as_posix(), t)
+            name = t.relative_to(root).as_posix()
+            if not is_partial(name):
+                found.setdefault(name, t)
     return dict(sorted(found.items()))
 
 

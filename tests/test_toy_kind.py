@@ -105,6 +105,10 @@ FILES = {
         torch.library.register_autograd(_NAME, _backward, setup_context=_setup_context)
 
 
+        {% include "kinds/toy/partials/module.py.j2" %}
+        ''',
+    # A partial: included by the kind's module template, never rendered as a file of its own.
+    "templates/kinds/toy/partials/module.py.j2": """
         class {{ op.module }}(nn.Module):
             def __init__(self, factor: float = FACTOR_DEFAULT) -> None:
                 super().__init__()
@@ -112,7 +116,7 @@ FILES = {
 
             def forward(self, x: Tensor) -> Tensor:
                 return {{ op.name }}(x, self.factor)
-        ''',
+        """,
     "templates/kinds/toy/tests/test_[op].py.j2": '''
         {% import "common/macros.j2" as m %}
         {{ m.py_banner(op.spec_file) }}
@@ -177,6 +181,18 @@ def test_a_project_kind_generates_builds_and_passes_its_tests(tmp_path, monkeypa
     assert tested.exit_code == 0, tested.output
     # The op's three tests (the CUDA one skips visibly without a device) and nothing failed.
     assert re.search(r"ok\s+triple\s+3 passed\s+0 failed", tested.output), tested.output
+
+
+def test_a_project_kinds_partial_is_included_not_rendered(tmp_path, monkeypatch):
+    project = write_project(tmp_path / "toy_project", FILES)
+    monkeypatch.delenv("GRIMOIRE_ROOT", raising=False)
+    generated = runner.invoke(cli.app, ["generate", "--root", str(project)])
+    assert generated.exit_code == 0, generated.output
+    out = project / "toy_ops"
+    assert "class Triple(nn.Module):" in (out / "ops" / "triple.py").read_text()
+    assert not [p for p in out.rglob("*") if "partials" in p.parts or p.name.startswith("module.py")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "templates/kinds/toy/partials/module.py.j2" in manifest["templates"]
 
 
 def test_a_project_kind_without_trust_is_refused(tmp_path):

@@ -47,10 +47,13 @@
         :- use_module(semantics(core/ecs)).        % op_inputs/2, component/3, schema_attr/4, ...
         ecs:op_kind(toy, "what an op of this kind computes").
 
-    It imports what it needs from the core modules (the alias semantics(...) finds the project's own
-    semantics/ folder first, then grimoire's), keeps its helpers private, and adds clauses, each
-    qualified with ecs:, to the hooks below (the core queries nothing else of a kind). Only op_kind/2
-    is required; a kind that fills no other hook takes the defaults in brackets.
+    It imports what it needs from the core modules (semantics(core/ecs), semantics(core/expr),
+    semantics(core/activation), semantics(core/checks), or another kind's exports, as
+    semantics(kinds/rowwise): the loader resolves each to the file it loads, the project's own or
+    grimoire's), keeps its helpers private, and adds clauses, each qualified with ecs:, to the hooks
+    below (the core queries nothing else of a kind). A file that declares no module is refused at its
+    first line. Only op_kind/2 is required; a kind that fills no other hook takes the defaults in
+    brackets.
 
       op_kind(Kind, Doc)                      the kind exists; Doc is its one-line description.
       kind_requires(Kind, Key)                an op of Kind must have a Key component.

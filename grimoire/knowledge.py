@@ -1,9 +1,10 @@
 """Stage 1 — knowledge: load semantics/ into SWI-Prolog (through pyswip), refuse any spec that
 prints an error or warning or breaks a check, and hand the model on as plain JSON data.
 
-Specs are data: the vocabulary (semantics/core, semantics/kinds) is code and is consulted, but only
-grimoire's own copy of it, or a project's that its pyproject.toml trusts; every other file under
-semantics/ is read term by term (grimoire/prolog/bridge.pl) and only the vocabulary's facts are kept.
+Specs are data: the vocabulary (semantics/core, semantics/kinds: one Prolog module a file) is code and
+is loaded, but only grimoire's own copy of it, or a project's that its pyproject.toml trusts; every other
+file under semantics/ is read term by term (grimoire/prolog/bridge.pl) and only the vocabulary's facts
+are kept.
 Every query over the specs runs under a time and an inference limit.
 
 pyswip drives one engine per process: this module owns it, keeps it on the calling thread, reloads
@@ -141,7 +142,7 @@ def _atoms(files: list[Path]) -> str:
 
 
 def _consult(code: list[Path], data: list[Path]) -> list[Diagnostic]:
-    """Consult the vocabulary (code), read the specs (data); what either printed or refused."""
+    """Load the vocabulary (code), read the specs (data); what either printed or refused."""
     prolog = _prolog()
     if not list(prolog.query("current_predicate(grimoire_load/2)")):
         list(prolog.query(f"consult({_quote(str(BRIDGE))})"))
@@ -154,18 +155,26 @@ def _consult(code: list[Path], data: list[Path]) -> list[Diagnostic]:
 
 def _sort_out(files: list[Path], semantics_dir: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
     """Split the files into code to consult and data to read, refusing a vocabulary file of the project
-    that the project does not trust, and any Prolog-looking file that is not a .pl file."""
+    that the project does not trust, and any Prolog-looking file that is not a .pl file. A project's
+    unchanged copy of a vocabulary file is grimoire's own: grimoire's file is loaded in its place. Where
+    the project is not trusted, none of its vocabulary files runs (grimoire's own stands in for a changed
+    one too, so that the refusal is the one problem reported)."""
     trusted = trusts_kinds(semantics_dir.parent)
     code: list[Path] = []
     data: list[Path] = []
     problems: list[Diagnostic] = []
     for f in files:
         layer = _layer_of(f, semantics_dir)
+        twin = BUNDLED_SEMANTICS / f.relative_to(semantics_dir) if f.is_relative_to(semantics_dir) else None
         if layer is None:
             data.append(f)
-        elif trusted or _is_bundled_code(f, semantics_dir):
+        elif twin is not None and _is_bundled_code(f, semantics_dir):
+            code.append(twin)  # the same bytes: grimoire's own file, loaded once for every project
+        elif trusted or twin is None:
             code.append(f)
         else:
+            if twin.is_file():
+                code.append(twin)
             problems.append(Diagnostic(str(f), 0, (
                 f"not loaded: semantics/{layer}/ is vocabulary code, and grimoire runs a project's own only "
                 f"when the project trusts it: add `trust_kinds = true` under [tool.grimoire] in "

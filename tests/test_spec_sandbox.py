@@ -134,8 +134,9 @@ def test_plunit_files_beside_the_vocabulary_are_allowed(tmp_path):
 # ------------------------------------------------------------------------------------------------
 
 TOY_KIND = """% A kind with CPU kernels only.
-op_kind(toy_cpu_only, "a kind with CPU kernels only").
-kind_device(toy_cpu_only, cpu).
+:- module(toy_cpu_only, []).
+ecs:op_kind(toy_cpu_only, "a kind with CPU kernels only").
+ecs:kind_device(toy_cpu_only, cpu).
 """
 TOY_OP = """entity(my_op).
 component(my_op, kind, toy_cpu_only).
@@ -181,6 +182,31 @@ def test_trusted_kind_file_is_run(tmp_path):
     assert "lists cuda, but kind toy_cpu_only has kernels only for cpu" in found[0].message
 
 
+def test_a_kind_file_that_is_no_module_is_refused_at_its_first_term(tmp_path):
+    """The hooks are the ecs module's: a kind written as plain clauses (the interface before modules) would
+    define op_kind/2 and the rest in user, hiding every other kind. It is refused, unloaded, saying what to
+    write instead, and nothing else is reported."""
+    sem = project(tmp_path, TOY_OP, vocabulary=True)
+    (sem / "kinds" / "toy.pl").write_text('% An old-style kind.\n\nop_kind(toy_cpu_only, "a kind").\n'
+                                         "kind_device(toy_cpu_only, cpu).\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.grimoire]\ntrust_kinds = true\n')
+    found = diagnostics(sem)
+    assert [(Path(d.file).name, d.line) for d in found] == [("toy.pl", 3)], found
+    assert ":- module(toy, [])." in found[0].message and "ecs:op_kind(toy, " in found[0].message, found[0].message
+    # The next load of a project without it is not affected by the refused file.
+    knowledge.load(project(tmp_path / "clean", OP))
+
+
+def test_a_project_kind_leaves_no_hook_behind(tmp_path):
+    """A project's kind is unloaded before the next project loads: its kind is not one of the next's."""
+    sem = project(tmp_path / "with", TOY_OP, vocabulary=True)
+    (sem / "kinds" / "toy.pl").write_text(TOY_KIND)
+    (tmp_path / "with" / "pyproject.toml").write_text('[tool.grimoire]\ntrust_kinds = true\n')
+    diagnostics(sem)
+    kinds = knowledge.scaffold_facts(project(tmp_path / "without", OP), "new_op")["kinds"]
+    assert "rowwise" in {k["name"] for k in kinds} and "toy_cpu_only" not in {k["name"] for k in kinds}
+
+
 def test_trust_kinds_false_is_no_trust(tmp_path):
     sem = project(tmp_path, TOY_OP, vocabulary=True)
     (sem / "kinds" / "toy.pl").write_text(TOY_KIND)
@@ -193,10 +219,11 @@ def test_trust_kinds_false_is_no_trust(tmp_path):
 # ------------------------------------------------------------------------------------------------
 
 LOOPING_KIND = """% A trusted kind whose rules run away for one op.
-op_kind(looping, "a kind whose check loops").
-kind_device(looping, cpu).
-kind_violation(looping, Op-entity(Op)-"never") :- Op == check_loops, repeat, fail.
-kind_derived(looping, Op, schema_hint-x) :- Op == derive_loops, repeat, fail.
+:- module(looping, []).
+ecs:op_kind(looping, "a kind whose check loops").
+ecs:kind_device(looping, cpu).
+ecs:kind_violation(looping, Op-entity(Op)-"never") :- Op == check_loops, repeat, fail.
+ecs:kind_derived(looping, Op, schema_hint-x) :- Op == derive_loops, repeat, fail.
 """
 
 

@@ -32,16 +32,22 @@ FILES = {
         component(toy_ops, package, toy_ops).
         """,
     # The kind: y = x * factor, on CPU. Its one derived component of its own is the factor's default.
+    # A kind is a module: its helpers stay private, and it fills the core's hooks as ecs:<hook>.
     "semantics/kinds/toy.pl": """
-        op_kind(toy, "a project's own kind: its input times a factor").
-        kind_requires(toy, input).
-        kind_requires(toy, output).
-        kind_device(toy, cpu).
-        kind_device_dtypes(toy, cpu, [float32, float64]).
-        kind_violation(toy, E-entity(E)-Msg) :-
-            \\+ component(E, attr, factor: float = _),
+        :- module(toy, []).
+        :- use_module(semantics(core/ecs)).
+
+        ecs:op_kind(toy, "a project's own kind: its input times a factor").
+        ecs:kind_requires(toy, input).
+        ecs:kind_requires(toy, output).
+        ecs:kind_device(toy, cpu).
+        ecs:kind_device_dtypes(toy, cpu, [float32, float64]).
+        ecs:kind_violation(toy, E-entity(E)-Msg) :-
+            \\+ factor_default(E, _),
             format(string(Msg), "toy op '~w' needs the attr factor: float = <default>.", [E]).
-        kind_derived(toy, E, factor_default-D) :- component(E, attr, factor: float = D).
+        ecs:kind_derived(toy, E, factor_default-D) :- factor_default(E, D).
+
+        factor_default(E, D) :- component(E, attr, factor: float = D).
         """,
     "semantics/ops/triple.pl": """
         entity(triple).

@@ -25,8 +25,8 @@ def test_every_component_and_kind_is_listed_within_80_columns():
     # Every component the vocabulary declares, read from the Prolog sources themselves.
     sources = "".join(p.read_text() for p in (ROOT / "semantics").glob("*/*.pl") if p.parent.name in ("core", "kinds"))
     keys = set(re.findall(r"^component_spec\(([a-z]\w*),", sources, re.M))
-    keys |= set(re.findall(r"^kind_component\(\w+, (\w+),", sources, re.M))
-    kinds = set(re.findall(r"^op_kind\((\w+),", sources, re.M))
+    keys |= set(re.findall(r"^ecs:kind_component\(\w+, (\w+),", sources, re.M))
+    kinds = set(re.findall(r"^ecs:op_kind\((\w+),", sources, re.M))
     assert len(keys) > 30 and len(kinds) >= 8
     listed = set(re.findall(r"^ {2,6}(\w+)  \[", text, re.M))
     assert keys <= listed, f"not in grimoire vocab: {sorted(keys - listed)}"

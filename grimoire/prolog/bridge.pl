@@ -95,31 +95,122 @@ message_text(Lines, Text) :-
     with_output_to(string(Text0), print_message_lines(current_output, '', Lines)),
     split_string(Text0, "", " \n", [Text]).
 
-%% grimoire_load(+Trusted, +Data): forget the previous specs, consult the Trusted vocabulary files (code:
-%  semantics/core and semantics/kinds) with message capture on, then read every Data file (op specs, the
-%  extension) as data: see read_spec_file/1. Nothing in a Data file runs.
+%% grimoire_load(+Trusted, +Data): forget the previous specs, load the Trusted vocabulary files (code:
+%  semantics/core and semantics/kinds, each a module) with message capture on, then read every Data
+%  file (op specs, the extension) as data: see read_spec_file/1. Nothing in a Data file runs.
+%  A file of the previous load that is not Trusted now is unloaded (a project's own kind leaves no hook
+%  behind); one that is stays loaded, and is loaded again only if it changed since.
 grimoire_load(Trusted, Data) :-
     retractall(grimoire_message(_, _, _, _)),
     forget_specs,
-    forall(retract(grimoire_consulted(Old)), unload_file(Old)),
+    forall(( grimoire_consulted(Old), \+ memberchk(Old, Trusted) ), unload_vocabulary(Old)),
+    retractall(vocabulary_file(_, _)),
+    forall(member(F, Trusted), ( vocabulary_name(F, Name), assertz(vocabulary_file(Name, F)) )),
+    load_order(Trusted, Ordered),
     setup_call_cleanup(assertz(grimoire_capturing),
-                       forall(member(F, Trusted),
-                              ( assertz(grimoire_consulted(F)),
-                                catch(consult(F), E, record_exception(F, E)) )),
+                       forall(member(F, Ordered), consult_vocabulary(F)),
                        retractall(grimoire_capturing)),
-    % Specs are asserted, so the vocabulary's entity/1 and component/3 must be dynamic (ecs.pl says so;
-    % this keeps a trusted project vocabulary written before that working too).
-    forall(member(PI, [entity/1, component/3]), catch(dynamic(user:PI), _, true)),
     forall(member(F, Data), read_spec_file(F)).
 
-:- dynamic grimoire_consulted/1.   % a trusted file consulted by the last grimoire_load/2
+:- dynamic grimoire_consulted/1.   % a vocabulary file loaded (and not unloaded since) by grimoire_load/2
 
-%  spec_clause_at(Ref, File, Line): the asserted spec fact Ref was written at File:Line (locate/3 and
-%  clause_place/2 in semantics/core/checks.pl read it, since asserted clauses carry no source location).
-:- dynamic spec_clause_at/3.
+unload_vocabulary(F) :-
+    retractall(grimoire_consulted(F)),
+    unload_file(F).
 
+%% consult_vocabulary(+File): load one module of the vocabulary. The core's modules are imported here
+%  (user), where the bridge and `grimoire perceive` query them; a kind's exports are for other kinds,
+%  not for user. A file that is not a module is refused at its first line, unloaded. A module of the
+%  same name loaded from another file (grimoire's kind, which a project's own file of that name
+%  replaces) is unloaded first.
+consult_vocabulary(F) :-
+    (   vocabulary_module(F, Module, Line)
+    ->  (   Module == none
+        ->  not_a_module(F, Line)
+        ;   file_directory_name(F, Dir), file_base_name(Dir, Layer),
+            ( Layer == kinds -> Imports = [] ; Imports = all ),
+            forall(( grimoire_consulted(G), G \== F, source_file_property(G, module(Module)) ),
+                   unload_vocabulary(G)),
+            ( grimoire_consulted(F) -> If = changed ; If = true ),
+            assertz(grimoire_consulted(F)),
+            catch(load_files(F, [if(If), imports(Imports)]), E, record_exception(F, E))
+        )
+    ;   true                                   % unreadable: read_term's error is recorded
+    ).
+
+/*  Imports between vocabulary files. A file imports another as `:- use_module(semantics(core/ecs))`
+    (or kinds/rowwise, ...): the one of that name this load trusts, be it the project's own or grimoire's,
+    wherever either lies. No search path is involved, so an import never reaches a file the load does
+    not trust. */
+:- dynamic vocabulary_file/2.          % vocabulary_file(Layer/Name, File), for the current load
+
+%% vocabulary_name(+File, -Layer/Name): core/ecs for .../semantics/core/ecs.pl.
+vocabulary_name(F, Layer/Name) :-
+    file_directory_name(F, Dir), file_base_name(Dir, Layer),
+    file_base_name(F, Base), file_name_extension(Name, _, Base).
+
+:- multifile user:term_expansion/2.
+user:term_expansion((:- use_module(semantics(Rel))), (:- use_module(F))) :-
+    grimoire_capturing, vocabulary_file(Rel, F).
+user:term_expansion((:- use_module(semantics(Rel), Imports)), (:- use_module(F, Imports))) :-
+    grimoire_capturing, vocabulary_file(Rel, F).
+
+/*  Load order. Every file is loaded here, from user, after the files it imports with
+    `:- use_module(semantics(...))`: a module that unload_file/1 left behind (the previous grimoire_load's)
+    must be loaded again from user before another module imports it, or SWI-Prolog takes it for a file
+    of user's. So each file's imports are read from its leading directives (nothing runs) and the files
+    are ordered depth first, imports before importers, otherwise as given. */
+
+%% load_order(+Files, -Ordered)
+load_order(Files, Ordered) :-
+    foldl(visit_file(Files), Files, []-[], _-Rev),
+    reverse(Rev, Ordered).
+
+visit_file(Files, F, Seen-Out, Seen1-Out1) :-
+    (   memberchk(F, Seen) -> Seen1 = Seen, Out1 = Out
+    ;   vocabulary_imports(F, Deps0),
+        include([D]>>memberchk(D, Files), Deps0, Deps),
+        foldl(visit_file(Files), Deps, [F|Seen]-Out, Seen1-Out0),
+        Out1 = [F|Out0]
+    ).
+
+%% vocabulary_imports(+File, -Files): the files File's leading directives import through semantics(...).
+vocabulary_imports(F, Deps) :-
+    catch(setup_call_cleanup(open(F, read, S, [encoding(utf8)]), leading_imports(S, Specs), close(S)),
+          _, Specs = []),
+    findall(D, ( member(semantics(Rel), Specs), vocabulary_file(Rel, D) ), Deps).
+
+leading_imports(S, Specs) :-
+    read_term(S, T, []),
+    (   T = (:- D)
+    ->  ( import_spec(D, Spec) -> Specs = [Spec|Rest] ; Specs = Rest ),
+        leading_imports(S, Rest)
+    ;   Specs = []
+    ).
+
+import_spec(use_module(Spec), Spec) :- Spec = semantics(_).
+import_spec(use_module(Spec, _), Spec) :- Spec = semantics(_).
+
+%% vocabulary_module(+File, -Module, -Line): the module File's first term declares (none if it is not
+%  `:- module(Name, Exports)`), and that term's line.
+vocabulary_module(F, Module, Line) :-
+    catch(setup_call_cleanup(open(F, read, S, [encoding(utf8)]),
+                             read_term(S, T, [term_position(P), syntax_errors(error)]),
+                             close(S)),
+          E, ( record_exception(F, E), fail )),
+    ( T == end_of_file -> Line = 1 ; stream_position_data(line_count, P, Line) ),
+    ( T = (:- module(M, _)), atom(M) -> Module = M ; Module = none ).
+
+not_a_module(F, Line) :-
+    file_base_name(F, Base), file_name_extension(Name, _, Base),
+    format(string(Msg), "not loaded: a vocabulary file is a module, and this one declares none. Begin it with `:- module(~w, []).` and `:- use_module(semantics(core/ecs)).`, and write each hook it fills qualified, as `ecs:op_kind(~w, \"...\").` and `ecs:kind_violation(~w, ...) :- ...` (README.md, \"Writing a kind\").", [Name, Name, Name]),
+    assertz(grimoire_message(error, F, Line, Msg)).
+
+%  The spec database is the ecs module's (semantics/core/ecs.pl): entity/1, component/3, and
+%  spec_clause_at(Ref, File, Line), where the asserted fact Ref was written (locate/3 and clause_place/2
+%  in semantics/core/checks.pl read it, since asserted clauses carry no source location).
 forget_specs :-
-    forall(retract(spec_clause_at(Ref, _, _)), catch(erase(Ref), _, true)).
+    forall(catch(retract(ecs:spec_clause_at(Ref, _, _)), _, fail), catch(erase(Ref), _, true)).
 
 /*  Reading a spec file as data. Every term is read with read_term/3, which expands, calls and loads
     nothing, and only the vocabulary's facts are kept: entity(Name) and component(Entity, Key, Value),
@@ -167,8 +258,8 @@ spec_item(File, item(Line, T, Vs, Ss, QQ), Rs0, Rs) :-
     ->  Rs = [refusal(line(Line), Line, "a quasi-quotation {|Syntax||Text|} is not data: write the value as a \"string\".")|Rs0]
     ;   spec_term(T, Vs, Verdict),
         (   Verdict = fact(Fact)
-        ->  assertz(Fact, Ref),
-            assertz(spec_clause_at(Ref, File, Line)),
+        ->  assertz(ecs:Fact, Ref),
+            assertz(ecs:spec_clause_at(Ref, File, Line)),
             singleton_warning(File, Line, Ss),
             Rs = Rs0
         ;   Verdict = refuse(Key0, Msg),
@@ -562,7 +653,7 @@ vocab_json(Json) :-
     findall(O, ( cmp_op(O), cmp_canonical(O, O) ), Cmps),
     findall(_{name: N, value: V}, constant_name(N, V), Constants),
     findall(_{form: Fm, meaning: M}, grammar_form(Fm, M), Forms),
-    findall(R, ( catch(row_reduction(R), _, fail) ), Reductions),
+    findall(R, kind_reduction(_, R), Reductions),
     findall(T, ( attr_type(T0), ground(T0), term_string(T0, T) ), AttrTypes0),
     append(AttrTypes0, ["choice([a, b, ...])"], AttrTypes),
     findall(D, known_dtype(D), Dtypes),

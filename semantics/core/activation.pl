@@ -10,6 +10,13 @@
     output y alone the pre-activation is not kept for the backward.
 */
 
+:- module(activation, [
+    activation/4, activation_output_gradient/2, activation_cublaslt/2, activation_kink/2, is_activation/1,
+    activation_json/2, epilogue_forward/6, epilogue_bias_arg/2, epilogue_needs_preact/1
+]).
+:- use_module(semantics(core/ecs)).
+:- use_module(semantics(core/expr)).
+
 %% activation(?Name, ?Expr, ?TorchModule, ?TorchFunction): Expr over z; TorchFunction a Python format
 %  string over the pre-activation, the reference the generated tests compare with.
 activation(none, z, "torch.nn.Identity()", "{}").

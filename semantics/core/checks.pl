@@ -3,6 +3,11 @@
     to generate anything while a violation stands.
 */
 
+:- module(checks, [
+    violation/2, located_violation/3, locate/3, clause_place/2, component_spec_core/1, default_fits/2
+]).
+:- use_module(semantics(core/ecs)).
+
 :- discontiguous violation/2.
 
 %% violation(-Where, -Message)
@@ -134,7 +139,7 @@ violation(component(E, K, C), Msg) :-
 
 %  Python parameters with a default come last: the generated function takes the attrs in order.
 violation(component(E, attr, A), Msg) :-
-    is_op(E), \+ component(E, kind, optimizer),
+    is_op(E), \+ waived(E, attrs_defaults_last),
     findall(X, component(E, attr, X), Attrs),
     append(Before, [A|_], Attrs), attr_parts(A, N, _, required),
     member(A0, Before), attr_parts(A0, N0, _, default(_)), !,
@@ -201,7 +206,7 @@ violation(component(E, module, M), Msg) :-
 
 %  An op named like the package's own names (the module from op_module/2's default) is blamed above.
 violation(entity(E), Msg) :-
-    is_op(E), \+ component(E, module, _), \+ name_problem(op, E, _), \+ component(E, kind, optimizer),
+    is_op(E), \+ component(E, module, _), \+ name_problem(op, E, _), \+ waived(E, module_name),
     op_module(E, M), name_problem(module, M, P),
     format(string(Msg), "op '~w' gets the module class ~q, which is not usable: ~w; name it with component(~q, module, 'AnotherName').", [E, M, P, E]).
 
@@ -283,6 +288,9 @@ violation(component(E, K, V), Msg) :-
 
 component_spec_core(K) :- clause(component_spec(K, _, _, _), true).
 
+%% waived(+Op, +Check): Op's kind is exempt from Check (kind_waives/2).
+waived(E, Check) :- component(E, kind, Kind), kind_waives(Kind, Check), !.
+
 op_all_names(E, All) :-
     op_inputs(E, Ins), op_outputs(E, Outs), op_attr_names(E, As),
     append([Ins, Outs, As], All).
@@ -358,8 +366,7 @@ clause_place(_, 'another fact').
 
 %% clause_at(+Ref, -File, -Line): where a clause was written. Spec files are read as data and their
 %  facts asserted (grimoire/prolog/bridge.pl), so their place is recorded beside them in
-%  spec_clause_at/3; a consulted clause carries its own.
-:- dynamic spec_clause_at/3.
+%  spec_clause_at/3 (ecs.pl); a consulted clause carries its own.
 clause_at(Ref, File, Line) :- spec_clause_at(Ref, File, Line), !.
 clause_at(Ref, File, Line) :-
     clause_property(Ref, file(File)),

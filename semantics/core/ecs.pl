@@ -6,37 +6,84 @@
     A check is a rule naming a violation: violation(Where, Message), Where being the
     fact to blame (entity(E) or component(E, K, V)) so the loader can point at its file:line.
 
-    Kind files (semantics/kinds/) add op kinds through the multifile hooks below.
+    Every vocabulary file is a module. This one owns the spec database (entity/1, component/3 and
+    spec_clause_at/3, asserted by the loader, grimoire/prolog/bridge.pl) and declares the hooks a kind
+    fills in; the core's other modules (expr, checks, activation, spells) and the kinds import from it.
 */
 
-:- multifile entity/1, component/3.
-:- discontiguous entity/1, component/3.
-% Spec files are data: the loader reads their facts and asserts them (grimoire/prolog/bridge.pl).
+:- module(ecs, [
+    % The spec database: the facts of the spec files, and where each was written.
+    entity/1, component/3, spec_clause_at/3,
+    % The kind hooks (see "Writing a kind" below).
+    op_kind/2, kind_requires/2, kind_component/4, kind_device/2, kind_device_dtypes/3,
+    kind_violation/2, kind_derived/3, kind_schema/3, kind_python_signature/3, kind_differentiable/3,
+    kind_reduction/2, kind_waives/2,
+    % The vocabulary as data.
+    component_spec/4, known_dtype/1, known_device/1, attr_type/1,
+    max_name_length/1, reserved_doc/2, role_reserves/2, reserved_list/2, reserved_word/2,
+    % Names.
+    valid_identifier/1, valid_class_name/1, valid_python_name/1, name_problem/3, choice_problem/2,
+    camel_case/2,
+    % Queries over the components.
+    is_extension/1, is_op/1, op_inputs/2, op_outputs/2, op_attrs/2, op_attr_names/2, attr_parts/4,
+    op_differentiable/2, op_dtypes/2, op_devices/2, op_device_dtypes/3, op_extension/2, op_module/2,
+    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, op_test_ranges/2, operation_info/1,
+    % Systems, and the pieces of schemas and signatures a kind writes its own from.
+    derived/3, op_schema/2, op_schema_args/2, schema_attr/4, schema_returns/2, tensor_arg/2,
+    python_signature/2, python_param/4, python_value/2
+]).
+
+% Specs are data: the loader reads their facts and asserts them here (grimoire/prolog/bridge.pl).
 :- dynamic entity/1, component/3.
+%  spec_clause_at(Ref, File, Line): the asserted spec fact Ref was written at File:Line (asserted
+%  clauses carry no source location; checks.pl's locate/3 reads it).
+:- dynamic spec_clause_at/3.
 
-:- multifile op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
-:- discontiguous op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
-:- dynamic op_kind/2, kind_requires/2, kind_allows/2, kind_violation/2, kind_derived/3.
-%% kind_component(?Kind, ?Key, ?Cardinality, ?Help): a component only ops of Kind take.
-:- multifile kind_component/4.
-:- discontiguous kind_component/4.
-:- dynamic kind_component/4.
+/*  Writing a kind: the hooks.
 
-%  kind_device(Kind, Device): the kind has kernels (templates) for Device.
-%  kind_device_dtypes(Kind, Device, Dtypes): optional; the dtypes its kernels for Device support
-%  (absent: every known dtype).
-:- multifile kind_device/2, kind_device_dtypes/3.
-:- discontiguous kind_device/2, kind_device_dtypes/3.
-:- dynamic kind_device/2, kind_device_dtypes/3.
+    A kind is one module, semantics/kinds/<kind>.pl, named after the kind:
 
-%  kind_schema(Kind, Op, Schema), kind_python_signature(Kind, Op, Sig): optional; a kind whose ops
-%  are not Tensor-in Tensor-out (optimizer: mutated tensor lists) writes its own.
-:- multifile kind_schema/3, kind_python_signature/3.
-:- dynamic kind_schema/3, kind_python_signature/3.
-%  kind_differentiable(Kind, Op, Inputs): optional; the inputs gradients flow to when the spec lists none
-%  (absent: every input that is not an index input).
-:- multifile kind_differentiable/3.
-:- dynamic kind_differentiable/3.
+        :- module(toy, []).
+        :- use_module(semantics(core/ecs)).        % op_inputs/2, component/3, schema_attr/4, ...
+        ecs:op_kind(toy, "what an op of this kind computes").
+
+    It imports what it needs from the core modules (semantics(core/ecs), semantics(core/expr),
+    semantics(core/activation), semantics(core/checks), or another kind's exports, as
+    semantics(kinds/rowwise): the loader resolves each to the file it loads, the project's own or
+    grimoire's), keeps its helpers private, and adds clauses, each qualified with ecs:, to the hooks
+    below (the core queries nothing else of a kind). A file that declares no module is refused at its
+    first line. Only op_kind/2 is required; a kind that fills no other hook takes the defaults in
+    brackets.
+
+      op_kind(Kind, Doc)                      the kind exists; Doc is its one-line description.
+      kind_requires(Kind, Key)                an op of Kind must have a Key component.
+      kind_component(Kind, Key, Card, Help)   a component only ops of Kind take (Card one or many).
+      kind_device(Kind, Device)               Kind has kernels (templates) for Device.
+      kind_device_dtypes(Kind, Device, Ds)    the dtypes its kernels for Device support [every dtype].
+      kind_violation(Kind, Op-Where-Msg)      a check of Kind's ops: Where (entity(Op) or
+                                              component(Op, K, V)) is blamed with Msg.
+      kind_derived(Kind, Op, Key-Value)       a derived component, reaching the templates as
+                                              op.derived.<Key>.
+      kind_schema(Kind, Op, Schema)           the torch.library schema [inputs, then attrs].
+      kind_python_signature(Kind, Op, Sig)    the Python wrapper's parameters [the same].
+      kind_differentiable(Kind, Op, Inputs)   where gradients flow when the spec has no
+                                              differentiable component [every non-index input].
+      kind_reduction(Kind, Name)              an inline reduction Kind's expressions may use, for the
+                                              spec-language reference [none].
+      kind_waives(Kind, Check)                Kind's ops are exempt from a core check: attrs_defaults_last
+                                              (required attrs before defaulted ones), module_name (the
+                                              nn.Module class name; the kind generates none) [none].
+*/
+:- multifile op_kind/2, kind_requires/2, kind_component/4, kind_device/2, kind_device_dtypes/3,
+   kind_violation/2, kind_derived/3, kind_schema/3, kind_python_signature/3, kind_differentiable/3,
+   kind_reduction/2, kind_waives/2.
+:- discontiguous op_kind/2, kind_requires/2, kind_component/4, kind_device/2, kind_device_dtypes/3,
+   kind_violation/2, kind_derived/3, kind_schema/3, kind_python_signature/3, kind_differentiable/3,
+   kind_reduction/2, kind_waives/2.
+% Dynamic: a hook no loaded kind fills is empty, not unknown.
+:- dynamic op_kind/2, kind_requires/2, kind_component/4, kind_device/2, kind_device_dtypes/3,
+   kind_violation/2, kind_derived/3, kind_schema/3, kind_python_signature/3, kind_differentiable/3,
+   kind_reduction/2, kind_waives/2.
 
 %% component_spec(?Key, ?Cardinality, ?Scope, ?Help)
 %  The closed vocabulary: a component with any other key is a spec error.
@@ -406,6 +453,10 @@ schema_value(none, 'None') :- !.
 schema_value(true, 'True') :- !.
 schema_value(false, 'False') :- !.
 schema_value(V, V).
+
+%% tensor_arg(+Name, -Arg): "Tensor x" for an input, "Tensor grad_y" for grad_(y).
+tensor_arg(grad_(O), A) :- !, format(string(A), "Tensor grad_~w", [O]).
+tensor_arg(I, A) :- format(string(A), "Tensor ~w", [I]).
 
 schema_returns([_], "Tensor") :- !.
 schema_returns(Outs, S) :-

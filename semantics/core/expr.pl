@@ -5,6 +5,15 @@
     Nothing outside the grammar reaches a template: expr_problem/3 names it first.
 */
 
+:- module(expr, [
+    % The grammar, as data.
+    unary_fn/2, binop/1, cmp_op/1, cmp_canonical/2, constant_name/2, grammar_form/2, expr_problem/3,
+    % The calculus.
+    normalize/2, d/3, gradient/4, simplify/2, cse/3, cse/4, replace/4,
+    % Rendering.
+    cpp_expr/2, cpp_body/3, cpp_let_lines/2, py_expr/2, py_cmp/2
+]).
+
 %% unary_fn(Name, TorchReference)
 unary_fn(exp, 'torch.exp').
 unary_fn(log, 'torch.log').
@@ -206,11 +215,12 @@ rule(A * 1.0, A).
 % ---------------------------------------------------------------------------------------------
 
 %% cse(+Expr, -Lets, -Body): Lets = [tmp(I)-Expr, ...] in dependency order.
-cse(E, Lets, Body) :- cse_(E, 0, Lets, Body).
-cse_(E, I, [tmp(I)-S|Lets], Body) :-
+%% cse(+Expr, +First, -Lets, -Body): the same, numbering the temporaries from First.
+cse(E, Lets, Body) :- cse(E, 0, Lets, Body).
+cse(E, I, [tmp(I)-S|Lets], Body) :-
     shared_subterm(E, S), !,
-    replace(E, S, tmp(I), E1), E1 \== E, I1 is I + 1, cse_(E1, I1, Lets, Body).
-cse_(E, _, [], E).
+    replace(E, S, tmp(I), E1), E1 \== E, I1 is I + 1, cse(E1, I1, Lets, Body).
+cse(E, _, [], E).
 
 shared_subterm(E, S) :-
     findall(Sz-T, (sub_term(T, E), costly(T), term_size(T, Sz)), Ts),

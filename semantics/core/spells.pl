@@ -1,6 +1,8 @@
 /*  Spells: what `grimoire cast "conjure(X)"` does. A spell names a step; the steps it needs
     first are derived from step_requires/2, so conjure(run_tests) generates and builds before it tests. */
 
+:- module(spells, [spell_plan/2, spell_step/2, step_requires/2]).
+
 spell_step(conjure(generate), generate).
 spell_step(conjure(build_extension), build).
 spell_step(conjure(run_tests), test).

@@ -8,55 +8,59 @@
     The backward fuses the epilogue's gradient into one pass and hands it to ATen's convolution_backward.
 */
 
-op_kind(conv, "2-d convolution with a fused bias + activation epilogue: y = act(conv2d(x, weight) + bias)").
+:- module(conv, []).
+:- use_module(semantics(core/ecs)).
+:- use_module(semantics(core/activation)).
 
-kind_requires(conv, input).
-kind_requires(conv, output).
-kind_requires(conv, forward).
+ecs:op_kind(conv, "2-d convolution with a fused bias + activation epilogue: y = act(conv2d(x, weight) + bias)").
 
-kind_device(conv, cpu).
-kind_device(conv, cuda).
-kind_device_dtypes(conv, cpu, [float32, float64]).
+ecs:kind_requires(conv, input).
+ecs:kind_requires(conv, output).
+ecs:kind_requires(conv, forward).
 
-conv_geometry([stride-1, padding-0, dilation-1, groups-1]).
+ecs:kind_device(conv, cpu).
+ecs:kind_device(conv, cuda).
+ecs:kind_device_dtypes(conv, cpu, [float32, float64]).
 
-%% conv_parts(+Op, -X, -W, -Bias, -Acts, -ActAttr)
-conv_parts(E, X, W, Bias, Acts, ActAttr) :-
+geometry([stride-1, padding-0, dilation-1, groups-1]).
+
+%% parts(+Op, -X, -W, -Bias, -Acts, -ActAttr)
+parts(E, X, W, Bias, Acts, ActAttr) :-
     epilogue_forward(E, _, conv2d(X, W), Bias, Acts, ActAttr).
 
-kind_violation(conv, E-component(E, forward, F)-Msg) :-
-    component(E, forward, F), \+ conv_parts(E, _, _, _, _, _),
+ecs:kind_violation(conv, E-component(E, forward, F)-Msg) :-
+    component(E, forward, F), \+ parts(E, _, _, _, _, _),
     findall(A, activation(A, _, _, _), As), atomic_list_concat(As, ', ', AL),
     format(string(Msg), "forward of conv op '~w' must read y = relu(conv2d(x, weight) + bias), y = conv2d(x, weight) + bias or y = act(conv2d(x, weight) + bias) with act a choice attr of activations (~w); got ~q.", [E, AL, F]).
-kind_violation(conv, E-component(E, forward, F)-Msg) :-
-    component(E, forward, F), conv_parts(E, X, W, Bias, _, _),
+ecs:kind_violation(conv, E-component(E, forward, F)-Msg) :-
+    component(E, forward, F), parts(E, X, W, Bias, _, _),
     op_inputs(E, Ins), exclude(==(''), [X, W, Bias], Used), Used \== Ins,
     format(string(Msg), "conv op '~w' must declare exactly the inputs its forward reads, in order: ~w (declared: ~w).", [E, Used, Ins]).
-kind_violation(conv, E-component(E, output, O)-Msg) :-
+ecs:kind_violation(conv, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
     format(string(Msg), "conv op '~w' has one output; remove output ~q.", [E, O]).
-kind_violation(conv, E-component(E, attr, At)-Msg) :-
+ecs:kind_violation(conv, E-component(E, attr, At)-Msg) :-
     component(E, attr, At), attr_parts(At, N, T, _),
-    \+ ( conv_geometry(G), memberchk(N-_, G), T == int ), \+ conv_parts(E, _, _, _, _, N),
+    \+ ( geometry(G), memberchk(N-_, G), T == int ), \+ parts(E, _, _, _, _, N),
     format(string(Msg), "conv op '~w' takes the int attrs stride, padding, dilation, groups and the choice of activation its forward names; remove or retype ~q.", [E, At]).
 
-kind_schema(conv, E, Schema) :-
-    conv_parts(E, X, W, Bias, Acts, _), op_attrs(E, As),
+ecs:kind_schema(conv, E, Schema) :-
+    parts(E, X, W, Bias, Acts, _), op_attrs(E, As),
     format(string(SX), "Tensor ~w", [X]), format(string(SW), "Tensor ~w", [W]), epilogue_bias_arg(Bias, SB),
     findall(S, (member(attr(N, T, D), As), schema_attr(N, T, D, S)), AttrS),
     append([[SX, SW], SB, AttrS], Args), atomic_list_concat(Args, ', ', ArgL),
     ( epilogue_needs_preact(Acts) -> Ret = "(Tensor, Tensor)" ; Ret = "Tensor" ),
     format(string(Schema), "~w(~w) -> ~w", [E, ArgL, Ret]).
 
-kind_python_signature(conv, E, Sig) :-
-    conv_parts(E, X, W, Bias, _, _), op_attrs(E, As),
+ecs:kind_python_signature(conv, E, Sig) :-
+    parts(E, X, W, Bias, _, _), op_attrs(E, As),
     ( Bias == '' -> PB = [] ; format(string(SB0), "~w: Optional[Tensor] = None", [Bias]), PB = [SB0] ),
     findall(S, (member(attr(N, T, D), As), python_param(N, T, D, S)), AttrS),
     append([[X, W], PB, AttrS], Ps), atomic_list_concat(Ps, ', ', Sig).
 
-kind_derived(conv, E, backward_schema-S) :-
+ecs:kind_derived(conv, E, backward_schema-S) :-
     op_differentiable(E, Ds), Ds \== [],
-    conv_parts(E, X, W, Bias, _, _), op_outputs(E, [O]), op_attrs(E, As),
+    parts(E, X, W, Bias, _, _), op_outputs(E, [O]), op_attrs(E, As),
     format(string(G), "Tensor grad_~w", [O]),
     format(string(SX), "Tensor ~w", [X]), format(string(SW), "Tensor ~w", [W]),
     ( Bias == '' -> SB = [], N = 2 ; format(string(B), "Tensor? ~w", [Bias]), SB = [B], N = 3 ),
@@ -66,11 +70,11 @@ kind_derived(conv, E, backward_schema-S) :-
     length(Ts, N), maplist(=("Tensor"), Ts), atomic_list_concat(Ts, ', ', RetL),
     format(string(S), "~w_backward(~w) -> (~w)", [E, ArgL, RetL]).
 
-kind_derived(conv, E, epilogue-_{layout: conv2d, a: X, b: W, bias: Bias, activations: AJ, act_attr: AA,
+ecs:kind_derived(conv, E, epilogue-_{layout: conv2d, a: X, b: W, bias: Bias, activations: AJ, act_attr: AA,
                                   needs_preact: NP, conv: C}) :-
-    conv_parts(E, X, W, Bias, Acts, AA),
+    parts(E, X, W, Bias, Acts, AA),
     maplist(activation_json, Acts, AJ),
     ( epilogue_needs_preact(Acts) -> NP = true ; NP = false ),
-    conv_geometry(G), op_attr_names(E, Names),
+    geometry(G), op_attr_names(E, Names),
     findall(K-V, ( member(K-Default, G), ( memberchk(K, Names) -> V = K ; format(string(V), "~w", [Default]) ) ), Pairs),
     dict_pairs(C, _, Pairs).

@@ -6,7 +6,7 @@
 :- begin_tests(conv_specs).
 
 test(parts, P == [x, weight, bias, [relu, none, gelu, gelu_tanh, silu, sigmoid, tanh], act]) :-
-    conv_parts(conv2d_bias_act, X, W, B, Acts, AA), P = [X, W, B, Acts, AA].
+    parts(conv2d_bias_act, X, W, B, Acts, AA), P = [X, W, B, Acts, AA].
 test(schema, S == "conv2d_bias_act(Tensor x, Tensor weight, Tensor? bias=None, SymInt stride=1, SymInt padding=0, SymInt dilation=1, SymInt groups=1, str act=\"relu\") -> (Tensor, Tensor)") :-
     once(derived(conv2d_bias_act, schema, S)).
 test(python_signature, S == 'x, weight, bias: Optional[Tensor] = None, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, act: str = "relu"') :-
@@ -22,7 +22,7 @@ test(epilogue_activations_in_choice_order, [Ns, Fs] == [[relu, none, gelu, gelu_
                                                        [output, output, preact, preact, preact, output, output]]) :-
     once(derived(conv2d_bias_act, epilogue, E)),
     findall(N-F, ( member(J, E.activations), get_dict(name, J, N), get_dict(grad_from, J, F) ), Ps), pairs_keys_values(Ps, Ns, Fs).
-test(geometry_defaults, G == [stride-1, padding-0, dilation-1, groups-1]) :- conv_geometry(G).
+test(geometry_defaults, G == [stride-1, padding-0, dilation-1, groups-1]) :- geometry(G).
 test(devices, Ds == [cpu, cuda]) :- findall(D, kind_device(conv, D), Ds).
 
 :- end_tests(conv_specs).
@@ -51,9 +51,9 @@ test(no_bias_no_activation, [B, Acts, NP] == ['', [none], false]) :-
     once(derived(tst_conv_plain, epilogue, E)), B = E.bias, NP = E.needs_preact, findall(N, ( member(J, E.activations), get_dict(name, J, N) ), Acts).
 test(fixed_silu_returns_the_preactivation, S == "tst_conv_silu(Tensor x, Tensor weight, Tensor? bias=None) -> (Tensor, Tensor)") :-
     once(derived(tst_conv_silu, schema, S)).
-test(fixed_silu_parts, P == [x, weight, bias, [silu], '']) :- conv_parts(tst_conv_silu, X, W, B, Acts, AA), P = [X, W, B, Acts, AA].
+test(fixed_silu_parts, P == [x, weight, bias, [silu], '']) :- parts(tst_conv_silu, X, W, B, Acts, AA), P = [X, W, B, Acts, AA].
 test(activation_without_bias, [P, Ws] == [[x, weight, '', [relu], ''], []]) :-
-    conv_parts(tst_conv_relu, X, W, B, Acts, AA), P = [X, W, B, Acts, AA], blamed(tst_conv_relu, Ws).
+    parts(tst_conv_relu, X, W, B, Acts, AA), P = [X, W, B, Acts, AA], blamed(tst_conv_relu, Ws).
 test(retyped_geometry_and_unknown_attr, Ws == [component(tst_conv_attrs, attr, stride: float = 1.0), component(tst_conv_attrs, attr, eps: float = 0.1)]) :-
     blamed(tst_conv_attrs, Ws).
 test(a_linear_forward_is_refused, Ws == [component(tst_conv_linear, forward, y = linear(x, weight))]) :- blamed(tst_conv_linear, Ws).

@@ -20,12 +20,12 @@ custom_test_retract :- forall(custom_test_spec(E, _), ( retractall(component(E, 
 
 :- begin_tests(custom_shapes, [setup(custom_test_assert), cleanup(custom_test_retract)]).
 
-test(like_an_input) :- custom_shape_ok(tst_custom, y = like(x)).
-test(sizes_and_literals) :- custom_shape_ok(tst_custom, rowsum = [size(x, 0), 3, size(w, -1)]).
+test(like_an_input) :- shape_ok(tst_custom, y = like(x)).
+test(sizes_and_literals) :- shape_ok(tst_custom, rowsum = [size(x, 0), 3, size(w, -1)]).
 test(malformed, [forall(member(S, [y = like(q), q = like(x), y = [-1], y = [size(x, d)], y = [size(q, 0)], y = [2.0], y = size(x, 0)])), fail]) :-
-    custom_shape_ok(tst_custom, S).
-test(min_dims_from_positive_and_negative_dims, N == 3) :- custom_min_dims(tst_custom_dims, a, N).
-test(min_dims_of_an_unread_input, N == 0) :- custom_min_dims(tst_custom_dims, b, N).
+    shape_ok(tst_custom, S).
+test(min_dims_from_positive_and_negative_dims, N == 3) :- min_dims(tst_custom_dims, a, N).
+test(min_dims_of_an_unread_input, N == 0) :- min_dims(tst_custom_dims, b, N).
 test(shape_list, [forall(member(D, [[], [0, 3]]))]) :- shape_list(D).
 test(not_a_shape_list, [forall(member(D, [[-1], [2.5], [a], 3])), fail]) :- shape_list(D).
 

@@ -8,20 +8,20 @@
 test(gelu, [G, D] == [grad_y * (0.5 * (1 + erf(0.7071067811865476 * x))
                                 + 0.5 * x * (0.7978845608028654 * exp(-(0.7071067811865476 * x * (0.7071067811865476 * x))))),
                       true]) :-
-    elementwise_gradient(gelu, x, grad_y, G, D).
-test(relu_passes_nan, G == grad_y * where(x =< 0, 0, 1)) :- elementwise_gradient(relu, x, grad_y, G, _).
-test(sigmoid, G == grad_y * (sigmoid(x) * (1 - sigmoid(x)))) :- elementwise_gradient(sigmoid, x, grad_y, G, _).
-test(tanh, G == grad_y * (1 - tanh(x) * tanh(x))) :- elementwise_gradient(tanh, x, grad_y, G, _).
+    input_gradient(gelu, x, grad_y, G, D).
+test(relu_passes_nan, G == grad_y * where(x =< 0, 0, 1)) :- input_gradient(relu, x, grad_y, G, _).
+test(sigmoid, G == grad_y * (sigmoid(x) * (1 - sigmoid(x)))) :- input_gradient(sigmoid, x, grad_y, G, _).
+test(tanh, G == grad_y * (1 - tanh(x) * tanh(x))) :- input_gradient(tanh, x, grad_y, G, _).
 test(parametric_swish_chain_rule, G == grad_y * (sigmoid(beta * x) + x * (sigmoid(beta * x) * (1 - sigmoid(beta * x)) * beta))) :-
-    elementwise_gradient(parametric_swish, x, grad_y, G, _).
+    input_gradient(parametric_swish, x, grad_y, G, _).
 test(softplus_linear_above_threshold, G == grad_y * where(x * beta > threshold, 1, exp(beta * x) * beta / (1 + exp(beta * x)) / beta)) :-
-    elementwise_gradient(softplus, x, grad_y, G, _).
+    input_gradient(softplus, x, grad_y, G, _).
 test(add_scales_the_second_operand, [GX, GY] == [grad_z, grad_z * alpha]) :-
-    elementwise_gradient(add, x, grad_z, GX, _), elementwise_gradient(add, y, grad_z, GY, _).
-test(sub_negates, GY == -(grad_z * alpha)) :- elementwise_gradient(sub, y, grad_z, GY, _).
+    input_gradient(add, x, grad_z, GX, _), input_gradient(add, y, grad_z, GY, _).
+test(sub_negates, GY == -(grad_z * alpha)) :- input_gradient(sub, y, grad_z, GY, _).
 test(mul_swaps_operands, [GX, GY] == [grad_z * y, grad_z * x]) :-
-    elementwise_gradient(mul, x, grad_z, GX, _), elementwise_gradient(mul, y, grad_z, GY, _).
-test(div_denominator_without_a_square, GY == -(grad_z * (x / y / y))) :- elementwise_gradient(div, y, grad_z, GY, _).
+    input_gradient(mul, x, grad_z, GX, _), input_gradient(mul, y, grad_z, GY, _).
+test(div_denominator_without_a_square, GY == -(grad_z * (x / y / y))) :- input_gradient(div, y, grad_z, GY, _).
 test(one_gradient_per_input_in_order, Is == [x, y]) :-
     once(derived(div, gradients, Gs)), findall(I, ( member(G, Gs), I = G.input ), Is).
 test(bundled_gradients_are_derived, Ds == []) :-
@@ -32,9 +32,9 @@ test(gradient_json_shares_subterms, [Ls, R] == [["const V tmp_0 = grimoire::sigm
 
 :- end_tests(elementwise_gradients).
 
-:- begin_tests(elementwise_forward).
+:- begin_tests(forward_expr).
 
-test(vars_are_inputs_then_attrs, Vs == [x, beta, threshold]) :- elementwise_vars(softplus, Vs).
+test(vars_are_inputs_then_attrs, Vs == [x, beta, threshold]) :- vars(softplus, Vs).
 test(forward_cpp, R == "(x + (alpha * y))") :- once(derived(add, forward_cpp, F)), R = F.result.
 test(forward_cpp_integer_power, R == "((V(0.5) * x) * (V(1) + grimoire::tanh((V(0.79788456080286541) * (x + (V(0.044714999999999998) * grimoire::ipow<3>(x)))))))") :-
     once(derived(gelu_tanh, forward_cpp, F)), R = F.result.
@@ -43,7 +43,7 @@ test(reference_py_where, P == "torch.where((x * beta) > threshold, x, (torch.log
 test(reference_py_power, P == "((0.5 * x) * (1 + torch.tanh((0.7978845608028654 * (x + (0.044715 * torch.pow(x, 3)))))))") :-
     once(derived(gelu_tanh, reference_py, P)).
 
-:- end_tests(elementwise_forward).
+:- end_tests(forward_expr).
 
 :- begin_tests(elementwise_schemas).
 
@@ -71,7 +71,7 @@ ew_retract :- forall(ew_spec(E, _), ( retractall(user:component(E, _, _)), retra
 
 test(gradients_only_for_differentiable_inputs, Is == [x, w]) :-
     once(derived(tst_ew, gradients, Gs)), findall(I, ( member(G, Gs), I = G.input ), Is).
-test(override_is_used_simplified, [G, D] == [0.5 * (grad_r * k), false]) :- elementwise_gradient(tst_ew, w, grad_r, G, D).
+test(override_is_used_simplified, [G, D] == [0.5 * (grad_r * k), false]) :- input_gradient(tst_ew, w, grad_r, G, D).
 test(override_flagged_not_derived, [Ds, E] == [[true, false], "0.5*(grad_r*k)"]) :-
     once(derived(tst_ew, gradients, Gs)), findall(D, ( member(G, Gs), D = G.derived ), Ds), Gs = [_, W], E = W.expr.
 test(backward_takes_every_input_returns_differentiable, S == "tst_ew_backward(Tensor grad_r, Tensor x, Tensor y, Tensor w, float k=2.0, str mode=\"a\") -> (Tensor, Tensor)") :-

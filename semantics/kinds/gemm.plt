@@ -6,12 +6,12 @@
 :- begin_tests(gemm_specs).
 
 test(matmul_parts, P == [matmul, a, b, '', [none], '']) :-
-    gemm_parts(gemm, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
+    parts(gemm, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
 test(linear_parts, P == [linear, x, weight, bias, [none], '']) :-
-    gemm_parts(linear, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
+    parts(linear, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
 test(fused_relu_parts, P == [linear, x, weight, bias, [relu], '']) :-
-    gemm_parts(fused_linear_relu, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
-test(fused_gelu_applies_the_tanh_approximation, Acts == [gelu_tanh]) :- gemm_parts(fused_linear_gelu, _, _, _, _, Acts, _).
+    parts(fused_linear_relu, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
+test(fused_gelu_applies_the_tanh_approximation, Acts == [gelu_tanh]) :- parts(fused_linear_gelu, _, _, _, _, Acts, _).
 test(schema_without_bias, S == "gemm(Tensor a, Tensor b) -> Tensor") :- once(derived(gemm, schema, S)).
 test(schema_bias_optional, S == "linear(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor") :- once(derived(linear, schema, S)).
 test(relu_keeps_no_preactivation, S == "fused_linear_relu(Tensor x, Tensor weight, Tensor? bias=None) -> Tensor") :-
@@ -50,7 +50,7 @@ gemm_retract :- forall(gemm_spec(E, _), ( retractall(user:component(E, _, _)), r
 blamed(E, Ws) :- findall(W, kind_violation(gemm, E-W-_), Ws).
 
 test(choice_parts, P == [linear, x, w, '', [none, silu], act]) :-
-    gemm_parts(tst_gemm_choice, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
+    parts(tst_gemm_choice, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
 test(choice_schema, S == "tst_gemm_choice(Tensor x, Tensor w, str act=\"none\") -> (Tensor, Tensor)") :-
     once(derived(tst_gemm_choice, schema, S)).
 test(choice_backward_attr_required, S == "tst_gemm_choice_backward(Tensor grad_y, Tensor x, Tensor w, Tensor saved, str act, bool[2] output_mask) -> (Tensor, Tensor)") :-
@@ -58,7 +58,7 @@ test(choice_backward_attr_required, S == "tst_gemm_choice_backward(Tensor grad_y
 test(choice_python_signature, S == 'x, w, act: str = "none"') :- once(derived(tst_gemm_choice, python_signature, S)).
 test(choice_is_valid, Ws == []) :- blamed(tst_gemm_choice, Ws).
 test(matmul_bias_parts, P == [matmul, a, b, c, [tanh], '']) :-
-    gemm_parts(tst_gemm_mm_bias, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
+    parts(tst_gemm_mm_bias, L, A, B, Bias, Acts, AA), P = [L, A, B, Bias, Acts, AA].
 test(mask_covers_every_operand_whatever_is_differentiable, S == "tst_gemm_mm_bias_backward(Tensor grad_y, Tensor a, Tensor b, Tensor? c, Tensor saved, bool[3] output_mask) -> (Tensor, Tensor, Tensor)") :-
     once(derived(tst_gemm_mm_bias, backward_schema, S)).
 test(self_product, Ws == [component(tst_gemm_self, forward, c = matmul(a, a)), component(tst_gemm_self, forward, c = matmul(a, a))]) :-
@@ -71,7 +71,7 @@ test(inputs_out_of_order) :-
 test(choice_of_a_non_activation, Ws == [component(tst_gemm_bad_choice, forward, y = act(linear(x, w))),
                                         component(tst_gemm_bad_choice, attr, act: choice([relu, softplus]) = relu)]) :-
     blamed(tst_gemm_bad_choice, Ws).
-test(choice_of_a_non_activation_has_no_parts, fail) :- gemm_parts(tst_gemm_bad_choice, _, _, _, _, _, _).
+test(choice_of_a_non_activation_has_no_parts, fail) :- parts(tst_gemm_bad_choice, _, _, _, _, _, _).
 test(attr_other_than_the_choice, Ws == [component(tst_gemm_attr, attr, alpha: float = 1.0)]) :- blamed(tst_gemm_attr, Ws).
 test(none_is_not_called, Ws == [component(tst_gemm_none, forward, y = none(linear(x, w)))]) :- blamed(tst_gemm_none, Ws).
 

@@ -13,82 +13,86 @@
     With reduction 'none' the backward recomputes each chunk's product.
 */
 
-op_kind(linear_loss, "a linear layer and a rowwise loss over its rows, in chunks of rows: loss(x @ weight^T + bias, ...)").
+:- module(linear_loss, []).
+:- use_module(semantics(core/ecs)).
+:- use_module(semantics(kinds/rowwise), [element_output/1, element_inputs/2, column_inputs/2, index_inputs/2]).
 
-kind_component(linear_loss, loss, one,
+ecs:op_kind(linear_loss, "a linear layer and a rowwise loss over its rows, in chunks of rows: loss(x @ weight^T + bias, ...)").
+
+ecs:kind_component(linear_loss, loss, one,
     "loss: the rowwise loss of this extension applied to the rows of x @ weight^T + bias, e.g. cross_entropy").
 
-kind_requires(linear_loss, input).
-kind_requires(linear_loss, output).
-kind_requires(linear_loss, loss).
+ecs:kind_requires(linear_loss, input).
+ecs:kind_requires(linear_loss, output).
+ecs:kind_requires(linear_loss, loss).
 
-kind_device(linear_loss, cpu).
-kind_device(linear_loss, cuda).
+ecs:kind_device(linear_loss, cpu).
+ecs:kind_device(linear_loss, cuda).
 
-%% ll_parts(+Op, -Loss, -X, -Weight, -Rest, -Bias): the loss op, its element input, the weight, the loss's
+%% parts(+Op, -Loss, -X, -Weight, -Rest, -Bias): the loss op, its element input, the weight, the loss's
 %% other inputs, and the bias input ('' for none).
-ll_parts(E, L, X, W, Rest, Bias) :-
-    component(E, loss, L), atom(L), ll_loss_ok(L),
+parts(E, L, X, W, Rest, Bias) :-
+    component(E, loss, L), atom(L), loss_ok(L),
     op_inputs(L, [X|Rest]), op_inputs(E, [X, W|More]),
     (   More == Rest -> Bias = ''
     ;   append(Rest, [Bias], More)
     ).
 
-%% ll_loss_ok(+Loss): a rowwise loss with one value per row of its one element input and one index input
+%% loss_ok(+Loss): a rowwise loss with one value per row of its one element input and one index input
 %% (the class targets), no column inputs.
-ll_loss_ok(L) :-
+loss_ok(L) :-
     component(L, kind, rowwise), component(L, loss_reduction, _),
-    \+ rw_element_output(L), rw_element_inputs(L, [_]), rw_column_inputs(L, []), rw_index_inputs(L, [_]).
+    \+ element_output(L), element_inputs(L, [_]), column_inputs(L, []), index_inputs(L, [_]).
 
-ll_loss_help("a rowwise op with a loss_reduction attr, one value per row, one element input and one index input, e.g. cross_entropy").
+loss_help("a rowwise op with a loss_reduction attr, one value per row, one element input and one index input, e.g. cross_entropy").
 
-kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
     component(E, loss, L), \+ ( atom(L), component(L, kind, rowwise) ),
     findall(R, ( component(R, kind, rowwise), component(R, loss_reduction, _) ), Rs),
-    ll_loss_help(H),
+    loss_help(H),
     format(string(Msg), "loss of '~w' must name ~w; got ~q (rowwise losses here: ~w).", [E, H, L, Rs]).
-kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
-    component(E, loss, L), atom(L), component(L, kind, rowwise), \+ ll_loss_ok(L),
-    ll_loss_help(H),
+ecs:kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
+    component(E, loss, L), atom(L), component(L, kind, rowwise), \+ loss_ok(L),
+    loss_help(H),
     format(string(Msg), "loss '~w' of '~w' is not ~w.", [L, E, H]).
-kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
-    component(E, loss, L), atom(L), ll_loss_ok(L), \+ ll_parts(E, L, _, _, _, _),
+ecs:kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
+    component(E, loss, L), atom(L), loss_ok(L), \+ parts(E, L, _, _, _, _),
     op_inputs(L, [X|Rest]), op_inputs(E, Ins),
     append([[X, weight], Rest], Plain), append(Plain, [bias], Biased),
     format(string(Msg), "inputs of '~w' must be ~w's element input, the weight, ~w's other inputs and optionally a bias, in that order, e.g. ~w or ~w; declared: ~w.",
            [E, L, L, Plain, Biased, Ins]).
-kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
-    component(E, loss, L), atom(L), ll_loss_ok(L),
+ecs:kind_violation(linear_loss, E-component(E, loss, L)-Msg) :-
+    component(E, loss, L), atom(L), loss_ok(L),
     op_attrs(E, As), op_attrs(L, LAs), As \== LAs,
-    findall(S, ( member(attr(N, T, D), LAs), ll_attr_text(N, T, D, S) ), Want),
+    findall(S, ( member(attr(N, T, D), LAs), attr_text(N, T, D, S) ), Want),
     format(string(Msg), "attrs of '~w' must be those of its loss '~w', in order: ~w.", [E, L, Want]).
-kind_violation(linear_loss, E-component(E, devices, Ds)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, devices, Ds)-Msg) :-
     component(E, devices, Ds), component(E, loss, L), atom(L), component(L, devices, LDs),
     member(D, Ds), \+ memberchk(D, LDs),
     format(string(Msg), "'~w' runs on ~w, but its loss '~w' has no ~w kernel (devices ~w): add ~w to the loss's devices or remove it here.",
            [E, D, L, D, LDs, D]).
-kind_violation(linear_loss, E-component(E, attr, A)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, attr, A)-Msg) :-
     component(E, attr, A), attr_parts(A, chunk_rows, _, _),
     format(string(Msg), "'chunk_rows' is the linear_loss kind's own argument (rows per chunk): '~w' cannot take an attr of that name.", [E]).
-kind_violation(linear_loss, E-component(E, output, O)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
     format(string(Msg), "linear_loss op '~w' has one output, the loss; remove output ~q.", [E, O]).
-kind_violation(linear_loss, E-component(E, K, V)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, K, V)-Msg) :-
     member(K, [forward, gradient, stat, index_input, column_input, loss_reduction, loss_count]),
     component(E, K, V),
     format(string(Msg), "linear_loss op '~w' takes no ~w: its loss '~w' defines the rows' computation.",
            [E, K, V]).
-kind_violation(linear_loss, E-component(E, differentiable, Ds)-Msg) :-
+ecs:kind_violation(linear_loss, E-component(E, differentiable, Ds)-Msg) :-
     component(E, differentiable, Ds),
     format(string(Msg), "linear_loss op '~w' takes no differentiable list: gradients flow to x, the weight and the bias; got ~q.", [E, Ds]).
 
-ll_attr_text(N, T, default(D), S) :- !, format(string(S), "~w: ~q = ~q", [N, T, D]).
-ll_attr_text(N, T, required, S) :- format(string(S), "~w: ~q", [N, T]).
+attr_text(N, T, default(D), S) :- !, format(string(S), "~w: ~q = ~q", [N, T, D]).
+attr_text(N, T, required, S) :- format(string(S), "~w: ~q", [N, T]).
 
 %% The schema: the product's operands, the loss's other inputs, the optional bias, the attrs, and the
 %% kind's own chunk_rows (None: the chunk's logits about as large as x; more rows are faster and hold more).
-ll_schema_args(E, ArgL, Required) :-
-    ll_parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
+schema_args(E, ArgL, Required) :-
+    parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
     findall(S, ( member(I, [X, W|Rest]), format(string(S), "Tensor ~w", [I]) ), TS),
     (   Bias == '' -> BS = []
     ;   Required == true -> format(string(B), "Tensor? ~w", [Bias]), BS = [B]
@@ -102,31 +106,31 @@ ll_schema_args(E, ArgL, Required) :-
     ),
     append([TS, BS, AS, CS], Args), atomic_list_concat(Args, ', ', ArgL).
 
-kind_schema(linear_loss, E, Schema) :-
-    ll_schema_args(E, ArgL, false), format(string(Schema), "~w(~w) -> Tensor", [E, ArgL]).
+ecs:kind_schema(linear_loss, E, Schema) :-
+    schema_args(E, ArgL, false), format(string(Schema), "~w(~w) -> Tensor", [E, ArgL]).
 
-kind_python_signature(linear_loss, E, Sig) :-
-    ll_parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
+ecs:kind_python_signature(linear_loss, E, Sig) :-
+    parts(E, _, X, W, Rest, Bias), op_attrs(E, As),
     ( Bias == '' -> PB = [] ; format(string(SB), "~w: Optional[Tensor] = None", [Bias]), PB = [SB] ),
     findall(S, ( member(attr(N, T, D), As), python_param(N, T, D, S) ), AttrS),
     append([[X, W|Rest], PB, AttrS, ["chunk_rows: Optional[int] = None"]], Ps), atomic_list_concat(Ps, ', ', Sig).
 
 %% <op>_backward: the upstream gradient (one per row for 'none'), the inputs, the attrs and which of the
 %% gradients of x, weight and bias are wanted; the chunks' products are recomputed.
-kind_derived(linear_loss, E, backward_schema-S) :-
-    ll_parts(E, _, _, _, _, Bias), ll_schema_args(E, ArgL, true), op_outputs(E, [O]),
+ecs:kind_derived(linear_loss, E, backward_schema-S) :-
+    parts(E, _, _, _, _, Bias), schema_args(E, ArgL, true), op_outputs(E, [O]),
     ( Bias == '' -> N = 2 ; N = 3 ),
     length(Ts, N), maplist(=("Tensor"), Ts), atomic_list_concat(Ts, ', ', RetL),
     format(string(S), "~w_backward(Tensor grad_~w, ~w, bool[~w] output_mask) -> (~w)", [E, O, ArgL, N, RetL]).
 %% <op>_forward_grad: the loss and the gradients of x, weight and bias wanted (output_mask) for an upstream
 %% gradient of 1, computed in the forward's pass over the chunks.
-kind_derived(linear_loss, E, forward_grad_schema-S) :-
-    ll_parts(E, _, _, _, _, Bias), ll_schema_args(E, ArgL, true),
+ecs:kind_derived(linear_loss, E, forward_grad_schema-S) :-
+    parts(E, _, _, _, _, Bias), schema_args(E, ArgL, true),
     ( Bias == '' -> N = 2, RetL = "Tensor, Tensor, Tensor" ; N = 3, RetL = "Tensor, Tensor, Tensor, Tensor" ),
     format(string(S), "~w_forward_grad(~w, bool[~w] output_mask) -> (~w)", [E, ArgL, N, RetL]).
-kind_derived(linear_loss, E, linear_loss-_{loss: L, x: X, weight: W, rest: Rest, bias: Bias}) :-
-    ll_parts(E, L, X, W, Rest, Bias).
+ecs:kind_derived(linear_loss, E, linear_loss-_{loss: L, x: X, weight: W, rest: Rest, bias: Bias}) :-
+    parts(E, L, X, W, Rest, Bias).
 
 %% Gradients flow to x, the weight and the bias; the loss's other inputs are its index inputs.
-kind_differentiable(linear_loss, E, Ds) :-
-    ll_parts(E, _, X, W, _, Bias), ( Bias == '' -> Ds = [X, W] ; Ds = [X, W, Bias] ).
+ecs:kind_differentiable(linear_loss, E, Ds) :-
+    parts(E, _, X, W, _, Bias), ( Bias == '' -> Ds = [X, W] ; Ds = [X, W, Bias] ).

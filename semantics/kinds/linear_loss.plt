@@ -5,10 +5,10 @@
 :- begin_tests(linear_loss_parts).
 
 test(bundled_parts, [L, X, W, Rest, B] == [cross_entropy, x, weight, [target], bias]) :-
-    ll_parts(fused_linear_cross_entropy, L, X, W, Rest, B).
-test(a_row_loss_is_accepted) :- ll_loss_ok(cross_entropy).
-test(an_elementwise_loss_is_refused, fail) :- ll_loss_ok(mse_loss).
-test(softmax_is_no_loss, fail) :- ll_loss_ok(softmax).
+    parts(fused_linear_cross_entropy, L, X, W, Rest, B).
+test(a_row_loss_is_accepted) :- loss_ok(cross_entropy).
+test(an_elementwise_loss_is_refused, fail) :- loss_ok(mse_loss).
+test(softmax_is_no_loss, fail) :- loss_ok(softmax).
 test(gradients_flow_to_the_product, Ds == [x, weight, bias]) :-
     op_differentiable(fused_linear_cross_entropy, Ds).
 

@@ -23,56 +23,65 @@
     torch.optim.Optimizer subclasses written around it; `requires` facts the attrs they accept.
 */
 
-op_kind(optimizer, "in-place multi-tensor optimizer step: per-element rules over param, grad and states, host scalars per step").
+:- module(optimizer, []).
+:- use_module(semantics(core/ecs)).
+:- use_module(semantics(core/expr)).
+:- use_module(semantics(core/checks)).
 
-kind_component(optimizer, param,           one, "param: the name of the parameter tensor the step updates in place, e.g. param").
-kind_component(optimizer, grad,            one, "grad: the name of the parameter's gradient (read only), e.g. grad").
-kind_component(optimizer, state,           many, "state: a per-parameter state tensor, zeros at first, same shape and dtype as the param, e.g. exp_avg").
-kind_component(optimizer, scalar,          many, "scalar: Name = Expression over numeric attrs, step and earlier scalars, once per tensor on the host, e.g. bias_correction1 = 1 - pow(beta1, step)").
-kind_component(optimizer, let,             many, "let: Name = Expression, a per-element local for the rules after it").
-kind_component(optimizer, update,          many, "update: Target = Expression, Target the param or a state; rules run in the order written").
-kind_component(optimizer, requires,        many, "requires: a condition the attrs must meet, e.g. lr >= 0 or (nesterov -> momentum > 0)").
-kind_component(optimizer, optimizer_class, many, "optimizer_class: 'Name' or 'Name'(Settings) with Settings like betas = (beta1, beta2) (a tuple argument), weight_decay = 0.01 (another default) or decoupled_weight_decay := true (fixed)").
-kind_component(optimizer, bench_attrs,     one, "bench_attrs: [Attr = Value, ...], the attrs the benchmark runs with").
+ecs:op_kind(optimizer, "in-place multi-tensor optimizer step: per-element rules over param, grad and states, host scalars per step").
 
-kind_device(optimizer, cpu).
-kind_device(optimizer, cuda).
-kind_device_dtypes(optimizer, cpu, [float32, float64]).
-kind_device_dtypes(optimizer, cuda, [float32, float64, float16, bfloat16]).
+ecs:kind_component(optimizer, param,           one, "param: the name of the parameter tensor the step updates in place, e.g. param").
+ecs:kind_component(optimizer, grad,            one, "grad: the name of the parameter's gradient (read only), e.g. grad").
+ecs:kind_component(optimizer, state,           many, "state: a per-parameter state tensor, zeros at first, same shape and dtype as the param, e.g. exp_avg").
+ecs:kind_component(optimizer, scalar,          many, "scalar: Name = Expression over numeric attrs, step and earlier scalars, once per tensor on the host, e.g. bias_correction1 = 1 - pow(beta1, step)").
+ecs:kind_component(optimizer, let,             many, "let: Name = Expression, a per-element local for the rules after it").
+ecs:kind_component(optimizer, update,          many, "update: Target = Expression, Target the param or a state; rules run in the order written").
+ecs:kind_component(optimizer, requires,        many, "requires: a condition the attrs must meet, e.g. lr >= 0 or (nesterov -> momentum > 0)").
+ecs:kind_component(optimizer, optimizer_class, many, "optimizer_class: 'Name' or 'Name'(Settings) with Settings like betas = (beta1, beta2) (a tuple argument), weight_decay = 0.01 (another default) or decoupled_weight_decay := true (fixed)").
+ecs:kind_component(optimizer, bench_attrs,     one, "bench_attrs: [Attr = Value, ...], the attrs the benchmark runs with").
 
-kind_requires(optimizer, param).
-kind_requires(optimizer, grad).
-kind_requires(optimizer, update).
+ecs:kind_device(optimizer, cpu).
+ecs:kind_device(optimizer, cuda).
+ecs:kind_device_dtypes(optimizer, cpu, [float32, float64]).
+ecs:kind_device_dtypes(optimizer, cuda, [float32, float64, float16, bfloat16]).
+
+ecs:kind_requires(optimizer, param).
+ecs:kind_requires(optimizer, grad).
+ecs:kind_requires(optimizer, update).
+% Two core checks do not apply (kind_waives/2 in ecs.pl): it has no nn.Module (its classes are
+% optimizer_class facts), and it is exempt from the order of defaulted attrs.
+ecs:kind_waives(optimizer, attrs_defaults_last).
+ecs:kind_waives(optimizer, module_name).
 
 % The names the generated code gives the step count and its list.
-opt_reserved(step).
-opt_reserved(state_step).
-opt_reserved(state_steps).
-opt_max_conditions(6).
+step_name(step).
+step_name(state_step).
+step_name(state_steps).
+max_conditions(6).
 
 % `grad` is reserved for the other kinds' generated code; this kind's code never uses it itself.
-opt_valid_name(N) :- valid_identifier(N), !.
-opt_valid_name(grad).
+valid_name(N) :- valid_identifier(N), !.
+valid_name(grad).
 
 % ---------------------------------------------------------------------------------------------
 % Queries
 % ---------------------------------------------------------------------------------------------
 
-opt_param(E, P) :- component(E, param, P), !.
-opt_grad(E, G) :- component(E, grad, G), !.
-opt_states(E, Ss) :- findall(S, component(E, state, S), Ss).
-opt_tensors(E, [P, G|Ss]) :- opt_param(E, P), opt_grad(E, G), opt_states(E, Ss).
-opt_bool_attrs(E, Bs) :- findall(N, (component(E, attr, A), attr_parts(A, N, bool, _)), Bs).
-opt_num_attrs(E, Ns) :- findall(N, (component(E, attr, A), attr_parts(A, N, T, _), memberchk(T, [float, int])), Ns).
-opt_scalars(E, Ss) :- findall(N-X, component(E, scalar, (N = X)), Ss).
-opt_scalar_names(E, Ns) :- findall(N, component(E, scalar, (N = _)), Ns).
-%% opt_rules(+E, -Rules): the let and update facts in the order written, as rule(Kind, Name, Expr).
-opt_rules(E, Rs) :- findall(rule(K, N, X), (component(E, K, R), memberchk(K, [let, update]), R = (N = X)), Rs).
-opt_uniform(E, Us) :- opt_num_attrs(E, As), opt_scalar_names(E, Ss), append(As, Ss, Us).
+param(E, P) :- component(E, param, P), !.
+grad(E, G) :- component(E, grad, G), !.
+states(E, Ss) :- findall(S, component(E, state, S), Ss).
+tensors(E, [P, G|Ss]) :- param(E, P), grad(E, G), states(E, Ss).
+bool_attrs(E, Bs) :- findall(N, (component(E, attr, A), attr_parts(A, N, bool, _)), Bs).
+num_attrs(E, Ns) :- findall(N, (component(E, attr, A), attr_parts(A, N, T, _), memberchk(T, [float, int])), Ns).
+scalars(E, Ss) :- findall(N-X, component(E, scalar, (N = X)), Ss).
+scalar_names(E, Ns) :- findall(N, component(E, scalar, (N = _)), Ns).
+%% rules(+E, -Rules): the let and update facts in the order written, as rule(Kind, Name, Expr).
+rules(E, Rs) :- findall(rule(K, N, X), (component(E, K, R), memberchk(K, [let, update]), R = (N = X)), Rs).
+uniform_names(E, Us) :- num_attrs(E, As), scalar_names(E, Ss), append(As, Ss, Us).
 
-%% opt_conditions(+E, -Conds): the distinct conditions of the rules' if/3, in order of appearance.
-opt_conditions(E, Cs) :-
-    opt_rules(E, Rs),
+%% conditions(+E, -Conds): the distinct conditions of the rules' if/3, in order of appearance.
+conditions(E, Cs) :-
+    rules(E, Rs),
     findall(C, (member(rule(_, _, X), Rs), sub_term(T, X), compound(T), T = if(C, _, _)), Cs0),
     list_to_set(Cs0, Cs).
 
@@ -80,81 +89,81 @@ opt_conditions(E, Cs) :-
 % Checks
 % ---------------------------------------------------------------------------------------------
 
-kind_violation(optimizer, E-component(E, K, V)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, K, V)-Msg) :-
     member(K, [input, output, forward, gradient, differentiable]), component(E, K, V),
     format(string(Msg), "optimizer op '~w' takes no '~w' component: write param, grad, state, scalar, let and update facts.", [E, K]).
 
-kind_violation(optimizer, E-component(E, K, N)-Msg) :-
-    member(K, [param, grad, state]), component(E, K, N), \+ opt_valid_name(N),
+ecs:kind_violation(optimizer, E-component(E, K, N)-Msg) :-
+    member(K, [param, grad, state]), component(E, K, N), \+ valid_name(N),
     format(string(Msg), "~w name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [K, N, E]).
 
-kind_violation(optimizer, E-component(E, attr, A)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, attr, A)-Msg) :-
     component(E, attr, A), attr_parts(A, N, T, _), \+ memberchk(T, [float, int, bool]),
     format(string(Msg), "attr '~w' of optimizer op '~w' has type ~q; optimizer attrs are float, int or bool.", [N, E, T]).
 
-kind_violation(optimizer, E-component(E, K, D)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, K, D)-Msg) :-
     member(K, [scalar, let, update]), component(E, K, D), \+ ( D = (N = _), atom(N) ),
     format(string(Msg), "~w of '~w' must read Name = Expression, got ~q.", [K, E, D]).
 
-kind_violation(optimizer, E-component(E, K, (N = X))-Msg) :-
-    member(K, [scalar, let]), component(E, K, (N = X)), atom(N), \+ opt_valid_name(N),
+ecs:kind_violation(optimizer, E-component(E, K, (N = X))-Msg) :-
+    member(K, [scalar, let]), component(E, K, (N = X)), atom(N), \+ valid_name(N),
     format(string(Msg), "~w name ~q of '~w' is not usable: write a lower_snake_case identifier that is not a keyword nor reserved.", [K, N, E]).
 
 % Every name is defined once: tensors, attrs, scalars and lets share one namespace, the lists
 % take the plural (exp_avg -> exp_avgs), and step / state_step belong to the generated code.
-kind_violation(optimizer, E-Where-Msg) :-
-    opt_defined_name(E, N, Where),
-    (   opt_reserved(N)
+ecs:kind_violation(optimizer, E-Where-Msg) :-
+    defined_name(E, N, Where),
+    (   step_name(N)
     ->  format(string(Msg), "name '~w' in '~w' is reserved for the step count: choose another.", [N, E])
-    ;   findall(W, opt_defined_name(E, N, W), [_, Again|_]), Where == Again   % blame the repeat only
+    ;   findall(W, defined_name(E, N, W), [_, Again|_]), Where == Again   % blame the repeat only
     ->  format(string(Msg), "name '~w' is defined twice in '~w' (as a tensor, attr, scalar or let): rename one.", [N, E])
-    ;   opt_tensors(E, Ts), member(T, Ts), atom_concat(T, s, N)
+    ;   tensors(E, Ts), member(T, Ts), atom_concat(T, s, N)
     ->  format(string(Msg), "name '~w' in '~w' clashes with the list of '~w' tensors: rename it.", [N, E, T])
     ).
 
-opt_defined_name(E, N, component(E, K, N)) :- member(K, [param, grad, state]), component(E, K, N), atom(N).
-opt_defined_name(E, N, component(E, attr, A)) :- component(E, attr, A), attr_parts(A, N, _, _).
-opt_defined_name(E, N, component(E, K, (N = X))) :- member(K, [scalar, let]), component(E, K, (N = X)), atom(N).
+defined_name(E, N, component(E, K, N)) :- member(K, [param, grad, state]), component(E, K, N), atom(N).
+defined_name(E, N, component(E, attr, A)) :- component(E, attr, A), attr_parts(A, N, _, _).
+defined_name(E, N, component(E, K, (N = X))) :- member(K, [scalar, let]), component(E, K, (N = X)), atom(N).
 
-kind_violation(optimizer, E-component(E, update, (N = X))-Msg) :-
-    component(E, update, (N = X)), atom(N), opt_param(E, P), opt_states(E, Ss), \+ memberchk(N, [P|Ss]),
+ecs:kind_violation(optimizer, E-component(E, update, (N = X))-Msg) :-
+    component(E, update, (N = X)), atom(N), param(E, P), states(E, Ss), \+ memberchk(N, [P|Ss]),
     format(string(Msg), "update of '~w' assigns ~q, which is neither the param (~w) nor a state (~w); write let(~w = ...) for a local.", [E, N, P, Ss, N]).
 
-kind_violation(optimizer, E-entity(E)-Msg) :-
-    opt_param(E, P), \+ component(E, update, (P = _)),
+ecs:kind_violation(optimizer, E-entity(E)-Msg) :-
+    param(E, P), \+ component(E, update, (P = _)),
     format(string(Msg), "optimizer op '~w' never updates its param '~w': add component(~q, update, ~w = ...).", [E, P, E, P]).
 
-kind_violation(optimizer, E-component(E, state, S)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, state, S)-Msg) :-
     component(E, state, S), \+ component(E, update, (S = _)),
     format(string(Msg), "state '~w' of '~w' is never updated: add an update rule for it or remove it.", [S, E]).
 
-kind_violation(optimizer, E-component(E, grad, G)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, grad, G)-Msg) :-
     component(E, grad, G), component(E, update, (G = _)),
     format(string(Msg), "the grad '~w' of '~w' is read only: assign a let instead.", [G, E]).
 
 % Scalars: host expressions over numeric attrs, step and the scalars written before.
-kind_violation(optimizer, E-component(E, scalar, (N = X))-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, scalar, (N = X))-Msg) :-
     component(E, scalar, (N = X)), atom(N),
-    opt_num_attrs(E, As), opt_bool_attrs(E, Bs), scalars_before(E, N, Before),
+    num_attrs(E, As), bool_attrs(E, Bs), scalars_before(E, N, Before),
     append([[step], As, Before], Known),
     host_problem(X, Known, Bs, P),
     format(string(Msg), "scalar ~w of '~w': ~w.", [N, E, P]).
 
 scalars_before(E, N, Before) :-
-    opt_scalar_names(E, All), append(Before, [N|_], All), !.
+    scalar_names(E, All), append(Before, [N|_], All), !.
 
 % Rules: element expressions over the tensors, numeric attrs, scalars and the lets before them;
 % the conditions of if/3 over the attrs only (they choose the kernel for the whole call).
-kind_violation(optimizer, E-component(E, K, (N = X))-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, K, (N = X))-Msg) :-
     member(K, [let, update]), component(E, K, (N = X)), atom(N),
     rule_known(E, K, N, X, Known),
-    opt_num_attrs(E, As), opt_bool_attrs(E, Bs),
+    num_attrs(E, As), bool_attrs(E, Bs),
     rule_problem(X, Known, As, Bs, P),
     format(string(Msg), "~w ~w of '~w': ~w.", [K, N, E, P]).
 
 rule_known(E, K, N, X, Known) :-
-    opt_tensors(E, Ts), opt_uniform(E, Us),
-    opt_rules(E, Rs), nth0(I, Rs, R), R == rule(K, N, X), !,
+    tensors(E, Ts), uniform_names(E, Us),
+    rules(E, Rs), nth0(I, Rs, R), R == rule(K, N, X), !,
     length(Prefix, I), append(Prefix, _, Rs),
     findall(L, member(rule(let, L, _), Prefix), Lets),
     append([Ts, Us, Lets], Known).
@@ -168,20 +177,20 @@ rule_problem(X, Known, _, _, P) :-
     length(Cs, K), bit_lists(K, BitLists), member(Bits, BitLists),
     specialize(X, Cs, Bits, S), expr_problem(S, Known, P), !.
 
-kind_violation(optimizer, E-entity(E)-Msg) :-
-    opt_conditions(E, Cs), length(Cs, K), opt_max_conditions(Max), K > Max,
+ecs:kind_violation(optimizer, E-entity(E)-Msg) :-
+    conditions(E, Cs), length(Cs, K), max_conditions(Max), K > Max,
     format(string(Msg), "optimizer op '~w' has ~w distinct if/3 conditions; at most ~w (each doubles the kernels).", [E, K, Max]).
 
-kind_violation(optimizer, E-component(E, requires, C)-Msg) :-
-    component(E, requires, C), opt_num_attrs(E, As), opt_bool_attrs(E, Bs),
+ecs:kind_violation(optimizer, E-component(E, requires, C)-Msg) :-
+    component(E, requires, C), num_attrs(E, As), bool_attrs(E, Bs),
     cond_problem(C, As, Bs, P),
     format(string(Msg), "requires of '~w': ~w.", [E, P]).
 
-kind_violation(optimizer, E-component(E, optimizer_class, T)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, optimizer_class, T)-Msg) :-
     component(E, optimizer_class, T), class_problem(E, T, P),
     format(string(Msg), "optimizer_class of '~w': ~w.", [E, P]).
 
-kind_violation(optimizer, E-component(E, bench_attrs, L)-Msg) :-
+ecs:kind_violation(optimizer, E-component(E, bench_attrs, L)-Msg) :-
     component(E, bench_attrs, L),
     (   \+ is_list(L) -> P = "write a list [Attr = Value, ...]"
     ;   member(S, L), setting_problem(E, S, [default], P) -> true
@@ -251,7 +260,7 @@ setting_problem(E, G = Tuple, Allowed, P) :- Tuple = (_, _), !,
     (   \+ memberchk(tuple, Allowed) -> format(string(P), "~q: a tuple argument belongs in an optimizer_class", [G = Tuple])
     ;   \+ valid_identifier(G) -> format(string(P), "tuple argument name ~q is not a lower_snake_case identifier", [G])
     ;   op_attr_names(E, Ns), memberchk(G, Ns) -> format(string(P), "tuple argument '~w' has the name of an attr", [G])
-    ;   comma_list(Tuple, As), member(A, As), \+ ( atom(A), opt_num_attrs(E, Nums), memberchk(A, Nums) )
+    ;   comma_list(Tuple, As), member(A, As), \+ ( atom(A), num_attrs(E, Nums), memberchk(A, Nums) )
     ->  format(string(P), "tuple argument '~w' groups ~q, which is not a numeric attr", [G, A])
     ).
 setting_problem(E, N = V, _, P) :- !, attr_value_problem(E, N, V, P).
@@ -295,10 +304,10 @@ specialize_all([A|As], Cs, Bits, [B|Bs]) :- specialize(A, Cs, Bits, B), speciali
 
 cond_value(C, Cs, Bits, V) :- nth0(I, Cs, C0), C0 == C, !, nth0(I, Bits, V).
 
-%% opt_program(+E, +Bits, -Steps): the rules of one variant, simplified, with updates that leave
+%% program(+E, +Bits, -Steps): the rules of one variant, simplified, with updates that leave
 %  their target unchanged and lets nobody reads dropped.
-opt_program(E, Bits, Steps) :-
-    opt_conditions(E, Cs), opt_rules(E, Rs),
+program(E, Bits, Steps) :-
+    conditions(E, Cs), rules(E, Rs),
     findall(rule(K, N, X3),
             ( member(rule(K, N, X), Rs), specialize(X, Cs, Bits, X1), normalize(X1, X2), simplify(X2, X3),
               \+ ( K == update, X3 == N ) ),
@@ -331,20 +340,20 @@ lift(E, Table, R) :- E =.. [F|As], lift_args(As, Table, Bs), R =.. [F|Bs].
 lift_args([], _, []).
 lift_args([A|As], Table, [B|Bs]) :- lift(A, Table, B), lift_args(As, Table, Bs).
 
-%% opt_variants(+E, -Conds, -Programs, -VariantProgram, -Lifted)
+%% variants(+E, -Conds, -Programs, -VariantProgram, -Lifted)
 %  Programs: the distinct programs (lists of rules over lifted names); VariantProgram: for each
 %  combination of the conditions (bit i = condition i), the index of its program.
-opt_variants(E, Cs, Programs, VariantProgram, Lifted) :-
-    opt_conditions(E, Cs), length(Cs, K), bit_lists(K, BitLists),
-    findall(P, (member(Bits, BitLists), feasible(Cs, Bits), opt_program(E, Bits, P)), Raw),
-    opt_uniform(E, Us),
+variants(E, Cs, Programs, VariantProgram, Lifted) :-
+    conditions(E, Cs), length(Cs, K), bit_lists(K, BitLists),
+    findall(P, (member(Bits, BitLists), feasible(Cs, Bits), program(E, Bits, P)), Raw),
+    uniform_names(E, Us),
     findall(T, (member(P, Raw), member(rule(_, _, X), P), lifted_terms(X, Us, Ts), member(T, Ts)), Ts0),
     list_to_set(Ts0, Lifted),
     findall(L, (member(P, Raw), lift_program(P, Lifted, L)), LiftedRaw),
     list_to_set(LiftedRaw, Programs),
     findall(I, ( member(Bits, BitLists),
                  (   feasible(Cs, Bits)
-                 ->  opt_program(E, Bits, P), lift_program(P, Lifted, L), nth0(I, Programs, L0), L0 == L
+                 ->  program(E, Bits, P), lift_program(P, Lifted, L), nth0(I, Programs, L0), L0 == L
                  ;   I = -1   % no attrs give this combination
                  ) ),
             VariantProgram).
@@ -434,7 +443,7 @@ text_cond(C, S) :- C =.. [Op, L, R], cond_cmp(Op, _, T), format(string(S), "~w ~
 cpp_program(Rules, Lines) :- cpp_rules(Rules, 0, Lines).
 cpp_rules([], _, []).
 cpp_rules([rule(K, N, X)|T], I0, Lines) :-
-    cse_(X, I0, Lets, Body), length(Lets, NL), I1 is I0 + NL,
+    cse(X, I0, Lets, Body), length(Lets, NL), I1 is I0 + NL,
     cpp_let_lines(Lets, LetLines),
     cpp_expr(Body, B),
     ( K == let -> format(string(Stmt), "const V ~w = ~w;", [N, B]) ; format(string(Stmt), "~w = ~w;", [N, B]) ),
@@ -449,34 +458,34 @@ py_rule_line(rule(_, N, X), L) :- py_expr(X, S), format(string(L), "~w = ~w", [N
 % Derived components
 % ---------------------------------------------------------------------------------------------
 
-opt_list_name(T, L) :- atom_concat(T, s, L).
+list_name(T, L) :- atom_concat(T, s, L).
 
-kind_schema(optimizer, E, Schema) :-
-    opt_param(E, P), opt_grad(E, G), opt_states(E, Ss),
-    opt_list_name(P, PL), opt_list_name(G, GL),
+ecs:kind_schema(optimizer, E, Schema) :-
+    param(E, P), grad(E, G), states(E, Ss),
+    list_name(P, PL), list_name(G, GL),
     findall(Letter, (between(0, 25, I), C is 0'a + I, char_code(Letter, C)), Letters),
     length(Ss, NS), N1 is NS + 2, length(Used, N1), append(Used, _, Letters),
     Used = [LP|Rest], once(append(LS, [LStep], Rest)),
     format(string(A0), "Tensor(~w!)[] ~w", [LP, PL]),
     format(string(A1), "Tensor[] ~w", [GL]),
-    findall(A, (nth0(I, Ss, S), nth0(I, LS, L), opt_list_name(S, SL), format(string(A), "Tensor(~w!)[] ~w", [L, SL])), AS),
+    findall(A, (nth0(I, Ss, S), nth0(I, LS, L), list_name(S, SL), format(string(A), "Tensor(~w!)[] ~w", [L, SL])), AS),
     format(string(AStep), "Tensor(~w!)[] state_steps", [LStep]),
     op_attrs(E, As),
     findall(X, (member(attr(N, T, D), As), schema_attr(N, T, D, X)), AttrS),
     append([[A0, A1], AS, [AStep], AttrS], Args), atomic_list_concat(Args, ', ', ArgL),
     format(string(Schema), "~w(~w) -> ()", [E, ArgL]).
 
-kind_python_signature(optimizer, E, Sig) :-
-    opt_tensors(E, Ts), findall(L, (member(T, Ts), opt_list_name(T, L)), Ls),
+ecs:kind_python_signature(optimizer, E, Sig) :-
+    tensors(E, Ts), findall(L, (member(T, Ts), list_name(T, L)), Ls),
     op_attrs(E, As),
     findall(S, (member(attr(N, T, D), As), python_param(N, T, D, S)), AttrS),
     append([Ls, [state_steps], AttrS], Ps), atomic_list_concat(Ps, ', ', Sig).
 
-kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, conditions: CondsJ, requires: ReqJ,
+ecs:kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, conditions: CondsJ, requires: ReqJ,
                                        host: HostJ, programs: ProgsJ, variant_programs: VP, classes: ClassesJ,
                                        bench_attrs: BenchJ}) :-
-    opt_param(E, P), opt_grad(E, G), opt_states(E, Ss),
-    opt_variants(E, Cs, Programs, VP, Lifted),
+    param(E, P), grad(E, G), states(E, Ss),
+    variants(E, Cs, Programs, VP, Lifted),
     maplist(cond_json, Cs, CondsJ),
     findall(J, (component(E, requires, R), cond_json(R, J)), ReqJ),
     % Gathered first, rendered with maplist: a piece that does not render fails the model instead of
@@ -486,7 +495,7 @@ kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, conditions
     findall(I-X, nth0(I, Lifted, X), LiftedIX),
     maplist(lifted_json, LiftedIX, LiftedJ),
     append(ScalarJ, LiftedJ, HostJ),
-    opt_tensors(E, Ts), opt_uniform(E, Us0), findall(N, member(_{name: N, cpp: _, py: _}, LiftedJ), LNs),
+    tensors(E, Ts), uniform_names(E, Us0), findall(N, member(_{name: N, cpp: _, py: _}, LiftedJ), LNs),
     append(Us0, LNs, Us),
     findall(I-Prog, nth0(I, Programs, Prog), Progs),
     maplist(indexed_program_json(Ts, Us), Progs, ProgsJ),

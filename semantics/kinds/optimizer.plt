@@ -54,13 +54,13 @@ test(cse_numbered_across_rules, Lines == ["const V tmp_0 = (g * g);", "m = (tmp_
 test(sgd_schema, S == "sgd_step(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, Tensor(c!)[] state_steps, float lr=0.001, float momentum=0.0, float dampening=0.0, float weight_decay=0.0, bool nesterov=False, bool maximize=False) -> ()") :-
     kind_schema(optimizer, sgd_step, S).
 test(adam_prunes_contradictions, [N, Dead] == [24, 8]) :-   % x2: the lerp of exp_avg has two forms, as torch's
-    opt_variants(adam_step, _, Programs, VP, _), length(Programs, N),
+    variants(adam_step, _, Programs, VP, _), length(Programs, N),
     aggregate_all(count, member(-1, VP), Dead).
 test(sgd_momentum_zero_leaves_buffer) :-
-    opt_program(sgd_step, [false, false, false, false], P),
+    program(sgd_step, [false, false, false, false], P),
     \+ ( member(rule(_, _, X), P), sub_term(momentum_buffer, X) ),
     \+ member(rule(update, momentum_buffer, _), P).
 test(adam_lifts_one_minus_beta) :-
-    opt_variants(adam_step, _, _, _, Lifted), memberchk(1 - beta1, Lifted), memberchk(1 - beta2, Lifted).
+    variants(adam_step, _, _, _, Lifted), memberchk(1 - beta1, Lifted), memberchk(1 - beta2, Lifted).
 
 :- end_tests(optimizer_specs).

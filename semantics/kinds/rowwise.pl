@@ -17,125 +17,131 @@
     generated gradcheck and reference tests catch an op whose output depends on them).
 */
 
-op_kind(rowwise, "expression over rows of the last dim with inline row reductions (sum, mean, max, min), derived backward").
+% Exported for the kinds built on this one (linear_loss).
+:- module(rowwise, [element_output/1, element_inputs/2, column_inputs/2, index_inputs/2]).
+:- use_module(semantics(core/ecs)).
+:- use_module(semantics(core/expr)).
 
-kind_requires(rowwise, input).
-kind_requires(rowwise, output).
-kind_requires(rowwise, forward).
+ecs:op_kind(rowwise, "expression over rows of the last dim with inline row reductions (sum, mean, max, min), derived backward").
+
+ecs:kind_requires(rowwise, input).
+ecs:kind_requires(rowwise, output).
+ecs:kind_requires(rowwise, forward).
 
 row_reduction(sum). row_reduction(mean). row_reduction(max). row_reduction(min).
+ecs:kind_reduction(rowwise, R) :- row_reduction(R).
 
 % ---------------------------------------------------------------------------------------------
 % Roles of the names an expression may use
 % ---------------------------------------------------------------------------------------------
 
-rw_column_inputs(E, Cs) :- findall(C, component(E, column_input, C), Cs).
-rw_index_inputs(E, Is) :- findall(I, component(E, index_input, I), Is).
-rw_element_inputs(E, Xs) :-
-    op_inputs(E, Ins), rw_column_inputs(E, Cs), rw_index_inputs(E, Is),
+column_inputs(E, Cs) :- findall(C, component(E, column_input, C), Cs).
+index_inputs(E, Is) :- findall(I, component(E, index_input, I), Is).
+element_inputs(E, Xs) :-
+    op_inputs(E, Ins), column_inputs(E, Cs), index_inputs(E, Is),
     append(Cs, Is, NotElement), subtract(Ins, NotElement, Xs).
 
-%% rw_names(+Op, -ElementNames, -RowScalarNames): what varies along a row, and what is fixed per row.
-rw_names(E, Elem, Row) :-
-    rw_element_inputs(E, Xs), rw_column_inputs(E, Cs), rw_index_inputs(E, Is), rw_scalar_attrs(E, As),
+%% names(+Op, -ElementNames, -RowScalarNames): what varies along a row, and what is fixed per row.
+names(E, Elem, Row) :-
+    element_inputs(E, Xs), column_inputs(E, Cs), index_inputs(E, Is), scalar_attrs(E, As),
     append([Xs, Cs, [col]], Elem),
     append([Is, As, [n]], Row).
 
 %% The attrs an expression may read: numbers and bools (a choice attr steers the kernel instead).
-rw_scalar_attrs(E, As) :- op_attrs(E, All), findall(N, ( member(attr(N, T, _), All), memberchk(T, [float, int, bool]) ), As).
+scalar_attrs(E, As) :- op_attrs(E, All), findall(N, ( member(attr(N, T, _), All), memberchk(T, [float, int, bool]) ), As).
 
-rw_output(E, O) :- op_outputs(E, [O|_]).
-rw_grad(E, G) :- rw_output(E, O), atom_concat(grad_, O, G).
+output(E, O) :- op_outputs(E, [O|_]).
+grad_name(E, G) :- output(E, O), atom_concat(grad_, O, G).
 
 % ---------------------------------------------------------------------------------------------
 % The forward expression, closed: named stats substituted in, normalized, simplified
 % ---------------------------------------------------------------------------------------------
 
-rw_forward(E, F) :-
+forward(E, F) :-
     component(E, forward, (_ = X0)),
     findall(S-D, component(E, stat, (S = D)), Stats),
-    rw_expand(X0, Stats, X1), normalize(X1, X2), simplify(X2, F).
+    expand_stats(X0, Stats, X1), normalize(X1, X2), simplify(X2, F).
 
-%% rw_expand(+Expr, +NamedStats, -Expr1): every stat name replaced by its (expanded) definition.
-rw_expand(X, Stats, Y) :- atom(X), memberchk(X-D, Stats), !, rw_expand(D, Stats, Y).
-rw_expand(X, _, X) :- \+ compound(X), !.
-rw_expand(X, Stats, Y) :- X =.. [F|As], rw_expand_all(As, Stats, Bs), Y =.. [F|Bs].
-rw_expand_all([], _, []).
-rw_expand_all([A|As], Stats, [B|Bs]) :- rw_expand(A, Stats, B), rw_expand_all(As, Stats, Bs).
+%% expand_stats(+Expr, +NamedStats, -Expr1): every stat name replaced by its (expanded) definition.
+expand_stats(X, Stats, Y) :- atom(X), memberchk(X-D, Stats), !, expand_stats(D, Stats, Y).
+expand_stats(X, _, X) :- \+ compound(X), !.
+expand_stats(X, Stats, Y) :- X =.. [F|As], expand_stats_all(As, Stats, Bs), Y =.. [F|Bs].
+expand_stats_all([], _, []).
+expand_stats_all([A|As], Stats, [B|Bs]) :- expand_stats(A, Stats, B), expand_stats_all(As, Stats, Bs).
 
-%% rw_element_output(+Op): the forward reads elements outside any reduction (one value per element).
-rw_element_output(E) :-
-    rw_forward(E, F), rw_names(E, Elem, _),
-    rw_extract([F], [], _, [Y]),
+%% element_output(+Op): the forward reads elements outside any reduction (one value per element).
+element_output(E) :-
+    forward(E, F), names(E, Elem, _),
+    extract([F], [], _, [Y]),
     sub_term(T, Y), atom(T), memberchk(T, Elem), !.
 
 % ---------------------------------------------------------------------------------------------
 % Extraction: inline reductions become statistics stat(Name, Reduction, Body)
 % ---------------------------------------------------------------------------------------------
 
-%% rw_extract(+Exprs, +Stats0, -Stats, -Exprs1): reductions (innermost first) replaced by names;
+%% extract(+Exprs, +Stats0, -Stats, -Exprs1): reductions (innermost first) replaced by names;
 %  a reduction written twice is computed once.
-rw_extract(Xs, S0, S, Ys) :- foldl(rw_extract_one, Xs, Ys, S0, S).
+extract(Xs, S0, S, Ys) :- foldl(extract_one, Xs, Ys, S0, S).
 
-rw_extract_one(X, Y, S0, S) :- rw_ex(X, Y, S0, S).
+extract_one(X, Y, S0, S) :- extract_term(X, Y, S0, S).
 
-rw_ex(X, X, S, S) :- \+ compound(X), !.
-rw_ex(X, Name, S0, S) :-
+extract_term(X, X, S, S) :- \+ compound(X), !.
+extract_term(X, Name, S0, S) :-
     X =.. [R, A], row_reduction(R), !,
-    rw_ex(A, A1, S0, S1),
+    extract_term(A, A1, S0, S1),
     (   member(stat(Name, R, B), S1), B == A1
     ->  S = S1
     ;   length(S1, K), format(atom(Name), "tmp_s~w", [K]),
         append(S1, [stat(Name, R, A1)], S)
     ).
-rw_ex(X, Y, S0, S) :- X =.. [F|As], foldl(rw_ex, As, Bs, S0, S), Y =.. [F|Bs].
+extract_term(X, Y, S0, S) :- X =.. [F|As], foldl(extract_term, As, Bs, S0, S), Y =.. [F|Bs].
 
 % ---------------------------------------------------------------------------------------------
 % Hoisting: maximal row-invariant compound subterms of element expressions become row lets
 % ---------------------------------------------------------------------------------------------
 
-%% rw_hoist(+Elem, +Expr, -Expr1, +Lets0, -Lets): Lets = [let(Name, Expr), ...].
-rw_hoist(_, X, X, L, L) :- \+ compound(X), !.
-rw_hoist(Elem, A / B, Y, L0, L) :-         % divide by a row scalar: multiply by its reciprocal
-    rw_varies(Elem, A), \+ rw_varies(Elem, B), !,
-    rw_hoist(Elem, A, A1, L0, L1), rw_hoist(Elem, 1 / B, R, L1, L), Y = A1 * R.
-rw_hoist(Elem, X, Name, L0, L) :-
-    \+ rw_varies(Elem, X), rw_costly(X), !,
+%% hoist(+Elem, +Expr, -Expr1, +Lets0, -Lets): Lets = [let(Name, Expr), ...].
+hoist(_, X, X, L, L) :- \+ compound(X), !.
+hoist(Elem, A / B, Y, L0, L) :-         % divide by a row scalar: multiply by its reciprocal
+    varies(Elem, A), \+ varies(Elem, B), !,
+    hoist(Elem, A, A1, L0, L1), hoist(Elem, 1 / B, R, L1, L), Y = A1 * R.
+hoist(Elem, X, Name, L0, L) :-
+    \+ varies(Elem, X), hoistable(X), !,
     (   member(let(Name, B), L0), B == X
     ->  L = L0
     ;   length(L0, K), format(atom(Name), "tmp_r~w", [K]), append(L0, [let(Name, X)], L)
     ).
-rw_hoist(Elem, X, Y, L0, L) :- X =.. [F|As], foldl(rw_hoist(Elem), As, Bs, L0, L), Y =.. [F|Bs].
+hoist(Elem, X, Y, L0, L) :- X =.. [F|As], foldl(hoist(Elem), As, Bs, L0, L), Y =.. [F|Bs].
 
-rw_varies(Elem, X) :- sub_term(T, X), atom(T), memberchk(T, Elem), !.
-rw_costly(X) :- compound(X), \+ ( X = -(A), \+ compound(A) ).
+varies(Elem, X) :- sub_term(T, X), atom(T), memberchk(T, Elem), !.
+hoistable(X) :- compound(X), \+ ( X = -(A), \+ compound(A) ).
 
 % ---------------------------------------------------------------------------------------------
 % Planning: statistics grouped into passes by dependency level
 % ---------------------------------------------------------------------------------------------
 
-%% rw_plan(+Elem, +Outputs, -Plan)
+%% plan(+Elem, +Outputs, -Plan)
 %  Outputs: [out(Target, Where, Expr)], Where = element (one value per element) or row.
 %  Plan = plan(Pre, Passes, Final, RowOuts):
 %    Pre     row lets needing no statistic,
 %    Passes  [pass(Stats, LetsAfter)] in order,
 %    Final   [out(Target, Expr)] computed in one last element pass,
 %    RowOuts [out(Target, Expr)] computed per row at the end.
-rw_plan(Elem, Outs, plan(Pre, Passes, Final, RowOuts)) :-
+plan(Elem, Outs, plan(Pre, Passes, Final, RowOuts)) :-
     findall(X, member(out(_, _, X), Outs), Xs),
-    rw_extract(Xs, [], Stats0, Ys),
+    extract(Xs, [], Stats0, Ys),
     pairs_keys_values(Pairs, Outs, Ys),
     % hoist in stat bodies, then in element outputs; row outputs are row-level already
-    foldl(rw_hoist_stat(Elem), Stats0, Stats, [], L1),
-    foldl(rw_hoist_out(Elem), Pairs, Outs1, L1, Lets),
-    rw_levels(Stats, Lets, Levels),
+    foldl(hoist_stat(Elem), Stats0, Stats, [], L1),
+    foldl(hoist_out(Elem), Pairs, Outs1, L1, Lets),
+    levels(Stats, Lets, Levels),
     ( Levels == [] -> Max = -1 ; max_member(Max, Levels) ),
-    findall(let(N, B), ( member(let(N, B), Lets), rw_let_level(N, Stats, Lets, -1) ), Pre),
+    findall(let(N, B), ( member(let(N, B), Lets), let_level(N, Stats, Lets, -1) ), Pre),
     numlist0(Max, Ls),
     findall(pass(PS, PL),
             ( member(L, Ls),
-              findall(stat(N, R, B), ( member(stat(N, R, B), Stats), rw_stat_level(N, Stats, Lets, L) ), PS),
-              findall(let(N, B), ( member(let(N, B), Lets), rw_let_level(N, Stats, Lets, L) ), PL) ),
+              findall(stat(N, R, B), ( member(stat(N, R, B), Stats), stat_level(N, Stats, Lets, L) ), PS),
+              findall(let(N, B), ( member(let(N, B), Lets), let_level(N, Stats, Lets, L) ), PL) ),
             Passes),
     findall(out(T, X), member(out(T, element, X), Outs1), Final),
     findall(out(T, X), member(out(T, row, X), Outs1), RowOuts).
@@ -143,179 +149,179 @@ rw_plan(Elem, Outs, plan(Pre, Passes, Final, RowOuts)) :-
 numlist0(Max, []) :- Max < 0, !.
 numlist0(Max, Ls) :- numlist(0, Max, Ls).
 
-rw_hoist_stat(Elem, stat(N, R, B), stat(N, R, B1), L0, L) :- rw_hoist(Elem, B, B1, L0, L).
-rw_hoist_out(Elem, out(T, element, _)-Y, out(T, element, Y1), L0, L) :- !, rw_hoist(Elem, Y, Y1, L0, L).
-rw_hoist_out(_, out(T, row, _)-Y, out(T, row, Y), L, L).
+hoist_stat(Elem, stat(N, R, B), stat(N, R, B1), L0, L) :- hoist(Elem, B, B1, L0, L).
+hoist_out(Elem, out(T, element, _)-Y, out(T, element, Y1), L0, L) :- !, hoist(Elem, Y, Y1, L0, L).
+hoist_out(_, out(T, row, _)-Y, out(T, row, Y), L, L).
 
-rw_levels(Stats, Lets, Levels) :-
-    findall(Lv, ( member(stat(N, _, _), Stats), rw_stat_level(N, Stats, Lets, Lv) ), Levels).
+levels(Stats, Lets, Levels) :-
+    findall(Lv, ( member(stat(N, _, _), Stats), stat_level(N, Stats, Lets, Lv) ), Levels).
 
 %% A statistic's pass: one after the latest statistic its body (or a row let in it) needs.
-rw_stat_level(N, Stats, Lets, L) :-
+stat_level(N, Stats, Lets, L) :-
     memberchk(stat(N, _, B), Stats),
-    findall(DL, ( rw_mentions(B, D), rw_dep_level(D, Stats, Lets, DL) ), DLs),
+    findall(DL, ( mentions(B, D), dep_level(D, Stats, Lets, DL) ), DLs),
     max_list([-1|DLs], M), L is M + 1.
 %% A row let's pass: computed right after the latest statistic it needs (-1: before any pass).
-rw_let_level(N, Stats, Lets, L) :-
+let_level(N, Stats, Lets, L) :-
     memberchk(let(N, B), Lets),
-    findall(DL, ( rw_mentions(B, D), rw_dep_level(D, Stats, Lets, DL) ), DLs),
+    findall(DL, ( mentions(B, D), dep_level(D, Stats, Lets, DL) ), DLs),
     max_list([-1|DLs], L).
-rw_dep_level(D, Stats, Lets, L) :- memberchk(stat(D, _, _), Stats), !, rw_stat_level(D, Stats, Lets, L).
-rw_dep_level(D, Stats, Lets, L) :- memberchk(let(D, _), Lets), !, rw_let_level(D, Stats, Lets, L).
+dep_level(D, Stats, Lets, L) :- memberchk(stat(D, _, _), Stats), !, stat_level(D, Stats, Lets, L).
+dep_level(D, Stats, Lets, L) :- memberchk(let(D, _), Lets), !, let_level(D, Stats, Lets, L).
 
-rw_mentions(X, A) :- setof(T, (sub_term(T, X), atom(T)), Ts), member(A, Ts).
+mentions(X, A) :- setof(T, (sub_term(T, X), atom(T)), Ts), member(A, Ts).
 
 % ---------------------------------------------------------------------------------------------
 % The derived backward: reverse mode over the forward's statistics
 % ---------------------------------------------------------------------------------------------
 
-%% rw_gradient(+Op, +Input, -Expr): d loss / d Input as an element expression with inline reductions.
-rw_gradient(E, I, G) :- component(E, gradient, (I = X)), !, normalize(X, N), simplify(N, G).
-rw_gradient(E, I, G) :-
-    rw_forward(E, F), rw_grad(E, Gr),
-    rw_extract([F], [], Stats, [Y]),
-    ( rw_element_output(E) -> Where = element ; Where = row ),
-    rw_adjoints(Stats, Y, Gr, Where, Adj),
+%% input_gradient(+Op, +Input, -Expr): d loss / d Input as an element expression with inline reductions.
+input_gradient(E, I, G) :- component(E, gradient, (I = X)), !, normalize(X, N), simplify(N, G).
+input_gradient(E, I, G) :-
+    forward(E, F), grad_name(E, Gr),
+    extract([F], [], Stats, [Y]),
+    ( element_output(E) -> Where = element ; Where = row ),
+    adjoints(Stats, Y, Gr, Where, Adj),
     % direct term plus each sum/mean statistic's adjoint times d(body)/dInput
     d(Y, I, DY0), simplify(Gr * DY0, Direct),
     findall(T, ( member(stat(S, R, B), Stats), memberchk(S-A, Adj), A \== 0,
-                 rw_scale(R, C), d(B, I, DB0), simplify(DB0, DB), DB \== 0,
+                 scale(R, C), d(B, I, DB0), simplify(DB0, DB), DB \== 0,
                  T = A * C * DB ), Terms),
-    rw_add_all(Terms, Direct, G0),
-    rw_close(G0, Stats, G1), simplify(G1, G).
+    add_all(Terms, Direct, G0),
+    inline_stats(G0, Stats, G1), simplify(G1, G).
 
-rw_scale(sum, 1).
-rw_scale(mean, 1 / n).
+scale(sum, 1).
+scale(mean, 1 / n).
 
-%% rw_adjoints(+Stats, +Y, +Grad, +Where, -Adj): Stat-Adjoint for every statistic, last first.
-rw_adjoints(Stats, Y, Gr, Where, Adj) :-
+%% adjoints(+Stats, +Y, +Grad, +Where, -Adj): Stat-Adjoint for every statistic, last first.
+adjoints(Stats, Y, Gr, Where, Adj) :-
     reverse(Stats, Rev),
-    foldl(rw_adjoint(Stats, Y, Gr, Where), Rev, [], Adj).
+    foldl(adjoint(Stats, Y, Gr, Where), Rev, [], Adj).
 
-rw_adjoint(_, _, _, _, stat(S, R, _), Acc, [S-0|Acc]) :- memberchk(R, [max, min]), !.
-rw_adjoint(Stats, Y, Gr, Where, stat(S, _, _), Acc, [S-A|Acc]) :-
+adjoint(_, _, _, _, stat(S, R, _), Acc, [S-0|Acc]) :- memberchk(R, [max, min]), !.
+adjoint(Stats, Y, Gr, Where, stat(S, _, _), Acc, [S-A|Acc]) :-
     d(Y, S, DY0), simplify(Gr * DY0, DY),
-    ( Where == element -> rw_sum(DY, Own) ; Own = DY ),
+    ( Where == element -> row_sum(DY, Own) ; Own = DY ),
     % later statistics l whose bodies read S: adj_l * c_l * sum(d body_l / d S)
     findall(T, ( member(stat(L, RL, BL), Stats), memberchk(L-AL, Acc), AL \== 0,
-                 d(BL, S, DB0), simplify(DB0, DB), DB \== 0, \+ rw_centered(DB, S, Stats),
-                 rw_scale(RL, C), rw_sum(DB, SumDB), T = AL * C * SumDB ), Terms),
-    rw_add_all(Terms, Own, A0), simplify(A0, A).
+                 d(BL, S, DB0), simplify(DB0, DB), DB \== 0, \+ centered(DB, S, Stats),
+                 scale(RL, C), row_sum(DB, SumDB), T = AL * C * SumDB ), Terms),
+    add_all(Terms, Own, A0), simplify(A0, A).
 
-%% rw_centered(+D, +S, +Stats): D is a constant multiple of X - S, S being the statistic mean(X), so
+%% centered(+D, +S, +Stats): D is a constant multiple of X - S, S being the statistic mean(X), so
 %  D sums to zero over the row (deviations from a mean cancel). layer_norm's variance reads the mean
 %  that way: the chain rule's sum(-2 * (x - mu)) term is exactly 0, and dropping it saves the
 %  backward a statistic (and the rounding it would add).
-rw_centered(D, S, Stats) :- memberchk(stat(S, mean, X), Stats), rw_multiple_of(D, X - S).
+centered(D, S, Stats) :- memberchk(stat(S, mean, X), Stats), multiple_of(D, X - S).
 
-rw_multiple_of(D, T) :- D == T, !.
-rw_multiple_of(-D, T) :- !, rw_multiple_of(D, T).
-rw_multiple_of(C * D, T) :- number(C), !, rw_multiple_of(D, T).
-rw_multiple_of(D * C, T) :- number(C), rw_multiple_of(D, T).
+multiple_of(D, T) :- D == T, !.
+multiple_of(-D, T) :- !, multiple_of(D, T).
+multiple_of(C * D, T) :- number(C), !, multiple_of(D, T).
+multiple_of(D * C, T) :- number(C), multiple_of(D, T).
 
-%% rw_add_all(+Terms, +X, -Sum): X + T1 + T2 + ...
-rw_add_all([], X, X).
-rw_add_all([T|Ts], X, S) :- rw_add_all(Ts, X + T, S).
+%% add_all(+Terms, +X, -Sum): X + T1 + T2 + ...
+add_all([], X, X).
+add_all([T|Ts], X, S) :- add_all(Ts, X + T, S).
 
-rw_sum(0, 0) :- !.
-rw_sum(X, sum(X)).
+row_sum(0, 0) :- !.
+row_sum(X, sum(X)).
 
-%% rw_close(+Expr, +Stats, -Closed): statistic names replaced by their inline reductions again,
+%% inline_stats(+Expr, +Stats, -Closed): statistic names replaced by their inline reductions again,
 %  so the backward is planned from scratch (statistics shared with the forward are recomputed).
-rw_close(X, Stats, Y) :- atom(X), memberchk(stat(X, R, B), Stats), !, rw_close(B, Stats, B1), Y =.. [R, B1].
-rw_close(X, _, X) :- \+ compound(X), !.
-rw_close(X, Stats, Y) :- X =.. [F|As], rw_close_all(As, Stats, Bs), Y =.. [F|Bs].
-rw_close_all([], _, []).
-rw_close_all([A|As], Stats, [B|Bs]) :- rw_close(A, Stats, B), rw_close_all(As, Stats, Bs).
+inline_stats(X, Stats, Y) :- atom(X), memberchk(stat(X, R, B), Stats), !, inline_stats(B, Stats, B1), Y =.. [R, B1].
+inline_stats(X, _, X) :- \+ compound(X), !.
+inline_stats(X, Stats, Y) :- X =.. [F|As], inline_stats_all(As, Stats, Bs), Y =.. [F|Bs].
+inline_stats_all([], _, []).
+inline_stats_all([A|As], Stats, [B|Bs]) :- inline_stats(A, Stats, B), inline_stats_all(As, Stats, Bs).
 
 % ---------------------------------------------------------------------------------------------
 % Checks
 % ---------------------------------------------------------------------------------------------
 
 % The generated function takes dim= (the dim the row runs along, as torch's functions do).
-kind_violation(rowwise, E-component(E, input, dim)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, input, dim)-Msg) :-
     component(E, input, dim),
     format(string(Msg), "rowwise op '~w': dim is the generated function's own argument (the dim the row runs along); rename the input.", [E]).
-kind_violation(rowwise, E-component(E, attr, A)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, attr, A)-Msg) :-
     component(E, attr, A), ( A = (dim : _ = _) ; A = (dim : _) ), !,
     format(string(Msg), "rowwise op '~w': dim is the generated function's own argument (the dim the row runs along); rename the attr.", [E]).
-kind_violation(rowwise, E-component(E, output, O)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, output, O)-Msg) :-
     op_outputs(E, [_, O|_]),
     format(string(Msg), "rowwise op '~w' has one output; remove output ~q.", [E, O]).
-kind_violation(rowwise, E-component(E, forward, F)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, forward, F)-Msg) :-
     component(E, forward, F), \+ F = (_ = _),
     format(string(Msg), "forward of '~w' must read Output = Expression, e.g. y = exp(x - max(x)) / sum(exp(x - max(x))); got ~q.", [E, F]).
-kind_violation(rowwise, E-component(E, forward, (O = X))-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, forward, (O = X))-Msg) :-
     component(E, forward, (O = X)), op_outputs(E, Outs), \+ memberchk(O, Outs),
     format(string(Msg), "forward of '~w' assigns ~q, which is not an output (outputs: ~w).", [E, O, Outs]).
-kind_violation(rowwise, E-component(E, forward, (O = X))-Msg) :-
-    component(E, forward, (O = X)), rw_known(E, Known),
+ecs:kind_violation(rowwise, E-component(E, forward, (O = X))-Msg) :-
+    component(E, forward, (O = X)), known(E, Known),
     findall(S, component(E, stat, (S = _)), Ss), append(Known, Ss, Vars),
-    rw_problem(X, Vars, P),
+    problem(X, Vars, P),
     format(string(Msg), "forward of '~w': ~w.", [E, P]).
-kind_violation(rowwise, E-component(E, stat, S)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, stat, S)-Msg) :-
     component(E, stat, S),
     (   S = (N = X), atom(N)
-    ->  rw_known(E, Known), rw_stats_before(E, N, Before), append(Known, Before, Vars),
+    ->  known(E, Known), stats_before(E, N, Before), append(Known, Before, Vars),
         (   \+ valid_identifier(N) -> format(string(Msg), "stat name ~q of '~w' is not usable: write a lower_snake_case identifier.", [N, E])
         ;   memberchk(N, Known) -> format(string(Msg), "stat name '~w' of '~w' is already an input, attr or builtin (n, col).", [N, E])
-        ;   rw_problem(X, Vars, P) -> format(string(Msg), "stat ~w of '~w': ~w (a stat may use the stats written before it).", [N, E, P])
+        ;   problem(X, Vars, P) -> format(string(Msg), "stat ~w of '~w': ~w (a stat may use the stats written before it).", [N, E, P])
         )
     ;   format(string(Msg), "stat of '~w' must read Name = Expression, e.g. mu = mean(x); got ~q.", [E, S])
     ).
-kind_violation(rowwise, E-component(E, K, I)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, K, I)-Msg) :-
     member(K, [column_input, index_input]), component(E, K, I), op_inputs(E, Ins), \+ memberchk(I, Ins),
     format(string(Msg), "~w ~q of '~w' is not an input (inputs: ~w): declare it with component(~q, input, ~q) too.", [K, I, E, Ins, E, I]).
-kind_violation(rowwise, E-entity(E)-Msg) :-
-    rw_element_inputs(E, []),
+ecs:kind_violation(rowwise, E-entity(E)-Msg) :-
+    element_inputs(E, []),
     format(string(Msg), "rowwise op '~w' needs an element input (shape [..., n]); every input is a column or index input.", [E]).
-kind_violation(rowwise, E-component(E, K, N)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, K, N)-Msg) :-
     member(K, [input, attr]), component(E, K, C), ( K == attr -> attr_parts(C, N, _, _) ; N = C ),
     memberchk(N, [n, col]),
     format(string(Msg), "'~w' is a builtin of rowwise ops (n: the row length, col: the column); rename ~w '~w' of '~w'.", [N, K, N, E]).
-kind_violation(rowwise, E-component(E, column_init, CI)-Msg) :-
-    component(E, column_init, CI), rw_column_inputs(E, Cs),
+ecs:kind_violation(rowwise, E-component(E, column_init, CI)-Msg) :-
+    component(E, column_init, CI), column_inputs(E, Cs),
     \+ ( CI = C: I, memberchk(C, Cs), memberchk(I, [ones, zeros]) ),
     format(string(Msg), "column_init of '~w' must read ColumnInput: ones or ColumnInput: zeros (column inputs: ~w); got ~q.", [E, Cs, CI]).
-kind_violation(rowwise, E-component(E, index_ignore, A)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, index_ignore, A)-Msg) :-
     component(E, index_ignore, A), \+ ( op_attrs(E, As), memberchk(attr(A, int, _), As) ),
     format(string(Msg), "index_ignore of '~w' must name an int attr, e.g. ignore_index: int = -100; got ~q.", [E, A]).
-kind_violation(rowwise, E-component(E, loss_reduction, A)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, loss_reduction, A)-Msg) :-
     component(E, loss_reduction, A),
     \+ ( op_attrs(E, As), memberchk(attr(A, choice(Cs), _), As), msort(Cs, [mean, none, sum]) ),
     format(string(Msg), "loss_reduction of '~w' must name an attr of type choice([none, mean, sum]); got ~q.", [E, A]).
-kind_violation(rowwise, E-component(E, loss_count, X)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, loss_count, X)-Msg) :-
     component(E, loss_count, X),
     (   \+ component(E, loss_reduction, _)
     ->  format(string(Msg), "loss_count of '~w' needs a loss_reduction attr to divide by it.", [E])
-    ;   rw_names(E, _, Row), expr_problem(X, Row, P)
+    ;   names(E, _, Row), expr_problem(X, Row, P)
     ->  format(string(Msg), "loss_count of '~w' must be a per-row expression over index inputs, attrs and n: ~w.", [E, P])
     ).
-kind_violation(rowwise, E-component(E, gradient, G)-Msg) :-
+ecs:kind_violation(rowwise, E-component(E, gradient, G)-Msg) :-
     component(E, gradient, G),
     (   G = (I = X)
-    ->  op_differentiable(E, Ds), rw_grad(E, Gr), rw_output(E, O), rw_known(E, Known),
+    ->  op_differentiable(E, Ds), grad_name(E, Gr), output(E, O), known(E, Known),
         (   \+ memberchk(I, Ds) -> format(string(Msg), "gradient of '~w' names ~q, which is not a differentiable input (~w).", [E, I, Ds])
-        ;   rw_column_inputs(E, Cs), memberchk(I, Cs) -> format(string(Msg), "gradient of '~w' for column input ~q cannot be given; column gradients are derived.", [E, I])
-        ;   rw_problem(X, [Gr, O|Known], P) -> format(string(Msg), "gradient of '~w' for ~w: ~w.", [E, I, P])
+        ;   column_inputs(E, Cs), memberchk(I, Cs) -> format(string(Msg), "gradient of '~w' for column input ~q cannot be given; column gradients are derived.", [E, I])
+        ;   problem(X, [Gr, O|Known], P) -> format(string(Msg), "gradient of '~w' for ~w: ~w.", [E, I, P])
         )
     ;   format(string(Msg), "gradient of '~w' must read Input = Expression (~w is the incoming gradient, the output may be read too); got ~q.", [E, G, G])
     ).
-kind_violation(rowwise, E-component(E, differentiable, Ds)-Msg) :-
-    component(E, differentiable, Ds), is_list(Ds), rw_index_inputs(E, Is), member(I, Ds), memberchk(I, Is),
+ecs:kind_violation(rowwise, E-component(E, differentiable, Ds)-Msg) :-
+    component(E, differentiable, Ds), is_list(Ds), index_inputs(E, Is), member(I, Ds), memberchk(I, Is),
     format(string(Msg), "index input '~w' of '~w' cannot be differentiable.", [I, E]).
-kind_violation(rowwise, E-entity(E)-Msg) :-
+ecs:kind_violation(rowwise, E-entity(E)-Msg) :-
     component(E, gradient, _), op_differentiable(E, Ds), member(I, Ds),
-    \+ component(E, gradient, (I = _)), \+ ( rw_column_inputs(E, Cs), memberchk(I, Cs) ),
+    \+ component(E, gradient, (I = _)), \+ ( column_inputs(E, Cs), memberchk(I, Cs) ),
     format(string(Msg), "'~w' gives gradients for some inputs but not ~w: give every element input's gradient, or none.", [E, I]).
 
-rw_known(E, Known) :- rw_names(E, Elem, Row), append(Elem, Row, Known).
-rw_stats_before(E, N, Before) :-
+known(E, Known) :- names(E, Elem, Row), append(Elem, Row, Known).
+stats_before(E, N, Before) :-
     findall(S, component(E, stat, (S = _)), All), append(Before, [N|_], All), !.
 
-%% rw_problem(+Expr, +Vars, -Problem): like expr_problem/3, with the row reductions allowed.
-rw_problem(X, Vars, P) :-
-    catch(rw_extract([X], [], Stats, [Y]), _, fail),
+%% problem(+Expr, +Vars, -Problem): like expr_problem/3, with the row reductions allowed.
+problem(X, Vars, P) :-
+    catch(extract([X], [], Stats, [Y]), _, fail),
     findall(N, member(stat(N, _, _), Stats), Ns), append(Vars, Ns, All),
     (   member(stat(_, _, B), Stats), expr_problem(B, All, P) -> true
     ;   expr_problem(Y, All, P)
@@ -325,52 +331,52 @@ rw_problem(X, Vars, P) :-
 % Derived components: the plans as data for the templates
 % ---------------------------------------------------------------------------------------------
 
-kind_derived(rowwise, E, row_roles-_{element: Xs, column: Cs, index: Is, ignore: Ig, output_is_element: OE,
+ecs:kind_derived(rowwise, E, row_roles-_{element: Xs, column: Cs, index: Is, ignore: Ig, output_is_element: OE,
                                      scalar_attrs: As, column_init: Init}) :-
-    rw_element_inputs(E, Xs), rw_column_inputs(E, Cs), rw_index_inputs(E, Is), rw_scalar_attrs(E, As),
+    element_inputs(E, Xs), column_inputs(E, Cs), index_inputs(E, Is), scalar_attrs(E, As),
     findall(C-I, ( member(C, Cs), ( component(E, column_init, C: I) -> true ; I = ones ) ), Pairs),
     dict_pairs(Init, _, Pairs),
     ( component(E, index_ignore, Ig) -> true ; Ig = "" ),
-    ( rw_element_output(E) -> OE = true ; OE = false ).
-kind_derived(rowwise, E, loss-L) :-
+    ( element_output(E) -> OE = true ; OE = false ).
+ecs:kind_derived(rowwise, E, loss-L) :-
     (   component(E, loss_reduction, A)
-    ->  rw_names(E, _, Row),
+    ->  names(E, _, Row),
         (   component(E, loss_count, C0)
-        ->  normalize(C0, C1), simplify(C1, C), rw_rowlevel_cpp(Row, C, CC), py_expr(C, CP)
+        ->  normalize(C0, C1), simplify(C1, C), rowlevel_cpp(Row, C, CC), py_expr(C, CP)
         ;   CC = "", CP = ""
         ),
         L = _{attr: A, count_cpp: CC, count_py: CP}
     ;   L = null
     ).
-kind_derived(rowwise, E, reference_py-Py) :-
-    rw_forward(E, F), rw_py(F, Py).
-kind_derived(rowwise, E, forward_plan-P) :-
-    rw_forward(E, F), rw_names(E, Elem, Row), rw_output(E, O),
-    ( rw_element_output(E) -> W = element ; W = row ),
-    rw_plan(Elem, [out(O, W, F)], Plan),
-    rw_plan_json(Plan, Elem, Row, P).
-kind_derived(rowwise, E, backward_plan-P) :-
+ecs:kind_derived(rowwise, E, reference_py-Py) :-
+    forward(E, F), row_py(F, Py).
+ecs:kind_derived(rowwise, E, forward_plan-P) :-
+    forward(E, F), names(E, Elem, Row), output(E, O),
+    ( element_output(E) -> W = element ; W = row ),
+    plan(Elem, [out(O, W, F)], Plan),
+    plan_json(Plan, Elem, Row, P).
+ecs:kind_derived(rowwise, E, backward_plan-P) :-
     op_differentiable(E, Ds), Ds \== [],
-    rw_names(E, Elem0, Row0), rw_grad(E, Gr), rw_output(E, O),
-    rw_column_inputs(E, Cs),
-    % maplist: every differentiable input gets its gradient, or the plan fails (see rw_plan_json).
-    maplist(rw_gradient_out(E, Cs), Ds, Outs),
-    (   rw_element_output(E) -> Elem1 = [Gr|Elem0], Row = Row0 ; Elem1 = Elem0, Row = [Gr|Row0] ),
-    ( rw_reads_output(E) -> Elem = [O|Elem1] ; Elem = Elem1 ),
-    rw_plan(Elem, Outs, Plan),
-    rw_plan_json(Plan, Elem, Row, P).
-kind_derived(rowwise, E, gradients_text-Ts) :-
+    names(E, Elem0, Row0), grad_name(E, Gr), output(E, O),
+    column_inputs(E, Cs),
+    % maplist: every differentiable input gets its gradient, or the plan fails (see plan_json).
+    maplist(gradient_out(E, Cs), Ds, Outs),
+    (   element_output(E) -> Elem1 = [Gr|Elem0], Row = Row0 ; Elem1 = Elem0, Row = [Gr|Row0] ),
+    ( reads_output(E) -> Elem = [O|Elem1] ; Elem = Elem1 ),
+    plan(Elem, Outs, Plan),
+    plan_json(Plan, Elem, Row, P).
+ecs:kind_derived(rowwise, E, gradients_text-Ts) :-
     op_differentiable(E, Ds),
-    maplist(rw_gradient_text(E), Ds, Ts).
-rw_gradient_out(E, Cs, I, out(T, element, G)) :- once(rw_gradient(E, I, G)), rw_grad_target(I, Cs, T).
-rw_gradient_text(E, I, _{input: I, expr: S, derived: Dv}) :-
-    once(rw_gradient(E, I, G)), format(string(S), "~w", [G]),
+    maplist(gradient_text(E), Ds, Ts).
+gradient_out(E, Cs, I, out(T, element, G)) :- once(input_gradient(E, I, G)), grad_target(I, Cs, T).
+gradient_text(E, I, _{input: I, expr: S, derived: Dv}) :-
+    once(input_gradient(E, I, G)), format(string(S), "~w", [G]),
     ( component(E, gradient, (I = _)) -> Dv = false ; Dv = true ).
-kind_derived(rowwise, E, reads_output-R) :- ( rw_reads_output(E) -> R = true ; R = false ).
-kind_derived(rowwise, E, backward_schema-S) :-
+ecs:kind_derived(rowwise, E, reads_output-R) :- ( reads_output(E) -> R = true ; R = false ).
+ecs:kind_derived(rowwise, E, backward_schema-S) :-
     op_differentiable(E, Ds), Ds \== [],
-    rw_output(E, O), op_inputs(E, Ins), op_attrs(E, As),
-    ( rw_reads_output(E) -> Saved = [O] ; Saved = [] ),
+    output(E, O), op_inputs(E, Ins), op_attrs(E, As),
+    ( reads_output(E) -> Saved = [O] ; Saved = [] ),
     append([[grad_(O)], Ins, Saved], TIns),
     findall(A, (member(I, TIns), tensor_arg(I, A)), InS),
     findall(A, (member(attr(N, T, D), As), schema_attr(N, T, D, A)), AttrS),
@@ -378,117 +384,117 @@ kind_derived(rowwise, E, backward_schema-S) :-
     schema_returns(Ds, Ret),
     format(string(S), "~w_backward(~w) -> ~w", [E, ArgL, Ret]).
 
-rw_grad_target(I, Cs, column(I)) :- memberchk(I, Cs), !.
-rw_grad_target(I, _, element(I)).
+grad_target(I, Cs, column(I)) :- memberchk(I, Cs), !.
+grad_target(I, _, element(I)).
 
-%% rw_reads_output(+Op): a given gradient reads the forward's output (saved for backward).
-rw_reads_output(E) :-
-    rw_output(E, O), component(E, gradient, (_ = X)), sub_term(T, X), T == O, !.
+%% reads_output(+Op): a given gradient reads the forward's output (saved for backward).
+reads_output(E) :-
+    output(E, O), component(E, gradient, (_ = X)), sub_term(T, X), T == O, !.
 
 % ---------------------------------------------------------------------------------------------
 % Rendering
 % ---------------------------------------------------------------------------------------------
 
-%% rw_plan_json(+Plan, +Elem, +Row, -Dict): C++ pieces for the row kernel template.
+%% plan_json(+Plan, +Elem, +Row, -Dict): C++ pieces for the row kernel template.
 %  Element code is a generic lambda over V (opmath scalar or Vectorized); a row scalar R is
 %  available there as `const V R(R_s)`. Row-level code runs on opmath scalars named R_s.
-rw_plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ,
+plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ,
                                                               cached: CachedJ}) :-
     findall(N, member(let(N, _), Pre), PreNames),
-    maplist(rw_let_json(Row), Pre, PreJ),
-    rw_passes_json(Passes, Elem, Row, PreNames, PassesJ),
+    maplist(let_json(Row), Pre, PreJ),
+    passes_json(Passes, Elem, Row, PreNames, PassesJ),
     findall(N, ( member(pass(Ss, Ls), Passes), ( member(stat(N, _, _), Ss) ; member(let(N, _), Ls) ) ), Done),
     append([Row, PreNames, Done], Scalars),
     (   Final == [] -> FinalJ = null
     ;   findall(X, member(out(_, X), Final), Xs), findall(T, member(out(T, _), Final), Ts),
-        maplist(rw_target_json, Ts, TsJ),
-        rw_element_json(Xs, Elem, Scalars, Body), FinalJ = Body.put(targets, TsJ)
+        maplist(target_json, Ts, TsJ),
+        element_json(Xs, Elem, Scalars, Body), FinalJ = Body.put(targets, TsJ)
     ),
     % maplist: an output whose expression does not render fails the plan (a spec error naming the op),
     % never a kernel that silently leaves the output unwritten.
-    maplist(rw_row_output_json(Scalars), RowOuts, RowJ),
-    rw_cached_json(Passes, Final, Elem, Scalars, CachedJ).
+    maplist(row_output_json(Scalars), RowOuts, RowJ),
+    cached_json(Passes, Final, Elem, Scalars, CachedJ).
 
-rw_row_output_json(Scalars, out(T, X), _{target: T, code: C}) :- rw_rowlevel_cpp(Scalars, X, C).
+row_output_json(Scalars, out(T, X), _{target: T, code: C}) :- rowlevel_cpp(Scalars, X, C).
 
-%% rw_cached_json(+Passes, +Final, +Elem, +Scalars, -Json): when the one element output is built
+%% cached_json(+Passes, +Final, +Elem, +Scalars, -Json): when the one element output is built
 %  from the body of a statistic of the last pass (softmax: exp(x - max) / sum(exp(x - max))),
 %  that pass can store the body into the output and the last pass read it back instead of
 %  computing it again. The template does so where the output holds opmath values exactly.
-rw_cached_json(Passes, [out(T, X)], Elem, Scalars, _{pass: PI, index: SI, final: Body}) :-
+cached_json(Passes, [out(T, X)], Elem, Scalars, _{pass: PI, index: SI, final: Body}) :-
     last(Passes, pass(Ss, _)), length(Passes, NP), PI is NP - 1,
     nth0(SI, Ss, stat(_, R, B)), memberchk(R, [sum, mean]), compound(B),
     sub_term(Sub, X), Sub == B, !,
     replace(X, B, tmp_cached, X1),
-    rw_element_json([X1], [tmp_cached|Elem], Scalars, Body0),
-    rw_target_json(T, TJ), Body = Body0.put(targets, [TJ]).
-rw_cached_json(_, _, _, _, null).
+    element_json([X1], [tmp_cached|Elem], Scalars, Body0),
+    target_json(T, TJ), Body = Body0.put(targets, [TJ]).
+cached_json(_, _, _, _, null).
 
-rw_target_json(element(I), _{kind: element, name: I}) :- !.
-rw_target_json(column(I), _{kind: column, name: I}) :- !.
-rw_target_json(T, _{kind: element, name: T}).
+target_json(element(I), _{kind: element, name: I}) :- !.
+target_json(column(I), _{kind: column, name: I}) :- !.
+target_json(T, _{kind: element, name: T}).
 
-rw_passes_json([], _, _, _, []).
-rw_passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
+passes_json([], _, _, _, []).
+passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
     append(Row, Avail0, Scalars),
     findall(B, member(stat(_, _, B), Ss), Bs),
-    rw_element_json(Bs, Elem, Scalars, Body),
+    element_json(Bs, Elem, Scalars, Body),
     findall(_{name: N, reduction: R}, member(stat(N, R, _), Ss), StatsJ),
     findall(N, member(stat(N, _, _), Ss), SNs),
     append(Avail0, SNs, Avail1),
     findall(N, member(let(N, _), Ls), LNs),
     append(Row, Avail1, Scalars1),
-    maplist(rw_let_json(Scalars1), Ls, LetsJ),
+    maplist(let_json(Scalars1), Ls, LetsJ),
     append(Avail1, LNs, Avail2),
     J = Body.put(_{stats: StatsJ, lets_after: LetsJ}),
-    rw_passes_json(Ps, Elem, Row, Avail2, Js).
+    passes_json(Ps, Elem, Row, Avail2, Js).
 
-%% rw_element_json(+Exprs, +Elem, +Scalars, -Dict): one generic lambda computing all Exprs.
-rw_element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, results: Rs}) :-
+%% element_json(+Exprs, +Elem, +Scalars, -Dict): one generic lambda computing all Exprs.
+element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, results: Rs}) :-
     T =.. [t|Xs],
     findall(V, ( member(V, Elem), V \== col, sub_term(S, T), S == V ), Ps0), sort(Ps0, Ps1),
-    rw_in_order(Elem, Ps1, Ps2),       % keep the declared order
+    in_order(Elem, Ps1, Ps2),       % keep the declared order
     Params = [col|Ps2],
     findall(S, ( member(S, Scalars), sub_term(X, T), X == S ), U0), sort(U0, U1),
-    rw_in_order(Scalars, U1, Used),
+    in_order(Scalars, U1, Used),
     cse(T, LetPairs, Body), Body =.. [t|Bodies],
     cpp_let_lines(LetPairs, Lets),
     maplist(cpp_expr, Bodies, Rs).
 
-%% rw_in_order(+Ordered, +Subset, -Kept): the members of Subset, in the order of Ordered.
-rw_in_order(Ordered, Subset, Kept) :- findall(V, ( member(V, Ordered), memberchk(V, Subset) ), Kept).
+%% in_order(+Ordered, +Subset, -Kept): the members of Subset, in the order of Ordered.
+in_order(Ordered, Subset, Kept) :- findall(V, ( member(V, Ordered), memberchk(V, Subset) ), Kept).
 
-rw_let_json(Scalars, let(N, X), _{name: N, code: C}) :- rw_rowlevel_cpp(Scalars, X, C).
+let_json(Scalars, let(N, X), _{name: N, code: C}) :- rowlevel_cpp(Scalars, X, C).
 
-%% rw_rowlevel_cpp(+Scalars, +Expr, -Code): a row-level expression on opmath scalars (names get _s).
-rw_rowlevel_cpp(Scalars, X, C) :-
-    rw_suffix(Scalars, X, Y), cpp_body(Y, Lets, R),
+%% rowlevel_cpp(+Scalars, +Expr, -Code): a row-level expression on opmath scalars (names get _s).
+rowlevel_cpp(Scalars, X, C) :-
+    scalar_suffix(Scalars, X, Y), cpp_body(Y, Lets, R),
     atomic_list_concat(Lets, ' ', LS),
     format(string(C), "[&] { ~w return static_cast<opmath_t>(~w); }()", [LS, R]).
 
-rw_suffix(Scalars, X, Y) :- atom(X), memberchk(X, Scalars), !, atom_concat(X, '_s', Y).
-rw_suffix(_, X, X) :- \+ compound(X), !.
-rw_suffix(Scalars, X, Y) :- X =.. [F|As], maplist(rw_suffix(Scalars), As, Bs), Y =.. [F|Bs].
+scalar_suffix(Scalars, X, Y) :- atom(X), memberchk(X, Scalars), !, atom_concat(X, '_s', Y).
+scalar_suffix(_, X, X) :- \+ compound(X), !.
+scalar_suffix(Scalars, X, Y) :- X =.. [F|As], maplist(scalar_suffix(Scalars), As, Bs), Y =.. [F|Bs].
 
-%% rw_py(+Expr, -Python): the reference composite; reductions keep the reduced dim.
-rw_py(X, S) :- X =.. [R, A], row_reduction(R), !, rw_py(A, SA), rw_py_reduction(R, F), format(string(S), "~w(~w, -1, keepdim=True)", [F, SA]).
-rw_py(X, S) :- \+ compound(X), !, py_expr(X, S).
-rw_py(-A, S) :- !, rw_py(A, SA), format(string(S), "(-~w)", [SA]).
-rw_py(pow(A, N), S) :- !, rw_py(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
-rw_py(max(A, C), S) :- !, rw_py(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
-rw_py(min(A, C), S) :- !, rw_py(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
+%% row_py(+Expr, -Python): the reference composite; reductions keep the reduced dim.
+row_py(X, S) :- X =.. [R, A], row_reduction(R), !, row_py(A, SA), py_reduction(R, F), format(string(S), "~w(~w, -1, keepdim=True)", [F, SA]).
+row_py(X, S) :- \+ compound(X), !, py_expr(X, S).
+row_py(-A, S) :- !, row_py(A, SA), format(string(S), "(-~w)", [SA]).
+row_py(pow(A, N), S) :- !, row_py(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
+row_py(max(A, C), S) :- !, row_py(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
+row_py(min(A, C), S) :- !, row_py(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
 % A condition over attrs alone is a Python bool, which torch.where refuses: as_tensor makes it a tensor
 % on the row's device (col's); a tensor condition passes through unchanged.
-rw_py(where(C, A, B), S) :- !,
-    C =.. [Op, L, R], py_cmp(Op, PO), rw_py(L, SL), rw_py(R, SR), rw_py(A, SA), rw_py(B, SB),
+row_py(where(C, A, B), S) :- !,
+    C =.. [Op, L, R], py_cmp(Op, PO), row_py(L, SL), row_py(R, SR), row_py(A, SA), row_py(B, SB),
     format(string(S), "torch.where(torch.as_tensor(~w ~w ~w, device=col.device), ~w, ~w)", [SL, PO, SR, SA, SB]).
-rw_py(X, S) :- X =.. [Op, A, B], binop(Op), !, rw_py(A, SA), rw_py(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-rw_py(X, S) :- X =.. [F, A], unary_fn(F, T), !, rw_py(A, SA), format(string(S), "~w(~w)", [T, SA]).
-rw_py_reduction(sum, 'torch.sum').
-rw_py_reduction(mean, 'torch.mean').
-rw_py_reduction(max, 'torch.amax').
-rw_py_reduction(min, 'torch.amin').
+row_py(X, S) :- X =.. [Op, A, B], binop(Op), !, row_py(A, SA), row_py(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
+row_py(X, S) :- X =.. [F, A], unary_fn(F, T), !, row_py(A, SA), format(string(S), "~w(~w)", [T, SA]).
+py_reduction(sum, 'torch.sum').
+py_reduction(mean, 'torch.mean').
+py_reduction(max, 'torch.amax').
+py_reduction(min, 'torch.amin').
 
 % Kernels: CPU (templates/kinds/rowwise/csrc/[op]_cpu.cpp.j2) and CUDA ([op]_cuda.cu.j2).
-kind_device(rowwise, cpu).
-kind_device(rowwise, cuda).
+ecs:kind_device(rowwise, cpu).
+ecs:kind_device(rowwise, cuda).

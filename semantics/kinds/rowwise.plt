@@ -3,47 +3,47 @@
 :- begin_tests(rowwise_extract).
 
 test(reduction_becomes_stat, [Stats, Ys] == [[stat(tmp_s0, sum, x)], [x / tmp_s0]]) :-
-    rw_extract([x / sum(x)], [], Stats, Ys).
+    extract([x / sum(x)], [], Stats, Ys).
 test(repeated_reduction_computed_once, Stats == [stat(tmp_s0, max, x), stat(tmp_s1, sum, exp(x - tmp_s0))]) :-
-    rw_extract([exp(x - max(x)) / sum(exp(x - max(x)))], [], Stats, _).
+    extract([exp(x - max(x)) / sum(exp(x - max(x)))], [], Stats, _).
 test(shared_across_outputs, N == 1) :-
-    rw_extract([sum(x) * 2, sum(x) + 1], [], Stats, _), length(Stats, N).
+    extract([sum(x) * 2, sum(x) + 1], [], Stats, _), length(Stats, N).
 
 :- end_tests(rowwise_extract).
 
 :- begin_tests(rowwise_plan).
 
 test(softmax_two_passes, [Ns == [[max], [sum]]]) :-
-    rw_plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], plan(_, Passes, _, _)),
+    plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], plan(_, Passes, _, _)),
     findall(Rs, ( member(pass(Ss, _), Passes), findall(R, member(stat(_, R, _), Ss), Rs) ), Ns).
 test(independent_stats_share_a_pass, N == 1) :-
-    rw_plan([x, col], [out(y, row, sum(x) + max(x))], plan(_, Passes, _, _)), length(Passes, N).
+    plan([x, col], [out(y, row, sum(x) + max(x))], plan(_, Passes, _, _)), length(Passes, N).
 test(row_scalars_hoisted, [Pre, Body] == [[], (x - tmp_s0) * tmp_r0]) :-
-    rw_plan([x, col], [out(y, element, (x - mean(x)) * rsqrt(mean(x * x) + eps))], plan(Pre, _, [out(y, Body)], _)).
+    plan([x, col], [out(y, element, (x - mean(x)) * rsqrt(mean(x * x) + eps))], plan(Pre, _, [out(y, Body)], _)).
 test(division_by_row_scalar_multiplies, Body == x * tmp_r0) :-
-    rw_plan([x, col], [out(y, element, x / sum(x))], plan(_, _, [out(y, Body)], _)).
+    plan([x, col], [out(y, element, x / sum(x))], plan(_, _, [out(y, Body)], _)).
 
 :- end_tests(rowwise_plan).
 
 :- begin_tests(rowwise_backward).
 
 % The derived gradients of the bundled specs, checked symbolically at the points that matter.
-test(sum_gradient_is_the_row_gradient, G == grad_y) :- rw_gradient(sum, x, G).
-test(mean_gradient_divides_by_n, G == grad_y / n) :- rw_gradient(mean, x, G).
-test(softmax_uses_the_given_gradient, G == y * (grad_y - sum(grad_y * y))) :- rw_gradient(softmax, x, G).
+test(sum_gradient_is_the_row_gradient, G == grad_y) :- input_gradient(sum, x, G).
+test(mean_gradient_divides_by_n, G == grad_y / n) :- input_gradient(mean, x, G).
+test(softmax_uses_the_given_gradient, G == y * (grad_y - sum(grad_y * y))) :- input_gradient(softmax, x, G).
 test(log_softmax_derived_through_the_sum) :-
-    rw_gradient(log_softmax, x, G),
+    input_gradient(log_softmax, x, G),
     once(( sub_term(sum(B), G), sub_term(grad_y, B) )), once(sub_term(exp(_), G)).
 test(max_is_a_shift_without_gradient) :-
-    rw_gradient(log_softmax, x, G), \+ sub_term(where(_, _, _), G).
-test(layer_norm_bias_gradient_is_the_incoming_one, G == grad_y) :- rw_gradient(layer_norm, bias, G).
+    input_gradient(log_softmax, x, G), \+ sub_term(where(_, _, _), G).
+test(layer_norm_bias_gradient_is_the_incoming_one, G == grad_y) :- input_gradient(layer_norm, bias, G).
 test(cross_entropy_target_not_differentiable, Ds == [x]) :- op_differentiable(cross_entropy, Ds).
 % The variance reads x - mean(x): the mean's adjoint through it, sum(-2 * (x - mean(x))), is zero and
 % dropped, so no sum of a deviation is left in the gradient (one statistic fewer in the backward).
 test(layer_norm_drops_the_centered_sum) :-
-    rw_gradient(layer_norm, x, G),
-    \+ ( sub_term(sum(B), G), rw_multiple_of(B, x - mean(x)) ).
+    input_gradient(layer_norm, x, G),
+    \+ ( sub_term(sum(B), G), multiple_of(B, x - mean(x)) ).
 test(centered_multiples, [nondet]) :-
-    rw_multiple_of(-(2 * (x - m)), x - m), rw_multiple_of((x - m) * 3, x - m), \+ rw_multiple_of(x * (x - m), x - m).
+    multiple_of(-(2 * (x - m)), x - m), multiple_of((x - m) * 3, x - m), \+ multiple_of(x * (x - m), x - m).
 
 :- end_tests(rowwise_backward).

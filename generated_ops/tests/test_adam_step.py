@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from generated_ops._tests_optimizer import Optimizer, OptimizerClass, OptimizerTests
+from generated_ops._tests_optimizer import OptimizerClass, OptimizerInfo, OptimizerTests
 from generated_ops.ops import adam_step as M
 
 # The spec's rules in PyTorch, one function per program (the reference the kernel is checked against).
@@ -748,7 +748,7 @@ def _program_23(
 
 
 class TestAdamStep(OptimizerTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.adam_step,
         overload=torch.ops.generated_ops.adam_step.default,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from generated_ops._tests_optimizer import Optimizer, OptimizerClass
+from generated_ops._tests_optimizer import OptimizerClass, OptimizerInfo
 from generated_ops._tests_optimizer_cuda import OptimizerCudaTests
 from generated_ops.ops import adam_step as M
 
@@ -748,7 +748,7 @@ def _program_23(
 
 
 class TestAdamStep(OptimizerCudaTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.adam_step,
         overload=torch.ops.generated_ops.adam_step.default,

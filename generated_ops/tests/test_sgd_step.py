@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from generated_ops._tests_optimizer import Optimizer, OptimizerClass, OptimizerTests
+from generated_ops._tests_optimizer import OptimizerClass, OptimizerInfo, OptimizerTests
 from generated_ops.ops import sgd_step as M
 
 # The spec's rules in PyTorch, one function per program (the reference the kernel is checked against).
@@ -152,7 +152,7 @@ def _program_11(*, param, grad, momentum_buffer, lr, momentum, weight_decay, kee
 
 
 class TestSgdStep(OptimizerTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.sgd_step,
         overload=torch.ops.generated_ops.sgd_step.default,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from generated_ops._tests_optimizer import Optimizer, OptimizerClass
+from generated_ops._tests_optimizer import OptimizerClass, OptimizerInfo
 from generated_ops._tests_optimizer_cuda import OptimizerCudaTests
 from generated_ops.ops import sgd_step as M
 
@@ -152,7 +152,7 @@ def _program_11(*, param, grad, momentum_buffer, lr, momentum, weight_decay, kee
 
 
 class TestSgdStep(OptimizerCudaTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.sgd_step,
         overload=torch.ops.generated_ops.sgd_step.default,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from conformance_ops._tests_optimizer import Optimizer, OptimizerClass, OptimizerTests
+from conformance_ops._tests_optimizer import OptimizerClass, OptimizerInfo, OptimizerTests
 from conformance_ops.ops import cf_adagrad as M
 
 # The spec's rules in PyTorch, one function per program (the reference the kernel is checked against).
@@ -60,7 +60,7 @@ def _program_3(*, param, grad, sum, weight_decay, eps, clr, **_unused):
 
 
 class TestCfAdagrad(OptimizerTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.cf_adagrad,
         overload=torch.ops.conformance_ops.cf_adagrad.default,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from conformance_ops._tests_optimizer import Optimizer, OptimizerClass
+from conformance_ops._tests_optimizer import OptimizerClass, OptimizerInfo
 from conformance_ops._tests_optimizer_cuda import OptimizerCudaTests
 from conformance_ops.ops import cf_adagrad as M
 
@@ -60,7 +60,7 @@ def _program_3(*, param, grad, sum, weight_decay, eps, clr, **_unused):
 
 
 class TestCfAdagrad(OptimizerCudaTests):
-    op = Optimizer(
+    op = OptimizerInfo(
         module=M,
         step=M.cf_adagrad,
         overload=torch.ops.conformance_ops.cf_adagrad.default,

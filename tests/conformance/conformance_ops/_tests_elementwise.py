@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pytest
 import torch
@@ -39,11 +38,11 @@ class ElementwiseInfo:
     attrs: dict = field(default_factory=dict)
     required: dict = field(default_factory=dict)
     overload: object = None
-    module: Optional[type] = None
-    peer: Optional[Callable] = None
+    module: type | None = None
+    peer: Callable | None = None
     ranges: dict = field(default_factory=dict)
     shapes: list = field(default_factory=list)
-    inplace: Optional[Callable] = None
+    inplace: Callable | None = None
     out_overload: object = None
     gradients: bool = False
     cpp_autograd: bool = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pytest
 import torch
@@ -61,7 +60,7 @@ class RowwiseInfo:
     overload: object
     module: type
     reference: Callable
-    peer: Optional[Callable]
+    peer: Callable | None
     inputs: list
     differentiable: list
     element: list
@@ -82,7 +81,7 @@ class RowwiseInfo:
     cpp_autograd: bool = False
     double_backward: bool = False
     grad_in_forward: bool = False
-    replaces: Optional[type] = None
+    replaces: type | None = None
     replaces_attrs: dict = field(
         default_factory=dict
     )  # the float attrs at their defaults, for both modules

@@ -11,43 +11,12 @@ and every state compared. Params of every shape (0-dim, empty, odd sizes, non-co
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import torch
 from hypothesis import strategies as st
 
 from . import _properties as P
-
-
-def attr_sets(M):
-    """(valid, invalid) attr sets of the op module M: every combination of the bool attrs, with the numeric
-    attrs at their defaults, all at other values, one changed at a time, and all but one changed. The
-    spec's requires split them."""
-    bools = [a for a in M.ATTRS if M.ATTR_TYPES[a] == "bool"]
-    numeric = [a for a in M.ATTRS if M.ATTR_TYPES[a] != "bool"]
-
-    def other(name):
-        d = M.DEFAULTS[name]
-        if M.ATTR_TYPES[name] == "int":
-            return d + 1
-        return 0.1 if d == 0 else d * 0.5
-
-    numeric_sets = (
-        [{}, {a: other(a) for a in numeric}]
-        + [{a: other(a)} for a in numeric]
-        + [{b: other(b) for b in numeric if b != a} for a in numeric]
-    )
-    all_sets = []
-    for bits in itertools.product([False, True], repeat=len(bools)):
-        for nums in numeric_sets:
-            s = {**M.DEFAULTS, **dict(zip(bools, bits)), **nums}
-            if s not in all_sets:
-                all_sets.append(s)
-    return (
-        [s for s in all_sets if not M.violations(**s)],
-        [s for s in all_sets if M.violations(**s)],
-    )
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,62 @@ def assert_double_backward_refused(fn, args, op: str) -> None:
     total = sum(g.square().sum() for g in grads if g is not None)
     with pytest.raises(RuntimeError, match=f"double backward is not supported for {op}"):
         torch.autograd.grad(total, wrt, allow_unused=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-op test files hold data; the checks live once per kind (_tests_<kind>.py), as OpInfo drives
+# torch's tests.
+# ---------------------------------------------------------------------------------------------
+
+
+def over(argnames: str, source: str, ids: str | None = None):
+    """Runs a shared check once per entry of the op's `source` (an attribute of its test class), as
+    pytest.mark.parametrize would with values known only to the subclass; `ids` names a method that
+    words an entry. Stacked like parametrize: the innermost decorator leads the test id."""
+
+    def mark(fn):
+        fn.__dict__.setdefault("over", []).append((argnames, source, ids))
+        return fn
+
+    return mark
+
+
+def needs(*flags: str):
+    """The check applies only to ops whose test class sets every one of `flags` true (an in-place form,
+    a torch peer, float64 kernels): for the others it is not collected at all, rather than skipped."""
+
+    def mark(fn):
+        fn.needs = flags
+        return fn
+
+    return mark
+
+
+class OpTests:
+    """A kind's shared checks, subclassed by each op's test file as Test<Op> with the op's data as class
+    attributes. Only the subclass is collected (this name does not start with Test)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("Test"):
+            return  # a kind's base: the op's data comes with its subclass
+        cls.prepare()
+        for name in dir(cls):
+            fn = getattr(cls, name)
+            if not name.startswith("test_"):
+                continue
+            # Not collected (pytest collects callables only) where the op lacks what the check needs, or
+            # where the check runs over none of the op's cases (an op with no index input, say).
+            lacks = not all(getattr(cls, f) for f in getattr(fn, "needs", ()))
+            if lacks or not all(getattr(cls, source) for _, source, _ in getattr(fn, "over", ())):
+                setattr(cls, name, None)
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Derives the kind's case lists from the op's data, once, when the op's class is defined."""
+
+    def pytest_generate_tests(self, metafunc) -> None:
+        for argnames, source, ids in getattr(metafunc.function, "over", ()):
+            metafunc.parametrize(
+                argnames, getattr(self, source), ids=getattr(self, ids) if ids else None
+            )

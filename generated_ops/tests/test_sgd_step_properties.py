@@ -19,6 +19,7 @@ from hypothesis import given
 
 from generated_ops import _properties_optimizer as O
 from generated_ops import _testing as T
+from generated_ops._tests_optimizer import attr_sets
 from generated_ops.ops import sgd_step as M
 
 # The dtypes of the CPU kernel (the classes run where the params are; torch.optim's CPU peer).
@@ -39,7 +40,7 @@ DEVICE_DTYPES = T.device_dtypes(
 
 
 # The attr sets the spec allows (VALID) and refuses (INVALID), from the op's module.
-VALID, INVALID = O.attr_sets(M)
+VALID, INVALID = attr_sets(M)
 
 
 SGD_FIXED = {}

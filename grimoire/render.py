@@ -119,10 +119,17 @@ def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
 
 
 def template_files(templates_dir: Path) -> list[Path]:
-    """The templates the output depends on: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds.
-    Partials among them (is_partial) are read by the others, never rendered on their own."""
-    return sorted(p for p in templates_dir.rglob("*.j2")
-                  if p.is_file() and not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds"))
+    """The templates the output depends on: every *.j2 but the scaffolding (SCAFFOLD_PREFIX) of the kinds,
+    and every file of a partials/ folder (static source a template takes with verbatim(), e.g. the checks a
+    kind's tests share, kept as plain Python). Partials (is_partial) are read by the others, never rendered
+    on their own."""
+    def wanted(p: Path) -> bool:
+        if not p.is_file():
+            return False
+        if p.suffix != ".j2":
+            return is_partial(p.relative_to(templates_dir).as_posix()) and p.suffix != ".pyc"
+        return not (p.name.startswith(SCAFFOLD_PREFIX) and p.parent.parent.name == "kinds")
+    return sorted(p for p in templates_dir.rglob("*") if wanted(p))
 
 
 def is_partial(name: str) -> bool:

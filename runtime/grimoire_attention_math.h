@@ -33,8 +33,8 @@ inline int64_t chunk_rows(int64_t batch_heads, int64_t seq_q, int64_t seq_k, int
   return std::clamp<int64_t>(rows, 1, std::max<int64_t>(seq_q, 1));
 }
 
-// torch's math backend forms the scores as (q * sqrt|scale|) . (k * sqrt|scale|), q's factor carrying
-// scale's sign: a huge or tiny scale then overflows or underflows where torch's does.
+// torch's math backend forms the scores as (q * sqrt|scale|) . (k * sqrt|scale|), q's factor
+// carrying scale's sign: a huge or tiny scale then overflows or underflows where torch's does.
 inline std::tuple<at::Tensor, at::Tensor> scaled_qk(const at::Tensor& q3, const at::Tensor& k3,
                                                     double scale) {
   const double r = std::sqrt(std::abs(scale));
@@ -60,9 +60,7 @@ inline at::Tensor scores(const at::Tensor& qs, const at::Tensor& kst, int64_t st
 // A row's probabilities as torch's math computes them: a softmax (exp(s - max) / sum, exact where
 // a log-sum-exp would round away a tie of huge scores), 0 for a row whose scores are all -inf
 // (its output is then 0 @ V).
-inline at::Tensor probabilities(const at::Tensor& s) {
-  return at::_safe_softmax(s, -1);
-}
+inline at::Tensor probabilities(const at::Tensor& s) { return at::_safe_softmax(s, -1); }
 
 // (out [B, H, Sq, Dv], lse [B, H, Sq]) in the inputs' dtype; q, k, v are [B, H, S, D].
 inline std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& q, const at::Tensor& k,

@@ -108,16 +108,21 @@ def test_cuda_kernel_keeps_the_step_on_the_device(rendered):
         assert "c10::cuda::CUDAGuard" in code and "check_no_aliasing" in code
 
 
+def _flat(text: str) -> str:
+    """C++ with its layout dropped: clang-format wraps a long statement where it likes."""
+    return " ".join(text.split())
+
+
 def test_cuda_kernel_computes_host_scalars_from_the_device_step(ext, rendered):
-    src = rendered["csrc/adam_step_cuda.cu"]
+    src = _flat(rendered["csrc/adam_step_cuda.cu"])
     o = ext.op("adam_step").optimizer
     device_fn = src[src.index("GRIMOIRE_DEVICE Host host_values(double step"):]
-    device_fn = device_fn[: device_fn.index("\n}\n")]
+    device_fn = device_fn[: device_fn.index(" } ")]
     for h in o.host:
-        assert f"const V {h.name} = {h.cpp};" in device_fn
+        assert _flat(f"const V {h.name} = {h.cpp};") in device_fn
     assert "host_values(step_after(tmp_l.step[t], tmp_l.flags[t]), tmp_l.attrs)" in src
     # The same program text as on the CPU, over V = float, double or HalfMath.
-    cpu = rendered["csrc/adam_step_cpu.cpp"]
+    cpu = _flat(rendered["csrc/adam_step_cpu.cpp"])
     for p in o.programs:
         for line in p.cpp:
-            assert line in src and line in cpu
+            assert _flat(line) in src and _flat(line) in cpu

@@ -15,6 +15,7 @@ is not differentiable, so there is no gradcheck.
 from __future__ import annotations
 
 import copy
+import importlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,10 +24,11 @@ from types import ModuleType
 import pytest
 import torch
 
-import conformance_ops
-
 from . import _testing as T
+from . import optim as _optim
 
+# The generated package itself, whose top level exports the optimizer classes.
+_PACKAGE = importlib.import_module(__package__)
 STEPS = 3
 
 
@@ -430,7 +432,7 @@ class OptimizerTests(OptimizerOp):
     @T.over("optim", "CLASSES", ids="class_id")
     def test_class_is_exported(self, optim):
         name = optim.name
-        assert getattr(conformance_ops, name) is optim.cls is getattr(conformance_ops.optim, name)
+        assert getattr(_PACKAGE, name) is optim.cls is getattr(_optim, name)
         assert issubclass(optim.cls, torch.optim.Optimizer)
 
     @T.over("dtype", "CLASS_DTYPES")

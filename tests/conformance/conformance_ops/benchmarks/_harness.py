@@ -129,7 +129,8 @@ def library_peers(op: str, declared: dict) -> dict:
             continue
         try:
             found[name] = import_function(path)
-        except Exception as exc:
+        # What a library's import raises: missing, or failing to load its compiled parts or its GPU stack.
+        except (ImportError, AttributeError, RuntimeError, OSError, ValueError, TypeError) as exc:
             why = (str(exc).splitlines() or [""])[0][:100]
             LEFT_OUT.append((name, op, f"{type(exc).__name__}: {why}"))
     return found

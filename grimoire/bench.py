@@ -41,6 +41,9 @@ class Timing:
     ceiling: Optional[str]  # "copy" | "matmul" | None
     ceiling_rate: Optional[float]  # GB/s for copy, TFLOP/s for matmul
     note: Optional[str]
+    # On CUDA, bytes one call allocates beyond what is live before it, at its peak; None on the CPU.
+    peak_bytes: int | None = None
+    memory: bool = False  # the bench file asks the report to show peak memory (losses and norms)
 
     @property
     def case(self) -> tuple:
@@ -205,7 +208,9 @@ def _timing(b: dict) -> Timing:
                   device=x["device"], median_s=float(st["median"]), iqr_s=float(st.get("iqr", 0.0)),
                   rounds=int(st.get("rounds", 0)), bytes=int(x.get("bytes") or 0), flops=int(x.get("flops") or 0),
                   timer=x.get("timer", "host"), ceiling=x.get("ceiling"),
-                  ceiling_rate=float(rate) if rate else None, note=x.get("note"))
+                  ceiling_rate=float(rate) if rate else None, note=x.get("note"),
+                  peak_bytes=None if x.get("peak_bytes") is None else int(x["peak_bytes"]),
+                  memory=bool(x.get("memory")))
 
 
 def peer_order(names) -> list[str]:

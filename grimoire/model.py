@@ -425,6 +425,8 @@ class Op:
     backward_schema: str
     python_signature: str
     peer: str  # the matching torch call as Python, "" when the spec names none
+    # Library peers the benchmark races (bench_peer): name, dotted function, call arguments, devices.
+    bench_peers: tuple[Mapping[str, Any], ...]
     replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
     forward: Optional[CppBody] = None  # elementwise
@@ -757,7 +759,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     from .kinds import models  # they load their fields with this module's dataclasses
 
     kind = models().get(d["kind"])
-    common = {"schema", "backward_schema", "python_signature", "peer", "test_ranges", "replaces"}
+    common = {"schema", "backward_schema", "python_signature", "peer", "bench_peers", "test_ranges", "replaces"}
     # Absent when nothing is differentiable. For the kinds whose backward the rules derive, a differentiable op
     # without one is an error below: its gradients would otherwise silently not exist.
     if not (kind and kind.derives_backward and d["differentiable"]):
@@ -792,6 +794,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         test_shapes=tuple(tuple(s) for s in d["test_shapes"]), schema=derived["schema"],
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
         peer=derived["peer"], replaces=derived["replaces"],
+        bench_peers=tuple(_freeze(p) for p in derived["bench_peers"]),
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
 
 

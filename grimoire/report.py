@@ -1,18 +1,22 @@
 """Stage 6b — report: a benchmark run as markdown a reader understands without context, plus PNG plots.
 
 Input is only what grimoire/bench.py read from a pytest-benchmark JSON, so a run timed elsewhere (a
-GPU machine with torch alone) renders here. matplotlib runs headless (Agg).
+GPU machine with torch alone) renders here. matplotlib runs headless (Agg); without it the report has
+no plots. Nothing here needs Prolog, so the GPU machine renders its own run too:
+
+    python -m grimoire.report RUN.json OUT_DIR        # what `grimoire bench --from-json RUN.json` writes
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from . import tables
-from .bench import Change, Row, Run, fmt_num, fmt_time, peer_order
+from .bench import Change, Row, Run, Timing, fmt_num, fmt_time, peer_order
 
 SPEEDUP_PNG = "speedup.png"
 BANDWIDTH_PNG = "bandwidth.png"
@@ -41,7 +45,11 @@ def write(out_dir: Path, run: Run, rows: list[Row], *, title: str, rendered_by: 
           comparison: Optional[Comparison] = None) -> Path:
     """Write report.md and its plots into out_dir; returns the markdown's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    plots = plot_all(out_dir, rows)
+    try:
+        plots = plot_all(out_dir, rows)
+    except ImportError as exc:  # a GPU machine with torch alone: the tables still tell everything
+        print(f"no plots: {exc}", file=sys.stderr)
+        plots = []
     md = out_dir / "report.md"
     md.write_text(markdown(run, rows, title=title, rendered_by=rendered_by, plots=plots, comparison=comparison))
     return md
@@ -69,6 +77,8 @@ def markdown(run: Run, rows: list[Row], *, title: str, rendered_by: str, plots: 
         out += _op_table(op, [r for r in rows if r.ours.op == op])
         if speedup_png(op) in plots:
             out += [f"![{op}: speedup over each peer, per case, log scale]({speedup_png(op)})", ""]
+    if cuda:
+        out += _bars(rows)
     if comparison is not None:
         out += _comparison(comparison)
     if plots:
@@ -133,6 +143,8 @@ def _machine(run: Run) -> list[str]:
                            "host": "host clock (pytest-benchmark)"}.get(env.get("timer", "host"), env.get("timer"))))
     if run.commit:
         rows.append(("commit", run.commit))
+    for line in env.get("left_out") or []:
+        rows.append(("left out", line))
     return ["## Machine", ""] + tables.markdown(["", ""], rows) + [""]
 
 
@@ -167,9 +179,91 @@ def _op_table(op: str, rows: list[Row]) -> list[str]:
     out += tables.markdown(head, body)
     notes = sorted({(t.impl, t.note) for r in rows for t, _ in r.peers if t.note})
     out.append("")
+    out += _memory_table(rows, peers)
     for impl, note in notes:
         out += [f"`{impl}`: {note}.", ""]
     return out
+
+
+def _mb(t: Timing | None) -> str:
+    return "-" if t is None or t.peak_bytes is None else f"{t.peak_bytes / 1e6:,.0f}"
+
+
+def _memory_table(rows: list[Row], peers: list[str]) -> list[str]:
+    """Peak memory of the cases whose bench file asks for it (losses and norms), in MB beyond the live
+    tensors; on the CPU there is none to show (no allocator statistics)."""
+    shown = [r for r in rows if r.ours.memory]
+    if not shown:
+        return []
+    if all(t.peak_bytes is None for r in shown for t in (r.ours, *(p for p, _ in r.peers))):
+        return ["Peak memory: measured on CUDA only (the CPU keeps no allocator statistics).", ""]
+    out = [("Peak memory of one call, MB allocated beyond the tensors live before it (inputs, retained "
+            "graph), at its peak:"), ""]
+    body = []
+    for r in shown:
+        by_peer = {t.impl: t for t, _ in r.peers}
+        body.append([r.ours.pass_, _shape(r.ours.shape), r.ours.dtype, _mb(r.ours),
+                     *(_mb(by_peer.get(p)) for p in peers)])
+    return out + tables.markdown(["pass", "shape", "dtype", "generated", *peers], body) + [""]
+
+
+# The GPU performance bars: a memory-bound case (ceiling: copy) reaches COPY_BAR of the copy measured in
+# the same run and is at least as fast as its bar peer (torch.compile; for optimizers torch's fused
+# step); the weights-returning attention's forward at ATTENTION_SHAPE is ATTENTION_BAR x eager.
+COPY_BAR, ATTENTION_BAR = 0.90, 1.5
+BAR_PEERS = ("compile", "torch_fused")
+ATTENTION_SHAPE = (4, 16, 2048, 64)
+# Within this of the bar peer counts as 'at par', not missed: two kernels at the copy rate differ by this
+# much from one run to the next.
+PAR = 0.02
+
+
+def verdict(frac: float | None, vs: float | None, bar: float = 1.0) -> str:
+    """met, at par, or which bar was missed: MISSED (copy), MISSED (peer) or MISSED (both)."""
+    copy_ok = frac is None or frac >= COPY_BAR
+    peer_ok = vs is None or vs >= bar
+    if copy_ok and peer_ok:
+        return "met"
+    if copy_ok and vs is not None and vs >= bar * (1 - PAR):
+        return "at par"
+    return "MISSED (" + ("peer" if copy_ok else "copy" if peer_ok else "both") + ")"
+
+
+def bars(rows: list[Row]) -> list[tuple]:
+    """One (row, fraction of copy or None, bar peer, its speedup, verdict) per case a bar applies to."""
+    out = []
+    for r in rows:
+        o = r.ours
+        if o.ceiling == "copy" and o.percent_of_ceiling is not None:
+            peer = next((p for p in BAR_PEERS if r.speedup(p) is not None), None)
+            vs = r.speedup(peer) if peer else None
+            frac = o.percent_of_ceiling / 100
+            out.append((r, frac, peer, vs, verdict(frac, vs)))
+        elif o.op == "fused_attention" and o.pass_ == "forward" and o.shape == ATTENTION_SHAPE and r.speedup("eager"):
+            vs = r.speedup("eager")
+            out.append((r, None, "eager", vs, verdict(None, vs, ATTENTION_BAR)))
+    return out
+
+
+def _bars(rows: list[Row]) -> list[str]:
+    checked = bars(rows)
+    if not checked:
+        return []
+
+    def count(prefix: str) -> int:
+        return sum(v.startswith(prefix) for *_, v in checked)
+
+    out = ["## Performance bars", "",
+           (f"Memory-bound cases: >= {100 * COPY_BAR:.0f}% of the copy and >= 1.00x their bar peer (torch.compile; "
+           f"optimizers: torch's fused step); fused_attention forward at {_shape(ATTENTION_SHAPE)}: >= "
+           f"{ATTENTION_BAR}x eager. *at par*: the copy bar met and within {100 * PAR:.0f}% of the peer. "
+           f"Of {len(checked)} cases: {count('met')} met, {count('at par')} at par, {count('MISSED')} missed "
+           f"({count('MISSED (copy)')} only the copy bar, {count('MISSED (peer)')} only the peer, "
+           f"{count('MISSED (both)')} both)."), ""]
+    body = [[r.ours.op, r.ours.pass_, _shape(r.ours.shape), r.ours.dtype,
+             "-" if frac is None else f"{100 * frac:.0f}%", "-" if vs is None else f"{vs:.2f}x {peer}", v]
+            for r, frac, peer, vs, v in checked]
+    return out + tables.markdown(["op", "pass", "shape", "dtype", "% of copy", "vs bar peer", ""], body) + [""]
 
 
 def _comparison(c: Comparison) -> list[str]:
@@ -358,3 +452,27 @@ def plot_rates(rows: list[Row], ceiling: str, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m grimoire.report RUN.json OUT_DIR: the report of a run, on a machine without Prolog."""
+    from .bench import BenchError, compare, load_run, trimmed
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m grimoire.report RUN.json OUT_DIR", file=sys.stderr)
+        return 2
+    try:
+        run = load_run(Path(args[0]))
+    except BenchError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    out_dir = Path(args[1])
+    md = write(out_dir, run, compare(run), title=out_dir.name, rendered_by="python -m grimoire.report")
+    (out_dir / "benchmark.json").write_text(trimmed(Path(args[0])))
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

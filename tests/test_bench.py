@@ -386,6 +386,10 @@ class FakeEvent:
 
 torch.cuda.Event = FakeEvent
 torch.cuda.synchronize = lambda: None
+# The allocator's statistics: 100 bytes live before a call, 4196 at its peak.
+torch.cuda.memory_allocated = lambda: 100
+torch.cuda.reset_peak_memory_stats = lambda: None
+torch.cuda.max_memory_allocated = lambda: 4196
 H.flush_l2 = lambda: None
 
 
@@ -423,6 +427,7 @@ def test_run_fixture_cuda_path_reports_event_time(tmp_path):
     # tiny time budget / event time, in rounds of ROUND_CALLS queued calls (at least 3 rounds)
     assert b["stats"]["rounds"] == max(3, int(0.02 / 5e-4) // 8) and b["stats"]["iterations"] == 8
     assert b["extra_info"]["timer"] == "cuda_event_queued" and b["extra_info"]["device"] == "cuda"
+    assert b["extra_info"]["peak_bytes"] == 4096  # beyond what was live before the call
     assert data["machine_info"]["grimoire"]["timer"] == "cuda_event_queued"
     run = bench.load_run(out)
     assert run.timings[0].median_s == pytest.approx(5e-4) and run.timings[0].ceiling is None
@@ -444,3 +449,166 @@ def test_check_ops_names_close_matches_first(tmp_path):
     bench.check_ops(["relu", "gelu"], known)
     with pytest.raises(bench.BenchError, match=r"^unknown op 'relux'; ops: relu, .*add"):
         bench.check_ops(["relu", "relux"], known)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Library peers, peak memory and the losses' forward+backward pass
+# ---------------------------------------------------------------------------------------------------
+
+FAKE_PEER = "def double(x, scale=2):\n    return x * scale\n"
+
+
+def test_library_peers_import_or_are_left_out_saying_why(monkeypatch, tmp_path):
+    (tmp_path / "fakepeer.py").write_text(FAKE_PEER)
+    (tmp_path / "brokenpeer.py").write_text("raise RuntimeError('needs a GPU\\nand more')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    h = load_harness(monkeypatch)
+    found = h.library_peers("softmax", {"fake": ("fakepeer.double", ("cpu", "cuda")),
+                                        "gpu_only": ("fakepeer.double", ("cuda",)),
+                                        "missing": ("no_such_peer_module.f", ("cpu",)),
+                                        "broken": ("brokenpeer.f", ("cpu",))})
+    assert list(found) == ["fake"] and found["fake"](3) == 6
+    h.library_peers("rms_norm", {"missing": ("no_such_peer_module.g", ("cpu",))})
+    assert h.left_out() == [
+        ("library peer missing left out of softmax, rms_norm: ModuleNotFoundError: No module named "
+         "'no_such_peer_module'"),
+        "library peer broken left out of softmax: RuntimeError: needs a GPU",
+    ]
+    assert h.environment("pytest")["left_out"] == h.left_out()
+    # GRIMOIRE_BENCH_IMPLS leaves a peer out without importing it: nothing to say about it.
+    h = load_harness(monkeypatch, GRIMOIRE_BENCH_IMPLS="generated")
+    assert h.library_peers("softmax", {"missing": ("no_such_peer_module.f", ("cpu",))}) == {} and h.left_out() == []
+
+
+def test_peak_bytes_is_none_on_the_cpu(monkeypatch):
+    h = load_harness(monkeypatch)
+    calls = []
+    assert h.peak_bytes(lambda: calls.append(1), "cpu") is None and calls == []
+
+
+PEER_BENCH = '''
+import pytest
+import torch
+
+from generated_ops.benchmarks import _harness as H
+
+LIBRARY = H.library_peers("fakeop", {"fake": ("fakepeer.double", ("cpu",)),
+                                     "missing": ("no_such_peer_module.f", ("cpu",))})
+IMPLS = H.impls(["generated", *LIBRARY])
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_forward(run, impl):
+    x = torch.randn(1000)
+    fn = (lambda: x * 2) if impl == "generated" else (lambda: LIBRARY[impl](x))
+    run(fn, op="fakeop", pass_="forward", impl=impl, shape=(1000,), dtype=torch.float32, bytes_moved=8000,
+        memory=True)
+'''
+
+
+def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
+    """A tiny CPU run through the generated conftest: the peer that imports is timed in the same run,
+    the one that does not is named once in the summary and in the JSON; the CPU records no peak memory,
+    and the report says so."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "fakepeer.py").write_text(FAKE_PEER)
+    (tmp_path / "bench_peer.py").write_text(PEER_BENCH)
+    out = tmp_path / "run.json"
+    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cpu", GRIMOIRE_BENCH_TINY="1",
+               PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("GRIMOIRE_BENCH_IMPLS", None)
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_peer.py"), "-q", "-p",
+                           "generated_ops.benchmarks.conftest", "-p", "no:cacheprovider", "--benchmark-only",
+                           f"--benchmark-json={out}", "-o", "python_files=bench_*.py",
+                           "--benchmark-max-time=0.01", "--benchmark-min-rounds=3", "--benchmark-warmup=off"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = "library peer missing left out of fakeop: ModuleNotFoundError: No module named 'no_such_peer_module'"
+    assert proc.stdout.count(line) == 1
+    data = json.loads(out.read_text())
+    assert sorted(b["extra_info"]["impl"] for b in data["benchmarks"]) == ["fake", "generated"]
+    assert all(b["extra_info"]["peak_bytes"] is None and b["extra_info"]["memory"] for b in data["benchmarks"])
+    assert data["machine_info"]["grimoire"]["left_out"] == [line]
+    run = bench.load_run(out)
+    (row,) = bench.compare(run)
+    assert [p.impl for p, _ in row.peers] == ["fake"]
+    md = report.markdown(run, [row], title="t", rendered_by="", plots=[])
+    assert f"| left out | {line} |" in md
+    assert "Peak memory: measured on CUDA only" in md
+
+
+def test_losses_have_a_forward_backward_pass():
+    """One training step's loss (the loss, then its gradients) is a pass of every loss's bench file, and
+    of no other rowwise op's."""
+    bench_dir = ROOT / "generated_ops" / "benchmarks"
+    for op in ("cross_entropy", "mse_loss", "fused_linear_cross_entropy"):
+        assert 'pass_="forward+backward"' in (bench_dir / f"bench_{op}.py").read_text(), op
+    for op in ("softmax", "rms_norm", "layer_norm"):
+        assert "forward+backward" not in (bench_dir / f"bench_{op}.py").read_text(), op
+
+
+def test_cross_entropy_step_runs_tiny(tmp_path):
+    import os
+    import subprocess
+
+    out = tmp_path / "run.json"
+    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cpu", GRIMOIRE_BENCH_TINY="1", GRIMOIRE_BENCH_DTYPES="float32",
+               GRIMOIRE_BENCH_IMPLS="generated,eager,liger")
+    cmd = bench.pytest_command(ROOT / "generated_ops" / "benchmarks", out, ops=["cross_entropy"], tiny=True,
+                               extra_args=["-k", "forward_backward"])
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = bench.load_run(out)
+    assert {(t.pass_, t.impl) for t in run.timings} == {("forward+backward", "generated"),
+                                                        ("forward+backward", "eager")}  # liger: CUDA only
+    assert all(t.memory and t.peak_bytes is None for t in run.timings)
+
+
+def test_report_shows_peak_memory_and_the_gpu_bars(tmp_path):
+    def entry(op, pass_, impl, median, peak, shape=(8192, 32000), **kw):
+        e = bench_entry(op, pass_, impl, median, shape=shape, device="cuda", **kw)
+        e["extra_info"].update(peak_bytes=peak, memory=op != "relu")
+        return e
+
+    copy = {"bytes_": 10**9, "ceiling": "copy", "ceiling_rate": 1000.0}  # 1 ms is 100% of the copy
+    entries = [
+        entry("cross_entropy", "forward+backward", "generated", 1.0e-3, 64 * 10**6, **copy),
+        entry("cross_entropy", "forward+backward", "compile", 1.2e-3, 1_100 * 10**6, **copy),
+        entry("cross_entropy", "forward+backward", "liger", 1.1e-3, 32 * 10**6, **copy),
+        entry("cross_entropy", "backward", "generated", 1.25e-3, 0, **copy),  # 80% of the copy: missed
+        entry("cross_entropy", "backward", "compile", 2.0e-3, 0, **copy),
+        entry("relu", "forward", "generated", 1.0e-3, 0, **copy),  # 0.99x compile: at par
+        entry("relu", "forward", "compile", 0.99e-3, 0, **copy),
+        entry("adam_step/Adam", "step", "generated", 1.05e-3, None, **copy),  # 95%, 0.95x torch fused
+        entry("adam_step/Adam", "step", "torch_fused", 1.0e-3, None, **copy),
+        entry("fused_attention", "forward", "generated", 1.0e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul"),
+        entry("fused_attention", "forward", "eager", 1.6e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul"),
+    ]
+    run = bench.load_run(write(tmp_path / "run.json", run_json(entries, device="cuda")))
+    rows = bench.compare(run)
+    md = report.markdown(run, rows, title="gpu", rendered_by="", plots=[])
+    section = md[md.index("## cross_entropy"):md.index("## fused_attention")]
+    assert "| forward+backward | [8192, 32000] | float32 | 64 | 1,100 | 32 |" in section
+    assert "Peak memory" not in md[md.index("## relu"):]  # relu did not ask for it
+    verdicts = {(r.ours.op, r.ours.pass_): v for r, _, _, _, v in report.bars(rows)}
+    assert verdicts == {("cross_entropy", "forward+backward"): "met", ("cross_entropy", "backward"): "MISSED (copy)",
+                        ("relu", "forward"): "at par", ("adam_step/Adam", "step"): "MISSED (peer)",
+                        ("fused_attention", "forward"): "met"}
+    assert "Of 5 cases: 2 met, 1 at par, 2 missed (1 only the copy bar, 1 only the peer, 0 both)." in md
+
+
+def test_report_entry_point_needs_no_prolog(tmp_path):
+    import subprocess
+    import sys
+
+    src = write(tmp_path / "run.json", run_json(cpu_entries()))
+    code = ("import sys; sys.modules['pyswip'] = None; from grimoire import report; "
+            f"sys.exit(report.main([{str(src)!r}, {str(tmp_path / 'out')!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "## parametric_swish" in (tmp_path / "out" / "report.md").read_text()
+    assert bench.load_run(tmp_path / "out" / "benchmark.json").timings

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# GPU validation in one call, on a machine with a GPU, torch and pytest (no Prolog, no generator needed):
-#   1. build generated_ops/ with its CUDA sources,
+# GPU validation and benchmarks in one call, on a machine with a GPU, torch, Triton, pytest and
+# pytest-benchmark (no Prolog, no generator needed):
+#   1. build generated_ops/ with its CUDA sources (or load a prebuilt generated_ops/_lib/, see prebuild.sh),
 #   2. run the whole generated test suite (CPU and CUDA cases, CUDA-only tests),
-#   3. run the GPU benchmarks (benchmarks/gpu/bench_gpu.py, benchmarks/gpu/bench_optim.py: $OUT/optim.json),
-#      then the generated benchmark suite on CUDA
-#      (the generated harness: CUDA events, copy ceiling; $OUT/harness.json, rendered here by
-#      `grimoire bench --from-json`),
-#   4. write report.md (benchmarks/gpu/report.py) and print the short tables last.
+#   3. run the generated benchmark suite on CUDA, the one timer (generated_ops/benchmarks: CUDA events,
+#      copy and matmul ceilings, peak memory, Liger-Kernel where it imports): $OUT/harness.json,
+#   4. render it with grimoire's report writer (`grimoire bench --from-json`, or
+#      `python -m grimoire.report` where grimoire is not installed): $OUT/report/report.md.
 # Everything lands in $OUT (default: benchmarks/gpu/out): env.txt, build.log, tests.log, junit.xml,
-# bench.log, bench.json, optim.log, optim.json, report.md. Exit status: non-zero when the build or any test failed.
+# harness.log, harness.json, report/. Exit status: non-zero when the build, a test or the benchmarks failed.
 #   benchmarks/gpu/run_all.sh [--no-tests] [--no-bench]
-# TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the harness benchmarks.
-# LEGACY_BENCH=0 skips bench_gpu.py. A prebuilt generated_ops/_lib/ (benchmarks/gpu/prebuild.sh) skips the build.
+# TEST_SELECT / BENCH_SELECT: pytest -k expressions narrowing the tests / the benchmarks.
+# BENCH_DTYPES (default float32,bfloat16): the dtypes timed (GRIMOIRE_BENCH_DTYPES).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-benchmarks/gpu/out}
@@ -26,6 +26,8 @@ done
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
   $PY -c "import sys, torch, triton; print('python', sys.version.split()[0], '| torch', torch.__version__, '| CUDA', torch.version.cuda, '| triton', triton.__version__)"
+  $PY -c "import liger_kernel, importlib.metadata as m; print('liger-kernel', m.version('liger-kernel'))" 2>/dev/null \
+    || echo "liger-kernel: not installed (the benchmarks leave it out)"
   nvcc --version | tail -2
   echo "CXX=${CXX:-c++} CC=${CC:-cc} TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-}"
 } > "$OUT/env.txt" 2>&1
@@ -46,8 +48,7 @@ else
   $PY generated_ops/_build.py --verbose > "$OUT/build.log" 2>&1
 fi
 build_rc=$?
-echo "$(( $(date +%s) - start )) s (exit $build_rc)" > "$OUT/build_time.txt"
-echo "build: $(cat "$OUT/build_time.txt")"
+echo "build: $(( $(date +%s) - start )) s (exit $build_rc)"
 if [ $build_rc -ne 0 ]; then grep -E "error" "$OUT/build.log" | head -30; tail -20 "$OUT/build.log"; exit 1; fi
 
 test_rc=0
@@ -61,30 +62,28 @@ if [ $run_tests = 1 ]; then
   tail -3 "$OUT/tests.log"
 fi
 
+bench_rc=0
 if [ $run_bench = 1 ]; then
   start=$(date +%s)
-  if [ "${LEGACY_BENCH:-1}" = 1 ]; then
-    timeout "${BENCH_TIMEOUT:-200}" $PY benchmarks/gpu/bench_gpu.py --json "$OUT/bench.json" > "$OUT/bench.log" 2>&1
-    echo "bench: exit $? in $(( $(date +%s) - start )) s"
-    tail -25 "$OUT/bench.log"
-  fi
-  if [ "${OPTIM_BENCH:-1}" = 1 ]; then
-    start=$(date +%s)
-    timeout "${OPTIM_TIMEOUT:-400}" $PY benchmarks/gpu/bench_optim.py --json "$OUT/optim.json" > "$OUT/optim.log" 2>&1
-    echo "optimizer bench: exit $? in $(( $(date +%s) - start )) s"
-    tail -60 "$OUT/optim.log"
-  fi
-  start=$(date +%s)
-  GRIMOIRE_BENCH_DEVICE=cuda timeout "${HARNESS_TIMEOUT:-240}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
+  GRIMOIRE_BENCH_DEVICE=cuda GRIMOIRE_BENCH_DTYPES=${BENCH_DTYPES:-float32,bfloat16} \
+  GRIMOIRE_BENCH_COMMAND="benchmarks/gpu/run_all.sh${BENCH_SELECT:+ (BENCH_SELECT=$BENCH_SELECT)}" \
+    timeout "${HARNESS_TIMEOUT:-1200}" $PY -m pytest generated_ops/benchmarks -q -p no:cacheprovider \
     --benchmark-only -o python_files='bench_*.py' --benchmark-json="$OUT/harness.json" \
+    --benchmark-columns=median,iqr,rounds --benchmark-sort=name --benchmark-min-rounds=10 \
     ${BENCH_SELECT:+-k "$BENCH_SELECT"} > "$OUT/harness.log" 2>&1
-  echo "harness benchmarks: exit $? in $(( $(date +%s) - start )) s"
+  bench_rc=$?
+  echo "benchmarks: exit $bench_rc in $(( $(date +%s) - start )) s"
+  grep -E "^(FAILED|ERROR)|^library peer" "$OUT/harness.log" | head -20
   tail -3 "$OUT/harness.log"
+  if [ -s "$OUT/harness.json" ]; then
+    # The one report writer, grimoire/report.py: through the CLI where grimoire is installed, else
+    # directly (it needs neither Prolog nor the generator).
+    if command -v grimoire > /dev/null; then
+      grimoire bench --from-json "$OUT/harness.json" --out "$OUT/report"
+    else
+      $PY -m grimoire.report "$OUT/harness.json" "$OUT/report"
+    fi
+    sed -n '/^## Performance bars/,/^## /p' "$OUT/report/report.md" | head -12
+  fi
 fi
-
-$PY benchmarks/gpu/report.py "$OUT" > "$OUT/report.md" 2> "$OUT/report.err" || cat "$OUT/report.err"
-rm -f "$OUT/build_time.txt" "$OUT/report.err"
-echo
-sed -n '/^## Generated tests/,/^## Benchmarks/p' "$OUT/report.md" | head -40
-sed -n '/^\(Targets:\|## Targets on\)/,$p' "$OUT/report.md"
-[ $test_rc -eq 0 ]
+[ $build_rc -eq 0 ] && [ $test_rc -eq 0 ] && [ $bench_rc -eq 0 ]

@@ -19,12 +19,20 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops import adam_step as M
 
 OP = "adam_step"
-SHAPES = H.shapes(
-    [
-        (10, 1000000),
-        (160, 65536),
-        (32, 1048576),
-    ],
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (10, 1000000),
+            (160, 65536),
+            (32, 1048576),
+        ],
+        "cuda": [
+            (10, 1000000),
+            (160, 65536),
+            (32, 1048576),
+            (1000, 10000),
+        ],
+    },
     default=(10, 1000000),
 )
 DTYPES = {

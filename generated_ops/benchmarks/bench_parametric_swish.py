@@ -13,10 +13,16 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.parametric_swish import parametric_swish
 
 OP = "parametric_swish"
-SHAPES = H.shapes(
-    [
-        (16777216,),
-    ],
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (16777216,),
+        ],
+        "cuda": [
+            (16777216,),
+            (268435456,),
+        ],
+    },
     default=(1 << 24,),
 )
 DTYPES = H.device_dtypes(

@@ -13,10 +13,15 @@ from generated_ops.benchmarks import _harness as H
 from generated_ops.ops.silu import silu
 
 OP = "silu"
-SHAPES = H.shapes(
-    [
-        (16777216,),
-    ],
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (16777216,),
+        ],
+        "cuda": [
+            (16777216,),
+        ],
+    },
     default=(1 << 24,),
 )
 DTYPES = H.device_dtypes(

@@ -11,7 +11,7 @@ then render the report anywhere grimoire is installed: `grimoire bench --from-js
 
 The contract a kind's bench template relies on (keep it when adding kinds):
 
-    run(fn, *, op, pass_, impl, shape, dtype, bytes_moved=0, flops=0, ceiling=None, note=None)
+    run(fn, *, op, pass_, impl, shape, dtype, bytes_moved=0, flops=0, ceiling=None, note=None, memory=False)
 
   fn           a no-argument callable doing the work once (inputs made beforehand; never time on zeros).
   op, pass_    the op's name and "forward" / "backward" (or another pass name).
@@ -25,6 +25,8 @@ The contract a kind's bench template relies on (keep it when adding kinds):
                given, else "copy" when bytes are, else "none". It is measured once per size in this
                process (_harness.ceiling) and its rate goes into extra_info beside the op's.
   note         a short remark shown in the report under the table (e.g. "does not return the weights").
+  memory       True: the report shows this case's peak memory (losses and norms, where it differs most
+               between implementations); it is recorded for every benchmark either way.
 
 Timing: untimed calls first (compilation, allocator warm-up; _harness.warm_up). On the CPU, pytest-benchmark's own
 calibrated host-clock rounds. On CUDA, each call runs on a cold L2 between two CUDA events; a round
@@ -32,9 +34,14 @@ queues _harness.ROUND_CALLS of them back to back (as triton.testing.do_bench doe
 once, and pytest-benchmark reads a clock that advances only by event time (_harness.EventClock), so
 the recorded statistics (the mean call of each round), the report and any --benchmark-compare are all
 device time.
-Each result's extra_info: op, pass_, impl, shape, dtype, device, bytes, flops, timer, tiny, note and
-ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work. machine_info["grimoire"] records
-the device, versions, threads and the command.
+Each result's extra_info: op, pass_, impl, shape, dtype, device, bytes, flops, timer, tiny, note,
+memory, peak_bytes (on CUDA the bytes one call allocates beyond what is live before it, at its peak;
+None on the CPU) and ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work.
+machine_info["grimoire"] records the device, versions, threads, the command and the library peers
+left out of the run (left_out: one line each, saying why).
+A library peer (the spec's bench_peer) runs in the same process on the same inputs; each test makes
+its own inputs, so a peer that writes into them (Liger-Kernel's cross-entropy writes its gradient into
+the logits) changes no other implementation's.
 Bench files parametrize with _harness.shapes / dtypes / impls (so GRIMOIRE_BENCH_TINY and the filters
 apply) and mark the module with _harness.only_on(spec devices, op).
 """
@@ -62,6 +69,11 @@ def pytest_report_header(config):
         f"generated_ops benchmarks on {H.DEVICE}{tiny}: torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}"
     ]
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in H.left_out():
+        terminalreporter.write_line(line)
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -100,8 +112,12 @@ def run(_timer, benchmark, device):
         ceiling=None,
         note=None,
         tf32=False,
+        memory=False,
     ):
         H.warm_up(fn, device)  # untimed: compilation, allocator, caches
+        peak = H.peak_bytes(
+            fn, device
+        )  # after the warm-up: a first call allocates for itself (compile)
         dt = H.dtype_name(dtype)
         kind = ceiling or H.default_ceiling(bytes_moved, flops)
         benchmark.group = f"{op} {pass_} {list(shape)} {dt} {device}"
@@ -116,6 +132,8 @@ def run(_timer, benchmark, device):
             flops=int(flops),
             note=note,
             tiny=H.TINY,
+            memory=bool(memory),
+            peak_bytes=peak,
             timer="cuda_event_queued" if device == "cuda" else "host",
         )
         benchmark.extra_info.update(

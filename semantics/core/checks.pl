@@ -245,6 +245,10 @@ violation(component(E, peer, C), Msg) :-
     is_op(E), component(E, peer, C), \+ peer_call(E, C),
     format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
 
+violation(component(E, bench_peer, T), Msg) :-
+    is_op(E), component(E, bench_peer, T), \+ bench_peer_term(E, T, _, _, _),
+    format(string(Msg), "bench_peer ~q of '~w' must read Name = Call or cuda(Name = Call) / cpu(Name = Call): Name a Python name other than generated, eager and compile, Call a dotted function of a module over the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x)).", [T, E]).
+
 violation(component(E, replaces, M), Msg) :-
     is_op(E), component(E, replaces, M),
     \+ ( atom(M), atomic_list_concat([torch|Rest], '.', M), Rest \== [], forall(member(P, Rest), valid_python_name(P)) ),

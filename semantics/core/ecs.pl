@@ -27,7 +27,7 @@
     % Queries over the components.
     is_extension/1, is_op/1, op_inputs/2, op_outputs/2, op_attrs/2, op_attr_names/2, attr_parts/4,
     op_differentiable/2, op_dtypes/2, op_devices/2, op_device_dtypes/3, op_extension/2, op_module/2,
-    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, op_test_ranges/2, operation_info/1,
+    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, bench_peer_term/5, op_test_ranges/2, operation_info/1,
     % Systems, and the pieces of schemas and signatures a kind writes its own from.
     derived/3, op_schema/2, op_schema_args/2, schema_attr/4, schema_returns/2, tensor_arg/2,
     python_signature/2, python_param/4, python_value/2
@@ -101,6 +101,7 @@ component_spec(cuda_dtypes,    one,  op,        "cuda_dtypes: the dtypes on CUDA
 component_spec(module,         one,  op,        "module: the nn.Module class name, CamelCase").
 component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
 component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input, or cpu(shape([...])) / cuda(shape([...])) for one device").
+component_spec(bench_peer,     many, op,        "bench_peer: Name = Call, a library implementation the benchmark races (Call: a dotted Python function over the op's inputs and attrs, imported when the benchmark runs; one that does not import is left out), or cpu(Name = Call) / cuda(Name = Call) for one device, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x))").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
 component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
 component_spec(replaces,       one,  op,        "replaces: the torch module the op's module is a drop-in for, e.g. 'torch.nn.LayerNorm' (the tests interchange their state_dicts)").
@@ -396,6 +397,29 @@ python_char_escape(C, E) :- ( C < 32 ; C >= 127, C < 160 ), !, format(atom(E), "
 python_char_escape(C, E) :- C >= 0xD800, C =< 0xDFFF, !, format(atom(E), "\\u~|~`0t~16r~4+", [C]).
 python_char_escape(C, E) :- char_code(E, C).
 
+%% bench_peer_term(+Op, +Term, -Name, -Devices, -Call): a bench_peer component read: Name = Call on each of
+%  Op's devices, or Dev(Name = Call) on Dev alone. Name is a Python name other than the built-in peers'
+%  (generated, eager, compile); Call is a dotted function of a module (two parts at least) over the op's
+%  inputs, attrs and literals, as a peer's call is.
+bench_peer_term(Op, T, Name, Devs, Call) :-
+    (   T = (Name = Call) -> op_devices(Op, Devs)
+    ;   compound(T), T =.. [Dev, Name = Call], known_device(Dev) -> Devs = [Dev]
+    ),
+    atom(Name), valid_python_name(Name), \+ memberchk(Name, [generated, eager, compile]),
+    compound(Call), compound_name_arguments(Call, F, Args), atom(F),
+    atomic_list_concat(Parts, '.', F), Parts = [_, _|_], forall(member(P, Parts), valid_python_name(P)),
+    op_inputs(Op, Ins), op_attr_names(Op, As), append(Ins, As, Names),
+    forall(member(A, Args), peer_arg(A, Names)).
+
+%% op_bench_peers(+Op, -Peers): the library peers as the bench templates take them: name, the dotted
+%  function, the call's arguments as Python, and the devices it runs on.
+op_bench_peers(Op, Peers) :-
+    findall(_{name: N, function: F, args: AL, devices: Ds},
+            ( component(Op, bench_peer, T), bench_peer_term(Op, T, N, Ds, Call),
+              compound_name_arguments(Call, F, Args),
+              maplist(peer_arg_python, Args, Ps), atomic_list_concat(Ps, ', ', AL) ),
+            Peers).
+
 %% op_test_ranges(+Op, -Pairs): Input-[Low, High] for every input, [-3, 3] unless the spec says otherwise.
 op_test_ranges(Op, Pairs) :-
     op_inputs(Op, Ins),
@@ -419,6 +443,7 @@ derived(Op, python_signature, Sig) :-
     is_op(Op), component(Op, kind, Kind),
     ( kind_python_signature(Kind, Op, S) -> Sig = S ; python_signature(Op, Sig) ).
 derived(Op, peer, Py) :- is_op(Op), op_peer(Op, Py).
+derived(Op, bench_peers, Peers) :- is_op(Op), op_bench_peers(Op, Peers).
 derived(Op, replaces, R) :- is_op(Op), ( component(Op, replaces, R0) -> format(string(R), "~w", [R0]) ; R = "" ).
 derived(Op, test_ranges, R) :- is_op(Op), op_test_ranges(Op, Pairs), dict_pairs(R, _, Pairs).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).

@@ -38,3 +38,10 @@ component(cross_entropy, dtypes, [float32, float64, float16, bfloat16]).
 component(cross_entropy, devices, [cpu, cuda]).
 component(cross_entropy, module, 'CrossEntropyLoss').
 component(cross_entropy, bench, shape([4096, 4096])).
+% LLM shapes (benchmarks/results/llm-scale), on the GPU only: tokens x vocabulary (Llama 2, Llama 3).
+component(cross_entropy, bench, cuda(shape([4096, 4096]))).
+component(cross_entropy, bench, cuda(shape([8192, 32000]))).
+component(cross_entropy, bench, cuda(shape([8192, 128256]))).
+% Liger-Kernel's cross-entropy writes the gradient into the logits in its forward. Positional arguments
+% only: its older releases are an autograd Function's apply, whose order after target differs.
+component(cross_entropy, bench_peer, cuda(liger = 'liger_kernel.transformers.functional.liger_cross_entropy'(x, target))).

@@ -23,3 +23,6 @@ component(fused_linear_cross_entropy, devices, [cpu, cuda]).
 component(fused_linear_cross_entropy, module, 'FusedLinearCrossEntropyLoss').
 component(fused_linear_cross_entropy, bench, cuda(shape([8192, 4096, 128256]))).
 component(fused_linear_cross_entropy, bench, cpu(shape([512, 256, 8192]))).
+% Llama 2's vocabulary beside Llama 3's (benchmarks/results/llm-scale).
+component(fused_linear_cross_entropy, bench, cuda(shape([8192, 4096, 32000]))).
+component(fused_linear_cross_entropy, bench_peer, cuda(liger = 'liger_kernel.transformers.functional.liger_fused_linear_cross_entropy'(x, weight, target))).

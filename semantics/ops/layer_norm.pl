@@ -25,3 +25,8 @@ component(layer_norm, bench, cuda(shape([4096, 4096]))).
 component(layer_norm, bench, cuda(shape([32768, 1024]))).
 component(layer_norm, column_init, bias: zeros).
 component(layer_norm, replaces, 'torch.nn.LayerNorm').
+% LLM shapes (benchmarks/results/llm-scale): tokens x hidden size, and long rows.
+component(layer_norm, bench, cuda(shape([16384, 4096]))).
+component(layer_norm, bench, cuda(shape([8192, 8192]))).
+component(layer_norm, bench, cuda(shape([4096, 32768]))).
+component(layer_norm, bench_peer, cuda(liger = 'liger_kernel.transformers.functional.liger_layer_norm'(x, weight, bias, eps))).

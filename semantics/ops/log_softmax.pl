@@ -14,3 +14,6 @@ component(log_softmax, peer, 'torch.log_softmax'(x, -1)).
 component(log_softmax, dtypes, [float32, float64, float16, bfloat16]).
 component(log_softmax, devices, [cpu, cuda]).
 component(log_softmax, bench, shape([4096, 4096])).
+% An LLM shape (benchmarks/results/llm-scale), on the GPU only: Llama 2's vocabulary.
+component(log_softmax, bench, cuda(shape([4096, 4096]))).
+component(log_softmax, bench, cuda(shape([4096, 32000]))).

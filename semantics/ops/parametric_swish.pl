@@ -12,3 +12,6 @@ component(parametric_swish, dtypes, [float32, float64, float16, bfloat16]).
 component(parametric_swish, devices, [cpu, cuda]).
 component(parametric_swish, module, 'ParametricSwish').
 component(parametric_swish, bench, shape([16777216])).
+% On the GPU also 268M elements (1 GiB of float32 a tensor): far beyond any L2.
+component(parametric_swish, bench, cuda(shape([16777216]))).
+component(parametric_swish, bench, cuda(shape([268435456]))).

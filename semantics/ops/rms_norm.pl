@@ -18,3 +18,8 @@ component(rms_norm, bench, cpu(shape([4096, 4096]))).
 component(rms_norm, bench, cuda(shape([4096, 4096]))).
 component(rms_norm, bench, cuda(shape([32768, 1024]))).
 component(rms_norm, replaces, 'torch.nn.RMSNorm').
+% LLM shapes (benchmarks/results/llm-scale): tokens x hidden size, and long rows.
+component(rms_norm, bench, cuda(shape([16384, 4096]))).
+component(rms_norm, bench, cuda(shape([4096, 32768]))).
+% Liger-Kernel's RMSNorm as Llama uses it; in_place writes dx into the incoming gradient.
+component(rms_norm, bench_peer, cuda(liger = 'liger_kernel.transformers.functional.liger_rms_norm'(x, weight, eps, casting_mode = "llama", in_place = true))).

@@ -37,3 +37,8 @@ component(sgd_step, cuda_dtypes, [float32, float64, float16, bfloat16]).
 component(sgd_step, bench, shape([10, 1000000])).
 component(sgd_step, bench, shape([160, 65536])).      % about as many elements over many tensors
 component(sgd_step, bench, shape([32, 1048576])).     % 33M elements
+% On the GPU, as torch.optim's users meet them: a few large tensors, many mid-sized, many small.
+component(sgd_step, bench, cuda(shape([10, 1000000]))).
+component(sgd_step, bench, cuda(shape([160, 65536]))).
+component(sgd_step, bench, cuda(shape([32, 1048576]))).
+component(sgd_step, bench, cuda(shape([1000, 10000]))).

@@ -10,10 +10,18 @@ machine that has just a GPU and torch. Settings come from the environment (`grim
   GRIMOIRE_BENCH_DTYPES  e.g. "bfloat16,float32": only these of each op's dtypes
   GRIMOIRE_BENCH_IMPLS   e.g. "generated,eager": only these implementations
   GRIMOIRE_BENCH_COMMAND the command line to record in the results (else the pytest invocation)
+
+Library peers (a spec's bench_peer, e.g. Liger-Kernel's functions) are imported when their op's bench
+file is collected; one that does not import is left out of the run, and the run's summary (and its
+JSON's machine_info) says why in one line.
+Peak memory (extra_info peak_bytes): on CUDA, the bytes one call allocates beyond what is live before
+it, at the call's peak (torch.cuda.max_memory_allocated); None on the CPU, which keeps no allocator
+statistics.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import statistics
@@ -86,6 +94,69 @@ def impls(declared) -> list[str]:
     """The implementations to time ("generated" and its peers), filtered by GRIMOIRE_BENCH_IMPLS."""
     wanted = _env_list("GRIMOIRE_BENCH_IMPLS")
     return [i for i in declared if wanted is None or i in wanted]
+
+
+# Library peers left out of this run: (peer, op, why), one each; see left_out().
+LEFT_OUT: list[tuple[str, str, str]] = []
+
+
+def import_function(path: str):
+    """The function a dotted path names: its longest importable module prefix, then attributes."""
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        try:
+            obj = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # Only this prefix missing moves the cut left; a module that fails inside is the answer.
+            if cut == 1 or exc.name != module:
+                raise
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(f"{path!r} names no module and function")
+
+
+def library_peers(op: str, declared: dict) -> dict:
+    """The spec's library peers, {name: (dotted function, devices)}, that run on this device and import
+    here, as {name: function}. One that does not import is left out of the run (LEFT_OUT says why); one
+    the spec runs on another device, or GRIMOIRE_BENCH_IMPLS leaves out, is not this run's."""
+    wanted = _env_list("GRIMOIRE_BENCH_IMPLS")
+    found = {}
+    for name, (path, devices) in declared.items():
+        if DEVICE not in devices or (wanted is not None and name not in wanted):
+            continue
+        try:
+            found[name] = import_function(path)
+        # What a library's import raises: missing, or failing to load its compiled parts or its GPU stack.
+        except (ImportError, AttributeError, RuntimeError, OSError, ValueError, TypeError) as exc:
+            why = (str(exc).splitlines() or [""])[0][:100]
+            LEFT_OUT.append((name, op, f"{type(exc).__name__}: {why}"))
+    return found
+
+
+def left_out() -> list[str]:
+    """One line per library peer left out of the run (and reason), naming the ops it would have raced."""
+    ops: dict[tuple[str, str], list[str]] = {}
+    for name, op, why in LEFT_OUT:
+        ops.setdefault((name, why), []).append(op)
+    return [
+        f"library peer {name} left out of {', '.join(o)}: {why}" for (name, why), o in ops.items()
+    ]
+
+
+def peak_bytes(fn, device: str) -> int | None:
+    """The bytes one call of fn allocates beyond what is live before it, at the call's peak, on CUDA;
+    None on the CPU (no allocator statistics)."""
+    if device != "cuda":
+        return None
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return int(torch.cuda.max_memory_allocated() - base)
 
 
 def only_on(devices, op: str):
@@ -297,6 +368,7 @@ def environment(invocation: str) -> dict:
         "load_start": LOAD_AT_START,
         "load_end": load_average(),
         "command": os.environ.get("GRIMOIRE_BENCH_COMMAND") or invocation,
+        "left_out": left_out(),
     }
     if DEVICE == "cuda" and torch.cuda.is_available():
         props = torch.cuda.get_device_properties(torch.cuda.current_device())

@@ -19,10 +19,15 @@ from conformance_ops.benchmarks import _harness as H
 from conformance_ops.ops import cf_adagrad as M
 
 OP = "cf_adagrad"
-SHAPES = H.shapes(
-    [
-        (10, 100000),
-    ],
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (10, 100000),
+        ],
+        "cuda": [
+            (10, 100000),
+        ],
+    },
     default=(10, 1000000),
 )
 DTYPES = {

@@ -13,10 +13,15 @@ from conformance_ops.benchmarks import _harness as H
 from conformance_ops.ops.cf_rsub import cf_rsub
 
 OP = "cf_rsub"
-SHAPES = H.shapes(
-    [
-        (1048576,),
-    ],
+SHAPES = H.device_shapes(
+    {
+        "cpu": [
+            (1048576,),
+        ],
+        "cuda": [
+            (1048576,),
+        ],
+    },
     default=(1 << 24,),
 )
 DTYPES = H.device_dtypes(

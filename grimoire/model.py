@@ -15,6 +15,8 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional
 
 from .diagnostics import Diagnostic, SpecError
+from .emit import cpp as emit_cpp
+from .expr import Body
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -84,9 +86,24 @@ class CppBody:
 
 
 @dataclass(frozen=True)
+class ExprBody:
+    """An expression after common-subexpression elimination, as a tree (grimoire/expr.py); its C++ over V, in
+    the shape of a CppBody, is made by grimoire/emit/cpp.py."""
+    terms: Body
+
+    @property
+    def lets(self) -> tuple[str, ...]:
+        return emit_cpp.let_lines(self.terms.lets)
+
+    @property
+    def result(self) -> str:
+        return emit_cpp.expr(self.terms.result)
+
+
+@dataclass(frozen=True)
 class Gradient:
     input: str
-    body: CppBody
+    body: CppBody | ExprBody
     expr: str  # the gradient expression as Prolog printed it, for comments and docs
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
 
@@ -427,7 +444,7 @@ class Op:
     peer: str  # the matching torch call as Python, "" when the spec names none
     replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
-    forward: Optional[CppBody] = None  # elementwise
+    forward: Optional[ExprBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
     out_schema: str = ""  # elementwise with a variant: the schema of <op>_out, which writes a caller's tensor

@@ -209,3 +209,31 @@ def test_unary_functions_are_the_calculus_s(root):
     vocab = knowledge.vocabulary(root / "semantics")
     assert set(vocab["grammar"]["unary"]) == UNARY == set(python.TORCH)
 
+
+# --- the bundled ops' expressions, through the model (these were PLUnit assertions on Prolog's text) ---------
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from pathlib import Path
+
+    from grimoire import knowledge, model
+
+    return model.build_model(knowledge.load(Path(__file__).resolve().parent.parent / "semantics"))
+
+
+def test_elementwise_forward_and_reference(bundled):
+    assert bundled.op("add").forward.result == "(x + (alpha * y))"
+    assert bundled.op("gelu_tanh").forward.result == (
+        "((V(0.5) * x) * (V(1) + grimoire::tanh((V(0.79788456080286541) * (x + (V(0.044714999999999998) * "
+        "grimoire::ipow<3>(x)))))))")
+    assert bundled.op("softplus").reference_py == \
+        "torch.where((x * beta) > threshold, x, (torch.log1p(torch.exp((beta * x))) / beta))"
+    assert bundled.op("gelu_tanh").reference_py == \
+        "((0.5 * x) * (1 + torch.tanh((0.7978845608028654 * (x + (0.044715 * torch.pow(x, 3)))))))"
+
+
+def test_elementwise_gradient_shares_subterms(bundled):
+    (g,) = bundled.op("sigmoid").gradients
+    assert g.body.lets == ("const V tmp_0 = grimoire::sigmoid(x);",)
+    assert g.body.result == "(grad_y * (tmp_0 * (V(1) - tmp_0)))"

@@ -36,6 +36,7 @@ __all__ = [
     "Where",
     "decode",
     "decode_body",
+    "decode_lets",
 ]
 
 # The calculus's operations by the name expr_data/2 gives them. Unary functions: semantics/core/expr.pl's
@@ -173,6 +174,20 @@ class Body:
     lets: tuple[Let, ...]
     result: Expr
 
+    def inlined(self) -> Expr:
+        """The expression before elimination: each temporary replaced by its value."""
+        values = {let.tmp: let.value for let in self.lets}
+
+        def sub(e: Any) -> Any:
+            if isinstance(e, Tmp):
+                return sub(values[e]) if e in values else e
+            if isinstance(e, (Num, Name)):
+                return e
+            return type(e)(**{f: sub(getattr(e, f)) if not isinstance(getattr(e, f), str) else getattr(e, f)
+                              for f in e.__dataclass_fields__})
+
+        return sub(self.result)
+
 
 def _args(d: Mapping[str, Any], n: int) -> list[Any]:
     args = d.get("args")
@@ -220,13 +235,20 @@ def decode(data: Any) -> Expr:
     raise ExprError(f"not an operation of the calculus: {op!r}")
 
 
+def decode_lets(data: Any) -> tuple[Let, ...]:
+    """The lets of expr.pl's lets_data/2: [[I, Expr], ...]."""
+    if not isinstance(data, (list, tuple)):
+        raise ExprError(f"not a list of lets: {data!r}")
+    lets = []
+    for pair in data:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ExprError(f"not a let: {pair!r}")
+        lets.append(Let(Tmp(pair[0]), decode(pair[1])))
+    return tuple(lets)
+
+
 def decode_body(data: Mapping[str, Any]) -> Body:
     """A Body from expr.pl's body_data/2: {"lets": [[I, Expr], ...], "result": Expr}."""
     if not isinstance(data, Mapping) or set(data) != {"lets", "result"}:
         raise ExprError(f"not a let-bound body: {data!r}")
-    lets = []
-    for pair in data["lets"]:
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise ExprError(f"not a let: {pair!r}")
-        lets.append(Let(Tmp(pair[0]), decode(pair[1])))
-    return Body(tuple(lets), decode(data["result"]))
+    return Body(decode_lets(data["lets"]), decode(data["result"]))

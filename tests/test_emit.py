@@ -237,3 +237,26 @@ def test_elementwise_gradient_shares_subterms(bundled):
     (g,) = bundled.op("sigmoid").gradients
     assert g.body.lets == ("const V tmp_0 = grimoire::sigmoid(x);",)
     assert g.body.result == "(grad_y * (tmp_0 * (V(1) - tmp_0)))"
+
+
+def test_body_inlined_undoes_the_elimination():
+    b = decode_body({"lets": [[0, op("exp", "x")], [1, op("add", op("tmp", 0), 1)]],
+                     "result": op("mul", op("tmp", 1), op("where", op("gt", op("tmp", 0), 0), op("tmp", 1), 2))})
+    assert python.expr(b.inlined()) == \
+        "((torch.exp(x) + 1) * torch.where(torch.exp(x) > 0, (torch.exp(x) + 1), 2))"
+
+
+def test_rowwise_reference_count_and_row_code(bundled):
+    softmax = bundled.op("softmax")
+    assert softmax.reference_py == ("(torch.exp((x - torch.amax(x, -1, keepdim=True))) / "
+                                    "torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))")
+    assert softmax.forward_plan.final.results == ("(grimoire::exp((x - tmp_s0)) * tmp_r0)",)  # element code: no _s
+    ce = bundled.op("cross_entropy")
+    assert ce.loss.count_py == "torch.where(target == ignore_index, 0, 1)"
+    assert ce.loss.count_cpp == ("[&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, "
+                                 "ignore_index_s), V(0), V(1))); }()")
+    (loss,) = ce.forward_plan.row_outputs
+    assert loss.code.startswith("[&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(")
+    (let,) = [x for p in bundled.op("layer_norm").forward_plan.passes for x in p.lets_after]
+    assert (let.name, let.code) == \
+        ("tmp_r0", "[&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }()")

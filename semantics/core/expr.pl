@@ -11,7 +11,7 @@
     % The calculus.
     normalize/2, d/3, gradient/4, simplify/2, cse/3, cse/4, replace/4,
     % Expressions as data for grimoire/expr.py (code text is made in grimoire/emit/).
-    expr_data/2, body_data/2,
+    expr_data/2, body_data/2, lets_data/2,
     % Rendering.
     cpp_expr/2, cpp_body/3, cpp_let_lines/2, py_expr/2, py_cmp/2
 ]).
@@ -264,9 +264,10 @@ op_word(=:=, 2, eq). op_word(=\=, 2, ne). op_word(==, 2, eq). op_word(\==, 2, ne
 %% body_data(+Expr, -Data): Expr after common-subexpression elimination, as data:
 %  _{lets: [[I, Data], ...], result: Data}, temporaries (tmp(I)) in dependency order.
 body_data(Expr, _{lets: Lets, result: R}) :-
-    cse(Expr, Pairs, Body),
-    maplist([tmp(I)-X, [I, D]]>>expr_data(X, D), Pairs, Lets),
-    expr_data(Body, R).
+    cse(Expr, Pairs, Body), lets_data(Pairs, Lets), expr_data(Body, R).
+
+%% lets_data(+Lets, -Data): cse/3's [tmp(I)-Expr, ...] as [[I, Data], ...].
+lets_data(Pairs, Lets) :- maplist([tmp(I)-X, [I, D]]>>expr_data(X, D), Pairs, Lets).
 
 % ---------------------------------------------------------------------------------------------
 % Rendering

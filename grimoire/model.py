@@ -15,6 +15,9 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional
 
 from .diagnostics import Diagnostic, SpecError
+from .emit import cpp as emit_cpp
+from .emit import python as emit_py
+from .expr import Body, Expr, Let
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -84,9 +87,24 @@ class CppBody:
 
 
 @dataclass(frozen=True)
+class ExprBody:
+    """An expression after common-subexpression elimination, as a tree (grimoire/expr.py); its C++ over V, in
+    the shape of a CppBody, is made by grimoire/emit/cpp.py."""
+    terms: Body
+
+    @property
+    def lets(self) -> tuple[str, ...]:
+        return emit_cpp.let_lines(self.terms.lets)
+
+    @property
+    def result(self) -> str:
+        return emit_cpp.expr(self.terms.result)
+
+
+@dataclass(frozen=True)
 class Gradient:
     input: str
-    body: CppBody
+    body: CppBody | ExprBody
     expr: str  # the gradient expression as Prolog printed it, for comments and docs
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
 
@@ -101,10 +119,25 @@ def _freeze(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class RowLevel:
+    """A row-level value (semantics/kinds/rowwise.pl): a body over the row's scalars, which C++ code names R_s."""
+    body: Body
+    scalars: frozenset[str]  # the row scalars it reads
+
+    @property
+    def cpp(self) -> str:
+        return emit_cpp.rowlevel(self.body, self.scalars)
+
+
+@dataclass(frozen=True)
 class RowLet:
-    """A value computed once per row, from C++ code (semantics/kinds/rowwise.pl hoists them)."""
+    """A value computed once per row (semantics/kinds/rowwise.pl hoists them)."""
     name: str
-    code: str
+    value: RowLevel
+
+    @property
+    def code(self) -> str:
+        return self.value.cpp
 
 
 @dataclass(frozen=True)
@@ -129,11 +162,19 @@ class RowTarget:
 @dataclass(frozen=True)
 class RowBody:
     """An expression over a row's elements: its parameters (inputs, col), the row scalars it reads, the
-    C++ statements it starts with and the values it yields."""
+    temporaries it starts with and the values it yields (trees; their C++ from grimoire/emit/cpp.py)."""
     params: tuple[str, ...]
     scalars: tuple[str, ...]
-    lets: tuple[str, ...]
-    results: tuple[str, ...]
+    let_terms: tuple[Let, ...]
+    result_terms: tuple[Expr, ...]
+
+    @property
+    def lets(self) -> tuple[str, ...]:
+        return emit_cpp.let_lines(self.let_terms)
+
+    @property
+    def results(self) -> tuple[str, ...]:
+        return tuple(emit_cpp.expr(r) for r in self.result_terms)
 
 
 @dataclass(frozen=True)
@@ -159,9 +200,13 @@ class RowCached:
 
 @dataclass(frozen=True)
 class RowOutput:
-    """A value per row (a loss's row value), written from C++ code after the passes."""
+    """A value per row (a loss's row value), written after the passes."""
     target: str
-    code: str
+    value: RowLevel
+
+    @property
+    def code(self) -> str:
+        return self.value.cpp
 
 
 @dataclass(frozen=True)
@@ -195,8 +240,15 @@ class RowRoles:
 @dataclass(frozen=True)
 class Loss:
     attr: str  # the choice([none, mean, sum]) attr
-    count_cpp: str  # per-row denominator of 'mean' as C++, "" for the element count
-    count_py: str
+    count: Optional[RowLevel]  # per-row denominator of 'mean', None for the element count
+
+    @property
+    def count_cpp(self) -> str:
+        return self.count.cpp if self.count else ""
+
+    @property
+    def count_py(self) -> str:
+        return emit_py.expr(self.count.body.inlined()) if self.count else ""
 
 
 @dataclass(frozen=True)
@@ -429,7 +481,7 @@ class Op:
     bench_peers: tuple[Mapping[str, Any], ...]
     replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
-    forward: Optional[CppBody] = None  # elementwise
+    forward: Optional[ExprBody] = None  # elementwise
     reference_py: Optional[str] = None  # elementwise
     gradients: tuple[Gradient, ...] = ()
     out_schema: str = ""  # elementwise with a variant: the schema of <op>_out, which writes a caller's tensor

@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..emit import python as emit_py
+from ..expr import decode, decode_body, decode_lets
 from ..model import (
     Loss,
     RowCached,
     RowFinal,
     RowLet,
+    RowLevel,
     RowOutput,
     RowPass,
     RowPlan,
@@ -25,8 +28,19 @@ from . import KindModel
 _BODY = {"params", "scalars", "lets", "results"}
 
 
-def _body(d: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    return {k: tuple(d[k]) for k in _BODY}
+def _body(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {"params": tuple(d["params"]), "scalars": tuple(d["scalars"]), "let_terms": decode_lets(d["lets"]),
+            "result_terms": tuple(decode(r) for r in d["results"])}
+
+
+def _rowlevel(d: Mapping[str, Any], what: str) -> RowLevel:
+    d = _take(d, {"body", "scalars"}, what)
+    return RowLevel(decode_body(d["body"]), frozenset(d["scalars"]))
+
+
+def _let(d: Mapping[str, Any], what: str) -> RowLet:
+    d = _take(d, {"name", "value"}, what)
+    return RowLet(d["name"], _rowlevel(d["value"], what))
 
 
 def _final(d: Mapping[str, Any] | None, what: str) -> RowFinal | None:
@@ -46,14 +60,20 @@ def _plan(d: Mapping[str, Any] | None, what: str) -> RowPlan | None:
         q = _take(q, _BODY | {"stats", "lets_after"}, f"pass of {what}")
         passes.append(RowPass(**_body(q), stats=tuple(RowStat(**_take(st, {"name", "reduction"}, what))
                                                       for st in q["stats"]),
-                              lets_after=tuple(RowLet(**_take(x, {"name", "code"}, what)) for x in q["lets_after"])))
+                              lets_after=tuple(_let(x, what) for x in q["lets_after"])))
     cached = None
     if p["cached"] is not None:
         c = _take(p["cached"], {"pass", "index", "final"}, f"cached final of {what}")
         cached = RowCached(pass_index=c["pass"], index=c["index"], final=_final(c["final"], what))
-    return RowPlan(pre=tuple(RowLet(**_take(x, {"name", "code"}, what)) for x in p["pre"]), passes=tuple(passes),
+    return RowPlan(pre=tuple(_let(x, what) for x in p["pre"]), passes=tuple(passes),
                    final=_final(p["final"], what), cached=cached,
-                   row_outputs=tuple(RowOutput(**_take(o, {"target", "code"}, what)) for o in p["row_outputs"]))
+                   row_outputs=tuple(RowOutput(o["target"], _rowlevel(o["value"], what))
+                                     for o in (_take(o, {"target", "value"}, what) for o in p["row_outputs"])))
+
+
+def _loss(d: Mapping[str, Any], what: str) -> Loss:
+    d = _take(d, {"attr", "count"}, what)
+    return Loss(d["attr"], _rowlevel(d["count"], what) if d["count"] is not None else None)
 
 
 def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
@@ -61,12 +81,12 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
                                          "scalar_attrs", "column_init"}, f"row roles of {d['name']}")
     loss = derived["loss"]
     return {
-        "reference_py": derived["reference_py"],
+        "reference_py": emit_py.row_expr(decode(derived["reference"])),
         "row_roles": RowRoles(
             element=tuple(roles["element"]), column=tuple(roles["column"]), index=tuple(roles["index"]),
             ignore=roles["ignore"], output_is_element=bool(roles["output_is_element"]),
             scalar_attrs=tuple(roles["scalar_attrs"]), column_init=_freeze(roles["column_init"])),
-        "loss": Loss(**_take(loss, {"attr", "count_cpp", "count_py"}, f"loss of {d['name']}")) if loss else None,
+        "loss": _loss(loss, f"loss of {d['name']}") if loss else None,
         "forward_plan": _plan(derived["forward_plan"], f"forward plan of {d['name']}"),
         "backward_plan": _plan(derived["backward_plan"], f"backward plan of {d['name']}"),
         "row_gradients": _freeze(derived["gradients_text"]),
@@ -74,6 +94,6 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     }
 
 
-MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference_py", "forward_plan", "backward_plan",
+MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
                                           "gradients_text", "reads_output"}),
                                _build, derives_backward=True, without_backward={"backward_plan": None})}

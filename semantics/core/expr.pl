@@ -10,6 +10,8 @@
     unary_fn/2, binop/1, cmp_op/1, cmp_canonical/2, constant_name/2, grammar_form/2, expr_problem/3,
     % The calculus.
     normalize/2, d/3, gradient/4, simplify/2, cse/3, cse/4, replace/4,
+    % Expressions as data for grimoire/expr.py (code text is made in grimoire/emit/).
+    expr_data/2, body_data/2, lets_data/2,
     % Rendering.
     cpp_expr/2, cpp_body/3, cpp_let_lines/2, py_expr/2, py_cmp/2
 ]).
@@ -239,6 +241,33 @@ replace(E, _, _, E) :- \+ compound(E), !.
 replace(E, S, R, E1) :- E =.. [F|As], replace_all(As, S, R, As1), E1 =.. [F|As1].
 replace_all([], _, _, []).
 replace_all([A|As], S, R, [B|Bs]) :- replace(A, S, R, B), replace_all(As, S, R, Bs).
+
+% ---------------------------------------------------------------------------------------------
+% Expressions as data: grimoire/expr.py decodes them, grimoire/emit/ writes their code
+% ---------------------------------------------------------------------------------------------
+
+%% expr_data(+Expr, -Data): Expr as JSON-ready data: a number, a name (a string), or _{op: Op, args: Data}
+%  with the operators named (add sub mul div neg, gt lt ge le eq ne) and every other functor as it is. A named
+%  constant is its value. Fails on what is neither (an unbound variable, a string): nothing else reaches code.
+expr_data(E, E) :- number(E), !.
+expr_data(E, D) :- atom(E), constant_name(E, D), !.
+expr_data(E, D) :- atom(E), !, atom_string(E, D).
+expr_data(E, _{op: Op, args: Ds}) :-
+    compound(E), compound_name_arguments(E, F, As),
+    length(As, N), ( op_word(F, N, W) -> Op = W ; Op = F ),
+    maplist(expr_data, As, Ds).
+
+op_word(+, 2, add). op_word(-, 2, sub). op_word(*, 2, mul). op_word(/, 2, div). op_word(-, 1, neg).
+op_word(>, 2, gt). op_word(<, 2, lt). op_word(>=, 2, ge). op_word(=<, 2, le).
+op_word(=:=, 2, eq). op_word(=\=, 2, ne). op_word(==, 2, eq). op_word(\==, 2, ne).
+
+%% body_data(+Expr, -Data): Expr after common-subexpression elimination, as data:
+%  _{lets: [[I, Data], ...], result: Data}, temporaries (tmp(I)) in dependency order.
+body_data(Expr, _{lets: Lets, result: R}) :-
+    cse(Expr, Pairs, Body), lets_data(Pairs, Lets), expr_data(Body, R).
+
+%% lets_data(+Lets, -Data): cse/3's [tmp(I)-Expr, ...] as [[I, Data], ...].
+lets_data(Pairs, Lets) :- maplist([tmp(I)-X, [I, D]]>>expr_data(X, D), Pairs, Lets).
 
 % ---------------------------------------------------------------------------------------------
 % Rendering

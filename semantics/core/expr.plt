@@ -85,3 +85,21 @@ test(pow_needs_number) :-
     expr_problem(pow(x, x), [x], P), mentions(P, "pow exponent").
 
 :- end_tests(expr_problem).
+
+:- begin_tests(expr_data).
+
+% =@=: each dict has a fresh tag variable.
+
+test(names_numbers_and_ops, D =@= _{op: mul, args: ["x", _{op: sigmoid, args: [_{op: mul, args: ["beta", "x"]}]}]}) :-
+    expr_data(x * sigmoid(beta * x), D).
+test(operators_are_words, D =@= _{op: where, args: [_{op: ne, args: ["t", "c"]}, _{op: neg, args: ["x"]}, 0.5]}) :-
+    normalize(where(t \== c, -x, 0.5), N), expr_data(N, D).
+test(constants_are_their_value, D == 3.141592653589793) :- expr_data(pi, D).
+test(a_name_that_json_would_read_as_a_constant_stays_a_string, D == "true") :- expr_data(true, D).
+test(an_unbound_variable_is_no_data, fail) :- expr_data(_ + 1, _).
+test(a_string_is_no_data, fail) :- expr_data("x" + 1, _).
+test(body_lets_in_order, B =@= _{lets: [[0, _{op: sigmoid, args: ["x"]}]],
+                                result: _{op: mul, args: [_{op: tmp, args: [0]}, _{op: sub, args: [1, _{op: tmp, args: [0]}]}]}}) :-
+    body_data(sigmoid(x) * (1 - sigmoid(x)), B).
+
+:- end_tests(expr_data).

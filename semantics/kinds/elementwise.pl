@@ -57,10 +57,11 @@ vars(E, Vars) :- op_inputs(E, Ins), op_attr_names(E, As), append(Ins, As, Vars).
 
 forward_expr(E, X) :- component(E, forward, (_ = X0)), normalize(X0, X).
 
-ecs:kind_derived(elementwise, E, forward_cpp-_{lets: Lets, result: R}) :-
-    forward_expr(E, X), simplify(X, S), cpp_body(S, Lets, R).
-ecs:kind_derived(elementwise, E, reference_py-Py) :-
-    component(E, forward, (_ = X)), normalize(X, N), py_expr(N, Py).
+% Expressions reach the model as terms (expr_data/2, body_data/2); grimoire/emit/ writes their C++ and Python.
+ecs:kind_derived(elementwise, E, forward-B) :-
+    forward_expr(E, X), simplify(X, S), body_data(S, B).
+ecs:kind_derived(elementwise, E, reference-D) :-
+    component(E, forward, (_ = X)), normalize(X, N), expr_data(N, D).
 ecs:kind_derived(elementwise, E, gradients-Gs) :-
     op_outputs(E, [Out|_]), atom_concat(grad_, Out, GO),
     op_differentiable(E, Ds),
@@ -68,9 +69,9 @@ ecs:kind_derived(elementwise, E, gradients-Gs) :-
     % fails the op's model (a spec error), never a backward that leaves that input's gradient out.
     maplist(gradient_json(E, GO), Ds, Gs).
 
-gradient_json(E, GO, I, _{input: I, lets: Lets, result: R, expr: Printed, derived: Derived}) :-
+gradient_json(E, GO, I, _{input: I, body: B, expr: Printed, derived: Derived}) :-
     once(input_gradient(E, I, GO, G, Derived)),
-    cpp_body(G, Lets, R), format(string(Printed), "~w", [G]).
+    body_data(G, B), format(string(Printed), "~w", [G]).
 
 %% input_gradient(+Op, +Input, +GradOut, -Expr, -Derived): the spec's override or the derivative.
 input_gradient(E, I, _, G, false) :- component(E, gradient, (I = X)), !, normalize(X, N), simplify(N, G).

@@ -11,7 +11,7 @@ test(backward_reads_output_and_logsumexp, S == "flash_attention_backward(Tensor 
     once(derived(flash_attention, backward_schema, S)).
 test(attr_args_with_defaults, L == 'bool causal=False, float? scale=None') :- attr_args(flash_attention, default, L).
 test(attr_args_required, L == 'bool causal, float? scale') :- attr_args(flash_attention, required, L).
-test(cuda_half_types_only, Ds == [float16, bfloat16]) :- kind_device_dtypes(flash_attention, cuda, Ds).
+test(cuda_all_float_types, Ds == [float16, bfloat16, float32, float64]) :- kind_device_dtypes(flash_attention, cuda, Ds).
 test(cpu_full_precision, [nondet, Ds == [float32, float64]]) :- kind_device_dtypes(flash_attention, cpu, Ds).
 test(python_signature, S == 'query, key, value, causal: bool = False, scale: Optional[float] = None') :-
     once(derived(flash_attention, python_signature, S)).

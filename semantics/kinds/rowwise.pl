@@ -342,14 +342,14 @@ ecs:kind_derived(rowwise, E, loss-L) :-
     (   component(E, loss_reduction, A)
     ->  names(E, _, Row),
         (   component(E, loss_count, C0)
-        ->  normalize(C0, C1), simplify(C1, C), rowlevel_cpp(Row, C, CC), py_expr(C, CP)
-        ;   CC = "", CP = ""
+        ->  normalize(C0, C1), simplify(C1, C), rowlevel_data(Row, C, CD)
+        ;   CD = null
         ),
-        L = _{attr: A, count_cpp: CC, count_py: CP}
+        L = _{attr: A, count: CD}
     ;   L = null
     ).
-ecs:kind_derived(rowwise, E, reference_py-Py) :-
-    forward(E, F), row_py(F, Py).
+ecs:kind_derived(rowwise, E, reference-D) :-
+    forward(E, F), expr_data(F, D).
 ecs:kind_derived(rowwise, E, forward_plan-P) :-
     forward(E, F), names(E, Elem, Row), output(E, O),
     ( element_output(E) -> W = element ; W = row ),
@@ -392,10 +392,10 @@ reads_output(E) :-
     output(E, O), component(E, gradient, (_ = X)), sub_term(T, X), T == O, !.
 
 % ---------------------------------------------------------------------------------------------
-% Rendering
+% The plans as data (grimoire/kinds/rowwise.py types them, grimoire/emit/ writes their code)
 % ---------------------------------------------------------------------------------------------
 
-%% plan_json(+Plan, +Elem, +Row, -Dict): C++ pieces for the row kernel template.
+%% plan_json(+Plan, +Elem, +Row, -Dict): the pieces of the row kernel, as expression data.
 %  Element code is a generic lambda over V (opmath scalar or Vectorized); a row scalar R is
 %  available there as `const V R(R_s)`. Row-level code runs on opmath scalars named R_s.
 plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ,
@@ -415,7 +415,7 @@ plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: Pas
     maplist(row_output_json(Scalars), RowOuts, RowJ),
     cached_json(Passes, Final, Elem, Scalars, CachedJ).
 
-row_output_json(Scalars, out(T, X), _{target: T, code: C}) :- rowlevel_cpp(Scalars, X, C).
+row_output_json(Scalars, out(T, X), _{target: T, value: D}) :- rowlevel_data(Scalars, X, D).
 
 %% cached_json(+Passes, +Final, +Elem, +Scalars, -Json): when the one element output is built
 %  from the body of a statistic of the last pass (softmax: exp(x - max) / sum(exp(x - max))),
@@ -458,42 +458,20 @@ element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, res
     findall(S, ( member(S, Scalars), sub_term(X, T), X == S ), U0), sort(U0, U1),
     in_order(Scalars, U1, Used),
     cse(T, LetPairs, Body), Body =.. [t|Bodies],
-    cpp_let_lines(LetPairs, Lets),
-    maplist(cpp_expr, Bodies, Rs).
+    lets_data(LetPairs, Lets),
+    maplist(expr_data, Bodies, Rs).
 
 %% in_order(+Ordered, +Subset, -Kept): the members of Subset, in the order of Ordered.
 in_order(Ordered, Subset, Kept) :- findall(V, ( member(V, Ordered), memberchk(V, Subset) ), Kept).
 
-let_json(Scalars, let(N, X), _{name: N, code: C}) :- rowlevel_cpp(Scalars, X, C).
+let_json(Scalars, let(N, X), _{name: N, value: D}) :- rowlevel_data(Scalars, X, D).
 
-%% rowlevel_cpp(+Scalars, +Expr, -Code): a row-level expression on opmath scalars (names get _s).
-rowlevel_cpp(Scalars, X, C) :-
-    scalar_suffix(Scalars, X, Y), cpp_body(Y, Lets, R),
-    atomic_list_concat(Lets, ' ', LS),
-    format(string(C), "[&] { ~w return static_cast<opmath_t>(~w); }()", [LS, R]).
-
-scalar_suffix(Scalars, X, Y) :- atom(X), memberchk(X, Scalars), !, atom_concat(X, '_s', Y).
-scalar_suffix(_, X, X) :- \+ compound(X), !.
-scalar_suffix(Scalars, X, Y) :- X =.. [F|As], maplist(scalar_suffix(Scalars), As, Bs), Y =.. [F|Bs].
-
-%% row_py(+Expr, -Python): the reference composite; reductions keep the reduced dim.
-row_py(X, S) :- X =.. [R, A], row_reduction(R), !, row_py(A, SA), py_reduction(R, F), format(string(S), "~w(~w, -1, keepdim=True)", [F, SA]).
-row_py(X, S) :- \+ compound(X), !, py_expr(X, S).
-row_py(-A, S) :- !, row_py(A, SA), format(string(S), "(-~w)", [SA]).
-row_py(pow(A, N), S) :- !, row_py(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
-row_py(max(A, C), S) :- !, row_py(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
-row_py(min(A, C), S) :- !, row_py(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
-% A condition over attrs alone is a Python bool, which torch.where refuses: as_tensor makes it a tensor
-% on the row's device (col's); a tensor condition passes through unchanged.
-row_py(where(C, A, B), S) :- !,
-    C =.. [Op, L, R], py_cmp(Op, PO), row_py(L, SL), row_py(R, SR), row_py(A, SA), row_py(B, SB),
-    format(string(S), "torch.where(torch.as_tensor(~w ~w ~w, device=col.device), ~w, ~w)", [SL, PO, SR, SA, SB]).
-row_py(X, S) :- X =.. [Op, A, B], binop(Op), !, row_py(A, SA), row_py(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-row_py(X, S) :- X =.. [F, A], unary_fn(F, T), !, row_py(A, SA), format(string(S), "~w(~w)", [T, SA]).
-py_reduction(sum, 'torch.sum').
-py_reduction(mean, 'torch.mean').
-py_reduction(max, 'torch.amax').
-py_reduction(min, 'torch.amin').
+%% rowlevel_data(+Scalars, +Expr, -Data): a row-level expression on opmath scalars: its body (body_data/2) and
+%  the row scalars it reads, which its C++ names R_s (grimoire/emit/cpp.py's rowlevel).
+rowlevel_data(Scalars, X, _{body: B, scalars: Used}) :-
+    findall(S, ( member(S, Scalars), atom(S), sub_term(Y, X), Y == S ), U0), sort(U0, U1),
+    maplist(atom_string, U1, Used),
+    body_data(X, B).
 
 % Kernels: CPU (templates/kinds/rowwise/csrc/[op]_cpu.cpp.j2) and CUDA ([op]_cuda.cu.j2).
 ecs:kind_device(rowwise, cpu).

@@ -1,0 +1,97 @@
+"""C++ text of expression trees: expressions over a type V (the opmath scalar or at::vec::Vectorized), with
+the helpers of runtime/grimoire.h in grimoire::, every literal a V, every operation parenthesised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..expr import (
+    UNARY,
+    BinOp,
+    Body,
+    Call,
+    Clamp,
+    Compare,
+    Expr,
+    ExprError,
+    Let,
+    Name,
+    Neg,
+    Num,
+    Pow,
+    Reduce,
+    Tmp,
+    Where,
+)
+
+__all__ = ["body", "expr", "let_lines", "name", "number", "rowlevel"]
+
+
+def number(value: float) -> str:
+    """A literal of type V: integers as written, floats with 17 significant digits (a double's every bit)."""
+    n = Num(value)  # refuses bools, NaN and infinities
+    return f"V({n.value})" if isinstance(n.value, int) else f"V({n.value:.17g})"
+
+
+def name(identifier: str, scalars: frozenset[str] = frozenset()) -> str:
+    """A name as C++ reads it: a row-level scalar R is the opmath variable R_s."""
+    n = Name(identifier)  # refuses anything that is not an ASCII identifier
+    return n.id + "_s" if n.id in scalars else n.id
+
+
+def expr(e: Expr, scalars: frozenset[str] = frozenset()) -> str:
+    """C++ for e. Names in `scalars` get the _s suffix of row-level code (rowwise)."""
+    def go(x: Expr) -> str:
+        return expr(x, scalars)
+
+    if isinstance(e, Num):
+        return number(e.value)
+    if isinstance(e, Name):
+        return name(e.id, scalars)
+    if isinstance(e, Tmp):
+        return f"tmp_{Tmp(e.index).index}"
+    if isinstance(e, Neg):
+        return f"(-{go(e.arg)})"
+    if isinstance(e, Pow):
+        n = e.exponent.value
+        # Small integer and half-integer powers become multiplications and roots: pow() is the slowest path.
+        if isinstance(n, int) and n == 2:
+            return f"grimoire::square({go(e.base)})"
+        if isinstance(n, int) and 3 <= n <= 8:
+            return f"grimoire::ipow<{n}>({go(e.base)})"
+        if isinstance(n, int) and n == -1:
+            return f"(V(1) / {go(e.base)})"
+        if n == 0.5:
+            return f"grimoire::sqrt({go(e.base)})"
+        if n == -0.5:
+            return f"grimoire::rsqrt({go(e.base)})"
+        return f"grimoire::pow({go(e.base)}, {go(e.exponent)})"
+    if isinstance(e, Clamp):
+        fn = {"max": "maximum", "min": "minimum"}[e.fn]
+        return f"grimoire::{fn}({go(e.arg)}, {go(e.bound)})"
+    if isinstance(e, Where):
+        c = e.cond
+        return f"grimoire::where(grimoire::{c.op}({go(c.left)}, {go(c.right)}), {go(e.then)}, {go(e.other)})"
+    if isinstance(e, BinOp):
+        return f"({go(e.left)} {e.op} {go(e.right)})"
+    if isinstance(e, Call) and e.fn in UNARY:
+        return f"grimoire::{e.fn}({go(e.arg)})"
+    if isinstance(e, (Compare, Reduce)):
+        raise ExprError(f"{type(e).__name__} has no C++ value of its own here: {e!r}")
+    raise ExprError(f"not an expression tree: {e!r}")
+
+
+def let_lines(lets: Iterable[Let], scalars: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """`const V tmp_I = ...;` for each let, in order."""
+    return tuple(f"const V {expr(let.tmp)} = {expr(let.value, scalars)};" for let in lets)
+
+
+def body(b: Body, scalars: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], str]:
+    """The let lines and the result expression of a body."""
+    return let_lines(b.lets, scalars), expr(b.result, scalars)
+
+
+def rowlevel(b: Body, scalars: frozenset[str]) -> str:
+    """A row-level value on opmath scalars (named R_s) as one C++ expression: an immediately called lambda."""
+    lets, result = body(b, scalars)
+    return f"[&] {{ {' '.join(lets)} return static_cast<opmath_t>({result}); }}()"

@@ -1,0 +1,254 @@
+"""Expression trees: the terms the expression calculus (semantics/core/expr.pl) derives, as typed, frozen data.
+
+Prolog hands an expression over as plain data (expr_data/2): a number, a name (a string), or
+{"op": Op, "args": [...]}. decode() turns that into the nodes below and refuses anything else, so what
+reaches grimoire/emit/ is only numbers, identifiers and the calculus's own operations. The emitters
+(grimoire/emit/cpp.py, grimoire/emit/python.py) are the one place that turns these trees into code text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "BINARY",
+    "COMPARISONS",
+    "REDUCTIONS",
+    "UNARY",
+    "BinOp",
+    "Body",
+    "Call",
+    "Clamp",
+    "Compare",
+    "Expr",
+    "ExprError",
+    "Let",
+    "Name",
+    "Neg",
+    "Num",
+    "Pow",
+    "Reduce",
+    "Tmp",
+    "Where",
+    "decode",
+    "decode_body",
+    "decode_lets",
+]
+
+# The calculus's operations by the name expr_data/2 gives them. Unary functions: semantics/core/expr.pl's
+# unary_fn/2 (tests/test_emit.py holds the two lists equal).
+UNARY = frozenset({"exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "erf", "abs", "relu",
+                   "softplus", "sign"})
+BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+COMPARISONS = frozenset({"gt", "lt", "ge", "le", "eq", "ne"})
+REDUCTIONS = frozenset({"sum", "mean", "max", "min"})  # over a row (rowwise); one argument
+
+# ASCII identifiers only: anything else (a quote, a space, a non-ASCII letter) must never reach code.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class ExprError(ValueError):
+    """Data that is not an expression of the calculus: a bug in the rules, never a spec to render."""
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int | float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ExprError(f"not a number: {self.value!r}")
+        if isinstance(self.value, float) and not math.isfinite(self.value):
+            raise ExprError(f"not a finite number: {self.value!r}")
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _IDENTIFIER.match(self.id):
+            raise ExprError(f"not an identifier: {self.id!r}")
+
+
+@dataclass(frozen=True)
+class Tmp:
+    """A let-bound temporary of common-subexpression elimination (cse/3's tmp(I))."""
+    index: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0:
+            raise ExprError(f"not a temporary's index: {self.index!r}")
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+    def __post_init__(self) -> None:
+        if self.op not in BINARY.values():
+            raise ExprError(f"not an arithmetic operator: {self.op!r}")
+
+
+@dataclass(frozen=True)
+class Pow:
+    base: Expr
+    exponent: Num  # the grammar's powers are by a number
+
+
+@dataclass(frozen=True)
+class Clamp:
+    """max(A, C) / min(A, C): elementwise maximum / minimum with a number."""
+    fn: str  # max | min
+    arg: Expr
+    bound: Num
+
+    def __post_init__(self) -> None:
+        if self.fn not in ("max", "min"):
+            raise ExprError(f"not a clamp: {self.fn!r}")
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # gt lt ge le eq ne
+    left: Expr
+    right: Expr
+
+    def __post_init__(self) -> None:
+        if self.op not in COMPARISONS:
+            raise ExprError(f"not a comparison: {self.op!r}")
+
+
+@dataclass(frozen=True)
+class Where:
+    cond: Compare
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True)
+class Call:
+    """One of the unary functions."""
+    fn: str
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        if self.fn not in UNARY:
+            raise ExprError(f"not a unary function of the calculus: {self.fn!r}")
+
+
+@dataclass(frozen=True)
+class Reduce:
+    """A reduction over the row (rowwise): sum, mean, max or min of an element expression."""
+    fn: str
+    arg: Expr
+
+    def __post_init__(self) -> None:
+        if self.fn not in REDUCTIONS:
+            raise ExprError(f"not a row reduction: {self.fn!r}")
+
+
+Expr = Num | Name | Tmp | Neg | BinOp | Pow | Clamp | Compare | Where | Call | Reduce
+
+
+@dataclass(frozen=True)
+class Let:
+    tmp: Tmp
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Body:
+    """An expression after common-subexpression elimination: temporaries in dependency order, then the result."""
+    lets: tuple[Let, ...]
+    result: Expr
+
+    def inlined(self) -> Expr:
+        """The expression before elimination: each temporary replaced by its value."""
+        values = {let.tmp: let.value for let in self.lets}
+
+        def sub(e: Any) -> Any:
+            if isinstance(e, Tmp):
+                return sub(values[e]) if e in values else e
+            if isinstance(e, (Num, Name)):
+                return e
+            return type(e)(**{f: sub(getattr(e, f)) if not isinstance(getattr(e, f), str) else getattr(e, f)
+                              for f in e.__dataclass_fields__})
+
+        return sub(self.result)
+
+
+def _args(d: Mapping[str, Any], n: int) -> list[Any]:
+    args = d.get("args")
+    if not isinstance(args, list) or len(args) != n:
+        raise ExprError(f"{d.get('op')!r} takes {n} argument(s): {d!r}")
+    return args
+
+
+def decode(data: Any) -> Expr:
+    """The expression tree of expr_data/2's data; ExprError for anything outside the calculus."""
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return Num(data)
+    if isinstance(data, str):
+        return Name(data)
+    if not isinstance(data, Mapping) or set(data) != {"op", "args"}:
+        raise ExprError(f"not an expression: {data!r}")
+    op = data["op"]
+    arity = len(data["args"]) if isinstance(data["args"], list) else -1
+    if op in BINARY:
+        a, b = _args(data, 2)
+        return BinOp(BINARY[op], decode(a), decode(b))
+    if op in COMPARISONS:
+        a, b = _args(data, 2)
+        return Compare(op, decode(a), decode(b))
+    if op == "neg":
+        return Neg(decode(_args(data, 1)[0]))
+    if op == "tmp":
+        return Tmp(_args(data, 1)[0])
+    if op == "pow" or op in ("max", "min") and arity == 2:
+        a, n = _args(data, 2)
+        bound = decode(n)
+        if not isinstance(bound, Num):
+            raise ExprError(f"{op}'s second argument must be a number: {data!r}")
+        return Pow(decode(a), bound) if op == "pow" else Clamp(op, decode(a), bound)
+    if op == "where":
+        c, a, b = _args(data, 3)
+        cond = decode(c)
+        if not isinstance(cond, Compare):
+            raise ExprError(f"where's condition must be a comparison: {data!r}")
+        return Where(cond, decode(a), decode(b))
+    if op in UNARY:
+        return Call(op, decode(_args(data, 1)[0]))
+    if op in REDUCTIONS:
+        return Reduce(op, decode(_args(data, 1)[0]))
+    raise ExprError(f"not an operation of the calculus: {op!r}")
+
+
+def decode_lets(data: Any) -> tuple[Let, ...]:
+    """The lets of expr.pl's lets_data/2: [[I, Expr], ...]."""
+    if not isinstance(data, (list, tuple)):
+        raise ExprError(f"not a list of lets: {data!r}")
+    lets = []
+    for pair in data:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ExprError(f"not a let: {pair!r}")
+        lets.append(Let(Tmp(pair[0]), decode(pair[1])))
+    return tuple(lets)
+
+
+def decode_body(data: Mapping[str, Any]) -> Body:
+    """A Body from expr.pl's body_data/2: {"lets": [[I, Expr], ...], "result": Expr}."""
+    if not isinstance(data, Mapping) or set(data) != {"lets", "result"}:
+        raise ExprError(f"not a let-bound body: {data!r}")
+    return Body(decode_lets(data["lets"]), decode(data["result"]))

@@ -1,0 +1,262 @@
+"""The expression trees (grimoire/expr.py) and their emitters (grimoire/emit/cpp.py, grimoire/emit/python.py):
+literals, parenthesisation, every function of the calculus, and the refusal of anything that is not a number,
+an identifier or an operation of the calculus."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from grimoire.emit import cpp, python
+from grimoire.expr import (
+    UNARY,
+    BinOp,
+    Body,
+    Call,
+    Clamp,
+    Compare,
+    ExprError,
+    Let,
+    Name,
+    Neg,
+    Num,
+    Pow,
+    Reduce,
+    Tmp,
+    Where,
+    decode,
+    decode_body,
+)
+
+x, y, beta = Name("x"), Name("y"), Name("beta")
+
+
+def op(name, *args):
+    return {"op": name, "args": list(args)}
+
+
+# --- decoding ------------------------------------------------------------------------------------------------
+
+
+def test_decode_builds_typed_nodes():
+    data = op("mul", "x", op("sigmoid", op("mul", "beta", "x")))
+    assert decode(data) == BinOp("*", x, Call("sigmoid", BinOp("*", beta, x)))
+    assert decode(op("where", op("le", "x", 0), 0, 1.5)) == Where(Compare("le", x, Num(0)), Num(0), Num(1.5))
+    assert decode(op("max", "x", 2)) == Clamp("max", x, Num(2))
+    assert decode(op("max", "x")) == Reduce("max", x)  # one argument: the row reduction
+    assert decode(op("neg", op("tmp", 3))) == Neg(Tmp(3))
+    assert decode_body({"lets": [[0, op("exp", "x")]], "result": op("add", op("tmp", 0), 1)}) == \
+        Body((Let(Tmp(0), Call("exp", x)),), BinOp("+", Tmp(0), Num(1)))
+
+
+@pytest.mark.parametrize("data", [
+    "x y", "x'); import os; ('", "1x", "", "naïve", "a-b", "x\n", True, None, [1, 2], math.nan, math.inf,
+    op("system", "x"), op("add", "x"), op("pow", "x", "y"), op("where", "x", 1, 2), {"op": "exp", "args": "x"},
+    {"op": "exp", "args": ["x"], "extra": 1}, op("tmp", -1), op("tmp", "0"), op(True, "x"),
+])
+def test_decode_refuses_what_is_not_the_calculus(data):
+    with pytest.raises(ExprError):
+        decode(data)
+
+
+@pytest.mark.parametrize("bad", ["x y", "x;", "std::system", "", "1x", "\u00e9"])
+def test_no_non_identifier_reaches_code(bad):
+    with pytest.raises(ExprError, match="not an identifier"):
+        Name(bad)
+    with pytest.raises(ExprError, match="not an identifier"):
+        cpp.name(bad)
+    with pytest.raises(ExprError, match="not an identifier"):
+        python.name(bad)
+
+
+def test_emitters_refuse_unknown_nodes_and_numbers():
+    for emit in (cpp.expr, python.expr):
+        with pytest.raises(ExprError):
+            emit("x")  # a bare string is not a tree
+        with pytest.raises(ExprError):
+            emit(Compare("gt", x, y))  # a comparison is where()'s condition, never a value
+    for number in (cpp.number, python.number):
+        for bad in (math.nan, -math.inf, True, "1"):
+            with pytest.raises(ExprError):
+                number(bad)
+    with pytest.raises(ExprError):
+        python.expr(Reduce("sum", x))  # a row reduction has no elementwise reference
+    with pytest.raises(ExprError):
+        cpp.expr(Reduce("sum", x))
+
+
+# --- C++ -----------------------------------------------------------------------------------------------------
+
+
+def test_cpp_literals():
+    assert cpp.expr(Num(1)) == "V(1)"
+    assert cpp.expr(Num(-3)) == "V(-3)"
+    assert cpp.expr(Num(0.5)) == "V(0.5)"
+    assert cpp.expr(Num(2.0)) == "V(2)"
+    assert cpp.expr(Num(0.7978845608028654)) == "V(0.79788456080286541)"  # a double's every digit
+    assert cpp.expr(Num(3.141592653589793)) == "V(3.1415926535897931)"
+    assert cpp.expr(Num(1e-5)) == "V(1.0000000000000001e-05)"
+    assert cpp.expr(Tmp(2)) == "tmp_2"
+
+
+def test_cpp_parenthesises_every_operation():
+    assert cpp.expr(BinOp("*", x, Call("sigmoid", BinOp("*", beta, x)))) == "(x * grimoire::sigmoid((beta * x)))"
+    assert cpp.expr(BinOp("-", x, BinOp("-", y, Num(1)))) == "(x - (y - V(1)))"
+    assert cpp.expr(BinOp("/", BinOp("/", x, y), y)) == "((x / y) / y)"
+    assert cpp.expr(Neg(BinOp("+", x, y))) == "(-(x + y))"
+    assert cpp.expr(Neg(Neg(x))) == "(-(-x))"
+
+
+@pytest.mark.parametrize("fn", sorted(UNARY))
+def test_cpp_unary_functions(fn):
+    assert cpp.expr(Call(fn, x)) == f"grimoire::{fn}(x)"
+
+
+def test_cpp_powers():
+    assert cpp.expr(Pow(x, Num(2))) == "grimoire::square(x)"
+    assert cpp.expr(Pow(x, Num(3))) == "grimoire::ipow<3>(x)"
+    assert cpp.expr(Pow(x, Num(8))) == "grimoire::ipow<8>(x)"
+    assert cpp.expr(Pow(x, Num(9))) == "grimoire::pow(x, V(9))"
+    assert cpp.expr(Pow(x, Num(-1))) == "(V(1) / x)"
+    assert cpp.expr(Pow(x, Num(0.5))) == "grimoire::sqrt(x)"
+    assert cpp.expr(Pow(x, Num(-0.5))) == "grimoire::rsqrt(x)"
+    assert cpp.expr(Pow(x, Num(2.0))) == "grimoire::pow(x, V(2))"  # only an integer 2 squares, as Prolog's 2
+    assert cpp.expr(Pow(x, Num(1.5))) == "grimoire::pow(x, V(1.5))"
+
+
+def test_cpp_clamps_and_where():
+    assert cpp.expr(Clamp("max", x, Num(0))) == "grimoire::maximum(x, V(0))"
+    assert cpp.expr(Clamp("min", x, Num(6.0))) == "grimoire::minimum(x, V(6))"
+    assert cpp.expr(Where(Compare("gt", x, Num(0)), x, Num(0.5))) == \
+        "grimoire::where(grimoire::gt(x, V(0)), x, V(0.5))"
+    for c in ("gt", "lt", "ge", "le", "eq", "ne"):
+        assert cpp.expr(Where(Compare(c, Name("t"), Name("c")), x, Num(0))) == \
+            f"grimoire::where(grimoire::{c}(t, c), x, V(0))"
+
+
+def test_cpp_body_lets():
+    b = Body((Let(Tmp(0), Call("sigmoid", x)),), BinOp("*", Tmp(0), BinOp("-", Num(1), Tmp(0))))
+    assert cpp.body(b) == (("const V tmp_0 = grimoire::sigmoid(x);",), "(tmp_0 * (V(1) - tmp_0))")
+
+
+def test_cpp_rowlevel_scalars_get_their_suffix():
+    b = Body((Let(Tmp(0), Call("sqrt", Name("var"))),), BinOp("/", Name("n"), Tmp(0)))
+    assert cpp.expr(BinOp("+", Name("n"), x), frozenset({"n"})) == "(n_s + x)"
+    assert cpp.rowlevel(b, frozenset({"var", "n"})) == \
+        "[&] { const V tmp_0 = grimoire::sqrt(var_s); return static_cast<opmath_t>((n_s / tmp_0)); }()"
+    assert cpp.rowlevel(Body((), Name("n")), frozenset({"n"})) == "[&] {  return static_cast<opmath_t>(n_s); }()"
+
+
+# --- Python --------------------------------------------------------------------------------------------------
+
+
+def test_python_literals():
+    assert python.expr(Num(2)) == "2"
+    assert python.expr(Num(0.5)) == "0.5"
+    assert python.expr(Num(1.0)) == "1.0"
+    assert python.expr(Num(1e-5)) == "1.0e-5"
+    assert python.expr(Num(1e15)) == "1.0e+15"
+    assert python.expr(Num(123456789012345.0)) == "123456789012345.0"
+    assert python.expr(Num(-2.5e-10)) == "-2.5e-10"
+    assert python.expr(Num(3.141592653589793)) == "3.141592653589793"
+
+
+def test_python_numbers_are_spelt_as_prolog_writes_them():
+    prolog = pytest.importorskip("pyswip").Prolog
+    for v in (1e-5, 2.5e-7, 1e-4, 0.001, 0.1, 1.0, -0.0, 100000.0, 123456789012345.0, 1e15, 1234567890123456.0,
+              1e16, 1e22, 1.5e300, 5e-324, 1.7976931348623157e308, -2.5e-10, 0.7978845608028654):
+        rows = list(prolog.query(f"X is {v!r}, format(string(S), '~w', [X])"))
+        written = rows[0]["S"]
+        assert python.number(v) == (written.decode() if isinstance(written, bytes) else str(written)), v
+        assert float(python.number(v)) == v  # and Python reads it back as the same double
+
+
+def test_python_parenthesises_every_operation():
+    assert python.expr(BinOp("*", x, Call("sigmoid", BinOp("*", beta, x)))) == "(x * torch.sigmoid((beta * x)))"
+    assert python.expr(Neg(BinOp("-", x, y))) == "(-(x - y))"
+
+
+@pytest.mark.parametrize("fn", sorted(UNARY))
+def test_python_unary_functions(fn):
+    expected = "torch.nn.functional.softplus" if fn == "softplus" else f"torch.{fn}"
+    assert python.expr(Call(fn, x)) == f"{expected}(x)"
+
+
+def test_python_pow_clamp_where():
+    assert python.expr(Pow(x, Num(2))) == "torch.pow(x, 2)"
+    assert python.expr(Pow(x, Num(1e-5))) == "torch.pow(x, 1.0e-5)"
+    assert python.expr(Clamp("max", x, Num(0))) == "torch.clamp_min(x, 0)"
+    assert python.expr(Clamp("min", x, Num(6.0))) == "torch.clamp_max(x, 6.0)"
+    assert python.expr(Where(Compare("ne", Name("t"), Name("c")), x, Num(0))) == "torch.where(t != c, x, 0)"
+    ops = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+    for c, spelt in ops.items():
+        assert python.expr(Where(Compare(c, x, y), x, y)) == f"torch.where(x {spelt} y, x, y)"
+
+
+def test_python_row_references():
+    assert python.row_expr(BinOp("-", x, Reduce("max", x))) == "(x - torch.amax(x, -1, keepdim=True))"
+    for fn, torch_fn in {"sum": "torch.sum", "mean": "torch.mean", "min": "torch.amin"}.items():
+        assert python.row_expr(Reduce(fn, x)) == f"{torch_fn}(x, -1, keepdim=True)"
+    assert python.row_expr(Where(Compare("eq", Name("eps"), Num(0)), x, y)) == \
+        "torch.where(torch.as_tensor(eps == 0, device=col.device), x, y)"
+
+
+def test_unary_functions_are_the_calculus_s(root):
+    """The emitters' function tables and semantics/core/expr.pl's unary_fn/2 name the same functions."""
+    from grimoire import knowledge
+
+    vocab = knowledge.vocabulary(root / "semantics")
+    assert set(vocab["grammar"]["unary"]) == UNARY == set(python.TORCH)
+
+
+# --- the bundled ops' expressions, through the model (these were PLUnit assertions on Prolog's text) ---------
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from pathlib import Path
+
+    from grimoire import knowledge, model
+
+    return model.build_model(knowledge.load(Path(__file__).resolve().parent.parent / "semantics"))
+
+
+def test_elementwise_forward_and_reference(bundled):
+    assert bundled.op("add").forward.result == "(x + (alpha * y))"
+    assert bundled.op("gelu_tanh").forward.result == (
+        "((V(0.5) * x) * (V(1) + grimoire::tanh((V(0.79788456080286541) * (x + (V(0.044714999999999998) * "
+        "grimoire::ipow<3>(x)))))))")
+    assert bundled.op("softplus").reference_py == \
+        "torch.where((x * beta) > threshold, x, (torch.log1p(torch.exp((beta * x))) / beta))"
+    assert bundled.op("gelu_tanh").reference_py == \
+        "((0.5 * x) * (1 + torch.tanh((0.7978845608028654 * (x + (0.044715 * torch.pow(x, 3)))))))"
+
+
+def test_elementwise_gradient_shares_subterms(bundled):
+    (g,) = bundled.op("sigmoid").gradients
+    assert g.body.lets == ("const V tmp_0 = grimoire::sigmoid(x);",)
+    assert g.body.result == "(grad_y * (tmp_0 * (V(1) - tmp_0)))"
+
+
+def test_body_inlined_undoes_the_elimination():
+    b = decode_body({"lets": [[0, op("exp", "x")], [1, op("add", op("tmp", 0), 1)]],
+                     "result": op("mul", op("tmp", 1), op("where", op("gt", op("tmp", 0), 0), op("tmp", 1), 2))})
+    assert python.expr(b.inlined()) == \
+        "((torch.exp(x) + 1) * torch.where(torch.exp(x) > 0, (torch.exp(x) + 1), 2))"
+
+
+def test_rowwise_reference_count_and_row_code(bundled):
+    softmax = bundled.op("softmax")
+    assert softmax.reference_py == ("(torch.exp((x - torch.amax(x, -1, keepdim=True))) / "
+                                    "torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))")
+    assert softmax.forward_plan.final.results == ("(grimoire::exp((x - tmp_s0)) * tmp_r0)",)  # element code: no _s
+    ce = bundled.op("cross_entropy")
+    assert ce.loss.count_py == "torch.where(target == ignore_index, 0, 1)"
+    assert ce.loss.count_cpp == ("[&] {  return static_cast<opmath_t>(grimoire::where(grimoire::eq(target_s, "
+                                 "ignore_index_s), V(0), V(1))); }()")
+    (loss,) = ce.forward_plan.row_outputs
+    assert loss.code.startswith("[&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(")
+    (let,) = [x for p in bundled.op("layer_norm").forward_plan.passes for x in p.lets_after]
+    assert (let.name, let.code) == \
+        ("tmp_r0", "[&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }()")

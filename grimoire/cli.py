@@ -332,7 +332,8 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
             ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature}"
                                                                       + (", *, out=None)" if o.out_form else ")")),
             ("optimizers", ", ".join(c.name for c in o.optimizer.classes)) if o.optimizer else ("module", o.module),
-            ("dtypes", ", ".join(o.dtypes)), ("devices", ", ".join(o.devices)),
+            ("dtypes", "; ".join(f"{dev}: {', '.join(ds)}" for dev, ds in o.device_dtypes)),
+            ("devices", ", ".join(o.devices)),
             ("differentiable", ", ".join(o.differentiable) or "-")]
     if o.inplace_form:
         rows.append(("in place", f"{o.name}_({o.python_signature}): writes {o.inputs[0]}"))

@@ -49,6 +49,13 @@ def test_info_shows_the_out_and_in_place_forms(root):
     assert "add_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()" in flat, r.output
 
 
+def test_info_shows_each_devices_dtypes(root):
+    r = invoke("info", "flash_attention", "--root", str(root))
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.replace("│", " ").split())
+    assert "cpu: float32, float64; cuda: float16, bfloat16, float32, float64" in flat, r.output
+
+
 @pytest.mark.parametrize("op, expected", [
     ("layer_norm", ["d/dx", "d/dweight", "d/dbias", "mean(pow(x-mean(x),2))"]),  # rowwise, derived per input
     ("fused_linear_gelu", ["act gelu_tanh", "dL/dz = g*(0.5*(1+tanh("]),  # the activation's derivative

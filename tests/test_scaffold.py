@@ -305,3 +305,13 @@ def test_new_extension_names_the_generator_portably(tmp_path: Path, root: Path):
     assert dev == ["torch-grimoire>=0.1,<0.2", "pytest>=8"], dev
     r = invoke("new-extension", str(tmp_path / "bad"), "--generator", 'x"y')
     assert r.exit_code == 2 and "is not a requirement" in r.output and not (tmp_path / "bad").exists()
+
+
+def test_the_wheel_lists_every_subpackage_of_grimoire(root):
+    """pyproject.toml names grimoire's packages one by one: a new subpackage left out installs a grimoire
+    that fails on import (a project built against the wheel is the test that finds it, minutes later)."""
+    import tomllib
+
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "grimoire").rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

@@ -35,6 +35,13 @@ def test_no_template_is_over_the_line_limit(root):
     assert not long, f"over {MAX_LINES} lines (move parts into the folder's partials/): {long}"
 
 
+def test_verbatim_takes_only_static_partials(root):
+    # A .j2 name promises Jinja that verbatim() would not run: what it reads must be plain source.
+    taken = {m for p in _templates(root) for m in re.findall(r"""verbatim\(\s*["']([^"']+)["']""", p.read_text())}
+    assert taken, "no template uses verbatim(): the static partials moved?"
+    assert not [t for t in taken if t.endswith(".j2")], taken
+
+
 def test_static_partials_are_plain_source_read_whole(root):
     static = [p for p in _partials(root) if not p.endswith(".j2")]
     assert static, "no static partials: the kinds' shared test checks moved?"

@@ -24,11 +24,16 @@ __all__ = [
     "Call",
     "Clamp",
     "Compare",
+    "Cond",
+    "Const",
     "Expr",
     "ExprError",
+    "If",
     "Let",
+    "Logic",
     "Name",
     "Neg",
+    "Not",
     "Num",
     "Pow",
     "Reduce",
@@ -36,6 +41,8 @@ __all__ = [
     "Where",
     "decode",
     "decode_body",
+    "decode_cond",
+    "decode_host",
     "decode_lets",
 ]
 
@@ -46,6 +53,8 @@ UNARY = frozenset({"exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh",
 BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 COMPARISONS = frozenset({"gt", "lt", "ge", "le", "eq", "ne"})
 REDUCTIONS = frozenset({"sum", "mean", "max", "min"})  # over a row (rowwise); one argument
+CONSTANTS = {"pi": math.pi}  # expr.pl's constant_name/2
+LOGIC = frozenset({"and", "or", "implies"})  # the optimizer's conditions: (A, B), (A ; B), (A -> B)
 
 # ASCII identifiers only: anything else (a quote, a space, a non-ASCII letter) must never reach code.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -73,6 +82,20 @@ class Name:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _IDENTIFIER.match(self.id):
             raise ExprError(f"not an identifier: {self.id!r}")
+
+
+@dataclass(frozen=True)
+class Const:
+    """A named constant (pi): its value everywhere but the optimizer host's Python, which spells it math.pi."""
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.name not in CONSTANTS:
+            raise ExprError(f"not a named constant: {self.name!r}")
+
+    @property
+    def value(self) -> float:
+        return CONSTANTS[self.name]
 
 
 @dataclass(frozen=True)
@@ -104,7 +127,7 @@ class BinOp:
 @dataclass(frozen=True)
 class Pow:
     base: Expr
-    exponent: Num  # the grammar's powers are by a number
+    exponent: Expr  # a Num: the grammar's powers are by a number; an optimizer host scalar's by any expression
 
 
 @dataclass(frozen=True)
@@ -159,7 +182,35 @@ class Reduce:
             raise ExprError(f"not a row reduction: {self.fn!r}")
 
 
-Expr = Num | Name | Tmp | Neg | BinOp | Pow | Clamp | Compare | Where | Call | Reduce
+@dataclass(frozen=True)
+class Not:
+    """A condition's negation (\\+ A): optimizer host conditions only."""
+    arg: Cond
+
+
+@dataclass(frozen=True)
+class Logic:
+    """(A, B), (A ; B), (A -> B) of conditions: optimizer host conditions only."""
+    op: str  # and | or | implies
+    left: Cond
+    right: Cond
+
+    def __post_init__(self) -> None:
+        if self.op not in LOGIC:
+            raise ExprError(f"not a connective: {self.op!r}")
+
+
+@dataclass(frozen=True)
+class If:
+    """if(Cond, A, B) of an optimizer host scalar: A where the condition over the attrs holds, else B."""
+    cond: Cond
+    then: Expr
+    other: Expr
+
+
+# A condition over the attrs: a bool attr, a comparison, or connectives of those.
+Cond = Name | Compare | Not | Logic
+Expr = Num | Const | Name | Tmp | Neg | BinOp | Pow | Clamp | Compare | Where | Call | Reduce | If
 
 
 @dataclass(frozen=True)
@@ -181,7 +232,7 @@ class Body:
         def sub(e: Any) -> Any:
             if isinstance(e, Tmp):
                 return sub(values[e]) if e in values else e
-            if isinstance(e, (Num, Name)):
+            if isinstance(e, (Num, Const, Name)):
                 return e
             return type(e)(**{f: sub(getattr(e, f)) if not isinstance(getattr(e, f), str) else getattr(e, f)
                               for f in e.__dataclass_fields__})
@@ -196,8 +247,9 @@ def _args(d: Mapping[str, Any], n: int) -> list[Any]:
     return args
 
 
-def decode(data: Any) -> Expr:
-    """The expression tree of expr_data/2's data; ExprError for anything outside the calculus."""
+def decode(data: Any, host: bool = False) -> Expr:
+    """The expression tree of expr_data/2's data; ExprError for anything outside the calculus. `host`: an
+    optimizer host scalar, which may also have if/3 and powers by an expression (pow(beta1, step))."""
     if isinstance(data, (int, float)) and not isinstance(data, bool):
         return Num(data)
     if isinstance(data, str):
@@ -208,30 +260,38 @@ def decode(data: Any) -> Expr:
     arity = len(data["args"]) if isinstance(data["args"], list) else -1
     if op in BINARY:
         a, b = _args(data, 2)
-        return BinOp(BINARY[op], decode(a), decode(b))
+        return BinOp(BINARY[op], decode(a, host), decode(b, host))
     if op in COMPARISONS:
         a, b = _args(data, 2)
-        return Compare(op, decode(a), decode(b))
+        return Compare(op, decode(a, host), decode(b, host))
     if op == "neg":
-        return Neg(decode(_args(data, 1)[0]))
+        return Neg(decode(_args(data, 1)[0], host))
     if op == "tmp":
         return Tmp(_args(data, 1)[0])
+    if op == "const":
+        return Const(_args(data, 1)[0])
+    if op == "pow" and host:
+        a, n = _args(data, 2)
+        return Pow(decode(a, host), decode(n, host))
+    if op == "if" and host:
+        c, a, b = _args(data, 3)
+        return If(decode_cond(c), decode(a, host), decode(b, host))
     if op == "pow" or op in ("max", "min") and arity == 2:
         a, n = _args(data, 2)
         bound = decode(n)
         if not isinstance(bound, Num):
             raise ExprError(f"{op}'s second argument must be a number: {data!r}")
-        return Pow(decode(a), bound) if op == "pow" else Clamp(op, decode(a), bound)
+        return Pow(decode(a, host), bound) if op == "pow" else Clamp(op, decode(a, host), bound)
     if op == "where":
         c, a, b = _args(data, 3)
         cond = decode(c)
         if not isinstance(cond, Compare):
             raise ExprError(f"where's condition must be a comparison: {data!r}")
-        return Where(cond, decode(a), decode(b))
+        return Where(cond, decode(a, host), decode(b, host))
     if op in UNARY:
-        return Call(op, decode(_args(data, 1)[0]))
+        return Call(op, decode(_args(data, 1)[0], host))
     if op in REDUCTIONS:
-        return Reduce(op, decode(_args(data, 1)[0]))
+        return Reduce(op, decode(_args(data, 1)[0], host))
     raise ExprError(f"not an operation of the calculus: {op!r}")
 
 
@@ -252,3 +312,24 @@ def decode_body(data: Mapping[str, Any]) -> Body:
     if not isinstance(data, Mapping) or set(data) != {"lets", "result"}:
         raise ExprError(f"not a let-bound body: {data!r}")
     return Body(decode_lets(data["lets"]), decode(data["result"]))
+
+
+def decode_host(data: Any) -> Expr:
+    """An optimizer host scalar (spec scalars, lifted constants): decode/2 with if/3 and any power."""
+    return decode(data, host=True)
+
+
+def decode_cond(data: Any) -> Cond:
+    """A condition over the attrs (the optimizer's if/3 and requires): a bool attr, a comparison of host
+    expressions, or not / and / or / implies of conditions."""
+    if isinstance(data, str):
+        return Name(data)
+    if isinstance(data, Mapping) and data.get("op") == "not":
+        return Not(decode_cond(_args(data, 1)[0]))
+    if isinstance(data, Mapping) and data.get("op") in LOGIC:
+        a, b = _args(data, 2)
+        return Logic(data["op"], decode_cond(a), decode_cond(b))
+    if isinstance(data, Mapping) and data.get("op") in COMPARISONS:
+        a, b = _args(data, 2)
+        return Compare(data["op"], decode_host(a), decode_host(b))
+    raise ExprError(f"not a condition: {data!r}")

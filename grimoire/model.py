@@ -311,8 +311,16 @@ class Condition:
 class HostValue:
     """A value computed once per tensor on the host in double: a spec scalar or a lifted constant."""
     name: str
-    cpp: str
-    py: str
+    terms: Expr
+    lifted: bool  # a constant subterm of the rules: its C++ is the element loop's (emit_cpp.expr)
+
+    @property
+    def cpp(self) -> str:
+        return emit_cpp.expr(self.terms) if self.lifted else emit_cpp.host(self.terms)
+
+    @property
+    def py(self) -> str:
+        return emit_py.host(self.terms)
 
 
 @dataclass(frozen=True)

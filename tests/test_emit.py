@@ -16,10 +16,14 @@ from grimoire.expr import (
     Call,
     Clamp,
     Compare,
+    Const,
     ExprError,
+    If,
     Let,
+    Logic,
     Name,
     Neg,
+    Not,
     Num,
     Pow,
     Reduce,
@@ -27,6 +31,8 @@ from grimoire.expr import (
     Where,
     decode,
     decode_body,
+    decode_cond,
+    decode_host,
 )
 
 x, y, beta = Name("x"), Name("y"), Name("beta")
@@ -260,3 +266,70 @@ def test_rowwise_reference_count_and_row_code(bundled):
     (let,) = [x for p in bundled.op("layer_norm").forward_plan.passes for x in p.lets_after]
     assert (let.name, let.code) == \
         ("tmp_r0", "[&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }()")
+
+
+# --- the optimizer's host values and conditions (these were PLUnit assertions on optimizer.pl's text) --------
+
+
+def test_host_if_and_pow():
+    keep = decode_host(op("if", op("eq", "step", 1), 0, "momentum"))  # expr_data of if(step =:= 1, 0, momentum)
+    assert keep == If(Compare("eq", Name("step"), Num(1)), Num(0), Name("momentum"))
+    assert cpp.host(keep) == "((step == V(1)) ? V(0) : momentum)"
+    assert python.host(keep) == "(0 if (step == 1) else momentum)"
+    bc = decode_host(op("sub", 1, op("pow", "beta1", "step")))  # a power by the step: host scalars only
+    assert cpp.host(bc) == "(V(1) - grimoire::pow(beta1, step))"
+    assert python.host(bc) == "(1 - (beta1 ** step))"
+    with pytest.raises(ExprError):
+        decode(op("pow", "beta1", "step"))  # an element power is by a number
+    with pytest.raises(ExprError):
+        decode(op("if", "a", 1, 2))  # if/3 picks a kernel in element rules, it is never an element value
+    with pytest.raises(ExprError):
+        cpp.expr(bc.right)  # nor is a power by an expression C++ of the element loop
+
+
+def test_host_pi_and_functions():
+    assert decode(op("const", "pi")) == Const("pi")
+    with pytest.raises(ExprError):
+        decode(op("const", "e"))
+    assert cpp.host(Const("pi")) == cpp.expr(Const("pi")) == "V(3.1415926535897931)"
+    assert python.host(Const("pi")) == "math.pi"  # the element reference writes its value
+    assert python.expr(Const("pi")) == "3.141592653589793"
+    assert cpp.host(Call("sqrt", Name("b"))) == "grimoire::sqrt(b)"
+    assert python.host(Call("sqrt", Name("b"))) == "math.sqrt(b)"
+    assert python.host(Call("abs", Name("b"))) == "abs(b)"
+    # Lifted element terms: what math lacks, computed on floats.
+    assert python.host(Call("sigmoid", Name("b"))) == "(1.0 / (1.0 + math.exp(-b)))"
+    assert python.host(Call("relu", Name("b"))) == "max(b, 0.0)"
+    assert python.host(Call("softplus", Name("b"))) == "math.log1p(math.exp(b))"
+    assert python.host(Call("sign", Name("b"))) == "float((b > 0) - (b < 0))"
+    assert python.host(Call("rsqrt", Name("b"))) == "(1.0 / math.sqrt(b))"
+    assert python.host(Clamp("max", Name("b"), Num(0.5))) == "max(b, 0.5)"
+    assert python.host(Where(Compare("eq", Name("e"), Num(0)), Num(1), Name("e"))) == "(1 if (e == 0) else e)"
+    assert python.host(Neg(Name("lr"))) == "(-lr)"
+
+
+def test_conditions():
+    # expr_data of (nesterov -> momentum > 0, dampening =:= 0)
+    c = decode_cond(op("implies", "nesterov", op("and", op("gt", "momentum", 0), op("eq", "dampening", 0))))
+    assert c == Logic("implies", Name("nesterov"), Logic("and", Compare("gt", Name("momentum"), Num(0)),
+                                                         Compare("eq", Name("dampening"), Num(0))))
+    assert cpp.cond(c) == "(!nesterov || ((momentum > V(0)) && (dampening == V(0))))"
+    assert python.cond(c) == "(not bool(nesterov) or ((momentum > 0) and (dampening == 0)))"
+    n = decode_cond(op("or", op("not", "a"), op("ne", "b", 0)))
+    assert n == Logic("or", Not(Name("a")), Compare("ne", Name("b"), Num(0)))
+    assert cpp.cond(n) == "((!a) || (b != V(0)))"
+    assert python.cond(n) == "((not bool(a)) or (b != 0))"
+    for bad in (1, op("add", "a", 1), op("not", 1), op("and", "a"), "a b"):
+        with pytest.raises(ExprError):
+            decode_cond(bad)
+
+
+def test_optimizer_host_values(bundled):
+    host = {h.name: h for h in bundled.op("sgd_step").optimizer.host}
+    assert (host["keep"].cpp, host["keep"].py) == ("((step == V(1)) ? V(0) : momentum)",
+                                                   "(0 if (step == 1) else momentum)")
+    host = {h.name: h for h in bundled.op("adam_step").optimizer.host}
+    assert (host["bias_correction2_sqrt"].cpp, host["bias_correction2_sqrt"].py) == \
+        ("grimoire::sqrt(bias_correction2)", "math.sqrt(bias_correction2)")
+    assert host["tmp_u0"].lifted and (host["tmp_u0"].cpp, host["tmp_u0"].py) == ("(V(1) - beta2)", "(1 - beta2)")
+

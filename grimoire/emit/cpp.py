@@ -12,11 +12,16 @@ from ..expr import (
     Call,
     Clamp,
     Compare,
+    Cond,
+    Const,
     Expr,
     ExprError,
+    If,
     Let,
+    Logic,
     Name,
     Neg,
+    Not,
     Num,
     Pow,
     Reduce,
@@ -24,7 +29,7 @@ from ..expr import (
     Where,
 )
 
-__all__ = ["body", "expr", "let_lines", "name", "number", "rowlevel"]
+__all__ = ["body", "cond", "expr", "host", "let_lines", "name", "number", "rowlevel"]
 
 
 def number(value: float) -> str:
@@ -44,7 +49,7 @@ def expr(e: Expr, scalars: frozenset[str] = frozenset()) -> str:
     def go(x: Expr) -> str:
         return expr(x, scalars)
 
-    if isinstance(e, Num):
+    if isinstance(e, (Num, Const)):
         return number(e.value)
     if isinstance(e, Name):
         return name(e.id, scalars)
@@ -53,6 +58,8 @@ def expr(e: Expr, scalars: frozenset[str] = frozenset()) -> str:
     if isinstance(e, Neg):
         return f"(-{go(e.arg)})"
     if isinstance(e, Pow):
+        if not isinstance(e.exponent, Num):
+            raise ExprError(f"a power by an expression is a host scalar's (host()): {e!r}")
         n = e.exponent.value
         # Small integer and half-integer powers become multiplications and roots: pow() is the slowest path.
         if isinstance(n, int) and n == 2:
@@ -76,7 +83,7 @@ def expr(e: Expr, scalars: frozenset[str] = frozenset()) -> str:
         return f"({go(e.left)} {e.op} {go(e.right)})"
     if isinstance(e, Call) and e.fn in UNARY:
         return f"grimoire::{e.fn}({go(e.arg)})"
-    if isinstance(e, (Compare, Reduce)):
+    if isinstance(e, (Compare, Reduce, If)):
         raise ExprError(f"{type(e).__name__} has no C++ value of its own here: {e!r}")
     raise ExprError(f"not an expression tree: {e!r}")
 
@@ -95,3 +102,38 @@ def rowlevel(b: Body, scalars: frozenset[str]) -> str:
     """A row-level value on opmath scalars (named R_s) as one C++ expression: an immediately called lambda."""
     lets, result = body(b, scalars)
     return f"[&] {{ {' '.join(lets)} return static_cast<opmath_t>({result}); }}()"
+
+
+_CMP = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+
+
+def host(e: Expr) -> str:
+    """C++ over V = double of an optimizer host scalar: if/3 a conditional expression, every power pow()
+    (the exponent is often the step count), the functions as grimoire:: helpers."""
+    if isinstance(e, (Num, Const, Name)):
+        return expr(e)
+    if isinstance(e, If):
+        return f"({cond(e.cond)} ? {host(e.then)} : {host(e.other)})"
+    if isinstance(e, Neg):
+        return f"(-{host(e.arg)})"
+    if isinstance(e, BinOp):
+        return f"({host(e.left)} {e.op} {host(e.right)})"
+    if isinstance(e, Pow):
+        return f"grimoire::pow({host(e.base)}, {host(e.exponent)})"
+    if isinstance(e, Call):
+        return f"grimoire::{e.fn}({host(e.arg)})"
+    raise ExprError(f"not a host expression: {e!r}")
+
+
+def cond(c: Cond) -> str:
+    """C++ of a condition over the attrs (bools and doubles on the host)."""
+    if isinstance(c, Name):
+        return name(c.id)
+    if isinstance(c, Not):
+        return f"(!{cond(c.arg)})"
+    if isinstance(c, Logic):
+        a, b = cond(c.left), cond(c.right)
+        return {"and": f"({a} && {b})", "or": f"({a} || {b})", "implies": f"(!{a} || {b})"}[c.op]
+    if isinstance(c, Compare):
+        return f"({host(c.left)} {_CMP[c.op]} {host(c.right)})"
+    raise ExprError(f"not a condition: {c!r}")

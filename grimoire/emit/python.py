@@ -10,10 +10,15 @@ from ..expr import (
     Call,
     Clamp,
     Compare,
+    Cond,
+    Const,
     Expr,
     ExprError,
+    If,
+    Logic,
     Name,
     Neg,
+    Not,
     Num,
     Pow,
     Reduce,
@@ -21,7 +26,7 @@ from ..expr import (
     Where,
 )
 
-__all__ = ["TORCH", "expr", "name", "number", "row_expr"]
+__all__ = ["MATH", "TORCH", "cond", "expr", "host", "name", "number", "row_expr"]
 
 # Each unary function of the calculus as torch computes it.
 TORCH = {"exp": "torch.exp", "log": "torch.log", "log1p": "torch.log1p", "sqrt": "torch.sqrt",
@@ -29,6 +34,9 @@ TORCH = {"exp": "torch.exp", "log": "torch.log", "log1p": "torch.log1p", "sqrt":
          "sigmoid": "torch.sigmoid", "erf": "torch.erf", "abs": "torch.abs", "relu": "torch.relu",
          "softplus": "torch.nn.functional.softplus", "sign": "torch.sign"}
 _CMP = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+# The host's functions on Python floats (the optimizer's scalars, computed once per step in double).
+MATH = {"sqrt": "math.sqrt", "exp": "math.exp", "log": "math.log", "log1p": "math.log1p", "abs": "abs",
+        "sin": "math.sin", "cos": "math.cos", "tanh": "math.tanh", "erf": "math.erf"}
 _REDUCE = {"sum": "torch.sum", "mean": "torch.mean", "max": "torch.amax", "min": "torch.amin"}
 
 
@@ -55,13 +63,13 @@ def _render(e: Expr, row: bool) -> str:
     def go(x: Expr) -> str:
         return _render(x, row)
 
-    if isinstance(e, Num):
+    if isinstance(e, (Num, Const)):
         return number(e.value)
     if isinstance(e, Name):
         return name(e.id)
     if isinstance(e, Neg):
         return f"(-{go(e.arg)})"
-    if isinstance(e, Pow):
+    if isinstance(e, Pow) and isinstance(e.exponent, Num):
         return f"torch.pow({go(e.base)}, {number(e.exponent.value)})"
     if isinstance(e, Clamp):
         # max(A, C) bounds A from below: clamp_min.
@@ -80,7 +88,7 @@ def _render(e: Expr, row: bool) -> str:
         return f"{TORCH[e.fn]}({go(e.arg)})"
     if isinstance(e, Reduce) and row:
         return f"{_REDUCE[e.fn]}({go(e.arg)}, -1, keepdim=True)"
-    if isinstance(e, (Compare, Reduce, Tmp)):
+    if isinstance(e, (Compare, Reduce, Tmp, If, Pow)):
         raise ExprError(f"{type(e).__name__} has no Python value of its own here: {e!r}")
     raise ExprError(f"not an expression tree: {e!r}")
 
@@ -93,3 +101,45 @@ def expr(e: Expr) -> str:
 def row_expr(e: Expr) -> str:
     """The PyTorch reference of a rowwise expression: row reductions keep the reduced dim."""
     return _render(e, row=True)
+
+
+def host(e: Expr) -> str:
+    """Python over floats of an optimizer host value (a spec scalar, a lifted constant): what the generated
+    optimizer computes once per step, the C++ host's twin."""
+    if isinstance(e, Const):
+        return f"math.{e.name}"
+    if isinstance(e, (Num, Name)):
+        return _render(e, row=False)
+    if isinstance(e, (If, Where)):
+        return f"({host(e.then)} if {cond(e.cond)} else {host(e.other)})"
+    if isinstance(e, Neg):
+        return f"(-{host(e.arg)})"
+    if isinstance(e, Pow):
+        return f"({host(e.base)} ** {host(e.exponent)})"
+    if isinstance(e, Clamp):
+        return f"{e.fn}({host(e.arg)}, {host(e.bound)})"
+    if isinstance(e, BinOp):
+        return f"({host(e.left)} {e.op} {host(e.right)})"
+    if isinstance(e, Call):
+        a = host(e.arg)
+        if e.fn in MATH:
+            return f"{MATH[e.fn]}({a})"
+        # The functions math lacks, as floats compute them.
+        return {"sigmoid": f"(1.0 / (1.0 + math.exp(-{a})))", "relu": f"max({a}, 0.0)",
+                "softplus": f"math.log1p(math.exp({a}))", "sign": f"float(({a} > 0) - ({a} < 0))",
+                "rsqrt": f"(1.0 / math.sqrt({a}))"}[e.fn]
+    raise ExprError(f"not a host expression: {e!r}")
+
+
+def cond(c: Cond) -> str:
+    """Python of a condition over the attrs: a bool attr through bool(), connectives as words."""
+    if isinstance(c, Name):
+        return f"bool({name(c.id)})"
+    if isinstance(c, Not):
+        return f"(not {cond(c.arg)})"
+    if isinstance(c, Logic):
+        a, b = cond(c.left), cond(c.right)
+        return {"and": f"({a} and {b})", "or": f"({a} or {b})", "implies": f"(not {a} or {b})"}[c.op]
+    if isinstance(c, Compare):
+        return f"({host(c.left)} {_CMP[c.op]} {host(c.right)})"
+    raise ExprError(f"not a condition: {c!r}")

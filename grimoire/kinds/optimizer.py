@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..expr import decode, decode_host
 from ..model import (
     ClassParam,
     Condition,
@@ -22,6 +23,12 @@ from . import KindModel
 def _condition(d: Mapping[str, Any], what: str) -> Condition:
     c = _take(d, {"cpp", "py", "text", "names"}, what)
     return Condition(c["cpp"], c["py"], c["text"], tuple(c["names"]))
+
+
+def _host_value(d: Mapping[str, Any], op: str) -> HostValue:
+    h = _take(d, {"name", "lifted", "expr"}, f"host value of {op}")
+    # A lifted term is an element expression of the calculus; a spec scalar a host one (if/3, pow by the step).
+    return HostValue(h["name"], decode(h["expr"]) if h["lifted"] else decode_host(h["expr"]), bool(h["lifted"]))
 
 
 def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
@@ -45,7 +52,7 @@ def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
         param=d["param"], grad=d["grad"], states=tuple(d["states"]),
         conditions=tuple(_condition(c, f"condition of {op}") for c in d["conditions"]),
         requires=tuple(_condition(c, f"requires of {op}") for c in d["requires"]),
-        host=tuple(HostValue(**_take(h, {"name", "cpp", "py"}, f"host value of {op}")) for h in d["host"]),
+        host=tuple(_host_value(h, op) for h in d["host"]),
         programs=tuple(programs), variant_programs=tuple(d["variant_programs"]), classes=tuple(classes),
         bench_attrs=tuple((b["name"], b["py"]) for b in (_take(b, {"name", "py"}, f"bench attr of {op}")
                                                           for b in d["bench_attrs"])))

@@ -247,10 +247,12 @@ replace_all([A|As], S, R, [B|Bs]) :- replace(A, S, R, B), replace_all(As, S, R, 
 % ---------------------------------------------------------------------------------------------
 
 %% expr_data(+Expr, -Data): Expr as JSON-ready data: a number, a name (a string), or _{op: Op, args: Data}
-%  with the operators named (add sub mul div neg, gt lt ge le eq ne) and every other functor as it is. A named
-%  constant is its value. Fails on what is neither (an unbound variable, a string): nothing else reaches code.
+%  with the operators named (add sub mul div neg, gt lt ge le eq ne; pow for ** and ^; not and or implies for
+%  the optimizer's conditions \+ , ; ->) and every other functor as it is (if/3 among them). A named constant
+%  is _{op: const, args: [Name]}: the host's Python spells pi math.pi where the rest write its value. Fails on
+%  what is neither (an unbound variable, a string): nothing else reaches code.
 expr_data(E, E) :- number(E), !.
-expr_data(E, D) :- atom(E), constant_name(E, D), !.
+expr_data(E, _{op: const, args: [D]}) :- atom(E), constant_name(E, _), !, atom_string(E, D).
 expr_data(E, D) :- atom(E), !, atom_string(E, D).
 expr_data(E, _{op: Op, args: Ds}) :-
     compound(E), compound_name_arguments(E, F, As),
@@ -260,6 +262,8 @@ expr_data(E, _{op: Op, args: Ds}) :-
 op_word(+, 2, add). op_word(-, 2, sub). op_word(*, 2, mul). op_word(/, 2, div). op_word(-, 1, neg).
 op_word(>, 2, gt). op_word(<, 2, lt). op_word(>=, 2, ge). op_word(=<, 2, le).
 op_word(=:=, 2, eq). op_word(=\=, 2, ne). op_word(==, 2, eq). op_word(\==, 2, ne).
+op_word(**, 2, pow). op_word(^, 2, pow).
+op_word(\+, 1, not). op_word(',', 2, and). op_word(;, 2, or). op_word(->, 2, implies).
 
 %% body_data(+Expr, -Data): Expr after common-subexpression elimination, as data:
 %  _{lets: [[I, Data], ...], result: Data}, temporaries (tmp(I)) in dependency order.

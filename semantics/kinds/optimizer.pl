@@ -495,7 +495,7 @@ ecs:kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, condit
     findall(I-X, nth0(I, Lifted, X), LiftedIX),
     maplist(lifted_json, LiftedIX, LiftedJ),
     append(ScalarJ, LiftedJ, HostJ),
-    tensors(E, Ts), uniform_names(E, Us0), findall(N, member(_{name: N, cpp: _, py: _}, LiftedJ), LNs),
+    tensors(E, Ts), uniform_names(E, Us0), findall(N, member(_{name: N, lifted: _, expr: _}, LiftedJ), LNs),
     append(Us0, LNs, Us),
     findall(I-Prog, nth0(I, Programs, Prog), Progs),
     maplist(indexed_program_json(Ts, Us), Progs, ProgsJ),
@@ -504,8 +504,10 @@ ecs:kind_derived(optimizer, E, optimizer-_{param: P, grad: G, states: Ss, condit
     ( component(E, bench_attrs, BL) -> true ; BL = [] ),
     findall(_{name: N, py: PV}, (member(N = V, BL), py_value(V, PV)), BenchJ).
 
-host_scalar_json(N = X, _{name: N, cpp: CS, py: PS}) :- cpp_host(X, CS), py_host(X, PS).
-lifted_json(I-X, _{name: N, cpp: CS, py: PS}) :- format(atom(N), "tmp_u~w", [I]), cpp_expr(X, CS), py_host(X, PS).
+% Host values reach the model as terms (expr_data/2); grimoire/emit/ writes their C++ and Python. A spec scalar
+% is a host expression (if/3, powers by the step); a lifted term is an element one, its C++ the element loop's.
+host_scalar_json(N = X, _{name: N, lifted: false, expr: D}) :- expr_data(X, D).
+lifted_json(I-X, _{name: N, lifted: true, expr: D}) :- format(atom(N), "tmp_u~w", [I]), expr_data(X, D).
 indexed_program_json(Ts, Us, I-Prog, J) :- program_json(I, Prog, Ts, Us, J).
 
 cond_json(C, _{cpp: CS, py: PS, text: TS, names: Ns}) :-

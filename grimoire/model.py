@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Optional
 from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
 from .emit import python as emit_py
-from .expr import Body, Expr, Let
+from .expr import Body, Cond, Expr, Let
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -300,11 +300,18 @@ class Custom:
 
 @dataclass(frozen=True)
 class Condition:
-    """A condition over the attrs, rendered for C++ (host doubles and bools) and Python."""
-    cpp: str
-    py: str
+    """A condition over the attrs, as a tree; its C++ (host doubles and bools) and Python by grimoire/emit/."""
+    terms: Cond
     text: str  # as people read it, for error messages
     names: tuple[str, ...]  # the attrs it reads
+
+    @property
+    def cpp(self) -> str:
+        return emit_cpp.cond(self.terms)
+
+    @property
+    def py(self) -> str:
+        return emit_py.cond(self.terms)
 
 
 @dataclass(frozen=True)
@@ -331,13 +338,34 @@ class TensorUse:
 
 
 @dataclass(frozen=True)
+class ProgramRule:
+    """A let (a per-element local) or an update (a tensor's new value) of an optimizer program."""
+    kind: str  # let | update
+    name: str
+    body: Body  # temporaries numbered across the program: they never collide
+
+
+@dataclass(frozen=True)
 class Program:
     """The per-element rules of one optimizer variant: statements over a type V, scalar or Vectorized."""
     index: int
     tensors: tuple[TensorUse, ...]
     uniforms: tuple[str, ...]  # numeric attrs and host values it reads
-    cpp: tuple[str, ...]
-    py: tuple[str, ...]
+    rules: tuple[ProgramRule, ...]
+
+    @property
+    def cpp(self) -> tuple[str, ...]:
+        lines: list[str] = []
+        for r in self.rules:
+            lets, result = emit_cpp.body(r.body)
+            decl = "const V " if r.kind == "let" else ""
+            lines += [*lets, f"{decl}{emit_cpp.name(r.name)} = {result};"]
+        return tuple(lines)
+
+    @property
+    def py(self) -> tuple[str, ...]:
+        """The rules as Python over tensors (the reference step), each expression whole."""
+        return tuple(f"{emit_py.name(r.name)} = {emit_py.expr(r.body.inlined())}" for r in self.rules)
 
     @property
     def cpp_params(self) -> str:

@@ -333,3 +333,30 @@ def test_optimizer_host_values(bundled):
         ("grimoire::sqrt(bias_correction2)", "math.sqrt(bias_correction2)")
     assert host["tmp_u0"].lifted and (host["tmp_u0"].cpp, host["tmp_u0"].py) == ("(V(1) - beta2)", "(1 - beta2)")
 
+
+def test_optimizer_program_numbers_temporaries_across_rules():
+    from grimoire.kinds.optimizer import _rule
+    from grimoire.model import Program
+
+    # rules_data/3 of [rule(update, m, g * g + g * g), rule(let, p, m * m - m * m)]: tmp_1 is the second rule's.
+    rules = (_rule({"kind": "update", "name": "m", "lets": [[0, op("mul", "g", "g")]],
+                    "result": op("add", op("tmp", 0), op("tmp", 0))}, "t"),
+             _rule({"kind": "let", "name": "p", "lets": [[1, op("mul", "m", "m")]],
+                    "result": op("sub", op("tmp", 1), op("tmp", 1))}, "t"))
+    p = Program(0, (), (), rules)
+    assert p.cpp == ("const V tmp_0 = (g * g);", "m = (tmp_0 + tmp_0);",
+                     "const V tmp_1 = (m * m);", "const V p = (tmp_1 - tmp_1);")
+    assert p.py == ("m = ((g * g) + (g * g))", "p = ((m * m) - (m * m))")  # the reference has no temporaries
+
+
+def test_optimizer_conditions_and_programs(bundled):
+    o = bundled.op("adam_step").optimizer
+    conds = {c.cpp: (c.py, c.text) for c in o.conditions}
+    assert conds["((weight_decay != V(0)) && (!decoupled_weight_decay))"] == \
+        ("((weight_decay != 0) and (not bool(decoupled_weight_decay)))",
+         "weight_decay != 0 and not decoupled_weight_decay")
+    lines = {line for p in o.programs for line in p.cpp}
+    assert "exp_avg_sq = ((exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd));" in lines  # 1 - beta2 lifted
+    assert "const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);" in lines
+    assert "denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)" in {x for p in o.programs for x in p.py}
+

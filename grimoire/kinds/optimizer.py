@@ -6,14 +6,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..expr import decode, decode_host
+from ..expr import Body, decode, decode_cond, decode_host, decode_lets
 from ..model import (
     ClassParam,
     Condition,
     HostValue,
+    ModelError,
     OptimizerClass,
     OptimizerSpec,
     Program,
+    ProgramRule,
     TensorUse,
     _take,
 )
@@ -21,8 +23,15 @@ from . import KindModel
 
 
 def _condition(d: Mapping[str, Any], what: str) -> Condition:
-    c = _take(d, {"cpp", "py", "text", "names"}, what)
-    return Condition(c["cpp"], c["py"], c["text"], tuple(c["names"]))
+    c = _take(d, {"expr", "text", "names"}, what)
+    return Condition(decode_cond(c["expr"]), c["text"], tuple(c["names"]))
+
+
+def _rule(d: Mapping[str, Any], op: str) -> ProgramRule:
+    r = _take(d, {"kind", "name", "lets", "result"}, f"program rule of {op}")
+    if r["kind"] not in ("let", "update"):
+        raise ModelError(f"program rule of {op}: kind {r['kind']!r} is neither let nor update")
+    return ProgramRule(r["kind"], r["name"], Body(decode_lets(r["lets"]), decode(r["result"])))
 
 
 def _host_value(d: Mapping[str, Any], op: str) -> HostValue:
@@ -36,11 +45,11 @@ def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
                      "classes", "bench_attrs"}, f"optimizer of {op}")
     programs = []
     for p in d["programs"]:
-        p = _take(p, {"index", "tensors", "uniforms", "cpp", "py"}, f"program of {op}")
+        p = _take(p, {"index", "tensors", "uniforms", "rules"}, f"program of {op}")
         programs.append(Program(
             p["index"],
             tuple(TensorUse(**_take(t, {"name", "read", "written"}, f"tensor of {op}")) for t in p["tensors"]),
-            tuple(p["uniforms"]), tuple(p["cpp"]), tuple(p["py"])))
+            tuple(p["uniforms"]), tuple(_rule(r, op) for r in p["rules"])))
     classes = []
     for c in d["classes"]:
         c = _take(c, {"name", "params", "fixed"}, f"optimizer class of {op}")

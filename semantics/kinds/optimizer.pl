@@ -510,12 +510,13 @@ host_scalar_json(N = X, _{name: N, lifted: false, expr: D}) :- expr_data(X, D).
 lifted_json(I-X, _{name: N, lifted: true, expr: D}) :- format(atom(N), "tmp_u~w", [I]), expr_data(X, D).
 indexed_program_json(Ts, Us, I-Prog, J) :- program_json(I, Prog, Ts, Us, J).
 
-cond_json(C, _{cpp: CS, py: PS, text: TS, names: Ns}) :-
-    cpp_cond(C, CS), py_cond(C, PS), text_cond(C, TS), names_in(C, Ns).
+% A condition reaches the model as a term (expr_data/2); its text, for error messages, is made here.
+cond_json(C, _{expr: D, text: TS, names: Ns}) :-
+    expr_data(C, D), text_cond(C, TS), names_in(C, Ns).
 
 %% program_json: the tensors it reads and writes (in the op's order), the uniform values it uses,
-%  and its statements in C++ and Python.
-program_json(I, Prog, Ts, Us, _{index: I, tensors: TJ, uniforms: UJ, cpp: Cpp, py: Py}) :-
+%  and its rules as data (rules_data/3).
+program_json(I, Prog, Ts, Us, _{index: I, tensors: TJ, uniforms: UJ, rules: RJ}) :-
     findall(N, member(rule(update, N, _), Prog), Written0), list_to_set(Written0, Written),
     findall(N, (member(rule(_, _, X), Prog), names_in(X, Ns), member(N, Ns)), Read0), list_to_set(Read0, Read),
     findall(_{name: T, read: R, written: W},
@@ -523,7 +524,15 @@ program_json(I, Prog, Ts, Us, _{index: I, tensors: TJ, uniforms: UJ, cpp: Cpp, p
               ( memberchk(T, Read) -> R = true ; R = false ), ( memberchk(T, Written) -> W = true ; W = false ) ),
             TJ),
     findall(U, (member(U, Us), memberchk(U, Read)), UJ),
-    cpp_program(Prog, Cpp), py_program(Prog, Py).
+    rules_data(Prog, 0, RJ).
+
+%% rules_data(+Rules, +First, -Data): each rule as _{kind, name, lets, result} after common-subexpression
+%  elimination, the temporaries numbered across the whole program (from First) so they never collide.
+rules_data([], _, []).
+rules_data([rule(K, N, X)|T], I0, [_{kind: K, name: N, lets: LD, result: RD}|Rest]) :-
+    cse(X, I0, Lets, Body), length(Lets, NL), I1 is I0 + NL,
+    lets_data(Lets, LD), expr_data(Body, RD),
+    rules_data(T, I1, Rest).
 
 %% class_json: the constructor's arguments (attrs, or tuples of attrs) with defaults, and the fixed attrs.
 class_json(E, T, _{name: Name, params: Params, fixed: Fixed}) :-

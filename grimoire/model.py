@@ -422,8 +422,8 @@ class Activation:
     """One activation an epilogue can apply (semantics/core/activation.pl): C++ over V for the forward
     (over z, the pre-activation) and for its gradient (over g and z, or g and y)."""
     name: str
-    body: CppBody
-    grad: CppBody
+    body: ExprBody
+    grad: ExprBody
     grad_from: str  # "output": the gradient reads the output y; "preact": it reads the pre-activation z
     cublaslt: str  # the cuBLASLt epilogue computing it ("RELU", "GELU", "DEFAULT"), "" if none
     module: str  # the torch module it replaces, as Python

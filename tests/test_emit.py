@@ -360,3 +360,13 @@ def test_optimizer_conditions_and_programs(bundled):
     assert "const V denom = ((grimoire::sqrt(second) / bias_correction2_sqrt) + eps);" in lines
     assert "denom = ((torch.sqrt(second) / bias_correction2_sqrt) + eps)" in {x for p in o.programs for x in p.py}
 
+
+def test_activation_bodies(bundled):
+    """The epilogue activations' C++ (semantics/core/activation.pl hands their bodies as data)."""
+    acts = {a.name: a for a in bundled.op("conv2d_bias_act").epilogue.activations}
+    assert (acts["none"].body.lets, acts["none"].body.result, acts["none"].grad.result) == ((), "z", "g")
+    assert acts["relu"].grad.result == "grimoire::where(grimoire::le(y, V(0)), V(0), g)"
+    assert acts["sigmoid"].grad.result == "((g * y) * (V(1) - y))"
+    assert acts["silu"].grad.lets == ("const V tmp_0 = grimoire::sigmoid(z);",)
+    assert acts["silu"].grad.result == "(g * (tmp_0 + (z * (tmp_0 * (V(1) - tmp_0)))))"
+

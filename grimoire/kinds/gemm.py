@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import Activation, ConvSpec, CppBody, Epilogue, _take
+from ..expr import decode_body
+from ..model import Activation, ConvSpec, Epilogue, ExprBody, _take
 from . import KindModel
 
 
@@ -15,10 +16,10 @@ def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
               f"epilogue of {op}")
     acts = []
     for a in e["activations"]:
-        a = _take(a, {"name", "lets", "result", "grad_lets", "grad_result", "grad_from", "grad_text", "cublaslt",
+        a = _take(a, {"name", "body", "grad", "grad_from", "grad_text", "cublaslt",
                       "module", "reference", "backward_reference"}, f"activation of {op}")
-        acts.append(Activation(a["name"], CppBody(tuple(a["lets"]), a["result"]),
-                               CppBody(tuple(a["grad_lets"]), a["grad_result"]), a["grad_from"], a["cublaslt"],
+        acts.append(Activation(a["name"], ExprBody(decode_body(a["body"])),
+                               ExprBody(decode_body(a["grad"])), a["grad_from"], a["cublaslt"],
                                a["module"], a["reference"], a["backward_reference"], a["grad_text"]))
     conv = ConvSpec(**_take(e["conv"], {"stride", "padding", "dilation", "groups"}, f"conv of {op}")) \
         if e["conv"] else None

@@ -77,15 +77,16 @@ epilogue_bias_arg(B, [S]) :- format(string(S), "Tensor? ~w=None", [B]).
 %% epilogue_needs_preact(+Acts): some activation's gradient needs the pre-activation.
 epilogue_needs_preact(Acts) :- member(A, Acts), \+ activation_output_gradient(A, _), !.
 
-%% activation_json(+Name, -Dict): what the templates need of one activation: its C++ body over z (a type V),
-%  the C++ body of its gradient over g and z or y, the cuBLASLt epilogue, the torch module and reference.
-activation_json(A, _{name: A, lets: Lets, result: R, grad_lets: GLets, grad_result: GR, grad_from: From,
+%% activation_json(+Name, -Dict): what the templates need of one activation: its body over z and the body of
+%  its gradient over g and z or y, as data (body_data/2: grimoire/emit/cpp.py writes their C++ over a type V),
+%  the cuBLASLt epilogue, the torch module and reference.
+activation_json(A, _{name: A, body: B, grad: GB, grad_from: From,
                      grad_text: GText, cublaslt: Lt, module: Mod, reference: Ref, backward_reference: BRef}) :-
     activation(A, X, Mod, Ref),
-    normalize(X, N), simplify(N, S), cpp_body(S, Lets, R),
+    normalize(X, N), simplify(N, S), body_data(S, B),
     (   activation_output_gradient(A, G0) -> From = output, normalize(G0, G1), simplify(G1, G)
     ;   From = preact, gradient(N, z, g, G)
     ),
-    cpp_body(G, GLets, GR), format(string(GText), "~w", [G]),
+    body_data(G, GB), format(string(GText), "~w", [G]),
     ( activation_cublaslt(A, Lt) -> true ; Lt = "" ),
     ( activation_kink(A, BRef) -> true ; BRef = "" ).

@@ -80,16 +80,9 @@ class Attr:
 
 
 @dataclass(frozen=True)
-class CppBody:
-    """C++ statements and a result expression over a type V (scalar or Vectorized)."""
-    lets: tuple[str, ...]
-    result: str
-
-
-@dataclass(frozen=True)
 class ExprBody:
-    """An expression after common-subexpression elimination, as a tree (grimoire/expr.py); its C++ over V, in
-    the shape of a CppBody, is made by grimoire/emit/cpp.py."""
+    """An expression after common-subexpression elimination, as a tree (grimoire/expr.py); its C++ over a type V
+    (scalar or Vectorized), let statements and a result expression, is made by grimoire/emit/cpp.py."""
     terms: Body
 
     @property
@@ -104,7 +97,7 @@ class ExprBody:
 @dataclass(frozen=True)
 class Gradient:
     input: str
-    body: CppBody | ExprBody
+    body: ExprBody
     expr: str  # the gradient expression as Prolog printed it, for comments and docs
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
 

@@ -287,6 +287,13 @@ def test_host_if_and_pow():
         cpp.expr(bc.right)  # nor is a power by an expression C++ of the element loop
 
 
+def test_host_functions_are_every_unary_one():
+    """A lifted element term may call any function of the calculus: each has a float spelling on the host."""
+    for fn in UNARY:
+        assert python.host(Call(fn, Name("b"))).count("b") >= 1
+    assert set(python.MATH) < UNARY
+
+
 def test_host_pi_and_functions():
     assert decode(op("const", "pi")) == Const("pi")
     with pytest.raises(ExprError):
@@ -319,6 +326,7 @@ def test_conditions():
     assert n == Logic("or", Not(Name("a")), Compare("ne", Name("b"), Num(0)))
     assert cpp.cond(n) == "((!a) || (b != V(0)))"
     assert python.cond(n) == "((not bool(a)) or (b != 0))"
+    assert python.cond(decode_cond(op("implies", "a", op("ne", "b", 0)))) == "(not bool(a) or (b != 0))"
     for bad in (1, op("add", "a", 1), op("not", 1), op("and", "a"), "a b"):
         with pytest.raises(ExprError):
             decode_cond(bad)

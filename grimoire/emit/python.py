@@ -125,9 +125,11 @@ def host(e: Expr) -> str:
         if e.fn in MATH:
             return f"{MATH[e.fn]}({a})"
         # The functions math lacks, as floats compute them.
-        return {"sigmoid": f"(1.0 / (1.0 + math.exp(-{a})))", "relu": f"max({a}, 0.0)",
-                "softplus": f"math.log1p(math.exp({a}))", "sign": f"float(({a} > 0) - ({a} < 0))",
-                "rsqrt": f"(1.0 / math.sqrt({a}))"}[e.fn]
+        composed = {"sigmoid": f"(1.0 / (1.0 + math.exp(-{a})))", "relu": f"max({a}, 0.0)",
+                    "softplus": f"math.log1p(math.exp({a}))", "sign": f"float(({a} > 0) - ({a} < 0))",
+                    "rsqrt": f"(1.0 / math.sqrt({a}))"}
+        if e.fn in composed:
+            return composed[e.fn]
     raise ExprError(f"not a host expression: {e!r}")
 
 

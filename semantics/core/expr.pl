@@ -1,6 +1,6 @@
 /*  Expressions: the whitelisted term grammar of forward and gradient expressions,
-    symbolic differentiation, simplification, common-subexpression elimination,
-    and rendering to C++ (scalar and at::vec::Vectorized alike) and to a PyTorch reference.
+    symbolic differentiation, simplification, common-subexpression elimination, and the
+    expressions as data (expr_data/2): grimoire/emit/ writes their C++ and Python, not Prolog.
 
     Nothing outside the grammar reaches a template: expr_problem/3 names it first.
 */
@@ -11,9 +11,7 @@
     % The calculus.
     normalize/2, d/3, gradient/4, simplify/2, cse/3, cse/4, replace/4,
     % Expressions as data for grimoire/expr.py (code text is made in grimoire/emit/).
-    expr_data/2, body_data/2, lets_data/2,
-    % Rendering.
-    cpp_expr/2, cpp_body/3, cpp_let_lines/2, py_expr/2, py_cmp/2
+    expr_data/2, body_data/2, lets_data/2
 ]).
 
 %% unary_fn(Name, TorchReference)
@@ -272,58 +270,3 @@ body_data(Expr, _{lets: Lets, result: R}) :-
 
 %% lets_data(+Lets, -Data): cse/3's [tmp(I)-Expr, ...] as [[I, Data], ...].
 lets_data(Pairs, Lets) :- maplist([tmp(I)-X, [I, D]]>>expr_data(X, D), Pairs, Lets).
-
-% ---------------------------------------------------------------------------------------------
-% Rendering
-% ---------------------------------------------------------------------------------------------
-
-%% cpp_expr(+Expr, -String): C++ over a type V (scalar opmath type or Vectorized), helpers in grimoire::.
-cpp_expr(tmp(I), S) :- !, format(string(S), "tmp_~w", [I]).
-cpp_expr(E, S) :- integer(E), !, format(string(S), "V(~w)", [E]).
-cpp_expr(E, S) :- number(E), !, format(string(S), "V(~17g)", [E]).
-cpp_expr(E, S) :- constant_name(E, C), !, cpp_expr(C, S).
-cpp_expr(E, S) :- atom(E), !, format(string(S), "~w", [E]).
-cpp_expr(-A, S) :- !, cpp_expr(A, SA), format(string(S), "(-~w)", [SA]).
-cpp_expr(pow(A, 2), S) :- !, cpp_expr(A, SA), format(string(S), "grimoire::square(~w)", [SA]).
-% Small integer and half-integer powers become multiplications and roots: pow() is the slowest path.
-cpp_expr(pow(A, N), S) :- integer(N), N >= 3, N =< 8, !, cpp_expr(A, SA), format(string(S), "grimoire::ipow<~w>(~w)", [N, SA]).
-cpp_expr(pow(A, -1), S) :- !, cpp_expr(A, SA), format(string(S), "(V(1) / ~w)", [SA]).
-cpp_expr(pow(A, N), S) :- N =:= 0.5, !, cpp_expr(A, SA), format(string(S), "grimoire::sqrt(~w)", [SA]).
-cpp_expr(pow(A, N), S) :- N =:= -0.5, !, cpp_expr(A, SA), format(string(S), "grimoire::rsqrt(~w)", [SA]).
-cpp_expr(pow(A, N), S) :- !, cpp_expr(A, SA), cpp_expr(N, SN), format(string(S), "grimoire::pow(~w, ~w)", [SA, SN]).
-cpp_expr(max(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::maximum(~w, ~w)", [SA, SC]).
-cpp_expr(min(A, C), S) :- !, cpp_expr(A, SA), cpp_expr(C, SC), format(string(S), "grimoire::minimum(~w, ~w)", [SA, SC]).
-cpp_expr(where(C, A, B), S) :- !,
-    C =.. [Op, L, R], cmp_fn(Op, Fn), cpp_expr(L, SL), cpp_expr(R, SR), cpp_expr(A, SA), cpp_expr(B, SB),
-    format(string(S), "grimoire::where(grimoire::~w(~w, ~w), ~w, ~w)", [Fn, SL, SR, SA, SB]).
-cpp_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, cpp_expr(A, SA), cpp_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-cpp_expr(E, S) :- E =.. [F, A], unary_fn(F, _), !, cpp_expr(A, SA), format(string(S), "grimoire::~w(~w)", [F, SA]).
-
-cmp_fn(>, gt). cmp_fn(<, lt). cmp_fn(>=, ge). cmp_fn(=<, le). cmp_fn(=:=, eq). cmp_fn(=\=, ne).
-
-%% cpp_body(+Expr, -Lets, -Result): Lets a list of "const V tmp_I = ...;" strings.
-cpp_body(Expr, LetStrs, Result) :-
-    cse(Expr, Lets, Body),
-    cpp_let_lines(Lets, LetStrs),
-    cpp_expr(Body, Result).
-
-%% cpp_let_lines(+Lets, -Lines): "const V tmp_I = ...;" for each Tmp-Expr. maplist, not findall: a let
-%  that does not render fails the whole rendering instead of vanishing from the generated code.
-cpp_let_lines(Lets, Lines) :- maplist(cpp_let_line, Lets, Lines).
-cpp_let_line(T-X, L) :- cpp_expr(T, TS), cpp_expr(X, XS), format(string(L), "const V ~w = ~w;", [TS, XS]).
-
-%% py_expr(+Expr, -String): a PyTorch reference composite.
-py_expr(E, S) :- number(E), !, format(string(S), "~w", [E]).
-py_expr(E, S) :- constant_name(E, C), !, py_expr(C, S).
-py_expr(E, S) :- atom(E), !, format(string(S), "~w", [E]).
-py_expr(-A, S) :- !, py_expr(A, SA), format(string(S), "(-~w)", [SA]).
-py_expr(pow(A, N), S) :- !, py_expr(A, SA), format(string(S), "torch.pow(~w, ~w)", [SA, N]).
-py_expr(max(A, C), S) :- !, py_expr(A, SA), format(string(S), "torch.clamp_min(~w, ~w)", [SA, C]).
-py_expr(min(A, C), S) :- !, py_expr(A, SA), format(string(S), "torch.clamp_max(~w, ~w)", [SA, C]).
-py_expr(where(C, A, B), S) :- !,
-    C =.. [Op, L, R], py_cmp(Op, PO), py_expr(L, SL), py_expr(R, SR), py_expr(A, SA), py_expr(B, SB),
-    format(string(S), "torch.where(~w ~w ~w, ~w, ~w)", [SL, PO, SR, SA, SB]).
-py_expr(E, S) :- E =.. [Op, A, B], binop(Op), !, py_expr(A, SA), py_expr(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-py_expr(E, S) :- E =.. [F, A], unary_fn(F, T), !, py_expr(A, SA), format(string(S), "~w(~w)", [T, SA]).
-
-py_cmp(>, >). py_cmp(<, <). py_cmp(>=, >=). py_cmp(=<, <=). py_cmp(=:=, ==). py_cmp(=\=, '!=').

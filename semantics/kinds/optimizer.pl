@@ -206,14 +206,14 @@ cond_problem(\+ A, Ns, Bs, P) :- !, cond_problem(A, Ns, Bs, P).
 cond_problem((A, B), Ns, Bs, P) :- !, ( cond_problem(A, Ns, Bs, P) -> true ; cond_problem(B, Ns, Bs, P) ).
 cond_problem((A ; B), Ns, Bs, P) :- !, ( cond_problem(A, Ns, Bs, P) -> true ; cond_problem(B, Ns, Bs, P) ).
 cond_problem((A -> B), Ns, Bs, P) :- !, ( cond_problem(A, Ns, Bs, P) -> true ; cond_problem(B, Ns, Bs, P) ).
-cond_problem(C, Ns, Bs, P) :- C =.. [Op, L, R], cond_cmp(Op, _, _), !,
+cond_problem(C, Ns, Bs, P) :- C =.. [Op, L, R], cond_cmp(Op, _), !,
     ( host_problem(L, Ns, Bs, P) -> true ; host_problem(R, Ns, Bs, P) ).
 cond_problem(C, _, _, P) :-
     format(string(P), "~q is not a condition: write a bool attr, a comparison (> < >= =< =:= =\\=) of numbers and numeric attrs, or \\+, (A, B), (A ; B), (A -> B) of conditions", [C]).
 
-%% cond_cmp(PrologOp, C++/Python op, text)
-cond_cmp(>, '>', '>').  cond_cmp(<, '<', '<').  cond_cmp(>=, '>=', '>=').
-cond_cmp(=<, '<=', '<='). cond_cmp(=:=, '==', '=='). cond_cmp(=\=, '!=', '!=').
+%% cond_cmp(PrologOp, Text): the comparisons a condition may make, as error messages write them.
+cond_cmp(>, '>').  cond_cmp(<, '<').  cond_cmp(>=, '>=').
+cond_cmp(=<, '<='). cond_cmp(=:=, '=='). cond_cmp(=\=, '!=').
 
 %% host_problem(+Expr, +Known, +Bools, -Problem): host (double) expressions of scalars and conditions.
 host_problem(E, _, _, P) :- var(E), !, P = "an unbound Prolog variable (names start lower-case: write x, not X)".
@@ -229,17 +229,16 @@ host_problem(if(C, A, B), Ns, Bs, P) :- !,
 host_problem(E, Ns, Bs, P) :- E =.. [Op, A, B], host_binop(Op), !,
     ( host_problem(A, Ns, Bs, P) -> true ; host_problem(B, Ns, Bs, P) ).
 host_problem(-A, Ns, Bs, P) :- !, host_problem(A, Ns, Bs, P).
-host_problem(E, Ns, Bs, P) :- E =.. [F, A], host_fn(F, _), !, host_problem(A, Ns, Bs, P).
+host_problem(E, Ns, Bs, P) :- E =.. [F, A], host_fn(F), !, host_problem(A, Ns, Bs, P).
 host_problem(E, _, _, P) :-
-    functor(E, F, N), findall(U, host_fn(U, _), Us), atomic_list_concat(Us, ', ', UL),
+    functor(E, F, N), findall(U, host_fn(U), Us), atomic_list_concat(Us, ', ', UL),
     format(string(P), "~w/~w is not a host expression (+ - * / pow ** if ~w)", [F, N, UL]).
 
 host_binop(+). host_binop(-). host_binop(*). host_binop(/). host_binop(pow). host_binop(**). host_binop(^).
 
-%% host_fn(Name, Python): functions a host expression may call.
-host_fn(sqrt, 'math.sqrt'). host_fn(exp, 'math.exp'). host_fn(log, 'math.log'). host_fn(log1p, 'math.log1p').
-host_fn(abs, 'abs'). host_fn(sin, 'math.sin'). host_fn(cos, 'math.cos'). host_fn(tanh, 'math.tanh').
-host_fn(erf, 'math.erf').
+%% host_fn(Name): functions a host expression may call (grimoire/emit/python.py's MATH spells them in Python).
+host_fn(sqrt). host_fn(exp). host_fn(log). host_fn(log1p). host_fn(abs). host_fn(sin). host_fn(cos). host_fn(tanh).
+host_fn(erf).
 
 %% class_problem(+Op, +ClassTerm, -Problem)
 class_problem(_, T, P) :- var(T), !, P = "an unbound Prolog variable; write 'Name' or 'Name'(Settings)".
@@ -385,50 +384,8 @@ lift_program([], _, []).
 lift_program([rule(K, N, X)|T], Table, [rule(K, N, Y)|T1]) :- lift(X, Table, Y), lift_program(T, Table, T1).
 
 % ---------------------------------------------------------------------------------------------
-% Rendering
+% Conditions as people read them (code text is grimoire/emit/'s)
 % ---------------------------------------------------------------------------------------------
-
-%% cpp_host(+Expr, -S): C++ over V = double (host scalars); if/3 as a conditional expression.
-cpp_host(E, S) :- \+ compound(E), !, cpp_expr(E, S).
-cpp_host(if(C, A, B), S) :- !, cpp_cond(C, SC), cpp_host(A, SA), cpp_host(B, SB), format(string(S), "(~w ? ~w : ~w)", [SC, SA, SB]).
-cpp_host(-A, S) :- !, cpp_host(A, SA), format(string(S), "(-~w)", [SA]).
-cpp_host(E, S) :- E =.. [Op, A, B], binop(Op), !, cpp_host(A, SA), cpp_host(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-cpp_host(E, S) :- E =.. [F, A, B], memberchk(F, [pow, **, ^]), !, cpp_host(A, SA), cpp_host(B, SB), format(string(S), "grimoire::pow(~w, ~w)", [SA, SB]).
-cpp_host(E, S) :- E =.. [F, A], !, cpp_host(A, SA), format(string(S), "grimoire::~w(~w)", [F, SA]).
-
-cpp_cond(C, C) :- atom(C), !.
-cpp_cond(\+ A, S) :- !, cpp_cond(A, SA), format(string(S), "(!~w)", [SA]).
-cpp_cond((A, B), S) :- !, cpp_cond(A, SA), cpp_cond(B, SB), format(string(S), "(~w && ~w)", [SA, SB]).
-cpp_cond((A ; B), S) :- !, cpp_cond(A, SA), cpp_cond(B, SB), format(string(S), "(~w || ~w)", [SA, SB]).
-cpp_cond((A -> B), S) :- !, cpp_cond(A, SA), cpp_cond(B, SB), format(string(S), "(!~w || ~w)", [SA, SB]).
-cpp_cond(C, S) :- C =.. [Op, L, R], cond_cmp(Op, COp, _),
-    cpp_host(L, SL), cpp_host(R, SR), format(string(S), "(~w ~w ~w)", [SL, COp, SR]).
-
-%% py_host(+Expr, -S): Python over floats (host scalars, conditions, lifted terms).
-py_host(E, S) :- number(E), !, format(string(S), "~w", [E]).
-py_host(pi, "math.pi") :- !.
-py_host(E, S) :- atom(E), !, format(string(S), "~w", [E]).
-py_host(if(C, A, B), S) :- !, py_cond(C, SC), py_host(A, SA), py_host(B, SB), format(string(S), "(~w if ~w else ~w)", [SA, SC, SB]).
-py_host(where(C, A, B), S) :- !, py_cond(C, SC), py_host(A, SA), py_host(B, SB), format(string(S), "(~w if ~w else ~w)", [SA, SC, SB]).
-py_host(-A, S) :- !, py_host(A, SA), format(string(S), "(-~w)", [SA]).
-py_host(E, S) :- E =.. [F, A, B], memberchk(F, [pow, **, ^]), !, py_host(A, SA), py_host(B, SB), format(string(S), "(~w ** ~w)", [SA, SB]).
-py_host(max(A, B), S) :- !, py_host(A, SA), py_host(B, SB), format(string(S), "max(~w, ~w)", [SA, SB]).
-py_host(min(A, B), S) :- !, py_host(A, SA), py_host(B, SB), format(string(S), "min(~w, ~w)", [SA, SB]).
-py_host(E, S) :- E =.. [Op, A, B], binop(Op), !, py_host(A, SA), py_host(B, SB), format(string(S), "(~w ~w ~w)", [SA, Op, SB]).
-py_host(E, S) :- E =.. [F, A], host_fn(F, Py), !, py_host(A, SA), format(string(S), "~w(~w)", [Py, SA]).
-py_host(sigmoid(A), S) :- !, py_host(A, SA), format(string(S), "(1.0 / (1.0 + math.exp(-~w)))", [SA]).
-py_host(relu(A), S) :- !, py_host(A, SA), format(string(S), "max(~w, 0.0)", [SA]).
-py_host(softplus(A), S) :- !, py_host(A, SA), format(string(S), "math.log1p(math.exp(~w))", [SA]).
-py_host(sign(A), S) :- !, py_host(A, SA), format(string(S), "float((~w > 0) - (~w < 0))", [SA, SA]).
-py_host(rsqrt(A), S) :- !, py_host(A, SA), format(string(S), "(1.0 / math.sqrt(~w))", [SA]).
-
-py_cond(C, S) :- atom(C), !, format(string(S), "bool(~w)", [C]).
-py_cond(\+ A, S) :- !, py_cond(A, SA), format(string(S), "(not ~w)", [SA]).
-py_cond((A, B), S) :- !, py_cond(A, SA), py_cond(B, SB), format(string(S), "(~w and ~w)", [SA, SB]).
-py_cond((A ; B), S) :- !, py_cond(A, SA), py_cond(B, SB), format(string(S), "(~w or ~w)", [SA, SB]).
-py_cond((A -> B), S) :- !, py_cond(A, SA), py_cond(B, SB), format(string(S), "(not ~w or ~w)", [SA, SB]).
-py_cond(C, S) :- C =.. [Op, L, R], cond_cmp(Op, POp, _),
-    py_host(L, SL), py_host(R, SR), format(string(S), "(~w ~w ~w)", [SL, POp, SR]).
 
 %% text_cond(+C, -S): a condition as people read it, for error messages.
 text_cond(C, S) :- atom(C), !, format(string(S), "~w", [C]).
@@ -436,23 +393,7 @@ text_cond(\+ A, S) :- !, text_cond(A, SA), format(string(S), "not ~w", [SA]).
 text_cond((A, B), S) :- !, text_cond(A, SA), text_cond(B, SB), format(string(S), "~w and ~w", [SA, SB]).
 text_cond((A ; B), S) :- !, text_cond(A, SA), text_cond(B, SB), format(string(S), "(~w or ~w)", [SA, SB]).
 text_cond((A -> B), S) :- !, text_cond(A, SA), text_cond(B, SB), format(string(S), "if ~w then ~w", [SA, SB]).
-text_cond(C, S) :- C =.. [Op, L, R], cond_cmp(Op, _, T), format(string(S), "~w ~w ~w", [L, T, R]).
-
-%% cpp_program(+Rules, -Lines): the statements of one program over V; CSE temporaries numbered
-%  across the whole program so they never collide.
-cpp_program(Rules, Lines) :- cpp_rules(Rules, 0, Lines).
-cpp_rules([], _, []).
-cpp_rules([rule(K, N, X)|T], I0, Lines) :-
-    cse(X, I0, Lets, Body), length(Lets, NL), I1 is I0 + NL,
-    cpp_let_lines(Lets, LetLines),
-    cpp_expr(Body, B),
-    ( K == let -> format(string(Stmt), "const V ~w = ~w;", [N, B]) ; format(string(Stmt), "~w = ~w;", [N, B]) ),
-    cpp_rules(T, I1, Rest),
-    append(LetLines, [Stmt|Rest], Lines).
-
-py_program(Rules, Lines) :-
-    maplist(py_rule_line, Rules, Lines).
-py_rule_line(rule(_, N, X), L) :- py_expr(X, S), format(string(L), "~w = ~w", [N, S]).
+text_cond(C, S) :- C =.. [Op, L, R], cond_cmp(Op, T), format(string(S), "~w ~w ~w", [L, T, R]).
 
 % ---------------------------------------------------------------------------------------------
 % Derived components

@@ -216,6 +216,16 @@ def test_unary_functions_are_the_calculus_s(root):
     assert set(vocab["grammar"]["unary"]) == UNARY == set(python.TORCH)
 
 
+def test_host_functions_are_the_optimizer_s(root):
+    """optimizer.pl's host_fn/1 (what a host scalar may call, checked at the spec's file:line) and the Python
+    emitter's MATH table (how the host's Python spells them) name the same functions: one added to either
+    alone would fail at model build instead of at the spec."""
+    import re
+
+    text = (root / "semantics" / "kinds" / "optimizer.pl").read_text()
+    assert set(re.findall(r"\bhost_fn\((\w+)\)\.", text)) == set(python.MATH)
+
+
 # --- the bundled ops' expressions, through the model (these were PLUnit assertions on Prolog's text) ---------
 
 

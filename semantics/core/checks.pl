@@ -247,7 +247,8 @@ violation(component(E, peer, C), Msg) :-
 
 violation(component(E, bench_peer, T), Msg) :-
     is_op(E), component(E, bench_peer, T), \+ bench_peer_term(E, T, _, _, _),
-    format(string(Msg), "bench_peer ~q of '~w' must read Name = Call or cuda(Name = Call) / cpu(Name = Call): Name a Python name other than generated, eager and compile, Call a dotted function of a module over the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x)).", [T, E]).
+    findall(L, bench_peer_library(L), Ls), atomic_list_concat(Ls, ', ', Libs),
+    format(string(Msg), "bench_peer ~q of '~w' must read Name = Call or cuda(Name = Call) / cpu(Name = Call): Name a Python name other than generated, eager and compile, Call a dotted function of one of the kernel libraries ~w over the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x)).", [T, E, Libs]).
 
 violation(component(E, replaces, M), Msg) :-
     is_op(E), component(E, replaces, M),

@@ -27,7 +27,7 @@
     % Queries over the components.
     is_extension/1, is_op/1, op_inputs/2, op_outputs/2, op_attrs/2, op_attr_names/2, attr_parts/4,
     op_differentiable/2, op_dtypes/2, op_devices/2, op_device_dtypes/3, op_extension/2, op_module/2,
-    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, bench_peer_term/5, op_test_ranges/2, operation_info/1,
+    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, bench_peer_term/5, bench_peer_library/1, op_test_ranges/2, operation_info/1,
     % Systems, and the pieces of schemas and signatures a kind writes its own from.
     derived/3, op_schema/2, op_schema_args/2, schema_attr/4, schema_returns/2, tensor_arg/2,
     python_signature/2, python_param/4, python_value/2
@@ -407,9 +407,20 @@ bench_peer_term(Op, T, Name, Devs, Call) :-
     ),
     atom(Name), valid_python_name(Name), \+ memberchk(Name, [generated, eager, compile]),
     compound(Call), compound_name_arguments(Call, F, Args), atom(F),
-    atomic_list_concat(Parts, '.', F), Parts = [_, _|_], forall(member(P, Parts), valid_python_name(P)),
+    atomic_list_concat(Parts, '.', F), Parts = [Root, _|_], forall(member(P, Parts), valid_python_name(P)),
+    bench_peer_library(Root),
     op_inputs(Op, Ins), op_attr_names(Op, As), append(Ins, As, Names),
     forall(member(A, Args), peer_arg(A, Names)).
+
+%% bench_peer_library(?Package): the kernel libraries a bench_peer may call into. A spec is data: naming
+%  any module would let a spec make the generated benchmarks call os.system or the like.
+bench_peer_library(torch).
+bench_peer_library(liger_kernel).
+bench_peer_library(flash_attn).
+bench_peer_library(xformers).
+bench_peer_library(apex).
+bench_peer_library(transformer_engine).
+bench_peer_library(triton).
 
 %% op_bench_peers(+Op, -Peers): the library peers as the bench templates take them: name, the dotted
 %  function, the call's arguments as Python, and the devices it runs on.

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping, Optional
 from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
 from .emit import python as emit_py
+from .emit.cpp import Param
 from .expr import Body, Cond, Expr, Let
 from .knowledge import Knowledge, SourceFile
 
@@ -577,12 +578,98 @@ class Op:
         value instead of an expanded copy."""
         return bool(self.loss) and self.row_roles.output_is_element and not self.loss.count_cpp
 
+    def sums_loss_on(self, device: str) -> bool:
+        """Whether the forward on this device sums a loss's terms in its kernel (sums_loss, on CUDA)."""
+        return self.sums_loss and device == "cuda"
+
     @property
     def backward_row_elements(self) -> tuple[str, ...]:
         """The per-element values a rowwise op's backward passes read in a row: the element inputs, the
         saved outputs, and the incoming gradient where the output has a value per element."""
         r = self.row_roles
         return (*r.element, *self.saved_outputs, *([self.grad_name] if r.output_is_element else []))
+
+    @property
+    def backward_packed_elements(self) -> tuple[str, ...]:
+        """The backward's per-element values a CUDA pass loads in packs of VEC: a loss's upstream gradient
+        may be one value (sums_loss), so it is read element by element."""
+        return tuple(e for e in self.backward_row_elements if not (self.loss and e == self.grad_name))
+
+    @property
+    def row_out_type(self) -> str:
+        """What a rowwise forward kernel stores: a loss keeps its terms as opmath values until reduced."""
+        return "opmath_t" if self.loss else "scalar_t"
+
+    def row_forward_kernel(self, device: str) -> emit_cpp.Signature:
+        """The parameters of a rowwise op's forward over rows (forward_rows and the CUDA kernels): the
+        row length, its element, column and index inputs, the output, the scalar attrs, and a summing
+        loss's per-block partials on CUDA."""
+        restrict = device == "cuda"
+        out = "at::opmath_type<scalar_t>" if self.loss else "scalar_t"
+        r = self.row_roles
+        partial = (Param(emit_cpp.out_ptr("at::opmath_type<scalar_t>"), "partial_out"),) \
+            if self.sums_loss_on(device) else ()
+        return emit_cpp.Signature((
+            Param("int64_t", "rows"), Param("int64_t", "n"),
+            *(Param(emit_cpp.in_ptr("scalar_t", restrict), f"{i}_data") for i in (*r.element, *r.column)),
+            *(Param(emit_cpp.in_ptr("int64_t", restrict), f"{i}_data") for i in r.index),
+            Param(emit_cpp.out_ptr(out, restrict), f"{self.outputs[0]}_out"),
+            *self._scalar_attr_params, *partial))
+
+    def row_backward_kernel(self, device: str) -> emit_cpp.Signature:
+        """The parameters of a rowwise op's backward over rows: the inputs and saved outputs it reads, the
+        upstream gradient, each target's output (a column gradient's accumulator: <t>_acc on CUDA, where
+        a kernel adds into its slot, <t>_acc_all on the CPU, every slot), the scalar attrs, and on CUDA
+        whether a summing loss's upstream gradient is one value."""
+        restrict = device == "cuda"
+        grad = "at::opmath_type<scalar_t>" if self.loss else "scalar_t"
+        acc = "_acc" if device == "cuda" else "_acc_all"
+        targets = tuple(Param(emit_cpp.out_ptr("at::opmath_type<scalar_t>", restrict), t.name + acc)
+                        if t.kind == "column" else Param(emit_cpp.out_ptr("scalar_t", restrict), f"{t.name}_out")
+                        for t in self.backward_plan.final.targets)
+        scalar = (Param("bool", f"{self.grad_name}_scalar"),) if self.sums_loss_on(device) else ()
+        return emit_cpp.Signature((
+            Param("int64_t", "rows"), Param("int64_t", "n"),
+            *(Param(emit_cpp.in_ptr("scalar_t", restrict), f"{i}_data") for i in self.backward_row_inputs),
+            *(Param(emit_cpp.in_ptr("int64_t", restrict), f"{i}_data") for i in self.row_roles.index),
+            Param(emit_cpp.in_ptr(grad, restrict), f"{self.grad_name}_data"),
+            *targets, *self._scalar_attr_params, *scalar))
+
+    @property
+    def row_forward_grad_kernel(self) -> emit_cpp.Signature:
+        """The fused CUDA kernel of grad_in_forward: the forward's parameters, then each row's upstream
+        value and the gradients it writes."""
+        return self.row_forward_kernel("cuda") + emit_cpp.Signature((
+            Param(emit_cpp.in_ptr("at::opmath_type<scalar_t>"), f"{self.grad_name}_data"),
+            *(Param(emit_cpp.out_ptr("scalar_t"), f"{t.name}_out") for t in self.backward_plan.final.targets)))
+
+    @property
+    def forward_grad_scratch(self) -> int:
+        """The fused kernel's shared scratch, in opmath values: a warp's partials (32) for each statistic of
+        the widest pass of either half."""
+        return 32 * max(self.forward_plan.widest_pass, self.backward_plan.widest_pass)
+
+    @property
+    def _scalar_attr_params(self) -> tuple[Param, ...]:
+        # The attrs a rowwise op's expressions read, as doubles on the host and in kernels.
+        return tuple(Param("double", a) for a in self.row_roles.scalar_attrs)
+
+    @property
+    def host_inputs_in(self) -> emit_cpp.Signature:
+        """A host entry taking its tensors as <input>_in (made contiguous inside) and its attrs."""
+        return emit_cpp.Signature((*(Param("const at::Tensor&", f"{i}_in") for i in self.inputs),
+                                   *(Param(a.cpp_type, a.name) for a in self.attrs)))
+
+    @property
+    def loss_grad_into_params(self) -> tuple[str, ...]:
+        """The Python parameters of <op>_loss_grad_into: the op's arguments less the reduction, then the
+        rows' upstream values and the gradient written into."""
+        return (*self.inputs, *(a.name for a in self.attrs if a.name != self.loss.attr), "row_grad", "grad")
+
+    @property
+    def unreduced_call_args(self) -> tuple[str, ...]:
+        """The op's own arguments as Python passes them on with reduction 'none' (a loss's per-row values)."""
+        return (*self.inputs, *('"none"' if a.name == self.loss.attr else a.name for a in self.attrs))
 
     @property
     def column_targets(self) -> tuple[RowTarget, ...]:
@@ -638,6 +725,15 @@ class Op:
             if reads_ok and all(same):
                 shared += [st.name for st in p.stats]
         return tuple(shared)
+
+    @property
+    def shared_passes(self) -> tuple[RowPass, ...]:
+        """The backward plan's passes whose every statistic is shared (shared_stats): the fused kernel runs
+        none of them."""
+        shared = self.shared_stats
+        if not shared:
+            return ()
+        return tuple(p for p in self.backward_plan.passes if all(st.name in shared for st in p.stats))
 
     @property
     def forward_grad_schema(self) -> str:

@@ -4,6 +4,7 @@ the helpers of runtime/grimoire.h in grimoire::, every literal a V, every operat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ..expr import (
     UNARY,
@@ -29,7 +30,43 @@ from ..expr import (
     Where,
 )
 
-__all__ = ["body", "cond", "expr", "host", "let_lines", "name", "number", "rowlevel"]
+__all__ = ["Param", "Signature", "body", "cond", "expr", "host", "in_ptr", "let_lines", "name", "number", "out_ptr",
+           "rowlevel"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a generated C++ function: its type as C++ spells it, and its name."""
+    type: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A generated function's parameters: declared (`params`) and passed on under the same names (`args`),
+    so a kernel's declaration and its launches cannot disagree."""
+    parts: tuple[Param, ...]
+
+    @property
+    def params(self) -> str:
+        return ", ".join(f"{p.type} {p.name}" for p in self.parts)
+
+    @property
+    def args(self) -> str:
+        return ", ".join(p.name for p in self.parts)
+
+    def __add__(self, other: Signature) -> Signature:
+        return Signature(self.parts + other.parts)
+
+
+def in_ptr(element: str, restrict: bool = True) -> str:
+    """A kernel's read-only pointer to elements of a type (__restrict__: no other pointer aliases it)."""
+    return f"const {element}*" + (" __restrict__" if restrict else "")
+
+
+def out_ptr(element: str, restrict: bool = True) -> str:
+    """A kernel's pointer it writes elements through."""
+    return f"{element}*" + (" __restrict__" if restrict else "")
 
 
 def number(value: float) -> str:

@@ -468,6 +468,16 @@ class Epilogue:
     def operands(self) -> tuple[str, ...]:
         return (self.a, self.b, self.bias) if self.bias else (self.a, self.b)
 
+    @property
+    def n_operands(self) -> int:
+        """The tensors the op takes, so the gradients its backward gives."""
+        return len(self.operands)
+
+    @property
+    def linear(self) -> bool:
+        """Whether b is a Linear weight [out, in], read transposed."""
+        return self.layout == "linear"
+
 
 @dataclass(frozen=True)
 class LinearLoss:
@@ -786,6 +796,11 @@ class Op:
         ep = self.epilogue
         default = next((a.default for a in self.attrs if a.name == ep.act_attr and a.default), ep.activations[0].name)
         return (default, *(a.name for a in ep.activations if a.name != default))
+
+    @property
+    def epilogue_call_args(self) -> tuple[str, ...]:
+        """A gemm or conv op's arguments as its Python wrapper passes them on: the operands, then the attrs."""
+        return (*self.epilogue.operands, *self.attr_names)
 
     @property
     def backward_cpp_type(self) -> str:

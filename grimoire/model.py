@@ -786,6 +786,16 @@ class Op:
             return tuple(g.input for g in self.gradients)
         return self.differentiable
 
+    def attr_names_but(self, name: str) -> tuple[str, ...]:
+        """The op's attr names less one (a linear_loss op passes its loss all but the reduction)."""
+        return tuple(a for a in self.attr_names if a != name)
+
+    @property
+    def chunked_attr_names(self) -> tuple[str, ...]:
+        """A linear_loss op's Python non-tensor arguments: its attrs, then chunk_rows (the rows per chunk,
+        the wrapper's own; the kernels never see it)."""
+        return (*self.attr_names, "chunk_rows")
+
     def attr(self, name: str) -> Attr:
         """The op's attr of that name."""
         return next(a for a in self.attrs if a.name == name)

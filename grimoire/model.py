@@ -495,6 +495,14 @@ class LinearLoss:
         return (self.x, self.weight, *self.rest, *((self.bias,) if self.bias else ()))
 
 
+def _tensors(cpp_type: str, names: Iterable[str], prefix: str = "") -> tuple[Param, ...]:
+    return tuple(Param(cpp_type, prefix + n) for n in names)
+
+
+def _attr_params(attrs: Iterable[Attr]) -> tuple[Param, ...]:
+    return tuple(Param(a.cpp_type, a.name) for a in attrs)
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -815,8 +823,68 @@ class Op:
     @property
     def backward_cpp_type(self) -> str:
         """What <op>_backward returns in C++: one tensor, or a tuple of one per gradient input."""
-        n = len(self.grad_inputs)
-        return "at::Tensor" if n == 1 else "std::tuple<" + ", ".join(["at::Tensor"] * n) + ">"
+        return emit_cpp.tensors_type(len(self.grad_inputs))
+
+    @property
+    def cpp_type(self) -> str:
+        """What the op returns in C++: one tensor, or a tuple of one per output."""
+        return emit_cpp.tensors_type(len(self.outputs))
+
+    @property
+    def single_output(self) -> bool:
+        return len(self.outputs) == 1
+
+    @property
+    def py_return_type(self) -> str:
+        """The annotation of what the op returns in Python."""
+        return "Tensor" if self.single_output else "tuple[" + ", ".join(["Tensor"] * len(self.outputs)) + "]"
+
+    # A custom op's C++: the kernels the user writes (their header and both wrappers spell them from
+    # these, so they cannot disagree) and the generated wrappers around them.
+    @property
+    def custom_forward_kernel(self) -> emit_cpp.Signature:
+        """forward_<device>: the inputs, the attrs, then the outputs it fills."""
+        return emit_cpp.Signature((*_tensors("const at::Tensor&", self.inputs), *_attr_params(self.attrs),
+                                   *_tensors("at::Tensor&", self.outputs)))
+
+    @property
+    def custom_backward_kernel(self) -> emit_cpp.Signature:
+        """backward_<device>: the outputs' gradients, the inputs, the outputs, the attrs, then the gradients
+        it fills."""
+        return emit_cpp.Signature((*_tensors("const at::Tensor&", self.outputs, "grad_"),
+                                   *_tensors("const at::Tensor&", self.inputs),
+                                   *_tensors("const at::Tensor&", self.outputs), *_attr_params(self.attrs),
+                                   *_tensors("at::Tensor&", self.differentiable, "grad_")))
+
+    @property
+    def custom_checked(self) -> emit_cpp.Signature:
+        """The wrappers' check_inputs: the inputs."""
+        return emit_cpp.Signature(_tensors("const at::Tensor&", self.inputs))
+
+    @property
+    def custom_given_inputs(self) -> emit_cpp.Signature:
+        """The wrappers' inputs as given (tmp_<input>), made contiguous inside."""
+        return emit_cpp.Signature(_tensors("const at::Tensor&", self.inputs, "tmp_"))
+
+    @property
+    def custom_forward_entry(self) -> emit_cpp.Signature:
+        """The forward wrapper: the inputs as given and the attrs."""
+        return self.custom_given_inputs + emit_cpp.Signature(_attr_params(self.attrs))
+
+    @property
+    def custom_backward_entry(self) -> emit_cpp.Signature:
+        """The backward wrapper: the outputs' gradients, the inputs and the outputs as given, and the attrs."""
+        return emit_cpp.Signature((*_tensors("const at::Tensor&", self.outputs, "tmp_grad_"),
+                                   *_tensors("const at::Tensor&", self.inputs, "tmp_"),
+                                   *_tensors("const at::Tensor&", self.outputs, "tmp_"), *_attr_params(self.attrs)))
+
+    @property
+    def custom_forward_value(self) -> str:
+        return emit_cpp.tensors_value(self.outputs)
+
+    @property
+    def custom_backward_value(self) -> str:
+        return emit_cpp.tensors_value("grad_" + i for i in self.differentiable)
 
     @property
     def exports(self) -> tuple[str, ...]:

@@ -59,6 +59,17 @@ class Signature:
         return Signature(self.parts + other.parts)
 
 
+def tensors_type(n: int) -> str:
+    """What a C++ function returning n tensors returns: one tensor, or a tuple of them."""
+    return "at::Tensor" if n == 1 else "std::tuple<" + ", ".join(["at::Tensor"] * n) + ">"
+
+
+def tensors_value(names: Iterable[str]) -> str:
+    """The return value of tensors_type(len(names)): the one tensor, or a braced tuple of them."""
+    names = tuple(names)
+    return names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
+
+
 def in_ptr(element: str, restrict: bool = True) -> str:
     """A kernel's read-only pointer to elements of a type (__restrict__: no other pointer aliases it)."""
     return f"const {element}*" + (" __restrict__" if restrict else "")

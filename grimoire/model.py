@@ -65,6 +65,14 @@ class Attr:
         return f"std::optional<{base}>" if self.optional else base
 
     @property
+    def ivalue_getter(self) -> str:
+        """The c10::IValue accessor that reads the attr back as cpp_type (a str's gives the std::string)."""
+        base = self.type.rstrip("?")
+        if self.optional:
+            return f"toOptional<{self.cpp_type.removeprefix('std::optional<').removesuffix('>')}>()"
+        return {"float": "toDouble()", "int": "toInt()", "bool": "toBool()", "str": "toStringRef()"}[base]
+
+    @property
     def py_type(self) -> str:
         base = self.type.rstrip("?")
         return f"Optional[{base}]" if self.optional else base
@@ -401,6 +409,11 @@ class OptimizerSpec:
     @property
     def tensors(self) -> tuple[str, ...]:
         return (self.param, self.grad, *self.states)
+
+    @property
+    def n_tensors(self) -> int:
+        """The tensor roles of one parameter (param, grad, states): a CUDA chunk holds a pointer to each."""
+        return len(self.tensors)
 
     def states_used(self, program: Program) -> tuple[str, ...]:
         return tuple(s for s in self.states if program.uses(s))
@@ -824,6 +837,29 @@ class Op:
     def backward_cpp_type(self) -> str:
         """What <op>_backward returns in C++: one tensor, or a tuple of one per gradient input."""
         return emit_cpp.tensors_type(len(self.grad_inputs))
+
+    @property
+    def saved_tensors(self) -> tuple[str, ...]:
+        """What a C++ autograd function saves for the backward: the inputs, then the outputs it reads."""
+        return (*self.inputs, *self.saved_outputs)
+
+    @property
+    def dispatch_type(self) -> str:
+        """The C++ function type the op is called through the dispatcher as (and its composite)."""
+        return emit_cpp.function_type("at::Tensor", (*(["const at::Tensor&"] * len(self.inputs)),
+                                                     *(a.cpp_type for a in self.attrs)))
+
+    @property
+    def backward_dispatch_type(self) -> str:
+        """<op>_backward's function type: the upstream gradient, the saved tensors, then the attrs."""
+        return emit_cpp.function_type(self.backward_cpp_type, (*(["const at::Tensor&"] * (1 + len(self.saved_tensors))),
+                                                               *(a.cpp_type for a in self.attrs)))
+
+    @property
+    def autograd_arity(self) -> int:
+        """The arguments a C++ autograd function's forward takes, so the gradients its backward returns: the
+        inputs, the attrs, and wants_grad where the op stores its gradient in the forward."""
+        return len(self.inputs) + len(self.attrs) + int(self.grad_in_forward)
 
     @property
     def cpp_type(self) -> str:

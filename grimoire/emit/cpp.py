@@ -59,6 +59,11 @@ class Signature:
         return Signature(self.parts + other.parts)
 
 
+def function_type(returns: str, param_types: Iterable[str]) -> str:
+    """A C++ function type, as c10's typed<...>() takes it."""
+    return f"{returns}({', '.join(param_types)})"
+
+
 def tensors_type(n: int) -> str:
     """What a C++ function returning n tensors returns: one tensor, or a tuple of them."""
     return "at::Tensor" if n == 1 else "std::tuple<" + ", ".join(["at::Tensor"] * n) + ">"

@@ -621,6 +621,11 @@ class Op:
         return (*r.element, *self.saved_outputs, *([self.grad_name] if r.output_is_element else []))
 
     @property
+    def module_inputs(self) -> tuple[str, ...]:
+        """What a rowwise op's module's forward takes: the inputs but the column ones, its parameters."""
+        return tuple(i for i in self.inputs if i not in self.row_roles.column)
+
+    @property
     def backward_packed_elements(self) -> tuple[str, ...]:
         """The backward's per-element values a CUDA pass loads in packs of VEC: a loss's upstream gradient
         may be one value (sums_loss), so it is read element by element."""

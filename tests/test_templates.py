@@ -12,7 +12,9 @@ import json
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
+from jinja2 import nodes
 
 from grimoire import knowledge, model, render
 
@@ -85,3 +87,73 @@ def test_a_projects_partial_overlays_grimoires(tmp_project: Path, root):
     marked = [f.path for f in rendering.files if "(the project's macros)" in f.content]
     assert marked and all(p.startswith("csrc/") for p in marked)
     assert not [p for p in rendering.paths() if "partials" in p]
+
+
+# What a template may not compute (the model computes it once, as a property): filters that choose or
+# fold items, and a `{% set %}` that is more than an alias of what the model gives.
+_COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique"}
+_ALIAS = (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Call, nodes.Tuple)
+
+
+def _is_alias(value: nodes.Node) -> bool:
+    """A name, an attribute or item of one, a model method's value (op.attr("scale")), or a tuple of
+    such: layout's shorthand, not a computation (a call's arguments are checked like any expression)."""
+    if isinstance(value, nodes.Tuple):
+        return all(_is_alias(v) for v in value.items)
+    if isinstance(value, nodes.Call):
+        return _is_alias(value.node)
+    return isinstance(value, _ALIAS)
+
+
+def _computations(text: str, name: str) -> list[str]:
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    tree = env.parse(text, name=name)
+    found = [f"{name}:{n.lineno}: {{% set {n.target.name} %}}...{{% endset %}} builds text"
+             for n in tree.find_all(nodes.AssignBlock)]
+    found += [f"{name}:{n.lineno}: {{% set %}} computes (not a plain alias)"
+              for n in tree.find_all(nodes.Assign) if not _is_alias(n.node)]
+    found += [f"{name}:{n.lineno}: the filter {n.name!r} computes" for n in tree.find_all(nodes.Filter)
+              if n.name in _COMPUTING_FILTERS]
+    return found
+
+
+def _owned_by_the_tests(rel: str) -> bool:
+    # The generated tests' templates (kinds/<kind>/tests/, extension/tests/, partials/tests_*): cleaned
+    # apart, and until then exempt.
+    return "tests" in Path(rel).parts or Path(rel).name.startswith("tests_")
+
+
+def test_templates_compute_no_derived_facts(root):
+    """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
+    model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
+    builds text; no filter selects, rejects or folds items.
+
+    Follow-up: the templates of the generated tests are exempt until they are cleaned too."""
+    base = root / "templates"
+    found = []
+    for p in _templates(root):
+        rel = p.relative_to(base).as_posix()
+        if not _owned_by_the_tests(rel):
+            found += _computations(p.read_text(), rel)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("text", [
+    '{% set n = 3 if bias else 2 %}',
+    '{% set linear = ep.layout == "linear" %}',
+    '{% set args = [a, b] + op.attr_names | list %}',
+    '{% set params %}int64_t n{% for i in xs %}, {{ i }}{% endfor %}{% endset %}',
+    '{{ op.attrs | rejectattr("name", "equalto", red) | join(", ") }}',
+    '{{ [a, b] | max }}',
+])
+def test_a_computing_template_is_refused(text):
+    assert _computations(text, "t.j2")
+
+
+@pytest.mark.parametrize("text", [
+    '{% set ep = op.epilogue %}{% set a, b = ep.a, ep.b %}',
+    '{% set k = op.row_forward_kernel("cuda") %}{{ k.params }}',
+    '{{ op.attr_names | join(", ") }}{{ ", kSum" if sums }}',
+])
+def test_an_alias_is_layout(text):
+    assert not _computations(text, "t.j2")

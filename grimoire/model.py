@@ -146,12 +146,19 @@ class RowLet:
 class RowStat:
     """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
     name: str
-    reduction: str  # sum | mean | max | min
+    reduction: str  # sum | mean | max | min | sum_exp (the online plans only)
+    # sum_exp: the sum of exp(result - shift), reduced while the max statistic `shift` is (same pass,
+    # same body); the GPU kernels' online plans (semantics/kinds/rowwise.pl's online/3).
+    shift: str | None = None
+    shift_slot: int | None = None  # a sum_exp's: its shift's index among the pass's statistics
+    folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
 
     @property
     def functor(self) -> str:
-        """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n)."""
-        return {"sum": "RowSum", "mean": "RowSum", "max": "RowMax", "min": "RowMin"}[self.reduction]
+        """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n; a sum_exp
+        and its shift reduce together, as OnlineMaxSum pairs)."""
+        return {"sum": "RowSum", "mean": "RowSum", "max": "RowMax", "min": "RowMin",
+                "sum_exp": "OnlineMaxSum"}[self.reduction]
 
 
 @dataclass(frozen=True)
@@ -552,6 +559,9 @@ class Op:
     loss: Optional[Loss] = None
     forward_plan: Optional[RowPlan] = None  # passes over a row, see semantics/kinds/rowwise.pl
     backward_plan: Optional[RowPlan] = None
+    # The same with max-shifted sums of exp reduced online, in their shift's pass: the CUDA kernels'.
+    online_forward_plan: Optional[RowPlan] = None
+    online_backward_plan: Optional[RowPlan] = None
     row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
     custom: Optional[Custom] = None  # custom
@@ -683,7 +693,7 @@ class Op:
     def forward_grad_scratch(self) -> int:
         """The fused kernel's shared scratch, in opmath values: a warp's partials (32) for each statistic of
         the widest pass of either half."""
-        return 32 * max(self.forward_plan.widest_pass, self.backward_plan.widest_pass)
+        return 32 * max(self.online_forward_plan.widest_pass, self.online_backward_plan.widest_pass)
 
     @property
     def _scalar_attr_params(self) -> tuple[Param, ...]:
@@ -747,17 +757,20 @@ class Op:
         grad_in_forward takes them from its forward half instead of passing over the row again."""
         if not self.grad_in_forward:
             return ()
+        # The CUDA kernels' plans: the fused kernel is CUDA only.
+        fwd_plan, bwd_plan = self.online_forward_plan, self.online_backward_plan
         fwd = {}
-        for p in self.forward_plan.passes:
+        for p in fwd_plan.passes:
             for i, st in enumerate(p.stats):
-                fwd[st.name] = (st.reduction, p.results[i], p.lets, p.params)
-        stat_names = set(fwd) | {st.name for p in self.backward_plan.passes for st in p.stats}
-        lets = {let.name for plan in (self.forward_plan, self.backward_plan)
+                fwd[st.name] = (st.reduction, st.shift, p.results[i], p.lets, p.params)
+        stat_names = set(fwd) | {st.name for p in bwd_plan.passes for st in p.stats}
+        lets = {let.name for plan in (fwd_plan, bwd_plan)
                 for let in plan.pre + tuple(x for p in plan.passes for x in p.lets_after)}
         shared: list[str] = []
-        for p in self.backward_plan.passes:
+        for p in bwd_plan.passes:
             reads_ok = all((sc in shared) or (sc not in stat_names and sc not in lets) for sc in p.scalars)
-            same = [fwd.get(st.name) == (st.reduction, p.results[i], p.lets, p.params) for i, st in enumerate(p.stats)]
+            same = [fwd.get(st.name) == (st.reduction, st.shift, p.results[i], p.lets, p.params)
+                    for i, st in enumerate(p.stats)]
             if reads_ok and all(same):
                 shared += [st.name for st in p.stats]
         return tuple(shared)
@@ -769,7 +782,7 @@ class Op:
         shared = self.shared_stats
         if not shared:
             return ()
-        return tuple(p for p in self.backward_plan.passes if all(st.name in shared for st in p.stats))
+        return tuple(p for p in self.online_backward_plan.passes if all(st.name in shared for st in p.stats))
 
     @property
     def forward_grad_schema(self) -> str:

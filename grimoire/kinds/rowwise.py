@@ -50,6 +50,19 @@ def _final(d: Mapping[str, Any] | None, what: str) -> RowFinal | None:
     return RowFinal(**_body(f), targets=tuple(RowTarget(**_take(t, {"kind", "name"}, what)) for t in f["targets"]))
 
 
+def _stats(ds: list[Mapping[str, Any]], what: str) -> tuple[RowStat, ...]:
+    """A pass's statistics; an online sum of exp knows its shift's slot, and that max is folded into it."""
+    ds = [_take(st, {"name", "reduction", "shift"}, what) for st in ds]
+    slot = {st["name"]: i for i, st in enumerate(ds)}
+    shifts = {st["shift"] for st in ds if st["shift"] is not None}
+    missing = shifts - slot.keys()
+    if missing:
+        raise ValueError(f"{what}: an online sum's shift {sorted(missing)} is not in its pass")
+    return tuple(RowStat(st["name"], st["reduction"], st["shift"],
+                         slot[st["shift"]] if st["shift"] is not None else None, st["name"] in shifts)
+                 for st in ds)
+
+
 def _plan(d: Mapping[str, Any] | None, what: str) -> RowPlan | None:
     """A planned sweep over a row, typed; None where the op has none (a backward of nothing)."""
     if d is None:
@@ -58,8 +71,7 @@ def _plan(d: Mapping[str, Any] | None, what: str) -> RowPlan | None:
     passes = []
     for q in p["passes"]:
         q = _take(q, _BODY | {"stats", "lets_after"}, f"pass of {what}")
-        passes.append(RowPass(**_body(q), stats=tuple(RowStat(**_take(st, {"name", "reduction"}, what))
-                                                      for st in q["stats"]),
+        passes.append(RowPass(**_body(q), stats=_stats(q["stats"], what),
                               lets_after=tuple(_let(x, what) for x in q["lets_after"])))
     cached = None
     if p["cached"] is not None:
@@ -89,11 +101,15 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
         "loss": _loss(loss, f"loss of {d['name']}") if loss else None,
         "forward_plan": _plan(derived["forward_plan"], f"forward plan of {d['name']}"),
         "backward_plan": _plan(derived["backward_plan"], f"backward plan of {d['name']}"),
+        "online_forward_plan": _plan(derived["online_forward_plan"], f"online forward plan of {d['name']}"),
+        "online_backward_plan": _plan(derived["online_backward_plan"], f"online backward plan of {d['name']}"),
         "row_gradients": _freeze(derived["gradients_text"]),
         "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
     }
 
 
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
-                                          "gradients_text", "reads_output"}),
-                               _build, derives_backward=True, without_backward={"backward_plan": None})}
+                                          "online_forward_plan", "online_backward_plan", "gradients_text",
+                                          "reads_output"}),
+                               _build, derives_backward=True,
+                               without_backward={"backward_plan": None, "online_backward_plan": None})}

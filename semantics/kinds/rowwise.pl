@@ -127,12 +127,19 @@ hoistable(X) :- compound(X), \+ ( X = -(A), \+ compound(A) ).
 %    Passes  [pass(Stats, LetsAfter)] in order,
 %    Final   [out(Target, Expr)] computed in one last element pass,
 %    RowOuts [out(Target, Expr)] computed per row at the end.
-plan(Elem, Outs, plan(Pre, Passes, Final, RowOuts)) :-
+plan(Elem, Outs, Plan) :- plan(Elem, Outs, false, Plan).
+
+%% plan(+Elem, +Outputs, +Online, -Plan): Online = true folds each sum(exp(B - M)) whose shift M is
+%  max(B) into M's pass as an online reduction (see online/3): the GPU kernels' plan, where a pass
+%  over a row that does not fit in registers costs a read of it. The CPU kernels keep the plain plan:
+%  a vector lane's running rescale would cost them a second exp an element.
+plan(Elem, Outs, Online, plan(Pre, Passes, Final, RowOuts)) :-
     findall(X, member(out(_, _, X), Outs), Xs),
     extract(Xs, [], Stats0, Ys),
     pairs_keys_values(Pairs, Outs, Ys),
     % hoist in stat bodies, then in element outputs; row outputs are row-level already
-    foldl(hoist_stat(Elem), Stats0, Stats, [], L1),
+    foldl(hoist_stat(Elem), Stats0, Stats1, [], L1),
+    ( Online == true -> maplist(online(Stats1), Stats1, Stats) ; Stats = Stats1 ),
     foldl(hoist_out(Elem), Pairs, Outs1, L1, Lets),
     levels(Stats, Lets, Levels),
     ( Levels == [] -> Max = -1 ; max_member(Max, Levels) ),
@@ -145,6 +152,14 @@ plan(Elem, Outs, plan(Pre, Passes, Final, RowOuts)) :-
             Passes),
     findall(out(T, X), member(out(T, element, X), Outs1), Final),
     findall(out(T, X), member(out(T, row, X), Outs1), RowOuts).
+
+%% online(+Stats, +Stat, -Stat1): sum(exp(B - M)) with M = max(B) becomes stat(S, sum_exp(M), B), the
+%  sum of exp(B - M) kept while M is found: a thread rescales its partial sum when its running max
+%  grows, and partials combine as (m, s) pairs. Its body B no longer reads M, so the level rules put
+%  it in M's pass: softmax and cross-entropy reduce their row in one pass instead of two.
+online(Stats, stat(S, sum, exp(B - M)), stat(S, sum_exp(M), B)) :-
+    atom(M), member(stat(M, max, B2), Stats), B2 == B, !.
+online(_, St, St).
 
 numlist0(Max, []) :- Max < 0, !.
 numlist0(Max, Ls) :- numlist(0, Max, Ls).
@@ -350,12 +365,17 @@ ecs:kind_derived(rowwise, E, loss-L) :-
     ).
 ecs:kind_derived(rowwise, E, reference-D) :-
     forward(E, F), expr_data(F, D).
-ecs:kind_derived(rowwise, E, forward_plan-P) :-
+ecs:kind_derived(rowwise, E, forward_plan-P) :- forward_plan(E, false, P).
+ecs:kind_derived(rowwise, E, online_forward_plan-P) :- forward_plan(E, true, P).
+ecs:kind_derived(rowwise, E, backward_plan-P) :- backward_plan(E, false, P).
+ecs:kind_derived(rowwise, E, online_backward_plan-P) :- backward_plan(E, true, P).
+
+forward_plan(E, Online, P) :-
     forward(E, F), names(E, Elem, Row), output(E, O),
     ( element_output(E) -> W = element ; W = row ),
-    plan(Elem, [out(O, W, F)], Plan),
+    plan(Elem, [out(O, W, F)], Online, Plan),
     plan_json(Plan, Elem, Row, P).
-ecs:kind_derived(rowwise, E, backward_plan-P) :-
+backward_plan(E, Online, P) :-
     op_differentiable(E, Ds), Ds \== [],
     names(E, Elem0, Row0), grad_name(E, Gr), output(E, O),
     column_inputs(E, Cs),
@@ -363,7 +383,7 @@ ecs:kind_derived(rowwise, E, backward_plan-P) :-
     maplist(gradient_out(E, Cs), Ds, Outs),
     (   element_output(E) -> Elem1 = [Gr|Elem0], Row = Row0 ; Elem1 = Elem0, Row = [Gr|Row0] ),
     ( reads_output(E) -> Elem = [O|Elem1] ; Elem = Elem1 ),
-    plan(Elem, Outs, Plan),
+    plan(Elem, Outs, Online, Plan),
     plan_json(Plan, Elem, Row, P).
 ecs:kind_derived(rowwise, E, gradients_text-Ts) :-
     op_differentiable(E, Ds),
@@ -439,7 +459,7 @@ passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
     append(Row, Avail0, Scalars),
     findall(B, member(stat(_, _, B), Ss), Bs),
     element_json(Bs, Elem, Scalars, Body),
-    findall(_{name: N, reduction: R}, member(stat(N, R, _), Ss), StatsJ),
+    maplist(stat_json, Ss, StatsJ),
     findall(N, member(stat(N, _, _), Ss), SNs),
     append(Avail0, SNs, Avail1),
     findall(N, member(let(N, _), Ls), LNs),
@@ -448,6 +468,9 @@ passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
     append(Avail1, LNs, Avail2),
     J = Body.put(_{stats: StatsJ, lets_after: LetsJ}),
     passes_json(Ps, Elem, Row, Avail2, Js).
+
+stat_json(stat(N, sum_exp(M), _), _{name: N, reduction: sum_exp, shift: M}) :- !.
+stat_json(stat(N, R, _), _{name: N, reduction: R, shift: null}).
 
 %% element_json(+Exprs, +Elem, +Scalars, -Dict): one generic lambda computing all Exprs.
 element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, results: Rs}) :-

@@ -22,6 +22,18 @@ test(row_scalars_hoisted, [Pre, Body] == [[], (x - tmp_s0) * tmp_r0]) :-
     plan([x, col], [out(y, element, (x - mean(x)) * rsqrt(mean(x * x) + eps))], plan(Pre, _, [out(y, Body)], _)).
 test(division_by_row_scalar_multiplies, Body == x * tmp_r0) :-
     plan([x, col], [out(y, element, x / sum(x))], plan(_, _, [out(y, Body)], _)).
+test(online_softmax_one_pass, Ss == [[stat(tmp_s0, max, x), stat(tmp_s1, sum_exp(tmp_s0), x)]]) :-
+    plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], true, plan(_, Passes, _, _)),
+    findall(S, member(pass(S, _), Passes), Ss).
+test(online_needs_the_same_body, N == 2) :-
+    plan([x, y, col], [out(z, row, log(sum(exp(y - max(x)))))], true, plan(_, Passes, _, _)), length(Passes, N).
+test(online_cross_entropy_one_pass, N == 1) :-
+    plan([x, col], [out(l, row, log(sum(exp(x - max(x)))) + max(x) - sum(where(col == t, x, 0)))], true,
+         plan(_, Passes, _, _)),
+    length(Passes, N).
+test(plain_plan_keeps_two_passes, N == 2) :-
+    plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], false, plan(_, Passes, _, _)),
+    length(Passes, N).
 
 :- end_tests(rowwise_plan).
 

@@ -998,6 +998,36 @@ class Op:
         return tuple(a.name for a in self.attrs)
 
     @property
+    def all_attrs_defaulted(self) -> bool:
+        """Whether the op has attrs and a call may leave out every one of them (each has a default)."""
+        return bool(self.attrs) and all(a.has_default for a in self.attrs)
+
+    @property
+    def float_attr_names(self) -> tuple[str, ...]:
+        """The op's attrs of type float (not the optional ones)."""
+        return tuple(a.name for a in self.attrs if a.type == "float")
+
+    @property
+    def conv_geometry_attrs(self) -> tuple[str, ...]:
+        """A conv op's attrs among its stride, padding, dilation and groups: those a call may set (a spec may
+        fix the others)."""
+        cv = self.epilogue.conv
+        return tuple(g for g in (cv.stride, cv.padding, cv.dilation, cv.groups) if g in self.attr_names)
+
+    @property
+    def custom_test_attrs(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python value) of the attrs a custom op's tests call it with (the optional ones keep their
+        default): floats off their defaults, so a kernel that ignores one fails; the others at their
+        defaults (1 and True where there is none)."""
+        def value(a: Attr) -> str:
+            if a.type == "float":
+                return repr((a.default or 1.0) * 0.5 + 0.25)
+            if a.type == "int":
+                return repr(a.default if a.has_default else 1)
+            return repr(a.default if a.has_default else True)
+        return tuple((a.name, value(a)) for a in self.attrs if not a.optional)
+
+    @property
     def test_range(self) -> dict[str, tuple[float, float]]:
         return {i: (lo, hi) for i, lo, hi in self.test_ranges}
 

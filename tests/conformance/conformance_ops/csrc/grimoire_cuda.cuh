@@ -5,8 +5,8 @@
 // What every generated CUDA kernel shares: the math of the expression grammar as __device__
 // functions over V = float, double, or HalfMath (float for half-type storage), so the bodies the
 // grammar renders for the CPU (grimoire.h) compile unchanged here; and the reductions of row
-// kernels. Every function the grammar can render (semantics/core/expr.pl, cpp_expr/2) needs an
-// overload here.
+// kernels. Every function the C++ emitter can write (grimoire/emit/cpp.py) needs an overload here:
+// tests/test_cuda_compile.py holds it.
 #pragma once
 
 #include "grimoire_checks.h"

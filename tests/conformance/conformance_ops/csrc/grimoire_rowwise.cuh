@@ -7,6 +7,8 @@
 // shapes of the streamed and the register path, 16-byte packs, and the per-block column partials.
 #pragma once
 
+#include "grimoire_online.h"
+
 #include <ATen/core/Tensor.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
@@ -57,40 +59,7 @@ struct RowMin {
   }
 };
 
-// An online max and sum of exp: the GPU plans reduce sum(exp(b - max(b))) in max(b)'s pass (see
-// semantics/kinds/rowwise.pl's online/3). A thread keeps (m, s) with s = sum of exp(b - m) so far,
-// rescaling s when m grows; pairs combine the same way. online_sum_exp then gives what the two-pass
-// sum gives at the edges: NaN when the max is not finite (a row of -inf, a +inf or a NaN in it;
-// every term exp(b - m) is NaN there or one is), 0 for an empty row.
-struct OnlineMaxSum {
-  template <typename T>
-  __device__ __forceinline__ static T identity() {
-    return T(0);
-  }
-};
-template <typename T>
-__device__ __forceinline__ void online_max_sum(T& m, T& s, T b) {
-  if (b > m) {
-    s = s * ::exp(m - b) + T(1);  // m = -inf: s is 0, and 0 * exp(-inf) is 0
-    m = b;
-  } else if (b != b) {
-    m = b;  // NaN propagates, as RowMax's
-    s = b;
-  } else if (b != -std::numeric_limits<T>::infinity()) {
-    s += ::exp(b - m);
-  }
-}
-template <typename T>
-__device__ __forceinline__ void online_combine(T& m, T& s, T m2, T s2) {
-  const T top = RowMax()(m, m2);
-  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
-  if (top == kNegInf) {
-    s += s2;  // both saw only -inf (s = 0) or nothing
-  } else {
-    s = (m == kNegInf ? T(0) : s * ::exp(m - top)) + (m2 == kNegInf ? T(0) : s2 * ::exp(m2 - top));
-  }
-  m = top;
-}
+// The online max and sum of exp across a row's threads (a thread's steps: grimoire_online.h).
 template <typename T>
 __device__ __forceinline__ void warp_reduce_online(T& m, T& s) {
 #pragma unroll
@@ -108,11 +77,6 @@ __device__ __forceinline__ void block_total_online(const T* ms, const T* ss, T& 
     online_combine(m, s, ms[w], ss[w]);
   }
 }
-template <typename T>
-__device__ __forceinline__ T online_sum_exp(T s, T m, int64_t n) {
-  return (n > 0 && !::isfinite(m)) ? std::numeric_limits<T>::quiet_NaN() : s;
-}
-
 // A warp's reduction of one value a thread; every lane gets it.
 template <typename T, typename Op>
 __device__ __forceinline__ T warp_reduce(T v, Op op) {

@@ -87,6 +87,46 @@ class Attr:
     def py_param(self) -> str:
         return f"{self.name}: {self.py_type}" + (f" = {self.py_default}" if self.has_default else "")
 
+    @property
+    def is_float(self) -> bool:
+        """Whether the attr is a (non-optional) float: the ones tests move off their default."""
+        return self.type == "float"
+
+    @property
+    def is_int(self) -> bool:
+        """Whether the attr is a (non-optional) int."""
+        return self.type == "int"
+
+    @property
+    def is_str(self) -> bool:
+        """Whether the attr is a choice among strings (`choices`)."""
+        return self.type == "str"
+
+    @property
+    def is_bool(self) -> bool:
+        """Whether the attr is a (non-optional) bool: C++ passes it as is, never through a double."""
+        return self.type == "bool"
+
+    @property
+    def off_default(self) -> str:
+        """The value, as Python, elementwise tests call the op with: off its default, so a kernel that
+        ignores the attr fails (a float halved and shifted, an int plus one, a bool flipped)."""
+        if self.is_float:
+            return str((self.default or 1.0) * 0.5 + 0.25)
+        if self.is_int:
+            return str((self.default or 1) + 1)
+        return "False" if self.default else "True"
+
+    @property
+    def elementwise_draws(self) -> str:
+        """The values, as a Python tuple, elementwise property tests draw the attr from: its default, the
+        value the other tests use (off_default) and a negative one."""
+        if self.is_float:
+            return f"({self.py_default if self.has_default else '1.0'}, {self.off_default}, -1.5)"
+        if self.is_int:
+            return f"({self.default if self.has_default else 1}, {(self.default or 1) + 1})"
+        return "(False, True)"
+
 
 @dataclass(frozen=True)
 class ExprBody:
@@ -447,6 +487,16 @@ class Activation:
     backward_reference: str
     grad_text: str = ""  # the gradient g * d act/dz as an expression (grimoire info)
 
+    @property
+    def is_none(self) -> bool:
+        """Whether this is the identity activation ("none"): the epilogue applies nothing."""
+        return self.name == "none"
+
+    @property
+    def reads_preact(self) -> bool:
+        """Whether the gradient reads the pre-activation z (else the output y): the op must keep z."""
+        return self.grad_from == "preact"
+
     def reference_of(self, expr: str) -> str:
         return self.reference.replace("{}", expr)
 
@@ -497,6 +547,11 @@ class Epilogue:
     def linear(self) -> bool:
         """Whether b is a Linear weight [out, in], read transposed."""
         return self.layout == "linear"
+
+    @property
+    def no_activation(self) -> bool:
+        """Whether the op applies no activation at all (its one fixed activation is none): a plain product."""
+        return bool(self.fixed) and self.fixed.is_none
 
 
 @dataclass(frozen=True)
@@ -1005,7 +1060,7 @@ class Op:
     @property
     def float_attr_names(self) -> tuple[str, ...]:
         """The op's attrs of type float (not the optional ones)."""
-        return tuple(a.name for a in self.attrs if a.type == "float")
+        return tuple(a.name for a in self.float_attrs)
 
     @property
     def conv_geometry_attrs(self) -> tuple[str, ...]:
@@ -1026,6 +1081,66 @@ class Op:
                 return repr(a.default if a.has_default else 1)
             return repr(a.default if a.has_default else True)
         return tuple((a.name, value(a)) for a in self.attrs if not a.optional)
+
+    def _row_off_default(self, a: Attr) -> str:
+        """A rowwise test's value for the attr, as Python: another choice of a str, -1 for the ignored
+        index (a class index no row has), a float doubled, an int plus one, a bool flipped."""
+        if a.is_str:
+            others = [c for c in a.choices if c != a.default] or [a.default]
+            return f'"{others[-1]}"'
+        if a.name == self.row_roles.ignore:
+            return "-1"
+        if a.is_float:
+            return str((a.default or 0.2) * 2)
+        if a.is_int:
+            return str((a.default or 1) + 1)
+        return "False" if a.default else "True"
+
+    def _row_draws(self, a: Attr) -> str:
+        """The values, as a Python tuple, rowwise property tests draw the attr from: its default and others
+        (every choice of a str; -1 and 0, classes torch then ignores, for the ignored index)."""
+        if a.is_str:
+            return repr(tuple(a.choices))
+        if a.name == self.row_roles.ignore:
+            return f"({a.default}, -1, 0)"
+        if a.is_float:
+            return f"({a.py_default if a.has_default else '0.2'}, {(a.default or 0.2) * 2})"
+        if a.is_int:
+            return f"({a.default if a.has_default else 1}, {(a.default or 1) + 1})"
+        return "(False, True)"
+
+    def _test_value(self, a: Attr) -> str:
+        return self._row_off_default(a) if self.row_roles else a.off_default
+
+    @property
+    def test_attrs(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python value) of the non-optional attrs an elementwise or rowwise op's tests call it with:
+        off their defaults, so the tests exercise the attrs rather than their defaults."""
+        return tuple((a.name, self._test_value(a)) for a in self.attrs if not a.optional)
+
+    @property
+    def required_test_attrs(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python value) of the attrs without a default, what a test's call must pass at least: None
+        for an optional one, else the value of test_attrs."""
+        return tuple((a.name, "None" if a.optional else self._test_value(a)) for a in self.attrs
+                     if not a.has_default)
+
+    @property
+    def attr_draws(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python tuple of values) each non-optional attr is drawn from in an elementwise or rowwise
+        op's property tests."""
+        return tuple((a.name, self._row_draws(a) if self.row_roles else a.elementwise_draws)
+                     for a in self.attrs if not a.optional)
+
+    @property
+    def float_attrs(self) -> tuple[Attr, ...]:
+        """The op's attrs of type float (not the optional ones)."""
+        return tuple(a for a in self.attrs if a.is_float)
+
+    @property
+    def str_attrs(self) -> tuple[Attr, ...]:
+        """The op's choice attrs (type str): each choice gets an explicit test example."""
+        return tuple(a for a in self.attrs if a.is_str)
 
     @property
     def test_range(self) -> dict[str, tuple[float, float]]:

@@ -117,24 +117,15 @@ def _computations(text: str, name: str) -> list[str]:
     return found
 
 
-def _owned_by_the_tests(rel: str) -> bool:
-    # The generated tests' templates (kinds/<kind>/tests/, extension/tests/, partials/tests_*): cleaned
-    # apart, and until then exempt.
-    return "tests" in Path(rel).parts or Path(rel).name.startswith("tests_")
-
-
 def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
-    builds text; no filter selects, rejects or folds items.
-
-    Follow-up: the templates of the generated tests are exempt until they are cleaned too."""
+    builds text; no filter selects, rejects or folds items. Every template is held to it, the generated
+    tests' too."""
     base = root / "templates"
     found = []
     for p in _templates(root):
-        rel = p.relative_to(base).as_posix()
-        if not _owned_by_the_tests(rel):
-            found += _computations(p.read_text(), rel)
+        found += _computations(p.read_text(), p.relative_to(base).as_posix())
     assert not found, "\n".join(found)
 
 

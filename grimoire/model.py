@@ -225,12 +225,32 @@ class RowBody:
     def results(self) -> tuple[str, ...]:
         return tuple(emit_cpp.expr(r) for r in self.result_terms)
 
+    @property
+    def n_results(self) -> int:
+        """The values the body yields: the size of the array its lambda returns."""
+        return len(self.result_terms)
+
 
 @dataclass(frozen=True)
 class RowPass(RowBody):
     """One sweep over the row reducing its results into statistics, then the row lets those allow."""
     stats: tuple[RowStat, ...]
     lets_after: tuple[RowLet, ...]
+
+    @property
+    def n_stats(self) -> int:
+        """The statistics the pass reduces: the size of its accumulator arrays."""
+        return len(self.stats)
+
+    @property
+    def single_stat(self) -> bool:
+        """Whether the pass reduces one statistic (a GPU block reduces it alone, not as a tuple)."""
+        return len(self.stats) == 1
+
+    @property
+    def reductions(self) -> tuple[str, ...]:
+        """The reductions of the pass's statistics, in order: for the kernels' comments."""
+        return tuple(s.reduction for s in self.stats)
 
 
 @dataclass(frozen=True)
@@ -284,6 +304,11 @@ class RowRoles:
     output_is_element: bool  # one output value per element (else one per row)
     scalar_attrs: tuple[str, ...]  # attrs the expressions read
     column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+    @property
+    def n_element(self) -> int:
+        """The inputs of the rows' shape: a row's bytes are this many rows of the scalar type."""
+        return len(self.element)
 
 
 @dataclass(frozen=True)
@@ -425,12 +450,27 @@ class Program:
     def uses(self, tensor: str) -> bool:
         return any(t.name == tensor for t in self.tensors)
 
+    @property
+    def n_tensors(self) -> int:
+        """The tensors the program reads or writes: the size of its role and mask tables."""
+        return len(self.tensors)
+
+    @property
+    def py_params(self) -> tuple[str, ...]:
+        """The keyword parameters of the program's Python reference step: its tensors, then its uniforms."""
+        return (*(t.name for t in self.tensors), *self.uniforms)
+
 
 @dataclass(frozen=True)
 class ClassParam:
     name: str
     attrs: tuple[str, ...]  # one attr, or the attrs a tuple argument groups
     py_default: str
+
+    @property
+    def groups_attrs(self) -> bool:
+        """Whether the constructor argument is a tuple grouping several attrs (Adam's betas), not one."""
+        return len(self.attrs) > 1
 
 
 @dataclass(frozen=True)
@@ -462,6 +502,26 @@ class OptimizerSpec:
         """The tensor roles of one parameter (param, grad, states): a CUDA chunk holds a pointer to each."""
         return len(self.tensors)
 
+    @property
+    def n_states(self) -> int:
+        """The optimizer's state tensors per parameter."""
+        return len(self.states)
+
+    @property
+    def n_programs(self) -> int:
+        """The variants the attrs pick among (one program each)."""
+        return len(self.programs)
+
+    @property
+    def n_variants(self) -> int:
+        """The combinations of the conditions: the size of the variant-to-program table."""
+        return len(self.variant_programs)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The optimizer classes over the op, as the package exports them."""
+        return tuple(c.name for c in self.classes)
+
     def states_used(self, program: Program) -> tuple[str, ...]:
         return tuple(s for s in self.states if program.uses(s))
 
@@ -469,6 +529,11 @@ class OptimizerSpec:
     def lists(self) -> tuple[str, ...]:
         """The op's tensor-list arguments, in order: params, grads, one per state, state_steps."""
         return tuple(f"{t}s" for t in self.tensors) + ("state_steps",)
+
+    @property
+    def n_lists(self) -> int:
+        """The op's tensor-list arguments: each parameter has one extent (one tensor) in each."""
+        return len(self.lists)
 
 
 @dataclass(frozen=True)
@@ -549,6 +614,11 @@ class Epilogue:
         return self.layout == "linear"
 
     @property
+    def activation_names(self) -> tuple[str, ...]:
+        """The names of the activations the epilogue can apply, in the spec's order."""
+        return tuple(a.name for a in self.activations)
+
+    @property
     def no_activation(self) -> bool:
         """Whether the op applies no activation at all (its one fixed activation is none): a plain product."""
         return bool(self.fixed) and self.fixed.is_none
@@ -568,6 +638,16 @@ class LinearLoss:
     def tensors(self) -> tuple[str, ...]:
         """The op's tensor arguments in its schema's order: x, the weight, the loss's others, the bias."""
         return (self.x, self.weight, *self.rest, *((self.bias,) if self.bias else ()))
+
+    @property
+    def n_tensors(self) -> int:
+        """The op's tensor arguments: its attrs follow them among the autograd function's inputs."""
+        return len(self.tensors)
+
+    @property
+    def bias_index(self) -> int:
+        """The bias's position among the tensors (the last), where there is one."""
+        return len(self.tensors) - 1
 
 
 def _tensors(cpp_type: str, names: Iterable[str], prefix: str = "") -> tuple[Param, ...]:
@@ -1131,6 +1211,77 @@ class Op:
         op's property tests."""
         return tuple((a.name, self._row_draws(a) if self.row_roles else a.elementwise_draws)
                      for a in self.attrs if not a.optional)
+
+    @property
+    def n_inputs(self) -> int:
+        """The op's tensor inputs."""
+        return len(self.inputs)
+
+    @property
+    def n_forward_tensors(self) -> int:
+        """The tensors an elementwise forward moves, its inputs and its output: its bytes per element."""
+        return len(self.inputs) + 1
+
+    @property
+    def single_gradient(self) -> bool:
+        """Whether an elementwise op has one gradient expression: its backward returns a tensor, not a tuple."""
+        return len(self.gradients) == 1
+
+    @property
+    def several_gradients(self) -> bool:
+        """Whether an elementwise op has more than one gradient expression: its backward returns a tuple."""
+        return len(self.gradients) > 1
+
+    @property
+    def single_differentiable(self) -> bool:
+        """Whether one input is differentiable: the backward returns one tensor, not a tuple."""
+        return len(self.differentiable) == 1
+
+    @property
+    def single_attr(self) -> bool:
+        """Whether the op has exactly one attr: a Python tuple of them needs a trailing comma."""
+        return len(self.attrs) == 1
+
+    @property
+    def single_grad_input(self) -> bool:
+        """Whether <op>_backward returns one gradient (a tensor), not a tuple of them."""
+        return len(self.grad_inputs) == 1
+
+    @property
+    def stored_grad_slot(self) -> int:
+        """Where a C++ autograd function saves the gradient its forward stored: after saved_tensors."""
+        return len(self.saved_tensors)
+
+    @property
+    def n_saved_outputs(self) -> int:
+        """The outputs the backward reads, saved beside the inputs."""
+        return len(self.saved_outputs)
+
+    @property
+    def n_column_targets(self) -> int:
+        """The column gradients a rowwise op's backward sums over rows (see column_targets)."""
+        return len(self.column_targets)
+
+    @property
+    def n_backward_row_elements(self) -> int:
+        """The per-element values a rowwise backward reads in a row (see backward_row_elements)."""
+        return len(self.backward_row_elements)
+
+    @property
+    def loss_arg_index(self) -> Optional[int]:
+        """A rowwise loss's reduction attr's position among the op's arguments (inputs, then attrs); None
+        without a loss."""
+        return len(self.inputs) + self.attr_names.index(self.loss.attr) if self.loss else None
+
+    @property
+    def bench_peer_names(self) -> tuple[str, ...]:
+        """The names of the library peers the benchmark races (bench_peers)."""
+        return tuple(p["name"] for p in self.bench_peers)
+
+    @property
+    def py_params(self) -> tuple[str, ...]:
+        """The attrs as Python parameters with their types and defaults (Attr.py_param)."""
+        return tuple(a.py_param for a in self.attrs)
 
     @property
     def float_attrs(self) -> tuple[Attr, ...]:

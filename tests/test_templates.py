@@ -89,9 +89,10 @@ def test_a_projects_partial_overlays_grimoires(tmp_project: Path, root):
     assert not [p for p in rendering.paths() if "partials" in p]
 
 
-# What a template may not compute (the model computes it once, as a property): filters that choose or
-# fold items, and a `{% set %}` that is more than an alias of what the model gives.
-_COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique"}
+# What a template may not compute (the model computes it once, as a property): filters that choose, fold,
+# count or project items, and a `{% set %}` that is more than an alias of what the model gives.
+_COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique",
+                      "length", "count", "map"}
 _ALIAS = (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Call, nodes.Tuple)
 
 
@@ -120,7 +121,7 @@ def _computations(text: str, name: str) -> list[str]:
 def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
-    builds text; no filter selects, rejects or folds items. Every template is held to it, the generated
+    builds text; no filter selects, rejects, folds, counts (length) or projects (map) items. Every template is held to it, the generated
     tests' too."""
     base = root / "templates"
     found = []
@@ -136,6 +137,9 @@ def test_templates_compute_no_derived_facts(root):
     '{% set params %}int64_t n{% for i in xs %}, {{ i }}{% endfor %}{% endset %}',
     '{{ op.attrs | rejectattr("name", "equalto", red) | join(", ") }}',
     '{{ [a, b] | max }}',
+    '{% if op.gradients | length == 1 %}one{% endif %}',
+    '{{ 3 + o.states | length }}',
+    '{{ op.attrs | map(attribute="name") | join(", ") }}',
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -145,6 +149,7 @@ def test_a_computing_template_is_refused(text):
     '{% set ep = op.epilogue %}{% set a, b = ep.a, ep.b %}',
     '{% set k = op.row_forward_kernel("cuda") %}{{ k.params }}',
     '{{ op.attr_names | join(", ") }}{{ ", kSum" if sums }}',
+    '{% if op.single_gradient %}one{% endif %}{{ o.n_lists }}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

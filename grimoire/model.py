@@ -194,6 +194,16 @@ class RowStat:
     folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
 
     @property
+    def is_mean(self) -> bool:
+        """Whether the statistic is a mean: its terms are scaled by 1/n (NaN for an empty row)."""
+        return self.reduction == "mean"
+
+    @property
+    def is_sum_exp(self) -> bool:
+        """Whether the statistic is a max-shifted sum of exp, reduced online with its shift."""
+        return self.reduction == "sum_exp"
+
+    @property
     def functor(self) -> str:
         """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n; a sum_exp
         and its shift reduce together, as OnlineMaxSum pairs)."""
@@ -206,6 +216,11 @@ class RowTarget:
     """What a final body writes: an output of the row's elements, a column gradient, a row value."""
     kind: str  # element | column | row
     name: str
+
+    @property
+    def is_column(self) -> bool:
+        """Whether the target is a column gradient: summed over the rows, not written per row."""
+        return self.kind == "column"
 
 
 @dataclass(frozen=True)
@@ -551,6 +566,21 @@ class Activation:
     # op's own output {y}: the side of the kink the op's forward chose. "" when smooth: the reference itself.
     backward_reference: str
     grad_text: str = ""  # the gradient g * d act/dz as an expression (grimoire info)
+
+    @property
+    def cublaslt_bias_only(self) -> bool:
+        """Whether cuBLASLt's epilogue for it adds only the bias (DEFAULT): the identity activation."""
+        return self.cublaslt == "DEFAULT"
+
+    @property
+    def cublaslt_relu(self) -> bool:
+        """Whether cuBLASLt's RELU epilogue computes it (which keeps no pre-activation)."""
+        return self.cublaslt == "RELU"
+
+    @property
+    def cublaslt_gelu(self) -> bool:
+        """Whether cuBLASLt's GELU epilogue computes it (GELU_AUX keeps the pre-activation)."""
+        return self.cublaslt == "GELU"
 
     @property
     def is_none(self) -> bool:
@@ -1213,6 +1243,16 @@ class Op:
                      for a in self.attrs if not a.optional)
 
     @property
+    def on_cuda(self) -> bool:
+        """Whether the op has CUDA kernels (cuda among its devices)."""
+        return "cuda" in self.devices
+
+    @property
+    def takes_keepdim(self) -> bool:
+        """Whether a rowwise op takes a keepdim attr: its output may keep the reduced dim as 1."""
+        return "keepdim" in self.attr_names
+
+    @property
     def n_inputs(self) -> int:
         """The op's tensor inputs."""
         return len(self.inputs)
@@ -1246,6 +1286,36 @@ class Op:
     def single_grad_input(self) -> bool:
         """Whether <op>_backward returns one gradient (a tensor), not a tuple of them."""
         return len(self.grad_inputs) == 1
+
+    def _grad_result(self, with_grad: Iterable[str]) -> tuple[str, ...]:
+        with_grad = set(with_grad)
+        return (*(f"d_{i}" if i in with_grad else "at::Tensor()" for i in self.inputs),
+                *("at::Tensor()" for _ in self.attrs), *(("at::Tensor()",) if self.grad_in_forward else ()))
+
+    @property
+    def backward_result(self) -> tuple[str, ...]:
+        """A C++ autograd backward's result, one entry per forward argument: d_<input> for grad_inputs,
+        an undefined tensor for the rest (the other inputs, the attrs, wants_grad where the forward stores
+        its gradient)."""
+        return self._grad_result(self.grad_inputs)
+
+    @property
+    def stored_grad_result(self) -> tuple[str, ...]:
+        """backward_result when the backward hands out the gradient the forward stored: the first element
+        input's alone."""
+        return self._grad_result(self.row_roles.element[:1])
+
+    @property
+    def grad_input_indices(self) -> tuple[int, ...]:
+        """The positions among the inputs of grad_inputs: which forward arguments the composite's
+        gradients (composite_grads) are taken for."""
+        return tuple(k for k, i in enumerate(self.inputs) if i in self.grad_inputs)
+
+    @property
+    def caches_forward(self) -> bool:
+        """Whether the CPU forward leaves its last statistic pass's values in the output, read back by the
+        final pass: its plan caches them and the op is no loss (a loss's output is not per element)."""
+        return bool(self.forward_plan.cached) and not self.loss
 
     @property
     def stored_grad_slot(self) -> int:

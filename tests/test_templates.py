@@ -94,6 +94,26 @@ def test_a_projects_partial_overlays_grimoires(tmp_project: Path, root):
 _COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique",
                       "length", "count", "map"}
 _ALIAS = (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Call, nodes.Tuple)
+_COMPARISONS = {"eq", "ne", "lt", "gt", "lteq", "gteq", "in", "notin"}
+
+
+def _is_loop_layout(value: nodes.Node) -> bool:
+    """loop.index0, loop.last and the like: where the text is in a loop, layout's own business."""
+    return isinstance(value, nodes.Getattr) and isinstance(value.node, nodes.Name) and value.node.name == "loop"
+
+
+def _is_model_value(value: nodes.Node) -> bool:
+    """Something read off the model (an attribute, item, method value or filtered value), as against a
+    literal, a bare name (a macro's parameter or a loop's item, which layout dispatches on) or loop.*."""
+    return isinstance(value, (nodes.Getattr, nodes.Getitem, nodes.Call, nodes.Filter)) and not _is_loop_layout(value)
+
+
+def _literal_test(n: nodes.Compare) -> bool:
+    """A comparison of a model value with a literal (a.type == "float", "cuda" in op.devices): a derived
+    fact the model should name as a boolean property."""
+    operands = [n.expr, *(o.expr for o in n.ops)]
+    return (any(o.op in _COMPARISONS for o in n.ops) and any(isinstance(v, nodes.Const) for v in operands)
+            and any(_is_model_value(v) for v in operands))
 
 
 def _is_alias(value: nodes.Node) -> bool:
@@ -115,13 +135,16 @@ def _computations(text: str, name: str) -> list[str]:
               for n in tree.find_all(nodes.Assign) if not _is_alias(n.node)]
     found += [f"{name}:{n.lineno}: the filter {n.name!r} computes" for n in tree.find_all(nodes.Filter)
               if n.name in _COMPUTING_FILTERS]
+    found += [f"{name}:{n.lineno}: a model value compared with a literal (make it a boolean property)"
+              for n in tree.find_all(nodes.Compare) if _literal_test(n)]
     return found
 
 
 def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
-    builds text; no filter selects, rejects, folds, counts (length) or projects (map) items. Every template is held to it, the generated
+    builds text; no filter selects, rejects, folds, counts (length) or projects (map) items; no model value is
+    compared with a literal (the model names the fact: a.is_float, not a.type == "float"). Every template is held to it, the generated
     tests' too."""
     base = root / "templates"
     found = []
@@ -140,6 +163,11 @@ def test_templates_compute_no_derived_facts(root):
     '{% if op.gradients | length == 1 %}one{% endif %}',
     '{{ 3 + o.states | length }}',
     '{{ op.attrs | map(attribute="name") | join(", ") }}',
+    '{% if a.grad_from == "preact" %}z{% endif %}',
+    '{% for t in body.targets if t.kind != "column" %}{% endfor %}',
+    '{{ "true" if ep.fixed.name == "none" else "false" }}',
+    '{% if "cuda" in op.devices %}cu{% endif %}',
+    '{% if op.attr("p").default > 0 %}{% endif %}',
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -150,6 +178,8 @@ def test_a_computing_template_is_refused(text):
     '{% set k = op.row_forward_kernel("cuda") %}{{ k.params }}',
     '{{ op.attr_names | join(", ") }}{{ ", kSum" if sums }}',
     '{% if op.single_gradient %}one{% endif %}{{ o.n_lists }}',
+    '{% for t in body.targets if not t.is_column %}{{ ", " if not loop.last }}{% endfor %}',
+    '{% if device == "cuda" %}{% endif %}{% for x in xs %}{{ "(" if loop.index0 == 0 }}{% endfor %}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

@@ -194,6 +194,11 @@ class RowStat:
     folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
 
     @property
+    def shift_scratch(self) -> int:
+        """Where a sum_exp's shift's warp partials start in a GPU block's scratch: 32 slots a statistic."""
+        return self.shift_slot * 32
+
+    @property
     def is_mean(self) -> bool:
         """Whether the statistic is a mean: its terms are scaled by 1/n (NaN for an empty row)."""
         return self.reduction == "mean"
@@ -303,6 +308,12 @@ class RowPlan:
     row_outputs: tuple[RowOutput, ...]
 
     @property
+    def scratch_size(self) -> int:
+        """The shared scratch a GPU block's reductions over the plan take: 32 warp slots for each statistic
+        of its widest pass."""
+        return 32 * self.widest_pass
+
+    @property
     def widest_pass(self) -> int:
         """The most statistics one pass reduces (at least 1): a kernel's shared scratch holds a warp's
         worth of partials for each."""
@@ -319,6 +330,11 @@ class RowRoles:
     output_is_element: bool  # one output value per element (else one per row)
     scalar_attrs: tuple[str, ...]  # attrs the expressions read
     column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+    @property
+    def scalar_inputs(self) -> tuple[str, ...]:
+        """The inputs of the scalar type, element then column: the row kernels' data pointers, in order."""
+        return (*self.element, *self.column)
 
     @property
     def n_element(self) -> int:
@@ -1241,6 +1257,26 @@ class Op:
         op's property tests."""
         return tuple((a.name, self._row_draws(a) if self.row_roles else a.elementwise_draws)
                      for a in self.attrs if not a.optional)
+
+    @property
+    def call_args(self) -> tuple[str, ...]:
+        """The op's arguments by name, inputs then attrs: how a wrapper passes its own on."""
+        return (*self.inputs, *self.attr_names)
+
+    @property
+    def inputs_and_outputs(self) -> tuple[str, ...]:
+        """The op's tensors, inputs then outputs (a custom op's backward is given both)."""
+        return (*self.inputs, *self.outputs)
+
+    @property
+    def backward_kernel_params(self) -> tuple[str, ...]:
+        """An elementwise gradient kernel's parameters: the incoming gradient, then the inputs."""
+        return (self.grad_name, *self.inputs)
+
+    @property
+    def optimizer_call_args(self) -> tuple[str, ...]:
+        """An optimizer op's arguments by name: its tensor lists, then its attrs."""
+        return (*self.optimizer.lists, *self.attr_names)
 
     @property
     def on_cuda(self) -> bool:

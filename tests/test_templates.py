@@ -108,6 +108,20 @@ def _is_model_value(value: nodes.Node) -> bool:
     return isinstance(value, (nodes.Getattr, nodes.Getitem, nodes.Call, nodes.Filter)) and not _is_loop_layout(value)
 
 
+def _is_layout_arithmetic(value: nodes.Node) -> bool:
+    """Arithmetic over literals and loop.* alone ({{ loop.index0 * 32 }}, {{ 2 ** loop.index0 }}): where
+    the text sits in a loop, not a fact of the model."""
+    if isinstance(value, nodes.BinExpr):
+        return _is_layout_arithmetic(value.left) and _is_layout_arithmetic(value.right)
+    return isinstance(value, nodes.Const) or _is_loop_layout(value)
+
+
+def _tested(tree: nodes.Template) -> set[int]:
+    """The nodes inside a test ({% if %}, an inline if, a loop's if): where and/or choose layout."""
+    tests = [n.test for n in tree.find_all((nodes.If, nodes.CondExpr, nodes.For)) if n.test is not None]
+    return {id(x) for t in tests for x in (t, *t.find_all(nodes.Node))}
+
+
 def _literal_test(n: nodes.Compare) -> bool:
     """A comparison of a model value with a literal (a.type == "float", "cuda" in op.devices): a derived
     fact the model should name as a boolean property."""
@@ -137,6 +151,12 @@ def _computations(text: str, name: str) -> list[str]:
               if n.name in _COMPUTING_FILTERS]
     found += [f"{name}:{n.lineno}: a model value compared with a literal (make it a boolean property)"
               for n in tree.find_all(nodes.Compare) if _literal_test(n)]
+    arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
+    found += [f"{name}:{n.lineno}: arithmetic on model values (a count, an offset, a joined list) computes"
+              for n in tree.find_all(arithmetic) if not _is_layout_arithmetic(n)]
+    tested = _tested(tree)
+    found += [f"{name}:{n.lineno}: and/or as a value (printed, passed or set) computes a fact"
+              for n in tree.find_all((nodes.And, nodes.Or)) if id(n) not in tested]
     return found
 
 
@@ -144,7 +164,8 @@ def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
     builds text; no filter selects, rejects, folds, counts (length) or projects (map) items; no model value is
-    compared with a literal (the model names the fact: a.is_float, not a.type == "float"). Every template is held to it, the generated
+    compared with a literal (the model names the fact: a.is_float, not a.type == "float"); no arithmetic but
+    on loop.* and literals; no and/or but in a test. Every template is held to it, the generated
     tests' too."""
     base = root / "templates"
     found = []
@@ -168,6 +189,11 @@ def test_templates_compute_no_derived_facts(root):
     '{{ "true" if ep.fixed.name == "none" else "false" }}',
     '{% if "cuda" in op.devices %}cu{% endif %}',
     '{% if op.attr("p").default > 0 %}{% endif %}',
+    '{{ (a.default or 1.0) * 0.5 + 0.25 }}',
+    '{{ (op.inputs + op.attr_names) | join(", ") }}',
+    '__shared__ float scratch[{{ 32 * fwd.widest_pass }}];',
+    '{{ passes(fwd, R.element, fwd.cached and not op.loss) }}',
+    '{{ a.cublaslt or "none" }}',
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -180,6 +206,8 @@ def test_a_computing_template_is_refused(text):
     '{% if op.single_gradient %}one{% endif %}{{ o.n_lists }}',
     '{% for t in body.targets if not t.is_column %}{{ ", " if not loop.last }}{% endfor %}',
     '{% if device == "cuda" %}{% endif %}{% for x in xs %}{{ "(" if loop.index0 == 0 }}{% endfor %}',
+    '{% for s in p.stats %}{{ loop.index0 * 32 }}{{ 2 ** loop.index0 }}{{ ", " if not loop.last or op.attrs }}{% endfor %}',
+    '{% if fwd.cached and not op.loss %}{% endif %}{{ row_scalars(R.index, not R.output_is_element) }}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

@@ -1374,7 +1374,7 @@ class Op:
         return len(self.backward_row_elements)
 
     @property
-    def loss_arg_index(self) -> Optional[int]:
+    def loss_arg_index(self) -> int | None:
         """A rowwise loss's reduction attr's position among the op's arguments (inputs, then attrs); None
         without a loss."""
         return len(self.inputs) + self.attr_names.index(self.loss.attr) if self.loss else None

@@ -87,6 +87,46 @@ class Attr:
     def py_param(self) -> str:
         return f"{self.name}: {self.py_type}" + (f" = {self.py_default}" if self.has_default else "")
 
+    @property
+    def is_float(self) -> bool:
+        """Whether the attr is a (non-optional) float: the ones tests move off their default."""
+        return self.type == "float"
+
+    @property
+    def is_int(self) -> bool:
+        """Whether the attr is a (non-optional) int."""
+        return self.type == "int"
+
+    @property
+    def is_str(self) -> bool:
+        """Whether the attr is a choice among strings (`choices`)."""
+        return self.type == "str"
+
+    @property
+    def is_bool(self) -> bool:
+        """Whether the attr is a (non-optional) bool: C++ passes it as is, never through a double."""
+        return self.type == "bool"
+
+    @property
+    def off_default(self) -> str:
+        """The value, as Python, elementwise tests call the op with: off its default, so a kernel that
+        ignores the attr fails (a float halved and shifted, an int plus one, a bool flipped)."""
+        if self.is_float:
+            return str((self.default or 1.0) * 0.5 + 0.25)
+        if self.is_int:
+            return str((self.default or 1) + 1)
+        return "False" if self.default else "True"
+
+    @property
+    def elementwise_draws(self) -> str:
+        """The values, as a Python tuple, elementwise property tests draw the attr from: its default, the
+        value the other tests use (off_default) and a negative one."""
+        if self.is_float:
+            return f"({self.py_default if self.has_default else '1.0'}, {self.off_default}, -1.5)"
+        if self.is_int:
+            return f"({self.default if self.has_default else 1}, {(self.default or 1) + 1})"
+        return "(False, True)"
+
 
 @dataclass(frozen=True)
 class ExprBody:
@@ -154,6 +194,21 @@ class RowStat:
     folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
 
     @property
+    def shift_scratch(self) -> int:
+        """Where a sum_exp's shift's warp partials start in a GPU block's scratch: 32 slots a statistic."""
+        return self.shift_slot * 32
+
+    @property
+    def is_mean(self) -> bool:
+        """Whether the statistic is a mean: its terms are scaled by 1/n (NaN for an empty row)."""
+        return self.reduction == "mean"
+
+    @property
+    def is_sum_exp(self) -> bool:
+        """Whether the statistic is a max-shifted sum of exp, reduced online with its shift."""
+        return self.reduction == "sum_exp"
+
+    @property
     def functor(self) -> str:
         """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n; a sum_exp
         and its shift reduce together, as OnlineMaxSum pairs)."""
@@ -166,6 +221,11 @@ class RowTarget:
     """What a final body writes: an output of the row's elements, a column gradient, a row value."""
     kind: str  # element | column | row
     name: str
+
+    @property
+    def is_column(self) -> bool:
+        """Whether the target is a column gradient: summed over the rows, not written per row."""
+        return self.kind == "column"
 
 
 @dataclass(frozen=True)
@@ -185,12 +245,32 @@ class RowBody:
     def results(self) -> tuple[str, ...]:
         return tuple(emit_cpp.expr(r) for r in self.result_terms)
 
+    @property
+    def n_results(self) -> int:
+        """The values the body yields: the size of the array its lambda returns."""
+        return len(self.result_terms)
+
 
 @dataclass(frozen=True)
 class RowPass(RowBody):
     """One sweep over the row reducing its results into statistics, then the row lets those allow."""
     stats: tuple[RowStat, ...]
     lets_after: tuple[RowLet, ...]
+
+    @property
+    def n_stats(self) -> int:
+        """The statistics the pass reduces: the size of its accumulator arrays."""
+        return len(self.stats)
+
+    @property
+    def single_stat(self) -> bool:
+        """Whether the pass reduces one statistic (a GPU block reduces it alone, not as a tuple)."""
+        return len(self.stats) == 1
+
+    @property
+    def reductions(self) -> tuple[str, ...]:
+        """The reductions of the pass's statistics, in order: for the kernels' comments."""
+        return tuple(s.reduction for s in self.stats)
 
 
 @dataclass(frozen=True)
@@ -228,6 +308,12 @@ class RowPlan:
     row_outputs: tuple[RowOutput, ...]
 
     @property
+    def scratch_size(self) -> int:
+        """The shared scratch a GPU block's reductions over the plan take: 32 warp slots for each statistic
+        of its widest pass."""
+        return 32 * self.widest_pass
+
+    @property
     def widest_pass(self) -> int:
         """The most statistics one pass reduces (at least 1): a kernel's shared scratch holds a warp's
         worth of partials for each."""
@@ -244,6 +330,16 @@ class RowRoles:
     output_is_element: bool  # one output value per element (else one per row)
     scalar_attrs: tuple[str, ...]  # attrs the expressions read
     column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+    @property
+    def scalar_inputs(self) -> tuple[str, ...]:
+        """The inputs of the scalar type, element then column: the row kernels' data pointers, in order."""
+        return (*self.element, *self.column)
+
+    @property
+    def n_element(self) -> int:
+        """The inputs of the rows' shape: a row's bytes are this many rows of the scalar type."""
+        return len(self.element)
 
 
 @dataclass(frozen=True)
@@ -385,12 +481,27 @@ class Program:
     def uses(self, tensor: str) -> bool:
         return any(t.name == tensor for t in self.tensors)
 
+    @property
+    def n_tensors(self) -> int:
+        """The tensors the program reads or writes: the size of its role and mask tables."""
+        return len(self.tensors)
+
+    @property
+    def py_params(self) -> tuple[str, ...]:
+        """The keyword parameters of the program's Python reference step: its tensors, then its uniforms."""
+        return (*(t.name for t in self.tensors), *self.uniforms)
+
 
 @dataclass(frozen=True)
 class ClassParam:
     name: str
     attrs: tuple[str, ...]  # one attr, or the attrs a tuple argument groups
     py_default: str
+
+    @property
+    def groups_attrs(self) -> bool:
+        """Whether the constructor argument is a tuple grouping several attrs (Adam's betas), not one."""
+        return len(self.attrs) > 1
 
 
 @dataclass(frozen=True)
@@ -422,6 +533,26 @@ class OptimizerSpec:
         """The tensor roles of one parameter (param, grad, states): a CUDA chunk holds a pointer to each."""
         return len(self.tensors)
 
+    @property
+    def n_states(self) -> int:
+        """The optimizer's state tensors per parameter."""
+        return len(self.states)
+
+    @property
+    def n_programs(self) -> int:
+        """The variants the attrs pick among (one program each)."""
+        return len(self.programs)
+
+    @property
+    def n_variants(self) -> int:
+        """The combinations of the conditions: the size of the variant-to-program table."""
+        return len(self.variant_programs)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The optimizer classes over the op, as the package exports them."""
+        return tuple(c.name for c in self.classes)
+
     def states_used(self, program: Program) -> tuple[str, ...]:
         return tuple(s for s in self.states if program.uses(s))
 
@@ -429,6 +560,11 @@ class OptimizerSpec:
     def lists(self) -> tuple[str, ...]:
         """The op's tensor-list arguments, in order: params, grads, one per state, state_steps."""
         return tuple(f"{t}s" for t in self.tensors) + ("state_steps",)
+
+    @property
+    def n_lists(self) -> int:
+        """The op's tensor-list arguments: each parameter has one extent (one tensor) in each."""
+        return len(self.lists)
 
 
 @dataclass(frozen=True)
@@ -446,6 +582,31 @@ class Activation:
     # op's own output {y}: the side of the kink the op's forward chose. "" when smooth: the reference itself.
     backward_reference: str
     grad_text: str = ""  # the gradient g * d act/dz as an expression (grimoire info)
+
+    @property
+    def cublaslt_bias_only(self) -> bool:
+        """Whether cuBLASLt's epilogue for it adds only the bias (DEFAULT): the identity activation."""
+        return self.cublaslt == "DEFAULT"
+
+    @property
+    def cublaslt_relu(self) -> bool:
+        """Whether cuBLASLt's RELU epilogue computes it (which keeps no pre-activation)."""
+        return self.cublaslt == "RELU"
+
+    @property
+    def cublaslt_gelu(self) -> bool:
+        """Whether cuBLASLt's GELU epilogue computes it (GELU_AUX keeps the pre-activation)."""
+        return self.cublaslt == "GELU"
+
+    @property
+    def is_none(self) -> bool:
+        """Whether this is the identity activation ("none"): the epilogue applies nothing."""
+        return self.name == "none"
+
+    @property
+    def reads_preact(self) -> bool:
+        """Whether the gradient reads the pre-activation z (else the output y): the op must keep z."""
+        return self.grad_from == "preact"
 
     def reference_of(self, expr: str) -> str:
         return self.reference.replace("{}", expr)
@@ -498,6 +659,16 @@ class Epilogue:
         """Whether b is a Linear weight [out, in], read transposed."""
         return self.layout == "linear"
 
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        """The names of the activations the epilogue can apply, in the spec's order."""
+        return tuple(a.name for a in self.activations)
+
+    @property
+    def no_activation(self) -> bool:
+        """Whether the op applies no activation at all (its one fixed activation is none): a plain product."""
+        return bool(self.fixed) and self.fixed.is_none
+
 
 @dataclass(frozen=True)
 class LinearLoss:
@@ -513,6 +684,16 @@ class LinearLoss:
     def tensors(self) -> tuple[str, ...]:
         """The op's tensor arguments in its schema's order: x, the weight, the loss's others, the bias."""
         return (self.x, self.weight, *self.rest, *((self.bias,) if self.bias else ()))
+
+    @property
+    def n_tensors(self) -> int:
+        """The op's tensor arguments: its attrs follow them among the autograd function's inputs."""
+        return len(self.tensors)
+
+    @property
+    def bias_index(self) -> int:
+        """The bias's position among the tensors (the last), where there is one."""
+        return len(self.tensors) - 1
 
 
 def _tensors(cpp_type: str, names: Iterable[str], prefix: str = "") -> tuple[Param, ...]:
@@ -1005,7 +1186,7 @@ class Op:
     @property
     def float_attr_names(self) -> tuple[str, ...]:
         """The op's attrs of type float (not the optional ones)."""
-        return tuple(a.name for a in self.attrs if a.type == "float")
+        return tuple(a.name for a in self.float_attrs)
 
     @property
     def conv_geometry_attrs(self) -> tuple[str, ...]:
@@ -1026,6 +1207,197 @@ class Op:
                 return repr(a.default if a.has_default else 1)
             return repr(a.default if a.has_default else True)
         return tuple((a.name, value(a)) for a in self.attrs if not a.optional)
+
+    def _row_off_default(self, a: Attr) -> str:
+        """A rowwise test's value for the attr, as Python: another choice of a str, -1 for the ignored
+        index (a class index no row has), a float doubled, an int plus one, a bool flipped."""
+        if a.is_str:
+            others = [c for c in a.choices if c != a.default] or [a.default]
+            return f'"{others[-1]}"'
+        if a.name == self.row_roles.ignore:
+            return "-1"
+        if a.is_float:
+            return str((a.default or 0.2) * 2)
+        if a.is_int:
+            return str((a.default or 1) + 1)
+        return "False" if a.default else "True"
+
+    def _row_draws(self, a: Attr) -> str:
+        """The values, as a Python tuple, rowwise property tests draw the attr from: its default and others
+        (every choice of a str; -1 and 0, classes torch then ignores, for the ignored index)."""
+        if a.is_str:
+            return repr(tuple(a.choices))
+        if a.name == self.row_roles.ignore:
+            return f"({a.default}, -1, 0)"
+        if a.is_float:
+            return f"({a.py_default if a.has_default else '0.2'}, {(a.default or 0.2) * 2})"
+        if a.is_int:
+            return f"({a.default if a.has_default else 1}, {(a.default or 1) + 1})"
+        return "(False, True)"
+
+    def _test_value(self, a: Attr) -> str:
+        return self._row_off_default(a) if self.row_roles else a.off_default
+
+    @property
+    def test_attrs(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python value) of the non-optional attrs an elementwise or rowwise op's tests call it with:
+        off their defaults, so the tests exercise the attrs rather than their defaults."""
+        return tuple((a.name, self._test_value(a)) for a in self.attrs if not a.optional)
+
+    @property
+    def required_test_attrs(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python value) of the attrs without a default, what a test's call must pass at least: None
+        for an optional one, else the value of test_attrs."""
+        return tuple((a.name, "None" if a.optional else self._test_value(a)) for a in self.attrs
+                     if not a.has_default)
+
+    @property
+    def attr_draws(self) -> tuple[tuple[str, str], ...]:
+        """(name, Python tuple of values) each non-optional attr is drawn from in an elementwise or rowwise
+        op's property tests."""
+        return tuple((a.name, self._row_draws(a) if self.row_roles else a.elementwise_draws)
+                     for a in self.attrs if not a.optional)
+
+    @property
+    def call_args(self) -> tuple[str, ...]:
+        """The op's arguments by name, inputs then attrs: how a wrapper passes its own on."""
+        return (*self.inputs, *self.attr_names)
+
+    @property
+    def inputs_and_outputs(self) -> tuple[str, ...]:
+        """The op's tensors, inputs then outputs (a custom op's backward is given both)."""
+        return (*self.inputs, *self.outputs)
+
+    @property
+    def backward_kernel_params(self) -> tuple[str, ...]:
+        """An elementwise gradient kernel's parameters: the incoming gradient, then the inputs."""
+        return (self.grad_name, *self.inputs)
+
+    @property
+    def optimizer_call_args(self) -> tuple[str, ...]:
+        """An optimizer op's arguments by name: its tensor lists, then its attrs."""
+        return (*self.optimizer.lists, *self.attr_names)
+
+    @property
+    def on_cuda(self) -> bool:
+        """Whether the op has CUDA kernels (cuda among its devices)."""
+        return "cuda" in self.devices
+
+    @property
+    def takes_keepdim(self) -> bool:
+        """Whether a rowwise op takes a keepdim attr: its output may keep the reduced dim as 1."""
+        return "keepdim" in self.attr_names
+
+    @property
+    def n_inputs(self) -> int:
+        """The op's tensor inputs."""
+        return len(self.inputs)
+
+    @property
+    def n_forward_tensors(self) -> int:
+        """The tensors an elementwise forward moves, its inputs and its output: its bytes per element."""
+        return len(self.inputs) + 1
+
+    @property
+    def single_gradient(self) -> bool:
+        """Whether an elementwise op has one gradient expression: its backward returns a tensor, not a tuple."""
+        return len(self.gradients) == 1
+
+    @property
+    def several_gradients(self) -> bool:
+        """Whether an elementwise op has more than one gradient expression: its backward returns a tuple."""
+        return len(self.gradients) > 1
+
+    @property
+    def single_differentiable(self) -> bool:
+        """Whether one input is differentiable: the backward returns one tensor, not a tuple."""
+        return len(self.differentiable) == 1
+
+    @property
+    def single_attr(self) -> bool:
+        """Whether the op has exactly one attr: a Python tuple of them needs a trailing comma."""
+        return len(self.attrs) == 1
+
+    @property
+    def single_grad_input(self) -> bool:
+        """Whether <op>_backward returns one gradient (a tensor), not a tuple of them."""
+        return len(self.grad_inputs) == 1
+
+    def _grad_result(self, with_grad: Iterable[str]) -> tuple[str, ...]:
+        with_grad = set(with_grad)
+        return (*(f"d_{i}" if i in with_grad else "at::Tensor()" for i in self.inputs),
+                *("at::Tensor()" for _ in self.attrs), *(("at::Tensor()",) if self.grad_in_forward else ()))
+
+    @property
+    def backward_result(self) -> tuple[str, ...]:
+        """A C++ autograd backward's result, one entry per forward argument: d_<input> for grad_inputs,
+        an undefined tensor for the rest (the other inputs, the attrs, wants_grad where the forward stores
+        its gradient)."""
+        return self._grad_result(self.grad_inputs)
+
+    @property
+    def stored_grad_result(self) -> tuple[str, ...]:
+        """backward_result when the backward hands out the gradient the forward stored: the first element
+        input's alone."""
+        return self._grad_result(self.row_roles.element[:1])
+
+    @property
+    def grad_input_indices(self) -> tuple[int, ...]:
+        """The positions among the inputs of grad_inputs: which forward arguments the composite's
+        gradients (composite_grads) are taken for."""
+        return tuple(k for k, i in enumerate(self.inputs) if i in self.grad_inputs)
+
+    @property
+    def caches_forward(self) -> bool:
+        """Whether the CPU forward leaves its last statistic pass's values in the output, read back by the
+        final pass: its plan caches them and the op is no loss (a loss's output is not per element)."""
+        return bool(self.forward_plan.cached) and not self.loss
+
+    @property
+    def stored_grad_slot(self) -> int:
+        """Where a C++ autograd function saves the gradient its forward stored: after saved_tensors."""
+        return len(self.saved_tensors)
+
+    @property
+    def n_saved_outputs(self) -> int:
+        """The outputs the backward reads, saved beside the inputs."""
+        return len(self.saved_outputs)
+
+    @property
+    def n_column_targets(self) -> int:
+        """The column gradients a rowwise op's backward sums over rows (see column_targets)."""
+        return len(self.column_targets)
+
+    @property
+    def n_backward_row_elements(self) -> int:
+        """The per-element values a rowwise backward reads in a row (see backward_row_elements)."""
+        return len(self.backward_row_elements)
+
+    @property
+    def loss_arg_index(self) -> int | None:
+        """A rowwise loss's reduction attr's position among the op's arguments (inputs, then attrs); None
+        without a loss."""
+        return len(self.inputs) + self.attr_names.index(self.loss.attr) if self.loss else None
+
+    @property
+    def bench_peer_names(self) -> tuple[str, ...]:
+        """The names of the library peers the benchmark races (bench_peers)."""
+        return tuple(p["name"] for p in self.bench_peers)
+
+    @property
+    def py_params(self) -> tuple[str, ...]:
+        """The attrs as Python parameters with their types and defaults (Attr.py_param)."""
+        return tuple(a.py_param for a in self.attrs)
+
+    @property
+    def float_attrs(self) -> tuple[Attr, ...]:
+        """The op's attrs of type float (not the optional ones)."""
+        return tuple(a for a in self.attrs if a.is_float)
+
+    @property
+    def str_attrs(self) -> tuple[Attr, ...]:
+        """The op's choice attrs (type str): each choice gets an explicit test example."""
+        return tuple(a for a in self.attrs if a.is_str)
 
     @property
     def test_range(self) -> dict[str, tuple[float, float]]:

@@ -89,10 +89,45 @@ def test_a_projects_partial_overlays_grimoires(tmp_project: Path, root):
     assert not [p for p in rendering.paths() if "partials" in p]
 
 
-# What a template may not compute (the model computes it once, as a property): filters that choose or
-# fold items, and a `{% set %}` that is more than an alias of what the model gives.
-_COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique"}
+# What a template may not compute (the model computes it once, as a property): filters that choose, fold,
+# count or project items, and a `{% set %}` that is more than an alias of what the model gives.
+_COMPUTING_FILTERS = {"selectattr", "rejectattr", "select", "reject", "sum", "max", "min", "groupby", "unique",
+                      "length", "count", "map"}
 _ALIAS = (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Call, nodes.Tuple)
+_COMPARISONS = {"eq", "ne", "lt", "gt", "lteq", "gteq", "in", "notin"}
+
+
+def _is_loop_layout(value: nodes.Node) -> bool:
+    """loop.index0, loop.last and the like: where the text is in a loop, layout's own business."""
+    return isinstance(value, nodes.Getattr) and isinstance(value.node, nodes.Name) and value.node.name == "loop"
+
+
+def _is_model_value(value: nodes.Node) -> bool:
+    """Something read off the model (an attribute, item, method value or filtered value), as against a
+    literal, a bare name (a macro's parameter or a loop's item, which layout dispatches on) or loop.*."""
+    return isinstance(value, (nodes.Getattr, nodes.Getitem, nodes.Call, nodes.Filter)) and not _is_loop_layout(value)
+
+
+def _is_layout_arithmetic(value: nodes.Node) -> bool:
+    """Arithmetic over literals and loop.* alone ({{ loop.index0 * 32 }}, {{ 2 ** loop.index0 }}): where
+    the text sits in a loop, not a fact of the model."""
+    if isinstance(value, nodes.BinExpr):
+        return _is_layout_arithmetic(value.left) and _is_layout_arithmetic(value.right)
+    return isinstance(value, nodes.Const) or _is_loop_layout(value)
+
+
+def _tested(tree: nodes.Template) -> set[int]:
+    """The nodes inside a test ({% if %}, an inline if, a loop's if): where and/or choose layout."""
+    tests = [n.test for n in tree.find_all((nodes.If, nodes.CondExpr, nodes.For)) if n.test is not None]
+    return {id(x) for t in tests for x in (t, *t.find_all(nodes.Node))}
+
+
+def _literal_test(n: nodes.Compare) -> bool:
+    """A comparison of a model value with a literal (a.type == "float", "cuda" in op.devices): a derived
+    fact the model should name as a boolean property."""
+    operands = [n.expr, *(o.expr for o in n.ops)]
+    return (any(o.op in _COMPARISONS for o in n.ops) and any(isinstance(v, nodes.Const) for v in operands)
+            and any(_is_model_value(v) for v in operands))
 
 
 def _is_alias(value: nodes.Node) -> bool:
@@ -114,27 +149,28 @@ def _computations(text: str, name: str) -> list[str]:
               for n in tree.find_all(nodes.Assign) if not _is_alias(n.node)]
     found += [f"{name}:{n.lineno}: the filter {n.name!r} computes" for n in tree.find_all(nodes.Filter)
               if n.name in _COMPUTING_FILTERS]
+    found += [f"{name}:{n.lineno}: a model value compared with a literal (make it a boolean property)"
+              for n in tree.find_all(nodes.Compare) if _literal_test(n)]
+    arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
+    found += [f"{name}:{n.lineno}: arithmetic on model values (a count, an offset, a joined list) computes"
+              for n in tree.find_all(arithmetic) if not _is_layout_arithmetic(n)]
+    tested = _tested(tree)
+    found += [f"{name}:{n.lineno}: and/or as a value (printed, passed or set) computes a fact"
+              for n in tree.find_all((nodes.And, nodes.Or)) if id(n) not in tested]
     return found
-
-
-def _owned_by_the_tests(rel: str) -> bool:
-    # The generated tests' templates (kinds/<kind>/tests/, extension/tests/, partials/tests_*): cleaned
-    # apart, and until then exempt.
-    return "tests" in Path(rel).parts or Path(rel).name.startswith("tests_")
 
 
 def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
-    builds text; no filter selects, rejects or folds items.
-
-    Follow-up: the templates of the generated tests are exempt until they are cleaned too."""
+    builds text; no filter selects, rejects, folds, counts (length) or projects (map) items; no model value is
+    compared with a literal (the model names the fact: a.is_float, not a.type == "float"); no arithmetic but
+    on loop.* and literals; no and/or but in a test. Every template is held to it, the generated
+    tests' too."""
     base = root / "templates"
     found = []
     for p in _templates(root):
-        rel = p.relative_to(base).as_posix()
-        if not _owned_by_the_tests(rel):
-            found += _computations(p.read_text(), rel)
+        found += _computations(p.read_text(), p.relative_to(base).as_posix())
     assert not found, "\n".join(found)
 
 
@@ -145,6 +181,19 @@ def test_templates_compute_no_derived_facts(root):
     '{% set params %}int64_t n{% for i in xs %}, {{ i }}{% endfor %}{% endset %}',
     '{{ op.attrs | rejectattr("name", "equalto", red) | join(", ") }}',
     '{{ [a, b] | max }}',
+    '{% if op.gradients | length == 1 %}one{% endif %}',
+    '{{ 3 + o.states | length }}',
+    '{{ op.attrs | map(attribute="name") | join(", ") }}',
+    '{% if a.grad_from == "preact" %}z{% endif %}',
+    '{% for t in body.targets if t.kind != "column" %}{% endfor %}',
+    '{{ "true" if ep.fixed.name == "none" else "false" }}',
+    '{% if "cuda" in op.devices %}cu{% endif %}',
+    '{% if op.attr("p").default > 0 %}{% endif %}',
+    '{{ (a.default or 1.0) * 0.5 + 0.25 }}',
+    '{{ (op.inputs + op.attr_names) | join(", ") }}',
+    '__shared__ float scratch[{{ 32 * fwd.widest_pass }}];',
+    '{{ passes(fwd, R.element, fwd.cached and not op.loss) }}',
+    '{{ a.cublaslt or "none" }}',
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -154,6 +203,11 @@ def test_a_computing_template_is_refused(text):
     '{% set ep = op.epilogue %}{% set a, b = ep.a, ep.b %}',
     '{% set k = op.row_forward_kernel("cuda") %}{{ k.params }}',
     '{{ op.attr_names | join(", ") }}{{ ", kSum" if sums }}',
+    '{% if op.single_gradient %}one{% endif %}{{ o.n_lists }}',
+    '{% for t in body.targets if not t.is_column %}{{ ", " if not loop.last }}{% endfor %}',
+    '{% if device == "cuda" %}{% endif %}{% for x in xs %}{{ "(" if loop.index0 == 0 }}{% endfor %}',
+    '{% for s in p.stats %}{{ loop.index0 * 32 }}{{ 2 ** loop.index0 }}{{ ", " if not loop.last or op.attrs }}{% endfor %}',
+    '{% if fwd.cached and not op.loss %}{% endif %}{{ row_scalars(R.index, not R.output_is_element) }}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

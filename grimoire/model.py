@@ -922,6 +922,12 @@ class Op:
         return re.search(rf"(?<![.\w]){name}\b", text) is not None
 
     @property
+    def reference_takes_extremes(self) -> bool:
+        """Whether a rowwise op's torch reference takes a row max or min: its module then defines
+        _row_extreme (torch.amax raises on an empty row, where the kernels give -inf)."""
+        return f"{emit_py.EXTREME}(" in (self.reference_py or "")
+
+    @property
     def reference_reads_n(self) -> bool:
         """Whether the torch reference of a rowwise op reads the row length `n`: it is bound only then."""
         return self._reference_reads("n")

@@ -36,6 +36,14 @@ _ROLES = {
 }
 
 
+def _row_extreme(x: Tensor, largest: bool) -> Tensor:
+    """The row's max (largest) or min, keeping the dim: torch.amax/amin, and for an empty row the
+    reduction's identity (-inf / +inf) as the kernels give it, where torch.amax raises."""
+    if x.shape[-1] == 0:
+        return x.new_full((*x.shape[:-1], 1), float("-inf") if largest else float("inf"))
+    return torch.amax(x, -1, keepdim=True) if largest else torch.amin(x, -1, keepdim=True)
+
+
 def cross_entropy(
     x,
     target,
@@ -117,12 +125,12 @@ def _composite(
         (
             (
                 torch.log(
-                    torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True)
+                    torch.sum(torch.exp((x - _row_extreme(x, largest=True))), -1, keepdim=True)
                 )
                 + (
                     (1 - label_smoothing)
                     * (
-                        torch.amax(x, -1, keepdim=True)
+                        _row_extreme(x, largest=True)
                         - torch.sum(
                             torch.where(torch.as_tensor(col == target, device=col.device), x, 0),
                             -1,
@@ -136,7 +144,7 @@ def _composite(
                 0,
                 (
                     (label_smoothing / n)
-                    * torch.sum((torch.amax(x, -1, keepdim=True) - x), -1, keepdim=True)
+                    * torch.sum((_row_extreme(x, largest=True) - x), -1, keepdim=True)
                 ),
             )
         ),

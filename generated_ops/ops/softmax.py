@@ -35,6 +35,14 @@ _ROLES = {
 }
 
 
+def _row_extreme(x: Tensor, largest: bool) -> Tensor:
+    """The row's max (largest) or min, keeping the dim: torch.amax/amin, and for an empty row the
+    reduction's identity (-inf / +inf) as the kernels give it, where torch.amax raises."""
+    if x.shape[-1] == 0:
+        return x.new_full((*x.shape[:-1], 1), float("-inf") if largest else float("inf"))
+    return torch.amax(x, -1, keepdim=True) if largest else torch.amin(x, -1, keepdim=True)
+
+
 def softmax(x, *, dim: int = -1) -> Tensor:
     """Softmax over the last dimension.
 
@@ -69,8 +77,8 @@ def _output_shape(x) -> list:
 def _composite(x):
     """softmax written as torch ops (reductions over dim -1): the tests' reference and what a double
     backward differentiates."""
-    out = torch.exp(x - torch.amax(x, -1, keepdim=True)) / torch.sum(
-        torch.exp(x - torch.amax(x, -1, keepdim=True)), -1, keepdim=True
+    out = torch.exp(x - _row_extreme(x, largest=True)) / torch.sum(
+        torch.exp(x - _row_extreme(x, largest=True)), -1, keepdim=True
     )
     return out
 

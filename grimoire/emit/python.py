@@ -26,7 +26,7 @@ from ..expr import (
     Where,
 )
 
-__all__ = ["MATH", "TORCH", "cond", "expr", "host", "name", "number", "row_expr"]
+__all__ = ["EXTREME", "MATH", "TORCH", "cond", "expr", "host", "name", "number", "row_expr"]
 
 # Each unary function of the calculus as torch computes it.
 TORCH = {"exp": "torch.exp", "log": "torch.log", "log1p": "torch.log1p", "sqrt": "torch.sqrt",
@@ -37,7 +37,10 @@ _CMP = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 # The host's functions on Python floats (the optimizer's scalars, computed once per step in double).
 MATH = {"sqrt": "math.sqrt", "exp": "math.exp", "log": "math.log", "log1p": "math.log1p", "abs": "abs",
         "sin": "math.sin", "cos": "math.cos", "tanh": "math.tanh", "erf": "math.erf"}
-_REDUCE = {"sum": "torch.sum", "mean": "torch.mean", "max": "torch.amax", "min": "torch.amin"}
+_REDUCE = {"sum": "torch.sum", "mean": "torch.mean"}
+# torch.amax/amin raise on an empty row; the kernels give the reduction's identity (-inf / +inf), and so
+# does _row_extreme, which a rowwise op's module defines where its reference reads one.
+EXTREME = "_row_extreme"
 
 
 def number(value: float) -> str:
@@ -87,6 +90,8 @@ def _render(e: Expr, row: bool) -> str:
     if isinstance(e, Call):
         return f"{TORCH[e.fn]}({go(e.arg)})"
     if isinstance(e, Reduce) and row:
+        if e.fn in ("max", "min"):
+            return f"{EXTREME}({go(e.arg)}, largest={e.fn == 'max'})"
         return f"{_REDUCE[e.fn]}({go(e.arg)}, -1, keepdim=True)"
     if isinstance(e, (Compare, Reduce, Tmp, If, Pow)):
         raise ExprError(f"{type(e).__name__} has no Python value of its own here: {e!r}")

@@ -27,7 +27,7 @@ from .ops.cf_nll import CfNll, cf_nll
 from .ops.cf_norm_affine import CfNormAffine, cf_norm_affine
 from .ops.cf_row_var import CfRowVar, cf_row_var
 from .ops.cf_rsub import CfRsub, cf_rsub
-from .ops.cf_scaled_softmax import CfScaledSoftmax, cf_scaled_softmax
+from .ops.cf_softmin import CfSoftmin, cf_softmin
 from .ops.cf_threshold import CfThreshold, cf_threshold
 from .profiler import Profiler
 
@@ -45,7 +45,7 @@ OPS = (
     "cf_norm_affine",
     "cf_row_var",
     "cf_rsub",
-    "cf_scaled_softmax",
+    "cf_softmin",
     "cf_threshold",
 )
 
@@ -64,7 +64,7 @@ __all__ = [
     "CfNormAffine",
     "CfRowVar",
     "CfRsub",
-    "CfScaledSoftmax",
+    "CfSoftmin",
     "CfThreshold",
     "Profiler",
     "cf_adagrad",
@@ -81,7 +81,7 @@ __all__ = [
     "cf_norm_affine",
     "cf_row_var",
     "cf_rsub",
-    "cf_scaled_softmax",
+    "cf_softmin",
     "cf_threshold",
     "current_gemm_backend",
     "gemm_backend",

@@ -52,7 +52,7 @@ CPU_SOURCES = (
     "cf_norm_affine_cpu.cpp",
     "cf_row_var_cpu.cpp",
     "cf_rsub_cpu.cpp",
-    "cf_scaled_softmax_cpu.cpp",
+    "cf_softmin_cpu.cpp",
     "cf_threshold_cpu.cpp",
     "gemm_backend.cpp",
 )
@@ -69,7 +69,7 @@ CUDA_SOURCES = (
     "cf_norm_affine_cuda.cu",
     "cf_row_var_cuda.cu",
     "cf_rsub_cuda.cu",
-    "cf_scaled_softmax_cuda.cu",
+    "cf_softmin_cuda.cu",
     "cf_threshold_cuda.cu",
 )
 _ENV_KEYS = (

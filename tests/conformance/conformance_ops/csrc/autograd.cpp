@@ -444,58 +444,55 @@ at::Tensor cf_rsub_autograd(const at::Tensor& x, const at::Tensor& y, double alp
   return cf_rsub_function::apply(x, y, alpha);
 }
 
-// cf_scaled_softmax — semantics/ops/cf_scaled_softmax.pl:5
-struct cf_scaled_softmax_function : public torch::autograd::Function<cf_scaled_softmax_function> {
+// cf_softmin — semantics/ops/cf_softmin.pl:4
+struct cf_softmin_function : public torch::autograd::Function<cf_softmin_function> {
   static constexpr bool is_traceable =
       true;  // backward only calls ops: compiled autograd may trace it
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, double scale) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x) {
     static const auto op = c10::Dispatcher::singleton()
-                               .findSchemaOrThrow("conformance_ops::cf_scaled_softmax", "")
-                               .typed<at::Tensor(const at::Tensor&, double)>();
+                               .findSchemaOrThrow("conformance_ops::cf_softmin", "")
+                               .typed<at::Tensor(const at::Tensor&)>();
     at::Tensor y;
     {
       at::AutoDispatchBelowADInplaceOrView below;
-      y = op.call(x, scale);
+      y = op.call(x);
     }
     ctx->save_for_backward({x});
-    ctx->saved_data["scale"] = scale;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     static const auto op = c10::Dispatcher::singleton()
-                               .findSchemaOrThrow("conformance_ops::cf_scaled_softmax_backward", "")
-                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double)>();
+                               .findSchemaOrThrow("conformance_ops::cf_softmin_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
     const variable_list saved = ctx->get_saved_variables();
     if (at::GradMode::is_enabled()) {
       // create_graph: the gradients must be differentiable again, and the fused backward kernel has
       // no derivative of its own. They come from the op's composite instead (its forward as torch
-      // ops, ops/cf_scaled_softmax.py), differentiated by autograd with a graph: any order, as
-      // torch's own ops.
+      // ops, ops/cf_softmin.py), differentiated by autograd with a graph: any order, as torch's own
+      // ops.
       static const auto composite =
           c10::Dispatcher::singleton()
-              .findSchemaOrThrow("conformance_ops::cf_scaled_softmax_composite", "")
-              .typed<at::Tensor(const at::Tensor&, double)>();
-      const at::Tensor out = composite.call(saved[0], ctx->saved_data["scale"].toDouble());
+              .findSchemaOrThrow("conformance_ops::cf_softmin_composite", "")
+              .typed<at::Tensor(const at::Tensor&)>();
+      const at::Tensor out = composite.call(saved[0]);
       return composite_grads(ctx, out, saved, grads[0],
                              {
                                  0,
                              },
-                             2);
+                             1);
     }
     // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
     // goes straight to the kernel.
     at::AutoDispatchBelowADInplaceOrView below;
-    const at::Tensor d_x = op.call(grads[0], saved[0], ctx->saved_data["scale"].toDouble());
+    const at::Tensor d_x = op.call(grads[0], saved[0]);
     // One entry per forward argument: the inputs' gradients, none for the rest.
-    return {d_x, at::Tensor()};
+    return {d_x};
   }
 };
 
-at::Tensor cf_scaled_softmax_autograd(const at::Tensor& x, double scale) {
-  return cf_scaled_softmax_function::apply(x, scale);
-}
+at::Tensor cf_softmin_autograd(const at::Tensor& x) { return cf_softmin_function::apply(x); }
 
 // cf_threshold — semantics/ops/cf_threshold.pl:4
 struct cf_threshold_function : public torch::autograd::Function<cf_threshold_function> {
@@ -564,6 +561,6 @@ TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
   m.impl("cf_norm_affine", &cf_norm_affine_autograd);
   m.impl("cf_row_var", &cf_row_var_autograd);
   m.impl("cf_rsub", &cf_rsub_autograd);
-  m.impl("cf_scaled_softmax", &cf_scaled_softmax_autograd);
+  m.impl("cf_softmin", &cf_softmin_autograd);
   m.impl("cf_threshold", &cf_threshold_autograd);
 }

@@ -143,12 +143,10 @@ TORCH_LIBRARY(conformance_ops, m) {
         {at::Tag::pt2_compliant_tag});
   m.def("cf_rsub_out(Tensor x, Tensor y, float alpha=1.0, *, Tensor(a!) out) -> ()",
         {at::Tag::pt2_compliant_tag});
-  // cf_scaled_softmax — semantics/ops/cf_scaled_softmax.pl:5
-  m.def("cf_scaled_softmax(Tensor x, float scale=0.5) -> Tensor", {at::Tag::pt2_compliant_tag});
-  m.def("cf_scaled_softmax_backward(Tensor grad_y, Tensor x, float scale=0.5) -> Tensor",
-        {at::Tag::pt2_compliant_tag});
-  m.def("cf_scaled_softmax_composite(Tensor x, float scale=0.5) -> Tensor",
-        {at::Tag::pt2_compliant_tag});
+  // cf_softmin — semantics/ops/cf_softmin.pl:4
+  m.def("cf_softmin(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_softmin_backward(Tensor grad_y, Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
+  m.def("cf_softmin_composite(Tensor x) -> Tensor", {at::Tag::pt2_compliant_tag});
   // cf_threshold — semantics/ops/cf_threshold.pl:4
   m.def("cf_threshold(Tensor x, float threshold, float value=0.0) -> Tensor",
         {at::Tag::pt2_compliant_tag});

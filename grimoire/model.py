@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
 from .emit import python as emit_py
 from .emit.cpp import Param
-from .expr import Body, Cond, Expr, Let
+from .expr import Body, Cond, Expr, Let, Name, Not
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -182,6 +182,20 @@ class RowLet:
         return self.value.cpp
 
 
+def _names_in(e: Any) -> set[str]:
+    """The names an expression tree reads (inputs, attrs, row scalars)."""
+    if isinstance(e, Name):
+        return {e.id}
+    if not hasattr(e, "__dataclass_fields__"):
+        return set()
+    out: set[str] = set()
+    for f in e.__dataclass_fields__:
+        v = getattr(e, f)
+        for x in (v if isinstance(v, tuple) else (v,)):
+            out |= _names_in(x)
+    return out
+
+
 @dataclass(frozen=True)
 class RowStat:
     """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
@@ -256,6 +270,16 @@ class RowPass(RowBody):
     """One sweep over the row reducing its results into statistics, then the row lets those allow."""
     stats: tuple[RowStat, ...]
     lets_after: tuple[RowLet, ...]
+    # When the statistics are read at all, over the scalar attrs and n (None: always); the kernels skip
+    # the pass otherwise (rowwise.pl's guarded/4).
+    guard: Optional[Cond] = None
+
+    @property
+    def skip_cpp(self) -> str:
+        """The C++ condition under which the pass is skipped ("" where it never is)."""
+        if self.guard is None:
+            return ""
+        return emit_cpp.cond(self.guard.arg) if isinstance(self.guard, Not) else f"!{emit_cpp.cond(self.guard)}"
 
     @property
     def n_stats(self) -> int:
@@ -939,27 +963,28 @@ class Op:
 
     @property
     def shared_stats(self) -> tuple[str, ...]:
-        """The backward plan's row statistics that the forward plan computes alike (same name, reduction
-        and expression, from statistics that are shared too): the fused forward-and-backward kernel of
-        grad_in_forward takes them from its forward half instead of passing over the row again."""
+        """The backward plan's row statistics that the forward plan computes alike (same name, reduction,
+        shift and expression once its temporaries are inlined, reading only statistics that are shared
+        too): the fused forward-and-backward kernel of grad_in_forward takes them from its forward half
+        instead of passing over the row again. Compared one statistic at a time, so that cross_entropy's
+        max and sum of exp are shared although its forward's pass also sums the picked logit."""
         if not self.grad_in_forward:
             return ()
         # The CUDA kernels' plans: the fused kernel is CUDA only.
         fwd_plan, bwd_plan = self.online_forward_plan, self.online_backward_plan
-        fwd = {}
-        for p in fwd_plan.passes:
-            for i, st in enumerate(p.stats):
-                fwd[st.name] = (st.reduction, st.shift, p.results[i], p.lets, p.params)
+        fwd = {st.name: (st.reduction, st.shift, Body(p.let_terms, p.result_terms[i]).inlined())
+               for p in fwd_plan.passes for i, st in enumerate(p.stats)}
         stat_names = set(fwd) | {st.name for p in bwd_plan.passes for st in p.stats}
         lets = {let.name for plan in (fwd_plan, bwd_plan)
                 for let in plan.pre + tuple(x for p in plan.passes for x in p.lets_after)}
         shared: list[str] = []
         for p in bwd_plan.passes:
-            reads_ok = all((sc in shared) or (sc not in stat_names and sc not in lets) for sc in p.scalars)
-            same = [fwd.get(st.name) == (st.reduction, st.shift, p.results[i], p.lets, p.params)
-                    for i, st in enumerate(p.stats)]
-            if reads_ok and all(same):
-                shared += [st.name for st in p.stats]
+            for i, st in enumerate(p.stats):
+                closed = Body(p.let_terms, p.result_terms[i]).inlined()
+                reads = _names_in(closed) | ({st.shift} if st.shift else set())
+                reads_ok = all(n in shared or (n not in stat_names and n not in lets) for n in reads)
+                if reads_ok and fwd.get(st.name) == (st.reduction, st.shift, closed):
+                    shared.append(st.name)
         return tuple(shared)
 
     @property

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..emit import python as emit_py
-from ..expr import decode, decode_body, decode_lets
+from ..expr import decode, decode_body, decode_cond, decode_lets
 from ..model import (
     Loss,
     RowCached,
@@ -70,9 +70,10 @@ def _plan(d: Mapping[str, Any] | None, what: str) -> RowPlan | None:
     p = _take(d, {"pre", "passes", "final", "cached", "row_outputs"}, what)
     passes = []
     for q in p["passes"]:
-        q = _take(q, _BODY | {"stats", "lets_after"}, f"pass of {what}")
+        q = _take(q, _BODY | {"stats", "lets_after", "guard"}, f"pass of {what}")
         passes.append(RowPass(**_body(q), stats=_stats(q["stats"], what),
-                              lets_after=tuple(_let(x, what) for x in q["lets_after"])))
+                              lets_after=tuple(_let(x, what) for x in q["lets_after"]),
+                              guard=decode_cond(q["guard"]) if q["guard"] is not None else None))
     cached = None
     if p["cached"] is not None:
         c = _take(p["cached"], {"pass", "index", "final"}, f"cached final of {what}")

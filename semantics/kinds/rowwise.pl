@@ -374,7 +374,8 @@ forward_plan(E, Online, P) :-
     forward(E, F), names(E, Elem, Row), output(E, O),
     ( element_output(E) -> W = element ; W = row ),
     plan(Elem, [out(O, W, F)], Online, Plan),
-    plan_json(Plan, Elem, Row, P).
+    plan_json(Plan, Elem, Row, P0),
+    guarded(E, Plan, P0, P).
 backward_plan(E, Online, P) :-
     op_differentiable(E, Ds), Ds \== [],
     names(E, Elem0, Row0), grad_name(E, Gr), output(E, O),
@@ -384,7 +385,62 @@ backward_plan(E, Online, P) :-
     (   element_output(E) -> Elem1 = [Gr|Elem0], Row = Row0 ; Elem1 = Elem0, Row = [Gr|Row0] ),
     ( reads_output(E) -> Elem = [O|Elem1] ; Elem = Elem1 ),
     plan(Elem, Outs, Online, Plan),
-    plan_json(Plan, Elem, Row, P).
+    plan_json(Plan, Elem, Row, P0),
+    guarded(E, Plan, P0, P).
+
+%% guarded(+Op, +Plan, +Json, -Json1): each pass's `guard`: the condition over the op's scalar attrs and n
+%  under which its statistics are read at all (null: always). A statistic that only an output reads, and
+%  there only in a branch of where(C, ...) whose condition C reads nothing but attrs and n, is needed
+%  only where C (or not C) holds: cross_entropy's sum(x_max - x) feeds its smoothing term, which
+%  where(label_smoothing == 0, 0, ...) leaves out, so without smoothing the kernels skip that pass over
+%  the row. The condition is the same for every row of a call, so every thread skips alike. A pass whose
+%  body the output reuses (cached) is never skipped.
+guarded(E, plan(Pre, Passes, Final, RowOuts), J0, J) :-
+    scalar_attrs(E, As), Uniform = [n|As],
+    findall(X, ( member(out(_, X), Final) ; member(out(_, X), RowOuts) ), Outs),
+    findall(B, ( member(let(_, B), Pre) ; member(pass(Ss, Ls), Passes), ( member(let(_, B), Ls) ; member(stat(_, _, B), Ss) ) ), Inner),
+    findall(M, ( member(pass(Ss, _), Passes), member(stat(_, sum_exp(M), _), Ss) ), Shifts),
+    length(Passes, NP), NP1 is NP - 1,
+    ( J0.cached == null -> Cached = -1 ; Cached = J0.cached.pass ),
+    findall(D, ( between(0, NP1, I), nth0(I, Passes, pass(Ss, _)),
+                 (   I \== Cached, maplist(stat_guard(Outs, Inner, Shifts, Uniform), Ss, Gs), \+ memberchk(true, Gs)
+                 ->  disjunction(Gs, G), expr_data(G, D)
+                 ;   D = null ) ),
+            Ds),
+    maplist(put_guard, J0.passes, Ds, Passes1),
+    J = J0.put(passes, Passes1).
+
+put_guard(P, D, P1) :- P1 = P.put(guard, D).
+
+%% stat_guard(+Outs, +Inner, +Shifts, +Uniform, +Stat, -Guard): true, or the condition under which an
+%  output reads the statistic.
+stat_guard(Outs, Inner, Shifts, Uniform, stat(S, _, _), G) :-
+    (   ( memberchk(S, Shifts) ; member(B, Inner), mentions(B, S) )
+    ->  G = true
+    ;   findall(C, ( member(X, Outs), occurrence(S, X, Uniform, [], C) ), Cs),
+        (   ( Cs == [] ; memberchk([], Cs) )
+        ->  G = true
+        ;   maplist(conjunction, Cs, Gs), disjunction(Gs, G)
+        )
+    ).
+
+%% occurrence(+S, +X, +Uniform, +Ctx, -Ctx1): each place S occurs in X, with the uniform conditions of
+%  the where() branches around it.
+occurrence(S, X, _, Ctx, Ctx) :- X == S, !.
+occurrence(S, where(C, A, B), U, Ctx, Ctx1) :- uniform(C, U), !,
+    ( occurrence(S, A, U, [C|Ctx], Ctx1) ; occurrence(S, B, U, [\+ C|Ctx], Ctx1) ).
+occurrence(S, X, U, Ctx, Ctx1) :- compound(X), X =.. [_|As], member(A, As), occurrence(S, A, U, Ctx, Ctx1).
+
+uniform(C, U) :- C =.. [Op, L, R], memberchk(Op, [==, \==, =:=, =\=, <, >, =<, >=]), !, uniform_side(L, U), uniform_side(R, U).
+uniform(C, U) :- atom(C), memberchk(C, U).
+uniform_side(X, _) :- number(X), !.
+uniform_side(X, U) :- atom(X), !, memberchk(X, U).
+uniform_side(X, U) :- compound(X), X =.. [F|As], memberchk(F, [+, -, *, /]), maplist([A]>>uniform_side(A, U), As).
+
+conjunction([C], C) :- !.
+conjunction([C|Cs], (C, R)) :- conjunction(Cs, R).
+disjunction([G], G) :- !.
+disjunction([G|Gs], (G ; R)) :- disjunction(Gs, R).
 ecs:kind_derived(rowwise, E, gradients_text-Ts) :-
     op_differentiable(E, Ds),
     maplist(gradient_text(E), Ds, Ts).

@@ -37,6 +37,18 @@ test(plain_plan_keeps_two_passes, N == 2) :-
 
 :- end_tests(rowwise_plan).
 
+:- begin_tests(rowwise_guards).
+
+% cross_entropy's online forward: its smoothing sum is read only where label_smoothing is not 0, so its
+% pass is guarded; the pass of the max and the sum of exp never is.
+test(smoothing_pass_guarded, [First, Not, Eq, Args] == [null, not, eq, ["label_smoothing", 0]]) :-
+    rowwise:forward_plan(cross_entropy, true, P), findall(G, ( member(Q, P.passes), G = Q.guard ), [First, G2]),
+    get_dict(op, G2, Not), get_dict(args, G2, [C]), get_dict(op, C, Eq), get_dict(args, C, Args).
+test(unguarded_without_a_branch, Gs == [null, null]) :-
+    rowwise:forward_plan(layer_norm, true, P), findall(G, ( member(Q, P.passes), G = Q.guard ), Gs).
+
+:- end_tests(rowwise_guards).
+
 :- begin_tests(rowwise_backward).
 
 % The derived gradients of the bundled specs, checked symbolically at the points that matter.

@@ -196,6 +196,15 @@ def _names_in(e: Any) -> set[str]:
     return out
 
 
+# Whether the CUDA rowwise kernels run the online plans (a max-shifted sum of exp reduced in its max's
+# pass). Off: on an H100 the per-element online step made softmax's streamed forward at 4096x32000 bf16
+# 0.43x Liger-Kernel where the two-pass plan had measured 0.65x (benchmarks/results/llm-scale/README.md):
+# each element's exp waits on the running max, and the step's two branches each hold an exp. The
+# planner's online plans and runtime/grimoire_online.h stay tested (PLUnit, tests/test_runtime.py) for
+# the next form, which takes a chunk's max before its exps.
+ONLINE_ON_CUDA = False
+
+
 @dataclass(frozen=True)
 class RowStat:
     """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
@@ -898,7 +907,7 @@ class Op:
     def forward_grad_scratch(self) -> int:
         """The fused kernel's shared scratch, in opmath values: a warp's partials (32) for each statistic of
         the widest pass of either half."""
-        return 32 * max(self.online_forward_plan.widest_pass, self.online_backward_plan.widest_pass)
+        return 32 * max(self.cuda_forward_plan.widest_pass, self.cuda_backward_plan.widest_pass)
 
     @property
     def _scalar_attr_params(self) -> tuple[Param, ...]:
@@ -962,6 +971,16 @@ class Op:
         return self._reference_reads("col")
 
     @property
+    def cuda_forward_plan(self) -> Optional[RowPlan]:
+        """The forward plan the CUDA kernels run: the online one where ONLINE_ON_CUDA, else the plain one."""
+        return self.online_forward_plan if ONLINE_ON_CUDA else self.forward_plan
+
+    @property
+    def cuda_backward_plan(self) -> Optional[RowPlan]:
+        """The backward plan the CUDA kernels run (see cuda_forward_plan)."""
+        return self.online_backward_plan if ONLINE_ON_CUDA else self.backward_plan
+
+    @property
     def shared_stats(self) -> tuple[str, ...]:
         """The backward plan's row statistics that the forward plan computes alike (same name, reduction,
         shift and expression once its temporaries are inlined, reading only statistics that are shared
@@ -971,7 +990,7 @@ class Op:
         if not self.grad_in_forward:
             return ()
         # The CUDA kernels' plans: the fused kernel is CUDA only.
-        fwd_plan, bwd_plan = self.online_forward_plan, self.online_backward_plan
+        fwd_plan, bwd_plan = self.cuda_forward_plan, self.cuda_backward_plan
         fwd = {st.name: (st.reduction, st.shift, Body(p.let_terms, p.result_terms[i]).inlined())
                for p in fwd_plan.passes for i, st in enumerate(p.stats)}
         stat_names = set(fwd) | {st.name for p in bwd_plan.passes for st in p.stats}
@@ -994,7 +1013,7 @@ class Op:
         shared = self.shared_stats
         if not shared:
             return ()
-        return tuple(p for p in self.online_backward_plan.passes if all(st.name in shared for st in p.stats))
+        return tuple(p for p in self.cuda_backward_plan.passes if all(st.name in shared for st in p.stats))
 
     @property
     def forward_grad_schema(self) -> str:

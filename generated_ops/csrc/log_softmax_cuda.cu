@@ -62,7 +62,7 @@ __global__ void __launch_bounds__(kStreamThreads)
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[64];
+  __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -74,18 +74,16 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
-      opmath_t tmp_s1_s;
-      {  // pass 1: max, sum_exp
+      {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 2>{x, x};
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
-        opmath_t acc_1 = OnlineMaxSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          online_max_sum(acc_0, acc_1, static_cast<opmath_t>(v[1]));
+          acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
              p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
@@ -107,23 +105,50 @@ __global__ void __launch_bounds__(kStreamThreads)
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
-              online_max_sum(acc_0, acc_1, static_cast<opmath_t>(v[1]));
+              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
             }
           }
         }
-        warp_reduce_online(acc_0, acc_1);
-        if (blockDim.x > 32) {
-          __syncthreads();  // the previous exchange's reads of scratch are done
-          if (threadIdx.x % 32 == 0) {
-            scratch[0 + threadIdx.x / 32] = acc_0;
-            scratch[32 + threadIdx.x / 32] = acc_1;
-          }
-          __syncthreads();
-          block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
+        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+      }
+      opmath_t tmp_s1_s;
+      {  // pass 2: sum
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
-        tmp_s0_s = acc_0;
-        tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
+        }
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::log(tmp_s1_s));
@@ -179,7 +204,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   constexpr int K = packs<scalar_t>();
-  __shared__ opmath_t scratch[64];
+  __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
     {
@@ -196,14 +221,12 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
         }
       }
       opmath_t tmp_s0_s;
-      opmath_t tmp_s1_s;
-      {  // pass 1: max, sum_exp, from registers
+      {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 2>{x, x};
+          return std::array<V, 1>{x};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
-        opmath_t acc_1 = OnlineMaxSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
@@ -214,22 +237,33 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
-            online_max_sum(acc_0, acc_1, static_cast<opmath_t>(v[1]));
+            acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        warp_reduce_online(acc_0, acc_1);
-        if (blockDim.x > 32) {
-          __syncthreads();  // the previous exchange's reads of scratch are done
-          if (threadIdx.x % 32 == 0) {
-            scratch[0 + threadIdx.x / 32] = acc_0;
-            scratch[32 + threadIdx.x / 32] = acc_1;
+        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+      }
+      opmath_t tmp_s1_s;
+      {  // pass 2: sum, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
           }
-          __syncthreads();
-          block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          }
         }
-        tmp_s0_s = acc_0;
-        tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::log(tmp_s1_s));

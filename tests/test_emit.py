@@ -201,8 +201,10 @@ def test_python_pow_clamp_where():
 
 
 def test_python_row_references():
-    assert python.row_expr(BinOp("-", x, Reduce("max", x))) == "(x - torch.amax(x, -1, keepdim=True))"
-    for fn, torch_fn in {"sum": "torch.sum", "mean": "torch.mean", "min": "torch.amin"}.items():
+    # max/min through the op module's _row_extreme: torch.amax raises on an empty row
+    assert python.row_expr(BinOp("-", x, Reduce("max", x))) == "(x - _row_extreme(x, largest=True))"
+    assert python.row_expr(Reduce("min", x)) == "_row_extreme(x, largest=False)"
+    for fn, torch_fn in {"sum": "torch.sum", "mean": "torch.mean"}.items():
         assert python.row_expr(Reduce(fn, x)) == f"{torch_fn}(x, -1, keepdim=True)"
     assert python.row_expr(Where(Compare("eq", Name("eps"), Num(0)), x, y)) == \
         "torch.where(torch.as_tensor(eps == 0, device=col.device), x, y)"
@@ -264,8 +266,9 @@ def test_body_inlined_undoes_the_elimination():
 
 def test_rowwise_reference_count_and_row_code(bundled):
     softmax = bundled.op("softmax")
-    assert softmax.reference_py == ("(torch.exp((x - torch.amax(x, -1, keepdim=True))) / "
-                                    "torch.sum(torch.exp((x - torch.amax(x, -1, keepdim=True))), -1, keepdim=True))")
+    assert softmax.reference_py == ("(torch.exp((x - _row_extreme(x, largest=True))) / "
+                                    "torch.sum(torch.exp((x - _row_extreme(x, largest=True))), -1, keepdim=True))")
+    assert softmax.reference_takes_extremes
     assert softmax.forward_plan.final.results == ("(grimoire::exp((x - tmp_s0)) * tmp_r0)",)  # element code: no _s
     ce = bundled.op("cross_entropy")
     assert ce.loss.count_py == "torch.where(target == ignore_index, 0, 1)"

@@ -240,6 +240,20 @@ class Body:
         return sub(self.result)
 
 
+def names_in(e: Any) -> set[str]:
+    """The names an expression tree reads (inputs, attrs, row scalars)."""
+    if isinstance(e, Name):
+        return {e.id}
+    if not hasattr(e, "__dataclass_fields__"):
+        return set()
+    out: set[str] = set()
+    for f in e.__dataclass_fields__:
+        v = getattr(e, f)
+        for x in (v if isinstance(v, tuple) else (v,)):
+            out |= names_in(x)
+    return out
+
+
 def _args(d: Mapping[str, Any], n: int) -> list[Any]:
     args = d.get("args")
     if not isinstance(args, list) or len(args) != n:

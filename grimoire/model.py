@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
 from .emit import python as emit_py
 from .emit.cpp import Param
-from .expr import Body, Cond, Expr, Let, Name, Not
+from .expr import Body, Cond, Expr, Let, Not, names_in
 from .knowledge import Knowledge, SourceFile
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -180,20 +180,6 @@ class RowLet:
     @property
     def code(self) -> str:
         return self.value.cpp
-
-
-def _names_in(e: Any) -> set[str]:
-    """The names an expression tree reads (inputs, attrs, row scalars)."""
-    if isinstance(e, Name):
-        return {e.id}
-    if not hasattr(e, "__dataclass_fields__"):
-        return set()
-    out: set[str] = set()
-    for f in e.__dataclass_fields__:
-        v = getattr(e, f)
-        for x in (v if isinstance(v, tuple) else (v,)):
-            out |= _names_in(x)
-    return out
 
 
 # Whether the CUDA rowwise kernels run the online plans (a max-shifted sum of exp reduced in its max's
@@ -1000,7 +986,7 @@ class Op:
         for p in bwd_plan.passes:
             for i, st in enumerate(p.stats):
                 closed = Body(p.let_terms, p.result_terms[i]).inlined()
-                reads = _names_in(closed) | ({st.shift} if st.shift else set())
+                reads = names_in(closed) | ({st.shift} if st.shift else set())
                 reads_ok = all(n in shared or (n not in stat_names and n not in lets) for n in reads)
                 if reads_ok and fwd.get(st.name) == (st.reduction, st.shift, closed):
                     shared.append(st.name)

@@ -2,7 +2,7 @@
 // rows the register path cannot hold (not generated code; no torch needed): three passes over global
 // memory, an online max-and-sum taken a 16-byte pack at a time (each pack's max, then its exps, then one
 // rescale), the row staged in shared memory, and a register-resident row; the backward with and without
-// staging. Bandwidth against a device copy timed in the same process.
+// staging, and register-resident. Bandwidth against a device copy timed in the same process.
 //   nvcc -O3 -arch=sm_90 -std=c++17 benchmarks/gpu/long_rows.cu -o /tmp/long_rows && /tmp/long_rows
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -173,8 +173,9 @@ __global__ void fwd_online(const T* x, T* y, int64_t rows, int64_t n) {
 }
 
 // C: the row staged in dynamic shared memory: pass 1 global->smem (+max), then sum and write from smem.
+// Rows longer than the stage (cap packs) keep their head staged and re-read their tail from global (L2).
 template <typename T, int U>
-__global__ void fwd_smem(const T* x, T* y, int64_t rows, int64_t n) {
+__global__ void fwd_smem(const T* x, T* y, int64_t rows, int64_t n, int64_t cap) {
   extern __shared__ P16 stage[];
   __shared__ float sc[64];
   const int64_t np = n / VEC<T>;
@@ -188,7 +189,7 @@ __global__ void fwd_smem(const T* x, T* y, int64_t rows, int64_t n) {
       for (int u = 0; u < U; ++u) if (p0 + u * blockDim.x < np) b[u] = xr[p0 + u * blockDim.x];
 #pragma unroll
       for (int u = 0; u < U; ++u) if (p0 + u * blockDim.x < np) {
-        stage[p0 + u * blockDim.x] = b[u];
+        if (p0 + u * blockDim.x < cap) stage[p0 + u * blockDim.x] = b[u];
         float f[VEC<T>]; unpack<T>(b[u], f);
 #pragma unroll
         for (int e = 0; e < VEC<T>; ++e) m = fmaxf(m, f[e]);
@@ -197,14 +198,59 @@ __global__ void fwd_smem(const T* x, T* y, int64_t rows, int64_t n) {
     m = breduce<true>(m, sc);
     float s = 0;
     for (int64_t p = threadIdx.x; p < np; p += blockDim.x) {
-      float f[VEC<T>]; unpack<T>(stage[p], f);
+      float f[VEC<T>]; unpack<T>(p < cap ? stage[p] : xr[p], f);
 #pragma unroll
       for (int e = 0; e < VEC<T>; ++e) s += __expf(f[e] - m);
     }
     s = breduce<false>(s, sc);
     const float inv = 1.f / s;
     for (int64_t p = threadIdx.x; p < np; p += blockDim.x) {
-      float f[VEC<T>]; unpack<T>(stage[p], f);
+      float f[VEC<T>]; unpack<T>(p < cap ? stage[p] : xr[p], f);
+      P16 o; T* ot = reinterpret_cast<T*>(&o);
+#pragma unroll
+      for (int e = 0; e < VEC<T>; ++e) ot[e] = fromf<T>(__expf(f[e] - m) * inv);
+      yr[p] = o;
+    }
+    __syncthreads();
+  }
+}
+
+// C2: online max+sum while staging the head in smem, then write (stage, or global for the tail).
+template <typename T, int U>
+__global__ void fwd_online_smem(const T* x, T* y, int64_t rows, int64_t n, int64_t cap) {
+  extern __shared__ P16 stage[];
+  __shared__ float sc[64];
+  const int64_t np = n / VEC<T>;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const P16* xr = reinterpret_cast<const P16*>(x + r * n);
+    P16* yr = reinterpret_cast<P16*>(y + r * n);
+    float m = -INFINITY, s = 0;
+    for (int64_t p0 = threadIdx.x; p0 < np; p0 += U * blockDim.x) {
+      P16 b[U];
+#pragma unroll
+      for (int u = 0; u < U; ++u) if (p0 + u * blockDim.x < np) b[u] = xr[p0 + u * blockDim.x];
+      // the chunk's max first, then its exps against it, then one rescale
+      float cm = -INFINITY;
+#pragma unroll
+      for (int u = 0; u < U; ++u) if (p0 + u * blockDim.x < np) {
+        if (p0 + u * blockDim.x < cap) stage[p0 + u * blockDim.x] = b[u];
+        float f[VEC<T>]; unpack<T>(b[u], f);
+#pragma unroll
+        for (int e = 0; e < VEC<T>; ++e) cm = fmaxf(cm, f[e]);
+      }
+      float cs = 0;
+#pragma unroll
+      for (int u = 0; u < U; ++u) if (p0 + u * blockDim.x < np) {
+        float f[VEC<T>]; unpack<T>(b[u], f);
+#pragma unroll
+        for (int e = 0; e < VEC<T>; ++e) cs += __expf(f[e] - cm);
+      }
+      ms_combine(m, s, cm, cs);
+    }
+    bms(m, s, sc);
+    const float inv = 1.f / s;
+    for (int64_t p = threadIdx.x; p < np; p += blockDim.x) {
+      float f[VEC<T>]; unpack<T>(p < cap ? stage[p] : xr[p], f);
       P16 o; T* ot = reinterpret_cast<T*>(&o);
 #pragma unroll
       for (int e = 0; e < VEC<T>; ++e) ot[e] = fromf<T>(__expf(f[e] - m) * inv);
@@ -297,6 +343,37 @@ __global__ void bwd(const T* y, const T* dy, T* dx, int64_t rows, int64_t n) {
   }
 }
 
+// G: backward register-resident: y and dy held in K packs each per thread.
+template <typename T, int K>
+__global__ void __launch_bounds__(1024) bwd_reg(const T* y, const T* dy, T* dx, int64_t rows, int64_t n) {
+  __shared__ float sc[64];
+  const int64_t np = n / VEC<T>;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const P16* yr = reinterpret_cast<const P16*>(y + r * n);
+    const P16* gr = reinterpret_cast<const P16*>(dy + r * n);
+    P16* dr = reinterpret_cast<P16*>(dx + r * n);
+    P16 a[K], b[K];
+#pragma unroll
+    for (int k = 0; k < K; ++k) if (threadIdx.x + k * blockDim.x < np) { a[k] = yr[threadIdx.x + k * blockDim.x]; b[k] = gr[threadIdx.x + k * blockDim.x]; }
+    float s = 0;
+#pragma unroll
+    for (int k = 0; k < K; ++k) if (threadIdx.x + k * blockDim.x < np) {
+      float f[VEC<T>], g[VEC<T>]; unpack<T>(a[k], f); unpack<T>(b[k], g);
+#pragma unroll
+      for (int e = 0; e < VEC<T>; ++e) s += f[e] * g[e];
+    }
+    s = breduce<false>(s, sc);
+#pragma unroll
+    for (int k = 0; k < K; ++k) if (threadIdx.x + k * blockDim.x < np) {
+      float f[VEC<T>], g[VEC<T>]; unpack<T>(a[k], f); unpack<T>(b[k], g);
+      P16 o; T* ot = reinterpret_cast<T*>(&o);
+#pragma unroll
+      for (int e = 0; e < VEC<T>; ++e) ot[e] = fromf<T>(f[e] * (g[e] - s));
+      dr[threadIdx.x + k * blockDim.x] = o;
+    }
+  }
+}
+
 __global__ void copyk(const uint4* a, uint4* b, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) b[i] = a[i];
 }
@@ -364,12 +441,20 @@ void run(const char* tname, int64_t rows, int64_t n, float copy_gbs) {
     printf("      max |online - 3pass| = %.3g\n", md);
   }
   const size_t rowb = n * sizeof(T);
-  if (static_cast<int>(rowb) <= SMEM_MAX) {
+  {
+    // the whole row staged where it fits, else as much of its head as the block may hold
+    const int64_t cap = std::min<int64_t>(n / VEC<T>, SMEM_MAX / 16);
+    const size_t sb = cap * 16;
+    const char* what = cap * VEC<T> < n ? "part" : "row";
+    CK(cudaFuncSetAttribute(fwd_smem<T, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM_MAX));
+    CK(cudaFuncSetAttribute(fwd_online_smem<T, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM_MAX));
     for (int thr : {512, 1024}) {
-      CK(cudaFuncSetAttribute(fwd_smem<T, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize, SMEM_MAX));
-      int os = occ(fwd_smem<T, 4>, thr, rowb);
-      char nm[64]; snprintf(nm, 64, "smem U4 t%d occ%d", thr, os);
-      if (os) rep(nm, fbytes, timeit([&] { fwd_smem<T, 4><<<grid_for(os), thr, rowb>>>(x, y2, rows, n); }));
+      int os = occ(fwd_smem<T, 4>, thr, sb);
+      char nm[64]; snprintf(nm, 64, "smem-%s U4 t%d occ%d", what, thr, os);
+      if (os) rep(nm, fbytes, timeit([&] { fwd_smem<T, 4><<<grid_for(os), thr, sb>>>(x, y2, rows, n, cap); }));
+      os = occ(fwd_online_smem<T, 4>, thr, sb);
+      snprintf(nm, 64, "onl-smem-%s U4 t%d occ%d", what, thr, os);
+      if (os) rep(nm, fbytes, timeit([&] { fwd_online_smem<T, 4><<<grid_for(os), thr, sb>>>(x, y2, rows, n, cap); }));
     }
   }
   const int64_t np = n / VEC<T>;
@@ -388,6 +473,11 @@ void run(const char* tname, int64_t rows, int64_t n, float copy_gbs) {
     char nm[64]; snprintf(nm, 64, "reg K8 t1024 occ%d", o);
     if (o) rep(nm, fbytes, timeit([&] { fwd_reg<T, 8><<<grid_for(o), 1024>>>(x, y2, rows, n); }));
   }
+  if (np <= 1024 * 4) {
+    int o = occ(bwd_reg<T, 4>, 1024, 0);
+    char nm[64]; snprintf(nm, 64, "bwd reg K4 t1024 occ%d", o);
+    if (o) rep(nm, bbytes, timeit([&] { bwd_reg<T, 4><<<grid_for(o), 1024>>>(y, dy, dx, rows, n); }));
+  }
   for (int thr : {512, 1024}) {
     int o = occ(bwd<T, 4, false>, thr, 0);
     char nm[64]; snprintf(nm, 64, "bwd 2pass t%d occ%d", thr, o);
@@ -403,6 +493,7 @@ void run(const char* tname, int64_t rows, int64_t n, float copy_gbs) {
 }
 
 int main() {
+  setvbuf(stdout, nullptr, _IONBF, 0);
   CK(cudaDeviceGetAttribute(&SMS, cudaDevAttrMultiProcessorCount, 0));
   CK(cudaDeviceGetAttribute(&SMEM_MAX, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
   SMEM_MAX -= 1024;

@@ -108,20 +108,30 @@ _ONLINE_PROGRAM = r"""
 #include "grimoire_online.h"
 #include <cstdio>
 #include <vector>
+using grimoire::rowwise::online_chunk;
 using grimoire::rowwise::online_max_sum;
 using grimoire::rowwise::online_combine;
 using grimoire::rowwise::online_sum_exp;
-// Each line of stdin: threads n b_0 ... b_{n-1}. The row is split as a kernel splits it (term j to
-// thread j % threads), each thread steps through its terms, the partials combine pairwise as a warp's
+constexpr int kChunk = 4;
+// Each line of stdin: threads chunked n b_0 ... b_{n-1}. The row is split as a kernel splits it: term j
+// to thread j % threads, or (chunked) chunk c of kChunk terms to thread c % threads and the terms after
+// the last whole chunk one by one, as a streamed pass reads 16-byte packs. Each thread steps through
+// its terms (online_max_sum) or chunks (online_chunk), the partials combine pairwise as a warp's
 // butterfly does; printed: the max and the sum of exp(b - max) as %a.
 int main() {
-  int threads;
+  int threads, chunked;
   long n;
-  while (std::scanf("%d %ld", &threads, &n) == 2) {
+  while (std::scanf("%d %d %ld", &threads, &chunked, &n) == 3) {
     std::vector<double> b(n);
     for (long j = 0; j < n; ++j) std::scanf("%lf", &b[j]);
     std::vector<double> m(threads, -INFINITY), s(threads, 0.0);
-    for (long j = 0; j < n; ++j) online_max_sum(m[j % threads], s[j % threads], b[j]);
+    const long whole = chunked ? n / kChunk : 0;
+    for (long c = 0; c < whole; ++c) {
+      double chunk[kChunk];
+      for (int i = 0; i < kChunk; ++i) chunk[i] = b[c * kChunk + i];
+      online_chunk(m[c % threads], s[c % threads], chunk);
+    }
+    for (long j = whole * kChunk; j < n; ++j) online_max_sum(m[j % threads], s[j % threads], b[j]);
     for (int step = 1; step < threads; step *= 2)
       for (int t = 0; t + step < threads; t += 2 * step) online_combine(m[t], s[t], m[t + step], s[t + step]);
     std::printf("%a %a\n", m[0], online_sum_exp(s[0], m[0], n));
@@ -132,8 +142,9 @@ int main() {
 
 def test_online_max_and_sum_of_exp_equal_the_two_pass_sum(tmp_path):
     """grimoire_online.h, as the GPU plans use it for sum(exp(b - max(b))): whatever the split over threads,
-    the same max and (to rounding) the same sum as max first, then the sum of exp(b - max), including
-    rows of -inf, rows with +inf or NaN (NaN, as the two passes give), one element, and empty rows."""
+    a term or a chunk at a time, the same max and (to rounding) the same sum as max first, then the sum of
+    exp(b - max), including rows of -inf, chunks of -inf, rows with +inf or NaN (NaN, as the two passes
+    give), one element, and empty rows."""
     import math
     import random
 
@@ -148,17 +159,18 @@ def test_online_max_and_sum_of_exp_equal_the_two_pass_sum(tmp_path):
     rng = random.Random(0)
     inf, nan = math.inf, math.nan
     rows = [[], [-inf], [-inf, -inf, -inf], [3.0], [inf], [1.0, inf, 2.0], [1.0, nan, 2.0], [-inf, 0.0, -inf],
-            [700.0, -700.0, 0.0], [1e308, -1e308], [nan, -inf], [-inf, inf]]
+            [700.0, -700.0, 0.0], [1e308, -1e308], [nan, -inf], [-inf, inf],
+            [-inf] * 4 + [1.0, 2.0, 3.0, 4.0] + [-inf] * 5, [5.0, 1.0, 2.0, 3.0] + [-inf] * 4 + [9.0]]
     for _ in range(300):
         n = rng.choice([1, 2, 5, 31, 32, 33, 100, 1000])
         row = [rng.choice([rng.uniform(-50, 50), rng.gauss(0, 1) * 1e3]) for _ in range(n)]
         for _ in range(rng.choice([0, 0, 1, 3])):  # masks: some -inf, rarely +inf or NaN
             row[rng.randrange(n)] = rng.choice([-inf, -inf, -inf, inf, nan])
         rows.append(row)
-    cases = [(t, row) for row in rows for t in (1, 4, 32)]
-    stdin = "".join(f"{t} {len(row)} " + " ".join(repr(v) for v in row) + "\n" for t, row in cases)
+    cases = [(t, c, row) for row in rows for t in (1, 4, 32) for c in (0, 1)]
+    stdin = "".join(f"{t} {c} {len(row)} " + " ".join(repr(v) for v in row) + "\n" for t, c, row in cases)
     out = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, check=True).stdout.split("\n")
-    for (t, row), line in zip(cases, out):
+    for (t, c, row), line in zip(cases, out):
         m, s = (float.fromhex(v) for v in line.split())
         top = -inf
         for b in row:  # RowMax: NaN wins, else the larger
@@ -166,7 +178,7 @@ def test_online_max_and_sum_of_exp_equal_the_two_pass_sum(tmp_path):
         terms = [math.exp(b - top) if not (math.isnan(b - top) or math.isinf(top) and b == top) else nan
                  for b in row]
         want = math.fsum(terms) if all(x == x for x in terms) else nan
-        where = f"row {row[:8]}... over {t} threads"
+        where = f"row {row[:8]}... over {t} threads, {'in chunks' if c else 'a term at a time'}"
         assert (m == top) or (math.isnan(m) and math.isnan(top)), f"{where}: max {m}, want {top}"
         if math.isnan(want):
             assert math.isnan(s), f"{where}: sum {s}, want NaN (as the two passes give)"

@@ -182,13 +182,13 @@ class RowLet:
         return self.value.cpp
 
 
-# Whether the CUDA rowwise kernels run the online plans (a max-shifted sum of exp reduced in its max's
-# pass). Off: on an H100 the per-element online step made softmax's streamed forward at 4096x32000 bf16
-# 0.43x Liger-Kernel where the two-pass plan had measured 0.65x (benchmarks/results/llm-scale/README.md):
-# each element's exp waits on the running max, and the step's two branches each hold an exp. The
-# planner's online plans and runtime/grimoire_online.h stay tested (PLUnit, tests/test_runtime.py) for
-# the next form, which takes a chunk's max before its exps.
-ONLINE_ON_CUDA = False
+# Whether the CUDA rowwise kernels of the streamed path run the online plans (a max-shifted sum of exp
+# reduced in its max's pass), so that such a row is read twice, not three times. Their 16-byte packs
+# take the pack's max first, then its exps, then one rescale (online_chunk): a step per element, each
+# exp waiting on the running max, had made softmax's streamed forward slower than two passes on an H100
+# (benchmarks/results/llm-scale/README.md). The register path keeps the plain plans: its passes read
+# registers, so an online one would save only a block reduction.
+ONLINE_STREAM = True
 
 
 @dataclass(frozen=True)
@@ -259,6 +259,10 @@ class RowBody:
         """The values the body yields: the size of the array its lambda returns."""
         return len(self.result_terms)
 
+    def n_packed(self, packed: tuple[str, ...]) -> int:
+        """How many of the `packed` element inputs the body reads: the tensors a CUDA sweep loads in packs."""
+        return sum(1 for e in packed if e in self.params)
+
 
 @dataclass(frozen=True)
 class RowPass(RowBody):
@@ -282,6 +286,11 @@ class RowPass(RowBody):
         return len(self.stats)
 
     @property
+    def online(self) -> bool:
+        """Whether the pass reduces a max-shifted sum of exp online (a GPU pack takes it in one chunk)."""
+        return any(s.is_sum_exp for s in self.stats)
+
+    @property
     def single_stat(self) -> bool:
         """Whether the pass reduces one statistic (a GPU block reduces it alone, not as a tuple)."""
         return len(self.stats) == 1
@@ -290,6 +299,14 @@ class RowPass(RowBody):
     def reductions(self) -> tuple[str, ...]:
         """The reductions of the pass's statistics, in order: for the kernels' comments."""
         return tuple(s.reduction for s in self.stats)
+
+
+@dataclass(frozen=True)
+class FusedSharing:
+    """What the halves of a fused forward-and-backward kernel share (Op.fused_sharing): the statistics the
+    backward takes from the forward, and the backward passes it therefore skips."""
+    stats: tuple[str, ...]
+    passes: tuple["RowPass", ...]
 
 
 @dataclass(frozen=True)
@@ -891,9 +908,10 @@ class Op:
 
     @property
     def forward_grad_scratch(self) -> int:
-        """The fused kernel's shared scratch, in opmath values: a warp's partials (32) for each statistic of
-        the widest pass of either half."""
-        return 32 * max(self.cuda_forward_plan.widest_pass, self.cuda_backward_plan.widest_pass)
+        """The fused kernels' shared scratch, in opmath values: a warp's partials (32) for each statistic of
+        the widest pass of either half, on either path."""
+        return 32 * max(plan.widest_pass for plan in (self.forward_plan, self.backward_plan,
+                                                      self.stream_forward_plan, self.stream_backward_plan))
 
     @property
     def _scalar_attr_params(self) -> tuple[Param, ...]:
@@ -957,26 +975,41 @@ class Op:
         return self._reference_reads("col")
 
     @property
-    def cuda_forward_plan(self) -> Optional[RowPlan]:
-        """The forward plan the CUDA kernels run: the online one where ONLINE_ON_CUDA, else the plain one."""
-        return self.online_forward_plan if ONLINE_ON_CUDA else self.forward_plan
+    def stream_forward_plan(self) -> Optional[RowPlan]:
+        """The forward plan of the CUDA streamed path: the online one where ONLINE_STREAM, else the plain
+        one (the register path runs forward_plan)."""
+        return self.online_forward_plan if ONLINE_STREAM else self.forward_plan
 
     @property
-    def cuda_backward_plan(self) -> Optional[RowPlan]:
-        """The backward plan the CUDA kernels run (see cuda_forward_plan)."""
-        return self.online_backward_plan if ONLINE_ON_CUDA else self.backward_plan
+    def stream_backward_plan(self) -> Optional[RowPlan]:
+        """The backward plan of the CUDA streamed path (see stream_forward_plan)."""
+        return self.online_backward_plan if ONLINE_STREAM else self.backward_plan
 
     @property
-    def shared_stats(self) -> tuple[str, ...]:
-        """The backward plan's row statistics that the forward plan computes alike (same name, reduction,
-        shift and expression once its temporaries are inlined, reading only statistics that are shared
-        too): the fused forward-and-backward kernel of grad_in_forward takes them from its forward half
-        instead of passing over the row again. Compared one statistic at a time, so that cross_entropy's
-        max and sum of exp are shared although its forward's pass also sums the picked logit."""
+    def register_sharing(self) -> "FusedSharing":
+        """What the register path's fused kernel shares between its halves (see fused_sharing)."""
+        return self.fused_sharing("register")
+
+    @property
+    def stream_sharing(self) -> "FusedSharing":
+        """What the streamed path's fused kernel shares between its halves (see fused_sharing)."""
+        return self.fused_sharing("stream")
+
+    def fused_sharing(self, path: str) -> "FusedSharing":
+        """What the fused forward-and-backward kernel of grad_in_forward shares between its halves on a
+        CUDA path ("register": the plain plans, "stream": the streamed path's): the backward plan's row
+        statistics that the forward plan computes alike (same name, reduction, shift and expression once
+        its temporaries are inlined, reading only statistics that are shared too), which its backward half
+        takes from the forward half instead of passing over the row again, and the backward passes whose
+        every statistic is shared, which it does not run. Compared one statistic at a time, so that
+        cross_entropy's max and sum of exp are shared although its forward's pass also sums the picked
+        logit."""
         if not self.grad_in_forward:
-            return ()
-        # The CUDA kernels' plans: the fused kernel is CUDA only.
-        fwd_plan, bwd_plan = self.cuda_forward_plan, self.cuda_backward_plan
+            return FusedSharing((), ())
+        if path == "register":
+            fwd_plan, bwd_plan = self.forward_plan, self.backward_plan
+        else:
+            fwd_plan, bwd_plan = self.stream_forward_plan, self.stream_backward_plan
         fwd = {st.name: (st.reduction, st.shift, Body(p.let_terms, p.result_terms[i]).inlined())
                for p in fwd_plan.passes for i, st in enumerate(p.stats)}
         stat_names = set(fwd) | {st.name for p in bwd_plan.passes for st in p.stats}
@@ -990,16 +1023,8 @@ class Op:
                 reads_ok = all(n in shared or (n not in stat_names and n not in lets) for n in reads)
                 if reads_ok and fwd.get(st.name) == (st.reduction, st.shift, closed):
                     shared.append(st.name)
-        return tuple(shared)
-
-    @property
-    def shared_passes(self) -> tuple[RowPass, ...]:
-        """The backward plan's passes whose every statistic is shared (shared_stats): the fused kernel runs
-        none of them."""
-        shared = self.shared_stats
-        if not shared:
-            return ()
-        return tuple(p for p in self.cuda_backward_plan.passes if all(st.name in shared for st in p.stats))
+        passes = tuple(p for p in bwd_plan.passes if shared and all(st.name in shared for st in p.stats))
+        return FusedSharing(tuple(shared), passes)
 
     @property
     def forward_grad_schema(self) -> str:
@@ -1408,6 +1433,23 @@ class Op:
     def n_backward_row_elements(self) -> int:
         """The per-element values a rowwise backward reads in a row (see backward_row_elements)."""
         return len(self.backward_row_elements)
+
+    @property
+    def n_backward_packed_elements(self) -> int:
+        """The backward's per-element values of the op's dtype (see backward_packed_elements)."""
+        return len(self.backward_packed_elements)
+
+    @property
+    def forward_holds_one_row(self) -> bool:
+        """Whether a rowwise forward's register kernels hold one row tensor (one element input): the CUDA
+        register path's wide shape is for those only."""
+        return self.row_roles.n_element == 1
+
+    @property
+    def backward_holds_one_row(self) -> bool:
+        """Whether a rowwise backward's register kernels hold one row tensor: one per-element value of the
+        op's dtype, no loss gradient per element in opmath, no column gradient sums."""
+        return self.n_backward_row_elements == 1 and self.n_backward_packed_elements == 1 and not self.column_targets
 
     @property
     def loss_arg_index(self) -> int | None:

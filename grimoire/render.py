@@ -110,6 +110,7 @@ def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
     for name in escape.__all__:
         env.filters[name] = getattr(escape, name)
     env.filters["py_tuple"] = lambda t: repr(tuple(t))
+    env.filters["cpp_bool"] = lambda b: "true" if b else "false"
     # A partial's text as it is, not rendered: the static part of a generated file (most of the build
     # script) kept in a file of its own, free to hold braces and hashes Jinja would read as its syntax.
     # Less its last newline: the template's `{{ verbatim(...) }}` line ends with one.

@@ -23,10 +23,11 @@ NO_CUDA = pytest.mark.skipif(
 
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
 # the register path (a warp per row up to 128 vectors, a block per row up to 1024 threads of 4
-# vectors), the streamed path above that and for rows not a whole number of vectors (packs between
-# a row's first and last 16-byte boundary, the rest one by one), and for data not 16-byte aligned
-# (no packs); and more rows than one wave of blocks, so each block sums several rows' column
-# gradients.
+# vectors, the wide shape of 8 vectors a thread up to 32768 elements where the kernel holds few
+# enough bytes an element), the streamed path above that and for rows not a whole number of vectors
+# (packs between a row's first and last 16-byte boundary, the rest one by one), and for data not
+# 16-byte aligned (no packs); and more rows than one wave of blocks, so each block sums several rows'
+# column gradients.
 CUDA_PATH_CASES = [
     pytest.param(s, False, id=str(s))
     for s in [
@@ -40,6 +41,9 @@ CUDA_PATH_CASES = [
         (9000, 64),
         (5000, 520),
         (2, 32000),
+        (2, 32768),
+        (2, 32776),
+        (300, 24576),
         (3, 40001),
         (1, 131072),
         (700, 2048 + 3),

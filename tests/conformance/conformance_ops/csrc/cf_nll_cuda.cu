@@ -3,14 +3,15 @@
 //
 // cf_nll (rowwise, CUDA): Negative log-likelihood of log-probabilities against class indices
 // (torch.nn.functional.nll_loss). The passes of the CPU kernel (planned from the spec in
-// semantics/kinds/rowwise.pl), one group of threads per row. The fast path (rows up to 16384
-// elements, 16-byte aligned, a multiple of 16 bytes long) reads each row once into registers with
-// 16-byte loads, so every pass after the first costs no memory traffic: a warp per row up to 512
-// elements (eight rows a block), else one block of up to 1024 threads per row, 16 elements a
-// thread. Column gradients stay in registers across the rows a block handles and are written once
-// per block, then summed over the blocks. Other rows take the general path: each pass strides the
-// row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
-// shuffles (and shared memory across the warps of a block); math in opmath (float for halves).
+// semantics/kinds/rowwise.pl), one group of threads per row. The register path (rows up to 32768
+// elements, 16384 of doubles, 16-byte aligned, a multiple of 16 bytes long) reads each row once
+// into registers with 16-byte loads, so every pass after the first costs no memory traffic: a warp
+// per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
+// elements a thread, or 32 for rows over 16384 elements. Column gradients stay in registers across
+// the rows a block handles and are written once per block, then summed over the blocks. Other rows
+// take the streamed path: each pass strides the row in global memory (re-read from the L2), column
+// gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
+// across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -36,6 +37,10 @@ constexpr const char* kDtypes = "float32, float64";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
                                     // (grimoire_rowwise.cuh)
+// Whether the register kernels of the forward and of the backward hold one row tensor: only those
+// take the wide shape (reg_launch).
+constexpr bool kForwardOneRow = true;
+constexpr bool kBackwardOneRow = true;
 
 // Rows up to which a loss reduces in one block of one launch (the tensor ops it replaces took five
 // launches); more rows take the tensor ops, which use the whole GPU.
@@ -172,17 +177,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -204,15 +209,16 @@ __global__ void __launch_bounds__(kStreamThreads)
   }
 }
 
-template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                   const int64_t* __restrict__ target_data,
-                                   at::opmath_type<scalar_t>* __restrict__ loss_out) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
+                                            const scalar_t* __restrict__ x_data,
+                                            const int64_t* __restrict__ target_data,
+                                            at::opmath_type<scalar_t>* __restrict__ loss_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -260,6 +266,34 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   }
 }
 
+// The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   const int64_t* __restrict__ target_data,
+                                   at::opmath_type<scalar_t>* __restrict__ loss_out) {
+  forward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                        const int64_t* __restrict__ target_data,
+                        at::opmath_type<scalar_t>* __restrict__ loss_out) {
+  forward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto forward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return forward_kernel_wide<scalar_t, K>;
+  } else {
+    return forward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                   const int64_t* __restrict__ target_data,
@@ -267,25 +301,24 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 &&
-      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
-    packed = false;  // too many registers a thread for a block of that many threads
+  if (packed && rl.rows_per_block == 1) {
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      if (reg_blocks<forward_kernel_for<scalar_t, rpb, k>()>(rl) == 0) {
+        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
+      }
+    });
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8>
-          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, loss_out);
-    } else {
-      forward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data,
-                                                                            target_data, loss_out);
-    }
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out);
+    });
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
@@ -398,15 +431,15 @@ __global__ void __launch_bounds__(kStreamThreads)
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+             p0 += int64_t(stream_unroll<scalar_t, 0>()) * blockDim.x) {
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 0>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 0>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -434,16 +467,16 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
   return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
-template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                    const int64_t* __restrict__ target_data,
-                                    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
-                                    scalar_t* __restrict__ x_out) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void backward_reg(
+    int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+    const int64_t* __restrict__ target_data,
+    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -490,19 +523,58 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   }
 }
 
+// The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const int64_t* __restrict__ target_data,
+                                    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                                    scalar_t* __restrict__ x_out) {
+  backward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, grad_loss_data, x_out);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                         const int64_t* __restrict__ target_data,
+                         const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                         scalar_t* __restrict__ x_out) {
+  backward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, grad_loss_data, x_out);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto backward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return backward_kernel_wide<scalar_t, K>;
+  } else {
+    return backward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
+// The backward's register launch for rows of n elements.
+template <typename scalar_t>
+RegLaunch backward_reg_launch(int64_t n) {
+  return reg_launch(n, sizeof(scalar_t), kBackwardOneRow);
+}
+
 // How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
 // cannot launch that many threads).
 template <typename scalar_t>
 int64_t backward_blocks_per_sm(const RegLaunch& rl) {
-  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
-                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+  int64_t blocks = 0;
+  reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+    blocks = reg_blocks<backward_kernel_for<scalar_t, rpb, k>()>(rl);
+  });
+  return blocks;
 }
 
 // Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
 // path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   return per_sm > 0 ? reg_grid(rows, rl, per_sm)
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
@@ -517,21 +589,17 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8>
-          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out);
-    } else {
-      backward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
-              rows, n, x_data, target_data, grad_loss_data, x_out);
-    }
+    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out);
+    });
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
     backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(
@@ -634,17 +702,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -687,15 +755,15 @@ __global__ void __launch_bounds__(kStreamThreads)
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
+             p0 += int64_t(stream_unroll<scalar_t, 0>()) * blockDim.x) {
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 0>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 0>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -715,6 +783,127 @@ __global__ void __launch_bounds__(kStreamThreads)
   }
 }
 
+// The fused kernel on the register path: the row is read into registers once, and both halves pass
+// over those. RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void forward_grad_reg(
+    int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+    const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
+    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  __shared__ opmath_t scratch[32];
+  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x) * RPB) {
+    Pack<scalar_t, VEC> x_c[K];
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+      if (vi * VEC < n) {
+        x_c[k] = load_pack<VEC>(x_data + r * n, vi);
+      }
+    }
+    {  // the forward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      opmath_t tmp_s0_s;
+      {  // pass 1: sum, from registers
+        const auto f = [&](auto col, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V target(target_s);
+          return std::array<V, 1>{grimoire::where(grimoire::eq(col, target), x, V(0))};
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+          }
+        }
+        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+      }
+      if (threadIdx.x == 0) {
+        loss_out[r] = static_cast<opmath_t>([&] { return static_cast<opmath_t>((-tmp_s0_s)); }());
+      }
+    }
+    {  // the backward
+      [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
+      // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
+      // dtype's largest where the mean itself (and torch's running mean) does not.
+      [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
+      [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
+      [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
+      {
+        const auto f = [&](auto col) {
+          using V = decltype(col);
+          [[maybe_unused]] const V grad_loss(grad_loss_s);
+          [[maybe_unused]] const V target(target_s);
+          return std::array<V, 1>{
+              (-(grad_loss * grimoire::where(grimoire::eq(col, target), V(1), V(0))))};
+        };
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          if (vi * VEC >= n) {
+            continue;
+          }
+          Pack<scalar_t, VEC> x_o;
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            [[maybe_unused]] const int64_t j = vi * VEC + e;
+            const auto v = f(E(static_cast<opmath_t>(j)));
+            x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
+          }
+          store_pack<VEC>(x_out + r * n, vi, x_o);
+        }
+      }
+    }
+  }
+}
+
+// The register kernels of forward_grad_reg: rows a warp or a block holds at 16 elements a thread,
+// and the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64
+// registers a thread (spilling where it must) and such a block launches. forward_grad_kernel_for
+// picks one for reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void forward_grad_kernel_reg(
+    int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+    const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
+    const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
+  forward_grad_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    forward_grad_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                             const int64_t* __restrict__ target_data,
+                             at::opmath_type<scalar_t>* __restrict__ loss_out,
+                             const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                             scalar_t* __restrict__ x_out) {
+  forward_grad_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto forward_grad_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return forward_grad_kernel_wide<scalar_t, K>;
+  } else {
+    return forward_grad_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
 template <typename scalar_t>
 void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                        const int64_t* __restrict__ target_data,
@@ -722,10 +911,29 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
                        const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                        scalar_t* __restrict__ x_out) {
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
-  const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
-  forward_grad_kernel<scalar_t><<<l.grid, l.block, 0, at::cuda::getCurrentCUDAStream()>>>(
-      aligned, rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  bool packed = rl.threads > 0 && aligned;
+  if (packed && rl.rows_per_block == 1) {
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      if (reg_blocks<forward_grad_kernel_for<scalar_t, rpb, k>()>(rl) == 0) {
+        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
+      }
+    });
+  }
+  if (packed) {
+    const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = forward_grad_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out,
+                                              grad_loss_data, x_out);
+    });
+  } else {
+    const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
+    const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
+    forward_grad_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(
+        aligned, rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

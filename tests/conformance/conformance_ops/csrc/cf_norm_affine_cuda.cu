@@ -3,14 +3,15 @@
 //
 // cf_norm_affine (rowwise, CUDA): Layer normalization over the last dim with a weight and no bias;
 // eps is required. The passes of the CPU kernel (planned from the spec in
-// semantics/kinds/rowwise.pl), one group of threads per row. The fast path (rows up to 16384
-// elements, 16-byte aligned, a multiple of 16 bytes long) reads each row once into registers with
-// 16-byte loads, so every pass after the first costs no memory traffic: a warp per row up to 512
-// elements (eight rows a block), else one block of up to 1024 threads per row, 16 elements a
-// thread. Column gradients stay in registers across the rows a block handles and are written once
-// per block, then summed over the blocks. Other rows take the general path: each pass strides the
-// row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
-// shuffles (and shared memory across the warps of a block); math in opmath (float for halves).
+// semantics/kinds/rowwise.pl), one group of threads per row. The register path (rows up to 32768
+// elements, 16384 of doubles, 16-byte aligned, a multiple of 16 bytes long) reads each row once
+// into registers with 16-byte loads, so every pass after the first costs no memory traffic: a warp
+// per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
+// elements a thread, or 32 for rows over 16384 elements. Column gradients stay in registers across
+// the rows a block handles and are written once per block, then summed over the blocks. Other rows
+// take the streamed path: each pass strides the row in global memory (re-read from the L2), column
+// gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
+// across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -36,6 +37,10 @@ constexpr const char* kDtypes = "float32, float64, float16, bfloat16";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
                                     // (grimoire_rowwise.cuh)
+// Whether the register kernels of the forward and of the backward hold one row tensor: only those
+// take the wide shape (reg_launch).
+constexpr bool kForwardOneRow = true;
+constexpr bool kBackwardOneRow = false;
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x, const at::Tensor& weight,
@@ -99,17 +104,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -148,17 +153,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -194,17 +199,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -225,15 +230,16 @@ __global__ void __launch_bounds__(kStreamThreads)
   }
 }
 
-template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                   const scalar_t* __restrict__ weight_data,
-                                   scalar_t* __restrict__ y_out, double eps) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
+                                            const scalar_t* __restrict__ x_data,
+                                            const scalar_t* __restrict__ weight_data,
+                                            scalar_t* __restrict__ y_out, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -346,6 +352,34 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   }
 }
 
+// The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   const scalar_t* __restrict__ weight_data,
+                                   scalar_t* __restrict__ y_out, double eps) {
+  forward_reg<scalar_t, RPB, K>(rows, n, x_data, weight_data, y_out, eps);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                        const scalar_t* __restrict__ weight_data, scalar_t* __restrict__ y_out,
+                        double eps) {
+  forward_reg<scalar_t, 1, K>(rows, n, x_data, weight_data, y_out, eps);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto forward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return forward_kernel_wide<scalar_t, K>;
+  } else {
+    return forward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                   const scalar_t* __restrict__ weight_data, scalar_t* __restrict__ y_out,
@@ -353,25 +387,24 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 &&
-      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
-    packed = false;  // too many registers a thread for a block of that many threads
+  if (packed && rl.rows_per_block == 1) {
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      if (reg_blocks<forward_kernel_for<scalar_t, rpb, k>()>(rl) == 0) {
+        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
+      }
+    });
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8>
-          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, weight_data, y_out, eps);
-    } else {
-      forward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
-              rows, n, x_data, weight_data, y_out, eps);
-    }
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, weight_data, y_out, eps);
+    });
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
@@ -468,17 +501,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -517,17 +550,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -575,11 +608,11 @@ __global__ void __launch_bounds__(kStreamThreads)
           acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
@@ -587,7 +620,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -645,11 +678,11 @@ __global__ void __launch_bounds__(kStreamThreads)
           atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
@@ -657,7 +690,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -694,18 +727,16 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
   return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
-template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                    const scalar_t* __restrict__ weight_data,
-                                    const scalar_t* __restrict__ grad_y_data,
-                                    scalar_t* __restrict__ x_out,
-                                    at::opmath_type<scalar_t>* __restrict__ weight_acc,
-                                    double eps) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void backward_reg(
+    int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+    const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ grad_y_data,
+    scalar_t* __restrict__ x_out, at::opmath_type<scalar_t>* __restrict__ weight_acc, double eps) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[64];
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
@@ -890,19 +921,60 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   write_column_partial<RPB, VEC>(weight_cacc, weight_acc + blockIdx.x * n, n);
 }
 
+// The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ weight_data,
+                                    const scalar_t* __restrict__ grad_y_data,
+                                    scalar_t* __restrict__ x_out,
+                                    at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                                    double eps) {
+  backward_reg<scalar_t, RPB, K>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                         const scalar_t* __restrict__ weight_data,
+                         const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                         at::opmath_type<scalar_t>* __restrict__ weight_acc, double eps) {
+  backward_reg<scalar_t, 1, K>(rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto backward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return backward_kernel_wide<scalar_t, K>;
+  } else {
+    return backward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
+// The backward's register launch for rows of n elements.
+template <typename scalar_t>
+RegLaunch backward_reg_launch(int64_t n) {
+  return reg_launch(n, sizeof(scalar_t), kBackwardOneRow);
+}
+
 // How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
 // cannot launch that many threads).
 template <typename scalar_t>
 int64_t backward_blocks_per_sm(const RegLaunch& rl) {
-  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
-                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+  int64_t blocks = 0;
+  reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+    blocks = reg_blocks<backward_kernel_for<scalar_t, rpb, k>()>(rl);
+  });
+  return blocks;
 }
 
 // Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
 // path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   return per_sm > 0 ? reg_grid(rows, rl, per_sm)
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
@@ -920,7 +992,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
         weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
@@ -929,14 +1001,11 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, per_sm)));
-    if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(
-          rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
-    } else {
-      backward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(
-              rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
-    }
+    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, weight_data, grad_y_data, x_out,
+                                              weight_acc, eps);
+    });
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
     // Column gradients summed with atomics: their order, and so their last bits, vary from run to

@@ -3,14 +3,15 @@
 //
 // cf_softmin (rowwise, CUDA): softmin over the last dimension: softmax(-x).
 // The passes of the CPU kernel (planned from the spec in semantics/kinds/rowwise.pl), one group
-// of threads per row. The fast path (rows up to 16384 elements, 16-byte
+// of threads per row. The register path (rows up to 32768 elements, 16384 of doubles, 16-byte
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
 // so every pass after the first costs no memory traffic: a warp per row up to 512 elements
-// (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread.
-// Column gradients stay in registers across the rows a block handles and are written once per
-// block, then summed over the blocks. Other rows take the general path: each pass strides the
-// row in global memory, column gradients accumulate with atomics. Statistics reduce with warp
-// shuffles (and shared memory across the warps of a block); math in opmath (float for halves).
+// (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread, or
+// 32 for rows over 16384 elements. Column gradients stay in registers across the rows a block
+// handles and are written once per block, then summed over the blocks. Other rows take the
+// streamed path: each pass strides the row in global memory (re-read from the L2), column
+// gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
+// across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -36,6 +37,10 @@ constexpr const char* kDtypes = "float32, float64, bfloat16";
 
 using namespace grimoire::rowwise;  // RowSum, group_reduce, the launch shapes, Pack
                                     // (grimoire_rowwise.cuh)
+// Whether the register kernels of the forward and of the backward hold one row tensor: only those
+// take the wide shape (reg_launch).
+constexpr bool kForwardOneRow = true;
+constexpr bool kBackwardOneRow = false;
 
 // Checks every input's device, dtype and shape against the first element input; returns (rows, n).
 std::pair<int64_t, int64_t> check_inputs(const at::Tensor& x) {
@@ -61,7 +66,7 @@ __global__ void __launch_bounds__(kStreamThreads)
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -73,81 +78,58 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
-      {  // pass 1: max
+      opmath_t tmp_s1_s;
+      {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{(-x)};
+          return std::array<V, 2>{(-x), (-x)};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
+        opmath_t acc_1 = OnlineMaxSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+          online_max_sum(acc_0, acc_1, static_cast<opmath_t>(v[1]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
             }
+            opmath_t base_1[VEC];
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
-              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+              base_1[e] = static_cast<opmath_t>(v[1]);
             }
+            online_chunk(acc_0, acc_1, base_1);
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-      }
-      opmath_t tmp_s1_s;
-      {  // pass 2: sum
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
-        };
-        opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
-          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-        }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-#pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
-            const int64_t pi = p0 + int64_t(u) * blockDim.x;
-            if (pi < packs_n) {
-              x_u[u] = load_pack<VEC>(x_row + head, pi);
-            }
+        warp_reduce_online(acc_0, acc_1);
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
           }
-#pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
-            const int64_t pi = p0 + int64_t(u) * blockDim.x;
-            if (pi >= packs_n) {
-              continue;
-            }
-#pragma unroll
-            for (int e = 0; e < VEC; ++e) {
-              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
-              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-            }
-          }
+          __syncthreads();
+          block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        tmp_s0_s = acc_0;
+        tmp_s1_s = acc_1;
+        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
@@ -165,17 +147,17 @@ __global__ void __launch_bounds__(kStreamThreads)
           y_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -195,14 +177,15 @@ __global__ void __launch_bounds__(kStreamThreads)
   }
 }
 
-template <typename scalar_t, int RPB>
-__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                   scalar_t* __restrict__ y_out) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
+                                            const scalar_t* __restrict__ x_data,
+                                            scalar_t* __restrict__ y_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -294,29 +277,56 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   }
 }
 
+// The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                   scalar_t* __restrict__ y_out) {
+  forward_reg<scalar_t, RPB, K>(rows, n, x_data, y_out);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                        scalar_t* __restrict__ y_out) {
+  forward_reg<scalar_t, 1, K>(rows, n, x_data, y_out);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto forward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return forward_kernel_wide<scalar_t, K>;
+  } else {
+    return forward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                   scalar_t* __restrict__ y_out) {
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  if (packed && rl.rows_per_block == 1 &&
-      resident_blocks<forward_kernel_reg<scalar_t, 1>>(rl.threads) == 0) {
-    packed = false;  // too many registers a thread for a block of that many threads
+  if (packed && rl.rows_per_block == 1) {
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      if (reg_blocks<forward_kernel_for<scalar_t, rpb, k>()>(rl) == 0) {
+        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
+      }
+    });
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    if (rl.rows_per_block == 8) {
-      forward_kernel_reg<scalar_t, 8><<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, y_out);
-    } else {
-      forward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data, y_out);
-    }
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, y_out);
+    });
   } else {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
@@ -354,7 +364,7 @@ __global__ void __launch_bounds__(kStreamThreads)
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * blockDim.y) {
     {
@@ -367,87 +377,64 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
-      {  // pass 1: max
+      opmath_t tmp_s1_s;
+      {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{(-x)};
+          return std::array<V, 2>{(-x), (-x)};
         };
         opmath_t acc_0 = RowMax::identity<opmath_t>();
+        opmath_t acc_1 = OnlineMaxSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
           const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+          online_max_sum(acc_0, acc_1, static_cast<opmath_t>(v[1]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
             }
+            opmath_t base_1[VEC];
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
-              acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
+              base_1[e] = static_cast<opmath_t>(v[1]);
             }
+            online_chunk(acc_0, acc_1, base_1);
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
-      }
-      opmath_t tmp_s1_s;
-      {  // pass 2: sum
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
-        };
-        opmath_t acc_0 = RowSum::identity<opmath_t>();
-        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
-          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
-          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-        }
-        for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-#pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
-            const int64_t pi = p0 + int64_t(u) * blockDim.x;
-            if (pi < packs_n) {
-              x_u[u] = load_pack<VEC>(x_row + head, pi);
-            }
+        warp_reduce_online(acc_0, acc_1);
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
           }
-#pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
-            const int64_t pi = p0 + int64_t(u) * blockDim.x;
-            if (pi >= packs_n) {
-              continue;
-            }
-#pragma unroll
-            for (int e = 0; e < VEC; ++e) {
-              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
-              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
-            }
-          }
+          __syncthreads();
+          block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        tmp_s0_s = acc_0;
+        tmp_s1_s = acc_1;
+        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
       }();
       opmath_t tmp_s2_s;
-      {  // pass 3: sum
+      {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_s0(tmp_s0_s);
@@ -463,11 +450,11 @@ __global__ void __launch_bounds__(kStreamThreads)
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
@@ -475,7 +462,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -509,11 +496,11 @@ __global__ void __launch_bounds__(kStreamThreads)
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t>()];
-          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
@@ -521,7 +508,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -551,15 +538,16 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
   return stream_launch<backward_kernel<scalar_t>>(rows, n, row_bytes, column_bytes);
 }
 
-template <typename scalar_t, int RPB>
-__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                                    const scalar_t* __restrict__ grad_y_data,
-                                    scalar_t* __restrict__ x_out) {
+// The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
+template <typename scalar_t, int RPB, int K>
+__device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
+                                             const scalar_t* __restrict__ x_data,
+                                             const scalar_t* __restrict__ grad_y_data,
+                                             scalar_t* __restrict__ x_out) {
   using opmath_t = at::opmath_type<scalar_t>;
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  constexpr int K = packs<scalar_t>();
   __shared__ opmath_t scratch[32];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -691,19 +679,55 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   }
 }
 
+// The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
+// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
+// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
+// reg_dispatch.
+template <typename scalar_t, int RPB, int K>
+__global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                    const scalar_t* __restrict__ grad_y_data,
+                                    scalar_t* __restrict__ x_out) {
+  backward_reg<scalar_t, RPB, K>(rows, n, x_data, grad_y_data, x_out);
+}
+
+template <typename scalar_t, int K>
+__global__ void __launch_bounds__(1024)
+    backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                         const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
+  backward_reg<scalar_t, 1, K>(rows, n, x_data, grad_y_data, x_out);
+}
+
+template <typename scalar_t, int RPB, int K>
+constexpr auto backward_kernel_for() {
+  if constexpr (K > packs<scalar_t>()) {
+    return backward_kernel_wide<scalar_t, K>;
+  } else {
+    return backward_kernel_reg<scalar_t, RPB, K>;
+  }
+}
+
+// The backward's register launch for rows of n elements.
+template <typename scalar_t>
+RegLaunch backward_reg_launch(int64_t n) {
+  return reg_launch(n, sizeof(scalar_t), kBackwardOneRow);
+}
+
 // How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
 // cannot launch that many threads).
 template <typename scalar_t>
 int64_t backward_blocks_per_sm(const RegLaunch& rl) {
-  return rl.rows_per_block == 8 ? resident_blocks<backward_kernel_reg<scalar_t, 8>>(256)
-                                : resident_blocks<backward_kernel_reg<scalar_t, 1>>(rl.threads);
+  int64_t blocks = 0;
+  reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+    blocks = reg_blocks<backward_kernel_for<scalar_t, rpb, k>()>(rl);
+  });
+  return blocks;
 }
 
 // Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
 // path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   return per_sm > 0 ? reg_grid(rows, rl, per_sm)
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
@@ -716,7 +740,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t));
+  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
@@ -724,14 +748,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    if (rl.rows_per_block == 8) {
-      backward_kernel_reg<scalar_t, 8>
-          <<<grid, dim3(32, 8), 0, stream>>>(rows, n, x_data, grad_y_data, x_out);
-    } else {
-      backward_kernel_reg<scalar_t, 1>
-          <<<grid, dim3(static_cast<unsigned>(rl.threads), 1), 0, stream>>>(rows, n, x_data,
-                                                                            grad_y_data, x_out);
-    }
+    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
+      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k>();
+      kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, grad_y_data, x_out);
+    });
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
     backward_kernel<scalar_t>

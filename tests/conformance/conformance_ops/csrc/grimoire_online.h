@@ -4,11 +4,11 @@
 //
 // An online max and sum of exp, for host and device: the GPU plans reduce sum(exp(b - max(b))) in
 // max(b)'s pass (semantics/kinds/rowwise.pl's online/3). A thread keeps (m, s), s the sum of
-// exp(b - m) over what it saw, and rescales s when m grows; partials combine the same way (the warp
-// and block steps are in grimoire_rowwise.cuh). online_sum_exp then gives what the two-pass sum
-// gives at the edges: NaN where the max is not finite and the row not empty (a row of -inf, a +inf
-// or a NaN in it: some term exp(b - m) is NaN there), 0 for an empty row. Host code runs the same
-// functions in tests/test_runtime.py.
+// exp(b - m) over what it saw, and rescales s when m grows, a term at a time or a chunk at a time;
+// partials combine the same way (the warp and block steps are in grimoire_rowwise.cuh).
+// online_sum_exp then gives what the two-pass sum gives at the edges: NaN where the max is not
+// finite and the row not empty (a row of -inf, a +inf or a NaN in it: some term exp(b - m) is NaN
+// there), 0 for an empty row. Host code runs the same functions in tests/test_runtime.py.
 #pragma once
 
 #include <c10/macros/Macros.h>
@@ -53,6 +53,25 @@ C10_HOST_DEVICE inline void online_combine(T& m, T& s, T m2, T s2) {
     s = (m == kNegInf ? T(0) : s * exp(m - top)) + (m2 == kNegInf ? T(0) : s2 * exp(m2 - top));
   }
   m = top;
+}
+
+// A chunk of N terms (a 16-byte pack's) into a thread's (m, s): the chunk's max first, then the sum
+// of its exps against that max, then one rescale. Each exp waits on the chunk's max only, not on
+// the term before it as online_max_sum's do, and the chunk costs N + 2 exps, not up to 2N.
+template <typename T, int N>
+C10_HOST_DEVICE inline void online_chunk(T& m, T& s, const T (&b)[N]) {
+  using std::exp;
+  T top = b[0];
+  for (int i = 1; i < N; ++i) {
+    top = (top != top || top > b[i]) ? top : b[i];  // NaN-propagating, as RowMax
+  }
+  T sum = T(0);
+  if (top != -std::numeric_limits<T>::infinity()) {  // else every term is -inf: exp(b - top) is NaN
+    for (int i = 0; i < N; ++i) {
+      sum += exp(b[i] - top);
+    }
+  }
+  online_combine(m, s, top, sum);
 }
 
 // The row's sum of exp(b - m) from the reduced (m, s) of its n terms.

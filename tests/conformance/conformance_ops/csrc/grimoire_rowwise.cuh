@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace grimoire::rowwise {
@@ -128,11 +129,20 @@ __device__ __forceinline__ bool group_all(bool pred) {
 // A thread's share of a row: K vectors of 16 bytes (VEC elements each), vector tx + k*G. K is 4
 // for 4- and 8-byte types and 2 for half types, so a thread holds 16 elements at most either way:
 // with 32 half elements a thread the backwards needed 122-168 registers, too few rows in flight.
+// Rows longer than 1024 threads hold that way take the wide shape, twice the vectors a thread (32
+// elements of 4-byte and half types, none for 8-byte ones), one block of up to 1024 threads a row,
+// for kernels that hold one row tensor (a forward; a backward holds two and streams): rows of up to
+// 32768 elements are read from memory once. Kernels of the wide shape are bounded to blocks of 1024
+// threads (64 registers a thread): on an H100, softmax's bf16 forward at 4096x32000 then read at
+// 72% of the copy rate and the float one at the copy rate, where 8 vectors a thread spilled
+// registers in bf16, and a bf16 backward holding two rows spilled at 4. Should a kernel of the wide
+// shape not launch (resident_blocks: 0), its rows stream.
 constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
 template <typename scalar_t>
 constexpr int packs() {
   return packs_for(sizeof(scalar_t));
 }
+constexpr bool has_wide_for(int64_t elem_size) { return elem_size <= 4; }
 
 template <typename T, int N>
 struct alignas(sizeof(T) * N) Pack {
@@ -149,12 +159,17 @@ __device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v
   reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
 }
 
-// Which register launch a row of n elements gets: threads per row (0: the streamed path) and
-// rows per block (8 warps of a row each, or one block per row).
+// Which register launch a row of n elements gets: threads per row (0: the streamed path), rows per
+// block (8 warps of a row each, or one block per row), and whether a thread holds the wide shape.
+// one_row: whether the kernel holds one row tensor (the wide shape is for those only).
 struct RegLaunch {
   int64_t threads = 0, rows_per_block = 1;
+  bool wide = false;
+  dim3 block() const {
+    return dim3(static_cast<unsigned>(threads), static_cast<unsigned>(rows_per_block));
+  }
 };
-inline RegLaunch reg_launch(int64_t n, int64_t elem_size) {
+inline RegLaunch reg_launch(int64_t n, int64_t elem_size, bool one_row) {
   const int64_t vec = 16 / elem_size;
   const int64_t K = packs_for(elem_size);
   if (n == 0 || n % vec != 0) {
@@ -164,8 +179,32 @@ inline RegLaunch reg_launch(int64_t n, int64_t elem_size) {
   if (vectors <= 32 * K) {
     return {32, 8};
   }
-  const int64_t threads = ((vectors + K - 1) / K + 31) / 32 * 32;
-  return threads <= 1024 ? RegLaunch{threads, 1} : RegLaunch{};
+  const auto threads_for = [&](int64_t k) { return ((vectors + k - 1) / k + 31) / 32 * 32; };
+  if (threads_for(K) <= 1024) {
+    return {threads_for(K), 1};
+  }
+  if (one_row && has_wide_for(elem_size) && threads_for(2 * K) <= 1024) {
+    return {threads_for(2 * K), 1, true};
+  }
+  return {};
+}
+
+// Calls f(rpb, k) with the launch's rows per block and vectors a thread as compile-time constants
+// (std::integral_constant), the template arguments of the register kernel it launches. kOneRow: as
+// reg_launch's one_row (without it no wide kernel is instantiated).
+template <typename scalar_t, bool kOneRow, typename F>
+void reg_dispatch(const RegLaunch& l, F&& f) {
+  constexpr int K = packs<scalar_t>();
+  if (l.rows_per_block == 8) {
+    f(std::integral_constant<int, 8>{}, std::integral_constant<int, K>{});
+  } else if (!l.wide) {
+    f(std::integral_constant<int, 1>{}, std::integral_constant<int, K>{});
+  } else if constexpr (kOneRow && has_wide_for(sizeof(scalar_t))) {
+    f(std::integral_constant<int, 1>{}, std::integral_constant<int, 2 * K>{});
+  } else {
+    TORCH_INTERNAL_ASSERT(false, "no wide register shape for this kernel and ", sizeof(scalar_t),
+                          "-byte elements");
+  }
 }
 
 // Whether p can be read as packs of as many elements as 16 bytes of scalar_t hold.
@@ -198,19 +237,50 @@ int resident_blocks(int64_t threads) {
   return v - 1;
 }
 
+// Whether Kernel keeps anything in local memory on the current device (registers spilled past its
+// bound, for a wide kernel), cached per device.
+template <auto Kernel>
+bool spills() {
+  static std::atomic<int> known[C10_COMPILE_TIME_MAX_GPUS] = {};  // 1 + the answer once asked
+  std::atomic<int>& slot = known[c10::cuda::current_device()];
+  int v = slot.load(std::memory_order_relaxed);
+  if (v == 0) {
+    cudaFuncAttributes attrs;
+    C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
+    v = attrs.localSizeBytes > 0 ? 2 : 1;
+    slot.store(v, std::memory_order_relaxed);
+  }
+  return v == 2;
+}
+
+// How many blocks of the register kernel launched as l an SM holds at once (0: its rows stream):
+// resident_blocks, except that a wide kernel which spills registers streams instead. Bounded to 64
+// registers a thread, cross_entropy's wide kernels spilled, and read their rows at half the rate
+// and less of its streamed kernels on an H100 (benchmarks/results/llm-scale/README.md).
+template <auto Kernel>
+int reg_blocks(const RegLaunch& l) {
+  if (l.wide && spills<Kernel>()) {
+    return 0;
+  }
+  return resident_blocks<Kernel>(l.threads * l.rows_per_block);
+}
+
 // ---- the streamed path ----------------------------------------------------------------
-// Rows the register path cannot hold (longer than 16384 elements, or not a whole number of 16-byte
+// Rows the register path cannot hold (longer than it holds, or not a whole number of 16-byte
 // packs) stream from global memory once a pass. A thread reads stream_unroll() packs of 16 bytes
 // before it uses any, so enough bytes are in flight to keep HBM busy; the elements before a row's
 // first 16-byte boundary and after its last one go one by one. The rows in flight are held to half
 // the L2, so a pass after the first re-reads its row from the L2 and not from memory (except where
 // column gradients go to global memory: see stream_launch).
-// Packs a thread loads before it uses any: 32 elements of 4-byte types, 32 of half types (more half
-// elements a thread spilled registers: a third of the bandwidth).
-template <typename scalar_t>
+// Packs a thread loads of each of the NT tensors a pass reads before it uses any: 32 elements of
+// 4-byte types, 32 of half types over the tensors (more half elements a thread spilled registers: a
+// third of the bandwidth; so did a backward of two tensors at 32 elements each, bf16 and float).
+template <typename scalar_t, int NT = 1>
 constexpr int stream_unroll() {
-  return sizeof(scalar_t) <= 2 ? 4 : 8;
+  constexpr int base = sizeof(scalar_t) <= 2 ? 4 : 8;
+  return std::max(1, base / std::max(NT, 1));
 }
+
 // Rows of the accumulator that column gradients outside shared memory are added into: blocks share
 // them (block b adds into row b % kColumnSlots), so that they stay in the L2 beside the rows.
 constexpr int64_t kColumnSlots = 8;

@@ -259,9 +259,14 @@ class RowBody:
         """The values the body yields: the size of the array its lambda returns."""
         return len(self.result_terms)
 
+    def among(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The body's parameters that are among `names` (the column inputs, the elements a CUDA sweep loads
+        in packs), in the order of `names`."""
+        return tuple(e for e in names if e in self.params)
+
     def n_packed(self, packed: tuple[str, ...]) -> int:
         """How many of the `packed` element inputs the body reads: the tensors a CUDA sweep loads in packs."""
-        return sum(1 for e in packed if e in self.params)
+        return len(self.among(packed))
 
 
 @dataclass(frozen=True)
@@ -308,6 +313,10 @@ class FusedSharing:
     stats: tuple[str, ...]
     passes: tuple["RowPass", ...]
 
+    def shares(self, p: "RowPass") -> bool:
+        """Whether the backward pass p is one the fused kernel does not run (its statistics are shared)."""
+        return p in self.passes
+
 
 @dataclass(frozen=True)
 class RowFinal(RowBody):
@@ -321,6 +330,10 @@ class RowCached:
     pass_index: int
     index: int
     final: RowFinal
+
+    def at_pass(self, i: int) -> bool:
+        """Whether the value is computed in the plan's pass i (0-based): that pass stores it."""
+        return self.pass_index == i
 
 
 @dataclass(frozen=True)
@@ -376,6 +389,41 @@ class RowRoles:
     def n_element(self) -> int:
         """The inputs of the rows' shape: a row's bytes are this many rows of the scalar type."""
         return len(self.element)
+
+
+@dataclass(frozen=True)
+class RowName:
+    """What a name in a rowwise op's kernels and module stands for (Op.row_name): the column index `col`,
+    the CPU kernels' cached temporary, an input or value per element of the row, an input of one value a
+    column, an index input of one value a row, or a loss's upstream gradient (in opmath; one value for
+    every element where the loss sums)."""
+    name: str
+    role: str  # col | cached | element | column | index | loss_grad
+
+    @property
+    def is_col(self) -> bool:
+        return self.role == "col"
+
+    @property
+    def is_cached(self) -> bool:
+        return self.role == "cached"
+
+    @property
+    def is_element(self) -> bool:
+        """A value per element of the row of the op's dtype: a CUDA sweep reads it in 16-byte packs."""
+        return self.role == "element"
+
+    @property
+    def is_column(self) -> bool:
+        return self.role == "column"
+
+    @property
+    def is_index(self) -> bool:
+        return self.role == "index"
+
+    @property
+    def is_loss_grad(self) -> bool:
+        return self.role == "loss_grad"
 
 
 @dataclass(frozen=True)
@@ -1250,6 +1298,11 @@ class Op:
         return tuple(a.name for a in self.float_attrs)
 
     @property
+    def conv_padding_is_attr(self) -> bool:
+        """Whether a conv op's padding is an attr a call may set (a spec may fix it)."""
+        return self.epilogue.conv.padding in self.attr_names
+
+    @property
     def conv_geometry_attrs(self) -> tuple[str, ...]:
         """A conv op's attrs among its stride, padding, dilation and groups: those a call may set (a spec may
         fix the others)."""
@@ -1438,6 +1491,35 @@ class Op:
     def n_backward_packed_elements(self) -> int:
         """The backward's per-element values of the op's dtype (see backward_packed_elements)."""
         return len(self.backward_packed_elements)
+
+    def row_name(self, name: str) -> RowName:
+        """What a name in a rowwise op's row bodies or inputs stands for (see RowName)."""
+        r = self.row_roles
+        if name == "col":
+            return RowName(name, "col")
+        if name == "tmp_cached":
+            return RowName(name, "cached")
+        if name in r.column:
+            return RowName(name, "column")
+        if name in r.index:
+            return RowName(name, "index")
+        if self.loss is not None and name == self.grad_name:
+            return RowName(name, "loss_grad")
+        return RowName(name, "element")
+
+    def is_loss_reduction(self, attr: Attr) -> bool:
+        """Whether attr is the loss's reduction choice (a per-row call passes "none" for it)."""
+        return self.loss is not None and attr.name == self.loss.attr
+
+    @property
+    def attrs_but_reduction(self) -> tuple[Attr, ...]:
+        """The attrs less a loss's reduction choice: what a per-row entry takes."""
+        return tuple(a for a in self.attrs if not self.is_loss_reduction(a))
+
+    @property
+    def cuda_dtypes_differ(self) -> bool:
+        """Whether the CUDA kernels take other dtypes than the CPU ones (the docstring names them)."""
+        return self.dtypes_on("cuda") != self.dtypes
 
     @property
     def forward_holds_one_row(self) -> bool:

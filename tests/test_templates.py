@@ -130,6 +130,14 @@ def _literal_test(n: nodes.Compare) -> bool:
             and any(_is_model_value(v) for v in operands))
 
 
+def _names_test(n: nodes.Compare) -> bool:
+    """A name tested against names (e == grad_name, p in R.column, a.name == op.loss.attr): a role or a
+    relation the model should name (op.row_name(p).is_column, op.is_loss_reduction(a))."""
+    operands = [n.expr, *(o.expr for o in n.ops)]
+    return (any(o.op in {"eq", "ne", "in", "notin"} for o in n.ops)
+            and not any(isinstance(v, nodes.Const) for v in operands))
+
+
 def _is_alias(value: nodes.Node) -> bool:
     """A name, an attribute or item of one, a model method's value (op.attr("scale")), or a tuple of
     such: layout's shorthand, not a computation (a call's arguments are checked like any expression)."""
@@ -151,6 +159,8 @@ def _computations(text: str, name: str) -> list[str]:
               if n.name in _COMPUTING_FILTERS]
     found += [f"{name}:{n.lineno}: a model value compared with a literal (make it a boolean property)"
               for n in tree.find_all(nodes.Compare) if _literal_test(n)]
+    found += [f"{name}:{n.lineno}: names tested against names (the model names the role or relation)"
+              for n in tree.find_all(nodes.Compare) if _names_test(n)]
     arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
     found += [f"{name}:{n.lineno}: arithmetic on model values (a count, an offset, a joined list) computes"
               for n in tree.find_all(arithmetic) if not _is_layout_arithmetic(n)]
@@ -164,7 +174,8 @@ def test_templates_compute_no_derived_facts(root):
     """Templates only lay text out: every derived fact (an argument list, a count, a choice of type) is a
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
     builds text; no filter selects, rejects, folds, counts (length) or projects (map) items; no model value is
-    compared with a literal (the model names the fact: a.is_float, not a.type == "float"); no arithmetic but
+    compared with a literal (the model names the fact: a.is_float, not a.type == "float"), nor a name with
+    names (op.row_name(p).is_column, not p in R.column); no arithmetic but
     on loop.* and literals; no and/or but in a test. Every template is held to it, the generated
     tests' too."""
     base = root / "templates"
@@ -194,6 +205,10 @@ def test_templates_compute_no_derived_facts(root):
     '__shared__ float scratch[{{ 32 * fwd.widest_pass }}];',
     '{{ passes(fwd, R.element, fwd.cached and not op.loss) }}',
     '{{ a.cublaslt or "none" }}',
+    '{% if sums_loss and e == grad_name %}{% endif %}',
+    '{% for p in params if p in R.column %}{% endfor %}',
+    '{{ "none" if a.name == op.loss.attr else a.name }}',
+    '{% if op.dtypes_on("cuda") != op.dtypes %}{% endif %}',
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -208,6 +223,7 @@ def test_a_computing_template_is_refused(text):
     '{% if device == "cuda" %}{% endif %}{% for x in xs %}{{ "(" if loop.index0 == 0 }}{% endfor %}',
     '{% for s in p.stats %}{{ loop.index0 * 32 }}{{ 2 ** loop.index0 }}{{ ", " if not loop.last or op.attrs }}{% endfor %}',
     '{% if fwd.cached and not op.loss %}{% endif %}{{ row_scalars(R.index, not R.output_is_element) }}',
+    '{% if op.row_name(p).is_column %}{% endif %}{% for p in body.among(R.column) %}{% endfor %}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

@@ -150,6 +150,16 @@ class Gradient:
     expr: str  # the gradient expression as Prolog printed it, for comments and docs
     derived: bool  # True when differentiated from the forward, False when the spec overrides it
 
+    @property
+    def cpu_kernel(self) -> str:
+        """The elementwise CPU kernel computing this gradient."""
+        return f"backward_{self.input}_kernel"
+
+    @property
+    def functor(self) -> str:
+        """The elementwise CUDA functor computing this gradient."""
+        return f"Backward_{self.input}"
+
 
 def _freeze(value: Any) -> Any:
     """Plain JSON data made read-only: dicts become mapping proxies, lists tuples."""

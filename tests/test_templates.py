@@ -161,6 +161,8 @@ def _computations(text: str, name: str) -> list[str]:
               for n in tree.find_all(nodes.Compare) if _literal_test(n)]
     found += [f"{name}:{n.lineno}: names tested against names (the model names the role or relation)"
               for n in tree.find_all(nodes.Compare) if _names_test(n)]
+    found += [f"{name}:{n.lineno}: text joined with ~ (write it out, or let the model name it)"
+              for n in tree.find_all(nodes.Concat)]
     arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
     found += [f"{name}:{n.lineno}: arithmetic on model values (a count, an offset, a joined list) computes"
               for n in tree.find_all(arithmetic) if not _is_layout_arithmetic(n)]
@@ -175,7 +177,7 @@ def test_templates_compute_no_derived_facts(root):
     model property computed once. A `{% set %}` only aliases what the model gives; no `{% set %}` block
     builds text; no filter selects, rejects, folds, counts (length) or projects (map) items; no model value is
     compared with a literal (the model names the fact: a.is_float, not a.type == "float"), nor a name with
-    names (op.row_name(p).is_column, not p in R.column); no arithmetic but
+    names (op.row_name(p).is_column, not p in R.column); no text joined with ~; no arithmetic but
     on loop.* and literals; no and/or but in a test. Every template is held to it, the generated
     tests' too."""
     base = root / "templates"
@@ -209,6 +211,8 @@ def test_templates_compute_no_derived_facts(root):
     '{% for p in params if p in R.column %}{% endfor %}',
     '{{ "none" if a.name == op.loss.attr else a.name }}',
     '{% if op.dtypes_on("cuda") != op.dtypes %}{% endif %}',
+    '{{ kernel("backward_" ~ g.input ~ "_kernel") }}',
+    """{{ act if act else '"' ~ ep.activations[0].name ~ '"' }}""",
 ])
 def test_a_computing_template_is_refused(text):
     assert _computations(text, "t.j2")
@@ -224,6 +228,7 @@ def test_a_computing_template_is_refused(text):
     '{% for s in p.stats %}{{ loop.index0 * 32 }}{{ 2 ** loop.index0 }}{{ ", " if not loop.last or op.attrs }}{% endfor %}',
     '{% if fwd.cached and not op.loss %}{% endif %}{{ row_scalars(R.index, not R.output_is_element) }}',
     '{% if op.row_name(p).is_column %}{% endif %}{% for p in body.among(R.column) %}{% endfor %}',
+    '{% if R.index %}checked({{ expr }}){% else %}{{ expr }}{% endif %}{{ kernel(g.cpu_kernel) }}',
 ])
 def test_an_alias_is_layout(text):
     assert not _computations(text, "t.j2")

@@ -1,6 +1,6 @@
 /*  cf_softmin (rowwise): softmax of -x, written with its own shift. The planner's online plan folds its
-    sum of exp(-x - max(-x)) into the max's pass (the shifted body is -x, not an input); the kernels
-    run the two-pass plan (grimoire/model.py's ONLINE_ON_CUDA), which its peer checks either way. */
+    sum of exp(-x - max(-x)) into the max's pass (the shifted body is -x, not an input); the CUDA
+    streamed kernels run it, the register ones the two-pass plan, and its peer checks both. */
 entity(cf_softmin).
 component(cf_softmin, kind, rowwise).
 component(cf_softmin, doc, "softmin over the last dimension: softmax(-x).").

@@ -7,7 +7,8 @@
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
 // so every pass after the first costs no memory traffic: a warp per row up to 512 elements
 // (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread, or
-// 32 for rows over 16384 elements. Column gradients stay in registers across the rows a block
+// 32 for rows over 16384 elements in kernels that hold one row (a wide kernel that spills streams
+// instead). Column gradients stay in registers across the rows a block
 // handles and are written once per block, then summed over the blocks. Other rows take the
 // streamed path: each pass strides the row in global memory (re-read from the L2), column
 // gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory

@@ -269,7 +269,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               base_1[e] = static_cast<opmath_t>(v[1]);
               acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
             }
@@ -328,7 +328,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             }
           }
@@ -377,7 +377,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -394,14 +394,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
@@ -433,14 +433,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
@@ -478,9 +478,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    const int64_t* __restrict__ target_data,
@@ -491,7 +491,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         const int64_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index,
@@ -718,7 +718,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               base_1[e] = static_cast<opmath_t>(v[1]);
             }
             online_chunk(acc_0, acc_1, base_1);
@@ -781,7 +781,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
@@ -826,7 +826,7 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -851,14 +851,14 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_0 = RowMax::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -874,14 +874,14 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -907,7 +907,7 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -915,7 +915,7 @@ __device__ __forceinline__ void backward_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -926,9 +926,9 @@ __device__ __forceinline__ void backward_reg(
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const int64_t* __restrict__ target_data,
@@ -940,7 +940,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const int64_t* __restrict__ target_data,
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
@@ -1166,7 +1166,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               base_1[e] = static_cast<opmath_t>(v[1]);
               acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
             }
@@ -1225,7 +1225,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             }
           }
@@ -1316,7 +1316,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
@@ -1346,7 +1346,7 @@ __device__ __forceinline__ void forward_grad_reg(
     Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
     for (int k = 0; k < K; ++k) {
-      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+      const int vi = threadIdx.x + k * blockDim.x;
       if (vi * VEC < n) {
         x_c[k] = load_pack<VEC>(x_data + r * n, vi);
       }
@@ -1371,14 +1371,14 @@ __device__ __forceinline__ void forward_grad_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
@@ -1410,14 +1410,14 @@ __device__ __forceinline__ void forward_grad_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
@@ -1495,7 +1495,7 @@ __device__ __forceinline__ void forward_grad_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -1503,7 +1503,7 @@ __device__ __forceinline__ void forward_grad_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -1514,9 +1514,9 @@ __device__ __forceinline__ void forward_grad_reg(
 }
 
 // The register kernels of forward_grad_reg: rows a warp or a block holds at 16 elements a thread,
-// and the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64
-// registers a thread (spilling where it must) and such a block launches. forward_grad_kernel_for
-// picks one for reg_dispatch.
+// and the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_grad_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_grad_kernel_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
@@ -1528,7 +1528,7 @@ __global__ void forward_grad_kernel_reg(
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_grad_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                              const int64_t* __restrict__ target_data,
                              at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index,

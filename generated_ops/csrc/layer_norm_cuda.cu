@@ -127,7 +127,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -176,7 +176,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -224,7 +224,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])),
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)),
                                E(static_cast<opmath_t>(weight_data[j])),
                                E(static_cast<opmath_t>(bias_data[j])));
               y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
@@ -260,7 +260,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -279,14 +279,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -311,14 +311,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -340,7 +340,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -350,9 +350,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])),
-                  E(static_cast<opmath_t>(weight_p.v[e])), E(static_cast<opmath_t>(bias_p.v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)),
+                             E(unpack(weight_p, e)), E(unpack(bias_p, e)));
             y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(y_out + r * n, vi, y_o);
@@ -363,9 +362,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    const scalar_t* __restrict__ weight_data,
@@ -375,7 +374,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         const scalar_t* __restrict__ weight_data,
                         const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out,
@@ -538,7 +537,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -587,7 +586,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -647,9 +646,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(
-                  E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
-                  E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
+                               E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
               acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
             }
@@ -719,9 +717,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(
-                  E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
-                  E(static_cast<opmath_t>(x_u[u].v[e])), E(static_cast<opmath_t>(weight_data[j])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
+                               E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
               atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
               atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
@@ -775,7 +772,7 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -783,7 +780,7 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> grad_y_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
         }
@@ -802,14 +799,14 @@ __device__ __forceinline__ void backward_reg(
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -834,14 +831,14 @@ __device__ __forceinline__ void backward_reg(
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -873,7 +870,7 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -881,9 +878,8 @@ __device__ __forceinline__ void backward_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
-                  E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_c[k], e)),
+                             E(unpack(x_c[k], e)), E(unpack(weight_p, e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
@@ -923,7 +919,7 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -932,9 +928,8 @@ __device__ __forceinline__ void backward_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
-                  E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(weight_p.v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_c[k], e)),
+                             E(unpack(x_c[k], e)), E(unpack(weight_p, e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             weight_cacc[k][e] += static_cast<opmath_t>(v[1]);
             bias_cacc[k][e] += static_cast<opmath_t>(v[2]);
@@ -949,9 +944,9 @@ __device__ __forceinline__ void backward_reg(
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ weight_data,
@@ -965,7 +960,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ weight_data,
                          const scalar_t* __restrict__ bias_data,

@@ -129,8 +129,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])),
-                               E(static_cast<opmath_t>(target_u[u].v[e])));
+              const auto v =
+                  f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)), E(unpack(target_u[u], e)));
               if constexpr (kSum) {
                 loss_sum += static_cast<opmath_t>(v[0]);
               } else {
@@ -176,7 +176,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -184,7 +184,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> target_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           target_c[k] = load_pack<VEC>(target_data + r * n, vi);
         }
@@ -196,7 +196,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -204,8 +204,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])),
-                             E(static_cast<opmath_t>(target_c[k].v[e])));
+            const auto v =
+                f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)), E(unpack(target_c[k], e)));
             if constexpr (kSum) {
               loss_sum += static_cast<opmath_t>(v[0]);
             } else {
@@ -228,9 +228,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K, bool kSum>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    const scalar_t* __restrict__ target_data,
@@ -240,7 +240,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 }
 
 template <typename scalar_t, int K, bool kSum>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         const scalar_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out,
@@ -438,8 +438,7 @@ __global__ void __launch_bounds__(kStreamThreads)
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v = f(E(static_cast<opmath_t>(j)),
                                E(static_cast<opmath_t>(grad_loss_row[grad_loss_scalar ? 0 : j])),
-                               E(static_cast<opmath_t>(x_u[u].v[e])),
-                               E(static_cast<opmath_t>(target_u[u].v[e])));
+                               E(unpack(x_u[u], e)), E(unpack(target_u[u], e)));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
               target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
             }
@@ -482,7 +481,7 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -490,7 +489,7 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> target_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           target_c[k] = load_pack<VEC>(target_data + r * n, vi);
         }
@@ -508,7 +507,7 @@ __device__ __forceinline__ void backward_reg(
       } else {
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC < n) {
             grad_loss_c[k] = load_pack<VEC>(grad_loss_data + r * n, vi);
           }
@@ -524,7 +523,7 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -533,9 +532,8 @@ __device__ __forceinline__ void backward_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(
-                E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_loss_c[k].v[e])),
-                E(static_cast<opmath_t>(x_c[k].v[e])), E(static_cast<opmath_t>(target_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_loss_c[k], e)),
+                             E(unpack(x_c[k], e)), E(unpack(target_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
           }
@@ -548,9 +546,9 @@ __device__ __forceinline__ void backward_reg(
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ target_data,
@@ -562,7 +560,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ target_data,
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,

@@ -115,7 +115,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -164,7 +164,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -203,7 +203,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -222,14 +222,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -254,14 +254,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -279,9 +279,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    scalar_t* __restrict__ y_out, double keepdim) {
@@ -289,7 +289,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         scalar_t* __restrict__ y_out, double keepdim) {
   forward_reg<scalar_t, 1, K>(rows, n, x_data, y_out, keepdim);
@@ -435,7 +435,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
             }
@@ -478,7 +478,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
@@ -520,7 +520,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -542,14 +542,14 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
@@ -568,7 +568,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -576,7 +576,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -587,9 +587,9 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ grad_y_data,
@@ -598,7 +598,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
                          double keepdim) {

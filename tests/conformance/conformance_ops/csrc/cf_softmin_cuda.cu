@@ -112,7 +112,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               base_1[e] = static_cast<opmath_t>(v[1]);
             }
             online_chunk(acc_0, acc_1, base_1);
@@ -167,7 +167,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(y_out + r * n + head, pi, y_o);
@@ -198,7 +198,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -212,14 +212,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowMax::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -235,14 +235,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -260,7 +260,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -268,7 +268,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(y_out + r * n, vi, y_o);
@@ -279,9 +279,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. forward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    scalar_t* __restrict__ y_out) {
@@ -289,7 +289,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         scalar_t* __restrict__ y_out) {
   forward_reg<scalar_t, 1, K>(rows, n, x_data, y_out);
@@ -411,7 +411,7 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_u[u].v[e])));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
               base_1[e] = static_cast<opmath_t>(v[1]);
             }
             online_chunk(acc_0, acc_1, base_1);
@@ -472,8 +472,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v =
-                  f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
-                    E(static_cast<opmath_t>(x_u[u].v[e])));
+                  f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)), E(unpack(x_u[u], e)));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
             }
           }
@@ -519,8 +518,7 @@ __global__ void __launch_bounds__(kStreamThreads)
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
               const auto v =
-                  f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_u[u].v[e])),
-                    E(static_cast<opmath_t>(x_u[u].v[e])));
+                  f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)), E(unpack(x_u[u], e)));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
@@ -560,7 +558,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
@@ -568,7 +566,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> grad_y_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+        const int vi = threadIdx.x + k * blockDim.x;
         if (vi * VEC < n) {
           grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
         }
@@ -582,14 +580,14 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowMax::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -605,14 +603,14 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_c[k].v[e])));
+            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -633,7 +631,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -641,8 +639,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v =
-                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
-                  E(static_cast<opmath_t>(x_c[k].v[e])));
+                f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_c[k], e)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -660,7 +657,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
+          const int vi = threadIdx.x + k * blockDim.x;
           if (vi * VEC >= n) {
             continue;
           }
@@ -669,8 +666,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v =
-                f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_c[k].v[e])),
-                  E(static_cast<opmath_t>(x_c[k].v[e])));
+                f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_c[k], e)), E(unpack(x_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -681,9 +677,9 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads so that the compiler keeps it to 64 registers a
-// thread (spilling where it must) and such a block launches. backward_kernel_for picks one for
-// reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
+// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
+// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ grad_y_data,
@@ -692,7 +688,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
 }
 
 template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024)
+__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   backward_reg<scalar_t, 1, K>(rows, n, x_data, grad_y_data, x_out);

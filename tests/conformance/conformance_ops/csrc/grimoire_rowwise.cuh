@@ -9,6 +9,7 @@
 
 #include "grimoire_online.h"
 
+#include <ATen/OpMathType.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGraphsUtils.cuh>
@@ -16,6 +17,9 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAMacros.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -133,16 +137,22 @@ __device__ __forceinline__ bool group_all(bool pred) {
 // elements of 4-byte and half types, none for 8-byte ones), one block of up to 1024 threads a row,
 // for kernels that hold one row tensor (a forward; a backward holds two and streams): rows of up to
 // 32768 elements are read from memory once. Kernels of the wide shape are bounded to blocks of 1024
-// threads (64 registers a thread): on an H100, softmax's bf16 forward at 4096x32000 then read at
-// 72% of the copy rate and the float one at the copy rate, where 8 vectors a thread spilled
-// registers in bf16, and a bf16 backward holding two rows spilled at 4. Should a kernel of the wide
-// shape not launch (resident_blocks: 0), its rows stream.
+// threads, and for half types to two such blocks an SM (wide_min_blocks): a half row's 32 elements
+// take 16 registers of the 32 that leaves, and with one block an SM each row's reductions left the
+// SM idle (softmax's bf16 forward at 4096x32000 read at 70% of the copy rate on an H100; the probe
+// in benchmarks/gpu/long_rows.cu, at two blocks, at 93%). Float rows take 32 registers of 64, one
+// block an SM. Should a kernel of the wide shape not launch (resident_blocks: 0) or spill
+// (reg_blocks), its rows stream.
 constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
 template <typename scalar_t>
 constexpr int packs() {
   return packs_for(sizeof(scalar_t));
 }
 constexpr bool has_wide_for(int64_t elem_size) { return elem_size <= 4; }
+template <typename scalar_t>
+constexpr int wide_min_blocks() {
+  return sizeof(scalar_t) == 2 ? 2 : 1;
+}
 
 template <typename T, int N>
 struct alignas(sizeof(T) * N) Pack {
@@ -157,6 +167,23 @@ __device__ __forceinline__ Pack<T, N> load_pack(const T* p, int64_t vi) {
 template <int N, typename T>
 __device__ __forceinline__ void store_pack(T* p, int64_t vi, const Pack<T, N>& v) {
   reinterpret_cast<Pack<T, N>*>(p)[vi] = v;
+}
+
+// Element e of a pack, in the type the expression computes in. Half types are read from the pack's
+// 32-bit words: converting each 16-bit element by itself (c10's operator float) has ptxas hold it
+// in a register of its own, twice the registers of the packed row, and softmax's bf16 wide kernel
+// then needed 64 registers a thread where 32 let two of its blocks share an SM.
+template <typename T, int N>
+__device__ __forceinline__ at::opmath_type<T> unpack(const Pack<T, N>& p, int e) {
+  if constexpr (std::is_same_v<T, c10::BFloat16>) {
+    const uint32_t w = reinterpret_cast<const uint32_t*>(p.v)[e / 2];
+    return __uint_as_float(e % 2 == 0 ? w << 16 : w & 0xffff0000u);
+  } else if constexpr (std::is_same_v<T, c10::Half>) {
+    const __half2 w = reinterpret_cast<const __half2*>(p.v)[e / 2];
+    return e % 2 == 0 ? __low2float(w) : __high2float(w);
+  } else {
+    return static_cast<at::opmath_type<T>>(p.v[e]);
+  }
 }
 
 // Which register launch a row of n elements gets: threads per row (0: the streamed path), rows per
@@ -237,8 +264,12 @@ int resident_blocks(int64_t threads) {
   return v - 1;
 }
 
-// Whether Kernel keeps anything in local memory on the current device (registers spilled past its
-// bound, for a wide kernel), cached per device.
+// Whether Kernel keeps more than a few registers in local memory on the current device (registers
+// spilled past its bound, for a wide kernel), cached per device. ptxas spills a value or two that
+// it could reload from the constant bank (blockDim.x, a vector index: 20 bytes in softmax's half
+// wide kernels), read once a row; what a kernel keeps beyond kSpillBytes is row data read in every
+// pass.
+constexpr int kSpillBytes = 32;
 template <auto Kernel>
 bool spills() {
   static std::atomic<int> known[C10_COMPILE_TIME_MAX_GPUS] = {};  // 1 + the answer once asked
@@ -247,7 +278,7 @@ bool spills() {
   if (v == 0) {
     cudaFuncAttributes attrs;
     C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
-    v = attrs.localSizeBytes > 0 ? 2 : 1;
+    v = attrs.localSizeBytes > kSpillBytes ? 2 : 1;
     slot.store(v, std::memory_order_relaxed);
   }
   return v == 2;

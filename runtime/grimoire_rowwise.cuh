@@ -137,12 +137,12 @@ __device__ __forceinline__ bool group_all(bool pred) {
 // elements of 4-byte and half types, none for 8-byte ones), one block of up to 1024 threads a row,
 // for kernels that hold one row tensor (a forward; a backward holds two and streams): rows of up to
 // 32768 elements are read from memory once. Kernels of the wide shape are bounded to blocks of 1024
-// threads, and for half types to two such blocks an SM (wide_min_blocks): a half row's 32 elements
-// take 16 registers of the 32 that leaves, and with one block an SM each row's reductions left the
-// SM idle (softmax's bf16 forward at 4096x32000 read at 70% of the copy rate on an H100; the probe
-// in benchmarks/gpu/long_rows.cu, at two blocks, at 93%). Float rows take 32 registers of 64, one
-// block an SM. Should a kernel of the wide shape not launch (resident_blocks: 0) or spill
-// (reg_blocks), its rows stream.
+// threads, and for half types to two such blocks an SM where that keeps the row in registers
+// (wide_min_blocks, reg_settle): a half row's 32 elements take 16 registers of the 32 that leaves,
+// and with one block an SM each row's reductions left the SM idle (softmax's bf16 forward at
+// 4096x32000 read at 70% of the copy rate on an H100; the probe in benchmarks/gpu/long_rows.cu, at
+// two blocks, at 93%). Float rows take 32 registers of 64, one block an SM. Should a kernel of the
+// wide shape not launch (resident_blocks: 0) or spill (reg_blocks), its rows stream.
 constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
 template <typename scalar_t>
 constexpr int packs() {
@@ -192,6 +192,7 @@ __device__ __forceinline__ at::opmath_type<T> unpack(const Pack<T, N>& p, int e)
 struct RegLaunch {
   int64_t threads = 0, rows_per_block = 1;
   bool wide = false;
+  int min_blocks = 1;  // the wide kernel's bound, blocks an SM (reg_settle)
   dim3 block() const {
     return dim3(static_cast<unsigned>(threads), static_cast<unsigned>(rows_per_block));
   }
@@ -216,18 +217,25 @@ inline RegLaunch reg_launch(int64_t n, int64_t elem_size, bool one_row) {
   return {};
 }
 
-// Calls f(rpb, k) with the launch's rows per block and vectors a thread as compile-time constants
-// (std::integral_constant), the template arguments of the register kernel it launches. kOneRow: as
-// reg_launch's one_row (without it no wide kernel is instantiated).
+// Calls f(rpb, k, mb) with the launch's rows per block, vectors a thread and (for the wide shape)
+// blocks an SM its kernel is bounded to, as compile-time constants (std::integral_constant): the
+// template arguments of the register kernel it launches. kOneRow: as reg_launch's one_row (without
+// it no wide kernel is instantiated).
 template <typename scalar_t, bool kOneRow, typename F>
 void reg_dispatch(const RegLaunch& l, F&& f) {
   constexpr int K = packs<scalar_t>();
+  using One = std::integral_constant<int, 1>;
   if (l.rows_per_block == 8) {
-    f(std::integral_constant<int, 8>{}, std::integral_constant<int, K>{});
+    f(std::integral_constant<int, 8>{}, std::integral_constant<int, K>{}, One{});
   } else if (!l.wide) {
-    f(std::integral_constant<int, 1>{}, std::integral_constant<int, K>{});
+    f(One{}, std::integral_constant<int, K>{}, One{});
   } else if constexpr (kOneRow && has_wide_for(sizeof(scalar_t))) {
-    f(std::integral_constant<int, 1>{}, std::integral_constant<int, 2 * K>{});
+    constexpr int kMost = wide_min_blocks<scalar_t>();
+    if (kMost > 1 && l.min_blocks == kMost) {
+      f(One{}, std::integral_constant<int, 2 * K>{}, std::integral_constant<int, kMost>{});
+    } else {
+      f(One{}, std::integral_constant<int, 2 * K>{}, One{});
+    }
   } else {
     TORCH_INTERNAL_ASSERT(false, "no wide register shape for this kernel and ", sizeof(scalar_t),
                           "-byte elements");
@@ -294,6 +302,30 @@ int reg_blocks(const RegLaunch& l) {
     return 0;
   }
   return resident_blocks<Kernel>(l.threads * l.rows_per_block);
+}
+
+// Settles the register launch l: blocks(rpb, k, mb) is reg_blocks of the kernel reg_dispatch would
+// launch. A half-type wide kernel is bounded to two blocks an SM where it keeps its row in
+// registers that way, else to one (cross_entropy's fused kernel spilled at two and not at one).
+// Returns the blocks an SM of the kernel l launches now (0: its rows stream).
+template <typename scalar_t, bool kOneRow, typename F>
+int reg_settle(RegLaunch& l, F&& blocks) {
+  int b = 0;
+  const auto ask = [&] {
+    reg_dispatch<scalar_t, kOneRow>(l, [&](auto rpb, auto k, auto mb) { b = blocks(rpb, k, mb); });
+  };
+  if constexpr (kOneRow && wide_min_blocks<scalar_t>() > 1) {
+    if (l.wide) {
+      l.min_blocks = wide_min_blocks<scalar_t>();
+      ask();
+      if (b > 0) {
+        return b;
+      }
+      l.min_blocks = 1;
+    }
+  }
+  ask();
+  return b;
 }
 
 // ---- the streamed path ----------------------------------------------------------------

@@ -220,7 +220,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
+            const auto v =
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -243,7 +244,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
+            const auto v =
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -269,7 +271,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)));
+            const auto v =
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
             y_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(y_out + r * n, vi, y_o);
@@ -280,26 +283,26 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
-// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
-// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads, MB of them an SM (reg_settle picks 2 for half
+// types where the kernel does not spill at that bound, else 1), so that such a block launches.
+// forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    scalar_t* __restrict__ y_out) {
   forward_reg<scalar_t, RPB, K>(rows, n, x_data, y_out);
 }
 
-template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
+template <typename scalar_t, int K, int MB>
+__global__ void __launch_bounds__(1024, MB)
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         scalar_t* __restrict__ y_out) {
   forward_reg<scalar_t, 1, K>(rows, n, x_data, y_out);
 }
 
-template <typename scalar_t, int RPB, int K>
+template <typename scalar_t, int RPB, int K, int MB>
 constexpr auto forward_kernel_for() {
   if constexpr (K > packs<scalar_t>()) {
-    return forward_kernel_wide<scalar_t, K>;
+    return forward_kernel_wide<scalar_t, K, MB>;
   } else {
     return forward_kernel_reg<scalar_t, RPB, K>;
   }
@@ -311,22 +314,21 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
+  RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
-    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
-      if (reg_blocks<forward_kernel_for<scalar_t, rpb, k>()>(rl) == 0) {
-        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
-      }
-    });
+    // 0: too many registers a thread for such a block, or a wide kernel spills
+    packed = reg_settle<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+               return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
+             }) > 0;
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
-      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k>();
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, y_out);
     });
   } else {
@@ -538,8 +540,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(unpack(y_c[k], e)), E(unpack(grad_y_c[k], e)));
+            const auto v = f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(y_c[k], e)),
+                             E(unpack(grad_y_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
@@ -561,8 +563,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(unpack(y_c[k], e)), E(unpack(grad_y_c[k], e)));
+            const auto v = f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(y_c[k], e)),
+                             E(unpack(grad_y_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
           }
           store_pack<VEC>(x_out + r * n, vi, x_o);
@@ -573,9 +575,9 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
-// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
-// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads, MB of them an SM (reg_settle picks 2 for half
+// types where the kernel does not spill at that bound, else 1), so that such a block launches.
+// backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ y_data,
@@ -584,18 +586,18 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
   backward_reg<scalar_t, RPB, K>(rows, n, x_data, y_data, grad_y_data, x_out);
 }
 
-template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
+template <typename scalar_t, int K, int MB>
+__global__ void __launch_bounds__(1024, MB)
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ y_data,
                          const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out) {
   backward_reg<scalar_t, 1, K>(rows, n, x_data, y_data, grad_y_data, x_out);
 }
 
-template <typename scalar_t, int RPB, int K>
+template <typename scalar_t, int RPB, int K, int MB>
 constexpr auto backward_kernel_for() {
   if constexpr (K > packs<scalar_t>()) {
-    return backward_kernel_wide<scalar_t, K>;
+    return backward_kernel_wide<scalar_t, K, MB>;
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
@@ -607,22 +609,20 @@ RegLaunch backward_reg_launch(int64_t n) {
   return reg_launch(n, sizeof(scalar_t), kBackwardOneRow);
 }
 
-// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
-// cannot launch that many threads).
+// How many blocks of the register backward an SM holds at once, for rows launched as rl, which it
+// settles (0: it cannot launch that many threads, or a wide kernel spills).
 template <typename scalar_t>
-int64_t backward_blocks_per_sm(const RegLaunch& rl) {
-  int64_t blocks = 0;
-  reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
-    blocks = reg_blocks<backward_kernel_for<scalar_t, rpb, k>()>(rl);
+int64_t backward_blocks_per_sm(RegLaunch& rl) {
+  return reg_settle<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+    return reg_blocks<backward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
   });
-  return blocks;
 }
 
 // Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
 // path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
-  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
+  RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   return per_sm > 0 ? reg_grid(rows, rl, per_sm)
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
@@ -636,7 +636,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
+  RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_data) &&
@@ -644,8 +644,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
-      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k>();
+    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, y_data, grad_y_data, x_out);
     });
   } else {

@@ -224,8 +224,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(j)), E(unpack(x_c[k], e)), E(unpack(target_c[k], e)));
+            const auto v = f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)),
+                             E(unpack(target_c[k], e)));
             if constexpr (kSum) {
               loss_sum += static_cast<opmath_t>(v[0]);
             } else {
@@ -248,9 +248,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
-// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
-// must) and such a block launches. forward_kernel_for picks one for reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads, MB of them an SM (reg_settle picks 2 for half
+// types where the kernel does not spill at that bound, else 1), so that such a block launches.
+// forward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K, bool kSum>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    const scalar_t* __restrict__ target_data,
@@ -259,8 +259,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
   forward_reg<scalar_t, RPB, K, kSum>(rows, n, x_data, target_data, loss_out, delta, partial_out);
 }
 
-template <typename scalar_t, int K, bool kSum>
-__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
+template <typename scalar_t, int K, int MB, bool kSum>
+__global__ void __launch_bounds__(1024, MB)
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         const scalar_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out, double delta,
@@ -268,10 +268,10 @@ __global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
   forward_reg<scalar_t, 1, K, kSum>(rows, n, x_data, target_data, loss_out, delta, partial_out);
 }
 
-template <typename scalar_t, int RPB, int K, bool kSum>
+template <typename scalar_t, int RPB, int K, int MB, bool kSum>
 constexpr auto forward_kernel_for() {
   if constexpr (K > packs<scalar_t>()) {
-    return forward_kernel_wide<scalar_t, K, kSum>;
+    return forward_kernel_wide<scalar_t, K, MB, kSum>;
   } else {
     return forward_kernel_reg<scalar_t, RPB, K, kSum>;
   }
@@ -287,18 +287,17 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
   if (rows == 0) {
     return 0;
   }
-  const RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
+  RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
                        pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
-    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
-      if (reg_blocks<forward_kernel_for<scalar_t, rpb, k, kSum>()>(rl) == 0) {
-        packed = false;  // too many registers a thread for such a block, or a wide kernel spills
-      }
-    });
+    // 0: too many registers a thread for such a block, or a wide kernel spills
+    packed = reg_settle<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+               return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb, kSum>()>(rl);
+             }) > 0;
   }
   const auto cap = [](int64_t blocks) {
     return kSum ? std::min(blocks, loss_partial_blocks()) : blocks;
@@ -306,8 +305,8 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
   int64_t blocks;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(cap(reg_grid(rows, rl, 0))));
-    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k) {
-      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, kSum>();
+    reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+      constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb, kSum>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out, delta,
                                               partial_out);
     });
@@ -549,8 +548,9 @@ __device__ __forceinline__ void backward_reg(
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_loss_c[k], e)),
-                             E(unpack(x_c[k], e)), E(unpack(target_c[k], e)));
+            const auto v =
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(grad_loss_c[k], e)),
+                  E(unpack(x_c[k], e)), E(unpack(target_c[k], e)));
             x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
             target_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[1]));
           }
@@ -563,9 +563,9 @@ __device__ __forceinline__ void backward_reg(
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
-// the wide shape, bounded to blocks of 1024 threads (two of them an SM for half types:
-// wide_min_blocks) so that the compiler keeps it to 64 or 32 registers a thread (spilling where it
-// must) and such a block launches. backward_kernel_for picks one for reg_dispatch.
+// the wide shape, bounded to blocks of 1024 threads, MB of them an SM (reg_settle picks 2 for half
+// types where the kernel does not spill at that bound, else 1), so that such a block launches.
+// backward_kernel_for picks one for reg_dispatch.
 template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ target_data,
@@ -576,8 +576,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
                                  delta, grad_loss_scalar);
 }
 
-template <typename scalar_t, int K>
-__global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
+template <typename scalar_t, int K, int MB>
+__global__ void __launch_bounds__(1024, MB)
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ target_data,
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
@@ -587,10 +587,10 @@ __global__ void __launch_bounds__(1024, wide_min_blocks<scalar_t>())
                                delta, grad_loss_scalar);
 }
 
-template <typename scalar_t, int RPB, int K>
+template <typename scalar_t, int RPB, int K, int MB>
 constexpr auto backward_kernel_for() {
   if constexpr (K > packs<scalar_t>()) {
-    return backward_kernel_wide<scalar_t, K>;
+    return backward_kernel_wide<scalar_t, K, MB>;
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
@@ -602,22 +602,20 @@ RegLaunch backward_reg_launch(int64_t n) {
   return reg_launch(n, sizeof(scalar_t), kBackwardOneRow);
 }
 
-// How many blocks of the register backward an SM holds at once, for rows launched as rl (0: it
-// cannot launch that many threads).
+// How many blocks of the register backward an SM holds at once, for rows launched as rl, which it
+// settles (0: it cannot launch that many threads, or a wide kernel spills).
 template <typename scalar_t>
-int64_t backward_blocks_per_sm(const RegLaunch& rl) {
-  int64_t blocks = 0;
-  reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
-    blocks = reg_blocks<backward_kernel_for<scalar_t, rpb, k>()>(rl);
+int64_t backward_blocks_per_sm(RegLaunch& rl) {
+  return reg_settle<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+    return reg_blocks<backward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
   });
-  return blocks;
 }
 
 // Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
 // path takes that grid when pointers are not aligned), else the streamed path's column_slots.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
-  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
+  RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   return per_sm > 0 ? reg_grid(rows, rl, per_sm)
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
@@ -633,7 +631,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   if (rows == 0) {
     return;
   }
-  const RegLaunch rl = backward_reg_launch<scalar_t>(n);
+  RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
@@ -642,8 +640,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(grad_loss_data);
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
-    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k) {
-      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k>();
+    reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
+      constexpr auto kernel = backward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, grad_loss_data, x_out,
                                               target_out, delta, grad_loss_scalar);
     });

@@ -475,16 +475,6 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
-// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
-template <typename scalar_t>
-int64_t accumulator_slots(int64_t rows, int64_t n) {
-  RegLaunch rl = backward_reg_launch<scalar_t>(n);
-  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
-                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
-}
-
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,

@@ -255,7 +255,6 @@ std::tuple<at::Tensor, at::Tensor> rms_norm_backward_cpu(const at::Tensor& grad_
   const at::Tensor x = x_in.contiguous();
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor& x0 = x;
-  const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());

@@ -191,7 +191,6 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
-  const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
   // The gradient of each unreduced loss value, in opmath: 1/count can underflow a half type.
   const auto unreduced_shape = x0.sizes();
   const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));

@@ -611,16 +611,6 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
-// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
-template <typename scalar_t>
-int64_t accumulator_slots(int64_t rows, int64_t n) {
-  RegLaunch rl = backward_reg_launch<scalar_t>(n);
-  const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
-                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
-}
-
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const scalar_t* __restrict__ target_data,
@@ -664,7 +654,6 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad
   const at::Tensor x = x_in.contiguous();
   const at::Tensor target = target_in.contiguous();
   const at::Tensor& x0 = x;
-  const auto row_shape = x0.sizes().slice(0, x0.dim() - 1);
   // The gradient of each unreduced loss value, in opmath: 1/count can underflow a half type.
   const auto unreduced_shape = x0.sizes();
   const auto opmath = x0.options().dtype(at::toOpMathType(x0.scalar_type()));

@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from . import __version__, escape, format
+from .emit import cpp as emit_cpp
 from .model import Extension
 
 # Folders under the output that belong to the build or to tools, never to the rendering.
@@ -111,6 +112,7 @@ def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
         env.filters[name] = getattr(escape, name)
     env.filters["py_tuple"] = lambda t: repr(tuple(t))
     env.filters["cpp_bool"] = lambda b: "true" if b else "false"
+    env.filters["scalar_type_list"] = emit_cpp.scalar_type_list
     # A partial's text as it is, not rendered: the static part of a generated file (most of the build
     # script) kept in a file of its own, free to hold braces and hashes Jinja would read as its syntax.
     # Less its last newline: the template's `{{ verbatim(...) }}` line ends with one.

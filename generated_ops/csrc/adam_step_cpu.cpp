@@ -1664,11 +1664,9 @@ void run_typed(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t t
 }
 
 void run_job(int tmp_program, const Job& tmp_job, int64_t tmp_begin, int64_t tmp_end) {
-  AT_DISPATCH_SWITCH(tmp_job.dtype, "adam_step", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end);
-                     }));
+  AT_DISPATCH_V2(tmp_job.dtype, "adam_step",
+                 AT_WRAP([&] { run_typed<scalar_t>(tmp_program, tmp_job, tmp_begin, tmp_end); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
 }
 
 // For each combination of the conditions (bit i: condition i), the program it runs (-1: a

@@ -25,7 +25,7 @@
 // bad call changes nothing.
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/MemoryOverlap.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -2010,16 +2010,11 @@ void adam_step_cuda(at::TensorList params, at::TensorList grads, at::TensorList 
     }
   }
   for (size_t tmp_g = 0; tmp_g < tmp_groups.size(); ++tmp_g) {
-    AT_DISPATCH_SWITCH(
-        tmp_dtypes[tmp_g], "adam_step_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          launch_typed<scalar_t>(tmp_program, tmp_groups[tmp_g], tmp_attrs, tmp_stream);
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          launch_typed<scalar_t>(tmp_program, tmp_groups[tmp_g], tmp_attrs, tmp_stream);
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          launch_typed<scalar_t>(tmp_program, tmp_groups[tmp_g], tmp_attrs, tmp_stream);
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          launch_typed<scalar_t>(tmp_program, tmp_groups[tmp_g], tmp_attrs, tmp_stream);
-        }));
+    AT_DISPATCH_V2(tmp_dtypes[tmp_g], "adam_step_cuda", AT_WRAP([&] {
+                     launch_typed<scalar_t>(tmp_program, tmp_groups[tmp_g], tmp_attrs, tmp_stream);
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   for (auto& [tmp_t, tmp_copy] : tmp_copy_back) {
     tmp_t.copy_(tmp_copy);

@@ -12,7 +12,7 @@
 #include "grimoire_cuda.cuh"
 #include "grimoire_inplace.h"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
@@ -212,15 +212,10 @@ void backward_one_pass(at::Tensor& d_x, at::Tensor& d_y, const at::Tensor& grad_
 void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x,
                    const at::Tensor& y, double alpha) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "add_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_kernel<scalar_t>(written, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_kernel<scalar_t>(written, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       forward_kernel<scalar_t>(written, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_kernel<scalar_t>(written, x, y, alpha);
-                     }));
+  AT_DISPATCH_V2(dtype, "add_cuda",
+                 AT_WRAP([&] { forward_kernel<scalar_t>(written, x, y, alpha); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor add_cuda(const at::Tensor& x, const at::Tensor& y, double alpha) {
@@ -259,37 +254,22 @@ std::tuple<at::Tensor, at::Tensor> add_backward_cuda(const at::Tensor& grad_z, c
   if (one_pass(tensors, dtype)) {
     at::Tensor d_x = at::empty_like(grad_z);
     at::Tensor d_y = at::empty_like(grad_z);
-    AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha);
-                       }));
+    AT_DISPATCH_V2(dtype, "add_backward_cuda",
+                   AT_WRAP([&] { backward_one_pass<scalar_t>(d_x, d_y, grad_z, x, y, alpha); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
     return {d_x, d_y};
   }
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha);
-                     }));
+  AT_DISPATCH_V2(dtype, "add_backward_cuda",
+                 AT_WRAP([&] { backward_x_kernel<scalar_t>(d_x, grad_z, x, y, alpha); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   at::Tensor d_y = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "add_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha);
-                     }));
+  AT_DISPATCH_V2(dtype, "add_backward_cuda",
+                 AT_WRAP([&] { backward_y_kernel<scalar_t>(d_y, grad_z, x, y, alpha); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }
 

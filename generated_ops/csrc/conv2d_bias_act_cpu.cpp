@@ -284,8 +284,8 @@ std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cpu(
   at::Tensor y = keep ? at::empty_like(z) : z;
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if (act_id != kActNone && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "conv2d_bias_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        z.scalar_type(), "conv2d_bias_act", AT_WRAP([&] {
           const scalar_t* bias_ptr = nullptr;
           switch (act_id) {
             case kAct_relu: {
@@ -338,60 +338,8 @@ std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cpu(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = nullptr;
-          switch (act_id) {
-            case kAct_relu: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_relu(v); });
-
-              break;
-            }
-            case kAct_none: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_none(v); });
-
-              break;
-            }
-            case kAct_gelu: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_gelu(v); });
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_gelu_tanh(v); });
-
-              break;
-            }
-            case kAct_silu: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_silu(v); });
-
-              break;
-            }
-            case kAct_sigmoid: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_sigmoid(v); });
-
-              break;
-            }
-            case kAct_tanh: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_tanh(v); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
   }
   return {y, keep ? z : at::empty({0}, z.options())};
 }
@@ -415,8 +363,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv2d_bias_act_backward_cpu(
                 gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(
-        gz.scalar_type(), "conv2d_bias_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        gz.scalar_type(), "conv2d_bias_act_backward", AT_WRAP([&] {
           switch (act_id) {
             case kAct_relu: {
               gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
@@ -468,59 +416,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv2d_bias_act_backward_cpu(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_relu_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_none: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_none_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_gelu: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_gelu_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_gelu_tanh_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_silu: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_silu_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_sigmoid: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
-
-              break;
-            }
-            case kAct_tanh: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_tanh_grad(gv, sv); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
     gz = out;
   }
   return operand_gradients(gz, x, weight, g, output_mask, (bias.has_value() && bias->defined()));

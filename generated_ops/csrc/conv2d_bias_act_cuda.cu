@@ -9,7 +9,7 @@
 // convolution_backward. All on the current stream of the inputs' device.
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/convolution.h>
@@ -427,8 +427,8 @@ std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cuda(
       ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if ((act_id != kActNone || bias_c.defined()) && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "conv2d_bias_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        z.scalar_type(), "conv2d_bias_act", AT_WRAP([&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
           switch (act_id) {
             case kAct_relu: {
@@ -481,166 +481,9 @@ std::tuple<at::Tensor, at::Tensor> conv2d_bias_act_cuda(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_relu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_tanh{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_relu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_tanh{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_relu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_tanh{});
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+        at::ScalarType::BFloat16);
   }
   return {y, keep ? z : at::empty({0}, z.options())};
 }
@@ -665,8 +508,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv2d_bias_act_backward_cuda(
                 gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(
-        gz.scalar_type(), "conv2d_bias_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        gz.scalar_type(), "conv2d_bias_act_backward", AT_WRAP([&] {
           switch (act_id) {
             case kAct_relu: {
               run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
@@ -711,142 +554,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv2d_bias_act_backward_cuda(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_tanh{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_tanh{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_relu{});
-
-              break;
-            }
-            case kAct_none: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_none{});
-
-              break;
-            }
-            case kAct_gelu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu{});
-
-              break;
-            }
-            case kAct_gelu_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_gelu_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_silu{});
-
-              break;
-            }
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_tanh{});
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+        at::ScalarType::BFloat16);
     gz = out;
   }
   return operand_gradients(gz, x, weight, g, output_mask, (bias.has_value() && bias->defined()));

@@ -223,28 +223,14 @@ at::Tensor cross_entropy_cpu(const at::Tensor& x_in, const at::Tensor& target_in
   };
   auto shape = x0.sizes().slice(0, x0.dim() - 1).vec();
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy", AT_WRAP([&] {
+                   forward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                       static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   if (reduction == "none") {
     return checked(unreduced.to(x0.scalar_type()));
   }
@@ -390,28 +376,15 @@ at::Tensor cross_entropy_backward_cpu(const at::Tensor& grad_loss_in, const at::
     grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cross_entropy_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                       d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index),
+                       static_cast<double>(label_smoothing));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return d_x;
 }
 

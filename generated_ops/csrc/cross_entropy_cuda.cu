@@ -17,7 +17,7 @@
 #include "grimoire_rowwise.cuh"
 
 #include <ATen/Context.h>
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -584,59 +584,28 @@ at::Tensor cross_entropy_cuda(const at::Tensor& x_in, const at::Tensor& target_i
         .to(x0.options());
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cross_entropy",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy", AT_WRAP([&] {
+                   forward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                       static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   if (reduction == "none") {
     return checked(unreduced.to(x0.scalar_type()));
   }
   if (rows <= kOneBlockRows) {
     at::Tensor total = at::empty({}, x0.options());
-    AT_DISPATCH_SWITCH(
-        x0.scalar_type(), "cross_entropy_reduce", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-                                          static_cast<double>(ignore_index),
-                                          static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-                                          static_cast<double>(ignore_index),
-                                          static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-                                          static_cast<double>(ignore_index),
-                                          static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-                                          static_cast<double>(ignore_index),
-                                          static_cast<double>(label_smoothing));
-        }));
+    AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_reduce", AT_WRAP([&] {
+                     reduce_loss_one_block<scalar_t>(
+                         rows, n, target.const_data_ptr<int64_t>(),
+                         unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean",
+                         total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index),
+                         static_cast<double>(label_smoothing));
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
     return checked(total);
   }
   at::Tensor total = unreduced.sum();
@@ -1030,28 +999,15 @@ at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at:
                 std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
     const at::Tensor g = grad_loss_in.to(x0.scalar_type()).contiguous();
     grad_loss = at::empty(unreduced_shape, opmath);
-    AT_DISPATCH_SWITCH(
-        x0.scalar_type(), "cross_entropy_loss_grad", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          loss_grad_one_block<scalar_t>(
-              rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
-              reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-              static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          loss_grad_one_block<scalar_t>(
-              rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
-              reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-              static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          loss_grad_one_block<scalar_t>(
-              rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
-              reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-              static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          loss_grad_one_block<scalar_t>(
-              rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
-              reduction == "mean", grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-              static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        }));
+    AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_loss_grad", AT_WRAP([&] {
+                     loss_grad_one_block<scalar_t>(
+                         rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
+                         reduction == "mean",
+                         grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                         static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
@@ -1064,28 +1020,15 @@ at::Tensor cross_entropy_backward_cuda(const at::Tensor& grad_loss_in, const at:
     grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cross_entropy_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                       d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index),
+                       static_cast<double>(label_smoothing));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return d_x;
 }
 
@@ -1610,68 +1553,25 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
   at::Tensor unreduced = at::empty({rows}, opmath);
   at::Tensor total = at::empty({}, x0.options());
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cross_entropy_forward_grad", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
-            reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
-            static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(),
-            reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
-            reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
-            static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(),
-            reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
-            reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
-            static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(),
-            reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
-            reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
-            static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(
-            rows, n, target.const_data_ptr<int64_t>(), unreduced.const_data_ptr<opmath_t>(),
-            reduction == "mean", total.mutable_data_ptr<scalar_t>(),
-            static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_forward_grad", AT_WRAP([&] {
+                   using opmath_t = at::opmath_type<scalar_t>;
+                   loss_grad_one_block<scalar_t>(
+                       rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
+                       reduction == "mean", row_grad.mutable_data_ptr<opmath_t>(),
+                       static_cast<double>(ignore_index), static_cast<double>(label_smoothing));
+                   forward_grad_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
+                       static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
+                       d_x.mutable_data_ptr<scalar_t>());
+                   reduce_loss_one_block<scalar_t>(
+                       rows, n, target.const_data_ptr<int64_t>(),
+                       unreduced.const_data_ptr<opmath_t>(), reduction == "mean",
+                       total.mutable_data_ptr<scalar_t>(), static_cast<double>(ignore_index),
+                       static_cast<double>(label_smoothing));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   check_index_values(target, n, static_cast<double>(ignore_index),
                      static_cast<double>(label_smoothing));
   return {total, d_x};
@@ -1711,36 +1611,16 @@ at::Tensor cross_entropy_loss_grad_into_cuda(const at::Tensor& x, const at::Tens
         .reshape({rows})
         .to(opmath.dtype());
   }
-  AT_DISPATCH_SWITCH(x.scalar_type(), "cross_entropy_loss_grad_into",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           static_cast<double>(ignore_index), static_cast<double>(label_smoothing),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }));
+  AT_DISPATCH_V2(x.scalar_type(), "cross_entropy_loss_grad_into", AT_WRAP([&] {
+                   using opmath_t = at::opmath_type<scalar_t>;
+                   forward_grad_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<opmath_t>(), static_cast<double>(ignore_index),
+                       static_cast<double>(label_smoothing), row_grad.const_data_ptr<opmath_t>(),
+                       grad.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return unreduced;
 }
 

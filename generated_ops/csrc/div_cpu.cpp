@@ -138,13 +138,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(
-      dtype, "div",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(iter); }));
+  AT_DISPATCH_V2(dtype, "div", AT_WRAP([&] { forward_kernel<scalar_t>(iter); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor div_cpu(const at::Tensor& x, const at::Tensor& y) {
@@ -170,24 +166,16 @@ std::tuple<at::Tensor, at::Tensor> div_backward_cpu(const at::Tensor& grad_z, co
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(
-        dtype, "div_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                     [&] { backward_x_kernel<scalar_t>(iter); }));
+    AT_DISPATCH_V2(dtype, "div_backward", AT_WRAP([&] { backward_x_kernel<scalar_t>(iter); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   at::Tensor d_y = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_y, tensors);
-    AT_DISPATCH_SWITCH(
-        dtype, "div_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_y_kernel<scalar_t>(iter); })
-            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_y_kernel<scalar_t>(iter); })
-                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_y_kernel<scalar_t>(iter); })
-                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                     [&] { backward_y_kernel<scalar_t>(iter); }));
+    AT_DISPATCH_V2(dtype, "div_backward", AT_WRAP([&] { backward_y_kernel<scalar_t>(iter); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }

@@ -485,16 +485,13 @@ std::tuple<at::Tensor, at::Tensor> flash_attention_cpu(const at::Tensor& query,
   const at::Tensor vc = value.contiguous();
   at::Tensor out = at::empty({B, H, Sq, Dv}, query.options());
   at::Tensor lse = at::empty({B, H, Sq}, query.options());
-  AT_DISPATCH_SWITCH(
-      query.scalar_type(), "flash_attention", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                 vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                                 lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                 vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                                 lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
-      }));
+  AT_DISPATCH_V2(query.scalar_type(), "flash_attention", AT_WRAP([&] {
+                   forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(),
+                                            kc.const_data_ptr<scalar_t>(),
+                                            vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
+                                            lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {out, lse};
 }
 
@@ -524,24 +521,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> flash_attention_backward_cpu(
   at::Tensor dq = at::empty({B, H, Sq, D}, query.options());
   at::Tensor dk = at::empty({B, H, Sk, D}, query.options());
   at::Tensor dv = at::empty({B, H, Sk, Dv}, query.options());
-  AT_DISPATCH_SWITCH(
-      query.scalar_type(), "flash_attention_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                  qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
-                                  vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
-                                  gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
-                                  dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(),
-                                  dv.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                  static_cast<scalar_t>(s), causal);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                  qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
-                                  vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
-                                  gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
-                                  dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(),
-                                  dv.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                  static_cast<scalar_t>(s), causal);
-      }));
+  AT_DISPATCH_V2(query.scalar_type(), "flash_attention_backward", AT_WRAP([&] {
+                   backward_kernel<scalar_t>(
+                       qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
+                       qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
+                       vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
+                       gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
+                       dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(),
+                       B * H, Sq, Sk, D, Dv, static_cast<scalar_t>(s), causal);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {dq, dk, dv};
 }
 

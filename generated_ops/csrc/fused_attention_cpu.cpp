@@ -9,7 +9,7 @@
 // tensor.
 #include "grimoire.h"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/zeros_like.h>
@@ -118,12 +118,11 @@ std::tuple<at::Tensor, at::Tensor> fused_attention_cpu(const at::Tensor& query,
   at::Tensor weights = at::matmul(query, key.transpose(-2, -1)).contiguous();
   const int64_t cols = weights.size(-1);
   const int64_t rows = cols == 0 ? 0 : weights.numel() / cols;
-  AT_DISPATCH_SWITCH(
-      query.scalar_type(), "fused_attention", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols, static_cast<scalar_t>(s));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols, static_cast<scalar_t>(s));
-      }));
+  AT_DISPATCH_V2(query.scalar_type(), "fused_attention", AT_WRAP([&] {
+                   softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols,
+                                           static_cast<scalar_t>(s));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   at::Tensor out = at::matmul(weights, value).contiguous();
   return {out, weights};
 }
@@ -148,14 +147,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_attention_backward_cpu(
   const at::Tensor wc = attention_weights.contiguous();
   const int64_t cols = dw.size(-1);
   const int64_t rows = cols == 0 ? 0 : dw.numel() / cols;
-  AT_DISPATCH_SWITCH(
-      query.scalar_type(), "fused_attention_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(), wc.const_data_ptr<scalar_t>(),
-                                         rows, cols, static_cast<scalar_t>(s));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(), wc.const_data_ptr<scalar_t>(),
-                                         rows, cols, static_cast<scalar_t>(s));
-      }));
+  AT_DISPATCH_V2(query.scalar_type(), "fused_attention_backward", AT_WRAP([&] {
+                   softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(),
+                                                    wc.const_data_ptr<scalar_t>(), rows, cols,
+                                                    static_cast<scalar_t>(s));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   // dw now holds d(scores) * scale.
   at::Tensor dquery = at::matmul(dw, key).contiguous();
   at::Tensor dkey = at::matmul(dw.transpose(-2, -1), query).contiguous();

@@ -12,7 +12,7 @@
 // for d(query) and d(key). Everything runs on the current stream of the inputs' device.
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/baddbmm.h>
@@ -352,13 +352,9 @@ std::tuple<at::Tensor, at::Tensor> fused_attention_cuda(const at::Tensor& query,
       weights.baddbmm_(q3, k3.transpose(1, 2), /*beta=*/0,
                        /*alpha=*/s);  // beta 0: the buffer is not read
     }
-    AT_DISPATCH_SWITCH(
-        query.scalar_type(), "fused_attention_cuda",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { softmax_rows_<scalar_t>(weights); })
-            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { softmax_rows_<scalar_t>(weights); })
-                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { softmax_rows_<scalar_t>(weights); })
-                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                     [&] { softmax_rows_<scalar_t>(weights); }));
+    AT_DISPATCH_V2(query.scalar_type(), "fused_attention_cuda",
+                   AT_WRAP([&] { softmax_rows_<scalar_t>(weights); }), at::ScalarType::Float,
+                   at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16);
   }
   const at::Tensor out = at::bmm(weights, v3);
   return {out.view(with_tail(x.lead, x.lq, x.dv)), weights.view(with_tail(x.lead, x.lq, x.lk))};
@@ -404,16 +400,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_attention_backward_cuda(
   }
   const at::Tensor dv =
       has_go ? at::bmm(w3.transpose(1, 2), go3()) : at::zeros({x.bh, x.lk, x.dv}, value.options());
-  AT_DISPATCH_SWITCH(query.scalar_type(), "fused_attention_backward_cuda",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       softmax_backward_rows_<scalar_t>(dw, w3, s);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       softmax_backward_rows_<scalar_t>(dw, w3, s);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       softmax_backward_rows_<scalar_t>(dw, w3, s);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       softmax_backward_rows_<scalar_t>(dw, w3, s);
-                     }));
+  AT_DISPATCH_V2(query.scalar_type(), "fused_attention_backward_cuda",
+                 AT_WRAP([&] { softmax_backward_rows_<scalar_t>(dw, w3, s); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   // dw now holds d(scores) * scale.
   const at::Tensor dq = at::bmm(dw, k3);
   const at::Tensor dk = at::bmm(dw.transpose(1, 2), q3);

@@ -131,8 +131,8 @@ at::Tensor fused_linear_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
   const at::Tensor bias_c =
       ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "fused_linear_relu", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        z.scalar_type(), "fused_linear_relu", AT_WRAP([&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
           switch (act_id) {
             case kAct_relu: {
@@ -142,17 +142,8 @@ at::Tensor fused_linear_relu_cpu(const at::Tensor& x, const at::Tensor& weight,
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_relu: {
-              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
-                                      d.N, keep, [](auto v) { return act_relu(v); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
   }
   return y.view(shape);
 }
@@ -178,29 +169,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_linear_relu_backward_cpu(
                 d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "fused_linear_relu_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_relu_grad(g, s); });
+    AT_DISPATCH_V2(g2.scalar_type(), "fused_linear_relu_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_relu: {
+                         gradient_pass<scalar_t>(
+                             gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                             s2.const_data_ptr<scalar_t>(), g2.numel(),
+                             [](auto g, auto s) { return act_relu_grad(g, s); });
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_relu: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_relu_grad(g, s); });
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
   }
   const at::Tensor a2 = x.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, x.options());

@@ -116,8 +116,8 @@ at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
   at::Tensor y = keep ? at::empty_like(z) : z;
   const at::Tensor bias_c = at::Tensor();
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "gemm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        z.scalar_type(), "gemm", AT_WRAP([&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
           switch (act_id) {
             case kAct_none: {
@@ -127,17 +127,8 @@ at::Tensor gemm_cpu(const at::Tensor& a, const at::Tensor& b) {
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_none: {
-              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
-                                      d.N, keep, [](auto v) { return act_none(v); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
   }
   return y.view(shape);
 }
@@ -162,28 +153,19 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cpu(const at::Tensor& grad_c, c
                 d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "gemm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_none_grad(g, s); });
+    AT_DISPATCH_V2(g2.scalar_type(), "gemm_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_none: {
+                         gradient_pass<scalar_t>(
+                             gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                             s2.const_data_ptr<scalar_t>(), g2.numel(),
+                             [](auto g, auto s) { return act_none_grad(g, s); });
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_none_grad(g, s); });
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());

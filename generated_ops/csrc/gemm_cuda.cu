@@ -15,7 +15,7 @@
 #include "grimoire_cublaslt.cuh"
 #include "grimoire_mma.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
@@ -279,40 +279,18 @@ at::Tensor gemm_cuda(const at::Tensor& a, const at::Tensor& b) {
     const at::Tensor a2 = row_major(a.reshape({d.M, d.K}));
     const at::Tensor b2 = row_major(b);
     const at::Tensor bias_c = at::Tensor();
-    AT_DISPATCH_SWITCH(
-        y.scalar_type(), "gemm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+    AT_DISPATCH_V2(y.scalar_type(), "gemm", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_none: {
+                         forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep,
+                                                           Fwd_none{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return y.view(shape);
 }
@@ -339,44 +317,19 @@ std::tuple<at::Tensor, at::Tensor> gemm_backward_cuda(const at::Tensor& grad_c, 
     grimoire::check_same_device(kOp, "saved", saved, "a", a);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "gemm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
+    AT_DISPATCH_V2(g2.scalar_type(), "gemm_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_none: {
+                         run_gradient<scalar_t>(
+                             gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                             s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());

@@ -158,24 +158,14 @@ at::Tensor layer_norm_cpu(const at::Tensor& x_in, const at::Tensor& weight_in,
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "layer_norm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "layer_norm", AT_WRAP([&] {
+                   forward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(),
+                       bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                       static_cast<double>(eps));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return out;
 }
 
@@ -334,8 +324,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
   at::Tensor bias_acc;    // partial column sums, accumulator_slots<scalar_t>() rows of n
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "layer_norm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+  AT_DISPATCH_V2(
+      x0.scalar_type(), "layer_norm_backward", AT_WRAP([&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
@@ -345,37 +335,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
                                 weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
                                 grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
                                 weight_acc_p, bias_acc_p, static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        bias_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* bias_acc_p = bias_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-      }));
+      }),
+      at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+      at::ScalarType::BFloat16);
   at::Tensor d_weight = weight_acc.sum(0).to(x0.scalar_type());
   at::Tensor d_bias = bias_acc.sum(0).to(x0.scalar_type());
   return {d_x, d_weight, d_bias};

@@ -17,7 +17,7 @@
 #include "grimoire_rowwise.cuh"
 
 #include <ATen/Context.h>
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -437,24 +437,14 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in,
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "layer_norm", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "layer_norm", AT_WRAP([&] {
+                   forward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(),
+                       bias.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
+                       static_cast<double>(eps));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return out;
 }
 
@@ -1084,8 +1074,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   at::Tensor column_acc;
   at::Tensor d_weight = at::empty({n}, x0.options());
   at::Tensor d_bias = at::empty({n}, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "layer_norm_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+  AT_DISPATCH_V2(
+      x0.scalar_type(), "layer_norm_backward", AT_WRAP([&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         // Not zeroed here: the register path writes every row of it, the general path zeroes it
         // first.
@@ -1105,67 +1095,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
             {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
              {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
             slots, n);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it
-        // first.
-        column_acc =
-            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p =
-            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
-        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(
-            2 <= kMaxColumnTargets,
-            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
-            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
-             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
-            slots, n);
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it
-        // first.
-        column_acc =
-            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p =
-            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
-        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(
-            2 <= kMaxColumnTargets,
-            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
-            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
-             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
-            slots, n);
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        // Not zeroed here: the register path writes every row of it, the general path zeroes it
-        // first.
-        column_acc =
-            at::empty({2 * slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p =
-            column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
-        auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
-        static_assert(
-            2 <= kMaxColumnTargets,
-            "layer_norm: more column inputs with gradients than one sum_partials launch takes");
-        sum_partials<scalar_t, at::opmath_type<scalar_t>>(
-            {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
-             {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
-            slots, n);
-      }));
+      }),
+      at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+      at::ScalarType::BFloat16);
   return {d_x, d_weight, d_bias};
 }
 

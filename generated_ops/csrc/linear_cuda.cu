@@ -15,7 +15,7 @@
 #include "grimoire_cublaslt.cuh"
 #include "grimoire_mma.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
@@ -294,40 +294,18 @@ at::Tensor linear_cuda(const at::Tensor& x, const at::Tensor& weight,
     const at::Tensor b2 = row_major(weight);
     const at::Tensor bias_c =
         ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
-    AT_DISPATCH_SWITCH(
-        y.scalar_type(), "linear", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
+    AT_DISPATCH_V2(y.scalar_type(), "linear", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_none: {
+                         forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep,
+                                                           Fwd_none{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              forward_impl<scalar_t, kAct_none>(a2, b2, bias_c, y, z, d, keep, Fwd_none{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return y.view(shape);
 }
@@ -355,44 +333,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> linear_backward_cuda(
     grimoire::check_same_device(kOp, "saved", saved, "x", x);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "linear_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
+    AT_DISPATCH_V2(g2.scalar_type(), "linear_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_none: {
+                         run_gradient<scalar_t>(
+                             gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
+                             s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_none: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_none{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   const at::Tensor a2 = x.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, x.options());

@@ -133,19 +133,12 @@ at::Tensor log_softmax_cpu(const at::Tensor& x_in) {
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "log_softmax", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                              out.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                              out.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                              out.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                              out.mutable_data_ptr<scalar_t>());
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "log_softmax", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          out.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return out;
 }
 
@@ -217,24 +210,13 @@ at::Tensor log_softmax_backward_cpu(const at::Tensor& grad_y_in, const at::Tenso
   const at::Tensor grad_y = grad_y_in.reshape(x0.sizes()).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "log_softmax_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "log_softmax_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), y.const_data_ptr<scalar_t>(),
+                       grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return d_x;
 }
 

@@ -97,20 +97,13 @@ at::Tensor mean_cpu(const at::Tensor& x_in, bool keepdim) {
     shape.push_back(1);
   }
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "mean", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "mean", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          out.mutable_data_ptr<scalar_t>(),
+                                          static_cast<double>(keepdim));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return out;
 }
 
@@ -162,24 +155,13 @@ at::Tensor mean_backward_cpu(const at::Tensor& grad_y_in, const at::Tensor& x_in
   const at::Tensor grad_y = grad_y_in.reshape(row_shape).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "mean_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "mean_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(),
+                       d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return d_x;
 }
 

@@ -102,24 +102,13 @@ at::Tensor mse_loss_cpu(const at::Tensor& x_in, const at::Tensor& target_in,
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "mse_loss", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               target.const_data_ptr<scalar_t>(),
-                               unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               target.const_data_ptr<scalar_t>(),
-                               unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               target.const_data_ptr<scalar_t>(),
-                               unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               target.const_data_ptr<scalar_t>(),
-                               unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "mse_loss", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          target.const_data_ptr<scalar_t>(),
+                                          unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
   }
@@ -199,28 +188,14 @@ std::tuple<at::Tensor, at::Tensor> mse_loss_backward_cpu(const at::Tensor& grad_
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "mse_loss_backward",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                           d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                           d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       backward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                           d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       backward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                           d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "mse_loss_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                       grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                       d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return {d_x, d_target};
 }
 

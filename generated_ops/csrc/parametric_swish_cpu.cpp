@@ -110,13 +110,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype, double beta) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(
-      dtype, "parametric_swish",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, beta); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, beta); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, beta); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(iter, beta); }));
+  AT_DISPATCH_V2(dtype, "parametric_swish", AT_WRAP([&] { forward_kernel<scalar_t>(iter, beta); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor parametric_swish_cpu(const at::Tensor& x, double beta) {
@@ -142,16 +138,9 @@ at::Tensor parametric_swish_backward_cpu(const at::Tensor& grad_y, const at::Ten
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "parametric_swish_backward",
-                       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_x_kernel<scalar_t>(iter, beta);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_x_kernel<scalar_t>(iter, beta);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                         backward_x_kernel<scalar_t>(iter, beta);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_x_kernel<scalar_t>(iter, beta);
-                       }));
+    AT_DISPATCH_V2(dtype, "parametric_swish_backward",
+                   AT_WRAP([&] { backward_x_kernel<scalar_t>(iter, beta); }), at::ScalarType::Float,
+                   at::ScalarType::Double, at::ScalarType::Half, at::ScalarType::BFloat16);
   }
   return reduce_to(d_x, x);
 }

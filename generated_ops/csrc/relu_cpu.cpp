@@ -104,13 +104,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(
-      dtype, "relu",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(iter); }));
+  AT_DISPATCH_V2(dtype, "relu", AT_WRAP([&] { forward_kernel<scalar_t>(iter); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor relu_cpu(const at::Tensor& x) {
@@ -135,13 +131,9 @@ at::Tensor relu_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x) {
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(
-        dtype, "relu_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                     [&] { backward_x_kernel<scalar_t>(iter); }));
+    AT_DISPATCH_V2(dtype, "relu_backward", AT_WRAP([&] { backward_x_kernel<scalar_t>(iter); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return reduce_to(d_x, x);
 }

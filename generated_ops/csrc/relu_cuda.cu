@@ -10,7 +10,7 @@
 // d/dx: grad_y*where(x=<0,0,1)
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
@@ -112,13 +112,9 @@ void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tens
 // The forward pass into `out` (a new tensor, or an out= caller's of any strides).
 void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(
-      dtype, "relu_cuda",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(written, x); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(written, x); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(written, x); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(written, x); }));
+  AT_DISPATCH_V2(dtype, "relu_cuda", AT_WRAP([&] { forward_kernel<scalar_t>(written, x); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor relu_cuda(const at::Tensor& x) {
@@ -145,15 +141,10 @@ at::Tensor relu_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x) {
   const c10::cuda::CUDAGuard device_guard(grad_y.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "relu_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x);
-                     }));
+  AT_DISPATCH_V2(dtype, "relu_backward_cuda",
+                 AT_WRAP([&] { backward_x_kernel<scalar_t>(d_x, grad_y, x); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return reduce_to(d_x, x);
 }
 

@@ -11,7 +11,7 @@
 // grad_y*where(x*beta>threshold,1,exp(beta*x)*beta/(1+exp(beta*x))/beta)
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
@@ -132,15 +132,10 @@ void backward_x_kernel(at::Tensor& out, const at::Tensor& grad_y, const at::Tens
 void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x, double beta,
                    double threshold) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "softplus_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_kernel<scalar_t>(written, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_kernel<scalar_t>(written, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       forward_kernel<scalar_t>(written, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_kernel<scalar_t>(written, x, beta, threshold);
-                     }));
+  AT_DISPATCH_V2(dtype, "softplus_cuda",
+                 AT_WRAP([&] { forward_kernel<scalar_t>(written, x, beta, threshold); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor softplus_cuda(const at::Tensor& x, double beta, double threshold) {
@@ -168,15 +163,10 @@ at::Tensor softplus_backward_cuda(const at::Tensor& grad_y, const at::Tensor& x,
   const c10::cuda::CUDAGuard device_guard(grad_y.device());
   const at::ScalarType dtype = common_dtype(tensors);
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "softplus_backward_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta, threshold);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, beta, threshold);
-                     }));
+  AT_DISPATCH_V2(dtype, "softplus_backward_cuda",
+                 AT_WRAP([&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, beta, threshold); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
   return reduce_to(d_x, x);
 }
 

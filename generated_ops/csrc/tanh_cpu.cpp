@@ -105,13 +105,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(
-      dtype, "tanh",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(iter); }));
+  AT_DISPATCH_V2(dtype, "tanh", AT_WRAP([&] { forward_kernel<scalar_t>(iter); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor tanh_cpu(const at::Tensor& x) {
@@ -136,13 +132,9 @@ at::Tensor tanh_backward_cpu(const at::Tensor& grad_y, const at::Tensor& x) {
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(
-        dtype, "tanh_backward",
-        AT_DISPATCH_CASE(at::ScalarType::Float, [&] { backward_x_kernel<scalar_t>(iter); })
-            AT_DISPATCH_CASE(at::ScalarType::Double, [&] { backward_x_kernel<scalar_t>(iter); })
-                AT_DISPATCH_CASE(at::ScalarType::Half, [&] { backward_x_kernel<scalar_t>(iter); })
-                    AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                     [&] { backward_x_kernel<scalar_t>(iter); }));
+    AT_DISPATCH_V2(dtype, "tanh_backward", AT_WRAP([&] { backward_x_kernel<scalar_t>(iter); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return reduce_to(d_x, x);
 }

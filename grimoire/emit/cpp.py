@@ -31,7 +31,7 @@ from ..expr import (
 )
 
 __all__ = ["Param", "Signature", "body", "cond", "expr", "host", "in_ptr", "let_lines", "name", "number", "out_ptr",
-           "rowlevel"]
+           "rowlevel", "scalar_type_list"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,11 @@ def in_ptr(element: str, restrict: bool = True) -> str:
 def out_ptr(element: str, restrict: bool = True) -> str:
     """A kernel's pointer it writes elements through."""
     return f"{element}*" + (" __restrict__" if restrict else "")
+
+
+def scalar_type_list(types: Iterable[str]) -> str:
+    """The dtypes an AT_DISPATCH_V2 dispatches to: `at::ScalarType::Float, at::ScalarType::Half`."""
+    return ", ".join(f"at::ScalarType::{Name(t).id}" for t in types)
 
 
 def number(value: float) -> str:

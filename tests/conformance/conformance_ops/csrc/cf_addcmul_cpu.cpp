@@ -180,13 +180,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype, double value) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(
-      dtype, "cf_addcmul",
-      AT_DISPATCH_CASE(at::ScalarType::Float, [&] { forward_kernel<scalar_t>(iter, value); })
-          AT_DISPATCH_CASE(at::ScalarType::Double, [&] { forward_kernel<scalar_t>(iter, value); })
-              AT_DISPATCH_CASE(at::ScalarType::Half, [&] { forward_kernel<scalar_t>(iter, value); })
-                  AT_DISPATCH_CASE(at::ScalarType::BFloat16,
-                                   [&] { forward_kernel<scalar_t>(iter, value); }));
+  AT_DISPATCH_V2(dtype, "cf_addcmul", AT_WRAP([&] { forward_kernel<scalar_t>(iter, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                 at::ScalarType::BFloat16);
 }
 
 at::Tensor cf_addcmul_cpu(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
@@ -225,41 +221,26 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cpu(const at:
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_x_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_x_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                         backward_x_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_x_kernel<scalar_t>(iter, value);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_addcmul_backward",
+                   AT_WRAP([&] { backward_x_kernel<scalar_t>(iter, value); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   at::Tensor d_a = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_a, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_a_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_a_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                         backward_a_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_a_kernel<scalar_t>(iter, value);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_addcmul_backward",
+                   AT_WRAP([&] { backward_a_kernel<scalar_t>(iter, value); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   at::Tensor d_b = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_b, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_b_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_b_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-                         backward_b_kernel<scalar_t>(iter, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_b_kernel<scalar_t>(iter, value);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_addcmul_backward",
+                   AT_WRAP([&] { backward_b_kernel<scalar_t>(iter, value); }),
+                   at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
+                   at::ScalarType::BFloat16);
   }
   return {reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b)};
 }

@@ -13,7 +13,7 @@
 #include "grimoire_cuda.cuh"
 #include "grimoire_inplace.h"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/ExpandUtils.h>
 #include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
@@ -251,11 +251,9 @@ void backward_one_pass(at::Tensor& d_x, at::Tensor& d_a, at::Tensor& d_b, const 
 void write_forward(const at::Tensor& out, at::ScalarType dtype, const at::Tensor& x,
                    const at::Tensor& a, const at::Tensor& b, double value) {
   at::Tensor written = out;  // forward_kernel takes the output as at::Tensor&
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_cuda", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_kernel<scalar_t>(written, x, a, b, value);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_kernel<scalar_t>(written, x, a, b, value);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_addcmul_cuda",
+                 AT_WRAP([&] { forward_kernel<scalar_t>(written, x, a, b, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
 }
 
 at::Tensor cf_addcmul_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
@@ -301,35 +299,24 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_addcmul_backward_cuda(const at
     at::Tensor d_x = at::empty_like(grad_y);
     at::Tensor d_a = at::empty_like(grad_y);
     at::Tensor d_b = at::empty_like(grad_y);
-    AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-                       AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_addcmul_backward_cuda", AT_WRAP([&] {
+                     backward_one_pass<scalar_t>(d_x, d_a, d_b, grad_y, x, a, b, value);
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
     return {d_x, d_a, d_b};
   }
   at::Tensor d_x = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_addcmul_backward_cuda",
+                 AT_WRAP([&] { backward_x_kernel<scalar_t>(d_x, grad_y, x, a, b, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   at::Tensor d_a = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_addcmul_backward_cuda",
+                 AT_WRAP([&] { backward_a_kernel<scalar_t>(d_a, grad_y, x, a, b, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   at::Tensor d_b = new_output(tensors, dtype);
-  AT_DISPATCH_SWITCH(dtype, "cf_addcmul_backward_cuda",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_addcmul_backward_cuda",
+                 AT_WRAP([&] { backward_b_kernel<scalar_t>(d_b, grad_y, x, a, b, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {reduce_to(d_x, x), reduce_to(d_a, a), reduce_to(d_b, b)};
 }
 

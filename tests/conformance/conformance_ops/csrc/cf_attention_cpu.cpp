@@ -9,7 +9,7 @@
 // tensor.
 #include "grimoire.h"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/matmul.h>
 #include <ATen/ops/zeros_like.h>
@@ -116,12 +116,11 @@ std::tuple<at::Tensor, at::Tensor> cf_attention_cpu(const at::Tensor& q, const a
   at::Tensor weights = at::matmul(q, k.transpose(-2, -1)).contiguous();
   const int64_t cols = weights.size(-1);
   const int64_t rows = cols == 0 ? 0 : weights.numel() / cols;
-  AT_DISPATCH_SWITCH(
-      q.scalar_type(), "cf_attention", AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols, static_cast<scalar_t>(s));
-      }) AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols, static_cast<scalar_t>(s));
-      }));
+  AT_DISPATCH_V2(q.scalar_type(), "cf_attention", AT_WRAP([&] {
+                   softmax_rows_<scalar_t>(weights.data_ptr<scalar_t>(), rows, cols,
+                                           static_cast<scalar_t>(s));
+                 }),
+                 at::ScalarType::Double, at::ScalarType::Float);
   at::Tensor out = at::matmul(weights, v).contiguous();
   return {out, weights};
 }
@@ -145,14 +144,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_attention_backward_cpu(
   const at::Tensor wc = weights.contiguous();
   const int64_t cols = dw.size(-1);
   const int64_t rows = cols == 0 ? 0 : dw.numel() / cols;
-  AT_DISPATCH_SWITCH(
-      q.scalar_type(), "cf_attention_backward", AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(), wc.const_data_ptr<scalar_t>(),
-                                         rows, cols, static_cast<scalar_t>(s));
-      }) AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(), wc.const_data_ptr<scalar_t>(),
-                                         rows, cols, static_cast<scalar_t>(s));
-      }));
+  AT_DISPATCH_V2(q.scalar_type(), "cf_attention_backward", AT_WRAP([&] {
+                   softmax_backward_rows_<scalar_t>(dw.data_ptr<scalar_t>(),
+                                                    wc.const_data_ptr<scalar_t>(), rows, cols,
+                                                    static_cast<scalar_t>(s));
+                 }),
+                 at::ScalarType::Double, at::ScalarType::Float);
   // dw now holds d(scores) * scale.
   at::Tensor dq = at::matmul(dw, k).contiguous();
   at::Tensor dk = at::matmul(dw.transpose(-2, -1), q).contiguous();

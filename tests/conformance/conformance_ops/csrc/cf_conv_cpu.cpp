@@ -164,30 +164,20 @@ at::Tensor cf_conv_cpu(const at::Tensor& x, const at::Tensor& w, int64_t stride,
   at::Tensor y = keep ? at::empty_like(z) : z;
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if (act_id != kActNone && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "cf_conv", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          const scalar_t* bias_ptr = nullptr;
-          switch (act_id) {
-            case kAct_sigmoid: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_sigmoid(v); });
+    AT_DISPATCH_V2(z.scalar_type(), "cf_conv", AT_WRAP([&] {
+                     const scalar_t* bias_ptr = nullptr;
+                     switch (act_id) {
+                       case kAct_sigmoid: {
+                         channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
+                                                    bias_ptr, z.size(0), z.size(1),
+                                                    z.size(2) * z.size(3), channels_last, keep,
+                                                    [](auto v) { return act_sigmoid(v); });
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = nullptr;
-          switch (act_id) {
-            case kAct_sigmoid: {
-              channel_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                         z.size(0), z.size(1), z.size(2) * z.size(3), channels_last,
-                                         keep, [](auto v) { return act_sigmoid(v); });
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
   }
   return y;
 }
@@ -212,28 +202,19 @@ std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cpu(const at::Tensor& grad_y
                 gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(
-        gz.scalar_type(), "cf_conv_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
+    AT_DISPATCH_V2(gz.scalar_type(), "cf_conv_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_sigmoid: {
+                         gradient_pass<scalar_t>(
+                             out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                             s.const_data_ptr<scalar_t>(), gz.numel(),
+                             [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              gradient_pass<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                      s.const_data_ptr<scalar_t>(), gz.numel(),
-                                      [](auto gv, auto sv) { return act_sigmoid_grad(gv, sv); });
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
     gz = out;
   }
   return operand_gradients(gz, x, w, g, output_mask, false);

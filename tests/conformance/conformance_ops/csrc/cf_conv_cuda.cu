@@ -9,7 +9,7 @@
 // of the inputs' device.
 #include "grimoire_cuda.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/convolution.h>
@@ -240,30 +240,20 @@ at::Tensor cf_conv_cuda(const at::Tensor& x, const at::Tensor& w, int64_t stride
   const at::Tensor bias_c = at::Tensor();
   const bool channels_last = output_format(x) == at::MemoryFormat::ChannelsLast;
   if ((act_id != kActNone || bias_c.defined()) && z.numel() > 0) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "cf_conv", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_sigmoid: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_sigmoid{});
+    AT_DISPATCH_V2(z.scalar_type(), "cf_conv", AT_WRAP([&] {
+                     const scalar_t* bias_ptr =
+                         bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
+                     switch (act_id) {
+                       case kAct_sigmoid: {
+                         run_epilogue<scalar_t>(
+                             z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, z.numel(),
+                             z.size(1), z.size(2) * z.size(3), channels_last, keep, Fwd_sigmoid{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_sigmoid: {
-              run_epilogue<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr,
-                                     z.numel(), z.size(1), z.size(2) * z.size(3), channels_last,
-                                     keep, Fwd_sigmoid{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Half);
   }
   return y;
 }
@@ -289,26 +279,18 @@ std::tuple<at::Tensor, at::Tensor> cf_conv_backward_cuda(const at::Tensor& grad_
                 gz.sizes(), "); got ", saved.sizes());
     const at::Tensor s = saved.contiguous(fmt);
     at::Tensor out = at::empty_like(gz);
-    AT_DISPATCH_SWITCH(
-        gz.scalar_type(), "cf_conv_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
+    AT_DISPATCH_V2(gz.scalar_type(), "cf_conv_backward", AT_WRAP([&] {
+                     switch (act_id) {
+                       case kAct_sigmoid: {
+                         run_gradient<scalar_t>(
+                             out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
+                             s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
 
-              break;
-            }
-          }
-        }) AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(out.data_ptr<scalar_t>(), gz.const_data_ptr<scalar_t>(),
-                                     s.const_data_ptr<scalar_t>(), gz.numel(), Grad_sigmoid{});
-
-              break;
-            }
-          }
-        }));
+                         break;
+                       }
+                     }
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Half);
     gz = out;
   }
   return operand_gradients(gz, x, w, g, output_mask, false);

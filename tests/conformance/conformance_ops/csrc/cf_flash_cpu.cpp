@@ -484,16 +484,13 @@ std::tuple<at::Tensor, at::Tensor> cf_flash_cpu(const at::Tensor& q, const at::T
   const at::Tensor vc = v.contiguous();
   at::Tensor out = at::empty({B, H, Sq, Dv}, q.options());
   at::Tensor lse = at::empty({B, H, Sq}, q.options());
-  AT_DISPATCH_SWITCH(
-      q.scalar_type(), "cf_flash", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                 vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                                 lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                 vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                                 lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
-      }));
+  AT_DISPATCH_V2(q.scalar_type(), "cf_flash", AT_WRAP([&] {
+                   forward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(),
+                                            kc.const_data_ptr<scalar_t>(),
+                                            vc.const_data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
+                                            lse.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv, causal);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {out, lse};
 }
 
@@ -520,24 +517,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_flash_backward_cpu(
   at::Tensor dq = at::empty({B, H, Sq, D}, q.options());
   at::Tensor dk = at::empty({B, H, Sk, D}, q.options());
   at::Tensor dv = at::empty({B, H, Sk, Dv}, q.options());
-  AT_DISPATCH_SWITCH(
-      q.scalar_type(), "cf_flash_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                  qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
-                                  vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
-                                  gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
-                                  dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(),
-                                  dv.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                  static_cast<scalar_t>(s), causal);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_kernel<scalar_t>(qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
-                                  qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
-                                  vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
-                                  gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
-                                  dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(),
-                                  dv.data_ptr<scalar_t>(), B * H, Sq, Sk, D, Dv,
-                                  static_cast<scalar_t>(s), causal);
-      }));
+  AT_DISPATCH_V2(q.scalar_type(), "cf_flash_backward", AT_WRAP([&] {
+                   backward_kernel<scalar_t>(
+                       qc.const_data_ptr<scalar_t>(), kc.const_data_ptr<scalar_t>(),
+                       qsc.const_data_ptr<scalar_t>(), ksc.const_data_ptr<scalar_t>(),
+                       vc.const_data_ptr<scalar_t>(), oc.const_data_ptr<scalar_t>(),
+                       gc.const_data_ptr<scalar_t>(), lc.const_data_ptr<scalar_t>(),
+                       dq.data_ptr<scalar_t>(), dk.data_ptr<scalar_t>(), dv.data_ptr<scalar_t>(),
+                       B * H, Sq, Sk, D, Dv, static_cast<scalar_t>(s), causal);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {dq, dk, dv};
 }
 

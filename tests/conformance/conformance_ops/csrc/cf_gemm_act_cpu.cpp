@@ -161,8 +161,8 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cpu(const at::Tensor& a, const at
   const at::Tensor bias_c =
       ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
   if (act_id != kActNone || bias_c.defined()) {
-    AT_DISPATCH_SWITCH(
-        z.scalar_type(), "cf_gemm_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        z.scalar_type(), "cf_gemm_act", AT_WRAP([&] {
           const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
           switch (act_id) {
             case kAct_sigmoid: {
@@ -184,29 +184,8 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cpu(const at::Tensor& a, const at
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          const scalar_t* bias_ptr = bias_c.defined() ? bias_c.const_data_ptr<scalar_t>() : nullptr;
-          switch (act_id) {
-            case kAct_sigmoid: {
-              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
-                                      d.N, keep, [](auto v) { return act_sigmoid(v); });
-
-              break;
-            }
-            case kAct_tanh: {
-              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
-                                      d.N, keep, [](auto v) { return act_tanh(v); });
-
-              break;
-            }
-            case kAct_silu: {
-              epilogue_rows<scalar_t>(z.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), bias_ptr, d.M,
-                                      d.N, keep, [](auto v) { return act_silu(v); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
   }
   return {y.view(shape), keep ? z.view(shape) : at::empty({0}, z.options())};
 }
@@ -232,8 +211,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(
                 d.M * d.N, " elements); got shape ", saved.sizes());
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "cf_gemm_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        g2.scalar_type(), "cf_gemm_act_backward", AT_WRAP([&] {
           switch (act_id) {
             case kAct_sigmoid: {
               gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
@@ -257,31 +236,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cpu(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_sigmoid_grad(g, s); });
-
-              break;
-            }
-            case kAct_tanh: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_tanh_grad(g, s); });
-
-              break;
-            }
-            case kAct_silu: {
-              gradient_pass<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                      s2.const_data_ptr<scalar_t>(), g2.numel(),
-                                      [](auto g, auto s) { return act_silu_grad(g, s); });
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::Double);
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());

@@ -16,7 +16,7 @@
 #include "grimoire_cublaslt.cuh"
 #include "grimoire_mma.cuh"
 
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
@@ -349,8 +349,8 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cuda(const at::Tensor& a, const a
     const at::Tensor b2 = row_major(b);
     const at::Tensor bias_c =
         ((bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor());
-    AT_DISPATCH_SWITCH(
-        y.scalar_type(), "cf_gemm_act", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        y.scalar_type(), "cf_gemm_act", AT_WRAP([&] {
           switch (act_id) {
             case kAct_sigmoid: {
               forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
@@ -368,25 +368,8 @@ std::tuple<at::Tensor, at::Tensor> cf_gemm_act_cuda(const at::Tensor& a, const a
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              forward_impl<scalar_t, kAct_sigmoid>(a2, b2, bias_c, y, z, d, keep, Fwd_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              forward_impl<scalar_t, kAct_tanh>(a2, b2, bias_c, y, z, d, keep, Fwd_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              forward_impl<scalar_t, kAct_silu>(a2, b2, bias_c, y, z, d, keep, Fwd_silu{});
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::BFloat16);
   }
   return {y.view(shape), keep ? z.view(shape) : z};
 }
@@ -414,8 +397,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(
     grimoire::check_same_device(kOp, "saved", saved, "a", a);
     const at::Tensor s2 = saved.reshape({d.M, d.N}).contiguous();
     gz = at::empty_like(g2);
-    AT_DISPATCH_SWITCH(
-        g2.scalar_type(), "cf_gemm_act_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+    AT_DISPATCH_V2(
+        g2.scalar_type(), "cf_gemm_act_backward", AT_WRAP([&] {
           switch (act_id) {
             case kAct_sigmoid: {
               run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
@@ -436,28 +419,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> cf_gemm_act_backward_cuda(
               break;
             }
           }
-        }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-          switch (act_id) {
-            case kAct_sigmoid: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_sigmoid{});
-
-              break;
-            }
-            case kAct_tanh: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_tanh{});
-
-              break;
-            }
-            case kAct_silu: {
-              run_gradient<scalar_t>(gz.data_ptr<scalar_t>(), g2.const_data_ptr<scalar_t>(),
-                                     s2.const_data_ptr<scalar_t>(), g2.numel(), Grad_silu{});
-
-              break;
-            }
-          }
-        }));
+        }),
+        at::ScalarType::Float, at::ScalarType::BFloat16);
   }
   const at::Tensor a2 = a.reshape({d.M, d.K});
   const at::Tensor none = at::empty({0}, a.options());

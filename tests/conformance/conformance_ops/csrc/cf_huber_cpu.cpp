@@ -112,16 +112,13 @@ at::Tensor cf_huber_cpu(const at::Tensor& x_in, const at::Tensor& target_in, dou
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_huber", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(), static_cast<double>(delta));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_huber", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          target.const_data_ptr<scalar_t>(),
+                                          unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                                          static_cast<double>(delta));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
   }
@@ -206,18 +203,14 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cpu(const at::Tensor& grad_
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_huber_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_huber_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                       grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                       d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(),
+                       static_cast<double>(delta));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {d_x, d_target};
 }
 

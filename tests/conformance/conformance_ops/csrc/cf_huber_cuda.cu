@@ -17,7 +17,7 @@
 #include "grimoire_rowwise.cuh"
 
 #include <ATen/Context.h>
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -339,34 +339,25 @@ at::Tensor cf_huber_cuda(const at::Tensor& x_in, const at::Tensor& target_in, do
     at::Tensor total = at::empty({}, x0.options());
     const double scale = reduction == "mean" ? 1.0 / static_cast<double>(x0.numel())
                                              : 1.0;  // 0 elements: NaN, as torch
-    AT_DISPATCH_SWITCH(
-        x0.scalar_type(), "cf_huber_summed", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
-          const int64_t count = forward_rows<scalar_t, true>(
-              rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr,
-              static_cast<double>(delta), p);
-          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
-          const int64_t count = forward_rows<scalar_t, true>(
-              rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(), nullptr,
-              static_cast<double>(delta), p);
-          sum_loss_partials<scalar_t>(p, count, scale, total.mutable_data_ptr<scalar_t>());
-        }));
+    AT_DISPATCH_V2(x0.scalar_type(), "cf_huber_summed", AT_WRAP([&] {
+                     auto* p = partials.mutable_data_ptr<at::opmath_type<scalar_t>>();
+                     const int64_t count = forward_rows<scalar_t, true>(
+                         rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                         nullptr, static_cast<double>(delta), p);
+                     sum_loss_partials<scalar_t>(p, count, scale,
+                                                 total.mutable_data_ptr<scalar_t>());
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
     return total;
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_huber", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_rows<scalar_t, false>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(delta), nullptr);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_rows<scalar_t, false>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
-                           static_cast<double>(delta), nullptr);
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_huber", AT_WRAP([&] {
+                   forward_rows<scalar_t, false>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                       unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>(),
+                       static_cast<double>(delta), nullptr);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   if (reduction == "none") {
     return unreduced.to(x0.scalar_type());
   }
@@ -674,18 +665,14 @@ std::tuple<at::Tensor, at::Tensor> cf_huber_backward_cuda(const at::Tensor& grad
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor d_target = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_huber_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
-            grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(), d_x.mutable_data_ptr<scalar_t>(),
-            d_target.mutable_data_ptr<scalar_t>(), static_cast<double>(delta), grad_loss_scalar);
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_huber_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<scalar_t>(),
+                       grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                       d_x.mutable_data_ptr<scalar_t>(), d_target.mutable_data_ptr<scalar_t>(),
+                       static_cast<double>(delta), grad_loss_scalar);
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return {d_x, d_target};
 }
 

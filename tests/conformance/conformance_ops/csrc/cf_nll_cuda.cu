@@ -17,7 +17,7 @@
 #include "grimoire_rowwise.cuh"
 
 #include <ATen/Context.h>
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -361,30 +361,24 @@ at::Tensor cf_nll_cuda(const at::Tensor& x_in, const at::Tensor& target_in,
     return on_cpu.call(x.cpu().to(cpu_dtype), target.cpu(), reduction).to(x0.options());
   }
   at::Tensor unreduced = at::empty(shape, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-  AT_DISPATCH_SWITCH(x0.scalar_type(), "cf_nll", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
-                     }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_nll", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          target.const_data_ptr<int64_t>(),
+                                          unreduced.mutable_data_ptr<at::opmath_type<scalar_t>>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   if (reduction == "none") {
     return checked(unreduced.to(x0.scalar_type()));
   }
   if (rows <= kOneBlockRows) {
     at::Tensor total = at::empty({}, x0.options());
-    AT_DISPATCH_SWITCH(
-        x0.scalar_type(), "cf_nll_reduce", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>());
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                          unreduced.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                          reduction == "mean", total.mutable_data_ptr<scalar_t>());
-        }));
+    AT_DISPATCH_V2(x0.scalar_type(), "cf_nll_reduce", AT_WRAP([&] {
+                     reduce_loss_one_block<scalar_t>(
+                         rows, n, target.const_data_ptr<int64_t>(),
+                         unreduced.const_data_ptr<at::opmath_type<scalar_t>>(), reduction == "mean",
+                         total.mutable_data_ptr<scalar_t>());
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
     return checked(total);
   }
   at::Tensor total = unreduced.sum();
@@ -617,16 +611,13 @@ at::Tensor cf_nll_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor
                 std::string(reduction), "'; got shape ", grad_loss_in.sizes(), ".");
     const at::Tensor g = grad_loss_in.to(x0.scalar_type()).contiguous();
     grad_loss = at::empty(unreduced_shape, opmath);
-    AT_DISPATCH_SWITCH(
-        x0.scalar_type(), "cf_nll_loss_grad", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                        g.const_data_ptr<scalar_t>(), reduction == "mean",
-                                        grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>());
-        }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-          loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                        g.const_data_ptr<scalar_t>(), reduction == "mean",
-                                        grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>());
-        }));
+    AT_DISPATCH_V2(x0.scalar_type(), "cf_nll_loss_grad", AT_WRAP([&] {
+                     loss_grad_one_block<scalar_t>(
+                         rows, n, target.const_data_ptr<int64_t>(), g.const_data_ptr<scalar_t>(),
+                         reduction == "mean",
+                         grad_loss.mutable_data_ptr<at::opmath_type<scalar_t>>());
+                   }),
+                   at::ScalarType::Float, at::ScalarType::Double);
   } else {
     at::Tensor scale = grad_loss_in.to(opmath);
     if (reduction == "mean") {
@@ -635,18 +626,13 @@ at::Tensor cf_nll_backward_cuda(const at::Tensor& grad_loss_in, const at::Tensor
     grad_loss = scale.to(opmath).expand(unreduced_shape).contiguous();
   }
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_nll_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                target.const_data_ptr<int64_t>(),
-                                grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                target.const_data_ptr<int64_t>(),
-                                grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
-                                d_x.mutable_data_ptr<scalar_t>());
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_nll_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                           target.const_data_ptr<int64_t>(),
+                                           grad_loss.const_data_ptr<at::opmath_type<scalar_t>>(),
+                                           d_x.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return d_x;
 }
 
@@ -955,32 +941,21 @@ std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_
   at::Tensor unreduced = at::empty({rows}, opmath);
   at::Tensor total = at::empty({}, x0.options());
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_nll_forward_grad", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                      one.const_data_ptr<scalar_t>(), reduction == "mean",
-                                      row_grad.mutable_data_ptr<opmath_t>());
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                        unreduced.const_data_ptr<opmath_t>(), reduction == "mean",
-                                        total.mutable_data_ptr<scalar_t>());
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        using opmath_t = at::opmath_type<scalar_t>;
-        loss_grad_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                      one.const_data_ptr<scalar_t>(), reduction == "mean",
-                                      row_grad.mutable_data_ptr<opmath_t>());
-        forward_grad_rows<scalar_t>(
-            rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-            unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(),
-            d_x.mutable_data_ptr<scalar_t>());
-        reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
-                                        unreduced.const_data_ptr<opmath_t>(), reduction == "mean",
-                                        total.mutable_data_ptr<scalar_t>());
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_nll_forward_grad", AT_WRAP([&] {
+                   using opmath_t = at::opmath_type<scalar_t>;
+                   loss_grad_one_block<scalar_t>(
+                       rows, n, target.const_data_ptr<int64_t>(), one.const_data_ptr<scalar_t>(),
+                       reduction == "mean", row_grad.mutable_data_ptr<opmath_t>());
+                   forward_grad_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(),
+                       d_x.mutable_data_ptr<scalar_t>());
+                   reduce_loss_one_block<scalar_t>(rows, n, target.const_data_ptr<int64_t>(),
+                                                   unreduced.const_data_ptr<opmath_t>(),
+                                                   reduction == "mean",
+                                                   total.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   check_index_values(target, n);
   return {total, d_x};
 }
@@ -1015,20 +990,14 @@ at::Tensor cf_nll_loss_grad_into_cuda(const at::Tensor& x, const at::Tensor& tar
     // Rows of no elements have no gradient to write: their losses are the forward's.
     return cf_nll_cuda(x, target, "none").reshape({rows}).to(opmath.dtype());
   }
-  AT_DISPATCH_SWITCH(x.scalar_type(), "cf_nll_loss_grad_into",
-                     AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       using opmath_t = at::opmath_type<scalar_t>;
-                       forward_grad_rows<scalar_t>(
-                           rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
-                           unreduced.mutable_data_ptr<opmath_t>(),
-                           row_grad.const_data_ptr<opmath_t>(), grad.mutable_data_ptr<scalar_t>());
-                     }));
+  AT_DISPATCH_V2(x.scalar_type(), "cf_nll_loss_grad_into", AT_WRAP([&] {
+                   using opmath_t = at::opmath_type<scalar_t>;
+                   forward_grad_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), target.const_data_ptr<int64_t>(),
+                       unreduced.mutable_data_ptr<opmath_t>(), row_grad.const_data_ptr<opmath_t>(),
+                       grad.mutable_data_ptr<scalar_t>());
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return unreduced;
 }
 

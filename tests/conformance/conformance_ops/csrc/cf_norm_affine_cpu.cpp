@@ -148,16 +148,12 @@ at::Tensor cf_norm_affine_cpu(const at::Tensor& x_in, const at::Tensor& weight_i
   const at::Tensor& x0 = x;
   auto shape = x0.sizes().vec();
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_norm_affine", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
-                               static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               weight.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(),
-                               static_cast<double>(eps));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_norm_affine", AT_WRAP([&] {
+                   forward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(),
+                       out.mutable_data_ptr<scalar_t>(), static_cast<double>(eps));
+                 }),
+                 at::ScalarType::Float, at::ScalarType::Double);
   return out;
 }
 
@@ -309,8 +305,8 @@ std::tuple<at::Tensor, at::Tensor> cf_norm_affine_backward_cpu(const at::Tensor&
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
   at::Tensor weight_acc;  // partial column sums, accumulator_slots<scalar_t>() rows of n
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_norm_affine_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
+  AT_DISPATCH_V2(
+      x0.scalar_type(), "cf_norm_affine_backward", AT_WRAP([&] {
         const int64_t slots = accumulator_slots<scalar_t>(rows, n);
         weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
         auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
@@ -318,15 +314,8 @@ std::tuple<at::Tensor, at::Tensor> cf_norm_affine_backward_cpu(const at::Tensor&
                                 weight.const_data_ptr<scalar_t>(),
                                 grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
                                 weight_acc_p, static_cast<double>(eps));
-      }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-        const int64_t slots = accumulator_slots<scalar_t>(rows, n);
-        weight_acc = at::zeros({slots, n}, x0.options().dtype(at::toOpMathType(x0.scalar_type())));
-        auto* weight_acc_p = weight_acc.mutable_data_ptr<at::opmath_type<scalar_t>>();
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, static_cast<double>(eps));
-      }));
+      }),
+      at::ScalarType::Float, at::ScalarType::Double);
   at::Tensor d_weight = weight_acc.sum(0).to(x0.scalar_type());
   return {d_x, d_weight};
 }

@@ -17,7 +17,7 @@
 #include "grimoire_rowwise.cuh"
 
 #include <ATen/Context.h>
-#include <ATen/Dispatch.h>
+#include <ATen/Dispatch_v2.h>
 #include <ATen/OpMathType.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -362,14 +362,12 @@ at::Tensor cf_row_var_cuda(const at::Tensor& x_in, bool keepdim) {
     return on_cpu.call(x.cpu().to(cpu_dtype), keepdim).to(x0.options());
   }
   at::Tensor out = at::empty(shape, x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_row_var", AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                               out.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_row_var", AT_WRAP([&] {
+                   forward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
+                                          out.mutable_data_ptr<scalar_t>(),
+                                          static_cast<double>(keepdim));
+                 }),
+                 at::ScalarType::Half, at::ScalarType::BFloat16);
   return out;
 }
 
@@ -669,16 +667,12 @@ at::Tensor cf_row_var_backward_cuda(const at::Tensor& grad_y_in, const at::Tenso
   const at::Tensor grad_y = grad_y_in.reshape(row_shape).contiguous();
   grimoire::check_same_dtype(kOp, "grad_y", grad_y, "x", x0);
   at::Tensor d_x = at::empty(x0.sizes(), x0.options());
-  AT_DISPATCH_SWITCH(
-      x0.scalar_type(), "cf_row_var_backward", AT_DISPATCH_CASE(at::ScalarType::Half, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                static_cast<double>(keepdim));
-      }));
+  AT_DISPATCH_V2(x0.scalar_type(), "cf_row_var_backward", AT_WRAP([&] {
+                   backward_rows<scalar_t>(
+                       rows, n, x.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(),
+                       d_x.mutable_data_ptr<scalar_t>(), static_cast<double>(keepdim));
+                 }),
+                 at::ScalarType::Half, at::ScalarType::BFloat16);
   return d_x;
 }
 

@@ -143,11 +143,8 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype, double alpha) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "cf_rsub", AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_kernel<scalar_t>(iter, alpha);
-                     }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                       forward_kernel<scalar_t>(iter, alpha);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_rsub", AT_WRAP([&] { forward_kernel<scalar_t>(iter, alpha); }),
+                 at::ScalarType::Double, at::ScalarType::BFloat16);
 }
 
 at::Tensor cf_rsub_cpu(const at::Tensor& x, const at::Tensor& y, double alpha) {
@@ -182,20 +179,16 @@ std::tuple<at::Tensor, at::Tensor> cf_rsub_backward_cpu(const at::Tensor& grad_z
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_rsub_backward", AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_x_kernel<scalar_t>(iter, alpha);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_x_kernel<scalar_t>(iter, alpha);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_rsub_backward",
+                   AT_WRAP([&] { backward_x_kernel<scalar_t>(iter, alpha); }),
+                   at::ScalarType::Double, at::ScalarType::BFloat16);
   }
   at::Tensor d_y = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_y, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_rsub_backward", AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_y_kernel<scalar_t>(iter, alpha);
-                       }) AT_DISPATCH_CASE(at::ScalarType::BFloat16, [&] {
-                         backward_y_kernel<scalar_t>(iter, alpha);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_rsub_backward",
+                   AT_WRAP([&] { backward_y_kernel<scalar_t>(iter, alpha); }),
+                   at::ScalarType::Double, at::ScalarType::BFloat16);
   }
   return {reduce_to(d_x, x), reduce_to(d_y, y)};
 }

@@ -111,11 +111,9 @@ at::TensorIterator make_iter(const at::Tensor& out, const std::vector<at::Tensor
 void write_forward(const at::Tensor& out, const std::vector<at::Tensor>& tensors,
                    at::ScalarType dtype, double threshold, double value) {
   auto iter = make_iter(out, tensors);
-  AT_DISPATCH_SWITCH(dtype, "cf_threshold", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                       forward_kernel<scalar_t>(iter, threshold, value);
-                     }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                       forward_kernel<scalar_t>(iter, threshold, value);
-                     }));
+  AT_DISPATCH_V2(dtype, "cf_threshold",
+                 AT_WRAP([&] { forward_kernel<scalar_t>(iter, threshold, value); }),
+                 at::ScalarType::Float, at::ScalarType::Double);
 }
 
 at::Tensor cf_threshold_cpu(const at::Tensor& x, double threshold, double value) {
@@ -149,11 +147,9 @@ at::Tensor cf_threshold_backward_cpu(const at::Tensor& grad_y, const at::Tensor&
   at::Tensor d_x = new_output(tensors, dtype);
   {
     auto iter = make_iter(d_x, tensors);
-    AT_DISPATCH_SWITCH(dtype, "cf_threshold_backward", AT_DISPATCH_CASE(at::ScalarType::Float, [&] {
-                         backward_x_kernel<scalar_t>(iter, threshold, value);
-                       }) AT_DISPATCH_CASE(at::ScalarType::Double, [&] {
-                         backward_x_kernel<scalar_t>(iter, threshold, value);
-                       }));
+    AT_DISPATCH_V2(dtype, "cf_threshold_backward",
+                   AT_WRAP([&] { backward_x_kernel<scalar_t>(iter, threshold, value); }),
+                   at::ScalarType::Float, at::ScalarType::Double);
   }
   return reduce_to(d_x, x);
 }

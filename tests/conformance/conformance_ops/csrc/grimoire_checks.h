@@ -6,6 +6,7 @@
 // is a RuntimeError naming the op, the argument and what to do.
 #pragma once
 
+#include <ATen/Dispatch_v2.h>  // the generated sources dispatch on dtype with AT_DISPATCH_V2
 #include <ATen/MemoryOverlap.h>
 #include <ATen/core/Tensor.h>
 #include <c10/util/Exception.h>

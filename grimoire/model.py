@@ -1623,11 +1623,6 @@ class Extension:
         return any(op.row_roles is not None and op.row_roles.index for op in self.ops)
 
     @property
-    def has_writes(self) -> bool:
-        """An op that writes its inputs (the optimizer steps): the version-bumping kernel's header."""
-        return any(op.optimizer is not None for op in self.ops)
-
-    @property
     def cpp_autograd_ops(self) -> tuple[Op, ...]:
         """The ops whose autograd is C++ (csrc/autograd.cpp, built only when there is one)."""
         return tuple(op for op in self.ops if op.cpp_autograd)

@@ -30,6 +30,16 @@ def _torch_includes(python: Path | str) -> list[str]:
     return [a for p in out.split() for a in ("-isystem", p)]
 
 
+def _torch_library_dirs(python: Path | str) -> list[str]:
+    code = "from torch.utils.cpp_extension import library_paths; print('\\n'.join(library_paths()))"
+    return subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.split()
+
+
+def _torch_libraries(python: Path | str) -> list[str]:
+    """Linker arguments for a host program that calls into libtorch (c10's error machinery)."""
+    return [*(f"-L{d}" for d in _torch_library_dirs(python)), "-lc10", "-ltorch_cpu"]
+
+
 def _library_includes(python: Path, farm: Path) -> list[str]:
     """Headers torch's CUDA headers include (cusparse.h, ...) that the toolkit lacks, from the nvidia
     wheels: linked into one folder searched after the toolkit, as generated_ops/_build.py does."""
@@ -184,3 +194,79 @@ def test_online_max_and_sum_of_exp_equal_the_two_pass_sum(tmp_path):
             assert math.isnan(s), f"{where}: sum {s}, want NaN (as the two passes give)"
         else:
             assert math.isclose(s, want, rel_tol=1e-12, abs_tol=0.0), f"{where}: sum {s}, want {want}"
+
+
+_MATH_FUNCTIONS = ("exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh", "erf", "abs", "square", "sigmoid",
+                   "relu", "softplus", "sign")
+_MATH_PROGRAM = r"""
+#include "grimoire.h"
+#include <cstdio>
+#include <vector>
+// Each line of stdin: one value. For each function of the expression grammar, printed as %a: the float
+// scalar, the float Vectorized (the value in every lane; lane 0 and the last lane), the double scalar.
+template <typename F>
+void row(double v, F f) {
+  using Vf = at::vec::Vectorized<float>;
+  const Vf r = f(Vf(static_cast<float>(v)));
+  float lanes[Vf::size()];
+  r.store(lanes);
+  std::printf("%a %a %a %a ", f(static_cast<float>(v)), lanes[0], lanes[Vf::size() - 1], f(v));
+}
+int main() {
+  double v;
+  while (std::scanf("%lf", &v) == 1) {
+#define GRIMOIRE_ROW(name) row(v, [](auto x) { return grimoire::name(x); });
+    GRIMOIRE_ROW(exp) GRIMOIRE_ROW(log) GRIMOIRE_ROW(log1p) GRIMOIRE_ROW(sqrt) GRIMOIRE_ROW(rsqrt)
+    GRIMOIRE_ROW(sin) GRIMOIRE_ROW(cos) GRIMOIRE_ROW(tanh) GRIMOIRE_ROW(erf) GRIMOIRE_ROW(abs)
+    GRIMOIRE_ROW(square) GRIMOIRE_ROW(sigmoid) GRIMOIRE_ROW(relu) GRIMOIRE_ROW(softplus) GRIMOIRE_ROW(sign)
+    std::printf("\n");
+  }
+}
+"""
+
+
+def test_math_helpers_agree_with_torch(tmp_path):
+    """grimoire.h's functions of the expression grammar, on their own: for float scalars, float vectors and
+    double scalars, the value torch's own function gives (torch.exp, ..., F.softplus), at the edges too: +-0,
+    +-inf, NaN, subnormals, the overflow points of exp, softplus's threshold. NaN where torch gives NaN,
+    the same infinities, finite values to a few ulp (exp_u20 is torch's softmax exp)."""
+    import math
+
+    import torch
+
+    src = tmp_path / "math.cpp"
+    src.write_text(_MATH_PROGRAM)
+    exe = tmp_path / "math"
+    cmd = ["g++", "-std=c++20", "-O1", f"-I{RUNTIME}", *_torch_includes(sys.executable), str(src), "-o", str(exe),
+           *_torch_libraries(sys.executable)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    values = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, 3.25, -7.0, 19.5, 20.0, 20.5, -20.0, 88.0, 89.0, -87.0, -104.0,
+              -120.0, 1e-30, -1e-30, 1e-45, 1e30, -1e30, 3.0e38, math.inf, -math.inf, math.nan, 1e-8, 0.1, 710.0,
+              -745.0]
+    stdin = "".join(f"{v!r}\n" for v in values)
+    env = {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(_torch_library_dirs(sys.executable))}
+    out = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, check=True, env=env).stdout
+    peers = {"softplus": torch.nn.functional.softplus}
+    lines = out.strip().split("\n")
+    assert len(lines) == len(values), f"{len(lines)} lines printed for {len(values)} values"
+    for v, line in zip(values, lines):
+        fields = [float.fromhex(t) for t in line.split()]
+        assert len(fields) == 4 * len(_MATH_FUNCTIONS), line
+        for i, name in enumerate(_MATH_FUNCTIONS):
+            peer = peers[name] if name in peers else getattr(torch, name)
+            f_scalar, f_lane0, f_lane_last, d_scalar = fields[4 * i:4 * i + 4]
+            for got, dtype, what in ((f_scalar, torch.float32, "float scalar"), (f_lane0, torch.float32, "float vector"),
+                                     (f_lane_last, torch.float32, "float vector (last lane)"),
+                                     (d_scalar, torch.float64, "double scalar")):
+                want = peer(torch.tensor([v], dtype=dtype)).item()
+                where = f"grimoire::{name}({v!r}) as {what}: {got!r}, torch gives {want!r}"
+                if math.isnan(want):
+                    assert math.isnan(got), where
+                elif math.isinf(want):
+                    assert got == want, where
+                else:
+                    tiny = torch.finfo(dtype).tiny
+                    rel = 4 * torch.finfo(dtype).eps
+                    assert math.isclose(got, want, rel_tol=rel, abs_tol=8 * tiny), where

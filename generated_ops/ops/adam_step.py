@@ -257,6 +257,768 @@ def host_values(
     }
 
 
+def _program_0(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_1(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_2(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_3(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_4(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_5(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_6(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_7(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_8(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_9(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_10(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_11(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    second = exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+    }
+
+
+def _program_12(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_13(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_14(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_15(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_16(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_17(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta1,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = gd - ((gd - exp_avg) * beta1)
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_18(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_19(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_20(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_21(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    weight_decay,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g + (weight_decay * param)
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_22(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+def _program_23(
+    *,
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    max_exp_avg_sq,
+    beta2,
+    eps,
+    step_size,
+    bias_correction2_sqrt,
+    tmp_u0,
+    tmp_u1,
+    tmp_u2,
+    **_unused,
+):
+    g = -grad
+    gd = g
+    param = param * tmp_u1
+    exp_avg = exp_avg + (tmp_u2 * (gd - exp_avg))
+    exp_avg_sq = (exp_avg_sq * beta2) + ((tmp_u0 * gd) * gd)
+    max_exp_avg_sq = torch.where(max_exp_avg_sq >= exp_avg_sq, max_exp_avg_sq, exp_avg_sq)
+    second = max_exp_avg_sq
+    denom = (torch.sqrt(second) / bias_correction2_sqrt) + eps
+    param = param + ((step_size * exp_avg) / denom)
+    return {
+        "param": param,
+        "exp_avg": exp_avg,
+        "exp_avg_sq": exp_avg_sq,
+        "max_exp_avg_sq": max_exp_avg_sq,
+    }
+
+
+# The spec's rules in PyTorch, one function per program, in the order of the kernel's program table:
+# the reference the tests check the kernel against.
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+    _program_4,
+    _program_5,
+    _program_6,
+    _program_7,
+    _program_8,
+    _program_9,
+    _program_10,
+    _program_11,
+    _program_12,
+    _program_13,
+    _program_14,
+    _program_15,
+    _program_16,
+    _program_17,
+    _program_18,
+    _program_19,
+    _program_20,
+    _program_21,
+    _program_22,
+    _program_23,
+)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(
     params,

@@ -164,6 +164,160 @@ def host_values(
     }
 
 
+def _program_0(*, param, grad, lr, **_unused):
+    g = grad
+    gd = g
+    direction = gd
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
+
+def _program_1(*, param, grad, lr, **_unused):
+    g = -grad
+    gd = g
+    direction = gd
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
+
+def _program_2(*, param, grad, lr, weight_decay, **_unused):
+    g = grad
+    gd = g + (weight_decay * param)
+    direction = gd
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
+
+def _program_3(*, param, grad, lr, weight_decay, **_unused):
+    g = -grad
+    gd = g + (weight_decay * param)
+    direction = gd
+    param = param - (lr * direction)
+    return {
+        "param": param,
+    }
+
+
+def _program_4(*, param, grad, momentum_buffer, lr, keep, mix, **_unused):
+    g = grad
+    gd = g
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = momentum_buffer
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_5(*, param, grad, momentum_buffer, lr, keep, mix, **_unused):
+    g = -grad
+    gd = g
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = momentum_buffer
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_6(*, param, grad, momentum_buffer, lr, weight_decay, keep, mix, **_unused):
+    g = grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = momentum_buffer
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_7(*, param, grad, momentum_buffer, lr, weight_decay, keep, mix, **_unused):
+    g = -grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = momentum_buffer
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_8(*, param, grad, momentum_buffer, lr, momentum, keep, mix, **_unused):
+    g = grad
+    gd = g
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_9(*, param, grad, momentum_buffer, lr, momentum, keep, mix, **_unused):
+    g = -grad
+    gd = g
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_10(*, param, grad, momentum_buffer, lr, momentum, weight_decay, keep, mix, **_unused):
+    g = grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+def _program_11(*, param, grad, momentum_buffer, lr, momentum, weight_decay, keep, mix, **_unused):
+    g = -grad
+    gd = g + (weight_decay * param)
+    momentum_buffer = (keep * momentum_buffer) + (mix * gd)
+    direction = gd + (momentum * momentum_buffer)
+    param = param - (lr * direction)
+    return {
+        "param": param,
+        "momentum_buffer": momentum_buffer,
+    }
+
+
+# The spec's rules in PyTorch, one function per program, in the order of the kernel's program table:
+# the reference the tests check the kernel against.
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+    _program_4,
+    _program_5,
+    _program_6,
+    _program_7,
+    _program_8,
+    _program_9,
+    _program_10,
+    _program_11,
+)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(
     params,

@@ -132,6 +132,60 @@ def host_values(
     }
 
 
+def _program_0(*, param, grad, sum, eps, clr, **_unused):
+    g = grad
+    gd = g
+    sum = sum + (gd * gd)
+    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
+    return {
+        "param": param,
+        "sum": sum,
+    }
+
+
+def _program_1(*, param, grad, sum, eps, clr, **_unused):
+    g = -grad
+    gd = g
+    sum = sum + (gd * gd)
+    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
+    return {
+        "param": param,
+        "sum": sum,
+    }
+
+
+def _program_2(*, param, grad, sum, weight_decay, eps, clr, **_unused):
+    g = grad
+    gd = g + (weight_decay * param)
+    sum = sum + (gd * gd)
+    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
+    return {
+        "param": param,
+        "sum": sum,
+    }
+
+
+def _program_3(*, param, grad, sum, weight_decay, eps, clr, **_unused):
+    g = -grad
+    gd = g + (weight_decay * param)
+    sum = sum + (gd * gd)
+    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
+    return {
+        "param": param,
+        "sum": sum,
+    }
+
+
+# The spec's rules in PyTorch, one function per program, in the order of the kernel's program table:
+# the reference the tests check the kernel against.
+PROGRAMS = (
+    _program_0,
+    _program_1,
+    _program_2,
+    _program_3,
+)
+
+
 @torch.library.register_fake(_NAME)
 def _fake(
     params,

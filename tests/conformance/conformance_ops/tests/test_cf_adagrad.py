@@ -12,59 +12,13 @@ import torch
 from conformance_ops._tests_optimizer import OptimizerClass, OptimizerInfo, OptimizerTests
 from conformance_ops.ops import cf_adagrad as M
 
-# The spec's rules in PyTorch, one function per program (the reference the kernel is checked against).
-
-
-def _program_0(*, param, grad, sum, eps, clr, **_unused):
-    g = grad
-    gd = g
-    sum = sum + (gd * gd)
-    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
-    return {
-        "param": param,
-        "sum": sum,
-    }
-
-
-def _program_1(*, param, grad, sum, eps, clr, **_unused):
-    g = -grad
-    gd = g
-    sum = sum + (gd * gd)
-    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
-    return {
-        "param": param,
-        "sum": sum,
-    }
-
-
-def _program_2(*, param, grad, sum, weight_decay, eps, clr, **_unused):
-    g = grad
-    gd = g + (weight_decay * param)
-    sum = sum + (gd * gd)
-    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
-    return {
-        "param": param,
-        "sum": sum,
-    }
-
-
-def _program_3(*, param, grad, sum, weight_decay, eps, clr, **_unused):
-    g = -grad
-    gd = g + (weight_decay * param)
-    sum = sum + (gd * gd)
-    param = param - (clr * (gd / (torch.sqrt(sum) + eps)))
-    return {
-        "param": param,
-        "sum": sum,
-    }
-
 
 class TestCfAdagrad(OptimizerTests):
     op = OptimizerInfo(
         module=M,
         step=M.cf_adagrad,
         overload=torch.ops.conformance_ops.cf_adagrad.default,
-        programs=[_program_0, _program_1, _program_2, _program_3],
+        programs=list(M.PROGRAMS),
         # The dtypes of each device's kernel; CUDA cases skip visibly without a GPU.
         dtypes={
             "cpu": [torch.float32, torch.float64],

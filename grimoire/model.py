@@ -1618,6 +1618,13 @@ class Extension:
         return tuple(e for kind, m in sorted(models().items()) if kind in self.kinds for e in m.package_exports)
 
     @property
+    def package_modules(self) -> tuple[str, ...]:
+        """The public submodules of its kinds' package-wide files the package imports (optim)."""
+        from .kinds import models
+
+        return tuple(n for kind, m in sorted(models().items()) if kind in self.kinds for n in m.package_modules)
+
+    @property
     def has_index_inputs(self) -> bool:
         """An op with index inputs (cross_entropy's target): the index_checks switch."""
         return any(op.row_roles is not None and op.row_roles.index for op in self.ops)
@@ -1714,8 +1721,9 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
 def _package_names() -> frozenset[str]:
     from .kinds import models
 
-    return frozenset({"ops", "tests", "benchmarks", "csrc", "optim", "profiler", "OPS", "Profiler"}
-                     | {n for m in models().values() for _, names in m.package_exports for n in names})
+    return frozenset({"ops", "tests", "benchmarks", "csrc", "profiler", "OPS", "Profiler"}
+                     | {n for m in models().values() for _, names in m.package_exports for n in names}
+                     | {n for m in models().values() for n in m.package_modules})
 
 
 def export_clash(name: str, op_name: str, ops: Iterable[Op], package: str) -> str | None:

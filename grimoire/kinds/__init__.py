@@ -24,6 +24,9 @@ class KindModel:
     # Names the package exports from the kind's package-wide modules (templates/kinds/<kind>/package/),
     # as (module, names): the extension's __init__.py imports them where it has ops of the kind.
     package_exports: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Public submodules among those package-wide files (the optimizer kind's optim.py): __init__.py
+    # imports each as a module of the package where it has ops of the kind.
+    package_modules: tuple[str, ...] = ()
     # Kinds whose package-wide files this kind's build on, rendered with it (without their ops' parts).
     uses_packages: tuple[str, ...] = ()
 

@@ -71,4 +71,4 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     return {"optimizer": _optimizer(derived["optimizer"], d["name"])}
 
 
-MODELS = {"optimizer": KindModel(frozenset({"optimizer"}), _build)}
+MODELS = {"optimizer": KindModel(frozenset({"optimizer"}), _build, package_modules=("optim",))}

@@ -11,7 +11,7 @@ from . import _build
 
 _build.load_library()
 
-from . import optim  # conformance_ops.optim: the optimizer classes
+from . import optim
 from ._gemm import current_gemm_backend, gemm_backend
 from ._index_checks import index_checks, index_checks_enabled
 from .ops.cf_adagrad import Adagrad, cf_adagrad

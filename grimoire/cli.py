@@ -24,6 +24,7 @@ from rich.table import Table
 
 from . import __version__
 from .diagnostics import SpecError
+from .kinds import models
 from .project import Project
 
 app = typer.Typer(
@@ -331,7 +332,7 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
     rows = [("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
             ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature}"
                                                                       + (", *, out=None)" if o.out_form else ")")),
-            ("optimizers", ", ".join(c.name for c in o.optimizer.classes)) if o.optimizer else ("module", o.module),
+            *([("module", o.module)] if o.module in o.exports else []),
             ("dtypes", "; ".join(f"{dev}: {', '.join(ds)}" for dev, ds in o.device_dtypes)),
             ("devices", ", ".join(o.devices)),
             ("differentiable", ", ".join(o.differentiable) or "-")]
@@ -343,18 +344,10 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
         rows.append(("reference", o.reference_py))
     for g in o.gradients:
         rows.append((f"d/d{g.input}", g.expr + ("" if g.derived else "  (given in the spec)")))
-    for g in (o.row_gradients or ()):  # rowwise: per input, over the row (sum/mean: row reductions)
-        rows.append((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)")))
-    if o.epilogue is not None:  # gemm, conv: the matmul's gradients, times each activation's
-        for a in o.epilogue.activations:
-            rows.append((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
-                                          f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})"))
-    if o.linear_loss is not None:  # linear_loss: the loss's gradient over the logits, through the matmul
-        ll = o.linear_loss
-        rows.append(("gradients", f"G = d{ll.loss}/dlogits (each chunk's, from the loss's kernels); "
-                                  f"d/d{ll.x} = G @ {ll.weight}, d/d{ll.weight} = G^T @ {ll.x}"
-                                  + (f", d/d{ll.bias} = sum of G over rows" if ll.bias else "")))
-    if not (o.gradients or o.row_gradients or o.epilogue or o.linear_loss) and o.differentiable:
+    # Each bundled kind's own rows (its gradients, its classes).
+    kind_rows = models()[o.kind].info(o) if o.kind in models() else ()
+    rows.extend(kind_rows)
+    if not (o.gradients or kind_rows) and o.differentiable:
         rows.append(("gradients", f"the {o.kind} kind's backward kernels (not derived from an expression)"))
     table = Table(show_header=False, title=o.name)
     table.add_column(style="bold", no_wrap=True)

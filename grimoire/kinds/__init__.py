@@ -27,6 +27,8 @@ class KindModel:
     # Public submodules among those package-wide files (the optimizer kind's optim.py): __init__.py
     # imports each as a module of the package where it has ops of the kind.
     package_modules: tuple[str, ...] = ()
+    # The rows `grimoire info` shows for an op of the kind beyond the common ones: (label, text).
+    info: Callable[[Any], tuple[tuple[str, str], ...]] = lambda op: ()
     # Kinds whose package-wide files this kind's build on, rendered with it (without their ops' parts).
     uses_packages: tuple[str, ...] = ()
 

@@ -31,9 +31,16 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     return {"epilogue": _epilogue(derived["epilogue"], d["name"])}
 
 
+def _info(op: Any) -> tuple[tuple[str, str], ...]:
+    """The matmul's (or convolution's) gradients times each activation's: the activations'."""
+    return tuple((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
+                                   f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})")
+                 for a in op.epilogue.activations)
+
+
 MODELS = {
     # The CUDA matmul switch (package/_gemm.py, package/csrc/gemm_backend.cpp).
-    "gemm": KindModel(frozenset({"epilogue"}), _build,
+    "gemm": KindModel(frozenset({"epilogue"}), _build, info=_info,
                       package_exports=(("_gemm", ("current_gemm_backend", "gemm_backend")),)),
-    "conv": KindModel(frozenset({"epilogue"}), _build),
+    "conv": KindModel(frozenset({"epilogue"}), _build, info=_info),
 }

@@ -16,4 +16,12 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
                                       bias=ll["bias"], forward_grad_schema=derived["forward_grad_schema"])}
 
 
-MODELS = {"linear_loss": KindModel(frozenset({"linear_loss", "forward_grad_schema"}), _build)}
+def _info(op: Any) -> tuple[tuple[str, str], ...]:
+    """The loss's gradient over the logits, through the matmul."""
+    ll = op.linear_loss
+    return (("gradients", f"G = d{ll.loss}/dlogits (each chunk's, from the loss's kernels); "
+                          f"d/d{ll.x} = G @ {ll.weight}, d/d{ll.weight} = G^T @ {ll.x}"
+                          + (f", d/d{ll.bias} = sum of G over rows" if ll.bias else "")),)
+
+
+MODELS = {"linear_loss": KindModel(frozenset({"linear_loss", "forward_grad_schema"}), _build, info=_info)}

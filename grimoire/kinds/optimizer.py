@@ -71,4 +71,9 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     return {"optimizer": _optimizer(derived["optimizer"], d["name"])}
 
 
-MODELS = {"optimizer": KindModel(frozenset({"optimizer"}), _build, package_modules=("optim",))}
+def _info(op: Any) -> tuple[tuple[str, str], ...]:
+    """The torch.optim.Optimizer classes over the step."""
+    return (("optimizers", ", ".join(c.name for c in op.optimizer.classes) or "-"),)
+
+
+MODELS = {"optimizer": KindModel(frozenset({"optimizer"}), _build, package_modules=("optim",), info=_info)}

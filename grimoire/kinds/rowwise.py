@@ -109,8 +109,14 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     }
 
 
+def _info(op: Any) -> tuple[tuple[str, str], ...]:
+    """Each input's gradient over the row (sum/mean: row reductions), derived or given."""
+    return tuple((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)"))
+                 for g in (op.row_gradients or ()))
+
+
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
                                           "online_forward_plan", "online_backward_plan", "gradients_text",
                                           "reads_output"}),
-                               _build, derives_backward=True,
+                               _build, derives_backward=True, info=_info,
                                without_backward={"backward_plan": None, "online_backward_plan": None})}

@@ -106,11 +106,15 @@ def _spec_errors(project: Project, consequence: str = ""):
         raise _fail(f"SWI-Prolog raised an error while reading the specs: {exc}{consequence}", 2)
 
 
-def _load_model(project: Project):
-    from . import knowledge, model
+def _load_model(project: Project, check_names: bool = False):
+    from . import knowledge, model, names
 
     with _spec_errors(project, "; nothing was generated"):
-        return model.build_model(knowledge.load(project.semantics))
+        known = knowledge.load(project.semantics)
+        ext = model.build_model(known)
+        if check_names:  # before anything is written: a name the generated code uses itself
+            names.check(known.model, known.semantics_dir.parent, project.templates)
+        return ext
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ def step_generate(project: Project, check: bool = False) -> None:
     from . import render
 
     start = time.perf_counter()
-    ext = _load_model(project)
+    ext = _load_model(project, check_names=True)
     if ext.package != project.output_name:  # the generated code imports itself by its package name
         raise _fail(f"the extension's package is {ext.package!r} but this project writes {project.output_name}/: "
                     "make [tool.grimoire] package in pyproject.toml and the extension's package component agree", 2)

@@ -1640,7 +1640,7 @@ class Extension:
         return any(not op.cpp_autograd and op.optimizer is None for op in self.ops)
 
 
-def _rel(file: str, root: Path) -> str:
+def relative(file: str, root: Path) -> str:
     try:
         return str(Path(file).resolve().relative_to(root.resolve()))
     except ValueError:
@@ -1669,7 +1669,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     if missing:
         # The rules could not derive these from the spec (an expression no renderer knows, say): refuse the op
         # at its file:line rather than generate a kernel with a piece left out.
-        raise SpecError([Diagnostic(_rel(d["file"], root), d["line"],
+        raise SpecError([Diagnostic(relative(d["file"], root), d["line"],
                                     f"grimoire could not derive {', '.join(missing)} of '{d['name']}' from its "
                                     "spec: simplify the expressions it uses, or report it with the spec")])
     derived = _take(derived, common | own_keys, f"derived components of {d['name']}")
@@ -1681,7 +1681,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     # templates/kinds/<kind>/) hands its templates whatever its rules derive, as op.derived.
     extra = kind.build(d, derived, root) if kind else {"derived": _freeze({k: derived[k] for k in sorted(own_keys)})}
     return Op(
-        name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(_rel(d["file"], root), d["line"]),
+        name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(relative(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
         devices=tuple(d["devices"]),
         device_dtypes=tuple((dev, tuple(d["device_dtypes"][dev])) for dev in d["devices"]),
@@ -1711,7 +1711,7 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
         if not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds):
             problems.append(f"test_range of input '{name}' of '{d['name']}' must be two finite numbers, got {bounds!r}")
     if problems:
-        raise SpecError([Diagnostic(_rel(d["file"], root), d["line"], m) for m in problems])
+        raise SpecError([Diagnostic(relative(d["file"], root), d["line"], m) for m in problems])
 
 
 # What the generated package holds itself at its top level, beside each op's exports (its function and
@@ -1785,8 +1785,12 @@ def _check_linear_losses(ops: tuple[Op, ...]) -> None:
 
 def build_model(knowledge: Knowledge) -> Extension:
     """The one extension the specs describe, with its ops sorted by name."""
-    root = knowledge.semantics_dir.parent
-    data = _take(knowledge.model, {"extensions", "ops"}, "model")
+    return build_model_data(knowledge.model, knowledge.semantics_dir.parent, knowledge.sources)
+
+
+def build_model_data(model: Mapping[str, Any], root: Path, sources: tuple = ()) -> Extension:
+    """build_model from the exported data itself (names.py builds one from stand-in names)."""
+    data = _take(model, {"extensions", "ops"}, "model")
     exts = data["extensions"]
     if len(exts) != 1:
         raise ModelError(f"expected exactly one extension entity in semantics/, found {len(exts)}")
@@ -1795,5 +1799,5 @@ def build_model(knowledge: Knowledge) -> Extension:
     _check_exports(ops, e["package"])
     _check_linear_losses(ops)
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
-                     location=Location(_rel(e["file"], root), e["line"]), ops=ops, sources=knowledge.sources,
+                     location=Location(relative(e["file"], root), e["line"]), ops=ops, sources=sources,
                      cuda_archs=tuple(e["cuda_archs"]))

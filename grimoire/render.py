@@ -8,6 +8,7 @@ changed (ninja rebuilds on mtime), and files no longer generated are removed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -98,9 +99,10 @@ class Drift:
         return bool(self.changed or self.missing or self.stale)
 
 
-def _environment(templates: Path | Sequence[Path]) -> jinja2.Environment:
+@functools.lru_cache(maxsize=4)  # names.py renders each op again: the parsed templates are kept
+def _environment(roots: tuple[Path, ...]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(r) for r in _roots(templates)]),
+        loader=jinja2.FileSystemLoader([str(r) for r in roots]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -218,12 +220,14 @@ def _overlay(roots: tuple[Path, ...], folder: str) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
+def render(ext: Extension, templates: Path | Sequence[Path], *, finished: bool = True) -> Rendering | dict[str, str]:
     """Every file of the extension: each op's files from its kind's folder, each kind's package-wide
     files, the extension-wide files, then the runtime headers those include.
 
     `templates` is grimoire's templates/ folder, or several searched in order (a project's own first:
-    a kind of its own, or its version of any of grimoire's templates)."""
+    a kind of its own, or its version of any of grimoire's templates). Unfinished (`finished=False`),
+    the templates' output alone, as a dict of path to text: no runtime headers, formatting nor manifest
+    (grimoire/names.py reads the names the templates declare)."""
     roots = _roots(templates)
     env = _environment(roots)
     files: dict[str, str] = {}
@@ -269,6 +273,8 @@ def render(ext: Extension, templates: Path | Sequence[Path]) -> Rendering:
         emit(name, out, csrc=csrc)
         if not files[out].strip():  # a file only some kinds need (_properties_attention.py) renders to nothing
             del files[out]
+    if not finished:
+        return files
     runtime = runtime_files(roots)
     for name, content in _runtime_needed(files, runtime).items():
         files[f"{RUNTIME_DIR}/{name}"] = content

@@ -102,7 +102,7 @@ def new_op(root: Path, name: str, kind: str, *, force: bool = False) -> Scaffold
         raise ScaffoldError(f"{', '.join(_rel(t, project.root) for t in existing)} already exist(s): "
                             "pass --force to overwrite")
 
-    env = render._environment(templates)
+    env = render._environment(render._roots(templates))
     context = {"name": name, "module": facts["module"], "kind": kind,
                "package": facts["package"] or project.output_name}
     contents = {t: env.get_template(tpl.relative_to(templates).as_posix()).render(**context)

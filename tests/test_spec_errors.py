@@ -198,3 +198,23 @@ def test_underived_piece_is_a_spec_error(op, key, bundled_model):
         model._op(entry, SEMANTICS.parent)
     message = str(err.value)
     assert f"semantics/ops/{op}.pl:" in message and key in message and "could not derive" in message, message
+
+
+def test_c_macros_are_reserved(tmp_path):
+    """The lower-case macros the generated C++ sees (torch's headers and the C library under them): a value
+    name spelt like one would be expanded by the preprocessor."""
+    torch = pytest.importorskip("torch")
+    from torch.utils import cpp_extension
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not on PATH: cannot list the macros the generated C++ sees")
+    source = tmp_path / "macros.cpp"
+    source.write_text("#include <torch/extension.h>\n#include <ATen/native/cpu/Loops.h>\n")
+    import sysconfig
+
+    includes = [*cpp_extension.include_paths(), sysconfig.get_paths()["include"]]
+    out = subprocess.run(["g++", "-std=c++17", "-dM", "-E", *(f"-I{i}" for i in includes), str(source)],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    macros = {m.group(1) for m in re.finditer(r"^#define ([a-z]\w*)", out, re.MULTILINE)}
+    assert macros, "g++ -dM -E listed no lower-case macro: the check reads nothing"
+    assert macros - reserved("c_macro") == set()

@@ -179,7 +179,7 @@ def _fake_backward(
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
+def _setup_context(ctx, inputs, result) -> None:
     (
         x,
         weight,
@@ -190,8 +190,8 @@ def _setup_context(ctx, inputs, output) -> None:
         groups,
         act,
     ) = inputs
-    y, preact = output
-    saved = preact if _keeps_preact(act) else y
+    out, preact = result
+    saved = preact if _keeps_preact(act) else out
     ctx.save_for_backward(x, weight, bias, saved)
     ctx.stride = stride
     ctx.padding = padding

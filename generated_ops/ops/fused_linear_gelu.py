@@ -111,15 +111,15 @@ def _fake_backward(grad_y, x, weight, bias, saved, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
+def _setup_context(ctx, inputs, result) -> None:
     (
         x,
         weight,
         bias,
     ) = inputs
-    y, preact = output
+    out, preact = result
     # What the epilogue's gradient reads: the pre-activation, or the output.
-    saved = preact if _keeps_preact() else y
+    saved = preact if _keeps_preact() else out
     ctx.save_for_backward(x, weight, bias, saved)
 
 
@@ -127,7 +127,7 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_y, _grad_preact):
     x, weight, bias, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None
-    mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:3]]
+    mask = [bool(needed) for needed in (*ctx.needs_input_grad, False, False, False)[:3]]
     mask[2] = mask[2] and bias is not None
     grads = torch.ops.generated_ops.fused_linear_gelu_backward(grad_y, x, weight, bias, saved, mask)
     return (

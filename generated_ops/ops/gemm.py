@@ -88,14 +88,14 @@ def _fake_backward(grad_c, a, b, saved, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
+def _setup_context(ctx, inputs, result) -> None:
     (
         a,
         b,
     ) = inputs
-    y = output
+    out = result
     # What the epilogue's gradient reads: the pre-activation, or the output.
-    saved = y
+    saved = out
     ctx.save_for_backward(a, b, saved)
 
 
@@ -103,7 +103,7 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_c):
     a, b, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None
-    mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:2]]
+    mask = [bool(needed) for needed in (*ctx.needs_input_grad, False, False, False)[:2]]
     grads = torch.ops.generated_ops.gemm_backward(grad_c, a, b, saved, mask)
     return (
         grads[0] if mask[0] else None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, SpecError
-from ..model import Custom, Dim, OutputShape, _rel, _take
+from ..model import Custom, Dim, OutputShape, _take, relative
 from . import KindModel
 
 
@@ -45,7 +45,7 @@ def _check_reference(expr: str, d: Mapping[str, Any], line: int, root: Path) -> 
     file:line rather than a failing generated test. Names must be inputs, attrs, torch, math or builtins."""
 
     def problem(message: str) -> SpecError:
-        return SpecError([Diagnostic(_rel(d["file"], root), line, f"reference of '{d['name']}': {message}")])
+        return SpecError([Diagnostic(relative(d["file"], root), line, f"reference of '{d['name']}': {message}")])
 
     try:
         tree = ast.parse(expr, mode="eval")

@@ -149,16 +149,17 @@ reserved_doc(python_keyword, "a Python keyword").
 reserved_doc(python_soft_keyword, "a Python soft keyword").
 reserved_doc(python_builtin, "a Python builtin, which the generated Python code would shadow").
 reserved_doc(generator_name, "a name the generated code uses itself").
+reserved_doc(c_macro, "a macro of the C library the generated C++ includes, which the preprocessor would expand").
 reserved_doc(generator_class, "a name the generated op modules import").
 reserved_doc(torch_namespace, "a torch.ops namespace that torch or a well-known library registers").
 reserved_doc(module_attribute, "an attribute or method every torch.nn.Module has (the op's module would lose it)").
 reserved_doc(package_name, "a name the generated package defines at its top level").
 
 role_reserves(op,           [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, package_name]).
-role_reserves(input,        [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin]).
-role_reserves(output,       [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin]).
-role_reserves(attr,         [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
-role_reserves(column_input, [cpp_keyword, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
+role_reserves(input,        [cpp_keyword, c_macro, python_keyword, python_soft_keyword, generator_name, python_builtin]).
+role_reserves(output,       [cpp_keyword, c_macro, python_keyword, python_soft_keyword, generator_name, python_builtin]).
+role_reserves(attr,         [cpp_keyword, c_macro, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
+role_reserves(column_input, [cpp_keyword, c_macro, python_keyword, python_soft_keyword, generator_name, python_builtin, module_attribute]).
 role_reserves(module,       [python_keyword, python_builtin, generator_class, package_name]).
 role_reserves(namespace,    [cpp_keyword, python_keyword, python_soft_keyword, generator_name, torch_namespace]).
 role_reserves(package,      [cpp_keyword, python_keyword, python_soft_keyword, generator_name, torch_namespace]).
@@ -199,6 +200,14 @@ reserved_list(python_builtin, ['ArithmeticError', 'AssertionError', 'AttributeEr
     memoryview, min, next, object, oct, open, ord, pow, print, property, quit, range, repr, reversed, round, set,
     setattr, slice, sorted, staticmethod, str, sum, super, tuple, type, vars, zip]).
 % none/true/false: the specs' spellings of None/True/False (attr defaults, peer arguments).
+% The lower-case macros in scope in the generated C++ (g++ -dM -E over torch/extension.h; a test
+% checks the list against it): a value name spelt like one would be expanded away.
+reserved_list(c_macro, [alloca, assert, assert_perror, be16toh, be32toh, be64toh, errno, htobe16, htobe32,
+    htobe64, htole16, htole32, htole64, int_vector, issubnormal, jiterator_also_stringify_as, jiterator_code,
+    le16toh, le32toh, le64toh, math_errhandling, offsetof, pthread_cleanup_pop, pthread_cleanup_pop_restore_np,
+    pthread_cleanup_push, pthread_cleanup_push_defer_np, sched_priority, st_atime, st_ctime, st_mtime, stderr,
+    stdin, stdout, strdupa, strndupa, timeradd, timerclear, timercmp, timerisset, timersub, va_arg, va_copy,
+    va_end, va_start]).
 reserved_list(generator_name, [self, torch, at, c10, std, grimoire, ctx, iter, scalar_t, opmath_t, out,
     result, grad, m, nn, math, pi, none, true, false]).
 reserved_list(generator_class, ['Tensor', 'Optional', 'Sequence', 'GeneratedOptimizer']).
@@ -272,6 +281,9 @@ snake_problem(_, N, P) :- atom_codes(N, Cs), member(C, Cs), code_type(C, upper),
     format(string(P), "it has upper-case letters: write lower_snake_case, e.g. ~w", [S]).
 snake_problem(Role, N, P) :- atom_codes(N, Cs), member(C, Cs), \+ code_type(C, csym), !, role_example(Role, Ex),
     format(string(P), "it may hold only lower-case letters, digits and _, as ~w does", [Ex]).
+snake_problem(_, N, P) :- sub_atom(N, _, _, _, '__'), !, atomic_list_concat(Parts, '__', N),
+    exclude(==(''), Parts, Kept), atomic_list_concat(Kept, '_', S),
+    format(string(P), "it has two underscores in a row, which C++ reserves for the compiler: write e.g. ~w", [S]).
 snake_problem(_, N, P) :- member(Prefix, [grad_, tmp_]), sub_atom(N, 0, _, _, Prefix), !,
     format(string(P), "names starting with ~w are the generated code's own (grad_<output> is the incoming gradient): choose another", [Prefix]).
 snake_problem(Role, N, P) :- reserved_problem(Role, N, P).

@@ -127,15 +127,15 @@ def _fake_backward(grad_y, x, w, saved, stride, padding, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
+def _setup_context(ctx, inputs, result) -> None:
     (
         x,
         w,
         stride,
         padding,
     ) = inputs
-    y = output
-    saved = y
+    out = result
+    saved = out
     ctx.save_for_backward(x, w, saved)
     ctx.stride = stride
     ctx.padding = padding

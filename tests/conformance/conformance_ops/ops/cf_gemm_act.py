@@ -99,16 +99,16 @@ def _fake_backward(grad_y, a, b, bias, saved, act, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
+def _setup_context(ctx, inputs, result) -> None:
     (
         a,
         b,
         bias,
         act,
     ) = inputs
-    y, preact = output
+    out, preact = result
     # What the epilogue's gradient reads: the pre-activation, or the output.
-    saved = preact if _keeps_preact(act) else y
+    saved = preact if _keeps_preact(act) else out
     ctx.save_for_backward(a, b, bias, saved)
     ctx.act = act
 
@@ -117,7 +117,7 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_y, _grad_preact):
     a, b, bias, saved = ctx.saved_tensors
     # needs_input_grad has no entry for an input that was None
-    mask = [bool(x) for x in (*ctx.needs_input_grad, False, False, False)[:3]]
+    mask = [bool(needed) for needed in (*ctx.needs_input_grad, False, False, False)[:3]]
     mask[2] = mask[2] and bias is not None
     grads = torch.ops.conformance_ops.cf_gemm_act_backward(grad_y, a, b, bias, saved, ctx.act, mask)
     return (

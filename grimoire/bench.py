@@ -44,6 +44,8 @@ class Timing:
     # On CUDA, bytes one call allocates beyond what is live before it, at its peak; None on the CPU.
     peak_bytes: int | None = None
     memory: bool = False  # the bench file asks the report to show peak memory (losses and norms)
+    # The spec's bar at this case (bench_bar): the peer, and the speedup over it the op is to reach.
+    bar: tuple[str, float] | None = None
 
     @property
     def case(self) -> tuple:
@@ -210,7 +212,8 @@ def _timing(b: dict) -> Timing:
                   timer=x.get("timer", "host"), ceiling=x.get("ceiling"),
                   ceiling_rate=float(rate) if rate else None, note=x.get("note"),
                   peak_bytes=None if x.get("peak_bytes") is None else int(x["peak_bytes"]),
-                  memory=bool(x.get("memory")))
+                  memory=bool(x.get("memory")),
+                  bar=(str(x["bar_peer"]), float(x["bar_ratio"])) if x.get("bar_peer") else None)
 
 
 def peer_order(names) -> list[str]:

@@ -48,6 +48,17 @@ class Location:
 
 
 @dataclass(frozen=True)
+class BenchBar:
+    """A bar the benchmark report checks the generated op against (bench_bar): on `device`, its `pass_`
+    at `shape` runs at least `ratio` times as fast as the peer `peer`."""
+    device: str
+    pass_: str
+    shape: tuple[int, ...]
+    peer: str
+    ratio: float
+
+
+@dataclass(frozen=True)
 class Attr:
     name: str
     type: str  # float | int | bool | float? | int? | str (a choice among `choices`)
@@ -822,6 +833,7 @@ class Op:
     peer: str  # the matching torch call as Python, "" when the spec names none
     # Library peers the benchmark races (bench_peer): name, dotted function, call arguments, devices.
     bench_peers: tuple[Mapping[str, Any], ...]
+    bench_bars: tuple[BenchBar, ...]
     replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
     forward: Optional[ExprBody] = None  # elementwise
@@ -1657,7 +1669,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     from .kinds import models  # they load their fields with this module's dataclasses
 
     kind = models().get(d["kind"])
-    common = {"schema", "backward_schema", "python_signature", "peer", "bench_peers", "test_ranges", "replaces"}
+    common = {"schema", "backward_schema", "python_signature", "peer", "bench_peers", "bench_bars", "test_ranges",
+              "replaces"}
     # Absent when nothing is differentiable. For the kinds whose backward the rules derive, a differentiable op
     # without one is an error below: its gradients would otherwise silently not exist.
     if not (kind and kind.derives_backward and d["differentiable"]):
@@ -1693,6 +1706,8 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         backward_schema=derived["backward_schema"], python_signature=derived["python_signature"],
         peer=derived["peer"], replaces=derived["replaces"],
         bench_peers=tuple(_freeze(p) for p in derived["bench_peers"]),
+        bench_bars=tuple(BenchBar(b["device"], b["pass"], tuple(b["shape"]), b["peer"], float(b["ratio"]))
+                         for b in derived["bench_bars"]),
         test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
 
 

@@ -101,15 +101,17 @@ def cpp_scopes(source: str) -> Scopes:
 
 
 def _spec_names(op: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(role, name) of each value name the spec chose, in spec order."""
+    """(role, name) of each value name the spec chose, in spec order: inputs, outputs, attrs, and those its
+    kind derives as value_names (a rowwise op's stats)."""
     seen: dict[str, str] = {}
-    for role, names in (
-        ("input", op["inputs"]),
-        ("output", op["outputs"]),
-        ("attr", [a["name"] for a in op["attrs"]]),
-    ):
-        for n in names:
-            seen.setdefault(n, role)
+    for n in op["inputs"]:
+        seen.setdefault(n, "input")
+    for n in op["outputs"]:
+        seen.setdefault(n, "output")
+    for a in op["attrs"]:
+        seen.setdefault(a["name"], "attr")
+    for v in op["derived"].get("value_names", ()):
+        seen.setdefault(v["name"], v["role"])
     return [(role, n) for n, role in seen.items()]
 
 

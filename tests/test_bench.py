@@ -568,9 +568,11 @@ def test_cross_entropy_step_runs_tiny(tmp_path):
 
 
 def test_report_shows_peak_memory_and_the_gpu_bars(tmp_path):
-    def entry(op, pass_, impl, median, peak, shape=(8192, 32000), **kw):
+    def entry(op, pass_, impl, median, peak, shape=(8192, 32000), bar=None, **kw):
         e = bench_entry(op, pass_, impl, median, shape=shape, device="cuda", **kw)
         e["extra_info"].update(peak_bytes=peak, memory=op != "relu")
+        if bar:  # the spec's bench_bar, as the harness records it on the generated op's case
+            e["extra_info"].update(bar_peer=bar[0], bar_ratio=bar[1])
         return e
 
     copy = {"bytes_": 10**9, "ceiling": "copy", "ceiling_rate": 1000.0}  # 1 ms is 100% of the copy
@@ -584,8 +586,13 @@ def test_report_shows_peak_memory_and_the_gpu_bars(tmp_path):
         entry("relu", "forward", "compile", 0.99e-3, 0, **copy),
         entry("adam_step/Adam", "step", "generated", 1.05e-3, None, **copy),  # 95%, 0.95x torch fused
         entry("adam_step/Adam", "step", "torch_fused", 1.0e-3, None, **copy),
-        entry("fused_attention", "forward", "generated", 1.0e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul"),
+        entry("fused_attention", "forward", "generated", 1.0e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul",
+              bar=("eager", 1.5)),
         entry("fused_attention", "forward", "eager", 1.6e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul"),
+        # A bar the speedup falls short of: 1.25x eager for 1.5x.
+        entry("fused_attention", "backward", "generated", 1.0e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul",
+              bar=("eager", 1.5)),
+        entry("fused_attention", "backward", "eager", 1.25e-3, None, shape=(4, 16, 2048, 64), ceiling="matmul"),
     ]
     run = bench.load_run(write(tmp_path / "run.json", run_json(entries, device="cuda")))
     rows = bench.compare(run)
@@ -596,8 +603,9 @@ def test_report_shows_peak_memory_and_the_gpu_bars(tmp_path):
     verdicts = {(r.ours.op, r.ours.pass_): v for r, _, _, _, v in report.bars(rows)}
     assert verdicts == {("cross_entropy", "forward+backward"): "met", ("cross_entropy", "backward"): "MISSED (copy)",
                         ("relu", "forward"): "at par", ("adam_step/Adam", "step"): "MISSED (peer)",
-                        ("fused_attention", "forward"): "met"}
-    assert "Of 5 cases: 2 met, 1 at par, 2 missed (1 only the copy bar, 1 only the peer, 0 both)." in md
+                        ("fused_attention", "forward"): "met", ("fused_attention", "backward"): "MISSED (peer)"}
+    assert "Of 6 cases: 2 met, 1 at par, 3 missed (1 only the copy bar, 2 only the peer, 0 both)." in md
+    assert "fused_attention forward at [4, 16, 2048, 64]: >= 1.5x eager" in md
 
 
 def test_report_entry_point_needs_no_prolog(tmp_path):

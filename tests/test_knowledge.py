@@ -63,6 +63,18 @@ def test_perceive_answers_queries(root):
     assert "forward: y=x*sigmoid(beta*x)" in printed and "schema (derived)" in printed
 
 
+def test_operation_info_prints_derived_structures_as_json(root):
+    """A derived plan or peer list is data: JSON under its key, not a term with internal dict tags."""
+    import json
+    import re
+
+    printed = knowledge.perceive(root / "semantics", "operation_info(layer_norm)").printed
+    assert not re.search(r"_\d+\{", printed), printed  # no SWI-Prolog dict tag variables
+    block = printed.split("row_roles (derived):\n", 1)[1]
+    text = block[:block.index("\n", block.index("\n}") + 1)]
+    assert json.loads(text)["column"] == ["weight", "bias"]
+
+
 def test_perceive_reports_bad_queries(root):
     with pytest.raises(ValueError, match="Syntax error"):
         knowledge.perceive(root / "semantics", "component(")

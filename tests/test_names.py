@@ -25,7 +25,8 @@ EXTENSION = """
     component(names_ops, package, names_ops).
     """
 
-# Names the rowwise and elementwise kernels declare in the scope the op's values go to.
+# Names the rowwise and elementwise kernels declare in the scope the op's values go to; a rowwise op's
+# stats are named in its kernels after the spec (mu_s, mu), so they are checked too.
 CLASHING = {
     "row_locals.pl": """
         entity(row_locals).
@@ -37,8 +38,8 @@ CLASHING = {
         component(row_locals, attr, rows: float = 1.0e-5).
         component(row_locals, output, y).
         component(row_locals, stat, mu = mean(j)).
-        component(row_locals, stat, var = mean((j - mu) ** 2)).
-        component(row_locals, forward, y = (j - mu) * rsqrt(var + rows) * acc).
+        component(row_locals, stat, inv_n = mean((j - mu) ** 2)).
+        component(row_locals, forward, y = (j - mu) * rsqrt(inv_n + rows) * acc).
         component(row_locals, peer, 'torch.nn.functional.layer_norm'(j, [shape(j, -1)], acc, none, rows)).
         component(row_locals, dtypes, [float32, float64]).
         component(row_locals, devices, [cpu, cuda]).
@@ -105,7 +106,10 @@ def test_names_the_kernels_declare_are_refused_at_their_line_and_nothing_is_writ
             and "is a name the generated code declares itself" in out
         ), out
         assert f"rename it, e.g. my_{name}" in out
-    assert "6 problem(s)" in out and "nothing was generated" in out
+    # A stat's scalar is <stat>_s: inv_n_s is the row kernel's 1 / n already.
+    assert ("semantics/ops/row_locals.pl:10: error: stat 'inv_n' of 'row_locals' becomes 'inv_n_s' in the "
+            "generated code, which declares that name already") in out
+    assert "7 problem(s)" in out and "nothing was generated" in out
     assert not (root / "names_ops").exists()
 
 

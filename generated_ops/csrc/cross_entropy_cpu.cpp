@@ -136,8 +136,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      opmath_t tmp_s0_s;
-      opmath_t tmp_s2_s;
+      opmath_t x_max_s;
+      opmath_t picked_s;
       {  // pass 1: max, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -160,16 +160,16 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
           acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
-        tmp_s0_s = acc[0];
-        tmp_s2_s = acc[1];
+        x_max_s = acc[0];
+        picked_s = acc[1];
       }
       opmath_t tmp_s1_s;
       opmath_t tmp_s3_s;
       {  // pass 2: sum, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 2>{grimoire::exp((x - tmp_s0)), (tmp_s0 - x)};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 2>{grimoire::exp((x - x_max)), (x_max - x)};
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
@@ -198,7 +198,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
                 grimoire::eq(n_s, V(0)),
                 grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)),
                 V(0)),
-            ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) +
+            ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (x_max_s - picked_s))) +
              grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s)))));
       }());
     }
@@ -274,7 +274,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
                                            grimoire::where(grimoire::eq(label_smoothing_s, V(0)),
                                                            V(0), (label_smoothing_s / n_s)))));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -292,14 +292,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
         }
-        tmp_s0_s = acc[0];
+        x_max_s = acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -326,10 +326,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
           [[maybe_unused]] const V target(target_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - tmp_s0))) +
+              (((tmp_r0 * grimoire::exp((x - x_max))) +
                 (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
                tmp_r2)};
         };

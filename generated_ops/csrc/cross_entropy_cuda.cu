@@ -231,9 +231,9 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       opmath_t tmp_s1_s;
-      opmath_t tmp_s2_s;
+      opmath_t picked_s;
       {  // pass 1: max, sum_exp, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -289,10 +289,10 @@ __global__ void __launch_bounds__(kStreamThreads)
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
           acc_2 = block_total(scratch + 64, RowSum());
         }
-        tmp_s0_s = acc_0;
+        x_max_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s2_s = acc_2;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        picked_s = acc_2;
+        tmp_s1_s = online_sum_exp(tmp_s1_s, x_max_s, n);
       }
       opmath_t tmp_s3_s;
       if ((label_smoothing == V(0))) {  // with these attrs no output reads the statistics below
@@ -300,8 +300,8 @@ __global__ void __launch_bounds__(kStreamThreads)
       } else {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{(tmp_s0 - x)};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{(x_max - x)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -344,7 +344,7 @@ __global__ void __launch_bounds__(kStreamThreads)
                   grimoire::eq(n_s, V(0)),
                   grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)),
                   V(0)),
-              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) +
+              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (x_max_s - picked_s))) +
                grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s)))));
         }());
       }
@@ -382,8 +382,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
-      opmath_t tmp_s2_s;
+      opmath_t x_max_s;
+      opmath_t picked_s;
       {  // pass 1: max, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -419,16 +419,16 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
         }
-        tmp_s0_s = acc_0;
-        tmp_s2_s = acc_1;
+        x_max_s = acc_0;
+        picked_s = acc_1;
       }
       opmath_t tmp_s1_s;
       opmath_t tmp_s3_s;
       {  // pass 2: sum, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 2>{grimoire::exp((x - tmp_s0)), (tmp_s0 - x)};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 2>{grimoire::exp((x - x_max)), (x_max - x)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
@@ -471,7 +471,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                   grimoire::eq(n_s, V(0)),
                   grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)),
                   V(0)),
-              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) +
+              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (x_max_s - picked_s))) +
                grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s)))));
         }());
       }
@@ -654,7 +654,7 @@ __global__ void __launch_bounds__(kStreamThreads)
                                            grimoire::where(grimoire::eq(label_smoothing_s, V(0)),
                                                            V(0), (label_smoothing_s / n_s)))));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       opmath_t tmp_s1_s;
       {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
@@ -704,9 +704,9 @@ __global__ void __launch_bounds__(kStreamThreads)
           __syncthreads();
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s0_s = acc_0;
+        x_max_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        tmp_s1_s = online_sum_exp(tmp_s1_s, x_max_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(
@@ -719,10 +719,10 @@ __global__ void __launch_bounds__(kStreamThreads)
           [[maybe_unused]] const V target(target_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - tmp_s0))) +
+              (((tmp_r0 * grimoire::exp((x - x_max))) +
                 (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
                tmp_r2)};
         };
@@ -812,7 +812,7 @@ __device__ __forceinline__ void backward_reg(
                                            grimoire::where(grimoire::eq(label_smoothing_s, V(0)),
                                                            V(0), (label_smoothing_s / n_s)))));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -833,14 +833,14 @@ __device__ __forceinline__ void backward_reg(
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+        x_max_s = group_reduce(acc_0, RowMax(), scratch);
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -870,10 +870,10 @@ __device__ __forceinline__ void backward_reg(
           [[maybe_unused]] const V target(target_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - tmp_s0))) +
+              (((tmp_r0 * grimoire::exp((x - x_max))) +
                 (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
                tmp_r2)};
         };
@@ -1051,8 +1051,8 @@ __global__ void __launch_bounds__(kStreamThreads)
   __shared__ opmath_t scratch[96];
   for (int64_t r = blockIdx.x * int64_t(blockDim.y) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * blockDim.y) {
-    opmath_t shared_tmp_s0, shared_tmp_s1;  // computed by both halves alike
-    {                                       // the forward
+    opmath_t shared_x_max, shared_tmp_s1;  // computed by both halves alike
+    {                                      // the forward
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
       // dtype's largest where the mean itself (and torch's running mean) does not.
@@ -1063,9 +1063,9 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       opmath_t tmp_s1_s;
-      opmath_t tmp_s2_s;
+      opmath_t picked_s;
       {  // pass 1: max, sum_exp, sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -1121,10 +1121,10 @@ __global__ void __launch_bounds__(kStreamThreads)
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
           acc_2 = block_total(scratch + 64, RowSum());
         }
-        tmp_s0_s = acc_0;
+        x_max_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s2_s = acc_2;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        picked_s = acc_2;
+        tmp_s1_s = online_sum_exp(tmp_s1_s, x_max_s, n);
       }
       opmath_t tmp_s3_s;
       if ((label_smoothing == V(0))) {  // with these attrs no output reads the statistics below
@@ -1132,8 +1132,8 @@ __global__ void __launch_bounds__(kStreamThreads)
       } else {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{(tmp_s0 - x)};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{(x_max - x)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -1167,7 +1167,7 @@ __global__ void __launch_bounds__(kStreamThreads)
         }
         tmp_s3_s = group_reduce(acc_0, RowSum(), scratch);
       }
-      shared_tmp_s0 = tmp_s0_s;
+      shared_x_max = x_max_s;
       shared_tmp_s1 = tmp_s1_s;
       if (threadIdx.x == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {
@@ -1178,7 +1178,7 @@ __global__ void __launch_bounds__(kStreamThreads)
                   grimoire::eq(n_s, V(0)),
                   grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)),
                   V(0)),
-              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) +
+              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (x_max_s - picked_s))) +
                grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s)))));
         }());
       }
@@ -1206,7 +1206,7 @@ __global__ void __launch_bounds__(kStreamThreads)
                                            grimoire::where(grimoire::eq(label_smoothing_s, V(0)),
                                                            V(0), (label_smoothing_s / n_s)))));
       }();
-      const opmath_t tmp_s0_s = shared_tmp_s0;  // as the forward computed it
+      const opmath_t x_max_s = shared_x_max;    // as the forward computed it
       const opmath_t tmp_s1_s = shared_tmp_s1;  // as the forward computed it
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(
@@ -1219,10 +1219,10 @@ __global__ void __launch_bounds__(kStreamThreads)
           [[maybe_unused]] const V target(target_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - tmp_s0))) +
+              (((tmp_r0 * grimoire::exp((x - x_max))) +
                 (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
                tmp_r2)};
         };
@@ -1277,7 +1277,7 @@ __device__ __forceinline__ void forward_grad_reg(
   __shared__ opmath_t scratch[96];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
-    opmath_t shared_tmp_s0, shared_tmp_s1;  // computed by both halves alike
+    opmath_t shared_x_max, shared_tmp_s1;  // computed by both halves alike
     Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
     for (int k = 0; k < K; ++k) {
@@ -1294,8 +1294,8 @@ __device__ __forceinline__ void forward_grad_reg(
       [[maybe_unused]] const opmath_t ignore_index_s = static_cast<opmath_t>(ignore_index);
       [[maybe_unused]] const opmath_t label_smoothing_s = static_cast<opmath_t>(label_smoothing);
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
-      opmath_t tmp_s0_s;
-      opmath_t tmp_s2_s;
+      opmath_t x_max_s;
+      opmath_t picked_s;
       {  // pass 1: max, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -1331,16 +1331,16 @@ __device__ __forceinline__ void forward_grad_reg(
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
         }
-        tmp_s0_s = acc_0;
-        tmp_s2_s = acc_1;
+        x_max_s = acc_0;
+        picked_s = acc_1;
       }
       opmath_t tmp_s1_s;
       opmath_t tmp_s3_s;
       {  // pass 2: sum, sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 2>{grimoire::exp((x - tmp_s0)), (tmp_s0 - x)};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 2>{grimoire::exp((x - x_max)), (x_max - x)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
@@ -1374,7 +1374,7 @@ __device__ __forceinline__ void forward_grad_reg(
         tmp_s1_s = acc_0;
         tmp_s3_s = acc_1;
       }
-      shared_tmp_s0 = tmp_s0_s;
+      shared_x_max = x_max_s;
       shared_tmp_s1 = tmp_s1_s;
       if (threadIdx.x == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {
@@ -1385,7 +1385,7 @@ __device__ __forceinline__ void forward_grad_reg(
                   grimoire::eq(n_s, V(0)),
                   grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 - tmp_0)),
                   V(0)),
-              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (tmp_s0_s - tmp_s2_s))) +
+              ((grimoire::log(tmp_s1_s) + ((V(1) - label_smoothing_s) * (x_max_s - picked_s))) +
                grimoire::where(grimoire::eq(label_smoothing_s, V(0)), V(0), (tmp_0 * tmp_s3_s)))));
         }());
       }
@@ -1410,7 +1410,7 @@ __device__ __forceinline__ void forward_grad_reg(
                                            grimoire::where(grimoire::eq(label_smoothing_s, V(0)),
                                                            V(0), (label_smoothing_s / n_s)))));
       }();
-      const opmath_t tmp_s0_s = shared_tmp_s0;  // as the forward computed it
+      const opmath_t x_max_s = shared_x_max;    // as the forward computed it
       const opmath_t tmp_s1_s = shared_tmp_s1;  // as the forward computed it
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(
@@ -1423,10 +1423,10 @@ __device__ __forceinline__ void forward_grad_reg(
           [[maybe_unused]] const V target(target_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - tmp_s0))) +
+              (((tmp_r0 * grimoire::exp((x - x_max))) +
                 (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
                tmp_r2)};
         };

@@ -81,7 +81,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -99,14 +99,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -120,17 +120,17 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       {
         const auto f = [&](auto col, auto x, auto weight, auto bias) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{((((x - tmp_s0) * tmp_r0) * weight) + bias)};
+          return std::array<V, 1>{((((x - mu) * tmp_r0) * weight) + bias)};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
@@ -190,7 +190,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -208,14 +208,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -229,13 +229,13 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
-        const V tmp_0 = (tmp_s1_s + eps_s);
+        const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
       opmath_t tmp_s2_s;
@@ -243,11 +243,11 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {  // pass 3: sum, sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
-                                  (grad_y * (((x - tmp_s0) * tmp_r1) * weight))};
+                                  (grad_y * (((x - mu) * tmp_r1) * weight))};
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
@@ -279,11 +279,11 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
-          const V tmp_0 = (x - tmp_s0);
+          const V tmp_0 = (x - mu);
           return std::array<V, 3>{
               (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0)), grad_y};

@@ -61,7 +61,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -79,14 +79,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
         }
-        tmp_s0_s = acc[0];
+        x_max_s = acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -108,9 +108,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{((x - tmp_s0) - tmp_r0)};
+          return std::array<V, 1>{((x - x_max) - tmp_r0)};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {

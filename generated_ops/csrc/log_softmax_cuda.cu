@@ -79,7 +79,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       opmath_t tmp_s1_s;
       {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
@@ -129,9 +129,9 @@ __global__ void __launch_bounds__(kStreamThreads)
           __syncthreads();
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s0_s = acc_0;
+        x_max_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        tmp_s1_s = online_sum_exp(tmp_s1_s, x_max_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::log(tmp_s1_s));
@@ -139,9 +139,9 @@ __global__ void __launch_bounds__(kStreamThreads)
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{((x - tmp_s0) - tmp_r0)};
+          return std::array<V, 1>{((x - x_max) - tmp_r0)};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -204,7 +204,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t x_max_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -225,14 +225,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+        x_max_s = group_reduce(acc_0, RowMax(), scratch);
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp((x - tmp_s0))};
+          [[maybe_unused]] const V x_max(x_max_s);
+          return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -257,9 +257,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V x_max(x_max_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{((x - tmp_s0) - tmp_r0)};
+          return std::array<V, 1>{((x - x_max) - tmp_r0)};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {

@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_elementwise
 from .._checks import same_device
 
 _NAME = "generated_ops::add"
@@ -168,5 +168,5 @@ def _fake_backward(grad_z, x, y, alpha: float = 1.0):
 # add_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(torch.ops.generated_ops.add.default, 2, [0, 1])
+# The placements a DTensor call may take (_sharding_elementwise.py).
+_sharding_elementwise.elementwise(torch.ops.generated_ops.add.default, 2, [0, 1])

@@ -179,7 +179,7 @@ def _fake_backward(
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         x,
         weight,
@@ -190,7 +190,7 @@ def _setup_context(ctx, inputs, result) -> None:
         groups,
         act,
     ) = inputs
-    out, preact = result
+    out, preact = output
     saved = preact if _keeps_preact(act) else out
     ctx.save_for_backward(x, weight, bias, saved)
     ctx.stride = stride

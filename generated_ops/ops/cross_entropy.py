@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::cross_entropy"
@@ -242,8 +242,8 @@ def _loss_grad_into_cpu(x, target, ignore_index, label_smoothing, row_grad, grad
 # calls cross_entropy_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.generated_ops.cross_entropy.default,
     ["element", "index"],
     loss_arg=4,

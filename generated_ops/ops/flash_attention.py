@@ -208,10 +208,9 @@ def _fake_backward(grad_output, query, key, value, output, logsumexp, causal, sc
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     query, key, value, causal, scale = inputs
-    output, logsumexp = result
-    ctx.save_for_backward(query, key, value, output, logsumexp)
+    ctx.save_for_backward(query, key, value, *output)  # the output and its logsumexp
     ctx.causal, ctx.scale = causal, scale
 
 

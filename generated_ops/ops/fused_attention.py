@@ -135,13 +135,12 @@ def _fake_backward(
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     # A gradient that is not flowing (most often the weights') arrives as None, not as a zero tensor:
     # the backward then skips it instead of reading a seq x seq tensor of zeros.
     ctx.set_materialize_grads(False)
     query, key, value, scale = inputs
-    _, attention_weights = result
-    ctx.save_for_backward(query, key, value, attention_weights)
+    ctx.save_for_backward(query, key, value, output[1])  # the weights
     ctx.scale = scale
 
 

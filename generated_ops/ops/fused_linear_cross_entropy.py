@@ -512,7 +512,7 @@ def _mask(ctx) -> list:
     return [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.needs_input_grad[3]]
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     ctx.save_for_backward(*inputs[:4])
     ctx.attrs = inputs[4:]
 

@@ -111,13 +111,13 @@ def _fake_backward(grad_y, x, weight, bias, saved, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         x,
         weight,
         bias,
     ) = inputs
-    out = result
+    out = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = out
     ctx.save_for_backward(x, weight, bias, saved)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_elementwise
 from .._checks import same_device
 
 _NAME = "generated_ops::gelu"
@@ -99,5 +99,5 @@ def _fake_backward(grad_y, x):
 # gelu_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(torch.ops.generated_ops.gelu.default, 1, [0])
+# The placements a DTensor call may take (_sharding_elementwise.py).
+_sharding_elementwise.elementwise(torch.ops.generated_ops.gelu.default, 1, [0])

@@ -88,12 +88,12 @@ def _fake_backward(grad_c, a, b, saved, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         a,
         b,
     ) = inputs
-    out = result
+    out = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = out
     ctx.save_for_backward(a, b, saved)

@@ -9,7 +9,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::layer_norm"
@@ -196,8 +196,8 @@ def _fake_backward(grad_y, x, weight, bias, eps: float = 1e-05):
 # calls layer_norm_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.generated_ops.layer_norm.default,
     ["element", "column", "column"],
     loss_arg=None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::log_softmax"
@@ -114,8 +114,8 @@ def _fake_backward(grad_y, x, y):
 # calls log_softmax_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.generated_ops.log_softmax.default,
     ["element"],
     loss_arg=None,

@@ -9,7 +9,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "generated_ops::rms_norm"
@@ -167,8 +167,8 @@ def _fake_backward(grad_y, x, weight, eps: float = 1e-06):
 # calls rms_norm_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.generated_ops.rms_norm.default,
     ["element", "column"],
     loss_arg=None,

@@ -117,6 +117,6 @@ def _info(op: Any) -> tuple[tuple[str, str], ...]:
 
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
                                           "online_forward_plan", "online_backward_plan", "gradients_text",
-                                          "reads_output"}),
+                                          "reads_output", "value_names"}),
                                _build, derives_backward=True, info=_info,
                                without_backward={"backward_plan": None, "online_backward_plan": None})}

@@ -245,6 +245,13 @@ violation(component(E, peer, C), Msg) :-
     is_op(E), component(E, peer, C), \+ peer_call(E, C),
     format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
 
+violation(component(E, bench_bar, T), Msg) :-
+    is_op(E), component(E, bench_bar, T), \+ bench_bar_term(T, _, _, _, _, _),
+    format(string(Msg), "bench_bar ~q of '~w' must read Device(Pass, shape([D1, ...]), Peer >= Ratio) with Device cpu or cuda and Ratio a positive number, e.g. cuda(forward, shape([4, 16, 2048, 64]), eager >= 1.5).", [T, E]).
+violation(component(E, bench_bar, T), Msg) :-
+    is_op(E), component(E, bench_bar, T), bench_bar_term(T, Dev, _, Shape, _, _),
+    \+ ( component(E, bench, B), ( B = shape(Shape) ; B =.. [Dev, shape(Shape)] ) ),
+    format(string(Msg), "bench_bar ~q of '~w' is at shape ~w, which is not one of its ~w bench shapes: add bench ~w(shape(~w)) or bar a shape it benchmarks.", [T, E, Shape, Dev, Dev, Shape]).
 violation(component(E, bench_peer, T), Msg) :-
     is_op(E), component(E, bench_peer, T), \+ bench_peer_term(E, T, _, _, _),
     findall(L, bench_peer_library(L), Ls), atomic_list_concat(Ls, ', ', Libs),

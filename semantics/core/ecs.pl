@@ -27,7 +27,7 @@
     % Queries over the components.
     is_extension/1, is_op/1, op_inputs/2, op_outputs/2, op_attrs/2, op_attr_names/2, attr_parts/4,
     op_differentiable/2, op_dtypes/2, op_devices/2, op_device_dtypes/3, op_extension/2, op_module/2,
-    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, bench_peer_term/5, bench_peer_library/1, op_test_ranges/2, operation_info/1,
+    ext_namespace/2, ext_package/2, op_peer/2, peer_call/2, bench_peer_term/5, bench_bar_term/6, bench_peer_library/1, op_test_ranges/2, operation_info/1,
     % Systems, and the pieces of schemas and signatures a kind writes its own from.
     derived/3, op_schema/2, op_schema_args/2, schema_attr/4, schema_returns/2, tensor_arg/2,
     python_signature/2, python_param/4, python_value/2
@@ -101,6 +101,7 @@ component_spec(cuda_dtypes,    one,  op,        "cuda_dtypes: the dtypes on CUDA
 component_spec(module,         one,  op,        "module: the nn.Module class name, CamelCase").
 component_spec(extension,      one,  op,        "extension: the extension entity this op belongs to").
 component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of a benchmark input, or cpu(shape([...])) / cuda(shape([...])) for one device").
+component_spec(bench_bar,      many, op,        "bench_bar: Device(Pass, shape([...]), Peer >= Ratio), a bar the benchmark report checks the generated op against: on Device (cpu or cuda), its Pass (forward, backward, ...) at that bench shape is at least Ratio times as fast as the peer named Peer (eager, compile or a bench_peer's name), e.g. cuda(forward, shape([4, 16, 2048, 64]), eager >= 1.5)").
 component_spec(bench_peer,     many, op,        "bench_peer: Name = Call, a library implementation the benchmark races (Call: a dotted Python function over the op's inputs and attrs, imported when the benchmark runs; one that does not import is left out), or cpu(Name = Call) / cuda(Name = Call) for one device, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x))").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
 component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
@@ -443,16 +444,37 @@ op_bench_peers(Op, Peers) :-
               maplist(peer_arg_python, Args, Ps), atomic_list_concat(Ps, ', ', AL) ),
             Peers).
 
+%% bench_bar_term(+Term, -Device, -Pass, -Shape, -Peer, -Ratio): a bench_bar component, read.
+bench_bar_term(T, Dev, Pass, Shape, Peer, Ratio) :-
+    compound(T), T =.. [Dev, Pass, shape(Shape), (Peer >= Ratio)], memberchk(Dev, [cpu, cuda]),
+    ( atom(Pass) ; Pass = A + B, atom(A), atom(B) ), atom(Peer), number(Ratio), Ratio > 0,
+    is_list(Shape), Shape \== [], forall(member(D, Shape), (integer(D), D >= 0)).
+
+%% op_bench_bars(+Op, -Bars): the report's bars of the op, as data.
+op_bench_bars(Op, Bars) :-
+    findall(_{device: Dev, pass: Pass, shape: Shape, peer: Peer, ratio: R},
+            ( component(Op, bench_bar, T), bench_bar_term(T, Dev, P, Shape, Peer, R0), R is float(R0),
+              format(string(Pass), "~w", [P]) ),
+            Bars).
+
 %% op_test_ranges(+Op, -Pairs): Input-[Low, High] for every input, [-3, 3] unless the spec says otherwise.
 op_test_ranges(Op, Pairs) :-
     op_inputs(Op, Ins),
     findall(I-R, ( member(I, Ins), ( component(Op, test_range, I: R) -> true ; R = [-3.0, 3.0] ) ), Pairs).
 
-%% operation_info(+Op): print every component of Op, then the derived ones (for `grimoire perceive`).
+%% operation_info(+Op): print every component of Op, then the derived ones (for `grimoire perceive`):
+%  a derived string on its line, a derived structure (a plan, a list of peers) as JSON wrapped at 78
+%  columns under its key, so that it reads in a terminal and parses in a pipe.
 operation_info(Op) :-
     entity(Op),
     forall(component(Op, K, V), format("~w: ~q~n", [K, V])),
-    forall(derived(Op, K, V), format("~w (derived): ~w~n", [K, V])).
+    forall(derived(Op, K, V), print_derived(K, V)).
+
+print_derived(K, V) :- ( string(V) ; atom(V) ; number(V) ), !, format("~w (derived): ~w~n", [K, V]).
+print_derived(K, V) :-
+    format("~w (derived):~n", [K]),
+    with_output_to(string(J), json:json_write_dict(current_output, V, [width(78)])),
+    format("~s~n", [J]).
 
 % ---------------------------------------------------------------------------------------------
 % Systems: derived components
@@ -467,6 +489,7 @@ derived(Op, python_signature, Sig) :-
     ( kind_python_signature(Kind, Op, S) -> Sig = S ; python_signature(Op, Sig) ).
 derived(Op, peer, Py) :- is_op(Op), op_peer(Op, Py).
 derived(Op, bench_peers, Peers) :- is_op(Op), op_bench_peers(Op, Peers).
+derived(Op, bench_bars, Bars) :- is_op(Op), op_bench_bars(Op, Bars).
 derived(Op, replaces, R) :- is_op(Op), ( component(Op, replaces, R0) -> format(string(R), "~w", [R0]) ; R = "" ).
 derived(Op, test_ranges, R) :- is_op(Op), op_test_ranges(Op, Pairs), dict_pairs(R, _, Pairs).
 derived(Op, Key, Value) :- is_op(Op), component(Op, kind, Kind), kind_derived(Kind, Op, Key-Value).

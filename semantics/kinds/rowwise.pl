@@ -91,10 +91,26 @@ extract_term(X, Name, S0, S) :-
     extract_term(A, A1, S0, S1),
     (   member(stat(Name, R, B), S1), B == A1
     ->  S = S1
-    ;   length(S1, K), format(atom(Name), "tmp_s~w", [K]),
+    ;   stat_name(X, S1, Name),
         append(S1, [stat(Name, R, A1)], S)
     ).
+
 extract_term(X, Y, S0, S) :- X =.. [F|As], foldl(extract_term, As, Bs, S0, S), Y =.. [F|Bs].
+
+%% stat_name(+Reduction, +Stats, -Name): the spec's name for the reduction where one of its stats
+%  defines exactly it (mu = mean(x)), else tmp_s<K>: the generated code reads as the spec does.
+stat_name(X, Stats, Name) :-
+    nb_current(rw_stat_names, Named), member(T-Name, Named), T == X, \+ memberchk(stat(Name, _, _), Stats), !.
+stat_name(_, Stats, Name) :- length(Stats, K), format(atom(Name), "tmp_s~w", [K]).
+
+%% with_stat_names(+Op, :Goal): Goal with extraction naming the reductions the op's stats define. Each
+%  stat's definition is closed as the forward is (stats expanded, normalized, simplified), so that it
+%  is the very term extraction meets in the forward and in the gradients derived from it.
+with_stat_names(E, Goal) :-
+    findall(S-D, component(E, stat, (S = D)), Stats),
+    findall(T-S, ( member(S-D, Stats), expand_stats(D, Stats, X1), normalize(X1, X2), simplify(X2, T),
+                   compound(T), T =.. [R, _], row_reduction(R) ), Named),
+    setup_call_cleanup(nb_setval(rw_stat_names, Named), once(Goal), nb_setval(rw_stat_names, [])).
 
 % ---------------------------------------------------------------------------------------------
 % Hoisting: maximal row-invariant compound subterms of element expressions become row lets
@@ -365,10 +381,12 @@ ecs:kind_derived(rowwise, E, loss-L) :-
     ).
 ecs:kind_derived(rowwise, E, reference-D) :-
     forward(E, F), expr_data(F, D).
-ecs:kind_derived(rowwise, E, forward_plan-P) :- forward_plan(E, false, P).
-ecs:kind_derived(rowwise, E, online_forward_plan-P) :- forward_plan(E, true, P).
-ecs:kind_derived(rowwise, E, backward_plan-P) :- backward_plan(E, false, P).
-ecs:kind_derived(rowwise, E, online_backward_plan-P) :- backward_plan(E, true, P).
+ecs:kind_derived(rowwise, E, forward_plan-P) :- with_stat_names(E, forward_plan(E, false, P)).
+ecs:kind_derived(rowwise, E, online_forward_plan-P) :- with_stat_names(E, forward_plan(E, true, P)).
+ecs:kind_derived(rowwise, E, backward_plan-P) :- with_stat_names(E, backward_plan(E, false, P)).
+ecs:kind_derived(rowwise, E, online_backward_plan-P) :- with_stat_names(E, backward_plan(E, true, P)).
+% The names the spec gives its statistics: they reach the generated code (grimoire/names.py checks them).
+ecs:kind_derived(rowwise, E, value_names-Ns) :- findall(_{role: stat, name: N}, component(E, stat, (N = _)), Ns).
 
 forward_plan(E, Online, P) :-
     forward(E, F), names(E, Elem, Row), output(E, O),

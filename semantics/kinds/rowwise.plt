@@ -9,6 +9,15 @@ test(repeated_reduction_computed_once, Stats == [stat(tmp_s0, max, x), stat(tmp_
 test(shared_across_outputs, N == 1) :-
     extract([sum(x) * 2, sum(x) + 1], [], Stats, _), length(Stats, N).
 
+test(spec_stat_names_in_the_plans, [F, B] == [[[mu], [var]], [mu, var]]) :-
+    with_stat_names(layer_norm, forward_plan(layer_norm, false, P)),
+    findall(Ns, ( member(Q, P.passes), findall(N, member(_{name: N, reduction: _, shift: _}, Q.stats), Ns) ), F),
+    with_stat_names(layer_norm, backward_plan(layer_norm, false, PB)),
+    findall(N, ( member(Q, PB.passes), member(S, Q.stats), N = S.name, \+ sub_atom(N, 0, _, _, tmp_) ), B).
+test(names_do_not_outlive_the_op, Stats == [stat(tmp_s0, mean, x)]) :-
+    with_stat_names(layer_norm, true),
+    extract([mean(x)], [], Stats, _).
+
 :- end_tests(rowwise_extract).
 
 :- begin_tests(rowwise_plan).

@@ -18,3 +18,5 @@ component(fused_attention, module, 'FusedAttention').
 component(fused_attention, bench, cpu(shape([8, 512, 64]))).
 % On the GPU: an LLM-sized shape (batch 4, heads 16, seq 2048, d 64; the weights alone are 256M elements).
 component(fused_attention, bench, cuda(shape([4, 16, 2048, 64]))).
+% The report's bar: the weights-returning forward at 1.5x eager's (which runs matmul, softmax, matmul).
+component(fused_attention, bench_bar, cuda(forward, shape([4, 16, 2048, 64]), eager >= 1.5)).

@@ -36,7 +36,8 @@ the recorded statistics (the mean call of each round), the report and any --benc
 device time.
 Each result's extra_info: op, pass_, impl, shape, dtype, device, bytes, flops, timer, tiny, note,
 memory, peak_bytes (on CUDA the bytes one call allocates beyond what is live before it, at its peak;
-None on the CPU) and ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work.
+None on the CPU) and ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work; the generated
+op's, where a spec sets a bar at its case (bench_bar), bar_peer and bar_ratio.
 machine_info["grimoire"] records the device, versions, threads, the command and the library peers
 left out of the run (left_out: one line each, saying why).
 A library peer (the spec's bench_peer) runs in the same process on the same inputs; each test makes
@@ -79,6 +80,11 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_benchmark_update_machine_info(config, machine_info):
     invocation = "pytest " + " ".join(map(str, config.invocation_params.args))
     machine_info["grimoire"] = H.environment(invocation)
+
+
+# The specs' bars (bench_bar) by case (op, pass, device, shape): the peer and the speedup over it the
+# generated op is to reach; the report checks them.
+BARS = {}
 
 
 @pytest.fixture
@@ -136,6 +142,8 @@ def run(_timer, benchmark, device):
             peak_bytes=peak,
             timer="cuda_event_queued" if device == "cuda" else "host",
         )
+        if impl == "generated" and (bar := BARS.get((op, pass_, device, tuple(shape)))):
+            benchmark.extra_info.update(bar_peer=bar[0], bar_ratio=bar[1])
         benchmark.extra_info.update(
             H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops, tf32=tf32)
         )

@@ -86,7 +86,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -129,17 +129,17 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -178,20 +178,20 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        var_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s1_s = first_0;
+          var_s = first_0;
         }
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       {
         const auto f = [&](auto col, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{(((x - tmp_s0) * tmp_r0) * weight)};
+          return std::array<V, 1>{(((x - mu) * tmp_r0) * weight)};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -258,7 +258,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -285,17 +285,17 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -318,20 +318,20 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        var_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s1_s = first_0;
+          var_s = first_0;
         }
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       {
         const auto f = [&](auto col, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{(((x - tmp_s0) * tmp_r0) * weight)};
+          return std::array<V, 1>{(((x - mu) * tmp_r0) * weight)};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -473,7 +473,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -516,17 +516,17 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -565,16 +565,16 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        var_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s1_s = first_0;
+          var_s = first_0;
         }
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
-        const V tmp_0 = (tmp_s1_s + eps_s);
+        const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
       opmath_t tmp_s2_s;
@@ -582,11 +582,11 @@ __global__ void __launch_bounds__(kStreamThreads)
       {  // pass 3: sum, sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
-                                  (grad_y * (((x - tmp_s0) * tmp_r1) * weight))};
+                                  (grad_y * (((x - mu) * tmp_r1) * weight))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
@@ -650,11 +650,11 @@ __global__ void __launch_bounds__(kStreamThreads)
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
-          const V tmp_0 = (x - tmp_s0);
+          const V tmp_0 = (x - mu);
           return std::array<V, 2>{
               (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0))};
@@ -752,7 +752,7 @@ __device__ __forceinline__ void backward_reg(
           grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -779,17 +779,17 @@ __device__ __forceinline__ void backward_reg(
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
-      opmath_t tmp_s1_s;
+      opmath_t var_s;
       {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -812,16 +812,16 @@ __device__ __forceinline__ void backward_reg(
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        var_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s1_s = first_0;
+          var_s = first_0;
         }
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
-        return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s)));
+        return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
       }();
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
-        const V tmp_0 = (tmp_s1_s + eps_s);
+        const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
       opmath_t tmp_s2_s;
@@ -829,11 +829,11 @@ __device__ __forceinline__ void backward_reg(
       {  // pass 3: sum, sum, from registers
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r1(tmp_r1_s);
           return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
-                                  (grad_y * (((x - tmp_s0) * tmp_r1) * weight))};
+                                  (grad_y * (((x - mu) * tmp_r1) * weight))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         opmath_t acc_1 = RowSum::identity<opmath_t>();
@@ -878,11 +878,11 @@ __device__ __forceinline__ void backward_reg(
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
-          const V tmp_0 = (x - tmp_s0);
+          const V tmp_0 = (x - mu);
           return std::array<V, 2>{
               (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0))};

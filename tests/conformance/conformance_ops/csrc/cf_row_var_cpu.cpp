@@ -61,7 +61,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -79,14 +79,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -145,7 +145,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((grad_y_s / n_s));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -163,14 +163,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - tmp_s0)))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - mu)))};
         };
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {

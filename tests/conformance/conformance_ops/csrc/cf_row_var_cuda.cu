@@ -78,7 +78,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -121,17 +121,17 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
       opmath_t tmp_s1_s;
       {  // pass 2: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -208,7 +208,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -235,17 +235,17 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
       opmath_t tmp_s1_s;
       {  // pass 2: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::square((x - tmp_s0))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{grimoire::square((x - mu))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
@@ -397,7 +397,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((grad_y_s / n_s));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -440,17 +440,17 @@ __global__ void __launch_bounds__(kStreamThreads)
             }
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - tmp_s0)))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - mu)))};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -527,7 +527,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((grad_y_s / n_s));
       }();
-      opmath_t tmp_s0_s;
+      opmath_t mu_s;
       {  // pass 1: mean, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -554,17 +554,17 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        mu_s = group_reduce(acc_0, RowSum(), scratch);
         if (group_all(same_0)) {
-          tmp_s0_s = first_0;
+          mu_s = first_0;
         }
       }
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - tmp_s0)))};
+          [[maybe_unused]] const V mu(mu_s);
+          return std::array<V, 1>{(tmp_r0 * (V(2) * (x - mu)))};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {

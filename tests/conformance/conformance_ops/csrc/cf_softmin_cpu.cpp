@@ -63,7 +63,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -81,14 +81,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
         }
-        tmp_s0_s = acc[0];
+        top_s = acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
+          [[maybe_unused]] const V top(top_s);
+          return std::array<V, 1>{grimoire::exp(((-x) - top))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -135,9 +135,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
         {
           const auto f = [&](auto col, auto x) {
             using V = decltype(col);
-            [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+            [[maybe_unused]] const V top(top_s);
             [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-            return std::array<V, 1>{(grimoire::exp(((-x) - tmp_s0)) * tmp_r0)};
+            return std::array<V, 1>{(grimoire::exp(((-x) - top)) * tmp_r0)};
           };
           int64_t j = 0;
           for (; j + kW <= n; j += kW) {
@@ -185,7 +185,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -203,14 +203,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(acc[0], v[0]);
         }
-        tmp_s0_s = acc[0];
+        top_s = acc[0];
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
+          [[maybe_unused]] const V top(top_s);
+          return std::array<V, 1>{grimoire::exp(((-x) - top))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -233,10 +233,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {  // pass 3: sum
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{
-              (-(grad_y * ((grimoire::exp(((-x) - tmp_s0)) * tmp_r0) * tmp_r0)))};
+          return std::array<V, 1>{(-(grad_y * ((grimoire::exp(((-x) - top)) * tmp_r0) * tmp_r0)))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
@@ -256,10 +255,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       {
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          const V tmp_0 = ((-x) - tmp_s0);
+          const V tmp_0 = ((-x) - top);
           const V tmp_1 = grimoire::exp(tmp_0);
           return std::array<V, 1>{((grad_y * ((-tmp_1) * tmp_r0)) - (tmp_s2 * tmp_1))};
         };

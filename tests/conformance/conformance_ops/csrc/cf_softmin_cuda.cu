@@ -78,7 +78,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       opmath_t tmp_s1_s;
       {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
@@ -128,9 +128,9 @@ __global__ void __launch_bounds__(kStreamThreads)
           __syncthreads();
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s0_s = acc_0;
+        top_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        tmp_s1_s = online_sum_exp(tmp_s1_s, top_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
@@ -138,9 +138,9 @@ __global__ void __launch_bounds__(kStreamThreads)
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{(grimoire::exp(((-x) - tmp_s0)) * tmp_r0)};
+          return std::array<V, 1>{(grimoire::exp(((-x) - top)) * tmp_r0)};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
@@ -203,7 +203,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -224,14 +224,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+        top_s = group_reduce(acc_0, RowMax(), scratch);
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
+          [[maybe_unused]] const V top(top_s);
+          return std::array<V, 1>{grimoire::exp(((-x) - top))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -256,9 +256,9 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       {
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{(grimoire::exp(((-x) - tmp_s0)) * tmp_r0)};
+          return std::array<V, 1>{(grimoire::exp(((-x) - top)) * tmp_r0)};
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -374,7 +374,7 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       opmath_t tmp_s1_s;
       {  // pass 1: max, sum_exp
         const auto f = [&](auto col, auto x) {
@@ -424,9 +424,9 @@ __global__ void __launch_bounds__(kStreamThreads)
           __syncthreads();
           block_total_online(scratch + 0, scratch + 32, acc_0, acc_1);
         }
-        tmp_s0_s = acc_0;
+        top_s = acc_0;
         tmp_s1_s = acc_1;
-        tmp_s1_s = online_sum_exp(tmp_s1_s, tmp_s0_s, n);
+        tmp_s1_s = online_sum_exp(tmp_s1_s, top_s, n);
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
@@ -435,10 +435,9 @@ __global__ void __launch_bounds__(kStreamThreads)
       {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{
-              (-(grad_y * ((grimoire::exp(((-x) - tmp_s0)) * tmp_r0) * tmp_r0)))};
+          return std::array<V, 1>{(-(grad_y * ((grimoire::exp(((-x) - top)) * tmp_r0) * tmp_r0)))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -479,10 +478,10 @@ __global__ void __launch_bounds__(kStreamThreads)
       {
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          const V tmp_0 = ((-x) - tmp_s0);
+          const V tmp_0 = ((-x) - top);
           const V tmp_1 = grimoire::exp(tmp_0);
           return std::array<V, 1>{((grad_y * ((-tmp_1) * tmp_r0)) - (tmp_s2 * tmp_1))};
         };
@@ -568,7 +567,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
           grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
         }
       }
-      opmath_t tmp_s0_s;
+      opmath_t top_s;
       {  // pass 1: max, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
@@ -589,14 +588,14 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowMax(), scratch);
+        top_s = group_reduce(acc_0, RowMax(), scratch);
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - tmp_s0))};
+          [[maybe_unused]] const V top(top_s);
+          return std::array<V, 1>{grimoire::exp(((-x) - top))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -622,10 +621,9 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       {  // pass 3: sum, from registers
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{
-              (-(grad_y * ((grimoire::exp(((-x) - tmp_s0)) * tmp_r0) * tmp_r0)))};
+          return std::array<V, 1>{(-(grad_y * ((grimoire::exp(((-x) - top)) * tmp_r0) * tmp_r0)))};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
@@ -647,10 +645,10 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       {
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
-          [[maybe_unused]] const V tmp_s0(tmp_s0_s);
+          [[maybe_unused]] const V top(top_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
           [[maybe_unused]] const V tmp_s2(tmp_s2_s);
-          const V tmp_0 = ((-x) - tmp_s0);
+          const V tmp_0 = ((-x) - top);
           const V tmp_1 = grimoire::exp(tmp_0);
           return std::array<V, 1>{((grad_y * ((-tmp_1) * tmp_r0)) - (tmp_s2 * tmp_1))};
         };

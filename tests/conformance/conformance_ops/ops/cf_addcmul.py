@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_elementwise
 from .._checks import same_device
 
 _NAME = "conformance_ops::cf_addcmul"
@@ -162,5 +162,5 @@ def _fake_backward(grad_y, x, a, b, value: float = 1.0):
 # cf_addcmul_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(torch.ops.conformance_ops.cf_addcmul.default, 3, [0, 1, 2])
+# The placements a DTensor call may take (_sharding_elementwise.py).
+_sharding_elementwise.elementwise(torch.ops.conformance_ops.cf_addcmul.default, 3, [0, 1, 2])

@@ -128,13 +128,12 @@ def _fake_backward(grad_o, grad_weights, q, k, v, weights, scale):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     # A gradient that is not flowing (most often the weights') arrives as None, not as a zero tensor:
     # the backward then skips it instead of reading a seq x seq tensor of zeros.
     ctx.set_materialize_grads(False)
     q, k, v, scale = inputs
-    _, weights = result
-    ctx.save_for_backward(q, k, v, weights)
+    ctx.save_for_backward(q, k, v, output[1])  # the weights
     ctx.scale = scale
 
 

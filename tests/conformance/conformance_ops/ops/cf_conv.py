@@ -127,14 +127,14 @@ def _fake_backward(grad_y, x, w, saved, stride, padding, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         x,
         w,
         stride,
         padding,
     ) = inputs
-    out = result
+    out = output
     saved = out
     ctx.save_for_backward(x, w, saved)
     ctx.stride = stride

@@ -93,13 +93,13 @@ def _fake_backward(grad_y, grad_rowsum, x, w, y, rowsum, *attrs):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         x,
         w,
         scale,
     ) = inputs
-    ctx.save_for_backward(x, w, *result)
+    ctx.save_for_backward(x, w, *output)
     ctx.attrs = (scale,)
 
 

@@ -194,10 +194,9 @@ def _fake_backward(grad_o, q, k, v, o, logsumexp, causal, scale):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     q, k, v, causal, scale = inputs
-    o, logsumexp = result
-    ctx.save_for_backward(q, k, v, o, logsumexp)
+    ctx.save_for_backward(q, k, v, *output)  # the output and its logsumexp
     ctx.causal, ctx.scale = causal, scale
 
 

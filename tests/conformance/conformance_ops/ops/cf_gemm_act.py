@@ -99,14 +99,14 @@ def _fake_backward(grad_y, a, b, bias, saved, act, output_mask):
     )
 
 
-def _setup_context(ctx, inputs, result) -> None:
+def _setup_context(ctx, inputs, output) -> None:
     (
         a,
         b,
         bias,
         act,
     ) = inputs
-    out, preact = result
+    out, preact = output
     # What the epilogue's gradient reads: the pre-activation, or the output.
     saved = preact if _keeps_preact(act) else out
     ctx.save_for_backward(a, b, bias, saved)

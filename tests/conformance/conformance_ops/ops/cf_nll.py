@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_nll"
@@ -158,8 +158,8 @@ def _loss_grad_into_cpu(x, target, row_grad, grad):
 # calls cf_nll_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.conformance_ops.cf_nll.default,
     ["element", "index"],
     loss_arg=2,

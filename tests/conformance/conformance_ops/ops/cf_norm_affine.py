@@ -9,7 +9,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_norm_affine"
@@ -167,8 +167,8 @@ def _fake_backward(grad_y, x, weight, eps: float):
 # calls cf_norm_affine_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.conformance_ops.cf_norm_affine.default,
     ["element", "column"],
     loss_arg=None,

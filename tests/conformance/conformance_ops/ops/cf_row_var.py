@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_rowwise
 from .._checks import row_dim, same_device
 
 _NAME = "conformance_ops::cf_row_var"
@@ -106,8 +106,8 @@ def _fake_backward(grad_y, x, keepdim: bool = False):
 # calls cf_row_var_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.rowwise(
+# The placements a DTensor call may take (_sharding_rowwise.py).
+_sharding_rowwise.rowwise(
     torch.ops.conformance_ops.cf_row_var.default,
     ["element"],
     loss_arg=None,

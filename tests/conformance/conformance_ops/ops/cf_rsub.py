@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_elementwise
 from .._checks import same_device
 
 _NAME = "conformance_ops::cf_rsub"
@@ -138,5 +138,5 @@ def _fake_backward(grad_z, x, y, alpha: float = 1.0):
 # cf_rsub_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(torch.ops.conformance_ops.cf_rsub.default, 2, [0, 1])
+# The placements a DTensor call may take (_sharding_elementwise.py).
+_sharding_elementwise.elementwise(torch.ops.conformance_ops.cf_rsub.default, 2, [0, 1])

@@ -9,7 +9,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .. import _sharding
+from .. import _sharding_elementwise
 from .._checks import same_device
 
 _NAME = "conformance_ops::cf_threshold"
@@ -134,5 +134,5 @@ def _fake_backward(grad_y, x, threshold: float, value: float = 0.0):
 # cf_threshold_backward).
 
 
-# The placements a DTensor call may take (_sharding.py).
-_sharding.elementwise(torch.ops.conformance_ops.cf_threshold.default, 1, [0])
+# The placements a DTensor call may take (_sharding_elementwise.py).
+_sharding_elementwise.elementwise(torch.ops.conformance_ops.cf_threshold.default, 1, [0])

@@ -46,6 +46,8 @@ class Timing:
     memory: bool = False  # the bench file asks the report to show peak memory (losses and norms)
     # The spec's bar at this case (bench_bar): the peer, and the speedup over it the op is to reach.
     bar: tuple[str, float] | None = None
+    # Where one call's time goes (GRIMOIRE_BENCH_KERNELS): (name, microseconds a call, launches a call).
+    kernels: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def case(self) -> tuple:
@@ -213,7 +215,8 @@ def _timing(b: dict) -> Timing:
                   ceiling_rate=float(rate) if rate else None, note=x.get("note"),
                   peak_bytes=None if x.get("peak_bytes") is None else int(x["peak_bytes"]),
                   memory=bool(x.get("memory")),
-                  bar=(str(x["bar_peer"]), float(x["bar_ratio"])) if x.get("bar_peer") else None)
+                  bar=(str(x["bar_peer"]), float(x["bar_ratio"])) if x.get("bar_peer") else None,
+                  kernels=tuple((str(k), float(us), float(n)) for k, us, n in x.get("kernels") or ()))
 
 
 def peer_order(names) -> list[str]:

@@ -180,9 +180,56 @@ def _op_table(op: str, rows: list[Row]) -> list[str]:
     notes = sorted({(t.impl, t.note) for r in rows for t, _ in r.peers if t.note})
     out.append("")
     out += _memory_table(rows, peers)
+    out += _kernel_table(rows)
     for impl, note in notes:
         out += [f"`{impl}`: {note}.", ""]
     return out
+
+
+def _kernel_table(rows: list[Row]) -> list[str]:
+    """Where the generated op's time goes, where the run recorded it (GRIMOIRE_BENCH_KERNELS=1): its
+    kernels (on the CPU, operators) by their own time a call, largest first."""
+    shown = [r for r in rows if r.ours.kernels]
+    if not shown:
+        return []
+    what = "kernel" if shown[0].ours.device == "cuda" else "operator"
+    body = []
+    for r in shown:
+        o = r.ours
+        call = o.median_s * 1e6
+        parts = [(_short(name), us, f"{n:g}") for name, us, n in o.kernels]
+        gap = call - sum(us for _, us, _ in o.kernels)
+        if gap > 0:  # the timed call's rest: launches and host work the device waited for
+            parts.append(("(not in a " + what + ")", gap, ""))
+        for i, (name, us, n) in enumerate(parts):
+            case = [o.pass_, _shape(o.shape), o.dtype] if i == 0 else ["", "", ""]
+            body.append([*case, name, f"{us:,.1f}", f"{100 * us / call:.0f}%", n])
+    out = [f"Where the generated op's time goes: a call's {what}s by their own time (torch.profiler, "
+           f"outside the timed rounds), as a share of the timed call; what no {what} accounts for is "
+           "launch gaps and host work:", ""]
+    return out + tables.markdown(["pass", "shape", "dtype", what, "µs", "of the call", "launches"], body) + [""]
+
+
+def _short(name: str, width: int = 60) -> str:
+    """A kernel's name, its template arguments and parameters elided, to fit a table column."""
+    name = name.replace("(anonymous namespace)::", "").removeprefix("void ")
+    for open_, close in (("<", ">"), ("(", ")")):
+        depth, kept = 0, []
+        for ch in name:
+            if ch == open_:
+                depth += 1
+                if depth == 1:
+                    kept.append(open_ + "…")
+                continue
+            if ch == close and depth:
+                depth -= 1
+                if depth == 0:
+                    kept.append(close)
+                continue
+            if depth == 0:
+                kept.append(ch)
+        name = "".join(kept)
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _mb(t: Timing | None) -> str:

@@ -286,6 +286,19 @@ def test_harness_shapes_dtypes_impls(monkeypatch):
     assert h.impls(["generated", "eager", "compile"]) == ["generated", "eager"]
 
 
+def test_harness_kernels_on_cpu(monkeypatch):
+    """Where a call's time goes: its operators by their own time a call, largest first, the rest summed."""
+    h = load_harness(monkeypatch, GRIMOIRE_BENCH_TINY="1")
+    x = torch.randn(256, 256)
+    rows = h.kernels(lambda: (x @ x).mul(2).relu().sum().neg().exp().log1p().abs().sqrt(), "cpu", calls=2)
+    names = [name for name, _, _ in rows]
+    assert "aten::mm" in names and len(rows) <= h.KERNELS_SHOWN + 1
+    assert names[-1] == "(others)"  # ten operators, six shown
+    times = [us for _, us, _ in rows[:-1]]
+    assert times == sorted(times, reverse=True) and all(us > 0 for us in times)
+    assert all(n == 1 for name, _, n in rows[:-1] if name == "aten::mm")  # one launch a call
+
+
 def test_harness_ceilings_on_cpu(monkeypatch):
     h = load_harness(monkeypatch, GRIMOIRE_BENCH_TINY="1")
     copy = h.ceiling("copy", torch.float32, "cpu", bytes_moved=1 << 16)
@@ -517,7 +530,7 @@ def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
     (tmp_path / "fakepeer.py").write_text(FAKE_PEER)
     (tmp_path / "bench_peer.py").write_text(PEER_BENCH)
     out = tmp_path / "run.json"
-    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cpu", GRIMOIRE_BENCH_TINY="1",
+    env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cpu", GRIMOIRE_BENCH_TINY="1", GRIMOIRE_BENCH_KERNELS="1",
                PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     env.pop("GRIMOIRE_BENCH_IMPLS", None)
     proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_peer.py"), "-q", "-p",
@@ -538,6 +551,10 @@ def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
     md = report.markdown(run, [row], title="t", rendered_by="", plots=[])
     assert f"| left out | {line} |" in md
     assert "Peak memory: measured on CUDA only" in md
+    # GRIMOIRE_BENCH_KERNELS=1: where each call's time went, and the report's table of it.
+    assert all(b["extra_info"]["kernels"] for b in data["benchmarks"])
+    assert row.ours.kernels and all(us >= 0 for _, us, _ in row.ours.kernels)
+    assert "Where the generated op's time goes" in md and "| operator |" in md
 
 
 def test_losses_have_a_forward_backward_pass():

@@ -8,6 +8,9 @@ machine that has just a GPU and torch. Settings come from the environment (`grim
   GRIMOIRE_BENCH_DTYPES  e.g. "bfloat16,float32": only these of each op's dtypes
   GRIMOIRE_BENCH_IMPLS   e.g. "generated,eager": only these implementations
   GRIMOIRE_BENCH_COMMAND the command line to record in the results (else the pytest invocation)
+  GRIMOIRE_BENCH_KERNELS 1: also record where one call's time goes (extra_info kernels: the kernels, or
+                         on the CPU the operators, by their own time under torch.profiler), which the
+                         report shows under each op's table; the timed rounds run unprofiled
 
 Library peers (a spec's bench_peer, e.g. Liger-Kernel's functions) are imported when their op's bench
 file is collected; one that does not import is left out of the run, and the run's summary (and its
@@ -32,6 +35,8 @@ import torch
 DEVICE = os.environ.get("GRIMOIRE_BENCH_DEVICE", "cpu")
 TINY = os.environ.get("GRIMOIRE_BENCH_TINY", "") not in ("", "0")
 TINY_NUMEL = 4096
+KERNELS = os.environ.get("GRIMOIRE_BENCH_KERNELS", "") not in ("", "0")
+KERNELS_SHOWN = 6  # the most time-consuming kernels of a call kept, the rest summed into one entry
 # Seconds spent timing one ceiling (and, on CUDA, one benchmark): long enough for a stable median.
 TIME_BUDGET_S = 0.02 if TINY else 0.3
 WARMUP_S = 0.0 if TINY else 0.1
@@ -139,6 +144,34 @@ def left_out() -> list[str]:
     for name, op, why in LEFT_OUT:
         ops.setdefault((name, why), []).append(op)
     return [f"library peer {name} left out of {', '.join(o)}: {why}" for (name, why), o in ops.items()]
+
+
+def kernels(fn, device: str, calls: int = 3) -> list[list]:
+    """Where one call of fn spends its time: [name, microseconds a call, launches a call] of its most
+    time-consuming kernels (CUDA: device time; CPU: the operators' own host time), largest first, the
+    rest as one "(others)" entry. From torch.profiler over `calls` calls after the warm-up; the
+    timed rounds never run under the profiler."""
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device == "cuda"
+    activities = [ProfilerActivity.CUDA] if cuda else [ProfilerActivity.CPU]
+    if cuda:
+        torch.cuda.synchronize()
+    with profile(activities=activities) as prof:
+        for _ in range(calls):
+            fn()
+        if cuda:
+            torch.cuda.synchronize()
+    rows = []
+    for e in prof.key_averages():
+        us = (e.self_device_time_total if cuda else e.self_cpu_time_total) / calls
+        if us > 0:
+            rows.append([e.key, round(us, 2), round(e.count / calls, 2)])
+    rows.sort(key=lambda r: -r[1])
+    shown, rest = rows[:KERNELS_SHOWN], rows[KERNELS_SHOWN:]
+    if rest:
+        shown.append(["(others)", round(sum(r[1] for r in rest), 2), round(sum(r[2] for r in rest), 2)])
+    return shown
 
 
 def peak_bytes(fn, device: str) -> int | None:

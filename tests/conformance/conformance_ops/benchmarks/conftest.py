@@ -37,7 +37,8 @@ device time.
 Each result's extra_info: op, pass_, impl, shape, dtype, device, bytes, flops, timer, tiny, note,
 memory, peak_bytes (on CUDA the bytes one call allocates beyond what is live before it, at its peak;
 None on the CPU) and ceiling, ceiling_rate, ceiling_unit, ceiling_time_s, ceiling_work; the generated
-op's, where a spec sets a bar at its case (bench_bar), bar_peer and bar_ratio.
+op's, where a spec sets a bar at its case (bench_bar), bar_peer and bar_ratio; with
+GRIMOIRE_BENCH_KERNELS=1, kernels (_harness.kernels: where one call's time goes).
 machine_info["grimoire"] records the device, versions, threads, the command and the library peers
 left out of the run (left_out: one line each, saying why).
 A library peer (the spec's bench_peer) runs in the same process on the same inputs; each test makes
@@ -144,6 +145,8 @@ def run(_timer, benchmark, device):
         )
         if impl == "generated" and (bar := BARS.get((op, pass_, device, tuple(shape)))):
             benchmark.extra_info.update(bar_peer=bar[0], bar_ratio=bar[1])
+        if H.KERNELS:
+            benchmark.extra_info.update(kernels=H.kernels(fn, device))
         benchmark.extra_info.update(
             H.ceiling(kind, dtype, device, bytes_moved=bytes_moved, flops=flops, tf32=tf32)
         )

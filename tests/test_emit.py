@@ -278,7 +278,7 @@ def test_rowwise_reference_count_and_row_code(bundled):
     assert loss.code.startswith("[&] { const V tmp_0 = (label_smoothing_s / n_s); return static_cast<opmath_t>(")
     (let,) = [x for p in bundled.op("layer_norm").forward_plan.passes for x in p.lets_after]
     assert (let.name, let.code) == \
-        ("tmp_r0", "[&] {  return static_cast<opmath_t>(grimoire::rsqrt((tmp_s1_s + eps_s))); }()")
+        ("tmp_r0", "[&] {  return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s))); }()")  # the spec's var
 
 
 # --- the optimizer's host values and conditions (these were PLUnit assertions on optimizer.pl's text) --------
@@ -357,7 +357,7 @@ def test_optimizer_host_values(bundled):
 
 def test_optimizer_program_numbers_temporaries_across_rules():
     from grimoire.kinds.optimizer import _rule
-    from grimoire.model import Program
+    from grimoire.kinds.optimizer import Program
 
     # rules_data/3 of [rule(update, m, g * g + g * g), rule(let, p, m * m - m * m)]: tmp_1 is the second rule's.
     rules = (_rule({"kind": "update", "name": "m", "lets": [[0, op("mul", "g", "g")]],

@@ -31,6 +31,9 @@ class KindModel:
     info: Callable[[Any], tuple[tuple[str, str], ...]] = lambda op: ()
     # Kinds whose package-wide files this kind's build on, rendered with it (without their ops' parts).
     uses_packages: tuple[str, ...] = ()
+    # What an op of the kind adds to Op for the kind's templates: a class taking the op, whose
+    # attributes Op answers for where it has none of its own (op.stream_sharing of a rowwise op).
+    view: type | None = None
 
 
 @functools.cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import KindModel
 
+
 MODELS = {
     "attention": KindModel(frozenset()),
     # Its property-test helpers build on attention's (package/_properties_attention.py).

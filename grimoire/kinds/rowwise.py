@@ -2,28 +2,309 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
+from ..emit import cpp as emit_cpp
 from ..emit import python as emit_py
-from ..expr import decode, decode_body, decode_cond, decode_lets
-from ..model import (
-    Loss,
-    RowCached,
-    RowFinal,
-    RowLet,
-    RowLevel,
-    RowOutput,
-    RowPass,
-    RowPlan,
-    RowRoles,
-    RowStat,
-    RowTarget,
-    _freeze,
-    _take,
+from ..emit.cpp import Param
+from ..expr import (
+    Body,
+    Cond,
+    Expr,
+    Let,
+    Not,
+    decode,
+    decode_body,
+    decode_cond,
+    decode_lets,
+    names_in,
 )
+from ..model import Attr, _freeze, _take
 from . import KindModel
+
+
+@dataclass(frozen=True)
+class RowLevel:
+    """A row-level value (semantics/kinds/rowwise.pl): a body over the row's scalars, which C++ code names R_s."""
+    body: Body
+    scalars: frozenset[str]  # the row scalars it reads
+
+    @property
+    def cpp(self) -> str:
+        return emit_cpp.rowlevel(self.body, self.scalars)
+
+
+@dataclass(frozen=True)
+class RowLet:
+    """A value computed once per row (semantics/kinds/rowwise.pl hoists them)."""
+    name: str
+    value: RowLevel
+
+    @property
+    def code(self) -> str:
+        return self.value.cpp
+
+# Whether the CUDA rowwise kernels of the streamed path run the online plans (a max-shifted sum of exp
+# reduced in its max's pass), so that such a row is read twice, not three times. Their 16-byte packs
+# take the pack's max first, then its exps, then one rescale (online_chunk): a step per element, each
+# exp waiting on the running max, had made softmax's streamed forward slower than two passes on an H100
+# (benchmarks/results/llm-scale/README.md). The register path keeps the plain plans: its passes read
+# registers, so an online one would save only a block reduction.
+ONLINE_STREAM = True
+
+
+@dataclass(frozen=True)
+class RowStat:
+    """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
+    name: str
+    reduction: str  # sum | mean | max | min | sum_exp (the online plans only)
+    # sum_exp: the sum of exp(result - shift), reduced while the max statistic `shift` is (same pass,
+    # same body); the GPU kernels' online plans (semantics/kinds/rowwise.pl's online/3).
+    shift: str | None = None
+    shift_slot: int | None = None  # a sum_exp's: its shift's index among the pass's statistics
+    folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
+
+    @property
+    def shift_scratch(self) -> int:
+        """Where a sum_exp's shift's warp partials start in a GPU block's scratch: 32 slots a statistic."""
+        return self.shift_slot * 32
+
+    @property
+    def is_mean(self) -> bool:
+        """Whether the statistic is a mean: its terms are scaled by 1/n (NaN for an empty row)."""
+        return self.reduction == "mean"
+
+    @property
+    def is_sum_exp(self) -> bool:
+        """Whether the statistic is a max-shifted sum of exp, reduced online with its shift."""
+        return self.reduction == "sum_exp"
+
+    @property
+    def functor(self) -> str:
+        """The row reduction's functor in grimoire_rowwise.cuh (a mean sums its terms over n; a sum_exp
+        and its shift reduce together, as OnlineMaxSum pairs)."""
+        return {"sum": "RowSum", "mean": "RowSum", "max": "RowMax", "min": "RowMin",
+                "sum_exp": "OnlineMaxSum"}[self.reduction]
+
+
+@dataclass(frozen=True)
+class RowTarget:
+    """What a final body writes: an output of the row's elements, a column gradient, a row value."""
+    kind: str  # element | column | row
+    name: str
+
+    @property
+    def is_column(self) -> bool:
+        """Whether the target is a column gradient: summed over the rows, not written per row."""
+        return self.kind == "column"
+
+
+@dataclass(frozen=True)
+class RowBody:
+    """An expression over a row's elements: its parameters (inputs, col), the row scalars it reads, the
+    temporaries it starts with and the values it yields (trees; their C++ from grimoire/emit/cpp.py)."""
+    params: tuple[str, ...]
+    scalars: tuple[str, ...]
+    let_terms: tuple[Let, ...]
+    result_terms: tuple[Expr, ...]
+
+    @property
+    def lets(self) -> tuple[str, ...]:
+        return emit_cpp.let_lines(self.let_terms)
+
+    @property
+    def results(self) -> tuple[str, ...]:
+        return tuple(emit_cpp.expr(r) for r in self.result_terms)
+
+    @property
+    def n_results(self) -> int:
+        """The values the body yields: the size of the array its lambda returns."""
+        return len(self.result_terms)
+
+    def among(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The body's parameters that are among `names` (the column inputs, the elements a CUDA sweep loads
+        in packs), in the order of `names`."""
+        return tuple(e for e in names if e in self.params)
+
+    def n_packed(self, packed: tuple[str, ...]) -> int:
+        """How many of the `packed` element inputs the body reads: the tensors a CUDA sweep loads in packs."""
+        return len(self.among(packed))
+
+
+@dataclass(frozen=True)
+class RowPass(RowBody):
+    """One sweep over the row reducing its results into statistics, then the row lets those allow."""
+    stats: tuple[RowStat, ...]
+    lets_after: tuple[RowLet, ...]
+    # When the statistics are read at all, over the scalar attrs and n (None: always); the kernels skip
+    # the pass otherwise (rowwise.pl's guarded/4).
+    guard: Optional[Cond] = None
+
+    @property
+    def skip_cpp(self) -> str:
+        """The C++ condition under which the pass is skipped ("" where it never is)."""
+        if self.guard is None:
+            return ""
+        return emit_cpp.cond(self.guard.arg) if isinstance(self.guard, Not) else f"!{emit_cpp.cond(self.guard)}"
+
+    @property
+    def n_stats(self) -> int:
+        """The statistics the pass reduces: the size of its accumulator arrays."""
+        return len(self.stats)
+
+    @property
+    def online(self) -> bool:
+        """Whether the pass reduces a max-shifted sum of exp online (a GPU pack takes it in one chunk)."""
+        return any(s.is_sum_exp for s in self.stats)
+
+    @property
+    def single_stat(self) -> bool:
+        """Whether the pass reduces one statistic (a GPU block reduces it alone, not as a tuple)."""
+        return len(self.stats) == 1
+
+    @property
+    def reductions(self) -> tuple[str, ...]:
+        """The reductions of the pass's statistics, in order: for the kernels' comments."""
+        return tuple(s.reduction for s in self.stats)
+
+
+@dataclass(frozen=True)
+class FusedSharing:
+    """What the halves of a fused forward-and-backward kernel share (Op.fused_sharing): the statistics the
+    backward takes from the forward, and the backward passes it therefore skips."""
+    stats: tuple[str, ...]
+    passes: tuple["RowPass", ...]
+
+    def shares(self, p: "RowPass") -> bool:
+        """Whether the backward pass p is one the fused kernel does not run (its statistics are shared)."""
+        return p in self.passes
+
+
+@dataclass(frozen=True)
+class RowFinal(RowBody):
+    """The last sweep: each result written to its target."""
+    targets: tuple[RowTarget, ...]
+
+
+@dataclass(frozen=True)
+class RowCached:
+    """A final body whose value a statistic pass already computed (its pass and result index)."""
+    pass_index: int
+    index: int
+    final: RowFinal
+
+    def at_pass(self, i: int) -> bool:
+        """Whether the value is computed in the plan's pass i (0-based): that pass stores it."""
+        return self.pass_index == i
+
+
+@dataclass(frozen=True)
+class RowOutput:
+    """A value per row (a loss's row value), written after the passes."""
+    target: str
+    value: RowLevel
+
+    @property
+    def code(self) -> str:
+        return self.value.cpp
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """How a rowwise op sweeps a row: row lets first, statistic passes, then the final body."""
+    pre: tuple[RowLet, ...]
+    passes: tuple[RowPass, ...]
+    final: Optional[RowFinal]
+    cached: Optional[RowCached]
+    row_outputs: tuple[RowOutput, ...]
+
+    @property
+    def scratch_size(self) -> int:
+        """The shared scratch a GPU block's reductions over the plan take: 32 warp slots for each statistic
+        of its widest pass."""
+        return 32 * self.widest_pass
+
+    @property
+    def widest_pass(self) -> int:
+        """The most statistics one pass reduces (at least 1): a kernel's shared scratch holds a warp's
+        worth of partials for each."""
+        return max([1, *(len(p.stats) for p in self.passes)])
+
+
+@dataclass(frozen=True)
+class RowRoles:
+    """What each input of a rowwise op is: varies along the row, one per column, or one per row."""
+    element: tuple[str, ...]
+    column: tuple[str, ...]
+    index: tuple[str, ...]
+    ignore: str  # the int attr marking an ignored index, "" if none
+    output_is_element: bool  # one output value per element (else one per row)
+    scalar_attrs: tuple[str, ...]  # attrs the expressions read
+    column_init: Mapping[str, str]  # module parameter init per column input: ones | zeros
+
+    @property
+    def scalar_inputs(self) -> tuple[str, ...]:
+        """The inputs of the scalar type, element then column: the row kernels' data pointers, in order."""
+        return (*self.element, *self.column)
+
+    @property
+    def n_element(self) -> int:
+        """The inputs of the rows' shape: a row's bytes are this many rows of the scalar type."""
+        return len(self.element)
+
+
+@dataclass(frozen=True)
+class RowName:
+    """What a name in a rowwise op's kernels and module stands for (Op.row_name): the column index `col`,
+    the CPU kernels' cached temporary, an input or value per element of the row, an input of one value a
+    column, an index input of one value a row, or a loss's upstream gradient (in opmath; one value for
+    every element where the loss sums)."""
+    name: str
+    role: str  # col | cached | element | column | index | loss_grad
+
+    @property
+    def is_col(self) -> bool:
+        return self.role == "col"
+
+    @property
+    def is_cached(self) -> bool:
+        return self.role == "cached"
+
+    @property
+    def is_element(self) -> bool:
+        """A value per element of the row of the op's dtype: a CUDA sweep reads it in 16-byte packs."""
+        return self.role == "element"
+
+    @property
+    def is_column(self) -> bool:
+        return self.role == "column"
+
+    @property
+    def is_index(self) -> bool:
+        return self.role == "index"
+
+    @property
+    def is_loss_grad(self) -> bool:
+        return self.role == "loss_grad"
+
+
+@dataclass(frozen=True)
+class Loss:
+    attr: str  # the choice([none, mean, sum]) attr
+    count: Optional[RowLevel]  # per-row denominator of 'mean', None for the element count
+
+    @property
+    def count_cpp(self) -> str:
+        return self.count.cpp if self.count else ""
+
+    @property
+    def count_py(self) -> str:
+        return emit_py.expr(self.count.body.inlined()) if self.count else ""
+
 
 _BODY = {"params", "scalars", "lets", "results"}
 
@@ -115,8 +396,282 @@ def _info(op: Any) -> tuple[tuple[str, str], ...]:
                  for g in (op.row_gradients or ()))
 
 
+class RowwiseOp:
+    """What a rowwise op adds to Op for its templates: the row kernels' signatures, the inputs a
+    row pass reads, the loss's shapes, the register and streamed plans and what they share.
+    Op reaches these through KindModel.view."""
+
+    def __init__(self, op: Any) -> None:
+        self.op = op
+
+    def __getattr__(self, name: str) -> Any:  # the op's own fields and properties
+        return getattr(self.op, name)
+
+    @property
+    def backward_row_inputs(self) -> tuple[str, ...]:
+        """The floating tensors a rowwise op's backward reads a row of or a column of: its element and
+        column inputs, then the outputs it saved."""
+        r = self.row_roles
+        return (*r.element, *r.column, *self.saved_outputs)
+
+    @property
+    def sums_loss(self) -> bool:
+        """Whether a rowwise op is a loss with a value per element and no count (mse_loss): on CUDA its
+        forward sums the terms in the kernel for 'sum' / 'mean', and its backward reads the one upstream
+        value instead of an expanded copy."""
+        return bool(self.loss) and self.row_roles.output_is_element and not self.loss.count_cpp
+
+    def sums_loss_on(self, device: str) -> bool:
+        """Whether the forward on this device sums a loss's terms in its kernel (sums_loss, on CUDA)."""
+        return self.sums_loss and device == "cuda"
+
+    @property
+    def backward_row_elements(self) -> tuple[str, ...]:
+        """The per-element values a rowwise op's backward passes read in a row: the element inputs, the
+        saved outputs, and the incoming gradient where the output has a value per element."""
+        r = self.row_roles
+        return (*r.element, *self.saved_outputs, *([self.grad_name] if r.output_is_element else []))
+
+    @property
+    def module_inputs(self) -> tuple[str, ...]:
+        """What a rowwise op's module's forward takes: the inputs but the column ones, its parameters."""
+        return tuple(i for i in self.inputs if i not in self.row_roles.column)
+
+    @property
+    def backward_packed_elements(self) -> tuple[str, ...]:
+        """The backward's per-element values a CUDA pass loads in packs of VEC: a loss's upstream gradient
+        may be one value (sums_loss), so it is read element by element."""
+        return tuple(e for e in self.backward_row_elements if not (self.loss and e == self.grad_name))
+
+    @property
+    def row_out_type(self) -> str:
+        """What a rowwise forward kernel stores: a loss keeps its terms as opmath values until reduced."""
+        return "opmath_t" if self.loss else "scalar_t"
+
+    def row_forward_kernel(self, device: str) -> emit_cpp.Signature:
+        """The parameters of a rowwise op's forward over rows (forward_rows and the CUDA kernels): the
+        row length, its element, column and index inputs, the output, the scalar attrs, and a summing
+        loss's per-block partials on CUDA."""
+        restrict = device == "cuda"
+        out = "at::opmath_type<scalar_t>" if self.loss else "scalar_t"
+        r = self.row_roles
+        partial = (Param(emit_cpp.out_ptr("at::opmath_type<scalar_t>"), "partial_out"),) \
+            if self.sums_loss_on(device) else ()
+        return emit_cpp.Signature((
+            Param("int64_t", "rows"), Param("int64_t", "n"),
+            *(Param(emit_cpp.in_ptr("scalar_t", restrict), f"{i}_data") for i in (*r.element, *r.column)),
+            *(Param(emit_cpp.in_ptr("int64_t", restrict), f"{i}_data") for i in r.index),
+            Param(emit_cpp.out_ptr(out, restrict), f"{self.outputs[0]}_out"),
+            *self._scalar_attr_params, *partial))
+
+    def row_backward_kernel(self, device: str) -> emit_cpp.Signature:
+        """The parameters of a rowwise op's backward over rows: the inputs and saved outputs it reads, the
+        upstream gradient, each target's output (a column gradient's accumulator: <t>_acc on CUDA, where
+        a kernel adds into its slot, <t>_acc_all on the CPU, every slot), the scalar attrs, and on CUDA
+        whether a summing loss's upstream gradient is one value."""
+        restrict = device == "cuda"
+        grad = "at::opmath_type<scalar_t>" if self.loss else "scalar_t"
+        acc = "_acc" if device == "cuda" else "_acc_all"
+        targets = tuple(Param(emit_cpp.out_ptr("at::opmath_type<scalar_t>", restrict), t.name + acc)
+                        if t.kind == "column" else Param(emit_cpp.out_ptr("scalar_t", restrict), f"{t.name}_out")
+                        for t in self.backward_plan.final.targets)
+        scalar = (Param("bool", f"{self.grad_name}_scalar"),) if self.sums_loss_on(device) else ()
+        return emit_cpp.Signature((
+            Param("int64_t", "rows"), Param("int64_t", "n"),
+            *(Param(emit_cpp.in_ptr("scalar_t", restrict), f"{i}_data") for i in self.backward_row_inputs),
+            *(Param(emit_cpp.in_ptr("int64_t", restrict), f"{i}_data") for i in self.row_roles.index),
+            Param(emit_cpp.in_ptr(grad, restrict), f"{self.grad_name}_data"),
+            *targets, *self._scalar_attr_params, *scalar))
+
+    @property
+    def row_forward_grad_kernel(self) -> emit_cpp.Signature:
+        """The fused CUDA kernel of grad_in_forward: the forward's parameters, then each row's upstream
+        value and the gradients it writes."""
+        return self.row_forward_kernel("cuda") + emit_cpp.Signature((
+            Param(emit_cpp.in_ptr("at::opmath_type<scalar_t>"), f"{self.grad_name}_data"),
+            *(Param(emit_cpp.out_ptr("scalar_t"), f"{t.name}_out") for t in self.backward_plan.final.targets)))
+
+    @property
+    def forward_grad_scratch(self) -> int:
+        """The fused kernels' shared scratch, in opmath values: a warp's partials (32) for each statistic of
+        the widest pass of either half, on either path."""
+        return 32 * max(plan.widest_pass for plan in (self.forward_plan, self.backward_plan,
+                                                      self.stream_forward_plan, self.stream_backward_plan))
+
+    @property
+    def _scalar_attr_params(self) -> tuple[Param, ...]:
+        # The attrs a rowwise op's expressions read, as doubles on the host and in kernels.
+        return tuple(Param("double", a) for a in self.row_roles.scalar_attrs)
+
+    @property
+    def host_inputs_in(self) -> emit_cpp.Signature:
+        """A host entry taking its tensors as <input>_in (made contiguous inside) and its attrs."""
+        return emit_cpp.Signature((*(Param("const at::Tensor&", f"{i}_in") for i in self.inputs),
+                                   *(Param(a.cpp_type, a.name) for a in self.attrs)))
+
+    @property
+    def loss_grad_into_params(self) -> tuple[str, ...]:
+        """The Python parameters of <op>_loss_grad_into: the op's arguments less the reduction, then the
+        rows' upstream values and the gradient written into."""
+        return (*self.inputs, *(a.name for a in self.attrs if a.name != self.loss.attr), "row_grad", "grad")
+
+    @property
+    def unreduced_call_args(self) -> tuple[str, ...]:
+        """The op's own arguments as Python passes them on with reduction 'none' (a loss's per-row values)."""
+        return (*self.inputs, *('"none"' if a.name == self.loss.attr else a.name for a in self.attrs))
+
+    def _reference_reads(self, name: str) -> bool:
+        text = " ".join(t for t in (self.reference_py, self.loss.count_py if self.loss else None) if t)
+        return re.search(rf"(?<![.\w]){name}\b", text) is not None
+
+    @property
+    def reference_takes_extremes(self) -> bool:
+        """Whether a rowwise op's torch reference takes a row max or min: its module then defines
+        _row_extreme (torch.amax raises on an empty row, where the kernels give -inf)."""
+        return f"{emit_py.EXTREME}(" in (self.reference_py or "")
+
+    @property
+    def reference_reads_n(self) -> bool:
+        """Whether the torch reference of a rowwise op reads the row length `n`: it is bound only then."""
+        return self._reference_reads("n")
+
+    @property
+    def reference_reads_col(self) -> bool:
+        """Whether the torch reference of a rowwise op reads the column index `col`."""
+        return self._reference_reads("col")
+
+    @property
+    def stream_forward_plan(self) -> Optional[RowPlan]:
+        """The forward plan of the CUDA streamed path: the online one where ONLINE_STREAM, else the plain
+        one (the register path runs forward_plan)."""
+        return self.online_forward_plan if ONLINE_STREAM else self.forward_plan
+
+    @property
+    def stream_backward_plan(self) -> Optional[RowPlan]:
+        """The backward plan of the CUDA streamed path (see stream_forward_plan)."""
+        return self.online_backward_plan if ONLINE_STREAM else self.backward_plan
+
+    @property
+    def register_sharing(self) -> "FusedSharing":
+        """What the register path's fused kernel shares between its halves (see fused_sharing)."""
+        return self.fused_sharing("register")
+
+    @property
+    def stream_sharing(self) -> "FusedSharing":
+        """What the streamed path's fused kernel shares between its halves (see fused_sharing)."""
+        return self.fused_sharing("stream")
+
+    def fused_sharing(self, path: str) -> "FusedSharing":
+        """What the fused forward-and-backward kernel of grad_in_forward shares between its halves on a
+        CUDA path ("register": the plain plans, "stream": the streamed path's): the backward plan's row
+        statistics that the forward plan computes alike (same name, reduction, shift and expression once
+        its temporaries are inlined, reading only statistics that are shared too), which its backward half
+        takes from the forward half instead of passing over the row again, and the backward passes whose
+        every statistic is shared, which it does not run. Compared one statistic at a time, so that
+        cross_entropy's max and sum of exp are shared although its forward's pass also sums the picked
+        logit."""
+        if not self.grad_in_forward:
+            return FusedSharing((), ())
+        if path == "register":
+            fwd_plan, bwd_plan = self.forward_plan, self.backward_plan
+        else:
+            fwd_plan, bwd_plan = self.stream_forward_plan, self.stream_backward_plan
+        fwd = {st.name: (st.reduction, st.shift, Body(p.let_terms, p.result_terms[i]).inlined())
+               for p in fwd_plan.passes for i, st in enumerate(p.stats)}
+        stat_names = set(fwd) | {st.name for p in bwd_plan.passes for st in p.stats}
+        lets = {let.name for plan in (fwd_plan, bwd_plan)
+                for let in plan.pre + tuple(x for p in plan.passes for x in p.lets_after)}
+        shared: list[str] = []
+        for p in bwd_plan.passes:
+            for i, st in enumerate(p.stats):
+                closed = Body(p.let_terms, p.result_terms[i]).inlined()
+                reads = names_in(closed) | ({st.shift} if st.shift else set())
+                reads_ok = all(n in shared or (n not in stat_names and n not in lets) for n in reads)
+                if reads_ok and fwd.get(st.name) == (st.reduction, st.shift, closed):
+                    shared.append(st.name)
+        passes = tuple(p for p in bwd_plan.passes if shared and all(st.name in shared for st in p.stats))
+        return FusedSharing(tuple(shared), passes)
+
+    @property
+    def cpu_fallback_type(self) -> str:
+        """The CPU scalar type a CUDA call computes in where the CPU kernel serves it (rows of no
+        elements): the widest float the CPU kernel takes (a value over an empty set is the same in
+        any dtype)."""
+        cpu = self.scalar_types_on("cpu")
+        return "Double" if "Double" in cpu else ("Float" if "Float" in cpu else cpu[0])
+
+    @property
+    def takes_keepdim(self) -> bool:
+        """Whether a rowwise op takes a keepdim attr: its output may keep the reduced dim as 1."""
+        return "keepdim" in self.attr_names
+
+    @property
+    def caches_forward(self) -> bool:
+        """Whether the CPU forward leaves its last statistic pass's values in the output, read back by the
+        final pass: its plan caches them and the op is no loss (a loss's output is not per element)."""
+        return bool(self.forward_plan.cached) and not self.loss
+
+    @property
+    def n_saved_outputs(self) -> int:
+        """The outputs the backward reads, saved beside the inputs."""
+        return len(self.saved_outputs)
+
+    @property
+    def n_column_targets(self) -> int:
+        """The column gradients a rowwise op's backward sums over rows (see column_targets)."""
+        return len(self.column_targets)
+
+    @property
+    def n_backward_row_elements(self) -> int:
+        """The per-element values a rowwise backward reads in a row (see backward_row_elements)."""
+        return len(self.backward_row_elements)
+
+    @property
+    def n_backward_packed_elements(self) -> int:
+        """The backward's per-element values of the op's dtype (see backward_packed_elements)."""
+        return len(self.backward_packed_elements)
+
+    def row_name(self, name: str) -> RowName:
+        """What a name in a rowwise op's row bodies or inputs stands for (see RowName)."""
+        r = self.row_roles
+        if name == "col":
+            return RowName(name, "col")
+        if name == "tmp_cached":
+            return RowName(name, "cached")
+        if name in r.column:
+            return RowName(name, "column")
+        if name in r.index:
+            return RowName(name, "index")
+        if self.loss is not None and name == self.grad_name:
+            return RowName(name, "loss_grad")
+        return RowName(name, "element")
+
+    @property
+    def attrs_but_reduction(self) -> tuple[Attr, ...]:
+        """The attrs less a loss's reduction choice: what a per-row entry takes."""
+        return tuple(a for a in self.attrs if not self.is_loss_reduction(a))
+
+    @property
+    def forward_holds_one_row(self) -> bool:
+        """Whether a rowwise forward's register kernels hold one row tensor (one element input): the CUDA
+        register path's wide shape is for those only."""
+        return self.row_roles.n_element == 1
+
+    @property
+    def backward_holds_one_row(self) -> bool:
+        """Whether a rowwise backward's register kernels hold one row tensor: one per-element value of the
+        op's dtype, no loss gradient per element in opmath, no column gradient sums."""
+        return self.n_backward_row_elements == 1 and self.n_backward_packed_elements == 1 and not self.column_targets
+
+    @property
+    def loss_arg_index(self) -> int | None:
+        """A rowwise loss's reduction attr's position among the op's arguments (inputs, then attrs); None
+        without a loss."""
+        return len(self.inputs) + self.attr_names.index(self.loss.attr) if self.loss else None
+
+
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
                                           "online_forward_plan", "online_backward_plan", "gradients_text",
                                           "reads_output", "value_names"}),
                                _build, derives_backward=True, info=_info,
-                               without_backward={"backward_plan": None, "online_backward_plan": None})}
+                               without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp)}

@@ -140,9 +140,10 @@ __device__ __forceinline__ bool group_all(bool pred) {
 // threads, and for half types to two such blocks an SM where that keeps the row in registers
 // (wide_min_blocks, reg_settle): a half row's 32 elements take 16 registers of the 32 that leaves,
 // and with one block an SM each row's reductions left the SM idle (softmax's bf16 forward at
-// 4096x32000 read at 70% of the copy rate on an H100; the probe in benchmarks/gpu/long_rows.cu, at
-// two blocks, at 93%). Float rows take 32 registers of 64, one block an SM. Should a kernel of the
-// wide shape not launch (resident_blocks: 0) or spill (reg_blocks), its rows stream.
+// 4096x32000 read at 70% of the copy rate on an H100; a probe of hand-written kernels, at two
+// blocks, at 93%: benchmarks/results/llm-scale/probe-h100.txt). Float rows take 32 registers of 64,
+// one block an SM. Should a kernel of the wide shape not launch (resident_blocks: 0) or spill
+// (reg_blocks), its rows stream.
 constexpr int packs_for(int64_t elem_size) { return elem_size >= 4 ? 4 : 2; }
 template <typename scalar_t>
 constexpr int packs() {

@@ -133,6 +133,28 @@ def _stand_in(data: Any, subst: Mapping[str, str], word: re.Pattern[str], key: s
     return data
 
 
+def _read_and_bound(node: ast.AST) -> tuple[set[str], set[str]]:
+    """The names a Python node reads and those it binds (assignment targets, parameters, defs, classes,
+    imports); attribute names and keyword labels are neither."""
+    read: set[str] = set()
+    bound: set[str] = set()
+    for m in ast.walk(node):
+        if isinstance(m, ast.Name):
+            (read if isinstance(m.ctx, ast.Load) else bound).add(m.id)
+        elif isinstance(m, ast.arg):
+            bound.add(m.arg)
+        elif isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(m.name)
+        elif isinstance(m, ast.alias):
+            bound.add((m.asname or m.name).split(".")[0])
+    return read, bound
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    read, bound = _read_and_bound(node)
+    return read | bound
+
+
 @functools.lru_cache(maxsize=128)  # python_scopes and python_free_names read the same files
 def _parse(source: str) -> ast.Module:
     return ast.parse(source)
@@ -142,31 +164,14 @@ def python_scopes(source: str) -> Scopes:
     """A Python module's names the same way: `file` the names its top level binds (imports, functions,
     classes, assignments), `items` each top-level function's or class's names (parameters, locals and
     what they read). Attribute names and keyword labels are not names in scope."""
-    tree = _parse(source)
     file: set[str] = set()
     items: list[frozenset[str]] = []
-
-    def names_in(node: ast.AST) -> set[str]:
-        found: set[str] = set()
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name):
-                found.add(n.id)
-            elif isinstance(n, ast.arg):
-                found.add(n.arg)
-            elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                found.add(n.name)
-            elif isinstance(n, ast.alias):
-                found.add((n.asname or n.name).split(".")[0])
-        return found
-
-    for node in tree.body:
+    for node in _parse(source).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             file.add(node.name)
-            items.append(frozenset(names_in(node)))
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            file |= names_in(node)
-        else:  # an assignment or statement at the top: what it binds and reads is module-wide
-            file |= names_in(node)
+            items.append(frozenset(_names_in(node)))
+        else:  # an import, assignment or statement at the top: what it binds and reads is module-wide
+            file |= _names_in(node)
     return Scopes(frozenset(file), tuple(items))
 
 
@@ -177,30 +182,16 @@ def python_free_names(source: str) -> set[str]:
     the spec's to change."""
     import builtins
 
-    def binds(node: ast.AST) -> tuple[set[str], set[str]]:
-        read: set[str] = set()
-        bound: set[str] = set()
-        for m in ast.walk(node):
-            if isinstance(m, ast.Name):
-                (read if isinstance(m.ctx, ast.Load) else bound).add(m.id)
-            elif isinstance(m, ast.arg):
-                bound.add(m.arg)
-            elif isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                bound.add(m.name)
-            elif isinstance(m, ast.alias):
-                bound.add((m.asname or m.name).split(".")[0])
-        return read, bound
-
     tree = _parse(source)
     module = {getattr(n, "name", None) for n in tree.body} | set(dir(builtins))
     for n in tree.body:
         if isinstance(n, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign):
-            module |= binds(n)[1]
+            module |= _read_and_bound(n)[1]
     free: set[str] = set()
     for f in tree.body:  # each top-level function, and each method of a top-level class
         for g in [f] if not isinstance(f, ast.ClassDef) else f.body:
             if isinstance(g, ast.FunctionDef | ast.AsyncFunctionDef):
-                read, bound = binds(g)
+                read, bound = _read_and_bound(g)
                 free |= read - bound - module
     return free
 

@@ -280,15 +280,15 @@ def bars(rows: list[Row]) -> list[tuple]:
     out = []
     for r in rows:
         o = r.ours
-        if o.bar and r.speedup(o.bar[0]) is not None:
+        frac = o.percent_of_ceiling / 100 if o.ceiling == "copy" and o.percent_of_ceiling is not None else None
+        if o.bar and r.speedup(o.bar[0]) is not None:  # the spec's bar (bench_bar), and the copy's if any
             peer, ratio = o.bar
-            frac = o.percent_of_ceiling / 100 if o.ceiling == "copy" and o.percent_of_ceiling is not None else None
-            out.append((r, frac, peer, r.speedup(peer), verdict(frac, r.speedup(peer), ratio)))
-        elif o.ceiling == "copy" and o.percent_of_ceiling is not None:
-            peer = next((p for p in BAR_PEERS if r.speedup(p) is not None), None)
-            vs = r.speedup(peer) if peer else None
-            frac = o.percent_of_ceiling / 100
-            out.append((r, frac, peer, vs, verdict(frac, vs)))
+        elif frac is not None:
+            peer, ratio = next((p for p in BAR_PEERS if r.speedup(p) is not None), None), 1.0
+        else:
+            continue
+        vs = r.speedup(peer) if peer else None
+        out.append((r, frac, peer, vs, verdict(frac, vs, ratio)))
     return out
 
 

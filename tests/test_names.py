@@ -74,6 +74,26 @@ ELSEWHERE = """
     """
 
 
+# A layer norm with stats of its own names, in a project with no op that takes an index input (the
+# package then has no index_checks; the rowwise tests must not need them).
+ROW_NAMED = """
+    entity(row_named).
+    component(row_named, kind, rowwise).
+    component(row_named, doc, "A layer norm whose stats keep their names in the kernels.").
+    component(row_named, input, h).
+    component(row_named, input, gain).
+    component(row_named, column_input, gain).
+    component(row_named, attr, epsv: float = 1.0e-5).
+    component(row_named, output, v).
+    component(row_named, stat, mu = mean(h)).
+    component(row_named, stat, var = mean((h - mu) ** 2)).
+    component(row_named, forward, v = (h - mu) * rsqrt(var + epsv) * gain).
+    component(row_named, peer, 'torch.nn.functional.layer_norm'(h, [shape(h, -1)], gain, none, epsv)).
+    component(row_named, dtypes, [float32, float64]).
+    component(row_named, devices, [cpu, cuda]).
+    """
+
+
 def project(tmp_path: Path, ops: dict[str, str]) -> Path:
     root = tmp_path / "names_project"
     files = {
@@ -115,12 +135,14 @@ def test_names_the_kernels_declare_are_refused_at_their_line_and_nothing_is_writ
 
 def test_names_used_elsewhere_are_accepted_built_and_tested(tmp_path, monkeypatch):
     monkeypatch.delenv("GRIMOIRE_ROOT", raising=False)
-    root = project(tmp_path, {"elem_elsewhere.pl": ELSEWHERE})
+    root = project(tmp_path, {"elem_elsewhere.pl": ELSEWHERE, "row_named.pl": ROW_NAMED})
     generated = runner.invoke(cli.app, ["generate", "--root", str(root)])
     assert generated.exit_code == 0, generated.output
     tested = runner.invoke(cli.app, ["test", "--root", str(root)])  # builds, runs its tests
     assert tested.exit_code == 0, tested.output
     assert "ok elem_elsewhere" in " ".join(tested.output.split()), tested.output
+    assert "ok row_named" in " ".join(tested.output.split()), tested.output
+    assert "mu_s" in (root / "names_ops" / "csrc" / "row_named_cpu.cpp").read_text()
 
 
 def test_cpp_scopes_separate_top_level_declarations():

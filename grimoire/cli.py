@@ -24,7 +24,7 @@ from rich.table import Table
 
 from . import __version__
 from .diagnostics import SpecError
-from .kinds import models
+from .kinds import model_of
 from .project import Project
 
 app = typer.Typer(
@@ -333,30 +333,19 @@ def info(op: str = typer.Argument(..., help="The op's name."), root: Optional[Pa
         o = ext.op(op)
     except KeyError:
         raise _fail(f"no op named {op!r}; ops: {', '.join(x.name for x in ext.ops)}", 2)
-    rows = [("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
-            ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature}"
-                                                                      + (", *, out=None)" if o.out_form else ")")),
-            *([("module", o.module)] if o.module in o.exports else []),
-            ("dtypes", "; ".join(f"{dev}: {', '.join(ds)}" for dev, ds in o.device_dtypes)),
-            ("devices", ", ".join(o.devices)),
-            ("differentiable", ", ".join(o.differentiable) or "-")]
-    if o.inplace_form:
-        rows.append(("in place", f"{o.name}_({o.python_signature}): writes {o.inputs[0]}"))
-    if o.out_schema:
-        rows.append(("out schema", o.out_schema))
-    if o.reference_py:
-        rows.append(("reference", o.reference_py))
-    for g in o.gradients:
-        rows.append((f"d/d{g.input}", g.expr + ("" if g.derived else "  (given in the spec)")))
-    # Each bundled kind's own rows (its gradients, its classes).
-    kind_rows = models()[o.kind].info(o) if o.kind in models() else ()
-    rows.extend(kind_rows)
-    if not (o.gradients or kind_rows) and o.differentiable:
-        rows.append(("gradients", f"the {o.kind} kind's backward kernels (not derived from an expression)"))
+    rows = dict([("kind", o.kind), ("doc", o.doc), ("spec", str(o.location)), ("schema", o.schema),
+                 ("backward schema", o.backward_schema or "-"), ("python", f"{o.name}({o.python_signature})"),
+                 *([("module", o.module)] if o.module in o.exports else []),
+                 ("dtypes", "; ".join(f"{dev}: {', '.join(ds)}" for dev, ds in o.device_dtypes)),
+                 ("devices", ", ".join(o.devices)),
+                 ("differentiable", ", ".join(o.differentiable) or "-")])
+    # The kind's own rows (its reference, its gradients, its classes) follow; one labelled as a common
+    # row replaces it in place (the python call, with an out= keyword).
+    rows.update(model_of(o.kind).info(o))
     table = Table(show_header=False, title=o.name)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")  # long gradients wrap, whole, never cut
-    for k, v in rows:
+    for k, v in rows.items():
         table.add_row(k, v)
     _print_table(table)
 

@@ -7,11 +7,12 @@ is loaded by its model in grimoire/kinds/; this module names no kind.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
@@ -19,12 +20,8 @@ from .emit.cpp import Param
 from .expr import Body
 from .knowledge import Knowledge, SourceFile
 
-if TYPE_CHECKING:  # the kinds' own records, which grimoire/kinds/ defines and loads
-    from .kinds.custom import Custom
-    from .kinds.gemm import Epilogue
-    from .kinds.linear_loss import LinearLoss
-    from .kinds.optimizer import OptimizerSpec
-    from .kinds.rowwise import Loss, RowPlan, RowRoles, RowTarget
+if TYPE_CHECKING:
+    from .kinds import KindModel
 
 
 DTYPES = {"float32": "torch.float32", "float64": "torch.float64",
@@ -126,8 +123,9 @@ class Attr:
 
     @property
     def off_default(self) -> str:
-        """The value, as Python, elementwise tests call the op with: off its default, so a kernel that
-        ignores the attr fails (a float halved and shifted, an int plus one, a bool flipped)."""
+        """The value, as Python, tests call the op with (unless its kind says otherwise: KindModel.test_value):
+        off its default, so a kernel that ignores the attr fails (a float halved and shifted, an int plus one,
+        a bool flipped)."""
         if self.is_float:
             return str((self.default or 1.0) * 0.5 + 0.25)
         if self.is_int:
@@ -135,9 +133,9 @@ class Attr:
         return "False" if self.default else "True"
 
     @property
-    def elementwise_draws(self) -> str:
-        """The values, as a Python tuple, elementwise property tests draw the attr from: its default, the
-        value the other tests use (off_default) and a negative one."""
+    def draws(self) -> str:
+        """The values, as a Python tuple, property tests draw the attr from (unless its kind says otherwise:
+        KindModel.attr_draws): its default, the value the other tests use (off_default) and a negative one."""
         if self.is_float:
             return f"({self.py_default if self.has_default else '1.0'}, {self.off_default}, -1.5)"
         if self.is_int:
@@ -161,21 +159,20 @@ class ExprBody:
 
 
 @dataclass(frozen=True)
-class Gradient:
+class StoredGrad:
+    """What a forward that also writes an input's gradient for an upstream gradient of 1 stores (Op.stored_grad):
+    the gradient of `input`, unless the `reduction` attr is "none" (an upstream gradient per row is no scale)."""
     input: str
-    body: ExprBody
-    expr: str  # the gradient expression as Prolog printed it, for comments and docs
-    derived: bool  # True when differentiated from the forward, False when the spec overrides it
+    reduction: str
 
-    @property
-    def cpu_kernel(self) -> str:
-        """The elementwise CPU kernel computing this gradient."""
-        return f"backward_{self.input}_kernel"
 
-    @property
-    def functor(self) -> str:
-        """The elementwise CUDA functor computing this gradient."""
-        return f"Backward_{self.input}"
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+@functools.cache
+def _field_names(record: type) -> frozenset[str]:
+    """The fields of a kind's record type: what Op answers for from it (not its properties)."""
+    return frozenset(f.name for f in fields(record))
 
 
 def _freeze(value: Any) -> Any:
@@ -222,46 +219,48 @@ class Op:
     bench_bars: tuple[BenchBar, ...]
     replaces: str  # the torch module the op's module is a drop-in for, "" when none
     test_ranges: tuple[tuple[str, float, float], ...]  # (input, low, high) test inputs are drawn from
-    forward: Optional[ExprBody] = None  # elementwise
-    reference_py: Optional[str] = None  # elementwise
-    gradients: tuple[Gradient, ...] = ()
-    out_schema: str = ""  # elementwise with a variant: the schema of <op>_out, which writes a caller's tensor
-    variants: tuple[str, ...] = ()  # elementwise: out (op(..., out=t)) and/or inplace (op_(x, ...))
-    # rowwise
-    row_roles: Optional[RowRoles] = None
-    loss: Optional[Loss] = None
-    forward_plan: Optional[RowPlan] = None  # passes over a row, see semantics/kinds/rowwise.pl
-    backward_plan: Optional[RowPlan] = None
-    # The same with max-shifted sums of exp reduced online, in their shift's pass: the CUDA kernels'.
-    online_forward_plan: Optional[RowPlan] = None
-    online_backward_plan: Optional[RowPlan] = None
-    row_gradients: tuple[Mapping[str, Any], ...] = ()  # input, expr, derived: for comments
-    saved_outputs: tuple[str, ...] = ()  # outputs the backward reads
-    custom: Optional[Custom] = None  # custom
-    optimizer: Optional[OptimizerSpec] = None  # optimizer
-    epilogue: Optional[Epilogue] = None  # gemm, conv
-    linear_loss: Optional[LinearLoss] = None  # linear_loss
-    # A project's own kind: what its rules derive beyond the common components, for its templates.
-    derived: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # The kind's own record (a frozen dataclass of grimoire/kinds/<kind>.py, whose fields Op answers for, so
+    # templates read them as the op's), None for a kind with none; for a project's own kind, which grimoire
+    # has no model for, what its rules derive beyond the common components, as a frozen mapping (op.derived).
+    details: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        # Only for what Op does not have itself: the properties its kind's view adds (KindModel.view,
-        # in grimoire/kinds/<kind>.py), so that the core names no kind's particulars.
+        # Only for what Op does not have itself: its kind's record's fields, then the properties its kind's
+        # view adds (KindModel.view, in grimoire/kinds/<kind>.py), then the neutral answers of the record fields
+        # shared templates read of every op (kinds.SHARED_FIELDS), so that the core names no kind's particulars.
         if not name.startswith("__") and name != "kind":
-            from .kinds import models
+            details = self.__dict__.get("details")
+            if is_dataclass(details) and name in _field_names(type(details)):
+                return getattr(details, name)
+            from .kinds import SHARED_FIELDS, models
 
             kind = models().get(self.kind)
             if kind is not None and kind.view is not None and hasattr(kind.view, name):
                 return getattr(kind.view(self), name)
+            if name in SHARED_FIELDS:
+                return SHARED_FIELDS[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def derived(self) -> Mapping[str, Any]:
+        """What a project's own kind's rules derive beyond the common components, for its templates (empty
+        for a bundled kind, whose record is typed)."""
+        return self.details if isinstance(self.details, Mapping) else _NOTHING
+
+    @property
+    def _kind_model(self) -> KindModel:
+        # What the op's kind answers to the core's questions (grimoire/kinds/__init__.py's hooks).
+        from .kinds import model_of
+
+        return model_of(self.kind)
 
     @property
     def cpp_autograd(self) -> bool:
         """Whether the op's autograd is a C++ torch::autograd::Function (csrc/autograd.cpp), not Python's
         register_autograd: the kinds whose backward is one <op>_backward call over saved inputs and
-        outputs (an elementwise op's derived gradients, a rowwise op's planned backward). Their kernels
-        take tens of microseconds, as long as a Python autograd round trip."""
-        return bool(self.gradients) or self.backward_plan is not None
+        outputs say so (KindModel.cpp_autograd). Their kernels take tens of microseconds, as long as a
+        Python autograd round trip."""
+        return self._kind_model.cpp_autograd(self)
 
     @property
     def composite_schema(self) -> str:
@@ -274,100 +273,37 @@ class Op:
         return self.name + "_composite" + self.schema[len(self.name):]
 
     @property
-    def per_row_loss(self) -> bool:
-        """Whether the op is a rowwise loss with one value per row of one element input (the one
-        differentiated), whose backward reads no output and has no column gradients: its gradient is each
-        row's upstream value times d(loss_row)/dx, which <op>_loss_grad_into computes for a linear_loss op."""
-        r = self.row_roles
-        return (self.loss is not None and r is not None and not r.output_is_element
-                and self.backward_plan is not None and len(r.element) == 1
-                and tuple(self.differentiable) == r.element and not self.saved_outputs
-                and not self.column_gradients)
-
-    @property
     def grad_name(self) -> str:
         """The name of the upstream gradient of the op's (first) output in its backward's code."""
         return f"grad_{self.outputs[0]}"
 
     @property
-    def column_targets(self) -> tuple[RowTarget, ...]:
-        """The gradients a rowwise op's backward sums over rows, of its column inputs (weight, bias)."""
-        return tuple(t for t in self.backward_plan.final.targets if t.kind == "column") if self.backward_plan else ()
-
-    @property
-    def column_gradients(self) -> bool:
-        """Whether a rowwise op's backward sums gradients over rows for column inputs."""
-        return bool(self.column_targets)
+    def stored_grad(self) -> StoredGrad | None:
+        """What the forward also stores of an input's gradient, for the backward to scale (<op>_forward_grad,
+        as the kind says: KindModel.stored_grad); None where it stores none."""
+        return self._kind_model.stored_grad(self)
 
     @property
     def grad_in_forward(self) -> bool:
-        """Whether the CUDA forward of this loss also writes its input's gradient when that input needs
-        one (<op>_forward_grad): a rowwise loss with one value per row, one element input (the one
-        differentiated) and no column or saved-output gradients. Its backward is the upstream gradient
-        times d(loss_row)/dx, so the forward stores that product for an upstream gradient of 1 (over the
-        mean's count) and the backward only scales it: the input is read once for both passes."""
-        return self.per_row_loss and "cuda" in self.devices
-
-    @property
-    def forward_grad_schema(self) -> str:
-        """<op>_forward_grad: the forward's value and the stored gradient ("" unless grad_in_forward)."""
-        if self.linear_loss is not None:
-            return self.linear_loss.forward_grad_schema
-        if not self.grad_in_forward:
-            return ""
-        head = self.schema.rsplit(" -> ", 1)[0]
-        return self.name + "_forward_grad" + head[len(self.name):] + " -> (Tensor, Tensor)"
-
-    @property
-    def loss_grad_into_schema(self) -> str:
-        """<op>_loss_grad_into (per_row_loss): each row's loss as opmath values, and the gradient of the
-        element input for the row's upstream value row_grad[r], written into `grad` (which may be the
-        element input itself): the chunk step of a linear_loss op. The reduction attr is not taken."""
-        if not self.per_row_loss:
-            return ""
-        head = self.schema.rsplit(" -> ", 1)[0][len(self.name) + 1:-1]
-        # Required arguments (no defaults): row_grad and grad follow them.
-        args = [a.split("=")[0] for a in head.split(", ") if a.split("=")[0].split()[-1] != self.loss.attr]
-        return f"{self.name}_loss_grad_into({', '.join(args)}, Tensor row_grad, Tensor(a!) grad) -> Tensor"
+        """Whether the forward also writes an input's gradient when that input needs one (stored_grad): the
+        C++ autograd function then takes wants_grad and saves the stored gradient."""
+        return self.stored_grad is not None
 
     @property
     def schemas(self) -> tuple[str, ...]:
         """Every schema the op defines in the extension's TORCH_LIBRARY block, the op's own first."""
-        return tuple(s for s in (self.schema, self.backward_schema, self.composite_schema, self.out_schema,
-                                 self.forward_grad_schema, self.scaled_grad_schema, self.loss_grad_into_schema) if s)
-
-    @property
-    def scaled_grad_schema(self) -> str:
-        """<op>_scaled_grad: a stored gradient times the upstream one ("" unless grad_in_forward)."""
-        return f"{self.name}_scaled_grad(Tensor stored, Tensor grad) -> Tensor" if self.grad_in_forward else ""
+        return tuple(s for s in (self.schema, self.backward_schema, self.composite_schema,
+                                 *self._kind_model.extra_schemas(self)) if s)
 
     @property
     def grad_inputs(self) -> tuple[str, ...]:
-        """The inputs <op>_backward returns gradients for, in its order (an elementwise op's: those it
-        has gradient expressions for)."""
-        if self.forward is not None:
-            return tuple(g.input for g in self.gradients)
-        return self.differentiable
-
-    def attr_names_but(self, name: str) -> tuple[str, ...]:
-        """The op's attr names less one (a linear_loss op passes its loss all but the reduction)."""
-        return tuple(a for a in self.attr_names if a != name)
+        """The inputs <op>_backward returns gradients for, in its order (the differentiable ones unless
+        the kind says otherwise)."""
+        return self._kind_model.grad_inputs(self)
 
     def attr(self, name: str) -> Attr:
         """The op's attr of that name."""
         return next(a for a in self.attrs if a.name == name)
-
-    @property
-    def activation_names(self) -> tuple[str, ...]:
-        """A gemm or conv op's activations, the one it applies by default first."""
-        ep = self.epilogue
-        default = next((a.default for a in self.attrs if a.name == ep.act_attr and a.default), ep.activations[0].name)
-        return (default, *(a.name for a in ep.activations if a.name != default))
-
-    @property
-    def epilogue_call_args(self) -> tuple[str, ...]:
-        """A gemm or conv op's arguments as its Python wrapper passes them on: the operands, then the attrs."""
-        return (*self.epilogue.operands, *self.attr_names)
 
     @property
     def backward_cpp_type(self) -> str:
@@ -377,7 +313,7 @@ class Op:
     @property
     def saved_tensors(self) -> tuple[str, ...]:
         """What a C++ autograd function saves for the backward: the inputs, then the outputs it reads."""
-        return (*self.inputs, *self.saved_outputs)
+        return (*self.inputs, *self._kind_model.saved_outputs(self))
 
     @property
     def dispatch_type(self) -> str:
@@ -413,18 +349,18 @@ class Op:
 
     @property
     def exports(self) -> tuple[str, ...]:
-        """The names the package exports for this op: its function and its module or optimizer classes."""
-        if self.optimizer is not None:
-            return (self.name, *(c.name for c in self.optimizer.classes))
-        return (self.module, self.name, *([self.name + "_"] if self.inplace_form else []))
+        """The names the package exports for this op: its function and its module (or what its kind says)."""
+        return self._kind_model.exports(self)
 
     @property
-    def out_form(self) -> bool:
-        return "out" in self.variants
+    def index_inputs(self) -> tuple[str, ...]:
+        """The op's index inputs (int64 class indices, which index_checks bounds), as its kind says."""
+        return self._kind_model.index_inputs(self)
 
     @property
-    def inplace_form(self) -> bool:
-        return "inplace" in self.variants
+    def python_autograd(self) -> bool:
+        """Whether the op's autograd is registered from Python (_autograd.py): not C++, and one it has."""
+        return self._kind_model.autograd and not self.cpp_autograd
 
     @property
     def torch_dtypes(self) -> tuple[str, ...]:
@@ -470,65 +406,29 @@ class Op:
         """The op's attrs of type float (not the optional ones)."""
         return tuple(a.name for a in self.float_attrs)
 
-    def _row_off_default(self, a: Attr) -> str:
-        """A rowwise test's value for the attr, as Python: another choice of a str, -1 for the ignored
-        index (a class index no row has), a float doubled, an int plus one, a bool flipped."""
-        if a.is_str:
-            others = [c for c in a.choices if c != a.default] or [a.default]
-            return f'"{others[-1]}"'
-        if a.name == self.row_roles.ignore:
-            return "-1"
-        if a.is_float:
-            return str((a.default or 0.2) * 2)
-        if a.is_int:
-            return str((a.default or 1) + 1)
-        return "False" if a.default else "True"
-
-    def _row_draws(self, a: Attr) -> str:
-        """The values, as a Python tuple, rowwise property tests draw the attr from: its default and others
-        (every choice of a str; -1 and 0, classes torch then ignores, for the ignored index)."""
-        if a.is_str:
-            return repr(tuple(a.choices))
-        if a.name == self.row_roles.ignore:
-            return f"({a.default}, -1, 0)"
-        if a.is_float:
-            return f"({a.py_default if a.has_default else '0.2'}, {(a.default or 0.2) * 2})"
-        if a.is_int:
-            return f"({a.default if a.has_default else 1}, {(a.default or 1) + 1})"
-        return "(False, True)"
-
-    def _test_value(self, a: Attr) -> str:
-        return self._row_off_default(a) if self.row_roles else a.off_default
-
     @property
     def test_attrs(self) -> tuple[tuple[str, str], ...]:
-        """(name, Python value) of the non-optional attrs an elementwise or rowwise op's tests call it with:
-        off their defaults, so the tests exercise the attrs rather than their defaults."""
-        return tuple((a.name, self._test_value(a)) for a in self.attrs if not a.optional)
+        """(name, Python value) of the non-optional attrs the op's tests call it with: off their defaults, so
+        the tests exercise the attrs rather than their defaults (KindModel.test_value)."""
+        return tuple((a.name, self._kind_model.test_value(self, a)) for a in self.attrs if not a.optional)
 
     @property
     def required_test_attrs(self) -> tuple[tuple[str, str], ...]:
         """(name, Python value) of the attrs without a default, what a test's call must pass at least: None
         for an optional one, else the value of test_attrs."""
-        return tuple((a.name, "None" if a.optional else self._test_value(a)) for a in self.attrs
+        return tuple((a.name, "None" if a.optional else self._kind_model.test_value(self, a)) for a in self.attrs
                      if not a.has_default)
 
     @property
     def attr_draws(self) -> tuple[tuple[str, str], ...]:
-        """(name, Python tuple of values) each non-optional attr is drawn from in an elementwise or rowwise
-        op's property tests."""
-        return tuple((a.name, self._row_draws(a) if self.row_roles else a.elementwise_draws)
-                     for a in self.attrs if not a.optional)
+        """(name, Python tuple of values) each non-optional attr is drawn from in the op's property tests
+        (KindModel.attr_draws)."""
+        return tuple((a.name, self._kind_model.attr_draws(self, a)) for a in self.attrs if not a.optional)
 
     @property
     def call_args(self) -> tuple[str, ...]:
         """The op's arguments by name, inputs then attrs: how a wrapper passes its own on."""
         return (*self.inputs, *self.attr_names)
-
-    @property
-    def inputs_and_outputs(self) -> tuple[str, ...]:
-        """The op's tensors, inputs then outputs (a custom op's backward is given both)."""
-        return (*self.inputs, *self.outputs)
 
     @property
     def on_cuda(self) -> bool:
@@ -569,9 +469,9 @@ class Op:
 
     @property
     def stored_grad_result(self) -> tuple[str, ...]:
-        """backward_result when the backward hands out the gradient the forward stored: the first element
-        input's alone."""
-        return self._grad_result(self.row_roles.element[:1])
+        """backward_result when the backward hands out the gradient the forward stored: its input's alone (none
+        where the forward stores none)."""
+        return self._grad_result((self.stored_grad.input,) if self.stored_grad else ())
 
     @property
     def grad_input_indices(self) -> tuple[int, ...]:
@@ -583,10 +483,6 @@ class Op:
     def stored_grad_slot(self) -> int:
         """Where a C++ autograd function saves the gradient its forward stored: after saved_tensors."""
         return len(self.saved_tensors)
-
-    def is_loss_reduction(self, attr: Attr) -> bool:
-        """Whether attr is the loss's reduction choice (a per-row call passes "none" for it)."""
-        return self.loss is not None and attr.name == self.loss.attr
 
     @property
     def cuda_dtypes_differ(self) -> bool:
@@ -671,7 +567,7 @@ class Extension:
     @property
     def has_index_inputs(self) -> bool:
         """An op with index inputs (cross_entropy's target): the index_checks switch."""
-        return any(op.row_roles is not None and op.row_roles.index for op in self.ops)
+        return any(op.index_inputs for op in self.ops)
 
     @property
     def cpp_autograd_ops(self) -> tuple[Op, ...]:
@@ -680,8 +576,8 @@ class Extension:
 
     @property
     def has_python_autograd(self) -> bool:
-        """An op whose autograd is registered from Python (not C++, not an optimizer): _autograd.py."""
-        return any(not op.cpp_autograd and op.optimizer is None for op in self.ops)
+        """An op whose autograd is registered from Python (Op.python_autograd): _autograd.py."""
+        return any(op.python_autograd for op in self.ops)
 
 
 def relative(file: str, root: Path) -> str:
@@ -724,7 +620,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
     _check_numbers(d, attrs, derived["test_ranges"], root)
     # A kind grimoire has no model for (one a project defines: semantics/kinds/<kind>.pl and
     # templates/kinds/<kind>/) hands its templates whatever its rules derive, as op.derived.
-    extra = kind.build(d, derived, root) if kind else {"derived": _freeze({k: derived[k] for k in sorted(own_keys)})}
+    details = kind.build(d, derived, root) if kind else _freeze({k: derived[k] for k in sorted(own_keys)})
     return Op(
         name=d["name"], kind=d["kind"], doc=d["doc"], location=Location(relative(d["file"], root), d["line"]),
         inputs=tuple(d["inputs"]), outputs=tuple(d["outputs"]), attrs=attrs, dtypes=tuple(d["dtypes"]),
@@ -740,7 +636,7 @@ def _op(data: Mapping[str, Any], root: Path) -> Op:
         bench_peers=tuple(_freeze(p) for p in derived["bench_peers"]),
         bench_bars=tuple(BenchBar(b["device"], b["pass"], tuple(b["shape"]), b["peer"], float(b["ratio"]))
                          for b in derived["bench_bars"]),
-        test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), **extra)
+        test_ranges=tuple((i, float(r[0]), float(r[1])) for i, r in derived["test_ranges"].items()), details=details)
 
 
 def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mapping[str, Any], root: Path) -> None:
@@ -762,7 +658,7 @@ def _check_numbers(d: Mapping[str, Any], attrs: tuple[Attr, ...], ranges: Mappin
 
 
 # What the generated package holds itself at its top level, beside each op's exports (its function and
-# its module or optimizer classes): the modules templates/extension/ renders next to __init__.py and the
+# its module or other classes: Op.exports): the modules templates/extension/ renders next to __init__.py and the
 # names __init__.py.j2 exports. An op, or a class of one, named so would overwrite it (profiler: its
 # tests/test_profiler.py too).
 def _package_names() -> frozenset[str]:
@@ -802,34 +698,6 @@ def _check_exports(ops: tuple[Op, ...], package: str) -> None:
         raise SpecError(problems)
 
 
-def _check_linear_losses(ops: tuple[Op, ...]) -> None:
-    """A linear_loss op's chunk step is its loss's <loss>_loss_grad_into, which a per_row_loss has (its CUDA
-    kernel where the loss has CUDA kernels); the kernels of each dtype the op lists must exist for the loss."""
-    by_name = {op.name: op for op in ops}
-    problems = []
-    for op in ops:
-        if op.linear_loss is None:
-            continue
-        loss = by_name[op.linear_loss.loss]
-        if not loss.per_row_loss:
-            problems.append(Diagnostic(op.location.file, op.location.line,
-                                       f"the loss '{loss.name}' of '{op.name}' is not one a linear_loss op can "
-                                       "chunk: it needs one value per row of one element input, a backward that "
-                                       "reads no output, and no column gradients."))
-        elif "cuda" in op.devices and not loss.grad_in_forward:
-            problems.append(Diagnostic(op.location.file, op.location.line,
-                                       f"'{op.name}' runs on cuda, but its loss '{loss.name}' has no CUDA kernels: "
-                                       f"add cuda to the devices of '{loss.name}', or remove it here."))
-        for dev in op.devices:
-            missing = [t for t in op.dtypes_on(dev) if t not in loss.dtypes_on(dev)]
-            if missing:
-                problems.append(Diagnostic(op.location.file, op.location.line,
-                                           f"'{op.name}' lists {', '.join(missing)} on {dev}, which its loss "
-                                           f"'{loss.name}' has no {dev} kernel for: remove them."))
-    if problems:
-        raise SpecError(problems)
-
-
 def build_model(knowledge: Knowledge) -> Extension:
     """The one extension the specs describe, with its ops sorted by name."""
     return build_model_data(knowledge.model, knowledge.semantics_dir.parent, knowledge.sources)
@@ -842,9 +710,11 @@ def build_model_data(model: Mapping[str, Any], root: Path, sources: tuple = ()) 
     if len(exts) != 1:
         raise ModelError(f"expected exactly one extension entity in semantics/, found {len(exts)}")
     e = _take(exts[0], {"name", "namespace", "package", "doc", "file", "line", "cuda_archs"}, "extension")
+    from .kinds import models
     ops = tuple(sorted((_op(o, root) for o in data["ops"]), key=lambda o: o.name))
     _check_exports(ops, e["package"])
-    _check_linear_losses(ops)
+    for kind in models().values():  # what a kind checks of its ops among the others (KindModel.check_ops)
+        kind.check_ops(ops)
     return Extension(name=e["name"], namespace=e["namespace"], package=e["package"], doc=e["doc"],
                      location=Location(relative(e["file"], root), e["line"]), ops=ops, sources=sources,
                      cuda_archs=tuple(e["cuda_archs"]))

@@ -265,7 +265,7 @@ def render(ext: Extension, templates: Path | Sequence[Path], *, finished: bool =
                 raise ValueError(f"{name} renders {out}, which another template renders too")
             emit(name, out, kind_ops=kind_ops)
     # The extension-wide files last: the build script lists the kernel sources the kinds rendered (a kind
-    # whose ops are Python over other ops', linear_loss, renders none).
+    # whose ops are Python over other ops' renders none).
     # In the order rendered: each op's, then the kinds' package-wide ones.
     csrc = tuple(p.removeprefix("csrc/") for p in files if p.startswith("csrc/"))
     for name in _overlay(roots, "extension"):

@@ -84,10 +84,11 @@ def test_the_specs_cover_the_promised_combinations(ext):
     assert any(a.choices and a.default != a.choices[0] for op in ext.ops for a in op.attrs)
     assert {1, 2, 3} <= {len(op.inputs) for op in ext.ops if op.kind == "elementwise"}
     # out= forms: one beside a required attr, one over CPU and CUDA dtypes that are disjoint.
-    outs = [op for op in ext.ops if op.out_schema]
+    elementwise = [op for op in ext.ops if op.kind == "elementwise"]
+    outs = [op for op in elementwise if op.out_schema]
     assert any(not a.has_default for op in outs for a in op.attrs), "an out= form with a required attr"
     assert any(relation(op) == "disjoint" for op in outs), "an out= form with disjoint CPU and CUDA dtypes"
-    assert any(op.inplace_form and len(op.inputs) == 3 for op in ext.ops), "an in-place form of three inputs"
+    assert any(op.inplace_form and len(op.inputs) == 3 for op in elementwise), "an in-place form of three inputs"
 
     rowwise = [op for op in ext.ops if op.kind == "rowwise"]
     assert any(op.row_roles.column for op in rowwise), "a column input"

@@ -12,7 +12,7 @@ from typing import Any, Optional
 from ..diagnostics import Diagnostic, SpecError
 from ..emit import cpp as emit_cpp
 from ..model import Attr, _attr_params, _take, _tensors, relative
-from . import KindModel
+from . import KindModel, backward_note
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,18 @@ class Custom:
         return next(s for s in self.shapes if s.output == output)
 
 
+@dataclass(frozen=True)
+class CustomDetails:
+    """A custom op's record (Op.details): its reference and what its spec says of shapes and samples."""
+    reference_py: str
+    custom: Custom
+
+
 def _shapes(data) -> tuple[tuple[tuple[int, ...], ...], ...]:
     return tuple(tuple(tuple(shape) for shape in sample) for sample in data)
 
 
-def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> CustomDetails:
     c = _take(derived["custom"], {"shapes", "ranks", "min_dims", "samples", "bench_samples", "reference_line"},
               f"custom components of {d['name']}")
     shapes = tuple(
@@ -75,12 +82,16 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict
     reference = derived["reference_py"]
     _check_reference(reference, d, c["reference_line"] or d["line"], root)
     samples = _shapes(c["samples"])
-    return {
-        "reference_py": reference,
-        "custom": Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
-                         min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
-                         bench_samples=_shapes(c["bench_samples"]) or samples[-1:]),
-    }
+    return CustomDetails(
+        reference_py=reference,
+        custom=Custom(shapes=shapes, ranks=tuple((r["input"], r["rank"]) for r in c["ranks"]),
+                      min_dims=tuple((m["input"], m["dims"]) for m in c["min_dims"]), samples=samples,
+                      bench_samples=_shapes(c["bench_samples"]) or samples[-1:]))
+
+
+def _info(op: Any) -> tuple[tuple[str, str], ...]:
+    """The reference; the gradients are the user's backward kernels'."""
+    return (*([("reference", op.reference_py)] if op.reference_py else []), *backward_note(op))
 
 
 # Builtins a reference may not name: each runs code, touches files or the interpreter's state.
@@ -168,6 +179,11 @@ class CustomOp:
                                    *_tensors("const at::Tensor&", self.outputs, "tmp_"), *_attr_params(self.attrs)))
 
     @property
+    def inputs_and_outputs(self) -> tuple[str, ...]:
+        """The op's tensors, inputs then outputs: its backward is given both."""
+        return (*self.inputs, *self.outputs)
+
+    @property
     def custom_forward_value(self) -> str:
         return emit_cpp.tensors_value(self.outputs)
 
@@ -189,4 +205,4 @@ class CustomOp:
         return tuple((a.name, value(a)) for a in self.attrs if not a.optional)
 
 
-MODELS = {"custom": KindModel(frozenset({"reference_py", "custom"}), _build, view=CustomOp)}
+MODELS = {"custom": KindModel(frozenset({"reference_py", "custom"}), _build, info=_info, view=CustomOp)}

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from ..expr import decode_body
 from ..model import ExprBody, _take
-from . import KindModel
+from . import KindModel, backward_note
 
 
 @dataclass(frozen=True)
@@ -131,26 +131,48 @@ def _epilogue(data: Mapping[str, Any], op: str) -> Epilogue:
                     act_attr=e["act_attr"], needs_preact=bool(e["needs_preact"]), conv=conv)
 
 
-def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
-    return {"epilogue": _epilogue(derived["epilogue"], d["name"])}
+@dataclass(frozen=True)
+class GemmDetails:
+    """A gemm or conv op's record (Op.details): its product and epilogue."""
+    epilogue: Epilogue
+
+
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> GemmDetails:
+    return GemmDetails(_epilogue(derived["epilogue"], d["name"]))
 
 
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
     """The matmul's (or convolution's) gradients times each activation's: the activations'."""
-    return tuple((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
-                                   f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})")
-                 for a in op.epilogue.activations)
+    return backward_note(op, tuple((f"act {a.name}", f"dL/dz = {a.grad_text}  (g the incoming gradient; over "
+                                                     f"{'the pre-activation z' if a.grad_from == 'preact' else 'the output y'})")
+                                   for a in op.epilogue.activations))
 
 
-class ConvOp:
-    """What a conv op adds to Op for its templates: its geometry attrs.
-    Op reaches these through KindModel.view."""
+class GemmOp:
+    """What a gemm or conv op adds to Op for its templates: its activations and the arguments its
+    wrapper passes on. Op reaches these through KindModel.view."""
 
     def __init__(self, op: Any) -> None:
         self.op = op
 
     def __getattr__(self, name: str) -> Any:  # the op's own fields and properties
         return getattr(self.op, name)
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        """The op's activations, the one it applies by default first."""
+        ep = self.epilogue
+        default = next((a.default for a in self.attrs if a.name == ep.act_attr and a.default), ep.activations[0].name)
+        return (default, *(a.name for a in ep.activations if a.name != default))
+
+    @property
+    def epilogue_call_args(self) -> tuple[str, ...]:
+        """The op's arguments as its Python wrapper passes them on: the operands, then the attrs."""
+        return (*self.epilogue.operands, *self.attr_names)
+
+
+class ConvOp(GemmOp):
+    """What a conv op adds to a gemm op's view for its templates: its geometry attrs."""
 
     @property
     def conv_padding_is_attr(self) -> bool:
@@ -167,7 +189,7 @@ class ConvOp:
 
 MODELS = {
     # The CUDA matmul switch (package/_gemm.py, package/csrc/gemm_backend.cpp).
-    "gemm": KindModel(frozenset({"epilogue"}), _build, info=_info,
+    "gemm": KindModel(frozenset({"epilogue"}), _build, info=_info, view=GemmOp,
                       package_exports=(("_gemm", ("current_gemm_backend", "gemm_backend")),)),
     "conv": KindModel(frozenset({"epilogue"}), _build, info=_info, view=ConvOp),
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import Diagnostic, SpecError
 from ..model import _take
 from . import KindModel
 
@@ -37,10 +38,44 @@ class LinearLoss:
         return len(self.tensors) - 1
 
 
-def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LinearLossDetails:
+    """A linear_loss op's record (Op.details)."""
+    linear_loss: LinearLoss
+
+
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> LinearLossDetails:
     ll = _take(derived["linear_loss"], {"loss", "x", "weight", "rest", "bias"}, f"linear_loss of {d['name']}")
-    return {"linear_loss": LinearLoss(loss=ll["loss"], x=ll["x"], weight=ll["weight"], rest=tuple(ll["rest"]),
-                                      bias=ll["bias"], forward_grad_schema=derived["forward_grad_schema"])}
+    return LinearLossDetails(LinearLoss(loss=ll["loss"], x=ll["x"], weight=ll["weight"], rest=tuple(ll["rest"]),
+                                        bias=ll["bias"], forward_grad_schema=derived["forward_grad_schema"]))
+
+
+def _check(ops: tuple[Any, ...]) -> None:
+    """A linear_loss op's chunk step is its loss's <loss>_loss_grad_into, which a rowwise per_row_loss has (its
+    CUDA kernel where the loss has CUDA kernels); the kernels of each dtype the op lists must exist for the loss."""
+    by_name = {op.name: op for op in ops}
+    problems = []
+    for op in ops:
+        if op.kind != "linear_loss":
+            continue
+        loss = by_name[op.linear_loss.loss]
+        if loss.kind != "rowwise" or not loss.per_row_loss:
+            problems.append(Diagnostic(op.location.file, op.location.line,
+                                       f"the loss '{loss.name}' of '{op.name}' is not one a linear_loss op can "
+                                       "chunk: it needs one value per row of one element input, a backward that "
+                                       "reads no output, and no column gradients."))
+        elif "cuda" in op.devices and not loss.grad_in_forward:
+            problems.append(Diagnostic(op.location.file, op.location.line,
+                                       f"'{op.name}' runs on cuda, but its loss '{loss.name}' has no CUDA kernels: "
+                                       f"add cuda to the devices of '{loss.name}', or remove it here."))
+        for dev in op.devices:
+            missing = [t for t in op.dtypes_on(dev) if t not in loss.dtypes_on(dev)]
+            if missing:
+                problems.append(Diagnostic(op.location.file, op.location.line,
+                                           f"'{op.name}' lists {', '.join(missing)} on {dev}, which its loss "
+                                           f"'{loss.name}' has no {dev} kernel for: remove them."))
+    if problems:
+        raise SpecError(problems)
 
 
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
@@ -67,5 +102,11 @@ class LinearLossOp:
         the wrapper's own; the kernels never see it)."""
         return (*self.attr_names, "chunk_rows")
 
+    def attr_names_but(self, name: str) -> tuple[str, ...]:
+        """The op's attr names less one: what it passes its loss, all but the reduction."""
+        return tuple(a for a in self.attr_names if a != name)
 
-MODELS = {"linear_loss": KindModel(frozenset({"linear_loss", "forward_grad_schema"}), _build, info=_info, view=LinearLossOp)}
+
+MODELS = {"linear_loss": KindModel(frozenset({"linear_loss", "forward_grad_schema"}), _build, info=_info,
+                                   view=LinearLossOp, check_ops=_check,
+                                   extra_schemas=lambda op: (op.linear_loss.forward_grad_schema,))}

@@ -223,8 +223,14 @@ def _optimizer(data: Mapping[str, Any], op: str) -> OptimizerSpec:
                                                           for b in d["bench_attrs"])))
 
 
-def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
-    return {"optimizer": _optimizer(derived["optimizer"], d["name"])}
+@dataclass(frozen=True)
+class OptimizerDetails:
+    """An optimizer op's record (Op.details): its update programs, state and classes."""
+    optimizer: OptimizerSpec
+
+
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> OptimizerDetails:
+    return OptimizerDetails(_optimizer(derived["optimizer"], d["name"]))
 
 
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
@@ -248,4 +254,7 @@ class OptimizerOp:
         return (*self.optimizer.lists, *self.attr_names)
 
 
-MODELS = {"optimizer": KindModel(frozenset({"optimizer"}), _build, package_modules=("optim",), info=_info, view=OptimizerOp)}
+MODELS = {"optimizer": KindModel(
+    frozenset({"optimizer"}), _build, package_modules=("optim",), info=_info, view=OptimizerOp,
+    # A step updates tensors in place, outside autograd; the package exports it and its optimizer classes.
+    autograd=False, exports=lambda op: (op.name, *(c.name for c in op.optimizer.classes)))}

@@ -23,8 +23,8 @@ from ..expr import (
     decode_lets,
     names_in,
 )
-from ..model import Attr, _freeze, _take
-from . import KindModel
+from ..model import Attr, StoredGrad, _freeze, _take
+from . import KindModel, backward_note
 
 
 @dataclass(frozen=True)
@@ -370,30 +370,85 @@ def _loss(d: Mapping[str, Any], what: str) -> Loss:
     return Loss(d["attr"], _rowlevel(d["count"], what) if d["count"] is not None else None)
 
 
-def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RowwiseDetails:
+    """A rowwise op's record (Op.details): the roles of its inputs, its loss, its planned passes."""
+    reference_py: str
+    row_roles: RowRoles
+    loss: Loss | None
+    forward_plan: RowPlan  # passes over a row, see semantics/kinds/rowwise.pl
+    backward_plan: RowPlan | None  # None where nothing is differentiable
+    # The same with max-shifted sums of exp reduced online, in their shift's pass: the CUDA kernels'.
+    online_forward_plan: RowPlan
+    online_backward_plan: RowPlan | None
+    row_gradients: tuple[Mapping[str, Any], ...]  # input, expr, derived: for comments
+    saved_outputs: tuple[str, ...]  # outputs the backward reads
+
+
+def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> RowwiseDetails:
     roles = _take(derived["row_roles"], {"element", "column", "index", "ignore", "output_is_element",
                                          "scalar_attrs", "column_init"}, f"row roles of {d['name']}")
     loss = derived["loss"]
-    return {
-        "reference_py": emit_py.row_expr(decode(derived["reference"])),
-        "row_roles": RowRoles(
+    return RowwiseDetails(
+        reference_py=emit_py.row_expr(decode(derived["reference"])),
+        row_roles=RowRoles(
             element=tuple(roles["element"]), column=tuple(roles["column"]), index=tuple(roles["index"]),
             ignore=roles["ignore"], output_is_element=bool(roles["output_is_element"]),
             scalar_attrs=tuple(roles["scalar_attrs"]), column_init=_freeze(roles["column_init"])),
-        "loss": _loss(loss, f"loss of {d['name']}") if loss else None,
-        "forward_plan": _plan(derived["forward_plan"], f"forward plan of {d['name']}"),
-        "backward_plan": _plan(derived["backward_plan"], f"backward plan of {d['name']}"),
-        "online_forward_plan": _plan(derived["online_forward_plan"], f"online forward plan of {d['name']}"),
-        "online_backward_plan": _plan(derived["online_backward_plan"], f"online backward plan of {d['name']}"),
-        "row_gradients": _freeze(derived["gradients_text"]),
-        "saved_outputs": tuple(d["outputs"][:1]) if derived["reads_output"] else (),
-    }
+        loss=_loss(loss, f"loss of {d['name']}") if loss else None,
+        forward_plan=_plan(derived["forward_plan"], f"forward plan of {d['name']}"),
+        backward_plan=_plan(derived["backward_plan"], f"backward plan of {d['name']}"),
+        online_forward_plan=_plan(derived["online_forward_plan"], f"online forward plan of {d['name']}"),
+        online_backward_plan=_plan(derived["online_backward_plan"], f"online backward plan of {d['name']}"),
+        row_gradients=_freeze(derived["gradients_text"]),
+        saved_outputs=tuple(d["outputs"][:1]) if derived["reads_output"] else (),
+    )
 
 
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
-    """Each input's gradient over the row (sum/mean: row reductions), derived or given."""
-    return tuple((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)"))
-                 for g in (op.row_gradients or ()))
+    """The reference, and each input's gradient over the row (sum/mean: row reductions), derived or given."""
+    return (*([("reference", op.reference_py)] if op.reference_py else []),
+            *backward_note(op, tuple((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)"))
+                                     for g in (op.row_gradients or ()))))
+
+
+def _stored_grad(op: Any) -> StoredGrad | None:
+    """The CUDA forward of a loss with one value per row (per_row_loss) also writes its input's gradient when
+    that input needs one (<op>_forward_grad): its backward is the upstream gradient times d(loss_row)/dx, so
+    the forward stores that product for an upstream gradient of 1 (over the mean's count) and the backward
+    only scales it: the input is read once for both passes. Not for reduction "none"."""
+    if not (op.per_row_loss and "cuda" in op.devices):
+        return None
+    return StoredGrad(op.row_roles.element[0], op.loss.attr)
+
+
+def _test_value(op: Any, a: Attr) -> str:
+    """A rowwise test's value for the attr, as Python: another choice of a str, -1 for the ignored
+    index (a class index no row has), a float doubled, an int plus one, a bool flipped."""
+    if a.is_str:
+        others = [c for c in a.choices if c != a.default] or [a.default]
+        return f'"{others[-1]}"'
+    if a.name == op.row_roles.ignore:
+        return "-1"
+    if a.is_float:
+        return str((a.default or 0.2) * 2)
+    if a.is_int:
+        return str((a.default or 1) + 1)
+    return "False" if a.default else "True"
+
+
+def _attr_draws(op: Any, a: Attr) -> str:
+    """The values, as a Python tuple, rowwise property tests draw the attr from: its default and others
+    (every choice of a str; -1 and 0, classes torch then ignores, for the ignored index)."""
+    if a.is_str:
+        return repr(tuple(a.choices))
+    if a.name == op.row_roles.ignore:
+        return f"({a.default}, -1, 0)"
+    if a.is_float:
+        return f"({a.py_default if a.has_default else '0.2'}, {(a.default or 0.2) * 2})"
+    if a.is_int:
+        return f"({a.default if a.has_default else 1}, {(a.default or 1) + 1})"
+    return "(False, True)"
 
 
 class RowwiseOp:
@@ -406,6 +461,56 @@ class RowwiseOp:
 
     def __getattr__(self, name: str) -> Any:  # the op's own fields and properties
         return getattr(self.op, name)
+
+    @property
+    def per_row_loss(self) -> bool:
+        """Whether the op is a loss with one value per row of one element input (the one differentiated),
+        whose backward reads no output and has no column gradients: its gradient is each row's upstream
+        value times d(loss_row)/dx, which <op>_loss_grad_into computes for a linear_loss op."""
+        r = self.row_roles
+        return (self.loss is not None and not r.output_is_element
+                and self.backward_plan is not None and len(r.element) == 1
+                and tuple(self.differentiable) == r.element and not self.saved_outputs
+                and not self.column_gradients)
+
+    @property
+    def column_targets(self) -> tuple[RowTarget, ...]:
+        """The gradients the backward sums over rows, of the column inputs (weight, bias)."""
+        return tuple(t for t in self.backward_plan.final.targets if t.kind == "column") if self.backward_plan else ()
+
+    @property
+    def column_gradients(self) -> bool:
+        """Whether the backward sums gradients over rows for column inputs."""
+        return bool(self.column_targets)
+
+    def is_loss_reduction(self, attr: Attr) -> bool:
+        """Whether attr is the loss's reduction choice (a per-row call passes "none" for it)."""
+        return self.loss is not None and attr.name == self.loss.attr
+
+    @property
+    def forward_grad_schema(self) -> str:
+        """<op>_forward_grad: the forward's value and the stored gradient ("" unless grad_in_forward)."""
+        if not self.grad_in_forward:
+            return ""
+        head = self.schema.rsplit(" -> ", 1)[0]
+        return self.name + "_forward_grad" + head[len(self.name):] + " -> (Tensor, Tensor)"
+
+    @property
+    def scaled_grad_schema(self) -> str:
+        """<op>_scaled_grad: a stored gradient times the upstream one ("" unless grad_in_forward)."""
+        return f"{self.name}_scaled_grad(Tensor stored, Tensor grad) -> Tensor" if self.grad_in_forward else ""
+
+    @property
+    def loss_grad_into_schema(self) -> str:
+        """<op>_loss_grad_into (per_row_loss): each row's loss as opmath values, and the gradient of the
+        element input for the row's upstream value row_grad[r], written into `grad` (which may be the
+        element input itself): the chunk step of a linear_loss op. The reduction attr is not taken."""
+        if not self.per_row_loss:
+            return ""
+        head = self.schema.rsplit(" -> ", 1)[0][len(self.name) + 1:-1]
+        # Required arguments (no defaults): row_grad and grad follow them.
+        args = [a.split("=")[0] for a in head.split(", ") if a.split("=")[0].split()[-1] != self.loss.attr]
+        return f"{self.name}_loss_grad_into({', '.join(args)}, Tensor row_grad, Tensor(a!) grad) -> Tensor"
 
     @property
     def backward_row_inputs(self) -> tuple[str, ...]:
@@ -674,4 +779,11 @@ MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "for
                                           "online_forward_plan", "online_backward_plan", "gradients_text",
                                           "reads_output", "value_names"}),
                                _build, derives_backward=True, info=_info,
-                               without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp)}
+                               without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp,
+                               # Its planned backward is one <op>_backward call: C++ autograd.
+                               cpp_autograd=lambda op: op.backward_plan is not None,
+                               saved_outputs=lambda op: op.saved_outputs, stored_grad=_stored_grad,
+                               extra_schemas=lambda op: (op.forward_grad_schema, op.scaled_grad_schema,
+                                                         op.loss_grad_into_schema),
+                               index_inputs=lambda op: op.row_roles.index, test_value=_test_value,
+                               attr_draws=_attr_draws)}

@@ -40,6 +40,23 @@ def test_model_is_typed_and_frozen(root):
         swish.name = "other"  # frozen
 
 
+def test_op_holds_its_kinds_record_in_one_field(root):
+    """Op names no kind: a kind's fields live in its record (op.details), which Op answers for; another kind's
+    op has none of them, but for the few shared templates read of every op (kinds.SHARED_FIELDS)."""
+    from dataclasses import fields
+
+    from grimoire.kinds import rowwise
+
+    assert {"row_roles", "loss", "gradients", "custom", "optimizer", "epilogue"}.isdisjoint(f.name for f in fields(model.Op))
+    ext = model.build_model(knowledge.load(root / "semantics"))
+    ce, add = ext.op("cross_entropy"), ext.op("add")
+    assert isinstance(ce.details, rowwise.RowwiseDetails) and ce.row_roles is ce.details.row_roles
+    assert ce.index_inputs == ("target",) and ce.grad_in_forward and not add.grad_in_forward
+    assert add.custom is None and add.optimizer is None and add.derived == {}
+    with pytest.raises(AttributeError):
+        add.row_roles
+
+
 def test_model_rejects_leftover_keys(root):
     kn = knowledge.load(root / "semantics")
     kn.model["ops"][0]["surprise"] = 1

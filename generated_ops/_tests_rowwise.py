@@ -26,7 +26,9 @@ NO_CUDA = pytest.mark.skipif(
 # streamed path above that and for rows not a whole number of vectors
 # (packs between a row's first and last 16-byte boundary, the rest one by one), and for data not
 # 16-byte aligned (no packs); and more rows than one wave of blocks, so each block sums several rows'
-# column gradients.
+# column gradients. A streamed backward sums its column gradients in shared memory where they fit,
+# else in a column kernel over chunks of rows (rows of whole packs: 65536, and 65544, whose packs end
+# mid-tile), else with atomics (65539, and misaligned data).
 CUDA_PATH_CASES = [
     pytest.param(s, False, id=str(s))
     for s in [
@@ -46,8 +48,14 @@ CUDA_PATH_CASES = [
         (3, 40001),
         (1, 131072),
         (700, 2048 + 3),
+        (20, 65536),
+        (3, 65544),
+        (4, 65539),
     ]
-] + [pytest.param(s, True, id=f"{s}-misaligned") for s in [(5, 1024), (9000, 64), (3, 20000)]]
+] + [
+    pytest.param(s, True, id=f"{s}-misaligned")
+    for s in [(5, 1024), (9000, 64), (3, 20000), (3, 65536)]
+]
 
 
 @dataclass(frozen=True)

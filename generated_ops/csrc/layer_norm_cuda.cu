@@ -451,10 +451,12 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight_in,
 // The streamed backward (rows the register path cannot hold); packed as in forward_kernel.
 // column_smem: the block sums its column gradients in shared memory and writes them to its row of
 // the accumulator at the end; else it adds them into row blockIdx.x % kColumnSlots (zeroed first)
-// in global memory, which a few rows keep in the L2.
+// in global memory, which a few rows keep in the L2. Either way, where n is a whole number of
+// packs, column j's partial sits at column_slot(j) of its row (sum_partials reads them back so).
 template <typename scalar_t>
 __global__ void __launch_bounds__(kStreamThreads)
-    backward_kernel(bool packed, bool column_smem, int64_t rows, int64_t n,
+    backward_kernel(bool packed, bool column_smem, bool column_split,
+                    at::opmath_type<scalar_t>* __restrict__ row_scalars, int64_t rows, int64_t n,
                     const scalar_t* __restrict__ x_data, const scalar_t* __restrict__ weight_data,
                     const scalar_t* __restrict__ bias_data,
                     const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
@@ -473,6 +475,10 @@ __global__ void __launch_bounds__(kStreamThreads)
       weight_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
   opmath_t* const bias_sacc = reinterpret_cast<opmath_t*>(column_smem_bytes) + 1 * n;
   opmath_t* const bias_gacc = bias_acc + (column_smem ? blockIdx.x : blockIdx.x % kColumnSlots) * n;
+  const bool column_swizzled = n % VEC == 0;
+  // A block's rows one at a time (rows over 1024 elements), each column at the same thread in every
+  // row: its partial in shared memory is that thread's alone, and takes a plain add.
+  const bool column_owned = column_smem && blockDim.y == 1 && column_swizzled;
   if (column_smem) {
     for (int64_t i = tid; i < 2 * n; i += threads) {
       reinterpret_cast<opmath_t*>(column_smem_bytes)[i] = 0;
@@ -665,6 +671,12 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
         return static_cast<opmath_t>((tmp_s3_s / n_s));
       }();
+      if (column_split && threadIdx.x == 0) {  // for backward_columns_kernel
+        row_scalars[r * 4 + 0] = mu_s;
+        row_scalars[r * 4 + 1] = tmp_r0_s;
+        row_scalars[r * 4 + 2] = tmp_r2_s;
+        row_scalars[r * 4 + 3] = tmp_r3_s;
+      }
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
@@ -683,8 +695,20 @@ __global__ void __launch_bounds__(kStreamThreads)
               f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
                 E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           x_out[r * n + j] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
-          atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
-          atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
+          if (column_owned) {
+            weight_sacc[column_slot<VEC>(j, n)] += static_cast<opmath_t>(v[1]);
+          } else if (!column_split) {  // else backward_columns_kernel sums it
+            atomicAdd((column_smem ? weight_sacc : weight_gacc) +
+                          (column_swizzled ? column_slot<VEC>(j, n) : j),
+                      static_cast<opmath_t>(v[1]));
+          }
+          if (column_owned) {
+            bias_sacc[column_slot<VEC>(j, n)] += static_cast<opmath_t>(v[2]);
+          } else if (!column_split) {  // else backward_columns_kernel sums it
+            atomicAdd((column_smem ? bias_sacc : bias_gacc) +
+                          (column_swizzled ? column_slot<VEC>(j, n) : j),
+                      static_cast<opmath_t>(v[2]));
+          }
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
              p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
@@ -711,8 +735,20 @@ __global__ void __launch_bounds__(kStreamThreads)
               const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
                                E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
               x_o.v[e] = static_cast<scalar_t>(static_cast<opmath_t>(v[0]));
-              atomicAdd((column_smem ? weight_sacc : weight_gacc) + j, static_cast<opmath_t>(v[1]));
-              atomicAdd((column_smem ? bias_sacc : bias_gacc) + j, static_cast<opmath_t>(v[2]));
+              if (column_owned) {
+                weight_sacc[column_slot<VEC>(j, n)] += static_cast<opmath_t>(v[1]);
+              } else if (!column_split) {  // else backward_columns_kernel sums it
+                atomicAdd((column_smem ? weight_sacc : weight_gacc) +
+                              (column_swizzled ? column_slot<VEC>(j, n) : j),
+                          static_cast<opmath_t>(v[1]));
+              }
+              if (column_owned) {
+                bias_sacc[column_slot<VEC>(j, n)] += static_cast<opmath_t>(v[2]);
+              } else if (!column_split) {  // else backward_columns_kernel sums it
+                atomicAdd((column_smem ? bias_sacc : bias_gacc) +
+                              (column_swizzled ? column_slot<VEC>(j, n) : j),
+                          static_cast<opmath_t>(v[2]));
+              }
             }
             store_pack<VEC>(x_out + r * n + head, pi, x_o);
           }
@@ -727,6 +763,88 @@ __global__ void __launch_bounds__(kStreamThreads)
       bias_gacc[j] = bias_sacc[j];
     }
   }
+}
+
+// The column gradients of rows whose partial sums do not fit shared memory (rows n a whole number
+// of packs, tensors 16-byte aligned): backward_kernel wrote each row's scalars to row_scalars, and
+// a block here sums 32 packs of columns over chunk blockIdx.y of the rows, into that row of the
+// accumulator. It reads the rows a second time, where atomic adds into global memory had held such
+// backwards to 10-30% of the copy rate; the sums come out in the same order every run.
+template <typename scalar_t>
+__global__ void __launch_bounds__(kColumnThreads)
+    backward_columns_kernel(const at::opmath_type<scalar_t>* __restrict__ row_scalars, int64_t rows,
+                            int64_t n, const scalar_t* __restrict__ x_data,
+                            const scalar_t* __restrict__ weight_data,
+                            const scalar_t* __restrict__ bias_data,
+                            const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                            at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                            at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using E = grimoire::compute_t<scalar_t>;
+  using V = opmath_t;
+  constexpr int VEC = 16 / sizeof(scalar_t);
+  constexpr int U = kColumnRowsAtOnce;  // rows a thread loads before it uses any
+  const int64_t packs_n = n / VEC;
+  const int64_t pi =
+      blockIdx.x * int64_t(blockDim.x) + threadIdx.x;  // this thread's pack of columns
+  const int64_t chunk = (rows + gridDim.y - 1) / gridDim.y;
+  const int64_t rows_end = std::min<int64_t>(rows, (blockIdx.y + 1) * chunk);
+  [[maybe_unused]] constexpr int64_t head = 0;
+  opmath_t weight_cacc[VEC] = {};
+  opmath_t bias_cacc[VEC] = {};
+  if (pi < packs_n) {
+    for (int64_t r0 = blockIdx.y * chunk + threadIdx.y; r0 < rows_end;
+         r0 += int64_t(blockDim.y) * U) {
+      Pack<scalar_t, VEC> x_u[U];
+      Pack<scalar_t, VEC> grad_y_u[U];
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int64_t r = r0 + int64_t(u) * blockDim.y;
+        if (r < rows_end) {
+          x_u[u] = load_pack<VEC>(x_data + r * n, pi);
+          grad_y_u[u] = load_pack<VEC>(grad_y_data + r * n, pi);
+        }
+      }
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int64_t r = r0 + int64_t(u) * blockDim.y;
+        if (r >= rows_end) {
+          continue;
+        }
+        [[maybe_unused]] const auto* x_row = x_data + r * n;
+        [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
+        [[maybe_unused]] const opmath_t mu_s = row_scalars[r * 4 + 0];
+        [[maybe_unused]] const opmath_t tmp_r0_s = row_scalars[r * 4 + 1];
+        [[maybe_unused]] const opmath_t tmp_r2_s = row_scalars[r * 4 + 2];
+        [[maybe_unused]] const opmath_t tmp_r3_s = row_scalars[r * 4 + 3];
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
+          using V = decltype(col);
+          [[maybe_unused]] const V mu(mu_s);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
+          [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          const V tmp_0 = (x - mu);
+          return std::array<V, 3>{
+              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (grad_y * (tmp_0 * tmp_r0)), grad_y};
+        };
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          [[maybe_unused]] const int64_t j = pi * VEC + e;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
+                           E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
+          weight_cacc[e] += static_cast<opmath_t>(v[1]);
+          bias_cacc[e] += static_cast<opmath_t>(v[2]);
+        }
+      }
+    }
+  }
+  // The block's rows of threads add their partials through shared memory, one target at a time.
+  __shared__ opmath_t partial[kColumnThreads * VEC];
+  column_partial_sum<VEC>(weight_cacc, partial,
+                          pi < packs_n ? weight_acc + blockIdx.y * n + pi * VEC : nullptr);
+  column_partial_sum<VEC>(bias_cacc, partial,
+                          pi < packs_n ? bias_acc + blockIdx.y * n + pi * VEC : nullptr);
 }
 
 // The streamed backward's launch (and, with column gradients, the rows of their accumulator).
@@ -1000,12 +1118,13 @@ int64_t accumulator_slots(int64_t rows, int64_t n) {
                     : backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
+// Returns how the column partials are laid out: the VEC of column_slot, 0 for column order.
 template <typename scalar_t>
-void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
-                   const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
-                   const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
-                   at::opmath_type<scalar_t>* __restrict__ weight_acc,
-                   at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                  const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
+                  const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                  at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                  at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (rows == 0) {
     // No rows: every column gradient is 0 (the accumulator has one row, which no kernel writes).
@@ -1013,7 +1132,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
         weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     C10_CUDA_CHECK(cudaMemsetAsync(
         bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
-    return;
+    return 0;
   }
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
@@ -1032,28 +1151,51 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     });
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    // Column gradients summed with atomics: their order, and so their last bits, vary from run to
-    // run.
-    at::globalContext().alertNotDeterministic(
-        "layer_norm_backward_cuda (rows the register path cannot hold, with column gradients)");
     if (per_sm > 0) {
       l.grid.x = static_cast<unsigned>(
           reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
     }
+    const bool swizzled = n % (16 / int64_t(sizeof(scalar_t))) == 0;
+    if (!l.column_smem && aligned && swizzled) {
+      // Column partials too wide for shared memory: the rows' scalars go to a buffer, and a kernel
+      // of their own sums the columns over accumulator_slots() chunks of rows.
+      const at::Tensor scalars = at::empty(
+          {rows, 4},
+          at::device(at::kCUDA).dtype(at::toOpMathType(c10::CppTypeToScalarType<scalar_t>::value)));
+      auto* scalars_p = scalars.mutable_data_ptr<at::opmath_type<scalar_t>>();
+      backward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(
+          true, false, true, scalars_p, rows, n, x_data, weight_data, bias_data, grad_y_data, x_out,
+          weight_acc, bias_acc, eps);
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      const dim3 grid(static_cast<unsigned>((n / (16 / int64_t(sizeof(scalar_t))) + 31) / 32),
+                      static_cast<unsigned>(accumulator_slots<scalar_t>(rows, n)));
+      backward_columns_kernel<scalar_t><<<grid, dim3(32, kColumnThreads / 32), 0, stream>>>(
+          scalars_p, rows, n, x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc,
+          bias_acc, eps);
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      return 0;
+    }
+    // Column gradients summed with atomics: their order, and so their last bits, vary from run to
+    // run.
+    at::globalContext().alertNotDeterministic(
+        "layer_norm_backward_cuda (rows the register path cannot hold, with column gradients)");
     if (!l.column_smem) {  // every row of the accumulator, some of which no block adds into
       C10_CUDA_CHECK(cudaMemsetAsync(
           weight_acc, 0, sizeof(*weight_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
       C10_CUDA_CHECK(cudaMemsetAsync(
           bias_acc, 0, sizeof(*bias_acc) * n * accumulator_slots<scalar_t>(rows, n), stream));
     }
-    // Atomics into global memory from packs would make each warp's adds of one element land on 32
-    // sectors, not one line (a lane holds VEC adjacent columns): such rows are read one element a
-    // lane.
+    // Rows of packs add into global memory where column_slot lays their partials out (n a whole
+    // number of packs): else each warp's adds of one element would land on 32 sectors, not one
+    // line.
     backward_kernel<scalar_t><<<l.grid, l.block, l.smem, stream>>>(
-        aligned && l.column_smem, l.column_smem, rows, n, x_data, weight_data, bias_data,
-        grad_y_data, x_out, weight_acc, bias_acc, eps);
+        aligned && (l.column_smem || swizzled), l.column_smem, false, nullptr, rows, n, x_data,
+        weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc, eps);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return swizzled ? 16 / int(sizeof(scalar_t)) : 0;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return 0;  // the register path writes its partials in column order
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at::Tensor& grad_y_in,
@@ -1084,17 +1226,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
         auto* weight_acc_p =
             column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 0 * slots * n;
         auto* bias_acc_p = column_acc.mutable_data_ptr<at::opmath_type<scalar_t>>() + 1 * slots * n;
-        backward_rows<scalar_t>(rows, n, x.const_data_ptr<scalar_t>(),
-                                weight.const_data_ptr<scalar_t>(), bias.const_data_ptr<scalar_t>(),
-                                grad_y.const_data_ptr<scalar_t>(), d_x.mutable_data_ptr<scalar_t>(),
-                                weight_acc_p, bias_acc_p, static_cast<double>(eps));
+        const int swizzle = backward_rows<scalar_t>(
+            rows, n, x.const_data_ptr<scalar_t>(), weight.const_data_ptr<scalar_t>(),
+            bias.const_data_ptr<scalar_t>(), grad_y.const_data_ptr<scalar_t>(),
+            d_x.mutable_data_ptr<scalar_t>(), weight_acc_p, bias_acc_p, static_cast<double>(eps));
         static_assert(
             2 <= kMaxColumnTargets,
             "layer_norm: more column inputs with gradients than one sum_partials launch takes");
         sum_partials<scalar_t, at::opmath_type<scalar_t>>(
             {{weight_acc_p, d_weight.mutable_data_ptr<scalar_t>()},
              {bias_acc_p, d_bias.mutable_data_ptr<scalar_t>()}},
-            slots, n);
+            slots, n, swizzle);
       }),
       at::ScalarType::Float, at::ScalarType::Double, at::ScalarType::Half,
       at::ScalarType::BFloat16);

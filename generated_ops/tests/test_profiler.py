@@ -78,6 +78,8 @@ def test_rejects_bad_names_and_devices():
 )
 def test_cuda_events_time_the_device_work():
     prof = Profiler(device="cuda")
+    with prof.record("warm-up"):  # the first region creates the CUDA context's events: host time
+        torch.cuda._sleep(1000)
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     with prof.record("sleep"):

@@ -125,6 +125,11 @@ class RowBody:
         """The values the body yields: the size of the array its lambda returns."""
         return len(self.result_terms)
 
+    @property
+    def n_scalars(self) -> int:
+        """The row scalars the body reads: a row's values in the buffer a CUDA column kernel reads them from."""
+        return len(self.scalars)
+
     def among(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """The body's parameters that are among `names` (the column inputs, the elements a CUDA sweep loads
         in packs), in the order of `names`."""

@@ -483,11 +483,54 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
   }
 }
 
+// Where the streamed path keeps column j's partial sum in a row of n (n a whole number of VEC-wide
+// packs): transposed by VEC, so that the lanes of a warp, each holding VEC adjacent columns, add
+// their e-th element into adjacent words. Unswizzled, those adds hit VEC-way bank conflicts in
+// shared memory and 32 sectors in global memory; atomics into shared memory ran at 10-17% of the
+// copy rate.
+template <int VEC>
+__device__ __forceinline__ int64_t column_slot(int64_t j, int64_t n) {
+  const auto u = static_cast<uint64_t>(j);
+  return static_cast<int64_t>((u % VEC) * static_cast<uint64_t>(n / VEC) + u / VEC);
+}
+
+// backward_columns_kernel (a rowwise op's column gradients over rows too wide for shared memory):
+// blocks of kColumnThreads threads, 32 packs of columns by 8 rows, each thread loading
+// kColumnRowsAtOnce rows before it uses any.
+constexpr int kColumnThreads = 256;
+constexpr int kColumnRowsAtOnce = 4;
+
+// The end of backward_columns_kernel for one column target: the threads of a block holding the
+// same VEC columns (one per threadIdx.y) add their partials `cacc` through `partial`
+// (kColumnThreads * VEC values, laid out so that a warp's accesses take no bank conflicts), and
+// those of threadIdx.y 0 write the sums to out (nullptr: past the row's last column). Every thread
+// of the block calls it.
+template <int VEC, typename T>
+__device__ __forceinline__ void column_partial_sum(const T (&cacc)[VEC], T* partial, T* out) {
+  __syncthreads();  // an earlier call's reads of partial are done
+#pragma unroll
+  for (int e = 0; e < VEC; ++e) {
+    partial[(e * blockDim.y + threadIdx.y) * blockDim.x + threadIdx.x] = cacc[e];
+  }
+  __syncthreads();
+  if (threadIdx.y == 0 && out != nullptr) {
+#pragma unroll
+    for (int e = 0; e < VEC; ++e) {
+      T s = 0;
+      for (unsigned y = 0; y < blockDim.y; ++y) {
+        s += partial[(e * blockDim.y + y) * blockDim.x + threadIdx.x];
+      }
+      out[e] = s;
+    }
+  }
+}
+
 // The column gradients from the partial rows, for up to kMaxColumnTargets targets (the op's column
 // inputs) in one launch: out[t][j] = sum over the `slots` rows of acc[t][., j], in a fixed order
 // (the same value every run), written in x's dtype. One launch where a tensor sum and a dtype
 // conversion per target took two or three each. A block sums 32 columns of one target (blockIdx.y)
-// with 32 slot groups; each warp reads 32 adjacent columns of a row.
+// with 32 slot groups; each warp reads 32 adjacent columns of a row. swizzle: the VEC of
+// column_slot the rows were written with, 0 for column order.
 constexpr int kMaxColumnTargets = 4;
 template <typename scalar_t, typename T>
 struct ColumnTargets {
@@ -497,14 +540,15 @@ struct ColumnTargets {
 
 template <typename scalar_t, typename T>
 __global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar_t, T> targets,
-                                    int64_t slots, int64_t n) {
+                                    int64_t slots, int64_t n, int swizzle) {
   __shared__ T part[32][33];
   const T* __restrict__ acc = targets.acc[blockIdx.y];
   const int64_t j = blockIdx.x * int64_t(32) + threadIdx.x;
+  const int64_t at = swizzle == 0 ? j : (j % swizzle) * (n / swizzle) + j / swizzle;
   T s = 0;
   if (j < n) {
     for (int64_t r = threadIdx.y; r < slots; r += 32) {
-      s += acc[r * n + j];
+      s += acc[r * n + at];
     }
   }
   part[threadIdx.y][threadIdx.x] = s;
@@ -521,7 +565,7 @@ __global__ void sum_partials_kernel(const __grid_constant__ ColumnTargets<scalar
 
 template <typename scalar_t, typename T>
 void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out, int64_t slots,
-                  int64_t n) {
+                  int64_t n, int swizzle = 0) {
   TORCH_INTERNAL_ASSERT(acc_out.size() <= kMaxColumnTargets);
   if (n == 0 || acc_out.size() == 0) {
     return;
@@ -535,7 +579,7 @@ void sum_partials(std::initializer_list<std::pair<const T*, scalar_t*>> acc_out,
   }
   const dim3 grid(static_cast<unsigned>((n + 31) / 32), static_cast<unsigned>(t));
   sum_partials_kernel<scalar_t, T>
-      <<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n);
+      <<<grid, dim3(32, 32), 0, at::cuda::getCurrentCUDAStream()>>>(targets, slots, n, swizzle);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

@@ -226,19 +226,16 @@ class Op:
 
     def __getattr__(self, name: str) -> Any:
         # Only for what Op does not have itself: its kind's record's fields, then the properties its kind's
-        # view adds (KindModel.view, in grimoire/kinds/<kind>.py), then the neutral answers of the record fields
-        # shared templates read of every op (kinds.SHARED_FIELDS), so that the core names no kind's particulars.
+        # view adds (KindModel.view, in grimoire/kinds/<kind>.py), so that the core names no kind's particulars.
         if not name.startswith("__") and name != "kind":
             details = self.__dict__.get("details")
             if is_dataclass(details) and name in _field_names(type(details)):
                 return getattr(details, name)
-            from .kinds import SHARED_FIELDS, models
+            from .kinds import models
 
             kind = models().get(self.kind)
             if kind is not None and kind.view is not None and hasattr(kind.view, name):
                 return getattr(kind.view(self), name)
-            if name in SHARED_FIELDS:
-                return SHARED_FIELDS[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
@@ -540,6 +537,17 @@ class Extension:
     def kinds(self) -> frozenset[str]:
         """The kinds of the extension's ops (a kind's shared files render only where it has ops)."""
         return frozenset(op.kind for op in self.ops)
+
+    def ops_of(self, kind: str) -> tuple[Op, ...]:
+        """The extension's ops of one kind (a kind's package-wide files list its ops)."""
+        return tuple(op for op in self.ops if op.kind == kind)
+
+    @property
+    def user_kernel_ops(self) -> tuple[Op, ...]:
+        """The ops whose kernels are the user's own sources, which _build.py compiles (KindModel.user_kernels)."""
+        from .kinds import model_of
+
+        return tuple(op for op in self.ops if model_of(op.kind).user_kernels)
 
     @property
     def package_kinds(self) -> tuple[str, ...]:

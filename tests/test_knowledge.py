@@ -42,7 +42,7 @@ def test_model_is_typed_and_frozen(root):
 
 def test_op_holds_its_kinds_record_in_one_field(root):
     """Op names no kind: a kind's fields live in its record (op.details), which Op answers for; another kind's
-    op has none of them, but for the few shared templates read of every op (kinds.SHARED_FIELDS)."""
+    op has none of them, and what shared templates ask of every op goes through the kinds' hooks."""
     from dataclasses import fields
 
     from grimoire.kinds import rowwise
@@ -52,9 +52,11 @@ def test_op_holds_its_kinds_record_in_one_field(root):
     ce, add = ext.op("cross_entropy"), ext.op("add")
     assert isinstance(ce.details, rowwise.RowwiseDetails) and ce.row_roles is ce.details.row_roles
     assert ce.index_inputs == ("target",) and ce.grad_in_forward and not add.grad_in_forward
-    assert add.custom is None and add.optimizer is None and add.derived == {}
-    with pytest.raises(AttributeError):
-        add.row_roles
+    assert add.derived == {}
+    for field in ("row_roles", "custom", "optimizer"):
+        with pytest.raises(AttributeError):
+            getattr(add, field)
+    assert ext.user_kernel_ops == () and {op.name for op in ext.ops_of("optimizer")} == {"adam_step", "sgd_step"}
 
 
 def test_model_rejects_leftover_keys(root):

@@ -70,16 +70,14 @@ class KindModel:
     check_ops: Callable[[tuple[Any, ...]], None] = lambda ops: None
     # Whether the kind's ops are differentiated through autograd at all (an optimizer step is not).
     autograd: bool = True
+    # Whether the op's kernels are the user's own sources (csrc/<op>.cpp, .cu), which the build compiles
+    # beside the generated ones.
+    user_kernels: bool = False
 
 
 # The answers for an op of a kind no bundled model knows (a project's own).
 NEUTRAL = KindModel(frozenset())
 
-# Fields of a kind's record that shared templates read of every op, with what an op whose record has no
-# such field answers (Op.__getattr__, after the record and the view): extension/_build.py.j2 lists the ops
-# whose kernels the user writes by op.custom, and kinds/optimizer/package/optim.py.j2 the optimizer ops
-# among the extension's by op.optimizer. (The templates' text is hashed into every generated manifest.)
-SHARED_FIELDS: Mapping[str, Any] = MappingProxyType({"custom": None, "optimizer": None})
 
 
 @functools.cache

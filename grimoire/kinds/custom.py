@@ -205,4 +205,5 @@ class CustomOp:
         return tuple((a.name, value(a)) for a in self.attrs if not a.optional)
 
 
-MODELS = {"custom": KindModel(frozenset({"reference_py", "custom"}), _build, info=_info, view=CustomOp)}
+MODELS = {"custom": KindModel(frozenset({"reference_py", "custom"}), _build, info=_info, view=CustomOp,
+                              user_kernels=True)}

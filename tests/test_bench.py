@@ -468,7 +468,8 @@ def test_check_ops_names_close_matches_first(tmp_path):
 # Library peers, peak memory and the losses' forward+backward pass
 # ---------------------------------------------------------------------------------------------------
 
-FAKE_PEER = "def double(x, scale=2):\n    return x * scale\n"
+FAKE_PEER = ("def double(x, scale=2):\n    return x * scale\n\n\n"
+             "def picky(x):\n    raise ValueError('no rows over 512 columns\\nmore detail')\n")
 
 
 def test_library_peers_import_or_are_left_out_saying_why(monkeypatch, tmp_path):
@@ -506,6 +507,7 @@ import torch
 from generated_ops.benchmarks import _harness as H
 
 LIBRARY = H.library_peers("fakeop", {"fake": ("fakepeer.double", ("cpu",)),
+                                     "picky": ("fakepeer.picky", ("cpu",)),
                                      "missing": ("no_such_peer_module.f", ("cpu",))})
 IMPLS = H.impls(["generated", *LIBRARY])
 
@@ -521,8 +523,8 @@ def test_forward(run, impl):
 
 def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
     """A tiny CPU run through the generated conftest: the peer that imports is timed in the same run,
-    the one that does not is named once in the summary and in the JSON; the CPU records no peak memory,
-    and the report says so."""
+    the one that does not is named once in the summary and in the JSON, one that refuses the case is
+    skipped saying why; the CPU records no peak memory, and the report says so."""
     import os
     import subprocess
     import sys
@@ -533,7 +535,7 @@ def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
     env = dict(os.environ, GRIMOIRE_BENCH_DEVICE="cpu", GRIMOIRE_BENCH_TINY="1", GRIMOIRE_BENCH_KERNELS="1",
                PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     env.pop("GRIMOIRE_BENCH_IMPLS", None)
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_peer.py"), "-q", "-p",
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "bench_peer.py"), "-q", "-rs", "-p",
                            "generated_ops.benchmarks.conftest", "-p", "no:cacheprovider", "--benchmark-only",
                            f"--benchmark-json={out}", "-o", "python_files=bench_*.py",
                            "--benchmark-max-time=0.01", "--benchmark-min-rounds=3", "--benchmark-warmup=off"],
@@ -541,6 +543,8 @@ def test_a_library_peer_runs_beside_the_op_and_a_missing_one_is_named(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     line = "library peer missing left out of fakeop: ModuleNotFoundError: No module named 'no_such_peer_module'"
     assert proc.stdout.count(line) == 1
+    assert "peer picky refuses this case: ValueError: no rows over 512 columns" in proc.stdout
+    assert "1 skipped" in proc.stdout
     data = json.loads(out.read_text())
     assert sorted(b["extra_info"]["impl"] for b in data["benchmarks"]) == ["fake", "generated"]
     assert all(b["extra_info"]["peak_bytes"] is None and b["extra_info"]["memory"] for b in data["benchmarks"])

@@ -123,7 +123,15 @@ def run(_timer, benchmark, device):
         tf32=False,
         memory=False,
     ):
-        H.warm_up(fn, device)  # untimed: compilation, allocator, caches
+        try:
+            H.warm_up(fn, device)  # untimed: compilation, allocator, caches
+        except Exception as exc:
+            if impl in ("generated", "eager", "compile"):
+                raise
+            # A library peer that refuses the case (Liger-Kernel's softmax past 65536 columns) is
+            # left out of it, saying why; the generated op's own case still runs.
+            why = (str(exc).splitlines() or [""])[0][:120]
+            pytest.skip(f"peer {impl} refuses this case: {type(exc).__name__}: {why}")
         peak = H.peak_bytes(
             fn, device
         )  # after the warm-up: a first call allocates for itself (compile)

@@ -104,7 +104,7 @@ component_spec(bench,          many, op,        "bench: shape([D1, D2, ...]) of 
 component_spec(bench_bar,      many, op,        "bench_bar: Device(Pass, shape([...]), Peer >= Ratio), a bar the benchmark report checks the generated op against: on Device (cpu or cuda), its Pass (forward, backward, ...) at that bench shape is at least Ratio times as fast as the peer named Peer (eager, compile or a bench_peer's name), e.g. cuda(forward, shape([4, 16, 2048, 64]), eager >= 1.5)").
 component_spec(bench_peer,     many, op,        "bench_peer: Name = Call, a library implementation the benchmark races (Call: a dotted Python function over the op's inputs and attrs, imported when the benchmark runs; one that does not import is left out), or cpu(Name = Call) / cuda(Name = Call) for one device, e.g. cuda(liger = 'liger_kernel.transformers.functional.liger_softmax'(x))").
 component_spec(test_shape,     many, op,        "test_shape: shape([D1, ...]) of a test input").
-component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\")").
+component_spec(peer,           one,  op,        "peer: the matching torch function as a call over the op's inputs and attrs (whose arguments may be such calls too), e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\") or 'torch.mul'(cap, 'torch.tanh'('torch.div'(x, cap)))").
 component_spec(replaces,       one,  op,        "replaces: the torch module the op's module is a drop-in for, e.g. 'torch.nn.LayerNorm' (the tests interchange their state_dicts)").
 component_spec(test_range,     many, op,        "test_range: Input: [Low, High], the range test inputs are drawn from (default [-3, 3])").
 component_spec(stat,           many, op,        "stat: Name = Expression, a named row statistic or row scalar used by forward (rowwise), e.g. mu = mean(x)").
@@ -362,21 +362,26 @@ capitalize(A, A).
 op_peer(Op, Py) :- component(Op, peer, Call), peer_call(Op, Call), !, peer_python(Call, Py).
 op_peer(_, "").
 
-%% peer_call(+Op, +Term): a call of a dotted torch.* function over the op's names and literals.
+%% peer_call(+Op, +Term): a call of a dotted torch.* function over the op's names and literals, and over
+%  calls of the same kind (a peer the op is composed from: 'torch.mul'(c, 'torch.tanh'('torch.div'(x, c)))).
 peer_call(Op, Call) :-
-    compound(Call), compound_name_arguments(Call, F, Args),
-    atom(F), atomic_list_concat(Parts, '.', F), Parts = [torch|Rest], Rest \== [],
-    forall(member(P, Rest), valid_python_name(P)),
     op_inputs(Op, Ins), op_attr_names(Op, As), append(Ins, As, Names),
+    torch_call(Call, Names).
+torch_call(Call, Names) :-
+    compound(Call), compound_name_arguments(Call, F, Args), torch_function(F),
     forall(member(A, Args), peer_arg(A, Names)).
+torch_function(F) :-
+    atom(F), atomic_list_concat(Parts, '.', F), Parts = [torch|Rest], Rest \== [],
+    forall(member(P, Rest), valid_python_name(P)).
 peer_arg(K = V, Names) :- !, atom(K), valid_python_name(K), peer_value(V, Names).
 peer_arg(V, Names) :- peer_value(V, Names).
 peer_value(V, _) :- number(V), !.
 peer_value(V, _) :- string(V), !.
 peer_value(V, _) :- memberchk(V, [true, false, none]), !.
-peer_value(V, Names) :- atom(V), memberchk(V, Names).
+peer_value(V, Names) :- atom(V), !, memberchk(V, Names).
 peer_value(shape(I, D), Names) :- !, memberchk(I, Names), integer(D).
-peer_value(V, Names) :- is_list(V), forall(member(X, V), peer_value(X, Names)).
+peer_value(V, Names) :- is_list(V), !, forall(member(X, V), peer_value(X, Names)).
+peer_value(V, Names) :- torch_call(V, Names).
 valid_python_name(P) :- atom(P), atom_codes(P, [C|Cs]), C < 128, code_type(C, csymf), forall(member(X, Cs), (X < 128, code_type(X, csym))).
 
 %% choice_problem(+Choice, -Problem): why Choice cannot be one of a choice attr's values (a Python and C++ string
@@ -396,6 +401,7 @@ peer_arg_python(V, S) :- peer_value_python(V, S).
 peer_value_python(V, S) :- string(V), !, python_string_literal(V, S).
 peer_value_python(shape(I, D), S) :- !, format(string(S), "~w.shape[~w]", [I, D]).
 peer_value_python(V, S) :- is_list(V), !, maplist(peer_value_python, V, Ss), atomic_list_concat(Ss, ', ', J), format(string(S), "[~w]", [J]).
+peer_value_python(V, S) :- compound(V), !, peer_python(V, S).
 peer_value_python(V, S) :- python_value(V, S0), format(string(S), "~w", [S0]).
 
 %% python_string_literal(+String, -Literal): a double-quoted Python literal that evaluates to String, so a

@@ -55,6 +55,11 @@ test(peer_call_accepted, forall(member(C, ['torch.add'(x, y, alpha = alpha), 'to
     peer_call(add, C).
 test(peer_call_refused, [forall(member(C, ['numpy.add'(x, y), 'torch.add'(x, q), torch(x), 'torch.add'(x, alpha = q), 'torch.add'(x, shape(x, d)), 'torch'])), fail]) :-
     peer_call(add, C).
+test(nested_peer_accepted) :- peer_call(add, 'torch.add'('torch.mul'(x, 'torch.tanh'(y)), y, alpha = alpha)).
+test(nested_peer_refused, [forall(member(C, ['torch.add'('os.system'("ls"), y), 'torch.add'('torch.mul'(x, q), y), 'torch.add'(f(x), y)])), fail]) :-
+    peer_call(add, C).
+test(nested_peer_rendered, P == "torch.add(torch.mul(x, torch.tanh(y)), y, alpha=2)") :-
+    peer_python('torch.add'('torch.mul'(x, 'torch.tanh'(y)), y, alpha = 2), P).
 
 :- end_tests(ecs_render).
 

@@ -17,6 +17,7 @@ from ._index_checks import index_checks, index_checks_enabled
 from .ops.cf_adagrad import Adagrad, cf_adagrad
 from .ops.cf_addcmul import CfAddcmul, cf_addcmul, cf_addcmul_
 from .ops.cf_attention import CfAttention, cf_attention
+from .ops.cf_capped_ce import CfCappedCe, cf_capped_ce
 from .ops.cf_conv import CfConv, cf_conv
 from .ops.cf_custom import CfCustom, cf_custom
 from .ops.cf_flash import CfFlash, cf_flash
@@ -35,6 +36,7 @@ OPS = (
     "cf_adagrad",
     "cf_addcmul",
     "cf_attention",
+    "cf_capped_ce",
     "cf_conv",
     "cf_custom",
     "cf_flash",
@@ -54,6 +56,7 @@ __all__ = [
     "Adagrad",
     "CfAddcmul",
     "CfAttention",
+    "CfCappedCe",
     "CfConv",
     "CfCustom",
     "CfFlash",
@@ -71,6 +74,7 @@ __all__ = [
     "cf_addcmul",
     "cf_addcmul_",
     "cf_attention",
+    "cf_capped_ce",
     "cf_conv",
     "cf_custom",
     "cf_flash",

@@ -113,6 +113,68 @@ at::Tensor cf_addcmul_autograd(const at::Tensor& x, const at::Tensor& a, const a
   return cf_addcmul_function::apply(x, a, b, value);
 }
 
+// cf_capped_ce — semantics/ops/cf_capped_ce.pl:4
+struct cf_capped_ce_function : public torch::autograd::Function<cf_capped_ce_function> {
+  static constexpr bool is_traceable =
+      true;  // backward only calls ops: compiled autograd may trace it
+
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& target,
+                            double softcap, double z_loss) {
+    static const auto op =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("conformance_ops::cf_capped_ce", "")
+            .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
+    at::Tensor loss;
+    {
+      at::AutoDispatchBelowADInplaceOrView below;
+      loss = op.call(x, target, softcap, z_loss);
+    }
+    ctx->save_for_backward({x, target});
+    ctx->saved_data["softcap"] = softcap;
+    ctx->saved_data["z_loss"] = z_loss;
+    return loss;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("conformance_ops::cf_capped_ce_backward", "")
+                               .typed<at::Tensor(const at::Tensor&, const at::Tensor&,
+                                                 const at::Tensor&, double, double)>();
+    const variable_list saved = ctx->get_saved_variables();
+    if (at::GradMode::is_enabled()) {
+      // create_graph: the gradients must be differentiable again, and the fused backward kernel has
+      // no derivative of its own. They come from the op's composite instead (its forward as torch
+      // ops, ops/cf_capped_ce.py), differentiated by autograd with a graph: any order, as torch's
+      // own ops.
+      static const auto composite =
+          c10::Dispatcher::singleton()
+              .findSchemaOrThrow("conformance_ops::cf_capped_ce_composite", "")
+              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, double)>();
+      const at::Tensor out =
+          composite.call(saved[0], saved[1], ctx->saved_data["softcap"].toDouble(),
+                         ctx->saved_data["z_loss"].toDouble());
+      return composite_grads(ctx, out, saved, grads[0],
+                             {
+                                 0,
+                             },
+                             4);
+    }
+    // Without create_graph the engine runs this with grad mode off: nothing to record, so the call
+    // goes straight to the kernel.
+    at::AutoDispatchBelowADInplaceOrView below;
+    const at::Tensor d_x =
+        op.call(grads[0], saved[0], saved[1], ctx->saved_data["softcap"].toDouble(),
+                ctx->saved_data["z_loss"].toDouble());
+    // One entry per forward argument: the inputs' gradients, none for the rest.
+    return {d_x, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+at::Tensor cf_capped_ce_autograd(const at::Tensor& x, const at::Tensor& target, double softcap,
+                                 double z_loss) {
+  return cf_capped_ce_function::apply(x, target, softcap, z_loss);
+}
+
 // cf_huber — semantics/ops/cf_huber.pl:3
 struct cf_huber_function : public torch::autograd::Function<cf_huber_function> {
   static constexpr bool is_traceable =
@@ -556,6 +618,7 @@ at::Tensor cf_threshold_autograd(const at::Tensor& x, double threshold, double v
 
 TORCH_LIBRARY_IMPL(conformance_ops, Autograd, m) {
   m.impl("cf_addcmul", &cf_addcmul_autograd);
+  m.impl("cf_capped_ce", &cf_capped_ce_autograd);
   m.impl("cf_huber", &cf_huber_autograd);
   m.impl("cf_nll", &cf_nll_autograd);
   m.impl("cf_norm_affine", &cf_norm_affine_autograd);

@@ -52,6 +52,17 @@ TORCH_LIBRARY(conformance_ops, m) {
       "cf_attention_backward(Tensor? grad_o, Tensor? grad_weights, Tensor q, Tensor k, Tensor v, "
       "Tensor weights, float? scale) -> (Tensor, Tensor, Tensor)",
       {at::Tag::pt2_compliant_tag});
+  // cf_capped_ce — semantics/ops/cf_capped_ce.pl:4
+  m.def("cf_capped_ce(Tensor x, Tensor target, float softcap=30.0, float z_loss=0.0001) -> Tensor",
+        {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_capped_ce_backward(Tensor grad_loss, Tensor x, Tensor target, float softcap=30.0, float "
+      "z_loss=0.0001) -> Tensor",
+      {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cf_capped_ce_composite(Tensor x, Tensor target, float softcap=30.0, float z_loss=0.0001) -> "
+      "Tensor",
+      {at::Tag::pt2_compliant_tag});
   // cf_conv — semantics/ops/cf_conv.pl:3
   m.def("cf_conv(Tensor x, Tensor w, SymInt stride=2, SymInt padding=1) -> Tensor",
         {at::Tag::pt2_compliant_tag});

@@ -37,6 +37,36 @@ def test_generated_python_passes_ruff(package):
     assert not marked, f"generated files with a noqa mark: {marked}"
 
 
+def _constant_conditions(source: str) -> list[int]:
+    """Lines of Python whose condition is a literal (`x if True else y`, `True and x`): what a template
+    wrote where it should have chosen the text itself."""
+    import ast
+
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        tests = []
+        if isinstance(node, (ast.If, ast.IfExp)):
+            tests = [node.test]
+        elif isinstance(node, ast.BoolOp):
+            tests = node.values
+        lines += [node.lineno for t in tests if isinstance(t, ast.Constant) and isinstance(t.value, bool)]
+    return lines
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_generated_code_has_no_constant_conditions(package):
+    """No generated condition is a literal: `x if True else y` in Python, `true && a` or `if (false)` in C++."""
+    import re
+
+    found = [f"{f}:{n}" for f in _python_files(PACKAGES[package])
+             for n in _constant_conditions(Path(f).read_text())]
+    literal = re.compile(r"\btrue &&|&& true\b|\bfalse \|\||\|\| false\b|\bif (constexpr )?\((true|false)\)")
+    for f in sorted((PACKAGES[package] / "csrc").glob("*.c*")):
+        found += [f"{f}:{n}" for n, line in enumerate(f.read_text().splitlines(), 1) if literal.search(line)]
+    assert not found, found
+    assert _constant_conditions("a = x if True else y\nb = False or z\n") == [1, 2]
+
+
 @pytest.mark.parametrize("folder", ["generated_ops/csrc", "tests/conformance/conformance_ops/csrc", "runtime"])
 def test_cpp_is_clang_formatted(folder):
     files = sorted(str(p) for p in (ROOT / folder).iterdir() if p.suffix in {".cpp", ".cu", ".h", ".cuh"})

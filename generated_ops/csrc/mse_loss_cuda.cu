@@ -269,8 +269,8 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
   }
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
-                       pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(loss_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) &&
+                       pack_aligned<scalar_t>(loss_out);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
@@ -584,9 +584,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
-                       pack_aligned<scalar_t>(target_data) && pack_aligned<scalar_t>(x_out) &&
-                       pack_aligned<scalar_t>(target_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) &&
+                       pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
   const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(grad_loss_data);
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));

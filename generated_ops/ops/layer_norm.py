@@ -115,7 +115,7 @@ class FusedLayerNorm(nn.Module):
             self._column(self.bias, "zeros", x0, n),
             self.eps,
         )
-        return out.reshape(*lead, *self.normalized_shape) if True else out
+        return out.reshape(*lead, *self.normalized_shape)
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -102,7 +102,7 @@ class FusedRMSNorm(nn.Module):
         n = math.prod(self.normalized_shape)
         lead = x0.shape[: x0.dim() - k]
         out = rms_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps)
-        return out.reshape(*lead, *self.normalized_shape) if True else out
+        return out.reshape(*lead, *self.normalized_shape)
 
     def extra_repr(self) -> str:
         return ", ".join(

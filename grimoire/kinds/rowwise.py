@@ -554,6 +554,27 @@ class RowwiseOp:
         return tuple(e for e in self.backward_row_elements if not (self.loss and e == self.grad_name))
 
     @property
+    def forward_aligned_pointers(self) -> tuple[str, ...]:
+        """The pointers a CUDA forward reads or writes as 16-byte packs (pack_aligned decides the path):
+        the element inputs, and the output where the forward writes one per element."""
+        out = (f"{self.outputs[0]}_out",) if self.forward_plan.final else ()
+        return (*(f"{i}_data" for i in self.row_roles.element), *out)
+
+    @property
+    def backward_aligned_pointers(self) -> tuple[str, ...]:
+        """The pointers a CUDA backward reads or writes as packs: its packed elements and the element
+        gradients (column gradients are summed, not stored per element)."""
+        targets = self.backward_plan.final.targets
+        return (*(f"{i}_data" for i in self.backward_packed_elements),
+                *(f"{t.name}_out" for t in targets if not t.is_column))
+
+    @property
+    def forward_grad_aligned_pointers(self) -> tuple[str, ...]:
+        """The pointers the CUDA forward that stores its input's gradient reads or writes as packs."""
+        return (*(f"{i}_data" for i in self.row_roles.element),
+                *(f"{t.name}_out" for t in self.backward_plan.final.targets))
+
+    @property
     def row_out_type(self) -> str:
         """What a rowwise forward kernel stores: a loss keeps its terms as opmath values until reduced."""
         return "opmath_t" if self.loss else "scalar_t"

@@ -344,7 +344,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data);
+  const bool aligned = pack_aligned<scalar_t>(x_data);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
@@ -391,7 +391,7 @@ at::Tensor cf_capped_ce_cuda(const at::Tensor& x_in, const at::Tensor& target_in
     // same in any of them.
     const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float ||
                                              x0.scalar_type() == at::ScalarType::Double ||
-                                             x0.scalar_type() == at::ScalarType::BFloat16 || false
+                                             x0.scalar_type() == at::ScalarType::BFloat16
                                          ? x0.scalar_type()
                                          : at::ScalarType::Double;
     static const auto on_cpu =
@@ -760,7 +760,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));

@@ -392,7 +392,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
   bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data);
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
@@ -1085,8 +1085,8 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) &&
-                       pack_aligned<scalar_t>(grad_y_data) && pack_aligned<scalar_t>(x_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) &&
+                       pack_aligned<scalar_t>(x_out);
   const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(weight_data);
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.

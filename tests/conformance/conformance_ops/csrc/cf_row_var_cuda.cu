@@ -314,7 +314,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   }
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data);
+  const bool aligned = pack_aligned<scalar_t>(x_data);
   bool packed = rl.threads > 0 && aligned;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
@@ -352,10 +352,10 @@ at::Tensor cf_row_var_cuda(const at::Tensor& x_in, bool keepdim) {
     // NaN, as torch's); the rows hold no data, so only the row-level inputs are copied. The CPU
     // kernel may not take this dtype (cuda_dtypes beside dtypes): a value over an empty set is the
     // same in any of them.
-    const at::ScalarType cpu_dtype = x0.scalar_type() == at::ScalarType::Float ||
-                                             x0.scalar_type() == at::ScalarType::Double || false
-                                         ? x0.scalar_type()
-                                         : at::ScalarType::Double;
+    const at::ScalarType cpu_dtype =
+        x0.scalar_type() == at::ScalarType::Float || x0.scalar_type() == at::ScalarType::Double
+            ? x0.scalar_type()
+            : at::ScalarType::Double;
     static const auto on_cpu = c10::Dispatcher::singleton()
                                    .findSchemaOrThrow("conformance_ops::cf_row_var", "")
                                    .typed<at::Tensor(const at::Tensor&, bool)>();
@@ -641,7 +641,7 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
-  const bool aligned = true && pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
+  const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
   const bool packed = per_sm > 0 && aligned;
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));

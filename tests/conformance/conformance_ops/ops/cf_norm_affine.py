@@ -97,7 +97,7 @@ class CfNormAffine(nn.Module):
         out = cf_norm_affine(
             x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps
         )
-        return out.reshape(*lead, *self.normalized_shape) if True else out
+        return out.reshape(*lead, *self.normalized_shape)
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -38,6 +38,10 @@ component(cross_entropy, dtypes, [float32, float64, float16, bfloat16]).
 component(cross_entropy, devices, [cpu, cuda]).
 component(cross_entropy, module, 'CrossEntropyLoss').
 component(cross_entropy, bench, shape([4096, 4096])).
+component(cross_entropy, bench, cpu(shape([4096, 4096]))).
+% Long rows on the CPU, against eager there too.
+component(cross_entropy, bench, cpu(shape([64, 131072]))).
+component(cross_entropy, bench, cpu(shape([8, 262144]))).
 % LLM shapes (benchmarks/results/llm-scale), on the GPU only: tokens x vocabulary (Llama 2, Llama 3).
 component(cross_entropy, bench, cuda(shape([4096, 4096]))).
 component(cross_entropy, bench, cuda(shape([8192, 32000]))).

@@ -20,6 +20,9 @@ component(layer_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(layer_norm, devices, [cpu, cuda]).
 component(layer_norm, module, 'FusedLayerNorm').
 component(layer_norm, bench, cpu(shape([4096, 4096]))).
+% Long rows on the CPU, against eager there too.
+component(layer_norm, bench, cpu(shape([64, 131072]))).
+component(layer_norm, bench, cpu(shape([8, 262144]))).
 % On the GPU: two shapes (a square fp32 one, and many short rows as in a transformer).
 component(layer_norm, bench, cuda(shape([4096, 4096]))).
 component(layer_norm, bench, cuda(shape([32768, 1024]))).

@@ -14,6 +14,10 @@ component(log_softmax, peer, 'torch.log_softmax'(x, -1)).
 component(log_softmax, dtypes, [float32, float64, float16, bfloat16]).
 component(log_softmax, devices, [cpu, cuda]).
 component(log_softmax, bench, shape([4096, 4096])).
+component(log_softmax, bench, cpu(shape([4096, 4096]))).
+% Long rows on the CPU, against eager there too.
+component(log_softmax, bench, cpu(shape([64, 131072]))).
+component(log_softmax, bench, cpu(shape([8, 262144]))).
 % An LLM shape (benchmarks/results/llm-scale), on the GPU only: Llama 2's vocabulary.
 component(log_softmax, bench, cuda(shape([4096, 4096]))).
 component(log_softmax, bench, cuda(shape([4096, 32000]))).

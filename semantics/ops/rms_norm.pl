@@ -14,6 +14,9 @@ component(rms_norm, dtypes, [float32, float64, float16, bfloat16]).
 component(rms_norm, devices, [cpu, cuda]).
 component(rms_norm, module, 'FusedRMSNorm').
 component(rms_norm, bench, cpu(shape([4096, 4096]))).
+% Long rows on the CPU, against eager there too.
+component(rms_norm, bench, cpu(shape([64, 131072]))).
+component(rms_norm, bench, cpu(shape([8, 262144]))).
 % On the GPU: two shapes (a square fp32 one, and many short rows as in a transformer).
 component(rms_norm, bench, cuda(shape([4096, 4096]))).
 component(rms_norm, bench, cuda(shape([32768, 1024]))).

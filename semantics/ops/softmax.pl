@@ -13,6 +13,10 @@ component(softmax, peer, 'torch.softmax'(x, -1)).
 component(softmax, dtypes, [float32, float64, float16, bfloat16]).
 component(softmax, devices, [cpu, cuda]).
 component(softmax, bench, shape([4096, 4096])).
+component(softmax, bench, cpu(shape([4096, 4096]))).
+% Long rows on the CPU, against eager there too.
+component(softmax, bench, cpu(shape([64, 131072]))).
+component(softmax, bench, cpu(shape([8, 262144]))).
 % LLM shapes (benchmarks/results/llm-scale), on the GPU only: rows of a hidden size and of vocabularies
 % (Llama 2's 32000, Llama 3's 128256), and a few very long rows. The common shape stays beside them.
 component(softmax, bench, cuda(shape([4096, 4096]))).

@@ -251,6 +251,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
   constexpr int64_t kW = Vec::size();
+  // The last statistic pass leaves its values in the gradient when it holds them exactly.
+  constexpr bool kCache = std::is_same_v<scalar_t, opmath_t>;
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
@@ -263,6 +265,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      // Where the cached pass keeps its values until the final pass reads them back.
+      [[maybe_unused]] auto* const cache_row = x_out + r * n;
       [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
         return static_cast<opmath_t>(
             (grad_loss_s * grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0),
@@ -306,12 +310,18 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          if constexpr (kCache) {
+            grimoire::store(cache_row + j, v[0]);
+          }
         }
         std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          if constexpr (kCache) {
+            cache_row[j] = v[0];
+          }
         }
         tmp_s1_s = acc[0];
       }
@@ -320,28 +330,53 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
             (grad_loss_s *
              grimoire::where(grimoire::eq(target_s, ignore_index_s), V(0), (V(1) / tmp_s1_s))));
       }();
-      {
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V target(target_s);
-          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
-          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
-          [[maybe_unused]] const V x_max(x_max_s);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          return std::array<V, 1>{
-              (((tmp_r0 * grimoire::exp((x - x_max))) +
-                (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
-               tmp_r2)};
-        };
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          grimoire::store(x_out + r * n + j, v[0]);
+      if constexpr (kCache) {
+        {
+          const auto f = [&](auto col, auto tmp_cached) {
+            using V = decltype(col);
+            [[maybe_unused]] const V target(target_s);
+            [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+            [[maybe_unused]] const V tmp_r2(tmp_r2_s);
+            [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+            return std::array<V, 1>{
+                (((tmp_r0 * tmp_cached) +
+                  (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
+                 tmp_r2)};
+          };
+          int64_t j = 0;
+          for (; j + kW <= n; j += kW) {
+            const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(cache_row + j));
+            grimoire::store(x_out + r * n + j, v[0]);
+          }
+          for (; j < n; ++j) {
+            const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), cache_row[j]);
+            x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+          }
         }
-        for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+      } else {
+        {
+          const auto f = [&](auto col, auto x) {
+            using V = decltype(col);
+            [[maybe_unused]] const V target(target_s);
+            [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+            [[maybe_unused]] const V tmp_r2(tmp_r2_s);
+            [[maybe_unused]] const V x_max(x_max_s);
+            [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+            return std::array<V, 1>{
+                (((tmp_r0 * grimoire::exp((x - x_max))) +
+                  (tmp_r1 * grimoire::where(grimoire::eq(col, target), V(1), V(0)))) -
+                 tmp_r2)};
+          };
+          int64_t j = 0;
+          for (; j + kW <= n; j += kW) {
+            const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+            grimoire::store(x_out + r * n + j, v[0]);
+          }
+          for (; j < n; ++j) {
+            const auto v =
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+            x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+          }
         }
       }
     }

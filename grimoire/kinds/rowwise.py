@@ -206,6 +206,11 @@ class RowCached:
         """Whether the value is computed in the plan's pass i (0-based): that pass stores it."""
         return self.pass_index == i
 
+    @property
+    def target(self) -> str:
+        """The element output the value is kept in between the passes (<target>_out)."""
+        return self.final.targets[0].name
+
 
 @dataclass(frozen=True)
 class RowOutput:
@@ -735,6 +740,12 @@ class RowwiseOp:
     def takes_keepdim(self) -> bool:
         """Whether a rowwise op takes a keepdim attr: its output may keep the reduced dim as 1."""
         return "keepdim" in self.attr_names
+
+    @property
+    def caches_backward(self) -> bool:
+        """Whether the CPU backward keeps its last statistic pass's values in its one element gradient, read
+        back by the final pass (cross_entropy's exp(x - max): one exp an element, not two)."""
+        return bool(self.backward_plan and self.backward_plan.cached)
 
     @property
     def caches_forward(self) -> bool:

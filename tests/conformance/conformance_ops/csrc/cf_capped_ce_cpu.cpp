@@ -199,6 +199,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
   using Vec = Vectorized<opmath_t>;
   using V = opmath_t;
   constexpr int64_t kW = Vec::size();
+  // The last statistic pass leaves its values in the gradient when it holds them exactly.
+  constexpr bool kCache = std::is_same_v<scalar_t, opmath_t>;
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
     // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
@@ -211,6 +213,8 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
       [[maybe_unused]] const opmath_t target_s = static_cast<opmath_t>(target_data[r]);
       [[maybe_unused]] const opmath_t grad_loss_s = static_cast<opmath_t>(grad_loss_data[r]);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      // Where the cached pass keeps its values until the final pass reads them back.
+      [[maybe_unused]] auto* const cache_row = x_out + r * n;
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / softcap_s));
       }();
@@ -251,12 +255,18 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          if constexpr (kCache) {
+            grimoire::store(cache_row + j, v[0]);
+          }
         }
         std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          if constexpr (kCache) {
+            cache_row[j] = v[0];
+          }
         }
         tmp_s1_s = acc[0];
       }
@@ -266,34 +276,67 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
              ((V(1) / tmp_s1_s) +
               (z_loss_s * ((V(2) * (c_max_s + grimoire::log(tmp_s1_s))) / tmp_s1_s)))));
       }();
-      {
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V grad_loss(grad_loss_s);
-          [[maybe_unused]] const V target(target_s);
-          [[maybe_unused]] const V softcap(softcap_s);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V c_max(c_max_s);
-          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
-          const V tmp_0 = (x * tmp_r0);
-          const V tmp_1 = grimoire::tanh(tmp_0);
-          const V tmp_2 = (tmp_1 * tmp_1);
-          const V tmp_3 = (V(1) - tmp_2);
-          const V tmp_4 = (tmp_3 * tmp_r0);
-          const V tmp_5 = (softcap * tmp_4);
-          return std::array<V, 1>{
-              ((tmp_r1 * (grimoire::exp(((softcap * tmp_1) - c_max)) * tmp_5)) -
-               (grad_loss * grimoire::where(grimoire::eq(col, target), tmp_5, V(0))))};
-        };
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          grimoire::store(x_out + r * n + j, v[0]);
+      if constexpr (kCache) {
+        {
+          const auto f = [&](auto col, auto tmp_cached, auto x) {
+            using V = decltype(col);
+            [[maybe_unused]] const V grad_loss(grad_loss_s);
+            [[maybe_unused]] const V target(target_s);
+            [[maybe_unused]] const V softcap(softcap_s);
+            [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+            [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+            const V tmp_0 = (x * tmp_r0);
+            const V tmp_1 = grimoire::tanh(tmp_0);
+            const V tmp_2 = (tmp_1 * tmp_1);
+            const V tmp_3 = (V(1) - tmp_2);
+            const V tmp_4 = (tmp_3 * tmp_r0);
+            const V tmp_5 = (softcap * tmp_4);
+            return std::array<V, 1>{
+                ((tmp_r1 * (tmp_cached * tmp_5)) -
+                 (grad_loss * grimoire::where(grimoire::eq(col, target), tmp_5, V(0))))};
+          };
+          int64_t j = 0;
+          for (; j + kW <= n; j += kW) {
+            const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(cache_row + j),
+                             grimoire::load(x_row + j));
+            grimoire::store(x_out + r * n + j, v[0]);
+          }
+          for (; j < n; ++j) {
+            const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), cache_row[j],
+                             static_cast<opmath_t>(x_row[j]));
+            x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+          }
         }
-        for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+      } else {
+        {
+          const auto f = [&](auto col, auto x) {
+            using V = decltype(col);
+            [[maybe_unused]] const V grad_loss(grad_loss_s);
+            [[maybe_unused]] const V target(target_s);
+            [[maybe_unused]] const V softcap(softcap_s);
+            [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+            [[maybe_unused]] const V c_max(c_max_s);
+            [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+            const V tmp_0 = (x * tmp_r0);
+            const V tmp_1 = grimoire::tanh(tmp_0);
+            const V tmp_2 = (tmp_1 * tmp_1);
+            const V tmp_3 = (V(1) - tmp_2);
+            const V tmp_4 = (tmp_3 * tmp_r0);
+            const V tmp_5 = (softcap * tmp_4);
+            return std::array<V, 1>{
+                ((tmp_r1 * (grimoire::exp(((softcap * tmp_1) - c_max)) * tmp_5)) -
+                 (grad_loss * grimoire::where(grimoire::eq(col, target), tmp_5, V(0))))};
+          };
+          int64_t j = 0;
+          for (; j + kW <= n; j += kW) {
+            const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+            grimoire::store(x_out + r * n + j, v[0]);
+          }
+          for (; j < n; ++j) {
+            const auto v =
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+            x_out[r * n + j] = static_cast<scalar_t>(v[0]);
+          }
         }
       }
     }

@@ -63,6 +63,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       // dtype's largest where the mean itself (and torch's running mean) does not.
       [[maybe_unused]] const opmath_t inv_n_s = opmath_t(1) / n_s;
       [[maybe_unused]] const auto* x_row = x_data + r * n;
+      // Where the cached pass keeps its values until the final pass reads them back.
+      [[maybe_unused]] auto* const cache_row = y_out + r * n;
       opmath_t top_s;
       {  // pass 1: max
         const auto f = [&](auto col, auto x) {
@@ -96,7 +98,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
           if constexpr (kCache) {
-            grimoire::store(y_out + r * n + j, v[0]);
+            grimoire::store(cache_row + j, v[0]);
           }
         }
         std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
@@ -105,7 +107,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
           if constexpr (kCache) {
-            y_out[r * n + j] = v[0];
+            cache_row[j] = v[0];
           }
         }
         tmp_s1_s = acc[0];
@@ -122,12 +124,11 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           };
           int64_t j = 0;
           for (; j + kW <= n; j += kW) {
-            const auto v =
-                f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(y_out + r * n + j));
+            const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(cache_row + j));
             grimoire::store(y_out + r * n + j, v[0]);
           }
           for (; j < n; ++j) {
-            const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), y_out[r * n + j]);
+            const auto v = f(grimoire::columns<opmath_t, opmath_t>(j), cache_row[j]);
             y_out[r * n + j] = static_cast<scalar_t>(v[0]);
           }
         }

@@ -202,7 +202,6 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
   // The last statistic pass leaves its values in the gradient when it holds them exactly.
   constexpr bool kCache = std::is_same_v<scalar_t, opmath_t>;
   at::parallel_for(0, rows, grain_rows(n), [&](int64_t begin, int64_t end) {
-    // Column gradients accumulate per thread and are summed afterwards: no atomics, no races.
     for (int64_t r = begin; r < end; ++r) {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the

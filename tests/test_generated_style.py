@@ -5,6 +5,8 @@ is clang-formatted. No generated file silences a check with a `noqa` mark."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 from pathlib import Path
 
@@ -40,8 +42,6 @@ def test_generated_python_passes_ruff(package):
 def _constant_conditions(source: str) -> list[int]:
     """Lines of Python whose condition is a literal (`x if True else y`, `True and x`): what a template
     wrote where it should have chosen the text itself."""
-    import ast
-
     lines = []
     for node in ast.walk(ast.parse(source)):
         tests = []
@@ -56,8 +56,6 @@ def _constant_conditions(source: str) -> list[int]:
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_generated_code_has_no_constant_conditions(package):
     """No generated condition is a literal: `x if True else y` in Python, `true && a` or `if (false)` in C++."""
-    import re
-
     found = [f"{f}:{n}" for f in _python_files(PACKAGES[package])
              for n in _constant_conditions(Path(f).read_text())]
     literal = re.compile(r"\btrue &&|&& true\b|\bfalse \|\||\|\| false\b|\bif (constexpr )?\((true|false)\)")

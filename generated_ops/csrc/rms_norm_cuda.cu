@@ -849,6 +849,7 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                   const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
                   at::opmath_type<scalar_t>* __restrict__ weight_acc, double eps) {
   const auto stream = at::cuda::getCurrentCUDAStream();
+  constexpr int kVec = 16 / sizeof(scalar_t);  // elements of a 16-byte pack: the kernels' VEC
   if (rows == 0) {
     // No rows: every column gradient is 0 (the accumulator has one row, which no kernel writes).
     C10_CUDA_CHECK(cudaMemsetAsync(
@@ -875,7 +876,7 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       l.grid.x = static_cast<unsigned>(
           reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
     }
-    const bool swizzled = n % (16 / int64_t(sizeof(scalar_t))) == 0;
+    const bool swizzled = n % kVec == 0;
     if (!l.column_smem && aligned && swizzled) {
       // Column partials too wide for shared memory: the rows' scalars go to a buffer, and a kernel
       // of their own sums the columns over accumulator_slots() chunks of rows.
@@ -887,7 +888,7 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                                                 n, x_data, weight_data, grad_y_data,
                                                                 x_out, weight_acc, eps);
       C10_CUDA_KERNEL_LAUNCH_CHECK();
-      const dim3 grid(static_cast<unsigned>((n / (16 / int64_t(sizeof(scalar_t))) + 31) / 32),
+      const dim3 grid(static_cast<unsigned>((n / kVec + 31) / 32),
                       static_cast<unsigned>(accumulator_slots<scalar_t>(rows, n)));
       backward_columns_kernel<scalar_t><<<grid, dim3(32, kColumnThreads / 32), 0, stream>>>(
           scalars_p, rows, n, x_data, weight_data, grad_y_data, x_out, weight_acc, eps);
@@ -909,7 +910,7 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
         aligned && (l.column_smem || swizzled), l.column_smem, false, nullptr, rows, n, x_data,
         weight_data, grad_y_data, x_out, weight_acc, eps);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
-    return swizzled ? 16 / int(sizeof(scalar_t)) : 0;
+    return swizzled ? kVec : 0;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return 0;  // the register path writes its partials in column order

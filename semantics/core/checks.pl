@@ -243,7 +243,7 @@ shape_term(bench, T, Dims) :- compound(T), T =.. [Dev, shape(Dims)], known_devic
 
 violation(component(E, peer, C), Msg) :-
     is_op(E), component(E, peer, C), \+ peer_call(E, C),
-    format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none or Key = Value, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
+    format(string(Msg), "peer ~q of '~w' must call a torch.* function with the op's inputs, attrs, numbers, strings, true/false/none, Key = Value or other such torch.* calls, e.g. 'torch.nn.functional.gelu'(x, approximate = \"tanh\").", [C, E]).
 
 violation(component(E, bench_bar, T), Msg) :-
     is_op(E), component(E, bench_bar, T), \+ bench_bar_term(T, _, _, _, _, _),

@@ -24,9 +24,12 @@ TORCH = {
     "softmax": lambda x, d: (g.softmax(x, dim=d), torch.softmax(x, d)),
     "log_softmax": lambda x, d: (g.log_softmax(x, dim=d), torch.log_softmax(x, d)),
     "sum": lambda x, d: (g.sum(x, dim=d), torch.sum(x, d)),
-    "sum_keepdim": lambda x, d: (g.sum(x, True, dim=d), torch.sum(x, d, keepdim=True)),
+    "sum_keepdim": lambda x, d: (g.sum(x, d, True), torch.sum(x, d, True)),
     "mean": lambda x, d: (g.mean(x, dim=d), torch.mean(x, d)),
-    "mean_keepdim": lambda x, d: (g.mean(x, True, dim=d), torch.mean(x, d, keepdim=True)),
+    "mean_keepdim": lambda x, d: (g.mean(x, d, keepdim=True), torch.mean(x, d, keepdim=True)),
+    # torch's positional order: dim right after the input.
+    "softmax_positional": lambda x, d: (g.softmax(x, d), torch.softmax(x, d)),
+    "sum_positional": lambda x, d: (g.sum(x, d), torch.sum(x, d)),
 }
 
 
@@ -82,6 +85,73 @@ def test_every_rowwise_op_takes_dim(name, dim):
     if ours.dim() == x.dim() and ref.dim() == x.dim() and ours.shape == x.shape:
         ref = ref.movedim(-1, d)
     torch.testing.assert_close(ours, ref)
+
+
+# Several dims reduced together, and None (every dim), as torch.sum and torch.mean take them.
+DIMS = [(0, 2), [3, 1], (-1, 0), (1, 2, 3), (0, 1, 2, 3), (), None, (2,)]
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dims", DIMS, ids=str)
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_reductions_over_several_dims_are_torchs(name, dims, keepdim):
+    x = _x(requires_grad=True)
+    ours = getattr(g, name)(x, dims, keepdim)
+    theirs = getattr(torch, name)(x, dims, keepdim)
+    assert ours.shape == theirs.shape
+    torch.testing.assert_close(ours, theirs)
+    up = torch.randn_like(theirs)
+    torch.testing.assert_close(torch.autograd.grad(ours, x, up)[0], torch.autograd.grad(theirs, x, up)[0])
+
+
+def test_reductions_over_several_dims_of_empty_and_strided_inputs():
+    """An empty dim among the reduced ones: torch's sum 0 and mean NaN; a transposed input."""
+    x = torch.randn(3, 0, 4, dtype=torch.float64)
+    torch.testing.assert_close(g.sum(x, (0, 1)), torch.sum(x, (0, 1)))
+    torch.testing.assert_close(g.mean(x, (1, 2), keepdim=True), torch.mean(x, (1, 2), keepdim=True),
+                               equal_nan=True)
+    y = torch.randn(5, 6, 7, dtype=torch.float64).transpose(0, 2)
+    torch.testing.assert_close(g.mean(y, [0, 1]), torch.mean(y, [0, 1]))
+
+
+def test_reductions_over_several_dims_compile():
+    f = torch.compile(lambda x: g.sum(x, (0, 2), keepdim=True), fullgraph=True, backend="eager")
+    x = _x()
+    torch.testing.assert_close(f(x), torch.sum(x, (0, 2), keepdim=True))
+
+
+@pytest.mark.parametrize("dim, error, match", [
+    ((1, 1), RuntimeError, "dim 1 appears multiple times"),
+    ((1, -3), RuntimeError, "dim 1 appears multiple times"),
+    ((0, 4), IndexError, "dim 4 is out of range"),
+    (True, TypeError, "dim must be an int"),
+    ((0, 1.0), TypeError, "dim must be an int, a tuple of ints or None"),
+])
+def test_bad_dims_are_refused_as_torch_refuses_them(dim, error, match):
+    with pytest.raises(error, match=match):
+        g.sum(_x(), dim)
+
+
+def test_an_element_op_takes_one_dim_only():
+    """softmax's dim is one int, as torch.softmax's: a tuple, or keepdim's bool, is refused by name."""
+    with pytest.raises(TypeError, match="softmax: dim must be an int; got tuple"):
+        g.softmax(_x(), (0, 1))
+    with pytest.raises(TypeError, match="dim must be an int; got bool"):
+        g.softmax(_x(), True)
+
+
+def test_signatures_follow_the_peer():
+    """dim goes by position right after the inputs where the op's torch peer takes it there (softmax,
+    sum); keyword-only where the peer has no such dim (a norm's normalized_shape, a loss's target)."""
+    import inspect
+
+    def kinds(fn):
+        return {n: p.kind for n, p in inspect.signature(fn).parameters.items()}
+
+    assert list(inspect.signature(g.sum).parameters) == ["x", "dim", "keepdim"]
+    assert list(inspect.signature(g.softmax).parameters) == ["x", "dim"]
+    assert kinds(g.layer_norm)["dim"] is inspect.Parameter.KEYWORD_ONLY
+    assert kinds(g.cross_entropy)["dim"] is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_dim_out_of_range_is_torchs_error():

@@ -82,7 +82,13 @@ class CrossEntropyLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, x, target) -> Tensor:
-        return cross_entropy(x, target, self.ignore_index, self.label_smoothing, self.reduction)
+        return cross_entropy(
+            x,
+            target,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            reduction=self.reduction,
+        )
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -113,7 +113,7 @@ class FusedLayerNorm(nn.Module):
             x.reshape(*lead, n),
             self._column(self.weight, "ones", x0, n),
             self._column(self.bias, "zeros", x0, n),
-            self.eps,
+            eps=self.eps,
         )
         return out.reshape(*lead, *self.normalized_shape)
 

@@ -43,7 +43,7 @@ def _row_extreme(x: Tensor, largest: bool) -> Tensor:
     return torch.amax(x, -1, keepdim=True) if largest else torch.amin(x, -1, keepdim=True)
 
 
-def log_softmax(x, *, dim: int = -1) -> Tensor:
+def log_softmax(x, dim: int = -1) -> Tensor:
     """Log-softmax over the last dimension.
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import _sharding_rowwise
-from .._checks import row_dim, same_device
+from .._checks import Dims, flatten_dims, keep_dims, row_dims, same_device
 
 _NAME = "generated_ops::mean"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
@@ -35,18 +35,18 @@ _ROLES = {
 }
 
 
-def mean(x, keepdim: bool = False, *, dim: int = -1) -> Tensor:
+def mean(x, dim: Dims = -1, keepdim: bool = False) -> Tensor:
     """Mean over the last dimension.
 
-    Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
-    torch's dim argument does).
+    Over dim `dim` of x, as torch's reductions take it: the last by default, an int, a tuple or list
+    of dims reduced together, or None for all of them.
     dtypes: float32, float64, float16, bfloat16.
     """
-    d = row_dim("mean", x, dim, "x")
-    if d is None:
+    dims = row_dims("mean", x, dim, "x")
+    if dims is None:
         return torch.ops.generated_ops.mean(x, keepdim)
-    out = torch.ops.generated_ops.mean(x.movedim(d, -1), keepdim)
-    return out.movedim(-1, d) if keepdim else out
+    out = torch.ops.generated_ops.mean(flatten_dims(x, dims), False)
+    return keep_dims(out, dims) if keepdim else out
 
 
 class Mean(nn.Module):
@@ -57,7 +57,7 @@ class Mean(nn.Module):
         self.keepdim = keepdim
 
     def forward(self, x) -> Tensor:
-        return mean(x, self.keepdim)
+        return mean(x, keepdim=self.keepdim)
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -58,7 +58,7 @@ class MSELoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, x, target) -> Tensor:
-        return mse_loss(x, target, self.reduction)
+        return mse_loss(x, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return ", ".join(

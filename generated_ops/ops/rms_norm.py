@@ -101,7 +101,7 @@ class FusedRMSNorm(nn.Module):
             )
         n = math.prod(self.normalized_shape)
         lead = x0.shape[: x0.dim() - k]
-        out = rms_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps)
+        out = rms_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), eps=self.eps)
         return out.reshape(*lead, *self.normalized_shape)
 
     def extra_repr(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -735,6 +736,52 @@ class RowwiseOp:
         any dtype)."""
         cpu = self.scalar_types_on("cpu")
         return "Double" if "Double" in cpu else ("Float" if "Float" in cpu else cpu[0])
+
+    @property
+    def dim_follows_inputs(self) -> bool:
+        """Whether the wrapper takes dim by position right after the inputs, as the op's torch peer does
+        (torch.sum(x, dim, keepdim), torch.softmax(x, dim)): the peer passes the op's inputs, then the row
+        dim -1, by position. Elsewhere dim is keyword-only. Not where an attr without a default would
+        follow dim (Python allows none after one with a default)."""
+        if not self.peer or not all(a.has_default for a in self.attrs):
+            return False
+        try:
+            call = ast.parse(self.peer, mode="eval").body
+        except SyntaxError:
+            return False
+        if not isinstance(call, ast.Call) or len(call.args) != len(self.inputs) + 1:
+            return False
+        *lead, last = call.args
+        try:
+            minus_one = ast.literal_eval(last) == -1
+        except ValueError:
+            return False
+        return minus_one and [a.id if isinstance(a, ast.Name) else None for a in lead] == list(self.inputs)
+
+    @property
+    def dims_together(self) -> bool:
+        """Whether dim may name several dims reduced as one row (a tuple or list; None: every dim), as the
+        torch reduction the op's peer is: one value per row, no column or index inputs, no column index
+        read, no loss, dim by position. The wrapper moves the dims last and flattens them into the row."""
+        r = self.row_roles
+        return (self.dim_follows_inputs and not r.output_is_element and not r.column and not r.index
+                and not self.loss and not self.reference_reads_col)
+
+    @property
+    def wrapper_signature(self) -> str:
+        """The Python wrapper's parameters: the op's own with dim (the row's dim, -1 by default) right
+        after the inputs where dim_follows_inputs, else keyword-only at the end."""
+        dim = f"dim: {'Dims' if self.dims_together else 'int'} = -1"
+        if self.dim_follows_inputs:
+            return ", ".join((*self.inputs, dim, *self.py_params))
+        return f"{self.python_signature}, *, {dim}"
+
+    @property
+    def flat_call_args(self) -> tuple[str, ...]:
+        """The op's arguments as the wrapper passes them for several dims reduced as one row: each (element)
+        input with those dims flattened into its last, keepdim False (the wrapper puts the dims back)."""
+        return (*(f"flatten_dims({i}, dims)" for i in self.inputs),
+                *("False" if a == "keepdim" else a for a in self.attr_names))
 
     @property
     def takes_keepdim(self) -> bool:

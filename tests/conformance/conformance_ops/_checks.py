@@ -46,6 +46,11 @@ def same_device(
 def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
     """The dim a row-wise op's rows run along when it is not the last (None when it is), checked as torch
     checks a dim argument: the op moves it last and its result back."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(
+            f"{op}: dim must be an int; got {type(dim).__name__} {dim!r}. Attrs go after dim, "
+            "or by name."
+        )
     rank = max(x.dim(), 1)
     if not -rank <= dim < rank:
         raise IndexError(
@@ -54,3 +59,48 @@ def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
         )
     d = dim % rank
     return None if d == rank - 1 or x.dim() == 0 else d
+
+
+Dims = Union[int, Sequence[int], None]
+
+
+def row_dims(op: str, x: Tensor, dim: Dims, name: str = "x") -> Optional[tuple[int, ...]]:
+    """The dims a reduction's rows run along, as torch.sum takes them: an int, a tuple or list of ints
+    reduced together, or None (or no dims) for all of them. None when that is the last dim alone (the
+    op's own row); else the dims, ascending, each checked as torch checks it."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        dims: Sequence[int] = range(x.dim())
+    elif isinstance(dim, (tuple, list)):
+        dims = dim
+    else:
+        d = row_dim(op, x, dim, name)
+        return None if d is None else (d,)
+    rank = max(x.dim(), 1)
+    seen: set[int] = set()
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"{op}: dim must be an int, a tuple of ints or None; got {dim!r}")
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a {x.dim()}-d {name} "
+                f"(expected one in [{-rank}, {rank - 1}])"
+            )
+        if d % rank in seen:
+            raise RuntimeError(f"{op}: dim {d % rank} appears multiple times in the list of dims")
+        seen.add(d % rank)
+    if x.dim() == 0 or seen == {rank - 1}:
+        return None
+    return tuple(sorted(seen))
+
+
+def flatten_dims(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """x with dims moved last (the others in order) and flattened into one row."""
+    k = len(dims)
+    return x.movedim(tuple(dims), tuple(range(x.dim() - k, x.dim()))).flatten(x.dim() - k)
+
+
+def keep_dims(out: Tensor, dims: Sequence[int]) -> Tensor:
+    """A reduction's output over flatten_dims with each reduced dim back as size 1 (keepdim)."""
+    for d in dims:
+        out = out.unsqueeze(d)
+    return out

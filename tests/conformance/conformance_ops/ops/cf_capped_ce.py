@@ -67,7 +67,7 @@ class CfCappedCe(nn.Module):
         self.z_loss = z_loss
 
     def forward(self, x, target) -> Tensor:
-        return cf_capped_ce(x, target, self.softcap, self.z_loss)
+        return cf_capped_ce(x, target, softcap=self.softcap, z_loss=self.z_loss)
 
     def extra_repr(self) -> str:
         return ", ".join(

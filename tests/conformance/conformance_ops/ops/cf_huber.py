@@ -57,7 +57,7 @@ class CfHuber(nn.Module):
         self.reduction = reduction
 
     def forward(self, x, target) -> Tensor:
-        return cf_huber(x, target, self.delta, self.reduction)
+        return cf_huber(x, target, delta=self.delta, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return ", ".join(

@@ -55,7 +55,7 @@ class CfNll(nn.Module):
         self.reduction = reduction
 
     def forward(self, x, target) -> Tensor:
-        return cf_nll(x, target, self.reduction)
+        return cf_nll(x, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return ", ".join(

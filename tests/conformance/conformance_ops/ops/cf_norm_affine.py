@@ -95,7 +95,7 @@ class CfNormAffine(nn.Module):
         n = math.prod(self.normalized_shape)
         lead = x0.shape[: x0.dim() - k]
         out = cf_norm_affine(
-            x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), self.eps
+            x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), eps=self.eps
         )
         return out.reshape(*lead, *self.normalized_shape)
 

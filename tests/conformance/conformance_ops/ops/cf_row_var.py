@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import _sharding_rowwise
-from .._checks import row_dim, same_device
+from .._checks import Dims, flatten_dims, keep_dims, row_dims, same_device
 
 _NAME = "conformance_ops::cf_row_var"
 # dtypes per device, as the kernels check them (a device the op does not list, such as meta: any of them).
@@ -31,18 +31,18 @@ _ROLES = {
 }
 
 
-def cf_row_var(x, keepdim: bool = False, *, dim: int = -1) -> Tensor:
+def cf_row_var(x, dim: Dims = -1, keepdim: bool = False) -> Tensor:
     """Population variance over the last dimension (torch.var with correction=0).
 
-    Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
-    torch's dim argument does).
+    Over dim `dim` of x, as torch's reductions take it: the last by default, an int, a tuple or list
+    of dims reduced together, or None for all of them.
     dtypes: float32, float64.
     """
-    d = row_dim("cf_row_var", x, dim, "x")
-    if d is None:
+    dims = row_dims("cf_row_var", x, dim, "x")
+    if dims is None:
         return torch.ops.conformance_ops.cf_row_var(x, keepdim)
-    out = torch.ops.conformance_ops.cf_row_var(x.movedim(d, -1), keepdim)
-    return out.movedim(-1, d) if keepdim else out
+    out = torch.ops.conformance_ops.cf_row_var(flatten_dims(x, dims), False)
+    return keep_dims(out, dims) if keepdim else out
 
 
 class CfRowVar(nn.Module):
@@ -53,7 +53,7 @@ class CfRowVar(nn.Module):
         self.keepdim = keepdim
 
     def forward(self, x) -> Tensor:
-        return cf_row_var(x, self.keepdim)
+        return cf_row_var(x, keepdim=self.keepdim)
 
     def extra_repr(self) -> str:
         return ", ".join(

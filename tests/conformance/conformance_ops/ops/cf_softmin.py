@@ -41,7 +41,7 @@ def _row_extreme(x: Tensor, largest: bool) -> Tensor:
     return torch.amax(x, -1, keepdim=True) if largest else torch.amin(x, -1, keepdim=True)
 
 
-def cf_softmin(x, *, dim: int = -1) -> Tensor:
+def cf_softmin(x, dim: int = -1) -> Tensor:
     """softmin over the last dimension: softmax(-x).
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as

@@ -11,7 +11,7 @@ from . import _build
 
 _build.load_library()
 
-from . import optim
+from . import functional, optim
 from ._gemm import current_gemm_backend, gemm_backend
 from ._index_checks import index_checks, index_checks_enabled
 from .ops.adam_step import Adam, AdamW, adam_step
@@ -121,6 +121,7 @@ __all__ = [
     "current_gemm_backend",
     "div",
     "flash_attention",
+    "functional",
     "fused_attention",
     "fused_linear_cross_entropy",
     "fused_linear_gelu",

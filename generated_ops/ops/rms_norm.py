@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -52,6 +53,45 @@ def rms_norm(x, weight, eps: float = 1.0e-6, *, dim: int = -1) -> Tensor:
     return out.movedim(-1, d)
 
 
+def _column(param: Optional[Tensor], name: str, init: str, shape: tuple, ref: Tensor) -> Tensor:
+    """A column input over normalized_shape as the op's row of n takes it; None is its identity: ones for a
+    scale, zeros for a shift."""
+    n = math.prod(shape)
+    if param is None:
+        return (torch.ones if init == "ones" else torch.zeros)(
+            n, device=ref.device, dtype=ref.dtype
+        )
+    if tuple(param.shape) != shape:
+        raise RuntimeError(
+            f"rms_norm: {name} must have shape {list(shape)} (normalized_shape); got {list(param.shape)}"
+        )
+    return param.reshape(n)
+
+
+def over_normalized_shape(
+    x, normalized_shape, weight: Optional[Tensor] = None, eps: float = 1e-06
+) -> Tensor:
+    """rms_norm called as torch's norms are: over the trailing dims normalized_shape (an int or a tuple) of
+    x, flattened into the op's row; weight of shape normalized_shape, or None
+    (the identity). Attrs default to the spec's."""
+    shape = (
+        (int(normalized_shape),)
+        if isinstance(normalized_shape, int)
+        else tuple(int(n) for n in normalized_shape)
+    )
+    k = len(shape)
+    x0 = x
+    if k == 0 or tuple(x0.shape[max(x0.dim() - k, 0) :]) != shape:
+        raise RuntimeError(
+            f"rms_norm: expected input with trailing dims {list(shape)} (normalized_shape, at least "
+            f"one dim), got shape {list(x0.shape)}"
+        )
+    lead = x0.shape[: x0.dim() - k]
+    n = math.prod(shape)
+    out = rms_norm(x.reshape(*lead, n), _column(weight, "weight", "ones", shape, x0), eps=eps)
+    return out.reshape(x0.shape)
+
+
 class FusedRMSNorm(nn.Module):
     """Module form of :func:`rms_norm`, a drop-in for torch's norm module of the same signature:
     normalized_shape is an int or a tuple of the trailing dims normalized together (flattened into the
@@ -83,26 +123,8 @@ class FusedRMSNorm(nn.Module):
         if self.weight is not None:
             nn.init.ones_(self.weight)
 
-    def _column(self, param, init: str, ref: Tensor, n: int) -> Tensor:
-        # An absent parameter is its identity: ones for a scale, zeros for a shift.
-        if param is not None:
-            return param.reshape(n)
-        return (torch.ones if init == "ones" else torch.zeros)(
-            n, device=ref.device, dtype=ref.dtype
-        )
-
     def forward(self, x) -> Tensor:
-        k = len(self.normalized_shape)
-        x0 = x
-        if tuple(x0.shape[x0.dim() - k :]) != self.normalized_shape:
-            raise RuntimeError(
-                f"FusedRMSNorm: expected input with trailing dims {list(self.normalized_shape)}, "
-                f"got shape {list(x0.shape)}"
-            )
-        n = math.prod(self.normalized_shape)
-        lead = x0.shape[: x0.dim() - k]
-        out = rms_norm(x.reshape(*lead, n), self._column(self.weight, "ones", x0, n), eps=self.eps)
-        return out.reshape(*lead, *self.normalized_shape)
+        return over_normalized_shape(x, self.normalized_shape, self.weight, eps=self.eps)
 
     def extra_repr(self) -> str:
         return ", ".join(

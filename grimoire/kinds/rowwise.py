@@ -416,6 +416,11 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> Roww
     )
 
 
+def _names(args: list[ast.expr]) -> list[str | None]:
+    """The names a call passes by position (None for anything but a bare name)."""
+    return [a.id if isinstance(a, ast.Name) else None for a in args]
+
+
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
     """The reference, and each input's gradient over the row (sum/mean: row reductions), derived or given."""
     return (*([("reference", op.reference_py)] if op.reference_py else []),
@@ -738,25 +743,71 @@ class RowwiseOp:
         return "Double" if "Double" in cpu else ("Float" if "Float" in cpu else cpu[0])
 
     @property
+    def _peer_call(self) -> ast.Call | None:
+        """The op's torch peer as a Python call, None where the spec names none."""
+        try:
+            call = ast.parse(self.peer, mode="eval").body if self.peer else None
+        except SyntaxError:
+            return None
+        return call if isinstance(call, ast.Call) else None
+
+    @property
     def dim_follows_inputs(self) -> bool:
         """Whether the wrapper takes dim by position right after the inputs, as the op's torch peer does
         (torch.sum(x, dim, keepdim), torch.softmax(x, dim)): the peer passes the op's inputs, then the row
         dim -1, by position. Elsewhere dim is keyword-only. Not where an attr without a default would
         follow dim (Python allows none after one with a default)."""
-        if not self.peer or not all(a.has_default for a in self.attrs):
-            return False
-        try:
-            call = ast.parse(self.peer, mode="eval").body
-        except SyntaxError:
-            return False
-        if not isinstance(call, ast.Call) or len(call.args) != len(self.inputs) + 1:
+        call = self._peer_call
+        if call is None or not all(a.has_default for a in self.attrs) or len(call.args) != len(self.inputs) + 1:
             return False
         *lead, last = call.args
         try:
             minus_one = ast.literal_eval(last) == -1
         except ValueError:
             return False
-        return minus_one and [a.id if isinstance(a, ast.Name) else None for a in lead] == list(self.inputs)
+        return minus_one and _names(lead) == list(self.inputs)
+
+    @property
+    def takes_normalized_shape(self) -> bool:
+        """Whether the op's torch peer is a norm called as torch.nn.functional's are: the element input,
+        its row's length as a normalized_shape (`[shape(x, -1)]`), the column inputs, then attrs in the
+        op's order (by position or by name). The functional form then takes normalized_shape there."""
+        call, r = self._peer_call, self.row_roles
+        if call is None or len(r.element) != 1 or r.index or not r.column or len(call.args) < 2 + len(r.column):
+            return False
+        x, shape, *rest = call.args
+        cols, attrs = rest[:len(r.column)], rest[len(r.column):]
+        return (_names([x]) == [r.element[0]] and isinstance(shape, ast.List) and len(shape.elts) == 1
+                and _names(cols) == list(r.column) and _names(attrs) == list(self.attr_names[:len(attrs)])
+                and all(k.arg in self.attr_names for k in call.keywords))
+
+    @property
+    def functional_form(self) -> str:
+        """How the package's functional module offers the op under its torch peer's name, as torch calls
+        it: "dim" (the wrapper itself, whose dim follows the inputs), "normalized_shape" (a norm taking
+        torch.nn.functional's normalized_shape, columns optional), "" (not offered: the op is not named
+        as its peer, or is called otherwise)."""
+        if not self.peer_callee.startswith("torch.") or self.peer_callee.rsplit(".", 1)[-1] != self.name:
+            return ""
+        if self.dim_follows_inputs:
+            return "dim"
+        return "normalized_shape" if self.takes_normalized_shape else ""
+
+    @property
+    def functional_takes_dim(self) -> bool:
+        """Whether the functional module offers the op's own function (functional_form "dim")."""
+        return self.functional_form == "dim"
+
+    @property
+    def functional_takes_shape(self) -> bool:
+        """Whether the functional module offers over_normalized_shape (functional_form "normalized_shape")."""
+        return self.functional_form == "normalized_shape"
+
+    @property
+    def peer_callee(self) -> str:
+        """The dotted torch function the op's peer calls ("" without one)."""
+        call = self._peer_call
+        return ast.unparse(call.func) if call is not None else ""
 
     @property
     def dims_together(self) -> bool:
@@ -864,6 +915,7 @@ MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "for
                                           "reads_output", "value_names"}),
                                _build, derives_backward=True, info=_info,
                                without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp,
+                               package_modules=("functional",),
                                # Its planned backward is one <op>_backward call: C++ autograd.
                                cpp_autograd=lambda op: op.backward_plan is not None,
                                saved_outputs=lambda op: op.saved_outputs, stored_grad=_stored_grad,

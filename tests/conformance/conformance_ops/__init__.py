@@ -11,7 +11,7 @@ from . import _build
 
 _build.load_library()
 
-from . import optim
+from . import functional, optim
 from ._gemm import current_gemm_backend, gemm_backend
 from ._index_checks import index_checks, index_checks_enabled
 from .ops.cf_adagrad import Adagrad, cf_adagrad
@@ -88,6 +88,7 @@ __all__ = [
     "cf_softmin",
     "cf_threshold",
     "current_gemm_backend",
+    "functional",
     "gemm_backend",
     "index_checks",
     "index_checks_enabled",

@@ -1,0 +1,73 @@
+"""generated_ops.functional: the rowwise ops named as their torch peers, called as torch calls them,
+against torch.nn.functional and torch with the same arguments (forward and gradients)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import generated_ops as g
+from generated_ops import functional as GF
+
+
+def _t(*shape, grad=True, seed=0):
+    torch.manual_seed(seed)
+    return torch.randn(shape, dtype=torch.float64, requires_grad=grad)
+
+
+def _same(ours, theirs, inputs):
+    torch.testing.assert_close(ours, theirs)
+    up = torch.randn_like(theirs)
+    inputs = [t for t in inputs if t is not None and t.requires_grad]
+    for a, b in zip(torch.autograd.grad(ours, inputs, up), torch.autograd.grad(theirs, inputs, up)):
+        torch.testing.assert_close(a, b)
+
+
+def test_offers_the_ops_named_as_their_peers():
+    assert sorted(GF.__all__) == ["layer_norm", "log_softmax", "mean", "rms_norm", "softmax", "sum"]
+    assert GF.softmax is g.softmax and GF.sum is g.sum
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6), (6,)), ((2, 3, 5, 4), (5, 4)), ((3, 7), 7),
+                                               ((5,), [5])])
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm_is_torchs(shape, normalized, affine):
+    x = _t(*shape)
+    ns = (normalized,) if isinstance(normalized, int) else tuple(normalized)
+    w = _t(*ns, seed=1) if affine != "none" else None
+    b = _t(*ns, seed=2) if affine == "both" else None
+    _same(GF.layer_norm(x, normalized, w, b, 1e-3), F.layer_norm(x, ns, w, b, 1e-3), [x, w, b])
+
+
+@pytest.mark.parametrize("shape, normalized", [((4, 6), (6,)), ((2, 3, 5, 4), (5, 4))])
+@pytest.mark.parametrize("with_weight", [True, False])
+def test_rms_norm_is_torchs(shape, normalized, with_weight):
+    x = _t(*shape)
+    w = _t(*normalized, seed=1) if with_weight else None
+    _same(GF.rms_norm(x, normalized, w, eps=1e-5), F.rms_norm(x, normalized, w, eps=1e-5), [x, w])
+
+
+def test_reductions_and_softmax_are_torchs():
+    x = _t(3, 4, 5)
+    _same(GF.softmax(x, 1), torch.softmax(x, 1), [x])
+    _same(GF.log_softmax(x, 0), F.log_softmax(x, 0), [x])
+    _same(GF.sum(x, (0, 2), True), torch.sum(x, (0, 2), True), [x])
+    _same(GF.mean(x, None), torch.mean(x), [x])
+
+
+def test_a_norm_refuses_what_torch_refuses():
+    x = _t(3, 4, grad=False)
+    with pytest.raises(RuntimeError, match=r"expected input with trailing dims \[5\]"):
+        GF.layer_norm(x, (5,))
+    with pytest.raises(RuntimeError, match=r"weight must have shape \[4\] \(normalized_shape\); got \[2, 2\]"):
+        GF.layer_norm(x, (4,), torch.ones(2, 2, dtype=x.dtype))
+    with pytest.raises(RuntimeError, match="at least one dim"):
+        GF.rms_norm(x, ())
+
+
+def test_the_module_and_the_function_agree():
+    x = _t(2, 3, 8, grad=False)
+    m = g.FusedLayerNorm((3, 8)).double()
+    torch.nn.init.normal_(m.weight)
+    torch.testing.assert_close(m(x), GF.layer_norm(x, (3, 8), m.weight, m.bias))

@@ -56,6 +56,27 @@ def test_reductions_and_softmax_are_torchs():
     _same(GF.mean(x, None), torch.mean(x), [x])
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sum", "mean"])
+def test_dtype_casts_the_input_first_as_torchs(name):
+    """F.softmax(x, -1, dtype=torch.float32) on half logits, as LLM code calls it: computed in float32,
+    the gradient back in the input's dtype."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 33, dtype=torch.bfloat16, requires_grad=True)
+    fn = getattr(torch, name)
+    ours, theirs = getattr(GF, name)(x, -1, dtype=torch.float32), fn(x, -1, dtype=torch.float32)
+    assert ours.dtype == theirs.dtype == torch.float32
+    torch.testing.assert_close(ours, theirs)
+    up = torch.randn_like(theirs)
+    (a,), (b,) = torch.autograd.grad(ours, x, up), torch.autograd.grad(theirs, x, up)
+    assert a.dtype == torch.bfloat16
+    torch.testing.assert_close(a, b)
+
+
+def test_an_unsupported_dtype_is_refused_by_name():
+    with pytest.raises(RuntimeError, match="x has dtype int64, which is not supported"):
+        GF.sum(torch.ones(3, 4), -1, dtype=torch.int64)
+
+
 def test_a_norm_refuses_what_torch_refuses():
     x = _t(3, 4, grad=False)
     with pytest.raises(RuntimeError, match=r"expected input with trailing dims \[5\]"):

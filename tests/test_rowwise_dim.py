@@ -148,8 +148,9 @@ def test_signatures_follow_the_peer():
     def kinds(fn):
         return {n: p.kind for n, p in inspect.signature(fn).parameters.items()}
 
-    assert list(inspect.signature(g.sum).parameters) == ["x", "dim", "keepdim"]
-    assert list(inspect.signature(g.softmax).parameters) == ["x", "dim"]
+    assert list(inspect.signature(g.sum).parameters) == ["x", "dim", "keepdim", "dtype"]
+    assert list(inspect.signature(g.softmax).parameters) == ["x", "dim", "dtype"]
+    assert kinds(g.softmax)["dtype"] is inspect.Parameter.KEYWORD_ONLY
     assert kinds(g.layer_norm)["dim"] is inspect.Parameter.KEYWORD_ONLY
     assert kinds(g.cross_entropy)["dim"] is inspect.Parameter.KEYWORD_ONLY
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -35,13 +37,16 @@ _ROLES = {
 }
 
 
-def sum(x, dim: Dims = -1, keepdim: bool = False) -> Tensor:
+def sum(x, dim: Dims = -1, keepdim: bool = False, *, dtype: Optional[torch.dtype] = None) -> Tensor:
     """Sum over the last dimension.
 
     Over dim `dim` of x, as torch's reductions take it: the last by default, an int, a tuple or list
     of dims reduced together, or None for all of them.
     dtypes: float32, float64, float16, bfloat16.
+    dtype: as torch's, the dtype the inputs are cast to first (None: their own).
     """
+    if dtype is not None:
+        x = x.to(dtype)
     dims = row_dims("sum", x, dim, "x")
     if dims is None:
         return torch.ops.generated_ops.sum(x, keepdim)

@@ -821,10 +821,11 @@ class RowwiseOp:
     @property
     def wrapper_signature(self) -> str:
         """The Python wrapper's parameters: the op's own with dim (the row's dim, -1 by default) right
-        after the inputs where dim_follows_inputs, else keyword-only at the end."""
+        after the inputs where dim_follows_inputs, and then torch's keyword-only dtype (the inputs are
+        cast to it first); else dim keyword-only at the end."""
         dim = f"dim: {'Dims' if self.dims_together else 'int'} = -1"
         if self.dim_follows_inputs:
-            return ", ".join((*self.inputs, dim, *self.py_params))
+            return ", ".join((*self.inputs, dim, *self.py_params, "*", "dtype: Optional[torch.dtype] = None"))
         return f"{self.python_signature}, *, {dim}"
 
     @property

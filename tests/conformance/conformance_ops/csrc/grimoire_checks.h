@@ -22,7 +22,7 @@ namespace grimoire {
 // generated_ops.index_checks).
 bool index_checks();
 
-// torch's Python name of a floating dtype (torch.float32, ...), for messages that say what to
+// torch's Python name of a dtype (torch.float32, torch.int64, ...), for messages that say what to
 // write.
 inline const char* python_dtype(at::ScalarType t) {
   switch (t) {
@@ -34,6 +34,22 @@ inline const char* python_dtype(at::ScalarType t) {
       return "float16";
     case at::kBFloat16:
       return "bfloat16";
+    case at::kLong:
+      return "int64";
+    case at::kInt:
+      return "int32";
+    case at::kShort:
+      return "int16";
+    case at::kChar:
+      return "int8";
+    case at::kByte:
+      return "uint8";
+    case at::kBool:
+      return "bool";
+    case at::kComplexFloat:
+      return "complex64";
+    case at::kComplexDouble:
+      return "complex128";
     default:
       return c10::toString(t);
   }

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -31,13 +33,18 @@ _ROLES = {
 }
 
 
-def cf_row_var(x, dim: Dims = -1, keepdim: bool = False) -> Tensor:
+def cf_row_var(
+    x, dim: Dims = -1, keepdim: bool = False, *, dtype: Optional[torch.dtype] = None
+) -> Tensor:
     """Population variance over the last dimension (torch.var with correction=0).
 
     Over dim `dim` of x, as torch's reductions take it: the last by default, an int, a tuple or list
     of dims reduced together, or None for all of them.
     dtypes: float32, float64.
+    dtype: as torch's, the dtype the inputs are cast to first (None: their own).
     """
+    if dtype is not None:
+        x = x.to(dtype)
     dims = row_dims("cf_row_var", x, dim, "x")
     if dims is None:
         return torch.ops.conformance_ops.cf_row_var(x, keepdim)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -41,13 +43,16 @@ def _row_extreme(x: Tensor, largest: bool) -> Tensor:
     return torch.amax(x, -1, keepdim=True) if largest else torch.amin(x, -1, keepdim=True)
 
 
-def cf_softmin(x, dim: int = -1) -> Tensor:
+def cf_softmin(x, dim: int = -1, *, dtype: Optional[torch.dtype] = None) -> Tensor:
     """softmin over the last dimension: softmax(-x).
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
     torch's dim argument does).
     dtypes: float32, float64, bfloat16.
+    dtype: as torch's, the dtype the inputs are cast to first (None: their own).
     """
+    if dtype is not None:
+        x = x.to(dtype)
     d = row_dim("cf_softmin", x, dim, "x")
     if d is None:
         return torch.ops.conformance_ops.cf_softmin(x)

@@ -390,7 +390,7 @@ foreign_refusal(_, entity, A, _, Msg) :- !,
     format(string(Msg), "entity/~w has ~w arguments: declare an entity with entity(Name), e.g. entity(my_op).", [A, A]).
 foreign_refusal(T, N, A, Vs, Msg) :-
     vocabulary(V),
-    (   member(Word-Arity, [entity-1, component-3]), edit_distance(N, Word, D), D =< 2
+    (   member(Word-Arity, [entity-1, component-3]), checks:edit_distance(N, Word, D), D =< 2
     ->  (   A =:= Arity
         ->  T =.. [_|Args], G =.. [Word|Args], term_text(G, Vs, Text),
             format(string(Hint), " Did you mean ~w?", [Text])
@@ -399,21 +399,6 @@ foreign_refusal(T, N, A, Vs, Msg) :-
     ;   Hint = ""
     ),
     format(string(Msg), "~q/~w is not part of the spec vocabulary: a spec file holds only ~w.~w", [N, A, V, Hint]).
-
-%% edit_distance(+A, +B, -D): Levenshtein distance between two atoms (for "did you mean").
-edit_distance(A, B, D) :-
-    atom_codes(A, As), atom_codes(B, Bs),
-    length(Bs, N), numlist(0, N, Row0),
-    foldl(edit_row(Bs), As, Row0-1, Row-_),
-    last(Row, D).
-edit_row(Bs, C, Prev-I, [I|Cells]-I1) :-
-    I1 is I + 1,
-    edit_cells(Bs, C, Prev, I, Cells).
-edit_cells([], _, _, _, []).
-edit_cells([B|Bs], C, [Diag, Up|Prev], Left, [X|Xs]) :-
-    ( B =:= C -> Cost = 0 ; Cost = 1 ),
-    X is min(min(Up + 1, Left + 1), Diag + Cost),
-    edit_cells(Bs, C, [Up|Prev], X, Xs).
 
 %% term_text(+Term, +VarNames, -Text): Term as written (its variables by name, _ for the anonymous
 %  ones), cut short when deep, for messages.

@@ -4,7 +4,8 @@
 */
 
 :- module(checks, [
-    violation/2, located_violation/3, locate/3, clause_place/2, component_spec_core/1, default_fits/2
+    violation/2, located_violation/3, locate/3, clause_place/2, component_spec_core/1, default_fits/2,
+    edit_distance/3
 ]).
 :- use_module(semantics(core/ecs)).
 
@@ -28,7 +29,18 @@ violation(entity(E), Msg) :-
 violation(component(E, K, V), Msg) :-
     component(E, K, V), \+ component_spec(K, _, _, _),
     findall(Known, component_spec(Known, _, _, _), Ks), atomic_list_concat(Ks, ', ', KL),
-    format(string(Msg), "unknown component '~w' of '~w'; known components: ~w.", [K, E, KL]).
+    did_you_mean(K, Ks, Hint),
+    format(string(Msg), "unknown component '~w' of '~w';~w known components: ~w.", [K, E, Hint, KL]).
+
+%% did_you_mean(+Word, +Known, -Hint): " did you mean 'k'?" for the known word nearest Word within
+%  two edits (one for words under four letters), else "".
+did_you_mean(W, Ks, Hint) :-
+    atom(W),
+    findall(D-K, (member(K, Ks), edit_distance(W, K, D)), Ds), keysort(Ds, [D0-K0|_]),
+    atom_length(W, L), ( L >= 4 -> D0 =< 2 ; D0 =< 1 ), !,
+    format(string(Hint), " did you mean '~w'?", [K0]).
+did_you_mean(_, _, "").
+
 
 violation(component(E, K, V2), Msg) :-
     component_spec(K, one, _, _),
@@ -44,8 +56,8 @@ violation(entity(E), Msg) :-
 
 violation(component(E, kind, K), Msg) :-
     entity(E), component(E, kind, K), K \== extension, \+ op_kind(K, _),
-    findall(X, op_kind(X, _), Ks), atomic_list_concat(Ks, ', ', KL),
-    format(string(Msg), "'~w' has unknown kind '~w'; kinds: ~w, extension.", [E, K, KL]).
+    findall(X, op_kind(X, _), Ks), atomic_list_concat(Ks, ', ', KL), did_you_mean(K, Ks, Hint),
+    format(string(Msg), "'~w' has unknown kind '~w';~w kinds: ~w, extension.", [E, K, Hint, KL]).
 
 violation(entity(E), Msg) :-
     is_op(E), name_problem(op, E, P),
@@ -383,3 +395,18 @@ clause_at(Ref, File, Line) :- spec_clause_at(Ref, File, Line), !.
 clause_at(Ref, File, Line) :-
     clause_property(Ref, file(File)),
     clause_property(Ref, line_count(Line)).
+
+%% edit_distance(+A, +B, -D): Levenshtein distance between two atoms (for "did you mean").
+edit_distance(A, B, D) :-
+    atom_codes(A, As), atom_codes(B, Bs),
+    length(Bs, N), numlist(0, N, Row0),
+    foldl(edit_row(Bs), As, Row0-1, Row-_),
+    last(Row, D).
+edit_row(Bs, C, Prev-I, [I|Cells]-I1) :-
+    I1 is I + 1,
+    edit_cells(Bs, C, Prev, I, Cells).
+edit_cells([], _, _, _, []).
+edit_cells([B|Bs], C, [Diag, Up|Prev], Left, [X|Xs]) :-
+    ( B =:= C -> Cost = 0 ; Cost = 1 ),
+    X is min(min(Up + 1, Left + 1), Diag + Cost),
+    edit_cells(Bs, C, [Up|Prev], X, Xs).

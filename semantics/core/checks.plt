@@ -54,3 +54,14 @@ test(cpu_dtypes_default, Ds == [float32, float64]) :- op_device_dtypes(fused_att
 test(kind_devices, Ds == [cpu, cuda]) :- findall(D, kind_device(attention, D), Ds).
 
 :- end_tests(real_specs).
+
+:- begin_tests(did_you_mean).
+
+test(edit_distance, Ds == [0, 1, 2, 3]) :-
+    maplist([A-B, D]>>edit_distance(A, B, D), [input-input, inpt-input, inptu-input, abc-xyz], Ds).
+test(nearest, H == " did you mean 'input'?") :- checks:did_you_mean(inptu, [output, input, doc], H).
+test(short_word_one_edit, H == " did you mean 'doc'?") :- checks:did_you_mean(dc, [doc, kind], H).
+test(short_word_two_edits, H == "") :- checks:did_you_mean(dx, [doc, kind], H).
+test(too_far, H == "") :- checks:did_you_mean(flavour, [kind, doc, input, output], H).
+
+:- end_tests(did_you_mean).

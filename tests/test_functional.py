@@ -26,7 +26,16 @@ def _same(ours, theirs, inputs):
 
 def test_offers_the_ops_named_as_their_peers():
     assert sorted(GF.__all__) == ["layer_norm", "log_softmax", "mean", "rms_norm", "softmax", "sum"]
-    assert GF.softmax is g.softmax and GF.sum is g.sum
+    assert GF.softmax is g.softmax and GF.log_softmax is g.log_softmax
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_a_reduction_defaults_to_every_dim_as_torchs(name):
+    """torch.sum(x) reduces every dim; so does functional.sum(x), where the op's own sum(x) takes the last."""
+    x = _t(3, 4, 5)
+    _same(getattr(GF, name)(x), getattr(torch, name)(x), [x])
+    _same(getattr(GF, name)(x, keepdim=True), getattr(torch, name)(x, (0, 1, 2), keepdim=True), [x])
+    assert getattr(g, name)(x).shape == (3, 4)
 
 
 @pytest.mark.parametrize("shape, normalized", [((4, 6), (6,)), ((2, 3, 5, 4), (5, 4)), ((3, 7), 7),

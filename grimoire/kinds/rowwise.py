@@ -795,8 +795,26 @@ class RowwiseOp:
 
     @property
     def functional_takes_dim(self) -> bool:
-        """Whether the functional module offers the op's own function (functional_form "dim")."""
-        return self.functional_form == "dim"
+        """Whether the functional module offers the op's own function (functional_form "dim", one dim)."""
+        return self.functional_form == "dim" and not self.dims_together
+
+    @property
+    def functional_reduces_all(self) -> bool:
+        """Whether the functional module offers the op with dim None by default, every dim reduced, as
+        torch's reductions do (functional_form "dim" with dims_together)."""
+        return self.functional_form == "dim" and self.dims_together
+
+    @property
+    def functional_signature(self) -> str:
+        """The wrapper's parameters with dim None by default (functional_reduces_all), unannotated: the
+        op's function, which it calls, has the types."""
+        return ", ".join((*self.inputs, "dim=None", *(f"{a.name}={a.py_default}" for a in self.attrs), "*",
+                          "dtype=None"))
+
+    @property
+    def functional_call_args(self) -> tuple[str, ...]:
+        """How the functional form passes its parameters on to the op's wrapper: by name past dim."""
+        return (*self.inputs, "dim", *(f"{a}={a}" for a in self.attr_names), "dtype=dtype")
 
     @property
     def functional_takes_shape(self) -> bool:

@@ -4,17 +4,35 @@
 `torch.nn.functional` (and `torch`) call sites. A softmax takes `dim` after its input (the op's own
 function); a reduction too, with torch's default of None (every dim) where the op's own function
 defaults to its last; a norm takes `normalized_shape`, its scale and shift optional
-(over_normalized_shape, as the op's module calls it). The spec's `peer` decides: an op called
+(over_normalized_shape, as the op's module calls it); a loss takes its inputs, then its attrs by name
+as torch's do (torch's deprecated positional arguments are not taken), a classification loss its
+classes on dim 1 as torch's. The spec's `peer` decides: an op called
 otherwise, or not named as its peer, is not here."""
 
 from __future__ import annotations
 
+from .ops import cross_entropy as _cross_entropy
 from .ops import mean as _mean
 from .ops import sum as _sum
 from .ops.layer_norm import over_normalized_shape as layer_norm
 from .ops.log_softmax import log_softmax
+from .ops.mse_loss import mse_loss
 from .ops.rms_norm import over_normalized_shape as rms_norm
 from .ops.softmax import softmax
+
+
+def cross_entropy(x, target, *, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    """torch.nn.functional.cross_entropy as torch calls it: classes on dim 1 of (N, C, d1, ...)
+    logits (the only dim of a single row's), attrs by name. The generated cross_entropy, whose
+    own rows run along the last dim."""
+    return _cross_entropy.cross_entropy(
+        x,
+        target,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        dim=1 if x.dim() >= 2 else -1,
+    )
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None):
@@ -30,9 +48,11 @@ def sum(x, dim=None, keepdim=False, *, dtype=None):
 
 
 __all__ = [
+    "cross_entropy",
     "layer_norm",
     "log_softmax",
     "mean",
+    "mse_loss",
     "rms_norm",
     "softmax",
     "sum",

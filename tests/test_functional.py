@@ -25,7 +25,8 @@ def _same(ours, theirs, inputs):
 
 
 def test_offers_the_ops_named_as_their_peers():
-    assert sorted(GF.__all__) == ["layer_norm", "log_softmax", "mean", "rms_norm", "softmax", "sum"]
+    assert sorted(GF.__all__) == ["cross_entropy", "layer_norm", "log_softmax", "mean", "mse_loss", "rms_norm",
+                                  "softmax", "sum"]
     assert GF.softmax is g.softmax and GF.log_softmax is g.log_softmax
 
 
@@ -84,6 +85,31 @@ def test_dtype_casts_the_input_first_as_torchs(name):
 def test_an_unsupported_dtype_is_refused_by_name():
     with pytest.raises(RuntimeError, match="x has dtype int64, which is not supported"):
         GF.sum(torch.ones(3, 4), -1, dtype=torch.int64)
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (4, 7, 3, 2), (7,)], ids=str)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_cross_entropy_takes_classes_on_dim_1_as_torchs(shape, reduction):
+    """(N, C, d1, ...) logits, (N, d1, ...) targets, one ignored; a single row of classes."""
+    x = _t(*shape)
+    torch.manual_seed(3)
+    t = torch.randint(0, 7, shape[:1] + shape[2:] if len(shape) >= 2 else ())
+    if t.dim():
+        t.view(-1)[0] = -100
+    kw = dict(reduction=reduction, label_smoothing=0.1)
+    _same(GF.cross_entropy(x, t, **kw), F.cross_entropy(x, t, **kw), [x])
+
+
+def test_mse_loss_is_torchs():
+    a, b = _t(3, 4), _t(3, 4, seed=1)
+    for reduction in ["none", "mean", "sum"]:
+        _same(GF.mse_loss(a, b, reduction=reduction), F.mse_loss(a, b, reduction=reduction), [a, b])
+
+
+def test_a_loss_refuses_torchs_positional_weight():
+    x, t = _t(3, 4, grad=False), torch.tensor([0, 1, 2])
+    with pytest.raises(TypeError, match="positional"):
+        GF.cross_entropy(x, t, torch.ones(4, dtype=x.dtype))
 
 
 def test_a_norm_refuses_what_torch_refuses():

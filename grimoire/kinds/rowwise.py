@@ -785,18 +785,46 @@ class RowwiseOp:
     def functional_form(self) -> str:
         """How the package's functional module offers the op under its torch peer's name, as torch calls
         it: "dim" (the wrapper itself, whose dim follows the inputs), "normalized_shape" (a norm taking
-        torch.nn.functional's normalized_shape, columns optional), "" (not offered: the op is not named
-        as its peer, or is called otherwise)."""
-        if not self.peer_callee.startswith("torch.") or self.peer_callee.rsplit(".", 1)[-1] != self.name:
+        torch.nn.functional's normalized_shape, columns optional), "keywords" (the wrapper itself: the
+        peer passes the inputs by position and every attr by name, as a loss's reduction), "" (not
+        offered: the op is not named as its peer, or is called otherwise)."""
+        call = self._peer_call
+        if call is None or not self.peer_callee.startswith("torch.") or \
+                self.peer_callee.rsplit(".", 1)[-1] != self.name:
             return ""
         if self.dim_follows_inputs:
             return "dim"
-        return "normalized_shape" if self.takes_normalized_shape else ""
+        if self.takes_normalized_shape:
+            return "normalized_shape"
+        by_name = all(k.arg in self.attr_names for k in call.keywords)
+        return "keywords" if by_name and _names(call.args) == list(self.inputs) else ""
 
     @property
-    def functional_takes_dim(self) -> bool:
-        """Whether the functional module offers the op's own function (functional_form "dim", one dim)."""
-        return self.functional_form == "dim" and not self.dims_together
+    def functional_is_own(self) -> bool:
+        """Whether the functional module offers the op's own function (functional_form "dim" with one
+        dim, or "keywords" without index inputs)."""
+        return ((self.functional_form == "dim" and not self.dims_together)
+                or (self.functional_form == "keywords" and not self.row_roles.index))
+
+    @property
+    def functional_classes_on_dim1(self) -> bool:
+        """Whether the functional module offers the op with its rows on dim 1, as torch's classification
+        losses take (N, C, d1, ...) logits: a "keywords" op with index inputs (class targets)."""
+        return self.functional_form == "keywords" and bool(self.row_roles.index)
+
+    @property
+    def functional_loss_signature(self) -> str:
+        """The op's parameters, unannotated, for functional_classes_on_dim1 (the op's function has the
+        types); the attrs by name only, as torch's third argument is something else (a class weight)."""
+        return ", ".join((*self.inputs, "*", *(f"{a.name}={a.py_default}" if a.has_default else a.name
+                                                for a in self.attrs)))
+
+    @property
+    def functional_loss_call_args(self) -> tuple[str, ...]:
+        """How functional_classes_on_dim1 passes its parameters on: the attrs by name, and the rows'
+        dim, 1 for batched logits (the last for a single row of classes, as torch's)."""
+        return (*self.inputs, *(f"{a}={a}" for a in self.attr_names),
+                f"dim=1 if {self.row_roles.element[0]}.dim() >= 2 else -1")
 
     @property
     def functional_reduces_all(self) -> bool:

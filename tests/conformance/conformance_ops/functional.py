@@ -4,7 +4,9 @@
 `torch.nn.functional` (and `torch`) call sites. A softmax takes `dim` after its input (the op's own
 function); a reduction too, with torch's default of None (every dim) where the op's own function
 defaults to its last; a norm takes `normalized_shape`, its scale and shift optional
-(over_normalized_shape, as the op's module calls it). The spec's `peer` decides: an op called
+(over_normalized_shape, as the op's module calls it); a loss takes its inputs, then its attrs by name
+as torch's do (torch's deprecated positional arguments are not taken), a classification loss its
+classes on dim 1 as torch's. The spec's `peer` decides: an op called
 otherwise, or not named as its peer, is not here."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -130,6 +131,13 @@ def test_reductions_over_several_dims_compile():
 def test_bad_dims_are_refused_as_torch_refuses_them(dim, error, match):
     with pytest.raises(error, match=match):
         g.sum(_x(), dim)
+
+
+def test_a_numpy_integer_is_a_dim_as_in_torch():
+    x = _x()
+    torch.testing.assert_close(g.sum(x, np.int64(1)), torch.sum(x, 1))
+    torch.testing.assert_close(g.softmax(x, np.int32(0)), torch.softmax(x, 0))
+    torch.testing.assert_close(g.mean(x, (np.int64(0), 2)), torch.mean(x, (0, 2)))
 
 
 def test_an_element_op_takes_one_dim_only():

@@ -9,6 +9,7 @@ Without these, such a call returned an uninitialised result (or, for an optimize
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Optional, Union
 
@@ -43,14 +44,24 @@ def same_device(
             )
 
 
+def _as_dim(op: str, dim: object, why: str) -> int:
+    """dim as an int: anything with __index__ (a numpy integer too) but a bool, which is keepdim's."""
+    if isinstance(dim, bool):
+        raise TypeError(f"{op}: {why}")
+    try:
+        return operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{op}: {why}") from None
+
+
 def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
     """The dim a row-wise op's rows run along when it is not the last (None when it is), checked as torch
     checks a dim argument: the op moves it last and its result back."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(
-            f"{op}: dim must be an int; got {type(dim).__name__} {dim!r}. Attrs go after dim, "
-            "or by name."
-        )
+    dim = _as_dim(
+        op,
+        dim,
+        f"dim must be an int; got {type(dim).__name__} {dim!r}. Attrs go after dim, or by name.",
+    )
     rank = max(x.dim(), 1)
     if not -rank <= dim < rank:
         raise IndexError(
@@ -78,8 +89,7 @@ def row_dims(op: str, x: Tensor, dim: Dims, name: str = "x") -> Optional[tuple[i
     rank = max(x.dim(), 1)
     seen: set[int] = set()
     for d in dims:
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise TypeError(f"{op}: dim must be an int, a tuple of ints or None; got {dim!r}")
+        d = _as_dim(op, d, f"dim must be an int, a tuple of ints or None; got {dim!r}")
         if not -rank <= d < rank:
             raise IndexError(
                 f"{op}: dim {d} is out of range for a {x.dim()}-d {name} "

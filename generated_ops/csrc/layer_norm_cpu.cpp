@@ -211,25 +211,41 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
       }
       opmath_t var_s;
-      {  // pass 2: mean
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s2_unscaled_s;
+      opmath_t tmp_s3_unscaled_s;
+      {  // pass 2: mean, sum, sum
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
-          return std::array<V, 1>{grimoire::square((x - mu))};
+          const V tmp_0 = (x - mu);
+          return std::array<V, 3>{grimoire::square(tmp_0), (grad_y * weight),
+                                  ((grad_y * tmp_0) * weight)};
         };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 3> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
+          vacc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[2], v[2]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 3> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[2])};
         for (; j < n; ++j) {
           const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
+          acc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[2], v[2]);
         }
         var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s2_unscaled_s = acc[1];
+        tmp_s3_unscaled_s = acc[2];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
@@ -238,9 +254,15 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((V(-1) * tmp_r0_s));
+      }();
       opmath_t tmp_s2_s;
       opmath_t tmp_s3_s;
-      {  // pass 3: sum, sum
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r2_s * tmp_s2_unscaled_s)); }();
+      tmp_s3_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s3_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s) || !std::isfinite(tmp_s3_s)) {  // pass 3: sum, sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
@@ -270,10 +292,10 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         tmp_s2_s = acc[0];
         tmp_s3_s = acc[1];
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
         return static_cast<opmath_t>((tmp_s2_s / n_s));
       }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r4_s = [&] {
         return static_cast<opmath_t>((tmp_s3_s / n_s));
       }();
       {
@@ -281,11 +303,11 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          [[maybe_unused]] const V tmp_r4(tmp_r4_s);
           const V tmp_0 = (x - mu);
           return std::array<V, 3>{
-              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (((grad_y * (tmp_r0 * weight)) + tmp_r3) + (tmp_r4 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0)), grad_y};
         };
         int64_t j = 0;

@@ -158,24 +158,32 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       opmath_t tmp_s0_s;
-      {  // pass 1: mean
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s1_unscaled_s;
+      {  // pass 1: mean, sum
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          return std::array<V, 1>{(x * x)};
+          return std::array<V, 2>{(x * x), ((grad_y * x) * weight)};
         };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
         for (; j < n; ++j) {
           const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
         tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s1_unscaled_s = acc[1];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         const V tmp_0 = (tmp_s0_s + eps_s);
@@ -185,7 +193,9 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
       }();
       opmath_t tmp_s1_s;
-      {  // pass 2: sum
+      tmp_s1_s = [&] { return static_cast<opmath_t>((tmp_r0_s * tmp_s1_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s1_s)) {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);

@@ -366,7 +366,7 @@ __global__ void __launch_bounds__(kStreamThreads)
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[64];
   extern __shared__ __align__(16) unsigned char column_smem_bytes[];
   const int tid = threadIdx.y * blockDim.x + threadIdx.x;
   const int threads = blockDim.x * blockDim.y;
@@ -396,35 +396,44 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const int64_t head = stream_head<VEC>(packed, r, n);
       [[maybe_unused]] const int64_t packs_n = (n - head) / VEC;
       opmath_t tmp_s0_s;
-      {  // pass 1: mean
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s1_unscaled_s;
+      {  // pass 1: mean, sum
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          return std::array<V, 1>{(x * x)};
+          return std::array<V, 2>{(x * x), ((grad_y * x) * weight)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
             n == 0 ? opmath_t(0)
-                   : static_cast<opmath_t>(
-                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+                   : static_cast<opmath_t>(f(E(opmath_t(0)),
+                                             E(static_cast<opmath_t>(grad_y_data[r * n])),
+                                             E(static_cast<opmath_t>(x_data[r * n])),
+                                             E(static_cast<opmath_t>(weight_data[0])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
+                E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -432,13 +441,28 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
+                               E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
             }
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        tmp_s1_unscaled_s = acc_1;
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
@@ -451,7 +475,9 @@ __global__ void __launch_bounds__(kStreamThreads)
         return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
       }();
       opmath_t tmp_s1_s;
-      {  // pass 2: sum
+      tmp_s1_s = [&] { return static_cast<opmath_t>((tmp_r0_s * tmp_s1_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s1_s)) {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
@@ -658,7 +684,7 @@ __device__ __forceinline__ void backward_reg(
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[64];
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -685,16 +711,20 @@ __device__ __forceinline__ void backward_reg(
         }
       }
       opmath_t tmp_s0_s;
-      {  // pass 1: mean, from registers
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s1_unscaled_s;
+      {  // pass 1: mean, sum, from registers
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          return std::array<V, 1>{(x * x)};
+          return std::array<V, 2>{(x * x), ((grad_y * x) * weight)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
             n == 0 ? opmath_t(0)
-                   : static_cast<opmath_t>(
-                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+                   : static_cast<opmath_t>(f(E(opmath_t(0)),
+                                             E(static_cast<opmath_t>(grad_y_data[r * n])),
+                                             E(static_cast<opmath_t>(x_data[r * n])),
+                                             E(static_cast<opmath_t>(weight_data[0])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -702,16 +732,32 @@ __device__ __forceinline__ void backward_reg(
           if (vi * VEC >= n) {
             continue;
           }
+          const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v =
-                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(grad_y_c[k], e)),
+                  E(unpack(x_c[k], e)), E(unpack(weight_p, e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        tmp_s1_unscaled_s = acc_1;
         if (group_all(same_0)) {
           tmp_s0_s = first_0;
         }
@@ -724,7 +770,9 @@ __device__ __forceinline__ void backward_reg(
         return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
       }();
       opmath_t tmp_s1_s;
-      {  // pass 2: sum, from registers
+      tmp_s1_s = [&] { return static_cast<opmath_t>((tmp_r0_s * tmp_s1_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s1_s)) {  // pass 2: sum, from registers
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);

@@ -149,6 +149,9 @@ class RowPass(RowBody):
     # When the statistics are read at all, over the scalar attrs and n (None: always); the kernels skip
     # the pass otherwise (rowwise.pl's guarded/4).
     guard: Optional[Cond] = None
+    # A recheck pass's statistics as their scaled unscaled sums give them (rowwise.pl's factor_stats/5):
+    # the pass runs only for a row where one of those is not finite.
+    recheck: tuple[RowLet, ...] = ()
 
     @property
     def skip_cpp(self) -> str:
@@ -156,6 +159,11 @@ class RowPass(RowBody):
         if self.guard is None:
             return ""
         return emit_cpp.cond(self.guard.arg) if isinstance(self.guard, Not) else f"!{emit_cpp.cond(self.guard)}"
+
+    @property
+    def rerun_cpp(self) -> str:
+        """A recheck pass's C++ condition to run: a statistic its scaled sum gave is not finite."""
+        return " || ".join(f"!std::isfinite({r.name}_s)" for r in self.recheck)
 
     @property
     def n_stats(self) -> int:
@@ -362,10 +370,11 @@ def _plan(d: Mapping[str, Any] | None, what: str) -> RowPlan | None:
     p = _take(d, {"pre", "passes", "final", "cached", "row_outputs"}, what)
     passes = []
     for q in p["passes"]:
-        q = _take(q, _BODY | {"stats", "lets_after", "guard"}, f"pass of {what}")
+        q = _take(q, _BODY | {"stats", "lets_after", "guard", "recheck"}, f"pass of {what}")
         passes.append(RowPass(**_body(q), stats=_stats(q["stats"], what),
                               lets_after=tuple(_let(x, what) for x in q["lets_after"]),
-                              guard=decode_cond(q["guard"]) if q["guard"] is not None else None))
+                              guard=decode_cond(q["guard"]) if q["guard"] is not None else None,
+                              recheck=tuple(_let(x, what) for x in q["recheck"])))
     cached = None
     if p["cached"] is not None:
         c = _take(p["cached"], {"pass", "index", "final"}, f"cached final of {what}")

@@ -155,16 +155,19 @@ plan(Elem, Outs, Online, plan(Pre, Passes, Final, RowOuts)) :-
     pairs_keys_values(Pairs, Outs, Ys),
     % hoist in stat bodies, then in element outputs; row outputs are row-level already
     foldl(hoist_stat(Elem), Stats0, Stats1, [], L1),
-    ( Online == true -> maplist(online(Stats1), Stats1, Stats) ; Stats = Stats1 ),
-    foldl(hoist_out(Elem), Pairs, Outs1, L1, Lets),
-    levels(Stats, Lets, Levels),
+    ( Online == true -> maplist(online(Stats1), Stats1, Stats2) ; Stats2 = Stats1 ),
+    factor_stats(Elem, Stats2, Stats, L1, L2),
+    foldl(hoist_out(Elem), Pairs, Outs1, L2, Lets),
+    relocate(Elem, Stats0-Ys, Lets, Stats, StatsAt),
+    levels(StatsAt, Lets, Levels),
     ( Levels == [] -> Max = -1 ; max_member(Max, Levels) ),
-    findall(let(N, B), ( member(let(N, B), Lets), let_level(N, Stats, Lets, -1) ), Pre),
+    findall(let(N, B), ( member(let(N, B), Lets), let_level(N, StatsAt, Lets, -1) ), Pre),
     numlist0(Max, Ls),
     findall(pass(PS, PL),
             ( member(L, Ls),
-              findall(stat(N, R, B), ( member(stat(N, R, B), Stats), stat_level(N, Stats, Lets, L) ), PS),
-              findall(let(N, B), ( member(let(N, B), Lets), let_level(N, Stats, Lets, L) ), PL) ),
+              findall(stat(N, R, B), ( member(stat(N, R, B), Stats), stat_level(N, StatsAt, Lets, L) ), PS),
+              PS \== [],
+              findall(let(N, B), ( member(let(N, B), Lets), let_level(N, StatsAt, Lets, L) ), PL) ),
             Passes),
     findall(out(T, X), member(out(T, element, X), Outs1), Final),
     findall(out(T, X), member(out(T, row, X), Outs1), RowOuts).
@@ -177,6 +180,43 @@ online(Stats, stat(S, sum, exp(B - M)), stat(S, sum_exp(M), B)) :-
     atom(M), member(stat(M, max, B2), Stats), B2 == B, !.
 online(_, St, St).
 
+%% factor_stats(+Elem, +Stats0, -Stats, +Lets0, -Lets): a sum or mean reduces only the factors of
+%  its body that vary along the row; the row-invariant ones scale the result, sum(C * B) = C * sum(B).
+%  Where C reads a statistic (a norm's 1/sqrt(var + eps) in its backward) the unscaled sum no longer
+%  waits for it and joins an earlier pass: rms_norm's backward reads its rows twice, not three times.
+%  Bare numbers stay in: moving them saves no pass. The unscaled sum is <S>_unscaled (or an equal
+%  statistic already there), and S itself becomes recheck(R, C * <S>_unscaled): C * sum(B) overflows
+%  where the terms C * b do not (a row of values near the dtype's largest, C tiny), so a row whose
+%  scaled value is not finite takes S's own pass over the row, planned after the statistics C reads
+%  and skipped on every other row.
+factor_stats(Elem, S0, S, L0, L) :-
+    (   nth0(K, S0, stat(N, R, B), Rest), memberchk(R, [sum, mean]),
+        body_factors(Elem, B, Inv, Var), Var \== [], \+ forall(member(F, Inv), number(F))
+    ->  product(Inv, C0), product(Var, B1),
+        hoist(Elem, C0, C, L0, L1),
+        (   member(stat(M, R, B2), Rest), B2 == B1
+        ->  S1 = S0
+        ;   atom_concat(N, '_unscaled', M), append(S0, [stat(M, R, B1)], S1)
+        ),
+        nth0(K, S1, _, Rest1), nth0(K, S2, stat(N, recheck(R, C * M), B), Rest1),
+        factor_stats(Elem, S2, S, L1, L)
+    ;   S = S0, L = L0
+    ).
+
+%% body_factors(+Elem, +Body, -Invariant, -Varying): the factors of a product (through * and a
+%  division by a row scalar), split by whether they read an element.
+body_factors(Elem, B, Inv, Var) :-
+    factors(Elem, B, Fs),
+    partition(varies(Elem), Fs, Var, Inv).
+
+factors(Elem, A * B, Fs) :- !, factors(Elem, A, Fa), factors(Elem, B, Fb), append(Fa, Fb, Fs).
+factors(Elem, A / B, Fs) :- \+ varies(Elem, B), !, factors(Elem, A, Fa), append(Fa, [1 / B], Fs).
+factors(Elem, -(A), [-1|Fs]) :- compound(A), !, factors(Elem, A, Fs).
+factors(_, X, [X]).
+
+product([F|Fs], P) :- foldl(times, Fs, F, P).
+times(G, A, A * G).
+
 numlist0(Max, []) :- Max < 0, !.
 numlist0(Max, Ls) :- numlist(0, Max, Ls).
 
@@ -187,11 +227,60 @@ hoist_out(_, out(T, row, _)-Y, out(T, row, Y), L, L).
 levels(Stats, Lets, Levels) :-
     findall(Lv, ( member(stat(N, _, _), Stats), stat_level(N, Stats, Lets, Lv) ), Levels).
 
-%% A statistic's pass: one after the latest statistic its body (or a row let in it) needs.
+%% relocate(+Elem, +Extracted, +Lets, +Stats, -StatsAt): Stats with at(Name, Level) entries for the sums
+%  and means that move to a later pass. A statistic goes in the first pass its dependencies allow, but
+%  where it alone reads a tensor there and a later pass (before any statistic that needs it) reads
+%  that tensor anyway, it moves there: the earlier pass stops reading the tensor. layer_norm's backward
+%  sums grad_y * weight in its variance's pass, which reads grad_y, not in its mean's, which reads x
+%  alone. Not in plans with a where() (a pass may be skipped by its attrs: a statistic moved in would
+%  make it run).
+relocate(_, Extracted, _, Stats, Stats) :- sub_term(W, Extracted), compound(W), W = where(_, _, _), !.
+relocate(Elem, _, Lets, Stats, StatsAt) :-
+    foldl(relocate_one(Elem, Stats, Lets), Stats, Stats, StatsAt).
+
+relocate_one(Elem, Stats, Lets, stat(N, R, B), At0, At) :-
+    memberchk(R, [sum, mean]),
+    stat_level(N, At0, Lets, L0),
+    reads(Elem, B, Own),
+    pass_reads(Elem, Stats, At0, Lets, N, L0, Others),
+    \+ subset(Own, Others),
+    findall(Bd, ( member(stat(T, RT, BT), Stats), T \== N, stat_term(RT, BT, XT), needs(XT, N, Lets),
+                  stat_level(T, At0, Lets, LT), Bd is 2 * (LT div 2) - 2 ), Bds),
+    min_list([1000000|Bds], Bound),
+    findall(L, ( member(stat(M, RM, _), Stats), M \== N, RM \= recheck(_, _),
+                 stat_level(M, At0, Lets, L), L > L0, L =< Bound ), Ls0),
+    sort(Ls0, Ls),
+    member(L, Ls), pass_reads(Elem, Stats, At0, Lets, N, L, There), subset(Own, There), !,
+    At = [at(N, L)|At0].
+relocate_one(_, _, _, _, At, At).
+
+stat_term(recheck(_, X), B, B + X) :- !.
+stat_term(_, B, B).
+
+%% reads(+Elem, +X, -Names): the element inputs (and column inputs) X reads.
+reads(Elem, X, Rs) :- findall(V, ( member(V, Elem), V \== col, sub_term(T, X), T == V ), Rs0), sort(Rs0, Rs).
+
+%% pass_reads(+Elem, +Stats, +At, +Lets, +Except, +Level, -Names): what the pass of Level reads for
+%  its statistics other than Except.
+pass_reads(Elem, Stats, At, Lets, Except, L, Rs) :-
+    findall(V, ( member(stat(M, RM, BM), Stats), M \== Except, stat_level(M, At, Lets, L),
+                 stat_term(RM, BM, XM), reads(Elem, XM, RMs), member(V, RMs) ), Rs0),
+    sort(Rs0, Rs).
+
+%% needs(+X, +N, +Lets): X reads N, itself or through a row let.
+needs(X, N, _) :- sub_term(T, X), T == N, !.
+needs(X, N, Lets) :- member(let(L, B), Lets), sub_term(T, X), T == L, needs(B, N, Lets), !.
+
+%% A statistic's pass: one after the latest statistic its body (or a row let in it) needs. Levels
+%  count in twos: a recheck statistic's pass (odd) comes right after the plain pass of its level.
+%  An at(Name, Level) entry (relocate/5) places it later.
+stat_level(N, Stats, _, L) :- memberchk(at(N, L0), Stats), !, L = L0.
 stat_level(N, Stats, Lets, L) :-
-    memberchk(stat(N, _, B), Stats),
-    findall(DL, ( mentions(B, D), dep_level(D, Stats, Lets, DL) ), DLs),
-    max_list([-1|DLs], M), L is M + 1.
+    memberchk(stat(N, R, B), Stats),
+    ( R = recheck(_, X) -> T = B + X ; T = B ),
+    findall(DL, ( mentions(T, D), D \== N, dep_level(D, Stats, Lets, DL) ), DLs),
+    max_list([-1|DLs], M), L0 is 2 * (M div 2 + 1),
+    ( R = recheck(_, _) -> L is L0 + 1 ; L = L0 ).
 %% A row let's pass: computed right after the latest statistic it needs (-1: before any pass).
 let_level(N, Stats, Lets, L) :-
     memberchk(let(N, B), Lets),
@@ -421,7 +510,8 @@ guarded(E, plan(Pre, Passes, Final, RowOuts), J0, J) :-
     length(Passes, NP), NP1 is NP - 1,
     ( J0.cached == null -> Cached = -1 ; Cached = J0.cached.pass ),
     findall(D, ( between(0, NP1, I), nth0(I, Passes, pass(Ss, _)),
-                 (   I \== Cached, maplist(stat_guard(Outs, Inner, Shifts, Uniform), Ss, Gs), \+ memberchk(true, Gs)
+                 (   I \== Cached, \+ memberchk(stat(_, recheck(_, _), _), Ss),
+                     maplist(stat_guard(Outs, Inner, Shifts, Uniform), Ss, Gs), \+ memberchk(true, Gs)
                  ->  disjunction(Gs, G), expr_data(G, D)
                  ;   D = null ) ),
             Ds),
@@ -495,7 +585,7 @@ reads_output(E) :-
 plan_json(plan(Pre, Passes, Final, RowOuts), Elem, Row, _{pre: PreJ, passes: PassesJ, final: FinalJ, row_outputs: RowJ,
                                                               cached: CachedJ}) :-
     findall(N, member(let(N, _), Pre), PreNames),
-    maplist(let_json(Row), Pre, PreJ),
+    lets_json(Pre, Row, PreJ),
     passes_json(Passes, Elem, Row, PreNames, PassesJ),
     findall(N, ( member(pass(Ss, Ls), Passes), ( member(stat(N, _, _), Ss) ; member(let(N, _), Ls) ) ), Done),
     append([Row, PreNames, Done], Scalars),
@@ -538,12 +628,14 @@ passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
     append(Avail0, SNs, Avail1),
     findall(N, member(let(N, _), Ls), LNs),
     append(Row, Avail1, Scalars1),
-    maplist(let_json(Scalars1), Ls, LetsJ),
+    lets_json(Ls, Scalars1, LetsJ),
     append(Avail1, LNs, Avail2),
-    J = Body.put(_{stats: StatsJ, lets_after: LetsJ}),
+    findall(_{name: N, value: D}, ( member(stat(N, recheck(_, X), _), Ss), rowlevel_data(Scalars, X, D) ), Recheck),
+    J = Body.put(_{stats: StatsJ, lets_after: LetsJ, recheck: Recheck}),
     passes_json(Ps, Elem, Row, Avail2, Js).
 
 stat_json(stat(N, sum_exp(M), _), _{name: N, reduction: sum_exp, shift: M}) :- !.
+stat_json(stat(N, recheck(R, _), _), _{name: N, reduction: R, shift: null}) :- !.
 stat_json(stat(N, R, _), _{name: N, reduction: R, shift: null}).
 
 %% element_json(+Exprs, +Elem, +Scalars, -Dict): one generic lambda computing all Exprs.
@@ -562,6 +654,11 @@ element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, res
 in_order(Ordered, Subset, Kept) :- findall(V, ( member(V, Ordered), memberchk(V, Subset) ), Kept).
 
 let_json(Scalars, let(N, X), _{name: N, value: D}) :- rowlevel_data(Scalars, X, D).
+
+%% lets_json(+Lets, +Scalars, -Json): each let may read the lets before it (a factored sum's scale).
+lets_json([], _, []).
+lets_json([let(N, X)|Ls], Scalars, [J|Js]) :-
+    let_json(Scalars, let(N, X), J), append(Scalars, [N], Scalars1), lets_json(Ls, Scalars1, Js).
 
 %% rowlevel_data(+Scalars, +Expr, -Data): a row-level expression on opmath scalars: its body (body_data/2) and
 %  the row scalars it reads, which its C++ names R_s (grimoire/emit/cpp.py's rowlevel).

@@ -44,6 +44,24 @@ test(plain_plan_keeps_two_passes, N == 2) :-
     plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], false, plan(_, Passes, _, _)),
     length(Passes, N).
 
+% A sum scaled by a later statistic reduces its unscaled body in the earlier pass; the scaled statistic
+% becomes a recheck, in a pass of its own after the scale's statistic (run only where the scaled sum
+% is not finite).
+test(scaled_sum_joins_the_earlier_pass, Ss == [[stat(tmp_s0, mean, x * x), stat(tmp_s1_unscaled, sum, g * x)]]) :-
+    plan([g, x, col], [out(d, element, g + x * sum(g * x * rsqrt(mean(x * x))))], plan(_, [pass(S1, _)|_], _, _)),
+    Ss = [S1].
+test(scaled_sum_rechecked_after_its_scale, [N, R] == [2, recheck(sum, tmp_r0 * tmp_s1_unscaled)]) :-
+    plan([g, x, col], [out(d, element, g + x * sum(g * x * rsqrt(mean(x * x))))], plan(_, Passes, _, _)),
+    length(Passes, N), last(Passes, pass([stat(tmp_s1, R, _)], _)).
+test(bare_numbers_stay_in, Ss == [[stat(tmp_s0, sum, 2 * x)]]) :-
+    plan([x, col], [out(y, element, x * sum(2 * x))], plan(_, Passes, _, _)),
+    findall(S, member(pass(S, _), Passes), Ss).
+test(unscaled_sum_shared_with_an_equal_statistic, Ss == [[stat(tmp_s0, sum, x)], [stat(tmp_s1, recheck(sum, tmp_r0 * tmp_s0), x * tmp_r0)]]) :-
+    plan([x, col], [out(y, element, x * sum(x) + sum(x * rsqrt(sum(x))))], plan(_, Passes, _, _)),
+    findall(S, member(pass(S, _), Passes), Ss).
+test(max_is_not_factored, N == 2) :-
+    plan([x, col], [out(y, element, x - max(x * sum(x)))], plan(_, Passes, _, _)), length(Passes, N).
+
 :- end_tests(rowwise_plan).
 
 :- begin_tests(rowwise_guards).

@@ -450,7 +450,7 @@ __global__ void __launch_bounds__(kStreamThreads)
   using E = grimoire::compute_t<scalar_t>;  // element expressions: opmath, HalfMath for half types
   using V = opmath_t;                       // row-level expressions
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[64];
+  __shared__ opmath_t scratch[96];
   extern __shared__ __align__(16) unsigned char column_smem_bytes[];
   const int tid = threadIdx.y * blockDim.x + threadIdx.x;
   const int threads = blockDim.x * blockDim.y;
@@ -528,36 +528,50 @@ __global__ void __launch_bounds__(kStreamThreads)
         }
       }
       opmath_t var_s;
-      {  // pass 2: mean
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s2_unscaled_s;
+      opmath_t tmp_s3_unscaled_s;
+      {  // pass 2: mean, sum, sum
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
-          return std::array<V, 1>{grimoire::square((x - mu))};
+          const V tmp_0 = (x - mu);
+          return std::array<V, 3>{grimoire::square(tmp_0), (grad_y * weight),
+                                  ((grad_y * tmp_0) * weight)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+        opmath_t acc_2 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
             n == 0 ? opmath_t(0)
-                   : static_cast<opmath_t>(
-                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+                   : static_cast<opmath_t>(f(E(opmath_t(0)),
+                                             E(static_cast<opmath_t>(grad_y_data[r * n])),
+                                             E(static_cast<opmath_t>(x_data[r * n])),
+                                             E(static_cast<opmath_t>(weight_data[0])))[0]);
         bool same_0 = true;  // while every term equals first_0
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
           [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
-          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(x_row[j])));
+          const auto v =
+              f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
+                E(static_cast<opmath_t>(x_row[j])), E(static_cast<opmath_t>(weight_data[j])));
           acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
           same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+          acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+          acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
         }
         for (int64_t p0 = threadIdx.x; p0 < packs_n;
-             p0 += int64_t(stream_unroll<scalar_t, 1>()) * blockDim.x) {
-          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 1>()];
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi < packs_n) {
               x_u[u] = load_pack<VEC>(x_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
             }
           }
 #pragma unroll
-          for (int u = 0; u < stream_unroll<scalar_t, 1>(); ++u) {
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
             const int64_t pi = p0 + int64_t(u) * blockDim.x;
             if (pi >= packs_n) {
               continue;
@@ -565,13 +579,33 @@ __global__ void __launch_bounds__(kStreamThreads)
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
               [[maybe_unused]] const int64_t j = head + pi * VEC + e;
-              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(x_u[u], e)));
+              const auto v = f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)),
+                               E(unpack(x_u[u], e)), E(static_cast<opmath_t>(weight_data[j])));
               acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
               same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+              acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+              acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
             }
           }
         }
-        var_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        acc_2 = warp_reduce(acc_2, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+            scratch[64 + threadIdx.x / 32] = acc_2;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+          acc_2 = block_total(scratch + 64, RowSum());
+        }
+        var_s = acc_0;
+        tmp_s2_unscaled_s = acc_1;
+        tmp_s3_unscaled_s = acc_2;
         if (group_all(same_0)) {
           var_s = first_0;
         }
@@ -583,9 +617,15 @@ __global__ void __launch_bounds__(kStreamThreads)
         const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((V(-1) * tmp_r0_s));
+      }();
       opmath_t tmp_s2_s;
       opmath_t tmp_s3_s;
-      {  // pass 3: sum, sum
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r2_s * tmp_s2_unscaled_s)); }();
+      tmp_s3_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s3_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s) || !std::isfinite(tmp_s3_s)) {  // pass 3: sum, sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
@@ -647,28 +687,28 @@ __global__ void __launch_bounds__(kStreamThreads)
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
         return static_cast<opmath_t>((tmp_s2_s / n_s));
       }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r4_s = [&] {
         return static_cast<opmath_t>((tmp_s3_s / n_s));
       }();
       if (column_split && threadIdx.x == 0) {  // for backward_columns_kernel
         row_scalars[r * 4 + 0] = mu_s;
         row_scalars[r * 4 + 1] = tmp_r0_s;
-        row_scalars[r * 4 + 2] = tmp_r2_s;
-        row_scalars[r * 4 + 3] = tmp_r3_s;
+        row_scalars[r * 4 + 2] = tmp_r3_s;
+        row_scalars[r * 4 + 3] = tmp_r4_s;
       }
       {
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          [[maybe_unused]] const V tmp_r4(tmp_r4_s);
           const V tmp_0 = (x - mu);
           return std::array<V, 2>{
-              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (((grad_y * (tmp_r0 * weight)) + tmp_r3) + (tmp_r4 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0))};
         };
         for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
@@ -779,17 +819,17 @@ __global__ void __launch_bounds__(kColumnThreads)
         [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
         [[maybe_unused]] const opmath_t mu_s = row_scalars[r * 4 + 0];
         [[maybe_unused]] const opmath_t tmp_r0_s = row_scalars[r * 4 + 1];
-        [[maybe_unused]] const opmath_t tmp_r2_s = row_scalars[r * 4 + 2];
-        [[maybe_unused]] const opmath_t tmp_r3_s = row_scalars[r * 4 + 3];
+        [[maybe_unused]] const opmath_t tmp_r3_s = row_scalars[r * 4 + 2];
+        [[maybe_unused]] const opmath_t tmp_r4_s = row_scalars[r * 4 + 3];
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          [[maybe_unused]] const V tmp_r4(tmp_r4_s);
           const V tmp_0 = (x - mu);
           return std::array<V, 2>{
-              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (((grad_y * (tmp_r0 * weight)) + tmp_r3) + (tmp_r4 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0))};
         };
 #pragma unroll
@@ -826,7 +866,7 @@ __device__ __forceinline__ void backward_reg(
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[64];
+  __shared__ opmath_t scratch[96];
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
@@ -885,17 +925,25 @@ __device__ __forceinline__ void backward_reg(
         }
       }
       opmath_t var_s;
-      {  // pass 2: mean, from registers
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s2_unscaled_s;
+      opmath_t tmp_s3_unscaled_s;
+      {  // pass 2: mean, sum, sum, from registers
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
-          return std::array<V, 1>{grimoire::square((x - mu))};
+          const V tmp_0 = (x - mu);
+          return std::array<V, 3>{grimoire::square(tmp_0), (grad_y * weight),
+                                  ((grad_y * tmp_0) * weight)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
+        opmath_t acc_2 = RowSum::identity<opmath_t>();
         const opmath_t first_0 =
             n == 0 ? opmath_t(0)
-                   : static_cast<opmath_t>(
-                         f(E(opmath_t(0)), E(static_cast<opmath_t>(x_data[r * n])))[0]);
+                   : static_cast<opmath_t>(f(E(opmath_t(0)),
+                                             E(static_cast<opmath_t>(grad_y_data[r * n])),
+                                             E(static_cast<opmath_t>(x_data[r * n])),
+                                             E(static_cast<opmath_t>(weight_data[0])))[0]);
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -903,16 +951,37 @@ __device__ __forceinline__ void backward_reg(
           if (vi * VEC >= n) {
             continue;
           }
+          const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
             const auto v =
-                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
+                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(grad_y_c[k], e)),
+                  E(unpack(x_c[k], e)), E(unpack(weight_p, e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]) * inv_n_s);
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
+            acc_2 = RowSum()(acc_2, static_cast<opmath_t>(v[2]));
           }
         }
-        var_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        acc_2 = warp_reduce(acc_2, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+            scratch[64 + threadIdx.x / 32] = acc_2;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+          acc_2 = block_total(scratch + 64, RowSum());
+        }
+        var_s = acc_0;
+        tmp_s2_unscaled_s = acc_1;
+        tmp_s3_unscaled_s = acc_2;
         if (group_all(same_0)) {
           var_s = first_0;
         }
@@ -924,9 +993,16 @@ __device__ __forceinline__ void backward_reg(
         const V tmp_0 = (var_s + eps_s);
         return static_cast<opmath_t>(((V(-0.5) * grimoire::rsqrt(tmp_0)) / tmp_0));
       }();
+      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+        return static_cast<opmath_t>((V(-1) * tmp_r0_s));
+      }();
       opmath_t tmp_s2_s;
       opmath_t tmp_s3_s;
-      {  // pass 3: sum, sum, from registers
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r2_s * tmp_s2_unscaled_s)); }();
+      tmp_s3_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s3_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s) ||
+          !std::isfinite(tmp_s3_s)) {  // pass 3: sum, sum, from registers
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
@@ -969,10 +1045,10 @@ __device__ __forceinline__ void backward_reg(
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
       }
-      [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
         return static_cast<opmath_t>((tmp_s2_s / n_s));
       }();
-      [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
+      [[maybe_unused]] const opmath_t tmp_r4_s = [&] {
         return static_cast<opmath_t>((tmp_s3_s / n_s));
       }();
       {
@@ -980,11 +1056,11 @@ __device__ __forceinline__ void backward_reg(
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
           [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_r2(tmp_r2_s);
           [[maybe_unused]] const V tmp_r3(tmp_r3_s);
+          [[maybe_unused]] const V tmp_r4(tmp_r4_s);
           const V tmp_0 = (x - mu);
           return std::array<V, 2>{
-              (((grad_y * (tmp_r0 * weight)) + tmp_r2) + (tmp_r3 * (V(2) * tmp_0))),
+              (((grad_y * (tmp_r0 * weight)) + tmp_r3) + (tmp_r4 * (V(2) * tmp_0))),
               (grad_y * (tmp_0 * tmp_r0))};
         };
 #pragma unroll

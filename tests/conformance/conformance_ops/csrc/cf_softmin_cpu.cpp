@@ -206,31 +206,45 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         top_s = acc[0];
       }
       opmath_t tmp_s1_s;
-      {  // pass 2: sum
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s2_unscaled_s;
+      {  // pass 2: sum, sum
+        const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V top(top_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - top))};
+          const V tmp_0 = ((-x) - top);
+          const V tmp_1 = grimoire::exp(tmp_0);
+          return std::array<V, 2>{tmp_1, (grad_y * tmp_1)};
         };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
         for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+          const auto v = f(grimoire::columns<opmath_t, opmath_t>(j),
+                           static_cast<opmath_t>(grad_y_row[j]), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
         tmp_s1_s = acc[0];
+        tmp_s2_unscaled_s = acc[1];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
       }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        return static_cast<opmath_t>(((V(-1) * tmp_r0_s) * tmp_r0_s));
+      }();
       opmath_t tmp_s2_s;
-      {  // pass 3: sum
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s2_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s)) {  // pass 3: sum
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V top(top_s);

@@ -431,8 +431,56 @@ __global__ void __launch_bounds__(kStreamThreads)
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
       }();
-      opmath_t tmp_s2_s;
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        return static_cast<opmath_t>(((V(-1) * tmp_r0_s) * tmp_r0_s));
+      }();
+      opmath_t tmp_s2_unscaled_s;
       {  // pass 2: sum
+        const auto f = [&](auto col, auto grad_y, auto x) {
+          using V = decltype(col);
+          [[maybe_unused]] const V top(top_s);
+          return std::array<V, 1>{(grad_y * grimoire::exp(((-x) - top)))};
+        };
+        opmath_t acc_0 = RowSum::identity<opmath_t>();
+        for (int64_t s = threadIdx.x; s < n - packs_n * VEC; s += blockDim.x) {
+          [[maybe_unused]] const int64_t j = s < head ? s : s + packs_n * VEC;
+          const auto v = f(E(static_cast<opmath_t>(j)), E(static_cast<opmath_t>(grad_y_row[j])),
+                           E(static_cast<opmath_t>(x_row[j])));
+          acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+        }
+        for (int64_t p0 = threadIdx.x; p0 < packs_n;
+             p0 += int64_t(stream_unroll<scalar_t, 2>()) * blockDim.x) {
+          Pack<scalar_t, VEC> x_u[stream_unroll<scalar_t, 2>()];
+          Pack<scalar_t, VEC> grad_y_u[stream_unroll<scalar_t, 2>()];
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi < packs_n) {
+              x_u[u] = load_pack<VEC>(x_row + head, pi);
+              grad_y_u[u] = load_pack<VEC>(grad_y_row + head, pi);
+            }
+          }
+#pragma unroll
+          for (int u = 0; u < stream_unroll<scalar_t, 2>(); ++u) {
+            const int64_t pi = p0 + int64_t(u) * blockDim.x;
+            if (pi >= packs_n) {
+              continue;
+            }
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              [[maybe_unused]] const int64_t j = head + pi * VEC + e;
+              const auto v =
+                  f(E(static_cast<opmath_t>(j)), E(unpack(grad_y_u[u], e)), E(unpack(x_u[u], e)));
+              acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            }
+          }
+        }
+        tmp_s2_unscaled_s = group_reduce(acc_0, RowSum(), scratch);
+      }
+      opmath_t tmp_s2_s;
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s2_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s)) {  // pass 3: sum
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V top(top_s);
@@ -543,7 +591,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
   using E = grimoire::compute_t<scalar_t>;
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
-  __shared__ opmath_t scratch[32];
+  __shared__ opmath_t scratch[64];
   for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
        r += int64_t(gridDim.x) * RPB) {
     {
@@ -591,13 +639,17 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         top_s = group_reduce(acc_0, RowMax(), scratch);
       }
       opmath_t tmp_s1_s;
-      {  // pass 2: sum, from registers
-        const auto f = [&](auto col, auto x) {
+      opmath_t tmp_s2_unscaled_s;
+      {  // pass 2: sum, sum, from registers
+        const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V top(top_s);
-          return std::array<V, 1>{grimoire::exp(((-x) - top))};
+          const V tmp_0 = ((-x) - top);
+          const V tmp_1 = grimoire::exp(tmp_0);
+          return std::array<V, 2>{tmp_1, (grad_y * tmp_1)};
         };
         opmath_t acc_0 = RowSum::identity<opmath_t>();
+        opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const int vi = threadIdx.x + k * blockDim.x;
@@ -607,18 +659,37 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
 #pragma unroll
           for (int e = 0; e < VEC; ++e) {
             [[maybe_unused]] const int64_t j = vi * VEC + e;
-            const auto v =
-                f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)), E(unpack(x_c[k], e)));
+            const auto v = f(E(static_cast<opmath_t>(vi * VEC) + opmath_t(e)),
+                             E(unpack(grad_y_c[k], e)), E(unpack(x_c[k], e)));
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
+            acc_1 = RowSum()(acc_1, static_cast<opmath_t>(v[1]));
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = warp_reduce(acc_0, RowSum());
+        acc_1 = warp_reduce(acc_1, RowSum());
+        if (blockDim.x > 32) {
+          __syncthreads();  // the previous exchange's reads of scratch are done
+          if (threadIdx.x % 32 == 0) {
+            scratch[0 + threadIdx.x / 32] = acc_0;
+            scratch[32 + threadIdx.x / 32] = acc_1;
+          }
+          __syncthreads();
+          acc_0 = block_total(scratch + 0, RowSum());
+          acc_1 = block_total(scratch + 32, RowSum());
+        }
+        tmp_s1_s = acc_0;
+        tmp_s2_unscaled_s = acc_1;
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>((V(1) / tmp_s1_s));
       }();
+      [[maybe_unused]] const opmath_t tmp_r1_s = [&] {
+        return static_cast<opmath_t>(((V(-1) * tmp_r0_s) * tmp_r0_s));
+      }();
       opmath_t tmp_s2_s;
-      {  // pass 3: sum, from registers
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s2_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s)) {  // pass 3: sum, from registers
         const auto f = [&](auto col, auto grad_y, auto x) {
           using V = decltype(col);
           [[maybe_unused]] const V top(top_s);

@@ -54,6 +54,17 @@ def _as_dim(op: str, dim: object, why: str) -> int:
         raise TypeError(f"{op}: {why}") from None
 
 
+def _checked_dim(op: str, x: Tensor, dim: int, name: str) -> int:
+    """dim in [0, rank), checked as torch checks a dim argument (an int dim of a 0-d tensor is 0 or -1)."""
+    rank = max(x.dim(), 1)
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a {x.dim()}-d {name} "
+            f"(expected one in [{-rank}, {rank - 1}])"
+        )
+    return dim % rank
+
+
 def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
     """The dim a row-wise op's rows run along when it is not the last (None when it is), checked as torch
     checks a dim argument: the op moves it last and its result back."""
@@ -62,14 +73,8 @@ def row_dim(op: str, x: Tensor, dim: int, name: str = "x") -> Optional[int]:
         dim,
         f"dim must be an int; got {type(dim).__name__} {dim!r}. Attrs go after dim, or by name.",
     )
-    rank = max(x.dim(), 1)
-    if not -rank <= dim < rank:
-        raise IndexError(
-            f"{op}: dim {dim} is out of range for a {x.dim()}-d {name} "
-            f"(expected one in [{-rank}, {rank - 1}])"
-        )
-    d = dim % rank
-    return None if d == rank - 1 or x.dim() == 0 else d
+    d = _checked_dim(op, x, dim, name)
+    return None if d == max(x.dim(), 1) - 1 or x.dim() == 0 else d
 
 
 Dims = Union[int, Sequence[int], None]
@@ -79,26 +84,17 @@ def row_dims(op: str, x: Tensor, dim: Dims, name: str = "x") -> Optional[tuple[i
     """The dims a reduction's rows run along, as torch.sum takes them: an int, a tuple or list of ints
     reduced together, or None (or no dims) for all of them. None when that is the last dim alone (the
     op's own row); else the dims, ascending, each checked as torch checks it."""
-    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
-        dims: Sequence[int] = range(x.dim())
-    elif isinstance(dim, (tuple, list)):
-        dims = dim
-    else:
+    if not isinstance(dim, (tuple, list)) and dim is not None:
         d = row_dim(op, x, dim, name)
         return None if d is None else (d,)
-    rank = max(x.dim(), 1)
     seen: set[int] = set()
-    for d in dims:
+    for d in dim or range(x.dim()):
         d = _as_dim(op, d, f"dim must be an int, a tuple of ints or None; got {dim!r}")
-        if not -rank <= d < rank:
-            raise IndexError(
-                f"{op}: dim {d} is out of range for a {x.dim()}-d {name} "
-                f"(expected one in [{-rank}, {rank - 1}])"
-            )
-        if d % rank in seen:
-            raise RuntimeError(f"{op}: dim {d % rank} appears multiple times in the list of dims")
-        seen.add(d % rank)
-    if x.dim() == 0 or seen == {rank - 1}:
+        d = _checked_dim(op, x, d, name)
+        if d in seen:
+            raise RuntimeError(f"{op}: dim {d} appears multiple times in the list of dims")
+        seen.add(d)
+    if x.dim() == 0 or seen == {max(x.dim(), 1) - 1}:
         return None
     return tuple(sorted(seen))
 

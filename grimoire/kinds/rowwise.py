@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -391,6 +390,15 @@ def _loss(d: Mapping[str, Any], what: str) -> Loss:
 
 
 @dataclass(frozen=True)
+class PeerForm:
+    """How the op's torch peer takes its arguments (semantics/kinds/rowwise.pl's peer_form/2)."""
+    callee: str  # the dotted torch function
+    dim_after_inputs: bool  # the inputs, then the row dim -1, by position
+    normalized_shape: bool  # x, [n], the column inputs, then attrs: as torch.nn.functional's norms
+    keywords: bool  # the inputs by position, the attrs by name
+
+
+@dataclass(frozen=True)
 class RowwiseDetails:
     """A rowwise op's record (Op.details): the roles of its inputs, its loss, its planned passes."""
     reference_py: str
@@ -403,6 +411,7 @@ class RowwiseDetails:
     online_backward_plan: RowPlan | None
     row_gradients: tuple[Mapping[str, Any], ...]  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...]  # outputs the backward reads
+    peer_form: PeerForm | None  # None where the spec names no peer
 
 
 def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> RowwiseDetails:
@@ -422,12 +431,10 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> Roww
         online_backward_plan=_plan(derived["online_backward_plan"], f"online backward plan of {d['name']}"),
         row_gradients=_freeze(derived["gradients_text"]),
         saved_outputs=tuple(d["outputs"][:1]) if derived["reads_output"] else (),
+        peer_form=PeerForm(**_take(derived["peer_form"], {"callee", "dim_after_inputs", "normalized_shape",
+                                                          "keywords"}, f"peer form of {d['name']}"))
+        if derived["peer_form"] else None,
     )
-
-
-def _names(args: list[ast.expr]) -> list[str | None]:
-    """The names a call passes by position (None for anything but a bare name)."""
-    return [a.id if isinstance(a, ast.Name) else None for a in args]
 
 
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
@@ -752,43 +759,20 @@ class RowwiseOp:
         return "Double" if "Double" in cpu else ("Float" if "Float" in cpu else cpu[0])
 
     @property
-    def _peer_call(self) -> ast.Call | None:
-        """The op's torch peer as a Python call, None where the spec names none."""
-        try:
-            call = ast.parse(self.peer, mode="eval").body if self.peer else None
-        except SyntaxError:
-            return None
-        return call if isinstance(call, ast.Call) else None
-
-    @property
     def dim_follows_inputs(self) -> bool:
         """Whether the wrapper takes dim by position right after the inputs, as the op's torch peer does
         (torch.sum(x, dim, keepdim), torch.softmax(x, dim)): the peer passes the op's inputs, then the row
         dim -1, by position. Elsewhere dim is keyword-only. Not where an attr without a default would
         follow dim (Python allows none after one with a default)."""
-        call = self._peer_call
-        if call is None or not all(a.has_default for a in self.attrs) or len(call.args) != len(self.inputs) + 1:
-            return False
-        *lead, last = call.args
-        try:
-            minus_one = ast.literal_eval(last) == -1
-        except ValueError:
-            return False
-        return minus_one and _names(lead) == list(self.inputs)
+        form = self.peer_form
+        return bool(form and form.dim_after_inputs and all(a.has_default for a in self.attrs))
 
     @property
     def takes_normalized_shape(self) -> bool:
         """Whether the op's torch peer is a norm called as torch.nn.functional's are: the element input,
         its row's length as a normalized_shape (`[shape(x, -1)]`), the column inputs, then attrs in the
         op's order (by position or by name). The functional form then takes normalized_shape there."""
-        call, r = self._peer_call, self.row_roles
-        if call is None or len(r.element) != 1 or r.index or not r.column or len(call.args) < 2 + len(r.column):
-            return False
-        x, shape, *rest = call.args
-        cols, attrs = rest[:len(r.column)], rest[len(r.column):]
-        return (_names([x]) == [r.element[0]] and isinstance(shape, ast.List) and len(shape.elts) == 1
-                and _names(cols) == list(r.column) and _names(attrs) == list(self.attr_names[:len(attrs)])
-                and all(k.arg in self.attr_names for k in call.keywords))
+        return bool(self.peer_form and self.peer_form.normalized_shape)
 
     @property
     def functional_form(self) -> str:
@@ -797,16 +781,13 @@ class RowwiseOp:
         torch.nn.functional's normalized_shape, columns optional), "keywords" (the wrapper itself: the
         peer passes the inputs by position and every attr by name, as a loss's reduction), "" (not
         offered: the op is not named as its peer, or is called otherwise)."""
-        call = self._peer_call
-        if call is None or not self.peer_callee.startswith("torch.") or \
-                self.peer_callee.rsplit(".", 1)[-1] != self.name:
+        if self.peer_callee.rsplit(".", 1)[-1] != self.name:
             return ""
         if self.dim_follows_inputs:
             return "dim"
         if self.takes_normalized_shape:
             return "normalized_shape"
-        by_name = all(k.arg in self.attr_names for k in call.keywords)
-        return "keywords" if by_name and _names(call.args) == list(self.inputs) else ""
+        return "keywords" if self.peer_form.keywords else ""
 
     @property
     def functional_is_own(self) -> bool:
@@ -861,8 +842,7 @@ class RowwiseOp:
     @property
     def peer_callee(self) -> str:
         """The dotted torch function the op's peer calls ("" without one)."""
-        call = self._peer_call
-        return ast.unparse(call.func) if call is not None else ""
+        return self.peer_form.callee if self.peer_form else ""
 
     @property
     def dims_together(self) -> bool:
@@ -968,7 +948,7 @@ class RowwiseOp:
 
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
                                           "online_forward_plan", "online_backward_plan", "gradients_text",
-                                          "reads_output", "value_names"}),
+                                          "reads_output", "value_names", "peer_form"}),
                                _build, derives_backward=True, info=_info,
                                without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp,
                                package_modules=("functional",),

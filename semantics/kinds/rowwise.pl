@@ -474,6 +474,7 @@ ecs:kind_derived(rowwise, E, forward_plan-P) :- with_stat_names(E, forward_plan(
 ecs:kind_derived(rowwise, E, online_forward_plan-P) :- with_stat_names(E, forward_plan(E, true, P)).
 ecs:kind_derived(rowwise, E, backward_plan-P) :- with_stat_names(E, backward_plan(E, false, P)).
 ecs:kind_derived(rowwise, E, online_backward_plan-P) :- with_stat_names(E, backward_plan(E, true, P)).
+ecs:kind_derived(rowwise, E, peer_form-F) :- ( peer_form(E, F0) -> F = F0 ; F = null ).
 % The names the spec gives its statistics: they reach the generated code (grimoire/names.py checks them).
 ecs:kind_derived(rowwise, E, value_names-Ns) :- findall(_{role: stat, name: N}, component(E, stat, (N = _)), Ns).
 
@@ -494,6 +495,31 @@ backward_plan(E, Online, P) :-
     plan(Elem, Outs, Online, Plan),
     plan_json(Plan, Elem, Row, P0),
     guarded(E, Plan, P0, P).
+
+%% peer_form(+Op, -Form): how the op's torch peer takes its arguments, which the Python wrapper and the
+%  package's functional module take alike (grimoire/kinds/rowwise.py):
+%    callee             the dotted torch function;
+%    dim_after_inputs   the inputs, then the row dim -1, by position ('torch.sum'(x, -1, keepdim = keepdim));
+%    normalized_shape   a norm as torch.nn.functional calls one: the element input, a one-element list
+%                       (its normalized_shape), the column inputs, then attrs in the op's order, by
+%                       position or by name;
+%    keywords           the inputs by position, every other argument an attr by name (a loss).
+peer_form(E, _{callee: F, dim_after_inputs: DA, normalized_shape: NS, keywords: KW}) :-
+    component(E, peer, Call), peer_call(E, Call), !,
+    compound_name_arguments(Call, F, Args),
+    partition([A]>>(A = (_ = _)), Args, Kws, Pos),
+    op_inputs(E, Ins), op_attr_names(E, As),
+    findall(K, member(K = _, Kws), Ks),
+    truth(subset(Ks, As), ByName),
+    truth(append(Ins, [-1], Pos), DA),
+    truth(( ByName == true, norm_args(E, Pos, As) ), NS),
+    truth(( ByName == true, Pos == Ins ), KW).
+
+norm_args(E, [X, [_]|Rest], As) :-
+    element_inputs(E, [X0]), X == X0, index_inputs(E, []), column_inputs(E, Cs), Cs \== [],
+    append(Cs1, Attrs, Rest), Cs1 == Cs, append(Attrs, _, As).
+
+truth(G, B) :- ( \+ \+ call(G) -> B = true ; B = false ).
 
 %% guarded(+Op, +Plan, +Json, -Json1): each pass's `guard`: the condition over the op's scalar attrs and n
 %  under which its statistics are read at all (null: always). A statistic that only an output reads, and

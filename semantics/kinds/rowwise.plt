@@ -98,3 +98,18 @@ test(centered_multiples, [nondet]) :-
     multiple_of(-(2 * (x - m)), x - m), multiple_of((x - m) * 3, x - m), \+ multiple_of(x * (x - m), x - m).
 
 :- end_tests(rowwise_backward).
+
+:- begin_tests(rowwise_peer_form).
+
+% How a peer takes its arguments decides the wrapper's signature: dim after the inputs (torch.sum),
+% a norm's normalized_shape, or attrs by name (a loss).
+test(dim_after_inputs, [DA, NS, KW] == [true, false, false]) :-
+    peer_form(softmax, F), F.dim_after_inputs = DA, F.normalized_shape = NS, F.keywords = KW.
+test(norm_takes_normalized_shape, [DA, NS, C] == [false, true, 'torch.nn.functional.layer_norm']) :-
+    peer_form(layer_norm, F), F.dim_after_inputs = DA, F.normalized_shape = NS, F.callee = C.
+test(loss_takes_attrs_by_name, [DA, KW] == [false, true]) :-
+    peer_form(cross_entropy, F), F.dim_after_inputs = DA, F.keywords = KW.
+test(no_peer, fail) :-
+    peer_form(no_such_op, _).
+
+:- end_tests(rowwise_peer_form).

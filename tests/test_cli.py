@@ -71,6 +71,20 @@ def test_info_shows_every_kinds_gradients_whole(root, op, expected):
     assert "…" not in r.output  # wrapped, never cut
 
 
+def test_info_shows_a_rowwise_ops_sweeps(root):
+    # layer_norm's backward: its mean alone, then its variance with the two unscaled sums (grad_y read
+    # there), the recheck of the scaled sums, the outputs. A planner change that adds a sweep fails here.
+    r = invoke("info", "layer_norm", "--root", str(root))
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.replace("│", " ").split())
+    assert "forward sweeps 1: mean mu; 2: mean var; 3: the outputs" in flat, r.output
+    assert ("backward sweeps 1: mean mu; 2: mean var, sum tmp_s2_unscaled, sum tmp_s3_unscaled; "
+            "3: sum tmp_s2, sum tmp_s3 (only on a row whose scaled sum overflows); 4: the outputs") in flat, r.output
+    r = invoke("info", "softmax", "--root", str(root))
+    flat = " ".join(r.output.replace("│", " ").split())
+    assert "(CUDA rows too long for registers: 1: max tmp_s0, sum_exp tmp_s1; 2: the outputs)" in flat, r.output
+
+
 def test_info_unknown_op_exits_2(root):
     r = invoke("info", "nope", "--root", str(root))
     assert r.exit_code == 2

@@ -437,9 +437,33 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> Roww
     )
 
 
+def _sweeps(plan: RowPlan | None) -> str:
+    """A plan's sweeps over a row, for `grimoire info`: each statistic pass's reductions, then the outputs."""
+    if plan is None:
+        return ""
+    parts = []
+    for i, p in enumerate(plan.passes, 1):
+        stats = ", ".join(f"{s.reduction} {s.name}" for s in p.stats)
+        when = " (only on a row whose scaled sum overflows)" if p.recheck else (" (for some attrs)" if p.guard else "")
+        parts.append(f"{i}: {stats}{when}")
+    if plan.final is not None:
+        parts.append(f"{len(plan.passes) + 1}: the outputs")
+    return "; ".join(parts)
+
+
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
-    """The reference, and each input's gradient over the row (sum/mean: row reductions), derived or given."""
+    """The reference, the planned sweeps over a row, and each input's gradient over the row (sum/mean: row
+    reductions), derived or given."""
+    def sweeps(plan: RowPlan | None, online: RowPlan | None) -> str:
+        # CUDA's rows too long for registers run the online plans, which may sweep fewer times.
+        if online is None or len(online.passes) >= len(plan.passes):
+            return _sweeps(plan)
+        return f"{_sweeps(plan)} (CUDA rows too long for registers: {_sweeps(online)})"
+
+    plans = (("forward sweeps", op.forward_plan, op.online_forward_plan),
+             ("backward sweeps", op.backward_plan, op.online_backward_plan))
     return (*([("reference", op.reference_py)] if op.reference_py else []),
+            *((k, sweeps(p, o)) for k, p, o in plans if p is not None),
             *backward_note(op, tuple((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)"))
                                      for g in (op.row_gradients or ()))))
 

@@ -184,14 +184,15 @@ online(_, St, St).
 %  its body that vary along the row; the row-invariant ones scale the result, sum(C * B) = C * sum(B).
 %  Where C reads a statistic (a norm's 1/sqrt(var + eps) in its backward) the unscaled sum no longer
 %  waits for it and joins an earlier pass: rms_norm's backward reads its rows twice, not three times.
-%  Bare numbers stay in: moving them saves no pass. The unscaled sum is <S>_unscaled (or an equal
-%  statistic already there), and S itself becomes recheck(R, C * <S>_unscaled): C * sum(B) overflows
+%  Only where C reads a statistic: moving numbers or attrs out saves no pass. The unscaled sum is
+%  <S>_unscaled (or an equal statistic already there), and S itself becomes recheck(R, C * <S>_unscaled): C * sum(B) overflows
 %  where the terms C * b do not (a row of values near the dtype's largest, C tiny), so a row whose
 %  scaled value is not finite takes S's own pass over the row, planned after the statistics C reads
 %  and skipped on every other row.
 factor_stats(Elem, S0, S, L0, L) :-
     (   nth0(K, S0, stat(N, R, B), Rest), memberchk(R, [sum, mean]),
-        body_factors(Elem, B, Inv, Var), Var \== [], \+ forall(member(F, Inv), number(F))
+        body_factors(Elem, B, Inv, Var), Var \== [],
+        member(F, Inv), member(stat(D, _, _), S0), needs(F, D, L0)
     ->  product(Inv, C0), product(Var, B1),
         hoist(Elem, C0, C, L0, L1),
         (   member(stat(M, R, B2), Rest), B2 == B1

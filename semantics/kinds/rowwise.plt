@@ -56,6 +56,9 @@ test(scaled_sum_rechecked_after_its_scale, [N, R] == [2, recheck(sum, tmp_r0 * t
 test(bare_numbers_stay_in, Ss == [[stat(tmp_s0, sum, 2 * x)]]) :-
     plan([x, col], [out(y, element, x * sum(2 * x))], plan(_, Passes, _, _)),
     findall(S, member(pass(S, _), Passes), Ss).
+test(attrs_stay_in, Ss == [[stat(tmp_s0, sum, alpha * x)]]) :-
+    plan([x, col], [out(y, element, x * sum(alpha * x))], plan(_, Passes, _, _)),
+    findall(S, member(pass(S, _), Passes), Ss).
 test(unscaled_sum_shared_with_an_equal_statistic, Ss == [[stat(tmp_s0, sum, x)], [stat(tmp_s1, recheck(sum, tmp_r0 * tmp_s0), x * tmp_r0)]]) :-
     plan([x, col], [out(y, element, x * sum(x) + sum(x * rsqrt(sum(x))))], plan(_, Passes, _, _)),
     findall(S, member(pass(S, _), Passes), Ss).

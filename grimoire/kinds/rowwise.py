@@ -437,10 +437,8 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> Roww
     )
 
 
-def _sweeps(plan: RowPlan | None) -> str:
+def _sweeps(plan: RowPlan) -> str:
     """A plan's sweeps over a row, for `grimoire info`: each statistic pass's reductions, then the outputs."""
-    if plan is None:
-        return ""
     parts = []
     for i, p in enumerate(plan.passes, 1):
         stats = ", ".join(f"{s.reduction} {s.name}" for s in p.stats)
@@ -454,7 +452,7 @@ def _sweeps(plan: RowPlan | None) -> str:
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
     """The reference, the planned sweeps over a row, and each input's gradient over the row (sum/mean: row
     reductions), derived or given."""
-    def sweeps(plan: RowPlan | None, online: RowPlan | None) -> str:
+    def sweeps(plan: RowPlan, online: RowPlan | None) -> str:
         # CUDA's rows too long for registers run the online plans, which may sweep fewer times.
         if online is None or len(online.passes) >= len(plan.passes):
             return _sweeps(plan)
@@ -819,6 +817,12 @@ class RowwiseOp:
         dim, or "keywords" without index inputs)."""
         return ((self.functional_form == "dim" and not self.dims_together)
                 or (self.functional_form == "keywords" and not self.row_roles.index))
+
+    @property
+    def functional_wraps(self) -> bool:
+        """Whether the functional module defines its own function around the op's (functional_reduces_all or
+        functional_classes_on_dim1): it imports the op's module under a private name."""
+        return self.functional_reduces_all or self.functional_classes_on_dim1
 
     @property
     def functional_classes_on_dim1(self) -> bool:

@@ -185,8 +185,8 @@ online(_, St, St).
 %  Where C reads a statistic (a norm's 1/sqrt(var + eps) in its backward) the unscaled sum no longer
 %  waits for it and joins an earlier pass: rms_norm's backward reads its rows twice, not three times.
 %  Only where C reads a statistic: moving numbers or attrs out saves no pass. The unscaled sum is
-%  <S>_unscaled (or an equal statistic already there), and S itself becomes recheck(R, C * <S>_unscaled): C * sum(B) overflows
-%  where the terms C * b do not (a row of values near the dtype's largest, C tiny), so a row whose
+%  <S>_unscaled (or an equal statistic already there), and S itself becomes
+%  recheck(R, C * <S>_unscaled): C * sum(B) overflows where the terms C * b do not (a row of values near the dtype's largest, C tiny), so a row whose
 %  scaled value is not finite takes S's own pass over the row, planned after the statistics C reads
 %  and skipped on every other row.
 factor_stats(Elem, S0, S, L0, L) :-
@@ -255,6 +255,7 @@ relocate_one(Elem, Stats, Lets, stat(N, R, B), At0, At) :-
     At = [at(N, L)|At0].
 relocate_one(_, _, _, _, At, At).
 
+%% stat_term(+Reduction, +Body, -Term): what a statistic reads: its body, and a recheck's scaled value.
 stat_term(recheck(_, X), B, B + X) :- !.
 stat_term(_, B, B).
 
@@ -278,7 +279,7 @@ needs(X, N, Lets) :- member(let(L, B), Lets), sub_term(T, X), T == L, needs(B, N
 stat_level(N, Stats, _, L) :- memberchk(at(N, L0), Stats), !, L = L0.
 stat_level(N, Stats, Lets, L) :-
     memberchk(stat(N, R, B), Stats),
-    ( R = recheck(_, X) -> T = B + X ; T = B ),
+    stat_term(R, B, T),
     findall(DL, ( mentions(T, D), D \== N, dep_level(D, Stats, Lets, DL) ), DLs),
     max_list([-1|DLs], M), L0 is 2 * (M div 2 + 1),
     ( R = recheck(_, _) -> L is L0 + 1 ; L = L0 ).
@@ -668,7 +669,7 @@ stat_json(stat(N, R, _), _{name: N, reduction: R, shift: null}).
 %% element_json(+Exprs, +Elem, +Scalars, -Dict): one generic lambda computing all Exprs.
 element_json(Xs, Elem, Scalars, _{params: Params, scalars: Used, lets: Lets, results: Rs}) :-
     T =.. [t|Xs],
-    findall(V, ( member(V, Elem), V \== col, sub_term(S, T), S == V ), Ps0), sort(Ps0, Ps1),
+    reads(Elem, T, Ps1),
     in_order(Elem, Ps1, Ps2),       % keep the declared order
     Params = [col|Ps2],
     findall(S, ( member(S, Scalars), sub_term(X, T), X == S ), U0), sort(U0, U1),

@@ -21,10 +21,13 @@ from .ops.rms_norm import over_normalized_shape as rms_norm
 from .ops.softmax import softmax
 
 
-def cross_entropy(x, target, *, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+def cross_entropy(
+    x, target, *, ignore_index=-100, label_smoothing=0.0, reduction="mean", inplace_backward=False
+):
     """torch.nn.functional.cross_entropy as torch calls it: classes on dim 1 of (N, C, d1, ...)
     logits (the only dim of a single row's), attrs by name. The generated cross_entropy, whose
-    own rows run along the last dim."""
+    own rows run along the last dim. inplace_backward: see
+    cross_entropy in ops/cross_entropy.py."""
     return _cross_entropy.cross_entropy(
         x,
         target,
@@ -32,6 +35,7 @@ def cross_entropy(x, target, *, ignore_index=-100, label_smoothing=0.0, reductio
         label_smoothing=label_smoothing,
         reduction=reduction,
         dim=1 if x.dim() >= 2 else -1,
+        inplace_backward=inplace_backward,
     )
 
 

@@ -6,6 +6,8 @@ ceiling is a device copy moving as many bytes). The report shows each one's peak
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -55,6 +57,9 @@ LIBRARY = H.library_peers(
     },
 )
 IMPLS = H.impls(["generated", "eager", "compile", *LIBRARY])
+# One training step also with inplace_backward=True: the gradient written over the logits, as
+# Liger-Kernel's is (no buffer of their size).
+STEP_IMPLS = [*IMPLS, *H.impls(["generated_inplace"])]
 pytestmark = H.only_on(
     (
         "cpu",
@@ -86,6 +91,8 @@ def peer_liger(
 def _impl(name):
     if name == "generated":
         return generated_op
+    if name == "generated_inplace":  # its gradient written over its input (forward+backward only)
+        return functools.partial(generated_op, inplace_backward=True)
     if name == "eager":
         return peer
     if name == "liger":
@@ -195,7 +202,7 @@ def test_backward(run, device, impl, dtype, shape):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl", STEP_IMPLS)
 def test_forward_backward(run, device, impl, dtype, shape):
     """One training step's loss: the loss, then the gradients of its inputs (a library peer that
     computes the gradient in its forward, as Liger-Kernel's cross-entropy does, is timed whole)."""

@@ -7,12 +7,14 @@
 // elements, 16384 of doubles, 16-byte aligned, a multiple of 16 bytes long) reads each row once
 // into registers with 16-byte loads, so every pass after the first costs no memory traffic: a warp
 // per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
-// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row (a wide kernel
-// that spills streams instead). Column gradients stay in registers across the rows a block handles
-// and are written once per block, then summed over the blocks. Other rows take the streamed path:
-// each pass strides the row in global memory (re-read from the L2), column gradients accumulate
-// with atomics. Statistics reduce with warp shuffles (and shared memory across the warps of a
-// block); math in opmath (float for halves).
+// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row. Longer rows
+// (or a wide kernel that spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer
+// GPUs, each block holding its share in registers and the blocks exchanging their statistics
+// through distributed shared memory (not in backwards with column gradients). Column gradients stay
+// in registers across the rows a block handles and are written once per block, then summed over the
+// blocks. Other rows take the streamed path: each pass strides the row in global memory (re-read
+// from the L2), column gradients accumulate with atomics. Statistics reduce with warp shuffles (and
+// shared memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -353,7 +355,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                                             const scalar_t* __restrict__ x_data,
                                             const int64_t* __restrict__ target_data,
@@ -364,8 +367,15 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[64];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -377,8 +387,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -394,8 +404,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -419,6 +429,18 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowMax());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+        }
         x_max_s = acc_0;
         picked_s = acc_1;
       }
@@ -434,8 +456,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -459,10 +481,22 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_0 = block_total(scratch + 0, RowSum());
           acc_1 = block_total(scratch + 32, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+        }
         tmp_s1_s = acc_0;
         tmp_s3_s = acc_1;
       }
-      if (threadIdx.x == 0) {
+      if (threadIdx.x == 0 && rank == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {
           const V tmp_0 = (label_smoothing_s / n_s);
           return static_cast<opmath_t>(grimoire::where(
@@ -477,6 +511,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -488,8 +523,8 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
                                    const int64_t* __restrict__ target_data,
                                    at::opmath_type<scalar_t>* __restrict__ loss_out,
                                    double ignore_index, double label_smoothing) {
-  forward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out, ignore_index,
-                                label_smoothing);
+  forward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, loss_out, ignore_index,
+                                   label_smoothing);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -498,8 +533,8 @@ __global__ void __launch_bounds__(1024, MB)
                         const int64_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index,
                         double label_smoothing) {
-  forward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out, ignore_index,
-                              label_smoothing);
+  forward_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, loss_out, ignore_index,
+                                 label_smoothing);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -509,6 +544,18 @@ constexpr auto forward_kernel_for() {
   } else {
     return forward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                           const int64_t* __restrict__ target_data,
+                           at::opmath_type<scalar_t>* __restrict__ loss_out, double ignore_index,
+                           double label_smoothing) {
+  forward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, loss_out,
+                                                 ignore_index, label_smoothing);
 }
 
 template <typename scalar_t>
@@ -522,13 +569,30 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data);
-  bool packed = rl.threads > 0 && aligned;
+  const bool packable = aligned;
+  bool packed = rl.threads > 0 && packable;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
     // 0: too many registers a thread for such a block, or a wide kernel spills
     packed = reg_settle<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
                return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
+  }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = packable && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, target_data, loss_out,
+                           ignore_index, label_smoothing);
+        clustered = true;
+      }
+    });
   }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
@@ -537,7 +601,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out, ignore_index,
                                               label_smoothing);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(
@@ -771,7 +835,9 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it (and writing its columns of the
+// cluster's row of the accumulator).
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void backward_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const int64_t* __restrict__ target_data,
@@ -782,8 +848,15 @@ __device__ __forceinline__ void backward_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -796,8 +869,8 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -821,8 +894,8 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_0 = RowMax::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -833,7 +906,18 @@ __device__ __forceinline__ void backward_reg(
             acc_0 = RowMax()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        x_max_s = group_reduce(acc_0, RowMax(), scratch);
+        acc_0 = group_reduce(acc_0, RowMax(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowMax());
+        }
+        x_max_s = acc_0;
       }
       opmath_t tmp_s1_s;
       {  // pass 2: sum, from registers
@@ -845,8 +929,8 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -857,7 +941,18 @@ __device__ __forceinline__ void backward_reg(
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s1_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        tmp_s1_s = acc_0;
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(
@@ -879,8 +974,8 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -896,6 +991,7 @@ __device__ __forceinline__ void backward_reg(
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -908,8 +1004,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
                                     const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                                     scalar_t* __restrict__ x_out, double ignore_index,
                                     double label_smoothing) {
-  backward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index,
-                                 label_smoothing);
+  backward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out,
+                                    ignore_index, label_smoothing);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -919,8 +1015,8 @@ __global__ void __launch_bounds__(1024, MB)
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                          scalar_t* __restrict__ x_out, double ignore_index,
                          double label_smoothing) {
-  backward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index,
-                               label_smoothing);
+  backward_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out, ignore_index,
+                                  label_smoothing);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -930,6 +1026,19 @@ constexpr auto backward_kernel_for() {
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t backward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    backward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                            const int64_t* __restrict__ target_data,
+                            const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                            scalar_t* __restrict__ x_out, double ignore_index,
+                            double label_smoothing) {
+  backward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, grad_loss_data,
+                                                  x_out, ignore_index, label_smoothing);
 }
 
 // The backward's register launch for rows of n elements.
@@ -947,6 +1056,20 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
+// The backward's cluster launch for rows of n elements (threads 0: none, as where no cluster of its
+// kernel fits the device), and how many clusters of it the device runs at once.
+template <typename scalar_t>
+ClusterLaunch backward_cluster_launch(int64_t n, int64_t& resident) {
+  const ClusterLaunch cl = cluster_launch(n, sizeof(scalar_t), backward_cluster_threads);
+  resident = 0;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      resident = resident_clusters<backward_kernel_cluster<scalar_t, c>, c>(cl.threads);
+    });
+  }
+  return resident > 0 ? cl : ClusterLaunch{};
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const int64_t* __restrict__ target_data,
@@ -960,7 +1083,20 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  const bool packed = per_sm > 0 && aligned;
+  const bool packable = aligned;
+  const bool packed = per_sm > 0 && packable;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  int64_t resident = 0;
+  const ClusterLaunch cl =
+      per_sm > 0 ? ClusterLaunch{} : backward_cluster_launch<scalar_t>(n, resident);
+  if (packable && cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      launch_clusters<c>(backward_kernel_cluster<scalar_t, c>, rows, most, cl, stream, rows, n,
+                         x_data, target_data, grad_loss_data, x_out, ignore_index, label_smoothing);
+    });
+    return;
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
@@ -1264,7 +1400,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 
 // The fused kernel on the register path: the row is read into registers once, and both halves pass
 // over those. RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_grad_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
@@ -1275,14 +1412,21 @@ __device__ __forceinline__ void forward_grad_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[96];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     opmath_t shared_x_max, shared_tmp_s1;  // computed by both halves alike
     Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
     for (int k = 0; k < K; ++k) {
-      const int vi = threadIdx.x + k * blockDim.x;
-      if (vi * VEC < n) {
+      const int vi = v0 + threadIdx.x + k * blockDim.x;
+      if (vi < v_end) {
         x_c[k] = load_pack<VEC>(x_data + r * n, vi);
       }
     }
@@ -1306,8 +1450,8 @@ __device__ __forceinline__ void forward_grad_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -1331,6 +1475,18 @@ __device__ __forceinline__ void forward_grad_reg(
           acc_0 = block_total(scratch + 0, RowMax());
           acc_1 = block_total(scratch + 32, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowMax());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+        }
         x_max_s = acc_0;
         picked_s = acc_1;
       }
@@ -1346,8 +1502,8 @@ __device__ __forceinline__ void forward_grad_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -1371,12 +1527,24 @@ __device__ __forceinline__ void forward_grad_reg(
           acc_0 = block_total(scratch + 0, RowSum());
           acc_1 = block_total(scratch + 32, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+        }
         tmp_s1_s = acc_0;
         tmp_s3_s = acc_1;
       }
       shared_x_max = x_max_s;
       shared_tmp_s1 = tmp_s1_s;
-      if (threadIdx.x == 0) {
+      if (threadIdx.x == 0 && rank == 0) {
         loss_out[r] = static_cast<opmath_t>([&] {
           const V tmp_0 = (label_smoothing_s / n_s);
           return static_cast<opmath_t>(grimoire::where(
@@ -1432,8 +1600,8 @@ __device__ __forceinline__ void forward_grad_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -1449,6 +1617,7 @@ __device__ __forceinline__ void forward_grad_reg(
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_grad_reg: rows a warp or a block holds at 16 elements a thread,
@@ -1461,8 +1630,8 @@ __global__ void forward_grad_kernel_reg(
     const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
     double ignore_index, double label_smoothing,
     const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
-  forward_grad_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out, ignore_index,
-                                     label_smoothing, grad_loss_data, x_out);
+  forward_grad_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, loss_out, ignore_index,
+                                        label_smoothing, grad_loss_data, x_out);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -1473,8 +1642,8 @@ __global__ void __launch_bounds__(1024, MB)
                              double label_smoothing,
                              const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                              scalar_t* __restrict__ x_out) {
-  forward_grad_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out, ignore_index,
-                                   label_smoothing, grad_loss_data, x_out);
+  forward_grad_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, loss_out, ignore_index,
+                                      label_smoothing, grad_loss_data, x_out);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -1484,6 +1653,20 @@ constexpr auto forward_grad_kernel_for() {
   } else {
     return forward_grad_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_grad_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_grad_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                const int64_t* __restrict__ target_data,
+                                at::opmath_type<scalar_t>* __restrict__ loss_out,
+                                double ignore_index, double label_smoothing,
+                                const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                                scalar_t* __restrict__ x_out) {
+  forward_grad_reg<scalar_t, 1, packs<scalar_t>(), C>(
+      rows, n, x_data, target_data, loss_out, ignore_index, label_smoothing, grad_loss_data, x_out);
 }
 
 template <typename scalar_t>
@@ -1503,6 +1686,22 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
                return reg_blocks<forward_grad_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = aligned && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_grad_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_grad_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, std::numeric_limits<int64_t>::max(), cl, stream, rows, n,
+                           x_data, target_data, loss_out, ignore_index, label_smoothing,
+                           grad_loss_data, x_out);
+        clustered = true;
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
@@ -1510,7 +1709,7 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out, ignore_index,
                                               label_smoothing, grad_loss_data, x_out);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_grad_kernel<scalar_t>
@@ -1522,12 +1721,11 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
 
 // The loss and the gradient of x for an upstream gradient of 1 ('mean': 1 over the count), in one
 // pass over x; csrc/autograd.cpp calls it when x needs a gradient, and cross_entropy_scaled_grad
-// scales it.
-std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Tensor& x_in,
-                                                                   const at::Tensor& target_in,
-                                                                   int64_t ignore_index,
-                                                                   double label_smoothing,
-                                                                   c10::string_view reduction) {
+// scales it. into_input: the gradient is written into x_in itself
+// (cross_entropy_forward_grad_into), which must be contiguous; the result's gradient is then x_in.
+std::tuple<at::Tensor, at::Tensor> forward_grad(const at::Tensor& x_in, const at::Tensor& target_in,
+                                                int64_t ignore_index, double label_smoothing,
+                                                c10::string_view reduction, bool into_input) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
   TORCH_CHECK(
@@ -1535,6 +1733,9 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
       "_forward_grad: the gradient is stored for reduction 'mean' or 'sum' only; got 'none'.");
   const auto [rows, n] = check_inputs(x_in, target_in, static_cast<double>(ignore_index),
                                       static_cast<double>(label_smoothing));
+  TORCH_CHECK(!into_input || x_in.is_contiguous(), kOp,
+              "_forward_grad_into: x must be contiguous to take its own gradient; got strides ",
+              x_in.strides(), ".");
   if (rows == 0 || n == 0 || rows > kOneBlockRows) {
     // No rows, rows of no elements, more rows than one block reduces: the forward and backward
     // kernels.
@@ -1542,6 +1743,10 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
         cross_entropy_cuda(x_in, target_in, ignore_index, label_smoothing, reduction);
     at::Tensor grad = cross_entropy_backward_cuda(at::ones({}, x_in.options()), x_in, target_in,
                                                   ignore_index, label_smoothing, reduction);
+    if (into_input) {
+      x_in.copy_(grad);
+      grad = x_in;
+    }
     return {value, grad};
   }
   const at::Tensor x = x_in.contiguous();
@@ -1552,7 +1757,8 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
   at::Tensor row_grad = at::empty({rows}, opmath);
   at::Tensor unreduced = at::empty({rows}, opmath);
   at::Tensor total = at::empty({}, x0.options());
-  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  // Each element is written after the row's last read of it, so the input itself may take it.
+  at::Tensor d_x = into_input ? x0 : at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_V2(x0.scalar_type(), "cross_entropy_forward_grad", AT_WRAP([&] {
                    using opmath_t = at::opmath_type<scalar_t>;
                    loss_grad_one_block<scalar_t>(
@@ -1575,6 +1781,22 @@ std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Ten
   check_index_values(target, n, static_cast<double>(ignore_index),
                      static_cast<double>(label_smoothing));
   return {total, d_x};
+}
+
+std::tuple<at::Tensor, at::Tensor> cross_entropy_forward_grad_cuda(const at::Tensor& x_in,
+                                                                   const at::Tensor& target_in,
+                                                                   int64_t ignore_index,
+                                                                   double label_smoothing,
+                                                                   c10::string_view reduction) {
+  return forward_grad(x_in, target_in, ignore_index, label_smoothing, reduction, false);
+}
+
+// inplace_backward=True (ops/cross_entropy.py): the loss, with x's gradient for an upstream 1
+// written over x: forward and backward allocate nothing of x's size.
+at::Tensor cross_entropy_forward_grad_into_cuda(const at::Tensor& x_in, const at::Tensor& target_in,
+                                                int64_t ignore_index, double label_smoothing,
+                                                c10::string_view reduction) {
+  return std::get<0>(forward_grad(x_in, target_in, ignore_index, label_smoothing, reduction, true));
 }
 
 // cross_entropy_loss_grad_into: each row's loss, and the gradient of x for the row's upstream value
@@ -1647,6 +1869,7 @@ TORCH_LIBRARY_IMPL(generated_ops, CUDA, m) {
   m.impl("cross_entropy", &cross_entropy_cuda);
   m.impl("cross_entropy_backward", &cross_entropy_backward_cuda);
   m.impl("cross_entropy_forward_grad", &cross_entropy_forward_grad_cuda);
+  m.impl("cross_entropy_forward_grad_into", &cross_entropy_forward_grad_into_cuda);
   m.impl("cross_entropy_scaled_grad", &cross_entropy_scaled_grad_cuda);
   m.impl("cross_entropy_loss_grad_into", &cross_entropy_loss_grad_into_cuda);
 }

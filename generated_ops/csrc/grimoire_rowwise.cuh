@@ -19,6 +19,7 @@
 #include <c10/cuda/CUDAMacros.h>
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
+#include <cooperative_groups.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -329,6 +330,198 @@ int reg_settle(RegLaunch& l, F&& blocks) {
   return b;
 }
 
+// ---- rows split over a cluster of blocks (Hopper and newer) -----------------------------
+// A row longer than one block's registers hold (over 16384 elements of any type but double) is
+// split over a cluster of C blocks (2, 4 or 8, on different SMs), each holding a C-th of it in
+// registers as the register path does. A pass's statistic is reduced in each block, then the C
+// block totals are exchanged through distributed shared memory and combined in rank order, so every
+// block of the cluster gets the same bits. The row is read from memory once, where the streamed
+// path reads it once a pass (from the L2 after the first): at 128256 elements that path read at
+// 42-62% of the copy rate on an H100 and an H200 (benchmarks/results/llm-scale/README.md).
+constexpr int kMaxCluster = 8;  // the portable cluster size
+constexpr int kClusterSlots =
+    32;  // statistics a pass exchanges at most (the kernels' scratch has as many)
+
+struct ClusterLaunch {
+  int64_t threads = 0;  // threads a block; 0: no cluster launch for such rows
+  int cluster = 1;      // blocks a row
+  dim3 block() const { return dim3(static_cast<unsigned>(threads), 1); }
+};
+
+// The cluster launch of rows of n elements of elem_size bytes: the smallest cluster whose blocks
+// each hold their share of the row at K packs a thread (packs_for) in at most max_threads threads.
+// None before compute capability 9.0, for rows not a whole number of packs, or for rows that the
+// largest cluster cannot hold (they stream).
+inline ClusterLaunch cluster_launch(int64_t n, int64_t elem_size, int64_t max_threads = 1024) {
+  const int64_t vec = 16 / elem_size;
+  const int64_t K = packs_for(elem_size);
+  if (n == 0 || n % vec != 0 || at::cuda::getCurrentDeviceProperties()->major < 9) {
+    return {};
+  }
+  const int64_t vectors = n / vec;
+  for (int c = 2; c <= kMaxCluster; c *= 2) {
+    const int64_t chunk = (vectors + c - 1) / c;
+    const int64_t threads = ((chunk + K - 1) / K + 31) / 32 * 32;
+    if (threads <= max_threads) {
+      return {threads, c};
+    }
+  }
+  return {};
+}
+
+// Calls f(c) with the launch's cluster size as a compile-time constant (std::integral_constant).
+template <typename F>
+void cluster_dispatch(const ClusterLaunch& l, F&& f) {
+  switch (l.cluster) {
+    case 2:
+      f(std::integral_constant<int, 2>{});
+      break;
+    case 4:
+      f(std::integral_constant<int, 4>{});
+      break;
+    case 8:
+      f(std::integral_constant<int, 8>{});
+      break;
+    default:
+      TORCH_INTERNAL_ASSERT(false, "no cluster kernel of ", l.cluster, " blocks");
+  }
+}
+
+// How many clusters of Kernel (C blocks of `threads`) the current device runs at once (0: none),
+// cached per device and block size as resident_blocks is. A kernel that spills gets 0: its rows
+// stream.
+template <auto Kernel, int C>
+int resident_clusters(int64_t threads) {
+  static std::atomic<int> known[C10_COMPILE_TIME_MAX_GPUS][33] = {};
+  const int device = c10::cuda::current_device();
+  std::atomic<int>& slot = known[device][std::min<int64_t>(threads / 32, 32)];
+  int v = slot.load(std::memory_order_relaxed);
+  if (v == 0) {
+    int clusters = 0;
+    cudaFuncAttributes attrs;
+    C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
+    if (threads <= attrs.maxThreadsPerBlock && attrs.localSizeBytes <= kSpillBytes) {
+      cudaLaunchConfig_t config = {};
+      config.gridDim = dim3(C);
+      config.blockDim = dim3(static_cast<unsigned>(threads));
+      cudaLaunchAttribute attr;
+      attr.id = cudaLaunchAttributeClusterDimension;
+      attr.val.clusterDim.x = C;
+      attr.val.clusterDim.y = 1;
+      attr.val.clusterDim.z = 1;
+      config.attrs = &attr;
+      config.numAttrs = 1;
+      C10_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, Kernel, &config));
+    }
+    v = clusters + 1;
+    slot.store(v, std::memory_order_relaxed);
+  }
+  return v - 1;
+}
+
+// Launches Kernel over `rows` rows as clusters of C blocks shaped by l: a cluster a row (up to
+// 512 blocks an SM's worth of them), each cluster's blocks striding the rows together.
+template <int C, typename... Params, typename... Args>
+void launch_clusters(void (*kernel)(Params...), int64_t rows, int64_t max_blocks,
+                     const ClusterLaunch& l, cudaStream_t stream, Args... args) {
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t clusters = std::max<int64_t>(1, std::min({rows, sms * 512 / C, max_blocks / C}));
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(static_cast<unsigned>(clusters * C));
+  config.blockDim = l.block();
+  config.stream = stream;
+  cudaLaunchAttribute attr;
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = C;
+  attr.val.clusterDim.y = 1;
+  attr.val.clusterDim.z = 1;
+  config.attrs = &attr;
+  config.numAttrs = 1;
+  C10_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+}
+
+// The blocks of a launch of C-block clusters: clusters * C, as launch_clusters launches them.
+template <int C>
+int64_t cluster_grid(int64_t rows, int64_t max_blocks) {
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  return std::max<int64_t>(1, std::min({rows, sms * 512 / C, max_blocks / C})) * C;
+}
+
+// This block's rank in its cluster of C (0 for C = 1), and the cluster-wide barrier (none for C =
+// 1). Their C > 1 forms are only launched on devices of compute capability 9.0 and newer.
+template <int C>
+__device__ __forceinline__ int cluster_rank() {
+  if constexpr (C == 1) {
+    return 0;
+  } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    return static_cast<int>(cooperative_groups::this_cluster().block_rank());
+#else
+    __trap();
+    return 0;
+#endif
+  }
+}
+template <int C>
+__device__ __forceinline__ void cluster_sync() {
+  if constexpr (C > 1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    cooperative_groups::this_cluster().sync();
+#else
+    __trap();
+#endif
+  }
+}
+// slots[i] of the block of rank q in this cluster.
+template <int C, typename T>
+__device__ __forceinline__ T cluster_peer(T* slots, int i, int q) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  return cooperative_groups::this_cluster().map_shared_rank(slots, q)[i];
+#else
+  __trap();
+  return slots[i];
+#endif
+}
+
+// The cluster's total of slot i, which each block's thread 0 wrote before a cluster_sync: lanes
+// 0..C-1 of each warp read one block's value each, and the warp combines them in rank order.
+template <int C, typename T, typename Op>
+__device__ __forceinline__ T cluster_total(T* slots, int i, Op op) {
+  const int lane = threadIdx.x % 32;
+  const T mine = lane < C ? cluster_peer<C>(slots, i, lane) : T(0);
+  T r = __shfl_sync(0xffffffffu, mine, 0);
+#pragma unroll
+  for (int q = 1; q < C; ++q) {
+    r = op(r, __shfl_sync(0xffffffffu, mine, q));
+  }
+  return r;
+}
+// The same for an online (max, sum of exp) pair in slots im and is.
+template <int C, typename T>
+__device__ __forceinline__ void cluster_total_online(T* slots, int im, int is, T& m, T& s) {
+  const int lane = threadIdx.x % 32;
+  const T mm = lane < C ? cluster_peer<C>(slots, im, lane) : T(0);
+  const T ss = lane < C ? cluster_peer<C>(slots, is, lane) : T(0);
+  m = __shfl_sync(0xffffffffu, mm, 0);
+  s = __shfl_sync(0xffffffffu, ss, 0);
+#pragma unroll
+  for (int q = 1; q < C; ++q) {
+    online_combine(m, s, __shfl_sync(0xffffffffu, mm, q), __shfl_sync(0xffffffffu, ss, q));
+  }
+}
+// Whether pred holds for every thread of the cluster's C blocks (a block of a row, each); slots:
+// an exchange's slots, as in cluster_total.
+template <int C, typename T>
+__device__ __forceinline__ bool cluster_all(bool pred, T* slots) {
+  const bool block = __syncthreads_and(pred) != 0;
+  if (threadIdx.x == 0) {
+    slots[0] = block ? T(1) : T(0);
+  }
+  cluster_sync<C>();
+  const int lane = threadIdx.x % 32;
+  return __all_sync(0xffffffffu, lane >= C || cluster_peer<C>(slots, 0, lane) != T(0));
+}
+
 // ---- the streamed path ----------------------------------------------------------------
 // Rows the register path cannot hold (longer than it holds, or not a whole number of 16-byte
 // packs) stream from global memory once a pass. A thread reads stream_unroll() packs of 16 bytes
@@ -441,8 +634,10 @@ inline int64_t reg_grid(int64_t rows, const RegLaunch& l, int64_t column_blocks_
 // The end of a register-path kernel that keeps column gradients: the RPB warps of a block (one row
 // each) add their columns into warp 0's, through shared memory one warp at a time, and warp 0
 // writes the block's row `acc_row` of the accumulator. Every thread of the block must call it.
+// The block holds the row's vectors [v0, v_end) (a cluster's block: its share of the row).
 template <int RPB, int VEC, int K, typename T>
-__device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_row, int64_t n) {
+__device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_row, int v0,
+                                                     int v_end) {
   if constexpr (RPB > 1) {
     __shared__ T partial[32 * K * VEC];
     for (int w = 1; w < RPB; ++w) {
@@ -472,8 +667,8 @@ __device__ __forceinline__ void write_column_partial(T (&cacc)[K][VEC], T* acc_r
   if (threadIdx.y == 0) {
 #pragma unroll
     for (int k = 0; k < K; ++k) {
-      const int64_t vi = threadIdx.x + int64_t(k) * blockDim.x;
-      if (vi * VEC < n) {
+      const int64_t vi = v0 + threadIdx.x + int64_t(k) * blockDim.x;
+      if (vi < v_end) {
 #pragma unroll
         for (int e = 0; e < VEC; ++e) {
           acc_row[vi * VEC + e] = cacc[k][e];

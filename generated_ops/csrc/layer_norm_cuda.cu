@@ -7,11 +7,13 @@
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
 // so every pass after the first costs no memory traffic: a warp per row up to 512 elements
 // (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread, or
-// 32 for rows over 16384 elements in kernels that hold one row (a wide kernel that spills streams
-// instead). Column gradients stay in registers across the rows a block
-// handles and are written once per block, then summed over the blocks. Other rows take the
-// streamed path: each pass strides the row in global memory (re-read from the L2), column
-// gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
+// 32 for rows over 16384 elements in kernels that hold one row. Longer rows (or a wide kernel that
+// spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer GPUs, each block holding
+// its share in registers and the blocks exchanging their statistics through distributed shared
+// memory (not in backwards with column gradients). Column gradients stay in registers across the
+// rows a block handles and are written once per block, then summed over the blocks. Other rows
+// take the streamed path: each pass strides the row in global memory (re-read from the L2),
+// column gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
 // across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
@@ -238,7 +240,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                                             const scalar_t* __restrict__ x_data,
                                             const scalar_t* __restrict__ weight_data,
@@ -249,8 +252,15 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -260,8 +270,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -279,8 +289,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -292,8 +302,26 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        mu_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_all(same_0)) {
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        mu_s = acc_0;
+        bool all_0;
+        if constexpr (C > 1) {
+          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
+          cluster_parity ^= 1;
+        } else {
+          all_0 = group_all(same_0);
+        }
+        if (all_0) {
           mu_s = first_0;
         }
       }
@@ -312,8 +340,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -325,8 +353,26 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        var_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_all(same_0)) {
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        var_s = acc_0;
+        bool all_0;
+        if constexpr (C > 1) {
+          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
+          cluster_parity ^= 1;
+        } else {
+          all_0 = group_all(same_0);
+        }
+        if (all_0) {
           var_s = first_0;
         }
       }
@@ -342,8 +388,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
@@ -361,6 +407,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -372,7 +419,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
                                    const scalar_t* __restrict__ weight_data,
                                    const scalar_t* __restrict__ bias_data,
                                    scalar_t* __restrict__ y_out, double eps) {
-  forward_reg<scalar_t, RPB, K>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+  forward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, weight_data, bias_data, y_out, eps);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -381,7 +428,7 @@ __global__ void __launch_bounds__(1024, MB)
                         const scalar_t* __restrict__ weight_data,
                         const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out,
                         double eps) {
-  forward_reg<scalar_t, 1, K>(rows, n, x_data, weight_data, bias_data, y_out, eps);
+  forward_reg<scalar_t, 1, K, 1>(rows, n, x_data, weight_data, bias_data, y_out, eps);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -391,6 +438,18 @@ constexpr auto forward_kernel_for() {
   } else {
     return forward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                           const scalar_t* __restrict__ weight_data,
+                           const scalar_t* __restrict__ bias_data, scalar_t* __restrict__ y_out,
+                           double eps) {
+  forward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, weight_data, bias_data, y_out,
+                                                 eps);
 }
 
 template <typename scalar_t>
@@ -403,8 +462,9 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(y_out);
-  bool packed = rl.threads > 0 && aligned && pack_aligned<scalar_t>(weight_data) &&
-                pack_aligned<scalar_t>(bias_data);
+  const bool packable =
+      aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
+  bool packed = rl.threads > 0 && packable;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
     // 0: too many registers a thread for such a block, or a wide kernel spills
@@ -412,13 +472,29 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = packable && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, weight_data, bias_data,
+                           y_out, eps);
+        clustered = true;
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
       constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, weight_data, bias_data, y_out, eps);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(aligned, rows, n, x_data, weight_data,
@@ -896,7 +972,9 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it (and writing its columns of the
+// cluster's row of the accumulator).
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void backward_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const scalar_t* __restrict__ weight_data, const scalar_t* __restrict__ bias_data,
@@ -908,10 +986,17 @@ __device__ __forceinline__ void backward_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[96];
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
   opmath_t weight_cacc[K][VEC] = {};  // this thread's columns, summed over the block's rows
   opmath_t bias_cacc[K][VEC] = {};    // this thread's columns, summed over the block's rows
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -921,16 +1006,16 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
       Pack<scalar_t, VEC> grad_y_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           grad_y_c[k] = load_pack<VEC>(grad_y_data + r * n, vi);
         }
       }
@@ -948,8 +1033,8 @@ __device__ __forceinline__ void backward_reg(
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -961,8 +1046,26 @@ __device__ __forceinline__ void backward_reg(
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        mu_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_all(same_0)) {
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        mu_s = acc_0;
+        bool all_0;
+        if constexpr (C > 1) {
+          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
+          cluster_parity ^= 1;
+        } else {
+          all_0 = group_all(same_0);
+        }
+        if (all_0) {
           mu_s = first_0;
         }
       }
@@ -989,8 +1092,8 @@ __device__ __forceinline__ void backward_reg(
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
@@ -1021,10 +1124,31 @@ __device__ __forceinline__ void backward_reg(
           acc_1 = block_total(scratch + 32, RowSum());
           acc_2 = block_total(scratch + 64, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(3 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+            slots[2] = acc_2;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+          acc_2 = cluster_total<C>(slots, 2, RowSum());
+        }
         var_s = acc_0;
         tmp_s2_unscaled_s = acc_1;
         tmp_s3_unscaled_s = acc_2;
-        if (group_all(same_0)) {
+        bool all_0;
+        if constexpr (C > 1) {
+          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
+          cluster_parity ^= 1;
+        } else {
+          all_0 = group_all(same_0);
+        }
+        if (all_0) {
           var_s = first_0;
         }
       }
@@ -1057,8 +1181,8 @@ __device__ __forceinline__ void backward_reg(
         opmath_t acc_1 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
@@ -1084,6 +1208,18 @@ __device__ __forceinline__ void backward_reg(
           acc_0 = block_total(scratch + 0, RowSum());
           acc_1 = block_total(scratch + 32, RowSum());
         }
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+            slots[1] = acc_1;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+          acc_1 = cluster_total<C>(slots, 1, RowSum());
+        }
         tmp_s2_s = acc_0;
         tmp_s3_s = acc_1;
       }
@@ -1107,8 +1243,8 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           const Pack<scalar_t, VEC> weight_p = load_pack<VEC>(weight_data, vi);
@@ -1128,8 +1264,9 @@ __device__ __forceinline__ void backward_reg(
       }
     }
   }
-  write_column_partial<RPB, VEC>(weight_cacc, weight_acc + blockIdx.x * n, n);
-  write_column_partial<RPB, VEC>(bias_cacc, bias_acc + blockIdx.x * n, n);
+  write_column_partial<RPB, VEC>(weight_cacc, weight_acc + (blockIdx.x / C) * n, v0, v_end);
+  write_column_partial<RPB, VEC>(bias_cacc, bias_acc + (blockIdx.x / C) * n, v0, v_end);
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -1144,8 +1281,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
                                     scalar_t* __restrict__ x_out,
                                     at::opmath_type<scalar_t>* __restrict__ weight_acc,
                                     at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
-  backward_reg<scalar_t, RPB, K>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out,
-                                 weight_acc, bias_acc, eps);
+  backward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out,
+                                    weight_acc, bias_acc, eps);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -1156,8 +1293,8 @@ __global__ void __launch_bounds__(1024, MB)
                          const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
                          at::opmath_type<scalar_t>* __restrict__ weight_acc,
                          at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
-  backward_reg<scalar_t, 1, K>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out,
-                               weight_acc, bias_acc, eps);
+  backward_reg<scalar_t, 1, K, 1>(rows, n, x_data, weight_data, bias_data, grad_y_data, x_out,
+                                  weight_acc, bias_acc, eps);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -1167,6 +1304,20 @@ constexpr auto backward_kernel_for() {
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t backward_cluster_threads = 512;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(512, 1)
+    backward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                            const scalar_t* __restrict__ weight_data,
+                            const scalar_t* __restrict__ bias_data,
+                            const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                            at::opmath_type<scalar_t>* __restrict__ weight_acc,
+                            at::opmath_type<scalar_t>* __restrict__ bias_acc, double eps) {
+  backward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, weight_data, bias_data,
+                                                  grad_y_data, x_out, weight_acc, bias_acc, eps);
 }
 
 // The backward's register launch for rows of n elements.
@@ -1184,14 +1335,36 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
-// Rows of the column-gradient buffer: the register path's grid for rows it can hold (the streamed
-// path takes that grid when pointers are not aligned), else the streamed path's column_slots.
+// The backward's cluster launch for rows of n elements (threads 0: none, as where no cluster of its
+// kernel fits the device), and how many clusters of it the device runs at once.
+template <typename scalar_t>
+ClusterLaunch backward_cluster_launch(int64_t n, int64_t& resident) {
+  const ClusterLaunch cl = cluster_launch(n, sizeof(scalar_t), backward_cluster_threads);
+  resident = 0;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      resident = resident_clusters<backward_kernel_cluster<scalar_t, c>, c>(cl.threads);
+    });
+  }
+  return resident > 0 ? cl : ClusterLaunch{};
+}
+
+// Rows of the column-gradient buffer: the register path's grid for rows it can hold, else one a
+// cluster for rows a cluster of blocks holds (as many clusters as the device runs at once), else
+// the streamed path's column_slots. The streamed path takes the first two's grid when pointers are
+// not aligned.
 template <typename scalar_t>
 int64_t accumulator_slots(int64_t rows, int64_t n) {
   RegLaunch rl = backward_reg_launch<scalar_t>(n);
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
-  return per_sm > 0 ? reg_grid(rows, rl, per_sm)
-                    : backward_stream_launch<scalar_t>(rows, n).column_slots;
+  if (per_sm > 0) {
+    return reg_grid(rows, rl, per_sm);
+  }
+  int64_t resident;
+  if (backward_cluster_launch<scalar_t>(n, resident).threads > 0) {
+    return std::clamp<int64_t>(rows, 1, resident);
+  }
+  return backward_stream_launch<scalar_t>(rows, n).column_slots;
 }
 
 // Returns how the column partials are laid out: the VEC of column_slot, 0 for column order.
@@ -1216,8 +1389,23 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(grad_y_data) &&
                        pack_aligned<scalar_t>(x_out);
-  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(weight_data) &&
-                      pack_aligned<scalar_t>(bias_data);
+  const bool packable =
+      aligned && pack_aligned<scalar_t>(weight_data) && pack_aligned<scalar_t>(bias_data);
+  const bool packed = per_sm > 0 && packable;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  int64_t resident = 0;
+  const ClusterLaunch cl =
+      per_sm > 0 ? ClusterLaunch{} : backward_cluster_launch<scalar_t>(n, resident);
+  if (packable && cl.threads > 0) {
+    // The accumulator has accumulator_slots() rows: one a cluster.
+    const int64_t most = std::clamp<int64_t>(rows, 1, resident) * cl.cluster;
+    cluster_dispatch(cl, [&](auto c) {
+      launch_clusters<c>(backward_kernel_cluster<scalar_t, c>, rows, most, cl, stream, rows, n,
+                         x_data, weight_data, bias_data, grad_y_data, x_out, weight_acc, bias_acc,
+                         eps);
+    });
+    return 0;
+  }
   if (packed) {
     // The accumulator has accumulator_slots() rows: exactly this grid's blocks.
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, per_sm)));
@@ -1228,9 +1416,9 @@ int backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     });
   } else {
     StreamLaunch l = backward_stream_launch<scalar_t>(rows, n);
-    if (per_sm > 0) {
-      l.grid.x = static_cast<unsigned>(
-          reg_grid(rows, rl, per_sm));  // the accumulator's rows: accumulator_slots
+    if (per_sm > 0 || cl.threads > 0) {
+      l.grid.x =
+          static_cast<unsigned>(accumulator_slots<scalar_t>(rows, n));  // the accumulator's rows
     }
     const bool swizzled = n % kVec == 0;
     if (!l.column_smem && aligned && swizzled) {

@@ -7,11 +7,13 @@
 // aligned, a multiple of 16 bytes long) reads each row once into registers with 16-byte loads,
 // so every pass after the first costs no memory traffic: a warp per row up to 512 elements
 // (eight rows a block), else one block of up to 1024 threads per row, 16 elements a thread, or
-// 32 for rows over 16384 elements in kernels that hold one row (a wide kernel that spills streams
-// instead). Column gradients stay in registers across the rows a block
-// handles and are written once per block, then summed over the blocks. Other rows take the
-// streamed path: each pass strides the row in global memory (re-read from the L2), column
-// gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
+// 32 for rows over 16384 elements in kernels that hold one row. Longer rows (or a wide kernel that
+// spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer GPUs, each block holding
+// its share in registers and the blocks exchanging their statistics through distributed shared
+// memory (not in backwards with column gradients). Column gradients stay in registers across the
+// rows a block handles and are written once per block, then summed over the blocks. Other rows
+// take the streamed path: each pass strides the row in global memory (re-read from the L2),
+// column gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared memory
 // across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
@@ -136,7 +138,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                                             const scalar_t* __restrict__ x_data,
                                             scalar_t* __restrict__ y_out, double keepdim) {
@@ -145,8 +148,15 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -156,8 +166,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -175,8 +185,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         bool same_0 = true;  // while every term equals first_0
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -188,16 +198,35 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             same_0 &= static_cast<opmath_t>(v[0]) == first_0;
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
-        if (group_all(same_0)) {
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        tmp_s0_s = acc_0;
+        bool all_0;
+        if constexpr (C > 1) {
+          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
+          cluster_parity ^= 1;
+        } else {
+          all_0 = group_all(same_0);
+        }
+        if (all_0) {
           tmp_s0_s = first_0;
         }
       }
-      if (threadIdx.x == 0) {
+      if (threadIdx.x == 0 && rank == 0) {
         y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s0_s); }());
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -207,14 +236,14 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
 template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    scalar_t* __restrict__ y_out, double keepdim) {
-  forward_reg<scalar_t, RPB, K>(rows, n, x_data, y_out, keepdim);
+  forward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, y_out, keepdim);
 }
 
 template <typename scalar_t, int K, int MB>
 __global__ void __launch_bounds__(1024, MB)
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         scalar_t* __restrict__ y_out, double keepdim) {
-  forward_reg<scalar_t, 1, K>(rows, n, x_data, y_out, keepdim);
+  forward_reg<scalar_t, 1, K, 1>(rows, n, x_data, y_out, keepdim);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -226,6 +255,15 @@ constexpr auto forward_kernel_for() {
   }
 }
 
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                           scalar_t* __restrict__ y_out, double keepdim) {
+  forward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, y_out, keepdim);
+}
+
 template <typename scalar_t>
 void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                   scalar_t* __restrict__ y_out, double keepdim) {
@@ -235,7 +273,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data);
-  bool packed = rl.threads > 0 && aligned;
+  const bool packable = aligned;
+  bool packed = rl.threads > 0 && packable;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
     // 0: too many registers a thread for such a block, or a wide kernel spills
@@ -243,13 +282,28 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = packable && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, y_out, keepdim);
+        clustered = true;
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
       constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, y_out, keepdim);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_kernel<scalar_t>
@@ -369,7 +423,9 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it (and writing its columns of the
+// cluster's row of the accumulator).
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
                                              const scalar_t* __restrict__ x_data,
                                              const scalar_t* __restrict__ grad_y_data,
@@ -379,8 +435,15 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -391,8 +454,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -407,8 +470,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -423,6 +486,7 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -433,7 +497,7 @@ template <typename scalar_t, int RPB, int K>
 __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                     const scalar_t* __restrict__ grad_y_data,
                                     scalar_t* __restrict__ x_out, double keepdim) {
-  backward_reg<scalar_t, RPB, K>(rows, n, x_data, grad_y_data, x_out, keepdim);
+  backward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, grad_y_data, x_out, keepdim);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -441,7 +505,7 @@ __global__ void __launch_bounds__(1024, MB)
     backward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                          const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
                          double keepdim) {
-  backward_reg<scalar_t, 1, K>(rows, n, x_data, grad_y_data, x_out, keepdim);
+  backward_reg<scalar_t, 1, K, 1>(rows, n, x_data, grad_y_data, x_out, keepdim);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -451,6 +515,16 @@ constexpr auto backward_kernel_for() {
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t backward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    backward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                            const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
+                            double keepdim) {
+  backward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, grad_y_data, x_out, keepdim);
 }
 
 // The backward's register launch for rows of n elements.
@@ -468,6 +542,20 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
+// The backward's cluster launch for rows of n elements (threads 0: none, as where no cluster of its
+// kernel fits the device), and how many clusters of it the device runs at once.
+template <typename scalar_t>
+ClusterLaunch backward_cluster_launch(int64_t n, int64_t& resident) {
+  const ClusterLaunch cl = cluster_launch(n, sizeof(scalar_t), backward_cluster_threads);
+  resident = 0;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      resident = resident_clusters<backward_kernel_cluster<scalar_t, c>, c>(cl.threads);
+    });
+  }
+  return resident > 0 ? cl : ClusterLaunch{};
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const scalar_t* __restrict__ grad_y_data, scalar_t* __restrict__ x_out,
@@ -480,7 +568,20 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  const bool packed = per_sm > 0 && aligned;
+  const bool packable = aligned;
+  const bool packed = per_sm > 0 && packable;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  int64_t resident = 0;
+  const ClusterLaunch cl =
+      per_sm > 0 ? ClusterLaunch{} : backward_cluster_launch<scalar_t>(n, resident);
+  if (packable && cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      launch_clusters<c>(backward_kernel_cluster<scalar_t, c>, rows, most, cl, stream, rows, n,
+                         x_data, grad_y_data, x_out, keepdim);
+    });
+    return;
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {

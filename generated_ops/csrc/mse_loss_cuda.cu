@@ -7,12 +7,14 @@
 // elements, 16384 of doubles, 16-byte aligned, a multiple of 16 bytes long) reads each row once
 // into registers with 16-byte loads, so every pass after the first costs no memory traffic: a warp
 // per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
-// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row (a wide kernel
-// that spills streams instead). Column gradients stay in registers across the rows a block handles
-// and are written once per block, then summed over the blocks. Other rows take the streamed path:
-// each pass strides the row in global memory (re-read from the L2), column gradients accumulate
-// with atomics. Statistics reduce with warp shuffles (and shared memory across the warps of a
-// block); math in opmath (float for halves).
+// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row. Longer rows
+// (or a wide kernel that spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer
+// GPUs, each block holding its share in registers and the blocks exchanging their statistics
+// through distributed shared memory (not in backwards with column gradients). Column gradients stay
+// in registers across the rows a block handles and are written once per block, then summed over the
+// blocks. Other rows take the streamed path: each pass strides the row in global memory (re-read
+// from the L2), column gradients accumulate with atomics. Statistics reduce with warp shuffles (and
+// shared memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -154,7 +156,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K, bool kSum>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C, bool kSum>
 __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                                             const scalar_t* __restrict__ x_data,
                                             const scalar_t* __restrict__ target_data,
@@ -165,9 +168,16 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
   [[maybe_unused]] opmath_t loss_sum = 0;  // kSum: this thread's terms
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -176,16 +186,16 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
       Pack<scalar_t, VEC> target_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           target_c[k] = load_pack<VEC>(target_data + r * n, vi);
         }
       }
@@ -196,8 +206,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<opmath_t, VEC> loss_o;
@@ -225,6 +235,7 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       partial_out[blockIdx.x] = total;
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -236,7 +247,7 @@ __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __re
                                    const scalar_t* __restrict__ target_data,
                                    at::opmath_type<scalar_t>* __restrict__ loss_out,
                                    at::opmath_type<scalar_t>* __restrict__ partial_out) {
-  forward_reg<scalar_t, RPB, K, kSum>(rows, n, x_data, target_data, loss_out, partial_out);
+  forward_reg<scalar_t, RPB, K, 1, kSum>(rows, n, x_data, target_data, loss_out, partial_out);
 }
 
 template <typename scalar_t, int K, int MB, bool kSum>
@@ -245,7 +256,7 @@ __global__ void __launch_bounds__(1024, MB)
                         const scalar_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out,
                         at::opmath_type<scalar_t>* __restrict__ partial_out) {
-  forward_reg<scalar_t, 1, K, kSum>(rows, n, x_data, target_data, loss_out, partial_out);
+  forward_reg<scalar_t, 1, K, 1, kSum>(rows, n, x_data, target_data, loss_out, partial_out);
 }
 
 template <typename scalar_t, int RPB, int K, int MB, bool kSum>
@@ -255,6 +266,18 @@ constexpr auto forward_kernel_for() {
   } else {
     return forward_kernel_reg<scalar_t, RPB, K, kSum>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_cluster_threads = 1024;
+template <typename scalar_t, int C, bool kSum>
+__global__ void __launch_bounds__(1024, 1)
+    forward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                           const scalar_t* __restrict__ target_data,
+                           at::opmath_type<scalar_t>* __restrict__ loss_out,
+                           at::opmath_type<scalar_t>* __restrict__ partial_out) {
+  forward_reg<scalar_t, 1, packs<scalar_t>(), C, kSum>(rows, n, x_data, target_data, loss_out,
+                                                       partial_out);
 }
 
 // kSum: the terms summed into partial_out, one value a block, instead of stored in loss_out (then
@@ -271,7 +294,8 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) &&
                        pack_aligned<scalar_t>(loss_out);
-  bool packed = rl.threads > 0 && aligned;
+  const bool packable = aligned;
+  bool packed = rl.threads > 0 && packable;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
     // 0: too many registers a thread for such a block, or a wide kernel spills
@@ -283,6 +307,23 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
     return kSum ? std::min(blocks, loss_partial_blocks()) : blocks;
   };
   int64_t blocks;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = packable && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    const int64_t most = kSum ? loss_partial_blocks() : std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_kernel_cluster<scalar_t, c, kSum>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, target_data, loss_out,
+                           partial_out);
+        clustered = true;
+        blocks = cluster_grid<c>(rows, most);
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(cap(reg_grid(rows, rl, 0))));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
@@ -290,7 +331,7 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out, partial_out);
     });
     blocks = grid.x;
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 2 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t, kSum>>(rows, n, row_bytes, 0);
     const dim3 grid(static_cast<unsigned>(cap(l.grid.x)));
@@ -436,7 +477,9 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it (and writing its columns of the
+// cluster's row of the accumulator).
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void backward_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const scalar_t* __restrict__ target_data,
@@ -447,8 +490,15 @@ __device__ __forceinline__ void backward_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -457,16 +507,16 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
       Pack<scalar_t, VEC> target_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           target_c[k] = load_pack<VEC>(target_data + r * n, vi);
         }
       }
@@ -483,8 +533,8 @@ __device__ __forceinline__ void backward_reg(
       } else {
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC < n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi < v_end) {
             grad_loss_c[k] = load_pack<VEC>(grad_loss_data + r * n, vi);
           }
         }
@@ -499,8 +549,8 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -520,6 +570,7 @@ __device__ __forceinline__ void backward_reg(
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -532,8 +583,8 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
                                     const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                                     scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out,
                                     bool grad_loss_scalar) {
-  backward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out,
-                                 grad_loss_scalar);
+  backward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out,
+                                    grad_loss_scalar);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -543,8 +594,8 @@ __global__ void __launch_bounds__(1024, MB)
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                          scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out,
                          bool grad_loss_scalar) {
-  backward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out,
-                               grad_loss_scalar);
+  backward_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out, target_out,
+                                  grad_loss_scalar);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -554,6 +605,19 @@ constexpr auto backward_kernel_for() {
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t backward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    backward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                            const scalar_t* __restrict__ target_data,
+                            const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                            scalar_t* __restrict__ x_out, scalar_t* __restrict__ target_out,
+                            bool grad_loss_scalar) {
+  backward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, grad_loss_data,
+                                                  x_out, target_out, grad_loss_scalar);
 }
 
 // The backward's register launch for rows of n elements.
@@ -571,6 +635,20 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
+// The backward's cluster launch for rows of n elements (threads 0: none, as where no cluster of its
+// kernel fits the device), and how many clusters of it the device runs at once.
+template <typename scalar_t>
+ClusterLaunch backward_cluster_launch(int64_t n, int64_t& resident) {
+  const ClusterLaunch cl = cluster_launch(n, sizeof(scalar_t), backward_cluster_threads);
+  resident = 0;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      resident = resident_clusters<backward_kernel_cluster<scalar_t, c>, c>(cl.threads);
+    });
+  }
+  return resident > 0 ? cl : ClusterLaunch{};
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const scalar_t* __restrict__ target_data,
@@ -586,7 +664,20 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(target_data) &&
                        pack_aligned<scalar_t>(x_out) && pack_aligned<scalar_t>(target_out);
-  const bool packed = per_sm > 0 && aligned && pack_aligned<scalar_t>(grad_loss_data);
+  const bool packable = aligned && pack_aligned<scalar_t>(grad_loss_data);
+  const bool packed = per_sm > 0 && packable;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  int64_t resident = 0;
+  const ClusterLaunch cl =
+      per_sm > 0 ? ClusterLaunch{} : backward_cluster_launch<scalar_t>(n, resident);
+  if (packable && cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      launch_clusters<c>(backward_kernel_cluster<scalar_t, c>, rows, most, cl, stream, rows, n,
+                         x_data, target_data, grad_loss_data, x_out, target_out, grad_loss_scalar);
+    });
+    return;
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {

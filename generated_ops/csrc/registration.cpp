@@ -70,6 +70,10 @@ TORCH_LIBRARY(generated_ops, m) {
       "cross_entropy_forward_grad(Tensor x, Tensor target, SymInt ignore_index=-100, float "
       "label_smoothing=0.0, str reduction=\"mean\") -> (Tensor, Tensor)",
       {at::Tag::pt2_compliant_tag});
+  m.def(
+      "cross_entropy_forward_grad_into(Tensor(a!) x, Tensor target, SymInt ignore_index=-100, "
+      "float label_smoothing=0.0, str reduction=\"mean\") -> Tensor",
+      {at::Tag::pt2_compliant_tag});
   m.def("cross_entropy_scaled_grad(Tensor stored, Tensor grad) -> Tensor",
         {at::Tag::pt2_compliant_tag});
   m.def(

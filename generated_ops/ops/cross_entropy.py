@@ -52,14 +52,24 @@ def cross_entropy(
     reduction: str = "mean",
     *,
     dim: int = -1,
+    inplace_backward: bool = False,
 ) -> Tensor:
     """Cross-entropy of logits against class indices, with ignore_index and label smoothing.
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
     torch's dim argument does); target: int64 of x's shape without dim.
     dtypes: float32, float64, float16, bfloat16.
+    inplace_backward: let the call write x's gradient over x itself, as Liger-Kernel's
+    cross-entropy does, so that forward and backward allocate nothing of x's size: x's values are
+    lost. Taken on CUDA, for a contiguous x that needs a gradient, with grad mode on, reduction
+    'mean' or 'sum' and a dtype other than float16, outside torch.compile; elsewhere the call is the
+    plain one and x keeps its values. Its graph has no double backward and backs up once (no
+    retain_graph); a tensor some other op saved that shares x's memory makes that op's backward
+    raise, as any in-place write does.
     """
     d = row_dim("cross_entropy", x, dim, "x")
+    if d is None and inplace_backward and _grad_into_input(x, reduction):
+        return _GradIntoInput.apply(x, target, ignore_index, label_smoothing, reduction)
     if d is None:
         return torch.ops.generated_ops.cross_entropy(
             x, target, ignore_index, label_smoothing, reduction
@@ -70,16 +80,74 @@ def cross_entropy(
     return out  # one value per row: x's shape without dim, in order
 
 
+def _grad_into_input(x: Tensor, reduction: str) -> bool:
+    """Whether an inplace_backward call writes the gradient over x (see cross_entropy)."""
+    return (
+        torch.is_grad_enabled()
+        and x.requires_grad
+        and x.is_cuda
+        and x.is_contiguous()
+        and x.dtype != torch.float16
+        and reduction != "none"
+        and not torch.compiler.is_compiling()
+    )
+
+
+class _GradIntoInput(torch.autograd.Function):
+    """cross_entropy with inplace_backward: the forward writes x's gradient for an upstream 1 over x
+    (cross_entropy_forward_grad_into) and keeps that; the backward scales it (cross_entropy_scaled_grad)."""
+
+    @staticmethod
+    def forward(ctx, x, target, ignore_index, label_smoothing, reduction):
+        loss = torch.ops.generated_ops.cross_entropy_forward_grad_into(
+            x, target, ignore_index, label_smoothing, reduction
+        )
+        # x holds its gradient now: whatever saved it for its own backward must find out, and raise.
+        torch.autograd.graph.increment_version(x)
+        ctx.save_for_backward(x)
+        ctx.used = False
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                "cross_entropy: a call with inplace_backward=True has no double backward (create_graph): "
+                "x holds its gradient, not its values. Call it without inplace_backward."
+            )
+        if ctx.used:
+            raise RuntimeError(
+                "cross_entropy: a call with inplace_backward=True backs up once: the first backward "
+                "handed out the gradient it kept (retain_graph gives no second). Call it without "
+                "inplace_backward."
+            )
+        ctx.used = True
+        (stored,) = ctx.saved_tensors
+        return (
+            torch.ops.generated_ops.cross_entropy_scaled_grad(stored, grad),
+            None,
+            None,
+            None,
+            None,
+        )
+
+
 class CrossEntropyLoss(nn.Module):
     """Module form of :func:`cross_entropy`; the attrs are fixed at construction."""
 
     def __init__(
-        self, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+        self,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+        *,
+        inplace_backward: bool = False,
     ) -> None:
         super().__init__()
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
         self.reduction = reduction
+        self.inplace_backward = inplace_backward
 
     def forward(self, x, target) -> Tensor:
         return cross_entropy(
@@ -88,6 +156,7 @@ class CrossEntropyLoss(nn.Module):
             ignore_index=self.ignore_index,
             label_smoothing=self.label_smoothing,
             reduction=self.reduction,
+            inplace_backward=self.inplace_backward,
         )
 
     def extra_repr(self) -> str:
@@ -96,6 +165,7 @@ class CrossEntropyLoss(nn.Module):
                 f"ignore_index={self.ignore_index}",
                 f"label_smoothing={self.label_smoothing}",
                 f"reduction={self.reduction}",
+                *(["inplace_backward=True"] if self.inplace_backward else []),
             ]
         )
 
@@ -215,6 +285,14 @@ def _fake_forward_grad(
         _fake(x, target, ignore_index, label_smoothing, reduction),
         torch.empty_like(x, memory_format=torch.contiguous_format),
     )
+
+
+@torch.library.register_fake(_NAME + "_forward_grad_into")
+def _fake_forward_grad_into(
+    x, target, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = "mean"
+):
+    """The loss; the gradient goes over x (inplace_backward=True)."""
+    return _fake(x, target, ignore_index, label_smoothing, reduction)
 
 
 @torch.library.register_fake(_NAME + "_scaled_grad")

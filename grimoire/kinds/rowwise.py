@@ -550,6 +550,18 @@ class RowwiseOp:
         return self.name + "_forward_grad" + head[len(self.name):] + " -> (Tensor, Tensor)"
 
     @property
+    def forward_grad_into_schema(self) -> str:
+        """<op>_forward_grad_into: the forward's value, with the stored gradient written into the element
+        input itself (a caller's inplace_backward=True): no buffer of its size is allocated ("" unless
+        grad_in_forward)."""
+        if not self.grad_in_forward:
+            return ""
+        x0 = self.row_roles.element[0]
+        head = self.schema.rsplit(" -> ", 1)[0][len(self.name):]
+        head = head.replace(f"(Tensor {x0},", f"(Tensor(a!) {x0},", 1)
+        return self.name + "_forward_grad_into" + head + " -> Tensor"
+
+    @property
     def scaled_grad_schema(self) -> str:
         """<op>_scaled_grad: a stored gradient times the upstream one ("" unless grad_in_forward)."""
         return f"{self.name}_scaled_grad(Tensor stored, Tensor grad) -> Tensor" if self.grad_in_forward else ""
@@ -835,14 +847,16 @@ class RowwiseOp:
         """The op's parameters, unannotated, for functional_classes_on_dim1 (the op's function has the
         types); the attrs by name only, as torch's third argument is something else (a class weight)."""
         return ", ".join((*self.inputs, "*", *(f"{a.name}={a.py_default}" if a.has_default else a.name
-                                                for a in self.attrs)))
+                                                for a in self.attrs),
+                          *(("inplace_backward=False",) if self.grad_in_forward else ())))
 
     @property
     def functional_loss_call_args(self) -> tuple[str, ...]:
         """How functional_classes_on_dim1 passes its parameters on: the attrs by name, and the rows'
         dim, 1 for batched logits (the last for a single row of classes, as torch's)."""
         return (*self.inputs, *(f"{a}={a}" for a in self.attr_names),
-                f"dim=1 if {self.row_roles.element[0]}.dim() >= 2 else -1")
+                f"dim=1 if {self.row_roles.element[0]}.dim() >= 2 else -1",
+                *(("inplace_backward=inplace_backward",) if self.grad_in_forward else ()))
 
     @property
     def functional_reduces_all(self) -> bool:
@@ -889,7 +903,13 @@ class RowwiseOp:
         dim = f"dim: {'Dims' if self.dims_together else 'int'} = -1"
         if self.dim_follows_inputs:
             return ", ".join((*self.inputs, dim, *self.py_params, "*", "dtype: Optional[torch.dtype] = None"))
-        return f"{self.python_signature}, *, {dim}"
+        return f"{self.python_signature}, *, {dim}{self._inplace_param}"
+
+    @property
+    def _inplace_param(self) -> str:
+        """The wrappers' last keyword of a grad_in_forward op: inplace_backward (its gradient may be written
+        over the element input)."""
+        return ", inplace_backward: bool = False" if self.grad_in_forward else ""
 
     @property
     def flat_call_args(self) -> tuple[str, ...]:
@@ -983,7 +1003,7 @@ MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "for
                                # Its planned backward is one <op>_backward call: C++ autograd.
                                cpp_autograd=lambda op: op.backward_plan is not None,
                                saved_outputs=lambda op: op.saved_outputs, stored_grad=_stored_grad,
-                               extra_schemas=lambda op: (op.forward_grad_schema, op.scaled_grad_schema,
+                               extra_schemas=lambda op: (op.forward_grad_schema, op.forward_grad_into_schema, op.scaled_grad_schema,
                                                          op.loss_grad_into_schema),
                                index_inputs=lambda op: op.row_roles.index, test_value=_test_value,
                                attr_draws=_attr_draws)}

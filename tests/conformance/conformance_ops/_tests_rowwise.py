@@ -22,8 +22,10 @@ NO_CUDA = pytest.mark.skipif(
 
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
 # the register path (a warp per row up to 128 vectors, a block per row up to 1024 threads of 4
-# vectors, the wide shape of twice that up to 32768 elements in kernels that hold one row), the
-# streamed path above that and for rows not a whole number of vectors
+# vectors, the wide shape of twice that up to 32768 elements in kernels that hold one row), rows
+# split over a cluster of 2, 4 or 8 blocks above that (compute capability 9.0 and newer: 50000
+# takes 4 in half types, 128256 takes 8), the streamed path above that and for rows not a whole
+# number of vectors
 # (packs between a row's first and last 16-byte boundary, the rest one by one), and for data not
 # 16-byte aligned (no packs); and more rows than one wave of blocks, so each block sums several rows'
 # column gradients. A streamed backward sums its column gradients in shared memory where they fit,
@@ -46,7 +48,9 @@ CUDA_PATH_CASES = [
         (2, 32776),
         (300, 24576),
         (3, 40001),
+        (2, 50000),
         (1, 131072),
+        (3, 128256),
         (700, 2048 + 3),
         (20, 65536),
         (3, 65544),
@@ -117,7 +121,7 @@ class RowwiseTests(T.OpTests):
         cls.REDUCTIONS = op.reductions
         cls.CUDA_PATHS = CUDA_PATH_CASES
         cls.AFFINE = [True, False]
-        cls.GRAD_IN_FORWARD_SHAPES = [(6, 33), (4, 40001)]
+        cls.GRAD_IN_FORWARD_SHAPES = [(6, 33), (4, 40001), (3, 128256)]
         cls.SUM_OR_MEAN = ["mean", "sum"]
         cls.has_peer = op.peer is not None
         cls.has_backward, cls.has_cpp_autograd = op.backward, op.cpp_autograd
@@ -499,6 +503,63 @@ class RowwiseTests(T.OpTests):
         loss.backward()  # recomputed
         T.assert_rel_close(first, expected, torch.float32, scale=4)
         T.assert_rel_close(x.grad, expected, torch.float32, scale=4)
+
+    @T.needs("has_grad_in_forward")
+    def test_inplace_backward_off_cuda_is_the_plain_call(self):
+        """inplace_backward=True where it is not taken (here the CPU) changes nothing: the same loss and
+        gradient as the plain call, and the input keeps its values."""
+        op = self.op
+        x0 = op.inputs.index(op.element[0])
+        args = self.make_inputs((5, 24), torch.float32, "cpu", requires_grad=True)
+        before = args[x0].detach().clone()
+        plain = op.fn(*args, **op.attrs)
+        (g_plain,) = torch.autograd.grad(plain, [args[x0]])
+        taken = op.fn(*args, **op.attrs, inplace_backward=True)
+        (g_taken,) = torch.autograd.grad(taken, [args[x0]])
+        assert torch.equal(args[x0].detach(), before)
+        torch.testing.assert_close(taken, plain)
+        torch.testing.assert_close(g_taken, g_plain)
+
+    @T.needs("has_grad_in_forward")
+    @NO_CUDA
+    @T.over("shape", "GRAD_IN_FORWARD_SHAPES", ids="shape_id")
+    @T.over("reduction", "SUM_OR_MEAN")
+    def test_cuda_inplace_backward(self, shape, reduction):
+        """On CUDA, inplace_backward=True writes the element input's gradient over it: the loss is torch's,
+        the gradient reaching the tensors it came from is torch's, the input then holds that gradient,
+        and what cannot be had from it raises: a double backward, a second backward, and the backward
+        of another op that saved the input."""
+        op = self.op
+        x0 = op.inputs.index(op.element[0])
+        attrs = {**op.attrs, op.reduction: reduction}
+        for dtype in (torch.float32, torch.bfloat16):
+            args = self.make_inputs(shape, dtype, "cuda", requires_grad=True)
+            leaf = args[x0]
+            ref_args = self.as_double(args)
+            ref = op.reference(*ref_args, **attrs)
+            (expected,) = torch.autograd.grad(ref, [ref_args[x0]])
+            logits = leaf * 2  # not a leaf: its gradient flows on to `leaf`, times 2
+            args[x0] = logits
+            loss = op.fn(*args, **attrs, inplace_backward=True)
+            T.assert_rel_close(loss.detach(), ref.detach().to(dtype), dtype)
+            T.assert_rel_close(
+                logits.detach(), expected.to(dtype), dtype, scale=4
+            )  # its memory, taken
+            loss.backward()
+            T.assert_rel_close(leaf.grad, 2 * expected.to(dtype), dtype, scale=4)
+            with pytest.raises(RuntimeError, match="backs up once"):
+                loss.backward()
+        args = self.make_inputs(shape, torch.float32, "cuda", requires_grad=True)
+        loss = op.fn(*args, **attrs, inplace_backward=True)  # a leaf takes it too
+        with pytest.raises(RuntimeError, match="no double backward"):
+            torch.autograd.grad(loss, [args[x0]], create_graph=True)
+        args = self.make_inputs(shape, torch.float32, "cuda", requires_grad=True)
+        logits = args[x0] * 1
+        other = logits.sin()  # saves logits for its backward
+        args[x0] = logits
+        loss = op.fn(*args, **attrs, inplace_backward=True)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            (loss + other.sum()).backward()
 
     @T.needs("cpu_only")
     def test_rejects_device_without_kernel(self):

@@ -6,6 +6,8 @@ bytes). The report shows each one's peak memory."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -41,6 +43,9 @@ DTYPES = H.device_dtypes(
     }
 )
 IMPLS = H.impls(["generated", "eager", "compile"])
+# One training step also with inplace_backward=True: the gradient written over the logits, as
+# Liger-Kernel's is (no buffer of their size).
+STEP_IMPLS = [*IMPLS, *H.impls(["generated_inplace"])]
 pytestmark = H.only_on(
     (
         "cpu",
@@ -60,6 +65,8 @@ def peer(x, target, reduction: str = "sum"):
 def _impl(name):
     if name == "generated":
         return generated_op
+    if name == "generated_inplace":  # its gradient written over its input (forward+backward only)
+        return functools.partial(generated_op, inplace_backward=True)
     if name == "eager":
         return peer
     return torch.compile(peer, dynamic=False)
@@ -167,7 +174,7 @@ def test_backward(run, device, impl, dtype, shape):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl", STEP_IMPLS)
 def test_forward_backward(run, device, impl, dtype, shape):
     """One training step's loss: the loss, then the gradients of its inputs (a library peer that
     computes the gradient in its forward, as Liger-Kernel's cross-entropy does, is timed whole)."""

@@ -7,12 +7,14 @@
 // elements, 16384 of doubles, 16-byte aligned, a multiple of 16 bytes long) reads each row once
 // into registers with 16-byte loads, so every pass after the first costs no memory traffic: a warp
 // per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
-// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row (a wide kernel
-// that spills streams instead). Column gradients stay in registers across the rows a block handles
-// and are written once per block, then summed over the blocks. Other rows take the streamed path:
-// each pass strides the row in global memory (re-read from the L2), column gradients accumulate
-// with atomics. Statistics reduce with warp shuffles (and shared memory across the warps of a
-// block); math in opmath (float for halves).
+// elements a thread, or 32 for rows over 16384 elements in kernels that hold one row. Longer rows
+// (or a wide kernel that spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer
+// GPUs, each block holding its share in registers and the blocks exchanging their statistics
+// through distributed shared memory (not in backwards with column gradients). Column gradients stay
+// in registers across the rows a block handles and are written once per block, then summed over the
+// blocks. Other rows take the streamed path: each pass strides the row in global memory (re-read
+// from the L2), column gradients accumulate with atomics. Statistics reduce with warp shuffles (and
+// shared memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 
@@ -211,7 +213,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
                                             const scalar_t* __restrict__ x_data,
                                             const int64_t* __restrict__ target_data,
@@ -221,8 +224,15 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -232,8 +242,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -247,8 +257,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -259,13 +269,25 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        tmp_s0_s = acc_0;
       }
-      if (threadIdx.x == 0) {
+      if (threadIdx.x == 0 && rank == 0) {
         loss_out[r] = static_cast<opmath_t>([&] { return static_cast<opmath_t>((-tmp_s0_s)); }());
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -276,7 +298,7 @@ template <typename scalar_t, int RPB, int K>
 __global__ void forward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                                    const int64_t* __restrict__ target_data,
                                    at::opmath_type<scalar_t>* __restrict__ loss_out) {
-  forward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out);
+  forward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, loss_out);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -284,7 +306,7 @@ __global__ void __launch_bounds__(1024, MB)
     forward_kernel_wide(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                         const int64_t* __restrict__ target_data,
                         at::opmath_type<scalar_t>* __restrict__ loss_out) {
-  forward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out);
+  forward_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, loss_out);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -294,6 +316,16 @@ constexpr auto forward_kernel_for() {
   } else {
     return forward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                           const int64_t* __restrict__ target_data,
+                           at::opmath_type<scalar_t>* __restrict__ loss_out) {
+  forward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, loss_out);
 }
 
 template <typename scalar_t>
@@ -306,7 +338,8 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   RegLaunch rl = reg_launch(n, sizeof(scalar_t), kForwardOneRow);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data);
-  bool packed = rl.threads > 0 && aligned;
+  const bool packable = aligned;
+  bool packed = rl.threads > 0 && packable;
   const auto stream = at::cuda::getCurrentCUDAStream();
   if (packed && rl.rows_per_block == 1) {
     // 0: too many registers a thread for such a block, or a wide kernel spills
@@ -314,13 +347,28 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = packable && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, target_data, loss_out);
+        clustered = true;
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
       constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_kernel<scalar_t>
@@ -463,7 +511,9 @@ StreamLaunch backward_stream_launch(int64_t rows, int64_t n) {
 }
 
 // The rows of the register path: RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it (and writing its columns of the
+// cluster's row of the accumulator).
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void backward_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const int64_t* __restrict__ target_data,
@@ -473,8 +523,15 @@ __device__ __forceinline__ void backward_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     {
       [[maybe_unused]] const opmath_t n_s = static_cast<opmath_t>(n);
       // A mean sums its terms over n as it goes: sum(x) / n overflows for rows of values near the
@@ -485,8 +542,8 @@ __device__ __forceinline__ void backward_reg(
       Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
       for (int k = 0; k < K; ++k) {
-        const int vi = threadIdx.x + k * blockDim.x;
-        if (vi * VEC < n) {
+        const int vi = v0 + threadIdx.x + k * blockDim.x;
+        if (vi < v_end) {
           x_c[k] = load_pack<VEC>(x_data + r * n, vi);
         }
       }
@@ -500,8 +557,8 @@ __device__ __forceinline__ void backward_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -516,6 +573,7 @@ __device__ __forceinline__ void backward_reg(
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of backward_reg: rows a warp or a block holds at 16 elements a thread, and
@@ -527,7 +585,7 @@ __global__ void backward_kernel_reg(int64_t rows, int64_t n, const scalar_t* __r
                                     const int64_t* __restrict__ target_data,
                                     const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                                     scalar_t* __restrict__ x_out) {
-  backward_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, grad_loss_data, x_out);
+  backward_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -536,7 +594,7 @@ __global__ void __launch_bounds__(1024, MB)
                          const int64_t* __restrict__ target_data,
                          const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                          scalar_t* __restrict__ x_out) {
-  backward_reg<scalar_t, 1, K>(rows, n, x_data, target_data, grad_loss_data, x_out);
+  backward_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, grad_loss_data, x_out);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -546,6 +604,18 @@ constexpr auto backward_kernel_for() {
   } else {
     return backward_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t backward_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    backward_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                            const int64_t* __restrict__ target_data,
+                            const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                            scalar_t* __restrict__ x_out) {
+  backward_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, grad_loss_data,
+                                                  x_out);
 }
 
 // The backward's register launch for rows of n elements.
@@ -563,6 +633,20 @@ int64_t backward_blocks_per_sm(RegLaunch& rl) {
   });
 }
 
+// The backward's cluster launch for rows of n elements (threads 0: none, as where no cluster of its
+// kernel fits the device), and how many clusters of it the device runs at once.
+template <typename scalar_t>
+ClusterLaunch backward_cluster_launch(int64_t n, int64_t& resident) {
+  const ClusterLaunch cl = cluster_launch(n, sizeof(scalar_t), backward_cluster_threads);
+  resident = 0;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      resident = resident_clusters<backward_kernel_cluster<scalar_t, c>, c>(cl.threads);
+    });
+  }
+  return resident > 0 ? cl : ClusterLaunch{};
+}
+
 template <typename scalar_t>
 void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                    const int64_t* __restrict__ target_data,
@@ -576,7 +660,20 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
   const int64_t per_sm = rl.threads == 0 ? 0 : backward_blocks_per_sm<scalar_t>(rl);
   // The element tensors start 16-byte aligned: their rows' middles read as packs.
   const bool aligned = pack_aligned<scalar_t>(x_data) && pack_aligned<scalar_t>(x_out);
-  const bool packed = per_sm > 0 && aligned;
+  const bool packable = aligned;
+  const bool packed = per_sm > 0 && packable;
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  int64_t resident = 0;
+  const ClusterLaunch cl =
+      per_sm > 0 ? ClusterLaunch{} : backward_cluster_launch<scalar_t>(n, resident);
+  if (packable && cl.threads > 0) {
+    const int64_t most = std::numeric_limits<int64_t>::max();
+    cluster_dispatch(cl, [&](auto c) {
+      launch_clusters<c>(backward_kernel_cluster<scalar_t, c>, rows, most, cl, stream, rows, n,
+                         x_data, target_data, grad_loss_data, x_out);
+    });
+    return;
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kBackwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
@@ -760,7 +857,8 @@ __global__ void __launch_bounds__(kStreamThreads)
 
 // The fused kernel on the register path: the row is read into registers once, and both halves pass
 // over those. RPB rows a block (a warp each) or one; K vectors a thread.
-template <typename scalar_t, int RPB, int K>
+// C > 1: a cluster of C blocks a row, each holding a C-th of it.
+template <typename scalar_t, int RPB, int K, int C>
 __device__ __forceinline__ void forward_grad_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
@@ -770,13 +868,20 @@ __device__ __forceinline__ void forward_grad_reg(
   using V = opmath_t;
   constexpr int VEC = 16 / sizeof(scalar_t);
   __shared__ opmath_t scratch[32];
-  for (int64_t r = blockIdx.x * int64_t(RPB) + threadIdx.y; r < rows;
-       r += int64_t(gridDim.x) * RPB) {
+  const int rank = cluster_rank<C>();
+  const int chunk = static_cast<int>((n / VEC + C - 1) / C);
+  const int v0 = rank * chunk;
+  const int v_end =
+      C > 1 ? std::min(static_cast<int>(n / VEC), v0 + chunk) : static_cast<int>(n / VEC);
+  [[maybe_unused]] __shared__ opmath_t cluster_slots[C > 1 ? 2 * kClusterSlots : 1];
+  [[maybe_unused]] int cluster_parity = 0;
+  for (int64_t r = (blockIdx.x / C) * int64_t(RPB) + threadIdx.y; r < rows;
+       r += int64_t(gridDim.x / C) * RPB) {
     Pack<scalar_t, VEC> x_c[K];
 #pragma unroll
     for (int k = 0; k < K; ++k) {
-      const int vi = threadIdx.x + k * blockDim.x;
-      if (vi * VEC < n) {
+      const int vi = v0 + threadIdx.x + k * blockDim.x;
+      if (vi < v_end) {
         x_c[k] = load_pack<VEC>(x_data + r * n, vi);
       }
     }
@@ -796,8 +901,8 @@ __device__ __forceinline__ void forward_grad_reg(
         opmath_t acc_0 = RowSum::identity<opmath_t>();
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
 #pragma unroll
@@ -808,9 +913,20 @@ __device__ __forceinline__ void forward_grad_reg(
             acc_0 = RowSum()(acc_0, static_cast<opmath_t>(v[0]));
           }
         }
-        tmp_s0_s = group_reduce(acc_0, RowSum(), scratch);
+        acc_0 = group_reduce(acc_0, RowSum(), scratch);
+        if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
+          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
+          cluster_parity ^= 1;
+          if (threadIdx.x == 0) {
+            slots[0] = acc_0;
+          }
+          cluster_sync<C>();
+          acc_0 = cluster_total<C>(slots, 0, RowSum());
+        }
+        tmp_s0_s = acc_0;
       }
-      if (threadIdx.x == 0) {
+      if (threadIdx.x == 0 && rank == 0) {
         loss_out[r] = static_cast<opmath_t>([&] { return static_cast<opmath_t>((-tmp_s0_s)); }());
       }
     }
@@ -831,8 +947,8 @@ __device__ __forceinline__ void forward_grad_reg(
         };
 #pragma unroll
         for (int k = 0; k < K; ++k) {
-          const int vi = threadIdx.x + k * blockDim.x;
-          if (vi * VEC >= n) {
+          const int vi = v0 + threadIdx.x + k * blockDim.x;
+          if (vi >= v_end) {
             continue;
           }
           Pack<scalar_t, VEC> x_o;
@@ -847,6 +963,7 @@ __device__ __forceinline__ void forward_grad_reg(
       }
     }
   }
+  cluster_sync<C>();  // no block leaves while another may read its slots
 }
 
 // The register kernels of forward_grad_reg: rows a warp or a block holds at 16 elements a thread,
@@ -858,7 +975,8 @@ __global__ void forward_grad_kernel_reg(
     int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
     const int64_t* __restrict__ target_data, at::opmath_type<scalar_t>* __restrict__ loss_out,
     const at::opmath_type<scalar_t>* __restrict__ grad_loss_data, scalar_t* __restrict__ x_out) {
-  forward_grad_reg<scalar_t, RPB, K>(rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+  forward_grad_reg<scalar_t, RPB, K, 1>(rows, n, x_data, target_data, loss_out, grad_loss_data,
+                                        x_out);
 }
 
 template <typename scalar_t, int K, int MB>
@@ -868,7 +986,8 @@ __global__ void __launch_bounds__(1024, MB)
                              at::opmath_type<scalar_t>* __restrict__ loss_out,
                              const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
                              scalar_t* __restrict__ x_out) {
-  forward_grad_reg<scalar_t, 1, K>(rows, n, x_data, target_data, loss_out, grad_loss_data, x_out);
+  forward_grad_reg<scalar_t, 1, K, 1>(rows, n, x_data, target_data, loss_out, grad_loss_data,
+                                      x_out);
 }
 
 template <typename scalar_t, int RPB, int K, int MB>
@@ -878,6 +997,19 @@ constexpr auto forward_grad_kernel_for() {
   } else {
     return forward_grad_kernel_reg<scalar_t, RPB, K>;
   }
+}
+
+// Rows split over a cluster of C blocks (cluster_launch), each block holding a C-th of the row.
+constexpr int64_t forward_grad_cluster_threads = 1024;
+template <typename scalar_t, int C>
+__global__ void __launch_bounds__(1024, 1)
+    forward_grad_kernel_cluster(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
+                                const int64_t* __restrict__ target_data,
+                                at::opmath_type<scalar_t>* __restrict__ loss_out,
+                                const at::opmath_type<scalar_t>* __restrict__ grad_loss_data,
+                                scalar_t* __restrict__ x_out) {
+  forward_grad_reg<scalar_t, 1, packs<scalar_t>(), C>(rows, n, x_data, target_data, loss_out,
+                                                      grad_loss_data, x_out);
 }
 
 template <typename scalar_t>
@@ -896,6 +1028,21 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
                return reg_blocks<forward_grad_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
+  const ClusterLaunch cl = aligned && !packed
+                               ? cluster_launch(n, sizeof(scalar_t), forward_grad_cluster_threads)
+                               : ClusterLaunch{};
+  bool clustered = false;
+  if (cl.threads > 0) {
+    cluster_dispatch(cl, [&](auto c) {
+      constexpr auto kernel = forward_grad_kernel_cluster<scalar_t, c>;
+      if (resident_clusters<kernel, c>(cl.threads) > 0) {
+        launch_clusters<c>(kernel, rows, std::numeric_limits<int64_t>::max(), cl, stream, rows, n,
+                           x_data, target_data, loss_out, grad_loss_data, x_out);
+        clustered = true;
+      }
+    });
+  }
   if (packed) {
     const dim3 grid(static_cast<unsigned>(reg_grid(rows, rl, 0)));
     reg_dispatch<scalar_t, kForwardOneRow>(rl, [&](auto rpb, auto k, auto mb) {
@@ -903,7 +1050,7 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, target_data, loss_out,
                                               grad_loss_data, x_out);
     });
-  } else {
+  } else if (!clustered) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_grad_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_grad_kernel<scalar_t><<<l.grid, l.block, 0, stream>>>(
@@ -914,22 +1061,29 @@ void forward_grad_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_d
 
 // The loss and the gradient of x for an upstream gradient of 1 ('mean': 1 over the count), in one
 // pass over x; csrc/autograd.cpp calls it when x needs a gradient, and cf_nll_scaled_grad scales
-// it.
-std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_in,
-                                                            const at::Tensor& target_in,
-                                                            c10::string_view reduction) {
+// it. into_input: the gradient is written into x_in itself (cf_nll_forward_grad_into), which must
+// be contiguous; the result's gradient is then x_in.
+std::tuple<at::Tensor, at::Tensor> forward_grad(const at::Tensor& x_in, const at::Tensor& target_in,
+                                                c10::string_view reduction, bool into_input) {
   const c10::cuda::CUDAGuard device_guard(x_in.device());
   check_reduction(reduction);
   TORCH_CHECK(
       reduction != "none", kOp,
       "_forward_grad: the gradient is stored for reduction 'mean' or 'sum' only; got 'none'.");
   const auto [rows, n] = check_inputs(x_in, target_in);
+  TORCH_CHECK(!into_input || x_in.is_contiguous(), kOp,
+              "_forward_grad_into: x must be contiguous to take its own gradient; got strides ",
+              x_in.strides(), ".");
   if (rows == 0 || n == 0 || rows > kOneBlockRows) {
     // No rows, rows of no elements, more rows than one block reduces: the forward and backward
     // kernels.
     at::Tensor value = cf_nll_cuda(x_in, target_in, reduction);
     at::Tensor grad =
         cf_nll_backward_cuda(at::ones({}, x_in.options()), x_in, target_in, reduction);
+    if (into_input) {
+      x_in.copy_(grad);
+      grad = x_in;
+    }
     return {value, grad};
   }
   const at::Tensor x = x_in.contiguous();
@@ -940,7 +1094,8 @@ std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_
   at::Tensor row_grad = at::empty({rows}, opmath);
   at::Tensor unreduced = at::empty({rows}, opmath);
   at::Tensor total = at::empty({}, x0.options());
-  at::Tensor d_x = at::empty(x0.sizes(), x0.options());
+  // Each element is written after the row's last read of it, so the input itself may take it.
+  at::Tensor d_x = into_input ? x0 : at::empty(x0.sizes(), x0.options());
   AT_DISPATCH_V2(x0.scalar_type(), "cf_nll_forward_grad", AT_WRAP([&] {
                    using opmath_t = at::opmath_type<scalar_t>;
                    loss_grad_one_block<scalar_t>(
@@ -958,6 +1113,19 @@ std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_
                  at::ScalarType::Float, at::ScalarType::Double);
   check_index_values(target, n);
   return {total, d_x};
+}
+
+std::tuple<at::Tensor, at::Tensor> cf_nll_forward_grad_cuda(const at::Tensor& x_in,
+                                                            const at::Tensor& target_in,
+                                                            c10::string_view reduction) {
+  return forward_grad(x_in, target_in, reduction, false);
+}
+
+// inplace_backward=True (ops/cf_nll.py): the loss, with x's gradient for an upstream 1 written
+// over x: forward and backward allocate nothing of x's size.
+at::Tensor cf_nll_forward_grad_into_cuda(const at::Tensor& x_in, const at::Tensor& target_in,
+                                         c10::string_view reduction) {
+  return std::get<0>(forward_grad(x_in, target_in, reduction, true));
 }
 
 // cf_nll_loss_grad_into: each row's loss, and the gradient of x for the row's upstream value
@@ -1024,6 +1192,7 @@ TORCH_LIBRARY_IMPL(conformance_ops, CUDA, m) {
   m.impl("cf_nll", &cf_nll_cuda);
   m.impl("cf_nll_backward", &cf_nll_backward_cuda);
   m.impl("cf_nll_forward_grad", &cf_nll_forward_grad_cuda);
+  m.impl("cf_nll_forward_grad_into", &cf_nll_forward_grad_into_cuda);
   m.impl("cf_nll_scaled_grad", &cf_nll_scaled_grad_cuda);
   m.impl("cf_nll_loss_grad_into", &cf_nll_loss_grad_into_cuda);
 }

@@ -127,6 +127,8 @@ TORCH_LIBRARY(conformance_ops, m) {
         {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_forward_grad(Tensor x, Tensor target, str reduction=\"sum\") -> (Tensor, Tensor)",
         {at::Tag::pt2_compliant_tag});
+  m.def("cf_nll_forward_grad_into(Tensor(a!) x, Tensor target, str reduction=\"sum\") -> Tensor",
+        {at::Tag::pt2_compliant_tag});
   m.def("cf_nll_scaled_grad(Tensor stored, Tensor grad) -> Tensor", {at::Tag::pt2_compliant_tag});
   m.def(
       "cf_nll_loss_grad_into(Tensor x, Tensor target, Tensor row_grad, Tensor(a!) grad) -> Tensor",

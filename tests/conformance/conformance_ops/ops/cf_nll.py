@@ -33,34 +33,95 @@ _ROLES = {
 }
 
 
-def cf_nll(x, target, reduction: str = "sum", *, dim: int = -1) -> Tensor:
+def cf_nll(
+    x, target, reduction: str = "sum", *, dim: int = -1, inplace_backward: bool = False
+) -> Tensor:
     """Negative log-likelihood of log-probabilities against class indices (torch.nn.functional.nll_loss).
 
     Over dim `dim` of x (the last by default; another is moved last and the result moved back, as
     torch's dim argument does); target: int64 of x's shape without dim.
     dtypes: float32, float64, bfloat16.
+    inplace_backward: let the call write x's gradient over x itself, as Liger-Kernel's
+    cross-entropy does, so that forward and backward allocate nothing of x's size: x's values are
+    lost. Taken on CUDA, for a contiguous x that needs a gradient, with grad mode on, reduction
+    'mean' or 'sum' and a dtype other than float16, outside torch.compile; elsewhere the call is the
+    plain one and x keeps its values. Its graph has no double backward and backs up once (no
+    retain_graph); a tensor some other op saved that shares x's memory makes that op's backward
+    raise, as any in-place write does.
     """
     d = row_dim("cf_nll", x, dim, "x")
+    if d is None and inplace_backward and _grad_into_input(x, reduction):
+        return _GradIntoInput.apply(x, target, reduction)
     if d is None:
         return torch.ops.conformance_ops.cf_nll(x, target, reduction)
     out = torch.ops.conformance_ops.cf_nll(x.movedim(d, -1), target, reduction)
     return out  # one value per row: x's shape without dim, in order
 
 
+def _grad_into_input(x: Tensor, reduction: str) -> bool:
+    """Whether an inplace_backward call writes the gradient over x (see cf_nll)."""
+    return (
+        torch.is_grad_enabled()
+        and x.requires_grad
+        and x.is_cuda
+        and x.is_contiguous()
+        and x.dtype != torch.float16
+        and reduction != "none"
+        and not torch.compiler.is_compiling()
+    )
+
+
+class _GradIntoInput(torch.autograd.Function):
+    """cf_nll with inplace_backward: the forward writes x's gradient for an upstream 1 over x
+    (cf_nll_forward_grad_into) and keeps that; the backward scales it (cf_nll_scaled_grad)."""
+
+    @staticmethod
+    def forward(ctx, x, target, reduction):
+        loss = torch.ops.conformance_ops.cf_nll_forward_grad_into(x, target, reduction)
+        # x holds its gradient now: whatever saved it for its own backward must find out, and raise.
+        torch.autograd.graph.increment_version(x)
+        ctx.save_for_backward(x)
+        ctx.used = False
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                "cf_nll: a call with inplace_backward=True has no double backward (create_graph): "
+                "x holds its gradient, not its values. Call it without inplace_backward."
+            )
+        if ctx.used:
+            raise RuntimeError(
+                "cf_nll: a call with inplace_backward=True backs up once: the first backward "
+                "handed out the gradient it kept (retain_graph gives no second). Call it without "
+                "inplace_backward."
+            )
+        ctx.used = True
+        (stored,) = ctx.saved_tensors
+        return (
+            torch.ops.conformance_ops.cf_nll_scaled_grad(stored, grad),
+            None,
+            None,
+        )
+
+
 class CfNll(nn.Module):
     """Module form of :func:`cf_nll`; the attrs are fixed at construction."""
 
-    def __init__(self, reduction: str = "sum") -> None:
+    def __init__(self, reduction: str = "sum", *, inplace_backward: bool = False) -> None:
         super().__init__()
         self.reduction = reduction
+        self.inplace_backward = inplace_backward
 
     def forward(self, x, target) -> Tensor:
-        return cf_nll(x, target, reduction=self.reduction)
+        return cf_nll(x, target, reduction=self.reduction, inplace_backward=self.inplace_backward)
 
     def extra_repr(self) -> str:
         return ", ".join(
             [
                 f"reduction={self.reduction}",
+                *(["inplace_backward=True"] if self.inplace_backward else []),
             ]
         )
 
@@ -125,6 +186,12 @@ def _fake_backward(grad_loss, x, target, reduction: str = "sum"):
 def _fake_forward_grad(x, target, reduction: str = "sum"):
     """The loss and the gradient the CUDA forward stores beside it (csrc/autograd.cpp)."""
     return (_fake(x, target, reduction), torch.empty_like(x, memory_format=torch.contiguous_format))
+
+
+@torch.library.register_fake(_NAME + "_forward_grad_into")
+def _fake_forward_grad_into(x, target, reduction: str = "sum"):
+    """The loss; the gradient goes over x (inplace_backward=True)."""
+    return _fake(x, target, reduction)
 
 
 @torch.library.register_fake(_NAME + "_scaled_grad")

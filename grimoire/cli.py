@@ -147,9 +147,9 @@ def step_generate(project: Project, check: bool = False) -> None:
         report = render.write(rendering, project.output)
     except render.WriteError as exc:
         raise _fail(str(exc))
-    console.print(f"generated {len(ext.ops)} ops into {project.output_name}/: {len(report.written)} written, "
-                  f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
-                  f"({time.perf_counter() - start:.2f} s)")
+    console.print(f"generated {len(ext.ops)} ops into {project.output_name}/ "
+                  f"({time.perf_counter() - start:.2f} s):\n  {len(report.written)} files written, "
+                  f"{len(report.unchanged)} unchanged, {len(report.removed)} removed")
     for p in report.written:
         console.print(f"  wrote   {project.output_name}/{p}", markup=False)
     for p in report.removed:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -212,7 +213,11 @@ def summary(result: Validation, width: int = 80) -> list[tuple[str, str]]:
         out.append(("fail", f"GPU fault: {f['op']} faulted the GPU ({f['error']}) in {f['test']}"))
     reasons = result.skip_reasons()
     for reason, n in reasons[:MAX_SKIP_REASONS]:
-        out.append(("skip", f"skipped {n:>4}: {reason or '(no reason given)'}"))
+        # A long reason wraps under its start, so the summary stays `width` wide.
+        head = f"skipped {n:>4}: "
+        lines = textwrap.wrap(reason or "(no reason given)", width=max(20, width - len(head)))
+        out.append(("skip", head + lines[0]))
+        out.extend(("skip", " " * len(head) + line) for line in lines[1:])
     if len(reasons) > MAX_SKIP_REASONS:
         out.append(("skip", f"skipped: {len(reasons) - MAX_SKIP_REASONS} other reasons (grimoire test --json lists all)"))
     t = result.totals()

@@ -147,3 +147,17 @@ def test_a_real_gpu_fault_is_blamed_and_the_others_run(tmp_path, env):
         assert [c.outcome for c in result.cases if c.op == "add"] == ["passed"], result.cases
         assert any(c.op == "a_faulty" and c.outcome == "failed" for c in result.cases)
     print(f"python {sys.version.split()[0]}: real fault isolated: {result.faults}")
+
+
+def test_summary_wraps_a_long_skip_reason_to_the_width():
+    reason = "parametric_swish has no torch peer: its properties are checked against its own " \
+             "composite reference only. Add a peer component to its spec to compare it with torch."
+    cases = [validate.CaseResult("parametric_swish", "test_parametric_swish", f"t{i}", "skipped", reason)
+             for i in range(3)]
+    lines = [line for _, line in validate.summary(validate.Validation(0, tuple(cases)), width=80)]
+    assert all(len(line) <= 80 for line in lines), lines
+    skip = [line for line in lines if line.startswith("skipped    3: parametric_swish has no torch peer")]
+    assert skip, lines
+    # the rest of the reason follows on indented lines, every word of it
+    rest = lines[lines.index(skip[0]):]
+    assert " ".join(" ".join(rest).split()).count("compare it with torch.") == 1

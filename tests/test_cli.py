@@ -102,7 +102,7 @@ def test_generate_then_check_in_a_fresh_project(tmp_project: Path):
     assert r.exit_code == 0, r.output
     assert (tmp_project / "generated_ops" / "csrc" / "parametric_swish_cpu.cpp").exists()
     again = invoke("generate", "--root", str(tmp_project))
-    assert "0 written" in again.output
+    assert "0 files written" in again.output
     (tmp_project / "generated_ops" / "ops" / "parametric_swish.py").write_text("edited\n")
     r = invoke("generate", "--check", "--root", str(tmp_project))
     assert r.exit_code == 1

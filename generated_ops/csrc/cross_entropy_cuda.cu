@@ -430,7 +430,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_1 = block_total(scratch + 32, RowSum());
         }
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 2 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -482,7 +483,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_1 = block_total(scratch + 32, RowSum());
         }
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 2 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -908,7 +910,8 @@ __device__ __forceinline__ void backward_reg(
         }
         acc_0 = group_reduce(acc_0, RowMax(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -943,7 +946,8 @@ __device__ __forceinline__ void backward_reg(
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -1476,7 +1480,8 @@ __device__ __forceinline__ void forward_grad_reg(
           acc_1 = block_total(scratch + 32, RowSum());
         }
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 2 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -1528,7 +1533,8 @@ __device__ __forceinline__ void forward_grad_reg(
           acc_1 = block_total(scratch + 32, RowSum());
         }
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 2 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {

@@ -509,19 +509,6 @@ __device__ __forceinline__ void cluster_total_online(T* slots, int im, int is, T
     online_combine(m, s, __shfl_sync(0xffffffffu, mm, q), __shfl_sync(0xffffffffu, ss, q));
   }
 }
-// Whether pred holds for every thread of the cluster's C blocks (a block of a row, each); slots:
-// an exchange's slots, as in cluster_total.
-template <int C, typename T>
-__device__ __forceinline__ bool cluster_all(bool pred, T* slots) {
-  const bool block = __syncthreads_and(pred) != 0;
-  if (threadIdx.x == 0) {
-    slots[0] = block ? T(1) : T(0);
-  }
-  cluster_sync<C>();
-  const int lane = threadIdx.x % 32;
-  return __all_sync(0xffffffffu, lane >= C || cluster_peer<C>(slots, 0, lane) != T(0));
-}
-
 // ---- the streamed path ----------------------------------------------------------------
 // Rows the register path cannot hold (longer than it holds, or not a whole number of 16-byte
 // packs) stream from global memory once a pass. A thread reads stream_unroll() packs of 16 bytes

@@ -277,7 +277,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
           acc_1 = block_total(scratch + 32, RowSum());
         }
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(2 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 2 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -318,7 +319,8 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -699,7 +701,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowMax(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {
@@ -737,7 +740,8 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
           if (threadIdx.x == 0) {

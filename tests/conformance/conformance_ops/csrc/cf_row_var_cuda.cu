@@ -247,24 +247,22 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
+          same_0 = __syncthreads_and(same_0) != 0;  // the block's vote
           if (threadIdx.x == 0) {
             slots[0] = acc_0;
+            slots[1 + 0] = same_0 ? opmath_t(1) : opmath_t(0);
           }
           cluster_sync<C>();
           acc_0 = cluster_total<C>(slots, 0, RowSum());
+          same_0 = cluster_total<C>(slots, 1 + 0, RowMin()) != opmath_t(0);
         }
         mu_s = acc_0;
-        bool all_0;
-        if constexpr (C > 1) {
-          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
-          cluster_parity ^= 1;
-        } else {
-          all_0 = group_all(same_0);
-        }
-        if (all_0) {
+        // C > 1: the cluster's vote, taken in the pass's exchange (cluster_stats)
+        if (C > 1 ? same_0 : group_all(same_0)) {
           mu_s = first_0;
         }
       }
@@ -298,24 +296,22 @@ __device__ __forceinline__ void forward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
+          same_0 = __syncthreads_and(same_0) != 0;  // the block's vote
           if (threadIdx.x == 0) {
             slots[0] = acc_0;
+            slots[1 + 0] = same_0 ? opmath_t(1) : opmath_t(0);
           }
           cluster_sync<C>();
           acc_0 = cluster_total<C>(slots, 0, RowSum());
+          same_0 = cluster_total<C>(slots, 1 + 0, RowMin()) != opmath_t(0);
         }
         tmp_s1_s = acc_0;
-        bool all_0;
-        if constexpr (C > 1) {
-          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
-          cluster_parity ^= 1;
-        } else {
-          all_0 = group_all(same_0);
-        }
-        if (all_0) {
+        // C > 1: the cluster's vote, taken in the pass's exchange (cluster_stats)
+        if (C > 1 ? same_0 : group_all(same_0)) {
           tmp_s1_s = first_0;
         }
       }
@@ -637,24 +633,22 @@ __device__ __forceinline__ void backward_reg(int64_t rows, int64_t n,
         }
         acc_0 = group_reduce(acc_0, RowSum(), scratch);
         if constexpr (C > 1) {  // the cluster's other blocks hold the rest of the row
-          static_assert(1 <= kClusterSlots, "more statistics in a pass than a cluster exchanges");
+          static_assert(2 * 1 <= kClusterSlots,
+                        "more statistics in a pass than a cluster exchanges");
           opmath_t* const slots = cluster_slots + cluster_parity * kClusterSlots;
           cluster_parity ^= 1;
+          same_0 = __syncthreads_and(same_0) != 0;  // the block's vote
           if (threadIdx.x == 0) {
             slots[0] = acc_0;
+            slots[1 + 0] = same_0 ? opmath_t(1) : opmath_t(0);
           }
           cluster_sync<C>();
           acc_0 = cluster_total<C>(slots, 0, RowSum());
+          same_0 = cluster_total<C>(slots, 1 + 0, RowMin()) != opmath_t(0);
         }
         mu_s = acc_0;
-        bool all_0;
-        if constexpr (C > 1) {
-          all_0 = cluster_all<C>(same_0, cluster_slots + cluster_parity * kClusterSlots);
-          cluster_parity ^= 1;
-        } else {
-          all_0 = group_all(same_0);
-        }
-        if (all_0) {
+        // C > 1: the cluster's vote, taken in the pass's exchange (cluster_stats)
+        if (C > 1 ? same_0 : group_all(same_0)) {
           mu_s = first_0;
         }
       }

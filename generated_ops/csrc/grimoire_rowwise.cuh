@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <limits>
 #include <type_traits>
@@ -352,10 +353,20 @@ struct ClusterLaunch {
 // each hold their share of the row at K packs a thread (packs_for) in at most max_threads threads.
 // None before compute capability 9.0, for rows not a whole number of packs, or for rows that the
 // largest cluster cannot hold (they stream).
+// GRIMOIRE_ROW_CLUSTERS=0 in the environment turns the path off (such rows stream), =1 on.
+constexpr bool kClustersByDefault = true;
+inline bool clusters_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("GRIMOIRE_ROW_CLUSTERS");
+    return v == nullptr || v[0] == '\0' ? kClustersByDefault : v[0] != '0';
+  }();
+  return enabled;
+}
 inline ClusterLaunch cluster_launch(int64_t n, int64_t elem_size, int64_t max_threads = 1024) {
   const int64_t vec = 16 / elem_size;
   const int64_t K = packs_for(elem_size);
-  if (n == 0 || n % vec != 0 || at::cuda::getCurrentDeviceProperties()->major < 9) {
+  if (n == 0 || n % vec != 0 || !clusters_enabled() ||
+      at::cuda::getCurrentDeviceProperties()->major < 9) {
     return {};
   }
   const int64_t vectors = n / vec;

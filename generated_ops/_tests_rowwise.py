@@ -23,8 +23,9 @@ NO_CUDA = pytest.mark.skipif(
 # The CUDA kernel's launch paths, by row length and dtype (16-byte vectors of 4 fp32 / 8 half):
 # the register path (a warp per row up to 128 vectors, a block per row up to 1024 threads of 4
 # vectors, the wide shape of twice that up to 32768 elements in kernels that hold one row), rows
-# split over a cluster of 2, 4 or 8 blocks above that (compute capability 9.0 and newer: 50000
-# takes 4 in half types, 128256 takes 8), the streamed path above that and for rows not a whole
+# split over a cluster of 2, 4 or 8 blocks above that (compute capability 9.0 and newer, with
+# GRIMOIRE_ROW_CLUSTERS=1: 50000 takes 4 in half types, 128256 takes 8), the streamed path above
+# that and for rows not a whole
 # number of vectors
 # (packs between a row's first and last 16-byte boundary, the rest one by one), and for data not
 # 16-byte aligned (no packs); and more rows than one wave of blocks, so each block sums several rows'

@@ -9,12 +9,12 @@
 // per row up to 512 elements (eight rows a block), else one block of up to 1024 threads per row, 16
 // elements a thread, or 32 for rows over 16384 elements in kernels that hold one row. Longer rows
 // (or a wide kernel that spills) are split over a cluster of 2, 4 or 8 blocks on Hopper and newer
-// GPUs, each block holding its share in registers and the blocks exchanging their statistics
-// through distributed shared memory (not in backwards with column gradients). Column gradients stay
-// in registers across the rows a block handles and are written once per block, then summed over the
-// blocks. Other rows take the streamed path: each pass strides the row in global memory (re-read
-// from the L2), column gradients accumulate with atomics. Statistics reduce with warp shuffles (and
-// shared memory across the warps of a block); math in opmath (float for halves).
+// GPUs (where GRIMOIRE_ROW_CLUSTERS=1), each block holding its share in registers and the blocks
+// exchanging their statistics through distributed shared memory. Column gradients stay in registers
+// across the rows a block handles and are written once per block, then summed over the blocks.
+// Other rows take the streamed path: each pass strides the row in global memory (re-read from the
+// L2), column gradients accumulate with atomics. Statistics reduce with warp shuffles (and shared
+// memory across the warps of a block); math in opmath (float for halves).
 #include "grimoire_cuda.cuh"
 #include "grimoire_rowwise.cuh"
 

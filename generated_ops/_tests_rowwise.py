@@ -536,17 +536,17 @@ class RowwiseTests(T.OpTests):
         for dtype in (torch.float32, torch.bfloat16):
             args = self.make_inputs(shape, dtype, "cuda", requires_grad=True)
             leaf = args[x0]
+            logits = leaf * 2  # not a leaf: its gradient flows on to `leaf`, times 2 (exact)
+            args[x0] = logits
             ref_args = self.as_double(args)
             ref = op.reference(*ref_args, **attrs)
             (expected,) = torch.autograd.grad(ref, [ref_args[x0]])
-            logits = leaf * 2  # not a leaf: its gradient flows on to `leaf`, times 2
-            args[x0] = logits
             loss = op.fn(*args, **attrs, inplace_backward=True)
             T.assert_rel_close(loss.detach(), ref.detach().to(dtype), dtype)
             T.assert_rel_close(
                 logits.detach(), expected.to(dtype), dtype, scale=4
             )  # its memory, taken
-            loss.backward()
+            loss.backward(retain_graph=True)
             T.assert_rel_close(leaf.grad, 2 * expected.to(dtype), dtype, scale=4)
             with pytest.raises(RuntimeError, match="backs up once"):
                 loss.backward()

@@ -337,8 +337,7 @@ int reg_settle(RegLaunch& l, F&& blocks) {
 // registers as the register path does. A pass's statistic is reduced in each block, then the C
 // block totals are exchanged through distributed shared memory and combined in rank order, so every
 // block of the cluster gets the same bits. The row is read from memory once, where the streamed
-// path reads it once a pass (from the L2 after the first): at 128256 elements that path read at
-// 42-62% of the copy rate on an H100 and an H200 (benchmarks/results/llm-scale/README.md).
+// path reads it once a pass (from the L2 after the first). Off by default: see kClustersByDefault.
 constexpr int kMaxCluster = 8;  // the portable cluster size
 // Statistics a pass exchanges at most (the kernels' scratch has as many).
 constexpr int kClusterSlots = 32;

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .diagnostics import Diagnostic, SpecError
 from .emit import cpp as emit_cpp
+from .emit import python as emit_python
 from .emit.cpp import Param
 from .expr import Body
 from .knowledge import Knowledge, SourceFile
@@ -161,9 +162,20 @@ class ExprBody:
 @dataclass(frozen=True)
 class StoredGrad:
     """What a forward that also writes an input's gradient for an upstream gradient of 1 stores (Op.stored_grad):
-    the gradient of `input`, unless the `reduction` attr is "none" (an upstream gradient per row is no scale)."""
+    the gradient of `input`, on CUDA, unless the `reduction` attr is "none" (an upstream gradient per row is no
+    scale). Not in float16: a gradient over a mean's count, 1e-4 / 8192, is below its smallest value, which the
+    upstream gradient (a loss scale) could no longer bring back. The rule is stated here once; `cpp` and `python`
+    are its two spellings (the C++ autograd and Python's inplace_backward both take it)."""
     input: str
     reduction: str
+
+    @property
+    def cpp(self) -> str:
+        return emit_cpp.stored_grad_when(self.input, self.reduction)
+
+    @property
+    def python(self) -> str:
+        return emit_python.stored_grad_when(self.input, self.reduction)
 
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})

@@ -126,8 +126,7 @@ struct cross_entropy_function : public torch::autograd::Function<cross_entropy_f
     // pass (cross_entropy_forward_grad): the backward only scales it, and x is read once.
     at::Tensor stored;
     // (wants_grad: grad mode was on when the op was called and it needs the gradient; under no_grad
-    // nothing will ask for it. Not float16: a gradient over a mean's count, 1e-4 / 8192, is below
-    // its smallest value, which the upstream gradient (a loss scale) could no longer bring back.)
+    // nothing will ask for it. The rest is model.StoredGrad's rule: a CUDA tensor, not float16.)
     if (wants_grad && x.is_cuda() && x.scalar_type() != at::ScalarType::Half &&
         reduction != "none") {
       static const auto with_grad =

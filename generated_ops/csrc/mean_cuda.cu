@@ -280,19 +280,16 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
                return reg_blocks<forward_kernel_for<scalar_t, rpb, k, mb>()>(rl);
              }) > 0;
   }
+  const int64_t most = std::numeric_limits<int64_t>::max();
+  const bool may_cluster = packable && !packed;
   // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
-  const ClusterLaunch cl = packable && !packed
-                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
-                               : ClusterLaunch{};
-  bool clustered = false;
+  const ClusterLaunch cl =
+      may_cluster ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads) : ClusterLaunch{};
+  int64_t blocks = 0;
   if (cl.threads > 0) {
-    const int64_t most = std::numeric_limits<int64_t>::max();
     cluster_dispatch(cl, [&](auto c) {
-      constexpr auto kernel = forward_kernel_cluster<scalar_t, c>;
-      if (resident_clusters<kernel, c>(cl.threads) > 0) {
-        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, y_out, keepdim);
-        clustered = true;
-      }
+      blocks = launch_resident_clusters<forward_kernel_cluster<scalar_t, c>, c>(
+          rows, most, cl, stream, rows, n, x_data, y_out, keepdim);
     });
   }
   if (packed) {
@@ -301,7 +298,7 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_data,
       constexpr auto kernel = forward_kernel_for<scalar_t, rpb, k, mb>();
       kernel<<<grid, rl.block(), 0, stream>>>(rows, n, x_data, y_out, keepdim);
     });
-  } else if (!clustered) {
+  } else if (blocks == 0) {
     const int64_t row_bytes = 1 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t>>(rows, n, row_bytes, 0);
     forward_kernel<scalar_t>

@@ -195,3 +195,9 @@ def cond(c: Cond) -> str:
     if isinstance(c, Compare):
         return f"({host(c.left)} {_CMP[c.op]} {host(c.right)})"
     raise ExprError(f"not a condition: {c!r}")
+
+
+def stored_grad_when(tensor: str, reduction: str) -> str:
+    """When a loss's forward stores its input's gradient (model.StoredGrad): a CUDA tensor not in float16,
+    and a reduction that is not "none"."""
+    return (f'{tensor}.is_cuda() && {tensor}.scalar_type() != at::ScalarType::Half && {reduction} != "none"')

@@ -150,3 +150,8 @@ def cond(c: Cond) -> str:
     if isinstance(c, Compare):
         return f"({host(c.left)} {_CMP[c.op]} {host(c.right)})"
     raise ExprError(f"not a condition: {c!r}")
+
+
+def stored_grad_when(tensor: str, reduction: str) -> str:
+    """When a loss's forward stores its input's gradient (model.StoredGrad), as emit.cpp's stored_grad_when."""
+    return f'{tensor}.is_cuda and {tensor}.dtype != torch.float16 and {reduction} != "none"'

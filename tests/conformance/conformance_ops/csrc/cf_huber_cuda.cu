@@ -327,22 +327,16 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
   const auto cap = [](int64_t blocks) {
     return kSum ? std::min(blocks, loss_partial_blocks()) : blocks;
   };
-  int64_t blocks;
+  const int64_t most = kSum ? loss_partial_blocks() : std::numeric_limits<int64_t>::max();
+  const bool may_cluster = packable && !packed;
   // Rows too long for a block's registers: split over a cluster of blocks where one holds them.
-  const ClusterLaunch cl = packable && !packed
-                               ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads)
-                               : ClusterLaunch{};
-  bool clustered = false;
+  const ClusterLaunch cl =
+      may_cluster ? cluster_launch(n, sizeof(scalar_t), forward_cluster_threads) : ClusterLaunch{};
+  int64_t blocks = 0;
   if (cl.threads > 0) {
-    const int64_t most = kSum ? loss_partial_blocks() : std::numeric_limits<int64_t>::max();
     cluster_dispatch(cl, [&](auto c) {
-      constexpr auto kernel = forward_kernel_cluster<scalar_t, c, kSum>;
-      if (resident_clusters<kernel, c>(cl.threads) > 0) {
-        launch_clusters<c>(kernel, rows, most, cl, stream, rows, n, x_data, target_data, loss_out,
-                           delta, partial_out);
-        clustered = true;
-        blocks = cluster_grid<c>(rows, most);
-      }
+      blocks = launch_resident_clusters<forward_kernel_cluster<scalar_t, c, kSum>, c>(
+          rows, most, cl, stream, rows, n, x_data, target_data, loss_out, delta, partial_out);
     });
   }
   if (packed) {
@@ -353,7 +347,7 @@ int64_t forward_rows(int64_t rows, int64_t n, const scalar_t* __restrict__ x_dat
                                               partial_out);
     });
     blocks = grid.x;
-  } else if (!clustered) {
+  } else if (blocks == 0) {
     const int64_t row_bytes = 2 * n * int64_t(sizeof(scalar_t));
     const StreamLaunch l = stream_launch<forward_kernel<scalar_t, kSum>>(rows, n, row_bytes, 0);
     const dim3 grid(static_cast<unsigned>(cap(l.grid.x)));

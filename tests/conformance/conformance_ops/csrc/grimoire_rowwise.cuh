@@ -401,6 +401,26 @@ void cluster_dispatch(const ClusterLaunch& l, F&& f) {
   }
 }
 
+// A launch of `clusters` clusters of C blocks of `threads` each (config points at its own attr).
+template <int C>
+struct ClusterConfig {
+  cudaLaunchConfig_t config = {};
+  cudaLaunchAttribute attr;
+  ClusterConfig(int64_t clusters, int64_t threads, cudaStream_t stream) {
+    config.gridDim = dim3(static_cast<unsigned>(clusters * C));
+    config.blockDim = dim3(static_cast<unsigned>(threads));
+    config.stream = stream;
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = C;
+    attr.val.clusterDim.y = 1;
+    attr.val.clusterDim.z = 1;
+    config.attrs = &attr;
+    config.numAttrs = 1;
+  }
+  ClusterConfig(const ClusterConfig&) = delete;  // config.attrs points into this object
+  ClusterConfig& operator=(const ClusterConfig&) = delete;
+};
+
 // How many clusters of Kernel (C blocks of `threads`) the current device runs at once (0: none),
 // cached per device and block size as resident_blocks is. A kernel that spills gets 0: its rows
 // stream.
@@ -415,17 +435,8 @@ int resident_clusters(int64_t threads) {
     cudaFuncAttributes attrs;
     C10_CUDA_CHECK(cudaFuncGetAttributes(&attrs, Kernel));
     if (threads <= attrs.maxThreadsPerBlock && attrs.localSizeBytes <= kSpillBytes) {
-      cudaLaunchConfig_t config = {};
-      config.gridDim = dim3(C);
-      config.blockDim = dim3(static_cast<unsigned>(threads));
-      cudaLaunchAttribute attr;
-      attr.id = cudaLaunchAttributeClusterDimension;
-      attr.val.clusterDim.x = C;
-      attr.val.clusterDim.y = 1;
-      attr.val.clusterDim.z = 1;
-      config.attrs = &attr;
-      config.numAttrs = 1;
-      C10_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, Kernel, &config));
+      ClusterConfig<C> c(1, threads, nullptr);
+      C10_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, Kernel, &c.config));
     }
     v = clusters + 1;
     slot.store(v, std::memory_order_relaxed);
@@ -434,31 +445,27 @@ int resident_clusters(int64_t threads) {
 }
 
 // Launches Kernel over `rows` rows as clusters of C blocks shaped by l: a cluster a row (up to
-// 512 blocks an SM's worth of them), each cluster's blocks striding the rows together.
+// 512 blocks an SM's worth of them, and at most max_blocks blocks), each cluster's blocks striding
+// the rows together. Returns the blocks it launched.
 template <int C, typename... Params, typename... Args>
-void launch_clusters(void (*kernel)(Params...), int64_t rows, int64_t max_blocks,
-                     const ClusterLaunch& l, cudaStream_t stream, Args... args) {
+int64_t launch_clusters(void (*kernel)(Params...), int64_t rows, int64_t max_blocks,
+                        const ClusterLaunch& l, cudaStream_t stream, Args... args) {
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t clusters = std::max<int64_t>(1, std::min({rows, sms * 512 / C, max_blocks / C}));
-  cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(static_cast<unsigned>(clusters * C));
-  config.blockDim = l.block();
-  config.stream = stream;
-  cudaLaunchAttribute attr;
-  attr.id = cudaLaunchAttributeClusterDimension;
-  attr.val.clusterDim.x = C;
-  attr.val.clusterDim.y = 1;
-  attr.val.clusterDim.z = 1;
-  config.attrs = &attr;
-  config.numAttrs = 1;
-  C10_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, args...));
+  ClusterConfig<C> c(clusters, l.threads, stream);
+  C10_CUDA_CHECK(cudaLaunchKernelEx(&c.config, kernel, args...));
+  return clusters * C;
 }
 
-// The blocks of a launch of C-block clusters: clusters * C, as launch_clusters launches them.
-template <int C>
-int64_t cluster_grid(int64_t rows, int64_t max_blocks) {
-  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  return std::max<int64_t>(1, std::min({rows, sms * 512 / C, max_blocks / C})) * C;
+// launch_clusters where a cluster of Kernel fits the device (resident_clusters); returns the
+// blocks it launched, 0 where none fits (the caller takes another path).
+template <auto Kernel, int C, typename... Args>
+int64_t launch_resident_clusters(int64_t rows, int64_t max_blocks, const ClusterLaunch& l,
+                                 cudaStream_t stream, Args... args) {
+  if (resident_clusters<Kernel, C>(l.threads) == 0) {
+    return 0;
+  }
+  return launch_clusters<C>(Kernel, rows, max_blocks, l, stream, args...);
 }
 
 // This block's rank in its cluster of C (0 for C = 1), and the cluster-wide barrier (none for C =
@@ -509,19 +516,6 @@ __device__ __forceinline__ T cluster_total(T* slots, int i, Op op) {
     r = op(r, __shfl_sync(0xffffffffu, mine, q));
   }
   return r;
-}
-// The same for an online (max, sum of exp) pair in slots im and is.
-template <int C, typename T>
-__device__ __forceinline__ void cluster_total_online(T* slots, int im, int is, T& m, T& s) {
-  const int lane = threadIdx.x % 32;
-  const T mm = lane < C ? cluster_peer<C>(slots, im, lane) : T(0);
-  const T ss = lane < C ? cluster_peer<C>(slots, is, lane) : T(0);
-  m = __shfl_sync(0xffffffffu, mm, 0);
-  s = __shfl_sync(0xffffffffu, ss, 0);
-#pragma unroll
-  for (int q = 1; q < C; ++q) {
-    online_combine(m, s, __shfl_sync(0xffffffffu, mm, q), __shfl_sync(0xffffffffu, ss, q));
-  }
 }
 // ---- the streamed path ----------------------------------------------------------------
 // Rows the register path cannot hold (longer than it holds, or not a whole number of 16-byte

@@ -63,8 +63,8 @@ def _grad_into_input(x: Tensor, reduction: str) -> bool:
     return (
         torch.is_grad_enabled()
         and x.requires_grad
-        and x.is_cuda
         and x.is_contiguous()
+        and x.is_cuda
         and x.dtype != torch.float16
         and reduction != "none"
         and not torch.compiler.is_compiling()

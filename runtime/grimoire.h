@@ -206,6 +206,127 @@ inline T reduce_lanes(const at::vec::Vectorized<T>& v) {
   return acc;
 }
 
+// One pass over a row for its mean and the mean of squared deviations from it (a variance), as the
+// CPU plans reduce them (rowwise.pl's moments/3), without the cancellation of a sum of squares less
+// n * mean^2. The running state is (mean, msd): msd is the mean squared deviation of the terms so
+// far, taken over kMomentScale^2, and never n times it: a variance that float holds is held at
+// every step (a sum of n squares would overflow n times sooner), and deviations as large as the two
+// passes square without overflow square here too. Where they overflow, msd is inf, not NaN.
+inline constexpr double kMomentScale = 0.125;  // a power of two: scaling by it rounds nothing
+
+// A vector of running (mean, msd) pairs, one a lane, fed a vector of terms a step. moment_step a
+// term would chain every step on the last (the mean's update waits on it): the lanes instead sum
+// their terms' scaled deviations d from a shift, and d^2, over a chunk of kChunk steps (two
+// independent adds), then merge the chunk into the running pair. A lane's mean is kept as shift +
+// lo, lo scaled, so that merging compares chunk means relative to the shift, not rounded to the
+// mean's magnitude (1e4 + noise of 1e-2 would lose its variance to that rounding). The shift is
+// the lane's first term, then moves to the running mean after each chunk (exactly: lo keeps what
+// the move left), so a chunk's mean d^2 less its mean d squared cancels no more than the
+// deviations it measures.
+template <typename V>
+struct Moments {
+  using T = typename V::value_type;
+  static constexpr int kChunk = 8;
+  V shift = V(0), lo = V(0), msd = V(0);  // mean = shift + lo / scale, over `done` terms a lane
+  V s = V(0), q = V(0);                   // the chunk's sums of d and d^2, d = (x - shift) * scale
+  int64_t done = 0;
+  int chunk = 0;
+
+  // The lane's first term, before any step: its shift (the caller's loop then needs no branch).
+  void start(const V& x) { shift = x; }
+
+  void step(const V& x) {
+    const V d = (x - shift) * V(T(kMomentScale));
+    s = s + d;
+    q = q + d * d;
+    if (++chunk == kChunk) {
+      flush();
+    }
+  }
+
+  // Merges the chunk's terms into (shift + lo, msd), then moves the shift to the mean.
+  void flush() {
+    if (chunk == 0) {
+      return;
+    }
+    const T inv_c = T(1) / static_cast<T>(chunk);
+    const V dev = s * V(inv_c);  // the chunk's mean less the shift, scaled
+    // mean d^2 - dev^2; a sum of squares that overflowed stays inf, not inf - inf (dev^2
+    // overflows only where some d^2 did).
+    const V inf(std::numeric_limits<T>::infinity());
+    const V chunk_msd = V::blendv(q * V(inv_c) - dev * dev, inf, q == inf);
+    if (done == 0) {
+      lo = dev;
+      msd = chunk_msd;
+    } else {
+      const T total = static_cast<T>(done + chunk);
+      const T wa = static_cast<T>(done) / total, wb = static_cast<T>(chunk) / total;
+      const V delta = dev - lo;
+      lo = lo + delta * V(wb);
+      msd = msd * V(wa) + chunk_msd * V(wb) + (delta * V(wa)) * (delta * V(wb));
+    }
+    done += chunk;
+    chunk = 0;
+    const V moved = shift + lo * V(T(1 / kMomentScale));
+    lo = lo - (moved - shift) * V(T(kMomentScale));
+    shift = V::blendv(moved, shift, moved != moved);  // a NaN mean leaves it: lo holds the NaN
+    s = V(0);
+    q = V(0);
+  }
+};
+
+// A row's (mean, msd) as one running pair, kept relative to ref (mean = ref + rel / scale), fed one
+// term at a time by Welford's update: the lanes' pairs combined (moment_lanes), then the row's
+// tail.
+template <typename T>
+struct MomentRow {
+  T ref = T(0), rel = T(0), msd = T(0);
+  int64_t count = 0;
+
+  void step(T x) {
+    if (count == 0) {
+      ref = x;
+    }
+    const T inv_k = T(1) / static_cast<T>(++count);
+    const T xr = (x - ref) * T(kMomentScale);
+    const T d = xr - rel;
+    rel = rel + d * inv_k;
+    msd = msd * (T(1) - inv_k) + d * (xr - rel) * inv_k;  // inf stays inf (not inf - inf)
+  }
+  // The variance of the terms, and their sum of squared deviations from their mean.
+  T var() const { return msd * T(1 / (kMomentScale * kMomentScale)); }
+  T m2() const { return var() * static_cast<T>(count); }
+};
+
+// The lanes of vector Moments, flushed, folded into one MomentRow over all their terms (a lane at a
+// time, relative to lane 0's shift: each lane holds as many terms).
+template <typename T>
+inline MomentRow<T> moment_lanes(Moments<at::vec::Vectorized<T>>& m) {
+  constexpr int64_t kW = at::vec::Vectorized<T>::size();
+  m.flush();
+  MomentRow<T> r;
+  if (m.done == 0) {
+    return r;
+  }
+  __at_align__ T shifts[kW];
+  __at_align__ T los[kW];
+  __at_align__ T msds[kW];
+  m.shift.store(shifts);
+  m.lo.store(los);
+  m.msd.store(msds);
+  r.ref = shifts[0];
+  r.rel = los[0];
+  r.msd = msds[0];
+  for (int64_t i = 1; i < kW; ++i) {
+    const T w = T(1) / static_cast<T>(i + 1);
+    const T delta = (shifts[i] - r.ref) * T(kMomentScale) + los[i] - r.rel;
+    r.rel = r.rel + delta * w;
+    r.msd = r.msd * (T(1) - w) + msds[i] * w + (delta * (T(1) - w)) * (delta * w);
+  }
+  r.count = m.done * kW;
+  return r;
+}
+
 // The column index of each lane, as opmath values.
 template <typename V, typename T>
 inline V columns(int64_t j) {

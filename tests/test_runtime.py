@@ -196,6 +196,95 @@ def test_online_max_and_sum_of_exp_equal_the_two_pass_sum(tmp_path):
             assert math.isclose(s, want, rel_tol=1e-12, abs_tol=0.0), f"{where}: sum {s}, want {want}"
 
 
+_MOMENTS_PROGRAM = r"""
+#include "grimoire.h"
+#include <cstdio>
+#include <vector>
+// Each line of stdin: n, then n values. Prints the row's mean and m2 / n (%a) as the CPU kernels reduce
+// a mean and a variance about it in one pass (grimoire::Moments over float vectors, then the tail).
+int main() {
+  using Vec = at::vec::Vectorized<float>;
+  constexpr long kW = Vec::size();
+  long n;
+  while (std::scanf("%ld", &n) == 1) {
+    std::vector<float> x(n);
+    for (long i = 0; i < n; ++i) {
+      double v;
+      if (std::scanf("%lf", &v) != 1) return 1;
+      x[i] = static_cast<float>(v);
+    }
+    grimoire::Moments<Vec> m;
+    long j = 0;
+    if (n >= kW) m.start(Vec::loadu(x.data()));
+    for (; j + kW <= n; j += kW) m.step(Vec::loadu(x.data() + j));
+    grimoire::MomentRow<float> row = grimoire::moment_lanes(m);
+    for (; j < n; ++j) row.step(x[j]);
+    std::printf("%a %a\n", row.ref + row.rel / static_cast<float>(grimoire::kMomentScale), row.var());
+  }
+}
+"""
+
+
+def test_one_pass_variance_equals_the_two_pass_one(tmp_path):
+    """grimoire.h's Moments, moment_lanes and MomentRow, as the CPU plans reduce a variance with its mean (rowwise.pl's
+    moments/3): the variance of float rows to float rounding, exactly 0 for a row of equal terms (also of
+    1e4, whose squares' rounding a sum of squares would show), NaN for a row holding +-inf or NaN (as the
+    two passes give), and for rows of +-1e38, where the squared deviations overflow, inf or the right
+    value, never NaN. Rows of 1 to 1000 terms: shorter than a vector, whole chunks, a tail."""
+    import math
+    import random
+    import struct
+
+    src = tmp_path / "moments.cpp"
+    src.write_text(_MOMENTS_PROGRAM)
+    exe = tmp_path / "moments"
+    cmd = ["g++", "-std=c++20", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME}",
+           *_torch_includes(sys.executable), str(src), "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    def f32(v: float) -> float:
+        return struct.unpack("f", struct.pack("f", v))[0]
+
+    rng = random.Random(0)
+    inf, nan = math.inf, math.nan
+    rows = [[3.0], [1e4] * 9, [1e4] * 200, [-2.5] * 67, [1.0, inf, 2.0], [nan, 1.0], [inf] * 20, [-inf, 1.0] * 40,
+            [1e38, -1e38] * 5, [1e38] * 3 + [0.0] * 70, [1e19, -1e19] * 50, [1e6] + [0.0] * 99]
+    for _ in range(300):
+        n = rng.choice([1, 2, 7, 8, 9, 63, 64, 65, 200, 1000])
+        center, spread = rng.choice([(0.0, 1.0), (1e4, 1.0), (-3e3, 1e-2), (0.0, 1e15)])
+        rows.append([f32(center + spread * rng.gauss(0, 1)) for _ in range(n)])
+        rows.append([f32(float(i)) for i in range(n)])  # a ramp: the mean drifts along the row
+    stdin = "".join(f"{len(r)} " + " ".join(repr(v) for v in r) + "\n" for r in rows)
+    out = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, check=True).stdout.split("\n")
+    for row, line in zip(rows, out):
+        mean, var = (float.fromhex(v) for v in line.split())
+        where = f"row {row[:6]}... of {len(row)}"
+        if not all(math.isfinite(v) for v in row):
+            assert math.isnan(var), f"{where}: variance {var}, want NaN (as the two passes give)"
+            continue
+        mu = math.fsum(row) / len(row)
+        want = math.fsum((v - mu) ** 2 for v in row) / len(row)
+        if all(v == row[0] for v in row):
+            assert (mean, var) == (row[0], 0.0), f"{where}: mean {mean}, variance {var}; want {row[0]} and 0"
+            continue
+        assert not math.isnan(var), f"{where}: variance NaN of a finite row (want {want})"
+        if max(abs(v - mu) for v in row) > 1.8e19:  # a squared deviation overflows float: inf is allowed
+            assert var == inf or math.isclose(var, want, rel_tol=1e-4), f"{where}: variance {var}, want {want}"
+            continue
+        # No further from the exact variance than the two passes in float are (their mean's rounding to
+        # its magnitude alone costs a relative (ulp(mean) / std)^2), and 1e-5 relative.
+        two_pass = f32(0.0)
+        mu32 = f32(0.0)
+        for v in row:
+            mu32 = f32(mu32 + f32(v / len(row)))
+        for v in row:
+            two_pass = f32(two_pass + f32(f32(f32(v - mu32) ** 2) / len(row)))
+        assert math.isclose(mean, mu, rel_tol=1e-5, abs_tol=1e-5 * math.sqrt(want)), f"{where}: mean {mean}, want {mu}"
+        assert abs(var - want) <= 2 * abs(two_pass - want) + 1e-5 * want, (
+            f"{where}: variance {var}, want {want} (the two passes in float: {two_pass})")
+
+
 _MATH_FUNCTIONS = ("exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh", "erf", "abs", "square", "sigmoid",
                    "relu", "softplus", "sign")
 _MATH_PROGRAM = r"""

@@ -82,45 +82,37 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
       [[maybe_unused]] const opmath_t eps_s = static_cast<opmath_t>(eps);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t mu_s;
-      {  // pass 1: mean
+      opmath_t var_s;
+      {  // pass 1: mean, var
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{x};
+          return std::array<V, 2>{x, x};
         };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::Moments<Vec> var_m;  // each lane's mean and mean squared deviation from it
         int64_t j = 0;
+        if (n >= kW) {  // each lane's first term is its first shift
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+          var_m.start(v[1]);
+        }
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          var_m.step(v[1]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        // the lanes' terms so far, combined (the tail goes on from them)
+        grimoire::MomentRow<opmath_t> var_row = grimoire::moment_lanes(var_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          var_row.step(v[1]);
         }
         mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
-      }
-      opmath_t var_s;
-      {  // pass 2: mean
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V mu(mu_s);
-          return std::array<V, 1>{grimoire::square((x - mu))};
-        };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
-        }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
-        for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
-        }
-        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : var_row.var();
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
@@ -191,61 +183,46 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       [[maybe_unused]] const auto* grad_y_row = grad_y_data + r * n;
       opmath_t mu_s;
-      {  // pass 1: mean
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          return std::array<V, 1>{x};
-        };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
-        }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
-        for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
-        }
-        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
-      }
       opmath_t var_s;
       opmath_t tmp_s2_unscaled_s;
-      opmath_t tmp_s3_unscaled_s;
-      {  // pass 2: mean, sum, sum
+      {  // pass 1: mean, var, sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
-          [[maybe_unused]] const V mu(mu_s);
-          const V tmp_0 = (x - mu);
-          return std::array<V, 3>{grimoire::square(tmp_0), (grad_y * weight),
-                                  ((grad_y * tmp_0) * weight)};
+          return std::array<V, 3>{x, x, (grad_y * weight)};
         };
         std::array<Vec, 3> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::Moments<Vec> var_m;  // each lane's mean and mean squared deviation from it
         int64_t j = 0;
+        if (n >= kW) {  // each lane's first term is its first shift
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
+          var_m.start(v[1]);
+        }
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
+          var_m.step(v[1]);
           vacc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[2], v[2]);
         }
         std::array<opmath_t, 3> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
                                        grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]),
                                        grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[2])};
+        // the lanes' terms so far, combined (the tail goes on from them)
+        grimoire::MomentRow<opmath_t> var_row = grimoire::moment_lanes(var_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
                 static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
-          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
+          var_row.step(v[1]);
           acc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[2], v[2]);
         }
-        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
-        tmp_s2_unscaled_s = acc[1];
-        tmp_s3_unscaled_s = acc[2];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : var_row.var();
+        tmp_s2_unscaled_s = acc[2];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::rsqrt((var_s + eps_s)));
@@ -257,44 +234,83 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
       [[maybe_unused]] const opmath_t tmp_r2_s = [&] {
         return static_cast<opmath_t>((V(-1) * tmp_r0_s));
       }();
-      opmath_t tmp_s2_s;
-      opmath_t tmp_s3_s;
-      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r2_s * tmp_s2_unscaled_s)); }();
-      tmp_s3_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s3_unscaled_s)); }();
-      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
-      if (!std::isfinite(tmp_s2_s) || !std::isfinite(tmp_s3_s)) {  // pass 3: sum, sum
+      opmath_t tmp_s3_unscaled_s;
+      {  // pass 2: sum
         const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
           using V = decltype(col);
           [[maybe_unused]] const V mu(mu_s);
-          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
-          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
-          return std::array<V, 2>{(-(grad_y * (tmp_r0 * weight))),
-                                  (grad_y * (((x - mu) * tmp_r1) * weight))};
+          return std::array<V, 1>{((grad_y * (x - mu)) * weight)};
         };
-        std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
-                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
                 static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
-          acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
+        }
+        tmp_s3_unscaled_s = acc[0];
+      }
+      opmath_t tmp_s2_s;
+      tmp_s2_s = [&] { return static_cast<opmath_t>((tmp_r2_s * tmp_s2_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s2_s)) {  // pass 3: sum
+        const auto f = [&](auto col, auto grad_y, auto weight) {
+          using V = decltype(col);
+          [[maybe_unused]] const V tmp_r0(tmp_r0_s);
+          return std::array<V, 1>{(-(grad_y * (tmp_r0 * weight)))};
+        };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        int64_t j = 0;
+        for (; j + kW <= n; j += kW) {
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(weight_data + j));
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+        }
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        for (; j < n; ++j) {
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(weight_data[j]));
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
         }
         tmp_s2_s = acc[0];
-        tmp_s3_s = acc[1];
       }
       [[maybe_unused]] const opmath_t tmp_r3_s = [&] {
         return static_cast<opmath_t>((tmp_s2_s / n_s));
       }();
+      opmath_t tmp_s3_s;
+      tmp_s3_s = [&] { return static_cast<opmath_t>((tmp_r1_s * tmp_s3_unscaled_s)); }();
+      // the scaled sums above overflow where the scaled terms may not: sum those on such a row
+      if (!std::isfinite(tmp_s3_s)) {  // pass 4: sum
+        const auto f = [&](auto col, auto grad_y, auto x, auto weight) {
+          using V = decltype(col);
+          [[maybe_unused]] const V mu(mu_s);
+          [[maybe_unused]] const V tmp_r1(tmp_r1_s);
+          return std::array<V, 1>{(grad_y * (((x - mu) * tmp_r1) * weight))};
+        };
+        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        int64_t j = 0;
+        for (; j + kW <= n; j += kW) {
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
+                           grimoire::load(x_row + j), grimoire::load(weight_data + j));
+          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+        }
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        for (; j < n; ++j) {
+          const auto v =
+              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0]);
+        }
+        tmp_s3_s = acc[0];
+      }
       [[maybe_unused]] const opmath_t tmp_r4_s = [&] {
         return static_cast<opmath_t>((tmp_s3_s / n_s));
       }();

@@ -61,12 +61,14 @@ ONLINE_STREAM = True
 class RowStat:
     """A row statistic a pass reduces: tmp_s<i> = reduction over the row of the pass's result i."""
     name: str
-    reduction: str  # sum | mean | max | min | sum_exp (the online plans only)
+    reduction: str  # sum | mean | max | min | sum_exp (the online plans only) | var | m2 (the CPU plans only)
     # sum_exp: the sum of exp(result - shift), reduced while the max statistic `shift` is (same pass,
     # same body); the GPU kernels' online plans (semantics/kinds/rowwise.pl's online/3).
+    # var / m2: the mean / sum of (result - shift)^2, reduced while the mean statistic `shift` is, by
+    # Welford's update; the CPU kernels' plans (moments/3).
     shift: str | None = None
-    shift_slot: int | None = None  # a sum_exp's: its shift's index among the pass's statistics
-    folded: bool = False  # a max whose pass's sum_exp updates and reduces it, with its own sum
+    shift_slot: int | None = None  # a sum_exp's, var's or m2's: its shift's index among the pass's statistics
+    folded: bool = False  # a max or mean whose pass's sum_exp or var updates and reduces it, with its own sum
 
     @property
     def shift_scratch(self) -> int:
@@ -77,6 +79,16 @@ class RowStat:
     def is_mean(self) -> bool:
         """Whether the statistic is a mean: its terms are scaled by 1/n (NaN for an empty row)."""
         return self.reduction == "mean"
+
+    @property
+    def is_moment(self) -> bool:
+        """Whether the statistic sums squared deviations from its shift, a mean reduced with it (Welford)."""
+        return self.reduction in ("var", "m2")
+
+    @property
+    def is_var(self) -> bool:
+        """Whether the statistic is a Welford variance: its squared deviations over n (NaN for an empty row)."""
+        return self.reduction == "var"
 
     @property
     def is_sum_exp(self) -> bool:
@@ -173,6 +185,11 @@ class RowPass(RowBody):
     def online(self) -> bool:
         """Whether the pass reduces a max-shifted sum of exp online (a GPU pack takes it in one chunk)."""
         return any(s.is_sum_exp for s in self.stats)
+
+    @property
+    def has_moment(self) -> bool:
+        """Whether the pass reduces a variance with its mean (Moments: the CPU's plans)."""
+        return any(s.is_moment for s in self.stats)
 
     @property
     def single_stat(self) -> bool:
@@ -350,13 +367,14 @@ def _final(d: Mapping[str, Any] | None, what: str) -> RowFinal | None:
 
 
 def _stats(ds: list[Mapping[str, Any]], what: str) -> tuple[RowStat, ...]:
-    """A pass's statistics; an online sum of exp knows its shift's slot, and that max is folded into it."""
+    """A pass's statistics; an online sum of exp (or a Welford variance) knows its shift's slot, and that
+    max (or mean) is folded into it."""
     ds = [_take(st, {"name", "reduction", "shift"}, what) for st in ds]
     slot = {st["name"]: i for i, st in enumerate(ds)}
     shifts = {st["shift"] for st in ds if st["shift"] is not None}
     missing = shifts - slot.keys()
     if missing:
-        raise ValueError(f"{what}: an online sum's shift {sorted(missing)} is not in its pass")
+        raise ValueError(f"{what}: a folded statistic's shift {sorted(missing)} is not in its pass")
     return tuple(RowStat(st["name"], st["reduction"], st["shift"],
                          slot[st["shift"]] if st["shift"] is not None else None, st["name"] in shifts)
                  for st in ds)
@@ -409,6 +427,9 @@ class RowwiseDetails:
     # The same with max-shifted sums of exp reduced online, in their shift's pass: the CUDA kernels'.
     online_forward_plan: RowPlan
     online_backward_plan: RowPlan | None
+    # The same with each variance about a mean reduced with that mean (Welford): the CPU kernels'.
+    cpu_forward_plan: RowPlan
+    cpu_backward_plan: RowPlan | None
     row_gradients: tuple[Mapping[str, Any], ...]  # input, expr, derived: for comments
     saved_outputs: tuple[str, ...]  # outputs the backward reads
     peer_form: PeerForm | None  # None where the spec names no peer
@@ -429,6 +450,8 @@ def _build(d: Mapping[str, Any], derived: Mapping[str, Any], root: Path) -> Roww
         backward_plan=_plan(derived["backward_plan"], f"backward plan of {d['name']}"),
         online_forward_plan=_plan(derived["online_forward_plan"], f"online forward plan of {d['name']}"),
         online_backward_plan=_plan(derived["online_backward_plan"], f"online backward plan of {d['name']}"),
+        cpu_forward_plan=_plan(derived["cpu_forward_plan"], f"CPU forward plan of {d['name']}"),
+        cpu_backward_plan=_plan(derived["cpu_backward_plan"], f"CPU backward plan of {d['name']}"),
         row_gradients=_freeze(derived["gradients_text"]),
         saved_outputs=tuple(d["outputs"][:1]) if derived["reads_output"] else (),
         peer_form=PeerForm(**_take(derived["peer_form"], {"callee", "dim_after_inputs", "normalized_shape",
@@ -452,16 +475,19 @@ def _sweeps(plan: RowPlan) -> str:
 def _info(op: Any) -> tuple[tuple[str, str], ...]:
     """The reference, the planned sweeps over a row, and each input's gradient over the row (sum/mean: row
     reductions), derived or given."""
-    def sweeps(plan: RowPlan, online: RowPlan | None) -> str:
-        # CUDA's rows too long for registers run the online plans, which may sweep fewer times.
-        if online is None or len(online.passes) >= len(plan.passes):
-            return _sweeps(plan)
-        return f"{_sweeps(plan)} (CUDA rows too long for registers: {_sweeps(online)})"
+    def sweeps(plan: RowPlan, variants: tuple[tuple[str, RowPlan], ...]) -> str:
+        # The CPU's plans and CUDA's for rows too long for registers may sweep fewer times.
+        fewer = [f"{who}: {_sweeps(v)}" for who, v in variants if len(v.passes) < len(plan.passes)]
+        return _sweeps(plan) + "".join(f" ({f})" for f in fewer)
 
-    plans = (("forward sweeps", op.forward_plan, op.online_forward_plan),
-             ("backward sweeps", op.backward_plan, op.online_backward_plan))
+    def variants(cpu: RowPlan | None, online: RowPlan | None) -> tuple[tuple[str, RowPlan], ...]:
+        return tuple((who, v) for who, v in (("CPU", cpu), ("CUDA rows too long for registers", online))
+                     if v is not None)
+
+    plans = (("forward sweeps", op.forward_plan, variants(op.cpu_forward_plan, op.online_forward_plan)),
+             ("backward sweeps", op.backward_plan, variants(op.cpu_backward_plan, op.online_backward_plan)))
     return (*([("reference", op.reference_py)] if op.reference_py else []),
-            *((k, sweeps(p, o)) for k, p, o in plans if p is not None),
+            *((k, sweeps(p, v)) for k, p, v in plans if p is not None),
             *backward_note(op, tuple((f"d/d{g['input']}", g["expr"] + ("" if g["derived"] else "  (given in the spec)"))
                                      for g in (op.row_gradients or ()))))
 
@@ -995,10 +1021,12 @@ class RowwiseOp:
 
 
 MODELS = {"rowwise": KindModel(frozenset({"row_roles", "loss", "reference", "forward_plan", "backward_plan",
-                                          "online_forward_plan", "online_backward_plan", "gradients_text",
+                                          "online_forward_plan", "online_backward_plan", "cpu_forward_plan",
+                                          "cpu_backward_plan", "gradients_text",
                                           "reads_output", "value_names", "peer_form"}),
                                _build, derives_backward=True, info=_info,
-                               without_backward={"backward_plan": None, "online_backward_plan": None}, view=RowwiseOp,
+                               without_backward={"backward_plan": None, "online_backward_plan": None,
+                                                 "cpu_backward_plan": None}, view=RowwiseOp,
                                package_modules=("functional",),
                                # Its planned backward is one <op>_backward call: C++ autograd.
                                cpp_autograd=lambda op: op.backward_plan is not None,

@@ -145,17 +145,21 @@ hoistable(X) :- compound(X), \+ ( X = -(A), \+ compound(A) ).
 %    RowOuts [out(Target, Expr)] computed per row at the end.
 plan(Elem, Outs, Plan) :- plan(Elem, Outs, false, Plan).
 
-%% plan(+Elem, +Outputs, +Online, -Plan): Online = true folds each sum(exp(B - M)) whose shift M is
+%% plan(+Elem, +Outputs, +Fold, -Plan): Fold = true folds each sum(exp(B - M)) whose shift M is
 %  max(B) into M's pass as an online reduction (see online/3): the GPU kernels' plan, where a pass
-%  over a row that does not fit in registers costs a read of it. The CPU kernels keep the plain plan:
-%  a vector lane's running rescale would cost them a second exp an element.
+%  over a row that does not fit in registers costs a read of it. The CPU kernels do not take that one
+%  (a vector lane's running rescale would cost them a second exp an element) but Fold = moments, which
+%  folds each mean or sum of (B - M)^2 with M = mean(B) into M's pass (see moments/3).
 plan(Elem, Outs, Online, plan(Pre, Passes, Final, RowOuts)) :-
     findall(X, member(out(_, _, X), Outs), Xs),
     extract(Xs, [], Stats0, Ys),
     pairs_keys_values(Pairs, Outs, Ys),
     % hoist in stat bodies, then in element outputs; row outputs are row-level already
     foldl(hoist_stat(Elem), Stats0, Stats1, [], L1),
-    ( Online == true -> maplist(online(Stats1), Stats1, Stats2) ; Stats2 = Stats1 ),
+    (   Online == true -> maplist(online(Stats1), Stats1, Stats2)
+    ;   Online == moments -> maplist(moments(Stats1), Stats1, Stats2)
+    ;   Stats2 = Stats1
+    ),
     factor_stats(Elem, Stats2, Stats, L1, L2),
     foldl(hoist_out(Elem), Pairs, Outs1, L2, Lets),
     relocate(Elem, Stats0-Ys, Lets, Stats, StatsAt),
@@ -179,6 +183,20 @@ plan(Elem, Outs, Online, plan(Pre, Passes, Final, RowOuts)) :-
 online(Stats, stat(S, sum, exp(B - M)), stat(S, sum_exp(M), B)) :-
     atom(M), member(stat(M, max, B2), Stats), B2 == B, !.
 online(_, St, St).
+
+%% moments(+Stats, +Stat, -Stat1): mean((B - M)^2) with M = mean(B) becomes stat(S, var(M), B), and
+%  sum((B - M)^2) stat(S, m2(M), B): the squared deviations are summed as the mean is found (Welford's
+%  update; partials combine by Chan's rule), so a variance needs no pass of its own. Its body B no
+%  longer reads M: layer_norm's forward reads its row twice, not three times. A row of equal terms
+%  keeps its mean exactly and a variance of 0, as the two passes give them.
+moments(Stats, stat(S, R, Sq), stat(S, Mom, B)) :-
+    memberchk(R-F, [mean-var, sum-m2]), square(Sq, B - M),
+    atom(M), member(stat(M, mean, B2), Stats), B2 == B, !,
+    Mom =.. [F, M].
+moments(_, St, St).
+
+square(pow(D, Two), D) :- number(Two), Two =:= 2.
+square(D1 * D2, D1) :- D1 == D2.
 
 %% factor_stats(+Elem, +Stats0, -Stats, +Lets0, -Lets): a sum or mean reduces only the factors of
 %  its body that vary along the row; the row-invariant ones scale the result, sum(C * B) = C * sum(B).
@@ -476,6 +494,8 @@ ecs:kind_derived(rowwise, E, forward_plan-P) :- with_stat_names(E, forward_plan(
 ecs:kind_derived(rowwise, E, online_forward_plan-P) :- with_stat_names(E, forward_plan(E, true, P)).
 ecs:kind_derived(rowwise, E, backward_plan-P) :- with_stat_names(E, backward_plan(E, false, P)).
 ecs:kind_derived(rowwise, E, online_backward_plan-P) :- with_stat_names(E, backward_plan(E, true, P)).
+ecs:kind_derived(rowwise, E, cpu_forward_plan-P) :- with_stat_names(E, forward_plan(E, moments, P)).
+ecs:kind_derived(rowwise, E, cpu_backward_plan-P) :- with_stat_names(E, backward_plan(E, moments, P)).
 ecs:kind_derived(rowwise, E, peer_form-F) :- ( peer_form(E, F0) -> F = F0 ; F = null ).
 % The names the spec gives its statistics: they reach the generated code (grimoire/names.py checks them).
 ecs:kind_derived(rowwise, E, value_names-Ns) :- findall(_{role: stat, name: N}, component(E, stat, (N = _)), Ns).
@@ -534,7 +554,8 @@ guarded(E, plan(Pre, Passes, Final, RowOuts), J0, J) :-
     scalar_attrs(E, As), Uniform = [n|As],
     findall(X, ( member(out(_, X), Final) ; member(out(_, X), RowOuts) ), Outs),
     findall(B, ( member(let(_, B), Pre) ; member(pass(Ss, Ls), Passes), ( member(let(_, B), Ls) ; member(stat(_, _, B), Ss) ) ), Inner),
-    findall(M, ( member(pass(Ss, _), Passes), member(stat(_, sum_exp(M), _), Ss) ), Shifts),
+    findall(M, ( member(pass(Ss, _), Passes), member(stat(_, Folded, _), Ss),
+                 compound(Folded), Folded =.. [F, M], memberchk(F, [sum_exp, var, m2]) ), Shifts),
     length(Passes, NP), NP1 is NP - 1,
     ( J0.cached == null -> Cached = -1 ; Cached = J0.cached.pass ),
     findall(D, ( between(0, NP1, I), nth0(I, Passes, pass(Ss, _)),
@@ -663,6 +684,8 @@ passes_json([pass(Ss, Ls)|Ps], Elem, Row, Avail0, [J|Js]) :-
     passes_json(Ps, Elem, Row, Avail2, Js).
 
 stat_json(stat(N, sum_exp(M), _), _{name: N, reduction: sum_exp, shift: M}) :- !.
+stat_json(stat(N, var(M), _), _{name: N, reduction: var, shift: M}) :- !.
+stat_json(stat(N, m2(M), _), _{name: N, reduction: m2, shift: M}) :- !.
 stat_json(stat(N, recheck(R, _), _), _{name: N, reduction: R, shift: null}) :- !.
 stat_json(stat(N, R, _), _{name: N, reduction: R, shift: null}).
 

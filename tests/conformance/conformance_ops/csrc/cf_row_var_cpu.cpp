@@ -62,45 +62,37 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
       [[maybe_unused]] const opmath_t keepdim_s = static_cast<opmath_t>(keepdim);
       [[maybe_unused]] const auto* x_row = x_data + r * n;
       opmath_t mu_s;
-      {  // pass 1: mean
+      opmath_t tmp_s1_s;
+      {  // pass 1: mean, var
         const auto f = [&](auto col, auto x) {
           using V = decltype(col);
-          return std::array<V, 1>{x};
+          return std::array<V, 2>{x, x};
         };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
+                                   grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::Moments<Vec> tmp_s1_m;  // each lane's mean and mean squared deviation from it
         int64_t j = 0;
+        if (n >= kW) {  // each lane's first term is its first shift
+          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
+          tmp_s1_m.start(v[1]);
+        }
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          tmp_s1_m.step(v[1]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        // the lanes' terms so far, combined (the tail goes on from them)
+        grimoire::MomentRow<opmath_t> tmp_s1_row = grimoire::moment_lanes(tmp_s1_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
           acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          tmp_s1_row.step(v[1]);
         }
         mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
-      }
-      opmath_t tmp_s1_s;
-      {  // pass 2: mean
-        const auto f = [&](auto col, auto x) {
-          using V = decltype(col);
-          [[maybe_unused]] const V mu(mu_s);
-          return std::array<V, 1>{grimoire::square((x - mu))};
-        };
-        std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
-        int64_t j = 0;
-        for (; j + kW <= n; j += kW) {
-          const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
-        }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
-        for (; j < n; ++j) {
-          const auto v =
-              f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
-        }
-        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : tmp_s1_row.var();
       }
       y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s1_s); }());
     }

@@ -196,6 +196,7 @@ moments(Stats, stat(S, R, Sq), stat(S, Mom, B)) :-
 moments(_, St, St).
 
 square(pow(D, Two), D) :- number(Two), Two =:= 2.
+square(D ** Two, D) :- number(Two), Two =:= 2.
 square(D1 * D2, D1) :- D1 == D2.
 
 %% factor_stats(+Elem, +Stats0, -Stats, +Lets0, -Lets): a sum or mean reduces only the factors of

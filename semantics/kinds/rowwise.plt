@@ -40,6 +40,18 @@ test(online_cross_entropy_one_pass, N == 1) :-
     plan([x, col], [out(l, row, log(sum(exp(x - max(x)))) + max(x) - sum(where(col == t, x, 0)))], true,
          plan(_, Passes, _, _)),
     length(Passes, N).
+% The CPU's plans: a variance about a mean of the same body joins the mean's pass (moments/3).
+test(moments_layer_norm_one_pass, Ss == [[stat(tmp_s0, mean, x), stat(tmp_s1, var(tmp_s0), x)]]) :-
+    plan([x, col], [out(y, element, (x - mean(x)) * rsqrt(mean((x - mean(x)) ** 2) + eps))], moments,
+         plan(_, Passes, _, _)),
+    findall(S, member(pass(S, _), Passes), Ss).
+test(moments_sum_of_products, Rs == [mean, m2(tmp_s0)]) :-
+    plan([x, col], [out(y, row, sum((x - mean(x)) * (x - mean(x))))], moments, plan(_, [pass(Ss, _)], _, _)),
+    findall(R, member(stat(_, R, _), Ss), Rs).
+test(moments_need_the_same_body, N == 2) :-
+    plan([x, y, col], [out(z, row, mean((y - mean(x)) ** 2))], moments, plan(_, Passes, _, _)), length(Passes, N).
+test(moments_only_in_the_cpu_plan, N == 2) :-
+    plan([x, col], [out(y, row, mean((x - mean(x)) ** 2))], false, plan(_, Passes, _, _)), length(Passes, N).
 test(plain_plan_keeps_two_passes, N == 2) :-
     plan([x, col], [out(y, element, exp(x - max(x)) / sum(exp(x - max(x))))], false, plan(_, Passes, _, _)),
     length(Passes, N).

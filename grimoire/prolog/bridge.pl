@@ -47,18 +47,24 @@ limited(Goal, Outcome) :-
 
 arm_limit(Seconds) :-
     nb_setval(grimoire_limit_fired, false),
-    alarm(Seconds, limit_fired, Id, [remove(true)]),
-    nb_setval(grimoire_alarm, Id).
+    nb_setval(grimoire_limit_armed, true),
+    alarm(Seconds, limit_fired, _, [remove(true)]).
 
+% Fires only while a limited query runs: an alarm that comes after disarm_limit began does nothing, so
+% none is left pending (one firing once the query has returned to Python crashed the process).
 limit_fired :-
-    nb_setval(grimoire_limit_fired, true),
-    alarm(0.2, limit_fired, Id, [remove(true)]),   % again, should a catch-all swallow this one
-    nb_setval(grimoire_alarm, Id),
-    throw(time_limit_exceeded).
+    (   nb_current(grimoire_limit_armed, true)
+    ->  nb_setval(grimoire_limit_fired, true),
+        alarm(0.2, limit_fired, _, [remove(true)]),   % again, should a catch-all swallow this one
+        throw(time_limit_exceeded)
+    ;   true
+    ).
 
+% Every pending limit alarm goes, the re-armed ones too.
 disarm_limit :-
-    nb_getval(grimoire_alarm, Id),
-    catch(remove_alarm(Id), _, true).
+    nb_setval(grimoire_limit_armed, false),
+    forall(( current_alarm(_, G, Id, _), ( G = _:limit_fired ; G == limit_fired ) ),
+           catch(remove_alarm(Id), _, true)).
 
 %% limited_json(:Goal, ?Result, -Json, +Doing): Json is Result as Goal binds it, or {ok: false, error}
 %  when Goal fails, raises or runs over a limit (Doing names it in the message).

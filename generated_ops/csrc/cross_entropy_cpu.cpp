@@ -146,14 +146,16 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Max, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> picked_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           vacc[0] = grimoire::reduce_step<grimoire::Reduce::Max>(vacc[0], v[0]);
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
+          picked_b.step(v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        std::array<opmath_t, 2> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Max>(vacc[0]),
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(picked_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
@@ -173,14 +175,17 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_t
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s1_b;
+        grimoire::BlockSum<Vec> tmp_s3_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
+          tmp_s1_b.step(v[0]);
+          tmp_s3_b.step(v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        std::array<opmath_t, 2> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s1_b.sum()),
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s3_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
@@ -305,15 +310,17 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const int64_
           return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s1_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s1_b.step(v[0]);
           if constexpr (kCache) {
             grimoire::store(cache_row + j, v[0]);
           }
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s1_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));

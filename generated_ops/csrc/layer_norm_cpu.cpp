@@ -90,28 +90,46 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> mu_b;
         grimoire::Moments<Vec> var_m;  // each lane's mean and mean squared deviation from it
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 2> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+        }
+        const opmath_t mu_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         if (n >= kW) {  // each lane's first term is its first shift
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           var_m.start(v[1]);
         }
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          mu_b.step((v[0] - Vec(mu_at)) * Vec(inv_n_s));
           var_m.step(v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(mu_b.sum()),
                                        grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
         // the lanes' terms so far, combined (the tail goes on from them)
         grimoire::MomentRow<opmath_t> var_row = grimoire::moment_lanes(var_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - mu_at) * inv_n_s);
           var_row.step(v[1]);
         }
-        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : mu_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(mu_s)) {
+          mu_s = n == 0 ? mu_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            mu_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]))[0] *
+                inv_n_s;
+          }
+        }
         var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : var_row.var();
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
@@ -193,8 +211,19 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         std::array<Vec, 3> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> mu_b;
         grimoire::Moments<Vec> var_m;  // each lane's mean and mean squared deviation from it
+        grimoire::BlockSum<Vec> tmp_s2_unscaled_b;
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 3> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                    static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+        }
+        const opmath_t mu_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         if (n >= kW) {  // each lane's first term is its first shift
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
@@ -203,24 +232,35 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          mu_b.step((v[0] - Vec(mu_at)) * Vec(inv_n_s));
           var_m.step(v[1]);
-          vacc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[2], v[2]);
+          tmp_s2_unscaled_b.step(v[2]);
         }
-        std::array<opmath_t, 3> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[2])};
+        std::array<opmath_t, 3> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(mu_b.sum()),
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1]),
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s2_unscaled_b.sum())};
         // the lanes' terms so far, combined (the tail goes on from them)
         grimoire::MomentRow<opmath_t> var_row = grimoire::moment_lanes(var_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
                 static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - mu_at) * inv_n_s);
           var_row.step(v[1]);
           acc[2] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[2], v[2]);
         }
-        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : mu_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(mu_s)) {
+          mu_s = n == 0 ? mu_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            mu_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                  static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]))[0] *
+                inv_n_s;
+          }
+        }
         var_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : var_row.var();
         tmp_s2_unscaled_s = acc[2];
       }
@@ -242,13 +282,15 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{((grad_y * (x - mu)) * weight)};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s3_unscaled_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s3_unscaled_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s3_unscaled_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
@@ -267,13 +309,15 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{(-(grad_y * (tmp_r0 * weight)))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s2_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s2_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s2_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
@@ -296,13 +340,15 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{(grad_y * (((x - mu) * tmp_r1) * weight))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s3_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s3_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s3_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),

@@ -89,12 +89,14 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           return std::array<V, 1>{grimoire::exp((x - x_max))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s1_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s1_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s1_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
@@ -165,12 +167,14 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{grad_y};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s0_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s0_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s0_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]));

@@ -70,18 +70,38 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
           return std::array<V, 1>{x};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s0_b;
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 1> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+        }
+        const opmath_t tmp_s0_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          tmp_s0_b.step((v[0] - Vec(tmp_s0_at)) * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s0_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] =
+              grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - tmp_s0_at) * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : tmp_s0_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(tmp_s0_s)) {
+          tmp_s0_s = n == 0 ? tmp_s0_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            tmp_s0_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]))[0] *
+                inv_n_s;
+          }
+        }
       }
       y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s0_s); }());
     }

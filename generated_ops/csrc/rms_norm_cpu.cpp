@@ -83,18 +83,38 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar_
           return std::array<V, 1>{(x * x)};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s0_b;
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 1> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+        }
+        const opmath_t tmp_s0_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          tmp_s0_b.step((v[0] - Vec(tmp_s0_at)) * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s0_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] =
+              grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - tmp_s0_at) * inv_n_s);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : tmp_s0_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(tmp_s0_s)) {
+          tmp_s0_s = n == 0 ? tmp_s0_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            tmp_s0_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]))[0] *
+                inv_n_s;
+          }
+        }
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
         return static_cast<opmath_t>(grimoire::rsqrt((tmp_s0_s + eps_s)));
@@ -166,23 +186,46 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s0_b;
+        grimoire::BlockSum<Vec> tmp_s1_unscaled_b;
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 2> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                    static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
+        }
+        const opmath_t tmp_s0_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
-          vacc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[1], v[1]);
+          tmp_s0_b.step((v[0] - Vec(tmp_s0_at)) * Vec(inv_n_s));
+          tmp_s1_unscaled_b.step(v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
-                                       grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
+        std::array<opmath_t, 2> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s0_b.sum()),
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s1_unscaled_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
                 static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] =
+              grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - tmp_s0_at) * inv_n_s);
           acc[1] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[1], v[1]);
         }
-        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        tmp_s0_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : tmp_s0_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(tmp_s0_s)) {
+          tmp_s0_s = n == 0 ? tmp_s0_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            tmp_s0_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),
+                  static_cast<opmath_t>(x_row[j]), static_cast<opmath_t>(weight_data[j]))[0] *
+                inv_n_s;
+          }
+        }
         tmp_s1_unscaled_s = acc[1];
       }
       [[maybe_unused]] const opmath_t tmp_r0_s = [&] {
@@ -202,13 +245,15 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{(grad_y * ((x * tmp_r0) * weight))};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> tmp_s1_b;
         int64_t j = 0;
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(grad_y_row + j),
                            grimoire::load(x_row + j), grimoire::load(weight_data + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0]);
+          tmp_s1_b.step(v[0]);
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {
+            grimoire::reduce_lanes<grimoire::Reduce::Sum>(tmp_s1_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(grad_y_row[j]),

@@ -81,6 +81,11 @@ class RowStat:
         return self.reduction == "mean"
 
     @property
+    def is_sum(self) -> bool:
+        """Whether the statistic is a plain sum or mean (the CPU adds its terms in blocks: grimoire::BlockSum)."""
+        return self.reduction in ("sum", "mean")
+
+    @property
     def is_moment(self) -> bool:
         """Whether the statistic sums squared deviations from its shift, a mean reduced with it (Welford)."""
         return self.reduction in ("var", "m2")
@@ -190,6 +195,11 @@ class RowPass(RowBody):
     def has_moment(self) -> bool:
         """Whether the pass reduces a variance with its mean (Moments: the CPU's plans)."""
         return any(s.is_moment for s in self.stats)
+
+    @property
+    def has_mean(self) -> bool:
+        """Whether the pass reduces a plain mean (the CPU's sums its terms' deviations from the row's first)."""
+        return any(s.is_mean for s in self.stats)
 
     @property
     def single_stat(self) -> bool:

@@ -161,6 +161,59 @@ class RowwiseTests(T.OpTests):
             args = self.make_inputs(shape, dtype, device)
             T.assert_close(self.op.fn(*args, **self.op.attrs), self.op.peer(*args, **self.op.attrs), dtype, scale=2)
 
+    def constant_rows(self, shape, dtype, device, value, *, requires_grad=False):
+        """Inputs whose element inputs hold one value in every row (`value` where the input's range takes
+        any sign, its range's midpoint otherwise): a constant row's mean is that value exactly in torch,
+        and a norm's variance exactly zero, so a mean off by a rounding step shows, scaled by rsqrt(eps)."""
+        args = self.make_inputs(shape, dtype, device)
+        for i, name in enumerate(self.op.inputs):
+            if name in self.op.element:
+                lo, hi = self.op.ranges[name]
+                args[i] = torch.full(shape, value if lo < 0 < hi else (lo + hi) / 2, dtype=dtype, device=device)
+            if requires_grad and name in self.op.differentiable:
+                args[i] = args[i].detach().requires_grad_()
+        return args
+
+    @staticmethod
+    def close_to_torch(ours, theirs, theirs64, dtype, scale, what):
+        """Each element close to torch's result in the dtype or to its float64 one, cast to the dtype: at
+        these edges torch's own rounding (a constant row's mean, a float16 sum of 262144 exps) is no bound
+        on ours, the exact result is."""
+        rtol, atol = T.TOLERANCES[dtype]
+        near = [torch.isclose(ours, r.to(ours.dtype), rtol=rtol * scale, atol=atol * scale, equal_nan=True)
+                for r in (theirs, theirs64)]
+        if not bool((near[0] | near[1]).all()):
+            T.assert_close(ours, theirs64, dtype, scale=scale, what=f"{what} (against torch in float64)")
+
+    @T.needs("has_peer")
+    @T.over("device, dtype", "DEVICE_DTYPES")
+    def test_constant_rows_match_torch(self, device, dtype):
+        for value in (1e4, -3.3):
+            for shape in [(3, 37), (2, 1031)]:
+                args = self.constant_rows(shape, dtype, device, value, requires_grad=self.op.backward)
+                args64 = self.as_double(args)
+                ours, theirs = self.op.fn(*args, **self.op.attrs), self.op.peer(*args, **self.op.attrs)
+                theirs64 = self.op.peer(*args64, **self.op.attrs)
+                what = f"rows of {value} {shape}"
+                self.close_to_torch(ours, theirs, theirs64, dtype, 2, what)
+                if self.op.backward:
+                    grad = torch.randn_like(ours)
+                    grads = [torch.autograd.grad(out, [a for a in xs if a.requires_grad], g)
+                             for out, xs, g in ((ours, args, grad), (theirs, args, grad),
+                                                (theirs64, args64, grad.double()))]
+                    for g, r, r64 in zip(*grads):
+                        self.close_to_torch(g, r, r64, dtype, 10, f"gradient, {what}")
+
+    @T.needs("has_peer")
+    @T.over("device, dtype", "DEVICE_DTYPES")
+    def test_long_rows_match_torch(self, device, dtype):
+        """Rows of 262144 terms: a sum of them in one float accumulator a vector lane drifts (32768 adds
+        deep); torch's cascade does not."""
+        args = self.make_inputs((2, 262144), dtype, device)
+        ours, theirs = self.op.fn(*args, **self.op.attrs), self.op.peer(*args, **self.op.attrs)
+        self.close_to_torch(ours, theirs, self.op.peer(*self.as_double(args), **self.op.attrs), dtype, 2,
+                            "rows of 262144")
+
     @T.over("device, dtype", "DEVICE_DTYPES")
     def test_noncontiguous(self, device, dtype):
         for shape in self.SHAPES:

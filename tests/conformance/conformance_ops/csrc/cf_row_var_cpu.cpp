@@ -70,28 +70,46 @@ void forward_rows(int64_t rows, int64_t n, const scalar_t* x_data, scalar_t* y_o
         };
         std::array<Vec, 2> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>(),
                                    grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> mu_b;
         grimoire::Moments<Vec> tmp_s1_m;  // each lane's mean and mean squared deviation from it
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 2> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+        }
+        const opmath_t mu_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         if (n >= kW) {  // each lane's first term is its first shift
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
           tmp_s1_m.start(v[1]);
         }
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          mu_b.step((v[0] - Vec(mu_at)) * Vec(inv_n_s));
           tmp_s1_m.step(v[1]);
         }
-        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0]),
+        std::array<opmath_t, 2> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(mu_b.sum()),
                                        grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[1])};
         // the lanes' terms so far, combined (the tail goes on from them)
         grimoire::MomentRow<opmath_t> tmp_s1_row = grimoire::moment_lanes(tmp_s1_m);
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - mu_at) * inv_n_s);
           tmp_s1_row.step(v[1]);
         }
-        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : mu_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(mu_s)) {
+          mu_s = n == 0 ? mu_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            mu_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]))[0] *
+                inv_n_s;
+          }
+        }
         tmp_s1_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : tmp_s1_row.var();
       }
       y_out[r] = static_cast<scalar_t>([&] { return static_cast<opmath_t>(tmp_s1_s); }());
@@ -143,18 +161,36 @@ void backward_rows(int64_t rows, int64_t n, const scalar_t* x_data, const scalar
           return std::array<V, 1>{x};
         };
         std::array<Vec, 1> vacc = {grimoire::reduce_init<grimoire::Reduce::Sum, Vec>()};
+        grimoire::BlockSum<Vec> mu_b;
         int64_t j = 0;
+        // a mean sums its terms' deviations from the row's first term (where finite), each over n:
+        // a constant row's mean is then that term exactly (x * (1/n) - first * (1/n) is not exactly
+        // zero where the compiler fuses it into an FMA)
+        std::array<opmath_t, 1> first{};
+        if (n > 0) {
+          first = f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
+        }
+        const opmath_t mu_at = std::isfinite(first[0]) ? first[0] : opmath_t(0);
         for (; j + kW <= n; j += kW) {
           const auto v = f(grimoire::columns<Vec, opmath_t>(j), grimoire::load(x_row + j));
-          vacc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(vacc[0], v[0] * Vec(inv_n_s));
+          mu_b.step((v[0] - Vec(mu_at)) * Vec(inv_n_s));
         }
-        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(vacc[0])};
+        std::array<opmath_t, 1> acc = {grimoire::reduce_lanes<grimoire::Reduce::Sum>(mu_b.sum())};
         for (; j < n; ++j) {
           const auto v =
               f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]));
-          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], v[0] * inv_n_s);
+          acc[0] = grimoire::reduce_step<grimoire::Reduce::Sum>(acc[0], (v[0] - mu_at) * inv_n_s);
         }
-        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : acc[0];
+        mu_s = n == 0 ? std::numeric_limits<opmath_t>::quiet_NaN() : mu_at + acc[0];
+        // a term or a deviation overflowed, or is not finite: the plain sum of the terms over n
+        if (!std::isfinite(mu_s)) {
+          mu_s = n == 0 ? mu_s : opmath_t(0);
+          for (j = 0; j < n; ++j) {
+            mu_s +=
+                f(grimoire::columns<opmath_t, opmath_t>(j), static_cast<opmath_t>(x_row[j]))[0] *
+                inv_n_s;
+          }
+        }
       }
       {
         const auto f = [&](auto col, auto x) {

@@ -206,6 +206,26 @@ inline T reduce_lanes(const at::vec::Vectorized<T>& v) {
   return acc;
 }
 
+// A row's vector sum added in blocks of kBlock steps, each block's sum then added to the total: the
+// rounding error grows with n / (kW * kBlock) + kBlock adds, not n / kW (a 262144-term float row:
+// about 600 deep, not 32768), as torch's cascade sums keep theirs small.
+template <typename V>
+struct BlockSum {
+  static constexpr int kBlock = 64;
+  V block = V(0), total = V(0);
+  int steps = 0;
+
+  void step(const V& x) {
+    block = block + x;
+    if (++steps == kBlock) {
+      total = total + block;
+      block = V(0);
+      steps = 0;
+    }
+  }
+  V sum() const { return total + block; }
+};
+
 // One pass over a row for its mean and the mean of squared deviations from it (a variance), as the
 // CPU plans reduce them (rowwise.pl's moments/3), without the cancellation of a sum of squares less
 // n * mean^2. The running state is (mean, msd): msd is the mean squared deviation of the terms so

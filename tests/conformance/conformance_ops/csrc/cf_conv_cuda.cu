@@ -121,11 +121,22 @@ std::tuple<at::Tensor, at::Tensor> operand_gradients(const at::Tensor& gz, const
                 d[2] = {g.dilation, g.dilation}, op[2] = {0, 0};
   const at::Tensor none = at::empty({0}, x.options());
   at::Tensor dx, dw;
-  if (output_mask[0] || output_mask[1]) {
-    auto grads = at::convolution_backward(gz, x, w, std::nullopt, s, p, d, false, op, g.groups,
-                                          {output_mask[0], output_mask[1], false});
+  // oneDNN's CPU 1x1 backward-weights kernel, given a strided channels-last source with fewer input
+  // channels than its block, writes past its workspace (uxlfoundation/oneDNN#6035: a wrong dw, and
+  // heap corruption): dw of such a case comes from NCHW operands, which take another kernel.
+  const bool nhwc_strided_1x1 = x.is_cpu() && g.stride > 1 && w.size(2) == 1 && w.size(3) == 1 &&
+                                output_format(x) == at::MemoryFormat::ChannelsLast;
+  if (output_mask[1] && nhwc_strided_1x1) {
+    dw = std::get<1>(at::convolution_backward(gz.contiguous(), x.contiguous(), w.contiguous(),
+                                              std::nullopt, s, p, d, false, op, g.groups,
+                                              {false, true, false}));
+  }
+  if (output_mask[0] || (output_mask[1] && !nhwc_strided_1x1)) {
+    auto grads =
+        at::convolution_backward(gz, x, w, std::nullopt, s, p, d, false, op, g.groups,
+                                 {output_mask[0], output_mask[1] && !nhwc_strided_1x1, false});
     dx = std::get<0>(grads);
-    dw = std::get<1>(grads);
+    dw = nhwc_strided_1x1 ? dw : std::get<1>(grads);
   }
   dx = output_mask[0] ? dx : none;
   dw = output_mask[1] ? dw : none;
